@@ -1,0 +1,357 @@
+"""The ``blockline`` command: a thin layer over ``geo`` and ``zoning`` (see ../shared/CLI.md).
+
+Exit codes: 0 done; 1 the analysis found the adjustment unbalanced; 2 bad input; 3 database unreachable.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from geo.errors import BlocklineError
+from geo.settings import PROJECT_ROOT, get_settings
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
+                  help="blockline：工业区块线、占一补一、连片开发与工业用地全生命周期管理。")
+db_app = typer.Typer(no_args_is_help=True, help="内置数据库 / the embedded database")
+load_app = typer.Typer(no_args_is_help=True, help="导入数据 / load data")
+app.add_typer(db_app, name="db")
+app.add_typer(load_app, name="load")
+
+out = Console()
+err = Console(stderr=True)
+
+
+class Fmt(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
+    geojson = "geojson"
+    gpkg = "gpkg"
+
+
+@app.callback()
+def _global(
+    db: Annotated[Optional[str], typer.Option("--db", help="PostGIS URL (else BLOCKLINE_DATABASE_URL, else embedded)")] = None,
+    user: Annotated[Optional[str], typer.Option("--user", help="who acts (recorded with writes)")] = None,
+) -> None:
+    if db:
+        os.environ["BLOCKLINE_DATABASE_URL"] = db
+    if user:
+        os.environ["BLOCKLINE_USER"] = user
+    get_settings.cache_clear()
+
+
+def handled(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn blockline's errors into their message on stderr and their exit code."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except BlocklineError as exc:
+            err.print(f"[bold red]错误 / error[/]\n{exc}", markup=True, highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+
+    return wrapper
+
+
+def _engine():
+    from geo.store import open_store
+
+    return open_store()
+
+
+def _print_json(data: object) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _progress() -> tuple[Progress, Callable[[str, int, int], None]]:
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                   TimeRemainingColumn(), console=err, transient=True)
+    tasks: dict[str, Any] = {}
+
+    def update(stage: str, done: int, total: int) -> None:
+        if total < 2000 and stage not in tasks:
+            return  # small loads finish before a bar would help
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return bar, update
+
+
+# -- db ---------------------------------------------------------------------------------------------------
+def _cluster():
+    from geo.store import cluster_for
+
+    settings = get_settings()
+    if not settings.embedded:
+        return None
+    return cluster_for(settings)
+
+
+@db_app.command("up")
+@handled
+def db_up() -> None:
+    """启动内置数据库并升级结构 / start the embedded database and migrate it."""
+    cluster = _cluster()
+    if cluster is not None:
+        started = cluster.start()
+        err.print(("已启动 / started" if started else "已在运行 / already running") + f": {cluster.socket_dir}")
+    _engine()
+    err.print("数据库就绪 / database ready")
+
+
+@db_app.command("down")
+@handled
+def db_down() -> None:
+    """停止内置数据库 / stop the embedded database."""
+    cluster = _cluster()
+    if cluster is None:
+        err.print("使用外部数据库（BLOCKLINE_DATABASE_URL），无需停止 / external database: nothing to stop")
+        return
+    err.print("已停止 / stopped" if cluster.stop() else "未在运行 / not running")
+
+
+@db_app.command("status")
+@handled
+def db_status(fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table) -> None:
+    """数据库状态 / where the data lives and whether it runs."""
+    from geo.queries import store_counts
+
+    cluster = _cluster()
+    info: dict[str, Any] = {"embedded": cluster is not None}
+    if cluster is not None:
+        info.update(cluster.status().as_dict())
+        if info["running"]:
+            info["counts"] = store_counts(_engine())
+    else:
+        from geo.store import _safe_url
+
+        info["url"] = _safe_url(get_settings().database_url or "")
+        info["counts"] = store_counts(_engine())
+    if fmt == Fmt.json:
+        _print_json(info)
+    else:
+        for k, v in info.items():
+            out.print(f"{k}: {v}", highlight=False)
+
+
+@db_app.command("reset")
+@handled
+def db_reset(yes: Annotated[bool, typer.Option("--yes", help="确认删除全部数据 / confirm")] = False) -> None:
+    """删除内置数据库的全部数据并重建 / delete all data of the embedded database."""
+    if not yes:
+        err.print("这会删除全部数据；确认请加 --yes / this deletes all data; add --yes to confirm")
+        raise typer.Exit(2)
+    cluster = _cluster()
+    if cluster is None:
+        err.print("不会重置外部数据库 / will not reset an external database (BLOCKLINE_DATABASE_URL)")
+        raise typer.Exit(2)
+    cluster.reset()
+    cluster.start()
+    _engine()
+    err.print("已重置 / reset")
+
+
+# -- demo and load ----------------------------------------------------------------------------------------
+@app.command("demo")
+@handled
+def demo(
+    parcels: Annotated[int, typer.Option("--parcels", min=50, max=300_000, help="宗地数 / number of parcels")] = 600,
+    seed: Annotated[int, typer.Option("--seed")] = 2020,
+    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+) -> None:
+    """生成并导入示例城市（温州真实县界）/ build and load the demo city."""
+    from geo.load import load_demo
+
+    bar, update = _progress()
+    with bar:
+        result = load_demo(_engine(), user=get_settings().user, n_parcels=parcels, seed=seed, progress=update)
+    _report(result, fmt)
+
+
+def _report(result: Any, fmt: Fmt) -> None:
+    data = result.as_dict()
+    if fmt == Fmt.json:
+        _print_json(data)
+        return
+    verb = {"parcels": "宗地", "blocklines": "区块线", "boundaries": "行政区", "ratings": "评价", "demo": "宗地"}[result.kind]
+    out.print(f"{result.file}: 新增 {result.inserted} {verb}，更新 {result.updated}"
+              + (f"，关闭旧版本 {result.closed}" if result.closed else "")
+              + f" / inserted {result.inserted}, updated {result.updated}"
+              + (f", closed {result.closed} old versions" if result.closed else ""), highlight=False)
+    read = data.get("read") or {}
+    if read:
+        out.print(f"  编码/encoding: {read.get('encoding')} ({read.get('encoding_how')}); "
+                  f"坐标系/CRS: {read.get('source_crs')} ({read.get('crs_how')})", highlight=False)
+        repairs = read.get("repairs", {})
+        for r in repairs.get("repaired", []):
+            out.print(f"  修复几何/repaired row {r['row']} {r['feature'] or ''}: {r['reason']} "
+                      f"({r['area_before']:.1f} → {r['area_after']:.1f} m²)", highlight=False)
+        if repairs.get("dropped_z"):
+            out.print(f"  去除 Z/M 坐标 / dropped Z/M: {repairs['dropped_z']}", highlight=False)
+    for w in result.warnings:
+        out.print(f"  注意/warning: {w}", highlight=False)
+
+
+@load_app.command("boundaries")
+@handled
+def load_boundaries_cmd(
+    file: Path,
+    code_field: Annotated[Optional[str], typer.Option("--code-field")] = None,
+    name_field: Annotated[Optional[str], typer.Option("--name-field")] = None,
+    crs: Annotated[Optional[str], typer.Option("--crs", help="EPSG 代码或 gcj02")] = None,
+    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
+    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+) -> None:
+    """导入行政区边界 / load administrative boundaries."""
+    from geo.load import load_boundaries
+
+    _report(load_boundaries(_engine(), file, user=get_settings().user, code_field=code_field,
+                            name_field=name_field, crs=crs, encoding=encoding), fmt)
+
+
+@load_app.command("blocklines")
+@handled
+def load_blocklines_cmd(
+    file: Path,
+    level: Annotated[int, typer.Option("--level", min=1, max=2, help="1 或 2")],
+    county: Annotated[Optional[str], typer.Option("--county")] = None,
+    crs: Annotated[Optional[str], typer.Option("--crs")] = None,
+    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
+    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+) -> None:
+    """导入工业区块线（一级或二级）/ load industrial block lines of level 1 or 2."""
+    from geo.load import load_blocklines
+
+    _report(load_blocklines(_engine(), file, level=level, county=county, user=get_settings().user,
+                            crs=crs, encoding=encoding), fmt)
+
+
+@load_app.command("parcels")
+@handled
+def load_parcels_cmd(
+    file: Path,
+    crs: Annotated[Optional[str], typer.Option("--crs")] = None,
+    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
+    field_map: Annotated[Optional[list[str]], typer.Option("--field-map", help="SRC=DST")] = None,
+    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+) -> None:
+    """导入宗地 / load parcels."""
+    from geo.load import load_parcels
+
+    bar, update = _progress()
+    with bar:
+        result = load_parcels(_engine(), file, user=get_settings().user, crs=crs, encoding=encoding,
+                              field_map=field_map or [], progress=update)
+    _report(result, fmt)
+
+
+@load_app.command("ratings")
+@handled
+def load_ratings_cmd(
+    file: Path,
+    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
+    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+) -> None:
+    """导入亩均论英雄评价（CSV/XLSX）/ load ratings."""
+    from geo.load import load_ratings
+
+    _report(load_ratings(_engine(), file, user=get_settings().user, encoding=encoding), fmt)
+
+
+# -- reading ----------------------------------------------------------------------------------------------
+def emit(frame: Any, *, fmt: Fmt, output: Optional[Path], json_body: Callable[[], object], title: str,
+         columns: list[str] | None = None, layer: str = "blockline") -> None:
+    """Write a result in the format asked: JSON to stdout, a table to the terminal, or a file."""
+    from geo.export import records, write_layer, write_table
+
+    if fmt == Fmt.json:
+        body = json.dumps(json_body(), ensure_ascii=False, indent=2, default=str)
+        if output:
+            output.write_text(body + "\n", encoding="utf-8")
+        else:
+            sys.stdout.write(body + "\n")
+        return
+    if fmt == Fmt.table:
+        rows = records(frame)
+        table = Table(title=title, show_lines=False)
+        cols = columns or [c for c in (rows[0].keys() if rows else [])]
+        for c in cols:
+            table.add_column(c, overflow="fold")
+        for r in rows[:200]:
+            table.add_row(*[_cell(r.get(c)) for c in cols])
+        out.print(table)
+        if len(rows) > 200:
+            out.print(f"… 共 {len(rows)} 行，用 --format xlsx -o 文件 导出全部 / {len(rows)} rows; export with -o")
+        return
+    if output is None:
+        err.print(f"--format {fmt.value} 需要 -o 输出文件 / needs -o PATH")
+        raise typer.Exit(2)
+    if fmt in (Fmt.csv, Fmt.xlsx):
+        write_table(frame, output, fmt=fmt.value, sheet=layer)
+    else:
+        write_layer(frame, output, fmt=fmt.value, layer=layer)
+    err.print(f"已写出 / written: {output}")
+
+
+def _cell(v: object) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:,.2f}"
+    return str(v)
+
+
+@app.command("parcels")
+@handled
+def parcels_cmd(
+    county: Annotated[Optional[str], typer.Option("--county")] = None,
+    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output")] = None,
+) -> None:
+    """列出宗地 / list parcels."""
+    from geo.export import records
+    from geo.queries import read_parcels
+
+    gdf = read_parcels(_engine(), county=county)
+    emit(gdf, fmt=fmt, output=output, title="宗地 / parcels", layer="parcels",
+         columns=["parcel_no", "holder", "county_code", "land_use", "area_mu"],
+         json_body=lambda: {"county": county, "count": len(gdf), "parcels": records(gdf)})
+
+
+@app.command("app")
+@handled
+def app_cmd(
+    port: Annotated[int, typer.Option("--port")] = 8501,
+    address: Annotated[str, typer.Option("--address", help="监听地址，默认仅本机 / bind address")] = "127.0.0.1",
+) -> None:
+    """启动网页应用 / run the Streamlit app on the same database."""
+    _engine()  # start and migrate the database before the app's first page needs it
+    cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
+           "--server.port", str(port), "--server.address", address, "--server.headless", "true",
+           "--browser.gatherUsageStats", "false"]
+    raise typer.Exit(subprocess.call(cmd))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

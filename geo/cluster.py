@@ -1,0 +1,305 @@
+"""The embedded PostgreSQL + PostGIS cluster: private, on a Unix socket inside ``BLOCKLINE_HOME``, no TCP.
+
+The cluster is made from the PostgreSQL server binaries installed on the machine (Debian:
+``postgresql-15-postgis-3``). PostgreSQL refuses to run as root; when blockline runs as root, the
+server runs in a user namespace in which it is an ordinary user (``unshare --user --map-user``), so that
+its files stay owned by the same account and nothing outside ``BLOCKLINE_HOME`` changes. Where user
+namespaces are not allowed, the server runs as the ``postgres`` system user instead.
+
+Examples
+--------
+>>> c = EmbeddedCluster(Path("/tmp/blockline-doc"))
+>>> c.socket_dir.name
+'run'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from geo.errors import BlocklineError, DatabaseUnavailable
+
+__all__ = ["EmbeddedCluster", "ClusterStatus", "find_bindir"]
+
+_PORT = 5432  # only names the socket file: the cluster listens on no TCP port
+_SOCKET_PATH_MAX = 100  # sun_path is 108 bytes; ".s.PGSQL.5432" is appended
+
+
+@dataclass(frozen=True)
+class ClusterStatus:
+    """What ``blockline db status`` reports."""
+
+    home: str
+    initialised: bool
+    running: bool
+    pid: int | None
+    socket_dir: str
+    bindir: str | None
+    runs_as: str
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def _version_key(path: Path) -> float:
+    try:
+        return float(path.parent.name)
+    except ValueError:
+        return 0.0
+
+
+def find_bindir(explicit: Path | None = None) -> Path:
+    """The folder of the PostgreSQL server binaries, preferring a version that has PostGIS.
+
+    Raises
+    ------
+    BlocklineError
+        When no PostgreSQL server is installed.
+    """
+    if explicit is not None:
+        if (explicit / "postgres").exists():
+            return explicit
+        raise BlocklineError(
+            f"BLOCKLINE_PG_BINDIR 指向的目录 {explicit} 中没有 postgres 程序",
+            f"BLOCKLINE_PG_BINDIR={explicit} has no postgres binary",
+            fix_zh="改正该设置，或删除它让 blockline 自动查找",
+            fix_en="correct the setting, or unset it to let blockline find the binaries",
+        )
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=_version_key, reverse=True)
+    with_postgis = [
+        c for c in candidates
+        if (Path("/usr/share/postgresql") / c.parent.name / "extension" / "postgis.control").exists()
+    ]
+    for c in with_postgis + candidates:
+        if (c / "postgres").exists():
+            return c
+    pg_ctl = shutil.which("pg_ctl")
+    if pg_ctl:
+        return Path(pg_ctl).resolve().parent
+    raise BlocklineError(
+        "本机没有安装 PostgreSQL 服务器，无法启动内置数据库",
+        "no PostgreSQL server is installed, so the embedded database cannot start",
+        fix_zh="运行 ./dev.sh setup（或 apt-get install postgresql-15-postgis-3），或设置 BLOCKLINE_DATABASE_URL",
+        fix_en="run ./dev.sh setup (or apt-get install postgresql-15-postgis-3), or set BLOCKLINE_DATABASE_URL",
+    )
+
+
+class EmbeddedCluster:
+    """A private PostgreSQL cluster under ``home``: data in ``pgdata/``, socket in ``run/``, log in ``log/``."""
+
+    def __init__(self, home: Path, *, bindir: Path | None = None, database: str = "blockline") -> None:
+        self.home = Path(home).absolute()
+        self._explicit_bindir = bindir
+        self.database = database
+        self.data_dir = self.home / "pgdata"
+        self.socket_dir = self.home / "run"
+        self.log_file = self.home / "log" / "postgres.log"
+        self.superuser = "blockline"
+
+    # -- facts -------------------------------------------------------------------------------------------
+    @cached_property
+    def bindir(self) -> Path:
+        return find_bindir(self._explicit_bindir)
+
+    @property
+    def url(self) -> str:
+        """SQLAlchemy URL of the cluster's database, over the Unix socket."""
+        return f"postgresql+psycopg://{self.superuser}@/{self.database}?host={self.socket_dir}&port={_PORT}"
+
+    @property
+    def initialised(self) -> bool:
+        return (self.data_dir / "PG_VERSION").exists()
+
+    def _pid(self) -> int | None:
+        pidfile = self.data_dir / "postmaster.pid"
+        try:
+            pid = int(pidfile.read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            return pid
+        return pid
+
+    @property
+    def running(self) -> bool:
+        return self._pid() is not None and (self.socket_dir / f".s.PGSQL.{_PORT}").exists()
+
+    @cached_property
+    def _runner(self) -> tuple[list[str], str]:
+        """How to run a server command: directly, or, as root, inside a user namespace or as postgres."""
+        if os.geteuid() != 0:
+            return [], "current user"
+        unshare = shutil.which("unshare")
+        if unshare:
+            probe = [unshare, "--user", "--map-user=1000", "--map-group=1000", "--", "true"]
+            if subprocess.run(probe, capture_output=True).returncode == 0:
+                return probe[:-1], "root, mapped to an unprivileged user in a user namespace"
+        runuser = shutil.which("runuser")
+        try:
+            import pwd
+
+            pwd.getpwnam("postgres")
+        except KeyError:
+            runuser = None
+        if runuser:
+            return [runuser, "-u", "postgres", "--"], "postgres system user"
+        raise BlocklineError(
+            "以 root 身份运行时无法启动内置数据库（PostgreSQL 拒绝以 root 运行，且无法切换用户）",
+            "cannot start the embedded database as root: PostgreSQL refuses root and no user switch works",
+            fix_zh="以普通用户运行，或设置 BLOCKLINE_DATABASE_URL 指向已有的 PostGIS 数据库",
+            fix_en="run as an ordinary user, or set BLOCKLINE_DATABASE_URL to an existing PostGIS database",
+        )
+
+    def status(self) -> ClusterStatus:
+        try:
+            bindir: str | None = str(self.bindir)
+        except BlocklineError:
+            bindir = None
+        try:
+            runs_as = self._runner[1]
+        except BlocklineError as exc:
+            runs_as = f"unavailable: {exc.en}"
+        return ClusterStatus(
+            home=str(self.home), initialised=self.initialised, running=self.running, pid=self._pid(),
+            socket_dir=str(self.socket_dir), bindir=bindir, runs_as=runs_as,
+        )
+
+    # -- actions -----------------------------------------------------------------------------------------
+    def _server_cmd(self, *args: str) -> list[str]:
+        prefix, how = self._runner
+        return [*prefix, *args]
+
+    def _run(self, args: list[str], *, what: str) -> subprocess.CompletedProcess[str]:
+        proc = subprocess.run(self._server_cmd(*args), capture_output=True, text=True)
+        if proc.returncode != 0:
+            tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-8:])
+            raise DatabaseUnavailable(
+                f"内置数据库{what}失败：{tail}",
+                f"embedded database: {what} failed: {tail}",
+                file=str(self.home),
+                fix_zh=f"查看日志 {self.log_file}；检查 {self.home} 可写且磁盘有空间",
+                fix_en=f"read the log {self.log_file}; check that {self.home} is writable and the disk has space",
+            )
+        return proc
+
+    def _prepare_home(self) -> None:
+        if len(str(self.socket_dir / f".s.PGSQL.{_PORT}")) > _SOCKET_PATH_MAX + 14:
+            raise BlocklineError(
+                f"BLOCKLINE_HOME 路径过长（{self.home}），Unix 套接字路径超过系统上限",
+                f"BLOCKLINE_HOME is too long ({self.home}): the Unix socket path would exceed the system limit",
+                fix_zh="把 BLOCKLINE_HOME 设为较短的路径，例如 ~/.blockline",
+                fix_en="set BLOCKLINE_HOME to a shorter path, such as ~/.blockline",
+            )
+        try:
+            for d in (self.home, self.socket_dir, self.log_file.parent):
+                d.mkdir(parents=True, exist_ok=True)
+            self.home.chmod(0o700)
+            self.socket_dir.chmod(0o700)
+        except OSError as exc:
+            raise BlocklineError(
+                f"无法创建或写入内置数据库目录：{exc}",
+                f"cannot create or write the embedded database folder: {exc}",
+                file=str(self.home),
+                fix_zh="检查该目录的权限与磁盘空间，或设置 BLOCKLINE_HOME 到可写目录",
+                fix_en="check the folder's permissions and free disk space, or set BLOCKLINE_HOME to a writable folder",
+            ) from exc
+        prefix, _ = self._runner
+        if prefix and prefix[0].endswith("runuser"):
+            import pwd
+
+            pw = pwd.getpwnam("postgres")
+            for d in (self.home, self.socket_dir, self.log_file.parent):
+                os.chown(d, pw.pw_uid, pw.pw_gid)
+
+    def init(self) -> bool:
+        """Create the cluster if it does not exist; True when it was created now."""
+        self._prepare_home()
+        if self.initialised:
+            return False
+        if self.data_dir.exists() and any(self.data_dir.iterdir()):
+            raise BlocklineError(
+                f"{self.data_dir} 已存在但不是完整的数据库目录（可能是上次初始化中断）",
+                f"{self.data_dir} exists but is not a complete cluster (perhaps an interrupted initialisation)",
+                fix_zh="确认其中没有需要的数据后运行 blockline db reset --yes",
+                fix_en="if it holds nothing you need, run blockline db reset --yes",
+            )
+        self._run(
+            [str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", self.superuser, "--auth=trust",
+             "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"],
+            what="初始化/initdb",
+        )
+        conf = self.data_dir / "postgresql.conf"
+        with conf.open("a", encoding="utf-8") as fh:
+            fh.write(
+                "\n# blockline: private cluster, Unix socket only\n"
+                "listen_addresses = ''\n"
+                f"unix_socket_directories = '{self.socket_dir}'\n"
+                "unix_socket_permissions = 0700\n"
+                "max_connections = 50\n"
+                "shared_buffers = 256MB\n"
+                "work_mem = 64MB\n"
+                "maintenance_work_mem = 256MB\n"
+                "fsync = on\n"
+                "timezone = 'Asia/Shanghai'\n"
+            )
+        return True
+
+    def start(self, *, timeout_s: float = 60) -> bool:
+        """Start the server if it is not running; True when it was started now."""
+        self.init()
+        if self.running:
+            return False
+        stale = self.data_dir / "postmaster.pid"
+        if stale.exists() and self._pid() is None:
+            stale.unlink()  # left by a killed server; PostgreSQL would also detect it, but say nothing
+        self._run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
+             "-w", "-t", str(int(timeout_s)), "start"],
+            what="启动/start",
+        )
+        deadline = time.monotonic() + timeout_s
+        while not self.running:
+            if time.monotonic() > deadline:
+                raise DatabaseUnavailable(
+                    "内置数据库启动超时", "the embedded database did not come up in time", file=str(self.log_file),
+                    fix_zh="查看日志", fix_en="read the log",
+                )
+            time.sleep(0.1)
+        self._ensure_database()
+        return True
+
+    def _ensure_database(self) -> None:
+        import psycopg
+
+        conninfo = f"host={self.socket_dir} port={_PORT} user={self.superuser} dbname=postgres"
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)).fetchone()
+            if not exists:
+                if not re.fullmatch(r"[a-z_][a-z0-9_]*", self.database):
+                    raise BlocklineError("数据库名不合法", "invalid database name", file=self.database)
+                conn.execute(f'CREATE DATABASE "{self.database}"')
+
+    def stop(self) -> bool:
+        """Stop the server if it runs; True when it was stopped now."""
+        if not self.initialised or self._pid() is None:
+            return False
+        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
+                  what="停止/stop")
+        return True
+
+    def reset(self) -> None:
+        """Stop the server and delete the cluster with all its data."""
+        self.stop()
+        if self.data_dir.exists():
+            shutil.rmtree(self.data_dir)

@@ -1,0 +1,325 @@
+"""Parcel attributes: the canonical names of CLI.md, the Chinese headers recognised for them, and typing.
+
+Examples
+--------
+>>> mapping = map_columns(["宗地编号", "权利人", "备注"], field_map={})
+>>> mapping.rename
+{'宗地编号': 'parcel_no', '权利人': 'holder'}
+>>> mapping.unknown
+['备注']
+>>> map_columns(["约定开工日"], field_map={}).rename  # cut to 10 bytes by the shapefile format
+{'约定开工日': 'agreed_start_on'}
+>>> parse_date("2021年3月5日")
+datetime.date(2021, 3, 5)
+>>> parse_bool("是")
+True
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import InputError, Problem
+
+__all__ = [
+    "PARCEL_FIELDS",
+    "ALIASES",
+    "AREA_HEADERS",
+    "ColumnMapping",
+    "map_columns",
+    "parse_field_map",
+    "parse_date",
+    "parse_number",
+    "parse_bool",
+    "coerce_parcel_columns",
+]
+
+#: canonical parcel field → kind (text, date, number, nonneg number, bool, code6)
+PARCEL_FIELDS: dict[str, str] = {
+    "parcel_no": "text",
+    "holder": "text",
+    "holder_id": "text",
+    "land_use": "text",
+    "county_code": "code6",
+    "delivered_on": "date",
+    "agreed_start_on": "date",
+    "started_on": "date",
+    "agreed_completion_on": "date",
+    "completed_on": "date",
+    "agreed_operation_on": "date",
+    "operating_since": "date",
+    "agreed_full_production_on": "date",
+    "lease_years": "nonneg",
+    "planned_investment": "nonneg",
+    "committed_investment_per_mu": "nonneg",
+    "committed_tax_per_mu": "nonneg",
+    "committed_output_per_mu": "nonneg",
+    "min_far": "nonneg",
+    "investment": "nonneg",
+    "tax": "number",
+    "output": "nonneg",
+    "floor_area": "nonneg",
+    "footprint_area": "nonneg",
+    "is_low_efficiency": "bool",
+}
+
+#: header (as written in planners' files) → canonical field. Matching ignores case, spaces and brackets.
+ALIASES: dict[str, str] = {
+    "宗地编号": "parcel_no", "宗地代码": "parcel_no", "不动产单元号": "parcel_no", "宗地号": "parcel_no",
+    "地块编号": "parcel_no", "zdbh": "parcel_no", "zddm": "parcel_no",
+    "权利人": "holder", "使用权人": "holder", "企业名称": "holder", "土地使用权人": "holder", "qlr": "holder",
+    "统一社会信用代码": "holder_id", "社会信用代码": "holder_id", "信用代码": "holder_id",
+    "土地用途": "land_use", "用途": "land_use", "地类": "land_use", "用地性质": "land_use", "地类编码": "land_use",
+    "tdyt": "land_use", "dlbm": "land_use",
+    "行政区代码": "county_code", "行政区划代码": "county_code", "县级行政区代码": "county_code",
+    "xzqdm": "county_code", "adcode": "county_code",
+    "交地日期": "delivered_on", "交付日期": "delivered_on",
+    "约定开工日期": "agreed_start_on", "合同约定开工日期": "agreed_start_on",
+    "实际开工日期": "started_on", "开工日期": "started_on",
+    "约定竣工日期": "agreed_completion_on", "合同约定竣工日期": "agreed_completion_on",
+    "实际竣工日期": "completed_on", "竣工日期": "completed_on",
+    "约定投产日期": "agreed_operation_on", "实际投产日期": "operating_since", "投产日期": "operating_since",
+    "约定达产日期": "agreed_full_production_on",
+    "出让年限": "lease_years", "使用年限": "lease_years",
+    "计划总投资": "planned_investment", "约定总投资": "planned_investment",
+    "约定投资强度": "committed_investment_per_mu", "约定亩均税收": "committed_tax_per_mu",
+    "约定亩均产值": "committed_output_per_mu", "约定容积率": "min_far", "容积率下限": "min_far",
+    "实际投资": "investment", "实际总投资": "investment", "年度税收": "tax", "税收": "tax",
+    "年度产值": "output", "产值": "output", "建筑面积": "floor_area", "建筑占地面积": "footprint_area",
+    "低效用地": "is_low_efficiency", "是否低效": "is_low_efficiency",
+}
+
+#: headers that hold the file's own idea of the area (kept for comparison, never used as area_mu)
+AREA_HEADERS = ("用地面积", "宗地面积", "土地面积", "面积", "出让面积", "area", "shape_area", "shape_are", "mj", "zdmj")
+
+
+def _key(header: str) -> str:
+    return re.sub(r"[\s_()（）\[\]【】]", "", str(header)).lower()
+
+
+_ALIAS_KEYS = {_key(k): v for k, v in ALIASES.items()} | {_key(k): k for k in PARCEL_FIELDS}
+
+
+def _truncated_alias(key: str) -> str | None:
+    """The field a header names when a shapefile cut it to 10 bytes (约定开工日期 → 约定开工日)."""
+    if len(key) < 3 or key.isascii():
+        return None
+    targets = {v for k, v in _ALIAS_KEYS.items() if k.startswith(key)}
+    return targets.pop() if len(targets) == 1 else None
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """How a file's columns map to canonical fields."""
+
+    rename: dict[str, str]
+    unknown: list[str]
+    area_column: str | None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def parse_field_map(items: Iterable[str]) -> dict[str, str]:
+    """Parse ``--field-map SRC=DST`` options."""
+    out: dict[str, str] = {}
+    for item in items:
+        src, sep, dst = item.partition("=")
+        if not sep or not src.strip() or not dst.strip():
+            raise InputError(f"字段映射“{item}”格式不对", f"field map '{item}' is not SRC=DST",
+                             fix_zh="写成 源字段=标准字段，例如 --field-map 地块号=parcel_no",
+                             fix_en="write SRC=DST, e.g. --field-map PARCEL=parcel_no")
+        if dst.strip() not in PARCEL_FIELDS:
+            raise InputError(f"“{dst}”不是标准字段名", f"'{dst}' is not a canonical field",
+                             fix_zh="可用字段：" + ", ".join(PARCEL_FIELDS), fix_en="valid: " + ", ".join(PARCEL_FIELDS))
+        out[src.strip()] = dst.strip()
+    return out
+
+
+def map_columns(columns: Iterable[str], *, field_map: Mapping[str, str]) -> ColumnMapping:
+    """Map a file's headers to canonical names: ``field_map`` first, then the recognised aliases."""
+    rename: dict[str, str] = {}
+    unknown: list[str] = []
+    area_column = None
+    taken: dict[str, str] = {}
+    problems: list[Problem] = []
+    area_keys = {_key(h) for h in AREA_HEADERS}
+    for col in columns:
+        if col == "geometry":
+            continue
+        target = field_map.get(col) or _ALIAS_KEYS.get(_key(col)) or _truncated_alias(_key(col))
+        if target is None:
+            if area_column is None and (_key(col) in area_keys or _key(col).split("亩")[0] in area_keys
+                                        or re.sub(r"平方米|m2|㎡|公顷|ha|亩", "", _key(col)) in area_keys):
+                area_column = col
+            unknown.append(col)
+            continue
+        if target in taken:
+            problems.append(Problem(None, None,
+                                    f"字段“{col}”与“{taken[target]}”都对应 {target}",
+                                    f"columns '{col}' and '{taken[target]}' both map to {target}"))
+            continue
+        taken[target] = col
+        rename[col] = target
+    return ColumnMapping(rename, unknown, area_column, problems)
+
+
+_DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def parse_date(value: object) -> dt.date | None:
+    """A date from what planners' files hold: ISO, 2021/3/5, 2021.3.5, 2021年3月5日, 20210305, Excel serials.
+
+    Returns None for blanks; raises ``ValueError`` for anything else that is not a date.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        number = float(value)
+        if 19000101 <= number <= 21001231 and number.is_integer():
+            return parse_date(str(int(number)))
+        if 1 <= number <= 80000:
+            return _EXCEL_EPOCH + dt.timedelta(days=int(number))
+        raise ValueError(f"not a date: {value!r}")
+    text = str(value).strip()
+    if text in ("", "-", "—", "/", "无", "null", "NULL", "None", "nan", "NaT"):
+        return None
+    for pattern in _DATE_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+    raise ValueError(f"not a date: {value!r}")
+
+
+def parse_number(value: object) -> float | None:
+    """A number from ``1,234.5``, `` 12 ``, ``—``; None for blanks; ``ValueError`` otherwise."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"not a number: {value!r}")
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        number = float(value)
+        if math.isnan(number):
+            return None
+        if math.isinf(number):
+            raise ValueError(f"not a finite number: {value!r}")
+        return number
+    text = str(value).strip().replace(",", "").replace("，", "")
+    if text in ("", "-", "—", "/", "无", "null", "NULL", "None", "nan"):
+        return None
+    number = float(text)
+    if math.isnan(number) or math.isinf(number):
+        raise ValueError(f"not a finite number: {value!r}")
+    return number
+
+
+_TRUE = {"是", "yes", "y", "true", "t", "1", "低效"}
+_FALSE = {"否", "no", "n", "false", "f", "0", "非低效", "不是"}
+
+
+def parse_bool(value: object) -> bool | None:
+    """是/否, yes/no, true/false, 1/0 (None for blanks)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in ("", "-", "—", "nan", "none"):
+        return None
+    if text in _TRUE or text in {"1.0"}:
+        return True
+    if text in _FALSE or text in {"0.0"}:
+        return False
+    raise ValueError(f"not yes/no: {value!r}")
+
+
+_PARSERS = {"date": parse_date, "number": parse_number, "nonneg": parse_number, "bool": parse_bool}
+_KIND_NAMES = {"date": ("日期", "a date"), "number": ("数值", "a number"), "nonneg": ("非负数值", "a non-negative number"),
+               "bool": ("是/否", "yes/no"), "code6": ("6 位行政区代码", "a 6-digit area code")}
+
+
+def _text(value: object) -> str | None:
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        value = int(value)  # a parcel number read as 1234.0 from Excel is "1234"
+    text = str(value).strip()
+    return text or None
+
+
+def coerce_parcel_columns(
+    df: pd.DataFrame, *, labels: list[str] | None = None, min_year: int = 1949, max_year: int = 2100
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """Type the canonical columns of ``df`` (a new frame); every value that does not parse is a Problem."""
+    out = pd.DataFrame(index=df.index)
+    problems: list[Problem] = []
+    for name, kind in PARCEL_FIELDS.items():
+        if name not in df.columns:
+            continue
+        column = df[name]
+        if kind in ("text", "code6"):
+            values = [_text(v) for v in column]
+            if kind == "code6":
+                for pos, v in enumerate(values):
+                    if v is not None and not re.fullmatch(r"\d{6}(0{3}|0{6})?", v):
+                        problems.append(_bad(pos, labels, name, kind, v))
+                    elif v is not None:
+                        values[pos] = v[:6]
+            out[name] = pd.Series(values, index=df.index, dtype=object)
+            continue
+        parser = _PARSERS[kind]
+        uniques = pd.unique(column.astype(object))
+        parsed: dict[object, object] = {}
+        bad: set[object] = set()
+        for u in uniques:
+            try:
+                parsed[u] = parser(u)
+            except (ValueError, TypeError, OverflowError):
+                bad.add(u)
+        if kind == "date":
+            for u, d in list(parsed.items()):
+                if d is not None and not (min_year <= d.year <= max_year):
+                    bad.add(u)
+                    del parsed[u]
+        if kind == "nonneg":
+            for u, x in list(parsed.items()):
+                if x is not None and x < 0:
+                    bad.add(u)
+                    del parsed[u]
+        if bad:
+            for pos in np.flatnonzero(column.astype(object).isin(list(bad)).to_numpy()):
+                problems.append(_bad(int(pos), labels, name, kind, column.iloc[pos]))
+        # NaN never equals itself, so blanks are mapped directly (every parser reads a blank as None).
+        mapped = [None if _isna_key(v) else parsed.get(v) for v in column.astype(object)]
+        if kind in ("bool", "date"):
+            out[name] = pd.Series(mapped, index=df.index, dtype=object)
+        else:
+            out[name] = pd.Series([np.nan if v is None else v for v in mapped], index=df.index, dtype=float)
+    return out, problems
+
+
+def _isna_key(v: object) -> bool:
+    return isinstance(v, float) and math.isnan(v)
+
+
+def _bad(pos: int, labels: list[str] | None, name: str, kind: str, value: object) -> Problem:
+    zh, en = _KIND_NAMES[kind]
+    shown = str(value)[:60]
+    return Problem(pos + 1, labels[pos] if labels else None,
+                   f"字段 {name} 的值“{shown}”不是有效的{zh}", f"field {name}: '{shown}' is not {en}")

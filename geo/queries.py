@@ -1,0 +1,109 @@
+"""Reading the store: current (or as-of) administrative areas, block lines and parcels as GeoDataFrames.
+
+Every reader takes the engine and keyword options and returns a new GeoDataFrame in the storage CRS.
+``as_of`` reads history: the rows whose lifespan covers that instant (LADM begin/endLifespanVersion).
+
+Examples
+--------
+>>> _lifespan_clause(None)
+'valid_to IS NULL'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import geopandas as gpd
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from geo.fields import PARCEL_FIELDS
+
+__all__ = ["read_admin_areas", "read_blocklines", "read_parcels", "read_ratings", "store_counts", "PARCEL_COLUMNS"]
+
+PARCEL_COLUMNS = ["parcel_no", *[f for f in PARCEL_FIELDS if f != "parcel_no"], "area_mu", "source_area_mu"]
+
+
+def _lifespan_clause(as_of: dt.datetime | dt.date | None) -> str:
+    if as_of is None:
+        return "valid_to IS NULL"
+    return "valid_from <= :as_of AND (valid_to IS NULL OR valid_to > :as_of)"
+
+
+def _as_of_param(as_of: dt.datetime | dt.date | None) -> dict[str, object]:
+    if as_of is None:
+        return {}
+    if isinstance(as_of, dt.datetime):
+        return {"as_of": as_of}
+    # A date means the end of that day in the city's time zone: what stood on that date.
+    return {"as_of": dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=dt.timezone(dt.timedelta(hours=8)))}
+
+
+def read_admin_areas(engine: Engine, *, level: str | None = None) -> gpd.GeoDataFrame:
+    """Administrative areas (code, name, level, parent_code, geometry)."""
+    where = "WHERE level = :level" if level else ""
+    with engine.connect() as conn:
+        return gpd.read_postgis(
+            sa.text(f"SELECT code, name, level, parent_code, geom FROM admin_areas {where} ORDER BY code"),
+            conn, geom_col="geom", params={"level": level} if level else {},
+        ).rename_geometry("geometry")
+
+
+def read_blocklines(
+    engine: Engine, *, level: int | None = None, county: str | None = None,
+    as_of: dt.datetime | dt.date | None = None,
+) -> gpd.GeoDataFrame:
+    """Block lines current now, or standing at ``as_of``; with area_mu."""
+    clauses = [_lifespan_clause(as_of)]
+    params = _as_of_param(as_of)
+    if level is not None:
+        clauses.append("level = :level")
+        params["level"] = level
+    if county is not None:
+        clauses.append("county_code = :county")
+        params["county"] = county
+    sql = f"""SELECT id, level, county_code, name, approval_doc, valid_from, valid_to,
+                     ST_Area(geom) / (10000.0 / 15) AS area_mu, geom
+              FROM block_lines WHERE {' AND '.join(clauses)} ORDER BY level, county_code, id"""
+    with engine.connect() as conn:
+        return gpd.read_postgis(sa.text(sql), conn, geom_col="geom", params=params).rename_geometry("geometry")
+
+
+def read_parcels(
+    engine: Engine, *, county: str | None = None, as_of: dt.datetime | dt.date | None = None,
+    parcel_nos: list[str] | None = None,
+) -> gpd.GeoDataFrame:
+    """Parcels current now (or at ``as_of``), optionally of one county, with their canonical fields."""
+    clauses = [_lifespan_clause(as_of)]
+    params = _as_of_param(as_of)
+    if county is not None:
+        clauses.append("county_code = :county")
+        params["county"] = county
+    if parcel_nos is not None:
+        clauses.append("parcel_no = ANY(:nos)")
+        params["nos"] = list(parcel_nos)
+    cols = ", ".join(PARCEL_COLUMNS)
+    sql = f"SELECT {cols}, extra, geom FROM parcels WHERE {' AND '.join(clauses)} ORDER BY parcel_no"
+    with engine.connect() as conn:
+        gdf = gpd.read_postgis(sa.text(sql), conn, geom_col="geom", params=params).rename_geometry("geometry")
+    for c in PARCEL_COLUMNS:
+        if c.endswith("_on") or c == "operating_since":
+            gdf[c] = pd.to_datetime(gdf[c]).dt.date.astype(object).where(gdf[c].notna(), None)
+    return gdf
+
+
+def read_ratings(engine: Engine) -> pd.DataFrame:
+    """All ratings (parcel_no, holder_id, year, grade)."""
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text("SELECT parcel_no, holder_id, year, grade FROM ratings ORDER BY year"), conn)
+
+
+def store_counts(engine: Engine) -> dict[str, int]:
+    """How many current rows each table holds (for status lines)."""
+    sql = """SELECT (SELECT count(*) FROM admin_areas) AS admin_areas,
+                    (SELECT count(*) FROM block_lines WHERE valid_to IS NULL) AS block_lines,
+                    (SELECT count(*) FROM parcels WHERE valid_to IS NULL) AS parcels,
+                    (SELECT count(*) FROM ratings) AS ratings"""
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.text(sql)).mappings().one())

@@ -1,0 +1,78 @@
+"""Typed settings, read from the environment (prefix ``BLOCKLINE_``) and an optional ``.env`` file.
+
+Examples
+--------
+>>> s = Settings(home="/tmp/bl", database_url=None)
+>>> s.storage_epsg
+4549
+>>> s.embedded
+True
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["PROJECT_ROOT", "DATA_DIR", "Settings", "get_settings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+
+
+class Settings(BaseSettings):
+    """Where the data lives and how it is stored.
+
+    Attributes
+    ----------
+    database_url
+        SQLAlchemy URL of a PostgreSQL + PostGIS database. Unset: the embedded cluster under ``home``.
+    home
+        Folder of the embedded cluster (``BLOCKLINE_HOME``), default ``.blockline`` in the working directory.
+    storage_epsg
+        The projected CRS every geometry is stored in: the CGCS2000 3-degree Gauss-Krüger zone of the
+        city, without zone prefix (EPSG:4549, central meridian 120°E, for Wenzhou and Yiwu). Fixed when
+        the database is created; a database created with another zone is refused.
+    pg_bindir
+        Folder of the PostgreSQL server binaries; found on its own when unset.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="BLOCKLINE_", env_file=".env", extra="ignore")
+
+    database_url: str | None = None
+    home: Path = Field(default_factory=lambda: Path.cwd() / ".blockline")
+    storage_epsg: int = 4549
+    pg_bindir: Path | None = None
+    database_name: str = "blockline"
+    user: str = Field(default="cli", description="who the command line acts as, recorded with every write")
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _normalise_url(cls, value: str | None) -> str | None:
+        # Accept the URLs people paste from psql and libpq docs; SQLAlchemy needs the psycopg 3 driver name.
+        if value in (None, ""):
+            return None
+        value = str(value)
+        for prefix in ("postgres://", "postgresql://"):
+            if value.startswith(prefix):
+                return "postgresql+psycopg://" + value[len(prefix):]
+        return value
+
+    @field_validator("home", mode="after")
+    @classmethod
+    def _absolute_home(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+    @property
+    def embedded(self) -> bool:
+        """True when blockline runs its own private cluster."""
+        return self.database_url is None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()
