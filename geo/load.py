@@ -613,9 +613,9 @@ def load_demo(
     with transaction(engine) as conn:
         result.load_id = start_load(conn, kind="demo", source=result.file, user=user)
         write_boundaries(conn, areas[["code", "name", "level", "parent_code", "geometry"]], load_id=result.load_id)
-        conn.execute(sa.text("""
+        result.closed = conn.execute(sa.text("""
             UPDATE parcels SET valid_to = now() WHERE valid_to IS NULL
-            AND load_id IN (SELECT id FROM loads WHERE kind = 'demo')"""))
+            AND load_id IN (SELECT id FROM loads WHERE kind = 'demo')""")).rowcount
         for level, lines in ((1, city.level1), (2, city.level2)):
             if len(lines):
                 frame = lines.copy()
