@@ -33,8 +33,11 @@ __all__ = [
     "schema_revision",
     "storage_srid",
     "transaction",
+    "SERIALIZATION_FAILURES",
 ]
 
+#: SQLSTATEs of a transaction that lost to a concurrent one (serialization failure, deadlock)
+SERIALIZATION_FAILURES = ("40001", "40P01")
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _engines: dict[str, Engine] = {}
 _lock = threading.Lock()
@@ -153,6 +156,8 @@ def transaction(engine: Engine, *, serializable: bool = False) -> Iterator[Conne
         with conn.begin():
             yield conn
     except sa.exc.OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) in SERIALIZATION_FAILURES:
+            raise  # not a fault: another transaction won; the caller may retry
         raise DatabaseUnavailable(
             f"数据库连接中断，本次操作已整体撤销：{_first_line(exc)}",
             f"the database connection failed; the whole operation was rolled back: {_first_line(exc)}",

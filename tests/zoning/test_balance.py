@@ -1,0 +1,188 @@
+"""占一补一 on hand-built boxes in EPSG:4549 whose answers are written down before the code runs.
+
+Counties: 鹿城区 330302 = [X, X+2000] × [Y, Y+2000]; 瓯海区 330304 = [X+2000, X+4000] × [Y, Y+2000].
+Level 1 of 鹿城: [X+100, X+700] × [Y+100, Y+700] = 600 m × 600 m = 360000 m² = 540 亩.
+Level 2 of 鹿城: [X+800, X+1200] × [Y+100, Y+700].  Level 1 of 瓯海: [X+2100, X+2700] × [Y+100, Y+700].
+A 100 m × 100 m box is 15 亩.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+import shapely
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings, strategies as st
+from shapely import box
+
+from geo.load import load_blocklines, load_boundaries
+from zoning.balance import (Transfer, Unbalanced, check_adjustment, ledger, parse_transfers, record_adjustment,
+                            standing_balances)
+from zoning.policy import get_profile
+from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y, two_counties
+
+WZ = get_profile("wenzhou-2020")
+LC, OH = "330302", "330304"
+LC_L1 = box(X + 100, Y + 100, X + 700, Y + 700)
+
+
+@pytest.fixture
+def city(engine: sa.Engine, tmp_path: Path) -> sa.Engine:
+    two_counties().to_file(tmp_path / "c.gpkg", engine="pyogrio")
+    load_boundaries(engine, tmp_path / "c.gpkg", user="test")
+    l1 = gpd.GeoDataFrame({"名称": ["鹿城一级", "瓯海一级"]},
+                          geometry=[LC_L1, box(X + 2100, Y + 100, X + 2700, Y + 700)], crs="EPSG:4549")
+    l1.to_file(tmp_path / "l1.gpkg", engine="pyogrio")
+    load_blocklines(engine, tmp_path / "l1.gpkg", level=1, user="test")
+    l2 = gpd.GeoDataFrame({"名称": ["鹿城二级"]}, geometry=[box(X + 800, Y + 100, X + 1200, Y + 700)], crs="EPSG:4549")
+    l2.to_file(tmp_path / "l2.gpkg", engine="pyogrio")
+    load_blocklines(engine, tmp_path / "l2.gpkg", level=2, user="test")
+    return engine
+
+
+def _level1_mu(engine: sa.Engine, county: str) -> float:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("""SELECT coalesce(sum(ST_Area(geom)), 0) / (10000.0 / 15) FROM block_lines
+            WHERE valid_to IS NULL AND level = 1 AND county_code = :c"""), {"c": county}).scalar_one()
+
+
+def _counts(engine: sa.Engine) -> tuple[int, ...]:
+    with engine.connect() as conn:
+        return tuple(conn.execute(sa.text(
+            f"SELECT count(*) FROM {t}")).scalar_one() for t in ("adjustments", "quota_transfers", "block_lines"))
+
+
+def test_partial_removal_and_addition_across_level1_and_county_line(city: sa.Engine) -> None:
+    removal = box(X + 600, Y + 100, X + 900, Y + 200)  # 100 m × 100 m inside level 1 = 15 亩; 30 亩 outside
+    a1 = box(X + 1900, Y + 300, X + 2200, Y + 400)  # 15 亩 new in 鹿城, 15 亩 in 瓯海 (new), 15 亩 瓯海 level 1
+    a2 = box(X + 600, Y + 600, X + 800, Y + 700)  # 15 亩 already level 1, 15 亩 new (neither level 2 nor industrial)
+    check = check_adjustment(city, county=LC, removal=[removal], addition=[a1, a2], profile=WZ)
+    assert check.occupied_mu == pytest.approx(15.0)
+    assert check.replaced_mu == pytest.approx(30.0)
+    assert check.removal_outside_level1_mu == pytest.approx(30.0)
+    assert check.addition_already_level1_mu == pytest.approx(30.0)
+    assert check.addition_outside_county_mu == pytest.approx(15.0)
+    assert check.standing_balance_mu == 0 and check.balance_after_mu == pytest.approx(15.0)
+    assert check.county_balanced and check.city_balanced
+    assert check.level1_before_mu == pytest.approx(540.0) and check.level1_after_mu == pytest.approx(555.0)
+    codes = {w["code"] for w in check.warnings}
+    assert {"outside_county", "already_level1", "removal_outside_level1", "outside_industrial_land"} <= codes
+    assert all(w["article"].startswith("wenzhou-2020 WZ §") for w in check.warnings)
+    # both additions' new land outside level 2: a1's 15 亩 in 鹿城 and a2's 15 亩 → 30 亩 unfit
+    unfit = next(w for w in check.warnings if w["code"] == "outside_industrial_land")
+    assert "30.00" in unfit["message"]
+    d = check.as_dict()
+    assert set(d) >= {"county", "policy", "occupied_mu", "replaced_mu", "standing_balance_mu", "balance_after_mu",
+                      "county_balanced", "city_balance_after_mu", "city_balanced", "warnings"}
+    assert d["policy"] == "wenzhou-2020" and d["county"] == LC
+
+
+def test_adding_level1_land_changes_nothing(city: sa.Engine) -> None:
+    check = check_adjustment(city, county=LC, addition=box(X + 200, Y + 200, X + 300, Y + 300), profile=WZ)
+    assert check.replaced_mu == 0 and check.balance_after_mu == 0
+
+
+def test_unbalanced_is_refused_and_nothing_written(city: sa.Engine) -> None:
+    removal = box(X + 100, Y + 100, X + 700, Y + 200)  # 600 × 100 = 90 亩
+    addition = box(X + 800, Y + 800, X + 1350, Y + 900)  # 550 × 100 = 82.5 亩
+    check = check_adjustment(city, county=LC, removal=removal, addition=addition, profile=WZ)
+    assert (round(check.occupied_mu, 2), round(check.replaced_mu, 2), round(check.balance_after_mu, 2)) == (90.0, 82.5, -7.5)
+    assert not check.county_balanced and not check.city_balanced
+    before = _counts(city)
+    with pytest.raises(Unbalanced, match="7.50") as info:
+        record_adjustment(city, county=LC, removal=removal, addition=addition, approval_doc="温政函〔2026〕1号",
+                          user="approver", profile=WZ)
+    assert info.value.exit_code == 1
+    assert _counts(city) == before and _level1_mu(city, LC) == pytest.approx(540.0)
+
+
+def test_transfer_makes_a_city_balanced_adjustment_recordable(city: sa.Engine) -> None:
+    # 瓯海 adds 15 亩 of new level 1 with no removal: its balance becomes +15.
+    record_adjustment(city, county=OH, addition=box(X + 2100, Y + 800, X + 2200, Y + 900), approval_doc="瓯政〔2026〕2号",
+                      user="approver", profile=WZ)
+    removal = box(X + 100, Y + 100, X + 700, Y + 200)
+    addition = box(X + 800, Y + 800, X + 1350, Y + 900)
+    check = check_adjustment(city, county=LC, removal=removal, addition=addition, profile=WZ)
+    assert not check.county_balanced and check.city_balanced
+    assert check.city_balance_after_mu == pytest.approx(7.5)
+    with pytest.raises(Unbalanced, match="15.00"):  # 瓯海 cannot give 20 of its 15
+        record_adjustment(city, county=LC, removal=removal, addition=addition, approval_doc="温政函〔2026〕3号",
+                          transfers=[Transfer(OH, 20.0)], user="approver", profile=WZ)
+    adj_id, _ = record_adjustment(city, county=LC, removal=removal, addition=addition,
+                                  approval_doc="温政函〔2026〕3号", reason="市政道路", transfers=parse_transfers([f"{OH}:7.5"]),
+                                  user="approver", profile=WZ)
+    with city.connect() as conn:
+        balances = standing_balances(conn)
+        closed = conn.execute(sa.text("SELECT count(*) FROM block_lines WHERE valid_to IS NOT NULL")).scalar_one()
+        l2_left = conn.execute(sa.text("""SELECT sum(ST_Area(geom)) FROM block_lines
+            WHERE valid_to IS NULL AND level = 2""")).scalar_one()
+    assert balances[LC] == pytest.approx(0.0) and balances[OH] == pytest.approx(7.5)
+    assert _level1_mu(city, LC) == pytest.approx(540 - 90 + 82.5)
+    assert closed >= 1  # the old level-1 line was closed, not deleted
+    # the addition took 1350-800 = 550 m... of which x∈[800,1200], y∈[800,900] was not level 2 (level 2 ends at Y+700)
+    assert l2_left == pytest.approx(400 * 600)
+    book = ledger(city)
+    assert book["city_balance_mu"] == pytest.approx(7.5)
+    entry = next(e for e in book["entries"] if e["id"] == adj_id)
+    assert entry["approval_doc"] == "温政函〔2026〕3号" and entry["transfers"] == [{"from": OH, "to": LC, "mu": 7.5}]
+    assert {c["county"]: c["balance_mu"] for c in book["counties"]} == {LC: 0.0, OH: 7.5}
+    # the city's level-1 total fell by 7.5 亩 when 鹿城 recorded (transfers move balance, not land)
+    falls = [h for h in book["level1_history"] if h["fell"]]
+    assert [round(h["change_mu"], 2) for h in falls] == [-7.5]
+
+
+def test_two_concurrent_records_cannot_spend_one_surplus(city: sa.Engine) -> None:
+    record_adjustment(city, county=OH, addition=box(X + 2100, Y + 800, X + 2200, Y + 900), approval_doc="surplus",
+                      user="a", profile=WZ)  # 瓯海 +15
+    barrier = threading.Barrier(2, timeout=30)
+    results: list[object] = []
+
+    def spend(offset: float) -> None:
+        removal = box(X + 100 + offset, Y + 600, X + 200 + offset, Y + 700)  # 15 亩 of level 1, nothing added
+        waited = []
+
+        def both_have_read() -> None:
+            if not waited:  # only on the first attempt: a retry runs alone
+                waited.append(True)
+                barrier.wait()
+
+        try:
+            record_adjustment(city, county=LC, removal=removal, approval_doc=f"doc-{offset}",
+                              transfers=[Transfer(OH, 15.0)], user="a", profile=WZ,
+                              on_checked=both_have_read)
+            results.append("ok")
+        except Unbalanced:
+            results.append("refused")
+
+    # each takes 15 亩 out of 鹿城's level 1 and covers it with all 15 亩 of 瓯海's surplus: only one can
+    threads = [threading.Thread(target=spend, args=(o,)) for o in (0.0, 200.0)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == ["ok", "refused"]
+    with city.connect() as conn:
+        balances = standing_balances(conn)
+        n = conn.execute(sa.text("SELECT count(*) FROM adjustments WHERE county_code = :c"), {"c": LC}).scalar_one()
+    assert balances[OH] == pytest.approx(0.0) and balances[LC] == pytest.approx(0.0) and n == 1
+
+
+def test_missing_doc_and_bad_transfer_are_refused(city: sa.Engine) -> None:
+    from geo.errors import InputError
+
+    with pytest.raises(InputError, match="--doc"):
+        record_adjustment(city, county=LC, addition=box(X, Y, X + 10, Y + 10), approval_doc=" ", user="a", profile=WZ)
+    with pytest.raises(InputError, match="FROM_CODE:MU"):
+        parse_transfers(["330304=5"])
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(x=st.integers(100, 600), y=st.integers(100, 600), w=st.integers(1, 100), h=st.integers(1, 100))
+def test_property_land_already_level1_adds_nothing(city: sa.Engine, x: int, y: int, w: int, h: int) -> None:
+    inside = shapely.intersection(box(X + x, Y + y, X + x + w, Y + y + h), LC_L1)
+    check = check_adjustment(city, county=LC, addition=inside, profile=WZ)
+    assert check.replaced_mu == pytest.approx(0.0, abs=1e-9)
+    assert check.balance_after_mu == pytest.approx(check.standing_balance_mu)

@@ -1,0 +1,500 @@
+"""占一补一 (WZ §5): check an adjustment of the level-1 block lines, record it, keep the ledger.
+
+For an adjustment in county C (DOMAIN.md):
+
+- occupied = area of (removal ∩ current level 1 of C): only what really leaves level 1 counts;
+- replaced = area of ((addition − current level 1) ∩ C): land already in level 1, or outside C, counts for nothing;
+- C's standing balance = Σ over its recorded adjustments (replaced − occupied) + transfers in − transfers out;
+- balance after = standing + replaced − occupied; county-balanced when ≥ 0;
+- city-balanced when the sum of every county's balance after the adjustment is ≥ 0 (the shortfall can be
+  covered by transfers, and the city's level-1 total does not fall).
+
+The geometry work runs in PostGIS, in one statement per question, so a check at city scale takes a
+fraction of a second; recording runs in one SERIALIZABLE transaction, so two planners recording at once
+can never both spend the same surplus (one of them is retried against the new balance, and refused if
+it no longer fits).
+
+Examples
+--------
+>>> round(balance_after(standing_mu=10.0, occupied_mu=90.0, replaced_mu=82.5), 2)
+2.5
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import shapely
+import sqlalchemy as sa
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy.engine import Connection, Engine
+
+from geo.area import M2_PER_MU
+from geo.errors import BlocklineError, DatabaseUnavailable, InputError
+from geo.store import SERIALIZATION_FAILURES, storage_srid, transaction
+from zoning.policy import Profile
+
+__all__ = [
+    "EPSILON_MU",
+    "BalanceCheck",
+    "Transfer",
+    "Unbalanced",
+    "balance_after",
+    "check_adjustment",
+    "record_adjustment",
+    "standing_balances",
+    "ledger",
+    "level1_history",
+    "parse_transfers",
+]
+
+#: balances are compared at this precision (亩): a hundredth of a 亩 is what a planner reports
+EPSILON_MU = 0.005
+
+
+class Unbalanced(BlocklineError):
+    """The adjustment is not covered by the county's balance and the named transfers (exit code 1)."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Balance moved from one county's account to another's (指标跨区域置换)."""
+
+    from_county: str
+    mu: float
+
+
+def parse_transfers(items: Sequence[str]) -> list[Transfer]:
+    """Parse ``--transfer FROM_CODE:MU`` options.
+
+    Examples
+    --------
+    >>> parse_transfers(["330303:7.5"])
+    [Transfer(from_county='330303', mu=7.5)]
+    """
+    out = []
+    for item in items:
+        code, sep, mu = item.partition(":")
+        try:
+            value = float(mu)
+        except ValueError:
+            value = float("nan")
+        if not sep or len(code) != 6 or not code.isdigit() or not np.isfinite(value) or value <= 0:
+            raise InputError(f"指标调剂“{item}”格式不对", f"transfer '{item}' is not FROM_CODE:MU",
+                             fix_zh="写成 县代码:亩数，例如 --transfer 330303:7.5",
+                             fix_en="write COUNTY_CODE:MU, e.g. --transfer 330303:7.5")
+        out.append(Transfer(code, value))
+    return out
+
+
+def balance_after(*, standing_mu: float, occupied_mu: float, replaced_mu: float) -> float:
+    """The county's balance once the adjustment is recorded."""
+    return standing_mu + replaced_mu - occupied_mu
+
+
+@dataclass
+class BalanceCheck:
+    """The answer to "does this adjustment balance?", with every figure it rests on."""
+
+    county: str
+    county_name: str
+    policy: str
+    article: str
+    occupied_mu: float
+    replaced_mu: float
+    standing_balance_mu: float
+    balance_after_mu: float
+    county_balanced: bool
+    city_balance_after_mu: float
+    city_balanced: bool
+    level1_before_mu: float
+    level1_after_mu: float
+    city_level1_before_mu: float
+    city_level1_after_mu: float
+    removal_outside_level1_mu: float
+    addition_already_level1_mu: float
+    addition_outside_county_mu: float
+    warnings: list[dict[str, str]] = field(default_factory=list)
+    occupied_wkb: bytes | None = field(default=None, repr=False)
+    replaced_wkb: bytes | None = field(default=None, repr=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON of ``blockline balance check`` (CLI.md), areas in 亩 to two decimals."""
+        d: dict[str, Any] = {"county": self.county, "county_name": self.county_name, "policy": self.policy,
+                             "article": self.article}
+        for key in ("occupied_mu", "replaced_mu", "standing_balance_mu", "balance_after_mu"):
+            d[key] = round(getattr(self, key), 2)
+        d["county_balanced"] = self.county_balanced
+        d["city_balance_after_mu"] = round(self.city_balance_after_mu, 2)
+        d["city_balanced"] = self.city_balanced
+        for key in ("level1_before_mu", "level1_after_mu", "city_level1_before_mu", "city_level1_after_mu",
+                    "removal_outside_level1_mu", "addition_already_level1_mu", "addition_outside_county_mu"):
+            d[key] = round(getattr(self, key), 2)
+        d["warnings"] = list(self.warnings)
+        return d
+
+    @property
+    def occupied_geometry(self) -> BaseGeometry | None:
+        return shapely.from_wkb(self.occupied_wkb) if self.occupied_wkb else None
+
+    @property
+    def replaced_geometry(self) -> BaseGeometry | None:
+        return shapely.from_wkb(self.replaced_wkb) if self.replaced_wkb else None
+
+
+def _geometry_param(geoms: BaseGeometry | Sequence[BaseGeometry] | None, srid: int, *, what: str) -> str | None:
+    """One polygonal geometry (the union of what was drawn or loaded), as hex EWKB for PostGIS."""
+    if geoms is None:
+        return None
+    items = [geoms] if isinstance(geoms, BaseGeometry) else list(geoms)
+    items = [g for g in items if g is not None and not g.is_empty]
+    if not items:
+        return None
+    for g in items:
+        if g.geom_type not in ("Polygon", "MultiPolygon"):
+            raise InputError(f"{what}须为面，而不是 {g.geom_type}", f"the {what} must be polygons, not {g.geom_type}",
+                             fix_zh="绘制或导入面要素", fix_en="draw or load polygons")
+    union = shapely.union_all(shapely.make_valid(np.array(items, dtype=object)))
+    union = shapely.set_srid(union, srid)
+    return shapely.to_wkb(union, hex=True, include_srid=True)
+
+
+_CHECK_SQL = """
+WITH
+county AS (SELECT code, name, geom FROM admin_areas WHERE code = :county),
+l1c AS (SELECT ST_Union(geom) AS geom FROM block_lines WHERE valid_to IS NULL AND level = 1 AND county_code = :county),
+rem AS (SELECT ST_MakeValid(ST_GeomFromEWKB(decode(:removal, 'hex'))) AS geom),
+add AS (SELECT ST_MakeValid(ST_GeomFromEWKB(decode(:addition, 'hex'))) AS geom),
+l1 AS (SELECT ST_Union(b.geom) AS geom FROM block_lines b, add
+       WHERE b.valid_to IS NULL AND b.level = 1 AND ST_Intersects(b.geom, add.geom)),
+l2 AS (SELECT ST_Union(b.geom) AS geom FROM block_lines b, county c
+       WHERE b.valid_to IS NULL AND b.level = 2 AND ST_Intersects(b.geom, c.geom)),
+occ AS (SELECT CASE WHEN rem.geom IS NULL OR l1c.geom IS NULL THEN NULL
+                    ELSE ST_CollectionExtract(ST_Intersection(rem.geom, l1c.geom), 3) END AS geom FROM rem, l1c),
+new_land AS (SELECT CASE WHEN add.geom IS NULL THEN NULL
+                         WHEN l1.geom IS NULL THEN add.geom
+                         ELSE ST_CollectionExtract(ST_Difference(add.geom, l1.geom), 3) END AS geom FROM add, l1),
+rep AS (SELECT ST_CollectionExtract(ST_Intersection(n.geom, c.geom), 3) AS geom FROM new_land n, county c),
+industrial AS (
+    SELECT ST_Union(p.geom) AS geom FROM parcels p, add
+    WHERE p.valid_to IS NULL AND ST_Intersects(p.geom, add.geom)
+      AND p.land_use LIKE ANY(:industrial)),
+non_industrial AS (
+    SELECT p.parcel_no, p.land_use, ST_Area(ST_Intersection(p.geom, rep.geom)) AS m2
+    FROM parcels p, rep
+    WHERE p.valid_to IS NULL AND rep.geom IS NOT NULL AND ST_Intersects(p.geom, rep.geom)
+      AND p.land_use IS NOT NULL
+      AND NOT p.land_use LIKE ANY(:industrial))
+SELECT
+    (SELECT name FROM county) AS county_name,
+    coalesce(ST_Area(occ.geom), 0) AS occupied_m2,
+    coalesce(ST_Area(rep.geom), 0) AS replaced_m2,
+    coalesce((SELECT ST_Area(geom) FROM l1c), 0) AS level1_m2,
+    coalesce(ST_Area(rem.geom), 0) AS removal_m2,
+    coalesce(ST_Area(add.geom), 0) AS addition_m2,
+    coalesce(ST_Area(new_land.geom), 0) AS new_land_m2,
+    CASE WHEN rep.geom IS NULL OR ST_IsEmpty(rep.geom) THEN 0
+         ELSE ST_Area(ST_Difference(rep.geom, ST_Union(
+             coalesce((SELECT geom FROM l2), ST_SetSRID('POLYGON EMPTY'::geometry, ST_SRID(rep.geom))),
+             coalesce((SELECT geom FROM industrial), ST_SetSRID('POLYGON EMPTY'::geometry, ST_SRID(rep.geom))))))
+         END AS outside_industrial_m2,
+    (SELECT json_agg(json_build_object('parcel_no', parcel_no, 'land_use', land_use, 'm2', m2))
+     FROM non_industrial WHERE m2 > 1) AS non_industrial,
+    (SELECT json_agg(ST_Area(d.geom)) FROM ST_Dump(rep.geom) d) AS piece_m2,
+    ST_AsEWKB(occ.geom) AS occ_wkb,
+    ST_AsEWKB(rep.geom) AS rep_wkb
+FROM occ, rep, rem, add, new_land
+"""
+
+_BALANCES_SQL = """
+SELECT a.code,
+       coalesce((SELECT sum(replaced_mu - occupied_mu) FROM adjustments j WHERE j.county_code = a.code), 0)
+     + coalesce((SELECT sum(mu) FROM quota_transfers t WHERE t.to_county = a.code), 0)
+     - coalesce((SELECT sum(mu) FROM quota_transfers t WHERE t.from_county = a.code), 0) AS balance
+FROM admin_areas a WHERE a.level = 'county' ORDER BY a.code
+"""
+
+
+def standing_balances(conn: Connection) -> dict[str, float]:
+    """Every county's standing 占补 balance (亩): recorded adjustments and transfers so far."""
+    return {code: float(b) for code, b in conn.execute(sa.text(_BALANCES_SQL)).all()}
+
+
+def _level1_totals(conn: Connection) -> dict[str, float]:
+    rows = conn.execute(sa.text("""
+        SELECT county_code, sum(ST_Area(geom)) FROM block_lines WHERE valid_to IS NULL AND level = 1
+        GROUP BY county_code""")).all()
+    return {c: float(m2) / M2_PER_MU for c, m2 in rows}
+
+
+def _check(conn: Connection, *, county: str, removal: Any, addition: Any, profile: Profile) -> BalanceCheck:
+    srid = storage_srid(conn)
+    if conn.execute(sa.text("SELECT 1 FROM admin_areas WHERE code = :c AND level = 'county'"), {"c": county}).first() is None:
+        raise InputError(f"没有县级行政区 {county}", f"no county {county} among the loaded boundaries",
+                         fix_zh="检查 --county，或先导入行政区边界", fix_en="check --county, or load the boundaries first")
+    rem = _geometry_param(removal, srid, what="调出范围/removal")
+    add = _geometry_param(addition, srid, what="补入范围/addition")
+    if rem is None and add is None:
+        raise InputError("调整方案既无调出也无补入范围", "the adjustment has neither removal nor addition",
+                         fix_zh="用 --remove 和/或 --add 给出范围", fix_en="give --remove and/or --add")
+    row = conn.execute(sa.text(_CHECK_SQL), {
+        "county": county, "removal": rem, "addition": add,
+        "industrial": list(profile.value("balance.industrial_use_patterns")),
+    }).mappings().one()
+    occupied = row["occupied_m2"] / M2_PER_MU
+    replaced = row["replaced_m2"] / M2_PER_MU
+    balances = standing_balances(conn)
+    standing = balances.get(county, 0.0)
+    after = balance_after(standing_mu=standing, occupied_mu=occupied, replaced_mu=replaced)
+    city_after = sum(balances.values()) + replaced - occupied
+    level1 = _level1_totals(conn)
+    level1_before = row["level1_m2"] / M2_PER_MU
+    cite = profile.cite("balance.occupy_replace")
+    fit = profile.cite("balance.industrial_use_patterns")
+    warnings: list[dict[str, str]] = []
+
+    def warn(code: str, zh: str, en: str, article: str = cite) -> None:
+        warnings.append({"code": code, "message": f"{zh} / {en}", "article": article})
+
+    outside_county = (row["new_land_m2"] - row["replaced_m2"]) / M2_PER_MU
+    already = (row["addition_m2"] - row["new_land_m2"]) / M2_PER_MU
+    removal_outside = (row["removal_m2"] - row["occupied_m2"]) / M2_PER_MU
+    if outside_county > EPSILON_MU:
+        warn("outside_county", f"补入范围有 {outside_county:.2f} 亩位于 {county} 之外，不计入该县",
+             f"{outside_county:.2f} mu of the addition lie outside county {county} and do not count")
+    if already > EPSILON_MU:
+        warn("already_level1", f"补入范围有 {already:.2f} 亩已在一级线内，不计入补充面积",
+             f"{already:.2f} mu of the addition are already level 1 and count for nothing")
+    if removal_outside > EPSILON_MU:
+        warn("removal_outside_level1", f"调出范围有 {removal_outside:.2f} 亩不在该县一级线内，不计入占用面积",
+             f"{removal_outside:.2f} mu of the removal are not level 1 of the county and do not count")
+    outside_ind = row["outside_industrial_m2"] / M2_PER_MU
+    if outside_ind > EPSILON_MU:
+        warn("outside_industrial_land",
+             f"补入范围有 {outside_ind:.2f} 亩既不在二级线内也不在工业用地上，是否适宜工业需核实",
+             f"{outside_ind:.2f} mu of the addition lie neither in a level-2 line nor on industrial land: check they suit industry",
+             fit)
+    for item in row["non_industrial"] or []:
+        warn("non_industrial_use",
+             f"补入范围与非工业用途宗地 {item['parcel_no']}（{item['land_use']}）重叠 {item['m2'] / M2_PER_MU:.2f} 亩",
+             f"the addition overlaps parcel {item['parcel_no']} of non-industrial use {item['land_use']} "
+             f"by {item['m2'] / M2_PER_MU:.2f} mu", fit)
+    sliver = profile.value("balance.sliver_min_mu")
+    small = [m2 / M2_PER_MU for m2 in (row["piece_m2"] or []) if 0 < m2 / M2_PER_MU < sliver]
+    if small:
+        warn("sliver", f"补入范围中有 {len(small)} 块小于 {sliver:g} 亩的碎片（合计 {sum(small):.2f} 亩）",
+             f"{len(small)} piece(s) of the addition are smaller than {sliver:g} mu ({sum(small):.2f} mu in all)",
+             profile.cite("balance.sliver_min_mu"))
+    return BalanceCheck(
+        county=county, county_name=row["county_name"], policy=profile.name, article=cite,
+        occupied_mu=occupied, replaced_mu=replaced, standing_balance_mu=standing, balance_after_mu=after,
+        county_balanced=after >= -EPSILON_MU, city_balance_after_mu=city_after,
+        city_balanced=city_after >= -EPSILON_MU, level1_before_mu=level1_before,
+        level1_after_mu=level1_before - occupied + replaced, city_level1_before_mu=sum(level1.values()),
+        city_level1_after_mu=sum(level1.values()) - occupied + replaced,
+        removal_outside_level1_mu=max(removal_outside, 0.0), addition_already_level1_mu=max(already, 0.0),
+        addition_outside_county_mu=max(outside_county, 0.0), warnings=warnings,
+        occupied_wkb=bytes(row["occ_wkb"]) if row["occ_wkb"] is not None else None,
+        replaced_wkb=bytes(row["rep_wkb"]) if row["rep_wkb"] is not None else None,
+    )
+
+
+def check_adjustment(
+    engine: Engine, *, county: str, removal: Any = None, addition: Any = None, profile: Profile,
+) -> BalanceCheck:
+    """Check an adjustment of county ``county`` against the current block lines and ledger; writes nothing.
+
+    ``removal`` and ``addition`` are polygons (or sequences of polygons) in the storage CRS.
+    """
+    with engine.connect() as conn:
+        return _check(conn, county=county, removal=removal, addition=addition, profile=profile)
+
+
+def record_adjustment(
+    engine: Engine, *, county: str, removal: Any = None, addition: Any = None, approval_doc: str,
+    reason: str | None = None, transfers: Sequence[Transfer] = (), user: str, profile: Profile,
+    retries: int = 5, on_checked: Callable[[], None] | None = None,
+) -> tuple[int, BalanceCheck]:
+    """Record an approved adjustment: ledger entry, transfers and the new block lines, all or nothing.
+
+    Refused (``Unbalanced``, nothing written) when the county's balance after the adjustment plus the named
+    transfers is below zero, or when a transfer would take the giving county below zero.
+
+    ``on_checked`` is called inside the transaction once the balance has been read and before anything is
+    written (tests use it to make two recordings overlap).
+
+    Returns
+    -------
+    (adjustment id, the check it was recorded on)
+    """
+    if not approval_doc or not approval_doc.strip():
+        raise InputError("须填写批复文号", "the approval document number is required",
+                         fix_zh="用 --doc 给出批复文号", fix_en="give it with --doc")
+    for t in transfers:
+        if t.from_county == county:
+            raise InputError("指标不能从本县调给本县", "a transfer cannot come from the county itself",
+                             fix_zh="检查 --transfer", fix_en="check --transfer")
+    for attempt in range(retries):
+        try:
+            with transaction(engine, serializable=True) as conn:
+                return _record(conn, county=county, removal=removal, addition=addition, approval_doc=approval_doc,
+                               reason=reason, transfers=transfers, user=user, profile=profile,
+                               on_checked=on_checked)
+        except sa.exc.OperationalError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in SERIALIZATION_FAILURES:
+                raise
+            if attempt == retries - 1:
+                raise DatabaseUnavailable(
+                    "其他用户正在同时记录调整，多次重试仍冲突；未写入任何数据",
+                    "other users are recording adjustments at the same moment; retries kept conflicting; nothing was written",
+                    fix_zh="稍后重新记录", fix_en="record it again in a moment") from exc
+            time.sleep(0.05 * (attempt + 1))  # another recording won: check again against the new balance
+    raise AssertionError("unreachable")
+
+
+def _record(conn: Connection, *, county: str, removal: Any, addition: Any, approval_doc: str, reason: str | None,
+            transfers: Sequence[Transfer], user: str, profile: Profile,
+            on_checked: Callable[[], None] | None) -> tuple[int, BalanceCheck]:
+    check = _check(conn, county=county, removal=removal, addition=addition, profile=profile)
+    balances = standing_balances(conn)
+    incoming = sum(t.mu for t in transfers)
+    for t in transfers:
+        if t.from_county not in balances:
+            raise InputError(f"没有县级行政区 {t.from_county}", f"no county {t.from_county}",
+                             fix_zh="检查 --transfer", fix_en="check --transfer")
+    given: dict[str, float] = {}
+    for t in transfers:
+        given[t.from_county] = given.get(t.from_county, 0.0) + t.mu
+    for code, mu in given.items():
+        if balances[code] - mu < -EPSILON_MU:
+            raise Unbalanced(
+                f"{code} 的余额只有 {balances[code]:.2f} 亩，不能调出 {mu:.2f} 亩；未写入任何数据",
+                f"county {code} has a balance of {balances[code]:.2f} mu and cannot give {mu:.2f} mu; nothing was written",
+                fix_zh="减少调出数量或改由其他有结余的县调剂", fix_en="transfer less, or from a county with a surplus")
+    if check.balance_after_mu + incoming < -EPSILON_MU:
+        short = -(check.balance_after_mu + incoming)
+        raise Unbalanced(
+            f"{county} 调整后余额 {check.balance_after_mu:.2f} 亩，加上调入 {incoming:.2f} 亩仍差 {short:.2f} 亩，"
+            f"不满足占一补一（{profile.cite('balance.occupy_replace')}）；未写入任何数据",
+            f"county {county}: balance after {check.balance_after_mu:.2f} mu plus transfers {incoming:.2f} mu is still "
+            f"{short:.2f} mu short of occupy-one-replace-one; nothing was written",
+            fix_zh="增加补入范围，或用 --transfer 从有结余的县调入指标",
+            fix_en="add more land, or name transfers from counties with a surplus with --transfer")
+    if on_checked is not None:
+        on_checked()
+    srid = storage_srid(conn)
+    rem = _geometry_param(removal, srid, what="removal")
+    add = _geometry_param(addition, srid, what="addition")
+    level1_total_after = check.city_level1_after_mu
+    adjustment_id = int(conn.execute(sa.text("""
+        INSERT INTO adjustments (county_code, policy, approval_doc, reason, recorded_by, occupied_mu, replaced_mu,
+            balance_before_mu, balance_after_mu, level1_total_after_mu, report, removal_geom, addition_geom)
+        VALUES (:county, :policy, :doc, :reason, :user, :occ, :rep, :before, :after, :total, CAST(:report AS jsonb),
+            ST_Multi(ST_GeomFromEWKB(decode(:rem, 'hex'))), ST_Multi(ST_GeomFromEWKB(decode(:add, 'hex'))))
+        RETURNING id"""), {
+        "county": county, "policy": profile.name, "doc": approval_doc.strip(), "reason": reason, "user": user,
+        "occ": check.occupied_mu, "rep": check.replaced_mu, "before": check.standing_balance_mu,
+        "after": check.balance_after_mu + incoming, "total": level1_total_after,
+        "report": json.dumps(check.as_dict(), ensure_ascii=False), "rem": rem, "add": add,
+    }).scalar_one())
+    for t in transfers:
+        conn.execute(sa.text("""
+            INSERT INTO quota_transfers (adjustment_id, from_county, to_county, mu, approval_doc, recorded_by)
+            VALUES (:adj, :src, :dst, :mu, :doc, :user)"""),
+            {"adj": adjustment_id, "src": t.from_county, "dst": county, "mu": t.mu, "doc": approval_doc.strip(),
+             "user": user})
+    params = {"county": county, "adj": adjustment_id, "user": user, "doc": approval_doc.strip(), "rem": rem,
+              "rep": check.replaced_wkb.hex() if check.replaced_wkb else None}
+    if rem is not None and check.occupied_mu > 0:
+        # The removed part leaves level 1: the lines it touches are closed and re-issued without it.
+        conn.execute(sa.text("""
+            WITH touched AS (
+                UPDATE block_lines b SET valid_to = now()
+                WHERE b.valid_to IS NULL AND b.level = 1 AND b.county_code = :county
+                  AND ST_Intersects(b.geom, ST_GeomFromEWKB(decode(:rem, 'hex')))
+                  AND ST_Area(ST_Intersection(b.geom, ST_GeomFromEWKB(decode(:rem, 'hex')))) > 0
+                RETURNING b.*)
+            INSERT INTO block_lines (level, county_code, name, approval_doc, source, adjustment_id, created_by,
+                                     valid_from, geom)
+            SELECT level, county_code, name, :doc, 'adjustment', :adj, :user, now(), g
+            FROM (SELECT t.*, ST_Multi(ST_CollectionExtract(ST_MakeValid(
+                      ST_Difference(t.geom, ST_GeomFromEWKB(decode(:rem, 'hex')))), 3)) AS g FROM touched t) x
+            WHERE NOT ST_IsEmpty(g) AND ST_Area(g) > 0.01"""), params)
+    if params["rep"] is not None and check.replaced_mu > 0:
+        # The new land joins level 1, and leaves level 2 where it was level 2 (the lines never overlap).
+        conn.execute(sa.text("""
+            WITH touched AS (
+                UPDATE block_lines b SET valid_to = now()
+                WHERE b.valid_to IS NULL AND b.level = 2
+                  AND ST_Area(ST_Intersection(b.geom, ST_GeomFromEWKB(decode(:rep, 'hex')))) > 0
+                RETURNING b.*)
+            INSERT INTO block_lines (level, county_code, name, approval_doc, source, adjustment_id, created_by,
+                                     valid_from, geom)
+            SELECT level, county_code, name, approval_doc, 'adjustment', :adj, :user, now(), g
+            FROM (SELECT t.*, ST_Multi(ST_CollectionExtract(ST_MakeValid(
+                      ST_Difference(t.geom, ST_GeomFromEWKB(decode(:rep, 'hex')))), 3)) AS g FROM touched t) x
+            WHERE NOT ST_IsEmpty(g) AND ST_Area(g) > 0.01"""), params)
+        conn.execute(sa.text("""
+            INSERT INTO block_lines (level, county_code, name, approval_doc, source, adjustment_id, created_by,
+                                     valid_from, geom)
+            VALUES (1, :county, '补划 ' || :doc, :doc, 'adjustment', :adj, :user, now(),
+                    ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_GeomFromEWKB(decode(:rep, 'hex'))), 3)))"""),
+            params)
+    return adjustment_id, check
+
+
+def level1_history(engine: Engine) -> pd.DataFrame:
+    """The city's level-1 total (亩) through time: one row per change, with ``fell`` where it went down."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("""
+            SELECT at, sum(delta) AS delta FROM (
+                SELECT valid_from AS at, ST_Area(geom) AS delta FROM block_lines WHERE level = 1
+                UNION ALL
+                SELECT valid_to, -ST_Area(geom) FROM block_lines WHERE level = 1 AND valid_to IS NOT NULL) e
+            GROUP BY at ORDER BY at""")).all()
+    frame = pd.DataFrame(rows, columns=["at", "delta_m2"])
+    frame["level1_mu"] = frame["delta_m2"].cumsum() / M2_PER_MU
+    frame["change_mu"] = frame["delta_m2"] / M2_PER_MU
+    # a change smaller than a hundredth of a 亩 is rounding in the geometry, not a fall
+    frame["fell"] = frame["change_mu"] < -0.01
+    return frame[["at", "level1_mu", "change_mu", "fell"]]
+
+
+def ledger(engine: Engine) -> dict[str, Any]:
+    """The 台账: every county's balance and level-1 area, the city total, every entry, the total through time."""
+    with engine.connect() as conn:
+        balances = standing_balances(conn)
+        level1 = _level1_totals(conn)
+        names = dict(conn.execute(sa.text("SELECT code, name FROM admin_areas WHERE level = 'county'")).all())
+        entries = conn.execute(sa.text("""
+            SELECT j.id, j.county_code, a.name AS county_name, j.policy, j.approval_doc, j.reason, j.recorded_by,
+                   j.recorded_at, j.occupied_mu, j.replaced_mu, j.balance_before_mu, j.balance_after_mu,
+                   j.level1_total_after_mu,
+                   coalesce((SELECT json_agg(json_build_object('from', t.from_county, 'to', t.to_county, 'mu', t.mu))
+                             FROM quota_transfers t WHERE t.adjustment_id = j.id), '[]'::json) AS transfers
+            FROM adjustments j JOIN admin_areas a ON a.code = j.county_code ORDER BY j.recorded_at, j.id""")).mappings().all()
+    counties = [{"county": c, "name": names.get(c, ""), "balance_mu": round(b, 2),
+                 "level1_mu": round(level1.get(c, 0.0), 2)} for c, b in balances.items()]
+    history = level1_history(engine)
+    return {
+        "counties": counties,
+        "city_balance_mu": round(sum(balances.values()), 2),
+        "city_level1_mu": round(sum(level1.values()), 2),
+        "entries": [{**{k: v for k, v in e.items() if k != "recorded_at"},
+                     "recorded_at": e["recorded_at"].astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M"),
+                     "occupied_mu": round(e["occupied_mu"], 2), "replaced_mu": round(e["replaced_mu"], 2),
+                     "balance_before_mu": round(e["balance_before_mu"], 2),
+                     "balance_after_mu": round(e["balance_after_mu"], 2)} for e in entries],
+        "level1_history": [{"at": r.at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S"),
+                            "level1_mu": round(r.level1_mu, 2), "change_mu": round(r.change_mu, 2), "fell": bool(r.fell)}
+                           for r in history.itertuples()],
+    }
