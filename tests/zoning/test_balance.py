@@ -139,12 +139,14 @@ def test_two_concurrent_records_cannot_spend_one_surplus(city: sa.Engine) -> Non
                       user="a", profile=WZ)  # 瓯海 +15
     barrier = threading.Barrier(2, timeout=30)
     results: list[object] = []
+    reads: list[float] = []
 
     def spend(offset: float) -> None:
         removal = box(X + 100 + offset, Y + 600, X + 200 + offset, Y + 700)  # 15 亩 of level 1, nothing added
         waited = []
 
         def both_have_read() -> None:
+            reads.append(offset)
             if not waited:  # only on the first attempt: a retry runs alone
                 waited.append(True)
                 barrier.wait()
@@ -164,6 +166,9 @@ def test_two_concurrent_records_cannot_spend_one_surplus(city: sa.Engine) -> Non
     for t in threads:
         t.join()
     assert sorted(results) == ["ok", "refused"]
+    # Both passed their check on the same surplus before either wrote (a naive recorder would spend it
+    # twice); PostgreSQL aborted the loser, whose second check found the surplus gone and refused.
+    assert sorted(reads) == [0.0, 200.0]
     with city.connect() as conn:
         balances = standing_balances(conn)
         n = conn.execute(sa.text("SELECT count(*) FROM adjustments WHERE county_code = :c"), {"c": LC}).scalar_one()
