@@ -27,8 +27,12 @@ app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=N
                   help="blockline：工业区块线、占一补一、连片开发与工业用地全生命周期管理。")
 db_app = typer.Typer(no_args_is_help=True, help="内置数据库 / the embedded database")
 load_app = typer.Typer(no_args_is_help=True, help="导入数据 / load data")
+balance_app = typer.Typer(no_args_is_help=True, help="占一补一 / occupy-one-replace-one balance")
+policy_app = typer.Typer(no_args_is_help=True, help="政策配置 / policy profiles")
 app.add_typer(db_app, name="db")
 app.add_typer(load_app, name="load")
+app.add_typer(balance_app, name="balance")
+app.add_typer(policy_app, name="policy")
 
 out = Console()
 err = Console(stderr=True)
@@ -333,6 +337,168 @@ def parcels_cmd(
     emit(gdf, fmt=fmt, output=output, title="宗地 / parcels", layer="parcels",
          columns=["parcel_no", "holder", "county_code", "land_use", "area_mu"],
          json_body=lambda: {"county": county, "count": len(gdf), "parcels": records(gdf)})
+
+
+# -- policy ---------------------------------------------------------------------------------------------
+def _profile(name: Optional[str]):
+    from zoning.policy import get_profile
+
+    return get_profile(name or get_settings().policy)
+
+
+PolicyOpt = Annotated[Optional[str], typer.Option("--policy", help="政策配置名或 .toml 路径 / profile name or path")]
+
+
+@policy_app.command("list")
+@handled
+def policy_list(fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table) -> None:
+    """列出政策配置 / list the policy profiles."""
+    from zoning.policy import list_profiles
+
+    profiles = list_profiles()
+    if fmt == Fmt.json:
+        _print_json({"profiles": [{"name": p.name, "title": p.title, "document": p.document, "source": p.source}
+                                  for p in profiles]})
+        return
+    for p in profiles:
+        out.print(f"{p.name}\t{p.title}\t{p.source}", highlight=False)
+
+
+@policy_app.command("show")
+@handled
+def policy_show(name: str, fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table) -> None:
+    """显示政策配置的每项参数及条款 / show every parameter with its article."""
+    profile = _profile(name)
+    if fmt == Fmt.json:
+        _print_json(profile.as_dict())
+        return
+    table = Table(title=f"{profile.name}：{profile.title}")
+    for c in ("参数/key", "取值/value", "条款/article", "说明/note"):
+        table.add_column(c, overflow="fold")
+    for key, p in profile.parameters.items():
+        table.add_row(key, str(p.value), p.article, p.note)
+    out.print(table)
+
+
+# -- balance ----------------------------------------------------------------------------------------------
+def _polygons(path: Optional[Path], *, crs: Optional[str], encoding: Optional[str]):
+    if path is None:
+        return None
+    from geo.io import read_vector
+    from geo.store import storage_srid
+
+    with _engine().connect() as conn:
+        srid = storage_srid(conn)
+    gdf, _ = read_vector(path, storage_epsg=srid, crs=crs, encoding=encoding)
+    return list(gdf.geometry)
+
+
+def _print_check(d: dict[str, Any]) -> None:
+    ok = lambda b: "是 / yes" if b else "否 / no"  # noqa: E731
+    out.print(f"{d['county']} {d.get('county_name') or ''}（{d['policy']}，{d['article']}）", highlight=False)
+    for label, key in (("占用一级线 / occupied", "occupied_mu"), ("补充一级线 / replaced", "replaced_mu"),
+                       ("原有余额 / standing balance", "standing_balance_mu"),
+                       ("调整后余额 / balance after", "balance_after_mu"),
+                       ("全市调整后余额 / city balance after", "city_balance_after_mu")):
+        out.print(f"  {label}: {d[key]:,.2f} 亩", highlight=False)
+    out.print(f"  县域平衡 / county balanced: {ok(d['county_balanced'])}", highlight=False)
+    out.print(f"  市域平衡 / city balanced: {ok(d['city_balanced'])}", highlight=False)
+    for w in d["warnings"]:
+        out.print(f"  注意/warning [{w['code']}] {w['message']}（{w['article']}）", highlight=False)
+
+
+@balance_app.command("check")
+@handled
+def balance_check(
+    county: Annotated[str, typer.Option("--county")],
+    remove: Annotated[Optional[Path], typer.Option("--remove", help="调出范围文件 / removal polygons")] = None,
+    add: Annotated[Optional[Path], typer.Option("--add", help="补入范围文件 / addition polygons")] = None,
+    crs: Annotated[Optional[str], typer.Option("--crs")] = None,
+    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
+    policy: PolicyOpt = None,
+    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+) -> None:
+    """核算调整方案的占补平衡（不写入）/ check an adjustment's balance; exit 1 when unbalanced."""
+    from zoning.balance import check_adjustment
+
+    profile = _profile(policy)
+    check = check_adjustment(_engine(), county=county, removal=_polygons(remove, crs=crs, encoding=encoding),
+                             addition=_polygons(add, crs=crs, encoding=encoding), profile=profile)
+    d = check.as_dict()
+    if fmt == Fmt.json:
+        _print_json(d)
+    else:
+        _print_check(d)
+    if not check.county_balanced:
+        raise typer.Exit(1)
+
+
+@balance_app.command("record")
+@handled
+def balance_record(
+    county: Annotated[str, typer.Option("--county")],
+    doc: Annotated[str, typer.Option("--doc", help="批复文号 / approval document number")],
+    remove: Annotated[Optional[Path], typer.Option("--remove")] = None,
+    add: Annotated[Optional[Path], typer.Option("--add")] = None,
+    reason: Annotated[Optional[str], typer.Option("--reason")] = None,
+    transfer: Annotated[Optional[list[str]], typer.Option("--transfer", help="FROM_CODE:MU")] = None,
+    crs: Annotated[Optional[str], typer.Option("--crs")] = None,
+    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
+    policy: PolicyOpt = None,
+    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+) -> None:
+    """记录经批准的调整方案（改变区块线，写入台账）/ record an approved adjustment."""
+    from zoning.balance import parse_transfers, record_adjustment
+
+    profile = _profile(policy)
+    adjustment_id, check = record_adjustment(
+        _engine(), county=county, removal=_polygons(remove, crs=crs, encoding=encoding),
+        addition=_polygons(add, crs=crs, encoding=encoding), approval_doc=doc, reason=reason,
+        transfers=parse_transfers(transfer or []), user=get_settings().user, profile=profile)
+    d = {"adjustment_id": adjustment_id, **check.as_dict()}
+    if fmt == Fmt.json:
+        _print_json(d)
+    else:
+        out.print(f"已记录调整 #{adjustment_id}（{doc}）/ recorded adjustment #{adjustment_id}", highlight=False)
+        _print_check(d)
+
+
+@balance_app.command("ledger")
+@handled
+def balance_ledger(
+    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output")] = None,
+) -> None:
+    """占补台账：各县余额、一级线总量及其变化、每笔调整 / the ledger."""
+    import pandas as pd
+
+    from zoning.balance import ledger
+    from zoning.ledger_export import write_ledger_xlsx
+
+    book = ledger(_engine())
+    if fmt == Fmt.xlsx:
+        if output is None:
+            err.print("--format xlsx 需要 -o 输出文件 / needs -o PATH")
+            raise typer.Exit(2)
+        write_ledger_xlsx(book, output)
+        err.print(f"已写出 / written: {output}")
+        return
+    if fmt in (Fmt.geojson, Fmt.gpkg):
+        err.print("台账是表格：用 --format json、csv 或 xlsx / the ledger is a table: use json, csv or xlsx")
+        raise typer.Exit(2)
+    if fmt != Fmt.table:
+        emit(pd.DataFrame(book["entries"]), fmt=fmt, output=output, json_body=lambda: book, title="台账")
+        return
+    emit(pd.DataFrame(book["counties"]), fmt=fmt, output=None, json_body=lambda: book, title="各县余额 / balances")
+    out.print(f"全市余额 / city balance: {book['city_balance_mu']:,.2f} 亩；"
+              f"全市一级线 / city level 1: {book['city_level1_mu']:,.2f} 亩", highlight=False)
+    if book["entries"]:
+        emit(pd.DataFrame(book["entries"]), fmt=fmt, output=None, json_body=lambda: book, title="调整记录 / entries",
+             columns=["id", "county_code", "approval_doc", "occupied_mu", "replaced_mu", "balance_after_mu",
+                      "recorded_by", "recorded_at"])
+    for h in book["level1_history"]:
+        if h["fell"]:
+            out.print(f"  一级线总量下降 / level-1 total fell {h['change_mu']:,.2f} 亩 at {h['at']}", highlight=False)
 
 
 @app.command("app")

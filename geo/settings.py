@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     pg_bindir: Path | None = None
     database_name: str = "blockline"
     user: str = Field(default="cli", description="who the command line acts as, recorded with every write")
+    policy: str = Field(default="wenzhou-2020", description="the policy profile used when none is named")
 
     @field_validator("database_url", mode="before")
     @classmethod

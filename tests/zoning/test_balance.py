@@ -191,3 +191,42 @@ def test_property_land_already_level1_adds_nothing(city: sa.Engine, x: int, y: i
     check = check_adjustment(city, county=LC, addition=inside, profile=WZ)
     assert check.replaced_mu == pytest.approx(0.0, abs=1e-9)
     assert check.balance_after_mu == pytest.approx(check.standing_balance_mu)
+
+
+def test_cli_check_record_ledger(city: sa.Engine, tmp_path: Path) -> None:
+    import json
+
+    import openpyxl
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    runner = CliRunner()
+    rem, add = tmp_path / "rem.geojson", tmp_path / "add.gpkg"
+    gpd.GeoDataFrame(geometry=[box(X + 100, Y + 100, X + 700, Y + 200)], crs="EPSG:4549").to_crs("EPSG:4326").to_file(rem)
+    gpd.GeoDataFrame(geometry=[box(X + 800, Y + 800, X + 1350, Y + 900)], crs="EPSG:4549").to_file(add)
+    result = runner.invoke(app, ["balance", "check", "--county", LC, "--remove", str(rem), "--add", str(add),
+                                 "--format", "json"])
+    assert result.exit_code == 1, result.output  # unbalanced
+    body = json.loads(result.stdout)
+    assert list(body)[:11] == ["county", "county_name", "policy", "article", "occupied_mu", "replaced_mu",
+                               "standing_balance_mu", "balance_after_mu", "county_balanced", "city_balance_after_mu",
+                               "city_balanced"]
+    # through lon/lat and back the boxes keep their area to well under a hundredth of a 亩
+    assert (body["occupied_mu"], body["replaced_mu"], body["balance_after_mu"]) == (90.0, 82.5, -7.5)
+    assert body["policy"] == "wenzhou-2020" and body["county_balanced"] is False
+    refused = runner.invoke(app, ["balance", "record", "--county", LC, "--remove", str(rem), "--add", str(add),
+                                  "--doc", "温政函〔2026〕9号"])
+    assert refused.exit_code == 1 and "7.50" in refused.stderr
+    ok = runner.invoke(app, ["balance", "record", "--county", OH, "--add", str(add), "--doc", "x", "--format", "json"])
+    assert ok.exit_code == 0, ok.output  # the addition lies in 鹿城: nothing for 瓯海, recorded as 0
+    assert json.loads(ok.stdout)["replaced_mu"] == 0.0
+    ledger_json = json.loads(runner.invoke(app, ["balance", "ledger", "--format", "json"]).stdout)
+    assert set(ledger_json) >= {"counties", "city_balance_mu", "entries"}
+    assert {c["county"] for c in ledger_json["counties"]} == {LC, OH}
+    assert set(ledger_json["counties"][0]) >= {"county", "name", "balance_mu", "level1_mu"}
+    xlsx = tmp_path / "台账.xlsx"
+    assert runner.invoke(app, ["balance", "ledger", "--format", "xlsx", "-o", str(xlsx)]).exit_code == 0
+    wb = openpyxl.load_workbook(xlsx)
+    assert wb.sheetnames == ["台账", "各县余额", "一级线总量"]
+    assert wb["台账"].cell(1, 4).value == "批复文号" and wb["台账"].cell(2, 4).value == "x"
