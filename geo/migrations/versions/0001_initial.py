@@ -35,14 +35,14 @@ def upgrade() -> None:
         )""")
     op.execute(f"INSERT INTO store_meta (key, value) VALUES ('storage_srid', '{srid}')")
 
-    op.execute(f"""
+    op.execute("""
         CREATE TABLE loads (
             id bigserial PRIMARY KEY,
             kind text NOT NULL CHECK (kind IN ('boundaries', 'blocklines', 'parcels', 'ratings', 'demo')),
             source text NOT NULL,
             loaded_by text NOT NULL,
             loaded_at timestamptz NOT NULL DEFAULT now(),
-            report jsonb NOT NULL DEFAULT '{{}}'::jsonb
+            report jsonb NOT NULL DEFAULT '{}'::jsonb
         )""")
 
     op.execute(f"""
