@@ -463,6 +463,47 @@ def balance_record(
         _print_check(d)
 
 
+@balance_app.command("suggest")
+@handled
+def balance_suggest(
+    county: Annotated[str, typer.Option("--county")],
+    shortfall: Annotated[Optional[float], typer.Option("--shortfall", help="缺口（亩）/ shortfall in 亩")] = None,
+    remove: Annotated[Optional[Path], typer.Option("--remove")] = None,
+    add: Annotated[Optional[Path], typer.Option("--add")] = None,
+    crs: Annotated[Optional[str], typer.Option("--crs")] = None,
+    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
+    policy: PolicyOpt = None,
+    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+    output: Annotated[Optional[Path], typer.Option("-o", "--output")] = None,
+) -> None:
+    """建议补入一级线的用地以弥补缺口 / suggest land to cover a shortfall (from --shortfall or an adjustment)."""
+    from zoning.balance import check_adjustment
+    from zoning.suggest import suggest_cover
+
+    profile = _profile(policy)
+    engine = _engine()
+    if shortfall is None:
+        if remove is None and add is None:
+            err.print("给出 --shortfall，或 --remove/--add 以计算缺口 / give --shortfall, or --remove/--add")
+            raise typer.Exit(2)
+        check = check_adjustment(engine, county=county, removal=_polygons(remove, crs=crs, encoding=encoding),
+                                 addition=_polygons(add, crs=crs, encoding=encoding), profile=profile)
+        shortfall = max(0.0, -check.balance_after_mu)
+    suggestion = suggest_cover(engine, county=county, shortfall_mu=shortfall, profile=profile)
+    d = suggestion.as_dict()
+    if fmt in (Fmt.geojson, Fmt.gpkg, Fmt.csv, Fmt.xlsx):
+        emit(suggestion.chosen, fmt=fmt, output=output, json_body=lambda: d, title="", layer="suggestion")
+        return
+    if fmt == Fmt.json:
+        _print_json(d)
+        return
+    out.print(f"{county} 缺口 / shortfall {d['shortfall_mu']:,.2f} 亩：建议补入 {d['total_mu']:,.2f} 亩"
+              f"（富余 {d['surplus_mu']:,.2f} 亩，{'最优' if d['optimal'] else '未证明最优'}；{d['article']}）",
+              highlight=False)
+    emit(suggestion.chosen, fmt=fmt, output=None, json_body=lambda: d, title="建议 / suggestion",
+         columns=["kind", "ref", "holder", "area_mu", "touches_level1", "compactness"])
+
+
 @balance_app.command("ledger")
 @handled
 def balance_ledger(
