@@ -29,7 +29,8 @@ class ArchiveLimits:
 
     max_entries: int = 2000
     max_total_bytes: int = 2 * 1024**3
-    max_ratio: float = 100.0  # uncompressed / compressed, per entry and overall
+    max_ratio: float = 100.0  # uncompressed / compressed, per entry and overall ...
+    ratio_floor_bytes: int = 16 * 1024**2  # ... for entries (and archives) larger than this; small files compress well
 
 
 def _fail(file: Path, zh: str, en: str) -> InputError:
@@ -43,9 +44,17 @@ def _entry_name(info: zipfile.ZipInfo) -> str:
     if info.flag_bits & 0x800:
         return info.filename
     try:
-        return info.filename.encode("cp437").decode("gb18030")
-    except (UnicodeEncodeError, UnicodeDecodeError):
+        raw = info.filename.encode("cp437")
+    except UnicodeEncodeError:
         return info.filename
+    # macOS writes UTF-8 names without the flag; Chinese Windows writes GBK. Strict UTF-8 first: GBK bytes
+    # almost never decode as UTF-8.
+    for codec in ("utf-8", "gb18030"):
+        try:
+            return raw.decode(codec)
+        except UnicodeDecodeError:
+            continue
+    return info.filename
 
 
 def safe_extract(archive: Path, dest: Path, *, limits: ArchiveLimits = ArchiveLimits()) -> list[Path]:
@@ -69,7 +78,7 @@ def safe_extract(archive: Path, dest: Path, *, limits: ArchiveLimits = ArchiveLi
         if total > limits.max_total_bytes:
             raise _fail(archive, f"解压后过大（{total} 字节）", f"too large once extracted ({total} bytes)")
         packed = sum(i.compress_size for i in infos) or 1
-        if total / packed > limits.max_ratio:
+        if total > limits.ratio_floor_bytes and total / packed > limits.max_ratio:
             raise _fail(archive, f"压缩比异常（{total / packed:.0f} 倍），疑似压缩炸弹",
                         f"suspicious compression ratio ({total / packed:.0f}x): possibly a zip bomb")
         names = []
@@ -84,7 +93,8 @@ def safe_extract(archive: Path, dest: Path, *, limits: ArchiveLimits = ArchiveLi
                 raise _fail(archive, f"压缩包内含有符号链接：{name}", f"symbolic link inside the archive: {name}")
             if info.flag_bits & 0x1:
                 raise _fail(archive, f"压缩包内文件已加密：{name}", f"encrypted entry: {name}")
-            if info.compress_size and info.file_size / info.compress_size > limits.max_ratio:
+            if (info.file_size > limits.ratio_floor_bytes and info.compress_size
+                    and info.file_size / info.compress_size > limits.max_ratio):
                 raise _fail(archive, f"文件 {name} 压缩比异常，疑似压缩炸弹",
                             f"entry {name} has a suspicious compression ratio: possibly a zip bomb")
             names.append((info, path))
@@ -93,10 +103,10 @@ def safe_extract(archive: Path, dest: Path, *, limits: ArchiveLimits = ArchiveLi
         budget = limits.max_total_bytes
         for info, path in names:
             target = dest.joinpath(*path.parts)
-            target.parent.mkdir(parents=True, exist_ok=True)
             declared = info.file_size
             count = 0
             try:
+                target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(info) as src, target.open("wb") as out:
                     while chunk := src.read(1 << 20):
                         count += len(chunk)
@@ -105,7 +115,7 @@ def safe_extract(archive: Path, dest: Path, *, limits: ArchiveLimits = ArchiveLi
                         if count > declared or budget < 0:
                             raise _fail(archive, f"文件 {path} 的实际大小超过声明", f"entry {path} is larger than declared")
                         out.write(chunk)
-            except (zipfile.BadZipFile, EOFError, zlib.error) as exc:
+            except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as exc:
                 raise _fail(archive, f"压缩包已损坏：{exc}", f"the archive is corrupted: {exc}") from exc
             written.append(target)
     return written

@@ -73,7 +73,7 @@ def describe_crs(crs: CRS | str | None) -> str:
     """A short human name: ``EPSG:4549 CGCS2000 / 3-degree Gauss-Kruger CM 120E``."""
     if crs is None:
         return "none"
-    if crs == GCJ02:
+    if isinstance(crs, str) and crs == GCJ02:  # comparing a pyproj CRS with a string parses the string
         return "GCJ-02 (AMap/Gaode)"
     assert isinstance(crs, CRS)
     epsg = crs.to_epsg(min_confidence=70)
@@ -94,7 +94,7 @@ class SourceCRS:
 
 def resolve_source_crs(file_crs: CRS | None, option: CRS | str | None, *, file: str) -> SourceCRS:
     """Decide the source CRS: ``--crs`` wins; the file's own otherwise; neither is refused."""
-    if option == GCJ02:
+    if isinstance(option, str) and option == GCJ02:
         return SourceCRS(None, True, "option" if file_crs is None else "option overrides file")
     if isinstance(option, CRS):
         return SourceCRS(option, False, "option" if file_crs is None else "option overrides file")
@@ -120,6 +120,8 @@ def _mislabel_hint(x: float, y: float, src: SourceCRS) -> tuple[str, str]:
                     "the coordinates are projected metres, not degrees; give the projected CRS with --crs, e.g. 4549 or 4528")
         return ("", "")
     if crs is not None and crs.is_projected:
+        if 73 <= abs(x) <= 136 and 3 <= abs(y) <= 54:
+            return ("坐标像是经纬度，请用 --crs 4490", "the coordinates look like degrees: use --crs 4490")
         if 2.5e7 <= x < 4.6e7:
             zone = int(x // 1e6)
             if 25 <= zone <= 45:
@@ -129,8 +131,6 @@ def _mislabel_hint(x: float, y: float, src: SourceCRS) -> tuple[str, str]:
         if 0 < x < 1e6:
             return ("横坐标没有带号，请用不带带号的坐标系，例如 --crs 4549（中央经线 120°E）",
                     "the eastings have no zone prefix: use a CRS without prefix, e.g. --crs 4549 (CM 120°E)")
-        if 73 <= abs(x) <= 136 or 3 <= abs(y) <= 54:
-            return ("坐标像是经纬度，请用 --crs 4490", "the coordinates look like degrees: use --crs 4490")
     return ("", "")
 
 
@@ -166,14 +166,15 @@ def to_storage(
                   & (lat >= miny).all(axis=1) & (lat <= maxy).all(axis=1))
     if not inside.all():
         problems = []
+        described = source.describe()
         for pos in np.flatnonzero(~inside):
             x, y = float(src_bounds[pos][0]), float(src_bounds[pos][1])
             hint_zh, hint_en = _mislabel_hint(x, y, source)
             problems.append(Problem(
                 int(pos) + 1, labels[pos] if labels else None,
-                f"按坐标系 {source.describe()} 换算后位置不在中国境内（原坐标约 {x:.6g}, {y:.6g}），坐标系可能标错"
+                f"按坐标系 {described} 换算后位置不在中国境内（原坐标约 {x:.6g}, {y:.6g}），坐标系可能标错"
                 + (f"：{hint_zh}" if hint_zh else ""),
-                f"with CRS {source.describe()} this feature falls outside China (source coordinates ~{x:.6g}, {y:.6g});"
+                f"with CRS {described} this feature falls outside China (source coordinates ~{x:.6g}, {y:.6g});"
                 " the CRS is probably mislabelled" + (f": {hint_en}" if hint_en else ""),
             ))
         raise ValidationError(problems, file=file)

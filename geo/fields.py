@@ -149,10 +149,16 @@ def map_columns(columns: Iterable[str], *, field_map: Mapping[str, str]) -> Colu
     taken: dict[str, str] = {}
     problems: list[Problem] = []
     area_keys = {_key(h) for h in AREA_HEADERS}
+    columns = list(columns)
+    mapped_by_user = {field_map[c] for c in columns if c in field_map}
     for col in columns:
         if col == "geometry":
             continue
-        target = field_map.get(col) or _ALIAS_KEYS.get(_key(col)) or _truncated_alias(_key(col))
+        target = field_map.get(col)
+        if target is None:
+            target = _ALIAS_KEYS.get(_key(col)) or _truncated_alias(_key(col))
+            if target in mapped_by_user:
+                target = None  # --field-map named another column for this field: it wins
         if target is None:
             if area_column is None and (_key(col) in area_keys or _key(col).split("亩")[0] in area_keys
                                         or re.sub(r"平方米|m2|㎡|公顷|ha|亩", "", _key(col)) in area_keys):

@@ -99,7 +99,8 @@ def _choose_layer(dataset: Path, layer: str | None, *, file: str) -> str | None:
         return layer
     if len(layers) <= 1:
         return None
-    polygonal = [name for name, kind in layers if kind is None or "Polygon" in str(kind) or "Unknown" in str(kind)]
+    polygonal = [name for name, kind in layers
+                 if kind is not None and ("Polygon" in str(kind) or "Unknown" in str(kind))]
     if len(polygonal) == 1:
         return str(polygonal[0])
     raise InputError("文件中有多个图层，不知道导入哪一个", "the file has several layers; which one to load is unclear",
@@ -249,7 +250,7 @@ def read_vector(
     problems = list(repairs.problems)
     ok = ~fixed.isna().to_numpy()
     attrs = gdf.drop(columns=[gdf.geometry.name])
-    clean = gpd.GeoDataFrame(attrs, geometry=fixed.values, crs=source.crs or "EPSG:4326")
+    clean = gpd.GeoDataFrame(attrs, geometry=np.asarray(fixed.array), crs=source.crs or "EPSG:4326")
     try:
         stored = to_storage(clean[ok], source=source, storage_epsg=storage_epsg, file=name,
                             labels=[labels[i] for i in np.flatnonzero(ok)] if labels else None)
