@@ -1,0 +1,40 @@
+"""blockline's web app: the frame. Page config, the shared sidebar, and the pages (``app_pages/``).
+
+Run it with ``blockline app`` (or ``streamlit run app.py``); it uses the same database as the command line.
+"""
+
+from pathlib import Path
+
+import streamlit as st
+
+from geo.errors import BlocklineError
+from ui import data
+from ui.i18n import LANG_NAMES, current_lang, error_text, fmt_int, t
+
+HERE = Path(__file__).parent
+
+st.set_page_config(page_title=t("app.title"), page_icon="🏭", layout="wide")
+
+page = st.navigation([
+    st.Page(HERE / "app_pages" / "overview.py", title=t("nav.overview"), icon="📊", url_path="overview", default=True),
+    st.Page(HERE / "app_pages" / "map.py", title=t("nav.map"), icon="🗺️", url_path="map"),
+    st.Page(HERE / "app_pages" / "data.py", title=t("nav.data"), icon="📂", url_path="data"),
+])
+
+st.sidebar.radio(t("sidebar.lang"), list(LANG_NAMES), format_func=LANG_NAMES.get, key="lang", horizontal=True)
+try:
+    counts = data.store_counts()
+except BlocklineError as exc:
+    st.error(t("db.unavailable"))
+    st.error(error_text(exc.as_dict(), current_lang()))
+    st.stop()
+
+embedded, where = data.db_location()
+st.sidebar.caption(t("sidebar.db_embedded", home=where) if embedded else t("sidebar.db_external", url=where))
+st.sidebar.caption(t("sidebar.counts", areas=fmt_int(counts["admin_areas"]), lines=fmt_int(counts["block_lines"]),
+                     parcels=fmt_int(counts["parcels"]), ratings=fmt_int(counts["ratings"])))
+if st.sidebar.button(t("sidebar.refresh"), key="refresh"):
+    data.clear_caches()
+    st.rerun()
+
+page.run()

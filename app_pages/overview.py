@@ -1,0 +1,37 @@
+"""概览: what blockline is, and what the store holds, in total and per county (exportable to Excel)."""
+
+import streamlit as st
+
+from ui import data
+from ui.i18n import fmt_int, fmt_mu, t
+
+st.title(t("overview.title"))
+st.markdown(t("overview.intro"))
+
+if data.is_empty(data.store_counts()):
+    st.info(t("store.empty"))
+    st.stop()
+
+summary = data.county_summary()
+level1, level2 = data.blocklines(1), data.blocklines(2)
+n_counties = int((summary["county"] != "").sum())
+
+cols = st.columns(5)
+cols[0].metric(t("overview.counties"), fmt_int(n_counties))
+cols[1].metric(t("overview.level1", n=fmt_int(len(level1))), fmt_mu(summary["level1_mu"].sum()))
+cols[2].metric(t("overview.level2", n=fmt_int(len(level2))), fmt_mu(summary["level2_mu"].sum()))
+cols[3].metric(t("overview.parcels"), fmt_int(summary["parcels"].sum()))
+cols[4].metric(t("overview.parcels_mu"), fmt_mu(summary["parcels_mu"].sum()))
+
+st.subheader(t("overview.by_county"))
+headers = {c: t(f"col.{c}") for c in ("county", "name", "level1_mu", "level2_mu", "parcels", "parcels_mu")}
+table = summary.assign(name=summary["name"].where(summary["county"] != "", t("col.unassigned"))).rename(columns=headers)
+st.dataframe(
+    table, hide_index=True, width="stretch",
+    column_config={headers[c]: st.column_config.NumberColumn(format="%.2f")
+                   for c in ("level1_mu", "level2_mu", "parcels_mu")},
+)
+st.download_button(
+    t("overview.download"), data=data.table_bytes(table, fmt="xlsx", sheet=t("overview.sheet")),
+    file_name="blockline-counties.xlsx", mime=data.XLSX_MIME, key="overview_xlsx", on_click="ignore",
+)

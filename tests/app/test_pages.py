@@ -1,0 +1,379 @@
+"""Every page of the app, run headless with AppTest on a real store: empty, and a small city built by hand.
+
+The small city: 鹿城区 (330302) and 瓯海区 (330304), two 2 km × 2 km boxes; a level-1 line of
+400 m × 400 m in 鹿城区 (240 亩), a level-2 line of 300 m × 300 m in 瓯海区 (135 亩), and three parcels of
+100 m × 100 m (15 亩 each, 45 亩 in all): two in 鹿城区, one in 瓯海区.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from streamlit.testing.v1 import AppTest
+
+from geo.area import area_mu
+from geo.errors import DatabaseUnavailable
+from geo.load import write_blocklines, write_boundaries, write_parcels
+from geo.queries import store_counts
+from geo.store import transaction
+from tests.files import WENZHOU_X0 as X
+from tests.files import WENZHOU_Y0 as Y
+from tests.files import square, two_counties, write_shapefile
+from ui.maps import LEAFLET_CDN, unescape_js
+
+APP = Path(__file__).resolve().parents[2] / "app.py"
+PAGES = ("app_pages/overview.py", "app_pages/map.py", "app_pages/data.py")
+TIMEOUT = 60
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> None:
+    """Cached frames of one test's store must not leak into the next."""
+    import streamlit as st
+
+    st.cache_data.clear()
+
+
+def _multi(geoms: list[object]) -> list[object]:
+    return [shapely.MultiPolygon([g]) for g in geoms]
+
+
+def _lines(geoms: list[object]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"name": [f"线{i}" for i in range(len(geoms))]}, geometry=_multi(geoms), crs="EPSG:4549")
+
+
+def fill_small_city(engine: Engine) -> None:
+    counties = two_counties()
+    counties["level"], counties["parent_code"] = "county", "330300"
+    counties["geometry"] = _multi(list(counties.geometry))
+    parcels = gpd.GeoDataFrame(
+        {"parcel_no": ["P-001", "P-002", "P-003"],
+         "holder": ["温州甲机械有限公司", HOSTILE, "瓯海乙电气有限公司"],
+         "land_use": ["100101", "100102", "100101"]},
+        geometry=_multi([square(X + 200, Y + 200), square(X + 400, Y + 200), square(X + 2200, Y + 200)]),
+        crs="EPSG:4549",
+    )
+    parcels["area_mu"] = area_mu(parcels).to_numpy()
+    with transaction(engine) as conn:
+        write_boundaries(conn, counties, load_id=None)
+        write_blocklines(conn, _lines([square(X + 100, Y + 100, 400)]), level=1, load_id=None, user="test")
+        write_blocklines(conn, _lines([square(X + 2100, Y + 100, 300)]), level=2, load_id=None, user="test")
+        write_parcels(conn, parcels, load_id=None, user="test")
+
+
+@pytest.fixture
+def small_city(engine: Engine) -> Engine:
+    fill_small_city(engine)
+    return engine
+
+
+def open_page(page: str | None = None, *, lang: str | None = None) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    if lang is not None:
+        at.radio(key="lang").set_value(lang).run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def map_args(at: AppTest) -> dict[str, object]:
+    """What the page hands to the st_folium component."""
+    maps = [e for e in at.get("component_instance") if "st_folium" in e.proto.component_name]
+    assert len(maps) == 1
+    return json.loads(maps[0].proto.json_args)
+
+
+def map_script(at: AppTest) -> str:
+    """The Leaflet script the page hands to the st_folium component, JSON escapes undone."""
+    return unescape_js(str(map_args(at)["script"]))
+
+
+def texts(at: AppTest) -> str:
+    """Every text the page shows, as one string."""
+    parts: list[str] = []
+    for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    parts += [f"{m.label}: {m.value}" for m in at.metric]
+    return "\n".join(parts)
+
+
+# -- an empty store -----------------------------------------------------------------------------------------
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_runs_on_an_empty_store(engine: Engine, page: str) -> None:
+    at = open_page(page)
+    if not page.endswith("data.py"):
+        assert "数据库为空：运行 blockline demo 导入示例城市" in texts(at)
+    else:
+        assert at.file_uploader and "还没有宗地" in texts(at)
+
+
+def test_sidebar_shows_where_the_data_lives(engine: Engine) -> None:
+    at = open_page()
+    captions = " ".join(c.value for c in at.sidebar.caption)
+    assert "数据库：内置" in captions and "宗地 0" in captions
+
+
+def test_database_unavailable_is_told_not_raised(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui import data
+
+    def down() -> dict[str, int]:
+        raise DatabaseUnavailable("无法连接数据库：拒绝连接", "cannot reach the database: refused",
+                                  fix_zh="用 blockline db up 启动", fix_en="start it with blockline db up")
+
+    monkeypatch.setattr(data, "store_counts", down)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "无法打开数据库" in errors and "处理：用 blockline db up 启动" in errors
+
+
+# -- the small city -----------------------------------------------------------------------------------------
+def test_overview_counts_and_areas(small_city: Engine) -> None:
+    at = open_page()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics == {
+        "县（市、区）": "2",
+        "一级线（1 块）": "240.00 亩",
+        "二级线（1 块）": "135.00 亩",
+        "宗地（宗）": "3",
+        "宗地面积": "45.00 亩",
+    }
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["行政区代码", "名称", "一级线（亩）", "二级线（亩）", "宗地（宗）", "宗地面积（亩）"]
+    rows = table.set_index("行政区代码")
+    assert rows.loc["330302", "名称"] == "鹿城区"
+    assert rows.loc["330302", "一级线（亩）"] == pytest.approx(240.0)
+    assert rows.loc["330302", "宗地（宗）"] == 2 and rows.loc["330302", "宗地面积（亩）"] == pytest.approx(30.0)
+    assert rows.loc["330304", "二级线（亩）"] == pytest.approx(135.0)
+    assert rows.loc["330304", "宗地面积（亩）"] == pytest.approx(15.0)
+    assert at.get("download_button")
+    assert "宗地 3" in " ".join(c.value for c in at.sidebar.caption)
+
+
+def test_overview_export_is_the_table(small_city: Engine) -> None:
+    from ui.data import county_summary, table_bytes
+
+    book = pd.read_excel(io.BytesIO(table_bytes(county_summary(), fmt="xlsx")), dtype={"county": str})
+    assert book["county"].tolist() == ["330302", "330304"]
+    assert book["parcels_mu"].tolist() == pytest.approx([30.0, 15.0])
+
+
+def test_switching_to_english(small_city: Engine) -> None:
+    at = open_page()
+    at.radio(key="lang").set_value("en").run()
+    assert not at.exception
+    assert at.title[0].value == "Overview"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Parcels"] == "3" and metrics["Parcel area"] == "45.00 亩"
+    assert "Level-1 block lines (1)" in metrics
+    assert "County code" in at.dataframe[0].value.columns
+    assert "Database: embedded" in " ".join(c.value for c in at.sidebar.caption)
+    at.switch_page("app_pages/map.py").run()
+    assert at.title[0].value == "One map" and not at.exception
+    at.radio(key="lang").set_value("zh").run()
+    assert at.title[0].value == "一张图"
+
+
+def test_map_page_shows_the_city(small_city: Engine) -> None:
+    at = open_page("app_pages/map.py")
+    shown = texts(at)
+    assert "宗地 3 宗，45.00 亩" in shown
+    assert "一级线 240.00 亩" in shown and "二级线 135.00 亩" in shown
+    script = map_script(at)
+    for layer in ("行政区", "一级线", "二级线", "宗地"):
+        assert f'"{layer}"' in script
+    assert "tileLayer" not in script  # no basemap unless asked
+    assert "&lt;img src=x onerror=alert(1)&gt;" in script and "<img src=x" not in script
+    assert map_args(at)["js_links"] == [f"{LEAFLET_CDN}/leaflet.js"]  # Leaflet, and nothing else
+
+
+def test_map_loads_leaflet_from_the_intranet(small_city: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BLOCKLINE_LEAFLET_URL", "/app/static/leaflet")
+    args = map_args(open_page("app_pages/map.py"))
+    assert args["js_links"] == ["/app/static/leaflet/leaflet.js"]
+    assert args["css_links"] == ["/app/static/leaflet/leaflet.css"]
+
+
+def test_map_county_filter(small_city: Engine) -> None:
+    at = open_page("app_pages/map.py")
+    at.selectbox(key="map_county").set_value("330304").run()
+    assert not at.exception
+    shown = texts(at)
+    assert "宗地 1 宗，15.00 亩" in shown and "一级线 0.00 亩" in shown and "二级线 135.00 亩" in shown
+
+
+def test_map_search_lists_and_focuses(small_city: Engine) -> None:
+    at = open_page("app_pages/map.py")
+    at.text_input(key="map_search").set_value("乙电气").run()
+    assert not at.exception
+    found = at.dataframe[0].value
+    assert found["宗地编号"].tolist() == ["P-003"]
+    assert at.selectbox(key="map_focus").value == "P-003"
+    at.text_input(key="map_search").set_value("p-00").run()
+    assert at.dataframe[0].value["宗地编号"].tolist() == ["P-001", "P-002", "P-003"]
+    at.selectbox(key="map_focus").set_value("P-002").run()
+    assert not at.exception
+    script = map_script(at)
+    assert '"选中宗地"' in script
+    fit = re.search(r"fitBounds\(\s*\[\[([-\d.]+), ([-\d.]+)\], \[([-\d.]+), ([-\d.]+)\]\]", script)
+    assert fit, "the map is not fitted"
+    minx, miny, maxx, maxy = gpd.GeoSeries([square(X + 400, Y + 200)], crs="EPSG:4549").to_crs("EPSG:4326").total_bounds
+    assert [float(v) for v in fit.groups()] == pytest.approx([miny, minx, maxy, maxx])  # zoomed to P-002
+    at.text_input(key="map_search").set_value("没有这块地").run()
+    assert "没有符合的宗地" in texts(at)
+
+
+def test_map_block_lines_as_of_a_date(small_city: Engine) -> None:
+    # Level 1 was redrawn: a 240 亩 line stood from 2020 to mid-2024, a 375 亩 line stands since.
+    with transaction(small_city) as conn:
+        write_blocklines(conn, _lines([square(X + 100, Y + 100, 500)]), level=1, load_id=None, user="test")
+        conn.execute(sa.text("""UPDATE block_lines SET valid_from = '2020-01-01T00:00+08', valid_to = '2024-07-01T00:00+08'
+                                WHERE level = 1 AND valid_to IS NOT NULL"""))
+        conn.execute(sa.text("UPDATE block_lines SET valid_from = '2024-07-01T00:00+08' WHERE valid_to IS NULL"))
+    at = open_page("app_pages/map.py")
+    assert "一级线 375.00 亩" in texts(at)
+    at.date_input(key="map_as_of").set_value(dt.date(2023, 1, 1)).run()
+    assert not at.exception
+    assert "一级线 240.00 亩" in texts(at) and "区块线为 2023-01-01 当日的状态" in texts(at)
+    at.date_input(key="map_as_of").set_value(dt.date(2019, 12, 31)).run()
+    assert "一级线 0.00 亩" in texts(at)
+
+
+@pytest.mark.parametrize("basemap", ["osm", "tianditu_vec", "local", "none"])
+def test_map_basemaps(small_city: Engine, basemap: str) -> None:
+    at = open_page("app_pages/map.py")
+    at.selectbox(key="map_basemap").set_value(basemap).run()
+    assert not at.exception
+    if basemap == "tianditu_vec":
+        assert "需要密钥" in texts(at)
+    if basemap == "local":
+        assert "需要瓦片地址" in texts(at)
+        at.text_input(key="map_local_url").set_value("http://10.0.0.5/tiles/{z}/{x}/{y}.png").run()
+        assert not at.exception and "需要瓦片地址" not in texts(at)
+
+
+# -- the data page ------------------------------------------------------------------------------------------
+def _zipped_gbk_parcels(tmp_path: Path) -> bytes:
+    """Two parcels in a GBK shapefile without .cpg (as many offices send them), zipped."""
+    gdf = gpd.GeoDataFrame(
+        {"宗地编号": ["U-1", "U-2"], "权利人": ["鹿城丙鞋业有限公司", "温州丁阀门有限公司"],
+         "土地用途": ["100101", "100102"], "备注": ["新供地", ""]},
+        geometry=[square(X + 1000, Y + 1000), square(X + 1200, Y + 1000)], crs="EPSG:4549",
+    )
+    folder = tmp_path / "shp"
+    folder.mkdir()
+    write_shapefile(gdf, folder / "宗地.shp", encoding="GBK", cpg=False)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for f in sorted(folder.iterdir()):
+            zf.write(f, f.name)
+    return buffer.getvalue()
+
+
+def test_data_page_previews_then_loads(small_city: Engine, tmp_path: Path) -> None:
+    at = open_page("app_pages/data.py")
+    at.file_uploader[0].upload("宗地.zip", _zipped_gbk_parcels(tmp_path), "application/zip").run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["要素数"] == "2"
+    assert metrics["编码"].upper().startswith("GB")  # told from the bytes: no .cpg, no --encoding
+    assert "4549" in metrics["坐标系"]
+    head = at.dataframe[0].value
+    assert head["权利人"].tolist() == ["鹿城丙鞋业有限公司", "温州丁阀门有限公司"]
+    mapping = at.dataframe[1].value
+    assert dict(zip(mapping["文件字段"], mapping["标准字段"])) == {
+        "宗地编号": "parcel_no", "权利人": "holder", "土地用途": "land_use"}
+    assert "备注" in texts(at) and "检查通过" in texts(at)
+    assert store_counts(small_city)["parcels"] == 3  # the preview wrote nothing
+
+    at.button(key="data_import").click().run()
+    assert not at.exception
+    assert "新增 2，更新 0" in texts(at)
+    assert store_counts(small_city)["parcels"] == 5
+    assert not at.file_uploader[0].value  # emptied, so the same file is not loaded twice
+    assert "当前宗地 5 宗，共 75.00 亩" in texts(at)
+
+
+def test_data_page_shows_problems_and_refuses_to_load(small_city: Engine) -> None:
+    geojson = ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"权利人": "甲"},'
+               ' "geometry": {"type": "Polygon", "coordinates": [[[120.70, 28.00], [120.701, 28.00],'
+               ' [120.701, 28.001], [120.70, 28.001], [120.70, 28.00]]]}}]}')
+    at = open_page("app_pages/data.py")
+    at.file_uploader[0].upload("no-number.geojson", geojson.encode(), "application/geo+json").run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "找不到宗地编号字段" in errors and "处理：" in errors
+    assert at.button(key="data_import").disabled
+    at.radio(key="lang").set_value("en").run()
+    errors = " ".join(e.value for e in at.error)
+    assert "no parcel number field" in errors and "Fix:" in errors
+
+
+def test_data_page_lists_every_bad_value(small_city: Engine, tmp_path: Path) -> None:
+    gdf = gpd.GeoDataFrame({"宗地编号": ["B-1", "B-1"], "交地日期": ["2021-02-30", "2021-03-01"]},
+                           geometry=[square(X, Y), square(X + 200, Y)], crs="EPSG:4549")
+    gdf.to_file(tmp_path / "bad.gpkg", engine="pyogrio")
+    at = open_page("app_pages/data.py")
+    at.file_uploader[0].upload("bad.gpkg", (tmp_path / "bad.gpkg").read_bytes()).run()
+    errors = " ".join(e.value for e in at.error)
+    assert "处问题，修正后才能导入" in errors
+    assert "宗地编号在文件中重复" in errors and "2021-02-30" in errors
+    assert at.button(key="data_import").disabled
+
+
+def test_data_page_loads_block_lines(small_city: Engine, tmp_path: Path) -> None:
+    gpd.GeoDataFrame({"名称": ["新一级线"]}, geometry=[square(X + 2500, Y + 500, 200)], crs="EPSG:4549").to_file(
+        tmp_path / "l1.gpkg", engine="pyogrio")
+    at = open_page("app_pages/data.py")
+    at.selectbox(key="data_kind").set_value("level1").run()
+    at.file_uploader[0].upload("l1.gpkg", (tmp_path / "l1.gpkg").read_bytes()).run()
+    assert not at.exception and "检查通过" in texts(at)
+    at.button(key="data_import").click().run()
+    assert not at.exception and "新增 1" in texts(at)
+    at.switch_page("app_pages/overview.py").run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["一级线（2 块）"] == "300.00 亩"  # 240 + a 200 m × 200 m line of 60 亩
+
+
+def test_data_page_asks_for_a_zipped_shapefile(engine: Engine) -> None:
+    at = open_page("app_pages/data.py")
+    at.file_uploader[0].upload("宗地.shp", b"\x00\x00\x27\x0a", "application/octet-stream").run()
+    assert not at.exception
+    assert ".shx" in " ".join(w.value for w in at.warning)
+    assert [b.key for b in at.main.button] == []  # nothing to load
+
+
+def test_parcel_list_export(small_city: Engine) -> None:
+    from ui.data import parcels_xlsx
+
+    book = pd.read_excel(io.BytesIO(parcels_xlsx()))
+    assert book["parcel_no"].tolist() == ["P-001", "P-002", "P-003"]
+    assert book["holder"].tolist()[1] == HOSTILE  # a name is data, kept as written
+    assert book["area_mu"].tolist() == pytest.approx([15.0, 15.0, 15.0])
+    assert book["county_code"].astype(str).tolist() == ["330302", "330302", "330304"]
+
+
+def test_data_page_loads_boundaries_into_an_empty_store(engine: Engine, tmp_path: Path) -> None:
+    counties = two_counties().rename(columns={"code": "行政区代码", "name": "名称"})
+    counties.to_file(tmp_path / "县界.gpkg", engine="pyogrio")
+    at = open_page("app_pages/data.py")
+    at.selectbox(key="data_kind").set_value("boundaries").run()
+    at.file_uploader[0].upload("县界.gpkg", (tmp_path / "县界.gpkg").read_bytes()).run()
+    assert not at.exception and "检查通过" in texts(at)
+    at.button(key="data_import").click().run()
+    assert not at.exception and "新增 2，更新 0" in texts(at)
+    assert store_counts(engine)["admin_areas"] == 2
+    assert "行政区 2" in " ".join(c.value for c in at.sidebar.caption)  # the caches were cleared

@@ -1,0 +1,338 @@
+"""The app's way to the store: one shared engine, cached frames for display, upload previews and exports.
+
+Loaders are cached by their arguments (``st.cache_data`` hands every caller its own copy, so a page may
+not change what another session sees) and return frames in EPSG:4326 for the map, with ``area_mu``
+computed in the storage CRS by the database. ``clear_caches`` forgets them all after a load. The pure
+helpers (``summarise_counties``, ``search_parcels``, ``table_bytes``, ``preview_file``) carry the logic
+and are tested without Streamlit.
+
+Examples
+--------
+>>> import pandas as pd
+>>> parcels = pd.DataFrame({"parcel_no": ["A-1", "B-2"], "holder": ["甲公司", "乙公司"]})
+>>> search_parcels(parcels, "乙")["parcel_no"].tolist()
+['B-2']
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from geo import queries
+from geo.area import area_mu
+from geo.errors import BlocklineError, ValidationError
+from geo.settings import get_settings
+
+__all__ = [
+    "KINDS",
+    "XLSX_MIME",
+    "Preview",
+    "acting_user",
+    "blocklines",
+    "clear_caches",
+    "counties",
+    "county_summary",
+    "db_location",
+    "error_dict",
+    "get_engine",
+    "is_empty",
+    "leaflet_url",
+    "local_tile_url",
+    "parcels",
+    "parcels_xlsx",
+    "preview_file",
+    "preview_upload",
+    "saved_upload",
+    "search_parcels",
+    "store_counts",
+    "summarise_counties",
+    "table_bytes",
+    "tianditu_key",
+]
+
+#: what an uploaded file can be loaded as
+KINDS = ("parcels", "level1", "level2", "boundaries")
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+_DISPLAY_EPSG = 4326
+_TTL_S = 300  # other processes (the CLI) may write too; the app's own loads clear the caches at once
+_COUNTS_TTL_S = 30
+_PREVIEW_ROWS = 10
+_OUTLINE_TOLERANCE_M = 5.0  # county outlines are drawn, never measured, from this: below a pixel at city zoom
+
+
+# -- the store ----------------------------------------------------------------------------------------------
+@st.cache_resource(show_spinner=False)
+def get_engine() -> Engine:
+    """The store's engine, opened (and migrated) once per process and shared by every session."""
+    from geo.store import open_store
+
+    return open_store()
+
+
+@st.cache_data(ttl=_COUNTS_TTL_S, show_spinner=False)
+def store_counts() -> dict[str, int]:
+    """How many administrative areas, current block lines, current parcels and ratings the store holds."""
+    return queries.store_counts(get_engine())
+
+
+def is_empty(counts: dict[str, int]) -> bool:
+    """True when the store holds no areas, block lines or parcels."""
+    return not any(counts.get(k, 0) for k in ("admin_areas", "block_lines", "parcels"))
+
+
+def _stored(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """A frame read from the store, in the storage CRS (an empty frame comes back without a CRS)."""
+    return gdf.set_crs(epsg=get_settings().storage_epsg) if gdf.crs is None else gdf
+
+
+def _display(gdf: gpd.GeoDataFrame, *, float_columns: Sequence[str] = ("area_mu",)) -> gpd.GeoDataFrame:
+    """A frame from the store in EPSG:4326 for display, with its area columns as floats."""
+    gdf = _stored(gdf)
+    for column in float_columns:
+        if column in gdf.columns:
+            gdf[column] = pd.to_numeric(gdf[column], errors="coerce").astype(float)
+    return gdf.to_crs(epsg=_DISPLAY_EPSG)
+
+
+@st.cache_data(ttl=_TTL_S, show_spinner=False)
+def counties() -> gpd.GeoDataFrame:
+    """County-level administrative areas (code, name, parent_code, area_mu), EPSG:4326.
+
+    The outlines are simplified to ``_OUTLINE_TOLERANCE_M`` for drawing; ``area_mu`` is of the full outline.
+    """
+    gdf = _stored(queries.read_admin_areas(get_engine(), level="county"))
+    gdf["area_mu"] = area_mu(gdf).to_numpy()
+    gdf = gdf.set_geometry(gdf.geometry.simplify(_OUTLINE_TOLERANCE_M, preserve_topology=True))
+    return _display(gdf)
+
+
+@st.cache_data(ttl=_TTL_S, show_spinner=False)
+def blocklines(level: int, county: str | None = None, as_of: dt.date | None = None) -> gpd.GeoDataFrame:
+    """Block lines of ``level`` current now (or standing on ``as_of``), optionally of one county, EPSG:4326."""
+    gdf = queries.read_blocklines(get_engine(), level=level, county=county, as_of=as_of)
+    gdf["level"] = pd.to_numeric(gdf["level"], errors="coerce")
+    return _display(gdf)
+
+
+@st.cache_data(ttl=_TTL_S, show_spinner=False)
+def parcels(county: str | None = None) -> gpd.GeoDataFrame:
+    """Current parcels, optionally of one county, with their canonical fields and area_mu, EPSG:4326."""
+    return _display(queries.read_parcels(get_engine(), county=county), float_columns=("area_mu", "source_area_mu"))
+
+
+def summarise_counties(
+    counties: pd.DataFrame, level1: pd.DataFrame, level2: pd.DataFrame, parcels: pd.DataFrame,
+) -> pd.DataFrame:
+    """Per county: level-1 亩, level-2 亩, parcels and parcel 亩 (a new frame, ordered by code).
+
+    Parcels that lie in no county get a row of their own with an empty code.
+
+    Examples
+    --------
+    >>> c = pd.DataFrame({"code": ["330302"], "name": ["鹿城区"]})
+    >>> l1 = pd.DataFrame({"county_code": ["330302"], "area_mu": [240.0]})
+    >>> p = pd.DataFrame({"county_code": ["330302", None], "area_mu": [15.0, 15.0]})
+    >>> summarise_counties(c, l1, l1.iloc[0:0], p).to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    [{'county': '330302', 'name': '鹿城区', 'level1_mu': 240.0, 'level2_mu': 0.0, 'parcels': 1, 'parcels_mu': 15.0},
+     {'county': '', 'name': '', 'level1_mu': 0.0, 'level2_mu': 0.0, 'parcels': 1, 'parcels_mu': 15.0}]
+    """
+    def by_county(frame: pd.DataFrame) -> pd.DataFrame:
+        codes = frame["county_code"].astype(object).where(frame["county_code"].notna(), "")
+        area = pd.to_numeric(frame["area_mu"], errors="coerce").fillna(0.0).astype(float)
+        return pd.DataFrame({"county": codes.to_numpy(), "area": area.to_numpy()}).groupby("county")["area"]
+
+    l1, l2 = by_county(level1).sum(), by_county(level2).sum()
+    n_parcels, parcels_mu = by_county(parcels).size(), by_county(parcels).sum()
+    codes = [str(c) for c in counties["code"]]
+    others = sorted((set(n_parcels.index) | set(l1.index) | set(l2.index)) - set(codes))
+    names = dict(zip(codes, counties["name"]))
+    rows = codes + others
+    return pd.DataFrame({
+        "county": rows,
+        "name": [names.get(c, "") for c in rows],
+        "level1_mu": [float(l1.get(c, 0.0)) for c in rows],
+        "level2_mu": [float(l2.get(c, 0.0)) for c in rows],
+        "parcels": np.array([int(n_parcels.get(c, 0)) for c in rows], dtype=np.int64),
+        "parcels_mu": [float(parcels_mu.get(c, 0.0)) for c in rows],
+    })
+
+
+@st.cache_data(ttl=_TTL_S, show_spinner=False)
+def county_summary() -> pd.DataFrame:
+    """``summarise_counties`` of the current store."""
+    return summarise_counties(counties(), blocklines(1), blocklines(2), parcels())
+
+
+def search_parcels(parcels: pd.DataFrame, query: str, *, limit: int | None = None) -> pd.DataFrame:
+    """Parcels whose number or holder contains ``query`` (case-insensitive, literal); a new frame.
+
+    Exact parcel numbers come first.
+    """
+    q = query.strip()
+    if not q or len(parcels) == 0:
+        return parcels.iloc[0:0].copy()
+    hit = pd.Series(False, index=parcels.index)
+    for column in ("parcel_no", "holder"):
+        if column in parcels.columns:
+            hit |= parcels[column].astype(str).str.contains(q, case=False, regex=False, na=False)
+    found = parcels[hit]
+    exact = found["parcel_no"].astype(str).str.casefold() == q.casefold()
+    found = pd.concat([found[exact], found[~exact]])
+    return (found.head(limit) if limit else found).copy()
+
+
+def table_bytes(frame: pd.DataFrame, *, fmt: str = "xlsx", sheet: str = "blockline") -> bytes:
+    """``frame``'s attributes as the bytes of an XLSX (or CSV) file, written by ``geo.export.write_table``."""
+    from geo.export import write_table
+
+    with tempfile.TemporaryDirectory(prefix="blockline-export-") as tmp:
+        path = Path(tmp) / f"export.{fmt}"
+        write_table(frame, path, fmt=fmt, sheet=sheet)
+        return path.read_bytes()
+
+
+@st.cache_data(ttl=_TTL_S, show_spinner=False)
+def parcels_xlsx() -> bytes:
+    """The current parcels (canonical columns, no geometry) as an XLSX file."""
+    frame = parcels()
+    columns = [c for c in queries.PARCEL_COLUMNS if c in frame.columns]
+    return table_bytes(pd.DataFrame(frame[columns]), fmt="xlsx", sheet="parcels")
+
+
+def clear_caches() -> None:
+    """Forget every cached frame (after the app wrote to the store, or when the user asks)."""
+    for loader in (store_counts, counties, blocklines, parcels, county_summary, parcels_xlsx):
+        loader.clear()
+
+
+# -- settings the app reads ------------------------------------------------------------------------------
+def acting_user() -> str:
+    """Who the app acts as in the store's records: ``BLOCKLINE_USER``, else ``app``."""
+    return get_settings().user if os.environ.get("BLOCKLINE_USER") else "app"
+
+
+def db_location() -> tuple[bool, str]:
+    """(embedded, where): the embedded cluster's folder, or the database URL without its password."""
+    settings = get_settings()
+    if settings.embedded:
+        return True, str(settings.home)
+    from geo.store import _safe_url
+
+    return False, _safe_url(settings.database_url or "")
+
+
+def tianditu_key() -> str:
+    """The Tianditu key from ``BLOCKLINE_TIANDITU_KEY`` (empty when unset)."""
+    return os.environ.get("BLOCKLINE_TIANDITU_KEY", "")
+
+
+def leaflet_url() -> str | None:
+    """Where the map loads Leaflet from, ``BLOCKLINE_LEAFLET_URL`` (an intranet copy); None for the CDN."""
+    return os.environ.get("BLOCKLINE_LEAFLET_URL") or None
+
+
+def local_tile_url() -> str:
+    """The intranet tile server's URL template from ``BLOCKLINE_LOCAL_TILES`` (empty when unset)."""
+    return os.environ.get("BLOCKLINE_LOCAL_TILES", "")
+
+
+# -- uploads -----------------------------------------------------------------------------------------------
+def error_dict(exc: BlocklineError) -> dict[str, object]:
+    """A blockline error as plain data (cacheable): message and fix in both languages, and its problems."""
+    out: dict[str, object] = dict(exc.as_dict())
+    out["problems"] = [{"row": p.row, "feature": p.feature, "zh": p.zh, "en": p.en}
+                       for p in getattr(exc, "problems", [])] if isinstance(exc, ValidationError) else []
+    return out
+
+
+@dataclass
+class Preview:
+    """What reading an uploaded file found, before anything is written."""
+
+    file: str
+    kind: str
+    features: int = 0
+    report: dict[str, object] | None = None
+    head: pd.DataFrame | None = None
+    rename: dict[str, str] = field(default_factory=dict)
+    unknown: list[str] = field(default_factory=list)
+    area_column: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    error: dict[str, object] | None = None
+
+    @property
+    def ok(self) -> bool:
+        """True when the file can be loaded as it is."""
+        return self.error is None
+
+
+@contextmanager
+def saved_upload(name: str, content: bytes) -> Iterator[Path]:
+    """The uploaded bytes as a file of the same name in a private temporary folder (removed afterwards)."""
+    with tempfile.TemporaryDirectory(prefix="blockline-upload-") as tmp:
+        path = Path(tmp) / Path(name).name
+        path.write_bytes(content)
+        yield path
+
+
+def preview_file(
+    path: Path, *, kind: str, crs: str | None = None, encoding: str | None = None,
+    field_map: Sequence[str] = (), display_name: str | None = None, storage_epsg: int | None = None,
+) -> Preview:
+    """Read ``path`` as ``kind`` would be loaded and check it, writing nothing.
+
+    For parcels the canonical fields are mapped and typed too (``geo.load.prepare_parcels``), so every
+    problem that would stop the load shows here first. Errors come back in ``Preview.error``.
+    """
+    from geo.fields import map_columns, parse_field_map
+    from geo.io import read_vector
+    from geo.load import prepare_parcels
+
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
+    name = display_name or path.name
+    preview = Preview(file=name, kind=kind)
+    epsg = storage_epsg or get_settings().storage_epsg
+    try:
+        fmap = parse_field_map([line for line in field_map if line.strip()]) if kind == "parcels" else {}
+
+        def label(columns: list[str]) -> str | None:  # the parcel number names the features in problems
+            rename = map_columns(columns, field_map=fmap).rename
+            return next((src for src, dst in rename.items() if dst == "parcel_no"), None)
+
+        gdf, report = read_vector(path, storage_epsg=epsg, crs=crs or None, encoding=encoding or None,
+                                  display_name=name, label_column=label if kind == "parcels" else None)
+        preview.features = len(gdf)
+        preview.report = report.as_dict()
+        attributes = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).head(_PREVIEW_ROWS)
+        preview.head = attributes.map(lambda v: "" if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else str(v))
+        if kind == "parcels":
+            mapping = map_columns([c for c in gdf.columns if c != gdf.geometry.name], field_map=fmap)
+            preview.rename, preview.unknown = dict(mapping.rename), list(mapping.unknown)
+            preview.area_column = mapping.area_column
+            _, preview.warnings = prepare_parcels(gdf, field_map=fmap, file=name)
+    except BlocklineError as exc:
+        preview.error = error_dict(exc)
+    return preview
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def preview_upload(
+    file_id: str, name: str, _content: bytes, kind: str, crs: str | None, encoding: str | None,
+    field_map: tuple[str, ...],
+) -> Preview:
+    """``preview_file`` of an uploaded file, cached by its upload id and the options."""
+    with saved_upload(name, _content) as path:
+        return preview_file(path, kind=kind, crs=crs, encoding=encoding, field_map=field_map, display_name=name)

@@ -1,0 +1,500 @@
+"""Building the one map (一张图) as a ``folium.Map``: pure functions, no Streamlit.
+
+Layers, each named and switchable in the layer control: 行政区 (administrative areas), 一级线 and 二级线
+(industrial block lines) and 宗地 (parcels), plus a legend and, optionally, a basemap.
+
+Every text that comes from the data (a holder's name, a parcel number, a block line's name) reaches the
+page HTML-escaped: each feature carries its facts escaped here with ``html.escape``, and one small
+function per layer lays them out as the tooltip and popup tables Leaflet sets as ``innerHTML`` (folium's
+``GeoJsonTooltip``/``GeoJsonPopup`` put property values into ``innerHTML`` unescaped, so they are not
+used). The ``"none"`` basemap adds no tile layer at all, and the page loads nothing but Leaflet
+(folium's jQuery, Bootstrap and marker fonts are not needed here), from ``leaflet_url`` when an intranet
+serves its own copy: with both, the map needs no internet.
+
+Examples
+--------
+>>> import geopandas as gpd
+>>> from shapely import box
+>>> parcels = gpd.GeoDataFrame({"parcel_no": ["A-1"], "holder": ["<b>甲</b>"]},
+...                            geometry=[box(568000, 3097000, 568100, 3097100)], crs="EPSG:4549")
+>>> m = build_map(counties=None, level1=None, level2=None, parcels=parcels)
+>>> html = m.get_root().render()
+>>> "tile" in html.lower(), "&lt;b&gt;" in unescape_js(html)
+(False, True)
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from collections.abc import Callable, Sequence
+from urllib.parse import quote
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element, MacroElement
+from folium.template import Template
+from folium.utilities import JsCode
+from pyproj import Geod
+
+from geo.area import area_mu
+from ui.i18n import fmt_date, fmt_mu, fmt_mu_ha, land_use_label, translate
+
+__all__ = [
+    "BASEMAPS",
+    "COLOR_BY",
+    "LAYER_KEYS",
+    "LEAFLET_CDN",
+    "TIANDITU_SUBDOMAINS",
+    "build_map",
+    "feature_facts",
+    "tianditu_url",
+    "unescape_js",
+    "valid_asset_url",
+    "valid_tile_url",
+]
+
+#: basemap choices; "none" adds no tiles (works without internet)
+BASEMAPS = ("none", "osm", "tianditu_vec", "tianditu_img", "local")
+#: parcel columns the map can colour by
+COLOR_BY = ("land_use", "county_code", "is_low_efficiency")
+TIANDITU_SUBDOMAINS = "01234567"
+#: where Leaflet comes from unless the deployment serves it (the version folium 0.20 is written for)
+LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist"
+#: translation keys of the layer names, in drawing order
+LAYER_KEYS = ("layer.admin", "layer.level2", "layer.level1", "layer.parcels")
+
+_DISPLAY_EPSG = 4326
+_DEFAULT_CENTER = (35.0, 105.0)  # China, for a map without data
+_DEFAULT_ZOOM = 4
+_PRECISION_DEG = 1e-6  # ~0.1 m: coordinates are rounded to this for a smaller page
+_CGCS2000 = Geod(ellps="GRS80")  # CGCS2000's ellipsoid is GRS80 to within 0.1 mm
+
+_STYLE = {
+    "layer.admin": {"color": "#4d4d4d", "weight": 2, "dashArray": "6 4", "fill": False, "fillOpacity": 0.0},
+    "layer.level1": {"color": "#b03a2e", "weight": 2, "fillColor": "#e74c3c", "fillOpacity": 0.25},
+    "layer.level2": {"color": "#b9770e", "weight": 2, "fillColor": "#f5b041", "fillOpacity": 0.2},
+    "layer.parcels": {"color": "#1b4f72", "weight": 1, "fillColor": "#5dade2", "fillOpacity": 0.55},
+    "layer.focus": {"color": "#7d3c98", "weight": 4, "fillColor": "#af7ac5", "fillOpacity": 0.3},
+}
+_HOVER = {"weight": 3, "fillOpacity": 0.75}
+_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
+            "#17becf", "#7f7f7f")
+_OTHER_COLOR = "#cccccc"
+
+# Tooltips and popups are tables built in the browser from the feature's properties, which hold the facts
+# already HTML-escaped here (Leaflet sets these strings as innerHTML); the row labels are sent once per layer.
+_FACTS_JS = """function (feature, layer) {
+    var p = feature.properties || {};
+    function facts(rows) {
+        var out = "<table class='blockline-facts'>";
+        for (var i = 0; i < rows.length; i++) {
+            var v = p[rows[i][1]];
+            out += "<tr><th>" + rows[i][0] + "</th><td>" + (v == null ? "\\u2014" : v) + "</td></tr>";
+        }
+        return out + "</table>";
+    }
+    var tip = %(tip)s, popup = %(popup)s;
+    if (tip.length) { layer.bindTooltip(function () { return facts(tip); }, {sticky: true}); }
+    if (popup.length) { layer.bindPopup(function () { return facts(popup); }, {maxWidth: 420}); }
+}"""
+_FACTS_CSS = ("<style>.blockline-facts{font-size:13px;border-collapse:collapse}"
+              ".blockline-facts th{text-align:left;padding:0 8px 0 0;white-space:nowrap;font-weight:600}</style>")
+
+
+def tianditu_url(layer: str, key: str) -> str:
+    """The WMTS tile URL of a Tianditu web-Mercator layer (``vec``, ``cva``, ``img``, ``cia``) with the key.
+
+    >>> tianditu_url("vec", "abc").startswith("https://t{s}.tianditu.gov.cn/vec_w/wmts?")
+    True
+    """
+    if layer not in ("vec", "cva", "img", "cia"):
+        raise ValueError(f"not a Tianditu layer: {layer!r}")
+    return (f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+            f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+            f"&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={quote(key.strip(), safe='')}")
+
+
+def valid_tile_url(url: str | None) -> bool:
+    """Whether ``url`` is an http(s) tile template with ``{z}``, ``{x}`` and ``{y}``.
+
+    >>> valid_tile_url("http://10.0.0.5/tiles/{z}/{x}/{y}.png"), valid_tile_url("javascript:alert(1)")
+    (True, False)
+    """
+    if not url:
+        return False
+    url = url.strip()
+    return bool(re.match(r"^https?://[^\s\"'<>]+$", url)) and all(p in url for p in ("{z}", "{x}", "{y}"))
+
+
+def valid_asset_url(url: str | None) -> bool:
+    """Whether ``url`` can hold Leaflet: an http(s) URL or a path on the app's own server.
+
+    >>> valid_asset_url("/app/static/leaflet"), valid_asset_url("javascript:alert(1)")
+    (True, False)
+    """
+    return bool(url) and bool(re.match(r"^(https?://|/)[^\s\"'<>]*$", url.strip()))  # type: ignore[union-attr]
+
+
+def unescape_js(text: str) -> str:
+    r"""Undo the ``\uXXXX`` escapes folium's JSON uses: the strings as the browser's JavaScript sees them.
+
+    >>> unescape_js('"\\u5b97\\u5730 \\u003cb\\u003e"')
+    '"宗地 <b>"'
+    """
+    return re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m[1], 16)), text)
+
+
+# -- facts -------------------------------------------------------------------------------------------------
+def _get(row: pd.Series, column: str) -> object:
+    value = row.get(column) if column in row.index else None
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return value
+
+
+def _text(value: object) -> str:
+    return "—" if value is None or (isinstance(value, str) and not value.strip()) else str(value)
+
+
+def _bool_text(value: object, lang: str) -> str:
+    if value is None:
+        return "—"
+    return translate("yes" if bool(value) else "no", lang)
+
+
+def _escaped(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+#: fact → (label key, the fact of a row as text); facts are escaped when the properties are written
+Fact = tuple[str, Callable[[pd.Series, str], str]]
+
+_PARCEL_FACTS: dict[str, Fact] = {
+    "no": ("field.parcel_no", lambda r, lang: _text(_get(r, "parcel_no"))),
+    "holder": ("field.holder", lambda r, lang: _text(_get(r, "holder"))),
+    "holder_id": ("field.holder_id", lambda r, lang: _text(_get(r, "holder_id"))),
+    "use": ("field.land_use", lambda r, lang: land_use_label(_get(r, "land_use"), lang)),
+    "county": ("field.county", lambda r, lang: _text(_get(r, "county_code"))),
+    "area_ha": ("field.area", lambda r, lang: fmt_mu_ha(_get(r, "area_mu"))),
+    "area": ("field.area", lambda r, lang: fmt_mu(_get(r, "area_mu"))),
+    "delivered": ("field.delivered_on", lambda r, lang: fmt_date(_get(r, "delivered_on"))),
+    "low": ("field.is_low_efficiency", lambda r, lang: _bool_text(_get(r, "is_low_efficiency"), lang)),
+}
+_ADMIN_FACTS: dict[str, Fact] = {
+    "code": ("field.code", lambda r, lang: _text(_get(r, "code"))),
+    "name": ("field.name", lambda r, lang: _text(_get(r, "name"))),
+    "area_ha": ("field.area", lambda r, lang: fmt_mu_ha(_get(r, "area_mu"))),
+}
+_LINE_FACTS: dict[str, Fact] = {
+    "name": ("field.name", lambda r, lang: _text(_get(r, "name"))),
+    "county": ("field.county", lambda r, lang: _text(_get(r, "county_code"))),
+    "area_ha": ("field.area", lambda r, lang: fmt_mu_ha(_get(r, "area_mu"))),
+    "doc": ("field.approval_doc", lambda r, lang: _text(_get(r, "approval_doc"))),
+    "since": ("field.valid_from", lambda r, lang: fmt_date(_get(r, "valid_from"))),
+}
+#: layer → (its facts, the facts of the tooltip, the facts of the popup)
+_LAYER_FACTS: dict[str, tuple[dict[str, Fact], tuple[str, ...], tuple[str, ...]]] = {
+    "layer.admin": (_ADMIN_FACTS, ("code", "name", "area_ha"), ()),
+    "layer.level1": (_LINE_FACTS, ("name", "county", "area_ha"), ("name", "county", "area_ha", "doc", "since")),
+    "layer.level2": (_LINE_FACTS, ("name", "county", "area_ha"), ("name", "county", "area_ha", "doc", "since")),
+    "layer.parcels": (_PARCEL_FACTS, ("no", "holder", "use", "area_ha"),
+                      ("no", "holder", "holder_id", "use", "county", "area", "delivered", "low")),
+}
+
+
+def feature_facts(key: str, row: pd.Series, *, lang: str = "zh") -> dict[str, str]:
+    """The facts a feature of layer ``key`` shows, HTML-escaped, by fact name.
+
+    >>> feature_facts("layer.parcels", pd.Series({"parcel_no": "A-1", "holder": "<b>", "area_mu": 15.0}))["holder"]
+    '&lt;b&gt;'
+    """
+    facts, tip, popup = _LAYER_FACTS[key]
+    return {name: _escaped(facts[name][1](row, lang)) for name in dict.fromkeys((*tip, *popup))}
+
+
+def _binder(key: str, lang: str) -> JsCode:
+    """The onEachFeature function of layer ``key``: tooltip and popup tables with labels in ``lang``."""
+    facts, tip, popup = _LAYER_FACTS[key]
+
+    def rows(names: tuple[str, ...]) -> str:
+        return json.dumps([[_escaped(translate(facts[n][0], lang)), n] for n in names])
+
+    return JsCode(_FACTS_JS % {"tip": rows(tip), "popup": rows(popup)})
+
+
+# -- frames ------------------------------------------------------------------------------------------------
+def _with_area(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``gdf`` with an ``area_mu`` column: kept when given, else computed on the ground."""
+    if "area_mu" in gdf.columns:
+        return gdf
+    out = gdf.copy()
+    if gdf.crs.is_projected:
+        out["area_mu"] = area_mu(gdf).to_numpy()
+    else:  # geodesic, on the CGCS2000 ellipsoid (never in degrees, never in Web Mercator)
+        out["area_mu"] = [abs(_CGCS2000.geometry_area_perimeter(g)[0]) / (10000.0 / 15.0) for g in gdf.geometry]
+    return out
+
+
+def _for_display(gdf: gpd.GeoDataFrame | None, *, what: str) -> gpd.GeoDataFrame | None:
+    """A new frame in EPSG:4326 with area_mu and no empty geometries; None when there is nothing to draw."""
+    if gdf is None or len(gdf) == 0:
+        return None
+    if gdf.crs is None:
+        raise ValueError(f"{what} has no CRS; give it one (the store's is EPSG:4549)")
+    keep = ~(gdf.geometry.isna() | gdf.geometry.is_empty)
+    gdf = _with_area(gdf[keep])
+    if len(gdf) == 0:
+        return None
+    if gdf.crs.to_epsg() != _DISPLAY_EPSG:
+        gdf = gdf.to_crs(epsg=_DISPLAY_EPSG)
+    return gdf
+
+
+def _collection(gdf: gpd.GeoDataFrame, properties: Callable[[pd.Series], dict[str, object]]) -> dict[str, object]:
+    geoms = shapely.set_precision(np.asarray(gdf.geometry.array), _PRECISION_DEG, mode="pointwise")
+    features = []
+    for (_, row), geom in zip(gdf.iterrows(), geoms):
+        features.append({"type": "Feature", "properties": properties(row),
+                         "geometry": shapely.geometry.mapping(geom)})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _category(value: object) -> str:
+    if value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _category_colors(values: pd.Series) -> dict[str, str]:
+    """Colours of the most frequent categories; the rest fall under "other"."""
+    counts = values.map(_category).value_counts(sort=True)
+    order = sorted(counts.index, key=lambda c: (-counts[c], c))
+    return {c: _PALETTE[i] for i, c in enumerate(order[:len(_PALETTE)])}
+
+
+def _category_label(column: str, category: str, lang: str) -> str:
+    if category in ("yes", "no"):
+        return translate(category, lang)
+    if column == "land_use":
+        return land_use_label(category, lang)
+    return category
+
+
+# -- the legend ----------------------------------------------------------------------------------------
+class _Legend(MacroElement):
+    """A Leaflet control in the bottom-right corner holding ready (escaped) HTML."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = L.control({position: "bottomright"});
+        {{ this.get_name() }}.onAdd = function (map) {
+            var div = L.DomUtil.create("div", "blockline-legend");
+            div.innerHTML = {{ this.body|tojson }};
+            L.DomEvent.disableClickPropagation(div);
+            return div;
+        };
+        {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, body: str) -> None:
+        super().__init__()
+        self._name = "Legend"
+        self.body = body
+
+
+def _swatch(style: dict[str, object], label: str) -> str:
+    fill = style.get("fillColor", "transparent") if style.get("fill", True) else "transparent"
+    dash = "dashed" if style.get("dashArray") else "solid"
+    return (f"<div style='margin:2px 0'><span style='display:inline-block;width:14px;height:10px;"
+            f"margin-right:6px;vertical-align:middle;background:{fill};border:2px {dash} {style['color']}'>"
+            f"</span>{html.escape(label)}</div>")
+
+
+def _legend_html(entries: list[tuple[dict[str, object], str]], title: str) -> str:
+    rows = "".join(_swatch(style, label) for style, label in entries)
+    return (f"<div style='background:rgba(255,255,255,0.92);padding:6px 10px;border-radius:4px;"
+            f"box-shadow:0 1px 4px rgba(0,0,0,0.3);font-size:12px;line-height:1.4;max-height:320px;"
+            f"overflow-y:auto'><b>{html.escape(title)}</b>{rows}</div>")
+
+
+# -- basemaps ----------------------------------------------------------------------------------------------
+def _add_basemap(m: folium.Map, basemap: str, *, tianditu_key: str | None, local_tile_url: str | None,
+                 lang: str) -> None:
+    if basemap not in BASEMAPS:
+        raise ValueError(f"basemap must be one of {BASEMAPS}, not {basemap!r}")
+    name = translate(f"basemap.{basemap}", lang)
+    if basemap == "osm":
+        folium.TileLayer("OpenStreetMap", name=name, max_zoom=19).add_to(m)
+    elif basemap in ("tianditu_vec", "tianditu_img"):
+        if not tianditu_key or not tianditu_key.strip():
+            return  # Tianditu serves nothing without a key: no tiles rather than a map of errors
+        base, labels = ("vec", "cva") if basemap == "tianditu_vec" else ("img", "cia")
+        attr = "&copy; 天地图 Tianditu"
+        folium.TileLayer(tiles=tianditu_url(base, tianditu_key), attr=attr, name=name,
+                         subdomains=TIANDITU_SUBDOMAINS, max_zoom=18).add_to(m)
+        folium.TileLayer(tiles=tianditu_url(labels, tianditu_key), attr=attr,
+                         name=translate("layer.basemap_labels", lang), subdomains=TIANDITU_SUBDOMAINS,
+                         max_zoom=18, overlay=True, control=True).add_to(m)
+    elif basemap == "local":
+        if not valid_tile_url(local_tile_url):
+            raise ValueError("local_tile_url must be an http(s) URL template with {z}, {x} and {y}")
+        assert local_tile_url is not None
+        folium.TileLayer(tiles=local_tile_url.strip(), attr=html.escape(name), name=name, max_zoom=20).add_to(m)
+
+
+# -- the map -------------------------------------------------------------------------------------------------
+def _bounds(frames: Sequence[gpd.GeoDataFrame | None]) -> list[list[float]] | None:
+    boxes = [f.total_bounds for f in frames if f is not None and len(f)]
+    if not boxes:
+        return None
+    arr = np.vstack(boxes)
+    minx, miny = arr[:, 0].min(), arr[:, 1].min()
+    maxx, maxy = arr[:, 2].max(), arr[:, 3].max()
+    return [[float(miny), float(minx)], [float(maxy), float(maxx)]]
+
+
+def _styler(style: dict[str, object]) -> Callable[[dict[str, object]], dict[str, object]]:
+    """A folium style function: the fixed ``style``, with the feature's own fill colour when it has one."""
+
+    def styler(feature: dict[str, object]) -> dict[str, object]:
+        fill = feature.get("properties", {}).get("_fill")  # type: ignore[union-attr]
+        return {**style, "fillColor": fill} if fill else dict(style)
+
+    return styler
+
+
+def _properties(
+    key: str, *, lang: str, color_by: str | None, colors: dict[str, str] | None,
+) -> Callable[[pd.Series], dict[str, object]]:
+    """The GeoJSON properties of one feature of layer ``key``: its escaped facts and its fill colour."""
+
+    def properties(row: pd.Series) -> dict[str, object]:
+        out: dict[str, object] = dict(feature_facts(key, row, lang=lang))
+        if colors is not None and color_by is not None:
+            out["_fill"] = colors.get(_category(_get(row, color_by)), _OTHER_COLOR)
+        return out
+
+    return properties
+
+
+def build_map(
+    *,
+    counties: gpd.GeoDataFrame | None,
+    level1: gpd.GeoDataFrame | None,
+    level2: gpd.GeoDataFrame | None,
+    parcels: gpd.GeoDataFrame | None,
+    basemap: str = "none",
+    tianditu_key: str | None = None,
+    local_tile_url: str | None = None,
+    color_by: str | None = None,
+    highlight: str | None = None,
+    lang: str = "zh",
+    leaflet_url: str | None = None,
+) -> folium.Map:
+    """The one map: administrative areas, level-1 and level-2 block lines and parcels, as named layers.
+
+    Parameters
+    ----------
+    counties, level1, level2, parcels
+        Frames in any CRS (converted to EPSG:4326 here; a frame without a CRS is a ``ValueError``), or
+        None. Parcels show parcel_no, holder, land_use and area_mu (computed on the ground when absent).
+    basemap
+        ``"none"`` (no tiles at all), ``"osm"``, ``"tianditu_vec"``/``"tianditu_img"`` (added only with
+        ``tianditu_key``, with their annotation layer), or ``"local"`` (``local_tile_url``, an http(s)
+        template with ``{z}``, ``{x}``, ``{y}``).
+    color_by
+        None for one colour, or a parcel column (``land_use``, ``county_code``, ``is_low_efficiency``)
+        whose ten most frequent values get their own colours, listed in the legend.
+    highlight
+        A parcel number: that parcel is drawn on a layer of its own and the map zooms to it.
+    lang
+        ``"zh"`` or ``"en"``, for layer names, legend, tooltips and popups.
+    leaflet_url
+        The folder holding ``leaflet.js`` and ``leaflet.css`` (an intranet copy, e.g. ``/app/static/leaflet``);
+        default ``LEAFLET_CDN``. Leaflet is the only script and style the map loads.
+
+    Returns
+    -------
+    folium.Map
+        A new map, fitted to the data (or to the highlighted parcel).
+
+    Examples
+    --------
+    >>> m = build_map(counties=None, level1=None, level2=None, parcels=None, basemap="osm")
+    >>> "tile.openstreetmap.org" in m.get_root().render()
+    True
+    """
+    if color_by is not None and color_by not in COLOR_BY:
+        raise ValueError(f"color_by must be None or one of {COLOR_BY}, not {color_by!r}")
+    frames = {
+        "layer.admin": _for_display(counties, what="counties"),
+        "layer.level2": _for_display(level2, what="level2"),
+        "layer.level1": _for_display(level1, what="level1"),
+        "layer.parcels": _for_display(parcels, what="parcels"),
+    }
+    if leaflet_url is not None and not valid_asset_url(leaflet_url):
+        raise ValueError("leaflet_url must be an http(s) URL or a path starting with /")
+    m = folium.Map(location=_DEFAULT_CENTER, zoom_start=_DEFAULT_ZOOM, tiles=None, control_scale=True,
+                   prefer_canvas=True)
+    base = (leaflet_url or LEAFLET_CDN).strip().rstrip("/")
+    m.default_js = [("leaflet", f"{base}/leaflet.js")]
+    m.default_css = [("leaflet_css", f"{base}/leaflet.css")]
+    _add_basemap(m, basemap, tianditu_key=tianditu_key, local_tile_url=local_tile_url, lang=lang)
+
+    legend: list[tuple[dict[str, object], str]] = []
+    for key in LAYER_KEYS:
+        gdf = frames[key]
+        if gdf is None:
+            continue
+        name = translate(key, lang)
+        style = dict(_STYLE[key])
+        colors: dict[str, str] | None = None
+        if key == "layer.parcels" and color_by is not None:
+            values = gdf[color_by] if color_by in gdf.columns else pd.Series([None] * len(gdf), index=gdf.index)
+            colors = _category_colors(values)
+            legend += [({**style, "fillColor": c}, f"{name}：{_category_label(color_by, v, lang)}")
+                       for v, c in colors.items()]
+            if values.map(_category).nunique() > len(colors):
+                legend.append(({**style, "fillColor": _OTHER_COLOR}, f"{name}：{translate('legend.other', lang)}"))
+        else:
+            legend.append((style, name))
+        folium.GeoJson(
+            _collection(gdf, _properties(key, lang=lang, color_by=color_by, colors=colors)),
+            name=name, style_function=_styler(style),
+            highlight_function=_styler(_HOVER) if key == "layer.parcels" else None,
+            on_each_feature=_binder(key, lang), smooth_factor=0.5,
+        ).add_to(m)
+
+    focus = None
+    if highlight is not None and frames["layer.parcels"] is not None:
+        parcels_shown = frames["layer.parcels"]
+        chosen = parcels_shown[parcels_shown["parcel_no"].astype(str) == str(highlight)] \
+            if "parcel_no" in parcels_shown.columns else parcels_shown.iloc[0:0]
+        if len(chosen):
+            focus = chosen
+            name = translate("layer.focus", lang)
+            folium.GeoJson(
+                _collection(chosen, _properties("layer.parcels", lang=lang, color_by=None, colors=None)),
+                name=name, style_function=_styler(_STYLE["layer.focus"]),
+                on_each_feature=_binder("layer.parcels", lang),
+            ).add_to(m)
+            legend.append((_STYLE["layer.focus"], name))
+
+    bounds = _bounds([focus]) if focus is not None else _bounds(list(frames.values()))
+    if bounds is not None:
+        m.fit_bounds(bounds, padding=(20, 20), max_zoom=17 if focus is not None else 16)
+    if legend:
+        m.add_child(_Legend(_legend_html(legend, translate("legend.title", lang))))
+    m.get_root().header.add_child(Element(_FACTS_CSS), name="blockline_facts_css")
+    folium.LayerControl(collapsed=False).add_to(m)
+    return m
+
