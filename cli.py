@@ -550,10 +550,14 @@ def app_cmd(
 ) -> None:
     """启动网页应用 / run the Streamlit app on the same database."""
     _engine()  # start and migrate the database before the app's first page needs it
+    settings = get_settings()
+    env = os.environ.copy()
+    if settings.embedded:
+        env["BLOCKLINE_HOME"] = str(settings.home)  # the app runs from the project folder (its .streamlit/)
     cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
            "--server.port", str(port), "--server.address", address, "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]
-    raise typer.Exit(subprocess.call(cmd))
+    raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT, env=env))
 
 
 def main() -> None:

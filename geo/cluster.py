@@ -260,6 +260,11 @@ class EmbeddedCluster:
         self.init()
         if self.running:
             return False
+        if self._pid() is not None:
+            # The server runs but its socket file is gone (removed by a /tmp cleaner, say): no client can
+            # reach it, and a second server would refuse the data directory. Restart it.
+            self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
+                      what="重启/restart")
         stale = self.data_dir / "postmaster.pid"
         if stale.exists() and self._pid() is None:
             stale.unlink()  # left by a killed server; PostgreSQL would also detect it, but say nothing

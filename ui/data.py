@@ -238,9 +238,13 @@ def tianditu_key() -> str:
     return os.environ.get("BLOCKLINE_TIANDITU_KEY", "")
 
 
+#: Leaflet as the app serves it from static/leaflet (no CDN needed)
+BUNDLED_LEAFLET = "/app/static/leaflet"
+
+
 def leaflet_url() -> str | None:
-    """Where the map loads Leaflet from, ``BLOCKLINE_LEAFLET_URL`` (an intranet copy); None for the CDN."""
-    return os.environ.get("BLOCKLINE_LEAFLET_URL") or None
+    """Where the map loads Leaflet from: ``BLOCKLINE_LEAFLET_URL``, else the copy the app serves itself."""
+    return os.environ.get("BLOCKLINE_LEAFLET_URL") or BUNDLED_LEAFLET
 
 
 def local_tile_url() -> str:

@@ -83,3 +83,16 @@ def test_unwritable_home_is_reported(tmp_path: Path) -> None:
 def test_too_long_home_is_refused() -> None:
     with pytest.raises(BlocklineError, match="too long"):
         EmbeddedCluster(Path("/tmp/" + "x" * 120)).start()
+
+
+def test_lost_socket_file_is_recovered_by_a_restart(cluster: EmbeddedCluster) -> None:
+    cluster.start()
+    with _conn(cluster) as conn:
+        conn.execute("CREATE TABLE s (v int)")
+        conn.execute("INSERT INTO s VALUES (3)")
+    for f in cluster.socket_dir.iterdir():  # as a /tmp cleaner would
+        f.unlink()
+    assert not cluster.running
+    assert cluster.start() is True
+    with _conn(cluster) as conn:
+        assert conn.execute("SELECT v FROM s").fetchone()[0] == 3

@@ -1,0 +1,66 @@
+"""Screenshots of every page of the app for the README, in headless Chromium (Debian's package).
+
+Usage: ``.venv/bin/python docs/screenshots.py [--port 8597]`` — starts ``blockline app`` on the database of
+the current settings (run ``blockline demo`` first), opens each page, writes ``docs/screenshots/*.png``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from playwright.sync_api import sync_playwright
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = {"overview": "", "map": "map", "data": "data"}
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def wait_healthy(url: str, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+                if r.read() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError("the app did not come up")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, default=8597)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    exe = Path(sys.executable).with_name("blockline")
+    app = subprocess.Popen([str(exe), "app", "--port", str(args.port)], start_new_session=True)
+    url = f"http://127.0.0.1:{args.port}"
+    try:
+        wait_healthy(url)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
+                                        args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            for name, path in PAGES.items():
+                page.goto(f"{url}/{path}")
+                page.wait_for_selector("[data-testid='stSidebar']", timeout=60_000)
+                page.wait_for_timeout(6000)  # the map iframe draws after the page
+                page.screenshot(path=str(args.out / f"{name}.png"), full_page=False)
+                print(f"wrote {args.out / f'{name}.png'}")
+            browser.close()
+    finally:
+        os.killpg(app.pid, signal.SIGTERM)
+        app.wait(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
