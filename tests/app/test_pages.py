@@ -30,7 +30,8 @@ from geo.store import transaction
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import square, two_counties, write_shapefile
-from ui.maps import LEAFLET_CDN, unescape_js
+from ui.data import BUNDLED_LEAFLET
+from ui.maps import unescape_js
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGES = ("app_pages/overview.py", "app_pages/map.py", "app_pages/data.py")
@@ -197,7 +198,10 @@ def test_map_page_shows_the_city(small_city: Engine) -> None:
         assert f'"{layer}"' in script
     assert "tileLayer" not in script  # no basemap unless asked
     assert "&lt;img src=x onerror=alert(1)&gt;" in script and "<img src=x" not in script
-    assert map_args(at)["js_links"] == [f"{LEAFLET_CDN}/leaflet.js"]  # Leaflet, and nothing else
+    # Leaflet, and nothing else, from the copy the app serves itself (static/leaflet): no CDN on an intranet
+    assert map_args(at)["js_links"] == [f"{BUNDLED_LEAFLET}/leaflet.js"]
+    served = Path(__file__).resolve().parents[2] / BUNDLED_LEAFLET.removeprefix("/app/") / "leaflet.js"
+    assert served.read_bytes().startswith(b"/* @preserve")
 
 
 def test_map_loads_leaflet_from_the_intranet(small_city: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
