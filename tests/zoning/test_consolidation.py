@@ -588,3 +588,22 @@ def test_postgis_cluster_dbscan_finds_the_same_zones(engine: sa.Engine, min_mu: 
 
 def test_grades_are_the_four_of_the_profile() -> None:
     assert set(WZ.value("consolidation.low_efficiency_grades")) <= set(GRADES)
+
+
+def test_store_path_finds_the_same_zones_as_the_memory_path(engine) -> None:
+    """PostGIS ST_ClusterDBSCAN (the CLI's path) against STRtree + components, on the demo city."""
+    from geo.load import load_demo
+    from geo.queries import read_parcels
+    from zoning.consolidation import detect_zones_in_store
+
+    load_demo(engine, user="test", n_parcels=1500, seed=11)
+    parcels = read_parcels(engine)
+    parcels["low_efficiency"] = parcels["is_low_efficiency"].fillna(False).astype(bool)
+    for gap, min_mu in ((15.0, 50.0), (30.0, 100.0), (0.0, 20.0)):
+        memory = detect_zones(parcels, min_mu=min_mu, gap_m=gap)
+        store = detect_zones_in_store(engine, low_efficiency_parcel_nos=parcels.loc[parcels["low_efficiency"], "parcel_no"],
+                                      min_mu=min_mu, gap_m=gap)
+        assert len(memory) > 0
+        assert list(store["zone_id"]) == list(memory["zone_id"])
+        assert list(store["area_mu"]) == pytest.approx(list(memory["area_mu"]))
+        assert list(store["holders"]) == list(memory["holders"])
