@@ -33,6 +33,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(load_app, name="load")
 app.add_typer(balance_app, name="balance")
 app.add_typer(policy_app, name="policy")
+zones_app = typer.Typer(no_args_is_help=True, help="连片开发片区 / consolidation zones")
+app.add_typer(zones_app, name="zones")
 
 out = Console()
 err = Console(stderr=True)
@@ -540,6 +542,148 @@ def balance_ledger(
     for h in book["level1_history"]:
         if h["fell"]:
             out.print(f"  一级线总量下降 / level-1 total fell {h['change_mu']:,.2f} 亩 at {h['at']}", highlight=False)
+
+
+# -- idle land, lifecycle, zones ------------------------------------------------------------------------
+def _as_of(value: Optional[str]):
+    import datetime as dt
+
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        err.print(f"--as-of 须为 YYYY-MM-DD，而不是“{value}” / --as-of must be YYYY-MM-DD")
+        raise typer.Exit(2) from None
+
+
+AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD，默认今天 / default today")]
+OutOpt = Annotated[Optional[Path], typer.Option("-o", "--output")]
+FmtOpt = Annotated[Fmt, typer.Option("--format")]
+
+
+def _emit_findings(findings: Any, *, kind: str, as_of: Any, profile: Any, fmt: Fmt, output: Optional[Path]) -> None:
+    from zoning.findings import findings_json
+
+    body = findings_json(findings, as_of=as_of, profile=profile)
+    if fmt in (Fmt.geojson, Fmt.gpkg):
+        from geo.queries import read_parcels
+
+        parcels = read_parcels(_engine())
+        per = findings.groupby("parcel_no").agg(categories=("category", lambda c: ",".join(sorted(set(c)))),
+                                                articles=("article", lambda a: "；".join(sorted(set(a)))))
+        layer = parcels[["parcel_no", "holder", "county_code", "area_mu", "geometry"]].merge(
+            per, left_on="parcel_no", right_index=True)
+        emit(layer, fmt=fmt, output=output, json_body=lambda: body, title=kind, layer=kind)
+        return
+    emit(findings.drop(columns=["figures"]), fmt=fmt, output=output, json_body=lambda: body,
+         title=f"{kind}（{profile.name}，截至 {as_of.isoformat()}）",
+         columns=["parcel_no", "category", "article", "detail"], layer=kind)
+
+
+@app.command("idle")
+@handled
+def idle_cmd(as_of: AsOfOpt = None, policy: PolicyOpt = None, fmt: FmtOpt = Fmt.table, output: OutOpt = None) -> None:
+    """闲置与低效用地 / idle and low-efficiency land, each finding with its article."""
+    from geo.queries import read_parcels
+    from zoning.idle import idle_findings
+
+    profile, day = _profile(policy), _as_of(as_of)
+    findings = idle_findings(read_parcels(_engine(), geometry=False), as_of=day, profile=profile)
+    _emit_findings(findings, kind="idle", as_of=day, profile=profile, fmt=fmt, output=output)
+
+
+@app.command("lifecycle")
+@handled
+def lifecycle_cmd(
+    as_of: AsOfOpt = None, policy: PolicyOpt = None, fmt: FmtOpt = Fmt.table, output: OutOpt = None,
+    city_standard_tax: Annotated[Optional[float], typer.Option(
+        "--city-standard-tax", help="全市亩均税收标准（万元/亩）/ the city's published standard")] = None,
+) -> None:
+    """全生命周期履约：达产验收、三年考核、评级、评估、到期 / contract compliance."""
+    from geo.queries import read_parcels, read_ratings
+    from zoning.lifecycle import lifecycle_findings
+
+    profile, day = _profile(policy), _as_of(as_of)
+    engine = _engine()
+    findings = lifecycle_findings(read_parcels(engine, geometry=False), read_ratings(engine), as_of=day,
+                                  profile=profile, city_standard_tax_per_mu_wan=city_standard_tax)
+    _emit_findings(findings, kind="lifecycle", as_of=day, profile=profile, fmt=fmt, output=output)
+
+
+@zones_app.command("detect")
+@handled
+def zones_detect(
+    min_mu: Annotated[Optional[float], typer.Option("--min-mu", help="默认取政策配置 / default from the profile")] = None,
+    gap_m: Annotated[Optional[float], typer.Option("--gap-m", help="默认取政策配置 / default from the profile")] = None,
+    as_of: AsOfOpt = None, policy: PolicyOpt = None, fmt: FmtOpt = Fmt.table, output: OutOpt = None,
+    save: Annotated[bool, typer.Option("--save", help="保存为候选片区 / save as candidate zones")] = False,
+) -> None:
+    """识别连片开发候选片区（低效工业用地相连或隔路相邻，合计达到面积门槛）/ detect candidate zones."""
+    from geo.queries import read_parcels, read_ratings
+    from zoning.consolidation import detect_zones_in_store
+    from zoning.idle import low_efficiency
+
+    profile, day = _profile(policy), _as_of(as_of)
+    min_mu = profile.value("consolidation.min_mu") if min_mu is None else min_mu
+    gap_m = profile.value("consolidation.gap_m") if gap_m is None else gap_m
+    engine = _engine()
+    parcels = read_parcels(engine, geometry=False)
+    low = low_efficiency(parcels, read_ratings(engine), as_of=day, profile=profile)
+    zones = detect_zones_in_store(engine, low_efficiency_parcel_nos=parcels.loc[low.to_numpy(), "parcel_no"],
+                                  min_mu=min_mu, gap_m=gap_m)
+    if save:
+        from zoning.zones_store import save_candidates
+
+        save_candidates(engine, zones, min_mu=min_mu, gap_m=gap_m, profile=profile, user=get_settings().user)
+    body = {"min_mu": min_mu, "gap_m": gap_m, "policy": profile.name, "article": profile.cite("consolidation.min_mu"),
+            "as_of": day.isoformat(),
+            "zones": [{"zone_id": z.zone_id, "area_mu": round(float(z.area_mu), 2), "parcels": list(z.parcels),
+                       "holders": int(z.holders), "county_code": z.county_code} for z in zones.itertuples()]}
+    table = zones.drop(columns=["geometry"]).assign(parcels=zones["parcels"].map(len))
+    if fmt in (Fmt.geojson, Fmt.gpkg):
+        layer = zones.assign(parcels=zones["parcels"].map(",".join), county_codes=zones["county_codes"].map(",".join))
+        emit(layer, fmt=fmt, output=output, json_body=lambda: body, title="zones", layer="zones")
+        return
+    emit(table, fmt=fmt, output=output, json_body=lambda: body,
+         title=f"连片开发候选片区 / candidate zones（≥ {min_mu:g} 亩，间距 ≤ {gap_m:g} 米，{profile.cite('consolidation.min_mu')}）",
+         columns=["zone_id", "county_code", "area_mu", "parcels", "holders"], layer="zones")
+
+
+@zones_app.command("assess")
+@handled
+def zones_assess(
+    file: Path,
+    crs: Annotated[Optional[str], typer.Option("--crs")] = None,
+    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
+    min_mu: Annotated[Optional[float], typer.Option("--min-mu")] = None,
+    as_of: AsOfOpt = None, policy: PolicyOpt = None, fmt: FmtOpt = Fmt.table,
+) -> None:
+    """评估绘制（或文件给出）的片区 / assess a drawn zone: area, parcels taken, holders, share, lines."""
+    import shapely
+
+    from geo.queries import read_blocklines, read_parcels, read_ratings
+    from zoning.consolidation import assess_zone
+    from zoning.idle import low_efficiency
+
+    profile, day = _profile(policy), _as_of(as_of)
+    engine = _engine()
+    zone = shapely.union_all(_polygons(file, crs=crs, encoding=encoding))
+    parcels = read_parcels(engine)
+    near = parcels[parcels.intersects(zone)].copy()
+    near["low_efficiency"] = low_efficiency(near, read_ratings(engine), as_of=day, profile=profile).to_numpy()
+    result = assess_zone(zone, near, level1=read_blocklines(engine, level=1), level2=read_blocklines(engine, level=2),
+                         profile=profile, min_mu=min_mu)
+    if fmt == Fmt.json:
+        _print_json(result)
+        return
+    out.print(f"片区面积 / area: {result['area_mu']:,.2f} 亩；达到门槛 / meets threshold: "
+              f"{'是' if result['meets_threshold'] else '否'}（{result['article']}）；权利人 / holders: {result['holders']}；"
+              f"低效占比 / low-efficiency share: {result['low_efficiency_share']:.0%}；"
+              f"区块线 / block lines: {result['block_line_levels']}", highlight=False)
+    import pandas as pd
+
+    emit(pd.DataFrame(result["parcels"]), fmt=Fmt.table, output=None, json_body=lambda: result, title="宗地 / parcels")
 
 
 @app.command("app")
