@@ -632,6 +632,13 @@ def zones_detect(
     low = low_efficiency(parcels, read_ratings(engine), as_of=day, profile=profile)
     zones = detect_zones_in_store(engine, low_efficiency_parcel_nos=parcels.loc[low.to_numpy(), "parcel_no"],
                                   min_mu=min_mu, gap_m=gap_m)
+    if len(zones):
+        from geo.queries import read_blocklines
+        from zoning.consolidation import describe_zones
+
+        members = read_parcels(engine, parcel_nos=[n for ps in zones["parcels"] for n in ps])
+        zones = describe_zones(zones, members, level1=read_blocklines(engine, level=1),
+                               level2=read_blocklines(engine, level=2), ratings=read_ratings(engine), as_of=day)
     if save:
         from zoning.zones_store import save_candidates
 
@@ -639,15 +646,21 @@ def zones_detect(
     body = {"min_mu": min_mu, "gap_m": gap_m, "policy": profile.name, "article": profile.cite("consolidation.min_mu"),
             "as_of": day.isoformat(),
             "zones": [{"zone_id": z.zone_id, "area_mu": round(float(z.area_mu), 2), "parcels": list(z.parcels),
-                       "holders": int(z.holders), "county_code": z.county_code} for z in zones.itertuples()]}
+                       "holders": int(z.holders), "county_code": z.county_code,
+                       "block_line_levels": list(z.block_line_levels), "rating_mix": dict(z.rating_mix)}
+                      for z in zones.itertuples()] if len(zones) else []}
     table = zones.drop(columns=["geometry"]).assign(parcels=zones["parcels"].map(len))
     if fmt in (Fmt.geojson, Fmt.gpkg):
         layer = zones.assign(parcels=zones["parcels"].map(",".join), county_codes=zones["county_codes"].map(",".join))
+        for c in ("block_line_levels", "rating_mix", "rating_mix_mu"):
+            if c in layer.columns:
+                layer[c] = layer[c].map(lambda v: json.dumps(v, ensure_ascii=False, default=str))
         emit(layer, fmt=fmt, output=output, json_body=lambda: body, title="zones", layer="zones")
         return
     emit(table, fmt=fmt, output=output, json_body=lambda: body,
          title=f"连片开发候选片区 / candidate zones（≥ {min_mu:g} 亩，间距 ≤ {gap_m:g} 米，{profile.cite('consolidation.min_mu')}）",
-         columns=["zone_id", "county_code", "area_mu", "parcels", "holders"], layer="zones")
+         columns=["zone_id", "county_code", "area_mu", "parcels", "holders", "block_line_levels", "rating_mix"],
+         layer="zones")
 
 
 @zones_app.command("assess")
@@ -658,6 +671,9 @@ def zones_assess(
     encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
     min_mu: Annotated[Optional[float], typer.Option("--min-mu")] = None,
     as_of: AsOfOpt = None, policy: PolicyOpt = None, fmt: FmtOpt = Fmt.table,
+    save: Annotated[Optional[str], typer.Option("--save", help="以此名称保存片区 / save the zone under this name")] = None,
+    requirement: Annotated[Optional[list[str]], typer.Option(
+        "--requirement", help="片区要求 KEY=VALUE：investment_per_mu_wan, industry, tax_per_mu_wan, entry_conditions")] = None,
 ) -> None:
     """评估绘制（或文件给出）的片区 / assess a drawn zone: area, parcels taken, holders, share, lines."""
     import shapely
@@ -674,6 +690,18 @@ def zones_assess(
     near["low_efficiency"] = low_efficiency(near, read_ratings(engine), as_of=day, profile=profile).to_numpy()
     result = assess_zone(zone, near, level1=read_blocklines(engine, level=1), level2=read_blocklines(engine, level=2),
                          profile=profile, min_mu=min_mu)
+    if save:
+        from zoning.zones_store import save_zone
+
+        requirements = {}
+        for item in requirement or []:
+            key, sep, value = item.partition("=")
+            if not sep:
+                err.print(f"--requirement 须为 KEY=VALUE：{item}")
+                raise typer.Exit(2)
+            requirements[key.strip()] = value.strip()
+        result["zone_id"] = save_zone(engine, name=save, geometry=zone, assessment=result, requirements=requirements,
+                                      user=get_settings().user)
     if fmt == Fmt.json:
         _print_json(result)
         return

@@ -48,7 +48,9 @@ def test_zones_detect_save_and_assess(demo: sa.Engine, tmp_path: Path) -> None:
     body = _json("zones", "detect", "--as-of", "2026-11-01", "--format", "json", "--save")
     assert (body["min_mu"], body["gap_m"]) == (50.0, 15.0) and body["zones"]
     for z in body["zones"]:
-        assert set(z) >= {"zone_id", "area_mu", "parcels", "holders"} and z["area_mu"] >= 49.995
+        assert set(z) >= {"zone_id", "area_mu", "parcels", "holders", "block_line_levels", "rating_mix"}
+        assert z["area_mu"] >= 49.995 and set(z["block_line_levels"]) <= {1, 2}
+        assert sum(z["rating_mix"].values()) == len(z["parcels"])
     with demo.connect() as conn:
         saved = conn.execute(sa.text("SELECT count(*) FROM zones WHERE kind = 'candidate'")).scalar_one()
         # the zone's area is the sum of its parcels' (checked by PostGIS)
@@ -60,7 +62,11 @@ def test_zones_detect_save_and_assess(demo: sa.Engine, tmp_path: Path) -> None:
     zones = gpd.read_file(_export_zones(tmp_path), engine="pyogrio")
     drawn = tmp_path / "drawn.geojson"
     zones.iloc[[0]].to_file(drawn, engine="pyogrio")
-    result = _json("zones", "assess", str(drawn), "--as-of", "2026-11-01", "--format", "json")
+    result = _json("zones", "assess", str(drawn), "--as-of", "2026-11-01", "--format", "json", "--save", "东片改造",
+                   "--requirement", "tax_per_mu_wan=30", "--requirement", "industry=智能装备")
+    with demo.connect() as conn:
+        name, req = conn.execute(sa.text("SELECT name, requirements FROM zones WHERE kind = 'drawn'")).one()
+    assert name == "东片改造" and req == {"tax_per_mu_wan": "30", "industry": "智能装备"}
     assert list(result)[:6] == ["area_mu", "meets_threshold", "holders", "low_efficiency_share", "parcels",
                                 "block_line_levels"]
     assert {p["parcel_no"] for p in result["parcels"]} >= set(first["parcels"])

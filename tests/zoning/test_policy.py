@@ -1,0 +1,73 @@
+"""Policy profiles: read, copied and changed by a user, refused with the key and the reason when wrong."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from geo.errors import InputError
+from zoning.policy import PROFILE_DIR, SCHEMA, get_profile, list_profiles, load_profile
+
+
+def test_both_profiles_have_every_parameter_with_an_article() -> None:
+    for profile in list_profiles():
+        assert set(profile.parameters) == set(SCHEMA)
+        assert all(p.article.strip() for p in profile.parameters.values())
+    wz, yw = get_profile("wenzhou-2020"), get_profile("yiwu")
+    # the numbers of the texts themselves
+    assert wz.value("construction.build_months_by_investment") == [[100000.0, 24], [200000.0, 30], [1.0e18, 36]]
+    assert (wz.value("lease.major_max_years"), yw.value("lease.major_max_years")) == (50, 40)
+    assert (yw.value("ratings.d_years_running"), yw.value("ratings.c_or_below_years_running")) == (2, 3)
+    assert yw.value("transfer.min_tax_per_mu_wan") == 15.0 and yw.article("transfer.min_tax_per_mu_wan") == "YW §14"
+    assert wz.cite("consolidation.min_mu") == "wenzhou-2020 WZ §12"
+
+
+def _copy(tmp_path: Path, replace: tuple[str, str]) -> Path:
+    path = tmp_path / "my-city.toml"
+    shutil.copy(PROFILE_DIR / "wenzhou-2020.toml", path)
+    text = path.read_text(encoding="utf-8").replace('name = "wenzhou-2020"', 'name = "my-city"')
+    old, new = replace
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_a_copied_profile_with_a_changed_threshold_is_used(tmp_path: Path) -> None:
+    path = _copy(tmp_path, ("[consolidation.min_mu]\nvalue = 50.0", "[consolidation.min_mu]\nvalue = 30.0"))
+    profile = get_profile(str(path))
+    assert profile.name == "my-city" and profile.value("consolidation.min_mu") == 30.0
+
+
+@pytest.mark.parametrize("replace, key, reason", [
+    (("[consolidation.min_share_inside]\nvalue = 0.05", "[consolidation.min_share_inside]\nvalue = 1.5"),
+     "consolidation.min_share_inside", "between 0 and 1"),
+    (("[consolidation.min_mu]\nvalue = 50.0", "[consolidation.min_mu]\nvalue = \"fifty\""), "consolidation.min_mu",
+     "wrong type"),
+    (("[consolidation.gap_m]", "[consolidation.gap_metres]"), "consolidation.gap_metres", "not a known parameter"),
+    (("article = \"WZ §12\"\nnote = \"拟连片", "article = \"\"\nnote = \"拟连片"), "consolidation.min_mu", "article"),
+    (("[construction.build_months_by_investment]\nvalue = [[100000.0, 24], [200000.0, 30], [1.0e18, 36]]",
+      "[construction.build_months_by_investment]\nvalue = [[200000.0, 30], [100000.0, 24]]"),
+     "construction.build_months_by_investment", "ascending"),
+])
+def test_an_invalid_profile_is_refused_with_the_key_and_reason(tmp_path: Path, replace: tuple[str, str], key: str,
+                                                               reason: str) -> None:
+    path = _copy(tmp_path, replace)
+    with pytest.raises(InputError) as info:
+        load_profile(path)
+    assert key in str(info.value) and reason in str(info.value)
+
+
+def test_a_missing_parameter_is_named(tmp_path: Path) -> None:
+    path = _copy(tmp_path, ("[bidding.price_cap_ratio]\nvalue = 1.2", "[bidding.other]\nvalue = 1.2"))
+    text = path.read_text(encoding="utf-8").replace("[bidding.other]\nvalue = 1.2\narticle = \"WZ §7\"\n"
+                                                    "note = \"上浮最高不超过起拍地价20%\"\n", "")
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match="bidding.price_cap_ratio"):
+        load_profile(path)
+
+
+def test_unknown_profile_name_lists_the_available() -> None:
+    with pytest.raises(InputError, match="wenzhou-2020, yiwu"):
+        get_profile("shanghai")
