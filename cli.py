@@ -49,6 +49,12 @@ class Fmt(str, Enum):
     gpkg = "gpkg"
 
 
+FmtOpt = Annotated[Fmt, typer.Option("--format")]
+OutOpt = Annotated[Optional[Path], typer.Option("-o", "--output")]
+CrsOpt = Annotated[Optional[str], typer.Option("--crs", help="EPSG 代码或 gcj02 / an EPSG code or gcj02")]
+EncOpt = Annotated[Optional[str], typer.Option("--encoding", help="仅在无法自动识别时需要 / only when it cannot be told")]
+
+
 @app.callback()
 def _global(
     db: Annotated[Optional[str], typer.Option("--db", help="PostGIS URL (else BLOCKLINE_DATABASE_URL, else embedded)")] = None,
@@ -135,7 +141,7 @@ def db_down() -> None:
 
 @db_app.command("status")
 @handled
-def db_status(fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table) -> None:
+def db_status(fmt: FmtOpt = Fmt.table) -> None:
     """数据库状态 / where the data lives and whether it runs."""
     from geo.queries import store_counts
 
@@ -180,7 +186,7 @@ def db_reset(yes: Annotated[bool, typer.Option("--yes", help="确认删除全部
 def demo(
     parcels: Annotated[int, typer.Option("--parcels", min=50, max=300_000, help="宗地数 / number of parcels")] = 600,
     seed: Annotated[int, typer.Option("--seed")] = 2020,
-    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+    fmt: FmtOpt = Fmt.table,
 ) -> None:
     """生成并导入示例城市（温州真实县界）/ build and load the demo city."""
     from geo.load import load_demo
@@ -221,9 +227,9 @@ def load_boundaries_cmd(
     file: Path,
     code_field: Annotated[Optional[str], typer.Option("--code-field")] = None,
     name_field: Annotated[Optional[str], typer.Option("--name-field")] = None,
-    crs: Annotated[Optional[str], typer.Option("--crs", help="EPSG 代码或 gcj02")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
-    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+    crs: CrsOpt = None,
+    encoding: EncOpt = None,
+    fmt: FmtOpt = Fmt.table,
 ) -> None:
     """导入行政区边界 / load administrative boundaries."""
     from geo.load import load_boundaries
@@ -238,9 +244,9 @@ def load_blocklines_cmd(
     file: Path,
     level: Annotated[int, typer.Option("--level", min=1, max=2, help="1 或 2")],
     county: Annotated[Optional[str], typer.Option("--county")] = None,
-    crs: Annotated[Optional[str], typer.Option("--crs")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
-    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+    crs: CrsOpt = None,
+    encoding: EncOpt = None,
+    fmt: FmtOpt = Fmt.table,
 ) -> None:
     """导入工业区块线（一级或二级）/ load industrial block lines of level 1 or 2."""
     from geo.load import load_blocklines
@@ -253,10 +259,10 @@ def load_blocklines_cmd(
 @handled
 def load_parcels_cmd(
     file: Path,
-    crs: Annotated[Optional[str], typer.Option("--crs")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
+    crs: CrsOpt = None,
+    encoding: EncOpt = None,
     field_map: Annotated[Optional[list[str]], typer.Option("--field-map", help="SRC=DST")] = None,
-    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+    fmt: FmtOpt = Fmt.table,
 ) -> None:
     """导入宗地 / load parcels."""
     from geo.load import load_parcels
@@ -272,8 +278,8 @@ def load_parcels_cmd(
 @handled
 def load_ratings_cmd(
     file: Path,
-    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
-    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+    encoding: EncOpt = None,
+    fmt: FmtOpt = Fmt.table,
 ) -> None:
     """导入亩均论英雄评价（CSV/XLSX）/ load ratings."""
     from geo.load import load_ratings
@@ -328,8 +334,8 @@ def _cell(v: object) -> str:
 @handled
 def parcels_cmd(
     county: Annotated[Optional[str], typer.Option("--county")] = None,
-    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output")] = None,
+    fmt: FmtOpt = Fmt.table,
+    output: OutOpt = None,
 ) -> None:
     """列出宗地 / list parcels."""
     from geo.export import records
@@ -353,7 +359,7 @@ PolicyOpt = Annotated[Optional[str], typer.Option("--policy", help="政策配置
 
 @policy_app.command("list")
 @handled
-def policy_list(fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table) -> None:
+def policy_list(fmt: FmtOpt = Fmt.table) -> None:
     """列出政策配置 / list the policy profiles."""
     from zoning.policy import list_profiles
 
@@ -368,7 +374,7 @@ def policy_list(fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table) -> No
 
 @policy_app.command("show")
 @handled
-def policy_show(name: str, fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table) -> None:
+def policy_show(name: str, fmt: FmtOpt = Fmt.table) -> None:
     """显示政策配置的每项参数及条款 / show every parameter with its article."""
     profile = _profile(name)
     if fmt == Fmt.json:
@@ -415,10 +421,10 @@ def balance_check(
     county: Annotated[str, typer.Option("--county")],
     remove: Annotated[Optional[Path], typer.Option("--remove", help="调出范围文件 / removal polygons")] = None,
     add: Annotated[Optional[Path], typer.Option("--add", help="补入范围文件 / addition polygons")] = None,
-    crs: Annotated[Optional[str], typer.Option("--crs")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
+    crs: CrsOpt = None,
+    encoding: EncOpt = None,
     policy: PolicyOpt = None,
-    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+    fmt: FmtOpt = Fmt.table,
 ) -> None:
     """核算调整方案的占补平衡（不写入）/ check an adjustment's balance; exit 1 when unbalanced."""
     from zoning.balance import check_adjustment
@@ -444,10 +450,10 @@ def balance_record(
     add: Annotated[Optional[Path], typer.Option("--add")] = None,
     reason: Annotated[Optional[str], typer.Option("--reason")] = None,
     transfer: Annotated[Optional[list[str]], typer.Option("--transfer", help="FROM_CODE:MU")] = None,
-    crs: Annotated[Optional[str], typer.Option("--crs")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
+    crs: CrsOpt = None,
+    encoding: EncOpt = None,
     policy: PolicyOpt = None,
-    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
+    fmt: FmtOpt = Fmt.table,
 ) -> None:
     """记录经批准的调整方案（改变区块线，写入台账）/ record an approved adjustment."""
     from zoning.balance import parse_transfers, record_adjustment
@@ -472,11 +478,11 @@ def balance_suggest(
     shortfall: Annotated[Optional[float], typer.Option("--shortfall", help="缺口（亩）/ shortfall in 亩")] = None,
     remove: Annotated[Optional[Path], typer.Option("--remove")] = None,
     add: Annotated[Optional[Path], typer.Option("--add")] = None,
-    crs: Annotated[Optional[str], typer.Option("--crs")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
+    crs: CrsOpt = None,
+    encoding: EncOpt = None,
     policy: PolicyOpt = None,
-    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output")] = None,
+    fmt: FmtOpt = Fmt.table,
+    output: OutOpt = None,
 ) -> None:
     """建议补入一级线的用地以弥补缺口 / suggest land to cover a shortfall (from --shortfall or an adjustment)."""
     from zoning.balance import check_adjustment
@@ -509,8 +515,8 @@ def balance_suggest(
 @balance_app.command("ledger")
 @handled
 def balance_ledger(
-    fmt: Annotated[Fmt, typer.Option("--format")] = Fmt.table,
-    output: Annotated[Optional[Path], typer.Option("-o", "--output")] = None,
+    fmt: FmtOpt = Fmt.table,
+    output: OutOpt = None,
 ) -> None:
     """占补台账：各县余额、一级线总量及其变化、每笔调整 / the ledger."""
     import pandas as pd
@@ -558,8 +564,6 @@ def _as_of(value: Optional[str]):
 
 
 AsOfOpt = Annotated[Optional[str], typer.Option("--as-of", help="YYYY-MM-DD，默认今天 / default today")]
-OutOpt = Annotated[Optional[Path], typer.Option("-o", "--output")]
-FmtOpt = Annotated[Fmt, typer.Option("--format")]
 
 
 def _emit_findings(findings: Any, *, kind: str, as_of: Any, profile: Any, fmt: Fmt, output: Optional[Path]) -> None:
@@ -667,8 +671,8 @@ def zones_detect(
 @handled
 def zones_assess(
     file: Path,
-    crs: Annotated[Optional[str], typer.Option("--crs")] = None,
-    encoding: Annotated[Optional[str], typer.Option("--encoding")] = None,
+    crs: CrsOpt = None,
+    encoding: EncOpt = None,
     min_mu: Annotated[Optional[float], typer.Option("--min-mu")] = None,
     as_of: AsOfOpt = None, policy: PolicyOpt = None, fmt: FmtOpt = Fmt.table,
     save: Annotated[Optional[str], typer.Option("--save", help="以此名称保存片区 / save the zone under this name")] = None,

@@ -43,6 +43,7 @@ import pandas as pd
 import shapely
 
 from geo.area import M2_PER_MU, assert_projected
+from geo.fields import PARCEL_FIELDS
 
 __all__ = ["DemoCity", "generate_city"]
 
@@ -104,33 +105,7 @@ _MISSING_DATES_SHARE = 0.015
 _DAY = np.timedelta64(1, "D")
 _NAT = np.datetime64("NaT", "D")
 
-_PARCEL_COLUMNS = [
-    "parcel_no",
-    "holder",
-    "holder_id",
-    "land_use",
-    "county_code",
-    "delivered_on",
-    "agreed_start_on",
-    "started_on",
-    "agreed_completion_on",
-    "completed_on",
-    "agreed_operation_on",
-    "operating_since",
-    "agreed_full_production_on",
-    "lease_years",
-    "planned_investment",
-    "committed_investment_per_mu",
-    "committed_tax_per_mu",
-    "committed_output_per_mu",
-    "min_far",
-    "investment",
-    "tax",
-    "output",
-    "floor_area",
-    "footprint_area",
-    "is_low_efficiency",
-]
+_PARCEL_COLUMNS = list(PARCEL_FIELDS)  # the canonical parcel fields of CLI.md, in their order
 
 
 @dataclass(frozen=True)
