@@ -269,10 +269,63 @@ def _text(value: object) -> str | None:
     return text or None
 
 
+def _text_column(column: pd.Series) -> pd.Series:
+    """Text values, stripped, blanks as None; whole floats (1234.0, as Excel gives numbers) as "1234"."""
+    if pd.api.types.is_string_dtype(column) and not column.map(type).isin([float, int]).any():
+        stripped = column.astype("string").str.strip()
+        return stripped.astype(object).where(stripped.notna() & (stripped != ""), None)
+    uniques = pd.unique(column.astype(object))
+    mapping = {u: _text(u) for u in uniques if not _isna_key(u)}
+    return column.astype(object).map(mapping).astype(object).where(lambda v: v.notna(), None)
+
+
+def _parse_column(column: pd.Series, kind: str, *, min_year: int, max_year: int) -> tuple[pd.Series, np.ndarray]:
+    """The typed column and a mask of the values that do not parse (or are out of range)."""
+    if kind in ("number", "nonneg") and pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+        values = column.astype(float)
+        bad = np.isinf(values.to_numpy())
+        if kind == "nonneg":
+            bad |= values.to_numpy() < 0
+        return values.where(~bad, np.nan), bad
+    if kind == "date" and pd.api.types.is_datetime64_any_dtype(column):
+        years = column.dt.year
+        bad = (column.notna() & ((years < min_year) | (years > max_year))).to_numpy()
+        dates = column.dt.date.astype(object)
+        return dates.where(column.notna().to_numpy() & ~bad, None), bad
+    parser = _PARSERS[kind]
+    objects = column.astype(object)
+    parsed: dict[object, object] = {}
+    bad_values: set[object] = set()
+    for u in pd.unique(objects):
+        if _isna_key(u):
+            continue
+        try:
+            value = parser(u)
+        except (ValueError, TypeError, OverflowError):
+            bad_values.add(u)
+            continue
+        if kind == "date" and value is not None and not (min_year <= value.year <= max_year):
+            bad_values.add(u)
+        elif kind == "nonneg" and value is not None and value < 0:
+            bad_values.add(u)
+        else:
+            parsed[u] = value
+    bad = objects.isin(list(bad_values)).to_numpy() if bad_values else np.zeros(len(objects), dtype=bool)
+    # NaN never equals itself and is not a key: blanks map to missing, as every parser reads a blank.
+    mapped = objects.map(parsed)
+    if kind in ("bool", "date"):
+        return mapped.astype(object).where(mapped.notna(), None), bad
+    return pd.to_numeric(mapped, errors="coerce").astype(float), bad
+
+
 def coerce_parcel_columns(
     df: pd.DataFrame, *, labels: list[str] | None = None, min_year: int = 1949, max_year: int = 2100
 ) -> tuple[pd.DataFrame, list[Problem]]:
-    """Type the canonical columns of ``df`` (a new frame); every value that does not parse is a Problem."""
+    """Type the canonical columns of ``df`` (a new frame); every value that does not parse is a Problem.
+
+    Vectorised over each column (values are parsed once per distinct value), so 200,000 rows take well
+    under a second.
+    """
     out = pd.DataFrame(index=df.index)
     problems: list[Problem] = []
     for name, kind in PARCEL_FIELDS.items():
@@ -280,43 +333,19 @@ def coerce_parcel_columns(
             continue
         column = df[name]
         if kind in ("text", "code6"):
-            values = [_text(v) for v in column]
+            values = _text_column(column)
             if kind == "code6":
-                for pos, v in enumerate(values):
-                    if v is not None and not re.fullmatch(r"\d{6}(0{3}|0{6})?", v):
-                        problems.append(_bad(pos, labels, name, kind, v))
-                    elif v is not None:
-                        values[pos] = v[:6]
-            out[name] = pd.Series(values, index=df.index, dtype=object)
+                present = values.notna().to_numpy()
+                ok = values.astype("string").str.fullmatch(r"\d{6}(0{3}|0{6})?").fillna(False).to_numpy(dtype=bool)
+                for pos in np.flatnonzero(present & ~ok):
+                    problems.append(_bad(int(pos), labels, name, kind, values.iloc[pos]))
+                values = values.where(~(present & ok), values.astype("string").str[:6].astype(object))
+            out[name] = values.astype(object)
             continue
-        parser = _PARSERS[kind]
-        uniques = pd.unique(column.astype(object))
-        parsed: dict[object, object] = {}
-        bad: set[object] = set()
-        for u in uniques:
-            try:
-                parsed[u] = parser(u)
-            except (ValueError, TypeError, OverflowError):
-                bad.add(u)
-        if kind == "date":
-            for u, d in list(parsed.items()):
-                if d is not None and not (min_year <= d.year <= max_year):
-                    bad.add(u)
-                    del parsed[u]
-        if kind == "nonneg":
-            for u, x in list(parsed.items()):
-                if x is not None and x < 0:
-                    bad.add(u)
-                    del parsed[u]
-        if bad:
-            for pos in np.flatnonzero(column.astype(object).isin(list(bad)).to_numpy()):
-                problems.append(_bad(int(pos), labels, name, kind, column.iloc[pos]))
-        # NaN never equals itself, so blanks are mapped directly (every parser reads a blank as None).
-        mapped = [None if _isna_key(v) else parsed.get(v) for v in column.astype(object)]
-        if kind in ("bool", "date"):
-            out[name] = pd.Series(mapped, index=df.index, dtype=object)
-        else:
-            out[name] = pd.Series([np.nan if v is None else v for v in mapped], index=df.index, dtype=float)
+        typed, bad = _parse_column(column, kind, min_year=min_year, max_year=max_year)
+        for pos in np.flatnonzero(bad):
+            problems.append(_bad(int(pos), labels, name, kind, column.iloc[pos]))
+        out[name] = typed.set_axis(df.index)
     return out, problems
 
 

@@ -160,12 +160,27 @@ def _read_gdal(dataset: Path, *, encoding: str | None, layer: str | None, file: 
         try:
             info = pyogrio.read_info(dataset, layer=chosen, encoding=encoding)
             report.driver = str(info.get("driver", ""))
-            gdf = pyogrio.read_dataframe(dataset, layer=chosen, encoding=encoding)
+            gdf = _read_dataframe(dataset, layer=chosen, encoding=encoding)
         except (DataSourceError, DataLayerError, OSError, ValueError, UnicodeDecodeError) as exc:
             raise _unreadable(file, exc) from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise InputError("文件中没有几何（只有属性表）", "the file has no geometry (attributes only)", file=file,
                          fix_zh="导出带几何的图层", fix_en="export a layer with geometry")
+    return gdf
+
+
+def _read_dataframe(dataset: Path, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+    """pyogrio through Arrow (several times faster at city scale), plain pyogrio where Arrow cannot serve."""
+    try:
+        gdf = pyogrio.read_dataframe(dataset, layer=layer, encoding=encoding, use_arrow=True)
+    except (ImportError, NotImplementedError, ValueError, TypeError):
+        return pyogrio.read_dataframe(dataset, layer=layer, encoding=encoding)
+    if not isinstance(gdf, gpd.GeoDataFrame):
+        return gdf  # a table without geometry: refused by the caller
+    # Arrow gives pyarrow-backed columns; the checks downstream expect plain pandas/numpy ones.
+    for column in gdf.columns:
+        if column != gdf.geometry.name and isinstance(gdf[column].dtype, pd.ArrowDtype):
+            gdf[column] = gdf[column].astype(object).where(gdf[column].notna(), None)
     return gdf
 
 

@@ -415,52 +415,16 @@ def _extra_json(frame: pd.DataFrame) -> list[str]:
 _PARCEL_COLUMNS = [*PARCEL_FIELDS, "area_mu", "source_area_mu", "extra"]
 
 
-def write_parcels(
-    conn: Connection, parcels: gpd.GeoDataFrame, *, load_id: int | None, user: str,
-    progress: Progress = _noop,
-) -> tuple[int, int, list[str]]:
-    """Bulk-write canonical parcels (storage CRS); (inserted, updated, warnings).
-
-    Counties are derived from the boundaries for parcels without ``county_code`` (the county holding the
-    parcel's point on surface); a code that names no loaded area is refused.
-    """
-    srid = storage_srid(conn)
-    if parcels.crs is None or parcels.crs.to_epsg() != srid:
-        raise ValueError(f"parcels must be in EPSG:{srid}")
-    cols = [c for c in _PARCEL_COLUMNS if c in parcels.columns]
-    conn.execute(sa.text(f"""
-        CREATE TEMP TABLE _stage_parcels (LIKE parcels INCLUDING DEFAULTS) ON COMMIT DROP;
-        ALTER TABLE _stage_parcels ALTER COLUMN created_by DROP NOT NULL;
-        ALTER TABLE _stage_parcels ALTER COLUMN geom TYPE geometry(MultiPolygon, {srid})"""))
-    frame = pd.DataFrame({c: parcels[c].to_numpy() for c in cols})
-    frame["geom"] = _hex(parcels.geometry.array, srid)
-    for c in ("delivered_on", "agreed_start_on", "started_on", "agreed_completion_on", "completed_on",
-              "agreed_operation_on", "operating_since", "agreed_full_production_on"):
-        if c in frame.columns:
-            frame[c] = [None if v is None or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
-                        else pd.Timestamp(v).strftime("%Y-%m-%d") for v in frame[c]]
-    if "is_low_efficiency" in frame.columns:
-        frame["is_low_efficiency"] = [None if v is None or (isinstance(v, float) and math.isnan(v))
-                                      else ("t" if bool(v) else "f") for v in frame["is_low_efficiency"]]
-    raw = conn.connection.driver_connection
-    total = len(frame)
-    column_list = ", ".join([*cols, "geom"])
-    # Missing values are written as "" and read back as NULL (FORCE_NULL); no text value is ever empty.
-    copy_sql = (f"COPY _stage_parcels ({column_list}) FROM STDIN "
-                f"WITH (FORMAT csv, FORCE_NULL ({column_list}))")
-    with raw.cursor() as cur, cur.copy(copy_sql) as copy:
-        for start in range(0, total, _COPY_CHUNK):
-            buf = io.StringIO()
-            frame.iloc[start:start + _COPY_CHUNK].to_csv(buf, header=False, index=False,
-                                                          quoting=csv.QUOTE_NONNUMERIC, na_rep="")
-            copy.write(buf.getvalue())
-            progress("写入/writing", min(start + _COPY_CHUNK, total), total)
-
+def _counties_of(conn: Connection, parcels: gpd.GeoDataFrame) -> tuple[np.ndarray, list[str]]:
+    """Each parcel's county: its own code, checked against the loaded boundaries, else the county holding
+    its point on surface (shapely, vectorised over an STRtree of the county polygons)."""
     warnings: list[str] = []
-    unknown = conn.execute(sa.text("""
-        SELECT DISTINCT s.county_code FROM _stage_parcels s
-        WHERE s.county_code IS NOT NULL AND NOT EXISTS (SELECT 1 FROM admin_areas a WHERE a.code = s.county_code)
-    """)).scalars().all()
+    rows = conn.execute(sa.text("SELECT code, level, ST_AsBinary(geom) FROM admin_areas")).all()
+    known = {code for code, _, _ in rows}
+    given = (parcels["county_code"].astype(object).to_numpy() if "county_code" in parcels.columns
+             else np.full(len(parcels), None, dtype=object))
+    present = pd.notna(given)
+    unknown = sorted({str(c) for c in given[present] if c not in known})
     if unknown:
         raise InputError(
             "行政区代码在已导入的边界中不存在：" + "、".join(unknown),
@@ -468,25 +432,71 @@ def write_parcels(
             fix_zh="先导入这些县的边界，或删去文件中的行政区代码列让系统按位置判断",
             fix_en="load those counties' boundaries first, or drop the county column to derive it from the location",
         )
-    derived = conn.execute(sa.text("""
-        UPDATE _stage_parcels s SET county_code = a.code
-        FROM admin_areas a
-        WHERE s.county_code IS NULL AND a.level = 'county' AND ST_Contains(a.geom, ST_PointOnSurface(s.geom))
-    """)).rowcount
-    if derived:
-        warnings.append(f"{derived} 宗地的行政区代码按边界推定 / county derived from the boundaries for {derived} parcels")
-    no_county = conn.execute(sa.text("SELECT count(*) FROM _stage_parcels WHERE county_code IS NULL")).scalar_one()
+    codes = np.where(present, given, None).astype(object)
+    missing = np.flatnonzero(~present)
+    counties = [(code, shapely.from_wkb(bytes(wkb))) for code, level, wkb in rows if level == "county"]
+    if missing.size and counties:
+        tree = shapely.STRtree([g for _, g in counties])
+        points = shapely.point_on_surface(np.asarray(parcels.geometry.array)[missing])
+        point_idx, county_idx = tree.query(points, predicate="within")
+        codes[missing[point_idx]] = np.array([c for c, _ in counties], dtype=object)[county_idx]
+        warnings.append(f"{len(np.unique(point_idx))} 宗地的行政区代码按边界推定 / "
+                        f"county derived from the boundaries for {len(np.unique(point_idx))} parcels")
+    no_county = int(pd.isna(codes).sum())
     if no_county:
         warnings.append(f"{no_county} 宗地不在任何已导入的县内 / {no_county} parcels lie in no loaded county")
+    return codes, warnings
+
+
+def write_parcels(
+    conn: Connection, parcels: gpd.GeoDataFrame, *, load_id: int | None, user: str,
+    progress: Progress = _noop,
+) -> tuple[int, int, list[str]]:
+    """Bulk-write canonical parcels (storage CRS); (inserted, updated, warnings).
+
+    Counties are derived from the boundaries for parcels without ``county_code`` (the county holding the
+    parcel's point on surface); a code that names no loaded area is refused. The current versions of the
+    same parcel numbers are closed, then the rows are copied straight into ``parcels`` with ``COPY`` (the
+    database still checks every constraint, geometry validity included).
+    """
+    srid = storage_srid(conn)
+    if parcels.crs is None or parcels.crs.to_epsg() != srid:
+        raise ValueError(f"parcels must be in EPSG:{srid}")
+    codes, warnings = _counties_of(conn, parcels)
+    cols = [c for c in _PARCEL_COLUMNS if c in parcels.columns and c != "county_code"]
+    frame = pd.DataFrame({c: parcels[c].to_numpy() for c in cols})
+    for c in cols:
+        if PARCEL_FIELDS.get(c) == "date":
+            frame[c] = pd.to_datetime(frame[c], errors="coerce").dt.strftime("%Y-%m-%d")  # NaT → missing
+    if "is_low_efficiency" in frame.columns:
+        flags = frame["is_low_efficiency"]
+        frame["is_low_efficiency"] = flags.map({True: "t", False: "f"}).where(flags.notna(), None)
+    frame["county_code"] = codes
+    frame["load_id"] = load_id
+    frame["created_by"] = user
+    frame["geom"] = _hex(parcels.geometry.array, srid)
+    raw = conn.connection.driver_connection
+
+    conn.execute(sa.text("CREATE TEMP TABLE _incoming (parcel_no text PRIMARY KEY) ON COMMIT DROP"))
+    with raw.cursor() as cur, cur.copy("COPY _incoming (parcel_no) FROM STDIN") as copy:
+        for no in frame["parcel_no"]:
+            copy.write_row((no,))
     updated = conn.execute(sa.text("""
         UPDATE parcels p SET valid_to = now()
-        FROM _stage_parcels s WHERE p.valid_to IS NULL AND p.parcel_no = s.parcel_no""")).rowcount
-    moved = ", ".join([c for c in [*cols, "geom"] if c != "county_code"] + ["county_code"])
-    inserted = conn.execute(sa.text(f"""
-        INSERT INTO parcels ({moved}, load_id, created_by, valid_from)
-        SELECT {moved}, :load, :user, now() FROM _stage_parcels"""), {"load": load_id, "user": user}).rowcount
-    conn.execute(sa.text("DROP TABLE _stage_parcels"))
-    return inserted - updated, updated, warnings
+        FROM _incoming i WHERE p.valid_to IS NULL AND p.parcel_no = i.parcel_no""")).rowcount
+    conn.execute(sa.text("DROP TABLE _incoming"))
+
+    total = len(frame)
+    column_list = ", ".join(frame.columns)
+    # CSV: a missing value is an unquoted empty field, which COPY reads as NULL (no text value is ever empty).
+    with raw.cursor() as cur, cur.copy(f"COPY parcels ({column_list}) FROM STDIN WITH (FORMAT csv)") as copy:
+        for start in range(0, total, _COPY_CHUNK):
+            buf = io.StringIO()
+            frame.iloc[start:start + _COPY_CHUNK].to_csv(buf, header=False, index=False, quoting=csv.QUOTE_MINIMAL,
+                                                          na_rep="")
+            copy.write(buf.getvalue())
+            progress("写入/writing", min(start + _COPY_CHUNK, total), total)
+    return total - updated, updated, warnings
 
 
 def load_parcels(
