@@ -16,8 +16,6 @@ Examples
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import re
@@ -417,7 +415,7 @@ _PARCEL_COLUMNS = [*PARCEL_FIELDS, "area_mu", "source_area_mu", "extra"]
 
 def _counties_of(conn: Connection, parcels: gpd.GeoDataFrame) -> tuple[np.ndarray, list[str]]:
     """Each parcel's county: its own code, checked against the loaded boundaries, else the county holding
-    its point on surface (shapely, vectorised over an STRtree of the county polygons)."""
+    its point on surface (shapely, vectorised over an STRtree)."""
     warnings: list[str] = []
     rows = conn.execute(sa.text("SELECT code, level, ST_AsBinary(geom) FROM admin_areas")).all()
     known = {code for code, _, _ in rows}
@@ -436,9 +434,10 @@ def _counties_of(conn: Connection, parcels: gpd.GeoDataFrame) -> tuple[np.ndarra
     missing = np.flatnonzero(~present)
     counties = [(code, shapely.from_wkb(bytes(wkb))) for code, level, wkb in rows if level == "county"]
     if missing.size and counties:
-        tree = shapely.STRtree([g for _, g in counties])
         points = shapely.point_on_surface(np.asarray(parcels.geometry.array)[missing])
-        point_idx, county_idx = tree.query(points, predicate="within")
+        # A tree of the points, queried with each (prepared) county polygon: a dozen complex polygons
+        # against 200,000 points is far faster this way round than point-in-polygon per point.
+        county_idx, point_idx = shapely.STRtree(points).query([g for _, g in counties], predicate="contains")
         codes[missing[point_idx]] = np.array([c for c, _ in counties], dtype=object)[county_idx]
         warnings.append(f"{len(np.unique(point_idx))} 宗地的行政区代码按边界推定 / "
                         f"county derived from the boundaries for {len(np.unique(point_idx))} parcels")
@@ -446,6 +445,17 @@ def _counties_of(conn: Connection, parcels: gpd.GeoDataFrame) -> tuple[np.ndarra
     if no_county:
         warnings.append(f"{no_county} 宗地不在任何已导入的县内 / {no_county} parcels lie in no loaded county")
     return codes, warnings
+
+
+def _csv_chunk(frame: pd.DataFrame) -> bytes:
+    """Rows as CSV for COPY, written by Arrow (an order of magnitude faster than pandas' writer)."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)  # NaN and None become nulls
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    return sink.getvalue().to_pybytes()
 
 
 def write_parcels(
@@ -456,8 +466,8 @@ def write_parcels(
 
     Counties are derived from the boundaries for parcels without ``county_code`` (the county holding the
     parcel's point on surface); a code that names no loaded area is refused. The current versions of the
-    same parcel numbers are closed, then the rows are copied straight into ``parcels`` with ``COPY`` (the
-    database still checks every constraint, geometry validity included).
+    same parcel numbers are closed and the new rows added; the database checks every constraint, geometry
+    validity included.
     """
     srid = storage_srid(conn)
     if parcels.crs is None or parcels.crs.to_epsg() != srid:
@@ -476,26 +486,22 @@ def write_parcels(
     frame["created_by"] = user
     frame["geom"] = _hex(parcels.geometry.array, srid)
     raw = conn.connection.driver_connection
-
-    conn.execute(sa.text("CREATE TEMP TABLE _incoming (parcel_no text PRIMARY KEY) ON COMMIT DROP"))
-    with raw.cursor() as cur, cur.copy("COPY _incoming (parcel_no) FROM STDIN") as copy:
-        for no in frame["parcel_no"]:
-            copy.write_row((no,))
-    updated = conn.execute(sa.text("""
-        UPDATE parcels p SET valid_to = now()
-        FROM _incoming i WHERE p.valid_to IS NULL AND p.parcel_no = i.parcel_no""")).rowcount
-    conn.execute(sa.text("DROP TABLE _incoming"))
-
     total = len(frame)
     column_list = ", ".join(frame.columns)
-    # CSV: a missing value is an unquoted empty field, which COPY reads as NULL (no text value is ever empty).
-    with raw.cursor() as cur, cur.copy(f"COPY parcels ({column_list}) FROM STDIN WITH (FORMAT csv)") as copy:
+    # Bulk path: COPY into an unindexed temporary table, then one INSERT ... SELECT (measured faster than
+    # COPY straight into the indexed, constrained table). The CSV is written by Arrow: a missing value is an
+    # unquoted empty field, which COPY reads as NULL (no text value is ever empty).
+    conn.execute(sa.text(f"""
+        CREATE TEMP TABLE _stage_parcels ON COMMIT DROP AS SELECT {column_list} FROM parcels WITH NO DATA"""))
+    with raw.cursor() as cur, cur.copy(f"COPY _stage_parcels ({column_list}) FROM STDIN WITH (FORMAT csv)") as copy:
         for start in range(0, total, _COPY_CHUNK):
-            buf = io.StringIO()
-            frame.iloc[start:start + _COPY_CHUNK].to_csv(buf, header=False, index=False, quoting=csv.QUOTE_MINIMAL,
-                                                          na_rep="")
-            copy.write(buf.getvalue())
+            copy.write(_csv_chunk(frame.iloc[start:start + _COPY_CHUNK]))
             progress("写入/writing", min(start + _COPY_CHUNK, total), total)
+    updated = conn.execute(sa.text("""
+        UPDATE parcels p SET valid_to = now()
+        FROM _stage_parcels s WHERE p.valid_to IS NULL AND p.parcel_no = s.parcel_no""")).rowcount
+    conn.execute(sa.text(f"INSERT INTO parcels ({column_list}) SELECT {column_list} FROM _stage_parcels"))
+    conn.execute(sa.text("DROP TABLE _stage_parcels"))
     return total - updated, updated, warnings
 
 

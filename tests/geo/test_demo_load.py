@@ -27,6 +27,13 @@ def test_demo_loads_and_reloads(engine: sa.Engine) -> None:
             SELECT coalesce(sum(ST_Area(ST_Intersection(a.geom, b.geom))), 0) FROM block_lines a
             JOIN block_lines b ON a.level = 1 AND b.level = 2 AND ST_Intersects(a.geom, b.geom)
             WHERE a.valid_to IS NULL AND b.valid_to IS NULL""")).scalar_one()
+        # missing figures arrive as NULL, never as the float NaN
+        nulls, nans = conn.execute(sa.text("""
+            SELECT count(*) FILTER (WHERE committed_tax_per_mu IS NULL),
+                   count(*) FILTER (WHERE committed_tax_per_mu = 'NaN' OR tax = 'NaN' OR planned_investment = 'NaN')
+            FROM parcels""")).one()
+        no_dates = conn.execute(sa.text("SELECT count(*) FROM parcels WHERE started_on IS NULL")).scalar_one()
+    assert nulls > 0 and nans == 0 and no_dates > 0
     assert areas == 12 and missing_county == 0 and misplaced == 0
     assert worst == pytest.approx(0, abs=1e-6)
     assert levels[1] > 0 and levels[2] > 0
