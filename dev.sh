@@ -34,7 +34,6 @@ system_packages() {
     if command -v "$cand" >/dev/null 2>&1 && python_ok "$cand"; then PY=$cand; break; fi
   done
   [ -n "$PY" ] || pkgs+=(python3 python3-venv)
-  if [ "${1:-}" = test ] && ! command -v chromium >/dev/null 2>&1; then pkgs+=(chromium); fi
   if [ ${#pkgs[@]} -gt 0 ]; then
     say "安装系统软件包 / installing system packages: ${pkgs[*]}"
     as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
@@ -67,9 +66,9 @@ cmd=${1:-help}
 [ $# -gt 0 ] && shift
 case "$cmd" in
   setup)
-    system_packages test; python_env ;;
+    system_packages; python_env ;;
   app)
-    system_packages app; python_env
+    system_packages; python_env
     .venv/bin/blockline db up
     if [ "$(.venv/bin/blockline db status --format json | .venv/bin/python -c 'import json,sys; print(json.load(sys.stdin).get("counts",{}).get("parcels",0))')" = 0 ]; then
       say "数据库为空，导入示例城市 / empty database: loading the demo city"
@@ -77,7 +76,7 @@ case "$cmd" in
     fi
     exec .venv/bin/blockline app "$@" ;;
   test)
-    system_packages test; python_env
+    system_packages; python_env
     exec .venv/bin/python -m pytest "$@" ;;
   *)
     sed -n '2,6p' "$0"; exit 2 ;;

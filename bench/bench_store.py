@@ -122,6 +122,17 @@ def run(n: int, workdir: Path) -> list[dict[str, Any]]:
     t, peak, found = timed(lambda: lifecycle_findings(parcels, ratings, as_of=AS_OF, profile=profile), memory=True)
     rows.append({"size": n, "step": "lifecycle", "seconds": t, "peak_mb": peak, "note": f"{len(found)} findings"})
 
+    from zoning.consolidation import detect_zones_in_store
+    from zoning.idle import low_efficiency
+
+    t, _, low = timed(lambda: low_efficiency(parcels, ratings, as_of=AS_OF, profile=profile))
+    rows.append({"size": n, "step": "low-efficiency flags (survey, idle categories, C/D ratings)", "seconds": t,
+                 "peak_mb": None, "note": f"{int(low.sum())} low-efficiency"})
+    nos = parcels.loc[low.to_numpy(), "parcel_no"]
+    t, _, zones = timed(lambda: detect_zones_in_store(engine, low_efficiency_parcel_nos=nos, min_mu=50, gap_m=15))
+    rows.append({"size": n, "step": "zones detect (PostGIS ST_ClusterDBSCAN + zone rows)", "seconds": t,
+                 "peak_mb": None, "note": f"{len(zones)} zones"})
+
     # a plain baseline: the same "not started a year after the agreed start" rule, row by row
     def row_by_row() -> int:
         hits = 0
