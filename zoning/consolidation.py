@@ -796,24 +796,37 @@ def assess_zone(
 
 _CLUSTER_SQL = """
 WITH low AS (
-    SELECT p.parcel_no, p.holder, p.holder_id, p.county_code, p.area_mu, p.geom
+    SELECT p.parcel_no, p.county_code, p.area_mu, p.geom,
+           coalesce('id:' || nullif(trim(p.holder_id), ''), 'name:' || nullif(trim(p.holder), ''),
+                    'parcel:' || p.parcel_no) AS holder_key
     FROM parcels p JOIN _low_parcels l ON l.parcel_no = p.parcel_no WHERE p.valid_to IS NULL),
 clustered AS (SELECT low.*, ST_ClusterDBSCAN(geom, eps := :gap, minpoints := 1) OVER () AS cid FROM low),
-reaching AS (SELECT cid FROM clustered GROUP BY cid HAVING sum(area_mu) >= :min_mu - :eps)
-SELECT c.parcel_no, c.holder, c.holder_id, c.county_code, c.area_mu, ST_AsBinary(c.geom) AS wkb
-FROM clustered c JOIN reaching r ON r.cid = c.cid
+zones AS (
+    SELECT cid, sum(area_mu) AS area_mu, array_agg(parcel_no ORDER BY parcel_no) AS parcels,
+           count(DISTINCT holder_key) AS holders, ST_AsBinary(ST_Collect(geom)) AS wkb
+    FROM clustered GROUP BY cid HAVING sum(area_mu) >= :min_mu - :eps),
+by_county AS (
+    SELECT c.cid, c.county_code, sum(c.area_mu) AS mu FROM clustered c JOIN zones z ON z.cid = c.cid
+    WHERE c.county_code IS NOT NULL GROUP BY c.cid, c.county_code)
+SELECT z.area_mu, z.parcels, z.holders,
+       (SELECT b.county_code FROM by_county b WHERE b.cid = z.cid ORDER BY b.mu DESC, b.county_code LIMIT 1),
+       coalesce((SELECT array_agg(b.county_code ORDER BY b.county_code) FROM by_county b WHERE b.cid = z.cid),
+                '{}'::varchar[]),
+       z.wkb
+FROM zones z
 """
 
 
 def detect_zones_in_store(
     engine: Any, *, low_efficiency_parcel_nos: Sequence[str], min_mu: float, gap_m: float,
 ) -> gpd.GeoDataFrame:
-    """:func:`detect_zones` on the current parcels of the store, clustered by PostGIS ``ST_ClusterDBSCAN``.
+    """:func:`detect_zones` on the current parcels of the store, clustered and summed in PostGIS.
 
-    The clustering (every low-efficiency parcel within ``gap_m`` of another, transitively; true distance,
-    as ``ST_DWithin``) and the area threshold run in the database, which measured faster than shapely at
-    city scale (``bench/README.md``); only the parcels of zones that reach ``min_mu`` come back, and
-    :func:`detect_zones` gives them the same columns, ids and geometry as the in-memory path.
+    ``ST_ClusterDBSCAN`` groups the low-efficiency parcels within ``gap_m`` of each other, transitively (true
+    distance, as ``ST_DWithin``); the sums, parcel lists, distinct holders and counties are aggregated in
+    the same query, which measured faster than shapely at city scale (``bench/README.md``). The rows have
+    :func:`detect_zones`' columns, ids and order; the geometry is the collection of the zone's parcels
+    (not dissolved: for display and for saving, where it is made valid).
     """
     import sqlalchemy as sa
 
@@ -829,8 +842,16 @@ def detect_zones_in_store(
             for no in dict.fromkeys(str(n) for n in low_efficiency_parcel_nos):
                 copy.write_row((no,))
         rows = conn.execute(sa.text(_CLUSTER_SQL), {"gap": gap_m, "min_mu": min_mu, "eps": EPSILON_MU}).all()
-    frame = pd.DataFrame([r[:5] for r in rows], columns=["parcel_no", "holder", "holder_id", "county_code", "area_mu"])
-    members = gpd.GeoDataFrame(frame, geometry=gpd.GeoSeries.from_wkb([bytes(r[5]) for r in rows]).values,
-                               crs=f"EPSG:{srid}")
-    members[_LOW] = True
-    return detect_zones(members, min_mu=min_mu, gap_m=gap_m)
+    if not rows:
+        return _empty_zones(f"EPSG:{srid}")
+    parcel_lists = [list(r[1]) for r in rows]
+    counties = [r[3] for r in rows]
+    zone_ids = [_zone_id(c, p) for c, p in zip(counties, parcel_lists)]
+    areas = np.array([float(r[0]) for r in rows])
+    zones = gpd.GeoDataFrame(
+        {"zone_id": zone_ids, "area_mu": areas, "n_parcels": np.array([len(p) for p in parcel_lists], dtype=np.int64),
+         "parcels": parcel_lists, "holders": np.array([int(r[2]) for r in rows], dtype=np.int64),
+         "county_code": counties, "county_codes": [list(r[4]) for r in rows]},
+        geometry=gpd.GeoSeries.from_wkb([bytes(r[5]) for r in rows], crs=f"EPSG:{srid}").values, crs=f"EPSG:{srid}")
+    rank = np.lexsort((np.array(zone_ids, dtype=object), -areas))
+    return zones.iloc[rank].reset_index(drop=True)

@@ -30,7 +30,9 @@ REQUIREMENT_KEYS = ("investment_per_mu_wan", "industry", "tax_per_mu_wan", "entr
 
 
 def _hex(geom: BaseGeometry, srid: int) -> str:
-    multi = to_multipolygons(np.array([shapely.make_valid(geom)], dtype=object))[0]
+    # A zone may come as the collection of its parcels (touching edges, so not a valid MultiPolygon): dissolve.
+    dissolved = shapely.union_all(shapely.make_valid(shapely.get_parts(geom)))
+    multi = to_multipolygons(np.array([dissolved], dtype=object))[0]
     if multi is None:
         raise InputError("片区范围不是面", "the zone is not a polygon", fix_zh="绘制面", fix_en="draw a polygon")
     return shapely.to_wkb(shapely.set_srid(multi, srid), hex=True, include_srid=True)
