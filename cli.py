@@ -635,7 +635,7 @@ def zones_detect(
     parcels = read_parcels(engine, geometry=False)
     low = low_efficiency(parcels, read_ratings(engine), as_of=day, profile=profile)
     zones = detect_zones_in_store(engine, low_efficiency_parcel_nos=parcels.loc[low.to_numpy(), "parcel_no"],
-                                  min_mu=min_mu, gap_m=gap_m)
+                                  min_mu=min_mu, gap_m=gap_m, geometry=save or fmt in (Fmt.geojson, Fmt.gpkg))
     if len(zones):
         from geo.queries import read_blocklines
         from zoning.consolidation import describe_zones
