@@ -152,9 +152,9 @@ def db_status(fmt: FmtOpt = Fmt.table) -> None:
         if info["running"]:
             info["counts"] = store_counts(_engine())
     else:
-        from geo.store import _safe_url
+        from geo.store import safe_url
 
-        info["url"] = _safe_url(get_settings().database_url or "")
+        info["url"] = safe_url(get_settings().database_url or "")
         info["counts"] = store_counts(_engine())
     if fmt == Fmt.json:
         _print_json(info)

@@ -34,6 +34,7 @@ __all__ = [
     "storage_srid",
     "transaction",
     "SERIALIZATION_FAILURES",
+    "safe_url",
 ]
 
 #: SQLSTATEs of a transaction that lost to a concurrent one (serialization failure, deadlock)
@@ -123,7 +124,7 @@ def open_store(settings: Settings | None = None) -> Engine:
             raise DatabaseUnavailable(
                 f"无法连接数据库：{_first_line(exc)}",
                 f"cannot reach the database: {_first_line(exc)}",
-                file=_safe_url(url),
+                file=safe_url(url),
                 fix_zh="检查 BLOCKLINE_DATABASE_URL 与数据库服务；内置数据库可用 blockline db up 启动",
                 fix_en="check BLOCKLINE_DATABASE_URL and the database server; start the embedded one with blockline db up",
             ) from exc
@@ -132,7 +133,7 @@ def open_store(settings: Settings | None = None) -> Engine:
             raise BlocklineError(
                 f"数据库结构升级失败：{_first_line(exc)}",
                 f"the schema migration failed: {_first_line(exc)}",
-                file=_safe_url(url),
+                file=safe_url(url),
                 fix_zh="确认数据库已安装 PostGIS 扩展且当前用户有建表权限",
                 fix_en="make sure the PostGIS extension is available and the user may create tables",
             ) from exc
@@ -141,7 +142,7 @@ def open_store(settings: Settings | None = None) -> Engine:
             raise BlocklineError(
                 f"数据库以 EPSG:{srid} 存储，而设置为 EPSG:{settings.storage_epsg}",
                 f"the database stores EPSG:{srid} but the settings say EPSG:{settings.storage_epsg}",
-                file=_safe_url(url),
+                file=safe_url(url),
                 fix_zh=f"设置 BLOCKLINE_STORAGE_EPSG={srid}，或使用新的数据库",
                 fix_en=f"set BLOCKLINE_STORAGE_EPSG={srid}, or use a new database",
             )
@@ -175,5 +176,6 @@ def _first_line(exc: BaseException) -> str:
     return text.strip().splitlines()[0]
 
 
-def _safe_url(url: str) -> str:
+def safe_url(url: str) -> str:
+    """The URL with its password hidden, for messages and status lines."""
     return sa.engine.make_url(url).render_as_string(hide_password=True)

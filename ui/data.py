@@ -228,9 +228,9 @@ def db_location() -> tuple[bool, str]:
     settings = get_settings()
     if settings.embedded:
         return True, str(settings.home)
-    from geo.store import _safe_url
+    from geo.store import safe_url
 
-    return False, _safe_url(settings.database_url or "")
+    return False, safe_url(settings.database_url or "")
 
 
 def tianditu_key() -> str:
