@@ -7,12 +7,39 @@ import sqlalchemy as sa
 
 from geo.errors import BlocklineError
 from geo.settings import Settings
-from geo.store import migrate, open_store, schema_revision, storage_srid
+from geo.store import _alembic_config, migrate, open_store, schema_revision, storage_srid
+
+HEAD = "0002"
+
+
+def test_a_database_at_an_older_revision_is_upgraded_with_its_data(engine: sa.Engine) -> None:
+    from alembic import command
+
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(sa.text("DROP DATABASE IF EXISTS bl_older"))
+        conn.execute(sa.text("CREATE DATABASE bl_older"))
+    older = sa.create_engine(engine.url.set(database="bl_older"))
+    try:
+        with older.connect() as conn:
+            command.upgrade(_alembic_config(conn, 4549), "0001")
+            conn.commit()
+            conn.execute(sa.text("""INSERT INTO parcels (parcel_no, area_mu, created_by, geom) VALUES
+                ('OLD-1', 15, 't', ST_Multi(ST_MakeEnvelope(0, 0, 100, 100, 4549)))"""))
+            conn.commit()
+            assert schema_revision(conn) == "0001"
+        migrate(older, srid=4549)
+        with older.connect() as conn:
+            assert schema_revision(conn) == HEAD
+            assert conn.execute(sa.text("SELECT parcel_no FROM parcels")).scalar_one() == "OLD-1"
+    finally:
+        older.dispose()
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("DROP DATABASE bl_older"))
 
 
 def test_schema_at_head_with_one_gist_index_per_geometry(engine: sa.Engine) -> None:
     with engine.connect() as conn:
-        assert schema_revision(conn) == "0001"
+        assert schema_revision(conn) == HEAD
         assert storage_srid(conn) == 4549
         columns = conn.execute(sa.text(
             "SELECT f_table_name, f_geometry_column, type, srid FROM geometry_columns ORDER BY 1, 2")).all()
@@ -30,7 +57,7 @@ def test_schema_at_head_with_one_gist_index_per_geometry(engine: sa.Engine) -> N
 
 
 def test_migrate_again_is_a_no_op(engine: sa.Engine) -> None:
-    assert migrate(engine, srid=4549) == "0001"
+    assert migrate(engine, srid=4549) == HEAD
 
 
 def test_an_older_empty_database_is_upgraded(engine: sa.Engine) -> None:
@@ -44,7 +71,7 @@ def test_an_older_empty_database_is_upgraded(engine: sa.Engine) -> None:
             assert schema_revision(conn) is None
         migrate(other, srid=4549)
         with other.connect() as conn:
-            assert schema_revision(conn) == "0001"
+            assert schema_revision(conn) == HEAD
     finally:
         other.dispose()
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
