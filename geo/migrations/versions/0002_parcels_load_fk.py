@@ -19,9 +19,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.execute("ALTER TABLE parcels DROP CONSTRAINT IF EXISTS parcels_load_id_fkey")
-    op.execute("CREATE INDEX IF NOT EXISTS parcels_load_idx ON parcels (load_id)")
 
 
 def downgrade() -> None:
-    op.execute("DROP INDEX IF EXISTS parcels_load_idx")
     op.execute("ALTER TABLE parcels ADD CONSTRAINT parcels_load_id_fkey FOREIGN KEY (load_id) REFERENCES loads(id)")
