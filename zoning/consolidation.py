@@ -799,27 +799,22 @@ WITH low AS (
     SELECT p.parcel_no, p.county_code, p.area_mu, p.geom,
            coalesce('id:' || nullif(trim(p.holder_id), ''), 'name:' || nullif(trim(p.holder), ''),
                     'parcel:' || p.parcel_no) AS holder_key
-    FROM parcels p JOIN _low_parcels l ON l.parcel_no = p.parcel_no WHERE p.valid_to IS NULL),
+    FROM parcels p JOIN (SELECT DISTINCT unnest(CAST(:nos AS text[])) AS parcel_no) l ON l.parcel_no = p.parcel_no
+    WHERE p.valid_to IS NULL),
 clustered AS (SELECT low.*, ST_ClusterDBSCAN(geom, eps := :gap, minpoints := 1) OVER () AS cid FROM low),
-zones AS (
-    SELECT cid, sum(area_mu) AS area_mu, array_agg(parcel_no ORDER BY parcel_no) AS parcels,
-           count(DISTINCT holder_key) AS holders, {geometry} AS wkb
-    FROM clustered GROUP BY cid HAVING sum(area_mu) >= :min_mu - :eps),
+sums AS (SELECT cid, sum(area_mu) AS area_mu FROM clustered GROUP BY cid HAVING sum(area_mu) >= :min_mu - :eps),
+members AS (SELECT c.* FROM clustered c JOIN sums s ON s.cid = c.cid),
+holders AS (SELECT cid, count(*) AS holders FROM (SELECT DISTINCT cid, holder_key FROM members) h GROUP BY cid),
+lists AS (SELECT cid, array_agg(parcel_no) AS parcels, {geometry} AS wkb FROM members GROUP BY cid),
 by_county AS (
-    SELECT c.cid, c.county_code, sum(c.area_mu) AS mu FROM clustered c JOIN zones z ON z.cid = c.cid
-    WHERE c.county_code IS NOT NULL GROUP BY c.cid, c.county_code),
+    SELECT cid, county_code, sum(area_mu) AS mu FROM members WHERE county_code IS NOT NULL GROUP BY cid, county_code),
 counties AS (
     SELECT cid, (array_agg(county_code ORDER BY mu DESC, county_code))[1] AS main,
            array_agg(county_code ORDER BY county_code) AS spans
     FROM by_county GROUP BY cid)
-SELECT z.area_mu, z.parcels, z.holders, c.main, coalesce(c.spans, '{}'::varchar[]), z.wkb
-FROM zones z LEFT JOIN counties c ON c.cid = z.cid
+SELECT s.area_mu, l.parcels, h.holders, c.main, coalesce(c.spans, '{}'::varchar[]), l.wkb
+FROM sums s JOIN lists l ON l.cid = s.cid JOIN holders h ON h.cid = s.cid LEFT JOIN counties c ON c.cid = s.cid
 """
-
-
-def _csv_lines(values: Any) -> str:
-    """One CSV field a line (quoted, so that any parcel number survives)."""
-    return "".join('"' + v.replace('"', '""') + '"\n' for v in values)
 
 
 def detect_zones_in_store(
@@ -842,15 +837,12 @@ def detect_zones_in_store(
     gap_m = _check_number(gap_m, name="gap_m", positive=False)
     with transaction(engine) as conn:
         srid = storage_srid(conn)
-        conn.execute(sa.text("CREATE TEMP TABLE _low_parcels (parcel_no text PRIMARY KEY) ON COMMIT DROP"))
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy("COPY _low_parcels (parcel_no) FROM STDIN WITH (FORMAT csv)") as copy:
-            copy.write(_csv_lines(dict.fromkeys(str(n) for n in low_efficiency_parcel_nos)))
         sql = _CLUSTER_SQL.replace("{geometry}", "ST_AsBinary(ST_Collect(geom))" if geometry else "NULL::bytea")
-        rows = conn.execute(sa.text(sql), {"gap": gap_m, "min_mu": min_mu, "eps": EPSILON_MU}).all()
+        nos = [str(n) for n in low_efficiency_parcel_nos]
+        rows = conn.execute(sa.text(sql), {"gap": gap_m, "min_mu": min_mu, "eps": EPSILON_MU, "nos": nos}).all()
     if not rows:
         return _empty_zones(f"EPSG:{srid}")
-    parcel_lists = [list(r[1]) for r in rows]
+    parcel_lists = [sorted(r[1]) for r in rows]  # in parcel-number order, as detect_zones lists them
     counties = [r[3] for r in rows]
     zone_ids = [_zone_id(c, p) for c, p in zip(counties, parcel_lists)]
     areas = np.array([float(r[0]) for r in rows])
