@@ -52,6 +52,8 @@ class Fmt(str, Enum):
 FmtOpt = Annotated[Fmt, typer.Option("--format")]
 OutOpt = Annotated[Optional[Path], typer.Option("-o", "--output")]
 CrsOpt = Annotated[Optional[str], typer.Option("--crs", help="EPSG 代码或 gcj02 / an EPSG code or gcj02")]
+RemoveOpt = Annotated[Optional[Path], typer.Option("--remove", help="调出范围文件 / removal polygons")]
+AddOpt = Annotated[Optional[Path], typer.Option("--add", help="补入范围文件 / addition polygons")]
 EncOpt = Annotated[Optional[str], typer.Option("--encoding", help="仅在无法自动识别时需要 / only when it cannot be told")]
 
 
@@ -419,8 +421,8 @@ def _print_check(d: dict[str, Any]) -> None:
 @handled
 def balance_check(
     county: Annotated[str, typer.Option("--county")],
-    remove: Annotated[Optional[Path], typer.Option("--remove", help="调出范围文件 / removal polygons")] = None,
-    add: Annotated[Optional[Path], typer.Option("--add", help="补入范围文件 / addition polygons")] = None,
+    remove: RemoveOpt = None,
+    add: AddOpt = None,
     crs: CrsOpt = None,
     encoding: EncOpt = None,
     policy: PolicyOpt = None,
@@ -446,8 +448,8 @@ def balance_check(
 def balance_record(
     county: Annotated[str, typer.Option("--county")],
     doc: Annotated[str, typer.Option("--doc", help="批复文号 / approval document number")],
-    remove: Annotated[Optional[Path], typer.Option("--remove")] = None,
-    add: Annotated[Optional[Path], typer.Option("--add")] = None,
+    remove: RemoveOpt = None,
+    add: AddOpt = None,
     reason: Annotated[Optional[str], typer.Option("--reason")] = None,
     transfer: Annotated[Optional[list[str]], typer.Option("--transfer", help="FROM_CODE:MU")] = None,
     crs: CrsOpt = None,
@@ -476,8 +478,8 @@ def balance_record(
 def balance_suggest(
     county: Annotated[str, typer.Option("--county")],
     shortfall: Annotated[Optional[float], typer.Option("--shortfall", help="缺口（亩）/ shortfall in 亩")] = None,
-    remove: Annotated[Optional[Path], typer.Option("--remove")] = None,
-    add: Annotated[Optional[Path], typer.Option("--add")] = None,
+    remove: RemoveOpt = None,
+    add: AddOpt = None,
     crs: CrsOpt = None,
     encoding: EncOpt = None,
     policy: PolicyOpt = None,
