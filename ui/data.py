@@ -47,6 +47,7 @@ __all__ = [
     "db_location",
     "error_dict",
     "get_engine",
+    "idle_report",
     "is_empty",
     "leaflet_url",
     "local_tile_url",
@@ -191,6 +192,18 @@ def search_parcels(parcels: pd.DataFrame, query: str, *, limit: int | None = Non
     exact = found["parcel_no"].astype(str).str.casefold() == q.casefold()
     found = pd.concat([found[exact], found[~exact]])
     return (found.head(limit) if limit else found).copy()
+
+
+@st.cache_data(ttl=_TTL_S, show_spinner=False)
+def idle_report(as_of: dt.date, policy: str) -> pd.DataFrame:
+    """Every idle/low-efficiency finding at ``as_of`` under ``policy``, with the parcel's holder, county, area."""
+    from zoning.idle import idle_findings
+    from zoning.policy import get_profile
+
+    parcels = queries.read_parcels(get_engine(), geometry=False)
+    findings = idle_findings(parcels, as_of=as_of, profile=get_profile(policy))
+    facts = parcels[["parcel_no", "holder", "county_code", "area_mu"]]
+    return findings.drop(columns=["figures"]).merge(facts, on="parcel_no", how="left")
 
 
 def table_bytes(frame: pd.DataFrame, *, fmt: str = "xlsx", sheet: str = "blockline") -> bytes:

@@ -34,7 +34,7 @@ from ui.data import BUNDLED_LEAFLET
 from ui.maps import unescape_js
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
-PAGES = ("app_pages/overview.py", "app_pages/map.py", "app_pages/data.py")
+PAGES = ("app_pages/overview.py", "app_pages/map.py", "app_pages/idle.py", "app_pages/data.py")
 TIMEOUT = 60
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -381,3 +381,29 @@ def test_data_page_loads_boundaries_into_an_empty_store(engine: Engine, tmp_path
     assert not at.exception and "新增 2，更新 0" in texts(at)
     assert store_counts(engine)["admin_areas"] == 2
     assert "行政区 2" in " ".join(c.value for c in at.sidebar.caption)  # the caches were cleared
+
+
+def test_idle_page_on_the_demo_city(engine: Engine) -> None:
+    """低效与闲置用地: the findings the engine computes, shown and counted, in Chinese and English."""
+    from geo.load import load_demo
+    from geo.queries import read_parcels
+    from zoning.idle import idle_findings
+    from zoning.policy import get_profile
+
+    load_demo(engine, user="test", n_parcels=300, seed=5)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.switch_page("app_pages/idle.py")
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "低效与闲置用地"
+    today = dt.date.today()
+    expected = idle_findings(read_parcels(engine, geometry=False), as_of=today, profile=get_profile("wenzhou-2020"))
+    expected = expected[expected["category"] != "insufficient_data"]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["涉及宗地（宗）"] == f"{expected['parcel_no'].nunique():,}"
+    assert metrics["认定事项（条）"] == f"{len(expected):,}"
+    shown = at.dataframe[0].value
+    assert set(shown["宗地编号"]) == set(expected["parcel_no"])
+    assert shown["依据"].str.startswith("wenzhou-2020 ").all()
+    at.sidebar.radio[0].set_value("en").run()
+    assert not at.exception and at.title[0].value == "Idle and low-efficiency land"
