@@ -21,6 +21,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import math
 from collections.abc import Mapping
 
@@ -249,7 +250,7 @@ _TABLE: dict[str, tuple[str, str]] = {
 #: language → key → text
 # Pages with many words keep their (中文, English) pairs in a module of their own, merged here.
 for _module in ("ui.i18n_balance", "ui.i18n_lifecycle"):
-    _TABLE.update(__import__(_module, fromlist=["TABLE"]).TABLE)
+    _TABLE.update(importlib.import_module(_module).TABLE)
 
 LANGS: dict[str, dict[str, str]] = {
     lang: {key: pair[i] for key, pair in _TABLE.items()} for i, lang in enumerate(LANG_NAMES)
