@@ -24,8 +24,9 @@ codes = sorted(report["category"].unique())
 labels = {c: t(f"cat.{c}") if f"cat.{c}" in LANGS["zh"] else c for c in codes}
 chosen = c3.multiselect(t("idle.category"), codes, default=[c for c in codes if c != "insufficient_data"],
                         format_func=labels.get, key="idle_categories")
-counties = ["", *sorted(report["county_code"].dropna().unique())]
-county = c4.selectbox(t("map.county"), counties, format_func=lambda c: c or t("map.whole_city"), key="idle_county")
+# Labels are worked out in the run: Streamlit may call format_func outside it, where the language is unknown.
+county_labels = {"": t("map.whole_city"), **{c: c for c in sorted(report["county_code"].dropna().unique())}}
+county = c4.selectbox(t("map.county"), list(county_labels), format_func=county_labels.get, key="idle_county")
 holder = st.text_input(t("idle.holder"), key="idle_holder")
 
 shown = report[report["category"].isin(chosen)]

@@ -225,9 +225,8 @@ def parcels_xlsx() -> bytes:
 
 
 def clear_caches() -> None:
-    """Forget every cached frame (after the app wrote to the store, or when the user asks)."""
-    for loader in (store_counts, counties, blocklines, parcels, county_summary, parcels_xlsx):
-        loader.clear()
+    """Forget every cached frame (after the app wrote to the store, or when the user asks), the pages' own too."""
+    st.cache_data.clear()
 
 
 # -- settings the app reads ------------------------------------------------------------------------------
