@@ -49,6 +49,7 @@ __all__ = [
     "get_engine",
     "idle_report",
     "is_empty",
+    "leaflet_draw_url",
     "leaflet_url",
     "local_tile_url",
     "parcels",
@@ -250,13 +251,19 @@ def tianditu_key() -> str:
     return os.environ.get("BLOCKLINE_TIANDITU_KEY", "")
 
 
-#: Leaflet as the app serves it from static/leaflet (no CDN needed)
+#: Leaflet and Leaflet.draw as the app serves them from static/ (no CDN needed)
 BUNDLED_LEAFLET = "/app/static/leaflet"
+BUNDLED_LEAFLET_DRAW = "/app/static/leaflet-draw"
 
 
 def leaflet_url() -> str | None:
     """Where the map loads Leaflet from: ``BLOCKLINE_LEAFLET_URL``, else the copy the app serves itself."""
     return os.environ.get("BLOCKLINE_LEAFLET_URL") or BUNDLED_LEAFLET
+
+
+def leaflet_draw_url() -> str:
+    """Where the drawing tools load Leaflet.draw from: ``BLOCKLINE_LEAFLET_DRAW_URL``, else the app's own copy."""
+    return os.environ.get("BLOCKLINE_LEAFLET_DRAW_URL") or BUNDLED_LEAFLET_DRAW
 
 
 def local_tile_url() -> str:

@@ -1,0 +1,232 @@
+"""占补平衡: check an adjustment of the level-1 lines before it is made, cover a shortfall, record it, keep the ledger.
+
+Removal (调出) and addition (补入) come from drawings on the map and uploaded files, unioned per role; the
+drawn shapes live in ``st.session_state`` as GeoJSON (EPSG:4326) under ``balance_removal`` and
+``balance_addition`` so no rerun loses them. The logic is in ``zoning.balance``, ``zoning.suggest`` and
+``ui.balance_view``.
+"""
+
+import shapely
+import streamlit as st
+from streamlit_folium import st_folium
+
+from geo.errors import BlocklineError
+from geo.settings import get_settings
+from ui import balance_view as bv
+from ui import data
+from ui.i18n import current_lang, error_text, fmt_mu, t
+from ui.maps import build_map
+from zoning.balance import Transfer, check_adjustment, ledger, record_adjustment
+from zoning.policy import get_profile, list_profiles
+
+SHAPES = {role: f"balance_{role}" for role in bv.ROLES}  # session keys of the drawn shapes (GeoJSON 4326)
+SEEN = "balance_seen"  # fingerprints of every drawing already taken, so a stale drawing is never re-added
+SUGGESTION = "balance_suggestion"
+RECORDED = "balance_recorded"
+UPLOADS = "balance_upload_round"  # per role: bumped to empty the file uploader
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def _read_upload(file_id: str, name: str, _content: bytes, epsg: int) -> tuple[list[bytes], dict | None]:
+    """The polygons (WKB, storage CRS) of an uploaded file, or the error as plain data."""
+    from geo.io import read_vector
+
+    try:
+        with data.saved_upload(name, _content) as path:
+            gdf, _ = read_vector(path, storage_epsg=epsg, display_name=name)
+    except BlocklineError as exc:
+        return [], data.error_dict(exc)
+    return [g.wkb for g in gdf.geometry if g is not None and not g.is_empty], None
+
+
+def _clear(*roles: str) -> None:
+    """Forget a role's drawn shapes and empty its file uploader (a new key is a new, empty widget)."""
+    for r in roles:
+        st.session_state[SHAPES[r]] = []
+        st.session_state[UPLOADS][r] += 1
+    if "addition" in roles:
+        st.session_state[SUGGESTION] = None
+
+
+def _suggest(county: str, shortfall_mu: float, policy: str, epsg: int) -> None:
+    """Run before the page (a button's callback), so the map of this very run shows the suggestion."""
+    from zoning.suggest import suggest_cover
+
+    found = suggest_cover(data.get_engine(), county=county, shortfall_mu=shortfall_mu, profile=get_profile(policy))
+    st.session_state[SUGGESTION] = {
+        "county": county, "covered": bool(found.status.get("feasible")), "rows": found.as_dict()["chosen"],
+        "features": bv.to_features(list(found.chosen.geometry), epsg=found.chosen.crs.to_epsg() or epsg),
+    }
+
+
+def _take_suggestion() -> None:
+    suggestion = st.session_state.get(SUGGESTION)
+    if suggestion:
+        st.session_state[SHAPES["addition"]] = [*st.session_state[SHAPES["addition"]], *suggestion["features"]]
+    st.session_state[SUGGESTION] = None
+
+
+st.title(t("balance.title"))
+if data.is_empty(data.store_counts()):
+    st.info(t("store.empty"))
+    st.stop()
+
+lang = current_lang()
+epsg = get_settings().storage_epsg
+engine = data.get_engine()
+counties = data.counties()
+if len(counties) == 0:
+    st.info(t("balance.no_counties"))
+    st.stop()
+for key in SHAPES.values():
+    st.session_state.setdefault(key, [])
+st.session_state.setdefault(SEEN, [])
+st.session_state.setdefault(SUGGESTION, None)
+st.session_state.setdefault(UPLOADS, {r: 0 for r in bv.ROLES})
+if st.session_state.get(RECORDED) is not None:
+    st.success(t("balance.recorded", id=st.session_state.pop(RECORDED)))
+
+# -- 1. county and policy --------------------------------------------------------------------------------
+names = dict(zip(counties["code"], counties["name"]))
+county_labels = {c: f"{c} {n}" for c, n in sorted(names.items())}
+role_labels = {r: t(f"balance.role.{r}") for r in bv.ROLES}
+c1, c2, c3 = st.columns([2, 1, 2])
+county = c1.selectbox(t("balance.county"), list(county_labels), format_func=county_labels.get, key="balance_county")
+policy = c2.selectbox(t("balance.policy"), [p.name for p in list_profiles()], key="balance_policy")
+role = c3.radio(t("balance.draw_as"), bv.ROLES, format_func=role_labels.get, key="balance_role", horizontal=True)
+profile = get_profile(policy)
+
+# -- 2. the shapes: uploaded files ------------------------------------------------------------------------
+uploaded: dict[str, list] = {r: [] for r in bv.ROLES}
+u1, u2 = st.columns(2)
+for column, r in zip((u1, u2), bv.ROLES):
+    files = column.file_uploader(t(f"balance.upload.{r}"), type=["zip", "gpkg", "geojson", "json", "kml"],
+                                 accept_multiple_files=True, help=t("balance.upload_help"),
+                                 key=f"balance_file_{r}_{st.session_state[UPLOADS][r]}")
+    for f in files or []:
+        wkbs, error = _read_upload(f.file_id, f.name, f.getvalue(), epsg)
+        if error is not None:
+            column.error(error_text(error, lang))
+        else:
+            uploaded[r] += [shapely.from_wkb(w) for w in wkbs]
+
+# -- 3. the check ----------------------------------------------------------------------------------------
+removal = bv.role_geometry(st.session_state[SHAPES["removal"]], uploaded["removal"], epsg=epsg)
+addition = bv.role_geometry(st.session_state[SHAPES["addition"]], uploaded["addition"], epsg=epsg)
+book = ledger(engine)
+check = None
+if removal is not None or addition is not None:
+    try:
+        check = check_adjustment(engine, county=county, removal=removal, addition=addition, profile=profile)
+    except BlocklineError as exc:
+        st.error(error_text(exc.as_dict(), lang))
+
+# -- the map: block lines, what was drawn, what it does ------------------------------------------------
+suggestion = st.session_state[SUGGESTION]
+m = build_map(counties=counties[counties["code"] == county], level1=data.blocklines(1, county=county),
+              level2=data.blocklines(2, county=county), parcels=None, basemap="none", lang=lang,
+              leaflet_url=data.leaflet_url())
+bv.add_balance_layers(m, epsg=epsg, lang=lang, removal=st.session_state[SHAPES["removal"]],
+                      addition=st.session_state[SHAPES["addition"]],
+                      occupied=check.occupied_geometry if check else None,
+                      replaced=check.replaced_geometry if check else None,
+                      suggested=suggestion["features"] if suggestion and suggestion["county"] == county else ())
+bv.add_draw_control(m, asset_url=data.leaflet_draw_url())
+st.caption(t("balance.draw_help", role=role_labels[role]))
+drawn = st_folium(m, key="balance_map", returned_objects=["all_drawings"], height=560, use_container_width=True)
+stored, seen = bv.merge_drawings(st.session_state[SHAPES[role]], (drawn or {}).get("all_drawings"),
+                                 st.session_state[SEEN])
+st.session_state[SEEN] = seen
+if len(stored) != len(st.session_state[SHAPES[role]]):
+    st.session_state[SHAPES[role]] = stored
+    st.rerun()  # check again with the new drawing
+
+b1, b2, b3 = st.columns(3)
+b1.caption(t("balance.drawn", removal=len(st.session_state[SHAPES["removal"]]),
+             addition=len(st.session_state[SHAPES["addition"]])))
+b2.button(t("balance.clear.removal"), key="balance_clear_removal", on_click=_clear, args=("removal",))
+b3.button(t("balance.clear.addition"), key="balance_clear_addition", on_click=_clear, args=("addition",))
+
+if check is None:
+    st.info(t("balance.nothing"))
+else:
+    st.subheader(t("balance.result", county=county_labels[county]))
+    result = check.as_dict()
+    columns = st.columns(4) + st.columns(3)
+    for column, (label, value) in zip(columns, bv.check_rows(result)):
+        column.metric(t(label), t("yes" if value else "no") if isinstance(value, bool) else fmt_mu(value))
+    st.caption(t("balance.article", article=check.article, policy=check.policy))
+    for warning in result["warnings"]:
+        st.warning(bv.warning_text(warning, lang))
+
+    # -- 4. cover a shortfall ----------------------------------------------------------------------------
+    if not check.county_balanced:
+        shortfall = -check.balance_after_mu
+        st.warning(t("balance.short", shortfall=fmt_mu(shortfall)))
+        st.button(t("balance.suggest"), key="balance_suggest", on_click=_suggest,
+                  args=(county, shortfall, policy, epsg))
+    if suggestion and suggestion["county"] == county:
+        if not suggestion["rows"]:
+            st.info(t("balance.suggest_none"))
+        else:
+            if not suggestion["covered"]:
+                st.warning(t("balance.suggest_partial"))
+            table = bv.suggestion_frame(suggestion["rows"], lang)
+            st.dataframe(table, hide_index=True, width="stretch",
+                         column_config={t("balance.col.area_mu"): st.column_config.NumberColumn(format="%.2f")})
+            st.caption(t("balance.suggest_total", total=fmt_mu(sum(r["area_mu"] for r in suggestion["rows"]))))
+            st.button(t("balance.suggest_add"), key="balance_suggest_add", on_click=_take_suggestion)
+
+    # -- 5. record the approved adjustment -------------------------------------------------------------
+    # Anyone using the app may record for now; roles (who may approve) come in a later issue.
+    balances = {c["county"]: float(c["balance_mu"]) for c in book["counties"]}
+    with st.expander(t("balance.record_title"), expanded=False):
+        doc = st.text_input(t("balance.doc"), key="balance_doc", placeholder=t("balance.doc_placeholder"))
+        reason = st.text_area(t("balance.reason"), key="balance_reason")
+        others = [c for c in county_labels if c != county]
+        donors = st.multiselect(t("balance.transfer_from"), others, key="balance_transfer_from",
+                                format_func=lambda c: f"{county_labels[c]}（{t('balance.surplus')} {fmt_mu(balances.get(c, 0.0))}）")
+        proposal = bv.allocate_transfers(max(-check.balance_after_mu, 0.0), balances, donors)
+        transfers = []
+        for code in donors:
+            mu = st.number_input(t("balance.transfer_mu", county=county_labels[code]), min_value=0.0, step=0.5,
+                                 value=float(proposal.get(code, 0.0)), format="%.2f", key=f"balance_transfer_mu_{code}")
+            if mu > 0:
+                transfers.append(Transfer(code, float(mu)))
+        if st.button(t("balance.record"), key="balance_record", type="primary"):
+            try:
+                adj_id, _ = record_adjustment(engine, county=county, removal=removal, addition=addition,
+                                              approval_doc=doc, reason=reason.strip() or None, transfers=transfers,
+                                              user=data.acting_user(), profile=profile)
+            except BlocklineError as exc:  # Unbalanced or InputError: nothing was written
+                st.error(error_text(exc.as_dict(), lang))
+            else:
+                _clear(*bv.ROLES)
+                data.clear_caches()
+                st.session_state[RECORDED] = adj_id
+                st.rerun()
+
+# -- 6. the ledger ---------------------------------------------------------------------------------------
+st.subheader(t("balance.ledger"))
+l1, l2 = st.columns(2)
+l1.metric(t("balance.city_balance"), fmt_mu(book["city_balance_mu"]))
+l2.metric(t("balance.city_level1"), fmt_mu(book["city_level1_mu"]))
+st.dataframe(bv.ledger_counties_frame(book, lang), hide_index=True, width="stretch",
+             column_config={t(f"balance.col.{c}"): st.column_config.NumberColumn(format="%.2f")
+                            for c in ("balance_mu", "level1_mu")})
+if book["level1_history"]:
+    st.caption(t("balance.history"))
+    st.line_chart(bv.history_frame(book).rename(columns={"level1_mu": t("balance.col.level1_mu")}))
+    falls = bv.falls_frame(book, lang)
+    if len(falls):
+        st.warning(t("balance.falls", n=len(falls)))
+        st.dataframe(falls, hide_index=True, width="stretch")
+    else:
+        st.caption(t("balance.no_falls"))
+entries = bv.ledger_entries_frame(book, lang)
+if len(entries):
+    st.dataframe(entries, hide_index=True, width="stretch")
+else:
+    st.caption(t("balance.no_entries"))
+st.download_button(t("balance.download"), data=bv.ledger_xlsx_bytes(book), file_name="blockline-ledger.xlsx",
+                   mime=data.XLSX_MIME, key="balance_xlsx", on_click="ignore")
