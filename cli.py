@@ -403,6 +403,12 @@ def _polygons(path: Optional[Path], *, crs: Optional[str], encoding: Optional[st
     return list(gdf.geometry)
 
 
+def _adjustment(remove: Optional[Path], add: Optional[Path], *, crs: Optional[str], encoding: Optional[str]):
+    """The removal and addition polygons of an adjustment, read from their files (None where not given)."""
+    return {"removal": _polygons(remove, crs=crs, encoding=encoding),
+            "addition": _polygons(add, crs=crs, encoding=encoding)}
+
+
 def _print_check(d: dict[str, Any]) -> None:
     ok = lambda b: "是 / yes" if b else "否 / no"  # noqa: E731
     out.print(f"{d['county']} {d.get('county_name') or ''}（{d['policy']}，{d['article']}）", highlight=False)
@@ -432,8 +438,8 @@ def balance_check(
     from zoning.balance import check_adjustment
 
     profile = _profile(policy)
-    check = check_adjustment(_engine(), county=county, removal=_polygons(remove, crs=crs, encoding=encoding),
-                             addition=_polygons(add, crs=crs, encoding=encoding), profile=profile)
+    check = check_adjustment(_engine(), county=county, profile=profile,
+                             **_adjustment(remove, add, crs=crs, encoding=encoding))
     d = check.as_dict()
     if fmt == Fmt.json:
         _print_json(d)
@@ -462,8 +468,7 @@ def balance_record(
 
     profile = _profile(policy)
     adjustment_id, check = record_adjustment(
-        _engine(), county=county, removal=_polygons(remove, crs=crs, encoding=encoding),
-        addition=_polygons(add, crs=crs, encoding=encoding), approval_doc=doc, reason=reason,
+        _engine(), county=county, **_adjustment(remove, add, crs=crs, encoding=encoding), approval_doc=doc, reason=reason,
         transfers=parse_transfers(transfer or []), user=get_settings().user, profile=profile)
     d = {"adjustment_id": adjustment_id, **check.as_dict()}
     if fmt == Fmt.json:
@@ -496,8 +501,8 @@ def balance_suggest(
         if remove is None and add is None:
             err.print("给出 --shortfall，或 --remove/--add 以计算缺口 / give --shortfall, or --remove/--add")
             raise typer.Exit(2)
-        check = check_adjustment(engine, county=county, removal=_polygons(remove, crs=crs, encoding=encoding),
-                                 addition=_polygons(add, crs=crs, encoding=encoding), profile=profile)
+        check = check_adjustment(engine, county=county, profile=profile,
+                                 **_adjustment(remove, add, crs=crs, encoding=encoding))
         shortfall = max(0.0, -check.balance_after_mu)
     suggestion = suggest_cover(engine, county=county, shortfall_mu=shortfall, profile=profile)
     d = suggestion.as_dict()
