@@ -42,13 +42,16 @@ __all__ = [
     "acting_user",
     "blocklines",
     "clear_caches",
+    "clear_drafts",
     "counties",
     "county_summary",
     "db_location",
+    "drafts",
     "error_dict",
     "get_engine",
     "idle_report",
     "is_empty",
+    "keep_drafts",
     "leaflet_draw_url",
     "leaflet_url",
     "local_tile_url",
@@ -58,6 +61,7 @@ __all__ = [
     "preview_upload",
     "saved_upload",
     "search_parcels",
+    "sketch_id",
     "store_counts",
     "summarise_counties",
     "table_bytes",
@@ -269,6 +273,42 @@ def leaflet_draw_url() -> str:
 def local_tile_url() -> str:
     """The intranet tile server's URL template from ``BLOCKLINE_LOCAL_TILES`` (empty when unset)."""
     return os.environ.get("BLOCKLINE_LOCAL_TILES", "")
+
+
+# -- drafts: drawings kept in the store as soon as they are confirmed ---------------------------------------
+def sketch_id() -> str:
+    """This page's sketch id, kept in the address (``?sketch=``) so a reload or a shared link finds the drawings.
+
+    A value that is not a sketch id (typed or forged) is replaced by a fresh one, never queried.
+    """
+    from geo.drafts import new_sketch, valid_sketch
+
+    current = st.query_params.get("sketch")
+    if not valid_sketch(current):
+        current = new_sketch()
+        st.query_params["sketch"] = current
+    return current
+
+
+def drafts(purpose: str) -> list[dict[str, object]]:
+    """The drawings kept for this sketch and ``purpose`` (GeoJSON Features, EPSG:4326), oldest first."""
+    from geo.drafts import read_drafts
+
+    return read_drafts(get_engine(), sketch_id(), purpose)
+
+
+def keep_drafts(purpose: str, features: Sequence[dict[str, object]]) -> int:
+    """Write new drawings to the store at once (one transaction); returns how many were new."""
+    from geo.drafts import save_drafts
+
+    return save_drafts(get_engine(), sketch_id(), purpose, features, user=acting_user())
+
+
+def clear_drafts(purpose: str | None = None) -> int:
+    """Delete this sketch's drawings (of one purpose, or all)."""
+    from geo.drafts import clear_drafts as clear
+
+    return clear(get_engine(), sketch_id(), purpose)
 
 
 # -- uploads -----------------------------------------------------------------------------------------------
