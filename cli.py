@@ -737,7 +737,8 @@ def app_cmd(
     env = os.environ.copy()
     if settings.embedded:
         env["BLOCKLINE_HOME"] = str(settings.home)  # the app runs from the project folder (its .streamlit/)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
+    # server.py serves app.py plus the vector tiles of its maps (one process, one origin)
+    cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "server.py"),
            "--server.port", str(port), "--server.address", address, "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]
     raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT, env=env))

@@ -1,20 +1,31 @@
-"""一张图: block lines (as they stood on a chosen date), parcels and county boundaries on one map."""
+"""一张图: block lines (as they stood on a chosen date), parcels and county boundaries on one map.
+
+Block lines and parcels come as vector tiles cut by PostGIS (``server.py``), so the page sends no layer
+of its own and a pan or a zoom fetches tiles without rerunning the page.
+"""
 
 import datetime as dt
 
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.settings import get_settings
 from ui import data
 from ui.i18n import current_lang, fmt_date, fmt_int, fmt_mu, land_use_label, t
-from ui.maps import BASEMAPS, COLOR_BY, build_map, valid_tile_url
+from ui.maps import BASEMAPS, PALETTE, TILE_COLOR_BY, TileSource, build_map, valid_tile_url
+from zoning.idle import IDLE_CATEGORIES
+from zoning.lifecycle import LIFECYCLE_CATEGORIES
 
 _SEARCH_LIMIT = 50
+_GRADE_COLORS = {"A": "#1e8449", "B": "#82e0aa", "C": "#f5b041", "D": "#c0392b"}
+_MARKS = ("idle", "lifecycle", "grade")
 
 st.title(t("map.title"))
 if data.is_empty(data.store_counts()):
     st.info(t("store.empty"))
     st.stop()
+if not data.tiles_served():
+    st.warning(t("map.no_tiles"))
 
 lang = current_lang()
 counties = data.counties()
@@ -24,7 +35,7 @@ today = dt.date.today()
 # Labels are made during the run (a format_func runs later, outside it).
 county_labels = {None: t("map.whole_city")} | {c: f"{c} {n}" for c, n in names.items()}
 basemap_labels = {b: t(f"basemap.{b}") for b in BASEMAPS}
-color_labels = {c: t(f"color.{c or 'none'}") for c in (None, *COLOR_BY)}
+color_labels = {c: t(f"color.{c or 'none'}") for c in (None, *TILE_COLOR_BY)}
 
 c1, c2, c3, c4 = st.columns(4)
 county = c1.selectbox(t("map.county"), list(county_labels), format_func=county_labels.get, key="map_county")
@@ -50,37 +61,62 @@ elif basemap == "local":
 
 history = as_of is not None and as_of < today
 lines_as_of = as_of if history else None
-level1 = data.blocklines(1, county=county, as_of=lines_as_of)
-level2 = data.blocklines(2, county=county, as_of=lines_as_of)
-parcels = data.parcels(county=county)
-shown_counties = counties if county is None else counties[counties["code"] == county]
+version = data.tile_version()
+
+# What each value of a colouring means, for the legend and the popups.
+value_names = {
+    "land_use": {v: land_use_label(v, lang) for v in data.land_uses()},
+    "county_code": {c: f"{c} {n}" for c, n in names.items()},
+    "idle": {c: t(f"cat.{c}") for c in IDLE_CATEGORIES},
+    "lifecycle": {c: t(f"lifecycle.cat.{c}") for c in LIFECYCLE_CATEGORIES},
+    "grade": {g: t("map.grade", grade=g) for g in _GRADE_COLORS},
+    "is_low_efficiency": {"true": t("yes"), "false": t("no")},
+}
+if color_by is None:
+    colors: dict[str, str] = {}
+elif color_by == "grade":
+    colors = dict(_GRADE_COLORS)
+else:
+    colors = dict(zip(value_names[color_by], PALETTE))
+if color_by == "is_low_efficiency":
+    colors = {"true": "#c0392b", "false": "#5dade2"}
+
+mark_set = None
+if color_by in _MARKS:
+    with st.spinner(t("map.marks_busy")):
+        mark_set = data.mark_set(today, get_settings().policy, version)
 
 query = st.text_input(t("map.search"), placeholder=t("map.search_placeholder"), key="map_search")
 focus = None
 if query.strip():
-    found = data.search_parcels(parcels, query)
-    if len(found) == 0:
+    total, found = data.find_parcels(query.strip(), county, _SEARCH_LIMIT)
+    if total == 0:
         st.warning(t("map.no_match"))
     else:
-        st.caption(t("map.matches", n=fmt_int(len(found))) if len(found) <= _SEARCH_LIMIT
-                   else t("map.matches_cut", n=fmt_int(len(found)), limit=_SEARCH_LIMIT))
-        listed = found.head(_SEARCH_LIMIT)
+        st.caption(t("map.matches", n=fmt_int(total)) if total <= _SEARCH_LIMIT
+                   else t("map.matches_cut", n=fmt_int(total), limit=_SEARCH_LIMIT))
         st.dataframe(
-            listed.assign(land_use=[land_use_label(v, lang) for v in listed["land_use"]])[
+            found.assign(land_use=[land_use_label(v, lang) for v in found["land_use"]])[
                 ["parcel_no", "holder", "land_use", "county_code", "area_mu"]
             ].rename(columns={"parcel_no": t("field.parcel_no"), "holder": t("field.holder"),
                               "land_use": t("field.land_use"), "county_code": t("field.county"),
                               "area_mu": t("col.parcels_mu")}),
-            hide_index=True, width="stretch", height=min(36 * (len(listed) + 1) + 2, 260),
-            column_config={t("col.parcels_mu"): st.column_config.NumberColumn(format="%.2f")},
+            hide_index=True, width="stretch", height=min(36 * (len(found) + 1) + 2, 260),
+            column_config={t("col.parcels_mu"): st.column_config.NumberColumn(format="%,.2f")},
         )
-        focus = st.selectbox(t("map.focus"), list(listed["parcel_no"]), key="map_focus")
+        chosen = st.selectbox(t("map.focus"), list(found["parcel_no"]), key="map_focus")
+        focus = found[found["parcel_no"] == chosen]
 
-m = build_map(counties=shown_counties, level1=level1, level2=level2, parcels=parcels, basemap=basemap,
-              tianditu_key=key, local_tile_url=tile_url, color_by=color_by, highlight=focus, lang=lang,
-              leaflet_url=data.leaflet_url())
-st.caption(t("map.shown", parcels=fmt_int(len(parcels)), parcels_mu=fmt_mu(parcels["area_mu"].sum()),
-             l1=fmt_mu(level1["area_mu"].sum()), l2=fmt_mu(level2["area_mu"].sum())))
+shown_counties = counties if county is None else counties[counties["code"] == county]
+tiles = TileSource(version=version, county=county, as_of=lines_as_of, mark_set=mark_set, color_by=color_by,
+                   colors=colors)
+m = build_map(counties=shown_counties, level1=None, level2=None, parcels=None, basemap=basemap,
+              tianditu_key=key, local_tile_url=tile_url, lang=lang, leaflet_url=data.leaflet_url(),
+              tiles=tiles, value_names=value_names, focus=focus)
+sums = data.totals(county, lines_as_of)
+st.caption(t("map.shown", parcels=fmt_int(sums["parcels"]), parcels_mu=fmt_mu(sums["parcels_mu"]),
+             l1=fmt_mu(sums["level1_mu"]), l2=fmt_mu(sums["level2_mu"])))
 if history:
     st.caption(t("map.history", date=fmt_date(as_of)))
+st.caption(t("map.zoom_hint"))
 st_folium(m, key="main_map", returned_objects=[], height=650, use_container_width=True)

@@ -502,6 +502,11 @@ def write_parcels(
         FROM _stage_parcels s WHERE p.valid_to IS NULL AND p.parcel_no = s.parcel_no""")).rowcount
     conn.execute(sa.text(f"INSERT INTO parcels ({column_list}) SELECT {column_list} FROM _stage_parcels"))
     conn.execute(sa.text("DROP TABLE _stage_parcels"))
+    from geo.tiles import refresh_parcel_cells
+
+    progress("地图汇总/map squares", 0, 1)
+    refresh_parcel_cells(conn)  # the map's far-out squares, in the same transaction as the parcels
+    progress("地图汇总/map squares", 1, 1)
     return total - updated, updated, warnings
 
 

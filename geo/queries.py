@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from geo.fields import PARCEL_FIELDS
 
-__all__ = ["read_admin_areas", "read_blocklines", "read_parcels", "read_ratings", "store_counts", "PARCEL_COLUMNS"]
+__all__ = ["find_parcels", "parcel_totals", "read_admin_areas", "read_blocklines", "read_parcels", "read_ratings", "store_counts", "PARCEL_COLUMNS"]
 
 PARCEL_COLUMNS = ["parcel_no", *[f for f in PARCEL_FIELDS if f != "parcel_no"], "area_mu", "source_area_mu"]
 
@@ -99,6 +99,40 @@ def read_parcels(
         if c.endswith("_on") or c == "operating_since":
             gdf[c] = pd.to_datetime(gdf[c]).dt.date.astype(object).where(gdf[c].notna(), None)
     return gdf
+
+
+def find_parcels(engine: Engine, text: str, *, county: str | None = None, limit: int = 50) -> tuple[int, gpd.GeoDataFrame]:
+    """Current parcels whose number or holder contains ``text`` (case-insensitive, literal): (how many, the
+    first ``limit`` with geometry), exact parcel numbers first. The matching is done by the database, so a
+    search of 200,000 parcels reads only what it shows.
+    """
+    q = text.strip()
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    where = "valid_to IS NULL AND (parcel_no ILIKE :p OR holder ILIKE :p)" + (" AND county_code = :county" if county else "")
+    params = {"p": pattern, "q": q.casefold(), "county": county, "limit": int(limit)}
+    with engine.connect() as conn:
+        total = int(conn.execute(sa.text(f"SELECT count(*) FROM parcels WHERE {where}"), params).scalar_one()) if q else 0
+        gdf = gpd.read_postgis(sa.text(f"""
+            SELECT parcel_no, holder, land_use, county_code, area_mu, geom FROM parcels WHERE {where} AND :q <> ''
+            ORDER BY lower(parcel_no) = :q DESC, parcel_no LIMIT :limit"""), conn, geom_col="geom",
+            params=params).rename_geometry("geometry")
+    return total, gdf
+
+
+def parcel_totals(engine: Engine, *, county: str | None = None,
+                  as_of: dt.datetime | dt.date | None = None) -> dict[str, float]:
+    """Counted by the database: current parcels (number, 亩) and the block lines standing at ``as_of`` (亩 by level)."""
+    county_clause = " AND county_code = :county" if county else ""
+    params = {"county": county, **_as_of_param(as_of)}
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(f"""
+            SELECT (SELECT count(*) FROM parcels WHERE valid_to IS NULL{county_clause}) AS parcels,
+                   (SELECT coalesce(sum(area_mu), 0) FROM parcels WHERE valid_to IS NULL{county_clause}) AS parcels_mu,
+                   (SELECT coalesce(sum(ST_Area(geom)), 0) / (10000.0 / 15) FROM block_lines
+                    WHERE level = 1 AND {_lifespan_clause(as_of)}{county_clause}) AS level1_mu,
+                   (SELECT coalesce(sum(ST_Area(geom)), 0) / (10000.0 / 15) FROM block_lines
+                    WHERE level = 2 AND {_lifespan_clause(as_of)}{county_clause}) AS level2_mu"""), params).mappings().one()
+    return {k: (int(v) if k == "parcels" else float(v)) for k, v in row.items()}
 
 
 def read_ratings(engine: Engine) -> pd.DataFrame:

@@ -61,6 +61,12 @@ __all__ = [
     "preview_upload",
     "saved_upload",
     "search_parcels",
+    "find_parcels",
+    "land_uses",
+    "mark_set",
+    "tile_version",
+    "tiles_served",
+    "totals",
     "sketch_id",
     "store_counts",
     "summarise_counties",
@@ -136,6 +142,53 @@ def blocklines(level: int, county: str | None = None, as_of: dt.date | None = No
 def parcels(county: str | None = None) -> gpd.GeoDataFrame:
     """Current parcels, optionally of one county, with their canonical fields and area_mu, EPSG:4326."""
     return _display(queries.read_parcels(get_engine(), county=county), float_columns=("area_mu", "source_area_mu"))
+
+
+@st.cache_data(ttl=_COUNTS_TTL_S, show_spinner=False)
+def tile_version() -> str:
+    """The data version in the map's tile URLs (new data, new URLs: the browser never shows stale tiles)."""
+    from geo.tiles import data_version
+
+    return data_version(get_engine())
+
+
+def tiles_served() -> bool:
+    """Whether this process serves the map's vector tiles (the app was started by ``server.py``)."""
+    return os.environ.get("BLOCKLINE_TILES") == "1"
+
+
+@st.cache_data(ttl=_TTL_S, show_spinner=False)
+def mark_set(as_of: dt.date, policy: str, version: str) -> str:
+    """Compute (once per profile, date and data version) the parcels' marks for colouring the tiles."""
+    from zoning.marks import ensure_marks
+    from zoning.policy import get_profile
+
+    del version  # part of the cache key only
+    return ensure_marks(get_engine(), as_of=as_of, profile=get_profile(policy))
+
+
+@st.cache_data(ttl=_TTL_S, show_spinner=False)
+def find_parcels(query: str, county: str | None = None, limit: int = 50) -> tuple[int, gpd.GeoDataFrame]:
+    """(matches, the first ``limit`` in EPSG:4326): parcels whose number or holder contains ``query``."""
+    total, gdf = queries.find_parcels(get_engine(), query, county=county, limit=limit)
+    return total, _display(gdf)
+
+
+@st.cache_data(ttl=_COUNTS_TTL_S, show_spinner=False)
+def totals(county: str | None = None, as_of: dt.date | None = None) -> dict[str, float]:
+    """Parcels (number, 亩) and block lines (亩 by level), counted by the database."""
+    return queries.parcel_totals(get_engine(), county=county, as_of=as_of)
+
+
+@st.cache_data(ttl=_TTL_S, show_spinner=False)
+def land_uses(limit: int = 10) -> list[str]:
+    """The most common land-use codes of current parcels (for the map's colours)."""
+    import sqlalchemy as sa
+
+    with get_engine().connect() as conn:
+        return [r[0] for r in conn.execute(sa.text(
+            "SELECT land_use FROM parcels WHERE valid_to IS NULL AND land_use IS NOT NULL "
+            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT :n"), {"n": limit})]
 
 
 def summarise_counties(

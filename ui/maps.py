@@ -29,8 +29,10 @@ import html
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
-from urllib.parse import quote
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlencode
 
 import folium
 import geopandas as gpd
@@ -38,11 +40,13 @@ import numpy as np
 import pandas as pd
 import shapely
 from branca.element import Element, MacroElement
+from folium.elements import JSCSSMixin
 from folium.template import Template
 from folium.utilities import JsCode
 from pyproj import Geod
 
 from geo.area import area_mu
+from geo.gcj02 import transform_geometry
 from ui.i18n import fmt_date, fmt_mu, fmt_mu_ha, land_use_label, translate
 
 __all__ = [
@@ -50,8 +54,12 @@ __all__ = [
     "COLOR_BY",
     "LAYER_KEYS",
     "LEAFLET_CDN",
+    "PALETTE",
+    "TILE_COLOR_BY",
     "TIANDITU_SUBDOMAINS",
+    "TileSource",
     "build_map",
+    "density_legend",
     "feature_facts",
     "tianditu_url",
     "unescape_js",
@@ -60,9 +68,14 @@ __all__ = [
 ]
 
 #: basemap choices; "none" adds no tiles (works without internet)
-BASEMAPS = ("none", "osm", "tianditu_vec", "tianditu_img", "local")
-#: parcel columns the map can colour by
+BASEMAPS = ("none", "osm", "tianditu_vec", "tianditu_img", "amap", "local")
+#: parcel columns the map can colour by (the last three are the policy engine's marks, on tiles only)
 COLOR_BY = ("land_use", "county_code", "is_low_efficiency")
+TILE_COLOR_BY = (*COLOR_BY, "idle", "lifecycle", "grade")
+#: AMap/Gaode's road map; its tiles are in GCJ-02, so the overlays are shifted to match (``gcj02=True``)
+AMAP_URL = "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}"
+#: the app's own copy of Leaflet.VectorGrid (draws the vector tiles of ``server.py``)
+VECTORGRID_JS = "/app/static/leaflet-vectorgrid/Leaflet.VectorGrid.bundled.min.js"
 TIANDITU_SUBDOMAINS = "01234567"
 #: where Leaflet comes from unless the deployment serves it (the version folium 0.20 is written for)
 LEAFLET_CDN = "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist"
@@ -83,7 +96,7 @@ _STYLE = {
     "layer.focus": {"color": "#7d3c98", "weight": 4, "fillColor": "#af7ac5", "fillOpacity": 0.3},
 }
 _HOVER = {"weight": 3, "fillOpacity": 0.75}
-_PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
+PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
             "#17becf", "#7f7f7f")
 _OTHER_COLOR = "#cccccc"
 
@@ -241,8 +254,11 @@ def _with_area(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def _for_display(gdf: gpd.GeoDataFrame | None, *, what: str) -> gpd.GeoDataFrame | None:
-    """A new frame in EPSG:4326 with area_mu and no empty geometries; None when there is nothing to draw."""
+def _for_display(gdf: gpd.GeoDataFrame | None, *, what: str, gcj02: bool = False) -> gpd.GeoDataFrame | None:
+    """A new frame in EPSG:4326 with area_mu and no empty geometries; None when there is nothing to draw.
+
+    With ``gcj02`` the coordinates are then shifted to GCJ-02 (for AMap tiles); areas are computed before.
+    """
     if gdf is None or len(gdf) == 0:
         return None
     if gdf.crs is None:
@@ -253,6 +269,9 @@ def _for_display(gdf: gpd.GeoDataFrame | None, *, what: str) -> gpd.GeoDataFrame
         return None
     if gdf.crs.to_epsg() != _DISPLAY_EPSG:
         gdf = gdf.to_crs(epsg=_DISPLAY_EPSG)
+    if gcj02:
+        gdf = gdf.set_geometry(transform_geometry(np.asarray(gdf.geometry.array), direction="wgs84_to_gcj02"),
+                               crs=_DISPLAY_EPSG)
     return gdf
 
 
@@ -277,7 +296,7 @@ def _category_colors(values: pd.Series) -> dict[str, str]:
     """Colours of the most frequent categories; the rest fall under "other"."""
     counts = values.map(_category).value_counts(sort=True)
     order = sorted(counts.index, key=lambda c: (-counts[c], c))
-    return {c: _PALETTE[i] for i, c in enumerate(order[:len(_PALETTE)])}
+    return {c: PALETTE[i] for i, c in enumerate(order[:len(PALETTE)])}
 
 
 def _category_label(column: str, category: str, lang: str) -> str:
@@ -344,11 +363,188 @@ def _add_basemap(m: folium.Map, basemap: str, *, tianditu_key: str | None, local
         folium.TileLayer(tiles=tianditu_url(labels, tianditu_key), attr=attr,
                          name=translate("layer.basemap_labels", lang), subdomains=TIANDITU_SUBDOMAINS,
                          max_zoom=18, overlay=True, control=True).add_to(m)
+    elif basemap == "amap":
+        folium.TileLayer(tiles=AMAP_URL, attr="&copy; 高德地图 AutoNavi", name=name, subdomains="1234",
+                         max_zoom=18).add_to(m)
     elif basemap == "local":
         if not valid_tile_url(local_tile_url):
             raise ValueError("local_tile_url must be an http(s) URL template with {z}, {x} and {y}")
         assert local_tile_url is not None
         folium.TileLayer(tiles=local_tile_url.strip(), attr=html.escape(name), name=name, max_zoom=20).add_to(m)
+
+
+# -- vector tiles ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TileSource:
+    """Where and what the map's vector tiles are (``server.py`` serves them; see ``geo.tiles``).
+
+    ``version`` is the data version (``geo.tiles.data_version``): part of every tile URL, so the browser may
+    keep tiles until the data changes. ``mark_set`` names the policy engine's marks (for colouring by
+    ``idle``, ``lifecycle`` or ``grade``). ``colors`` maps the values of ``color_by`` to colours.
+    """
+
+    version: str
+    county: str | None = None
+    as_of: dt.date | None = None
+    mark_set: str | None = None
+    color_by: str | None = None
+    colors: Mapping[str, str] = field(default_factory=dict)
+    base_url: str = "/tiles"
+    script_url: str = VECTORGRID_JS
+
+    def url(self, layer: str, *, gcj02: bool = False) -> str:
+        """The Leaflet URL template of one tile layer.
+
+        >>> TileSource(version="v1", county="330302").url("parcels")
+        '/tiles/parcels/{z}/{x}/{y}.pbf?v=v1&county=330302'
+        """
+        query = {"v": self.version, "county": self.county, "as_of": self.as_of.isoformat() if self.as_of else None,
+                 "marks": self.mark_set if layer == "parcels" else None, "gcj": "1" if gcj02 else None}
+        return f"{self.base_url}/{layer}/{{z}}/{{x}}/{{y}}.pbf?" + urlencode({k: v for k, v in query.items() if v})
+
+
+# Squares of the far-out parcel layer are shaded by the share of their ground that parcels cover (%).
+_DENSITY = ((0, "#d6eaf8"), (2, "#aed6f1"), (5, "#5dade2"), (10, "#2e86c1"), (25, "#1b4f72"))
+
+
+class _TileLayers(JSCSSMixin, MacroElement):
+    """Block lines and parcels as Leaflet.VectorGrid layers, in the layer control, with escaped popups.
+
+    Popups are built with DOM nodes and ``textContent``, so a value is never parsed as HTML.
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var map = {{ this._parent.get_name() }};
+            var cfg = {{ this.config|tojson }};
+            function label(key, value) {
+                var names = cfg.values[key] || {};
+                if (value === true) { return cfg.yes; }
+                if (value === false) { return cfg.no; }
+                if (key === "area_mu" || key === "low_mu") {
+                    return Number(value).toLocaleString("zh-CN", {minimumFractionDigits: 2, maximumFractionDigits: 2})
+                        + " " + cfg.mu + " (" + (Number(value) / 15).toLocaleString("zh-CN",
+                        {minimumFractionDigits: 2, maximumFractionDigits: 2}) + " " + cfg.ha + ")";
+                }
+                if (key === "parcels") { return Number(value).toLocaleString("zh-CN"); }
+                return names.hasOwnProperty(value) ? names[value] : String(value);
+            }
+            function facts(props, keys) {
+                var table = document.createElement("table");
+                table.className = "blockline-facts";
+                keys.forEach(function (key) {
+                    var v = props[key];
+                    if (v === undefined || v === null || v === "") { return; }
+                    var row = table.insertRow(), th = document.createElement("th"), td = row.insertCell(-1);
+                    th.textContent = cfg.labels[key] || key;
+                    row.insertBefore(th, td);
+                    td.textContent = label(key, v);
+                });
+                return table;
+            }
+            function densityColor(mu, zoom) {
+                // The ground a square covers: 16 px of a 256 px tile at this zoom, at the map's latitude.
+                var side = 40075016.686 * Math.cos(map.getCenter().lat * Math.PI / 180) / Math.pow(2, zoom + 4);
+                var share = 100 * mu / (side * side / (10000 / 15));
+                var color = cfg.density[0][1];
+                cfg.density.forEach(function (step) { if (share >= step[0]) { color = step[1]; } });
+                return color;
+            }
+            function parcelStyle(p, zoom) {
+                if (p.parcels !== undefined && p.parcel_no === undefined) {
+                    return {fill: true, fillColor: densityColor(p.area_mu, zoom), fillOpacity: 0.65, stroke: false,
+                            weight: 0};
+                }
+                var style = Object.assign({fill: true}, cfg.styles.parcels);
+                if (cfg.colorBy) {
+                    var v = p[cfg.colorBy];
+                    var key = (v === true || v === false) ? String(v) : v;
+                    style.fillColor = (key !== undefined && cfg.colors.hasOwnProperty(key)) ? cfg.colors[key] : cfg.other;
+                }
+                return style;
+            }
+            // Block lines are drawn above the parcels in a pane that lets clicks through to the parcels.
+            if (!map.getPane("blocklines")) {
+                var pane = map.createPane("blocklines");
+                pane.style.zIndex = 390;
+                pane.style.pointerEvents = "none";
+            }
+            cfg.layers.forEach(function (spec) {
+                var styles = {}, parcels = spec.layer === "parcels";
+                styles[spec.layer] = parcels ? parcelStyle
+                    : function () { return Object.assign({fill: true}, cfg.styles[spec.layer]); };
+                var layer = L.vectorGrid.protobuf(spec.url, {
+                    vectorTileLayerStyles: styles, interactive: parcels, rendererFactory: L.canvas.tile,
+                    pane: parcels ? "tilePane" : "blocklines", maxNativeZoom: 20, maxZoom: 22, keepBuffer: 1,
+                    updateWhenZooming: false
+                });
+                var tip = L.tooltip({direction: "top", offset: [0, -8], opacity: 0.95});
+                layer.on("mouseover", function (e) {
+                    var props = e.layer.properties || {};
+                    var keys = (props.parcel_no === undefined) ? cfg.squareKeys : cfg.tipKeys;
+                    tip.setLatLng(e.latlng).setContent(facts(props, keys));
+                    map.openTooltip(tip);
+                });
+                layer.on("mouseout", function () { map.closeTooltip(tip); });
+                layer.on("click", function (e) {
+                    var props = e.layer.properties || {};
+                    var keys = (props.parcel_no === undefined && props.parcels !== undefined) ? cfg.squareKeys : spec.keys;
+                    L.popup({maxWidth: 420}).setLatLng(e.latlng).setContent(facts(props, keys)).openOn(map);
+                    L.DomEvent.stop(e);
+                });
+                layer.addTo(map);
+                {% if this.control %}{{ this.control }}.addOverlay(layer, spec.name);{% endif %}
+            });
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, config: dict[str, object], script_url: str, control: str | None) -> None:
+        super().__init__()
+        self._name = "TileLayers"
+        self.config = config
+        self.control = control
+        self.default_js = [("leaflet_vectorgrid", script_url)]
+
+
+_TILE_KEYS = {
+    "level1": ["name", "county_code", "area_mu", "approval_doc"],
+    "level2": ["name", "county_code", "area_mu", "approval_doc"],
+    "parcels": ["parcel_no", "holder", "land_use", "county_code", "area_mu", "is_low_efficiency", "idle",
+                "lifecycle", "grade"],
+}
+
+
+def _tile_config(source: TileSource, *, lang: str, gcj02: bool,
+                 value_names: Mapping[str, Mapping[str, str]]) -> dict[str, object]:
+    labels = {"parcel_no": translate("field.parcel_no", lang), "holder": translate("field.holder", lang),
+              "land_use": translate("field.land_use", lang), "county_code": translate("field.county", lang),
+              "area_mu": translate("field.area", lang), "is_low_efficiency": translate("color.is_low_efficiency", lang),
+              "idle": translate("color.idle", lang), "lifecycle": translate("color.lifecycle", lang),
+              "grade": translate("color.grade", lang), "name": translate("field.name", lang),
+              "approval_doc": translate("field.approval_doc", lang), "parcels": translate("field.parcels", lang),
+              "low_mu": translate("field.low_mu", lang)}
+    layers = [{"layer": layer, "name": translate(key, lang), "url": source.url(layer, gcj02=gcj02),
+               "keys": _TILE_KEYS[layer]}
+              for layer, key in (("parcels", "layer.parcels"), ("level2", "layer.level2"), ("level1", "layer.level1"))]
+    styles = {"level1": _STYLE["layer.level1"], "level2": _STYLE["layer.level2"], "parcels": _STYLE["layer.parcels"]}
+    return {"layers": layers, "styles": styles, "labels": labels, "values": {k: dict(v) for k, v in value_names.items()},
+            "colorBy": source.color_by, "colors": dict(source.colors), "other": _OTHER_COLOR,
+            "density": [list(step) for step in _DENSITY], "squareKeys": ["parcels", "area_mu", "low_mu"],
+            "tipKeys": ["parcel_no", "holder", "area_mu"],
+            "mu": "亩" if lang == "zh" else "mu", "ha": "公顷" if lang == "zh" else "ha",
+            "yes": translate("yes", lang), "no": translate("no", lang)}
+
+
+def density_legend(lang: str) -> list[tuple[dict[str, object], str]]:
+    """Legend rows of the far-out squares (亩 per square)."""
+    rows = []
+    for i, (low, color) in enumerate(_DENSITY):
+        high = _DENSITY[i + 1][0] if i + 1 < len(_DENSITY) else None
+        span = f"≥ {low}" if high is None else f"{low}–{high}"
+        rows.append(({"color": color, "fillColor": color, "weight": 0}, translate("legend.square", lang, span=span)))
+    return rows
 
 
 # -- the map -------------------------------------------------------------------------------------------------
@@ -399,6 +595,9 @@ def build_map(
     highlight: str | None = None,
     lang: str = "zh",
     leaflet_url: str | None = None,
+    tiles: TileSource | None = None,
+    value_names: Mapping[str, Mapping[str, str]] | None = None,
+    focus: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """The one map: administrative areas, level-1 and level-2 block lines and parcels, as named layers.
 
@@ -421,6 +620,16 @@ def build_map(
     leaflet_url
         The folder holding ``leaflet.js`` and ``leaflet.css`` (an intranet copy, e.g. ``/app/static/leaflet``);
         default ``LEAFLET_CDN``. Leaflet is the only script and style the map loads.
+    tiles
+        Draw block lines and parcels from vector tiles (``server.py``) instead of the frames: a city of any
+        size, fetched tile by tile as the view moves (``level1``, ``level2`` and ``parcels`` must then be None;
+        ``counties`` still fits the view). Colours follow ``tiles.color_by``/``tiles.colors``.
+    value_names
+        For tile popups and the legend: the label of each value, by property (``land_use``, ``idle``…).
+    focus
+        Parcels to show on a layer of their own and zoom to (a search result, with tiles); like ``highlight``.
+
+    With ``basemap="amap"`` every layer is shifted to GCJ-02, the coordinates AMap's tiles are drawn in.
 
     Returns
     -------
@@ -435,11 +644,16 @@ def build_map(
     """
     if color_by is not None and color_by not in COLOR_BY:
         raise ValueError(f"color_by must be None or one of {COLOR_BY}, not {color_by!r}")
+    if tiles is not None and any(f is not None for f in (level1, level2, parcels)):
+        raise ValueError("with tiles, block lines and parcels come from the tiles: pass level1/level2/parcels as None")
+    if tiles is not None and tiles.color_by is not None and tiles.color_by not in TILE_COLOR_BY:
+        raise ValueError(f"tiles.color_by must be None or one of {TILE_COLOR_BY}, not {tiles.color_by!r}")
+    gcj02 = basemap == "amap"
     frames = {
-        "layer.admin": _for_display(counties, what="counties"),
-        "layer.level2": _for_display(level2, what="level2"),
-        "layer.level1": _for_display(level1, what="level1"),
-        "layer.parcels": _for_display(parcels, what="parcels"),
+        "layer.admin": _for_display(counties, what="counties", gcj02=gcj02),
+        "layer.level2": _for_display(level2, what="level2", gcj02=gcj02),
+        "layer.level1": _for_display(level1, what="level1", gcj02=gcj02),
+        "layer.parcels": _for_display(parcels, what="parcels", gcj02=gcj02),
     }
     if leaflet_url is not None and not valid_asset_url(leaflet_url):
         raise ValueError("leaflet_url must be an http(s) URL or a path starting with /")
@@ -474,8 +688,16 @@ def build_map(
             on_each_feature=_binder(key, lang), smooth_factor=0.5,
         ).add_to(m)
 
+    chosen_focus = _for_display(focus, what="focus", gcj02=gcj02)
     focus = None
-    if highlight is not None and frames["layer.parcels"] is not None:
+    if chosen_focus is not None:
+        focus = chosen_focus
+        name = translate("layer.focus", lang)
+        folium.GeoJson(_collection(focus, _properties("layer.parcels", lang=lang, color_by=None, colors=None)),
+                       name=name, style_function=_styler(_STYLE["layer.focus"]),
+                       on_each_feature=_binder("layer.parcels", lang)).add_to(m)
+        legend.append((_STYLE["layer.focus"], name))
+    elif highlight is not None and frames["layer.parcels"] is not None:
         parcels_shown = frames["layer.parcels"]
         chosen = parcels_shown[parcels_shown["parcel_no"].astype(str) == str(highlight)] \
             if "parcel_no" in parcels_shown.columns else parcels_shown.iloc[0:0]
@@ -492,9 +714,33 @@ def build_map(
     bounds = _bounds([focus]) if focus is not None else _bounds(list(frames.values()))
     if bounds is not None:
         m.fit_bounds(bounds, padding=(20, 20), max_zoom=17 if focus is not None else 16)
+    names = {k: dict(v) for k, v in (value_names or {}).items()}
+    if tiles is not None:
+        legend += _tile_legend(tiles, names, lang)
     if legend:
         m.add_child(_Legend(_legend_html(legend, translate("legend.title", lang))))
     m.get_root().header.add_child(Element(_FACTS_CSS), name="blockline_facts_css")
-    folium.LayerControl(collapsed=False).add_to(m)
+    control = folium.LayerControl(collapsed=False)
+    control.add_to(m)
+    if tiles is not None:
+        if not valid_asset_url(tiles.script_url) or not valid_asset_url(tiles.base_url):
+            raise ValueError("tile URLs must be http(s) URLs or paths starting with /")
+        m.add_child(_TileLayers(_tile_config(tiles, lang=lang, gcj02=gcj02, value_names=names),
+                                tiles.script_url, control.get_name()))
     return m
+
+
+def _tile_legend(tiles: TileSource, names: Mapping[str, Mapping[str, str]],
+                 lang: str) -> list[tuple[dict[str, object], str]]:
+    rows: list[tuple[dict[str, object], str]] = [(_STYLE["layer.level1"], translate("layer.level1", lang)),
+                                                 (_STYLE["layer.level2"], translate("layer.level2", lang))]
+    parcels = translate("layer.parcels", lang)
+    style = _STYLE["layer.parcels"]
+    if tiles.color_by is None:
+        rows.append((style, parcels))
+    else:
+        labels = names.get(tiles.color_by, {})
+        rows += [({**style, "fillColor": c}, f"{parcels}：{labels.get(v, v)}") for v, c in tiles.colors.items()]
+        rows.append(({**style, "fillColor": _OTHER_COLOR}, f"{parcels}：{translate('legend.no_mark', lang)}"))
+    return rows + density_legend(lang)
 

@@ -31,7 +31,7 @@ from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import square, two_counties, write_shapefile
 from ui.data import BUNDLED_LEAFLET
-from ui.maps import unescape_js
+from ui.maps import VECTORGRID_JS, unescape_js
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
 PAGES = ("app_pages/overview.py", "app_pages/map.py", "app_pages/balance.py", "app_pages/idle.py", "app_pages/lifecycle.py", "app_pages/data.py")
@@ -40,11 +40,12 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture(autouse=True)
-def _fresh_caches() -> None:
-    """Cached frames of one test's store must not leak into the next."""
+def _fresh_caches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cached frames of one test's store must not leak into the next; the app is served as server.py serves it."""
     import streamlit as st
 
     st.cache_data.clear()
+    monkeypatch.setenv("BLOCKLINE_TILES", "1")
 
 
 def _multi(geoms: list[object]) -> list[object]:
@@ -188,6 +189,11 @@ def test_switching_to_english(small_city: Engine) -> None:
     assert at.title[0].value == "一张图"
 
 
+def tile_urls(script: str) -> dict[str, str]:
+    """The vector-tile URL of each layer the map asks the server for."""
+    return {m[1]: m[0] for m in re.finditer(r'/tiles/(\w+)/\{z\}/\{x\}/\{y\}\.pbf\?[^"]*', script)}
+
+
 def test_map_page_shows_the_city(small_city: Engine) -> None:
     at = open_page("app_pages/map.py")
     shown = texts(at)
@@ -197,17 +203,28 @@ def test_map_page_shows_the_city(small_city: Engine) -> None:
     for layer in ("行政区", "一级线", "二级线", "宗地"):
         assert f'"{layer}"' in script
     assert "tileLayer" not in script  # no basemap unless asked
-    assert "&lt;img src=x onerror=alert(1)&gt;" in script and "<img src=x" not in script
-    # Leaflet, and nothing else, from the copy the app serves itself (static/leaflet): no CDN on an intranet
-    assert map_args(at)["js_links"] == [f"{BUNDLED_LEAFLET}/leaflet.js"]
-    served = Path(__file__).resolve().parents[2] / BUNDLED_LEAFLET.removeprefix("/app/") / "leaflet.js"
-    assert served.read_bytes().startswith(b"/* @preserve")
+    # Block lines and parcels come as vector tiles: no parcel is in the page itself.
+    urls = tile_urls(script)
+    assert set(urls) == {"parcels", "level1", "level2"}
+    assert all("?v=" in u and "county=" not in u and "gcj=" not in u for u in urls.values())
+    assert "P-001" not in script and "onerror" not in script
+    assert "textContent" in script and "innerHTML" not in script.split("L.vectorGrid")[1]  # popups as text
+    # Leaflet and Leaflet.VectorGrid, and nothing else, from the copies the app serves itself: no CDN
+    assert map_args(at)["js_links"] == [f"{BUNDLED_LEAFLET}/leaflet.js", VECTORGRID_JS]
+    root = Path(__file__).resolve().parents[2]
+    assert (root / BUNDLED_LEAFLET.removeprefix("/app/") / "leaflet.js").read_bytes().startswith(b"/* @preserve")
+    assert b"vectorGrid" in (root / VECTORGRID_JS.removeprefix("/app/")).read_bytes()
+
+
+def test_map_page_warns_when_no_server_serves_tiles(small_city: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BLOCKLINE_TILES", raising=False)
+    assert "blockline app" in texts(open_page("app_pages/map.py"))
 
 
 def test_map_loads_leaflet_from_the_intranet(small_city: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BLOCKLINE_LEAFLET_URL", "/app/static/leaflet")
     args = map_args(open_page("app_pages/map.py"))
-    assert args["js_links"] == ["/app/static/leaflet/leaflet.js"]
+    assert args["js_links"][0] == "/app/static/leaflet/leaflet.js"
     assert args["css_links"] == ["/app/static/leaflet/leaflet.css"]
 
 
@@ -217,6 +234,7 @@ def test_map_county_filter(small_city: Engine) -> None:
     assert not at.exception
     shown = texts(at)
     assert "宗地 1 宗，15.00 亩" in shown and "一级线 0.00 亩" in shown and "二级线 135.00 亩" in shown
+    assert all("county=330304" in u for u in tile_urls(map_script(at)).values())
 
 
 def test_map_search_lists_and_focuses(small_city: Engine) -> None:
@@ -232,6 +250,7 @@ def test_map_search_lists_and_focuses(small_city: Engine) -> None:
     assert not at.exception
     script = map_script(at)
     assert '"选中宗地"' in script
+    assert "&lt;img src=x onerror=alert(1)&gt;" in script and "<img src=x" not in script  # P-002's holder
     fit = re.search(r"fitBounds\(\s*\[\[([-\d.]+), ([-\d.]+)\], \[([-\d.]+), ([-\d.]+)\]\]", script)
     assert fit, "the map is not fitted"
     minx, miny, maxx, maxy = gpd.GeoSeries([square(X + 400, Y + 200)], crs="EPSG:4549").to_crs("EPSG:4326").total_bounds
@@ -252,11 +271,12 @@ def test_map_block_lines_as_of_a_date(small_city: Engine) -> None:
     at.date_input(key="map_as_of").set_value(dt.date(2023, 1, 1)).run()
     assert not at.exception
     assert "一级线 240.00 亩" in texts(at) and "区块线为 2023-01-01 当日的状态" in texts(at)
+    assert "as_of=2023-01-01" in tile_urls(map_script(at))["level1"]
     at.date_input(key="map_as_of").set_value(dt.date(2019, 12, 31)).run()
     assert "一级线 0.00 亩" in texts(at)
 
 
-@pytest.mark.parametrize("basemap", ["osm", "tianditu_vec", "local", "none"])
+@pytest.mark.parametrize("basemap", ["osm", "tianditu_vec", "local", "amap", "none"])
 def test_map_basemaps(small_city: Engine, basemap: str) -> None:
     at = open_page("app_pages/map.py")
     at.selectbox(key="map_basemap").set_value(basemap).run()
@@ -267,6 +287,27 @@ def test_map_basemaps(small_city: Engine, basemap: str) -> None:
         assert "需要瓦片地址" in texts(at)
         at.text_input(key="map_local_url").set_value("http://10.0.0.5/tiles/{z}/{x}/{y}.png").run()
         assert not at.exception and "需要瓦片地址" not in texts(at)
+    urls = tile_urls(map_script(at))
+    assert all(("gcj=1" in u) == (basemap == "amap") for u in urls.values())
+
+
+def test_map_on_amap_shifts_the_outlines_to_gcj02(small_city: Engine) -> None:
+    """AMap draws in GCJ-02: the county outline moves by the offset prcoords computes (an independent library)."""
+    import prcoords
+
+    def first_point(script: str) -> tuple[float, float]:
+        m = re.search(r'"coordinates": \[\[\[\[?([-\d.]+), ([-\d.]+)\]', script)
+        assert m, "no outline in the map"
+        return float(m[1]), float(m[2])
+
+    at = open_page("app_pages/map.py")
+    lon, lat = first_point(map_script(at))
+    at.selectbox(key="map_basemap").set_value("amap").run()
+    assert not at.exception and "tile" in map_script(at)
+    glon, glat = first_point(map_script(at))
+    expected = prcoords.wgs_gcj(prcoords.Coords(lat, lon))
+    assert (glat, glon) == pytest.approx((expected.lat, expected.lon), abs=2e-6)
+    assert abs(glon - lon) > 1e-3  # hundreds of metres in Wenzhou
 
 
 # -- the data page ------------------------------------------------------------------------------------------

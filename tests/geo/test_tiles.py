@@ -1,0 +1,153 @@
+"""Vector tiles from PostGIS, decoded with mapbox-vector-tile and checked against geometry computed here.
+
+The city: tests.files.load_two_county_city (鹿城 330302 and 瓯海 330304; level 1 of 鹿城 is
+[X+100, X+700] × [Y+100, Y+700] in EPSG:4549) and three parcels of 100 m × 100 m (15 亩 each) in 鹿城.
+Expected positions come from pyproj (storage CRS → Web Mercator) and the tile formula, not from PostGIS.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import mapbox_vector_tile
+import numpy as np
+import pytest
+from pyproj import Transformer
+from shapely.geometry import box, shape
+
+from geo.errors import InputError
+from geo.gcj02 import wgs84_to_gcj02
+from geo.load import load_parcels
+from geo.tiles import RAW_MIN_ZOOM, data_version, gcj02_shift, has_marks, tile, tile_bounds_3857, write_marks
+from tests.files import WENZHOU_X0 as X
+from tests.files import WENZHOU_Y0 as Y
+from tests.files import load_two_county_city
+
+TO_3857 = Transformer.from_crs(4549, 3857, always_xy=True)
+TO_LONLAT = Transformer.from_crs(3857, 4326, always_xy=True)
+HALF = 20037508.342789244
+PARCELS = [box(X + 150 + 150 * i, Y + 150, X + 250 + 150 * i, Y + 250) for i in range(3)]  # 15 亩 each
+
+
+@pytest.fixture
+def city(engine, tmp_path: Path):
+    load_two_county_city(engine, tmp_path)
+    gdf = gpd.GeoDataFrame({"宗地编号": ["P-1", "P-2", "P-3"], "权利人": ["<b>甲</b>", "乙", "丙"],
+                            "用地性质": ["M1", "M1", "M2"]}, geometry=PARCELS, crs="EPSG:4549")
+    gdf.to_file(tmp_path / "p.gpkg", engine="pyogrio")
+    load_parcels(engine, tmp_path / "p.gpkg", user="test")
+    return engine
+
+
+def tile_of(x3857: float, y3857: float, z: int) -> tuple[int, int]:
+    size = 2 * HALF / (1 << z)
+    return int((x3857 + HALF) // size), int((HALF - y3857) // size)
+
+
+def decoded(data: bytes, z: int, x: int, y: int) -> dict[str, list[dict]]:
+    """Layers of a tile with geometry back in EPSG:3857 metres."""
+    xmin, ymin, xmax, ymax = tile_bounds_3857(z, x, y)
+    layers = mapbox_vector_tile.decode(data, default_options={"y_coord_down": False})
+    for layer in layers.values():
+        ext = layer["extent"]
+        for f in layer["features"]:
+            geom = shape(f["geometry"])
+            from shapely import transform
+            f["shape"] = transform(geom, lambda c: np.column_stack([xmin + c[:, 0] / ext * (xmax - xmin),
+                                                                    ymin + c[:, 1] / ext * (ymax - ymin)]))
+    return {name: layer["features"] for name, layer in layers.items()}
+
+
+def centre_3857(geom) -> tuple[float, float]:
+    c = geom.centroid
+    return TO_3857.transform(c.x, c.y)
+
+
+def test_a_parcel_tile_holds_each_parcel_where_pyproj_puts_it(city):
+    z = 17
+    cx, cy = centre_3857(PARCELS[0])
+    x, y = tile_of(cx, cy, z)
+    features = decoded(tile(city, "parcels", z, x, y), z, x, y)["parcels"]
+    found = {f["properties"]["parcel_no"]: f for f in features}
+    assert "P-1" in found
+    props = found["P-1"]["properties"]
+    assert props["holder"] == "<b>甲</b>" and props["land_use"] == "M1" and props["county_code"] == "330302"
+    assert props["area_mu"] == pytest.approx(15.0, abs=0.01)
+    expected = shape({"type": "Polygon", "coordinates": [[TO_3857.transform(*p) for p in PARCELS[0].exterior.coords]]})
+    got = found["P-1"]["shape"]
+    pixel = 2 * HALF / (1 << z) / 4096
+    xmin, ymin, xmax, ymax = tile_bounds_3857(z, x, y)
+    expected = expected.intersection(box(xmin, ymin, xmax, ymax).buffer(64 * pixel, join_style="mitre"))  # clipped
+    assert got.symmetric_difference(expected).area < expected.length * 2 * pixel  # quantised to the grid only
+
+
+def test_far_out_parcels_are_squares_of_counts_and_mu(city):
+    z = RAW_MIN_ZOOM - 3
+    cx, cy = centre_3857(PARCELS[1])
+    x, y = tile_of(cx, cy, z)
+    features = decoded(tile(city, "parcels", z, x, y), z, x, y)["parcels"]
+    assert sum(f["properties"]["parcels"] for f in features) == 3
+    assert sum(f["properties"]["area_mu"] for f in features) == pytest.approx(45.0, abs=0.01)
+    assert "parcel_no" not in features[0]["properties"]  # no single parcel's facts at this zoom
+    cell = 2 * HALF / (1 << z) / 16
+    assert features[0]["shape"].area == pytest.approx(cell * cell, rel=1e-3)
+
+
+def test_block_lines_by_level_county_and_date(city):
+    z = 15
+    cx, cy = TO_3857.transform(X + 400, Y + 400)  # the middle of 鹿城's level-1 line
+    x, y = tile_of(cx, cy, z)
+    level1 = decoded(tile(city, "level1", z, x, y), z, x, y).get("level1", [])
+    assert [f["properties"]["county_code"] for f in level1] == ["330302"]
+    assert level1[0]["properties"]["area_mu"] == pytest.approx(600 * 600 * 15 / 10_000, abs=0.01)  # 540 亩
+    assert decoded(tile(city, "level1", z, x, y, county="330304"), z, x, y) == {}
+    assert decoded(tile(city, "level1", z, x, y, as_of=dt.date(2000, 1, 1)), z, x, y) == {}  # not loaded yet
+
+
+def test_gcj02_moves_the_tile_by_the_offset_at_its_centre(city):
+    z = 15
+    cx, cy = centre_3857(PARCELS[0])
+    x, y = tile_of(cx, cy, z)
+    plain = {f["properties"]["parcel_no"]: f["shape"] for f in decoded(tile(city, "parcels", z, x, y), z, x, y)["parcels"]}
+    lon, lat = TO_LONLAT.transform(cx, cy)
+    glon, glat = wgs84_to_gcj02(np.array([lon]), np.array([lat]))
+    gx, gy = Transformer.from_crs(4326, 3857, always_xy=True).transform(float(glon[0]), float(glat[0]))
+    assert math.hypot(gx - cx, gy - cy) > 300  # Wenzhou: several hundred metres
+    dx, dy = gcj02_shift(z, x, y)
+    assert (dx, dy) == pytest.approx((gx - cx, gy - cy), abs=2.0)  # tile centre vs parcel: under 2 m apart
+    # In the tile where it lands, the parcel sits where the exact conversion of its centre puts it.
+    sx, sy = tile_of(gx, gy, z)
+    shifted = decoded(tile(city, "parcels", z, sx, sy, gcj02=True), z, sx, sy)["parcels"]
+    moved = {f["properties"]["parcel_no"]: f["shape"] for f in shifted}["P-1"]
+    assert moved.area == pytest.approx(plain["P-1"].area, rel=0.02)  # whole, not clipped
+    assert (moved.centroid.x, moved.centroid.y) == pytest.approx((gx, gy), abs=2.0)
+
+
+def test_marks_are_joined_and_replaced(city):
+    assert write_marks(city, "wz|2026-11-23|v1", [("P-1", "idle", None, "C")]) == 1
+    assert has_marks(city, "wz|2026-11-23|v1")
+    z = 17
+    cx, cy = centre_3857(PARCELS[0])
+    x, y = tile_of(cx, cy, z)
+    props = {f["properties"]["parcel_no"]: f["properties"]
+             for f in decoded(tile(city, "parcels", z, x, y, mark_set="wz|2026-11-23|v1"), z, x, y)["parcels"]}
+    assert props["P-1"]["idle"] == "idle" and props["P-1"]["grade"] == "C"
+    assert "idle" not in props["P-2"]  # no mark: no property (MVT drops nulls)
+    write_marks(city, "other", [])
+    assert not has_marks(city, "wz|2026-11-23|v1")
+
+
+def test_the_data_version_changes_with_a_load_and_bad_tiles_are_refused(city, tmp_path):
+    before = data_version(city)
+    assert data_version(city) == before
+    gdf = gpd.GeoDataFrame({"宗地编号": ["P-9"]}, geometry=[box(X + 900, Y + 900, X + 1000, Y + 1000)], crs="EPSG:4549")
+    gdf.to_file(tmp_path / "q.gpkg", engine="pyogrio")
+    load_parcels(city, tmp_path / "q.gpkg", user="test")
+    assert data_version(city) != before
+    with pytest.raises(InputError):
+        tile(city, "parcels", 3, 8, 0)
+    with pytest.raises(InputError):
+        tile(city, "roads", 3, 1, 1)
