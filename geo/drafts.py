@@ -26,6 +26,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Engine
 
+from geo.auth import authorize
 from geo.errors import InputError
 from geo.store import storage_srid, transaction
 from geo.validate import to_multipolygons
@@ -94,6 +95,7 @@ def save_drafts(engine: Engine, sketch: str, purpose: str, features: Iterable[Ma
     if not features:
         return 0
     with transaction(engine) as conn:
+        authorize(conn, user, "planner")  # drafting is a planner's work
         srid = storage_srid(conn)
         rows = [{"s": sketch, "p": purpose, "f": key, "u": user,
                  "g": shapely.to_wkb(shapely.set_srid(geom, srid), hex=True, include_srid=True)}

@@ -119,7 +119,10 @@ def _normalise_code(value: object) -> str | None:
 
 
 def start_load(conn: Connection, *, kind: str, source: str, user: str, report: dict | None = None) -> int:
-    """Record a load and return its id (the rows it writes point to it)."""
+    """Record a load and return its id (the rows it writes point to it); only a data officer may load."""
+    from geo.auth import authorize
+
+    authorize(conn, user, "data_officer")
     return int(conn.execute(
         sa.text("INSERT INTO loads (kind, source, loaded_by, report) VALUES (:k, :s, :u, CAST(:r AS jsonb)) RETURNING id"),
         {"k": kind, "s": source, "u": user, "r": json.dumps(report or {}, ensure_ascii=False, default=str)},
@@ -127,8 +130,14 @@ def start_load(conn: Connection, *, kind: str, source: str, user: str, report: d
 
 
 def _finish_load(conn: Connection, load_id: int, result: LoadResult) -> None:
-    conn.execute(sa.text("UPDATE loads SET report = CAST(:r AS jsonb) WHERE id = :i"),
-                 {"i": load_id, "r": json.dumps(result.as_dict(), ensure_ascii=False, default=str)})
+    from geo.audit import record
+
+    summary = result.as_dict()
+    row = conn.execute(sa.text("UPDATE loads SET report = CAST(:r AS jsonb) WHERE id = :i RETURNING kind, source, loaded_by"),
+                       {"i": load_id, "r": json.dumps(summary, ensure_ascii=False, default=str)}).one()
+    record(conn, actor=row.loaded_by, action=f"load.{row.kind}", target=f"load {load_id}: {row.source}",
+           after={"inserted": result.inserted, "updated": result.updated, "closed": result.closed,
+                  "warnings": len(result.warnings)})
 
 
 def _hex(geoms: Sequence[object] | np.ndarray, srid: int) -> list[str]:

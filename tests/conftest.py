@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-_TABLES = "parcel_cells, parcel_marks, drafts, quota_transfers, zones, block_lines, adjustments, ratings, parcels, admin_areas, loads"
+_TABLES = "users, parcel_cells, parcel_marks, drafts, quota_transfers, zones, block_lines, adjustments, ratings, parcels, admin_areas, loads"
 
 
 @pytest.fixture(scope="session")

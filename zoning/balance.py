@@ -38,6 +38,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from geo.area import M2_PER_MU
 from geo.errors import BlocklineError, DatabaseUnavailable, InputError
+from geo.audit import record
+from geo.auth import authorize
 from geo.store import SERIALIZATION_FAILURES, storage_srid, transaction
 from zoning.policy import Profile
 
@@ -364,6 +366,8 @@ def record_adjustment(
 def _record(conn: Connection, *, county: str, removal: Any, addition: Any, approval_doc: str, reason: str | None,
             transfers: Sequence[Transfer], user: str, profile: Profile,
             on_checked: Callable[[], None] | None) -> tuple[int, BalanceCheck]:
+    # Only an approver of the county, and of every county a transfer draws on, may record (WZ: 审批).
+    authorize(conn, user, "approver", counties=[county, *(t.from_county for t in transfers)])
     check = _check(conn, county=county, removal=removal, addition=addition, profile=profile)
     balances = standing_balances(conn)
     incoming = sum(t.mu for t in transfers)
@@ -412,6 +416,12 @@ def _record(conn: Connection, *, county: str, removal: Any, addition: Any, appro
             VALUES (:adj, :src, :dst, :mu, :doc, :user)"""),
             {"adj": adjustment_id, "src": t.from_county, "dst": county, "mu": t.mu, "doc": approval_doc.strip(),
              "user": user})
+    record(conn, actor=user, action="adjustment.record", target=f"adjustment {adjustment_id} ({county})",
+           approval_doc=approval_doc.strip(),
+           before={"balance_mu": check.standing_balance_mu, "city_level1_mu": check.city_level1_before_mu},
+           after={"occupied_mu": check.occupied_mu, "replaced_mu": check.replaced_mu,
+                  "balance_mu": check.balance_after_mu + incoming, "city_level1_mu": level1_total_after,
+                  "transfers": [{"from": t.from_county, "mu": t.mu} for t in transfers], "policy": profile.name})
     params = {"county": county, "adj": adjustment_id, "user": user, "doc": approval_doc.strip(), "rem": rem,
               "rep": check.replaced_wkb.hex() if check.replaced_wkb else None}
     if rem is not None and check.occupied_mu > 0:

@@ -18,6 +18,8 @@ import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Engine
 
+from geo.audit import record
+from geo.auth import authorize
 from geo.errors import InputError
 from geo.store import storage_srid, transaction
 from geo.validate import to_multipolygons
@@ -42,6 +44,7 @@ def save_candidates(engine: Engine, zones: gpd.GeoDataFrame, *, min_mu: float, g
                     user: str) -> int:
     """Save detected zones as candidates (named by zone id; the same id again replaces it). Returns the count."""
     with transaction(engine) as conn:
+        authorize(conn, user, "planner", counties=[c for c in zones["county_code"]] if len(zones) else [])
         srid = storage_srid(conn)
         for z in zones.itertuples():
             params = {"min_mu": min_mu, "gap_m": gap_m, "policy": profile.name, "parcels": list(z.parcels),
@@ -52,6 +55,9 @@ def save_candidates(engine: Engine, zones: gpd.GeoDataFrame, *, min_mu: float, g
                 VALUES (:n, 'candidate', :c, :a, CAST(:p AS jsonb), :u, ST_GeomFromEWKB(decode(:g, 'hex')))"""),
                 {"n": z.zone_id, "c": z.county_code, "a": float(z.area_mu), "p": json.dumps(params, ensure_ascii=False),
                  "u": user, "g": _hex(z.geometry, srid)})
+        record(conn, actor=user, action="zone.candidates", target=f"{len(zones)} zones",
+               after={"min_mu": min_mu, "gap_m": gap_m, "policy": profile.name, "zones": list(zones["zone_id"])
+                      if len(zones) else []})
     return len(zones)
 
 
@@ -65,14 +71,18 @@ def save_zone(engine: Engine, *, name: str, geometry: BaseGeometry, assessment: 
         raise InputError(f"未知的片区要求：{', '.join(sorted(unknown))}", f"unknown requirements: {', '.join(sorted(unknown))}",
                          fix_zh="可用：" + "、".join(REQUIREMENT_KEYS), fix_en="known: " + ", ".join(REQUIREMENT_KEYS))
     with transaction(engine) as conn:
+        authorize(conn, user, "planner", counties=[county_code])
         srid = storage_srid(conn)
-        return int(conn.execute(sa.text("""
+        zone_id = int(conn.execute(sa.text("""
             INSERT INTO zones (name, kind, county_code, area_mu, requirements, assessment, created_by, geom)
             VALUES (:n, 'drawn', :c, :a, CAST(:r AS jsonb), CAST(:s AS jsonb), :u, ST_GeomFromEWKB(decode(:g, 'hex')))
             RETURNING id"""), {
             "n": name.strip(), "c": county_code, "a": float(assessment.get("area_mu", 0.0)),
             "r": json.dumps(requirements, ensure_ascii=False), "s": json.dumps(assessment, ensure_ascii=False, default=str),
             "u": user, "g": _hex(geometry, srid)}).scalar_one())
+        record(conn, actor=user, action="zone.save", target=f"zone {zone_id}: {name.strip()}",
+               after={"area_mu": assessment.get("area_mu"), "county": county_code, "requirements": requirements})
+        return zone_id
 
 
 def read_zones(engine: Engine, *, kind: str | None = None) -> gpd.GeoDataFrame:

@@ -1,0 +1,51 @@
+"""The audit trail: one append-only row for every write, in the transaction of the write.
+
+Who (the acting user), when (the database's clock), what (an action such as ``load.parcels`` or
+``adjustment.record``, and its target), before and after (JSON), and the approval document where there is
+one. The database refuses UPDATE, DELETE and TRUNCATE on ``audit`` (migration 0005), so a row once
+committed stays as it was written; a write that rolls back takes its audit row with it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+__all__ = ["read_audit", "record"]
+
+
+def record(conn: Connection, *, actor: str, action: str, target: str | None = None, approval_doc: str | None = None,
+           before: Any = None, after: Any = None) -> int:
+    """Append one audit row inside the caller's transaction; returns its id."""
+    def as_json(value: Any) -> str | None:
+        return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
+
+    return int(conn.execute(sa.text("""
+        INSERT INTO audit (actor, action, target, approval_doc, before, after)
+        VALUES (:actor, :action, :target, :doc, CAST(:before AS jsonb), CAST(:after AS jsonb)) RETURNING id"""),
+        {"actor": actor, "action": action, "target": target, "doc": approval_doc,
+         "before": as_json(before), "after": as_json(after)}).scalar_one())
+
+
+def read_audit(engine: Engine, *, since: dt.date | dt.datetime | None = None, actor: str | None = None,
+               action: str | None = None, limit: int = 1000) -> pd.DataFrame:
+    """Audit rows, newest first: id, at, actor, action, target, approval_doc, before, after."""
+    clauses, params = ["true"], {"limit": int(limit)}
+    if since is not None:
+        clauses.append("at >= :since")
+        params["since"] = since
+    if actor:
+        clauses.append("actor = :actor")
+        params["actor"] = actor
+    if action:
+        clauses.append("action LIKE :action")
+        params["action"] = action.replace("%", r"\%").replace("_", r"\_") + "%"
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text(f"""
+            SELECT id, at, actor, action, target, approval_doc, before, after FROM audit
+            WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT :limit"""), conn, params=params)
