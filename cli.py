@@ -5,6 +5,7 @@ Exit codes: 0 done; 1 the analysis found the adjustment unbalanced; 2 bad input;
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import os
@@ -20,7 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from geo.errors import BlocklineError
+from geo.errors import BlocklineError, InputError
 from geo.settings import PROJECT_ROOT, get_settings
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, rich_markup_mode=None,
@@ -180,6 +181,112 @@ def db_reset(yes: Annotated[bool, typer.Option("--yes", help="确认删除全部
     cluster.start()
     _engine()
     err.print("已重置 / reset")
+
+
+@db_app.command("dump")
+@handled
+def db_dump(file: Annotated[Path, typer.Argument(help="输出文件 / the dump file (PostgreSQL custom format)")]) -> None:
+    """导出整个数据库（含审计记录）/ dump the whole store, audit trail included (pg_dump -Fc)."""
+    from geo.backup import dump
+
+    size = dump(_engine(), file)
+    err.print(f"已导出 / dumped: {file} ({size:,} bytes)")
+
+
+@db_app.command("restore")
+@handled
+def db_restore(file: Annotated[Path, typer.Argument(help="blockline db dump 写出的文件 / a dump")]) -> None:
+    """恢复到空数据库 / restore a dump into an empty store (never over data)."""
+    from geo.backup import restore
+    from geo.queries import store_counts
+
+    engine = _engine()
+    restore(engine, file)
+    err.print(f"已恢复 / restored: {store_counts(engine)}")
+
+
+# -- users and the audit trail ------------------------------------------------------------------------------
+user_app = typer.Typer(no_args_is_help=True, help="用户与角色 / users and roles (the built-in user store)")
+app.add_typer(user_app, name="user")
+
+
+def _password(stdin: bool) -> str:
+    if stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return typer.prompt("密码 / password", hide_input=True, confirmation_prompt=True)
+
+
+@user_app.command("add")
+@handled
+def user_add(
+    name: str,
+    role: Annotated[list[str], typer.Option("--role", help="viewer|planner|approver|data_officer|admin（可多次）")],
+    county: Annotated[list[str], typer.Option("--county", help="限定区县（可多次）/ limit to counties")] = [],  # noqa: B006
+    display_name: Annotated[Optional[str], typer.Option("--display-name")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="从标准输入读密码 / read it from stdin")] = False,
+) -> None:
+    """新增用户（第一个用户可由任何人建立，之后仅限管理员）/ add a user (the first by anyone, then admins only)."""
+    from geo.auth import add_user
+
+    add_user(_engine(), name, _password(password_stdin), roles=role, counties=county, display_name=display_name,
+             by=get_settings().user)
+    err.print(f"已添加 / added: {name}")
+
+
+@user_app.command("list")
+@handled
+def user_list(fmt: FmtOpt = Fmt.table) -> None:
+    """列出用户（不含密码）/ list users (no hashes)."""
+    from geo.auth import list_users
+
+    frame = list_users(_engine())
+    emit(frame, fmt=fmt, output=None, json_body=lambda: frame.to_dict("records"), title="用户 / users")
+
+
+@user_app.command("disable")
+@handled
+def user_disable(name: str, enable: Annotated[bool, typer.Option("--enable", help="重新启用 / enable again")] = False) -> None:
+    """停用（或重新启用）用户 / disable (or enable again) a user."""
+    from geo.auth import disable_user
+
+    disable_user(_engine(), name, by=get_settings().user, disabled=not enable)
+    err.print(f"{'已启用 / enabled' if enable else '已停用 / disabled'}: {name}")
+
+
+@user_app.command("passwd")
+@handled
+def user_passwd(name: str, password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False) -> None:
+    """修改密码（本人或管理员）/ change a password (the user or an admin)."""
+    from geo.auth import set_password
+
+    set_password(_engine(), name, _password(password_stdin), by=get_settings().user)
+    err.print(f"已修改 / changed: {name}")
+
+
+@app.command("audit")
+@handled
+def audit_cmd(
+    since: Annotated[Optional[str], typer.Option("--since", help="YYYY-MM-DD")] = None,
+    actor: Annotated[Optional[str], typer.Option("--actor")] = None,
+    action: Annotated[Optional[str], typer.Option("--action", help="前缀，如 load. / a prefix, e.g. load.")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 1000,
+    fmt: FmtOpt = Fmt.table,
+    output: OutOpt = None,
+) -> None:
+    """审计记录（只增不改）/ the audit trail (append-only), newest first."""
+    from geo.audit import read_audit
+
+    try:
+        day = dt.date.fromisoformat(since) if since else None
+    except ValueError:
+        raise InputError(f"日期无效：{since}", f"not a date: {since}", fix_zh="YYYY-MM-DD", fix_en="YYYY-MM-DD") from None
+    frame = read_audit(_engine(), since=day, actor=actor, action=action, limit=limit)
+    records = frame.to_dict("records")
+    shown = frame.assign(  # for tables and files: the time in the city's zone, before/after as JSON text
+        at=frame["at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S") if len(frame) else frame["at"],
+        before=[json.dumps(v, ensure_ascii=False) if v is not None else "" for v in frame["before"]],
+        after=[json.dumps(v, ensure_ascii=False) if v is not None else "" for v in frame["after"]])
+    emit(shown, fmt=fmt, output=output, json_body=lambda: records, title="审计 / audit", layer="audit")
 
 
 # -- demo and load ----------------------------------------------------------------------------------------
