@@ -1,26 +1,32 @@
 """占补平衡: check an adjustment of the level-1 lines before it is made, cover a shortfall, record it, keep the ledger.
 
-Removal (调出) and addition (补入) come from drawings on the map and uploaded files, unioned per role; the
-drawn shapes live in ``st.session_state`` as GeoJSON (EPSG:4326) under ``balance_removal`` and
-``balance_addition`` so no rerun loses them. The logic is in ``zoning.balance``, ``zoning.suggest`` and
-``ui.balance_view``.
+Removal (调出) and addition (补入) come from drawings on the map and uploaded files, unioned per role. Each
+drawing is written to the store (``geo.drafts``, purposes ``balance:removal`` and ``balance:addition``) as
+soon as it is confirmed, and the page reads them back on every run: neither a rerun nor a reload of the same
+address (``?sketch=``) loses them. The session keeps only the fingerprints of the drawings already taken, so
+streamlit-folium's re-sent drawings are never taken twice, nor again after a clear. The logic is in
+``zoning.balance``, ``zoning.suggest`` and ``ui.balance_view``.
 """
+
+from collections.abc import Mapping
 
 import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.errors import BlocklineError
+from geo.errors import BlocklineError, InputError
 from geo.settings import get_settings
 from ui import balance_view as bv
 from ui import data
-from ui.i18n import current_lang, error_text, fmt_mu, t
+from ui.i18n import current_lang, error_text, fmt_int, fmt_mu, t
 from ui.maps import build_map
 from zoning.balance import Transfer, check_adjustment, ledger, record_adjustment
 from zoning.policy import get_profile, list_profiles
 
-SHAPES = {role: f"balance_{role}" for role in bv.ROLES}  # session keys of the drawn shapes (GeoJSON 4326)
+PURPOSES = {role: f"balance:{role}" for role in bv.ROLES}  # the drafts of each role (ui.data.drafts)
 SEEN = "balance_seen"  # fingerprints of every drawing already taken, so a stale drawing is never re-added
+REFUSED = "balance_refused"  # drawings refused in the run before a rerun, told in the next one
+MU_FORMAT = "%,.2f"  # 亩 in tables: thousands separators, two decimals
 SUGGESTION = "balance_suggestion"
 RECORDED = "balance_recorded"
 UPLOADS = "balance_upload_round"  # per role: bumped to empty the file uploader
@@ -39,10 +45,36 @@ def _read_upload(file_id: str, name: str, _content: bytes, epsg: int) -> tuple[l
     return [g.wkb for g in gdf.geometry if g is not None and not g.is_empty], None
 
 
+def _mu_columns(*keys: str) -> dict[str, object]:
+    """Column settings showing the 亩 columns ``balance.col.<key>`` as ``1,234.56``."""
+    return {t(f"balance.col.{k}"): st.column_config.NumberColumn(format=MU_FORMAT) for k in keys}
+
+
+def _keep(purpose: str, drawings: Mapping[str, dict], seen: list[str] | None = None) -> tuple[int, list[dict]]:
+    """Write each drawing (fingerprint → GeoJSON Feature) to the drafts at once, one by one so a refused one
+    costs no other: (how many were new, the errors of those not kept).
+
+    The fingerprints of the drawings taken, or refused for good (not a surface: ``InputError``), are added to
+    ``seen``; a drawing the store could not take for another reason is tried again on the next run.
+    """
+    kept, refused = 0, []
+    for key, feature in drawings.items():
+        try:
+            kept += data.keep_drafts(purpose, [feature])
+        except InputError as exc:
+            refused.append(exc.as_dict())
+        except BlocklineError as exc:
+            refused.append(exc.as_dict())
+            continue
+        if seen is not None:
+            seen.append(key)
+    return kept, refused
+
+
 def _clear(*roles: str) -> None:
-    """Forget a role's drawn shapes and empty its file uploader (a new key is a new, empty widget)."""
+    """Delete a role's drafts and empty its file uploader (a new key is a new, empty widget)."""
     for r in roles:
-        st.session_state[SHAPES[r]] = []
+        data.clear_drafts(PURPOSES[r])
         st.session_state[UPLOADS][r] += 1
     if "addition" in roles:
         st.session_state[SUGGESTION] = None
@@ -60,9 +92,11 @@ def _suggest(county: str, shortfall_mu: float, policy: str, epsg: int) -> None:
 
 
 def _take_suggestion() -> None:
+    """Keep the suggested pieces as addition drafts (a button's callback)."""
     suggestion = st.session_state.get(SUGGESTION)
     if suggestion:
-        st.session_state[SHAPES["addition"]] = [*st.session_state[SHAPES["addition"]], *suggestion["features"]]
+        pieces = {str(i): f for i, f in enumerate(suggestion["features"])}
+        st.session_state[REFUSED] = _keep(PURPOSES["addition"], pieces)[1]
     st.session_state[SUGGESTION] = None
 
 
@@ -78,13 +112,14 @@ counties = data.counties()
 if len(counties) == 0:
     st.info(t("balance.no_counties"))
     st.stop()
-for key in SHAPES.values():
-    st.session_state.setdefault(key, [])
+data.sketch_id()  # puts ?sketch= in the address before anything is drawn, so a reload finds the drafts
 st.session_state.setdefault(SEEN, [])
 st.session_state.setdefault(SUGGESTION, None)
 st.session_state.setdefault(UPLOADS, {r: 0 for r in bv.ROLES})
 if st.session_state.get(RECORDED) is not None:
     st.success(t("balance.recorded", id=st.session_state.pop(RECORDED)))
+refused = st.session_state.pop(REFUSED, [])
+shapes = {r: data.drafts(PURPOSES[r]) for r in bv.ROLES}  # what was drawn, as the store keeps it
 
 # -- 1. county and policy --------------------------------------------------------------------------------
 names = dict(zip(counties["code"], counties["name"]))
@@ -111,8 +146,8 @@ for column, r in zip((u1, u2), bv.ROLES):
             uploaded[r] += [shapely.from_wkb(w) for w in wkbs]
 
 # -- 3. the check ----------------------------------------------------------------------------------------
-removal = bv.role_geometry(st.session_state[SHAPES["removal"]], uploaded["removal"], epsg=epsg)
-addition = bv.role_geometry(st.session_state[SHAPES["addition"]], uploaded["addition"], epsg=epsg)
+removal = bv.role_geometry(shapes["removal"], uploaded["removal"], epsg=epsg)
+addition = bv.role_geometry(shapes["addition"], uploaded["addition"], epsg=epsg)
 book = ledger(engine)
 check = None
 if removal is not None or addition is not None:
@@ -126,24 +161,24 @@ suggestion = st.session_state[SUGGESTION]
 m = build_map(counties=counties[counties["code"] == county], level1=data.blocklines(1, county=county),
               level2=data.blocklines(2, county=county), parcels=None, basemap="none", lang=lang,
               leaflet_url=data.leaflet_url())
-bv.add_balance_layers(m, epsg=epsg, lang=lang, removal=st.session_state[SHAPES["removal"]],
-                      addition=st.session_state[SHAPES["addition"]],
+bv.add_balance_layers(m, epsg=epsg, lang=lang, removal=shapes["removal"], addition=shapes["addition"],
                       occupied=check.occupied_geometry if check else None,
                       replaced=check.replaced_geometry if check else None,
                       suggested=suggestion["features"] if suggestion and suggestion["county"] == county else ())
 bv.add_draw_control(m, asset_url=data.leaflet_draw_url())
 st.caption(t("balance.draw_help", role=role_labels[role]))
 drawn = st_folium(m, key="balance_map", returned_objects=["all_drawings"], height=560, use_container_width=True)
-stored, seen = bv.merge_drawings(st.session_state[SHAPES[role]], (drawn or {}).get("all_drawings"),
-                                 st.session_state[SEEN])
-st.session_state[SEEN] = seen
-if len(stored) != len(st.session_state[SHAPES[role]]):
-    st.session_state[SHAPES[role]] = stored
+fresh = bv.new_drawings((drawn or {}).get("all_drawings"), st.session_state[SEEN])
+kept, newly_refused = _keep(PURPOSES[role], fresh, st.session_state[SEEN])
+refused += newly_refused
+if kept:
+    st.session_state[REFUSED] = refused
     st.rerun()  # check again with the new drawing
+for error in refused:
+    st.error(t("balance.refused", error=error_text(error, lang)))
 
 b1, b2, b3 = st.columns(3)
-b1.caption(t("balance.drawn", removal=len(st.session_state[SHAPES["removal"]]),
-             addition=len(st.session_state[SHAPES["addition"]])))
+b1.caption(t("balance.drawn", removal=fmt_int(len(shapes["removal"])), addition=fmt_int(len(shapes["addition"]))))
 b2.button(t("balance.clear.removal"), key="balance_clear_removal", on_click=_clear, args=("removal",))
 b3.button(t("balance.clear.addition"), key="balance_clear_addition", on_click=_clear, args=("addition",))
 
@@ -173,7 +208,7 @@ else:
                 st.warning(t("balance.suggest_partial"))
             table = bv.suggestion_frame(suggestion["rows"], lang)
             st.dataframe(table, hide_index=True, width="stretch",
-                         column_config={t("balance.col.area_mu"): st.column_config.NumberColumn(format="%.2f")})
+                         column_config=_mu_columns("area_mu"))
             st.caption(t("balance.suggest_total", total=fmt_mu(sum(r["area_mu"] for r in suggestion["rows"]))))
             st.button(t("balance.suggest_add"), key="balance_suggest_add", on_click=_take_suggestion)
 
@@ -201,7 +236,7 @@ else:
             except BlocklineError as exc:  # Unbalanced or InputError: nothing was written
                 st.error(error_text(exc.as_dict(), lang))
             else:
-                _clear(*bv.ROLES)
+                _clear(*bv.ROLES)  # the sketch's drafts: what was drawn is now in the block lines
                 data.clear_caches()
                 st.session_state[RECORDED] = adj_id
                 st.rerun()
@@ -212,20 +247,20 @@ l1, l2 = st.columns(2)
 l1.metric(t("balance.city_balance"), fmt_mu(book["city_balance_mu"]))
 l2.metric(t("balance.city_level1"), fmt_mu(book["city_level1_mu"]))
 st.dataframe(bv.ledger_counties_frame(book, lang), hide_index=True, width="stretch",
-             column_config={t(f"balance.col.{c}"): st.column_config.NumberColumn(format="%.2f")
-                            for c in ("balance_mu", "level1_mu")})
+             column_config=_mu_columns("balance_mu", "level1_mu"))
 if book["level1_history"]:
     st.caption(t("balance.history"))
     st.line_chart(bv.history_frame(book).rename(columns={"level1_mu": t("balance.col.level1_mu")}))
     falls = bv.falls_frame(book, lang)
     if len(falls):
-        st.warning(t("balance.falls", n=len(falls)))
-        st.dataframe(falls, hide_index=True, width="stretch")
+        st.warning(t("balance.falls", n=fmt_int(len(falls))))
+        st.dataframe(falls, hide_index=True, width="stretch", column_config=_mu_columns("level1_mu", "change_mu"))
     else:
         st.caption(t("balance.no_falls"))
 entries = bv.ledger_entries_frame(book, lang)
 if len(entries):
-    st.dataframe(entries, hide_index=True, width="stretch")
+    st.dataframe(entries, hide_index=True, width="stretch",
+                 column_config=_mu_columns("occupied_mu", "replaced_mu", "balance_before_mu", "balance_after_mu"))
 else:
     st.caption(t("balance.no_entries"))
 st.download_button(t("balance.download"), data=bv.ledger_xlsx_bytes(book), file_name="blockline-ledger.xlsx",

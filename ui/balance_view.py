@@ -1,8 +1,8 @@
 """The 占补平衡 page's pure side: drawn and uploaded shapes, the result layers, the ledger's frames.
 
-No Streamlit here. Shapes travel through the session as GeoJSON Features in EPSG:4326, exactly as
-streamlit-folium's ``all_drawings`` returns them; they reach ``zoning.balance`` as shapely polygons in the
-storage CRS. A 100 m × 100 m square is 15 亩 both ways.
+No Streamlit here. Drawn shapes are GeoJSON Features in EPSG:4326, as streamlit-folium's ``all_drawings``
+returns them and ``geo.drafts`` keeps them; they reach ``zoning.balance`` as shapely polygons in the storage
+CRS. A 100 m × 100 m square is 15 亩 both ways.
 
 Examples
 --------
@@ -33,6 +33,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
 from geo.area import M2_PER_MU
+from geo.drafts import fingerprint
 from ui.i18n import translate
 
 __all__ = [
@@ -44,13 +45,12 @@ __all__ = [
     "area_of",
     "check_rows",
     "falls_frame",
-    "fingerprint",
     "from_features",
     "history_frame",
     "ledger_counties_frame",
     "ledger_entries_frame",
     "ledger_xlsx_bytes",
-    "merge_drawings",
+    "new_drawings",
     "role_geometry",
     "suggestion_frame",
     "to_features",
@@ -60,7 +60,6 @@ __all__ = [
 #: the two roles a shape can play in an adjustment
 ROLES = ("removal", "addition")
 _DISPLAY_EPSG = 4326
-_FINGERPRINT_DIGITS = 7  # ~1 cm in degrees: the same drawing sent twice is the same drawing
 
 #: layer key → style; purple for what leaves level 1, green for what joins it
 STYLES: dict[str, dict[str, object]] = {
@@ -111,7 +110,7 @@ def from_features(features: Iterable[Mapping[str, Any]] | None, *, epsg: int) ->
 
 def to_features(geoms: Iterable[BaseGeometry] | gpd.GeoSeries, *, epsg: int,
                 properties: Sequence[Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
-    """Polygons in ``EPSG:epsg`` as GeoJSON Features in EPSG:4326 (the form the session keeps them in)."""
+    """Polygons in ``EPSG:epsg`` as GeoJSON Features in EPSG:4326 (the form drawings are kept in)."""
     items = [g for g in geoms]
     if not items:
         return []
@@ -121,38 +120,29 @@ def to_features(geoms: Iterable[BaseGeometry] | gpd.GeoSeries, *, epsg: int,
             if g is not None and not g.is_empty]
 
 
-def fingerprint(feature: Mapping[str, Any]) -> str:
-    """A drawing's identity: its geometry with coordinates rounded (properties and key order ignored)."""
-    geometry = feature.get("geometry") if feature.get("type") == "Feature" else feature
-    geom = shapely.set_precision(shape(geometry), 10 ** -_FINGERPRINT_DIGITS) if geometry else None
-    return "" if geom is None else geom.normalize().wkt
+def new_drawings(drawings: Iterable[Mapping[str, Any]] | None, seen: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The drawings not met before, by fingerprint (``geo.drafts.fingerprint``), in the order drawn.
 
-
-def merge_drawings(stored: Sequence[Mapping[str, Any]], drawings: Iterable[Mapping[str, Any]] | None,
-                   seen: Iterable[str]) -> tuple[list[dict[str, Any]], list[str]]:
-    """Drawings not met before appended to ``stored``: (new list, new seen fingerprints).
-
-    streamlit-folium sends every drawing on the map on each rerun, so a drawing already taken (or already
-    taken and cleared) is recognised by its fingerprint and never added twice.
+    streamlit-folium sends every drawing on the map on each rerun, so a drawing already taken (or taken and
+    cleared since) is recognised by its fingerprint and left out. Nothing is judged here: a line is returned
+    like a polygon, for the drafts store to refuse with its reason.
 
     >>> sq = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon",
     ...       "coordinates": [[[120, 28], [120.001, 28], [120.001, 28.001], [120, 28]]]}}
-    >>> stored, seen = merge_drawings([], [sq, sq], [])
-    >>> len(stored), len(merge_drawings(stored, [sq], seen)[0])
-    (1, 1)
+    >>> fresh = new_drawings([sq, sq], [])
+    >>> len(fresh), new_drawings([sq], list(fresh))
+    (1, {})
     """
-    out = [dict(f) for f in stored]
-    known = list(seen)
+    known = set(seen)
+    out: dict[str, dict[str, Any]] = {}
     for feature in drawings or []:
         geometry = feature.get("geometry") if feature.get("type") == "Feature" else feature
-        if not geometry or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        if not geometry or not geometry.get("coordinates"):
             continue
         key = fingerprint(feature)
-        if key in known:
-            continue
-        known.append(key)
-        out.append({"type": "Feature", "properties": {}, "geometry": dict(geometry)})
-    return out, known
+        if key not in known and key not in out:
+            out[key] = {"type": "Feature", "properties": {}, "geometry": dict(geometry)}
+    return out
 
 
 def role_geometry(features: Iterable[Mapping[str, Any]] | None, uploaded: Iterable[BaseGeometry] = (), *,
@@ -339,7 +329,7 @@ def ledger_entries_frame(book: Mapping[str, Any], lang: str) -> pd.DataFrame:
     columns = ["id", "county_code", "county_name", "approval_doc", "reason", "occupied_mu", "replaced_mu",
                "balance_before_mu", "balance_after_mu", "transfers", "policy", "recorded_by", "recorded_at"]
     frame = pd.DataFrame(book["entries"], columns=columns)
-    frame["transfers"] = ["; ".join(f"{t['from']} → {t['to']} {float(t['mu']):.2f}" for t in (items or []))
+    frame["transfers"] = ["; ".join(f"{t['from']} → {t['to']} {float(t['mu']):,.2f}" for t in (items or []))
                           for items in frame["transfers"]]
     return frame.rename(columns={c: translate(f"balance.col.{c}", lang) for c in frame.columns})
 

@@ -1,5 +1,11 @@
 """The 占补平衡 page, run headless with AppTest on a real store, and the pure helpers of ``ui.balance_view``.
 
+Drawings are kept as drafts in the store (``geo.drafts``) for the sketch in the page's address: a test writes
+them with ``geo.drafts.save_drafts`` and opens the page with ``at.query_params["sketch"]`` set, which is what
+a reload of that address does. A drawing made on the map is what streamlit-folium's component returns: the
+test sets that value in the session under the component's widget key (``streamlit_folium.generate_js_hash``
+of the map's script and the page's key), as the browser would send it.
+
 The city is the hand-built one of tests/zoning/conftest.py: 鹿城区 (330302) and 瓯海区 (330304), each with a
 600 m × 600 m level-1 line (540 亩), and a 400 m × 600 m level-2 line in 鹿城区 (360 亩). The adjustment
 of tests/zoning/test_balance.py: a removal of 600 × 100 m of 鹿城's level 1 (90 亩) and an addition of
@@ -19,7 +25,9 @@ import shapely.testing
 import sqlalchemy as sa
 from shapely import box
 from streamlit.testing.v1 import AppTest
+from streamlit_folium import generate_js_hash
 
+from geo.drafts import new_sketch, save_drafts, valid_sketch
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city, square
@@ -56,14 +64,48 @@ def drawn(*geoms: object) -> list[dict[str, object]]:
     return json.loads(json.dumps(bv.to_features(list(geoms), epsg=4549)))
 
 
-def open_balance(*, removal: list | None = None, addition: list | None = None, lang: str | None = None) -> AppTest:
+def keep(engine: sa.Engine, *, removal: list | None = None, addition: list | None = None,
+         sketch: str | None = None) -> str:
+    """Drawings kept in the store as the page keeps them (purposes balance:removal/addition); the sketch id."""
+    sketch = sketch or new_sketch()
+    for role, features in (("removal", removal), ("addition", addition)):
+        if features:
+            save_drafts(engine, sketch, f"balance:{role}", features, user="test")
+    return sketch
+
+
+def open_balance(*, sketch: str | None = None, lang: str | None = None) -> AppTest:
+    """A fresh session on the page; with ``sketch``, at the address ``?sketch=<id>`` (a reload of it)."""
     at = AppTest.from_file(str(PAGE), default_timeout=TIMEOUT)
     if lang is not None:
         at.session_state["lang"] = lang
-    if removal is not None:
-        at.session_state["balance_removal"] = removal
-    if addition is not None:
-        at.session_state["balance_addition"] = addition
+    if sketch is not None:
+        at.query_params["sketch"] = sketch
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def open_with(engine: sa.Engine, *, removal: list | None = None, addition: list | None = None,
+              lang: str | None = None) -> tuple[AppTest, str]:
+    """The page at the address of a sketch holding these drawings."""
+    sketch = keep(engine, removal=removal, addition=addition)
+    return open_balance(sketch=sketch, lang=lang), sketch
+
+
+def drafts_of(engine: sa.Engine, sketch: str) -> dict[str, int]:
+    """How many drafts the store holds for ``sketch``, by purpose (straight from the table)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT purpose, count(*) FROM drafts WHERE sketch = :s GROUP BY purpose"),
+                            {"s": sketch}).fetchall()
+    return {purpose: int(n) for purpose, n in rows}
+
+
+def draw(at: AppTest, *features: dict) -> AppTest:
+    """Run the page as when the browser's map sends ``all_drawings`` (every drawing on it, as it always does)."""
+    maps = [e for e in at.get("component_instance") if "st_folium" in e.proto.component_name]
+    script = json.loads(maps[0].proto.json_args)["script"]
+    at.session_state[generate_js_hash(script, "balance_map", False)] = {"all_drawings": list(features)}
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
@@ -116,7 +158,7 @@ def test_nothing_drawn_shows_the_ledger(city: sa.Engine) -> None:
 
 
 def test_check_of_an_unbalanced_adjustment(city: sa.Engine) -> None:
-    at = open_balance(removal=drawn(REMOVAL), addition=drawn(ADDITION))
+    at, _ = open_with(city, removal=drawn(REMOVAL), addition=drawn(ADDITION))
     shown = metrics(at)
     assert shown["占用一级线"] == "90.00 亩" and shown["补划一级线"] == "82.50 亩"
     assert shown["调整前余额"] == "0.00 亩" and shown["调整后余额"] == "-7.50 亩"
@@ -131,7 +173,7 @@ def test_check_of_an_unbalanced_adjustment(city: sa.Engine) -> None:
 
 
 def test_recording_an_unbalanced_adjustment_is_refused(city: sa.Engine) -> None:
-    at = open_balance(removal=drawn(REMOVAL), addition=drawn(ADDITION))
+    at, sketch = open_with(city, removal=drawn(REMOVAL), addition=drawn(ADDITION))
     at.button(key="balance_record").click().run()  # no approval document number
     assert not at.exception
     assert "须填写批复文号" in " ".join(e.value for e in at.error)
@@ -141,14 +183,14 @@ def test_recording_an_unbalanced_adjustment_is_refused(city: sa.Engine) -> None:
     errors = " ".join(e.value for e in at.error)
     assert "7.50" in errors and "不满足占一补一" in errors and "处理：" in errors
     assert count(city, "adjustments") == 0 and count(city, "quota_transfers") == 0
-    assert len(at.session_state["balance_removal"]) == 1  # the shapes are kept to try again
+    assert drafts_of(city, sketch) == {"balance:removal": 1, "balance:addition": 1}  # kept to try again
 
 
 def test_a_transfer_from_a_county_with_a_surplus_records_it(city: sa.Engine) -> None:
     # 瓯海 adds 15 亩 of new level 1 with no removal: its balance becomes +15.
     record_adjustment(city, county=OH, addition=box(X + 2100, Y + 800, X + 2200, Y + 900),
                       approval_doc="瓯政〔2026〕2号", user="approver", profile=WZ)
-    at = open_balance(removal=drawn(REMOVAL), addition=drawn(ADDITION))
+    at, sketch = open_with(city, removal=drawn(REMOVAL), addition=drawn(ADDITION))
     shown = metrics(at)
     assert shown["县域平衡"] == "否" and shown["市域平衡"] == "是"
     at.text_input(key="balance_doc").input(DOC)
@@ -159,7 +201,9 @@ def test_a_transfer_from_a_county_with_a_surplus_records_it(city: sa.Engine) -> 
     assert not at.exception, [e.value for e in at.exception]
     assert "已记录调整 #2" in texts(at)
     assert count(city, "adjustments") == 2 and count(city, "quota_transfers") == 1
-    assert at.session_state["balance_removal"] == [] and at.session_state["balance_addition"] == []
+    assert drafts_of(city, sketch) == {}  # recorded: the sketch's drafts are gone from the store
+    assert at.query_params["sketch"] == sketch
+    assert "绘制或导入调出、补入范围后" in texts(at)
     balances = frame_of(at, "占补余额（亩）").set_index("行政区代码")["占补余额（亩）"]
     assert balances[LC] == pytest.approx(0.0) and balances[OH] == pytest.approx(7.5)
     assert balances["全市"] == pytest.approx(7.5)
@@ -174,7 +218,7 @@ def test_a_transfer_from_a_county_with_a_surplus_records_it(city: sa.Engine) -> 
 
 
 def test_suggestion_lists_pieces_and_adds_them(city: sa.Engine) -> None:
-    at = open_balance(removal=drawn(REMOVAL), addition=drawn(ADDITION))
+    at, sketch = open_with(city, removal=drawn(REMOVAL), addition=drawn(ADDITION))
     at.button(key="balance_suggest").click().run()
     assert not at.exception
     pieces = frame_of(at, "与一级线相邻")
@@ -183,23 +227,25 @@ def test_suggestion_lists_pieces_and_adds_them(city: sa.Engine) -> None:
     assert '"建议补划"' in map_script(at)
     at.button(key="balance_suggest_add").click().run()
     assert not at.exception
-    assert len(at.session_state["balance_addition"]) == 2
+    assert drafts_of(city, sketch) == {"balance:removal": 1, "balance:addition": 2}  # kept in the store at once
     shown = metrics(at)
     assert shown["补划一级线"] == "442.50 亩" and shown["调整后余额"] == "352.50 亩" and shown["县域平衡"] == "是"
     assert count(city, "adjustments") == 0
 
 
 def test_clear_buttons(city: sa.Engine) -> None:
-    at = open_balance(removal=drawn(REMOVAL), addition=drawn(ADDITION))
+    at, sketch = open_with(city, removal=drawn(REMOVAL), addition=drawn(ADDITION))
     at.button(key="balance_clear_addition").click().run()
-    assert at.session_state["balance_addition"] == [] and len(at.session_state["balance_removal"]) == 1
+    assert drafts_of(city, sketch) == {"balance:removal": 1}
     assert metrics(at)["调整后余额"] == "-90.00 亩"
     at.button(key="balance_clear_removal").click().run()
+    assert drafts_of(city, sketch) == {}
     assert "绘制或导入调出、补入范围后" in texts(at)
+    assert "绘制或导入调出、补入范围后" in texts(open_balance(sketch=sketch))  # and a reload shows nothing
 
 
 def test_uploaded_addition_is_unioned_with_the_drawn_one(city: sa.Engine) -> None:
-    at = open_balance(removal=drawn(REMOVAL), addition=drawn(ADDITION))
+    at, sketch = open_with(city, removal=drawn(REMOVAL), addition=drawn(ADDITION))
     extra = gpd.GeoDataFrame({"名称": ["补入"]}, geometry=[square(X + 1350, Y + 800, 50)], crs="EPSG:4549")
     at.file_uploader(key="balance_file_addition_0").upload(
         "补入.geojson", extra.to_crs(4326).to_json().encode(), "application/geo+json").run()
@@ -209,6 +255,7 @@ def test_uploaded_addition_is_unioned_with_the_drawn_one(city: sa.Engine) -> Non
     at.button(key="balance_clear_addition").click().run()  # clears the drawn shapes and the uploaded file
     assert not at.exception
     assert metrics(at)["调整后余额"] == "-90.00 亩" and not at.file_uploader(key="balance_file_addition_1").value
+    assert drafts_of(city, sketch) == {"balance:removal": 1}  # uploads are never drafts
 
 
 def test_an_unreadable_upload_is_told_in_the_language(city: sa.Engine) -> None:
@@ -220,7 +267,7 @@ def test_an_unreadable_upload_is_told_in_the_language(city: sa.Engine) -> None:
 
 
 def test_english(city: sa.Engine) -> None:
-    at = open_balance(removal=drawn(REMOVAL), addition=drawn(ADDITION), lang="en")
+    at, _ = open_with(city, removal=drawn(REMOVAL), addition=drawn(ADDITION), lang="en")
     assert at.title[0].value == "Occupy one, replace one"
     shown = metrics(at)
     assert shown["Level 1 occupied"] == "90.00 亩" and shown["Balance after"] == "-7.50 亩"
@@ -241,6 +288,79 @@ def test_ledger_download_is_the_workbook(city: sa.Engine) -> None:
     assert book["各县余额"].set_index("行政区代码").loc[OH, "占补余额（亩）"] == pytest.approx(15.0)
     at = open_balance()
     assert at.get("download_button")
+
+
+def test_drafts_of_the_sketch_are_shown_and_counted_after_a_reload(city: sa.Engine) -> None:
+    # 200 m × 100 m of 鹿城's level 1 removed: 20,000 m² ÷ (10,000/15 m² per 亩) = 30 亩 occupied;
+    # a 100 m × 100 m square added outside every line: 15 亩 replaced; 鹿城 had 0, so 0 − 30 + 15 = −15.
+    sketch = keep(city, removal=drawn(box(X + 100, Y + 300, X + 300, Y + 400)),
+                  addition=drawn(square(X + 1300, Y + 1300)))
+    for _ in range(2):  # the first visit of the address, then a reload: a new session each time
+        at = open_balance(sketch=sketch)
+        assert at.query_params["sketch"] == sketch
+        shown = metrics(at)
+        assert shown["占用一级线"] == "30.00 亩" and shown["补划一级线"] == "15.00 亩"
+        assert shown["调整后余额"] == "-15.00 亩" and shown["调整后全市余额"] == "-15.00 亩"
+        assert "已保存的绘制：调出 1 块，补入 1 块" in texts(at)
+        script = map_script(at)
+        assert '"调出范围"' in script and '"补入范围"' in script
+    other = open_balance()  # a new visit gets a sketch of its own, which holds nothing
+    assert valid_sketch(other.query_params["sketch"]) and other.query_params["sketch"] != sketch
+    assert "绘制或导入调出、补入范围后" in texts(other)
+
+
+def test_a_drawing_is_kept_at_once_and_never_taken_twice(city: sa.Engine) -> None:
+    at = open_balance()
+    sketch = at.query_params["sketch"]
+    # 鹿城's level 1 is 600 m × 600 m; a 100 m × 100 m square inside it occupies 15 亩.
+    first = drawn(square(X + 200, Y + 200))[0]
+    draw(at, first)
+    assert drafts_of(city, sketch) == {"balance:removal": 1}
+    assert metrics(at)["占用一级线"] == "15.00 亩" and metrics(at)["调整后余额"] == "-15.00 亩"
+    # the addition role; the map sends the first drawing again with the new one
+    at.radio(key="balance_role").set_value("addition").run()
+    draw(at, first, drawn(square(X + 1300, Y + 1300))[0])
+    assert drafts_of(city, sketch) == {"balance:removal": 1, "balance:addition": 1}
+    assert metrics(at)["补划一级线"] == "15.00 亩" and metrics(at)["调整后余额"] == "0.00 亩"
+    # cleared: the map still holds the drawing and sends it again, and it is not taken back
+    at.button(key="balance_clear_removal").click().run()
+    draw(at, first)
+    assert drafts_of(city, sketch) == {"balance:addition": 1}
+    assert metrics(at)["占用一级线"] == "0.00 亩"
+    assert metrics(open_balance(sketch=sketch))["补划一级线"] == "15.00 亩"  # the reload
+
+
+def test_a_line_is_refused_with_a_message(city: sa.Engine) -> None:
+    at = open_balance()
+    sketch = at.query_params["sketch"]
+    line = {"type": "Feature", "properties": {},
+            "geometry": {"type": "LineString", "coordinates": [[120.70, 27.99], [120.71, 28.0]]}}
+    draw(at, line)
+    errors = " ".join(e.value for e in at.error)
+    assert "这个图形没有保存" in errors and "不是面" in errors and "处理：用多边形或矩形工具绘制" in errors
+    assert drafts_of(city, sketch) == {}
+    # a flat "polygon" (three points on one line) has no area; in English
+    at.session_state["lang"] = "en"
+    at.run()  # the map is drawn in English now: its drawings come from that map
+    flat = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[
+        [120.70, 28.0], [120.701, 28.0], [120.702, 28.0], [120.70, 28.0]]]}}
+    draw(at, line, flat)
+    errors = " ".join(e.value for e in at.error)
+    assert "This drawing was not kept" in errors and "has no area" in errors and "not a polygon" not in errors
+    assert drafts_of(city, sketch) == {}
+
+
+def test_tables_show_mu_with_separators(city: sa.Engine) -> None:
+    at, _ = open_with(city, removal=drawn(REMOVAL), addition=drawn(ADDITION))
+    at.button(key="balance_suggest").click().run()
+    shown = 0
+    for frame in at.dataframe:
+        config = json.loads(frame.proto.columns or "{}")
+        for column in frame.value.columns:
+            if "亩" in column:
+                assert config[column]["type_config"]["format"] == "%,.2f", column
+                shown += 1
+    assert shown == 3  # 面积（亩）of the suggestion; 占补余额（亩）, 一级线面积（亩）of the ledger
 
 
 # -- ui.balance_view -----------------------------------------------------------------------------------------
@@ -269,15 +389,18 @@ def test_role_geometry_unions_drawn_and_uploaded() -> None:
     assert bv.role_geometry([], [], epsg=4549) is None
 
 
-def test_merge_drawings_never_takes_a_drawing_twice() -> None:
+def test_new_drawings_are_those_not_seen() -> None:
     a, b = drawn(square(X, Y))[0], drawn(square(X + 500, Y))[0]
-    stored, seen = bv.merge_drawings([], [a], [])
-    stored, seen = bv.merge_drawings(stored, [a, b], seen)  # the map sends every drawing again
-    assert len(stored) == 2
-    stored, seen = bv.merge_drawings([], [a, b], seen)  # cleared: the stale drawings stay out
-    assert stored == []
+    first = bv.new_drawings([a], [])
+    assert list(first.values()) == [a]
+    second = bv.new_drawings([a, b, b], list(first))  # the map sends every drawing again
+    assert list(second.values()) == [b]
+    assert bv.new_drawings([a, b], [*first, *second]) == {}  # after a clear, the stale drawings stay out
+    resent = {"type": "Feature", "properties": {"id": 7}, "geometry": json.loads(json.dumps(a["geometry"]))}
+    assert bv.new_drawings([resent], list(first)) == {}  # the same drawing sent back with other properties
     point = {"type": "Feature", "properties": {}, "geometry": {"type": "Point", "coordinates": [120.7, 28.0]}}
-    assert bv.merge_drawings([], [point], [])[0] == []
+    assert len(bv.new_drawings([point], [])) == 1  # judged by the store, which refuses it
+    assert bv.new_drawings([{"type": "Feature", "properties": {}, "geometry": None}], []) == {}
 
 
 def test_warning_text_and_transfers() -> None:
