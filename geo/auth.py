@@ -46,6 +46,7 @@ __all__ = [
     "authorize",
     "disable_user",
     "list_users",
+    "name_of",
     "set_password",
     "setup_mode",
 ]
@@ -80,6 +81,11 @@ class Actor:
 
     def covers(self, county: str | None) -> bool:
         return not self.counties or county is None or county in self.counties
+
+
+def name_of(user: str | Actor) -> str:
+    """The name to record for ``user`` (an ``Actor`` or a name)."""
+    return user.name if isinstance(user, Actor) else str(user)
 
 
 def _check_name(name: str) -> str:
@@ -153,7 +159,7 @@ def add_user(engine: Engine, name: str, password: str, *, roles: Iterable[str], 
         conn.execute(sa.text("""INSERT INTO users (name, display_name, password_hash, roles, counties)
                                 VALUES (:n, :d, :h, :r, :c)"""),
                      {"n": name, "d": display_name, "h": _hasher.hash(password), "r": roles, "c": counties})
-        record(conn, actor=by, action="user.add", target=name,
+        record(conn, actor=name_of(by), action="user.add", target=name,
                after={"roles": roles, "counties": counties, "display_name": display_name})
 
 
@@ -161,14 +167,14 @@ def set_password(engine: Engine, name: str, password: str, *, by: str) -> None:
     """Change a password (the user themself, or an admin)."""
     _check_password(password)
     with transaction(engine) as conn:
-        if by != name:
+        if name_of(by) != name:
             authorize(conn, by, "admin")
         changed = conn.execute(sa.text("""UPDATE users SET password_hash = :h, password_changed_at = now()
                                           WHERE name = :n"""), {"h": _hasher.hash(password), "n": name}).rowcount
         if not changed:
             raise InputError(f"用户 {name} 不存在", f"no user {name}", fix_zh="查看 blockline user list",
                              fix_en="see blockline user list")
-        record(conn, actor=by, action="user.passwd", target=name)
+        record(conn, actor=name_of(by), action="user.passwd", target=name)
 
 
 def disable_user(engine: Engine, name: str, *, by: str, disabled: bool = True) -> None:
@@ -180,7 +186,7 @@ def disable_user(engine: Engine, name: str, *, by: str, disabled: bool = True) -
             raise InputError(f"用户 {name} 不存在", f"no user {name}", fix_zh="查看 blockline user list",
                              fix_en="see blockline user list")
         conn.execute(sa.text("UPDATE users SET disabled = :d WHERE name = :n"), {"d": disabled, "n": name})
-        record(conn, actor=by, action="user.disable" if disabled else "user.enable", target=name,
+        record(conn, actor=name_of(by), action="user.disable" if disabled else "user.enable", target=name,
                before={"disabled": before}, after={"disabled": disabled})
 
 

@@ -95,7 +95,7 @@ def save_drafts(engine: Engine, sketch: str, purpose: str, features: Iterable[Ma
     if not features:
         return 0
     with transaction(engine) as conn:
-        authorize(conn, user, "planner")  # drafting is a planner's work
+        user = authorize(conn, user, "planner").name  # drafting is a planner's work
         srid = storage_srid(conn)
         rows = [{"s": sketch, "p": purpose, "f": key, "u": user,
                  "g": shapely.to_wkb(shapely.set_srid(geom, srid), hex=True, include_srid=True)}

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from geo.area import M2_PER_MU, area_mu
+from geo.auth import authorize, name_of
 from geo.errors import InputError, Problem, ValidationError
 from geo.fields import PARCEL_FIELDS, coerce_parcel_columns, map_columns, parse_field_map
 from geo.io import ReadReport, read_table, read_vector
@@ -120,9 +121,7 @@ def _normalise_code(value: object) -> str | None:
 
 def start_load(conn: Connection, *, kind: str, source: str, user: str, report: dict | None = None) -> int:
     """Record a load and return its id (the rows it writes point to it); only a data officer may load."""
-    from geo.auth import authorize
-
-    authorize(conn, user, "data_officer")
+    user = authorize(conn, user, "data_officer").name
     return int(conn.execute(
         sa.text("INSERT INTO loads (kind, source, loaded_by, report) VALUES (:k, :s, :u, CAST(:r AS jsonb)) RETURNING id"),
         {"k": kind, "s": source, "u": user, "r": json.dumps(report or {}, ensure_ascii=False, default=str)},
@@ -212,6 +211,7 @@ def load_boundaries(
         result.warnings.append(f"{len(frame) - len(merged)} features merged into areas of the same code")
     with transaction(engine) as conn:
         result.load_id = start_load(conn, kind="boundaries", source=name, user=user)
+        user = name_of(user)  # the writes below record the name
         result.inserted, result.updated = write_boundaries(conn, merged, load_id=result.load_id)
         _finish_load(conn, result.load_id, result)
     return result
@@ -318,6 +318,7 @@ def load_blocklines(
     result = LoadResult("blocklines", name, 0, read=report)
     with transaction(engine) as conn:
         result.load_id = start_load(conn, kind="blocklines", source=name, user=user)
+        user = name_of(user)  # the writes below record the name
         result.inserted, result.closed, result.warnings = write_blocklines(
             conn, lines, level=level, load_id=result.load_id, user=user, county=county, source=name)
         _finish_load(conn, result.load_id, result)
@@ -536,6 +537,7 @@ def load_parcels(
     result = LoadResult("parcels", name, 0, read=report, warnings=list(warnings))
     with transaction(engine) as conn:
         result.load_id = start_load(conn, kind="parcels", source=name, user=user)
+        user = name_of(user)  # the writes below record the name
         result.inserted, result.updated, more = write_parcels(conn, parcels, load_id=result.load_id, user=user,
                                                               progress=progress)
         result.warnings += more
@@ -607,6 +609,7 @@ def load_ratings(engine: Engine, path: Path | str, *, user: str, encoding: str |
     result = LoadResult("ratings", name, 0)
     with transaction(engine) as conn:
         result.load_id = start_load(conn, kind="ratings", source=name, user=user)
+        user = name_of(user)  # the writes below record the name
         result.inserted = write_ratings(conn, out, load_id=result.load_id)
         _finish_load(conn, result.load_id, result)
     return result
@@ -642,6 +645,7 @@ def load_demo(
     result = LoadResult("demo", f"demo seed={seed} parcels={n_parcels}", 0)
     with transaction(engine) as conn:
         result.load_id = start_load(conn, kind="demo", source=result.file, user=user)
+        user = name_of(user)  # the writes below record the name
         write_boundaries(conn, areas[["code", "name", "level", "parent_code", "geometry"]], load_id=result.load_id)
         result.closed = conn.execute(sa.text("""
             UPDATE parcels SET valid_to = now() WHERE valid_to IS NULL

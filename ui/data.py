@@ -3,8 +3,8 @@
 Loaders are cached by their arguments (``st.cache_data`` hands every caller its own copy, so a page may
 not change what another session sees) and return frames in EPSG:4326 for the map, with ``area_mu``
 computed in the storage CRS by the database. ``clear_caches`` forgets them all after a load. The pure
-helpers (``summarise_counties``, ``search_parcels``, ``table_bytes``, ``preview_file``) carry the logic
-and are tested without Streamlit.
+helpers (``search_parcels``, ``table_bytes``, ``preview_file``) carry the logic and are tested without
+Streamlit.
 
 Examples
 --------
@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import streamlit as st
 from sqlalchemy.engine import Engine
@@ -69,7 +68,6 @@ __all__ = [
     "totals",
     "sketch_id",
     "store_counts",
-    "summarise_counties",
     "table_bytes",
     "tianditu_key",
 ]
@@ -191,47 +189,14 @@ def land_uses(limit: int = 10) -> list[str]:
             "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT :n"), {"n": limit})]
 
 
-def summarise_counties(
-    counties: pd.DataFrame, level1: pd.DataFrame, level2: pd.DataFrame, parcels: pd.DataFrame,
-) -> pd.DataFrame:
-    """Per county: level-1 亩, level-2 亩, parcels and parcel 亩 (a new frame, ordered by code).
-
-    Parcels that lie in no county get a row of their own with an empty code.
-
-    Examples
-    --------
-    >>> c = pd.DataFrame({"code": ["330302"], "name": ["鹿城区"]})
-    >>> l1 = pd.DataFrame({"county_code": ["330302"], "area_mu": [240.0]})
-    >>> p = pd.DataFrame({"county_code": ["330302", None], "area_mu": [15.0, 15.0]})
-    >>> summarise_counties(c, l1, l1.iloc[0:0], p).to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
-    [{'county': '330302', 'name': '鹿城区', 'level1_mu': 240.0, 'level2_mu': 0.0, 'parcels': 1, 'parcels_mu': 15.0},
-     {'county': '', 'name': '', 'level1_mu': 0.0, 'level2_mu': 0.0, 'parcels': 1, 'parcels_mu': 15.0}]
-    """
-    def by_county(frame: pd.DataFrame) -> pd.DataFrame:
-        codes = frame["county_code"].astype(object).where(frame["county_code"].notna(), "")
-        area = pd.to_numeric(frame["area_mu"], errors="coerce").fillna(0.0).astype(float)
-        return pd.DataFrame({"county": codes.to_numpy(), "area": area.to_numpy()}).groupby("county")["area"]
-
-    l1, l2 = by_county(level1).sum(), by_county(level2).sum()
-    n_parcels, parcels_mu = by_county(parcels).size(), by_county(parcels).sum()
-    codes = [str(c) for c in counties["code"]]
-    others = sorted((set(n_parcels.index) | set(l1.index) | set(l2.index)) - set(codes))
-    names = dict(zip(codes, counties["name"]))
-    rows = codes + others
-    return pd.DataFrame({
-        "county": rows,
-        "name": [names.get(c, "") for c in rows],
-        "level1_mu": [float(l1.get(c, 0.0)) for c in rows],
-        "level2_mu": [float(l2.get(c, 0.0)) for c in rows],
-        "parcels": np.array([int(n_parcels.get(c, 0)) for c in rows], dtype=np.int64),
-        "parcels_mu": [float(parcels_mu.get(c, 0.0)) for c in rows],
-    })
-
-
 @st.cache_data(ttl=_TTL_S, show_spinner=False)
 def county_summary() -> pd.DataFrame:
-    """``summarise_counties`` of the current store."""
-    return summarise_counties(counties(), blocklines(1), blocklines(2), parcels())
+    """Per county: level-1 亩, level-2 亩, parcels, parcel 亩 and the number of block lines of each level.
+
+    Summed by the database (``geo.queries.county_totals``): counties in code order, then any other code on
+    block lines or parcels (an empty one for parcels in no county).
+    """
+    return queries.county_totals(get_engine())
 
 
 def search_parcels(parcels: pd.DataFrame, query: str, *, limit: int | None = None) -> pd.DataFrame:
@@ -338,8 +303,11 @@ def sketch_id() -> str:
 
     current = st.query_params.get("sketch")
     if not valid_sketch(current):
-        current = new_sketch()
+        # Moving between pages drops the address's parameters: the session remembers the sketch.
+        remembered = st.session_state.get("_sketch")
+        current = remembered if valid_sketch(remembered) else new_sketch()
         st.query_params["sketch"] = current
+    st.session_state["_sketch"] = current
     return current
 
 

@@ -367,7 +367,7 @@ def _record(conn: Connection, *, county: str, removal: Any, addition: Any, appro
             transfers: Sequence[Transfer], user: str, profile: Profile,
             on_checked: Callable[[], None] | None) -> tuple[int, BalanceCheck]:
     # Only an approver of the county, and of every county a transfer draws on, may record (WZ: 审批).
-    authorize(conn, user, "approver", counties=[county, *(t.from_county for t in transfers)])
+    user = authorize(conn, user, "approver", counties=[county, *(t.from_county for t in transfers)]).name
     check = _check(conn, county=county, removal=removal, addition=addition, profile=profile)
     balances = standing_balances(conn)
     incoming = sum(t.mu for t in transfers)

@@ -44,7 +44,7 @@ def save_candidates(engine: Engine, zones: gpd.GeoDataFrame, *, min_mu: float, g
                     user: str) -> int:
     """Save detected zones as candidates (named by zone id; the same id again replaces it). Returns the count."""
     with transaction(engine) as conn:
-        authorize(conn, user, "planner", counties=[c for c in zones["county_code"]] if len(zones) else [])
+        user = authorize(conn, user, "planner", counties=list(zones["county_code"]) if len(zones) else []).name
         srid = storage_srid(conn)
         for z in zones.itertuples():
             params = {"min_mu": min_mu, "gap_m": gap_m, "policy": profile.name, "parcels": list(z.parcels),
@@ -71,7 +71,7 @@ def save_zone(engine: Engine, *, name: str, geometry: BaseGeometry, assessment: 
         raise InputError(f"未知的片区要求：{', '.join(sorted(unknown))}", f"unknown requirements: {', '.join(sorted(unknown))}",
                          fix_zh="可用：" + "、".join(REQUIREMENT_KEYS), fix_en="known: " + ", ".join(REQUIREMENT_KEYS))
     with transaction(engine) as conn:
-        authorize(conn, user, "planner", counties=[county_code])
+        user = authorize(conn, user, "planner", counties=[county_code]).name
         srid = storage_srid(conn)
         zone_id = int(conn.execute(sa.text("""
             INSERT INTO zones (name, kind, county_code, area_mu, requirements, assessment, created_by, geom)
