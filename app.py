@@ -9,12 +9,24 @@ import streamlit as st
 
 from geo.errors import BlocklineError
 from ui import data
+from ui.auth import can, sign_in, sign_out
 from ui.i18n import LANG_NAMES, current_lang, error_text, fmt_int, t
 
 HERE = Path(__file__).parent
 
 st.set_page_config(page_title=t("app.title"), page_icon="🏭", layout="wide")
 
+st.sidebar.radio(t("sidebar.lang"), list(LANG_NAMES), format_func=LANG_NAMES.get, key="lang", horizontal=True)
+try:
+    counts = data.store_counts()
+    actor = sign_in()  # stops the page until someone signs in (not in setup mode: no user yet)
+except BlocklineError as exc:
+    st.error(t("db.unavailable"))
+    st.error(error_text(exc.as_dict(), current_lang()))
+    st.stop()
+
+admin_pages = [st.Page(HERE / "app_pages" / "audit.py", title=t("nav.audit"), icon="🔏", url_path="audit")] \
+    if can("admin") else []
 page = st.navigation([
     st.Page(HERE / "app_pages" / "overview.py", title=t("nav.overview"), icon="📊", url_path="overview", default=True),
     st.Page(HERE / "app_pages" / "map.py", title=t("nav.map"), icon="🗺️", url_path="map"),
@@ -22,15 +34,18 @@ page = st.navigation([
     st.Page(HERE / "app_pages" / "idle.py", title=t("nav.idle"), icon="🏚️", url_path="idle"),
     st.Page(HERE / "app_pages" / "lifecycle.py", title=t("nav.lifecycle"), icon="📅", url_path="lifecycle"),
     st.Page(HERE / "app_pages" / "data.py", title=t("nav.data"), icon="📂", url_path="data"),
+    *admin_pages,
 ])
 
-st.sidebar.radio(t("sidebar.lang"), list(LANG_NAMES), format_func=LANG_NAMES.get, key="lang", horizontal=True)
-try:
-    counts = data.store_counts()
-except BlocklineError as exc:
-    st.error(t("db.unavailable"))
-    st.error(error_text(exc.as_dict(), current_lang()))
-    st.stop()
+if actor is not None:
+    st.sidebar.caption(t("auth.signed_in", name=actor.name, roles=", ".join(sorted(actor.roles))))
+    if actor.via != "oidc" and st.sidebar.button(t("auth.sign_out"), key="sign_out"):
+        sign_out()
+        st.rerun()
+    elif actor.via == "oidc" and st.sidebar.button(t("auth.sign_out"), key="sign_out_oidc"):
+        st.logout()
+else:
+    st.sidebar.caption(t("auth.setup_mode"))
 
 embedded, where = data.db_location()
 st.sidebar.caption(t("sidebar.db_embedded", home=where) if embedded else t("sidebar.db_external", url=where))

@@ -18,6 +18,7 @@ from geo.errors import BlocklineError, InputError
 from geo.settings import get_settings
 from ui import balance_view as bv
 from ui import data
+from ui.auth import can
 from ui.i18n import current_lang, error_text, fmt_int, fmt_mu, t
 from ui.maps import build_map
 from zoning.balance import Transfer, check_adjustment, ledger, record_adjustment
@@ -104,6 +105,8 @@ st.title(t("balance.title"))
 if data.is_empty(data.store_counts()):
     st.info(t("store.empty"))
     st.stop()
+if not can("planner"):  # a viewer sees the balance and the ledger; drawing is a planner's work
+    st.info(t("auth.not_allowed", role=t("role.planner")))
 
 lang = current_lang()
 epsg = get_settings().storage_epsg
@@ -213,9 +216,12 @@ else:
             st.button(t("balance.suggest_add"), key="balance_suggest_add", on_click=_take_suggestion)
 
     # -- 5. record the approved adjustment -------------------------------------------------------------
-    # Anyone using the app may record for now; roles (who may approve) come in a later issue.
+    # Only an approver sees the button enabled; the store checks the role and the county again when recording.
     balances = {c["county"]: float(c["balance_mu"]) for c in book["counties"]}
+    may_record = can("approver")
     with st.expander(t("balance.record_title"), expanded=False):
+        if not may_record:
+            st.info(t("auth.not_allowed", role=t("role.approver")))
         doc = st.text_input(t("balance.doc"), key="balance_doc", placeholder=t("balance.doc_placeholder"))
         reason = st.text_area(t("balance.reason"), key="balance_reason")
         others = [c for c in county_labels if c != county]
@@ -228,7 +234,7 @@ else:
                                  value=float(proposal.get(code, 0.0)), format="%.2f", key=f"balance_transfer_mu_{code}")
             if mu > 0:
                 transfers.append(Transfer(code, float(mu)))
-        if st.button(t("balance.record"), key="balance_record", type="primary"):
+        if st.button(t("balance.record"), key="balance_record", type="primary", disabled=not may_record):
             try:
                 adj_id, _ = record_adjustment(engine, county=county, removal=removal, addition=addition,
                                               approval_doc=doc, reason=reason.strip() or None, transfers=transfers,

@@ -5,6 +5,7 @@ import streamlit as st
 from geo.errors import BlocklineError
 from geo.load import load_blocklines, load_boundaries, load_parcels
 from ui import data
+from ui.auth import can
 from ui.i18n import current_lang, error_text, fmt_int, fmt_mu, t
 
 _TYPES = ["zip", "gpkg", "geojson", "json", "kml", "kmz", "csv", "fgb", "shp"]
@@ -44,6 +45,9 @@ if last is not None:
             st.markdown("\n".join(f"- {w}" for w in last["warnings"]))
 
 st.subheader(t("data.upload_header"))
+may_load = can("data_officer")  # the store checks the role again when loading
+if not may_load:
+    st.info(t("auth.not_allowed", role=t("role.data_officer")))
 # A new key after each load empties the uploader, so the same file is not loaded twice by accident.
 upload = st.file_uploader(t("data.upload"), type=_TYPES, key=f"data_upload_{st.session_state.get('data_loads', 0)}")
 # Labels are made during the run (a format_func runs later, outside it).
@@ -113,7 +117,7 @@ elif upload is not None:
     else:
         st.success(t("data.ready"))
 
-    if st.button(t("data.import"), type="primary", disabled=not preview.ok, key="data_import"):
+    if st.button(t("data.import"), type="primary", disabled=not (preview.ok and may_load), key="data_import"):
         bar = st.progress(0.0)
 
         def progress(stage: str, done: int, total: int) -> None:

@@ -253,8 +253,13 @@ def clear_caches() -> None:
 
 
 # -- settings the app reads ------------------------------------------------------------------------------
-def acting_user() -> str:
-    """Who the app acts as in the store's records: ``BLOCKLINE_USER``, else ``app``."""
+def acting_user() -> object:
+    """Who the app acts as: the signed-in user (an ``Actor``); in setup mode ``BLOCKLINE_USER``, else ``app``."""
+    from ui.auth import current_actor
+
+    actor = current_actor()
+    if actor is not None:
+        return actor
     return get_settings().user if os.environ.get("BLOCKLINE_USER") else "app"
 
 

@@ -1,0 +1,40 @@
+"""审计 (admins): the audit trail — who did what, when, before and after — and the users."""
+
+import datetime as dt
+import json
+
+import streamlit as st
+
+from geo.audit import read_audit
+from geo.auth import list_users
+from ui import data
+from ui.auth import can
+from ui.i18n import fmt_int, t
+
+st.title(t("audit.title"))
+if not can("admin"):
+    st.error(t("auth.not_allowed", role="admin"))
+    st.stop()
+
+c1, c2, c3 = st.columns(3)
+since = c1.date_input(t("audit.since"), value=None, format="YYYY-MM-DD", key="audit_since")
+actor = c2.text_input(t("audit.actor"), key="audit_actor")
+action = c3.text_input(t("audit.action"), placeholder="load.", key="audit_action")
+trail = read_audit(data.get_engine(), since=since, actor=actor.strip() or None, action=action.strip() or None,
+                   limit=5000)
+st.caption(t("audit.count", n=fmt_int(len(trail))))
+shown = trail.assign(
+    at=trail["at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S") if len(trail) else trail["at"],
+    before=[json.dumps(v, ensure_ascii=False) if v is not None else "" for v in trail["before"]],
+    after=[json.dumps(v, ensure_ascii=False) if v is not None else "" for v in trail["after"]],
+).rename(columns={c: t(f"audit.col.{c}") for c in trail.columns})
+st.dataframe(shown, hide_index=True, width="stretch", height=480)
+st.download_button(t("audit.download"), data=data.table_bytes(shown, fmt="xlsx", sheet="audit"),
+                   file_name=f"blockline-audit-{dt.date.today().isoformat()}.xlsx", mime=data.XLSX_MIME,
+                   key="audit_xlsx", on_click="ignore")
+st.caption(t("audit.append_only"))
+
+st.subheader(t("audit.users"))
+users = list_users(data.get_engine())
+st.dataframe(users.rename(columns={c: t(f"audit.user.{c}") for c in users.columns}), hide_index=True, width="stretch")
+st.caption(t("audit.users_help"))
