@@ -1,4 +1,7 @@
-"""概览: what blockline is, and what the store holds, in total and per county (exportable to Excel)."""
+"""概览: what blockline is, and what the store holds, in total and per county (exportable to Excel).
+
+Every figure is summed by the database (``data.county_summary``): no block line or parcel is read.
+"""
 
 import streamlit as st
 
@@ -13,23 +16,26 @@ if data.is_empty(data.store_counts()):
     st.stop()
 
 summary = data.county_summary()
-level1, level2 = data.blocklines(1), data.blocklines(2)
 n_counties = int((summary["county"] != "").sum())
 
 cols = st.columns(5)
 cols[0].metric(t("overview.counties"), fmt_int(n_counties))
-cols[1].metric(t("overview.level1", n=fmt_int(len(level1))), fmt_mu(summary["level1_mu"].sum()))
-cols[2].metric(t("overview.level2", n=fmt_int(len(level2))), fmt_mu(summary["level2_mu"].sum()))
+cols[1].metric(t("overview.level1", n=fmt_int(summary["level1_lines"].sum())),
+               fmt_mu(summary["level1_mu"].sum()))
+cols[2].metric(t("overview.level2", n=fmt_int(summary["level2_lines"].sum())),
+               fmt_mu(summary["level2_mu"].sum()))
 cols[3].metric(t("overview.parcels"), fmt_int(summary["parcels"].sum()))
 cols[4].metric(t("overview.parcels_mu"), fmt_mu(summary["parcels_mu"].sum()))
 
 st.subheader(t("overview.by_county"))
 headers = {c: t(f"col.{c}") for c in ("county", "name", "level1_mu", "level2_mu", "parcels", "parcels_mu")}
-table = summary.assign(name=summary["name"].where(summary["county"] != "", t("col.unassigned"))).rename(columns=headers)
+named = summary.assign(name=summary["name"].where(summary["county"] != "", t("col.unassigned")))
+table = named[list(headers)].rename(columns=headers)
 st.dataframe(
     table, hide_index=True, width="stretch",
-    column_config={headers[c]: st.column_config.NumberColumn(format="%.2f")
-                   for c in ("level1_mu", "level2_mu", "parcels_mu")},
+    column_config={**{headers[c]: st.column_config.NumberColumn(format="%,.2f")
+                      for c in ("level1_mu", "level2_mu", "parcels_mu")},
+                   headers["parcels"]: st.column_config.NumberColumn(format="%,d")},
 )
 st.download_button(
     t("overview.download"), data=data.table_bytes(table, fmt="xlsx", sheet=t("overview.sheet")),

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from geo.fields import PARCEL_FIELDS
 
-__all__ = ["find_parcels", "parcel_totals", "read_admin_areas", "read_blocklines", "read_parcels", "read_ratings", "store_counts", "PARCEL_COLUMNS"]
+__all__ = ["county_totals", "find_parcels", "parcel_totals", "read_admin_areas", "read_blocklines", "read_parcels", "read_ratings", "store_counts", "PARCEL_COLUMNS"]
 
 PARCEL_COLUMNS = ["parcel_no", *[f for f in PARCEL_FIELDS if f != "parcel_no"], "area_mu", "source_area_mu"]
 
@@ -133,6 +133,41 @@ def parcel_totals(engine: Engine, *, county: str | None = None,
                    (SELECT coalesce(sum(ST_Area(geom)), 0) / (10000.0 / 15) FROM block_lines
                     WHERE level = 2 AND {_lifespan_clause(as_of)}{county_clause}) AS level2_mu"""), params).mappings().one()
     return {k: (int(v) if k == "parcels" else float(v)) for k, v in row.items()}
+
+
+def county_totals(engine: Engine) -> pd.DataFrame:
+    """Counted by the database, per county: current block lines (亩 and number, by level) and parcels.
+
+    One row per county-level administrative area (by code), then one per other county code found on block
+    lines or parcels (an empty code for those in no county), in code order. Columns: county, name,
+    level1_mu, level2_mu, parcels, parcels_mu, level1_lines, level2_lines. Block-line 亩 are ``ST_Area`` in
+    the storage CRS, as ``read_blocklines`` gives them; parcel 亩 are the stored ``area_mu``. Nothing but
+    the sums leaves the database, so a city of 200,000 parcels costs one scan of each table.
+    """
+    sql = """
+        WITH c AS (SELECT code AS county, name FROM admin_areas WHERE level = 'county'),
+        l AS (SELECT coalesce(county_code, '') AS county,
+                     coalesce(sum(ST_Area(geom)) FILTER (WHERE level = 1), 0) / (10000.0 / 15) AS level1_mu,
+                     coalesce(sum(ST_Area(geom)) FILTER (WHERE level = 2), 0) / (10000.0 / 15) AS level2_mu,
+                     count(*) FILTER (WHERE level = 1) AS level1_lines,
+                     count(*) FILTER (WHERE level = 2) AS level2_lines
+              FROM block_lines WHERE valid_to IS NULL GROUP BY 1),
+        p AS (SELECT coalesce(county_code, '') AS county, count(*) AS parcels, sum(area_mu) AS parcels_mu
+              FROM parcels WHERE valid_to IS NULL GROUP BY 1),
+        k AS (SELECT county FROM c UNION SELECT county FROM l UNION SELECT county FROM p)
+        SELECT k.county, coalesce(c.name, '') AS name,
+               coalesce(l.level1_mu, 0) AS level1_mu, coalesce(l.level2_mu, 0) AS level2_mu,
+               coalesce(p.parcels, 0) AS parcels, coalesce(p.parcels_mu, 0) AS parcels_mu,
+               coalesce(l.level1_lines, 0) AS level1_lines, coalesce(l.level2_lines, 0) AS level2_lines
+        FROM k LEFT JOIN c USING (county) LEFT JOIN l USING (county) LEFT JOIN p USING (county)
+        ORDER BY c.county IS NULL, k.county COLLATE "C"
+    """
+    with engine.connect() as conn:
+        frame = pd.read_sql(sa.text(sql), conn)
+    counts = ["parcels", "level1_lines", "level2_lines"]
+    areas = ["level1_mu", "level2_mu", "parcels_mu"]
+    return frame.astype({**{c: "int64" for c in counts}, **{c: "float64" for c in areas},
+                         "county": object, "name": object})
 
 
 def read_ratings(engine: Engine) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import datetime as dt
 import io
 import json
 import re
+import urllib.parse
 import zipfile
 from pathlib import Path
 
@@ -143,7 +144,19 @@ def test_database_unavailable_is_told_not_raised(engine: Engine, monkeypatch: py
 
 
 # -- the small city -----------------------------------------------------------------------------------------
-def test_overview_counts_and_areas(small_city: Engine) -> None:
+def _no_frames(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
+    """Make the loaders that read every block line or parcel fail: a page that still calls one fails too."""
+    from ui import data
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("this page must not read every block line or parcel")
+
+    for name in names:
+        monkeypatch.setattr(data, name, refuse)
+
+
+def test_overview_counts_and_areas(small_city: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    _no_frames(monkeypatch, "parcels", "blocklines")  # summed by the database, at any city size
     at = open_page()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {
@@ -163,6 +176,23 @@ def test_overview_counts_and_areas(small_city: Engine) -> None:
     assert rows.loc["330304", "宗地面积（亩）"] == pytest.approx(15.0)
     assert at.get("download_button")
     assert "宗地 3" in " ".join(c.value for c in at.sidebar.caption)
+    # thousands separators and two decimals in the table as in the metrics
+    formats = {k: c.get("type_config", {}).get("format") for k, c in json.loads(at.dataframe[0].proto.columns).items()}
+    assert formats["一级线（亩）"] == formats["宗地面积（亩）"] == "%,.2f" and formats["宗地（宗）"] == "%,d"
+
+
+def test_overview_counts_parcels_in_no_county(small_city: Engine) -> None:
+    with transaction(small_city) as conn:
+        far = gpd.GeoDataFrame({"parcel_no": ["P-009"]}, geometry=_multi([shapely.box(X - 3000, Y, X - 1000, Y + 411.5)]),
+                               crs="EPSG:4549")
+        write_parcels(conn, far.assign(area_mu=area_mu(far).to_numpy()), load_id=None, user="test")
+    at = open_page()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["县（市、区）"] == "2" and metrics["宗地（宗）"] == "4"
+    assert metrics["宗地面积"] == "1,279.50 亩"  # 45 + a 2000 m × 411.5 m parcel of 1,234.50 亩
+    rows = at.dataframe[0].value.set_index("行政区代码")
+    assert rows.loc["", "名称"] == "（不在任何县内）"
+    assert rows.loc["", "宗地（宗）"] == 1 and rows.loc["", "宗地面积（亩）"] == pytest.approx(1234.5)
 
 
 def test_overview_export_is_the_table(small_city: Engine) -> None:
@@ -171,6 +201,7 @@ def test_overview_export_is_the_table(small_city: Engine) -> None:
     book = pd.read_excel(io.BytesIO(table_bytes(county_summary(), fmt="xlsx")), dtype={"county": str})
     assert book["county"].tolist() == ["330302", "330304"]
     assert book["parcels_mu"].tolist() == pytest.approx([30.0, 15.0])
+    assert book["level1_lines"].tolist() == [1, 0] and book["level2_lines"].tolist() == [0, 1]
 
 
 def test_switching_to_english(small_city: Engine) -> None:
@@ -424,14 +455,17 @@ def test_data_page_loads_boundaries_into_an_empty_store(engine: Engine, tmp_path
     assert "行政区 2" in " ".join(c.value for c in at.sidebar.caption)  # the caches were cleared
 
 
-def test_idle_page_on_the_demo_city(engine: Engine) -> None:
+def test_idle_page_on_the_demo_city(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """低效与闲置用地: the findings the engine computes, shown and counted, in Chinese and English."""
     from geo.load import load_demo
     from geo.queries import read_parcels
+    from geo.tiles import has_marks
     from zoning.idle import idle_findings
+    from zoning.marks import mark_set_name
     from zoning.policy import get_profile
 
     load_demo(engine, user="test", n_parcels=300, seed=5)
+    _no_frames(monkeypatch, "parcels", "blocklines")  # the map is drawn from tiles, at any city size
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.switch_page("app_pages/idle.py")
     at.run()
@@ -446,7 +480,61 @@ def test_idle_page_on_the_demo_city(engine: Engine) -> None:
     shown = at.dataframe[0].value
     assert set(shown["宗地编号"]) == set(expected["parcel_no"])
     assert shown["依据"].str.startswith("wenzhou-2020 ").all()
+    # The map: parcels as vector tiles coloured by the idle marks of this date and profile, none in the page.
+    marks = mark_set_name(engine, as_of=today, profile=get_profile("wenzhou-2020"))
+    assert has_marks(engine, marks)
+    script = map_script(at)
+    urls = tile_urls(script)
+    assert set(urls) == {"parcels", "level1", "level2"}
+    assert urllib.parse.parse_qs(urls["parcels"].split("?", 1)[1])["marks"] == [marks]
+    assert '"colorBy": "idle"' in script and '"闲置土地"' in script
+    assert not [no for no in expected["parcel_no"] if f'"{no}"' in script]  # no parcel GeoJSON
+    assert at.selectbox(key="idle_focus").value == ""
     at.sidebar.radio[0].set_value("en").run()
     assert not at.exception and at.title[0].value == "Idle and low-efficiency land"
     at.run()  # a second run in English (Streamlit may format widget labels between runs)
     assert not at.exception
+
+
+def test_idle_page_zooms_to_the_picked_parcel(engine: Engine) -> None:
+    """A parcel picked by number is the only one the map gets, and the map is fitted to it."""
+    from geo.load import load_demo
+    from geo.queries import read_parcels
+    from zoning.idle import idle_findings
+    from zoning.policy import get_profile
+
+    load_demo(engine, user="test", n_parcels=300, seed=5)
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.switch_page("app_pages/idle.py")
+    at.run()
+    findings = idle_findings(read_parcels(engine, geometry=False), as_of=dt.date.today(),
+                             profile=get_profile("wenzhou-2020"))
+    flagged = findings[findings["category"] != "insufficient_data"]["parcel_no"].unique()
+    parcels = read_parcels(engine, parcel_nos=list(flagged)).set_index("parcel_no")
+    no = sorted(flagged)[0]
+    county = parcels.loc[no, "county_code"]
+    picker = at.selectbox(key="idle_focus")
+    assert picker.options[0] == "（不定位）" and set(picker.options[1:]) == set(flagged)
+
+    picker.set_value(no).run()
+    assert not at.exception
+    script = map_script(at)
+    assert '"选中宗地"' in script and f'"{no}"' in script
+    assert not [other for other in flagged if other != no and f'"{other}"' in script]
+    fit = re.search(r"fitBounds\(\s*\[\[([-\d.]+), ([-\d.]+)\], \[([-\d.]+), ([-\d.]+)\]\]", script)
+    assert fit, "the map is not fitted"
+    minx, miny, maxx, maxy = gpd.GeoSeries([parcels.loc[no, "geometry"]], crs=parcels.crs).to_crs(4326).total_bounds
+    assert [float(v) for v in fit.groups()] == pytest.approx([miny, minx, maxy, maxx])
+    holder = parcels.loc[no, "holder"]
+    mu = parcels.loc[no, "area_mu"]
+    assert [e.value for e in at.text] == [f"定位：{no}，{holder}，{mu:,.2f} 亩"]
+
+    # The county filter reaches the tiles and the picker; a parcel filtered away is no longer shown.
+    other = next(c for c in sorted(parcels["county_code"].dropna().unique()) if c != county)
+    at.selectbox(key="idle_county").set_value(other).run()
+    assert not at.exception
+    assert f"county={other}" in tile_urls(map_script(at))["parcels"]
+    picker = at.selectbox(key="idle_focus")
+    assert picker.value == "" and no not in picker.options
+    assert set(picker.options[1:]) == {n for n in flagged if parcels.loc[n, "county_code"] == other}
+    assert '"选中宗地"' not in map_script(at) and not at.text
