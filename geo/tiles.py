@@ -204,14 +204,19 @@ def has_marks(engine: Engine, mark_set: str) -> bool:
                             {"s": mark_set}).scalar_one()
 
 
-def write_marks(engine: Engine, mark_set: str, rows: Iterable[tuple[str, str | None, str | None, str | None]]) -> int:
-    """Replace every set of marks by this one: (parcel_no, idle, lifecycle, grade) rows. Returns the count.
+def write_marks(engine: Engine, mark_set: str, rows: Iterable[tuple[str, str | None, str | None, str | None]], *,
+                keep_suffix: str | None = None) -> int:
+    """Write a set of marks, (parcel_no, idle, lifecycle, grade) rows; returns the count.
 
-    Only one set is kept (the map shows one profile on one date); the rows go in by COPY, in one transaction.
+    The set replaces one of the same name. Other sets stay while their name ends with ``keep_suffix`` (the
+    caller's way to keep the sets of the current data for other dates and profiles, which other sessions
+    may be showing) and are dropped otherwise. The rows go in by COPY, in one transaction.
     """
     count = 0
     with transaction(engine) as conn:
-        conn.execute(sa.text("TRUNCATE parcel_marks"))
+        conn.execute(sa.text("""DELETE FROM parcel_marks WHERE mark_set = :s
+                                OR CAST(:keep AS text) IS NULL OR right(mark_set, length(:keep)) <> :keep"""),
+                     {"s": mark_set, "keep": keep_suffix})
         raw = conn.connection.driver_connection
         with raw.cursor() as cur, cur.copy("COPY parcel_marks (mark_set, parcel_no, idle, lifecycle, grade) FROM STDIN") as copy:
             for parcel_no, idle, lifecycle, grade in rows:

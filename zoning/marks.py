@@ -58,5 +58,6 @@ def ensure_marks(engine: Engine, *, as_of: dt.date, profile: Profile) -> str:
     if not has_marks(engine, name):
         parcels = queries.read_parcels(engine, geometry=False)
         marks = parcel_marks(parcels, queries.read_ratings(engine), as_of=as_of, profile=profile)
-        write_marks(engine, name, marks.itertuples(index=False, name=None))
+        # Sets of the same data for other dates or profiles stay (other sessions may show them).
+        write_marks(engine, name, marks.itertuples(index=False, name=None), keep_suffix="|" + name.rsplit("|", 1)[1])
     return name

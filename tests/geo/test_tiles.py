@@ -136,8 +136,10 @@ def test_marks_are_joined_and_replaced(city):
              for f in decoded(tile(city, "parcels", z, x, y, mark_set="wz|2026-11-23|v1"), z, x, y)["parcels"]}
     assert props["P-1"]["idle"] == "idle" and props["P-1"]["grade"] == "C"
     assert "idle" not in props["P-2"]  # no mark: no property (MVT drops nulls)
-    write_marks(city, "other", [])
-    assert not has_marks(city, "wz|2026-11-23|v1")
+    write_marks(city, "yw|2026-11-23|v1", [("P-2", None, "evaluation_due", None)], keep_suffix="|v1")
+    assert has_marks(city, "wz|2026-11-23|v1") and has_marks(city, "yw|2026-11-23|v1")  # same data: both stay
+    write_marks(city, "wz|2026-11-24|v2", [("P-3", "idle", None, None)], keep_suffix="|v2")
+    assert not has_marks(city, "wz|2026-11-23|v1") and not has_marks(city, "yw|2026-11-23|v1")
 
 
 def test_the_data_version_changes_with_a_load_and_bad_tiles_are_refused(city, tmp_path):
