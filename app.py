@@ -31,6 +31,7 @@ page = st.navigation([
     st.Page(HERE / "app_pages" / "overview.py", title=t("nav.overview"), icon="📊", url_path="overview", default=True),
     st.Page(HERE / "app_pages" / "map.py", title=t("nav.map"), icon="🗺️", url_path="map"),
     st.Page(HERE / "app_pages" / "balance.py", title=t("nav.balance"), icon="⚖️", url_path="balance"),
+    st.Page(HERE / "app_pages" / "zones.py", title=t("nav.zones"), icon="🧩", url_path="zones"),
     st.Page(HERE / "app_pages" / "idle.py", title=t("nav.idle"), icon="🏚️", url_path="idle"),
     st.Page(HERE / "app_pages" / "lifecycle.py", title=t("nav.lifecycle"), icon="📅", url_path="lifecycle"),
     st.Page(HERE / "app_pages" / "data.py", title=t("nav.data"), icon="📂", url_path="data"),

@@ -494,7 +494,10 @@ class _TileLayers(JSCSSMixin, MacroElement):
                     L.DomEvent.stop(e);
                 });
                 layer.addTo(map);
-                {% if this.control %}{{ this.control }}.addOverlay(layer, spec.name);{% endif %}
+                {% if this.control %}
+                // After the whole script: a page may move the layer control after its own layers.
+                setTimeout(function () { {{ this.control }}.addOverlay(layer, spec.name); }, 0);
+                {% endif %}
             });
         })();
         {% endmacro %}

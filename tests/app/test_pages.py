@@ -35,7 +35,7 @@ from ui.data import BUNDLED_LEAFLET
 from ui.maps import VECTORGRID_JS, unescape_js
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
-PAGES = ("app_pages/overview.py", "app_pages/map.py", "app_pages/balance.py", "app_pages/idle.py", "app_pages/lifecycle.py", "app_pages/data.py")
+PAGES = ("app_pages/overview.py", "app_pages/map.py", "app_pages/balance.py", "app_pages/zones.py", "app_pages/idle.py", "app_pages/lifecycle.py", "app_pages/data.py")
 TIMEOUT = 60
 HOSTILE = "<img src=x onerror=alert(1)>"
 
