@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # blockline on a fresh machine, in one command each (safe to run again):
 #   ./dev.sh app   install what is missing, load the demo city if the database is empty, run the app
-#   ./dev.sh test  install what is missing and run the whole test suite
+#   ./dev.sh test  install what is missing (also chromium and CJK fonts for the browser tests), run every test
 #   ./dev.sh setup install what is missing, nothing else
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -24,11 +24,21 @@ have_postgis() {
   return 1
 }
 
+have_deb() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
+
+# What the end-to-end tests need: a headless browser (driven by Playwright through its executable path, so
+# Playwright never downloads one) and fonts for the Chinese on the pages and in their screenshots.
+have_chromium() { [ -x "${CHROMIUM:-/usr/bin/chromium}" ]; }
+
 python_ok() { "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; }
 
-system_packages() {
+system_packages() {  # system_packages [e2e]
   local pkgs=()
   have_postgis || pkgs+=(postgresql-15 postgresql-15-postgis-3)
+  if [ "${1:-}" = e2e ]; then
+    have_chromium || pkgs+=(chromium)
+    have_deb fonts-noto-cjk || pkgs+=(fonts-noto-cjk)
+  fi
   PY=""
   for cand in python3.11 python3; do
     if command -v "$cand" >/dev/null 2>&1 && python_ok "$cand"; then PY=$cand; break; fi
@@ -76,7 +86,7 @@ case "$cmd" in
     fi
     exec .venv/bin/blockline app "$@" ;;
   test)
-    system_packages; python_env
+    system_packages e2e; python_env
     exec .venv/bin/python -m pytest "$@" ;;
   *)
     sed -n '2,6p' "$0"; exit 2 ;;

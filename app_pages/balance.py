@@ -20,7 +20,7 @@ from ui import balance_view as bv
 from ui import data
 from ui.auth import can
 from ui.i18n import current_lang, error_text, fmt_int, fmt_mu, t
-from ui.maps import build_map
+from ui.maps import build_map, layer_control_last
 from zoning.balance import Transfer, check_adjustment, ledger, record_adjustment
 from zoning.policy import get_profile, list_profiles
 
@@ -169,6 +169,7 @@ bv.add_balance_layers(m, epsg=epsg, lang=lang, removal=shapes["removal"], additi
                       replaced=check.replaced_geometry if check else None,
                       suggested=suggestion["features"] if suggestion and suggestion["county"] == county else ())
 bv.add_draw_control(m, asset_url=data.leaflet_draw_url())
+layer_control_last(m)  # after the balance's own layers
 st.caption(t("balance.draw_help", role=role_labels[role]))
 drawn = st_folium(m, key="balance_map", returned_objects=["all_drawings"], height=560, use_container_width=True)
 fresh = bv.new_drawings((drawn or {}).get("all_drawings"), st.session_state[SEEN])

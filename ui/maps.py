@@ -60,6 +60,7 @@ __all__ = [
     "TileSource",
     "build_map",
     "density_legend",
+    "layer_control_last",
     "feature_facts",
     "tianditu_url",
     "unescape_js",
@@ -730,6 +731,17 @@ def build_map(
             raise ValueError("tile URLs must be http(s) URLs or paths starting with /")
         m.add_child(_TileLayers(_tile_config(tiles, lang=lang, gcj02=gcj02, value_names=names),
                                 tiles.script_url, control.get_name()))
+    return m
+
+
+def layer_control_last(m: folium.Map) -> folium.Map:
+    """Move the map's layer control after every layer a page added after ``build_map``: the control's script
+    names the layers, which must exist by then (else the browser meets an undefined variable and stops the
+    whole map). Call it once the page has added its own layers."""
+    for key, child in list(m._children.items()):
+        if isinstance(child, folium.LayerControl):
+            del m._children[key]
+            m.add_child(child, name=key)
     return m
 
 

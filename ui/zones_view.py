@@ -42,6 +42,7 @@ from sqlalchemy.engine import Engine
 
 from geo.area import M2_PER_MU
 from ui.i18n import LANGS, fmt_int, fmt_mu, translate
+from ui.maps import layer_control_last
 from zoning.policy import Profile
 
 __all__ = [
@@ -586,14 +587,5 @@ def add_zone_layers(
             if isinstance(child, folium.map.FitBounds):
                 del m._children[key]
         m.fit_bounds([[y0, x0], [y1, x1]], padding=(20, 20), max_zoom=17)
-    _layer_control_last(m)
+    layer_control_last(m)
     return m
-
-
-def _layer_control_last(m: folium.Map) -> None:
-    """Move the map's layer control after every layer: its script names the layers, which must exist by then
-    (a control rendered before a layer added later meets an undefined variable and stops the whole map)."""
-    for key, child in list(m._children.items()):
-        if isinstance(child, folium.LayerControl):
-            del m._children[key]
-            m.add_child(child, name=key)
