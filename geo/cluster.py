@@ -55,6 +55,16 @@ def _version_key(path: Path) -> float:
         return 0.0
 
 
+def _zombie(pid: int) -> bool:
+    """True for a process that has exited but not been reaped: it still has a pid and nothing else."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    fields = stat.rsplit(")", 1)[-1].split()  # "pid (name) state ...": the name may hold ")"
+    return bool(fields) and fields[0] == "Z"
+
+
 def find_bindir(explicit: Path | None = None) -> Path:
     """The folder of the PostgreSQL server binaries, preferring a version that has PostGIS.
 
@@ -129,6 +139,8 @@ class EmbeddedCluster:
             return None
         except PermissionError:
             return pid
+        if _zombie(pid):
+            return None  # killed, not yet reaped by its parent (a container's init can take seconds): gone
         return pid
 
     @property
@@ -180,10 +192,32 @@ class EmbeddedCluster:
         prefix, how = self._runner
         return [*prefix, *args]
 
-    def _run(self, args: list[str], *, what: str) -> subprocess.CompletedProcess[str]:
+    def _log_size(self) -> int:
+        try:
+            return self.log_file.stat().st_size
+        except OSError:
+            return 0
+
+    def _server_said(self, since: int) -> list[str]:
+        """The server's own FATAL/PANIC lines (with DETAIL/HINT) logged after byte ``since``: pg_ctl only
+        says "could not start server, examine the log", while the reason (data folder permissions, no
+        space left, a lock file it cannot write) is there."""
+        try:
+            with self.log_file.open("rb") as fh:
+                fh.seek(since)
+                text = fh.read(200_000).decode("utf-8", errors="replace")
+        except OSError:
+            return []
+        keep = [ln.strip() for ln in text.splitlines()
+                if re.search(r"\b(FATAL|PANIC|DETAIL|HINT):", ln)]
+        return keep[-4:]
+
+    def _run(self, args: list[str], *, what: str, log_since: int | None = None) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(self._server_cmd(*args), capture_output=True, text=True)
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-8:])
+            if log_since is not None:
+                tail = "\n".join([tail, *self._server_said(log_since)])
             raise DatabaseUnavailable(
                 f"内置数据库{what}失败：{tail}",
                 f"embedded database: {what} failed: {tail}",
@@ -270,10 +304,13 @@ class EmbeddedCluster:
         stale = self.data_dir / "postmaster.pid"
         if stale.exists() and self._pid() is None:
             stale.unlink()  # left by a killed server; PostgreSQL would also detect it, but say nothing
+            # So is the socket's lock file, which PostgreSQL would take for a live server while the killed one
+            # is a zombie (its pid still exists until reaped). The socket folder is this cluster's alone.
+            (self.socket_dir / f".s.PGSQL.{_PORT}.lock").unlink(missing_ok=True)
         self._run(
             [str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
              "-w", "-t", str(int(timeout_s)), "start"],
-            what="启动/start",
+            what="启动/start", log_since=self._log_size(),
         )
         deadline = time.monotonic() + timeout_s
         while not self.running:

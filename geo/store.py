@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -152,15 +153,31 @@ def open_store(settings: Settings | None = None) -> Engine:
 
 @contextmanager
 def transaction(engine: Engine, *, serializable: bool = False) -> Iterator[Connection]:
-    """One transaction: everything inside commits together or not at all."""
-    conn = engine.connect()
+    """One transaction: everything inside commits together or not at all.
+
+    Raises
+    ------
+    DatabaseUnavailable
+        When the database cannot be reached, or the connection is lost before the commit (nothing is written).
+    """
+    try:
+        conn = engine.connect()
+    except sa.exc.OperationalError as exc:
+        # e.g. the server was stopped while a large file was being read, before anything was written
+        raise DatabaseUnavailable(
+            f"无法连接数据库，未写入任何数据：{_first_line(exc)}",
+            f"cannot reach the database; nothing was written: {_first_line(exc)}",
+            fix_zh="检查数据库服务（内置数据库可用 blockline db up 启动）后重新执行",
+            fix_en="check the database server (start the embedded one with blockline db up), then run the command again",
+        ) from exc
     if serializable:
         conn = conn.execution_options(isolation_level="SERIALIZABLE")
     try:
         with conn.begin():
             yield conn
-    except sa.exc.OperationalError as exc:
-        if getattr(exc.orig, "sqlstate", None) in SERIALIZATION_FAILURES:
+    except (sa.exc.OperationalError, psycopg.OperationalError) as exc:
+        # psycopg's own errors come from the raw connection the bulk loads COPY through
+        if getattr(getattr(exc, "orig", exc), "sqlstate", None) in SERIALIZATION_FAILURES:
             raise  # not a fault: another transaction won; the caller may retry
         raise DatabaseUnavailable(
             f"数据库连接中断，本次操作已整体撤销：{_first_line(exc)}",
