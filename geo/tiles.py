@@ -4,6 +4,7 @@ A web map asks for the tiles of its view (256 px each, Web Mercator z/x/y); each
 picks the features by the GiST index, clips and quantises them to the tile (``ST_AsMVTGeom``) and encodes
 them as a Mapbox Vector Tile. What a tile holds depends on its zoom:
 
+- ``counties``: the county outlines, as lines simplified to the tile's pixel.
 - ``level1``, ``level2``: the block lines (current, or standing at ``as_of``), simplified to the tile's
   pixel below ``RAW_MIN_ZOOM``.
 - ``parcels`` at ``RAW_MIN_ZOOM`` and closer: each parcel with its facts (number, holder, use, county, 亩)
@@ -57,7 +58,7 @@ __all__ = [
     "write_marks",
 ]
 
-TILE_LAYERS = ("parcels", "level1", "level2")
+TILE_LAYERS = ("parcels", "level1", "level2", "counties")
 RAW_MIN_ZOOM = 13  # parcels one by one from here in; squares of counts farther out
 AGGREGATE_CELLS = 16  # squares per tile side when aggregated (16 px each)
 MAX_ZOOM = 20
@@ -121,7 +122,16 @@ def tile(engine: Engine, layer: str, z: int, x: int, y: int, *, county: str | No
         env = f"""env AS (SELECT ST_Expand(ST_Transform(ST_Segmentize(
                       ST_Translate(ST_TileEnvelope(:z, :x, :y), -:dx, -:dy), :px * 64), {srid}), :px * {_BUFFER / 16})
                       AS box)"""
-        if layer in ("level1", "level2"):
+        if layer == "counties":
+            # County outlines (as lines), simplified to half a pixel of this zoom.
+            sql = f"""WITH {env}, features AS (
+                SELECT t.code, t.name,
+                       ST_AsMVTGeom(ST_Translate(ST_Transform(ST_Boundary(ST_Simplify(t.geom, :px / 2)), 3857), :dx, :dy),
+                                    ST_TileEnvelope(:z, :x, :y), {_EXTENT}, {_BUFFER}, true) AS geom
+                FROM admin_areas t WHERE t.level = 'county' AND (CAST(:county AS text) IS NULL OR t.code = :county)
+                  AND t.geom && (SELECT box FROM env))
+                SELECT ST_AsMVT(features, :layer, {_EXTENT}, 'geom') FROM features WHERE geom IS NOT NULL"""
+        elif layer in ("level1", "level2"):
             params["level"] = int(layer[-1])
             simplify = "ST_Simplify(t.geom, :px / 2)" if z < RAW_MIN_ZOOM else "t.geom"
             sql = f"""WITH {env}, features AS (

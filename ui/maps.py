@@ -515,6 +515,7 @@ class _TileLayers(JSCSSMixin, MacroElement):
 _TILE_KEYS = {
     "level1": ["name", "county_code", "area_mu", "approval_doc"],
     "level2": ["name", "county_code", "area_mu", "approval_doc"],
+    "counties": ["code", "name"],
     "parcels": ["parcel_no", "holder", "land_use", "county_code", "area_mu", "is_low_efficiency", "idle",
                 "lifecycle", "grade"],
 }
@@ -531,8 +532,10 @@ def _tile_config(source: TileSource, *, lang: str, gcj02: bool,
               "low_mu": translate("field.low_mu", lang)}
     layers = [{"layer": layer, "name": translate(key, lang), "url": source.url(layer, gcj02=gcj02),
                "keys": _TILE_KEYS[layer]}
-              for layer, key in (("parcels", "layer.parcels"), ("level2", "layer.level2"), ("level1", "layer.level1"))]
-    styles = {"level1": _STYLE["layer.level1"], "level2": _STYLE["layer.level2"], "parcels": _STYLE["layer.parcels"]}
+              for layer, key in (("parcels", "layer.parcels"), ("counties", "layer.admin"), ("level2", "layer.level2"),
+                                 ("level1", "layer.level1"))]
+    styles = {"level1": _STYLE["layer.level1"], "level2": _STYLE["layer.level2"], "parcels": _STYLE["layer.parcels"],
+              "counties": _STYLE["layer.admin"]}
     return {"layers": layers, "styles": styles, "labels": labels, "values": {k: dict(v) for k, v in value_names.items()},
             "colorBy": source.color_by, "colors": dict(source.colors), "other": _OTHER_COLOR,
             "density": [list(step) for step in _DENSITY], "squareKeys": ["parcels", "area_mu", "low_mu"],
@@ -671,8 +674,8 @@ def build_map(
     legend: list[tuple[dict[str, object], str]] = []
     for key in LAYER_KEYS:
         gdf = frames[key]
-        if gdf is None:
-            continue
+        if gdf is None or (tiles is not None and key == "layer.admin"):
+            continue  # with tiles, the outlines come as tiles too (the frame still fits the view)
         name = translate(key, lang)
         style = dict(_STYLE[key])
         colors: dict[str, str] | None = None
@@ -747,7 +750,8 @@ def layer_control_last(m: folium.Map) -> folium.Map:
 
 def _tile_legend(tiles: TileSource, names: Mapping[str, Mapping[str, str]],
                  lang: str) -> list[tuple[dict[str, object], str]]:
-    rows: list[tuple[dict[str, object], str]] = [(_STYLE["layer.level1"], translate("layer.level1", lang)),
+    rows: list[tuple[dict[str, object], str]] = [(_STYLE["layer.admin"], translate("layer.admin", lang)),
+                                                 (_STYLE["layer.level1"], translate("layer.level1", lang)),
                                                  (_STYLE["layer.level2"], translate("layer.level2", lang))]
     parcels = translate("layer.parcels", lang)
     style = _STYLE["layer.parcels"]

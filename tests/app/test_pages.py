@@ -236,7 +236,7 @@ def test_map_page_shows_the_city(small_city: Engine) -> None:
     assert "tileLayer" not in script  # no basemap unless asked
     # Block lines and parcels come as vector tiles: no parcel is in the page itself.
     urls = tile_urls(script)
-    assert set(urls) == {"parcels", "level1", "level2"}
+    assert set(urls) == {"parcels", "level1", "level2", "counties"}
     assert all("?v=" in u and "county=" not in u and "gcj=" not in u for u in urls.values())
     assert "P-001" not in script and "onerror" not in script
     assert "textContent" in script and "innerHTML" not in script.split("L.vectorGrid")[1]  # popups as text
@@ -323,7 +323,8 @@ def test_map_basemaps(small_city: Engine, basemap: str) -> None:
 
 
 def test_map_on_amap_shifts_the_outlines_to_gcj02(small_city: Engine) -> None:
-    """AMap draws in GCJ-02: the county outline moves by the offset prcoords computes (an independent library)."""
+    """AMap draws in GCJ-02: a found parcel's outline moves by the offset prcoords computes (an independent
+    library); the tiles are shifted by the server (tests/geo/test_tiles.py)."""
     import prcoords
 
     def first_point(script: str) -> tuple[float, float]:
@@ -332,6 +333,7 @@ def test_map_on_amap_shifts_the_outlines_to_gcj02(small_city: Engine) -> None:
         return float(m[1]), float(m[2])
 
     at = open_page("app_pages/map.py")
+    at.text_input(key="map_search").set_value("P-002").run()
     lon, lat = first_point(map_script(at))
     at.selectbox(key="map_basemap").set_value("amap").run()
     assert not at.exception and "tile" in map_script(at)
@@ -485,7 +487,7 @@ def test_idle_page_on_the_demo_city(engine: Engine, monkeypatch: pytest.MonkeyPa
     assert has_marks(engine, marks)
     script = map_script(at)
     urls = tile_urls(script)
-    assert set(urls) == {"parcels", "level1", "level2"}
+    assert set(urls) == {"parcels", "level1", "level2", "counties"}
     assert urllib.parse.parse_qs(urls["parcels"].split("?", 1)[1])["marks"] == [marks]
     assert '"colorBy": "idle"' in script and '"闲置土地"' in script
     assert not [no for no in expected["parcel_no"] if f'"{no}"' in script]  # no parcel GeoJSON

@@ -153,3 +153,14 @@ def test_the_data_version_changes_with_a_load_and_bad_tiles_are_refused(city, tm
         tile(city, "parcels", 3, 8, 0)
     with pytest.raises(InputError):
         tile(city, "roads", 3, 1, 1)
+
+
+def test_county_outlines_are_lines_of_the_county_asked_for(city):
+    z = 13
+    cx, cy = TO_3857.transform(X + 1000, Y + 1000)  # inside 鹿城 (330302), near 瓯海
+    x, y = tile_of(cx, cy, z)
+    features = decoded(tile(city, "counties", z, x, y), z, x, y)["counties"]
+    assert {f["properties"]["code"] for f in features} >= {"330302"}
+    assert all(f["shape"].geom_type in ("LineString", "MultiLineString") for f in features)
+    only = decoded(tile(city, "counties", z, x, y, county="330304"), z, x, y).get("counties", [])
+    assert {f["properties"]["code"] for f in only} <= {"330304"}
