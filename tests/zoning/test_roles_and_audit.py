@@ -35,6 +35,12 @@ def last_audit_id(engine: sa.Engine) -> int:
         return int(conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM audit")).scalar_one())
 
 
+def audit_after(engine: sa.Engine, start: int):
+    """The audit rows written after row ``start``, newest first."""
+    trail = read_audit(engine)
+    return trail[trail["id"] > start]
+
+
 def counts(engine: sa.Engine) -> tuple[int, ...]:
     with engine.connect() as conn:
         return tuple(conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
@@ -65,7 +71,7 @@ def test_setup_mode_ends_with_the_first_user_and_user_changes_are_audited(city: 
     users = list_users(city).set_index("name")
     assert users.loc["li", "roles"] == "planner" and users.loc["li", "counties"] == LC and users.loc["li", "disabled"]
     assert "password_hash" not in users.columns
-    trail = (lambda a: a[a["id"] > start])(read_audit(city))
+    trail = audit_after(city, start)
     assert trail.sort_values("id")[["actor", "action", "target"]].values.tolist() == [
         ["installer", "user.add", "admin"], ["admin", "user.add", "li"], ["li", "user.passwd", "li"],
         ["admin", "user.disable", "li"]]
@@ -100,7 +106,7 @@ def test_a_county_limited_approver_records_in_their_county_only(staff: sa.Engine
     start = last_audit_id(staff)
     adj_id, _ = record_adjustment(staff, county=LC, removal=REMOVAL, addition=ADDITION,
                                   approval_doc="温政函〔2026〕9号", user="lc_approver", profile=WZ)
-    row = (lambda a: a[a["id"] > start])(read_audit(staff)).iloc[0]
+    row = audit_after(staff, start).iloc[0]
     assert (row["actor"], row["action"], row["approval_doc"]) == ("lc_approver", "adjustment.record", "温政函〔2026〕9号")
     assert row["target"] == f"adjustment {adj_id} ({LC})"
     assert row["before"]["balance_mu"] == pytest.approx(0.0)
@@ -118,7 +124,7 @@ def test_loads_drafts_and_zones_need_their_roles(staff: sa.Engine, tmp_path) -> 
     assert counts(staff) == before
     start = last_audit_id(staff)
     result = load_parcels(staff, tmp_path / "p.gpkg", user="officer")
-    row = (lambda a: a[a["id"] > start])(read_audit(staff)).iloc[0]
+    row = audit_after(staff, start).iloc[0]
     assert (row["actor"], row["action"], row["after"]["inserted"]) == ("officer", "load.parcels", 1)
     assert row["target"].startswith(f"load {result.load_id}: ")
     square = {"type": "Polygon", "coordinates": [[[120.6, 28.0], [120.601, 28.0], [120.601, 28.001], [120.6, 28.0]]]}
