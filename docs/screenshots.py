@@ -18,7 +18,8 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = {"overview": "", "map": "map", "balance": "balance", "zones": "zones", "idle": "idle", "lifecycle": "lifecycle", "data": "data"}
+PAGES = {"overview": "", "map": "map", "balance": "balance", "zones": "zones", "idle": "idle", "lifecycle": "lifecycle", "data": "data",
+         "audit": "audit"}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
