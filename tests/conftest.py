@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-_TABLES = "users, parcel_cells, parcel_marks, drafts, quota_transfers, zones, block_lines, adjustments, ratings, parcels, admin_areas, loads"
+#: every table a test may fill (the audit trail is not among them: the database refuses to empty it)
+TABLES = "users, parcel_cells, parcel_marks, drafts, quota_transfers, zones, block_lines, adjustments, ratings, parcels, admin_areas, loads"
 
 
 @pytest.fixture(scope="session")
@@ -49,5 +50,5 @@ def _engine(settings: object) -> sa.engine.Engine:
 def engine(_engine: sa.engine.Engine) -> sa.engine.Engine:
     """The store, empty: every table truncated before the test."""
     with _engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {_TABLES} RESTART IDENTITY CASCADE"))
+        conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
     return _engine

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from nbclient import NotebookClient
 
 from geo.load import load_demo
+from tests.conftest import TABLES
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
@@ -17,8 +18,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("
 @pytest.fixture(scope="module")
 def demo_city(_engine: sa.Engine) -> sa.Engine:
     with _engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE quota_transfers, zones, block_lines, adjustments, ratings, parcels, admin_areas,"
-                             " loads RESTART IDENTITY CASCADE"))
+        conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
     load_demo(_engine, user="test", n_parcels=1500, seed=2020)
     return _engine
 
