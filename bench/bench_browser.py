@@ -1,0 +1,307 @@
+"""The 一张图 map in a real browser at city scale: first paint, pan and zoom steps, bytes per view, memory.
+
+Starts the app as a user does (``blockline app``) on the store of the current settings, loads the demo
+city first when it does not hold ``--parcels`` parcels, and drives Debian's headless Chromium with
+Playwright. Measured:
+
+- **first paint**: from the navigation to ``/map`` until the map's vector tiles of the first view are all
+  drawn (every VectorGrid layer has fired ``load``);
+- **pan / zoom step**: ``map.panBy`` by 40 % of the map's width (or one zoom step), until every layer has
+  drawn its new tiles; ten of each at the city view (parcels summed into squares) and at zoom 14 (each
+  parcel), over the densest part of the city;
+- **no rerun**: WebSocket frames the page sends to Streamlit during the steps (a rerun needs one);
+- **bytes per view**: encoded bytes of the tile responses of the first view and of each step (CDP
+  ``Network.loadingFinished``), and the WebSocket bytes that carried the page (including the map's script);
+- **memory**: the JavaScript heap of the page and the map's frame (CDP ``Performance.getMetrics``), and the
+  proportional set size (PSS) of all Chromium processes, from ``/proc``.
+
+Results go to ``bench/results_browser.md`` and the terminal. Run::
+
+    python -m bench.bench_browser --parcels 200000
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psutil
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+VIEWPORT = {"width": 1400, "height": 1000}
+
+# In the map's frame: resolve when every VectorGrid layer has drawn the tiles of the current view.
+_WAIT_JS = """(timeoutMs) => new Promise((resolve) => {
+    const map = window.map_div;
+    const grids = [];
+    map.eachLayer((l) => { if (l instanceof L.VectorGrid) grids.push(l); });
+    const t0 = performance.now();
+    const busy = () => grids.some((g) => Object.values(g._tiles).some((t) => !t.loaded));
+    (function poll() {
+        if (!busy() || performance.now() - t0 > timeoutMs) { resolve(performance.now() - t0); return; }
+        requestAnimationFrame(poll);
+    })();
+})"""
+_STEP_JS = """([kind, amount]) => new Promise((resolve) => {
+    const map = window.map_div;
+    const t0 = performance.now();
+    if (kind === "pan") { map.panBy([amount * map.getSize().x, 0], {animate: false}); }
+    else { map.setZoom(map.getZoom() + amount, {animate: false}); }
+    const grids = [];
+    map.eachLayer((l) => { if (l instanceof L.VectorGrid) grids.push(l); });
+    const busy = () => grids.some((g) => Object.values(g._tiles).some((t) => !t.loaded));
+    // The first frame painted after the call: the map has moved (the tiles it had, shifted or scaled).
+    // Leaflet asks for the new tiles on that frame; then wait until they are drawn.
+    requestAnimationFrame(() => {
+        const moved = performance.now() - t0;
+        (function poll() {
+            if (!busy() || performance.now() - t0 > 10000) {
+                requestAnimationFrame(() => resolve([moved, performance.now() - t0]));
+                return;
+            }
+            requestAnimationFrame(poll);
+        })();
+    });
+})"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_demo(parcels: int) -> None:
+    from geo.queries import store_counts
+    from geo.store import open_store
+
+    engine = open_store()
+    if store_counts(engine)["parcels"] != parcels:
+        print(f"loading the demo city with {parcels:,} parcels …", flush=True)
+        subprocess.run([sys.executable, "-m", "cli", "demo", "--parcels", str(parcels)], check=True, cwd=ROOT)
+
+
+def start_app(port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "app", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
+                return proc
+        except OSError:
+            time.sleep(0.5)
+    proc.kill()
+    raise SystemExit("the app did not start within 90 s")
+
+
+def chromium_pss_mib(browser_pid: int | None) -> float:
+    """Summed PSS of the Chromium processes started by this benchmark (MiB)."""
+    total = 0
+    for p in psutil.process_iter(["name", "cmdline"]):
+        try:
+            cmd = " ".join(p.info["cmdline"] or [])
+            if "chromium" in cmd and "--headless" in cmd or (browser_pid and p.pid == browser_pid):
+                total += p.memory_full_info().pss
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return total / 2**20
+
+
+def densest_point() -> tuple[float, float]:
+    """lat, lon of the zoom-16 cell holding the most parcels (the busiest view to pan over)."""
+    import sqlalchemy as sa
+    from pyproj import Transformer
+
+    from geo.store import open_store
+    from geo.tiles import CELL_ZOOM
+
+    with open_store().connect() as conn:
+        i, j = conn.execute(sa.text("SELECT i, j FROM parcel_cells ORDER BY parcels DESC LIMIT 1")).one()
+    half = 20037508.342789244
+    size = 2 * half / (1 << CELL_ZOOM)
+    lon, lat = Transformer.from_crs(3857, 4326, always_xy=True).transform(-half + (i + 0.5) * size, half - (j + 0.5) * size)
+    return lat, lon
+
+
+def tile_timings(zooms: range = range(8, 17)) -> list[tuple[int, str, float, float, float]]:
+    """PostGIS alone: (zoom, layer, median ms, worst ms, median KiB) over the 3 × 3 tiles around the densest point."""
+    import math
+
+    from geo.store import open_store
+    from geo.tiles import tile
+
+    engine = open_store()
+    lat, lon = densest_point()
+    rows = []
+    for z in zooms:
+        n = 1 << z
+        cx = int((lon + 180) / 360 * n)
+        cy = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+        for layer in ("parcels", "level1", "level2", "counties"):
+            times, sizes = [], []
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    t0 = time.perf_counter()
+                    body = tile(engine, layer, z, cx + dx, cy + dy)
+                    times.append((time.perf_counter() - t0) * 1000)
+                    sizes.append(len(body) / 1024)
+            rows.append((z, layer, statistics.median(times), max(times), statistics.median(sizes)))
+    return rows
+
+
+def run(url: str, *, steps: int) -> dict[str, object]:
+    from playwright.sync_api import sync_playwright
+
+    if not Path(CHROMIUM).exists():
+        raise SystemExit(f"{CHROMIUM} is missing: apt-get install chromium (./dev.sh test installs it)")
+    out: dict[str, object] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport=VIEWPORT)
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.send("Performance.enable")
+        urls: dict[str, str] = {}
+        tile_bytes: list[int] = []
+        ws_sent: list[int] = []
+        ws_received: list[int] = []
+        cdp.on("Network.responseReceived", lambda e: urls.__setitem__(e["requestId"], e["response"]["url"]))
+        cdp.on("Network.loadingFinished", lambda e: tile_bytes.append(int(e["encodedDataLength"]))
+               if "/tiles/" in urls.get(e["requestId"], "") else None)
+        cdp.on("Network.webSocketFrameSent", lambda e: ws_sent.append(len(e["response"]["payloadData"])))
+        cdp.on("Network.webSocketFrameReceived", lambda e: ws_received.append(len(e["response"]["payloadData"])))
+
+        t0 = time.perf_counter()
+        page.goto(f"{url}/map")
+        frame = page.frame_locator("iframe[title='streamlit_folium.st_folium']")
+        frame.locator(".leaflet-container").wait_for(timeout=60_000)
+        map_frame = next(f for f in page.frames if "st_folium" in f.url)
+        map_frame.wait_for_function("() => window.map_div && window.L && L.VectorGrid", timeout=60_000)
+        out["map_ready_s"] = time.perf_counter() - t0
+        map_frame.evaluate(_WAIT_JS, 30_000)
+        first_paint = time.perf_counter() - t0
+        page.wait_for_timeout(300)
+        out["first_paint_s"] = first_paint
+        out["first_view_tiles"] = len(tile_bytes)
+        out["first_view_tile_kib"] = sum(tile_bytes) / 1024
+        out["page_ws_kib"] = sum(ws_received) / 1024
+        out["first_zoom"] = map_frame.evaluate("() => window.map_div.getZoom()")
+
+        def steps_of(kind: str, amounts: list[float]) -> tuple[list[float], list[float], int, list[float]]:
+            times, kib, moved = [], [], []
+            sent_before = len(ws_sent)
+            for amount in amounts:
+                before = sum(tile_bytes)
+                first_frame, done = map_frame.evaluate(_STEP_JS, [kind, amount])
+                times.append(done / 1000)
+                moved.append(first_frame / 1000)
+                page.wait_for_timeout(150)
+                kib.append((sum(tile_bytes) - before) / 1024)
+            return times, kib, len(ws_sent) - sent_before, moved
+
+        pans = [0.4, 0.4, -0.4, -0.4, 0.4, -0.4, 0.4, 0.4, -0.4, -0.4][:steps]
+        out["city_pan"] = steps_of("pan", pans)
+        lat, lon = densest_point()
+        map_frame.evaluate(f"() => window.map_div.setView([{lat}, {lon}], 14, {{animate: false}})")
+        map_frame.evaluate(_WAIT_JS, 30_000)
+        page.wait_for_timeout(300)
+        out["z14_pan"] = steps_of("pan", pans)
+        out["zoom"] = steps_of("zoom", [1, 1, -1, -1, -1, -1, 1, 1][:steps])
+        metrics = {m["name"]: m["value"] for m in cdp.send("Performance.getMetrics")["metrics"]}
+        frame_heap = map_frame.evaluate("() => performance.memory ? performance.memory.usedJSHeapSize : 0")
+        out["js_heap_mib"] = metrics.get("JSHeapUsedSize", 0) / 2**20
+        out["frame_js_heap_mib"] = frame_heap / 2**20
+        out["chromium_pss_mib"] = chromium_pss_mib(None)
+        page.screenshot(path=str(ROOT / "bench" / "browser_z14.png"))
+        browser.close()
+    return out
+
+
+def report(results: dict[str, object], *, parcels: int, command: str) -> str:
+    def row(name: str, key: str) -> str:
+        times, kib, sent, moved = results[key]  # type: ignore[misc]
+        return (f"| {name} | {statistics.median(moved) * 1000:,.0f} | {max(moved) * 1000:,.0f} | "
+                f"{statistics.median(times) * 1000:,.0f} | {max(times) * 1000:,.0f} | "
+                f"{statistics.median(kib):,.1f} | {max(kib):,.1f} | {sent} |")
+
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    lines = [
+        "# The map in a browser at city scale (`bench/bench_browser.py`)",
+        "",
+        f"- date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- command: `{command}`",
+        f"- demo city: {parcels:,} parcels in the 12 counties of 温州市",
+        f"- machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.1f} GiB; load average at the end {load}",
+        f"- Python {platform.python_version()}; headless Chromium ({CHROMIUM}) through Playwright; viewport "
+        f"{VIEWPORT['width']}×{VIEWPORT['height']}",
+        "",
+        "| measure | result | target |",
+        "|---|---:|---:|",
+        f"| first paint of the map (navigation → every tile of the first view drawn) | {results['first_paint_s']:.2f} s | ≤ 2 s |",
+        f"| of which: the page and the map's frame ready, before any tile | {results['map_ready_s']:.2f} s | |",
+        f"| tiles of the first view (zoom {results['first_zoom']}) | {results['first_view_tiles']} tiles, "
+        f"{results['first_view_tile_kib']:,.0f} KiB | ≤ 2 MB per view |",
+        f"| the page itself over the WebSocket (widgets and the map's script) | {results['page_ws_kib']:,.0f} KiB | |",
+        f"| JavaScript heap: page / map frame | {results['js_heap_mib']:.0f} MiB / {results['frame_js_heap_mib']:.0f} MiB | |",
+        f"| all Chromium processes (PSS) | {results['chromium_pss_mib']:.0f} MiB | < 300 MB |",
+        "",
+        "| step | map moved: median ms | worst ms | every new tile drawn: median ms | worst ms | median KiB of tiles | worst KiB | frames sent to Streamlit (a rerun sends one) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        row("pan 40 % at the city view (squares)", "city_pan"),
+        row("pan 40 % at zoom 14 (each parcel)", "z14_pan"),
+        row("zoom in or out one step around zoom 14", "zoom"),
+        "",
+        "Each step is timed from the call to the first frame painted after it (the map has moved, showing the "
+        "tiles it had) and to the frame where every layer has drawn every tile of the new view.",
+        "",
+        "Tiles cut by PostGIS alone (`geo.tiles.tile`, 3 × 3 tiles around the densest square of the city):",
+        "",
+        "| zoom | layer | median ms | worst ms | median KiB |",
+        "|---:|---|---:|---:|---:|",
+        *[f"| {z} | {layer} | {med:,.1f} | {worst:,.1f} | {kib:,.1f} |" for z, layer, med, worst, kib in results["tiles"]],
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--parcels", type=int, default=200_000)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--url", help="an app already running (else one is started)")
+    args = parser.parse_args()
+    ensure_demo(args.parcels)
+    proc = None
+    url = args.url
+    if url is None:
+        port = free_port()
+        proc = start_app(port)
+        url = f"http://127.0.0.1:{port}"
+    try:
+        run(url, steps=2)  # warm-up: the database's caches, the marks, Python's imports
+        results = run(url, steps=args.steps)
+        results["tiles"] = tile_timings()
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(30)
+    text = report(results, parcels=args.parcels, command="python -m bench.bench_browser " + " ".join(sys.argv[1:]))
+    (ROOT / "bench" / "results_browser.md").write_text(text, encoding="utf-8")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
