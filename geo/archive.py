@@ -67,7 +67,7 @@ def safe_extract(archive: Path, dest: Path, *, limits: ArchiveLimits = ArchiveLi
         raise _fail(archive, "不是有效的 zip 压缩包（可能已损坏）", "not a valid zip archive (perhaps corrupted)")
     try:
         zf = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as exc:
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
         raise _fail(archive, f"压缩包已损坏：{exc}", f"the archive is corrupted: {exc}") from exc
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
@@ -115,7 +115,10 @@ def safe_extract(archive: Path, dest: Path, *, limits: ArchiveLimits = ArchiveLi
                         if count > declared or budget < 0:
                             raise _fail(archive, f"文件 {path} 的实际大小超过声明", f"entry {path} is larger than declared")
                         out.write(chunk)
-            except (zipfile.BadZipFile, EOFError, zlib.error, OSError) as exc:
+            except (zipfile.BadZipFile, EOFError, zlib.error, OSError, NotImplementedError, RuntimeError,
+                    ValueError) as exc:
+                # NotImplementedError: an unknown compression method or strong encryption (flag bit 6);
+                # ValueError: e.g. a local header whose name, flagged UTF-8, is not
                 raise _fail(archive, f"压缩包已损坏：{exc}", f"the archive is corrupted: {exc}") from exc
             written.append(target)
     return written

@@ -54,8 +54,12 @@ def normalise_encoding_name(name: str) -> str:
     return key
 
 
-def detect_bytes_encoding(data: bytes) -> tuple[str, str]:
-    """The encoding of ``data`` and how it was told; raises when none fits."""
+def detect_bytes_encoding(data: bytes, *, file: str | None = None) -> tuple[str, str]:
+    """The encoding of ``data`` and how it was told; raises when none fits.
+
+    No statistical guess: bytes that are neither UTF-8 nor GB18030 decoded by a guessed codec come out as
+    mojibake that looks like text (and is stored as such when the headers are ASCII), so the user is asked.
+    """
     if data.startswith(codecs.BOM_UTF8):
         return "UTF-8-SIG", "UTF-8 byte-order mark"
     try:
@@ -68,14 +72,10 @@ def detect_bytes_encoding(data: bytes) -> tuple[str, str]:
         return "GB18030", "strict GB18030 decode"
     except UnicodeDecodeError:
         pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data[:200_000]).best()
-    if best is not None and best.encoding:
-        return normalise_encoding_name(best.encoding), "statistical guess (charset-normalizer)"
     raise InputError(
-        "无法判断文件的字符编码", "cannot tell the file's text encoding",
-        fix_zh="用 --encoding 指定，例如 --encoding GBK", fix_en="give it with --encoding, e.g. --encoding GBK",
+        "无法判断文件的字符编码（既不是 UTF-8 也不是 GBK/GB18030）",
+        "cannot tell the file's text encoding (it is neither UTF-8 nor GBK/GB18030)", file=file,
+        fix_zh="用 --encoding 指定，例如 --encoding BIG5", fix_en="give it with --encoding, e.g. --encoding BIG5",
     )
 
 
@@ -108,22 +108,25 @@ def detect_dbf_encoding(shp: Path) -> tuple[str, str]:
             (utf8_trimmed if declared.startswith("UTF-8") else data).decode(declared.replace("-SIG", ""))
             return declared, f".cpg file ({cpg.name})"
         except UnicodeDecodeError:
-            found, how = detect_bytes_encoding(data)
+            found, how = detect_bytes_encoding(data, file=shp.name)
             return found, f"{how}; the .cpg says {declared}, which does not decode the attributes"
     try:
         utf8_trimmed.decode("utf-8")
         return "UTF-8", "strict UTF-8 decode"
     except UnicodeDecodeError:
-        return detect_bytes_encoding(data)
+        return detect_bytes_encoding(data, file=shp.name)
 
 
 def _dbf_header(dbf: Path) -> tuple[bytes, int, list[tuple[int, bytes]], bytes]:
     """The raw file, its header length, the field names (offset, bytes) and the records' bytes."""
     raw = dbf.read_bytes()
     if len(raw) < 32:
-        raise InputError("属性文件 .dbf 已损坏（过短）", "the .dbf file is truncated", file=str(dbf),
+        raise InputError("属性文件 .dbf 已损坏（过短）", "the .dbf file is truncated", file=dbf.name,
                          fix_zh="重新导出该图层", fix_en="export the layer again")
     n_records, header_len, record_len = struct.unpack("<IHH", raw[4:12])
+    if header_len > len(raw) or header_len < 33:  # a header longer than the file, or with no field: damaged
+        raise InputError("属性文件 .dbf 已损坏（文件头与文件长度不符）", "the .dbf file is damaged (its header does not fit the file)",
+                         file=dbf.name, fix_zh="重新导出该图层", fix_en="export the layer again")
     names = []
     for pos in range(32, max(32, header_len - 1), 32):
         if raw[pos] == 0x0D:  # end of the field descriptors
@@ -181,4 +184,4 @@ def repair_truncated_utf8_names(shp: Path, dest: Path) -> Path | None:
 
 def detect_text_file_encoding(path: Path) -> tuple[str, str]:
     """The encoding of a CSV or other text file."""
-    return detect_bytes_encoding(path.read_bytes())
+    return detect_bytes_encoding(path.read_bytes(), file=path.name)

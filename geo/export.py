@@ -69,6 +69,10 @@ def write_table(frame: pd.DataFrame, path: Path, *, fmt: str, sheet: str = "bloc
             plain.to_excel(xw, index=False, sheet_name=sheet[:31])
             ws = xw.sheets[sheet[:31]]
             ws.freeze_panes = "A2"
+            for row in ws.iter_rows(min_row=1):
+                for cell in row:
+                    if cell.data_type == "f":  # a value such as "=HYPERLINK(...)" is text here, never a formula
+                        cell.data_type = "s"
             for i, c in enumerate(plain.columns, start=1):
                 width = max([len(str(c))] + [len(str(v)) for v in plain[c].head(200)]) + 2
                 ws.column_dimensions[ws.cell(1, i).column_letter].width = min(width * 1.3, 60)

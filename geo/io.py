@@ -20,17 +20,22 @@ Examples
 from __future__ import annotations
 
 import tempfile
+import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
+from openpyxl.utils.exceptions import InvalidFileException
 from pyogrio.errors import DataLayerError, DataSourceError
+from pyproj.exceptions import CRSError, ProjError
 
 from geo.archive import find_dataset, safe_extract
 from geo.crs import parse_crs_option, resolve_source_crs, to_storage
@@ -127,18 +132,62 @@ def _read_csv_wkt(dataset: Path, *, encoding: str | None, file: str, report: Rea
         df = pd.read_csv(dataset, encoding=encoding.lower(), dtype=str, keep_default_na=False)
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
         raise _unreadable(file, exc) from exc
+    _refuse_nul(df, file=file, first_row=1)
     lower = {str(c).strip().lower(): c for c in df.columns}
     column = next((lower[c] for c in _WKT_COLUMNS if c in lower), None)
     if column is None:
         raise InputError("CSV 中没有 WKT 几何列", "the CSV has no WKT geometry column", file=file,
                          fix_zh="几何列命名为 WKT 或 geometry", fix_en="name the geometry column WKT or geometry")
-    texts = df[column].replace("", None).to_numpy(dtype=object)
-    geoms = shapely.from_wkt(texts, on_invalid="ignore")
+    # A short row has no value at all (NaN) in the WKT column: missing, like a blank, and refused as such.
+    texts = np.array([t if isinstance(t, str) and t != "" else None for t in df[column]], dtype=object)
+    with np.errstate(invalid="ignore", over="ignore"):  # NaN or huge coordinates: refused by the checks after
+        geoms = shapely.from_wkt(texts, on_invalid="ignore")
     bad = [i for i, (t, g) in enumerate(zip(texts, geoms)) if t is not None and g is None]
     if bad:
         raise ValidationError([Problem(i + 1, None, "WKT 无法解析", "the WKT does not parse") for i in bad], file=file)
     report.driver = "CSV (WKT)"
     return gpd.GeoDataFrame(df.drop(columns=[column]), geometry=geoms, crs=None)
+
+
+def _refuse_invalid_utf8(values: pd.Series, *, column: str, file: str) -> None:
+    """Refuse text GDAL passed on that is not UTF-8 (a damaged file, or one in another encoding), naming the rows."""
+    import pyarrow as pa
+
+    chunked = values.array.__arrow_array__()
+    if not pa.types.is_string(chunked.type) and not pa.types.is_large_string(chunked.type):
+        return
+    try:
+        chunked.validate(full=True)
+        return
+    except pa.ArrowInvalid:
+        pass
+    bad = []
+    for pos, scalar in enumerate(chunked):
+        try:
+            scalar.as_py()
+        except UnicodeDecodeError:
+            bad.append(pos)
+    raise ValidationError([Problem(pos + 1, None, f"字段“{column}”的值不是有效的 UTF-8 文本（文件已损坏或为其他编码）",
+                                   f"the value of '{column}' is not valid UTF-8 text (the file is damaged or in "
+                                   "another encoding: give it with --encoding)") for pos in bad], file=file)
+
+
+def _refuse_nul(frame: pd.DataFrame, *, file: str, first_row: int) -> None:
+    """Refuse NUL characters in a CSV's headers or cells: PostgreSQL text cannot hold them (GDAL formats cut them)."""
+
+    def shown(text: object) -> str:
+        return str(text).replace("\x00", "\\0")
+
+    problems = [Problem(None, None, f"字段名“{shown(c)}”含有空字符（NUL）", f"the header '{shown(c)}' holds a NUL character")
+                for c in frame.columns if "\x00" in str(c)]
+    for c in frame.columns:
+        if not (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])):
+            continue
+        hit = frame[c].astype(str).str.contains("\x00", regex=False).to_numpy(dtype=bool)
+        problems += [Problem(int(pos) + first_row, None, f"字段“{shown(c)}”的值含有空字符（NUL）",
+                             f"the value of '{shown(c)}' holds a NUL character") for pos in np.flatnonzero(hit)]
+    if problems:
+        raise ValidationError(problems, file=file)
 
 
 def _read_gdal(dataset: Path, *, encoding: str | None, layer: str | None, file: str,
@@ -160,8 +209,14 @@ def _read_gdal(dataset: Path, *, encoding: str | None, layer: str | None, file: 
         try:
             info = pyogrio.read_info(dataset, layer=chosen, encoding=encoding)
             report.driver = str(info.get("driver", ""))
-            gdf = _read_dataframe(dataset, layer=chosen, encoding=encoding)
-        except (DataSourceError, DataLayerError, OSError, ValueError, UnicodeDecodeError) as exc:
+            with np.errstate(invalid="ignore", over="ignore"):  # NaN coordinates: refused by the checks after
+                gdf = _read_dataframe(dataset, layer=chosen, encoding=encoding, file=file)
+        except InputError:
+            raise  # already names the rows (text that is not UTF-8)
+        except (DataSourceError, DataLayerError, OSError, ValueError, UnicodeDecodeError,
+                shapely.errors.GEOSException, UnboundLocalError) as exc:
+            # GEOSException: a corrupted geometry GDAL passed on (e.g. a ring that does not close);
+            # UnboundLocalError: pyogrio 0.13's read_info on a .prj that is not UTF-8
             raise _unreadable(file, exc) from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise InputError("文件中没有几何（只有属性表）", "the file has no geometry (attributes only)", file=file,
@@ -169,7 +224,7 @@ def _read_gdal(dataset: Path, *, encoding: str | None, layer: str | None, file: 
     return gdf
 
 
-def _read_dataframe(dataset: Path, *, layer: str | None, encoding: str | None) -> gpd.GeoDataFrame:
+def _read_dataframe(dataset: Path, *, layer: str | None, encoding: str | None, file: str) -> gpd.GeoDataFrame:
     """pyogrio through Arrow (several times faster at city scale), plain pyogrio where Arrow cannot serve."""
     try:
         gdf = pyogrio.read_dataframe(dataset, layer=layer, encoding=encoding, use_arrow=True)
@@ -179,9 +234,16 @@ def _read_dataframe(dataset: Path, *, layer: str | None, encoding: str | None) -
         return gdf  # a table without geometry: refused by the caller
     # Arrow gives pyarrow-backed columns; the checks downstream expect plain pandas/numpy ones.
     for column in gdf.columns:
+        if column != gdf.geometry.name and hasattr(gdf[column].array, "__arrow_array__"):
+            _refuse_invalid_utf8(gdf[column], column=str(column), file=file)
         if column != gdf.geometry.name and isinstance(gdf[column].dtype, pd.ArrowDtype):
             gdf[column] = gdf[column].astype(object).where(gdf[column].notna(), None)
     return gdf
+
+
+#: what reading a damaged workbook raises (an XLSX is a zip of XML parts): refused as unreadable
+_BROKEN_WORKBOOK = (zipfile.BadZipFile, zlib.error, KeyError, EOFError, NotImplementedError, TypeError,
+                    ElementTree.ParseError, InvalidFileException)
 
 
 def read_table(path: Path | str, *, encoding: str | None = None, display_name: str | None = None) -> pd.DataFrame:
@@ -194,9 +256,14 @@ def read_table(path: Path | str, *, encoding: str | None = None, display_name: s
                 return pd.read_excel(dataset, dtype=object)
             if suffix in (".csv", ".txt"):
                 enc = normalise_encoding_name(encoding) if encoding else detect_text_file_encoding(dataset)[0]
-                return pd.read_csv(dataset, encoding=enc.lower(), dtype=object, keep_default_na=False)
-        except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError) as exc:
+                table = pd.read_csv(dataset, encoding=enc.lower(), dtype=object, keep_default_na=False)
+        except InputError:
+            raise  # already says what is wrong (e.g. the encoding cannot be told)
+        except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, *_BROKEN_WORKBOOK) as exc:
             raise _unreadable(name, exc) from exc
+        if suffix in (".csv", ".txt"):
+            _refuse_nul(table, file=name, first_row=2)  # rows counted as lines of the file, header first
+            return table
     raise InputError("表格须为 CSV 或 XLSX", "a table must be CSV or XLSX", file=name,
                      fix_zh="另存为 CSV（UTF-8）或 XLSX", fix_en="save it as CSV (UTF-8) or XLSX")
 
@@ -269,6 +336,12 @@ def read_vector(
     try:
         stored = to_storage(clean[ok], source=source, storage_epsg=storage_epsg, file=name,
                             labels=[labels[i] for i in np.flatnonzero(ok)] if labels else None)
+    except (ProjError, CRSError) as exc:  # a CRS that parses but cannot be transformed (a damaged .prj)
+        why = str(exc).rstrip(".")
+        raise InputError(f"无法使用文件的坐标系 {report.source_crs}：{why}",
+                         f"the file's CRS {report.source_crs} cannot be used: {why}", file=name,
+                         fix_zh="用 --crs 指明坐标系，例如 --crs 4549", fix_en="say which CRS it is with --crs, e.g. --crs 4549",
+                         ) from exc
     except ValidationError as exc:
         rows = np.flatnonzero(ok)
         problems += [Problem(int(rows[p.row - 1]) + 1 if p.row else None, p.feature, p.zh, p.en) for p in exc.problems]

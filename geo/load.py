@@ -263,8 +263,10 @@ def write_blocklines(
         CREATE TEMP TABLE _pieces ON COMMIT DROP AS
         SELECT s.n, s.name, s.approval_doc, a.code AS county_code,
                ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Intersection(s.geom, a.geom)), 3)) AS geom
-        FROM _stage_lines s JOIN admin_areas a ON a.level = 'county' AND ST_Intersects(s.geom, a.geom)
+        FROM _stage_lines s JOIN admin_areas a ON a.level = 'county' AND s.geom && a.geom
         {county_filter}"""), {"county": county})
+    # Boxes only (&&), never ST_Intersects: GEOS's predicate can throw a TopologyException on valid but nearly
+    # degenerate shapes, its overlay (ST_Intersection) does not; the empty pieces of disjoint pairs go next.
     conn.execute(sa.text("DELETE FROM _pieces WHERE ST_IsEmpty(geom) OR ST_Area(geom) < 0.01"))
     warnings: list[str] = []
     outside = conn.execute(sa.text("""
@@ -316,13 +318,28 @@ def load_blocklines(
             rename[found] = canonical
     lines = gdf.rename(columns=rename)
     result = LoadResult("blocklines", name, 0, read=report)
-    with transaction(engine) as conn:
-        result.load_id = start_load(conn, kind="blocklines", source=name, user=user)
-        user = name_of(user)  # the writes below record the name
-        result.inserted, result.closed, result.warnings = write_blocklines(
-            conn, lines, level=level, load_id=result.load_id, user=user, county=county, source=name)
-        _finish_load(conn, result.load_id, result)
+    try:
+        with transaction(engine) as conn:
+            result.load_id = start_load(conn, kind="blocklines", source=name, user=user)
+            user = name_of(user)  # the writes below record the name
+            result.inserted, result.closed, result.warnings = write_blocklines(
+                conn, lines, level=level, load_id=result.load_id, user=user, county=county, source=name)
+            _finish_load(conn, result.load_id, result)
+    except sa.exc.InternalError as exc:
+        if "TopologyException" not in str(exc.orig):
+            raise
+        raise _geometry_engine_failure(exc, file=name) from exc
     return result
+
+
+def _geometry_engine_failure(exc: sa.exc.InternalError, *, file: str) -> InputError:
+    """PostGIS gave up on a shape (GEOS TopologyException): the user's to fix, the transaction rolled back."""
+    message = str(exc.orig).strip().splitlines()[0]
+    return InputError(f"几何运算无法处理文件中的图形（{message}），未写入任何数据",
+                      f"the geometry engine cannot process the shapes of the file ({message}); nothing was written",
+                      file=file, fix_zh="在桌面 GIS 中检查并清理该位置附近的图形（去除极窄的尖角和重复点）后重新导入",
+                      fix_en="check and clean the shapes near that location in a desktop GIS (remove slivers and "
+                             "repeated points), then load the file again")
 
 
 # -- parcels ---------------------------------------------------------------------------------------------
@@ -335,18 +352,21 @@ def _source_area_mu(values: pd.Series, header: str, computed_mu: np.ndarray) -> 
     """A file's own area column in 亩, with the unit told from the header or, failing that, the values."""
     numbers = pd.to_numeric(values.astype(str).str.replace(",", ""), errors="coerce").to_numpy(dtype=float)
     h = header.lower()
-    if "亩" in h:
-        return numbers, "亩"
-    if "公顷" in h or "ha" in h:
-        return numbers * 15.0, "公顷"
-    if "平方米" in h or "m2" in h or "㎡" in h:
-        return numbers / M2_PER_MU, "平方米"
     factors = {"平方米": 1 / M2_PER_MU, "亩": 1.0, "公顷": 15.0}
     ok = np.isfinite(numbers) & (numbers > 0)
-    if not ok.any():
-        return numbers, "?"
-    best = min(factors, key=lambda u: abs(np.log(np.median(numbers[ok] * factors[u] / computed_mu[ok]))))
-    return numbers * factors[best], best
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # absurd values (1e308, 1e-320) are allowed
+        if "亩" in h:
+            unit = "亩"
+        elif "公顷" in h or "ha" in h:
+            unit = "公顷"
+        elif "平方米" in h or "m2" in h or "㎡" in h:
+            unit = "平方米"
+        elif not ok.any():
+            unit = "?"
+        else:
+            unit = min(factors, key=lambda u: abs(np.log(np.median(numbers[ok] * factors[u] / computed_mu[ok]))))
+        converted = numbers * factors.get(unit, 1.0)
+    return np.where(np.isfinite(converted), converted, np.nan), unit  # infinite (or overflowing) is no area: missing
 
 
 def prepare_parcels(
@@ -377,6 +397,11 @@ def prepare_parcels(
     dup = nos.duplicated(keep=False) & nos.notna()
     for pos in np.flatnonzero(dup.to_numpy()):
         problems.append(Problem(int(pos) + 1, labels[pos], "宗地编号在文件中重复", "the parcel number appears more than once"))
+    if "lease_years" in typed.columns:  # the store holds a lease of more than 0 years (0 is not a lease)
+        for pos in np.flatnonzero((typed["lease_years"] <= 0).to_numpy()):
+            years = typed["lease_years"].iloc[pos]
+            problems.append(Problem(int(pos) + 1, labels[pos], f"出让年限 {years:g} 年须大于 0",
+                                    f"field lease_years: {years:g} years is not a lease (it must be more than 0)"))
     if problems:
         problems.sort(key=lambda p: p.row or 0)
         raise ValidationError(problems, file=file)

@@ -84,6 +84,20 @@ def to_multipolygons(geoms: np.ndarray) -> np.ndarray:
     return out
 
 
+def _make_valid(geoms: np.ndarray) -> np.ndarray:
+    """``make_valid`` of each geometry; None for one GEOS cannot repair (it throws on absurd coordinates)."""
+    try:
+        return shapely.make_valid(geoms, method="structure", keep_collapsed=False)
+    except shapely.errors.GEOSException:
+        out = np.full(len(geoms), None, dtype=object)
+        for k, g in enumerate(geoms):
+            try:
+                out[k] = shapely.make_valid(g, method="structure", keep_collapsed=False)
+            except shapely.errors.GEOSException:
+                pass  # reported as "no polygon is left after repair", with the reason GEOS gave
+        return out
+
+
 def repair_polygons(
     geoms: gpd.GeoSeries, *, labels: list[str] | None = None
 ) -> tuple[gpd.GeoSeries, RepairReport]:
@@ -92,6 +106,11 @@ def repair_polygons(
     Refused features are reported in ``report.problems`` and come back as ``None``; the caller decides
     whether a file with problems is loaded (it is not: a load is all or nothing).
     """
+    with np.errstate(over="ignore", invalid="ignore"):  # huge or NaN coordinates: refused by the checks after
+        return _repair_polygons(geoms, labels=labels)
+
+
+def _repair_polygons(geoms: gpd.GeoSeries, *, labels: list[str] | None) -> tuple[gpd.GeoSeries, RepairReport]:
     report = RepairReport()
     values = np.asarray(geoms.array, dtype=object)
     n = len(values)
@@ -129,7 +148,7 @@ def repair_polygons(
     work = values.copy()
     if invalid.any():
         reasons = shapely.is_valid_reason(values[invalid])
-        work[invalid] = shapely.make_valid(values[invalid], method="structure", keep_collapsed=False)
+        work[invalid] = _make_valid(values[invalid])
         invalid_reason = dict(zip(np.flatnonzero(invalid), reasons))
     else:
         invalid_reason = {}
