@@ -135,9 +135,11 @@ def new_drawings(drawings: Iterable[Mapping[str, Any]] | None, seen: Iterable[st
     """
     known = set(seen)
     out: dict[str, dict[str, Any]] = {}
-    for feature in drawings or []:
+    for feature in drawings if isinstance(drawings, list) else []:
+        if not isinstance(feature, Mapping):
+            continue  # whatever the browser sent that is not a drawing
         geometry = feature.get("geometry") if feature.get("type") == "Feature" else feature
-        if not geometry or not geometry.get("coordinates"):
+        if not isinstance(geometry, Mapping) or not geometry.get("coordinates"):
             continue
         key = fingerprint(feature)
         if key not in known and key not in out:

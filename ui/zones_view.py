@@ -146,9 +146,11 @@ def new_drawings(drawings: Iterable[Mapping[str, Any]] | None, known: Iterable[s
 
     seen = set(known)
     out = []
-    for feature in drawings or []:
+    for feature in drawings if isinstance(drawings, list) else []:
+        if not isinstance(feature, Mapping):
+            continue  # whatever the browser sent that is not a drawing
         geometry = feature.get("geometry") if feature.get("type") == "Feature" else feature
-        if not geometry or geometry.get("type") not in ("Polygon", "MultiPolygon"):
+        if not isinstance(geometry, Mapping) or geometry.get("type") not in ("Polygon", "MultiPolygon"):
             continue
         key = fingerprint(feature)
         if key in seen:

@@ -157,7 +157,14 @@ def _geometry_param(geoms: BaseGeometry | Sequence[BaseGeometry] | None, srid: i
     """One polygonal geometry (the union of what was drawn or loaded), as hex EWKB for PostGIS."""
     if geoms is None:
         return None
-    items = [geoms] if isinstance(geoms, BaseGeometry) else list(geoms)
+    try:
+        items = [geoms] if isinstance(geoms, BaseGeometry) else list(geoms)
+    except TypeError:
+        items = [geoms]
+    for g in items:
+        if g is not None and not isinstance(g, BaseGeometry):
+            raise InputError(f"{what}不是几何图形（{type(g).__name__}）", f"the {what} is not a geometry ({type(g).__name__})",
+                             fix_zh="绘制或导入面要素", fix_en="draw or load polygons")
     items = [g for g in items if g is not None and not g.is_empty]
     if not items:
         return None
@@ -165,6 +172,11 @@ def _geometry_param(geoms: BaseGeometry | Sequence[BaseGeometry] | None, srid: i
         if g.geom_type not in ("Polygon", "MultiPolygon"):
             raise InputError(f"{what}须为面，而不是 {g.geom_type}", f"the {what} must be polygons, not {g.geom_type}",
                              fix_zh="绘制或导入面要素", fix_en="draw or load polygons")
+        coords = shapely.get_coordinates(g)
+        # a real rezoning lies within a few hundred km of the projection's origin: anything else is garbage
+        if not np.isfinite(coords).all() or (np.abs(coords) > 1e8).any():
+            raise InputError(f"{what}的坐标无效（非数值或超出范围）", f"the {what} has coordinates that are not finite or out of range",
+                             fix_zh="检查文件的坐标系（--crs）与坐标值", fix_en="check the file's CRS (--crs) and its coordinates")
     union = shapely.union_all(shapely.make_valid(np.array(items, dtype=object)))
     union = shapely.set_srid(union, srid)
     return shapely.to_wkb(union, hex=True, include_srid=True)

@@ -14,6 +14,8 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 import shapely
+
+from geo.errors import InputError
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings, strategies as st
 from shapely import box
@@ -212,3 +214,24 @@ def test_cli_check_record_ledger(city: sa.Engine, tmp_path: Path) -> None:
     wb = openpyxl.load_workbook(xlsx)
     assert wb.sheetnames == ["台账", "各县余额", "一级线总量"]
     assert wb["台账"].cell(1, 4).value == "批复文号" and wb["台账"].cell(2, 4).value == "x"
+
+
+@pytest.mark.parametrize("make", [
+    lambda: "POLYGON((0 0,1 0,1 1,0 0))",  # text, not a geometry
+    lambda: 42,
+    lambda: shapely.MultiPolygon([box(X + 100, Y + 100, X + 200, Y + 200), box(1e300, 0, 2e300, 1)]),
+    lambda: shapely.Polygon([(X, Y), (float("nan"), Y), (X + 100, Y + 100), (X, Y)]),
+], ids=["text", "number", "huge", "nan"])
+def test_garbage_instead_of_a_geometry_is_refused_with_nothing_written(city: sa.Engine, make) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # making the garbage warns; refusing it must not
+        bad = make()
+    before = _counts(city)
+    with pytest.raises(InputError):
+        check_adjustment(city, county=LC, removal=bad, profile=WZ)
+    with pytest.raises(InputError):
+        record_adjustment(city, county=LC, removal=bad, addition=box(X + 800, Y + 800, X + 900, Y + 900),
+                          approval_doc="温政函〔2026〕9号", user="approver", profile=WZ)
+    assert _counts(city) == before
