@@ -28,6 +28,7 @@ from streamlit.testing.v1 import AppTest
 from streamlit_folium import generate_js_hash
 
 from geo.drafts import new_sketch, save_drafts, valid_sketch
+from tests.app.apptest import map_script, metrics, texts
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city, square
@@ -109,23 +110,6 @@ def draw(at: AppTest, *features: dict) -> AppTest:
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-def texts(at: AppTest) -> str:
-    parts: list[str] = []
-    for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts)
-
-
-def map_script(at: AppTest) -> str:
-    maps = [e for e in at.get("component_instance") if "st_folium" in e.proto.component_name]
-    assert len(maps) == 1
-    return unescape_js(str(json.loads(maps[0].proto.json_args)["script"]))
 
 
 def count(engine: sa.Engine, table: str) -> int:

@@ -38,10 +38,10 @@ from streamlit.testing.v1 import AppTest
 from geo.drafts import new_sketch, read_drafts, save_drafts
 from geo.load import write_parcels, write_ratings
 from geo.store import transaction
+from tests.app.apptest import map_script, metrics, texts
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city
-from ui.maps import unescape_js
 
 PAGE = Path(__file__).resolve().parents[2] / "app_pages" / "zones.py"
 APP = Path(__file__).resolve().parents[2] / "app.py"
@@ -150,23 +150,6 @@ def drawn(engine: sa.Engine, *geoms: object, lang: str | None = None) -> tuple[A
     sketch = new_sketch()
     save_drafts(engine, sketch, "zones:zone", features(*geoms), user="test")
     return open_zones(sketch=sketch, lang=lang), sketch
-
-
-def metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
-
-
-def texts(at: AppTest) -> str:
-    parts: list[str] = []
-    for kind in ("title", "subheader", "markdown", "caption", "info", "warning", "error", "success"):
-        parts += [str(e.value) for e in getattr(at, kind)]
-    return "\n".join(parts)
-
-
-def map_script(at: AppTest) -> str:
-    maps = [e for e in at.get("component_instance") if "st_folium" in e.proto.component_name]
-    assert len(maps) == 1
-    return unescape_js(str(json.loads(maps[0].proto.json_args)["script"]))
 
 
 def frame_of(at: AppTest, column: str) -> pd.DataFrame:
