@@ -108,3 +108,13 @@ def test_a_county_limited_approver_is_refused_by_the_store_in_another_county(sta
                           approval_doc="瓯政〔2026〕7号", user=lc, profile=get_profile("wenzhou-2020"))
     with staffed.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM adjustments")).scalar_one() == 0
+
+
+def test_roles_and_counties_from_an_identity_servers_claims() -> None:
+    """An ID token's claims may hold a list or a comma-separated string; unknown roles are ignored."""
+    from ui.auth import _claim_list
+
+    assert _claim_list(["approver", "planner"]) == ["approver", "planner"]
+    assert _claim_list("approver, planner,") == ["approver", "planner"]
+    assert _claim_list(None) == []
+    assert _claim_list(("330302",)) == ["330302"]
