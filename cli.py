@@ -274,7 +274,7 @@ def audit_cmd(
     output: OutOpt = None,
 ) -> None:
     """审计记录（只增不改）/ the audit trail (append-only), newest first."""
-    from geo.audit import read_audit
+    from geo.audit import as_text, read_audit
 
     try:
         day = dt.date.fromisoformat(since) if since else None
@@ -282,11 +282,7 @@ def audit_cmd(
         raise InputError(f"日期无效：{since}", f"not a date: {since}", fix_zh="YYYY-MM-DD", fix_en="YYYY-MM-DD") from None
     frame = read_audit(_engine(), since=day, actor=actor, action=action, limit=limit)
     records = frame.to_dict("records")
-    shown = frame.assign(  # for tables and files: the time in the city's zone, before/after as JSON text
-        at=frame["at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S") if len(frame) else frame["at"],
-        before=[json.dumps(v, ensure_ascii=False) if v is not None else "" for v in frame["before"]],
-        after=[json.dumps(v, ensure_ascii=False) if v is not None else "" for v in frame["after"]])
-    emit(shown, fmt=fmt, output=output, json_body=lambda: records, title="审计 / audit", layer="audit")
+    emit(as_text(frame), fmt=fmt, output=output, json_body=lambda: records, title="审计 / audit", layer="audit")
 
 
 # -- demo and load ----------------------------------------------------------------------------------------

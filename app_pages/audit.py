@@ -1,11 +1,10 @@
 """审计 (admins): the audit trail — who did what, when, before and after — and the users."""
 
 import datetime as dt
-import json
 
 import streamlit as st
 
-from geo.audit import read_audit
+from geo.audit import as_text, read_audit
 from geo.auth import list_users
 from ui import data
 from ui.auth import can
@@ -23,11 +22,7 @@ action = c3.text_input(t("audit.action"), placeholder="load.", key="audit_action
 trail = read_audit(data.get_engine(), since=since, actor=actor.strip() or None, action=action.strip() or None,
                    limit=5000)
 st.caption(t("audit.count", n=fmt_int(len(trail))))
-shown = trail.assign(
-    at=trail["at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S") if len(trail) else trail["at"],
-    before=[json.dumps(v, ensure_ascii=False) if v is not None else "" for v in trail["before"]],
-    after=[json.dumps(v, ensure_ascii=False) if v is not None else "" for v in trail["after"]],
-).rename(columns={c: t(f"audit.col.{c}") for c in trail.columns})
+shown = as_text(trail).rename(columns={c: t(f"audit.col.{c}") for c in trail.columns})
 st.dataframe(shown, hide_index=True, width="stretch", height=480)
 st.download_button(t("audit.download"), data=data.table_bytes(shown, fmt="xlsx", sheet="audit"),
                    file_name=f"blockline-audit-{dt.date.today().isoformat()}.xlsx", mime=data.XLSX_MIME,

@@ -16,7 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["read_audit", "record"]
+__all__ = ["as_text", "read_audit", "record"]
 
 
 def record(conn: Connection, *, actor: str, action: str, target: str | None = None, approval_doc: str | None = None,
@@ -49,3 +49,12 @@ def read_audit(engine: Engine, *, since: dt.date | dt.datetime | None = None, ac
         return pd.read_sql(sa.text(f"""
             SELECT id, at, actor, action, target, approval_doc, before, after FROM audit
             WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT :limit"""), conn, params=params)
+
+
+def as_text(trail: pd.DataFrame) -> pd.DataFrame:
+    """Audit rows for a table or a file: the time in the city's zone (UTC+8), before and after as JSON text."""
+    return trail.assign(
+        at=trail["at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S") if len(trail) else trail["at"],
+        before=[json.dumps(v, ensure_ascii=False) if v is not None else "" for v in trail["before"]],
+        after=[json.dumps(v, ensure_ascii=False) if v is not None else "" for v in trail["after"]],
+    )

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from geo.area import M2_PER_MU, area_mu
+from geo.audit import record
 from geo.auth import authorize, name_of
 from geo.errors import InputError, Problem, ValidationError
 from geo.fields import PARCEL_FIELDS, coerce_parcel_columns, map_columns, parse_field_map
@@ -129,8 +130,6 @@ def start_load(conn: Connection, *, kind: str, source: str, user: str, report: d
 
 
 def _finish_load(conn: Connection, load_id: int, result: LoadResult) -> None:
-    from geo.audit import record
-
     summary = result.as_dict()
     row = conn.execute(sa.text("UPDATE loads SET report = CAST(:r AS jsonb) WHERE id = :i RETURNING kind, source, loaded_by"),
                        {"i": load_id, "r": json.dumps(summary, ensure_ascii=False, default=str)}).one()

