@@ -4,9 +4,15 @@
 more route, ``/tiles/{layer}/{z}/{x}/{y}.pbf``, answers the map's tile requests from PostGIS
 (``geo.tiles``) on the same origin, so a pan or a zoom fetches a few small tiles and never reruns the app.
 
+``{layer}`` is one of ``geo.tiles.TILE_LAYERS`` or ``all`` (every layer in one tile: what the maps ask for).
 Query parameters of a tile: ``county`` (a 6-digit code), ``as_of`` (YYYY-MM-DD), ``marks`` (a set of parcel
 marks), ``gcj=1`` (shifted for AMap/Gaode), ``v`` (the data version: a new version is a new URL, so tiles
 can be cached by the browser). Anything malformed is a 400 with the reason, never a query.
+
+Tiles with a version are also kept in memory here, least recently used out first, up to
+``BLOCKLINE_TILE_CACHE_MB`` (default 128; 0 turns the cache off): the city view that every visitor opens
+first is cut by PostGIS once per data version, not once per visitor. A new version is a new key, so the
+cache never serves a tile of older data.
 """
 
 from __future__ import annotations
@@ -17,15 +23,18 @@ import re
 from pathlib import Path
 
 import streamlit as st
+from cachetools import LRUCache
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
 from geo.errors import BlocklineError, InputError
+from geo.settings import get_settings
 
 HERE = Path(__file__).parent
 TILE_MIME = "application/vnd.mapbox-vector-tile"
+_IMMUTABLE = "public, max-age=86400, immutable"
 _COUNTY = re.compile(r"^\d{6}$")
 _MARKS = re.compile(r"^[\w|.:-]{1,120}$")
 
@@ -47,12 +56,26 @@ def _params(request: Request) -> dict[str, object]:
     return {"county": county, "as_of": day, "mark_set": marks, "gcj02": query.get("gcj") == "1"}
 
 
+def _tile_cache() -> LRUCache[str, bytes] | None:
+    budget = get_settings().tile_cache_mb * 2**20
+    return LRUCache(maxsize=budget, getsizeof=lambda body: len(body) + 200) if budget > 0 else None
+
+
+#: versioned tiles by their whole URL (path and query), within a byte budget; used on the event loop only
+TILE_CACHE = _tile_cache()
+
+
 async def tile_route(request: Request) -> Response:
     """One vector tile, or a 400 naming what is wrong with the request."""
     from geo.store import open_store
     from geo.tiles import tile
 
     path = request.path_params
+    versioned = bool(request.query_params.get("v"))
+    key = f"{request.url.path}?{sorted(request.query_params.multi_items())}"
+    body = TILE_CACHE.get(key) if versioned and TILE_CACHE is not None else None
+    if body is not None:
+        return Response(body, media_type=TILE_MIME, headers={"Cache-Control": _IMMUTABLE})
     try:
         z, x, y = int(path["z"]), int(path["x"]), int(path["y"])
         options = _params(request)
@@ -63,8 +86,9 @@ async def tile_route(request: Request) -> Response:
         return PlainTextResponse(text, status_code=400)
     except BlocklineError as exc:
         return PlainTextResponse(exc.as_dict()["message_en"], status_code=503)
-    cache = "public, max-age=86400, immutable" if request.query_params.get("v") else "no-cache"
-    return Response(body, media_type=TILE_MIME, headers={"Cache-Control": cache})
+    if versioned and TILE_CACHE is not None and len(body) < TILE_CACHE.maxsize:
+        TILE_CACHE[key] = body
+    return Response(body, media_type=TILE_MIME, headers={"Cache-Control": _IMMUTABLE if versioned else "no-cache"})
 
 
 ROUTES = [Route("/tiles/{layer}/{z}/{x}/{y}.pbf", tile_route, methods=["GET"])]

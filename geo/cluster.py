@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import time
 from dataclasses import dataclass
+import functools
 from functools import cached_property
 from pathlib import Path
 
@@ -101,6 +102,36 @@ def find_bindir(explicit: Path | None = None) -> Path:
     )
 
 
+@functools.cache
+def _machine_runner() -> tuple[list[str], str]:
+    """How to run a server command on this machine: directly, or, as root, inside a user namespace or as postgres.
+
+    Probed once per process (the probe runs ``unshare``): the store is opened on every tile request.
+    """
+    if os.geteuid() != 0:
+        return [], "current user"
+    unshare = shutil.which("unshare")
+    if unshare:
+        probe = [unshare, "--user", "--map-user=1000", "--map-group=1000", "--", "true"]
+        if subprocess.run(probe, capture_output=True).returncode == 0:
+            return probe[:-1], "root, mapped to an unprivileged user in a user namespace"
+    runuser = shutil.which("runuser")
+    try:
+        import pwd
+
+        pwd.getpwnam("postgres")
+    except KeyError:
+        runuser = None
+    if runuser:
+        return [runuser, "-u", "postgres", "--"], "postgres system user"
+    raise BlocklineError(
+        "以 root 身份运行时无法启动内置数据库（PostgreSQL 拒绝以 root 运行，且无法切换用户）",
+        "cannot start the embedded database as root: PostgreSQL refuses root and no user switch works",
+        fix_zh="以普通用户运行，或设置 BLOCKLINE_DATABASE_URL 指向已有的 PostGIS 数据库",
+        fix_en="run as an ordinary user, or set BLOCKLINE_DATABASE_URL to an existing PostGIS database",
+    )
+
+
 class EmbeddedCluster:
     """A private PostgreSQL cluster under ``home``: data in ``pgdata/``, socket in ``run/``, log in ``log/``."""
 
@@ -147,31 +178,10 @@ class EmbeddedCluster:
     def running(self) -> bool:
         return self._pid() is not None and (self.socket_dir / f".s.PGSQL.{_PORT}").exists()
 
-    @cached_property
+    @property
     def _runner(self) -> tuple[list[str], str]:
         """How to run a server command: directly, or, as root, inside a user namespace or as postgres."""
-        if os.geteuid() != 0:
-            return [], "current user"
-        unshare = shutil.which("unshare")
-        if unshare:
-            probe = [unshare, "--user", "--map-user=1000", "--map-group=1000", "--", "true"]
-            if subprocess.run(probe, capture_output=True).returncode == 0:
-                return probe[:-1], "root, mapped to an unprivileged user in a user namespace"
-        runuser = shutil.which("runuser")
-        try:
-            import pwd
-
-            pwd.getpwnam("postgres")
-        except KeyError:
-            runuser = None
-        if runuser:
-            return [runuser, "-u", "postgres", "--"], "postgres system user"
-        raise BlocklineError(
-            "以 root 身份运行时无法启动内置数据库（PostgreSQL 拒绝以 root 运行，且无法切换用户）",
-            "cannot start the embedded database as root: PostgreSQL refuses root and no user switch works",
-            fix_zh="以普通用户运行，或设置 BLOCKLINE_DATABASE_URL 指向已有的 PostGIS 数据库",
-            fix_en="run as an ordinary user, or set BLOCKLINE_DATABASE_URL to an existing PostGIS database",
-        )
+        return _machine_runner()
 
     def status(self) -> ClusterStatus:
         try:

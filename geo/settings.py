@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     database_name: str = "blockline"
     user: str = Field(default="cli", description="who the command line acts as, recorded with every write")
     policy: str = Field(default="wenzhou-2020", description="the policy profile used when none is named")
+    tile_cache_mb: int = Field(default=128, ge=0, description="memory for the app server's map tiles (0: none)")
 
     @field_validator("database_url", mode="before")
     @classmethod

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import weakref
 from collections.abc import Iterable
 
 import numpy as np
@@ -46,6 +47,7 @@ from geo.store import storage_srid, transaction
 
 __all__ = [
     "AGGREGATE_CELLS",
+    "ALL_LAYERS",
     "MAX_ZOOM",
     "RAW_MIN_ZOOM",
     "TILE_LAYERS",
@@ -59,6 +61,7 @@ __all__ = [
 ]
 
 TILE_LAYERS = ("parcels", "level1", "level2", "counties")
+ALL_LAYERS = "all"  # every layer in one tile, in the order of TILE_LAYERS (each drawn above the one before)
 RAW_MIN_ZOOM = 13  # parcels one by one from here in; squares of counts farther out
 AGGREGATE_CELLS = 16  # squares per tile side when aggregated (16 px each)
 MAX_ZOOM = 20
@@ -69,6 +72,7 @@ _HALF_WORLD = 20037508.342789244  # Web Mercator half-width in metres
 _CELL_M = 2 * _HALF_WORLD / (1 << CELL_ZOOM)
 _TO_LONLAT = Transformer.from_crs(3857, 4326, always_xy=True)
 _FROM_LONLAT = Transformer.from_crs(4326, 3857, always_xy=True)
+_SRIDS: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
 
 
 def tile_bounds_3857(z: int, x: int, y: int) -> tuple[float, float, float, float]:
@@ -88,9 +92,10 @@ def gcj02_shift(z: int, x: int, y: int) -> tuple[float, float]:
 
 
 def _check(layer: str, z: int, x: int, y: int) -> None:
-    if layer not in TILE_LAYERS:
+    if layer not in TILE_LAYERS and layer != ALL_LAYERS:
         raise InputError(f"没有这个图层：{layer!r}", f"no such tile layer: {layer!r}",
-                         fix_zh="可用：" + "、".join(TILE_LAYERS), fix_en="known: " + ", ".join(TILE_LAYERS))
+                         fix_zh="可用：" + "、".join((*TILE_LAYERS, ALL_LAYERS)),
+                         fix_en="known: " + ", ".join((*TILE_LAYERS, ALL_LAYERS)))
     if not (0 <= z <= MAX_ZOOM and 0 <= x < (1 << z) and 0 <= y < (1 << z)):
         raise InputError(f"瓦片编号超出范围：{z}/{x}/{y}", f"tile out of range: {z}/{x}/{y}",
                          fix_zh=f"缩放级别 0–{MAX_ZOOM}，x、y 在 0 与 2^z−1 之间",
@@ -103,81 +108,97 @@ def _pixel_m(z: int) -> float:
 
 def tile(engine: Engine, layer: str, z: int, x: int, y: int, *, county: str | None = None,
          as_of: dt.date | dt.datetime | None = None, mark_set: str | None = None, gcj02: bool = False) -> bytes:
-    """One Mapbox Vector Tile (bytes, maybe empty) of ``layer`` at z/x/y; the MVT layer has the same name.
+    """One Mapbox Vector Tile (bytes, maybe empty) of z/x/y; each MVT layer has the name of its layer.
 
-    ``county`` keeps one county's features; ``as_of`` shows block lines and parcels as they stood then;
-    ``mark_set`` adds the marks of that set to each parcel (``idle``, ``lifecycle``, ``grade``).
+    ``layer`` is one of ``TILE_LAYERS``, or ``ALL_LAYERS`` for every layer in one tile (one request and
+    one statement instead of four; MVT layers simply follow each other). ``county`` keeps one county's
+    features; ``as_of`` shows block lines and parcels as they stood then; ``mark_set`` adds the marks of
+    that set to each parcel (``idle``, ``lifecycle``, ``grade``).
     """
     _check(layer, z, x, y)
+    layers = TILE_LAYERS if layer == ALL_LAYERS else (layer,)
     dx, dy = gcj02_shift(z, x, y) if gcj02 else (0.0, 0.0)
-    params: dict[str, object] = {"z": z, "x": x, "y": y, "dx": dx, "dy": dy, "layer": layer,
+    params: dict[str, object] = {"z": z, "x": x, "y": y, "dx": dx, "dy": dy,
                                  "county": county, "marks": mark_set, "px": _pixel_m(z),
                                  "half": _HALF_WORLD, **_as_of_param(as_of)}
+    if "parcels" in layers and z < RAW_MIN_ZOOM:
+        step = CELL_ZOOM - (z + 4)  # AGGREGATE_CELLS = 16 = 2^4 squares per tile side
+        span = 1 << (CELL_ZOOM - z)
+        # One square more on each side: a GCJ-02 shift (under a square at z12) moves some in from beyond.
+        margin = 1 << step
+        params |= {"step": step, "i0": x * span - margin, "i1": (x + 1) * span + margin,
+                   "j0": y * span - margin, "j1": (y + 1) * span + margin,
+                   "size": 2 * _HALF_WORLD / (1 << (z + 4))}
+    with engine.connect() as conn:
+        srid = _storage_srid(engine, conn)
+        parts = [f"coalesce(({_layer_sql(name, z, srid, as_of=as_of, mark_set=mark_set)}), ''::bytea)"
+                 for name in layers]
+        return bytes(conn.execute(sa.text("SELECT " + " || ".join(parts)), params).scalar_one() or b"")
+
+
+def _storage_srid(engine: Engine, conn: Connection) -> int:
+    """The store's SRID, read once per engine (it never changes: a store is created with it)."""
+    srid = _SRIDS.get(engine)
+    if srid is None:
+        srid = _SRIDS[engine] = storage_srid(conn)
+    return srid
+
+
+def _layer_sql(layer: str, z: int, srid: int, *, as_of: object, mark_set: str | None) -> str:
+    """The statement that makes the MVT layer ``layer`` of a tile (the parameters are ``tile``'s)."""
     where = [_lifespan_clause(as_of), "(CAST(:county AS text) IS NULL OR t.county_code = :county)",
              "t.geom && (SELECT box FROM env)"]
-    with engine.connect() as conn:
-        srid = storage_srid(conn)
-        # The tile's envelope, moved back by the shift (what lands in the tile after it), in the storage CRS;
-        # ST_Segmentize keeps its edges true after reprojection, ST_Expand covers the MVT buffer.
-        env = f"""env AS (SELECT ST_Expand(ST_Transform(ST_Segmentize(
-                      ST_Translate(ST_TileEnvelope(:z, :x, :y), -:dx, -:dy), :px * 64), {srid}), :px * {_BUFFER / 16})
-                      AS box)"""
-        if layer == "counties":
-            # County outlines (as lines), simplified to half a pixel of this zoom.
-            sql = f"""WITH {env}, features AS (
-                SELECT t.code, t.name,
-                       ST_AsMVTGeom(ST_Translate(ST_Transform(ST_Boundary(ST_Simplify(t.geom, :px / 2)), 3857), :dx, :dy),
-                                    ST_TileEnvelope(:z, :x, :y), {_EXTENT}, {_BUFFER}, true) AS geom
-                FROM admin_areas t WHERE t.level = 'county' AND (CAST(:county AS text) IS NULL OR t.code = :county)
-                  AND t.geom && (SELECT box FROM env))
-                SELECT ST_AsMVT(features, :layer, {_EXTENT}, 'geom') FROM features WHERE geom IS NOT NULL"""
-        elif layer in ("level1", "level2"):
-            params["level"] = int(layer[-1])
-            simplify = "ST_Simplify(t.geom, :px / 2)" if z < RAW_MIN_ZOOM else "t.geom"
-            sql = f"""WITH {env}, features AS (
-                SELECT t.id, t.name, t.county_code, t.approval_doc,
-                       CAST(round(CAST(ST_Area(t.geom) / (10000.0 / 15) AS numeric), 2) AS float8) AS area_mu,
-                       ST_AsMVTGeom(ST_Translate(ST_Transform({simplify}, 3857), :dx, :dy),
-                                    ST_TileEnvelope(:z, :x, :y), {_EXTENT}, {_BUFFER}, true) AS geom
-                FROM block_lines t WHERE t.level = :level AND {' AND '.join(where)})
-                SELECT ST_AsMVT(features, :layer, {_EXTENT}, 'geom', 'id') FROM features WHERE geom IS NOT NULL"""
-        elif z >= RAW_MIN_ZOOM:
-            marks = ("LEFT JOIN parcel_marks k ON k.mark_set = :marks AND k.parcel_no = t.parcel_no",
-                     "k.idle, k.lifecycle, k.grade") if mark_set else ("", "NULL AS idle, NULL AS lifecycle, NULL AS grade")
-            sql = f"""WITH {env}, features AS (
-                SELECT t.id, t.parcel_no, t.holder, t.land_use, t.county_code, t.is_low_efficiency,
-                       CAST(round(CAST(t.area_mu AS numeric), 2) AS float8) AS area_mu, {marks[1]},
-                       ST_AsMVTGeom(ST_Translate(ST_Transform(t.geom, 3857), :dx, :dy),
-                                    ST_TileEnvelope(:z, :x, :y), {_EXTENT}, {_BUFFER}, true) AS geom
-                FROM parcels t {marks[0]} WHERE {' AND '.join(where)})
-                SELECT ST_AsMVT(features, :layer, {_EXTENT}, 'geom', 'id') FROM features WHERE geom IS NOT NULL"""
-        else:
-            # Far out: the cells of zoom CELL_ZOOM summed into the squares of this tile (a cell nests exactly).
-            step = CELL_ZOOM - (z + 4)  # AGGREGATE_CELLS = 16 = 2^4 squares per tile side
-            span = 1 << (CELL_ZOOM - z)
-            # One square more on each side: a GCJ-02 shift (under a square at z12) moves some in from beyond.
-            margin = 1 << step
-            params |= {"step": step, "i0": x * span - margin, "i1": (x + 1) * span + margin,
-                       "j0": y * span - margin, "j1": (y + 1) * span + margin,
-                       "size": 2 * _HALF_WORLD / (1 << (z + 4))}
-            sql = f"""WITH squares AS (
-                SELECT i >> CAST(:step AS integer) AS ci, j >> CAST(:step AS integer) AS cj, CAST(sum(parcels) AS integer) AS parcels,
-                       CAST(round(CAST(sum(area_mu) AS numeric), 2) AS float8) AS area_mu,
-                       CAST(round(CAST(sum(low_mu) AS numeric), 2) AS float8) AS low_mu
-                FROM parcel_cells
-                WHERE i >= CAST(:i0 AS integer) AND i < CAST(:i1 AS integer)
-                  AND j >= CAST(:j0 AS integer) AND j < CAST(:j1 AS integer)
-                  AND (CAST(:county AS text) IS NULL OR county_code = :county)
-                GROUP BY 1, 2),
-              features AS (
-                SELECT parcels, area_mu, low_mu,
-                       ST_AsMVTGeom(ST_Translate(ST_MakeEnvelope(ci * :size - :half, :half - (cj + 1) * :size,
-                                                                 (ci + 1) * :size - :half, :half - cj * :size, 3857),
-                                                 :dx, :dy),
-                                    ST_TileEnvelope(:z, :x, :y), {_EXTENT}, 0, true) AS geom
-                FROM squares)
-                SELECT ST_AsMVT(features, :layer, {_EXTENT}, 'geom') FROM features WHERE geom IS NOT NULL"""
-        return bytes(conn.execute(sa.text(sql), params).scalar_one() or b"")
+    # The tile's envelope, moved back by the shift (what lands in the tile after it), in the storage CRS;
+    # ST_Segmentize keeps its edges true after reprojection, ST_Expand covers the MVT buffer.
+    env = f"""env AS (SELECT ST_Expand(ST_Transform(ST_Segmentize(
+                  ST_Translate(ST_TileEnvelope(:z, :x, :y), -:dx, -:dy), :px * 64), {srid}), :px * {_BUFFER / 16})
+                  AS box)"""
+    if layer == "counties":
+        # County outlines (as lines), simplified to half a pixel of this zoom.
+        return f"""WITH {env}, features AS (
+            SELECT t.code, t.name,
+                   ST_AsMVTGeom(ST_Translate(ST_Transform(ST_Boundary(ST_Simplify(t.geom, :px / 2)), 3857), :dx, :dy),
+                                ST_TileEnvelope(:z, :x, :y), {_EXTENT}, {_BUFFER}, true) AS geom
+            FROM admin_areas t WHERE t.level = 'county' AND (CAST(:county AS text) IS NULL OR t.code = :county)
+              AND t.geom && (SELECT box FROM env))
+            SELECT ST_AsMVT(features, 'counties', {_EXTENT}, 'geom') FROM features WHERE geom IS NOT NULL"""
+    if layer in ("level1", "level2"):
+        simplify = "ST_Simplify(t.geom, :px / 2)" if z < RAW_MIN_ZOOM else "t.geom"
+        return f"""WITH {env}, features AS (
+            SELECT t.id, t.name, t.county_code, t.approval_doc,
+                   CAST(round(CAST(ST_Area(t.geom) / (10000.0 / 15) AS numeric), 2) AS float8) AS area_mu,
+                   ST_AsMVTGeom(ST_Translate(ST_Transform({simplify}, 3857), :dx, :dy),
+                                ST_TileEnvelope(:z, :x, :y), {_EXTENT}, {_BUFFER}, true) AS geom
+            FROM block_lines t WHERE t.level = {int(layer[-1])} AND {' AND '.join(where)})
+            SELECT ST_AsMVT(features, '{layer}', {_EXTENT}, 'geom', 'id') FROM features WHERE geom IS NOT NULL"""
+    if z >= RAW_MIN_ZOOM:
+        marks = ("LEFT JOIN parcel_marks k ON k.mark_set = :marks AND k.parcel_no = t.parcel_no",
+                 "k.idle, k.lifecycle, k.grade") if mark_set else ("", "NULL AS idle, NULL AS lifecycle, NULL AS grade")
+        return f"""WITH {env}, features AS (
+            SELECT t.id, t.parcel_no, t.holder, t.land_use, t.county_code, t.is_low_efficiency,
+                   CAST(round(CAST(t.area_mu AS numeric), 2) AS float8) AS area_mu, {marks[1]},
+                   ST_AsMVTGeom(ST_Translate(ST_Transform(t.geom, 3857), :dx, :dy),
+                                ST_TileEnvelope(:z, :x, :y), {_EXTENT}, {_BUFFER}, true) AS geom
+            FROM parcels t {marks[0]} WHERE {' AND '.join(where)})
+            SELECT ST_AsMVT(features, 'parcels', {_EXTENT}, 'geom', 'id') FROM features WHERE geom IS NOT NULL"""
+    # Far out: the cells of zoom CELL_ZOOM summed into the squares of this tile (a cell nests exactly).
+    return f"""WITH squares AS (
+        SELECT i >> CAST(:step AS integer) AS ci, j >> CAST(:step AS integer) AS cj, CAST(sum(parcels) AS integer) AS parcels,
+               CAST(round(CAST(sum(area_mu) AS numeric), 2) AS float8) AS area_mu,
+               CAST(round(CAST(sum(low_mu) AS numeric), 2) AS float8) AS low_mu
+        FROM parcel_cells
+        WHERE i >= CAST(:i0 AS integer) AND i < CAST(:i1 AS integer)
+          AND j >= CAST(:j0 AS integer) AND j < CAST(:j1 AS integer)
+          AND (CAST(:county AS text) IS NULL OR county_code = :county)
+        GROUP BY 1, 2),
+      features AS (
+        SELECT parcels, area_mu, low_mu,
+               ST_AsMVTGeom(ST_Translate(ST_MakeEnvelope(ci * :size - :half, :half - (cj + 1) * :size,
+                                                         (ci + 1) * :size - :half, :half - cj * :size, 3857),
+                                         :dx, :dy),
+                            ST_TileEnvelope(:z, :x, :y), {_EXTENT}, 0, true) AS geom
+        FROM squares)
+        SELECT ST_AsMVT(features, 'parcels', {_EXTENT}, 'geom') FROM features WHERE geom IS NOT NULL"""
 
 
 def refresh_parcel_cells(conn: Connection) -> int:
@@ -198,10 +219,15 @@ def refresh_parcel_cells(conn: Connection) -> int:
 
 
 def data_version(engine: Engine) -> str:
-    """A short token that changes whenever block lines, parcels or ratings change (a load, an adjustment)."""
+    """A short token that changes whenever block lines, parcels or ratings change (a load, an adjustment).
+
+    The time of the newest load is part of it: after ``blockline db reset`` the ids start again from 1, and
+    a reloaded store must not take the version (and so the cached tiles) of what it held before.
+    """
     with engine.connect() as conn:
         row = conn.execute(sa.text("""
-            SELECT (SELECT coalesce(max(id), 0) FROM loads), (SELECT coalesce(max(id), 0) FROM block_lines),
+            SELECT (SELECT coalesce(max(id), 0) FROM loads), (SELECT max(loaded_at) FROM loads),
+                   (SELECT coalesce(max(id), 0) FROM block_lines),
                    (SELECT count(valid_to) FROM block_lines), (SELECT coalesce(max(id), 0) FROM parcels),
                    (SELECT count(valid_to) FROM parcels), (SELECT coalesce(max(id), 0) FROM ratings)""")).one()
     return hashlib.sha1(repr(tuple(row)).encode()).hexdigest()[:12]

@@ -47,6 +47,7 @@ from pyproj import Geod
 
 from geo.area import area_mu
 from geo.gcj02 import transform_geometry
+from geo.tiles import ALL_LAYERS
 from ui.i18n import fmt_date, fmt_mu, fmt_mu_ha, land_use_label, translate
 
 __all__ = [
@@ -62,6 +63,7 @@ __all__ = [
     "density_legend",
     "layer_control_last",
     "feature_facts",
+    "fit_view",
     "tianditu_url",
     "unescape_js",
     "valid_asset_url",
@@ -394,13 +396,15 @@ class TileSource:
     script_url: str = VECTORGRID_JS
 
     def url(self, layer: str, *, gcj02: bool = False) -> str:
-        """The Leaflet URL template of one tile layer.
+        """The Leaflet URL template of one tile layer, or of every layer at once (``ALL_LAYERS``).
 
         >>> TileSource(version="v1", county="330302").url("parcels")
         '/tiles/parcels/{z}/{x}/{y}.pbf?v=v1&county=330302'
+        >>> TileSource(version="v1", mark_set="m1").url("all")
+        '/tiles/all/{z}/{x}/{y}.pbf?v=v1&marks=m1'
         """
         query = {"v": self.version, "county": self.county, "as_of": self.as_of.isoformat() if self.as_of else None,
-                 "marks": self.mark_set if layer == "parcels" else None, "gcj": "1" if gcj02 else None}
+                 "marks": self.mark_set if layer in ("parcels", ALL_LAYERS) else None, "gcj": "1" if gcj02 else None}
         return f"{self.base_url}/{layer}/{{z}}/{{x}}/{{y}}.pbf?" + urlencode({k: v for k, v in query.items() if v})
 
 
@@ -471,6 +475,25 @@ class _TileLayers(JSCSSMixin, MacroElement):
                 pane.style.zIndex = 390;
                 pane.style.pointerEvents = "none";
             }
+            // Every layer comes in one tile per place (server.py's /tiles/all/): the first layer to ask for a
+            // place fetches and decodes it, the others (asking in the same moment) take their part of it.
+            var fetching = {}, fetchTile = L.VectorGrid.Protobuf.prototype._getVectorTilePromise;
+            function sharedTile(name) {
+                return function (coords, tileBounds) {
+                    var key = this._url + "|" + coords.z + "/" + coords.x + "/" + coords.y;
+                    if (!fetching[key]) {
+                        var settled = function (json) { delete fetching[key]; return json; };
+                        fetching[key] = fetchTile.call(this, coords, tileBounds).then(settled, function (err) {
+                            delete fetching[key]; throw err;
+                        });
+                    }
+                    return fetching[key].then(function (json) {
+                        var part = {layers: {}};
+                        if (json.layers && json.layers[name]) { part.layers[name] = json.layers[name]; }
+                        return part;
+                    });
+                };
+            }
             cfg.layers.forEach(function (spec) {
                 var styles = {}, parcels = spec.layer === "parcels";
                 styles[spec.layer] = parcels ? parcelStyle
@@ -480,6 +503,7 @@ class _TileLayers(JSCSSMixin, MacroElement):
                     pane: parcels ? "tilePane" : "blocklines", maxNativeZoom: 20, maxZoom: 22, keepBuffer: 1,
                     updateWhenZooming: false
                 });
+                layer._getVectorTilePromise = sharedTile(spec.layer);
                 var tip = L.tooltip({direction: "top", offset: [0, -8], opacity: 0.95});
                 layer.on("mouseover", function (e) {
                     var props = e.layer.properties || {};
@@ -530,7 +554,7 @@ def _tile_config(source: TileSource, *, lang: str, gcj02: bool,
               "grade": translate("color.grade", lang), "name": translate("field.name", lang),
               "approval_doc": translate("field.approval_doc", lang), "parcels": translate("field.parcels", lang),
               "low_mu": translate("field.low_mu", lang)}
-    layers = [{"layer": layer, "name": translate(key, lang), "url": source.url(layer, gcj02=gcj02),
+    layers = [{"layer": layer, "name": translate(key, lang), "url": source.url(ALL_LAYERS, gcj02=gcj02),
                "keys": _TILE_KEYS[layer]}
               for layer, key in (("parcels", "layer.parcels"), ("counties", "layer.admin"), ("level2", "layer.level2"),
                                  ("level1", "layer.level1"))]
@@ -720,7 +744,7 @@ def build_map(
 
     bounds = _bounds([focus]) if focus is not None else _bounds(list(frames.values()))
     if bounds is not None:
-        m.fit_bounds(bounds, padding=(20, 20), max_zoom=17 if focus is not None else 16)
+        fit_view(m, bounds, max_zoom=17 if focus is not None else 16)
     names = {k: dict(v) for k, v in (value_names or {}).items()}
     if tiles is not None:
         legend += _tile_legend(tiles, names, lang)
@@ -734,6 +758,22 @@ def build_map(
             raise ValueError("tile URLs must be http(s) URLs or paths starting with /")
         m.add_child(_TileLayers(_tile_config(tiles, lang=lang, gcj02=gcj02, value_names=names),
                                 tiles.script_url, control.get_name()))
+    return m
+
+
+def fit_view(m: folium.Map, bounds: list[list[float]], *, max_zoom: int) -> folium.Map:
+    """Open the map on ``bounds`` ([[south, west], [north, east]]), replacing a view set before.
+
+    Without animation: an animated fit starts from the map's first view (all of China), and the tile
+    layers would fetch and draw the tiles of that view before those of the data; a second fit while the
+    first is still animating would be lost.
+    """
+    for key, child in list(m._children.items()):
+        if isinstance(child, folium.FitBounds):
+            del m._children[key]
+    fit = folium.FitBounds(bounds, padding=(20, 20), max_zoom=max_zoom)
+    fit.options["animate"] = False
+    m.add_child(fit)
     return m
 
 

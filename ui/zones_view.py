@@ -42,7 +42,7 @@ from sqlalchemy.engine import Engine
 
 from geo.area import M2_PER_MU
 from ui.i18n import LANGS, fmt_int, fmt_mu, translate
-from ui.maps import layer_control_last
+from ui.maps import fit_view, layer_control_last
 from zoning.policy import Profile
 
 __all__ = [
@@ -584,10 +584,6 @@ def add_zone_layers(
         bounds = [zone]
     if bounds:
         x0, y0, x1, y1 = gpd.GeoSeries(bounds, crs=f"EPSG:{epsg}").to_crs(epsg=_DISPLAY_EPSG).total_bounds
-        # One view only: a second fit while the first is still animating (or the frame is out of sight) is lost.
-        for key, child in list(m._children.items()):
-            if isinstance(child, folium.map.FitBounds):
-                del m._children[key]
-        m.fit_bounds([[y0, x0], [y1, x1]], padding=(20, 20), max_zoom=17)
+        fit_view(m, [[y0, x0], [y1, x1]], max_zoom=17)
     layer_control_last(m)
     return m

@@ -10,8 +10,14 @@ import pytest
 from pyproj import Transformer
 from starlette.requests import Request
 
+import geopandas as gpd
+from shapely.geometry import box
+
+from geo.load import load_parcels
+from geo.settings import get_settings
 from geo.store import open_store
-from server import ROUTES, TILE_MIME, tile_route
+from geo.tiles import data_version
+from server import ROUTES, TILE_CACHE, TILE_MIME, _tile_cache, tile_route
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city
@@ -44,13 +50,48 @@ def level1_tile(z: int) -> tuple[int, int, int]:
 
 def test_a_tile_is_served_with_its_type_and_cache(city):
     z, x, y = level1_tile(15)
-    status, headers, body = call(f"/tiles/level1/{z}/{x}/{y}.pbf", "v=abc")
+    status, headers, body = call(f"/tiles/level1/{z}/{x}/{y}.pbf", f"v={data_version(city)}")
     assert status == 200 and headers["content-type"] == TILE_MIME
     assert "immutable" in headers["cache-control"]
     features = mapbox_vector_tile.decode(body)["level1"]["features"]
     assert [f["properties"]["county_code"] for f in features] == ["330302"]
     status, headers, body = call(f"/tiles/level1/{z}/{x}/{y}.pbf", "county=330304")
     assert status == 200 and body == b"" and headers["cache-control"] == "no-cache"
+
+
+def test_tiles_of_a_data_version_are_kept_and_a_new_version_is_cut_anew(city, tmp_path):
+    z, x, y = level1_tile(15)
+    path, old = f"/tiles/all/{z}/{x}/{y}.pbf", f"v={data_version(city)}"
+    status, _, first = call(path, old)
+    layers = mapbox_vector_tile.decode(first)
+    assert status == 200 and [f["properties"]["county_code"] for f in layers["level1"]["features"]] == ["330302"]
+    assert "parcels" not in layers and f"{path}?{sorted([('v', old[2:])])}" in TILE_CACHE
+    # A parcel in that tile: PostGIS would now put it in, but the old version's tile is the one kept.
+    gpd.GeoDataFrame({"宗地编号": ["P-NEW"]}, geometry=[box(X + 350, Y + 350, X + 450, Y + 450)],
+                     crs="EPSG:4549").to_file(tmp_path / "new.gpkg", engine="pyogrio")
+    load_parcels(city, tmp_path / "new.gpkg", user="test")
+    assert call(path, old)[2] == first
+    new = f"v={data_version(city)}"
+    assert new != old
+    for query in (new, ""):  # the new version is cut again; a tile without a version is never kept
+        status, headers, body = call(path, query)
+        features = mapbox_vector_tile.decode(body)["parcels"]["features"]
+        assert status == 200 and [f["properties"]["parcel_no"] for f in features] == ["P-NEW"]
+    assert headers["cache-control"] == "no-cache" and f"{path}?{sorted([])}" not in TILE_CACHE
+
+
+def test_the_tile_cache_has_the_budget_of_the_settings(monkeypatch):
+    for mb, expected in (("0", None), ("3", 3 * 2**20)):
+        monkeypatch.setenv("BLOCKLINE_TILE_CACHE_MB", mb)
+        get_settings.cache_clear()
+        cache = _tile_cache()
+        assert (cache.maxsize if cache is not None else None) == expected
+    get_settings.cache_clear()
+    monkeypatch.setenv("BLOCKLINE_TILE_CACHE_MB", "-1")
+    with pytest.raises(ValueError, match="tile_cache_mb"):
+        _tile_cache()
+    monkeypatch.delenv("BLOCKLINE_TILE_CACHE_MB")
+    get_settings.cache_clear()
 
 
 @pytest.mark.parametrize(("path", "query", "says"), [

@@ -21,7 +21,7 @@ from shapely.geometry import box, shape
 from geo.errors import InputError
 from geo.gcj02 import wgs84_to_gcj02
 from geo.load import load_parcels
-from geo.tiles import RAW_MIN_ZOOM, data_version, gcj02_shift, has_marks, tile, tile_bounds_3857, write_marks
+from geo.tiles import ALL_LAYERS, RAW_MIN_ZOOM, TILE_LAYERS, data_version, gcj02_shift, has_marks, tile, tile_bounds_3857, write_marks
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city
@@ -164,3 +164,33 @@ def test_county_outlines_are_lines_of_the_county_asked_for(city):
     assert all(f["shape"].geom_type in ("LineString", "MultiLineString") for f in features)
     only = decoded(tile(city, "counties", z, x, y, county="330304"), z, x, y).get("counties", [])
     assert {f["properties"]["code"] for f in only} <= {"330304"}
+
+
+@pytest.mark.parametrize("z", [RAW_MIN_ZOOM - 3, RAW_MIN_ZOOM + 2])
+def test_one_tile_of_every_layer_holds_each_layer_as_its_own_tile_does(city, z):
+    cx, cy = centre_3857(PARCELS[1])
+    x, y = tile_of(cx, cy, z)
+    together = decoded(tile(city, ALL_LAYERS, z, x, y), z, x, y)
+    assert {"parcels", "level1", "counties"} <= set(together)
+    for layer in TILE_LAYERS:
+        alone = decoded(tile(city, layer, z, x, y), z, x, y).get(layer, [])
+        assert len(together.get(layer, [])) == len(alone)
+        key = lambda f: f["shape"].wkb  # noqa: E731
+        for a, b in zip(sorted(together.get(layer, []), key=key), sorted(alone, key=key), strict=True):
+            assert a["properties"] == b["properties"] and a["shape"].equals(b["shape"])
+
+
+def test_a_reset_store_reloaded_with_the_same_data_gets_a_new_version(city, tmp_path):
+    import sqlalchemy as sa
+
+    from tests.conftest import TABLES
+
+    before = data_version(city)
+    with city.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+    (tmp_path / "again").mkdir()
+    load_two_county_city(city, tmp_path / "again")
+    gpd.GeoDataFrame({"宗地编号": ["P-1", "P-2", "P-3"], "权利人": ["丁", "乙", "丙"], "用地性质": ["M1", "M1", "M2"]},
+                     geometry=PARCELS, crs="EPSG:4549").to_file(tmp_path / "again.gpkg", engine="pyogrio")
+    load_parcels(city, tmp_path / "again.gpkg", user="test")
+    assert data_version(city) != before  # same ids and counts as before, a new holder: tiles must not be reused
