@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import threading
 from pathlib import Path
 
 import streamlit as st
@@ -92,6 +93,29 @@ async def tile_route(request: Request) -> Response:
 
 
 ROUTES = [Route("/tiles/{layer}/{z}/{x}/{y}.pbf", tile_route, methods=["GET"])]
+
+
+def _warm_up() -> None:
+    """Import what the pages use and open the store while the server starts: the first visitor does not wait.
+
+    Not ``streamlit_folium``: a component declared before Streamlit's runtime exists is never served.
+    """
+    import importlib
+
+    for name in ("ui.data", "ui.maps", "ui.auth", "ui.balance_view", "ui.zones_view", "ui.lifecycle_view",
+                 "folium", "altair", "zoning.balance", "zoning.idle", "zoning.lifecycle", "zoning.marks",
+                 "zoning.zones_store", "geo.tiles", "geo.store"):
+        try:
+            importlib.import_module(name)
+        except Exception:  # noqa: BLE001 - the page that needs it shows the error itself
+            continue
+    try:
+        importlib.import_module("geo.store").open_store()
+    except Exception:  # noqa: BLE001 - the pages say what is wrong with the database
+        pass
+
+
+threading.Thread(target=_warm_up, name="blockline-warm-up", daemon=True).start()
 
 os.environ["BLOCKLINE_TILES"] = "1"  # the pages draw their maps from these tiles
 app = st.App(HERE / "app.py", routes=ROUTES)

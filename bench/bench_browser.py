@@ -284,6 +284,22 @@ def run(url: str, *, steps: int, visits: int) -> dict[str, object]:
         out["frame_js_heap_mib"] = frame_heap / 2**20
         out["chromium_pss_mib"] = chromium_pss_mib(None)
         page.screenshot(path=str(ROOT / "bench" / "browser_z14.png"))
+        context.close()
+        # A second planner (a new profile) makes the same zoom steps: the tiles come from the server's cache.
+        context = new_context()
+        page = context.new_page()
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("Network.enable")
+        cdp.on("Network.responseReceived", lambda e: urls.__setitem__(e["requestId"], e["response"]["url"]))
+        cdp.on("Network.loadingFinished", lambda e: tile_bytes.append(int(e["encodedDataLength"]))
+               if "/tiles/" in urls.get(e["requestId"], "") else None)
+        cdp.on("Network.webSocketFrameSent", lambda e: ws_sent.append(len(e["response"]["payloadData"])))
+        first_paint(page, url)
+        map_frame = _map_frame(page)
+        map_frame.evaluate(f"() => window.map_div.setView([{lat}, {lon}], 14, {{animate: false}})")
+        map_frame.evaluate(_WAIT_JS, 30_000)
+        page.wait_for_timeout(300)
+        out["zoom_again"] = steps_of("zoom", [1, 1, -1, -1, -1, -1, 1, 1][:steps])
         browser.close()
     return out
 
@@ -333,6 +349,7 @@ def report(results: dict[str, object], *, parcels: int, command: str) -> str:
         row("pan 40 % at the city view (squares)", "city_pan"),
         row("pan 40 % at zoom 14 (each parcel)", "z14_pan"),
         row("zoom in or out one step around zoom 14", "zoom"),
+        row("the same zoom steps by a second planner (a new profile; tiles from the server's cache)", "zoom_again"),
         "",
         "Each step is timed from the call to the first frame painted after it (the map has moved, showing the "
         "tiles it had) and to the frame where every layer has drawn every tile of the new view.",

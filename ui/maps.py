@@ -413,7 +413,8 @@ _DENSITY = ((0, "#d6eaf8"), (2, "#aed6f1"), (5, "#5dade2"), (10, "#2e86c1"), (25
 
 
 class _TileLayers(JSCSSMixin, MacroElement):
-    """Block lines and parcels as Leaflet.VectorGrid layers, in the layer control, with escaped popups.
+    """Block lines, parcels and county outlines from one Leaflet.VectorGrid, each layer switchable in the layer
+    control, with escaped popups.
 
     Popups are built with DOM nodes and ``textContent``, so a value is never parsed as HTML.
     """
@@ -469,59 +470,57 @@ class _TileLayers(JSCSSMixin, MacroElement):
                 }
                 return style;
             }
-            // Block lines are drawn above the parcels in a pane that lets clicks through to the parcels.
-            if (!map.getPane("blocklines")) {
-                var pane = map.createPane("blocklines");
-                pane.style.zIndex = 390;
-                pane.style.pointerEvents = "none";
-            }
-            // Every layer comes in one tile per place (server.py's /tiles/all/): the first layer to ask for a
-            // place fetches and decodes it, the others (asking in the same moment) take their part of it.
-            var fetching = {}, fetchTile = L.VectorGrid.Protobuf.prototype._getVectorTilePromise;
-            function sharedTile(name) {
-                return function (coords, tileBounds) {
-                    var key = this._url + "|" + coords.z + "/" + coords.x + "/" + coords.y;
-                    if (!fetching[key]) {
-                        var settled = function (json) { delete fetching[key]; return json; };
-                        fetching[key] = fetchTile.call(this, coords, tileBounds).then(settled, function (err) {
-                            delete fetching[key]; throw err;
-                        });
-                    }
-                    return fetching[key].then(function (json) {
-                        var part = {layers: {}};
-                        if (json.layers && json.layers[name]) { part.layers[name] = json.layers[name]; }
-                        return part;
-                    });
-                };
-            }
+            // One VectorGrid draws every layer: server.py's /tiles/all/ holds them all, one tile per place, and
+            // each tile is one canvas, drawn in the order of its layers (parcels, block lines, outlines above).
+            // Only parcels answer the mouse: a click on a block line goes through to the parcel under it.
+            var hidden = {}, styles = {}, keysOf = {};
             cfg.layers.forEach(function (spec) {
-                var styles = {}, parcels = spec.layer === "parcels";
-                styles[spec.layer] = parcels ? parcelStyle
-                    : function () { return Object.assign({fill: true}, cfg.styles[spec.layer]); };
-                var layer = L.vectorGrid.protobuf(spec.url, {
-                    vectorTileLayerStyles: styles, interactive: parcels, rendererFactory: L.canvas.tile,
-                    pane: parcels ? "tilePane" : "blocklines", maxNativeZoom: 20, maxZoom: 22, keepBuffer: 1,
-                    updateWhenZooming: false
+                var name = spec.layer;
+                keysOf[name] = spec.keys;
+                styles[name] = function (p, zoom) {
+                    if (hidden[name]) { return []; }
+                    if (name === "parcels") { return parcelStyle(p, zoom); }
+                    return Object.assign({fill: true, interactive: false}, cfg.styles[name]);
+                };
+            });
+            // VectorGrid 1.3 stops a click on a feature with L.DomEvent.fakeStop, which Leaflet 1.8 removed (the
+            // click then throws and no popup opens); upstream's fix (Leaflet.VectorGrid#288) calls stop().
+            if (!L.DomEvent.fakeStop) { L.DomEvent.fakeStop = L.DomEvent.stop; }
+            var grid = L.vectorGrid.protobuf(cfg.url, {
+                vectorTileLayerStyles: styles, interactive: true, rendererFactory: L.canvas.tile,
+                maxNativeZoom: 20, maxZoom: 22, keepBuffer: 1, updateWhenZooming: false
+            });
+            var tip = L.tooltip({direction: "top", offset: [0, -8], opacity: 0.95});
+            grid.on("mouseover", function (e) {
+                var props = e.layer.properties || {};
+                var keys = (props.parcel_no === undefined) ? cfg.squareKeys : cfg.tipKeys;
+                tip.setLatLng(e.latlng).setContent(facts(props, keys));
+                map.openTooltip(tip);
+            });
+            grid.on("mouseout", function () { map.closeTooltip(tip); });
+            grid.on("click", function (e) {
+                var props = e.layer.properties || {};
+                var keys = (props.parcel_no === undefined && props.parcels !== undefined) ? cfg.squareKeys : keysOf.parcels;
+                L.popup({maxWidth: 420}).setLatLng(e.latlng).setContent(facts(props, keys)).openOn(map);
+                L.DomEvent.stop(e);
+            });
+            // Added after streamlit-folium's initComponent, which gives every layer then on the map a click
+            // handler that asks the clicked feature for GeoJSON (a tile's feature has none: it would throw).
+            setTimeout(function () { grid.addTo(map); }, 0);
+            // The layer control switches each layer by an empty layer of its name: switched off, its features
+            // get no style and the tiles are drawn again (from the browser's cache).
+            cfg.layers.forEach(function (spec) {
+                var toggle = L.layerGroup();
+                toggle.on("add", function () {
+                    if (hidden[spec.layer]) { delete hidden[spec.layer]; grid.redraw(); }
                 });
-                layer._getVectorTilePromise = sharedTile(spec.layer);
-                var tip = L.tooltip({direction: "top", offset: [0, -8], opacity: 0.95});
-                layer.on("mouseover", function (e) {
-                    var props = e.layer.properties || {};
-                    var keys = (props.parcel_no === undefined) ? cfg.squareKeys : cfg.tipKeys;
-                    tip.setLatLng(e.latlng).setContent(facts(props, keys));
-                    map.openTooltip(tip);
+                toggle.on("remove", function () {
+                    if (!hidden[spec.layer] && grid._map) { hidden[spec.layer] = true; grid.redraw(); }
                 });
-                layer.on("mouseout", function () { map.closeTooltip(tip); });
-                layer.on("click", function (e) {
-                    var props = e.layer.properties || {};
-                    var keys = (props.parcel_no === undefined && props.parcels !== undefined) ? cfg.squareKeys : spec.keys;
-                    L.popup({maxWidth: 420}).setLatLng(e.latlng).setContent(facts(props, keys)).openOn(map);
-                    L.DomEvent.stop(e);
-                });
-                layer.addTo(map);
+                toggle.addTo(map);
                 {% if this.control %}
                 // After the whole script: a page may move the layer control after its own layers.
-                setTimeout(function () { {{ this.control }}.addOverlay(layer, spec.name); }, 0);
+                setTimeout(function () { {{ this.control }}.addOverlay(toggle, spec.name); }, 0);
                 {% endif %}
             });
         })();
@@ -554,13 +553,13 @@ def _tile_config(source: TileSource, *, lang: str, gcj02: bool,
               "grade": translate("color.grade", lang), "name": translate("field.name", lang),
               "approval_doc": translate("field.approval_doc", lang), "parcels": translate("field.parcels", lang),
               "low_mu": translate("field.low_mu", lang)}
-    layers = [{"layer": layer, "name": translate(key, lang), "url": source.url(ALL_LAYERS, gcj02=gcj02),
-               "keys": _TILE_KEYS[layer]}
+    layers = [{"layer": layer, "name": translate(key, lang), "keys": _TILE_KEYS[layer]}
               for layer, key in (("parcels", "layer.parcels"), ("counties", "layer.admin"), ("level2", "layer.level2"),
                                  ("level1", "layer.level1"))]
     styles = {"level1": _STYLE["layer.level1"], "level2": _STYLE["layer.level2"], "parcels": _STYLE["layer.parcels"],
               "counties": _STYLE["layer.admin"]}
-    return {"layers": layers, "styles": styles, "labels": labels, "values": {k: dict(v) for k, v in value_names.items()},
+    return {"url": source.url(ALL_LAYERS, gcj02=gcj02), "layers": layers, "styles": styles, "labels": labels,
+            "values": {k: dict(v) for k, v in value_names.items()},
             "colorBy": source.color_by, "colors": dict(source.colors), "other": _OTHER_COLOR,
             "density": [list(step) for step in _DENSITY], "squareKeys": ["parcels", "area_mu", "low_mu"],
             "tipKeys": ["parcel_no", "holder", "area_mu"],

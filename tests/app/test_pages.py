@@ -236,7 +236,7 @@ def test_map_page_shows_the_city(small_city: Engine) -> None:
     assert "tileLayer" not in script  # no basemap unless asked
     # Block lines and parcels come as vector tiles: no parcel is in the page itself.
     urls = tile_urls(script)
-    assert set(urls) == {"parcels", "level1", "level2", "counties"}
+    assert set(urls) == {"all"}  # one tile per place holds every layer; the control switches each
     assert all("?v=" in u and "county=" not in u and "gcj=" not in u for u in urls.values())
     assert "P-001" not in script and "onerror" not in script
     assert "textContent" in script and "innerHTML" not in script.split("L.vectorGrid")[1]  # popups as text
@@ -302,7 +302,7 @@ def test_map_block_lines_as_of_a_date(small_city: Engine) -> None:
     at.date_input(key="map_as_of").set_value(dt.date(2023, 1, 1)).run()
     assert not at.exception
     assert "一级线 240.00 亩" in texts(at) and "区块线为 2023-01-01 当日的状态" in texts(at)
-    assert "as_of=2023-01-01" in tile_urls(map_script(at))["level1"]
+    assert "as_of=2023-01-01" in tile_urls(map_script(at))["all"]
     at.date_input(key="map_as_of").set_value(dt.date(2019, 12, 31)).run()
     assert "一级线 0.00 亩" in texts(at)
 
@@ -487,8 +487,8 @@ def test_idle_page_on_the_demo_city(engine: Engine, monkeypatch: pytest.MonkeyPa
     assert has_marks(engine, marks)
     script = map_script(at)
     urls = tile_urls(script)
-    assert set(urls) == {"parcels", "level1", "level2", "counties"}
-    assert urllib.parse.parse_qs(urls["parcels"].split("?", 1)[1])["marks"] == [marks]
+    assert set(urls) == {"all"}
+    assert urllib.parse.parse_qs(urls["all"].split("?", 1)[1])["marks"] == [marks]
     assert '"colorBy": "idle"' in script and '"闲置土地"' in script
     assert not [no for no in expected["parcel_no"] if f'"{no}"' in script]  # no parcel GeoJSON
     assert at.selectbox(key="idle_focus").value == ""
@@ -535,7 +535,7 @@ def test_idle_page_zooms_to_the_picked_parcel(engine: Engine) -> None:
     other = next(c for c in sorted(parcels["county_code"].dropna().unique()) if c != county)
     at.selectbox(key="idle_county").set_value(other).run()
     assert not at.exception
-    assert f"county={other}" in tile_urls(map_script(at))["parcels"]
+    assert f"county={other}" in tile_urls(map_script(at))["all"]
     picker = at.selectbox(key="idle_focus")
     assert picker.value == "" and no not in picker.options
     assert set(picker.options[1:]) == {n for n in flagged if parcels.loc[n, "county_code"] == other}

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from geo.area import M2_PER_MU
-from tests.e2e.app_driver import metric_mu, metric_text, open_page, screenshot, wait_for_map
+from tests.e2e.app_driver import map_frame, map_point, metric_mu, metric_text, open_page, screenshot, wait_for_map
 from tests.e2e.conftest import DEMO_PARCELS
 
 
@@ -50,6 +50,46 @@ def test_map(page: Page, shots: Path) -> None:
     wait_for_map(page)
     expect(page.get_by_text(f"图上：宗地 {DEMO_PARCELS:,} 宗")).to_be_visible()
     screenshot(page, shots / "map.png")
+
+
+_TILES_DRAWN = """async () => {
+    const grids = [];
+    window.map_div.eachLayer((l) => { if (l instanceof L.VectorGrid) grids.push(l); });
+    for (let i = 0; i < 300; i++) {
+        const tiles = grids.flatMap((g) => Object.values(g._tiles));
+        if (grids.length && tiles.length && tiles.every((t) => t.loaded)) return tiles.length;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error("the tiles were never drawn");
+}"""
+
+
+def test_map_parcel_popup_and_layer_switch(page: Page, e2e_engine: sa.Engine) -> None:
+    """A click on a parcel of the tiles opens its facts (the largest parcel, at its point on surface, as
+    PostGIS puts it); with 宗地 switched off in the layer control, the same click finds nothing."""
+    with e2e_engine.connect() as conn:
+        parcel_no, holder, lon, lat = conn.execute(sa.text(
+            "SELECT parcel_no, holder, ST_X(p), ST_Y(p) FROM (SELECT parcel_no, holder, area_mu, "
+            "ST_Transform(ST_PointOnSurface(geom), 4326) AS p FROM parcels WHERE valid_to IS NULL) s "
+            "ORDER BY area_mu DESC LIMIT 1")).one()
+    open_page(page, "map")
+    container = wait_for_map(page)
+    frame = map_frame(page)
+    container.evaluate("(el, ll) => window.map_div.setView(ll, 17, {animate: false})", [lat, lon])
+    container.evaluate(_TILES_DRAWN)
+    page.mouse.click(*map_point(page, lon, lat))
+    popup = frame.locator(".leaflet-popup-content")
+    expect(popup).to_contain_text(parcel_no)
+    expect(popup).to_contain_text(holder)
+    errors = container.evaluate("() => window.__blErrors || []")
+    assert not errors, f"the map's script failed: {errors}"
+    frame.locator(".leaflet-popup-close-button").click()
+    expect(popup).to_have_count(0)
+    frame.locator(".leaflet-control-layers").get_by_text("宗地", exact=True).click()
+    container.evaluate(_TILES_DRAWN)
+    page.mouse.click(*map_point(page, lon, lat))
+    page.wait_for_timeout(500)
+    expect(popup).to_have_count(0)
 
 
 def test_balance(page: Page, shots: Path) -> None:
