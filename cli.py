@@ -9,7 +9,6 @@ import datetime as dt
 import functools
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Callable
 from enum import Enum
@@ -844,7 +843,12 @@ def app_cmd(
     cmd = [sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "server.py"),
            "--server.port", str(port), "--server.address", address, "--server.headless", "true",
            "--browser.gatherUsageStats", "false"]
-    raise typer.Exit(subprocess.call(cmd, cwd=PROJECT_ROOT, env=env))
+    # The server takes this process's place: a stop signal (Ctrl-C, a service manager's SIGTERM) reaches it,
+    # rather than ending a parent and leaving the server running on its own.
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.chdir(PROJECT_ROOT)
+    os.execve(sys.executable, cmd, env)
 
 
 def main() -> None:

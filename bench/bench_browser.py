@@ -10,6 +10,9 @@ Playwright. Measured:
   Three kinds of visit: the first after the app started (nothing cached: the server's tile cache, the
   browser's); a first visit (a new browser profile: Streamlit's 5 MB of JavaScript downloaded and compiled);
   a return visit (a new tab of a browser that has opened the app before);
+- **for scale**: the same visits to an empty Streamlit page (one ``st.write``), timed to its text: what
+  Streamlit itself takes on this machine at the moment (a shared 2-core machine varies by half from hour to
+  hour);
 - **pan / zoom step**: ``map.panBy`` by 40 % of the map's width (or one zoom step), until every layer has
   drawn its new tiles; ten of each at the city view (parcels summed into squares) and at zoom 14 (each
   parcel), over the densest part of the city;
@@ -115,18 +118,23 @@ def ensure_demo(parcels: int) -> None:
         subprocess.run([sys.executable, "-m", "cli", "demo", "--parcels", str(parcels)], check=True, cwd=ROOT)
 
 
-def start_app(port: int) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "app", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def _wait_healthy(port: int, proc: subprocess.Popen[bytes]) -> None:
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
             if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                return proc
+                return
         except OSError:
             time.sleep(0.5)
     proc.kill()
-    raise SystemExit("the app did not start within 90 s")
+    raise SystemExit("the server did not start within 90 s")
+
+
+def start_app(port: int) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen([sys.executable, "-m", "cli", "app", "--port", str(port)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_healthy(port, proc)
+    return proc
 
 
 def chromium_pss_mib(browser_pid: int | None) -> float:
@@ -197,6 +205,48 @@ def first_paint(page, url: str) -> tuple[float, float]:  # type: ignore[no-untyp
     start = page.evaluate("() => performance.timeOrigin")
     ready, painted = frame.evaluate("() => [window.__mapReady, window.__firstPaint]")
     return (ready - start) / 1000, (painted - start) / 1000
+
+
+def streamlit_floor(visits: int) -> dict[str, list[float]]:
+    """Seconds from the navigation to the text of an empty Streamlit page (one ``st.write``), first and return
+    visits: what Streamlit itself takes on this machine at this moment, the floor under any page's first paint."""
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "empty.py"
+        script.write_text('import streamlit as st\nst.write("blockline-empty-page")\n', encoding="utf-8")
+        port = free_port()
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+                                 "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                                 "--server.fileWatcherType", "none"], cwd=folder,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            _wait_healthy(port, proc)
+            shown = ("() => document.body && document.body.innerText.includes('blockline-empty-page') "
+                     "&& performance.now() / 1000")
+            out: dict[str, list[float]] = {"fresh": [], "return": []}
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+                for _ in range(visits):
+                    context = browser.new_context(viewport=VIEWPORT)
+                    page = context.new_page()
+                    page.goto(f"http://127.0.0.1:{port}/")
+                    out["fresh"].append(page.wait_for_function(shown, polling="raf").json_value())
+                    context.close()
+                context = browser.new_context(viewport=VIEWPORT)
+                context.new_page().goto(f"http://127.0.0.1:{port}/")
+                for _ in range(visits):
+                    page = context.new_page()
+                    page.goto(f"http://127.0.0.1:{port}/")
+                    out["return"].append(page.wait_for_function(shown, polling="raf").json_value())
+                    page.close()
+                browser.close()
+            return out
+        finally:
+            proc.terminate()
+            proc.wait(30)
 
 
 def run(url: str, *, steps: int, visits: int) -> dict[str, object]:
@@ -335,6 +385,8 @@ def report(results: dict[str, object], *, parcels: int, command: str) -> str:
         f"{paint('fresh', 1)} | |",
         f"| · a return visit (a new tab; Streamlit's JavaScript in the browser's cache): median / worst | "
         f"{paint('return', 1)} | |",
+        f"| for scale: an empty Streamlit page (one `st.write`) on this machine now, first / return visit (median) | "
+        f"{statistics.median(results['floor']['fresh']):.2f} s / {statistics.median(results['floor']['return']):.2f} s | |",
         f"| of which the page and the map's frame ready, before any tile: first visit / return visit (median) | "
         f"{statistics.median(r[0] for r in results['fresh']):.2f} s / "
         f"{statistics.median(r[0] for r in results['return']):.2f} s | |",
@@ -380,6 +432,7 @@ def main() -> None:
         url = f"http://127.0.0.1:{port}"
     try:
         results = run(url, steps=args.steps, visits=args.visits)
+        results["floor"] = streamlit_floor(args.visits)
         results["tiles"] = tile_timings()
     finally:
         if proc is not None:
