@@ -18,6 +18,7 @@ cache never serves a tile of older data.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import threading
@@ -34,6 +35,7 @@ from geo.errors import BlocklineError, InputError
 from geo.settings import get_settings
 
 HERE = Path(__file__).parent
+_LOG = logging.getLogger("blockline.server")
 TILE_MIME = "application/vnd.mapbox-vector-tile"
 _IMMUTABLE = "public, max-age=86400, immutable"
 _COUNTY = re.compile(r"^\d{6}$")
@@ -107,12 +109,12 @@ def _warm_up() -> None:
                  "zoning.zones_store", "geo.tiles", "geo.store"):
         try:
             importlib.import_module(name)
-        except Exception:  # noqa: BLE001 - the page that needs it shows the error itself
-            continue
+        except Exception as exc:  # noqa: BLE001 - the page that needs it shows the error itself
+            _LOG.info("warm-up: %s not imported (%s)", name, exc)
     try:
         importlib.import_module("geo.store").open_store()
-    except Exception:  # noqa: BLE001 - the pages say what is wrong with the database
-        pass
+    except Exception as exc:  # noqa: BLE001 - the pages say what is wrong with the database
+        _LOG.info("warm-up: the store did not open (%s)", exc)
 
 
 threading.Thread(target=_warm_up, name="blockline-warm-up", daemon=True).start()

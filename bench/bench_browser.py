@@ -379,17 +379,18 @@ def report(results: dict[str, object], *, parcels: int, command: str) -> str:
         "| measure | result | target |",
         "|---|---:|---:|",
         "| first paint of the map (navigation → every tile of the first view drawn) | | ≤ 2 s |",
-        f"| · the first visit after the app started (no tile cached by the server or the browser) | "
-        f"{results['cold'][1]:.2f} s | |",
-        f"| · a first visit (a new browser profile): median of {len(results['fresh'])} / worst | "
-        f"{paint('fresh', 1)} | |",
-        f"| · a return visit (a new tab; Streamlit's JavaScript in the browser's cache): median / worst | "
-        f"{paint('return', 1)} | |",
-        f"| for scale: an empty Streamlit page (one `st.write`) on this machine now, first / return visit (median) | "
-        f"{statistics.median(results['floor']['fresh']):.2f} s / {statistics.median(results['floor']['return']):.2f} s | |",
-        f"| of which the page and the map's frame ready, before any tile: first visit / return visit (median) | "
-        f"{statistics.median(r[0] for r in results['fresh']):.2f} s / "
-        f"{statistics.median(r[0] for r in results['return']):.2f} s | |",
+        (f"| · the first visit after the app started (no tile cached by the server or the browser) | "
+         f"{results['cold'][1]:.2f} s | |"),
+        (f"| · a first visit (a new browser profile): median of {len(results['fresh'])} / worst | "
+         f"{paint('fresh', 1)} | |"),
+        (f"| · a return visit (a new tab; Streamlit's JavaScript in the browser's cache): median / worst | "
+         f"{paint('return', 1)} | |"),
+        (f"| for scale: an empty Streamlit page (one `st.write`) on this machine now, first / return visit "
+         f"(median) | {statistics.median(results['floor']['fresh']):.2f} s / "
+         f"{statistics.median(results['floor']['return']):.2f} s | |"),
+        (f"| of which the page and the map's frame ready, before any tile: first visit / return visit (median) | "
+         f"{statistics.median(r[0] for r in results['fresh']):.2f} s / "
+         f"{statistics.median(r[0] for r in results['return']):.2f} s | |"),
         f"| tiles of the first view (zoom {results['first_zoom']}) | {results['first_view_tiles']} tiles, "
         f"{results['first_view_tile_kib']:,.0f} KiB | ≤ 2 MB per view |",
         f"| the page itself over the WebSocket (widgets and the map's script) | {results['page_ws_kib']:,.0f} KiB | |",

@@ -15,13 +15,13 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
 import subprocess
 import time
 from dataclasses import dataclass
-import functools
 from functools import cached_property
 from pathlib import Path
 

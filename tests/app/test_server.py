@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import geopandas as gpd
 import mapbox_vector_tile
 import pytest
 from pyproj import Transformer
-from starlette.requests import Request
-
-import geopandas as gpd
 from shapely.geometry import box
+from starlette.requests import Request
 
 from geo.load import load_parcels
 from geo.settings import get_settings

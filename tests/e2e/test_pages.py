@@ -12,7 +12,15 @@ import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
 from geo.area import M2_PER_MU
-from tests.e2e.app_driver import map_frame, map_point, metric_mu, metric_text, open_page, screenshot, wait_for_map
+from tests.e2e.app_driver import (
+    map_frame,
+    map_point,
+    metric_mu,
+    metric_text,
+    open_page,
+    screenshot,
+    wait_for_map,
+)
 from tests.e2e.conftest import DEMO_PARCELS
 
 

@@ -21,7 +21,17 @@ from shapely.geometry import box, shape
 from geo.errors import InputError
 from geo.gcj02 import wgs84_to_gcj02
 from geo.load import load_parcels
-from geo.tiles import ALL_LAYERS, RAW_MIN_ZOOM, TILE_LAYERS, data_version, gcj02_shift, has_marks, tile, tile_bounds_3857, write_marks
+from geo.tiles import (
+    ALL_LAYERS,
+    RAW_MIN_ZOOM,
+    TILE_LAYERS,
+    data_version,
+    gcj02_shift,
+    has_marks,
+    tile,
+    tile_bounds_3857,
+    write_marks,
+)
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city
@@ -166,6 +176,10 @@ def test_county_outlines_are_lines_of_the_county_asked_for(city):
     assert {f["properties"]["code"] for f in only} <= {"330304"}
 
 
+def _wkb(feature: dict) -> bytes:
+    return feature["shape"].wkb
+
+
 @pytest.mark.parametrize("z", [RAW_MIN_ZOOM - 3, RAW_MIN_ZOOM + 2])
 def test_one_tile_of_every_layer_holds_each_layer_as_its_own_tile_does(city, z):
     cx, cy = centre_3857(PARCELS[1])
@@ -175,8 +189,7 @@ def test_one_tile_of_every_layer_holds_each_layer_as_its_own_tile_does(city, z):
     for layer in TILE_LAYERS:
         alone = decoded(tile(city, layer, z, x, y), z, x, y).get(layer, [])
         assert len(together.get(layer, [])) == len(alone)
-        key = lambda f: f["shape"].wkb  # noqa: E731
-        for a, b in zip(sorted(together.get(layer, []), key=key), sorted(alone, key=key), strict=True):
+        for a, b in zip(sorted(together.get(layer, []), key=_wkb), sorted(alone, key=_wkb), strict=True):
             assert a["properties"] == b["properties"] and a["shape"].equals(b["shape"])
 
 
