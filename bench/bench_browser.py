@@ -33,15 +33,15 @@ import argparse
 import datetime as dt
 import os
 import platform
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import psutil
+
+from ui.serving import NotServing, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -102,12 +102,6 @@ _STEP_JS = """([kind, amount]) => new Promise((resolve) => {
 })"""
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def ensure_demo(parcels: int) -> None:
     from geo.queries import store_counts
     from geo.store import open_store
@@ -119,15 +113,11 @@ def ensure_demo(parcels: int) -> None:
 
 
 def _wait_healthy(port: int, proc: subprocess.Popen[bytes]) -> None:
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            if urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2).read() == b"ok":
-                return
-        except OSError:
-            time.sleep(0.5)
-    proc.kill()
-    raise SystemExit("the server did not start within 90 s")
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc=proc)
+    except NotServing as exc:
+        proc.kill()
+        raise SystemExit(str(exc)) from None
 
 
 def start_app(port: int) -> subprocess.Popen[bytes]:
@@ -292,14 +282,20 @@ def run(url: str, *, steps: int, visits: int) -> dict[str, object]:
         tile_bytes: list[int] = []
         ws_sent: list[int] = []
         ws_received: list[int] = []
-        cdp = page.context.new_cdp_session(page)
-        cdp.send("Network.enable")
+
+        def watch_network(page):  # type: ignore[no-untyped-def]
+            """Count the tile bytes and the WebSocket frames of ``page`` into the lists above."""
+            cdp = page.context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.on("Network.responseReceived", lambda e: urls.__setitem__(e["requestId"], e["response"]["url"]))
+            cdp.on("Network.loadingFinished", lambda e: tile_bytes.append(int(e["encodedDataLength"]))
+                   if "/tiles/" in urls.get(e["requestId"], "") else None)
+            cdp.on("Network.webSocketFrameSent", lambda e: ws_sent.append(len(e["response"]["payloadData"])))
+            cdp.on("Network.webSocketFrameReceived", lambda e: ws_received.append(len(e["response"]["payloadData"])))
+            return cdp
+
+        cdp = watch_network(page)
         cdp.send("Performance.enable")
-        cdp.on("Network.responseReceived", lambda e: urls.__setitem__(e["requestId"], e["response"]["url"]))
-        cdp.on("Network.loadingFinished", lambda e: tile_bytes.append(int(e["encodedDataLength"]))
-               if "/tiles/" in urls.get(e["requestId"], "") else None)
-        cdp.on("Network.webSocketFrameSent", lambda e: ws_sent.append(len(e["response"]["payloadData"])))
-        cdp.on("Network.webSocketFrameReceived", lambda e: ws_received.append(len(e["response"]["payloadData"])))
         first_paint(page, url)
         map_frame = _map_frame(page)
         page.wait_for_timeout(300)
@@ -338,12 +334,7 @@ def run(url: str, *, steps: int, visits: int) -> dict[str, object]:
         # A second planner (a new profile) makes the same zoom steps: the tiles come from the server's cache.
         context = new_context()
         page = context.new_page()
-        cdp = page.context.new_cdp_session(page)
-        cdp.send("Network.enable")
-        cdp.on("Network.responseReceived", lambda e: urls.__setitem__(e["requestId"], e["response"]["url"]))
-        cdp.on("Network.loadingFinished", lambda e: tile_bytes.append(int(e["encodedDataLength"]))
-               if "/tiles/" in urls.get(e["requestId"], "") else None)
-        cdp.on("Network.webSocketFrameSent", lambda e: ws_sent.append(len(e["response"]["payloadData"])))
+        watch_network(page)
         first_paint(page, url)
         map_frame = _map_frame(page)
         map_frame.evaluate(f"() => window.map_div.setView([{lat}, {lon}], 14, {{animate: false}})")

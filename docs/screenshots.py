@@ -11,29 +11,18 @@ import os
 import signal
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from ui.serving import wait_healthy  # noqa: E402 - the project root, whatever the working directory
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {"overview": "", "map": "map", "balance": "balance", "zones": "zones", "idle": "idle", "lifecycle": "lifecycle", "data": "data",
          "audit": "audit"}
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def wait_healthy(url: str, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError("the app did not come up")
 
 
 def main() -> None:
@@ -46,7 +35,7 @@ def main() -> None:
     app = subprocess.Popen([str(exe), "app", "--port", str(args.port)], start_new_session=True)
     url = f"http://127.0.0.1:{args.port}"
     try:
-        wait_healthy(url)
+        wait_healthy(url, proc=app, timeout_s=60)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
                                         args=CHROMIUM_ARGS)

@@ -19,11 +19,8 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -33,6 +30,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.app_driver import screenshot
+from ui.serving import NotServing, free_port, wait_healthy
 
 E2E_DATABASE = "blockline_e2e"
 DEMO_PARCELS = 2000
@@ -50,12 +48,6 @@ window.addEventListener('unhandledrejection', e => window.__blErrors.push(String
 _SHOTS = pytest.StashKey[Path]()
 _APP_LOG = pytest.StashKey[Path]()
 _REPORT = pytest.StashKey[pytest.TestReport]()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="package")
@@ -87,7 +79,7 @@ def e2e_engine(e2e_url: str) -> Iterator[sa.engine.Engine]:
 @pytest.fixture(scope="package")
 def app_url(e2e_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[str]:
     """The app, started with ``blockline app --port P`` on the e2e database, as a user runs it."""
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("e2e-app") / "app.log"
     request.config.stash[_APP_LOG] = log
     env = os.environ.copy()
@@ -110,18 +102,10 @@ def app_url(e2e_url: str, tmp_path_factory: pytest.TempPathFactory, request: pyt
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + APP_START_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"blockline app exited with {proc.returncode} before serving:\n{log.read_text(errors='replace')}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                if r.read() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.3)
-    pytest.fail(f"blockline app did not answer {url}/_stcore/health within {APP_START_S} s:\n"
-                f"{log.read_text(errors='replace')}")
+    try:
+        wait_healthy(url, proc=proc, timeout_s=APP_START_S)
+    except NotServing as exc:
+        pytest.fail(f"blockline app: {exc}:\n{log.read_text(errors='replace')}")
 
 
 @pytest.fixture(scope="package")

@@ -7,22 +7,14 @@ import os
 import signal
 import subprocess
 import time
-import urllib.request
 from pathlib import Path
 
-from tests.e2e.conftest import BLOCKLINE, _free_port, _wait_healthy
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-            return r.read() == b"ok"
-    except OSError:
-        return False
+from tests.e2e.conftest import BLOCKLINE, _wait_healthy
+from ui.serving import free_port, is_healthy
 
 
 def test_a_stop_signal_to_blockline_app_stops_the_server(e2e_url: str, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = os.environ.copy()
     env.update(BLOCKLINE_DATABASE_URL=e2e_url, BLOCKLINE_USER="e2e")
@@ -35,9 +27,9 @@ def test_a_stop_signal_to_blockline_app_stops_the_server(e2e_url: str, tmp_path:
         proc.send_signal(signal.SIGTERM)  # to this process only, not its group
         proc.wait(timeout=30)
         deadline = time.monotonic() + 10
-        while _answers(url) and time.monotonic() < deadline:
+        while is_healthy(url) and time.monotonic() < deadline:
             time.sleep(0.3)
-        assert not _answers(url), "a server still answers after blockline app was stopped"
+        assert not is_healthy(url), "a server still answers after blockline app was stopped"
     finally:
         if _group_alive(proc.pid):  # the server, or (before the fix) the server left behind by its parent
             os.killpg(proc.pid, signal.SIGKILL)

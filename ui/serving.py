@@ -1,0 +1,52 @@
+"""Starting the app's server from a script: a free local port, and waiting until Streamlit answers.
+
+Used by the end-to-end tests, the browser benchmark and the README's screenshots, which all start
+``blockline app`` (or a bare ``streamlit run``) and must wait for it before opening a browser.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+import urllib.request
+
+__all__ = ["NotServing", "free_port", "is_healthy", "wait_healthy"]
+
+
+class NotServing(RuntimeError):
+    """The server exited, or did not answer its health check in time."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def is_healthy(url: str) -> bool:
+    """Whether the Streamlit server at ``url`` answers its health check now."""
+    try:
+        with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
+            return r.read() == b"ok"
+    except OSError:
+        return False
+
+
+def wait_healthy(url: str, *, proc: subprocess.Popen[bytes] | None = None, timeout_s: float = 90) -> None:
+    """Return once ``{url}/_stcore/health`` answers ``ok``.
+
+    Raises
+    ------
+    NotServing
+        When ``proc`` (the server's process, if given) exits first, or after ``timeout_s`` seconds.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise NotServing(f"the server exited with {proc.returncode} before serving {url}")
+        if is_healthy(url):
+            return
+        time.sleep(0.3)
+    raise NotServing(f"the server did not answer {url}/_stcore/health within {timeout_s:g} s")
