@@ -13,22 +13,29 @@ Tiles with a version are also kept in memory here, least recently used out first
 ``BLOCKLINE_TILE_CACHE_MB`` (default 128; 0 turns the cache off): the city view that every visitor opens
 first is cut by PostGIS once per data version, not once per visitor. A new version is a new key, so the
 cache never serves a tile of older data.
+
+While the server starts (the app's lifespan, once Streamlit's runtime runs), a thread makes the first visit
+as quick as the later ones: it imports what the pages use, opens the store's pool of connections, fills the
+loaders' caches the map and overview pages read, and cuts the tiles of the city view into the tile cache.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 import os
 import re
 import threading
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import streamlit as st
 from cachetools import LRUCache
+from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, Response
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from geo.errors import BlocklineError, InputError
@@ -64,8 +71,27 @@ def _tile_cache() -> LRUCache[str, bytes] | None:
     return LRUCache(maxsize=budget, getsizeof=lambda body: len(body) + 200) if budget > 0 else None
 
 
-#: versioned tiles by their whole URL (path and query), within a byte budget; used on the event loop only
+#: versioned tiles by their whole URL (path and query), within a byte budget
 TILE_CACHE = _tile_cache()
+_CACHE_LOCK = threading.Lock()  # the event loop and the warm-up thread both use the cache
+
+
+def cache_key(path: str, query: list[tuple[str, str]]) -> str:
+    """The tile cache's key of a request: its path and its query parameters in any order."""
+    return f"{path}?{sorted(query)}"
+
+
+def _cached(key: str) -> bytes | None:
+    if TILE_CACHE is None:
+        return None
+    with _CACHE_LOCK:
+        return TILE_CACHE.get(key)
+
+
+def _keep(key: str, body: bytes) -> None:
+    if TILE_CACHE is not None and len(body) < TILE_CACHE.maxsize:
+        with _CACHE_LOCK:
+            TILE_CACHE[key] = body
 
 
 async def tile_route(request: Request) -> Response:
@@ -75,8 +101,8 @@ async def tile_route(request: Request) -> Response:
 
     path = request.path_params
     versioned = bool(request.query_params.get("v"))
-    key = f"{request.url.path}?{sorted(request.query_params.multi_items())}"
-    body = TILE_CACHE.get(key) if versioned and TILE_CACHE is not None else None
+    key = cache_key(request.url.path, request.query_params.multi_items())
+    body = _cached(key) if versioned else None
     if body is not None:
         return Response(body, media_type=TILE_MIME, headers={"Cache-Control": _IMMUTABLE})
     try:
@@ -89,35 +115,108 @@ async def tile_route(request: Request) -> Response:
         return PlainTextResponse(text, status_code=400)
     except BlocklineError as exc:
         return PlainTextResponse(exc.as_dict()["message_en"], status_code=503)
-    if versioned and TILE_CACHE is not None and len(body) < TILE_CACHE.maxsize:
-        TILE_CACHE[key] = body
+    if versioned:
+        _keep(key, body)
     return Response(body, media_type=TILE_MIME, headers={"Cache-Control": _IMMUTABLE if versioned else "no-cache"})
 
 
-ROUTES = [Route("/tiles/{layer}/{z}/{x}/{y}.pbf", tile_route, methods=["GET"])]
+
+
+#: the zoom levels of the city view (fitted to the counties on any screen) and the tiles around it
+_CITY_VIEW_ZOOMS = (7, 8, 9)
+_CITY_VIEW_MARGIN = 2
+
+
+def cut_city_view(engine: Engine, version: str, bounds: tuple[float, float, float, float]) -> int:
+    """Cut the tiles of the city view (``bounds`` in degrees) into the tile cache, under the keys of the
+    map's own requests (every layer, the data ``version``, nothing else asked); returns how many."""
+    from geo.tiles import ALL_LAYERS, tile, tiles_covering
+
+    cut = 0
+    for z in _CITY_VIEW_ZOOMS:
+        for x, y in tiles_covering(bounds, z, margin=_CITY_VIEW_MARGIN):
+            key = cache_key(f"/tiles/{ALL_LAYERS}/{z}/{x}/{y}.pbf", [("v", version)])
+            if _cached(key) is None:
+                _keep(key, tile(engine, ALL_LAYERS, z, x, y))
+                cut += 1
+    return cut
+
+
+#: what the warm-up did: ``done`` once it has finished (or given up), its seconds and the tiles it cut
+WARM_UP: dict[str, object] = {"done": False}
 
 
 def _warm_up() -> None:
-    """Import what the pages use and open the store while the server starts: the first visitor does not wait.
+    """Make the first visit as quick as the later ones (see the module's docstring); failures are only logged:
+    the page that needs what failed shows the error itself."""
+    import time
 
-    Not ``streamlit_folium``: a component declared before Streamlit's runtime exists is never served.
+    t0 = time.perf_counter()
+    try:
+        WARM_UP["tiles"] = _warm_up_steps()
+    finally:
+        WARM_UP.update(done=True, seconds=round(time.perf_counter() - t0, 2))
+        _LOG.info("warm-up: %s", WARM_UP)
+
+
+def _warm_up_steps() -> int:
+    """The warm-up's work; returns how many tiles it cut.
+
+    Not ``streamlit_folium`` itself: a component declared outside a script run is never registered, so never
+    served (the map's frame would stay empty); ``folium.plugins`` is most of its import.
     """
     import importlib
 
     for name in ("ui.data", "ui.maps", "ui.auth", "ui.balance_view", "ui.zones_view", "ui.lifecycle_view",
-                 "folium", "altair", "zoning.balance", "zoning.idle", "zoning.lifecycle", "zoning.marks",
-                 "zoning.zones_store", "geo.tiles", "geo.store"):
+                 "folium", "folium.plugins", "altair", "zoning.balance", "zoning.idle", "zoning.lifecycle",
+                 "zoning.marks", "zoning.zones_store", "geo.tiles", "geo.store"):
         try:
             importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001 - the page that needs it shows the error itself
+        except Exception as exc:  # noqa: BLE001
             _LOG.info("warm-up: %s not imported (%s)", name, exc)
     try:
-        importlib.import_module("geo.store").open_store()
-    except Exception as exc:  # noqa: BLE001 - the pages say what is wrong with the database
-        _LOG.info("warm-up: the store did not open (%s)", exc)
+        import sqlalchemy as sa
+
+        from geo.store import open_store
+        from ui import data
+
+        engine = open_store()
+        # Every connection of the pool at once, each with PostGIS loaded (~15 ms a connection).
+        with contextlib.ExitStack() as stack:
+            for conn in [stack.enter_context(engine.connect()) for _ in range(engine.pool.size())]:
+                conn.execute(sa.text("SELECT postgis_lib_version()"))
+        if data.is_empty(data.store_counts()):
+            return 0
+        for loader in (data.totals, data.land_uses, data.county_summary):  # with the arguments the pages start with
+            loader()
+        counties = data.counties()
+        cut = 0
+        if TILE_CACHE is not None and len(counties):
+            west, south, east, north = (float(v) for v in counties.total_bounds)
+            cut = cut_city_view(engine, data.tile_version(), (west, south, east, north))
+        return cut
+    except Exception as exc:  # noqa: BLE001
+        _LOG.info("warm-up: stopped (%s)", exc)
+        return 0
 
 
-threading.Thread(target=_warm_up, name="blockline-warm-up", daemon=True).start()
+async def ready_route(request: Request) -> Response:
+    """200 once the warm-up has finished (a readiness probe; ``/_stcore/health`` answers as soon as the server
+    listens), else 503; the body says what the warm-up did."""
+    del request
+    return JSONResponse(WARM_UP, status_code=200 if WARM_UP["done"] else 503)
+
+
+ROUTES = [Route("/tiles/{layer}/{z}/{x}/{y}.pbf", tile_route, methods=["GET"]),
+          Route("/_blockline/ready", ready_route, methods=["GET"])]
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(_app: object) -> AsyncIterator[None]:
+    """Runs once Streamlit's runtime has started: the caches and the component the pages use exist by then."""
+    threading.Thread(target=_warm_up, name="blockline-warm-up", daemon=True).start()
+    yield
+
 
 os.environ["BLOCKLINE_TILES"] = "1"  # the pages draw their maps from these tiles
-app = st.App(HERE / "app.py", routes=ROUTES)
+app = st.App(HERE / "app.py", routes=ROUTES, lifespan=_lifespan)

@@ -57,6 +57,7 @@ __all__ = [
     "refresh_parcel_cells",
     "tile",
     "tile_bounds_3857",
+    "tiles_covering",
     "write_marks",
 ]
 
@@ -79,6 +80,29 @@ def tile_bounds_3857(z: int, x: int, y: int) -> tuple[float, float, float, float
     """(xmin, ymin, xmax, ymax) of tile z/x/y in EPSG:3857 metres (the same as PostGIS ``ST_TileEnvelope``)."""
     size = 2 * _HALF_WORLD / (1 << z)
     return (-_HALF_WORLD + x * size, _HALF_WORLD - (y + 1) * size, -_HALF_WORLD + (x + 1) * size, _HALF_WORLD - y * size)
+
+
+def tiles_covering(bounds: tuple[float, float, float, float], z: int, *, margin: int = 0) -> list[tuple[int, int]]:
+    """The (x, y) of every zoom-``z`` tile that ``bounds`` (west, south, east, north in degrees) touches, with
+    ``margin`` more tiles on each side, within the world.
+
+    >>> tiles_covering((120.1, 27.9, 120.2, 28.0), 8)
+    [(213, 107)]
+    >>> len(tiles_covering((120.1, 27.9, 120.2, 28.0), 8, margin=1))
+    9
+    """
+    west, south, east, north = bounds
+    (x0, x1), (y1, y0) = _FROM_LONLAT.transform([west, east], [max(south, -85.05), min(north, 85.05)])
+    size = 2 * _HALF_WORLD / (1 << z)
+    last = (1 << z) - 1
+
+    def index(metres: float, *, down: bool) -> int:
+        i = (metres + _HALF_WORLD) / size if not down else (_HALF_WORLD - metres) / size
+        return min(max(int(i), 0), last)
+
+    xs = range(max(index(x0, down=False) - margin, 0), min(index(x1, down=False) + margin, last) + 1)
+    ys = range(max(index(y0, down=True) - margin, 0), min(index(y1, down=True) + margin, last) + 1)
+    return [(x, y) for x in xs for y in ys]
 
 
 def gcj02_shift(z: int, x: int, y: int) -> tuple[float, float]:
@@ -223,13 +247,18 @@ def data_version(engine: Engine) -> str:
 
     The time of the newest load is part of it: after ``blockline db reset`` the ids start again from 1, and
     a reloaded store must not take the version (and so the cached tiles) of what it held before.
+
+    Cheap enough to ask for every few seconds (about a millisecond at 200,000 parcels): the newest ids come
+    from the primary keys, and only block lines (a few hundred rows) are counted for the ones an adjustment
+    retired. A parcel is retired only by a load, which the newest load already marks, so parcels are not
+    counted (a count of their retired rows was 50 ms at 200,000 parcels).
     """
     with engine.connect() as conn:
         row = conn.execute(sa.text("""
             SELECT (SELECT coalesce(max(id), 0) FROM loads), (SELECT max(loaded_at) FROM loads),
                    (SELECT coalesce(max(id), 0) FROM block_lines),
                    (SELECT count(valid_to) FROM block_lines), (SELECT coalesce(max(id), 0) FROM parcels),
-                   (SELECT count(valid_to) FROM parcels), (SELECT coalesce(max(id), 0) FROM ratings)""")).one()
+                   (SELECT coalesce(max(id), 0) FROM ratings)""")).one()
     return hashlib.sha1(repr(tuple(row)).encode()).hexdigest()[:12]
 
 

@@ -75,8 +75,11 @@ __all__ = [
 KINDS = ("parcels", "level1", "level2", "boundaries")
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _DISPLAY_EPSG = 4326
-_TTL_S = 300  # other processes (the CLI) may write too; the app's own loads clear the caches at once
-_COUNTS_TTL_S = 30
+#: how soon the app sees what another process (the command line) wrote: the data version is asked for again
+_VERSION_TTL_S = 5
+#: frames of one data version are kept this long; new data is a new version, so a new key, at once
+_KEEP_S = 3600
+_KEEP_ENTRIES = 64
 _PREVIEW_ROWS = 10
 _OUTLINE_TOLERANCE_M = 5.0  # county outlines are drawn, never measured, from this: below a pixel at city zoom
 
@@ -90,9 +93,29 @@ def get_engine() -> Engine:
     return open_store()
 
 
-@st.cache_data(ttl=_COUNTS_TTL_S, show_spinner=False)
+@st.cache_data(ttl=_VERSION_TTL_S, show_spinner=False)
+def tile_version() -> str:
+    """The store's data version (``geo.tiles.data_version``): in the map's tile URLs, and part of the key of
+    every loader below.
+
+    Asked for again every ``_VERSION_TTL_S`` seconds (one indexed query of about a millisecond). The loaders
+    are cached by their arguments *and* this version, so what another process wrote shows within seconds and
+    a visit after a pause does not count 200,000 parcels again when nothing changed. The version is read
+    before the data, so a cached frame is never older than the version it is kept under.
+    """
+    from geo.tiles import data_version
+
+    return data_version(get_engine())
+
+
 def store_counts() -> dict[str, int]:
     """How many administrative areas, current block lines, current parcels and ratings the store holds."""
+    return _store_counts(tile_version())
+
+
+@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
+def _store_counts(version: str) -> dict[str, int]:
+    del version  # the cache key only
     return queries.store_counts(get_engine())
 
 
@@ -115,32 +138,34 @@ def _display(gdf: gpd.GeoDataFrame, *, float_columns: Sequence[str] = ("area_mu"
     return gdf.to_crs(epsg=_DISPLAY_EPSG)
 
 
-@st.cache_data(ttl=_TTL_S, show_spinner=False)
 def counties() -> gpd.GeoDataFrame:
     """County-level administrative areas (code, name, parent_code, area_mu), EPSG:4326.
 
     The outlines are simplified to ``_OUTLINE_TOLERANCE_M`` for drawing; ``area_mu`` is of the full outline.
     """
+    return _counties(tile_version())
+
+
+@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
+def _counties(version: str) -> gpd.GeoDataFrame:
+    del version
     gdf = _stored(queries.read_admin_areas(get_engine(), level="county"))
     gdf["area_mu"] = area_mu(gdf).to_numpy()
     gdf = gdf.set_geometry(gdf.geometry.simplify(_OUTLINE_TOLERANCE_M, preserve_topology=True))
     return _display(gdf)
 
 
-@st.cache_data(ttl=_TTL_S, show_spinner=False)
 def blocklines(level: int, county: str | None = None, as_of: dt.date | None = None) -> gpd.GeoDataFrame:
     """Block lines of ``level`` current now (or standing on ``as_of``), optionally of one county, EPSG:4326."""
+    return _blocklines(tile_version(), level, county, as_of)
+
+
+@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
+def _blocklines(version: str, level: int, county: str | None, as_of: dt.date | None) -> gpd.GeoDataFrame:
+    del version
     gdf = queries.read_blocklines(get_engine(), level=level, county=county, as_of=as_of)
     gdf["level"] = pd.to_numeric(gdf["level"], errors="coerce")
     return _display(gdf)
-
-
-@st.cache_data(ttl=_COUNTS_TTL_S, show_spinner=False)
-def tile_version() -> str:
-    """The data version in the map's tile URLs (new data, new URLs: the browser never shows stale tiles)."""
-    from geo.tiles import data_version
-
-    return data_version(get_engine())
 
 
 def tiles_served() -> bool:
@@ -148,7 +173,7 @@ def tiles_served() -> bool:
     return os.environ.get("BLOCKLINE_TILES") == "1"
 
 
-@st.cache_data(ttl=_TTL_S, show_spinner=False)
+@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
 def mark_set(as_of: dt.date, policy: str, version: str) -> str:
     """Compute (once per profile, date and data version) the parcels' marks for colouring the tiles."""
     from zoning.marks import ensure_marks
@@ -158,23 +183,39 @@ def mark_set(as_of: dt.date, policy: str, version: str) -> str:
     return ensure_marks(get_engine(), as_of=as_of, profile=get_profile(policy))
 
 
-@st.cache_data(ttl=_TTL_S, show_spinner=False)
 def find_parcels(query: str, county: str | None = None, limit: int = 50) -> tuple[int, gpd.GeoDataFrame]:
     """(matches, the first ``limit`` in EPSG:4326): parcels whose number or holder contains ``query``."""
+    return _find_parcels(tile_version(), query, county, limit)
+
+
+@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
+def _find_parcels(version: str, query: str, county: str | None, limit: int) -> tuple[int, gpd.GeoDataFrame]:
+    del version
     total, gdf = queries.find_parcels(get_engine(), query, county=county, limit=limit)
     return total, _display(gdf)
 
 
-@st.cache_data(ttl=_COUNTS_TTL_S, show_spinner=False)
 def totals(county: str | None = None, as_of: dt.date | None = None) -> dict[str, float]:
     """Parcels (number, 亩) and block lines (亩 by level), counted by the database."""
+    return _totals(tile_version(), county, as_of)
+
+
+@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
+def _totals(version: str, county: str | None, as_of: dt.date | None) -> dict[str, float]:
+    del version
     return queries.parcel_totals(get_engine(), county=county, as_of=as_of)
 
 
-@st.cache_data(ttl=_TTL_S, show_spinner=False)
 def land_uses(limit: int = 10) -> list[str]:
     """The most common land-use codes of current parcels (for the map's colours)."""
+    return _land_uses(tile_version(), limit)
+
+
+@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
+def _land_uses(version: str, limit: int) -> list[str]:
     import sqlalchemy as sa
+
+    del version
 
     with get_engine().connect() as conn:
         return [r[0] for r in conn.execute(sa.text(
@@ -182,13 +223,18 @@ def land_uses(limit: int = 10) -> list[str]:
             "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT :n"), {"n": limit})]
 
 
-@st.cache_data(ttl=_TTL_S, show_spinner=False)
 def county_summary() -> pd.DataFrame:
     """Per county: level-1 亩, level-2 亩, parcels, parcel 亩 and the number of block lines of each level.
 
     Summed by the database (``geo.queries.county_totals``): counties in code order, then any other code on
     block lines or parcels (an empty one for parcels in no county).
     """
+    return _county_summary(tile_version())
+
+
+@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
+def _county_summary(version: str) -> pd.DataFrame:
+    del version
     return queries.county_totals(get_engine())
 
 
@@ -210,12 +256,17 @@ def search_parcels(parcels: pd.DataFrame, query: str, *, limit: int | None = Non
     return (found.head(limit) if limit else found).copy()
 
 
-@st.cache_data(ttl=_TTL_S, show_spinner=False)
 def idle_report(as_of: dt.date, policy: str) -> pd.DataFrame:
     """Every idle/low-efficiency finding at ``as_of`` under ``policy``, with the parcel's holder, county, area."""
+    return _idle_report(tile_version(), as_of, policy)
+
+
+@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
+def _idle_report(version: str, as_of: dt.date, policy: str) -> pd.DataFrame:
     from zoning.idle import idle_findings
     from zoning.policy import get_profile
 
+    del version
     parcels = queries.read_parcels(get_engine(), geometry=False)
     findings = idle_findings(parcels, as_of=as_of, profile=get_profile(policy))
     facts = parcels[["parcel_no", "holder", "county_code", "area_mu"]]
@@ -232,9 +283,14 @@ def table_bytes(frame: pd.DataFrame, *, fmt: str = "xlsx", sheet: str = "blockli
         return path.read_bytes()
 
 
-@st.cache_data(ttl=_TTL_S, show_spinner=False)
 def parcels_xlsx() -> bytes:
     """The current parcels (canonical columns, no geometry) as an XLSX file."""
+    return _parcels_xlsx(tile_version())
+
+
+@st.cache_data(ttl=_KEEP_S, max_entries=4, show_spinner=False)
+def _parcels_xlsx(version: str) -> bytes:
+    del version
     frame = queries.read_parcels(get_engine(), geometry=False)  # attributes only: no shape is read or reprojected
     columns = [c for c in queries.PARCEL_COLUMNS if c in frame.columns]
     return table_bytes(pd.DataFrame(frame[columns]), fmt="xlsx", sheet="parcels")

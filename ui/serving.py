@@ -6,12 +6,14 @@ Used by the end-to-end tests, the browser benchmark and the README's screenshots
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 
-__all__ = ["NotServing", "free_port", "is_healthy", "wait_healthy"]
+__all__ = ["NotServing", "free_port", "is_healthy", "wait_healthy", "wait_warm"]
 
 
 class NotServing(RuntimeError):
@@ -50,3 +52,26 @@ def wait_healthy(url: str, *, proc: subprocess.Popen[bytes] | None = None, timeo
             return
         time.sleep(0.3)
     raise NotServing(f"the server did not answer {url}/_stcore/health within {timeout_s:g} s")
+
+
+def wait_warm(url: str, *, timeout_s: float = 120) -> dict[str, object]:
+    """Wait until blockline's server at ``url`` has finished its warm-up (``/_blockline/ready``, see
+    ``server.py``) and return what it did; ``{}`` from a server without that route.
+
+    Raises
+    ------
+    NotServing
+        After ``timeout_s`` seconds.
+    """
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_blockline/ready", timeout=2) as r:
+                return dict(json.load(r))
+        except urllib.error.HTTPError as exc:
+            if exc.code != 503:
+                return {}
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise NotServing(f"the server at {url} did not finish its warm-up within {timeout_s:g} s")

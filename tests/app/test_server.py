@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -15,8 +16,8 @@ from starlette.requests import Request
 from geo.load import load_parcels
 from geo.settings import get_settings
 from geo.store import open_store
-from geo.tiles import data_version
-from server import ROUTES, TILE_CACHE, TILE_MIME, _tile_cache, tile_route
+from geo.tiles import ALL_LAYERS, data_version, tile, tiles_covering
+from server import ROUTES, TILE_CACHE, TILE_MIME, WARM_UP, _tile_cache, _warm_up, cache_key, cut_city_view, ready_route, tile_route
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city
@@ -103,3 +104,42 @@ def test_the_tile_cache_has_the_budget_of_the_settings(monkeypatch):
 def test_a_bad_request_is_a_400_that_says_why(city, path, query, says):
     status, _, body = call(path, query)
     assert status == 400 and says in body.decode()
+
+
+def test_the_city_view_is_cut_into_the_cache_under_the_keys_of_the_maps_own_requests(city):
+    lon0, lat0 = Transformer.from_crs(4549, 4326, always_xy=True).transform(X, Y)
+    lon1, lat1 = Transformer.from_crs(4549, 4326, always_xy=True).transform(X + 4000, Y + 2000)  # both counties
+    bounds, version = (lon0, lat0, lon1, lat1), data_version(city)
+    TILE_CACHE.clear()
+    expected = sum(len(tiles_covering(bounds, z, margin=2)) for z in (7, 8, 9))
+    assert cut_city_view(city, version, bounds) == expected and len(TILE_CACHE) == expected
+    assert cut_city_view(city, version, bounds) == 0  # kept: nothing is cut twice
+    z = 9
+    x, y = tiles_covering(bounds, z)[0]
+    path = f"/tiles/{ALL_LAYERS}/{z}/{x}/{y}.pbf"
+    kept = TILE_CACHE[cache_key(path, [("v", version)])]
+    assert kept == tile(city, ALL_LAYERS, z, x, y) and "level1" in mapbox_vector_tile.decode(kept)
+    TILE_CACHE[cache_key(path, [("v", version)])] = b"kept"  # what the route serves for the map's own URL
+    assert call(path, f"v={version}")[2] == b"kept"
+
+
+def test_the_server_says_it_is_ready_once_its_warm_up_is_done(city):
+    def ready() -> tuple[int, dict[str, object]]:
+        response = asyncio.run(ready_route(Request({"type": "http", "method": "GET", "path": "/_blockline/ready",
+                                                     "query_string": b"", "headers": []})))
+        return response.status_code, json.loads(response.body)
+
+    import streamlit as st
+
+    st.cache_data.clear()  # another test's store may be cached under a version of seconds ago
+    WARM_UP.clear()
+    WARM_UP["done"] = False
+    assert ready() == (503, {"done": False})
+    TILE_CACHE.clear()
+    _warm_up()
+    status, said = ready()
+    assert status == 200 and said["done"] is True and said["tiles"] == len(TILE_CACHE) > 0
+    from geo.queries import store_counts
+    from ui import data
+
+    assert data.store_counts() == store_counts(city) and store_counts(city)["block_lines"] > 0

@@ -30,6 +30,7 @@ from geo.tiles import (
     has_marks,
     tile,
     tile_bounds_3857,
+    tiles_covering,
     write_marks,
 )
 from tests.files import WENZHOU_X0 as X
@@ -207,3 +208,26 @@ def test_a_reset_store_reloaded_with_the_same_data_gets_a_new_version(city, tmp_
                      geometry=PARCELS, crs="EPSG:4549").to_file(tmp_path / "again.gpkg", engine="pyogrio")
     load_parcels(city, tmp_path / "again.gpkg", user="test")
     assert data_version(city) != before  # same ids and counts as before, a new holder: tiles must not be reused
+
+
+@pytest.mark.parametrize(("bounds", "z"), [((120.55, 27.95, 120.75, 28.1), 12), ((119.6, 27.0, 121.3, 28.6), 8),
+                                           ((179.9, -85.2, 180.0, -84.9), 3)])
+def test_the_tiles_covering_a_box_are_those_its_corners_span_with_the_margin(bounds, z):
+    west, south, east, north = bounds
+    to_3857 = Transformer.from_crs(4326, 3857, always_xy=True)
+    xmin, ymin = to_3857.transform(west, max(south, -85.05))
+    xmax, ymax = to_3857.transform(east, min(north, 85.05))
+    n, half = 1 << z, 20037508.342789244
+    size = 2 * half / n
+    near_x = range(max(int((xmin + half) // size) - 4, 0), min(int((xmax + half) // size) + 5, n))
+    near_y = range(max(int((half - ymax) // size) - 4, 0), min(int((half - ymin) // size) + 5, n))
+    for margin in (0, 2):
+        got = tiles_covering(bounds, z, margin=margin)
+        # By hand: every tile whose square overlaps the box grown by `margin` tiles, within the world.
+        grown = (xmin - margin * size, ymin - margin * size, xmax + margin * size, ymax + margin * size)
+        want = {(x, y) for x in near_x for y in near_y if _overlaps(tile_bounds_3857(z, x, y), grown)}
+        assert set(got) == want and len(got) == len(want)
+
+
+def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
