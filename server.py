@@ -163,17 +163,26 @@ def _warm_up_steps() -> int:
     """The warm-up's work; returns how many tiles it cut.
 
     Not ``streamlit_folium`` itself: a component declared outside a script run is never registered, so never
-    served (the map's frame would stay empty); ``folium.plugins`` is most of its import.
+    served (the map's frame would stay empty); ``folium.plugins`` is most of its import. Two first-time costs
+    of Streamlit's own, measured in the first session's run (0.5 s of it), are paid here instead:
+    ``streamlit.emojis`` compiles one very large regular expression (0.3 s) when a page icon is first set, and
+    the first element sent asks, once per process, whether it runs in a REPL (``inspect.stack()``, 0.16 s).
     """
     import importlib
 
     for name in ("ui.data", "ui.maps", "ui.auth", "ui.balance_view", "ui.zones_view", "ui.lifecycle_view",
                  "folium", "folium.plugins", "altair", "zoning.balance", "zoning.idle", "zoning.lifecycle",
-                 "zoning.marks", "zoning.zones_store", "geo.tiles", "geo.store"):
+                 "zoning.marks", "zoning.zones_store", "geo.tiles", "geo.store", "streamlit.emojis"):
         try:
             importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001
             _LOG.info("warm-up: %s not imported (%s)", name, exc)
+    try:
+        from streamlit import delta_generator
+
+        delta_generator._maybe_print_use_warning()  # the once-per-process REPL check (private; may go)
+    except Exception as exc:  # noqa: BLE001
+        _LOG.info("warm-up: Streamlit's REPL check not made (%s)", exc)
     try:
         import sqlalchemy as sa
 
