@@ -248,7 +248,7 @@ def data_version(engine: Engine) -> str:
     The time of the newest load is part of it: after ``blockline db reset`` the ids start again from 1, and
     a reloaded store must not take the version (and so the cached tiles) of what it held before.
 
-    Cheap enough to ask for every few seconds (about a millisecond at 200,000 parcels): the newest ids come
+    Cheap enough to ask for every few seconds (about 2 ms at 200,000 parcels): the newest ids come
     from the primary keys, and only block lines (a few hundred rows) are counted for the ones an adjustment
     retired. A parcel is retired only by a load, which the newest load already marks, so parcels are not
     counted (a count of their retired rows was 50 ms at 200,000 parcels).

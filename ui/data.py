@@ -98,7 +98,7 @@ def tile_version() -> str:
     """The store's data version (``geo.tiles.data_version``): in the map's tile URLs, and part of the key of
     every loader below.
 
-    Asked for again every ``_VERSION_TTL_S`` seconds (one indexed query of about a millisecond). The loaders
+    Asked for again every ``_VERSION_TTL_S`` seconds (one query on primary keys, about 2 ms). The loaders
     are cached by their arguments *and* this version, so what another process wrote shows within seconds and
     a visit after a pause does not count 200,000 parcels again when nothing changed. The version is read
     before the data, so a cached frame is never older than the version it is kept under.
