@@ -16,7 +16,11 @@ cache never serves a tile of older data.
 
 While the server starts (the app's lifespan, once Streamlit's runtime runs), a thread makes the first visit
 as quick as the later ones: it imports what the pages use, opens the store's pool of connections, fills the
-loaders' caches the map and overview pages read, and cuts the tiles of the city view into the tile cache.
+loaders' caches the map and overview pages read, cuts the tiles of the city view into the tile cache and
+computes today's parcel marks (the idle, lifecycle and rating colours), idle findings, lifecycle work list and
+candidate zones.
+``/_blockline/ready`` answers 200 once that is done. Then it checks every few minutes that today's findings of
+the current data are there (a new day, a new load).
 """
 
 from __future__ import annotations
@@ -154,9 +158,52 @@ def _warm_up() -> None:
     t0 = time.perf_counter()
     try:
         WARM_UP["tiles"] = _warm_up_steps()
+        WARM_UP["marks"] = _todays_marks()
     finally:
         WARM_UP.update(done=True, seconds=round(time.perf_counter() - t0, 2))
         _LOG.info("warm-up: %s", WARM_UP)
+
+
+#: how often the server checks that today's marks of the current data exist (a query; computed when missing)
+MARKS_EVERY_S = 300
+
+
+def _todays_marks() -> str | None:
+    """Compute what the pages show first and is slow to find at city scale, today under the default profile
+    for the current data: the marks the map and the idle page colour parcels by (6–15 s for 200,000 parcels,
+    kept in the store), the idle page's findings (6 s), the lifecycle work list (9 s) and the candidate
+    连片开发 zones at the profile's threshold and gap (13 s). A planner would otherwise wait for them the first
+    time each day or after each load. Returns the marks' set name, or None when there are no parcels.
+
+    Through the pages' own cached loaders (``ui.data``), so a page that asks at the same moment waits for this
+    computation instead of making a second one.
+    """
+    from ui import data
+
+    if not data.store_counts()["parcels"]:
+        return None
+    today, policy = dt.date.today(), get_settings().policy
+    from zoning.policy import get_profile
+
+    profile = get_profile(policy)
+    data.idle_report(today, policy)
+    data.lifecycle_report(today, policy)
+    data.zone_candidates(today, policy, float(profile.value("consolidation.min_mu")),
+                         float(profile.value("consolidation.gap_m")))
+    return data.mark_set(today, policy, data.tile_version())
+
+
+def _keep_warm() -> None:
+    """The warm-up, then today's findings checked every ``MARKS_EVERY_S`` (a new day, a new load) for ever."""
+    import time
+
+    _warm_up()
+    while True:
+        time.sleep(MARKS_EVERY_S)
+        try:
+            _todays_marks()
+        except Exception as exc:  # noqa: BLE001 - the pages compute the marks themselves when asked
+            _LOG.info("marks: not computed (%s)", exc)
 
 
 def _warm_up_steps() -> int:
@@ -223,7 +270,7 @@ ROUTES = [Route("/tiles/{layer}/{z}/{x}/{y}.pbf", tile_route, methods=["GET"]),
 @contextlib.asynccontextmanager
 async def _lifespan(_app: object) -> AsyncIterator[None]:
     """Runs once Streamlit's runtime has started: the caches and the component the pages use exist by then."""
-    threading.Thread(target=_warm_up, name="blockline-warm-up", daemon=True).start()
+    threading.Thread(target=_keep_warm, name="blockline-warm-up", daemon=True).start()
     yield
 
 

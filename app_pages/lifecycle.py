@@ -1,31 +1,21 @@
 """全生命周期: the contract warnings of every parcel, one parcel's timeline, and the lifecycle calculators."""
 
 import datetime as dt
+from functools import partial
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from geo import queries
+from geo.settings import get_settings
 from ui import data
 from ui import lifecycle_view as lv
 from ui.i18n import LANGS, current_lang, fmt_date, fmt_int, t
 from zoning import lifecycle as zl
 from zoning.policy import get_profile, list_profiles
 
-_TTL_S = 300
-
-
-@st.cache_data(ttl=_TTL_S, show_spinner=False)
-def _report(as_of: dt.date, policy: str, city_standard: float | None) -> pd.DataFrame:
-    """``lifecycle_view.lifecycle_report`` of the store, cached by its arguments."""
-    return lv.lifecycle_report(data.get_engine(), as_of, policy, city_standard_tax_per_mu_wan=city_standard)
-
-
-@st.cache_data(ttl=_TTL_S, show_spinner=False)
-def _records() -> pd.DataFrame:
-    """The current parcels' fields, without geometry."""
-    return queries.read_parcels(data.get_engine(), geometry=False)
+_PICK_LIMIT = 500  # parcel numbers offered in the picker without a search (a search reaches every parcel)
+_SEARCH_LIMIT = 200
 
 
 def _num(x: object, digits: int = 2) -> str:
@@ -46,11 +36,14 @@ lang = current_lang()
 detail_col = "detail" if lang == "zh" else "detail_en"
 c1, c2, c3 = st.columns(3)
 as_of = c1.date_input(t("lifecycle.as_of"), value=dt.date.today(), key="lifecycle_as_of", format="YYYY-MM-DD")
-policy = c2.selectbox(t("lifecycle.policy"), [p.name for p in list_profiles()], key="lifecycle_policy")
+policies = [p.name for p in list_profiles()]
+# The profile of the settings first, as on the other pages (its work list is computed while the server starts).
+policy = c2.selectbox(t("lifecycle.policy"), policies, key="lifecycle_policy",
+                      index=policies.index(get_settings().policy) if get_settings().policy in policies else 0)
 city_standard = c3.number_input(t("lifecycle.city_standard"), min_value=0.0, value=None, step=1.0,
                                 key="lifecycle_city_standard", help=t("lifecycle.city_standard_help"))
 profile = get_profile(policy)
-report = _report(as_of, policy, city_standard)
+report = data.lifecycle_report(as_of, policy, city_standard)
 
 # -- the work list ------------------------------------------------------------------------------------------
 st.subheader(t("lifecycle.work_list"))
@@ -85,26 +78,30 @@ else:
         t("lifecycle.col.penalty"): shown["penalty_wan"].round(2),
         t("col.detail"): shown[detail_col],
     })
-    st.dataframe(table, hide_index=True, width="stretch", height=420)
-    st.download_button(t("lifecycle.download"), data=data.table_bytes(table, fmt="xlsx", sheet=t("lifecycle.sheet")),
+    st.dataframe(table.head(data.TABLE_ROWS), hide_index=True, width="stretch", height=420)
+    if len(table) > data.TABLE_ROWS:
+        st.caption(t("table.cut", shown=fmt_int(data.TABLE_ROWS), total=fmt_int(len(table))))
+    st.download_button(t("lifecycle.download"),
+                       data=partial(data.table_bytes, table, fmt="xlsx", sheet=t("lifecycle.sheet")),
                        file_name=f"blockline-lifecycle-{as_of.isoformat()}.xlsx", mime=data.XLSX_MIME,
                        key="lifecycle_xlsx", on_click="ignore")
 
 # -- one parcel's timeline ----------------------------------------------------------------------------------
 st.subheader(t("lifecycle.timeline"))
-records = _records()
 s1, s2 = st.columns(2)
 query = s1.text_input(t("lifecycle.search"), key="lifecycle_search", placeholder=t("map.search_placeholder"))
-if query.strip():
-    options = data.search_parcels(records, query, limit=200)["parcel_no"].tolist()
+if query.strip():  # by the database: a search of the whole city reads only what it lists
+    options = data.find_parcels(query.strip(), None, _SEARCH_LIMIT)[1]["parcel_no"].tolist()
 else:
-    options = list(dict.fromkeys(shown["parcel_no"]))
+    listed = list(dict.fromkeys(shown["parcel_no"]))
+    options = listed[:_PICK_LIMIT]
 parcel_no = s2.selectbox(t("lifecycle.parcel"), options, key="lifecycle_parcel", index=0 if options else None)
-parcel = None
-if parcel_no is None:
+if not query.strip() and len(listed) > _PICK_LIMIT:
+    s2.caption(t("lifecycle.pick_cut", limit=fmt_int(_PICK_LIMIT), n=fmt_int(len(listed))))
+parcel = data.parcel_record(parcel_no) if parcel_no is not None else None
+if parcel is None:
     st.info(t("map.no_match") if query.strip() else t("lifecycle.pick"))
 else:
-    parcel = records[records["parcel_no"] == parcel_no].iloc[0]
     holder = parcel["holder"] if pd.notna(parcel["holder"]) else "—"
     st.caption(t("lifecycle.parcel_caption", parcel=parcel_no, holder=holder, area=_num(parcel["area_mu"])))
     line = lv.timeline(parcel, as_of=as_of)

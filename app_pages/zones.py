@@ -6,6 +6,7 @@ confirmed, under the sketch id of the page address, so a rerun or a reload never
 """
 
 import datetime as dt
+from functools import partial
 
 import shapely
 import streamlit as st
@@ -23,6 +24,10 @@ from zoning.policy import get_profile, list_profiles
 from zoning.zones_store import read_zones, save_candidates, save_zone
 
 _TTL_S = 300
+# A city has thousands of candidates (13,000 at 200,000 parcels: 9 s to draw as one layer and megabytes to send):
+# the largest are listed, offered and drawn; the exports and "save all" take every one.
+_PICK_LIMIT = 500
+_MAP_ZONES = 300
 SEEN = "zones_seen"  # fingerprints of every drawing already taken, so a stale drawing never comes back
 ROUND = "zones_map_round"  # bumped to give the map a fresh, empty drawing layer
 SKETCH = "zones_sketch"  # the sketch id, kept across pages of the session
@@ -30,18 +35,16 @@ SAVED = "zones_saved"
 NOTICE = "zones_notice"
 
 
-@st.cache_data(ttl=_TTL_S, show_spinner=False)
-def _candidates(as_of: dt.date, policy: str, min_mu: float, gap_m: float):
-    """``zones_view.candidates`` of the store, cached by the controls."""
-    return zv.candidates(data.get_engine(), as_of=as_of, profile=get_profile(policy), min_mu=min_mu, gap_m=gap_m)
+def _candidates_xlsx(as_of: dt.date, policy: str, min_mu: float, gap_m: float, lang: str) -> bytes:
+    """The candidates as an Excel table (headers in ``lang``): made when the button is clicked (2 s for 13,000)."""
+    candidates = data.zone_candidates(as_of, policy, min_mu, gap_m)
+    return data.table_bytes(zv.candidates_frame(candidates, lang), fmt="xlsx",
+                            sheet=translate("zones.sheet.candidates", lang))
 
 
-@st.cache_data(ttl=_TTL_S, max_entries=8, show_spinner=False)
-def _candidate_files(as_of: dt.date, policy: str, min_mu: float, gap_m: float, lang: str) -> tuple[bytes, bytes]:
-    """The candidates as an Excel table (headers in ``lang``) and a GeoPackage, made once per set of controls."""
-    candidates = _candidates(as_of, policy, min_mu, gap_m)
-    xlsx = data.table_bytes(zv.candidates_frame(candidates, lang), fmt="xlsx", sheet=translate("zones.sheet.candidates", lang))
-    return xlsx, zv.layer_bytes(zv.candidates_layer(candidates), name="candidates")
+def _candidates_gpkg(as_of: dt.date, policy: str, min_mu: float, gap_m: float) -> bytes:
+    """The candidates as a GeoPackage: made when the button is clicked."""
+    return zv.layer_bytes(zv.candidates_layer(data.zone_candidates(as_of, policy, min_mu, gap_m)), name="candidates")
 
 
 @st.cache_data(ttl=_TTL_S, max_entries=32, show_spinner=False)
@@ -89,7 +92,10 @@ if st.session_state.get(NOTICE):
 
 # -- 1. policy and parameters ----------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns(4)
-policy = c1.selectbox(t("zones.policy"), [p.name for p in list_profiles()], key="zones_policy")
+policies = [p.name for p in list_profiles()]
+# The profile of the settings first, as on the other pages (its candidates are found while the server starts).
+policy = c1.selectbox(t("zones.policy"), policies, key="zones_policy",
+                      index=policies.index(get_settings().policy) if get_settings().policy in policies else 0)
 profile = get_profile(policy)
 as_of = c2.date_input(t("zones.as_of"), value=dt.date.today(), key="zones_as_of", format="YYYY-MM-DD")
 min_mu = float(c3.number_input(t("zones.min_mu"), min_value=0.01, step=5.0, format="%.2f",
@@ -105,7 +111,7 @@ st.caption(t("zones.rules", min_mu=fmt_mu(min_mu), min_article=profile.cite("con
 # -- 2. candidate zones ----------------------------------------------------------------------------------
 st.subheader(t("zones.candidates"))
 with st.spinner(t("zones.detecting")):
-    candidates = _candidates(as_of, policy, min_mu, gap_m)
+    candidates = data.zone_candidates(as_of, policy, min_mu, gap_m)
 k1, k2, k3 = st.columns(3)
 k1.metric(t("zones.n_candidates"), fmt_int(len(candidates)))
 k2.metric(t("zones.candidates_mu"), fmt_mu(candidates["area_mu"].sum() if len(candidates) else 0.0))
@@ -114,17 +120,22 @@ chosen = None
 if len(candidates) == 0:
     st.info(t("zones.no_candidates", min_mu=fmt_mu(min_mu), gap=f"{gap_m:,.1f}"))
 else:
-    table = zv.candidates_frame(candidates, lang)
+    ranked = candidates.sort_values("area_mu", ascending=False, kind="stable")
+    table = zv.candidates_frame(ranked.head(data.TABLE_ROWS), lang)
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={t("zones.col.area_mu"): st.column_config.NumberColumn(format="%,.2f"),
                                 t("zones.col.n_parcels"): st.column_config.NumberColumn(format="%,d"),
                                 t("zones.col.holders"): st.column_config.NumberColumn(format="%,d")})
     st.caption(t("zones.candidates_article", article=profile.cite("consolidation.min_mu"), policy=policy))
-    xlsx, gpkg = _candidate_files(as_of, policy, min_mu, gap_m, lang)
+    if len(candidates) > _MAP_ZONES:
+        st.caption(t("zones.shown_cut", table=fmt_int(min(data.TABLE_ROWS, len(candidates))),
+                     pick=fmt_int(min(_PICK_LIMIT, len(candidates))), map=fmt_int(_MAP_ZONES),
+                     n=fmt_int(len(candidates))))
     d1, d2, d3 = st.columns(3)
-    d1.download_button(t("zones.download_xlsx"), data=xlsx, file_name=f"blockline-zones-{as_of.isoformat()}.xlsx", mime=data.XLSX_MIME,
+    d1.download_button(t("zones.download_xlsx"), data=partial(_candidates_xlsx, as_of, policy, min_mu, gap_m, lang),
+                       file_name=f"blockline-zones-{as_of.isoformat()}.xlsx", mime=data.XLSX_MIME,
                        key="zones_candidates_xlsx", on_click="ignore")
-    d2.download_button(t("zones.download_gpkg"), data=gpkg,
+    d2.download_button(t("zones.download_gpkg"), data=partial(_candidates_gpkg, as_of, policy, min_mu, gap_m),
                        file_name=f"blockline-zones-{as_of.isoformat()}.gpkg", mime="application/geopackage+sqlite3",
                        key="zones_candidates_gpkg", on_click="ignore")
     if d3.button(t("zones.save_candidates"), key="zones_save_candidates"):
@@ -136,12 +147,16 @@ else:
         else:
             st.session_state[NOTICE] = t("zones.candidates_saved", n=fmt_int(n))
             st.rerun()
-    ids = [str(z) for z in candidates["zone_id"]]
-    labels = {"": t("zones.no_choice"), **{z: t("zones.choice", name=z, area=fmt_mu(a)) for z, a in zip(ids, candidates["area_mu"])}}
+    ids = [str(z) for z in ranked["zone_id"]]
+    offered = ids[:_PICK_LIMIT]
+    if st.session_state.get("zones_chosen") in ids and st.session_state["zones_chosen"] not in offered:
+        offered.append(st.session_state["zones_chosen"])  # picked before the list was cut: still offered
+    areas = dict(zip(ids, ranked["area_mu"]))
+    labels = {"": t("zones.no_choice"), **{z: t("zones.choice", name=z, area=fmt_mu(areas[z])) for z in offered}}
     p1, p2 = st.columns([3, 1])
     chosen = p1.selectbox(t("zones.choose"), list(labels), format_func=labels.get, key="zones_chosen") or None
     if chosen is not None and chosen in ids:
-        geometry = candidates.geometry.iloc[ids.index(chosen)]
+        geometry = ranked.geometry.iloc[ids.index(chosen)]
         p2.button(t("zones.use_candidate"), key="zones_use_candidate", on_click=_take,
                   args=(zv.features_of(geometry, epsg=epsg), t("zones.candidate_taken", id=chosen)))
 
@@ -169,7 +184,11 @@ with left:
     m = build_map(counties=data.counties(), level1=None, level2=None, parcels=None, basemap="none", lang=lang,
                   leaflet_url=data.leaflet_url(), tiles=tiles,
                   value_names={"is_low_efficiency": {"true": t("yes"), "false": t("no")}})
-    zv.add_zone_layers(m, epsg=epsg, lang=lang, candidates=candidates, chosen=chosen, zone=zone, result=result,
+    drawn = candidates
+    if len(candidates) > _MAP_ZONES:  # the largest, and the one picked wherever it ranks
+        top = candidates.nlargest(_MAP_ZONES, "area_mu", keep="first")
+        drawn = candidates[candidates.index.isin(top.index) | (candidates["zone_id"].astype(str) == str(chosen))]
+    zv.add_zone_layers(m, epsg=epsg, lang=lang, candidates=drawn, chosen=chosen, zone=zone, result=result,
                        taken=taken, saved=opened.geometry.iloc[0] if len(opened) else None,
                        saved_name=str(opened["name"].iloc[0]) if len(opened) else None)
     bv.add_draw_control(m, asset_url=data.leaflet_draw_url())

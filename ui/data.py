@@ -36,6 +36,7 @@ from geo.settings import get_settings
 
 __all__ = [
     "KINDS",
+    "TABLE_ROWS",
     "XLSX_MIME",
     "Preview",
     "acting_user",
@@ -53,7 +54,9 @@ __all__ = [
     "keep_drafts",
     "leaflet_draw_url",
     "leaflet_url",
+    "lifecycle_report",
     "local_tile_url",
+    "parcel_record",
     "parcels_xlsx",
     "preview_file",
     "preview_upload",
@@ -69,6 +72,7 @@ __all__ = [
     "store_counts",
     "table_bytes",
     "tianditu_key",
+    "zone_candidates",
 ]
 
 #: what an uploaded file can be loaded as
@@ -273,6 +277,10 @@ def _idle_report(version: str, as_of: dt.date, policy: str) -> pd.DataFrame:
     return findings.drop(columns=["figures"]).merge(facts, on="parcel_no", how="left")
 
 
+#: rows a page's table sends to the browser at most (130,000 idle findings are 36 MB; their Excel has every row)
+TABLE_ROWS = 2000
+
+
 def table_bytes(frame: pd.DataFrame, *, fmt: str = "xlsx", sheet: str = "blockline") -> bytes:
     """``frame``'s attributes as the bytes of an XLSX (or CSV) file, written by ``geo.export.write_table``."""
     from geo.export import write_table
@@ -281,6 +289,45 @@ def table_bytes(frame: pd.DataFrame, *, fmt: str = "xlsx", sheet: str = "blockli
         path = Path(tmp) / f"export.{fmt}"
         write_table(frame, path, fmt=fmt, sheet=sheet)
         return path.read_bytes()
+
+
+def lifecycle_report(as_of: dt.date, policy: str, city_standard: float | None = None) -> pd.DataFrame:
+    """The lifecycle work list of the store (``ui.lifecycle_view.lifecycle_report``) at ``as_of``."""
+    return _lifecycle_report(tile_version(), as_of, policy, city_standard)
+
+
+@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
+def _lifecycle_report(version: str, as_of: dt.date, policy: str, city_standard: float | None) -> pd.DataFrame:
+    from ui.lifecycle_view import lifecycle_report as report
+
+    del version
+    return report(get_engine(), as_of, policy, city_standard_tax_per_mu_wan=city_standard)
+
+
+def zone_candidates(as_of: dt.date, policy: str, min_mu: float, gap_m: float) -> gpd.GeoDataFrame:
+    """The candidate 连片开发 zones of the store (``ui.zones_view.candidates``), storage CRS."""
+    return _zone_candidates(tile_version(), as_of, policy, float(min_mu), float(gap_m))
+
+
+@st.cache_data(ttl=_KEEP_S, max_entries=16, show_spinner=False)
+def _zone_candidates(version: str, as_of: dt.date, policy: str, min_mu: float, gap_m: float) -> gpd.GeoDataFrame:
+    from ui.zones_view import candidates
+    from zoning.policy import get_profile
+
+    del version
+    return candidates(get_engine(), as_of=as_of, profile=get_profile(policy), min_mu=min_mu, gap_m=gap_m)
+
+
+def parcel_record(parcel_no: str) -> pd.Series | None:
+    """The current parcel ``parcel_no``'s fields (no geometry), read by its number's index; None if none."""
+    return _parcel_record(tile_version(), parcel_no)
+
+
+@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
+def _parcel_record(version: str, parcel_no: str) -> pd.Series | None:
+    del version
+    found = queries.read_parcels(get_engine(), parcel_nos=[parcel_no], geometry=False)
+    return found.iloc[0] if len(found) else None
 
 
 def parcels_xlsx() -> bytes:

@@ -68,6 +68,8 @@ _TABLE: dict[str, tuple[str, str]] = {
     "idle.findings": ("认定事项（条）", "Findings"),
     "idle.none": ("按当前条件没有认定事项。", "No findings for these filters."),
     "idle.download": ("导出 Excel", "Export to Excel"),
+    "table.cut": ("表中列出前 {shown} 条，共 {total} 条：按条件筛选，或导出 Excel 查看全部",
+                  "The first {shown} of {total} rows are listed: filter them, or export to Excel for all"),
     "idle.sheet": ("低效与闲置用地", "idle land"),
     "idle.focus": ("在地图上定位宗地", "Show a parcel on the map"),
     "idle.focus_none": ("（不定位）", "(none)"),

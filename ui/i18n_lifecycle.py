@@ -19,6 +19,8 @@ TABLE: dict[str, tuple[str, str]] = {
     "lifecycle.none": ("按当前条件没有预警。", "No warnings for these filters."),
     "lifecycle.col.penalty": ("违约金（万元）", "Penalty (万元)"),
     "lifecycle.download": ("导出 Excel", "Export to Excel"),
+    "lifecycle.pick_cut": ("列出前 {limit} 宗（共 {n} 宗）；按宗地编号或权利人查找可选任一宗。",
+                           "The first {limit} of {n} parcels are listed; search by number or holder for any other."),
     "lifecycle.sheet": ("全生命周期预警", "lifecycle warnings"),
     "lifecycle.cat.late_start": ("未按期开工", "Late start"),
     "lifecycle.cat.late_completion": ("未按期竣工", "Late completion"),

@@ -32,6 +32,9 @@ TABLE: dict[str, tuple[str, str]] = {
     "zones.candidates_saved": ("已保存 {n} 个候选片区。", "{n} candidate zones saved."),
     "zones.choose": ("在地图上突出显示候选片区", "Show a candidate on the map"),
     "zones.choice": ("{name}（{area}）", "{name} ({area})"),
+    "zones.shown_cut": ("表中列出面积最大的 {table} 个、可选 {pick} 个、地图上画出 {map} 个（共 {n} 个）；全部见导出文件。",
+                        "The largest {table} are listed, {pick} can be picked and {map} are drawn on the map, of {n}; "
+                        "the exports hold them all."),
     "zones.no_choice": ("（不选）", "(none)"),
     "zones.use_candidate": ("以此候选片区为绘制范围", "Use it as the drawn zone"),
     "zones.candidate_taken": ("已将候选片区 {id} 作为绘制范围，可在地图上继续增补。",

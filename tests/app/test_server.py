@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -123,14 +124,21 @@ def test_the_city_view_is_cut_into_the_cache_under_the_keys_of_the_maps_own_requ
     assert call(path, f"v={version}")[2] == b"kept"
 
 
-def test_the_server_says_it_is_ready_once_its_warm_up_is_done(city):
+def test_the_server_says_it_is_ready_once_its_warm_up_is_done(city, tmp_path):
+    import streamlit as st
+
+    from geo.queries import store_counts
+    from geo.tiles import has_marks
+    from ui import data
+
     def ready() -> tuple[int, dict[str, object]]:
         response = asyncio.run(ready_route(Request({"type": "http", "method": "GET", "path": "/_blockline/ready",
                                                      "query_string": b"", "headers": []})))
         return response.status_code, json.loads(response.body)
 
-    import streamlit as st
-
+    gpd.GeoDataFrame({"宗地编号": ["P-1"]}, geometry=[box(X + 350, Y + 350, X + 450, Y + 450)],
+                     crs="EPSG:4549").to_file(tmp_path / "p.gpkg", engine="pyogrio")
+    load_parcels(city, tmp_path / "p.gpkg", user="test")
     st.cache_data.clear()  # another test's store may be cached under a version of seconds ago
     WARM_UP.clear()
     WARM_UP["done"] = False
@@ -139,7 +147,8 @@ def test_the_server_says_it_is_ready_once_its_warm_up_is_done(city):
     _warm_up()
     status, said = ready()
     assert status == 200 and said["done"] is True and said["tiles"] == len(TILE_CACHE) > 0
-    from geo.queries import store_counts
-    from ui import data
-
-    assert data.store_counts() == store_counts(city) and store_counts(city)["block_lines"] > 0
+    # Today's marks of the current data are in the store, under the name the map page asks for.
+    marks = said["marks"]
+    assert marks == f"{get_settings().policy}|{dt.date.today().isoformat()}|{data_version(city)}"
+    assert has_marks(city, marks)
+    assert data.store_counts() == store_counts(city) and store_counts(city)["parcels"] == 1

@@ -96,27 +96,30 @@ def city(engine: sa.Engine, tmp_path: Path) -> sa.Engine:
 
 @pytest.fixture
 def media(monkeypatch: pytest.MonkeyPatch) -> list[object]:
-    """The media storages of the AppTest runs, to read back what a download button offers."""
-    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+    """The media file managers of the AppTest runs, to read back what a download button offers."""
+    from streamlit.runtime.media_file_manager import MediaFileManager
     from streamlit.testing.v1 import app_test
 
-    storages: list[object] = []
+    managers: list[object] = []
 
-    class Recording(MemoryMediaFileStorage):
-        def __init__(self, endpoint: str) -> None:
-            super().__init__(endpoint)
-            storages.append(self)
+    class Recording(MediaFileManager):
+        def __init__(self, storage: object) -> None:
+            super().__init__(storage)  # type: ignore[arg-type]
+            managers.append(self)
 
-    monkeypatch.setattr(app_test, "MemoryMediaFileStorage", Recording)
-    return storages
+    monkeypatch.setattr(app_test, "MediaFileManager", Recording)
+    return managers
 
 
-def download(at: AppTest, storages: list[object], key: str) -> bytes:
-    """The bytes the download button ``key`` offers, as the last run registered them."""
+def download(at: AppTest, managers: list[object], key: str) -> bytes:
+    """The bytes the download button ``key`` offers, as the last run registered them; a file made only when
+    asked for (a deferred download) is made here, as a click in the browser would."""
     buttons = [b for b in at.get("download_button") if key in b.proto.id]
     assert len(buttons) == 1, [b.proto.id for b in at.get("download_button")]
-    name = buttons[0].proto.url.rsplit("/", 1)[1]
-    return storages[-1].get_file(name).content  # type: ignore[attr-defined]
+    manager = managers[-1]
+    url = buttons[0].proto.url or manager.execute_deferred(buttons[0].proto.deferred_file_id)  # type: ignore[attr-defined]
+    name = url.rsplit("/", 1)[1].split(".")[0]
+    return manager._storage.get_file(name).content  # type: ignore[attr-defined]
 
 
 def read_gpkg(content: bytes, folder: Path) -> gpd.GeoDataFrame:
