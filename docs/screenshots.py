@@ -16,7 +16,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from ui.serving import wait_healthy  # noqa: E402 - the project root, whatever the working directory
+from ui.serving import wait_healthy, wait_warm  # noqa: E402 - the project root, whatever the working directory
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {"overview": "", "map": "map", "balance": "balance", "zones": "zones", "idle": "idle", "lifecycle": "lifecycle", "data": "data",
@@ -36,6 +36,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{args.port}"
     try:
         wait_healthy(url, proc=app, timeout_s=60)
+        wait_warm(url, timeout_s=300)  # the pages as a planner finds them: the day's findings computed
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
                                         args=CHROMIUM_ARGS)
