@@ -296,19 +296,18 @@ def run(url: str, *, steps: int, visits: int) -> dict[str, object]:
         # Return visits: new tabs of one profile that has opened the app before.
         context = new_context()
         first_paint(context.new_page(), url)
-        returning = []
-        for _ in range(visits):
-            tab = context.new_page()
-            returning.append(first_paint(tab, url))
-            tab.close()
-        out["return"] = returning
+
+        def in_new_tabs(visit):  # type: ignore[no-untyped-def]
+            timings = []
+            for _ in range(visits):
+                tab = context.new_page()
+                timings.append(visit(tab, url))
+                tab.close()
+            return timings
+
+        out["return"] = in_new_tabs(first_paint)
         # Within the app: a planner on the overview clicks 一张图 (the way most visits reach the map).
-        switching = []
-        for _ in range(visits):
-            tab = context.new_page()
-            switching.append(page_switch(tab, url))
-            tab.close()
-        out["switch"] = switching
+        out["switch"] = in_new_tabs(page_switch)
 
         context.close()
         # Bytes and steps: a new profile, so that no tile is in the browser's cache yet.

@@ -84,6 +84,7 @@ _VERSION_TTL_S = 5
 #: frames of one data version are kept this long; new data is a new version, so a new key, at once
 _KEEP_S = 3600
 _KEEP_ENTRIES = 64
+_KEEP_LARGE = 8  # frames of a whole city's findings (tens of MB each at 200,000 parcels): the last few asked for
 _PREVIEW_ROWS = 10
 _OUTLINE_TOLERANCE_M = 5.0  # county outlines are drawn, never measured, from this: below a pixel at city zoom
 
@@ -265,7 +266,7 @@ def idle_report(as_of: dt.date, policy: str) -> pd.DataFrame:
     return _idle_report(tile_version(), as_of, policy)
 
 
-@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
+@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_LARGE, show_spinner=False)
 def _idle_report(version: str, as_of: dt.date, policy: str) -> pd.DataFrame:
     from zoning.idle import idle_findings
     from zoning.policy import get_profile
@@ -296,7 +297,7 @@ def lifecycle_report(as_of: dt.date, policy: str, city_standard: float | None = 
     return _lifecycle_report(tile_version(), as_of, policy, city_standard)
 
 
-@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
+@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_LARGE, show_spinner=False)
 def _lifecycle_report(version: str, as_of: dt.date, policy: str, city_standard: float | None) -> pd.DataFrame:
     from ui.lifecycle_view import lifecycle_report as report
 
@@ -309,7 +310,7 @@ def zone_candidates(as_of: dt.date, policy: str, min_mu: float, gap_m: float) ->
     return _zone_candidates(tile_version(), as_of, policy, float(min_mu), float(gap_m))
 
 
-@st.cache_data(ttl=_KEEP_S, max_entries=16, show_spinner=False)
+@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_LARGE, show_spinner=False)
 def _zone_candidates(version: str, as_of: dt.date, policy: str, min_mu: float, gap_m: float) -> gpd.GeoDataFrame:
     from ui.zones_view import candidates
     from zoning.policy import get_profile
