@@ -124,11 +124,13 @@ async def tile_route(request: Request) -> Response:
     return Response(body, media_type=TILE_MIME, headers={"Cache-Control": _IMMUTABLE if versioned else "no-cache"})
 
 
-
-
 #: the zoom levels of the city view (fitted to the counties on any screen) and the tiles around it
 _CITY_VIEW_ZOOMS = (7, 8, 9)
 _CITY_VIEW_MARGIN = 2
+#: how often the server checks that today's findings of the current data are there (computed when missing)
+FINDINGS_EVERY_S = 300
+#: what the warm-up did: ``done`` once it has finished (or given up), its seconds, the tiles it cut, the marks
+WARM_UP: dict[str, object] = {"done": False}
 
 
 def cut_city_view(engine: Engine, version: str, bounds: tuple[float, float, float, float]) -> int:
@@ -146,68 +148,8 @@ def cut_city_view(engine: Engine, version: str, bounds: tuple[float, float, floa
     return cut
 
 
-#: what the warm-up did: ``done`` once it has finished (or given up), its seconds and the tiles it cut
-WARM_UP: dict[str, object] = {"done": False}
-
-
-def _warm_up() -> None:
-    """Make the first visit as quick as the later ones (see the module's docstring); failures are only logged:
-    the page that needs what failed shows the error itself."""
-    import time
-
-    t0 = time.perf_counter()
-    try:
-        WARM_UP["tiles"] = _warm_up_steps()
-        WARM_UP["marks"] = _todays_marks()
-    finally:
-        WARM_UP.update(done=True, seconds=round(time.perf_counter() - t0, 2))
-        _LOG.info("warm-up: %s", WARM_UP)
-
-
-#: how often the server checks that today's marks of the current data exist (a query; computed when missing)
-MARKS_EVERY_S = 300
-
-
-def _todays_marks() -> str | None:
-    """Compute what the pages show first and is slow to find at city scale, today under the default profile
-    for the current data: the marks the map and the idle page colour parcels by (6–15 s for 200,000 parcels,
-    kept in the store), the idle page's findings (6 s), the lifecycle work list (9 s) and the candidate
-    连片开发 zones at the profile's threshold and gap (13 s). A planner would otherwise wait for them the first
-    time each day or after each load. Returns the marks' set name, or None when there are no parcels.
-
-    Through the pages' own cached loaders (``ui.data``), so a page that asks at the same moment waits for this
-    computation instead of making a second one.
-    """
-    from ui import data
-
-    if not data.store_counts()["parcels"]:
-        return None
-    today, policy = dt.date.today(), get_settings().policy
-    from zoning.policy import get_profile
-
-    profile = get_profile(policy)
-    data.idle_report(today, policy)
-    data.lifecycle_report(today, policy)
-    data.zone_candidates(today, policy, float(profile.value("consolidation.min_mu")),
-                         float(profile.value("consolidation.gap_m")))
-    return data.mark_set(today, policy, data.tile_version())
-
-
-def _keep_warm() -> None:
-    """The warm-up, then today's findings checked every ``MARKS_EVERY_S`` (a new day, a new load) for ever."""
-    import time
-
-    _warm_up()
-    while True:
-        time.sleep(MARKS_EVERY_S)
-        try:
-            _todays_marks()
-        except Exception as exc:  # noqa: BLE001 - the pages compute the marks themselves when asked
-            _LOG.info("marks: not computed (%s)", exc)
-
-
 def _warm_up_steps() -> int:
-    """The warm-up's work; returns how many tiles it cut.
+    """Imports, the pool's connections, the loaders' caches and the city view's tiles; returns the tiles cut.
 
     Not ``streamlit_folium`` itself: a component declared outside a script run is never registered, so never
     served (the map's frame would stay empty); ``folium.plugins`` is most of its import. Two first-time costs
@@ -222,38 +164,86 @@ def _warm_up_steps() -> int:
                  "zoning.marks", "zoning.zones_store", "geo.tiles", "geo.store", "streamlit.emojis"):
         try:
             importlib.import_module(name)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - the page that needs it shows the error itself
             _LOG.info("warm-up: %s not imported (%s)", name, exc)
     try:
         from streamlit import delta_generator
 
         delta_generator._maybe_print_use_warning()  # the once-per-process REPL check (private; may go)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - only the first page run pays for it then
         _LOG.info("warm-up: Streamlit's REPL check not made (%s)", exc)
-    try:
-        import sqlalchemy as sa
 
-        from geo.store import open_store
-        from ui import data
+    import sqlalchemy as sa
 
-        engine = open_store()
-        # Every connection of the pool at once, each with PostGIS loaded (~15 ms a connection).
-        with contextlib.ExitStack() as stack:
-            for conn in [stack.enter_context(engine.connect()) for _ in range(engine.pool.size())]:
-                conn.execute(sa.text("SELECT postgis_lib_version()"))
-        if data.is_empty(data.store_counts()):
-            return 0
-        for loader in (data.totals, data.land_uses, data.county_summary):  # with the arguments the pages start with
-            loader()
-        counties = data.counties()
-        cut = 0
-        if TILE_CACHE is not None and len(counties):
-            west, south, east, north = (float(v) for v in counties.total_bounds)
-            cut = cut_city_view(engine, data.tile_version(), (west, south, east, north))
-        return cut
-    except Exception as exc:  # noqa: BLE001
-        _LOG.info("warm-up: stopped (%s)", exc)
+    from geo.store import open_store
+    from ui import data
+
+    engine = open_store()
+    # Every connection of the pool at once, each with PostGIS loaded (~15 ms a connection).
+    with contextlib.ExitStack() as stack:
+        for conn in [stack.enter_context(engine.connect()) for _ in range(engine.pool.size())]:
+            conn.execute(sa.text("SELECT postgis_lib_version()"))
+    if data.is_empty(data.store_counts()):
         return 0
+    for loader in (data.totals, data.land_uses, data.county_summary):  # with the arguments the pages start with
+        loader()
+    counties = data.counties()
+    if TILE_CACHE is None or not len(counties):
+        return 0
+    west, south, east, north = (float(v) for v in counties.total_bounds)
+    return cut_city_view(engine, data.tile_version(), (west, south, east, north))
+
+
+def _todays_findings() -> str | None:
+    """Compute what the pages show first and is slow to find at city scale, today under the default profile
+    for the current data: the marks the map and the idle page colour parcels by (6–15 s for 200,000 parcels,
+    kept in the store), the idle page's findings (6 s), the lifecycle work list (9 s) and the candidate
+    连片开发 zones at the profile's threshold and gap (13 s). A planner would otherwise wait for them the first
+    time each day or after each load. Returns the marks' set name, or None when there are no parcels.
+
+    Through the pages' own cached loaders (``ui.data``), so a page that asks at the same moment waits for this
+    computation instead of making a second one.
+    """
+    from ui import data
+    from zoning.policy import get_profile
+
+    if not data.store_counts()["parcels"]:
+        return None
+    today, policy = dt.date.today(), get_settings().policy
+    profile = get_profile(policy)
+    data.idle_report(today, policy)
+    data.lifecycle_report(today, policy)
+    data.zone_candidates(today, policy, float(profile.value("consolidation.min_mu")),
+                         float(profile.value("consolidation.gap_m")))
+    return data.mark_set(today, policy, data.tile_version())
+
+
+def _warm_up() -> None:
+    """Make the first visit as quick as the later ones (see the module's docstring). A step that fails is only
+    logged: the page that needs it computes it, or shows the error, itself."""
+    import time
+
+    t0 = time.perf_counter()
+    for name, step in (("tiles", _warm_up_steps), ("marks", _todays_findings)):
+        try:
+            WARM_UP[name] = step()
+        except Exception as exc:  # noqa: BLE001
+            _LOG.info("warm-up: %s not done (%s)", name, exc)
+    WARM_UP.update(done=True, seconds=round(time.perf_counter() - t0, 2))
+    _LOG.info("warm-up: %s", WARM_UP)
+
+
+def _keep_warm() -> None:
+    """The warm-up, then today's findings checked every ``FINDINGS_EVERY_S`` (a new day, a new load), for ever."""
+    import time
+
+    _warm_up()
+    while True:
+        time.sleep(FINDINGS_EVERY_S)
+        try:
+            _todays_findings()
+        except Exception as exc:  # noqa: BLE001 - the pages compute them themselves when asked
+            _LOG.info("findings: not computed (%s)", exc)
 
 
 async def ready_route(request: Request) -> Response:

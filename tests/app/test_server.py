@@ -152,3 +152,16 @@ def test_the_server_says_it_is_ready_once_its_warm_up_is_done(city, tmp_path):
     assert marks == f"{get_settings().policy}|{dt.date.today().isoformat()}|{data_version(city)}"
     assert has_marks(city, marks)
     assert data.store_counts() == store_counts(city) and store_counts(city)["parcels"] == 1
+
+
+def test_a_warm_up_that_cannot_reach_the_database_still_ends_and_says_what_it_did(city, tmp_path, monkeypatch):
+    monkeypatch.setenv("BLOCKLINE_DATABASE_URL", f"postgresql+psycopg://nobody@/none?host={tmp_path}")
+    get_settings.cache_clear()
+    try:
+        WARM_UP.clear()
+        WARM_UP["done"] = False
+        _warm_up()
+    finally:
+        monkeypatch.delenv("BLOCKLINE_DATABASE_URL")
+        get_settings.cache_clear()
+    assert WARM_UP["done"] is True and "tiles" not in WARM_UP  # the server serves; the pages say what is wrong
