@@ -90,10 +90,10 @@ else:
 st.subheader(t("lifecycle.timeline"))
 s1, s2 = st.columns(2)
 query = s1.text_input(t("lifecycle.search"), key="lifecycle_search", placeholder=t("map.search_placeholder"))
+listed = list(dict.fromkeys(shown["parcel_no"]))
 if query.strip():  # by the database: a search of the whole city reads only what it lists
     options = data.find_parcels(query.strip(), None, _SEARCH_LIMIT)[1]["parcel_no"].tolist()
 else:
-    listed = list(dict.fromkeys(shown["parcel_no"]))
     options = listed[:_PICK_LIMIT]
 parcel_no = s2.selectbox(t("lifecycle.parcel"), options, key="lifecycle_parcel", index=0 if options else None)
 if not query.strip() and len(listed) > _PICK_LIMIT:

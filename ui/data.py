@@ -1,17 +1,17 @@
 """The app's way to the store: one shared engine, cached frames for display, upload previews and exports.
 
-Loaders are cached by their arguments (``st.cache_data`` hands every caller its own copy, so a page may
-not change what another session sees) and return frames in EPSG:4326 for the map, with ``area_mu``
-computed in the storage CRS by the database. ``clear_caches`` forgets them all after a load. The pure
-helpers (``search_parcels``, ``table_bytes``, ``preview_file``) carry the logic and are tested without
+Loaders are cached by their arguments and the store's data version (``tile_version``, asked for every few
+seconds), so what another process writes shows at once after that and nothing is read twice while the data
+stays the same (``st.cache_data`` hands every caller its own copy, so a page may not change what another
+session sees). They return frames in EPSG:4326 for the map, with ``area_mu`` computed in the storage CRS by
+the database. ``clear_caches`` forgets them all after a load. The pure
+helpers (``is_empty``, ``table_bytes``, ``preview_file``) carry the logic and are tested without
 Streamlit.
 
 Examples
 --------
->>> import pandas as pd
->>> parcels = pd.DataFrame({"parcel_no": ["A-1", "B-2"], "holder": ["甲公司", "乙公司"]})
->>> search_parcels(parcels, "乙")["parcel_no"].tolist()
-['B-2']
+>>> is_empty({"admin_areas": 0, "block_lines": 0, "parcels": 0}), is_empty({"parcels": 3})
+(True, False)
 """
 
 from __future__ import annotations
@@ -61,7 +61,6 @@ __all__ = [
     "preview_file",
     "preview_upload",
     "saved_upload",
-    "search_parcels",
     "find_parcels",
     "land_uses",
     "mark_set",
@@ -221,7 +220,6 @@ def _land_uses(version: str, limit: int) -> list[str]:
     import sqlalchemy as sa
 
     del version
-
     with get_engine().connect() as conn:
         return [r[0] for r in conn.execute(sa.text(
             "SELECT land_use FROM parcels WHERE valid_to IS NULL AND land_use IS NOT NULL "
@@ -241,24 +239,6 @@ def county_summary() -> pd.DataFrame:
 def _county_summary(version: str) -> pd.DataFrame:
     del version
     return queries.county_totals(get_engine())
-
-
-def search_parcels(parcels: pd.DataFrame, query: str, *, limit: int | None = None) -> pd.DataFrame:
-    """Parcels whose number or holder contains ``query`` (case-insensitive, literal); a new frame.
-
-    Exact parcel numbers come first.
-    """
-    q = query.strip()
-    if not q or len(parcels) == 0:
-        return parcels.iloc[0:0].copy()
-    hit = pd.Series(False, index=parcels.index)
-    for column in ("parcel_no", "holder"):
-        if column in parcels.columns:
-            hit |= parcels[column].astype(str).str.contains(q, case=False, regex=False, na=False)
-    found = parcels[hit]
-    exact = found["parcel_no"].astype(str).str.casefold() == q.casefold()
-    found = pd.concat([found[exact], found[~exact]])
-    return (found.head(limit) if limit else found).copy()
 
 
 def idle_report(as_of: dt.date, policy: str) -> pd.DataFrame:
