@@ -13,7 +13,6 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from geo import queries
-from geo.settings import get_settings
 from ui import data
 from ui.i18n import LANGS, current_lang, fmt_date, fmt_int, fmt_mu, land_use_label, t
 from ui.maps import PALETTE, TileSource, build_map
@@ -46,8 +45,7 @@ c1, c2, c3, c4 = st.columns([1, 1, 2, 2])
 as_of = c1.date_input(t("idle.as_of"), value=dt.date.today(), key="idle_as_of", format="YYYY-MM-DD")
 policies = [p.name for p in list_profiles()]
 # The profile of the settings first: the same marks as 一张图's, computed once for both pages.
-policy = c2.selectbox(t("idle.policy"), policies, key="idle_policy",
-                      index=policies.index(get_settings().policy) if get_settings().policy in policies else 0)
+policy = c2.selectbox(t("idle.policy"), policies, key="idle_policy", index=data.policy_index(policies))
 report = data.idle_report(as_of, policy)
 codes = sorted(report["category"].unique())
 labels = {c: t(f"cat.{c}") if f"cat.{c}" in LANGS["zh"] else c for c in codes}

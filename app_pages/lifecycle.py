@@ -7,7 +7,6 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from geo.settings import get_settings
 from ui import data
 from ui import lifecycle_view as lv
 from ui.i18n import LANGS, current_lang, fmt_date, fmt_int, t
@@ -38,8 +37,7 @@ c1, c2, c3 = st.columns(3)
 as_of = c1.date_input(t("lifecycle.as_of"), value=dt.date.today(), key="lifecycle_as_of", format="YYYY-MM-DD")
 policies = [p.name for p in list_profiles()]
 # The profile of the settings first, as on the other pages (its work list is computed while the server starts).
-policy = c2.selectbox(t("lifecycle.policy"), policies, key="lifecycle_policy",
-                      index=policies.index(get_settings().policy) if get_settings().policy in policies else 0)
+policy = c2.selectbox(t("lifecycle.policy"), policies, key="lifecycle_policy", index=data.policy_index(policies))
 city_standard = c3.number_input(t("lifecycle.city_standard"), min_value=0.0, value=None, step=1.0,
                                 key="lifecycle_city_standard", help=t("lifecycle.city_standard_help"))
 profile = get_profile(policy)

@@ -8,6 +8,7 @@ confirmed, under the sketch id of the page address, so a rerun or a reload never
 import datetime as dt
 from functools import partial
 
+import numpy as np
 import shapely
 import streamlit as st
 from streamlit_folium import st_folium
@@ -94,8 +95,7 @@ if st.session_state.get(NOTICE):
 c1, c2, c3, c4 = st.columns(4)
 policies = [p.name for p in list_profiles()]
 # The profile of the settings first, as on the other pages (its candidates are found while the server starts).
-policy = c1.selectbox(t("zones.policy"), policies, key="zones_policy",
-                      index=policies.index(get_settings().policy) if get_settings().policy in policies else 0)
+policy = c1.selectbox(t("zones.policy"), policies, key="zones_policy", index=data.policy_index(policies))
 profile = get_profile(policy)
 as_of = c2.date_input(t("zones.as_of"), value=dt.date.today(), key="zones_as_of", format="YYYY-MM-DD")
 min_mu = float(c3.number_input(t("zones.min_mu"), min_value=0.01, step=5.0, format="%.2f",
@@ -116,11 +116,11 @@ k1, k2, k3 = st.columns(3)
 k1.metric(t("zones.n_candidates"), fmt_int(len(candidates)))
 k2.metric(t("zones.candidates_mu"), fmt_mu(candidates["area_mu"].sum() if len(candidates) else 0.0))
 k3.metric(t("zones.candidates_parcels"), fmt_int(candidates["n_parcels"].sum() if len(candidates) else 0))
+ranked = candidates.sort_values("area_mu", ascending=False, kind="stable")  # what is listed, offered, drawn
 chosen = None
 if len(candidates) == 0:
     st.info(t("zones.no_candidates", min_mu=fmt_mu(min_mu), gap=f"{gap_m:,.1f}"))
 else:
-    ranked = candidates.sort_values("area_mu", ascending=False, kind="stable")
     table = zv.candidates_frame(ranked.head(data.TABLE_ROWS), lang)
     st.dataframe(table, hide_index=True, width="stretch",
                  column_config={t("zones.col.area_mu"): st.column_config.NumberColumn(format="%,.2f"),
@@ -184,10 +184,8 @@ with left:
     m = build_map(counties=data.counties(), level1=None, level2=None, parcels=None, basemap="none", lang=lang,
                   leaflet_url=data.leaflet_url(), tiles=tiles,
                   value_names={"is_low_efficiency": {"true": t("yes"), "false": t("no")}})
-    drawn = candidates
-    if len(candidates) > _MAP_ZONES:  # the largest, and the one picked wherever it ranks
-        top = candidates.nlargest(_MAP_ZONES, "area_mu", keep="first")
-        drawn = candidates[candidates.index.isin(top.index) | (candidates["zone_id"].astype(str) == str(chosen))]
+    # The largest, and the one picked wherever it ranks.
+    drawn = ranked[(np.arange(len(ranked)) < _MAP_ZONES) | (ranked["zone_id"].astype(str) == str(chosen)).to_numpy()]
     zv.add_zone_layers(m, epsg=epsg, lang=lang, candidates=drawn, chosen=chosen, zone=zone, result=result,
                        taken=taken, saved=opened.geometry.iloc[0] if len(opened) else None,
                        saved_name=str(opened["name"].iloc[0]) if len(opened) else None)

@@ -58,6 +58,7 @@ __all__ = [
     "local_tile_url",
     "parcel_record",
     "parcels_xlsx",
+    "policy_index",
     "preview_file",
     "preview_upload",
     "saved_upload",
@@ -348,6 +349,17 @@ def db_location() -> tuple[bool, str]:
     from geo.store import safe_url
 
     return False, safe_url(settings.database_url or "")
+
+
+def policy_index(policies: Sequence[str]) -> int:
+    """Where the settings' profile stands in ``policies`` (0 when absent): the pages start on it, the profile
+    whose findings the server computes while it starts.
+
+    >>> policy_index(["yiwu", get_settings().policy])
+    1
+    """
+    policy = get_settings().policy
+    return list(policies).index(policy) if policy in policies else 0
 
 
 def tianditu_key() -> str:

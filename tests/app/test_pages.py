@@ -28,6 +28,7 @@ from geo.errors import DatabaseUnavailable
 from geo.load import write_blocklines, write_boundaries, write_parcels
 from geo.queries import store_counts
 from geo.store import transaction
+from tests.app.apptest import download, record_media
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import square, two_counties, write_shapefile
@@ -545,22 +546,12 @@ def test_idle_page_zooms_to_the_picked_parcel(engine: Engine) -> None:
 def test_idle_table_lists_the_first_rows_and_its_excel_is_made_when_asked_for(engine: Engine,
                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """A city's findings are not all sent to the browser; the Excel file, made only on a click, has every one."""
-    from streamlit.runtime.media_file_manager import MediaFileManager
-    from streamlit.testing.v1 import app_test
-
     from geo.load import load_demo
     from geo.queries import read_parcels
     from zoning.idle import idle_findings
     from zoning.policy import get_profile
 
-    managers: list[MediaFileManager] = []  # the run's own, to click the download button as the browser would
-
-    class Recording(MediaFileManager):
-        def __init__(self, storage: object) -> None:
-            super().__init__(storage)  # type: ignore[arg-type]
-            managers.append(self)
-
-    monkeypatch.setattr(app_test, "MediaFileManager", Recording)
+    managers = record_media(monkeypatch)  # the runs' own, to click the download button as the browser would
     load_demo(engine, user="test", n_parcels=300, seed=5)
     monkeypatch.setattr("ui.data.TABLE_ROWS", 7)
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
@@ -574,7 +565,5 @@ def test_idle_table_lists_the_first_rows_and_its_excel_is_made_when_asked_for(en
     assert f"表中列出前 7 条，共 {len(expected):,} 条" in " ".join(c.value for c in at.caption)
     button = next(b for b in at.get("download_button") if "idle_xlsx" in b.proto.id)
     assert button.proto.url == "" and button.proto.deferred_file_id  # nothing made until the click
-    url = managers[-1].execute_deferred(button.proto.deferred_file_id)
-    content = managers[-1]._storage.get_file(url.rsplit("/", 1)[1].split(".")[0]).content  # type: ignore[attr-defined]
-    book = pd.read_excel(io.BytesIO(content))
+    book = pd.read_excel(io.BytesIO(download(at, managers, "idle_xlsx")))
     assert len(book) == len(expected) and set(book["宗地编号"]) == set(expected["parcel_no"])

@@ -38,7 +38,7 @@ from streamlit.testing.v1 import AppTest
 from geo.drafts import new_sketch, read_drafts, save_drafts
 from geo.load import write_parcels, write_ratings
 from geo.store import transaction
-from tests.app.apptest import map_script, metrics, texts
+from tests.app.apptest import download, map_script, metrics, record_media, texts
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city
@@ -97,29 +97,7 @@ def city(engine: sa.Engine, tmp_path: Path) -> sa.Engine:
 @pytest.fixture
 def media(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """The media file managers of the AppTest runs, to read back what a download button offers."""
-    from streamlit.runtime.media_file_manager import MediaFileManager
-    from streamlit.testing.v1 import app_test
-
-    managers: list[object] = []
-
-    class Recording(MediaFileManager):
-        def __init__(self, storage: object) -> None:
-            super().__init__(storage)  # type: ignore[arg-type]
-            managers.append(self)
-
-    monkeypatch.setattr(app_test, "MediaFileManager", Recording)
-    return managers
-
-
-def download(at: AppTest, managers: list[object], key: str) -> bytes:
-    """The bytes the download button ``key`` offers, as the last run registered them; a file made only when
-    asked for (a deferred download) is made here, as a click in the browser would."""
-    buttons = [b for b in at.get("download_button") if key in b.proto.id]
-    assert len(buttons) == 1, [b.proto.id for b in at.get("download_button")]
-    manager = managers[-1]
-    url = buttons[0].proto.url or manager.execute_deferred(buttons[0].proto.deferred_file_id)  # type: ignore[attr-defined]
-    name = url.rsplit("/", 1)[1].split(".")[0]
-    return manager._storage.get_file(name).content  # type: ignore[attr-defined]
+    return record_media(monkeypatch)  # type: ignore[return-value]
 
 
 def read_gpkg(content: bytes, folder: Path) -> gpd.GeoDataFrame:
