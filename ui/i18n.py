@@ -28,6 +28,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from geo.area import MU_PER_HECTARE
+from geo.landuse import label as _land_use
 
 __all__ = [
     "DEFAULT_LANG",
@@ -408,12 +409,8 @@ def fmt_date(d: object) -> str:
 
 
 def land_use_label(code: object, lang: str = DEFAULT_LANG) -> str:
-    """A land-use code with its name when the app knows it: ``100101 一类工业用地``."""
-    if code is None or (isinstance(code, float) and math.isnan(code)):
-        return "—"
-    text = str(code).strip()
-    key = LAND_USE_NAMES.get(text)
-    return f"{text} {translate(key, lang)}" if key else text
+    """A land-use code with its name from ``geo.landuse`` (any of the three standards): ``0601 工业用地``."""
+    return _land_use(code, "en" if lang == "en" else "zh")
 
 
 def error_text(error: Mapping[str, object], lang: str) -> str:

@@ -40,6 +40,7 @@ from geo.area import M2_PER_MU
 from geo.errors import BlocklineError, DatabaseUnavailable, InputError
 from geo.audit import record
 from geo.auth import authorize
+from geo.landuse import industrial_land_uses, label
 from geo.store import SERIALIZATION_FAILURES, storage_srid, transaction
 from zoning.policy import Profile
 
@@ -201,13 +202,13 @@ rep AS (SELECT ST_CollectionExtract(ST_Intersection(n.geom, c.geom), 3) AS geom 
 industrial AS (
     SELECT ST_Union(p.geom) AS geom FROM parcels p, add
     WHERE p.valid_to IS NULL AND ST_Intersects(p.geom, add.geom)
-      AND p.land_use LIKE ANY(:industrial)),
+      AND p.land_use = ANY(:industrial)),
 non_industrial AS (
     SELECT p.parcel_no, p.land_use, ST_Area(ST_Intersection(p.geom, rep.geom)) AS m2
     FROM parcels p, rep
     WHERE p.valid_to IS NULL AND rep.geom IS NOT NULL AND ST_Intersects(p.geom, rep.geom)
       AND p.land_use IS NOT NULL
-      AND NOT p.land_use LIKE ANY(:industrial))
+      AND NOT p.land_use = ANY(:industrial))
 SELECT
     (SELECT name FROM county) AS county_name,
     coalesce(ST_Area(occ.geom), 0) AS occupied_m2,
@@ -262,7 +263,7 @@ def _check(conn: Connection, *, county: str, removal: Any, addition: Any, profil
                          fix_zh="用 --remove 和/或 --add 给出范围", fix_en="give --remove and/or --add")
     row = conn.execute(sa.text(_CHECK_SQL), {
         "county": county, "removal": rem, "addition": add,
-        "industrial": list(profile.value("balance.industrial_use_patterns")),
+        "industrial": industrial_land_uses(conn),
     }).mappings().one()
     occupied = row["occupied_m2"] / M2_PER_MU
     replaced = row["replaced_m2"] / M2_PER_MU
@@ -273,7 +274,7 @@ def _check(conn: Connection, *, county: str, removal: Any, addition: Any, profil
     level1 = _level1_totals(conn)
     level1_before = row["level1_m2"] / M2_PER_MU
     cite = profile.cite("balance.occupy_replace")
-    fit = profile.cite("balance.industrial_use_patterns")
+    fit = cite  # fit for industry (WZ §4) is judged with geo.landuse: 工业用地 of any standard, not 仓储
     warnings: list[dict[str, str]] = []
 
     def warn(code: str, zh: str, en: str, article: str = cite) -> None:
@@ -299,8 +300,8 @@ def _check(conn: Connection, *, county: str, removal: Any, addition: Any, profil
              fit)
     for item in row["non_industrial"] or []:
         warn("non_industrial_use",
-             f"补入范围与非工业用途宗地 {item['parcel_no']}（{item['land_use']}）重叠 {item['m2'] / M2_PER_MU:.2f} 亩",
-             f"the addition overlaps parcel {item['parcel_no']} of non-industrial use {item['land_use']} "
+             f"补入范围与非工业用途宗地 {item['parcel_no']}（{label(item['land_use'])}）重叠 {item['m2'] / M2_PER_MU:.2f} 亩",
+             f"the addition overlaps parcel {item['parcel_no']} of non-industrial use {label(item['land_use'], 'en')} "
              f"by {item['m2'] / M2_PER_MU:.2f} mu", fit)
     sliver = profile.value("balance.sliver_min_mu")
     small = [m2 / M2_PER_MU for m2 in (row["piece_m2"] or []) if 0 < m2 / M2_PER_MU < sliver]

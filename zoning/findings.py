@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +47,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from geo.area import M2_PER_MU
+from geo.landuse import in_industrial_scope
 from zoning.policy import Profile
 
 __all__ = [
@@ -438,17 +438,13 @@ _NUMBER_COLUMNS = ("lease_years", "planned_investment", "committed_investment_pe
                    "committed_output_per_mu", "min_far", "investment", "tax", "output", "floor_area",
                    "footprint_area")
 
-# land uses the industrial-land policies do not govern: residential, public, commercial (国土空间分类 07, 08,
-# 09; GB/T 21010 05, 07, 08, 09; GB 50137 R, A, B, G, S, U), by code or by name
-_NOT_INDUSTRIAL = re.compile(r"^\s*(?:0[5789]|[ABGRSU]\d*\s*$)|住宅|居住|商业|商服|办公|公共管理|公共服务")
-
-
 def industrial_scope(parcels: pd.DataFrame) -> pd.Series:
-    """Which parcels the industrial-land rules judge: all but those whose land use is clearly not industrial.
+    """Which parcels the industrial-land rules judge: all but those whose land use is known not to be industrial.
 
-    Residential, commercial and public land (by 国土空间 / GB/T 21010 codes 05, 07, 08, 09, GB 50137 letters
-    R, A, B, G, S, U, or names such as 住宅, 商业) carries no industrial-land contract and is left out.
-    Everything else, including a missing or unrecognised land use, is judged, so that nothing passes unseen.
+    The land use is read with ``geo.landuse`` (one table of the three code standards and the names):
+    industrial, warehouse, mining and mixed 工矿 classes are judged, and so is a missing or unrecognised land
+    use, so that nothing passes unseen; housing, commerce, public and other land (``0701``, ``R2``, ``商业用地``
+    …) carries no industrial-land contract and is left out.
 
     Examples
     --------
@@ -459,11 +455,11 @@ def industrial_scope(parcels: pd.DataFrame) -> pd.Series:
     if "land_use" not in parcels.columns:
         return pd.Series(True, index=parcels.index, name="industrial_scope")
     codes, uniques = pd.factorize(parcels["land_use"], use_na_sentinel=True)
-    outside = np.array([bool(_NOT_INDUSTRIAL.search(str(u))) for u in uniques], dtype=bool)
-    res = np.zeros(len(parcels), dtype=bool)
+    inside = np.array([in_industrial_scope(u) for u in uniques], dtype=bool)
+    res = np.ones(len(parcels), dtype=bool)
     known = codes >= 0
-    res[known] = outside[codes[known]]
-    return pd.Series(~res, index=parcels.index, name="industrial_scope")
+    res[known] = inside[codes[known]]
+    return pd.Series(res, index=parcels.index, name="industrial_scope")
 
 
 @dataclass

@@ -45,7 +45,6 @@ def _tiers(v: list) -> bool:
 
 SCHEMA: dict[str, tuple[type | tuple[type, ...], tuple[Any, str]]] = {
     "balance.occupy_replace": (bool, _any),
-    "balance.industrial_use_patterns": (list, (lambda v: all(isinstance(x, str) and x for x in v), "LIKE patterns")),
     "balance.sliver_min_mu": ((int, float), _nonneg),
     "balance.total_horizon_years": (int, _pos),
     "consolidation.min_mu": ((int, float), _pos),

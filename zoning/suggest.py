@@ -2,7 +2,7 @@
 
 Candidates in the county, never already level 1 and never overlapping each other:
 
-- industrial parcels (land use matching ``balance.industrial_use_patterns``), their part outside level 1;
+- industrial parcels (land use 工业用地 in any standard, ``geo.landuse``), their part outside level 1;
 - level-2 land that no such parcel covers, split into its separate pieces.
 
 Pieces smaller than ``balance.sliver_min_mu`` are left out. The choice is two small integer programs solved
@@ -31,6 +31,7 @@ from scipy.optimize import Bounds, LinearConstraint, milp
 from sqlalchemy.engine import Engine
 
 from geo.area import M2_PER_MU
+from geo.landuse import industrial_land_uses
 from geo.store import storage_srid
 from zoning.policy import Profile
 
@@ -43,7 +44,7 @@ empty AS (SELECT ST_SetSRID('MULTIPOLYGON EMPTY'::geometry, :srid) AS geom),
 l1 AS (SELECT coalesce(ST_Union(b.geom), (SELECT geom FROM empty)) AS geom
        FROM block_lines b, county c WHERE b.valid_to IS NULL AND b.level = 1 AND ST_Intersects(b.geom, c.geom)),
 ind AS (SELECT p.parcel_no, p.holder, p.land_use, p.geom FROM parcels p, county c
-        WHERE p.valid_to IS NULL AND p.county_code = :county AND p.land_use LIKE ANY(:industrial)
+        WHERE p.valid_to IS NULL AND p.county_code = :county AND p.land_use = ANY(:industrial)
           AND ST_Intersects(p.geom, c.geom)),
 ind_union AS (SELECT coalesce(ST_Union(geom), (SELECT geom FROM empty)) AS geom FROM ind),
 units AS (
@@ -67,7 +68,7 @@ def candidate_land(engine: Engine, *, county: str, profile: Profile) -> gpd.GeoD
     with engine.connect() as conn:
         srid = storage_srid(conn)
         rows = conn.execute(sa.text(_CANDIDATES_SQL), {
-            "county": county, "srid": srid, "industrial": list(profile.value("balance.industrial_use_patterns")),
+            "county": county, "srid": srid, "industrial": industrial_land_uses(conn),
             "min_m2": float(profile.value("balance.sliver_min_mu")) * M2_PER_MU,
         }).mappings().all()
     frame = pd.DataFrame([{k: v for k, v in r.items() if k != "wkb"} for r in rows],
