@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from geo.fields import PARCEL_FIELDS
 
-__all__ = ["county_totals", "find_parcels", "parcel_totals", "read_admin_areas", "read_blocklines", "read_parcels", "read_ratings", "store_counts", "PARCEL_COLUMNS"]
+__all__ = ["county_names", "county_totals", "find_parcels", "parcel_totals", "read_admin_areas", "read_blocklines", "read_parcels", "read_ratings", "store_counts", "PARCEL_COLUMNS"]
 
 PARCEL_COLUMNS = ["parcel_no", *[f for f in PARCEL_FIELDS if f != "parcel_no"], "area_mu", "source_area_mu"]
 
@@ -48,6 +48,12 @@ def read_admin_areas(engine: Engine, *, level: str | None = None) -> gpd.GeoData
             sa.text(f"SELECT code, name, level, parent_code, geom FROM admin_areas {where} ORDER BY code"),
             conn, geom_col="geom", params={"level": level} if level else {},
         ).rename_geometry("geometry")
+
+
+def county_names(engine: Engine) -> dict[str, str]:
+    """County code → name, for lists that name the county (the public list, YW §17)."""
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.text("SELECT code, name FROM admin_areas WHERE level = 'county'")).all())
 
 
 def read_blocklines(
