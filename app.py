@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from geo.errors import BlocklineError
-from ui import data
+from ui import data, public
 from ui.auth import can, sign_in, sign_out
 from ui.i18n import LANG_NAMES, current_lang, error_text, fmt_int, t
 
@@ -17,6 +17,12 @@ HERE = Path(__file__).parent
 st.set_page_config(page_title=t("app.title"), page_icon="🏭", layout="wide")
 
 st.sidebar.radio(t("sidebar.lang"), list(LANG_NAMES), format_func=LANG_NAMES.get, key="lang", horizontal=True)
+# the public list (YW §17) needs no sign-in and shows nothing else: no navigation, no figures of the store
+public_page = st.Page(HERE / "app_pages" / "public.py", title=public.text("nav", current_lang()), icon="📋",
+                      url_path=public.URL_PATH)
+if public.requested(public_page):
+    st.navigation([public_page], position="hidden").run()
+    st.stop()
 try:
     counts = data.store_counts()
     actor = sign_in()  # stops the page until someone signs in (not in setup mode: no user yet)

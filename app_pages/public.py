@@ -1,0 +1,37 @@
+"""工业用地公开清单 (YW §17): the parcels under full-lifecycle management, publishable fields only, no sign-in."""
+
+import datetime as dt
+
+import streamlit as st
+
+from geo.errors import BlocklineError
+from geo.settings import get_settings
+from ui import public
+from ui.i18n import current_lang, fmt_int
+from zoning.public import public_table
+
+lang = current_lang()
+policy = get_settings().policy
+today = dt.date.today()
+
+st.title(public.text("title", lang))
+st.caption(public.text("basis", lang, policy=policy, date=today.isoformat()))
+try:
+    frame = public.public_frame(today, policy)
+except BlocklineError:
+    st.error(public.text("unavailable", lang))
+    st.stop()
+
+if frame.empty:
+    st.info(public.text("empty", lang))
+    st.stop()
+st.caption(public.text("count", lang, n=fmt_int(len(frame))))
+table = public_table(frame, lang)
+st.dataframe(table, hide_index=True, width="stretch",
+             column_config={table.columns[2]: st.column_config.NumberColumn(format="%.2f")})
+files = public.downloads(frame, as_of=today, policy=policy)
+cols = st.columns(3)
+for col, (fmt, mime) in zip(cols, (("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                                    ("csv", "text/csv"), ("json", "application/json"))):
+    col.download_button(public.text(fmt, lang), data=files[fmt], file_name=f"工业用地公开清单-{today.isoformat()}.{fmt}",
+                        mime=mime, key=f"public_{fmt}", on_click="ignore")
