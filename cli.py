@@ -273,15 +273,15 @@ def audit_cmd(
     output: OutOpt = None,
 ) -> None:
     """审计记录（只增不改）/ the audit trail (append-only), newest first."""
-    from geo.audit import as_text, read_audit
+    from geo.audit import as_records, as_text, read_audit
 
     try:
         day = dt.date.fromisoformat(since) if since else None
     except ValueError:
         raise InputError(f"日期无效：{since}", f"not a date: {since}", fix_zh="YYYY-MM-DD", fix_en="YYYY-MM-DD") from None
     frame = read_audit(_engine(), since=day, actor=actor, action=action, limit=limit)
-    records = frame.to_dict("records")
-    emit(as_text(frame), fmt=fmt, output=output, json_body=lambda: records, title="审计 / audit", layer="audit")
+    emit(as_text(frame), fmt=fmt, output=output, json_body=lambda: as_records(frame), title="审计 / audit",
+         layer="audit")
 
 
 # -- demo and load ----------------------------------------------------------------------------------------
@@ -590,18 +590,24 @@ def balance_record(
     crs: CrsOpt = None,
     encoding: EncOpt = None,
     policy: PolicyOpt = None,
+    request_id: Annotated[Optional[str], typer.Option(
+        "--request-id", help="幂等键：同一请求重试只记录一次（默认由内容生成）/ idempotency key (default: from the content)")] = None,
     fmt: FmtOpt = Fmt.table,
 ) -> None:
-    """记录经批准的调整方案（改变区块线，写入台账）/ record an approved adjustment."""
+    """记录经批准的调整方案（改变区块线，写入台账）/ record an approved adjustment, exactly once."""
     from zoning.balance import parse_transfers, record_adjustment
 
     profile = _profile(policy)
     adjustment_id, check = record_adjustment(
         _engine(), county=county, **_adjustment(remove, add, crs=crs, encoding=encoding), approval_doc=doc, reason=reason,
-        transfers=parse_transfers(transfer or []), user=get_settings().user, profile=profile)
-    d = {"adjustment_id": adjustment_id, **check.as_dict()}
+        transfers=parse_transfers(transfer or []), user=get_settings().user, profile=profile, request_id=request_id)
+    d = {"adjustment_id": adjustment_id, "request_id": check.request_id, "replayed": check.replayed, **check.as_dict()}
     if fmt == Fmt.json:
         _print_json(d)
+    elif check.replayed:
+        out.print(f"此请求已记录为调整 #{adjustment_id}，未重复记录 / this request was already recorded as adjustment "
+                  f"#{adjustment_id}; nothing recorded again", highlight=False)
+        _print_check(d)
     else:
         out.print(f"已记录调整 #{adjustment_id}（{doc}）/ recorded adjustment #{adjustment_id}", highlight=False)
         _print_check(d)
@@ -653,14 +659,17 @@ def balance_suggest(
 def balance_ledger(
     fmt: FmtOpt = Fmt.table,
     output: OutOpt = None,
+    doc: Annotated[Optional[str], typer.Option("--doc", help="只列此批复文号的记录 / only the entry of this document")] = None,
 ) -> None:
     """占补台账：各县余额、一级线总量及其变化、每笔调整 / the ledger."""
     import pandas as pd
 
-    from zoning.balance import ledger
+    from zoning.balance import ledger, normalise_doc
     from zoning.ledger_export import write_ledger_xlsx
 
     book = ledger(_engine())
+    if doc is not None:
+        book["entries"] = [e for e in book["entries"] if normalise_doc(e["approval_doc"]) == normalise_doc(doc)]
     if fmt == Fmt.xlsx:
         if output is None:
             err.print("--format xlsx 需要 -o 输出文件 / needs -o PATH")
@@ -681,9 +690,12 @@ def balance_ledger(
         emit(pd.DataFrame(book["entries"]), fmt=fmt, output=None, json_body=lambda: book, title="调整记录 / entries",
              columns=["id", "county_code", "approval_doc", "occupied_mu", "replaced_mu", "balance_after_mu",
                       "recorded_by", "recorded_at"])
-    for h in book["level1_history"]:
-        if h["fell"]:
-            out.print(f"  一级线总量下降 / level-1 total fell {h['change_mu']:,.2f} 亩 at {h['at']}", highlight=False)
+    if book["city_fell_by"] is not None:
+        out.print(f"  全市一级线总量低于原有总量（差 {-book['city_balance_mu']:,.2f} 亩），由调整 #{book['city_fell_by']} 造成 / "
+                  f"the city's level-1 total fell below its loaded total by {-book['city_balance_mu']:,.2f} mu, "
+                  f"at adjustment #{book['city_fell_by']}", highlight=False)
+    elif doc is not None and not book["entries"]:
+        out.print(f"  台账中没有批复文号“{doc}”的记录 / no entry for document '{doc}'", highlight=False)
 
 
 # -- idle land, lifecycle, zones ------------------------------------------------------------------------

@@ -9,9 +9,10 @@ import datetime as dt
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo.errors import InputError
 from geo.settings import get_settings
 from ui import data
-from ui.i18n import current_lang, fmt_date, fmt_int, fmt_mu, land_use_label, t
+from ui.i18n import current_lang, error_text, fmt_date, fmt_int, fmt_mu, land_use_label, t
 from ui.maps import BASEMAPS, PALETTE, TILE_COLOR_BY, TileSource, build_map, valid_tile_url
 from zoning.idle import IDLE_CATEGORIES
 from zoning.lifecycle import LIFECYCLE_CATEGORIES
@@ -88,8 +89,12 @@ if color_by in _MARKS:
 
 query = st.text_input(t("map.search"), placeholder=t("map.search_placeholder"), key="map_search")
 focus = None
+try:
+    total, found = data.find_parcels(query.strip(), county, _SEARCH_LIMIT) if query.strip() else (0, None)
+except InputError as exc:  # a control character (NUL) in the search: said, not raised
+    st.warning(error_text(exc.as_dict(), lang))
+    query = ""
 if query.strip():
-    total, found = data.find_parcels(query.strip(), county, _SEARCH_LIMIT)
     if total == 0:
         st.warning(t("map.no_match"))
     else:

@@ -16,7 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["as_text", "read_audit", "record"]
+__all__ = ["as_records", "as_text", "read_audit", "record"]
 
 
 def record(conn: Connection, *, actor: str, action: str, target: str | None = None, approval_doc: str | None = None,
@@ -58,3 +58,25 @@ def as_text(trail: pd.DataFrame) -> pd.DataFrame:
         before=[json.dumps(v, ensure_ascii=False) if v is not None else "" for v in trail["before"]],
         after=[json.dumps(v, ensure_ascii=False) if v is not None else "" for v in trail["after"]],
     )
+
+
+def as_records(trail: pd.DataFrame) -> list[dict[str, Any]]:
+    """Audit rows as strict JSON values: the time in ISO 8601 (UTC+8), a missing text as null (never NaN),
+    before and after as the objects they were written as.
+
+    Examples
+    --------
+    >>> rows = pd.DataFrame({"id": [1], "at": pd.to_datetime(["2026-12-05 05:00:00+00:00"]), "actor": ["a"],
+    ...                      "action": ["t"], "target": [float("nan")], "approval_doc": [None],
+    ...                      "before": [None], "after": [{"x": 1}]})
+    >>> as_records(rows)
+    [{'id': 1, 'at': '2026-12-05T13:00:00+08:00', 'actor': 'a', 'action': 't', 'target': None, 'approval_doc': None, 'before': None, 'after': {'x': 1}}]
+    """
+    from geo.export import json_safe
+
+    out = []
+    for row in trail.to_dict("records"):
+        at = row.get("at")
+        out.append({k: (pd.Timestamp(at).tz_convert("Asia/Shanghai").isoformat() if k == "at" and at is not None
+                        else json_safe(v)) for k, v in row.items()})
+    return out

@@ -18,6 +18,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from geo.errors import InputError
 from geo.fields import PARCEL_FIELDS
 
 __all__ = ["county_names", "county_totals", "find_parcels", "parcel_totals", "read_admin_areas", "read_blocklines", "read_parcels", "read_ratings", "store_counts", "PARCEL_COLUMNS"]
@@ -113,6 +114,11 @@ def find_parcels(engine: Engine, text: str, *, county: str | None = None, limit:
     search of 200,000 parcels reads only what it shows.
     """
     q = text.strip()
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in q):
+        # no parcel number or holder holds one, and a NUL cannot even be sent to PostgreSQL
+        raise InputError("搜索内容含有控制字符（如 NUL），无法搜索", "the search text contains a control character "
+                         "(such as NUL) and cannot be searched",
+                         fix_zh="删除这些字符后重新搜索宗地编号或权利人", fix_en="remove it and search a parcel number or holder again")
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     where = "valid_to IS NULL AND (parcel_no ILIKE :p OR holder ILIKE :p)" + (" AND county_code = :county" if county else "")
     params = {"p": pattern, "q": q.casefold(), "county": county, "limit": int(limit)}

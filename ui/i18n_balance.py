@@ -76,8 +76,11 @@ TABLE: dict[str, tuple[str, str]] = {
     "balance.col.change_mu": ("变化（亩）", "Change (亩)"),
     "balance.history": ("全市一级线面积（亩）的变化（总量只增不减）",
                         "The city's level-1 area (亩) through time (it must never fall)"),
-    "balance.falls": ("全市一级线总量下降过 {n} 次：", "The city's level-1 total fell {n} time(s):"),
-    "balance.no_falls": ("全市一级线总量从未下降。", "The city's level-1 total has never fallen."),
+    "balance.falls": ("全市一级线总量低于原有总量（未占补平衡）的调整 {n} 笔：",
+                      "{n} adjustment(s) left the city's level-1 total below its loaded total (not balanced):"),
+    "balance.no_falls": ("全市一级线总量从未低于原有总量：每笔调整都已占补平衡（含指标调剂）。",
+                         "The city's level-1 total has never fallen below its loaded total: every adjustment "
+                         "was balanced (transfers included)."),
     "balance.no_entries": ("台账中还没有调整记录。", "No adjustment recorded yet."),
     "balance.col.id": ("序号", "No."),
     "balance.col.county_code": ("行政区代码", "County code"),

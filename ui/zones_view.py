@@ -41,6 +41,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Engine
 
 from geo.area import M2_PER_MU
+from geo.export import write_workbook
 from ui.i18n import LANGS, fmt_int, fmt_mu, translate
 from ui.maps import fit_view, layer_control_last
 from zoning.policy import Profile
@@ -490,14 +491,9 @@ def saved_zone_xlsx(zone: pd.Series, lang: str) -> bytes:
     sheet[sheet.columns[1]] = sheet[sheet.columns[1]].map(lambda v: "" if v is None else v)
     parcels = assessment_frame({"parcels": assessment.get("parcels", [])}, lang)
     buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as xw:
-        sheet.to_excel(xw, index=False, sheet_name=translate("zones.sheet.zone", lang)[:31])
-        parcels.to_excel(xw, index=False, sheet_name=translate("zones.sheet.parcels", lang)[:31])
-        for ws in xw.sheets.values():
-            ws.freeze_panes = "A2"
-            for column in ws.columns:
-                width = max(len(str(c.value or "")) for c in column) + 2
-                ws.column_dimensions[column[0].column_letter].width = min(width * 1.5, 60)
+    # the one guarded table writer: a zone name or a holder that starts like a formula stays text
+    write_workbook({translate("zones.sheet.zone", lang): sheet, translate("zones.sheet.parcels", lang): parcels},
+                   buffer, width_factor=1.5)
     return buffer.getvalue()
 
 

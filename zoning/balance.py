@@ -7,7 +7,17 @@ For an adjustment in county C (DOMAIN.md):
 - C's standing balance = Σ over its recorded adjustments (replaced − occupied) + transfers in − transfers out;
 - balance after = standing + replaced − occupied; county-balanced when ≥ 0;
 - city-balanced when the sum of every county's balance after the adjustment is ≥ 0 (the shortfall can be
-  covered by transfers, and the city's level-1 total does not fall).
+  covered by transfers, and the city's level-1 total does not fall). The city's balance is its level-1 total
+  less the total the lines were loaded with (transfers move balance between counties, not land), so "the
+  city's level-1 total fell" and "not city-balanced" are one fact, decided by ``city_level1_fell`` for the
+  check and for every entry of the ledger alike.
+
+Recording is exactly-once. An approval document (批复文号) is recorded once: its normalised form
+(``normalise_doc``) is unique in the database, and a second request with the same document is refused
+naming the entry that holds it. Every request carries an idempotency key (``request_id``, by default
+derived from its content by ``request_key``): a retry of a request that was recorded returns the first
+result and records nothing. When the connection is lost after COMMIT was sent, the outcome is unknown and
+the error says so (``OutcomeUnknown``), never "rolled back": the retry, or the ledger, tells which.
 
 The geometry work runs in PostGIS, in one statement per question, so a check at city scale takes a
 fraction of a second; recording runs in one SERIALIZABLE transaction, so two planners recording at once
@@ -23,10 +33,12 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 import numpy as np
@@ -41,15 +53,19 @@ from geo.errors import BlocklineError, DatabaseUnavailable, InputError
 from geo.audit import record
 from geo.auth import authorize
 from geo.landuse import industrial_land_uses, label
-from geo.store import SERIALIZATION_FAILURES, storage_srid, transaction
+from geo.store import SERIALIZATION_FAILURES, storage_srid
 from zoning.policy import Profile
 
 __all__ = [
     "EPSILON_MU",
     "BalanceCheck",
+    "OutcomeUnknown",
     "Transfer",
     "Unbalanced",
     "balance_after",
+    "city_level1_fell",
+    "normalise_doc",
+    "request_key",
     "check_adjustment",
     "record_adjustment",
     "standing_balances",
@@ -66,6 +82,59 @@ class Unbalanced(BlocklineError):
     """The adjustment is not covered by the county's balance and the named transfers (exit code 1)."""
 
     exit_code = 1
+
+
+class OutcomeUnknown(DatabaseUnavailable):
+    """The connection was lost after COMMIT was sent: the entry may or may not be recorded (exit code 3)."""
+
+
+def city_level1_fell(city_balance_mu: float) -> bool:
+    """Whether the city's level-1 total is below what the lines were loaded with, given the city's balance.
+
+    The one test behind the check's ``city_balanced`` (its negation) and the ledger's ``fell``: the city's
+    balance (the sum of every county's) is negative by more than ``EPSILON_MU``.
+
+    Examples
+    --------
+    >>> city_level1_fell(-7.5), city_level1_fell(0.0), city_level1_fell(-0.004)
+    (True, False, False)
+    """
+    return city_balance_mu < -EPSILON_MU
+
+
+_BRACKETS = str.maketrans({"[": "〔", "]": "〕", "(": "〔", ")": "〕", "【": "〔", "】": "〕", "〖": "〔", "〗": "〕"})
+
+
+def normalise_doc(doc: str) -> str:
+    """The approval document number as it is compared: NFKC, no whitespace, one form of bracket.
+
+    Examples
+    --------
+    >>> normalise_doc(" 温政函 〔２０２６〕 99 号 ") == normalise_doc("温政函[2026]99号") == "温政函〔2026〕99号"
+    True
+    """
+    return "".join(unicodedata.normalize("NFKC", doc).split()).translate(_BRACKETS)
+
+
+def request_key(*, county: str, approval_doc: str, removal_hex: str | None, addition_hex: str | None,
+                transfers: Sequence[Transfer]) -> str:
+    """The default idempotency key of a recording: a digest of what it asks for.
+
+    The county, the normalised document, the removal's and the addition's geometry (as stored) and the
+    transfers: the same command run again gives the same key.
+
+    Examples
+    --------
+    >>> a = request_key(county="330302", approval_doc="温政函[2026]9号", removal_hex=None, addition_hex="01",
+    ...                 transfers=[Transfer("330304", 7.5)])
+    >>> a == request_key(county="330302", approval_doc="温政函〔2026〕9号", removal_hex=None, addition_hex="01",
+    ...                  transfers=[Transfer("330304", 7.50)])
+    True
+    """
+    body = json.dumps({"county": county, "doc": normalise_doc(approval_doc), "removal": removal_hex,
+                       "addition": addition_hex,
+                       "transfers": sorted([t.from_county, round(t.mu, 6)] for t in transfers)}, sort_keys=True)
+    return "auto-" + hashlib.sha256(body.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -129,6 +198,15 @@ class BalanceCheck:
     warnings: list[dict[str, str]] = field(default_factory=list)
     occupied_wkb: bytes | None = field(default=None, repr=False)
     replaced_wkb: bytes | None = field(default=None, repr=False)
+    #: set by ``record_adjustment``: the request's idempotency key, and whether it had been recorded before
+    request_id: str | None = field(default=None, repr=False)
+    replayed: bool = field(default=False, repr=False)
+
+    @classmethod
+    def from_report(cls, report: dict[str, Any]) -> "BalanceCheck":
+        """The check an entry was recorded on, from its stored report (``as_dict``), without geometries."""
+        names = {f.name for f in fields(cls)} - {"occupied_wkb", "replaced_wkb", "request_id", "replayed"}
+        return cls(**{k: report[k] for k in names if k in report})
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON of ``blockline balance check`` (CLI.md), areas in 亩 to two decimals."""
@@ -309,11 +387,15 @@ def _check(conn: Connection, *, county: str, removal: Any, addition: Any, profil
         warn("sliver", f"补入范围中有 {len(small)} 块小于 {sliver:g} 亩的碎片（合计 {sum(small):.2f} 亩）",
              f"{len(small)} piece(s) of the addition are smaller than {sliver:g} mu ({sum(small):.2f} mu in all)",
              profile.cite("balance.sliver_min_mu"))
+    if occupied < EPSILON_MU and replaced < EPSILON_MU:
+        warn("no_change", "该方案既不占用也不补充本县一级线（0 亩），记录它不会改变任何东西",
+             f"the adjustment neither takes land out of nor adds land to county {county}'s level 1 (0 mu): "
+             "recording it would change nothing")
     return BalanceCheck(
         county=county, county_name=row["county_name"], policy=profile.name, article=cite,
         occupied_mu=occupied, replaced_mu=replaced, standing_balance_mu=standing, balance_after_mu=after,
         county_balanced=after >= -EPSILON_MU, city_balance_after_mu=city_after,
-        city_balanced=city_after >= -EPSILON_MU, level1_before_mu=level1_before,
+        city_balanced=not city_level1_fell(city_after), level1_before_mu=level1_before,
         level1_after_mu=level1_before - occupied + replaced, city_level1_before_mu=sum(level1.values()),
         city_level1_after_mu=sum(level1.values()) - occupied + replaced,
         removal_outside_level1_mu=max(removal_outside, 0.0), addition_already_level1_mu=max(already, 0.0),
@@ -337,12 +419,18 @@ def check_adjustment(
 def record_adjustment(
     engine: Engine, *, county: str, removal: Any = None, addition: Any = None, approval_doc: str,
     reason: str | None = None, transfers: Sequence[Transfer] = (), user: str, profile: Profile,
-    retries: int = 5, on_checked: Callable[[], None] | None = None,
+    request_id: str | None = None, retries: int = 5, on_checked: Callable[[], None] | None = None,
 ) -> tuple[int, BalanceCheck]:
-    """Record an approved adjustment: ledger entry, transfers and the new block lines, all or nothing.
+    """Record an approved adjustment: ledger entry, transfers and the new block lines, all or nothing, once.
 
     Refused (``Unbalanced``, nothing written) when the county's balance after the adjustment plus the named
-    transfers is below zero, or when a transfer would take the giving county below zero.
+    transfers is below zero, or when a transfer would take the giving county below zero; refused
+    (``InputError``) when it changes nothing, or when its approval document is already recorded by
+    another request.
+
+    ``request_id`` is the idempotency key (default: ``request_key`` of the request's content). When an
+    entry with this key exists, nothing is written and the first result is returned, with
+    ``check.replayed`` true.
 
     ``on_checked`` is called inside the transaction once the balance has been read and before anything is
     written (tests use it to make two recordings overlap).
@@ -350,38 +438,189 @@ def record_adjustment(
     Returns
     -------
     (adjustment id, the check it was recorded on)
+
+    Raises
+    ------
+    OutcomeUnknown
+        When the connection was lost after COMMIT was sent: run the same request again (it records
+        nothing if the first one was recorded), or look in the ledger.
     """
-    if not approval_doc or not approval_doc.strip():
+    if not approval_doc or not normalise_doc(approval_doc):
         raise InputError("须填写批复文号", "the approval document number is required",
                          fix_zh="用 --doc 给出批复文号", fix_en="give it with --doc")
     for t in transfers:
         if t.from_county == county:
             raise InputError("指标不能从本县调给本县", "a transfer cannot come from the county itself",
                              fix_zh="检查 --transfer", fix_en="check --transfer")
+    digest = request_key(county=county, approval_doc=approval_doc, transfers=transfers,
+                         removal_hex=_geometry_param(removal, 0, what="调出范围/removal"),
+                         addition_hex=_geometry_param(addition, 0, what="补入范围/addition"))
+    if request_id is not None and not (0 < len(request_id.strip()) <= 200):
+        raise InputError("请求标识须为 1–200 个字符", "the request id must be 1 to 200 characters",
+                         fix_zh="检查 --request-id", fix_en="check --request-id")
+    key = request_id.strip() if request_id is not None else digest
     for attempt in range(retries):
         try:
-            with transaction(engine, serializable=True) as conn:
-                return _record(conn, county=county, removal=removal, addition=addition, approval_doc=approval_doc,
-                               reason=reason, transfers=transfers, user=user, profile=profile,
-                               on_checked=on_checked)
-        except sa.exc.OperationalError as exc:
-            if getattr(exc.orig, "sqlstate", None) not in SERIALIZATION_FAILURES:
+            return _commit_once(engine, lambda conn: _record(
+                conn, county=county, removal=removal, addition=addition, approval_doc=approval_doc,
+                reason=reason, transfers=transfers, user=user, profile=profile, request_id=key, digest=digest,
+                on_checked=on_checked), approval_doc=approval_doc, request_id=key)
+        except sa.exc.DBAPIError as exc:
+            state = getattr(exc.orig, "sqlstate", None)
+            if state not in SERIALIZATION_FAILURES and state != _UNIQUE_VIOLATION:
                 raise
             if attempt == retries - 1:
                 raise DatabaseUnavailable(
                     "其他用户正在同时记录调整，多次重试仍冲突；未写入任何数据",
                     "other users are recording adjustments at the same moment; retries kept conflicting; nothing was written",
                     fix_zh="稍后重新记录", fix_en="record it again in a moment") from exc
-            time.sleep(0.05 * (attempt + 1))  # another recording won: check again against the new balance
+            # another recording won (or the same request, or the same document, was recorded meanwhile):
+            # check again against what it wrote
+            time.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")
 
 
+_UNIQUE_VIOLATION = "23505"
+
+
+def _commit_once(engine: Engine, work: Callable[[Connection], tuple[int, BalanceCheck]], *, approval_doc: str,
+                 request_id: str) -> tuple[int, BalanceCheck]:
+    """Run ``work`` in one SERIALIZABLE transaction and commit it, telling a lost commit from a rollback.
+
+    A failure before COMMIT is sent rolls everything back (``DatabaseUnavailable``); a conflict the server
+    reports is raised as it is (the caller retries); a connection lost once COMMIT was sent leaves the
+    outcome unknown (``OutcomeUnknown``).
+    """
+    try:
+        conn = engine.connect()
+    except sa.exc.OperationalError as exc:
+        raise DatabaseUnavailable(
+            f"无法连接数据库，未写入任何数据：{_first_line(exc)}",
+            f"cannot reach the database; nothing was written: {_first_line(exc)}",
+            fix_zh="检查数据库服务（内置数据库可用 blockline db up 启动）后重新执行",
+            fix_en="check the database server (start the embedded one with blockline db up), then run the command again",
+        ) from exc
+    try:
+        conn = conn.execution_options(isolation_level="SERIALIZABLE")
+        tx = conn.begin()
+        try:
+            result = work(conn)
+        except BaseException as exc:
+            _rollback_quietly(tx)
+            if isinstance(exc, sa.exc.OperationalError) and getattr(exc.orig, "sqlstate", None) not in SERIALIZATION_FAILURES:
+                raise DatabaseUnavailable(
+                    f"数据库连接中断，本次操作已整体撤销：{_first_line(exc)}",
+                    f"the database connection failed; the whole operation was rolled back: {_first_line(exc)}",
+                    fix_zh="数据库恢复后重新执行", fix_en="run the command again once the database is back",
+                ) from exc
+            raise
+        try:
+            tx.commit()
+        except sa.exc.DBAPIError as exc:
+            state = getattr(exc.orig, "sqlstate", None) or ""
+            if state[:2] in ("40", "23"):
+                raise  # the server answered: it rolled the transaction back (a conflict the caller retries)
+            raise _outcome_unknown(exc, approval_doc=approval_doc, request_id=request_id) from exc
+        return result
+    finally:
+        conn.close()
+
+
+def _rollback_quietly(tx: sa.engine.Transaction) -> None:
+    try:
+        tx.rollback()
+    except sa.exc.DBAPIError:
+        pass  # the connection is gone: the server rolls back what it had
+
+
+def _outcome_unknown(exc: BaseException, *, approval_doc: str, request_id: str) -> OutcomeUnknown:
+    doc = approval_doc.strip()
+    return OutcomeUnknown(
+        f"提交（COMMIT）已发出后数据库连接中断，结果未知——台账会显示是否已记录：blockline balance ledger --doc '{doc}'"
+        f"（请求标识 {request_id}）：{_first_line(exc)}",
+        f"the database connection was lost after COMMIT was sent; the outcome is unknown — the ledger shows "
+        f"whether it was recorded: blockline balance ledger --doc '{doc}' (request id {request_id}): {_first_line(exc)}",
+        fix_zh="数据库恢复后原样重新执行同一命令（同一 --request-id）：若已记录，只返回原记录，不会重复记录",
+        fix_en="once the database is back, run the same command again (same --request-id): if it was recorded, "
+               "the first entry is returned and nothing is recorded twice",
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", exc)) or exc.__class__.__name__
+    return text.strip().splitlines()[0]
+
+
+_EXISTING_SQL = """
+SELECT j.id, j.county_code, a.name AS county_name, j.approval_doc, j.recorded_by, j.request_id, j.report,
+       to_char(j.recorded_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS recorded_at
+FROM adjustments j JOIN admin_areas a ON a.code = j.county_code
+WHERE j.{column} = :value
+"""
+
+
+def _existing(conn: Connection, column: str, value: str) -> sa.RowMapping | None:
+    return conn.execute(sa.text(_EXISTING_SQL.format(column=column)), {"value": value}).mappings().first()
+
+
+def _replay(entry: sa.RowMapping, *, request_id: str, digest: str) -> tuple[int, BalanceCheck]:
+    """The first result of a request recorded before; refused when the key was used for another request."""
+    report = dict(entry["report"])
+    if report.get("request_digest") not in (None, digest):
+        raise InputError(
+            f"请求标识 {request_id} 已用于调整 #{entry['id']}（{entry['approval_doc']}），而本次请求的内容不同；未写入任何数据",
+            f"request id {request_id} was used for adjustment #{entry['id']} ({entry['approval_doc']}) with "
+            "different content; nothing was written",
+            fix_zh="新的请求用新的 --request-id（或不给，由内容生成）", fix_en="give a new request a new --request-id (or none)")
+    check = BalanceCheck.from_report(report)
+    check.request_id, check.replayed = request_id, True
+    return int(entry["id"]), check
+
+
+def _refuse_recorded_doc(entry: sa.RowMapping, approval_doc: str) -> InputError:
+    """The refusal of a document already recorded, naming the entry that holds it."""
+    held = entry["approval_doc"]
+    return InputError(
+        f"批复文号“{approval_doc.strip()}”已记录为调整 #{entry['id']}（“{held}”，{entry['county_code']} "
+        f"{entry['county_name']}，{entry['recorded_at']}，{entry['recorded_by']}），同一批复文号只能记录一次；未写入任何数据",
+        f"approval document '{approval_doc.strip()}' is already recorded as adjustment #{entry['id']} ('{held}', "
+        f"{entry['county_code']}, {entry['recorded_at']}, by {entry['recorded_by']}); a document is recorded "
+        "once; nothing was written",
+        fix_zh="若是同一请求的重试，请原样重新执行（同一 --request-id）；若是另一份批复，请核对文号；"
+               f"查看：blockline balance ledger --doc '{held}'",
+        fix_en="if this retries the same request, run it exactly as before (same --request-id); if it is another "
+               f"approval, check the number; see blockline balance ledger --doc '{held}'")
+
+
+def _refuse_no_change(check: BalanceCheck) -> InputError:
+    why = [w["message"] for w in check.warnings
+           if w["code"] in ("outside_county", "already_level1", "removal_outside_level1")]
+    return InputError(
+        f"该调整既不占用也不补充 {check.county} 的一级线（占用 {check.occupied_mu:.2f} 亩、补充 "
+        f"{check.replaced_mu:.2f} 亩），记录它不会改变任何东西；未写入任何数据",
+        f"the adjustment takes nothing out of and adds nothing to county {check.county}'s level 1 "
+        f"({check.occupied_mu:.2f} mu occupied, {check.replaced_mu:.2f} mu replaced): recording it would change "
+        "nothing; nothing was written" + ("".join(f"\n  {m}" for m in why)),
+        fix_zh="检查 --county 与范围文件（是否在本县、是否已在一级线内）",
+        fix_en="check --county and the files (do they lie in the county; are they already level 1?)")
+
+
 def _record(conn: Connection, *, county: str, removal: Any, addition: Any, approval_doc: str, reason: str | None,
-            transfers: Sequence[Transfer], user: str, profile: Profile,
+            transfers: Sequence[Transfer], user: str, profile: Profile, request_id: str, digest: str,
             on_checked: Callable[[], None] | None) -> tuple[int, BalanceCheck]:
     # Only an approver of the county, and of every county a transfer draws on, may record (WZ: 审批).
     user = authorize(conn, user, "approver", counties=[county, *(t.from_county for t in transfers)]).name
+    done = _existing(conn, "request_id", request_id)
+    if done is not None:
+        return _replay(done, request_id=request_id, digest=digest)
+    doc_key = normalise_doc(approval_doc)
+    holder = _existing(conn, "approval_doc_key", doc_key)
+    if holder is not None:
+        raise _refuse_recorded_doc(holder, approval_doc)
     check = _check(conn, county=county, removal=removal, addition=addition, profile=profile)
+    if check.occupied_mu < EPSILON_MU and check.replaced_mu < EPSILON_MU:
+        raise _refuse_no_change(check)
+    check.request_id = request_id
     balances = standing_balances(conn)
     incoming = sum(t.mu for t in transfers)
     for t in transfers:
@@ -414,14 +653,18 @@ def _record(conn: Connection, *, county: str, removal: Any, addition: Any, appro
     level1_total_after = check.city_level1_after_mu
     adjustment_id = int(conn.execute(sa.text("""
         INSERT INTO adjustments (county_code, policy, approval_doc, reason, recorded_by, occupied_mu, replaced_mu,
-            balance_before_mu, balance_after_mu, level1_total_after_mu, report, removal_geom, addition_geom)
+            balance_before_mu, balance_after_mu, level1_total_after_mu, report, removal_geom, addition_geom,
+            approval_doc_key, request_id)
         VALUES (:county, :policy, :doc, :reason, :user, :occ, :rep, :before, :after, :total, CAST(:report AS jsonb),
-            ST_Multi(ST_GeomFromEWKB(decode(:rem, 'hex'))), ST_Multi(ST_GeomFromEWKB(decode(:add, 'hex'))))
+            ST_Multi(ST_GeomFromEWKB(decode(:rem, 'hex'))), ST_Multi(ST_GeomFromEWKB(decode(:add, 'hex'))),
+            :doc_key, :request_id)
         RETURNING id"""), {
         "county": county, "policy": profile.name, "doc": approval_doc.strip(), "reason": reason, "user": user,
         "occ": check.occupied_mu, "rep": check.replaced_mu, "before": check.standing_balance_mu,
         "after": check.balance_after_mu + incoming, "total": level1_total_after,
-        "report": json.dumps(check.as_dict(), ensure_ascii=False), "rem": rem, "add": add,
+        "report": json.dumps({**check.as_dict(), "request_id": request_id, "request_digest": digest},
+                             ensure_ascii=False),
+        "rem": rem, "add": add, "doc_key": normalise_doc(approval_doc), "request_id": request_id,
     }).scalar_one())
     for t in transfers:
         conn.execute(sa.text("""
@@ -434,7 +677,8 @@ def _record(conn: Connection, *, county: str, removal: Any, addition: Any, appro
            before={"balance_mu": check.standing_balance_mu, "city_level1_mu": check.city_level1_before_mu},
            after={"occupied_mu": check.occupied_mu, "replaced_mu": check.replaced_mu,
                   "balance_mu": check.balance_after_mu + incoming, "city_level1_mu": level1_total_after,
-                  "transfers": [{"from": t.from_county, "mu": t.mu} for t in transfers], "policy": profile.name})
+                  "transfers": [{"from": t.from_county, "mu": t.mu} for t in transfers], "policy": profile.name,
+                  "request_id": request_id})
     params = {"county": county, "adj": adjustment_id, "user": user, "doc": approval_doc.strip(), "rem": rem,
               "rep": check.replaced_wkb.hex() if check.replaced_wkb else None}
     if rem is not None and check.occupied_mu > 0:
@@ -476,48 +720,89 @@ def _record(conn: Connection, *, county: str, removal: Any, addition: Any, appro
 
 
 def level1_history(engine: Engine) -> pd.DataFrame:
-    """The city's level-1 total (亩) through time: one row per change, with ``fell`` where it went down."""
+    """The city's level-1 total (亩) through time: one row per change, the adjustment that made it if any.
+
+    ``fell`` is the ledger's fact for that adjustment (``city_level1_fell`` of the city's balance after it):
+    an adjustment covered by a transfer lowers the total of the moment without making the city's total fall
+    below what the lines were loaded with. A load of lines (no adjustment) sets what they were loaded with.
+    """
     with engine.connect() as conn:
         rows = conn.execute(sa.text("""
-            SELECT at, sum(delta) AS delta FROM (
-                SELECT valid_from AS at, ST_Area(geom) AS delta FROM block_lines WHERE level = 1
+            SELECT at, sum(delta) AS delta, max(adjustment_id) AS adjustment_id FROM (
+                SELECT valid_from AS at, ST_Area(geom) AS delta, adjustment_id FROM block_lines WHERE level = 1
                 UNION ALL
-                SELECT valid_to, -ST_Area(geom) FROM block_lines WHERE level = 1 AND valid_to IS NOT NULL) e
+                SELECT valid_to, -ST_Area(geom), NULL FROM block_lines WHERE level = 1 AND valid_to IS NOT NULL) e
             GROUP BY at ORDER BY at""")).all()
-    frame = pd.DataFrame(rows, columns=["at", "delta_m2"])
+        city_after = _city_balances_after(conn)
+    frame = pd.DataFrame(rows, columns=["at", "delta_m2", "adjustment_id"])
     frame["level1_mu"] = frame["delta_m2"].cumsum() / M2_PER_MU
     frame["change_mu"] = frame["delta_m2"] / M2_PER_MU
-    # a change smaller than a hundredth of a 亩 is rounding in the geometry, not a fall
-    frame["fell"] = frame["change_mu"] < -0.01
-    return frame[["at", "level1_mu", "change_mu", "fell"]]
+    frame["adjustment_id"] = pd.Series([None if pd.isna(a) else int(a) for a in frame["adjustment_id"]],
+                                       index=frame.index, dtype=object)
+    frame["fell"] = [a is not None and city_level1_fell(city_after.get(a, 0.0)) for a in frame["adjustment_id"]]
+    return frame[["at", "level1_mu", "change_mu", "adjustment_id", "fell"]]
+
+
+def _city_balances_after(conn: Connection) -> dict[int, float]:
+    """The city's balance (亩) after each recorded adjustment, in the order they were recorded.
+
+    Transfers move balance between counties and leave the city's sum unchanged, so the city's balance after
+    an entry is the running sum of (replaced − occupied) over the entries up to it.
+    """
+    return {int(i): float(b) for i, b in conn.execute(sa.text("""
+        SELECT id, sum(replaced_mu - occupied_mu) OVER (ORDER BY recorded_at, id) FROM adjustments""")).all()}
+
+
+def _fall_of(entries: list[dict[str, Any]]) -> int | None:
+    """The entry that made the city's level-1 total fall, if it is fallen now: the last one that took it under."""
+    culprit: int | None = None
+    was_fallen = False
+    for e in entries:
+        if e["fell"] and not was_fallen:
+            culprit = e["id"]
+        was_fallen = e["fell"]
+    return culprit if was_fallen else None
 
 
 def ledger(engine: Engine) -> dict[str, Any]:
-    """The 台账: every county's balance and level-1 area, the city total, every entry, the total through time."""
+    """The 台账: every county's balance and level-1 area, the city total, every entry, the total through time.
+
+    Every entry carries the city's balance after it and ``fell`` (the city's level-1 total below what the
+    lines were loaded with after it: the negation of the check's ``city_balanced``, by ``city_level1_fell``);
+    ``city_fell_by`` names the entry that made the city's total fall, or is None while it has not fallen.
+    """
     with engine.connect() as conn:
         balances = standing_balances(conn)
         level1 = _level1_totals(conn)
+        city_after = _city_balances_after(conn)
         names = dict(conn.execute(sa.text("SELECT code, name FROM admin_areas WHERE level = 'county'")).all())
         entries = conn.execute(sa.text("""
             SELECT j.id, j.county_code, a.name AS county_name, j.policy, j.approval_doc, j.reason, j.recorded_by,
                    j.recorded_at, j.occupied_mu, j.replaced_mu, j.balance_before_mu, j.balance_after_mu,
-                   j.level1_total_after_mu,
+                   j.level1_total_after_mu, j.request_id,
                    coalesce((SELECT json_agg(json_build_object('from', t.from_county, 'to', t.to_county, 'mu', t.mu))
                              FROM quota_transfers t WHERE t.adjustment_id = j.id), '[]'::json) AS transfers
             FROM adjustments j JOIN admin_areas a ON a.code = j.county_code ORDER BY j.recorded_at, j.id""")).mappings().all()
     counties = [{"county": c, "name": names.get(c, ""), "balance_mu": round(b, 2),
                  "level1_mu": round(level1.get(c, 0.0), 2)} for c, b in balances.items()]
     history = level1_history(engine)
+    city_balance = sum(balances.values())
+    rows = [{**{k: v for k, v in e.items() if k != "recorded_at"},
+             "recorded_at": e["recorded_at"].astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M"),
+             "occupied_mu": round(e["occupied_mu"], 2), "replaced_mu": round(e["replaced_mu"], 2),
+             "balance_before_mu": round(e["balance_before_mu"], 2),
+             "balance_after_mu": round(e["balance_after_mu"], 2),
+             "city_balance_after_mu": round(city_after[e["id"]], 2),
+             "fell": city_level1_fell(city_after[e["id"]])} for e in entries]
     return {
         "counties": counties,
-        "city_balance_mu": round(sum(balances.values()), 2),
+        "city_balance_mu": round(city_balance, 2),
         "city_level1_mu": round(sum(level1.values()), 2),
-        "entries": [{**{k: v for k, v in e.items() if k != "recorded_at"},
-                     "recorded_at": e["recorded_at"].astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M"),
-                     "occupied_mu": round(e["occupied_mu"], 2), "replaced_mu": round(e["replaced_mu"], 2),
-                     "balance_before_mu": round(e["balance_before_mu"], 2),
-                     "balance_after_mu": round(e["balance_after_mu"], 2)} for e in entries],
+        "city_balanced": not city_level1_fell(city_balance),
+        "city_fell_by": _fall_of(rows),
+        "entries": rows,
         "level1_history": [{"at": r.at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S"),
-                            "level1_mu": round(r.level1_mu, 2), "change_mu": round(r.change_mu, 2), "fell": bool(r.fell)}
+                            "level1_mu": round(r.level1_mu, 2), "change_mu": round(r.change_mu, 2),
+                            "adjustment_id": r.adjustment_id, "fell": bool(r.fell)}
                            for r in history.itertuples()],
     }

@@ -291,6 +291,17 @@ def test_map_search_lists_and_focuses(small_city: Engine) -> None:
     assert "没有符合的宗地" in texts(at)
 
 
+def test_map_search_with_a_nul_byte_is_refused_with_a_sentence(small_city: Engine) -> None:
+    at = open_page("app_pages/map.py")
+    at.text_input(key="map_search").set_value("P-00\x001").run()
+    assert not at.exception  # PostgreSQL cannot take a NUL: said on the page, not raised
+    warned = " ".join(w.value for w in at.warning)
+    assert "控制字符" in warned and "删除" in warned
+    assert not at.dataframe  # nothing searched, nothing listed
+    at.text_input(key="map_search").set_value("P-001").run()
+    assert not at.exception and at.dataframe[0].value["宗地编号"].tolist() == ["P-001"]
+
+
 def test_map_block_lines_as_of_a_date(small_city: Engine) -> None:
     # Level 1 was redrawn: a 240 亩 line stood from 2020 to mid-2024, a 375 亩 line stands since.
     with transaction(small_city) as conn:

@@ -113,9 +113,12 @@ def test_transfer_makes_a_city_balanced_adjustment_recordable(city: sa.Engine) -
     entry = next(e for e in book["entries"] if e["id"] == adj_id)
     assert entry["approval_doc"] == "温政函〔2026〕3号" and entry["transfers"] == [{"from": OH, "to": LC, "mu": 7.5}]
     assert {c["county"]: c["balance_mu"] for c in book["counties"]} == {LC: 0.0, OH: 7.5}
-    # the city's level-1 total fell by 7.5 亩 when 鹿城 recorded (transfers move balance, not land)
-    falls = [h for h in book["level1_history"] if h["fell"]]
-    assert [round(h["change_mu"], 2) for h in falls] == [-7.5]
+    # 鹿城's entry lowered the total of the moment by 7.5 亩, but 瓯海's earlier +15 covers it: the city is
+    # 7.5 亩 above the loaded total (540 × 2 = 1080), so nothing fell, as the check said (city_balanced)
+    moved = next(h for h in book["level1_history"] if h["adjustment_id"] == adj_id)
+    assert moved["change_mu"] == pytest.approx(-7.5) and moved["level1_mu"] == pytest.approx(1087.5)
+    assert not any(h["fell"] for h in book["level1_history"]) and not any(e["fell"] for e in book["entries"])
+    assert entry["city_balance_after_mu"] == pytest.approx(7.5) and book["city_fell_by"] is None
 
 
 def test_two_concurrent_records_cannot_spend_one_surplus(city: sa.Engine) -> None:
@@ -202,9 +205,11 @@ def test_cli_check_record_ledger(city: sa.Engine, tmp_path: Path) -> None:
     refused = runner.invoke(app, ["balance", "record", "--county", LC, "--remove", str(rem), "--add", str(add),
                                   "--doc", "温政函〔2026〕9号"])
     assert refused.exit_code == 1 and "7.50" in refused.stderr
-    ok = runner.invoke(app, ["balance", "record", "--county", OH, "--add", str(add), "--doc", "x", "--format", "json"])
-    assert ok.exit_code == 0, ok.output  # the addition lies in 鹿城: nothing for 瓯海, recorded as 0
-    assert json.loads(ok.stdout)["replaced_mu"] == 0.0
+    nothing = runner.invoke(app, ["balance", "record", "--county", OH, "--add", str(add), "--doc", "y"])
+    assert nothing.exit_code == 2  # the addition lies in 鹿城: nothing for 瓯海, a change of nothing is refused
+    ok = runner.invoke(app, ["balance", "record", "--county", LC, "--add", str(add), "--doc", "x", "--format", "json"])
+    assert ok.exit_code == 0, ok.output
+    assert json.loads(ok.stdout)["replaced_mu"] == 82.5
     ledger_json = json.loads(runner.invoke(app, ["balance", "ledger", "--format", "json"]).stdout)
     assert set(ledger_json) >= {"counties", "city_balance_mu", "entries"}
     assert {c["county"] for c in ledger_json["counties"]} == {LC, OH}
@@ -235,3 +240,108 @@ def test_garbage_instead_of_a_geometry_is_refused_with_nothing_written(city: sa.
         record_adjustment(city, county=LC, removal=bad, addition=box(X + 800, Y + 800, X + 900, Y + 900),
                           approval_doc="温政函〔2026〕9号", user="approver", profile=WZ)
     assert _counts(city) == before
+
+
+# -- one fact: "the city's level-1 total fell" is "not city-balanced" (issue 17 item 3) --------------------
+@pytest.mark.parametrize(("city_balance_mu", "fell"), [
+    (-0.01, True),  # the boundary 0 − ε (a hundredth of a 亩 is what a planner reports)
+    (0.0, False),  # the boundary: the sum of balances ≥ 0 is balanced
+    (0.01, False),  # 0 + ε
+    (-0.0051, True), (-0.005, False),  # the rounding tolerance EPSILON_MU (0.005 亩) itself
+])
+def test_city_level1_fell_at_its_boundary(city_balance_mu: float, fell: bool) -> None:
+    from zoning.balance import city_level1_fell
+
+    assert city_level1_fell(city_balance_mu) is fell
+
+
+def test_ledger_names_the_entry_that_made_the_city_total_fall(city: sa.Engine) -> None:
+    # An entry kept from the paper ledger (entered before the check existed): 鹿城 gave up 15 亩 of level 1
+    # with nothing in return. The recorder refuses such an entry today; the ledger must still say it fell.
+    with city.begin() as conn:
+        old = conn.execute(sa.text("""
+            INSERT INTO adjustments (county_code, policy, approval_doc, recorded_by, occupied_mu, replaced_mu,
+                                     balance_before_mu, balance_after_mu)
+            VALUES (:c, 'wenzhou-2020', '温政函〔2019〕7号', 'paper', 15, 0, 0, -15) RETURNING id"""),
+            {"c": LC}).scalar_one()
+    book = ledger(city)
+    assert book["city_balance_mu"] == pytest.approx(-15.0) and book["city_balanced"] is False
+    assert book["city_fell_by"] == old
+    assert [(e["id"], e["fell"], e["city_balance_after_mu"]) for e in book["entries"]] == [(old, True, -15.0)]
+    # a check now agrees: the city is 15 亩 short before anything else happens
+    check = check_adjustment(city, county=OH, addition=box(X + 2100, Y + 800, X + 2200, Y + 900), profile=WZ)
+    assert check.city_balance_after_mu == pytest.approx(0.0) and check.city_balanced  # 15 new 亩 cover it
+    # 瓯海 adds 15 亩 of new level 1: the city is back at its loaded total, nothing has fallen any more
+    new, _ = record_adjustment(city, county=OH, addition=box(X + 2100, Y + 800, X + 2200, Y + 900),
+                               approval_doc="瓯政〔2026〕8号", user="approver", profile=WZ)
+    book = ledger(city)
+    assert [(e["id"], e["fell"]) for e in book["entries"]] == [(old, True), (new, False)]
+    assert book["city_fell_by"] is None and book["city_balanced"] is True
+    assert next(h for h in book["level1_history"] if h["adjustment_id"] == new)["fell"] is False
+
+
+# -- an adjustment that changes nothing is refused (issue 19 item 2) --------------------------------------
+@pytest.mark.parametrize(("height_m", "refused"), [
+    # a 1 m wide strip of new land in 鹿城 (outside both lines): 0.005 亩 = 10/3 m², the tolerance below
+    # which a balance is rounding; ε = 0.001 亩 = 2/3 m² either side
+    (8 / 3, True),  # 0.004 亩
+    (4.0, False),  # 0.006 亩
+])
+def test_an_adjustment_of_next_to_nothing_at_the_boundary(city: sa.Engine, height_m: float, refused: bool) -> None:
+    strip = box(X + 1500, Y + 1500, X + 1501, Y + 1500 + height_m)
+    before = _counts(city)
+    if refused:
+        with pytest.raises(InputError, match="would change nothing") as info:
+            record_adjustment(city, county=LC, addition=strip, approval_doc="温政函〔2026〕21号", user="a", profile=WZ)
+        assert info.value.exit_code == 2 and _counts(city) == before
+    else:
+        _, check = record_adjustment(city, county=LC, addition=strip, approval_doc="温政函〔2026〕21号", user="a",
+                                     profile=WZ)
+        assert check.replaced_mu == pytest.approx(0.006)
+
+
+def test_an_adjustment_in_another_county_changes_nothing_and_is_refused(city: sa.Engine) -> None:
+    elsewhere = box(X + 2100, Y + 800, X + 2200, Y + 900)  # 15 亩 of new land, but in 瓯海
+    check = check_adjustment(city, county=LC, addition=elsewhere, profile=WZ)
+    assert (check.occupied_mu, check.replaced_mu) == (0.0, 0.0)
+    assert "no_change" in {w["code"] for w in check.warnings}  # the check says it plainly
+    before = _counts(city)
+    with pytest.raises(InputError, match="would change nothing") as info:
+        record_adjustment(city, county=LC, addition=elsewhere, approval_doc="温政函〔2026〕22号", user="a", profile=WZ)
+    assert "outside county 330302" in info.value.en  # and why: the land lies in another county
+    assert _counts(city) == before
+
+
+# -- exactly once (issue 19 item 1) -------------------------------------------------------------------------
+def test_a_document_is_recorded_once_and_a_request_replays(city: sa.Engine) -> None:
+    from zoning.balance import normalise_doc
+
+    first = box(X + 1300, Y + 1300, X + 1400, Y + 1400)  # 15 亩 of new level 1 in 鹿城
+    adj, check = record_adjustment(city, county=LC, addition=first, approval_doc="温政函〔2026〕5号", user="a",
+                                   profile=WZ)
+    assert not check.replayed and check.replaced_mu == pytest.approx(15.0)
+    after_first = _counts(city)
+    # the same request again (the document written with full-width digits and brackets): the first result
+    again, replay = record_adjustment(city, county=LC, addition=first, approval_doc="温政函［２０２６］5号", user="a",
+                                      profile=WZ)
+    assert (again, replay.replayed, replay.replaced_mu) == (adj, True, pytest.approx(15.0))
+    assert _counts(city) == after_first
+    # another request with the same document: refused, naming the entry
+    for doc in ("温政函〔2026〕5号", " 温政函 (2026) 5 号", "温政函【2026】5号"):
+        assert normalise_doc(doc) == "温政函〔2026〕5号"
+        with pytest.raises(InputError, match=f"#{adj}") as info:
+            record_adjustment(city, county=LC, addition=box(X + 1500, Y + 1300, X + 1600, Y + 1400), approval_doc=doc,
+                              user="a", profile=WZ)
+        assert info.value.exit_code == 2 and "recorded once" in info.value.en
+    # an explicit key reused for a different request is refused too; a new key with a new document records
+    with pytest.raises(InputError, match="different content"):
+        record_adjustment(city, county=LC, addition=box(X + 1500, Y + 1300, X + 1600, Y + 1400),
+                          approval_doc="温政函〔2026〕6号", user="a", profile=WZ, request_id=replay.request_id)
+    assert _counts(city) == after_first
+    second, _ = record_adjustment(city, county=LC, addition=box(X + 1500, Y + 1300, X + 1600, Y + 1400),
+                                  approval_doc="温政函〔2026〕6号", user="a", profile=WZ, request_id="req-6")
+    with city.connect() as conn:
+        assert standing_balances(conn)[LC] == pytest.approx(30.0)
+        keys = conn.execute(sa.text("SELECT approval_doc_key, request_id FROM adjustments ORDER BY id")).all()
+    assert [tuple(k) for k in keys] == [("温政函〔2026〕5号", replay.request_id), ("温政函〔2026〕6号", "req-6")]
+    assert second == adj + 1
