@@ -239,3 +239,170 @@ def test_dates_outside_the_store_range_say_why(counties: sa.Engine, tmp_path: Pa
         text = " ".join(err.split())
         assert code == 2 and says in text and "not a date" not in text and "数据库接受的日期范围" in text
         assert _count(counties, "SELECT count(*) FROM parcels") == 0
+
+
+# -- 17.5 a parcel across a county line -------------------------------------------------------------------------
+def _shares_by_postgis(engine: sa.Engine) -> dict[str, dict[str, float]]:
+    """Each current parcel's share in each county it overlaps, measured by PostGIS (the loader uses shapely)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("""
+            SELECT p.parcel_no, a.code, ST_Area(ST_Intersection(p.geom, a.geom)) / ST_Area(p.geom)
+            FROM parcels p JOIN admin_areas a ON ST_Intersects(p.geom, a.geom) AND a.level = 'county'
+            WHERE p.valid_to IS NULL""")).all()
+    out: dict[str, dict[str, float]] = {}
+    for no, code, share in rows:
+        if share > 0:
+            out.setdefault(no, {})[code] = share
+    return out
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4528", "EPSG:4549"])
+def test_parcels_across_a_county_line_are_reported_with_their_shares(counties: sa.Engine, tmp_path: Path,
+                                                                      crs: str) -> None:
+    dx = _offset(crs)
+    gdf = gpd.GeoDataFrame(
+        {"宗地编号": ["X-60", "X-30", "IN-1", "EDGE"]},
+        geometry=[square(X + dx + 1940, Y + 100),  # 60 m of 100 in 鹿城区, 40 m in 瓯海区
+                  square(X + dx + 1970, Y + 300),  # 30 m in 鹿城区, 70 m in 瓯海区
+                  square(X + dx + 100, Y + 100),  # inside 鹿城区
+                  square(X + dx + 1900, Y + 500)],  # up to the line, not across it
+        crs=crs)
+    gdf.to_file(tmp_path / "p.gpkg", engine="pyogrio")
+    code, out, err = _run("load", "parcels", str(tmp_path / "p.gpkg"), "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    across = {a["parcel_no"]: a for a in report["across_counties"]}
+    assert set(across) == {"X-30", "X-60"}
+    assert across["X-60"]["county_code"] == "330302"
+    assert across["X-60"]["county_shares"] == pytest.approx({"330302": 0.6, "330304": 0.4}, abs=1e-6)
+    assert across["X-30"]["county_code"] == "330304"  # the county with the largest share
+    assert across["X-30"]["county_shares"] == pytest.approx({"330302": 0.3, "330304": 0.7}, abs=1e-6)
+    said = [w for w in report["warnings"] if "X-60" in w]
+    assert len(said) == 1 and "跨县" in said[0] and "330302" in said[0] and "60.00%" in said[0] and "40.00%" in said[0]
+
+    code, out, _ = _run("parcels", "--format", "json")
+    facts = {p["parcel_no"]: p for p in json.loads(out)["parcels"]}
+    assert facts["X-60"]["county_shares"] == pytest.approx({"330302": 0.6, "330304": 0.4}, abs=1e-6)
+    assert facts["X-30"]["county_code"] == "330304"
+    assert facts["IN-1"]["county_shares"] is None and facts["EDGE"]["county_shares"] is None
+    assert facts["EDGE"]["county_code"] == "330302"
+    measured = _shares_by_postgis(counties)
+    for no in ("X-60", "X-30"):
+        assert facts[no]["county_shares"] == pytest.approx(measured[no], abs=1e-6)
+
+
+@pytest.mark.parametrize("x,across", [(1999.01, False), (1999.0, True), (1998.99, True)])
+def test_a_sliver_under_one_percent_is_drawing_noise(counties: sa.Engine, tmp_path: Path, x: float,
+                                                     across: bool) -> None:
+    """A part of less than 1 % in the next county is two surveys' lines not meeting; 1 % and more is reported."""
+    gdf = gpd.GeoDataFrame({"宗地编号": ["S-1"]}, geometry=[square(X + x, Y + 100)], crs="EPSG:4549")
+    gdf.to_file(tmp_path / "s.gpkg", engine="pyogrio")
+    code, out, err = _run("load", "parcels", str(tmp_path / "s.gpkg"), "--format", "json")
+    assert code == 0, err
+    assert bool(json.loads(out)["across_counties"]) is across
+    share = (2000 - x) / 100  # 鹿城区's part of the 100 m width
+    measured = _shares_by_postgis(counties)["S-1"]["330302"]
+    assert measured == pytest.approx(share, abs=1e-9)
+    code, out, _ = _run("parcels", "--format", "json")
+    [fact] = json.loads(out)["parcels"]
+    assert fact["county_code"] == "330304"
+    if across:
+        assert fact["county_shares"]["330302"] == pytest.approx(share, abs=1e-6)
+    else:
+        assert fact["county_shares"] is None
+
+
+# -- 17.8 a 台账 joined by parcel number ---------------------------------------------------------------------------
+def _load_three(tmp_path: Path, crs: str) -> None:
+    dx = _offset(crs)
+    gdf = gpd.GeoDataFrame(
+        {"宗地编号": ["P-1", "P-2", "P-3"], "权利人": ["甲公司", "乙公司", "丙公司"], "年度税收": [10.0, 20.0, 30.0],
+         "实际开工日期": ["2021-01-04", "2021-02-01", None], "备注": ["老厂区", "", "临路"]},
+        geometry=[square(X + dx + 100, Y + 100), square(X + dx + 300, Y + 100, 150), square(X + dx + 2500, Y + 500)],
+        crs=crs)
+    gdf.to_file(tmp_path / "p.gpkg", engine="pyogrio")
+    code, _, err = _run("load", "parcels", str(tmp_path / "p.gpkg"))
+    assert code == 0, err
+
+
+def _versions(engine: sa.Engine) -> dict[str, list[dict[str, object]]]:
+    """Every version of every parcel, oldest first, with its shape as PostGIS writes it (WKB)."""
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("""
+            SELECT parcel_no, holder, tax, started_on::text AS started_on, is_low_efficiency, extra, area_mu,
+                   county_code, ST_AsBinary(geom) AS wkb, valid_to IS NULL AS current, load_id
+            FROM parcels ORDER BY parcel_no, id""")).mappings().all()
+    out: dict[str, list[dict[str, object]]] = {}
+    for r in rows:
+        out.setdefault(r["parcel_no"], []).append(dict(r) | {"wkb": bytes(r["wkb"])})
+    return out
+
+
+@pytest.mark.parametrize("crs", ["EPSG:4528", "EPSG:4549"])
+def test_a_ledger_updates_attributes_as_new_versions_without_touching_shapes(counties: sa.Engine, tmp_path: Path,
+                                                                             crs: str) -> None:
+    _load_three(tmp_path, crs)
+    before = _versions(counties)
+    ledger = tmp_path / "台账.xlsx"
+    pd.DataFrame({"宗地编号": ["P-1", "P-2", "P-9"], "年度税收": [120.5, None, 5.0],
+                  "实际开工日期": ["2021-05-06", "2021年3月1日", None], "低效用地": ["是", None, "否"],
+                  "联系人": ["张三", "李四", "王五"]}).to_excel(ledger, index=False)
+    code, out, err = _run("load", "parcels", str(ledger), "--join", "parcel_no", "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    assert (report["updated"], report["unchanged"], report["inserted"]) == (2, 0, 0)
+    assert report["not_found"] == ["P-9"] and any("P-9" in w for w in report["warnings"])
+    after = _versions(counties)
+    for no in ("P-1", "P-2"):
+        old, new = after[no]
+        assert not old["current"] and new["current"] and new["load_id"] == report["load_id"]
+        assert old == before[no][0] | {"current": False}  # the old version kept as it was, closed
+        assert new["wkb"] == old["wkb"]  # the shape unchanged, byte for byte
+        assert (new["area_mu"], new["county_code"], new["holder"]) == (old["area_mu"], old["county_code"], old["holder"])
+    p1, p2 = after["P-1"][1], after["P-2"][1]
+    assert (p1["tax"], p1["started_on"], p1["is_low_efficiency"]) == (120.5, "2021-05-06", True)
+    assert p1["extra"] == {"备注": "老厂区", "联系人": "张三"}  # the file's other columns added to what was kept
+    assert (p2["tax"], p2["started_on"], p2["is_low_efficiency"]) == (20.0, "2021-03-01", None)  # blank: kept
+    assert after["P-3"] == before["P-3"]  # not in the 台账: untouched
+    with counties.connect() as conn:
+        load = conn.execute(sa.text("SELECT kind, source, report FROM loads WHERE id = :i"),
+                            {"i": report["load_id"]}).one()
+        audit = conn.execute(sa.text("SELECT action, target, after FROM audit ORDER BY id DESC LIMIT 1")).one()
+    assert (load.kind, load.source, load.report["join"], load.report["not_found"]) == ("parcels", "台账.xlsx",
+                                                                                         "parcel_no", ["P-9"])
+    assert audit.action == "load.parcels" and "台账.xlsx" in audit.target
+    assert audit.after["updated"] == 2 and audit.after["not_found"] == 1
+
+    code, out, err = _run("load", "parcels", str(ledger), "--join", "parcel_no", "--format", "json")
+    assert code == 0 and (json.loads(out)["updated"], json.loads(out)["unchanged"]) == (0, 2), err
+    assert _count(counties, "SELECT count(*) FROM parcels") == 5  # the same 台账 again: no new version
+
+
+def test_a_ledger_with_one_bad_value_is_refused_and_nothing_is_written(counties: sa.Engine, tmp_path: Path) -> None:
+    _load_three(tmp_path, "EPSG:4528")
+    before, snapshot = _versions(counties), _snapshot(counties)
+    ledger = tmp_path / "台账.csv"
+    pd.DataFrame({"宗地编号": ["P-1", "P-2", "P-3"], "年度税收": ["99", "abc", "7"],
+                  "实际开工日期": ["2021-05-06", "2021-05-07", "1948-12-31"]}).to_csv(ledger, index=False,
+                                                                                 encoding="gbk")
+    code, out, err = _run("load", "parcels", str(ledger), "--join", "parcel_no")
+    text = " ".join(err.split())
+    assert code == 2 and "台账.csv" in text
+    assert "abc" in text and "P-2" in text and "row 3" in text  # the spreadsheet's row: the header is row 1
+    assert "1948-12-31 is before the range" in text and "row 4" in text
+    assert _versions(counties) == before and _snapshot(counties) == snapshot
+
+
+def test_a_ledger_joined_by_its_own_header_in_the_table_output(counties: sa.Engine, tmp_path: Path) -> None:
+    _load_three(tmp_path, "EPSG:4549")
+    ledger = tmp_path / "ledger.csv"
+    pd.DataFrame({"地块号": ["P-3", "Q-1", "Q-2"], "实际投资": ["1,250", "1", "2"]}).to_csv(ledger, index=False)
+    code, out, err = _run("load", "parcels", str(ledger), "--join", "地块号")
+    assert code == 0, err
+    text = " ".join(out.split())
+    assert "updated 1 parcels by 地块号" in text and "not found 2" in text and "Q-1, Q-2" in text
+    with counties.connect() as conn:
+        assert conn.execute(sa.text(
+            "SELECT investment FROM parcels WHERE parcel_no = 'P-3' AND valid_to IS NULL")).scalar_one() == 1250.0
+    code, _, err = _run("load", "parcels", str(ledger), "--join", "宗地号码")
+    assert code == 2 and "--join" in err and "地块号" in err
