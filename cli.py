@@ -392,6 +392,10 @@ def load_parcels_cmd(
 
     bar, update = _progress()
     with bar:
+        if join is not None and crs is not None:
+            raise InputError("--join 只更新属性、不读图形，--crs 在此没有意义", "--join updates attributes and reads no "
+                             "shapes: --crs has no meaning with it", file=file.name,
+                             fix_zh="去掉 --crs", fix_en="leave out --crs")
         if join is not None:
             result = load_parcel_attributes(_engine(), file, user=get_settings().user, join=join, encoding=encoding,
                                             field_map=field_map or [], progress=update, layer=layer)

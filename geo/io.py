@@ -13,7 +13,7 @@ Examples
 >>> gpd.GeoDataFrame({"宗地编号": ["A-1"]}, geometry=[box(500000, 3100000, 500100, 3100100)],
 ...                  crs="EPSG:4549").to_file(folder / "p.gpkg")
 >>> gdf, report = read_vector(folder / "p.gpkg", storage_epsg=4549)
->>> round(gdf.geometry.area.iloc[0], 6), report.source_crs
+>>> float(round(gdf.geometry.area.iloc[0], 6)), report.source_crs
 (10000.0, 'EPSG:4549 CGCS2000 / 3-degree Gauss-Kruger CM 120E')
 """
 

@@ -406,3 +406,5 @@ def test_a_ledger_joined_by_its_own_header_in_the_table_output(counties: sa.Engi
             "SELECT investment FROM parcels WHERE parcel_no = 'P-3' AND valid_to IS NULL")).scalar_one() == 1250.0
     code, _, err = _run("load", "parcels", str(ledger), "--join", "宗地号码")
     assert code == 2 and "--join" in err and "地块号" in err
+    code, _, err = _run("load", "parcels", str(ledger), "--join", "地块号", "--crs", "4549")
+    assert code == 2 and "--crs" in err and "ledger.csv" in err
