@@ -54,6 +54,8 @@ OutOpt = Annotated[Optional[Path], typer.Option("-o", "--output")]
 CrsOpt = Annotated[Optional[str], typer.Option("--crs", help="EPSG 代码或 gcj02 / an EPSG code or gcj02")]
 RemoveOpt = Annotated[Optional[Path], typer.Option("--remove", help="调出范围文件 / removal polygons")]
 AddOpt = Annotated[Optional[Path], typer.Option("--add", help="补入范围文件 / addition polygons")]
+LayerOpt = Annotated[Optional[str], typer.Option(
+    "--layer", help="多图层文件（GeoPackage、FileGDB；工作簿的工作表）中要导入的图层 / the layer (or sheet) to load")]
 EncOpt = Annotated[Optional[str], typer.Option("--encoding", help="仅在无法自动识别时需要 / only when it cannot be told")]
 
 
@@ -307,6 +309,15 @@ def _report(result: Any, fmt: Fmt) -> None:
         _print_json(data)
         return
     verb = {"parcels": "宗地", "blocklines": "区块线", "boundaries": "行政区", "ratings": "评价", "demo": "宗地"}[result.kind]
+    if result.join:
+        out.print(f"{result.file}: 按 {result.join} 更新 {result.updated} 宗（新版本，图形不变），未变 {result.unchanged}，"
+                  f"未找到 {len(result.not_found)} / updated {result.updated} parcels by {result.join} (new versions, "
+                  f"shapes unchanged), unchanged {result.unchanged}, not found {len(result.not_found)}", highlight=False)
+        for note in (data.get("read") or {}).get("notes") or []:
+            out.print(f"  说明/note: {note}", highlight=False)
+        for w in result.warnings:
+            out.print(f"  注意/warning: {w}", highlight=False)
+        return
     out.print(f"{result.file}: 新增 {result.inserted} {verb}，更新 {result.updated}"
               + (f"，关闭旧版本 {result.closed}" if result.closed else "")
               + f" / inserted {result.inserted}, updated {result.updated}"
@@ -321,6 +332,8 @@ def _report(result: Any, fmt: Fmt) -> None:
                       f"({r['area_before']:.1f} → {r['area_after']:.1f} m²)", highlight=False)
         if repairs.get("dropped_z"):
             out.print(f"  去除 Z/M 坐标 / dropped Z/M: {repairs['dropped_z']}", highlight=False)
+        for note in read.get("notes") or []:
+            out.print(f"  说明/note: {note}", highlight=False)
     for w in result.warnings:
         out.print(f"  注意/warning: {w}", highlight=False)
 
@@ -333,13 +346,14 @@ def load_boundaries_cmd(
     name_field: Annotated[Optional[str], typer.Option("--name-field")] = None,
     crs: CrsOpt = None,
     encoding: EncOpt = None,
+    layer: LayerOpt = None,
     fmt: FmtOpt = Fmt.table,
 ) -> None:
     """导入行政区边界 / load administrative boundaries."""
     from geo.load import load_boundaries
 
     _report(load_boundaries(_engine(), file, user=get_settings().user, code_field=code_field,
-                            name_field=name_field, crs=crs, encoding=encoding), fmt)
+                            name_field=name_field, crs=crs, encoding=encoding, layer=layer), fmt)
 
 
 @load_app.command("blocklines")
@@ -350,13 +364,14 @@ def load_blocklines_cmd(
     county: Annotated[Optional[str], typer.Option("--county")] = None,
     crs: CrsOpt = None,
     encoding: EncOpt = None,
+    layer: LayerOpt = None,
     fmt: FmtOpt = Fmt.table,
 ) -> None:
     """导入工业区块线（一级或二级）/ load industrial block lines of level 1 or 2."""
     from geo.load import load_blocklines
 
     _report(load_blocklines(_engine(), file, level=level, county=county, user=get_settings().user,
-                            crs=crs, encoding=encoding), fmt)
+                            crs=crs, encoding=encoding, layer=layer), fmt)
 
 
 @load_app.command("parcels")
@@ -366,15 +381,27 @@ def load_parcels_cmd(
     crs: CrsOpt = None,
     encoding: EncOpt = None,
     field_map: Annotated[Optional[list[str]], typer.Option("--field-map", help="SRC=DST")] = None,
+    layer: LayerOpt = None,
+    join: Annotated[Optional[str], typer.Option(
+        "--join", help="台账（无图形的 CSV/XLSX）按宗地编号更新现有宗地的属性，图形不变 / update the attributes of "
+                       "current parcels from a table without shapes, by parcel number: --join parcel_no")] = None,
     fmt: FmtOpt = Fmt.table,
 ) -> None:
-    """导入宗地 / load parcels."""
-    from geo.load import load_parcels
+    """导入宗地；或用 --join parcel_no 按编号更新属性 / load parcels, or update their attributes with --join."""
+    from geo.load import load_parcel_attributes, load_parcels
 
     bar, update = _progress()
     with bar:
-        result = load_parcels(_engine(), file, user=get_settings().user, crs=crs, encoding=encoding,
-                              field_map=field_map or [], progress=update)
+        if join is not None and crs is not None:
+            raise InputError("--join 只更新属性、不读图形，--crs 在此没有意义", "--join updates attributes and reads no "
+                             "shapes: --crs has no meaning with it", file=file.name,
+                             fix_zh="去掉 --crs", fix_en="leave out --crs")
+        if join is not None:
+            result = load_parcel_attributes(_engine(), file, user=get_settings().user, join=join, encoding=encoding,
+                                            field_map=field_map or [], progress=update, layer=layer)
+        else:
+            result = load_parcels(_engine(), file, user=get_settings().user, crs=crs, encoding=encoding,
+                                  field_map=field_map or [], progress=update, layer=layer)
     _report(result, fmt)
 
 
@@ -383,12 +410,13 @@ def load_parcels_cmd(
 def load_ratings_cmd(
     file: Path,
     encoding: EncOpt = None,
+    layer: LayerOpt = None,
     fmt: FmtOpt = Fmt.table,
 ) -> None:
     """导入亩均论英雄评价（CSV/XLSX）/ load ratings."""
     from geo.load import load_ratings
 
-    _report(load_ratings(_engine(), file, user=get_settings().user, encoding=encoding), fmt)
+    _report(load_ratings(_engine(), file, user=get_settings().user, encoding=encoding, layer=layer), fmt)
 
 
 # -- reading ----------------------------------------------------------------------------------------------

@@ -3,12 +3,12 @@
 import streamlit as st
 
 from geo.errors import BlocklineError
-from geo.load import load_blocklines, load_boundaries, load_parcels
+from geo.load import load_blocklines, load_boundaries, load_parcel_attributes, load_parcels
 from ui import data
 from ui.auth import can
 from ui.i18n import current_lang, error_text, fmt_int, fmt_mu, t
 
-_TYPES = ["zip", "gpkg", "geojson", "json", "kml", "kmz", "csv", "fgb", "shp"]
+_TYPES = ["zip", "gpkg", "geojson", "json", "kml", "kmz", "csv", "fgb", "shp", "xlsx"]
 _ENCODINGS = ["", "UTF-8", "GBK", "GB18030", "BIG5"]
 _SHOWN_PROBLEMS = 50
 
@@ -37,12 +37,15 @@ def show_error(error: dict) -> None:
 st.title(t("data.title"))
 
 last = st.session_state.pop("data_last_load", None)
-if last is not None:
+if last is not None and last.get("join"):
+    st.success(t("data.result_join", file=last["file"], updated=fmt_int(last["updated"]),
+                 unchanged=fmt_int(last["unchanged"]), not_found=fmt_int(len(last["not_found"]))))
+elif last is not None:
     st.success(t("data.result", file=last["file"], inserted=fmt_int(last["inserted"]),
                  updated=fmt_int(last["updated"]), closed=fmt_int(last["closed"])))
-    if last["warnings"]:
-        with st.expander(t("data.warnings", n=fmt_int(len(last["warnings"]))), expanded=True):
-            st.markdown("\n".join(f"- {w}" for w in last["warnings"]))
+if last is not None and last["warnings"]:
+    with st.expander(t("data.warnings", n=fmt_int(len(last["warnings"]))), expanded=True):
+        st.markdown("\n".join(f"- {w}" for w in last["warnings"]))
 
 st.subheader(t("data.upload_header"))
 may_load = can("data_officer")  # the store checks the role again when loading
@@ -60,7 +63,7 @@ encoding = c2.selectbox(t("data.encoding"), list(encoding_labels), format_func=e
                         key="data_encoding")
 field_map: tuple[str, ...] = ()
 county, code_field, name_field = None, None, None
-if kind == "parcels":
+if kind in ("parcels", "ledger"):
     field_map = tuple(st.text_area(t("data.field_map"), help=t("data.field_map_help"), key="data_field_map",
                                    height=80).splitlines())
 elif kind in ("level1", "level2"):
@@ -72,12 +75,22 @@ else:
     code_field = f1.text_input(t("data.code_field"), key="data_code_field").strip() or None
     name_field = f2.text_input(t("data.name_field"), key="data_name_field").strip() or None
 
-if upload is not None and upload.name.lower().endswith(".shp"):
-    st.warning(t("data.zip_shp"))
-elif upload is not None:
+bare_shp = upload is not None and upload.name.lower().endswith(".shp")
+layers: list[str] = []
+layer: str | None = None
+if upload is not None and not bare_shp:
     content = upload.getvalue()
+    layers = data.upload_layers(upload.file_id, upload.name, content)
+    if len(layers) > 1:  # the page's --layer: a GeoPackage's or FileGDB's layers, a workbook's sheets
+        layer = st.selectbox(t("data.layer"), layers, index=None, help=t("data.layer_help"), key="data_layer")
+
+if bare_shp:
+    st.warning(t("data.zip_shp"))
+elif upload is not None and len(layers) > 1 and layer is None:
+    st.info(t("data.layer_pick", n=fmt_int(len(layers))))
+elif upload is not None:
     preview = data.preview_upload(upload.file_id, upload.name, content, kind, crs or None, encoding or None,
-                                  field_map)
+                                  field_map, layer)
     st.subheader(t("data.preview"))
     report = preview.report or {}
     if report:
@@ -92,7 +105,7 @@ elif upload is not None:
     if preview.head is not None:
         st.markdown(t("data.attributes", n=len(preview.head)))
         st.dataframe(preview.head, hide_index=True, width="stretch")
-    if kind == "parcels" and preview.head is not None:
+    if kind in ("parcels", "ledger") and preview.head is not None:
         st.markdown(t("data.mapping"))
         st.dataframe({t("data.mapping_source"): list(preview.rename),
                       t("data.mapping_target"): list(preview.rename.values())}, hide_index=True)
@@ -127,8 +140,13 @@ elif upload is not None:
         engine = data.get_engine()
         try:
             with data.saved_upload(upload.name, content) as path:
-                options = {"user": user, "crs": crs or None, "encoding": encoding or None, "display_name": upload.name}
-                if kind == "parcels":
+                options = {"user": user, "crs": crs or None, "encoding": encoding or None, "display_name": upload.name,
+                           "layer": layer}
+                if kind == "ledger":
+                    options.pop("crs")  # a 台账 has no shapes
+                    result = load_parcel_attributes(engine, path, field_map=[line for line in field_map if line.strip()],
+                                                    progress=progress, **options)
+                elif kind == "parcels":
                     result = load_parcels(engine, path, field_map=[line for line in field_map if line.strip()],
                                           progress=progress, **options)
                 elif kind == "boundaries":
@@ -144,7 +162,8 @@ elif upload is not None:
             st.session_state["data_loads"] = st.session_state.get("data_loads", 0) + 1
             st.session_state["data_last_load"] = {
                 "file": result.file, "inserted": result.inserted, "updated": result.updated,
-                "closed": result.closed, "warnings": list(result.warnings)}
+                "closed": result.closed, "warnings": list(result.warnings), "join": result.join,
+                "unchanged": result.unchanged, "not_found": list(result.not_found)}
             st.rerun()
 
 st.divider()

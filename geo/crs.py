@@ -31,6 +31,9 @@ __all__ = [
     "CHINA_BOUNDS",
     "parse_crs_option",
     "gk_zone_epsg",
+    "gk6_zone_epsg",
+    "CrsSuggestion",
+    "suggest_crs",
     "describe_crs",
     "SourceCRS",
     "resolve_source_crs",
@@ -47,6 +50,74 @@ def gk_zone_epsg(*, zone: int, prefixed: bool) -> int:
     if not 25 <= zone <= 45:
         raise ValueError(f"zone {zone} is not a CGCS2000 3-degree zone of China (25–45)")
     return (4513 if prefixed else 4534) + zone - 25
+
+
+def gk6_zone_epsg(*, zone: int) -> int:
+    """EPSG code of the CGCS2000 6-degree Gauss-Krüger zone ``zone`` with its prefix (13–23, CM 6·zone − 3 °E)."""
+    if not 13 <= zone <= 23:
+        raise ValueError(f"zone {zone} is not a CGCS2000 6-degree zone of China (13–23)")
+    return 4491 + zone - 13
+
+
+@dataclass(frozen=True)
+class CrsSuggestion:
+    """A CRS the coordinates of a file without one look like, and why."""
+
+    epsg: int
+    zh: str
+    en: str
+
+
+def _prefixed_zone(minx: float, maxx: float) -> int | None:
+    """The zone number every easting carries in front (40 of 40 512 345.6), when they all carry the same."""
+    if not (1e7 <= minx and maxx < 1e8):
+        return None
+    zone = int(minx // 1e6)
+    return zone if int(maxx // 1e6) == zone else None
+
+
+def suggest_crs(bounds: tuple[float, float, float, float]) -> list[CrsSuggestion]:
+    """The CRSs a file's coordinates (its ``minx, miny, maxx, maxy``) look like, the likeliest first.
+
+    Only a suggestion for the refusal of a file without a CRS: blockline never guesses silently. Eastings
+    with a zone prefix tell the zone (CGCS2000 3-degree zones 25–45 → EPSG:4513–4533; 6-degree zones 13–23
+    → EPSG:4491–4501; the same prefixes in Xian 1980 and Beijing 1954 come after, as older datums);
+    lon/lat in China's box suggests EPSG:4490; eastings without prefix suggest EPSG:4549 (CM 120°E).
+
+    Examples
+    --------
+    >>> [s.epsg for s in suggest_crs((40_568_000.0, 3_097_000.0, 40_569_000.0, 3_098_000.0))]
+    [4528, 2364, 2416]
+    >>> [s.epsg for s in suggest_crs((120.6, 28.0, 120.7, 28.1))][0]
+    4490
+    """
+    minx, miny, maxx, maxy = (float(v) for v in bounds)
+    if not all(np.isfinite([minx, miny, maxx, maxy])):
+        return []
+    lon0, lat0, lon1, lat1 = CHINA_BOUNDS
+    if lon0 <= minx and maxx <= lon1 and lat0 <= miny and maxy <= lat1:
+        return [CrsSuggestion(4490, "CGCS2000 经纬度", "CGCS2000 longitude/latitude"),
+                CrsSuggestion(4326, "WGS84 经纬度（若为高德坐标则用 gcj02）", "WGS84 lon/lat (gcj02 if from AMap/Gaode)")]
+    northing_in_china = 3e5 <= miny and maxy <= 6e6
+    zone = _prefixed_zone(minx, maxx)
+    if zone is not None and northing_in_china and 25 <= zone <= 45:
+        return [CrsSuggestion(gk_zone_epsg(zone=zone, prefixed=True), f"CGCS2000 3度带第{zone}带（有带号）",
+                              f"CGCS2000 3-degree zone {zone} (prefixed)"),
+                CrsSuggestion(2349 + zone - 25, f"西安80 3度带第{zone}带（旧坐标系）",
+                              f"Xian 1980 3-degree zone {zone} (older datum)"),
+                CrsSuggestion(2401 + zone - 25, f"北京54 3度带第{zone}带（旧坐标系）",
+                              f"Beijing 1954 3-degree zone {zone} (older datum)")]
+    if zone is not None and northing_in_china and 13 <= zone <= 23:
+        return [CrsSuggestion(gk6_zone_epsg(zone=zone), f"CGCS2000 6度带第{zone}带（有带号）",
+                              f"CGCS2000 6-degree zone {zone} (prefixed)"),
+                CrsSuggestion(2327 + zone - 13, f"西安80 6度带第{zone}带（旧坐标系）",
+                              f"Xian 1980 6-degree zone {zone} (older datum)"),
+                CrsSuggestion(21413 + zone - 13, f"北京54 6度带第{zone}带（旧坐标系）",
+                              f"Beijing 1954 6-degree zone {zone} (older datum)")]
+    if 0 < minx and maxx < 1e6 and northing_in_china:
+        return [CrsSuggestion(4549, "CGCS2000 3度带中央经线 120°E（无带号；其他中央经线为 EPSG:4534–4554）",
+                              "CGCS2000 3-degree CM 120°E (no prefix; other central meridians are EPSG:4534–4554)")]
+    return []
 
 
 def parse_crs_option(value: str | int | None) -> CRS | str | None:
@@ -92,21 +163,39 @@ class SourceCRS:
         return describe_crs(GCJ02 if self.gcj02 else self.crs)
 
 
-def resolve_source_crs(file_crs: CRS | None, option: CRS | str | None, *, file: str) -> SourceCRS:
-    """Decide the source CRS: ``--crs`` wins; the file's own otherwise; neither is refused."""
+def resolve_source_crs(file_crs: CRS | None, option: CRS | str | None, *, file: str,
+                       bounds: tuple[float, float, float, float] | None = None) -> SourceCRS:
+    """Decide the source CRS: ``--crs`` wins; the file's own otherwise; neither is refused.
+
+    The refusal suggests, first, the CRS the coordinates (``bounds``) look like (``suggest_crs``).
+    """
     if isinstance(option, str) and option == GCJ02:
         return SourceCRS(None, True, "option" if file_crs is None else "option overrides file")
     if isinstance(option, CRS):
         return SourceCRS(option, False, "option" if file_crs is None else "option overrides file")
     if file_crs is None:
-        raise InputError(
-            "文件没有坐标系信息（缺少 .prj 或 CRS），无法确定位置，未导入",
-            "the file has no coordinate reference system (no .prj or CRS), so its positions are unknown; nothing was loaded",
-            file=file,
-            fix_zh="用 --crs 指明坐标系，例如 --crs 4490（CGCS2000 经纬度）或 --crs 4549（CGCS2000 3度带 120°E 无带号）",
-            fix_en="say which CRS it is with --crs, e.g. --crs 4490 (CGCS2000 lon/lat) or --crs 4549 (CGCS2000 GK 120°E, no zone prefix)",
-        )
+        raise _no_crs(file, suggest_crs(bounds) if bounds is not None else [])
     return SourceCRS(CRS.from_user_input(file_crs), False, "file")
+
+
+def _no_crs(file: str, suggestions: list[CrsSuggestion]) -> InputError:
+    """The refusal of a file without a CRS: the CRS its coordinates look like first, never applied silently."""
+    what_zh = "文件没有坐标系信息（缺少 .prj 或 CRS），无法确定位置，未导入"
+    what_en = ("the file has no coordinate reference system (no .prj or CRS), so its positions are unknown; "
+               "nothing was loaded")
+    if not suggestions:
+        return InputError(
+            what_zh, what_en, file=file,
+            fix_zh="用 --crs 指明坐标系，例如 --crs 4490（CGCS2000 经纬度）或 --crs 4549（CGCS2000 3度带 120°E 无带号）",
+            fix_en="say which CRS it is with --crs, e.g. --crs 4490 (CGCS2000 lon/lat) or --crs 4549 (CGCS2000 GK 120°E, "
+                   "no zone prefix)")
+    first, others = suggestions[0], suggestions[1:]
+    fix_zh = f"坐标看起来是 {first.zh}：请确认后用 --crs {first.epsg}"
+    fix_en = f"the coordinates look like {first.en}: check, then give --crs {first.epsg}"
+    if others:
+        fix_zh += "；也可能是 " + "、".join(f"{s.zh}（--crs {s.epsg}）" for s in others)
+        fix_en += "; it may also be " + ", ".join(f"{s.en} (--crs {s.epsg})" for s in others)
+    return InputError(what_zh, what_en, file=file, fix_zh=fix_zh, fix_en=fix_en)
 
 
 def _mislabel_hint(x: float, y: float, src: SourceCRS) -> tuple[str, str]:

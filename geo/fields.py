@@ -32,6 +32,9 @@ __all__ = [
     "PARCEL_FIELDS",
     "ALIASES",
     "AREA_HEADERS",
+    "ESRI_GEOMETRY_FIELDS",
+    "DATE_MIN",
+    "DATE_MAX",
     "ColumnMapping",
     "map_columns",
     "parse_field_map",
@@ -97,7 +100,17 @@ ALIASES: dict[str, str] = {
 }
 
 #: headers that hold the file's own idea of the area (kept for comparison, never used as area_mu)
-AREA_HEADERS = ("用地面积", "宗地面积", "土地面积", "面积", "出让面积", "area", "shape_area", "shape_are", "mj", "zdmj")
+AREA_HEADERS = ("用地面积", "宗地面积", "土地面积", "面积", "出让面积", "area", "mj", "zdmj")
+
+#: fields Esri software computes from the geometry (Shapefile ``Shape_Area``/``Shape_Leng``, FileGDB
+#: ``SHAPE_Area``/``SHAPE_Length``, enterprise ``st_area(shape)``), in m² and m of the layer's own CRS: never a
+#: parcel attribute (the area is computed from the geometry), never compared as 用地面积, never stored
+ESRI_GEOMETRY_FIELDS = ("shape_area", "shape_leng", "shape_length", "shape_len", "st_area(shape)",
+                        "st_length(shape)", "shape.starea()", "shape.stlength()")
+
+#: the dates the store accepts (a date outside is refused, saying so): no land-use right in the files predates 1949
+DATE_MIN = dt.date(1949, 1, 1)
+DATE_MAX = dt.date(2100, 12, 31)
 
 
 def _key(header: str) -> str:
@@ -123,6 +136,7 @@ class ColumnMapping:
     unknown: list[str]
     area_column: str | None
     problems: list[Problem] = field(default_factory=list)
+    geometry_fields: list[str] = field(default_factory=list)
 
 
 def parse_field_map(items: Iterable[str]) -> dict[str, str]:
@@ -149,12 +163,17 @@ def map_columns(columns: Iterable[str], *, field_map: Mapping[str, str]) -> Colu
     taken: dict[str, str] = {}
     problems: list[Problem] = []
     area_keys = {_key(h) for h in AREA_HEADERS}
+    esri_keys = {_key(h) for h in ESRI_GEOMETRY_FIELDS}
+    geometry_fields: list[str] = []
     columns = list(columns)
     mapped_by_user = {field_map[c] for c in columns if c in field_map}
     for col in columns:
         if col == "geometry":
             continue
         target = field_map.get(col)
+        if target is None and _key(col) in esri_keys:
+            geometry_fields.append(col)  # the geometry's own area/length, in the layer's CRS: not an attribute
+            continue
         if target is None:
             target = _ALIAS_KEYS.get(_key(col)) or _truncated_alias(_key(col))
             if target in mapped_by_user:
@@ -172,7 +191,7 @@ def map_columns(columns: Iterable[str], *, field_map: Mapping[str, str]) -> Colu
             continue
         taken[target] = col
         rename[col] = target
-    return ColumnMapping(rename, unknown, area_column, problems)
+    return ColumnMapping(rename, unknown, area_column, problems, geometry_fields)
 
 
 _DATE_PATTERNS = (
@@ -319,7 +338,8 @@ def _parse_column(column: pd.Series, kind: str, *, min_year: int, max_year: int)
 
 
 def coerce_parcel_columns(
-    df: pd.DataFrame, *, labels: list[str] | None = None, min_year: int = 1949, max_year: int = 2100
+    df: pd.DataFrame, *, labels: list[str] | None = None, min_year: int = DATE_MIN.year,
+    max_year: int = DATE_MAX.year,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Type the canonical columns of ``df`` (a new frame); every value that does not parse is a Problem.
 
@@ -344,7 +364,10 @@ def coerce_parcel_columns(
             continue
         typed, bad = _parse_column(column, kind, min_year=min_year, max_year=max_year)
         for pos in np.flatnonzero(bad):
-            problems.append(_bad(int(pos), labels, name, kind, column.iloc[pos]))
+            value = column.iloc[pos]
+            early_late = _out_of_range(value, min_year=min_year, max_year=max_year) if kind == "date" else None
+            problems.append(_bad(int(pos), labels, name, kind, value) if early_late is None
+                            else _bad_date_range(int(pos), labels, name, early_late, min_year, max_year))
         out[name] = typed.set_axis(df.index)
     return out, problems
 
@@ -358,3 +381,26 @@ def _bad(pos: int, labels: list[str] | None, name: str, kind: str, value: object
     shown = str(value)[:60]
     return Problem(pos + 1, labels[pos] if labels else None,
                    f"字段 {name} 的值“{shown}”不是有效的{zh}", f"field {name}: '{shown}' is not {en}")
+
+
+def _out_of_range(value: object, *, min_year: int, max_year: int) -> dt.date | None:
+    """The date ``value`` names when it is a real date outside the years the store accepts; else None."""
+    try:
+        date = parse_date(value)
+    except (ValueError, TypeError, OverflowError):
+        return None
+    if date is None or min_year <= date.year <= max_year:
+        return None
+    return date
+
+
+def _bad_date_range(pos: int, labels: list[str] | None, name: str, date: dt.date, min_year: int,
+                    max_year: int) -> Problem:
+    """A real date the store does not accept: say which end of the range it misses, and the range."""
+    first, last = dt.date(min_year, 1, 1).isoformat(), dt.date(max_year, 12, 31).isoformat()
+    early = date.year < min_year
+    return Problem(pos + 1, labels[pos] if labels else None,
+                   f"字段 {name} 的日期 {date.isoformat()} {'早于' if early else '晚于'}数据库接受的日期范围"
+                   f"（{first} 至 {last}）",
+                   f"field {name}: {date.isoformat()} is {'before' if early else 'after'} the range of dates the "
+                   f"store accepts ({first} to {last})")

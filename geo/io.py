@@ -13,7 +13,7 @@ Examples
 >>> gpd.GeoDataFrame({"宗地编号": ["A-1"]}, geometry=[box(500000, 3100000, 500100, 3100100)],
 ...                  crs="EPSG:4549").to_file(folder / "p.gpkg")
 >>> gdf, report = read_vector(folder / "p.gpkg", storage_epsg=4549)
->>> round(gdf.geometry.area.iloc[0], 6), report.source_crs
+>>> float(round(gdf.geometry.area.iloc[0], 6)), report.source_crs
 (10000.0, 'EPSG:4549 CGCS2000 / 3-degree Gauss-Kruger CM 120E')
 """
 
@@ -48,7 +48,7 @@ from geo.encoding import (
 from geo.errors import InputError, Problem, ValidationError
 from geo.validate import RepairReport, repair_polygons, to_multipolygons
 
-__all__ = ["ReadReport", "read_vector", "read_table", "opened"]
+__all__ = ["ReadReport", "read_vector", "read_table", "list_layers", "opened"]
 
 _WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape", "几何", "图形")
 
@@ -246,14 +246,19 @@ _BROKEN_WORKBOOK = (zipfile.BadZipFile, zlib.error, KeyError, EOFError, NotImple
                     ElementTree.ParseError, InvalidFileException)
 
 
-def read_table(path: Path | str, *, encoding: str | None = None, display_name: str | None = None) -> pd.DataFrame:
-    """Read a plain table (CSV or XLSX), telling a CSV's encoding from its bytes."""
+def read_table(path: Path | str, *, encoding: str | None = None, display_name: str | None = None,
+               sheet: str | None = None) -> pd.DataFrame:
+    """Read a plain table (CSV or XLSX), telling a CSV's encoding from its bytes.
+
+    A workbook's sheet is ``sheet`` when given; otherwise its only sheet, or the only one of several that is
+    not empty. A workbook with several sheets of data is refused, naming them and ``--layer``.
+    """
     name = display_name or Path(path).name
     with opened(path, display_name=name) as dataset:
         suffix = dataset.suffix.lower()
         try:
             if suffix in (".xlsx", ".xlsm", ".xls"):
-                return pd.read_excel(dataset, dtype=object)
+                return _read_sheet(dataset, sheet, file=name)
             if suffix in (".csv", ".txt"):
                 enc = normalise_encoding_name(encoding) if encoding else detect_text_file_encoding(dataset)[0]
                 table = pd.read_csv(dataset, encoding=enc.lower(), dtype=object, keep_default_na=False)
@@ -266,6 +271,49 @@ def read_table(path: Path | str, *, encoding: str | None = None, display_name: s
             return table
     raise InputError("表格须为 CSV 或 XLSX", "a table must be CSV or XLSX", file=name,
                      fix_zh="另存为 CSV（UTF-8）或 XLSX", fix_en="save it as CSV (UTF-8) or XLSX")
+
+
+def _finite_bounds(geoms: gpd.GeoSeries) -> tuple[float, float, float, float] | None:
+    """The box of every finite coordinate (NaN and missing geometries left out), or None when there is none."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        boxes = shapely.bounds(np.asarray(geoms.array, dtype=object))
+    boxes = boxes[np.isfinite(boxes).all(axis=1)]
+    if len(boxes) == 0:
+        return None
+    return (float(boxes[:, 0].min()), float(boxes[:, 1].min()), float(boxes[:, 2].max()), float(boxes[:, 3].max()))
+
+
+def _read_sheet(dataset: Path, sheet: str | None, *, file: str) -> pd.DataFrame:
+    """The sheet of a workbook to read (see ``read_table``)."""
+    sheets = pd.read_excel(dataset, dtype=object, sheet_name=None)
+    if sheet is not None:
+        if sheet not in sheets:
+            raise InputError(f"没有名为“{sheet}”的工作表", f"no sheet named '{sheet}'", file=file,
+                             fix_zh="可用工作表：" + "、".join(sheets), fix_en="sheets: " + ", ".join(sheets))
+        return sheets[sheet]
+    filled = [k for k, v in sheets.items() if not v.dropna(how="all").empty]
+    if len(sheets) == 1 or len(filled) <= 1:
+        return sheets[filled[0] if filled else next(iter(sheets))]
+    raise InputError("工作簿中有多个工作表，不知道导入哪一个", "the workbook has several sheets; which one to load is unclear",
+                     file=file, fix_zh="用 --layer 指定：" + "、".join(filled),
+                     fix_en="choose one with --layer: " + ", ".join(filled))
+
+
+def list_layers(path: Path | str, *, display_name: str | None = None) -> list[str]:
+    """The layers of a file (a GeoPackage's or FileGDB's layers, a workbook's sheets); [] for one-layer formats."""
+    name = display_name or Path(path).name
+    with opened(path, display_name=name) as dataset:
+        suffix = dataset.suffix.lower()
+        if suffix in (".shp", ".csv", ".txt"):
+            return []
+        try:
+            if suffix in (".xlsx", ".xlsm"):
+                from openpyxl import load_workbook
+
+                return list(load_workbook(dataset, read_only=True).sheetnames)
+            return [str(layer) for layer in pyogrio.list_layers(dataset)[:, 0]]
+        except (DataSourceError, DataLayerError, OSError, *_BROKEN_WORKBOOK) as exc:
+            raise _unreadable(name, exc) from exc
 
 
 def read_vector(
@@ -319,7 +367,7 @@ def read_vector(
     if len(gdf) == 0:
         raise InputError("文件中没有要素", "the file has no features", file=name,
                          fix_zh="检查导出的图层是否为空", fix_en="check that the exported layer is not empty")
-    source = resolve_source_crs(gdf.crs, option, file=name)
+    source = resolve_source_crs(gdf.crs, option, file=name, bounds=_finite_bounds(gdf.geometry))
     report.source_crs, report.crs_how = source.describe(), source.how
 
     labels = None

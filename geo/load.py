@@ -46,6 +46,10 @@ __all__ = [
     "load_boundaries",
     "load_blocklines",
     "load_parcels",
+    "load_parcel_attributes",
+    "prepare_attributes",
+    "write_attributes",
+    "Attributes",
     "load_ratings",
     "prepare_parcels",
     "write_boundaries",
@@ -80,6 +84,12 @@ class LoadResult:
     closed: int = 0
     warnings: list[str] = field(default_factory=list)
     read: ReadReport | None = None
+    #: parcels across a county line: parcel_no, county_code (the largest share) and county_shares
+    across_counties: list[dict[str, object]] = field(default_factory=list)
+    #: a 台账 joined by parcel number (``--join``): the key, the numbers not found, the parcels left unchanged
+    join: str | None = None
+    not_found: list[str] = field(default_factory=list)
+    unchanged: int = 0
 
     def as_dict(self) -> dict[str, object]:
         d = {k: v for k, v in self.__dict__.items() if k != "read"}
@@ -135,7 +145,9 @@ def _finish_load(conn: Connection, load_id: int, result: LoadResult) -> None:
                        {"i": load_id, "r": json.dumps(summary, ensure_ascii=False, default=str)}).one()
     record(conn, actor=row.loaded_by, action=f"load.{row.kind}", target=f"load {load_id}: {row.source}",
            after={"inserted": result.inserted, "updated": result.updated, "closed": result.closed,
-                  "warnings": len(result.warnings)})
+                  "warnings": len(result.warnings)}
+           | ({"join": result.join, "unchanged": result.unchanged, "not_found": len(result.not_found)}
+              if result.join else {}))
 
 
 def _hex(geoms: Sequence[object] | np.ndarray, srid: int) -> list[str]:
@@ -182,13 +194,13 @@ def write_boundaries(conn: Connection, areas: gpd.GeoDataFrame, *, load_id: int)
 
 def load_boundaries(
     engine: Engine, path: Path | str, *, user: str, code_field: str | None = None, name_field: str | None = None,
-    crs: str | None = None, encoding: str | None = None, display_name: str | None = None,
+    crs: str | None = None, encoding: str | None = None, display_name: str | None = None, layer: str | None = None,
 ) -> LoadResult:
-    """Load administrative boundaries (counties, cities) keyed by their 6-digit code."""
+    """Load administrative boundaries (counties, cities) keyed by their 6-digit code (``layer``: which layer)."""
     with engine.connect() as conn:
         srid = storage_srid(conn)
     name = display_name or Path(path).name
-    gdf, report = read_vector(path, storage_epsg=srid, crs=crs, encoding=encoding, display_name=name)
+    gdf, report = read_vector(path, storage_epsg=srid, crs=crs, encoding=encoding, display_name=name, layer=layer)
     code_col = _pick(list(gdf.columns), code_field,
                      ["code", "adcode", "行政区代码", "行政区划代码", "xzqdm", "pac", "区划代码", "县代码"], what="行政区代码/code", file=name)
     name_col = _pick(list(gdf.columns), name_field,
@@ -301,13 +313,16 @@ def _opt_text(value: object) -> str | None:
 
 def load_blocklines(
     engine: Engine, path: Path | str, *, level: int, user: str, county: str | None = None,
-    crs: str | None = None, encoding: str | None = None, display_name: str | None = None,
+    crs: str | None = None, encoding: str | None = None, display_name: str | None = None, layer: str | None = None,
 ) -> LoadResult:
-    """Load level-1 or level-2 industrial block lines, replacing the current ones of the counties covered."""
+    """Load level-1 or level-2 industrial block lines, replacing the current ones of the counties covered.
+
+    ``layer`` picks one layer of a multi-layer file (GeoPackage, FileGDB).
+    """
     with engine.connect() as conn:
         srid = storage_srid(conn)
     name = display_name or Path(path).name
-    gdf, report = read_vector(path, storage_epsg=srid, crs=crs, encoding=encoding, display_name=name)
+    gdf, report = read_vector(path, storage_epsg=srid, crs=crs, encoding=encoding, display_name=name, layer=layer)
     lower = {str(c).lower(): c for c in gdf.columns}
     rename = {}
     for canonical, headers in (("name", ("name", "名称", "区块名称", "地块名称")),
@@ -351,12 +366,14 @@ def _source_area_mu(values: pd.Series, header: str, computed_mu: np.ndarray) -> 
     """A file's own area column in 亩, with the unit told from the header or, failing that, the values."""
     numbers = pd.to_numeric(values.astype(str).str.replace(",", ""), errors="coerce").to_numpy(dtype=float)
     h = header.lower()
+    # "ha" as a unit only when it stands alone (面积_ha, area(ha)): not inside a word such as "shape"
+    hectares = re.search(r"(?<![a-z])ha(?![a-z])", h) is not None
     factors = {"平方米": 1 / M2_PER_MU, "亩": 1.0, "公顷": 15.0}
     ok = np.isfinite(numbers) & (numbers > 0)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # absurd values (1e308, 1e-320) are allowed
         if "亩" in h:
             unit = "亩"
-        elif "公顷" in h or "ha" in h:
+        elif "公顷" in h or hectares:
             unit = "公顷"
         elif "平方米" in h or "m2" in h or "㎡" in h:
             unit = "平方米"
@@ -366,6 +383,16 @@ def _source_area_mu(values: pd.Series, header: str, computed_mu: np.ndarray) -> 
             unit = min(factors, key=lambda u: abs(np.log(np.median(numbers[ok] * factors[u] / computed_mu[ok]))))
         converted = numbers * factors.get(unit, 1.0)
     return np.where(np.isfinite(converted), converted, np.nan), unit  # infinite (or overflowing) is no area: missing
+
+
+def _note_geometry_fields(report: ReadReport, columns: list[str], field_map: dict[str, str]) -> None:
+    """Say in the read report that Esri's geometry fields (Shape_Area, Shape_Leng …) were left out."""
+    skipped = map_columns(columns, field_map=field_map).geometry_fields
+    if skipped:
+        report.notes.append("Esri 几何字段 " + "、".join(skipped) + " 是图形在图层坐标系中的面积/长度（平方米/米），"
+                            "未作为宗地属性或用地面积 / Esri geometry fields " + ", ".join(skipped)
+                            + " (the shape's area/length in m²/m of the layer's CRS) are not parcel attributes and "
+                            "not compared as the parcel's area")
 
 
 def prepare_parcels(
@@ -447,12 +474,61 @@ def _extra_json(frame: pd.DataFrame) -> list[str]:
 _PARCEL_COLUMNS = [*PARCEL_FIELDS, "area_mu", "source_area_mu", "extra"]
 
 
-def _counties_of(conn: Connection, parcels: gpd.GeoDataFrame) -> tuple[np.ndarray, list[str]]:
-    """Each parcel's county: its own code, checked against the loaded boundaries, else the county holding
-    its point on surface (shapely, vectorised over an STRtree)."""
+#: a parcel's part in a county counts when it is at least this share of the parcel: a thinner part is the
+#: drawing difference between two surveys (the county line and the parcel's), not a parcel across the line
+_COUNTY_SHARE_MIN = 0.01
+
+
+@dataclass(frozen=True)
+class _Counties:
+    """Where each parcel lies: one county each, and the share of each county for parcels across a line."""
+
+    codes: np.ndarray
+    shares: list[dict[str, float] | None]
+    warnings: list[str]
+
+
+def _county_shares(geoms: np.ndarray, counties: list[tuple[str, object]]) -> tuple[np.ndarray, list[dict[str, float]]]:
+    """The county holding most of each parcel (None: in no county) and, per parcel, every county's share.
+
+    Parcels inside one county are found by ``contains_properly`` over an STRtree (prepared county polygons
+    against all parcels); only those that touch a county line are intersected.
+    """
+    n = len(geoms)
+    best = np.full(n, None, dtype=object)
+    shares: list[dict[str, float]] = [{} for _ in range(n)]
+    if not counties or n == 0:
+        return best, shares
+    polygons = np.array([g for _, g in counties], dtype=object)
+    names = np.array([c for c, _ in counties], dtype=object)
+    shapely.prepare(polygons)
+    tree = shapely.STRtree(geoms)
+    inside_c, inside_p = tree.query(polygons, predicate="contains_properly")
+    best[inside_p] = names[inside_c]
+    for c, p in zip(inside_c, inside_p):
+        shares[p] = {str(names[c]): 1.0}
+    near_c, near_p = tree.query(polygons, predicate="intersects")
+    edge = ~np.isin(near_p, inside_p)
+    near_c, near_p = near_c[edge], near_p[edge]
+    if near_p.size:
+        parts = shapely.area(shapely.intersection(geoms[near_p], polygons[near_c]))
+        whole = shapely.area(geoms[near_p])
+        for c, p, part, total in zip(near_c, near_p, parts, whole):
+            if part > 0:
+                shares[p][str(names[c])] = float(part / total)
+        for p in np.unique(near_p):
+            if shares[p]:  # the largest share; on a tie the lower code, so the answer never depends on order
+                best[p] = min(shares[p], key=lambda code: (-shares[p][code], code))
+    return best, shares
+
+
+def _counties_of(conn: Connection, parcels: gpd.GeoDataFrame) -> _Counties:
+    """Each parcel's county (its own code, checked against the loaded boundaries, else the county holding
+    the largest share of it) and, for parcels across a county line, each county's share."""
     warnings: list[str] = []
-    rows = conn.execute(sa.text("SELECT code, level, ST_AsBinary(geom) FROM admin_areas")).all()
-    known = {code for code, _, _ in rows}
+    rows = conn.execute(sa.text("SELECT code, level, name, ST_AsBinary(geom) FROM admin_areas")).all()
+    known = {code for code, _, _, _ in rows}
+    names = {code: name for code, _, name, _ in rows}
     given = (parcels["county_code"].astype(object).to_numpy() if "county_code" in parcels.columns
              else np.full(len(parcels), None, dtype=object))
     present = pd.notna(given)
@@ -464,21 +540,43 @@ def _counties_of(conn: Connection, parcels: gpd.GeoDataFrame) -> tuple[np.ndarra
             fix_zh="先导入这些县的边界，或删去文件中的行政区代码列让系统按位置判断",
             fix_en="load those counties' boundaries first, or drop the county column to derive it from the location",
         )
-    codes = np.where(present, given, None).astype(object)
-    missing = np.flatnonzero(~present)
-    counties = [(code, shapely.from_wkb(bytes(wkb))) for code, level, wkb in rows if level == "county"]
-    if missing.size and counties:
-        points = shapely.point_on_surface(np.asarray(parcels.geometry.array)[missing])
-        # A tree of the points, queried with each (prepared) county polygon: a dozen complex polygons
-        # against 200,000 points is far faster this way round than point-in-polygon per point.
-        county_idx, point_idx = shapely.STRtree(points).query([g for _, g in counties], predicate="contains")
-        codes[missing[point_idx]] = np.array([c for c, _ in counties], dtype=object)[county_idx]
-        warnings.append(f"{len(np.unique(point_idx))} 宗地的行政区代码按边界推定 / "
-                        f"county derived from the boundaries for {len(np.unique(point_idx))} parcels")
+    counties = [(code, shapely.from_wkb(bytes(wkb))) for code, level, _, wkb in rows if level == "county"]
+    best, all_shares = _county_shares(np.asarray(parcels.geometry.array, dtype=object), counties)
+    codes = np.where(present, given, best).astype(object)
+    derived = int((~present & pd.notna(best)).sum())
+    if derived:
+        warnings.append(f"{derived} 宗地的行政区代码按边界推定 / county derived from the boundaries for {derived} parcels")
     no_county = int(pd.isna(codes).sum())
     if no_county:
         warnings.append(f"{no_county} 宗地不在任何已导入的县内 / {no_county} parcels lie in no loaded county")
-    return codes, warnings
+    shares: list[dict[str, float] | None] = []
+    labels = parcels["parcel_no"].astype(str).to_numpy() if "parcel_no" in parcels.columns else None
+    across = 0
+    for pos, found in enumerate(all_shares):
+        counted = {c: round(v, 6) for c, v in sorted(found.items()) if v >= _COUNTY_SHARE_MIN}
+        if len(counted) < 2:
+            shares.append(None)
+            continue
+        shares.append(counted)
+        across += 1
+        if across > 50:
+            continue
+        label = labels[pos] if labels is not None else f"#{pos + 1}"
+        listed_zh = "，".join(f"{c} {names.get(c, '')} {v:.2%}" for c, v in counted.items())
+        listed_en = ", ".join(f"{c} {v:.2%}" for c, v in counted.items())
+        warnings.append(f"宗地 {label} 跨县：{listed_zh}；归入 {codes[pos]} / parcel {label} lies across a county "
+                        f"line: {listed_en}; counted in {codes[pos]}")
+    if across > 50:
+        warnings.append(f"… 另有 {across - 50} 宗跨县 / {across - 50} more parcels across a county line")
+    return _Counties(codes, shares, warnings)
+
+
+def _across_counties(conn: Connection, load_id: int) -> list[dict[str, object]]:
+    """The parcels a load wrote that lie across a county line, with each county's share."""
+    rows = conn.execute(sa.text("""
+        SELECT parcel_no, county_code, county_shares FROM parcels
+        WHERE load_id = :load AND county_shares IS NOT NULL ORDER BY parcel_no"""), {"load": load_id}).all()
+    return [{"parcel_no": no, "county_code": code, "county_shares": shares} for no, code, shares in rows]
 
 
 def _csv_chunk(frame: pd.DataFrame) -> bytes:
@@ -506,7 +604,8 @@ def write_parcels(
     srid = storage_srid(conn)
     if parcels.crs is None or parcels.crs.to_epsg() != srid:
         raise ValueError(f"parcels must be in EPSG:{srid}")
-    codes, warnings = _counties_of(conn, parcels)
+    where = _counties_of(conn, parcels)
+    codes, warnings = where.codes, where.warnings
     cols = [c for c in _PARCEL_COLUMNS if c in parcels.columns and c != "county_code"]
     frame = pd.DataFrame({c: parcels[c].to_numpy() for c in cols})
     for c in cols:
@@ -516,6 +615,7 @@ def write_parcels(
         flags = frame["is_low_efficiency"]
         frame["is_low_efficiency"] = flags.map({True: "t", False: "f"}).where(flags.notna(), None)
     frame["county_code"] = codes
+    frame["county_shares"] = [None if v is None else json.dumps(v) for v in where.shares]
     frame["load_id"] = load_id
     frame["created_by"] = user
     frame["geom"] = _hex(parcels.geometry.array, srid)
@@ -547,17 +647,22 @@ def write_parcels(
 def load_parcels(
     engine: Engine, path: Path | str, *, user: str, crs: str | None = None, encoding: str | None = None,
     field_map: Sequence[str] | dict[str, str] = (), display_name: str | None = None, progress: Progress = _noop,
+    layer: str | None = None,
 ) -> LoadResult:
-    """Load parcels from a file: read, check, type, compute areas, then write in one transaction."""
+    """Load parcels from a file: read, check, type, compute areas, then write in one transaction.
+
+    ``layer`` picks one layer of a multi-layer file (GeoPackage, FileGDB).
+    """
     with engine.connect() as conn:
         srid = storage_srid(conn)
     name = display_name or Path(path).name
     fmap = dict(field_map) if isinstance(field_map, dict) else parse_field_map(field_map)
     progress("读取/reading", 0, 1)
     gdf, report = read_vector(path, storage_epsg=srid, crs=crs, encoding=encoding, display_name=name,
-                              label_column=lambda cols: _label_column(cols, fmap))
+                              label_column=lambda cols: _label_column(cols, fmap), layer=layer)
     progress("读取/reading", 1, 1)
     parcels, warnings = prepare_parcels(gdf, field_map=fmap, file=name)
+    _note_geometry_fields(report, [c for c in gdf.columns if c != gdf.geometry.name], fmap)
     result = LoadResult("parcels", name, 0, read=report, warnings=list(warnings))
     with transaction(engine) as conn:
         result.load_id = start_load(conn, kind="parcels", source=name, user=user)
@@ -565,6 +670,178 @@ def load_parcels(
         result.inserted, result.updated, more = write_parcels(conn, parcels, load_id=result.load_id, user=user,
                                                               progress=progress)
         result.warnings += more
+        result.across_counties = _across_counties(conn, result.load_id)
+        _finish_load(conn, result.load_id, result)
+    return result
+
+
+# -- a 台账 joined by parcel number ------------------------------------------------------------------------
+#: columns of a 台账 that would hold a shape: never read when joining (the shapes are not touched)
+_SHAPE_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape", "几何", "图形")
+#: parcel columns a 台账 never changes: the shape, and what follows from it or records the version
+_NOT_JOINED = ("id", "parcel_no", "county_code", "county_shares", "geom", "area_mu", "valid_from", "valid_to",
+               "load_id", "created_by")
+
+
+@dataclass(frozen=True)
+class Attributes:
+    """A 台账 ready to join: parcel_no, the canonical columns it updates, and ``extra`` (its other columns)."""
+
+    table: pd.DataFrame
+    columns: list[str]
+    notes: list[str]
+
+
+def _join_field_map(columns: Sequence[str], join: str, field_map: dict[str, str], *, file: str) -> dict[str, str]:
+    """``field_map`` with the ``--join`` key: ``parcel_no`` (by its recognised headers) or a column of the file."""
+    if join == "parcel_no":
+        return field_map
+    if join in columns:
+        return {**field_map, join: "parcel_no"}
+    raise InputError(f"--join “{join}” 既不是 parcel_no 也不是文件中的列", f"--join '{join}' is neither parcel_no nor a "
+                     "column of the file", file=file,
+                     fix_zh="写 --join parcel_no（按宗地编号连接）；现有列：" + "、".join(map(str, columns)),
+                     fix_en="write --join parcel_no (join by parcel number); columns: " + ", ".join(map(str, columns)))
+
+
+def prepare_attributes(table: pd.DataFrame, *, join: str = "parcel_no", field_map: dict[str, str] | None = None,
+                       file: str = "") -> Attributes:
+    """Type a 台账 (a table without shapes) for joining to the current parcels by number.
+
+    Recognised headers are typed as in a parcel file; unrecognised columns go to ``extra``; a shape column,
+    Esri's geometry fields and the county (which follows the shape) are left out, with a note. Rows are
+    numbered as the spreadsheet numbers them (the header is row 1). Raises ``ValidationError`` listing every
+    value that cannot be used.
+    """
+    columns = [str(c) for c in table.columns]
+    notes: list[str] = []
+    shape_cols = [c for c in columns if c.strip().lower() in _SHAPE_COLUMNS]
+    fmap = _join_field_map(columns, join, dict(field_map or {}), file=file)
+    mapping = map_columns([c for c in columns if c not in shape_cols], field_map=fmap)
+    skipped = shape_cols + mapping.geometry_fields
+    if skipped:
+        notes.append("按编号连接不改变图形，未读取列 " + "、".join(skipped) + " / joining by number never changes a "
+                     "shape: columns " + ", ".join(skipped) + " were not read")
+    if "parcel_no" not in mapping.rename.values():
+        raise InputError("找不到宗地编号字段（宗地编号/宗地代码/不动产单元号）",
+                         "no parcel number field (宗地编号/宗地代码/不动产单元号)", file=file,
+                         fix_zh="用 --join 列名 或 --field-map 源字段=parcel_no 指定；现有列：" + "、".join(columns),
+                         fix_en="name it with --join COLUMN or --field-map SRC=parcel_no; columns: " + ", ".join(columns))
+    renamed = table.rename(columns=mapping.rename)
+    labels = [f"宗地编号={v}" for v in renamed["parcel_no"].astype(str)]
+    typed, value_problems = coerce_parcel_columns(renamed, labels=labels)
+    problems = [Problem(p.row + 1 if p.row else None, p.feature, p.zh, p.en) for p in mapping.problems + value_problems]
+    nos = typed["parcel_no"]
+    for pos in np.flatnonzero(nos.isna().to_numpy()):
+        problems.append(Problem(int(pos) + 2, None, "宗地编号为空", "the parcel number is empty"))
+    for pos in np.flatnonzero((nos.duplicated(keep=False) & nos.notna()).to_numpy()):
+        problems.append(Problem(int(pos) + 2, labels[pos], "宗地编号在文件中重复", "the parcel number appears more than once"))
+    if "lease_years" in typed.columns:
+        for pos in np.flatnonzero((typed["lease_years"] <= 0).to_numpy()):
+            years = typed["lease_years"].iloc[pos]
+            problems.append(Problem(int(pos) + 2, labels[pos], f"出让年限 {years:g} 年须大于 0",
+                                    f"field lease_years: {years:g} years is not a lease (it must be more than 0)"))
+    if problems:
+        problems.sort(key=lambda p: p.row or 0)
+        raise ValidationError(problems, file=file)
+    if "county_code" in typed.columns:
+        notes.append("行政区代码随图形确定，台账中的行政区代码未采用 / the county follows the shape: the table's county "
+                     "codes were not used")
+    updated = [c for c in typed.columns if c not in _NOT_JOINED]
+    extra_cols = [c for c in mapping.unknown if c in table.columns]
+    if not updated and not extra_cols:
+        raise InputError("台账中除宗地编号外没有可更新的列", "the table has no column to update besides the parcel number",
+                         file=file, fix_zh="现有列：" + "、".join(columns), fix_en="columns: " + ", ".join(columns))
+    out = typed[["parcel_no", *updated]].copy()
+    out["extra"] = _extra_json(table[extra_cols]) if extra_cols else "{}"
+    return Attributes(out.reset_index(drop=True), updated, notes)
+
+
+def _copy_frame(conn: Connection, frame: pd.DataFrame, table: str, progress: Progress = _noop) -> None:
+    """COPY canonical rows into ``table`` (dates as ISO text, yes/no as t/f, missing as NULL)."""
+    frame = frame.copy()
+    for c in frame.columns:
+        if PARCEL_FIELDS.get(c) == "date":
+            frame[c] = pd.to_datetime(frame[c], errors="coerce").dt.strftime("%Y-%m-%d")  # NaT → missing
+        elif PARCEL_FIELDS.get(c) == "bool":
+            frame[c] = frame[c].map({True: "t", False: "f"}).where(frame[c].notna(), None)
+    raw = conn.connection.driver_connection
+    total = len(frame)
+    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+        for start in range(0, total, _COPY_CHUNK):
+            copy.write(_csv_chunk(frame.iloc[start:start + _COPY_CHUNK]))
+            progress("写入/writing", min(start + _COPY_CHUNK, total), total)
+
+
+def write_attributes(conn: Connection, attributes: Attributes, *, load_id: int | None, user: str,
+                     progress: Progress = _noop) -> tuple[int, int, list[str]]:
+    """Join a 台账 to the current parcels by number: (new versions, unchanged, numbers not found).
+
+    Each current parcel whose values change gets a new version (the old one closed with ``valid_to``), its
+    shape, county and area copied unchanged; a blank cell keeps the current value; ``extra`` gains the
+    table's other columns. A parcel the table does not change gets no new version.
+    """
+    cols = attributes.columns
+    conn.execute(sa.text(f"""CREATE TEMP TABLE _stage_attrs ON COMMIT DROP AS
+        SELECT parcel_no{''.join(', ' + c for c in cols)}, extra FROM parcels WITH NO DATA"""))
+    _copy_frame(conn, attributes.table[["parcel_no", *cols, "extra"]], "_stage_attrs", progress)
+    not_found = list(conn.execute(sa.text("""
+        SELECT s.parcel_no FROM _stage_attrs s WHERE NOT EXISTS (
+            SELECT 1 FROM parcels p WHERE p.valid_to IS NULL AND p.parcel_no = s.parcel_no) ORDER BY 1""")).scalars())
+    every = [c for c in conn.execute(sa.text("""
+        SELECT column_name FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = 'parcels' ORDER BY ordinal_position""")).scalars()
+             if c not in ("id", "valid_from", "valid_to", "load_id", "created_by")]
+    values = {c: (f"coalesce(s.{c}, p.{c})" if c in cols else "p.extra || s.extra" if c == "extra" else f"p.{c}")
+              for c in every}
+    changed = " OR ".join(f"{values[c]} IS DISTINCT FROM p.{c}" for c in [*cols, "extra"])
+    matched = conn.execute(sa.text("""SELECT count(*) FROM parcels p JOIN _stage_attrs s USING (parcel_no)
+                                      WHERE p.valid_to IS NULL""")).scalar_one()
+    conn.execute(sa.text(f"""CREATE TEMP TABLE _new_versions ON COMMIT DROP AS
+        SELECT p.id AS old_id, {', '.join(f'{v} AS {c}' for c, v in values.items())}
+        FROM parcels p JOIN _stage_attrs s ON s.parcel_no = p.parcel_no
+        WHERE p.valid_to IS NULL AND ({changed})"""))
+    conn.execute(sa.text("UPDATE parcels SET valid_to = now() WHERE id IN (SELECT old_id FROM _new_versions)"))
+    created = conn.execute(sa.text(f"""
+        INSERT INTO parcels ({', '.join(every)}, load_id, created_by)
+        SELECT {', '.join(every)}, :load, :user FROM _new_versions"""), {"load": load_id, "user": user}).rowcount
+    conn.execute(sa.text("DROP TABLE _new_versions; DROP TABLE _stage_attrs"))
+    if created:
+        from geo.tiles import refresh_parcel_cells
+
+        refresh_parcel_cells(conn)  # the map's squares count low-efficiency land, which a 台账 may change
+    return created, matched - created, not_found
+
+
+def load_parcel_attributes(
+    engine: Engine, path: Path | str, *, user: str, join: str = "parcel_no", encoding: str | None = None,
+    field_map: Sequence[str] | dict[str, str] = (), display_name: str | None = None, layer: str | None = None,
+    progress: Progress = _noop,
+) -> LoadResult:
+    """Update the attributes of current parcels from a 台账 (CSV/XLSX, no shapes) keyed by parcel number.
+
+    The whole table is checked first: any value that cannot be used refuses the file, nothing written. Then,
+    in one transaction, each parcel it changes gets a new version with the same shape (``write_attributes``).
+    Numbers that match no current parcel are listed in ``LoadResult.not_found`` (and the warnings).
+    """
+    name = display_name or Path(path).name
+    fmap = dict(field_map) if isinstance(field_map, dict) else parse_field_map(field_map)
+    table = read_table(path, encoding=encoding, display_name=name, sheet=layer)
+    attributes = prepare_attributes(table, join=join, field_map=fmap, file=name)
+    result = LoadResult("parcels", name, 0, join=join, read=ReadReport(file=name, layer=layer,
+                                                                        features=len(table), notes=attributes.notes))
+    with transaction(engine) as conn:
+        result.load_id = start_load(conn, kind="parcels", source=name, user=user, report={"join": join})
+        user = name_of(user)  # the writes below record the name
+        result.updated, result.unchanged, result.not_found = write_attributes(
+            conn, attributes, load_id=result.load_id, user=user, progress=progress)
+        if result.not_found:
+            shown = result.not_found[:50]
+            more = len(result.not_found) - len(shown)
+            result.warnings.append(
+                f"{len(result.not_found)} 个宗地编号没有对应的现有宗地：" + "、".join(shown) + (f" 等（另 {more} 个）" if more else "")
+                + f" / {len(result.not_found)} parcel numbers match no current parcel: " + ", ".join(shown)
+                + (f" (and {more} more)" if more else ""))
         _finish_load(conn, result.load_id, result)
     return result
 
@@ -591,10 +868,13 @@ def write_ratings(conn: Connection, ratings: pd.DataFrame, *, load_id: int | Non
 
 
 def load_ratings(engine: Engine, path: Path | str, *, user: str, encoding: str | None = None,
-                 display_name: str | None = None) -> LoadResult:
-    """Load 亩均论英雄 ratings from CSV or XLSX: parcel_no or holder_id, year, grade (A/B/C/D)."""
+                 display_name: str | None = None, layer: str | None = None) -> LoadResult:
+    """Load 亩均论英雄 ratings from CSV or XLSX: parcel_no or holder_id, year, grade (A/B/C/D).
+
+    ``layer`` names the sheet of a workbook with several (as ``--layer`` names a GeoPackage's layer).
+    """
     name = display_name or Path(path).name
-    table = read_table(path, encoding=encoding, display_name=name)
+    table = read_table(path, encoding=encoding, display_name=name, sheet=layer)
     lower = {str(c).strip().lower(): c for c in table.columns}
     found = {k: next((lower[h.lower()] for h in hs if h.lower() in lower), None) for k, hs in _RATING_HEADERS.items()}
     if found["year"] is None or found["grade"] is None or (found["parcel_no"] is None and found["holder_id"] is None):

@@ -96,7 +96,7 @@ def read_parcels(
         params["nos"] = list(parcel_nos)
     cols = ", ".join(PARCEL_COLUMNS)
     geom = ", geom" if geometry else ""
-    sql = f"SELECT {cols}, extra{geom} FROM parcels WHERE {' AND '.join(clauses)} ORDER BY parcel_no"
+    sql = f"SELECT {cols}, extra, county_shares{geom} FROM parcels WHERE {' AND '.join(clauses)} ORDER BY parcel_no"
     with engine.connect() as conn:
         if geometry:
             gdf = gpd.read_postgis(sa.text(sql), conn, geom_col="geom", params=params).rename_geometry("geometry")

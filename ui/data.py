@@ -61,6 +61,7 @@ __all__ = [
     "policy_index",
     "preview_file",
     "preview_upload",
+    "upload_layers",
     "saved_upload",
     "find_parcels",
     "land_uses",
@@ -76,7 +77,7 @@ __all__ = [
 ]
 
 #: what an uploaded file can be loaded as
-KINDS = ("parcels", "level1", "level2", "boundaries")
+KINDS = ("parcels", "level1", "level2", "boundaries", "ledger")  # ledger: a 台账 joined to the parcels by number
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _DISPLAY_EPSG = 4326
 #: how soon the app sees what another process (the command line) wrote: the data version is asked for again
@@ -468,11 +469,14 @@ def saved_upload(name: str, content: bytes) -> Iterator[Path]:
 def preview_file(
     path: Path, *, kind: str, crs: str | None = None, encoding: str | None = None,
     field_map: Sequence[str] = (), display_name: str | None = None, storage_epsg: int | None = None,
+    layer: str | None = None,
 ) -> Preview:
     """Read ``path`` as ``kind`` would be loaded and check it, writing nothing.
 
     For parcels the canonical fields are mapped and typed too (``geo.load.prepare_parcels``), so every
-    problem that would stop the load shows here first. Errors come back in ``Preview.error``.
+    problem that would stop the load shows here first; a 台账 (``ledger``) is typed as its join would type it
+    (``geo.load.prepare_attributes``). ``layer`` is the layer (or sheet) of a multi-layer file. Errors come
+    back in ``Preview.error``.
     """
     from geo.fields import map_columns, parse_field_map
     from geo.io import read_vector
@@ -483,6 +487,8 @@ def preview_file(
     name = display_name or path.name
     preview = Preview(file=name, kind=kind)
     epsg = storage_epsg or get_settings().storage_epsg
+    if kind == "ledger":
+        return _preview_ledger(path, preview, encoding=encoding, field_map=field_map, layer=layer)
     try:
         fmap = parse_field_map([line for line in field_map if line.strip()]) if kind == "parcels" else {}
 
@@ -491,7 +497,7 @@ def preview_file(
             return next((src for src, dst in rename.items() if dst == "parcel_no"), None)
 
         gdf, report = read_vector(path, storage_epsg=epsg, crs=crs or None, encoding=encoding or None,
-                                  display_name=name, label_column=label if kind == "parcels" else None)
+                                  display_name=name, label_column=label if kind == "parcels" else None, layer=layer)
         preview.features = len(gdf)
         preview.report = report.as_dict()
         attributes = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).head(_PREVIEW_ROWS)
@@ -506,11 +512,47 @@ def preview_file(
     return preview
 
 
+def _preview_ledger(path: Path, preview: Preview, *, encoding: str | None, field_map: Sequence[str],
+                    layer: str | None) -> Preview:
+    """The preview of a 台账 (CSV/XLSX without shapes) to join to the current parcels by number."""
+    from geo.fields import map_columns, parse_field_map
+    from geo.io import ReadReport, read_table
+    from geo.load import prepare_attributes
+
+    try:
+        fmap = parse_field_map([line for line in field_map if line.strip()])
+        table = read_table(path, encoding=encoding or None, display_name=preview.file, sheet=layer)
+        preview.features = len(table)
+        head = table.head(_PREVIEW_ROWS)
+        preview.head = head.map(lambda v: "" if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else str(v))
+        mapping = map_columns([str(c) for c in table.columns], field_map=fmap)
+        preview.rename, preview.unknown = dict(mapping.rename), list(mapping.unknown)
+        attributes = prepare_attributes(table, field_map=fmap, file=preview.file)
+        preview.report = ReadReport(file=preview.file, layer=layer, features=len(table),
+                                    notes=attributes.notes).as_dict()
+    except BlocklineError as exc:
+        preview.error = error_dict(exc)
+    return preview
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def upload_layers(file_id: str, name: str, _content: bytes) -> list[str]:
+    """The layers (or a workbook's sheets) of an uploaded file, cached by its upload id; [] when unreadable."""
+    from geo.io import list_layers
+
+    with saved_upload(name, _content) as path:
+        try:
+            return list_layers(path, display_name=name)
+        except BlocklineError:
+            return []  # the preview says what is wrong with the file
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def preview_upload(
     file_id: str, name: str, _content: bytes, kind: str, crs: str | None, encoding: str | None,
-    field_map: tuple[str, ...],
+    field_map: tuple[str, ...], layer: str | None = None,
 ) -> Preview:
     """``preview_file`` of an uploaded file, cached by its upload id and the options."""
     with saved_upload(name, _content) as path:
-        return preview_file(path, kind=kind, crs=crs, encoding=encoding, field_map=field_map, display_name=name)
+        return preview_file(path, kind=kind, crs=crs, encoding=encoding, field_map=field_map, display_name=name,
+                            layer=layer)

@@ -101,11 +101,21 @@ def test_unknown_columns_are_kept_in_order_and_the_area_column_is_found() -> Non
 
 
 @pytest.mark.parametrize("header", [
-    "用地面积", "宗地面积", "面积", "面积(亩)", "用地面积（平方米）", "Shape_Area", "宗地面积㎡", "ZDMJ"])
+    "用地面积", "宗地面积", "面积", "面积(亩)", "用地面积（平方米）", "宗地面积㎡", "ZDMJ"])
 def test_area_columns_are_recognised_for_comparison(header: str) -> None:
     mapping = map_columns(["宗地编号", header], field_map={})
     assert mapping.area_column == header
     assert header not in mapping.rename  # never used as area_mu
+
+
+@pytest.mark.parametrize("header", [
+    "Shape_Area", "Shape_Leng", "SHAPE_Area", "SHAPE_Length", "shape_area", "SHAPE_LENG", "st_area(shape)",
+    "SHAPE.STArea()"])
+def test_esri_geometry_fields_are_neither_attributes_nor_the_area_to_compare(header: str) -> None:
+    mapping = map_columns(["宗地编号", header, "用地面积"], field_map={})
+    assert mapping.geometry_fields == [header]
+    assert mapping.area_column == "用地面积"  # the planner's own area column is still the one compared
+    assert header not in mapping.unknown and header not in mapping.rename  # not kept in extra either
 
 
 def test_field_map_names_columns_no_alias_knows() -> None:
@@ -184,14 +194,31 @@ def test_parse_date_refuses(value: object) -> None:
         parse_date(value)
 
 
-@pytest.mark.parametrize("value", ["1900-01-01", "1948-12-31", "2200-01-01", "2101-01-01", 100])
-def test_dates_outside_1949_2100_are_problems(value: object) -> None:
+@pytest.mark.parametrize("value,side,shown", [
+    ("1900-01-01", "before", "1900-01-01"), ("1948-12-31", "before", "1948-12-31"),
+    (100, "before", "1900-04-09"),  # an Excel serial: day 100 after 1899-12-30
+    (pd.Timestamp("1948-12-31"), "before", "1948-12-31"),
+    ("2200-01-01", "after", "2200-01-01"), ("2101-01-01", "after", "2101-01-01")])
+def test_dates_outside_the_store_range_say_so(value: object, side: str, shown: str) -> None:
     df = pd.DataFrame({"started_on": ["2021-03-05", value]})
     out, problems = coerce_parcel_columns(df)
     assert out["started_on"].tolist() == [DATE, None]
     [problem] = problems
     assert problem.row == 2
-    assert "field started_on" in problem.en and "is not a date" in problem.en
+    assert problem.en == (f"field started_on: {shown} is {side} the range of dates the store accepts "
+                          "(1949-01-01 to 2100-12-31)")
+    assert ("早于" if side == "before" else "晚于") in problem.zh and "1949-01-01 至 2100-12-31" in problem.zh
+
+
+@pytest.mark.parametrize("value", ["1949-01-01", "2100-12-31"])
+def test_the_ends_of_the_store_range_are_accepted(value: str) -> None:
+    out, problems = coerce_parcel_columns(pd.DataFrame({"started_on": [value]}))
+    assert problems == [] and out["started_on"].tolist() == [dt.date.fromisoformat(value)]
+
+
+def test_a_date_that_does_not_exist_is_still_not_a_date() -> None:
+    [problem] = coerce_parcel_columns(pd.DataFrame({"started_on": ["1948-02-30"]}))[1]
+    assert problem.en == "field started_on: '1948-02-30' is not a date"
 
 
 # --- numbers and yes/no -------------------------------------------------------------------------------------
