@@ -6,14 +6,14 @@ parcel's area (``{"330302": 0.6, "330304": 0.4}``); NULL for a parcel that lies 
 so every count by county stays a partition of the parcels.
 
 Revision ID: 0012
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-05
 """
 
 from alembic import op
 
 revision = "0012"
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
