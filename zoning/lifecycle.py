@@ -7,7 +7,7 @@ full-production acceptance (达产验收; ``acceptance.*``, WZ §10)
     only under a profile that carries ``acceptance.*`` (the Yiwu text has no such rule); at or after the
     agreed full-production date: output per 亩 不足 ``acceptance.min_output_share`` of the committed figure,
     or tax per 亩 不足 ``acceptance.min_tax_share`` (exactly 50 % / 30 % passes) → ``termination_possible``. When the
-    profile has no periodic review (``review.cycle_years`` = 0), tax per 亩 below the commitment →
+    profile has no periodic review (no ``review.cycle_years``), tax per 亩 below the commitment →
     ``tax_shortfall`` with ``penalty_wan`` = (committed − actual tax per 亩) × area (违约金按差额计算).
 periodic tax review (``review.*``, YW §11; only when ``review.cycle_years`` > 0)
     cycles of ``review.cycle_years`` counted from the agreed full-production date; once a cycle has ended,
@@ -184,7 +184,7 @@ def _production(rows: _Rows, p: _Parcels, profile: Profile, city_standard: float
     with np.errstate(all="ignore"):
         tax_pm, out_pm = x["tax"] / area, x["output"] / area
     given = x["committed_tax_per_mu"]
-    existing_min = float(profile.value("existing.min_tax_per_mu_wan"))
+    existing_min = float(profile.get("existing.min_tax_per_mu_wan", 0.0))
     if existing_min > 0:
         art = profile.article("existing.min_tax_per_mu_wan")
         fallback = existing_min
@@ -205,8 +205,8 @@ def _production(rows: _Rows, p: _Parcels, profile: Profile, city_standard: float
         a = assumed[idx].tolist()
         return [f"（{fb_zh}）" if v else "" for v in a], [f" ({fb_en})" if v else "" for v in a]
 
-    full_key = ("acceptance.min_output_share" if profile.has("acceptance.min_output_share")
-                else "review.pay_difference_from_share")
+    full_key = next((k for k in ("acceptance.min_output_share", "review.pay_difference_from_share")
+                     if profile.has(k)), "evaluation.warn_days")
     rows.insufficient(profile.cite(full_key), nz(sc & np.isnat(full)),
                       rule="full_production", missing=["agreed_full_production_on"],
                       detail="无约定达产日期，无法判断达产验收、税收考核与绩效评估",
@@ -280,13 +280,14 @@ def _review(rows: _Rows, p: _Parcels, profile: Profile, *, due: npt.NDArray[np.b
             assumed: npt.NDArray[np.bool_], note: Any) -> None:
     """The tax shortfall at acceptance (no cycle) or the periodic review (YW §11)."""
     x, nz, area, today = p.num, np.flatnonzero, p.area_mu, p.as_of
-    cycle = int(profile.value("review.cycle_years"))
+    cycle = int(profile.get("review.cycle_years", 0))
+    if cycle == 0 and not profile.has("acceptance.min_tax_share"):
+        return  # neither a review nor an acceptance: the profile's text charges no tax shortfall
     if cycle == 0:
         short = due & _below(tax_pm, c_tax)
         idx = nz(short)
         pen = (c_tax[idx] - tax_pm[idx]) * area[idx]
-        _shortfall_rows(rows, idx, profile.cite("acceptance.min_tax_share" if profile.has("acceptance.min_tax_share")
-                                                else "review.cycle_years"), since=full[idx],
+        _shortfall_rows(rows, idx, profile.cite("acceptance.min_tax_share"), since=full[idx],
                         head_zh=[f"约定达产日期 {a} 已到" for a in _iso(full[idx])],
                         head_en=[f"agreed full production {a} reached" for a in _iso(full[idx])],
                         tax_pm=tax_pm[idx], c_tax=c_tax[idx], area=area[idx], penalty=pen, notes=note(idx),
@@ -381,8 +382,8 @@ def _shortfall_rows(rows: _Rows, idx: npt.NDArray[np.int64], cite: str, *, since
 
 
 def _ratings(rows: _Rows, p: _Parcels, ratings: pd.DataFrame | None, profile: Profile) -> None:
-    runs = [(int(profile.value("ratings.d_years_running")), ("D",), "ratings.d_years_running", "D 类", "D"),
-            (int(profile.value("ratings.c_or_below_years_running")), ("C", "D"), "ratings.c_or_below_years_running",
+    runs = [(int(profile.get("ratings.d_years_running", 0)), ("D",), "ratings.d_years_running", "D 类", "D"),
+            (int(profile.get("ratings.c_or_below_years_running", 0)), ("C", "D"), "ratings.c_or_below_years_running",
              "C 类（含）以下", "C or below")]
     # 连续两年 (满): a run of exactly the number counts; an excluding word needs one year more
     runs = [(n + (0 if profile.includes(key) else 1), g, key, lz, le) for n, g, key, lz, le in runs if n > 0]
@@ -700,8 +701,8 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
     undetermined: list[dict[str, Any]] = []
 
     # ---- the buyer's tax standard (YW §14)
-    min_tax = float(profile.value("transfer.min_tax_per_mu_wan"))
-    mult = float(profile.value("transfer.city_standard_multiplier"))
+    min_tax = float(profile.get("transfer.min_tax_per_mu_wan", 0.0))
+    mult = float(profile.get("transfer.city_standard_multiplier", 0.0))
     tax_standard: dict[str, Any] | None = None
     if min_tax > 0 or mult > 0:
         standard, key = min_tax, "transfer.min_tax_per_mu_wan"
@@ -729,7 +730,7 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
 
     # ---- pre-emption (WZ §14)
     preemption: list[dict[str, Any]] = []
-    if profile.value("transfer.preempt_below_contract"):
+    if profile.get("transfer.preempt_below_contract", False):
         cite = profile.cite("transfer.preempt_below_contract")
         inv = _get(parcel, "investment")
         c_inv = _get(parcel, "committed_investment_per_mu")
@@ -752,7 +753,7 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
                                       ("tax", parcel_tax), ("committed_tax_per_mu", committed_tax)) if v is None]
             if missing:
                 undetermined.append({"trigger": "below_contract", "article": cite, "missing": missing})
-    if profile.value("transfer.preempt_before_full_production"):
+    if profile.get("transfer.preempt_before_full_production", False):
         cite = profile.cite("transfer.preempt_before_full_production")
         full = _as_date(_get(parcel, "agreed_full_production_on"))
         if full is None:
@@ -763,7 +764,7 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
                                "detail": f"约定达产日期 {full.isoformat()} 之前转让：政府必须行使优先收购权",
                                "detail_en": f"sold before the agreed full production {full.isoformat()}: the government "
                                             "must pre-empt"})
-    grades = list(profile.value("transfer.preempt_seller_grades"))
+    grades = list(profile.get("transfer.preempt_seller_grades", []))
     if grades:
         cite = profile.cite("transfer.preempt_seller_grades")
         if seller_grade_last_year is None:

@@ -151,7 +151,11 @@ THRESHOLDS: dict[str, str] = {
 OPTIONAL = frozenset(
     [k for k in SCHEMA if k.split(".")[0] in ("balance", "consolidation", "bidding", "acceptance", "mortgage")]
     + ["construction.build_months_by_investment", "construction.completion_months_from_delivery",
-       "evaluation.at_full_production", "evaluation.before_expiry_years", "review.difference_basis"])
+       "evaluation.at_full_production", "evaluation.before_expiry_years", "review.cycle_years",
+       "review.pay_difference_from_share", "review.difference_basis", "ratings.d_years_running",
+       "ratings.c_or_below_years_running", "existing.min_tax_per_mu_wan", "transfer.min_tax_per_mu_wan",
+       "transfer.city_standard_multiplier", "transfer.preempt_below_contract", "transfer.preempt_before_full_production",
+       "transfer.preempt_seller_grades"])
 
 #: documents every city applies: an article naming one of them is nobody's borrowing
 NATIONAL_SOURCES = ("闲置土地处置办法", "城镇国有土地使用权出让和转让暂行条例", "工业项目建设用地控制指标", "民法典",
@@ -198,6 +202,10 @@ class Profile:
     def has(self, key: str) -> bool:
         """Whether the profile carries the rule ``key`` (a city's text may not have it)."""
         return key in self.parameters
+
+    def get(self, key: str, default: Any) -> Any:
+        """The value of ``key``, or ``default`` when the profile does not carry the rule (it does not apply)."""
+        return self.parameters[key].value if key in self.parameters else default
 
     def require(self, *keys: str) -> None:
         """Refuse (``InputError``, exit 2) unless the profile carries every rule of ``keys``."""

@@ -420,3 +420,17 @@ def test_pct_pair_never_prints_a_share_equal_to_the_threshold_it_is_under() -> N
         for v in t - rng.uniform(1e-6, 0.05, 200):
             a, b = pct_pair(float(v), t)
             assert float(a.rstrip("%")) < float(b.rstrip("%")), (v, t, a, b)
+
+
+def test_each_city_carries_none_of_the_others_rules() -> None:
+    # Wenzhou's text has no periodic review, rating-run termination or tax standards for existing land and
+    # transfers (YW §10–§14); Yiwu's has no pre-emption (WZ §14)
+    for key in ("review.cycle_years", "ratings.d_years_running", "existing.min_tax_per_mu_wan",
+                "transfer.min_tax_per_mu_wan", "transfer.city_standard_multiplier"):
+        assert YW.has(key) and not WZ.has(key), key
+    for key in ("transfer.preempt_below_contract", "transfer.preempt_seller_grades"):
+        assert WZ.has(key) and not YW.has(key), key
+    r = transfer_requirements(parcel=healthy("X", tax=100.0), profile=YW, as_of=D(2026, 11, 22),
+                              seller_grade_last_year="D", city_average_tax_per_mu_wan=10.0,
+                              city_standard_tax_per_mu_wan=None)
+    assert r["preemption"] == [] and r["undetermined"] == []
