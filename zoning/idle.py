@@ -9,7 +9,8 @@ The rules, each with the profile parameter it reads (its article is cited in eve
 ``late_start`` (未按期开工; ``construction.start_months``)
     started after the agreed start date, or not started and the agreed start date has passed (the agreed
     day itself is still in time: 不超过/以内 include it). A late start is a breach: its finding is dated
-    ``since`` the deadline and, once the works started, ``until`` that day (cured). When the contract date is missing, the agreed start is derived as
+    ``since`` the deadline and, once the works started, ``until`` that day (cured). When the contract
+    date is missing, the agreed start is derived as
     delivery + ``construction.start_months_max`` months (the longest start period the policy allows: WZ §6
     "最长不得超过半年", YW §5 one year), cited as that key; with neither date: ``insufficient_data``.
 ``idle`` (闲置土地; ``idle.unstarted_years``)
