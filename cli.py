@@ -507,10 +507,13 @@ def _public_parcels(*, county: Optional[str], fmt: Fmt, output: Optional[Path], 
 
 
 # -- policy ---------------------------------------------------------------------------------------------
-def _profile(name: Optional[str]):
+def _profile(name: Optional[str], *, needs: str | None = None):
     from zoning.policy import get_profile
 
-    return get_profile(name or get_settings().policy)
+    profile = get_profile(name or get_settings().policy)
+    if needs is not None:  # a city whose text lacks the rule refuses (exit 2), never a KeyError
+        profile.require(needs)
+    return profile
 
 
 PolicyOpt = Annotated[Optional[str], typer.Option("--policy", help="政策配置名或 .toml 路径 / profile name or path")]
@@ -540,10 +543,13 @@ def policy_show(name: str, fmt: FmtOpt = Fmt.table) -> None:
         _print_json(profile.as_dict())
         return
     table = Table(title=f"{profile.name}：{profile.title}")
-    for c in ("参数/key", "取值/value", "条款/article", "说明/note"):
+    for c in ("参数/key", "取值/value", "边界/boundary", "条款/article", "说明/note"):
         table.add_column(c, overflow="fold")
     for key, p in profile.parameters.items():
-        table.add_row(key, str(p.value), p.article, p.note)
+        edge = "" if p.boundary is None else f"{p.boundary}（{'含本数' if p.includes else '不含本数'} / " + (
+            "included" if p.includes else "excluded") + "）"
+        article = f"{p.article}（采用 / adopted from {p.adopted_from}）" if p.adopted_from else p.article
+        table.add_row(key, str(p.value), edge, article, p.note)
     out.print(table)
 
 
@@ -594,7 +600,7 @@ def balance_check(
     """核算调整方案的占补平衡（不写入）/ check an adjustment's balance; exit 1 when unbalanced."""
     from zoning.balance import check_adjustment
 
-    profile = _profile(policy)
+    profile = _profile(policy, needs="balance.occupy_replace")
     check = check_adjustment(_engine(), county=county, profile=profile,
                              **_adjustment(remove, add, crs=crs, encoding=encoding))
     d = check.as_dict()
@@ -625,7 +631,7 @@ def balance_record(
     """记录经批准的调整方案（改变区块线，写入台账）/ record an approved adjustment, exactly once."""
     from zoning.balance import parse_transfers, record_adjustment
 
-    profile = _profile(policy)
+    profile = _profile(policy, needs="balance.occupy_replace")
     adjustment_id, check = record_adjustment(
         _engine(), county=county, **_adjustment(remove, add, crs=crs, encoding=encoding), approval_doc=doc, reason=reason,
         transfers=parse_transfers(transfer or []), user=get_settings().user, profile=profile, request_id=request_id)
@@ -658,7 +664,7 @@ def balance_suggest(
     from zoning.balance import check_adjustment
     from zoning.suggest import suggest_cover
 
-    profile = _profile(policy)
+    profile = _profile(policy, needs="balance.occupy_replace")
     engine = _engine()
     if shortfall is None:
         if remove is None and add is None:
@@ -804,7 +810,7 @@ def zones_detect(
     from zoning.consolidation import detect_zones_in_store
     from zoning.idle import low_efficiency
 
-    profile, day = _profile(policy), _as_of(as_of)
+    profile, day = _profile(policy, needs="consolidation.min_mu"), _as_of(as_of)
     min_mu = profile.value("consolidation.min_mu") if min_mu is None else min_mu
     gap_m = profile.value("consolidation.gap_m") if gap_m is None else gap_m
     engine = _engine()
@@ -862,7 +868,7 @@ def zones_assess(
     from zoning.consolidation import assess_zone
     from zoning.idle import low_efficiency
 
-    profile, day = _profile(policy), _as_of(as_of)
+    profile, day = _profile(policy, needs="consolidation.min_mu"), _as_of(as_of)
     engine = _engine()
     zone = shapely.union_all(_polygons(file, crs=crs, encoding=encoding))
     parcels = read_parcels(engine)

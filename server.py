@@ -213,8 +213,9 @@ def _todays_findings() -> str | None:
     profile = get_profile(policy)
     data.idle_report(today, policy)
     data.lifecycle_report(today, policy)
-    data.zone_candidates(today, policy, float(profile.value("consolidation.min_mu")),
-                         float(profile.value("consolidation.gap_m")))
+    if profile.has("consolidation.min_mu"):  # a city without 连片开发 rules (Yiwu) has no candidates
+        data.zone_candidates(today, policy, float(profile.value("consolidation.min_mu")),
+                             float(profile.value("consolidation.gap_m")))
     return data.mark_set(today, policy, data.tile_version())
 
 

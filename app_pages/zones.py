@@ -97,6 +97,9 @@ policies = [p.name for p in list_profiles()]
 # The profile of the settings first, as on the other pages (its candidates are found while the server starts).
 policy = c1.selectbox(t("zones.policy"), policies, key="zones_policy", index=data.policy_index(policies))
 profile = get_profile(policy)
+if not profile.has("consolidation.min_mu"):  # a city whose text has no 连片开发 rule (Yiwu): say so and stop
+    st.warning(profile.absent("consolidation.min_mu").zh if lang == "zh" else profile.absent("consolidation.min_mu").en)
+    st.stop()
 as_of = c2.date_input(t("zones.as_of"), value=dt.date.today(), key="zones_as_of", format="YYYY-MM-DD")
 min_mu = float(c3.number_input(t("zones.min_mu"), min_value=0.01, step=5.0, format="%.2f",
                                value=float(profile.value("consolidation.min_mu")), key=f"zones_min_mu_{policy}",

@@ -84,4 +84,5 @@ def test_policy_list_and_show() -> None:
     names = [p["name"] for p in _json("policy", "list", "--format", "json")["profiles"]]
     assert names == ["wenzhou-2020", "yiwu"]
     shown = _json("policy", "show", "yiwu", "--format", "json")
-    assert shown["parameters"]["ratings.d_years_running"] == {"value": 2, "article": "YW §12", "note": "连续两年被评为D类"}
+    assert shown["parameters"]["ratings.d_years_running"] == {"value": 2, "article": "YW §12", "note": "连续两年被评为D类",
+                                                             "boundary": "满", "includes": True, "adopted_from": None}

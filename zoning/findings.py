@@ -22,6 +22,20 @@ A finding is one row of a DataFrame with the columns ``FINDING_COLUMNS``:
 ``penalty_wan``
     the penalty (违约金) in 万元 for ``tax_shortfall``, NaN otherwise.
 
+Besides these, the frames of ``idle_findings`` and ``lifecycle_findings`` carry ``until``: the day a breach
+was cured (a late start: the day it started; a late completion: the day it was completed), ``None`` while it
+lasts or for a state of the land. A cured breach stays a finding (违约 dated ``since``, cured ``until``) but is
+no statement about the land today: it does not make the parcel low-efficiency, nor colours it on the map.
+
+Comparisons at a threshold (民法典 第一千二百五十九条 decides whether the number itself is included, see
+``zoning.policy``) allow for the floating-point noise of areas computed from geometries reprojected from a
+zone-prefixed CRS: a share (a dimensionless ratio, e.g. footprint ÷ parcel area) within ``SHARE_EPS`` = 1e-6
+of its threshold, and a figure per 亩 (万元/亩, floor-area ratio) within ``RELATIVE_EPS`` = 1e-6 of it
+relatively, is taken as exactly at the threshold. Reprojection noise is below 1e-9; a planner's figures (areas
+to 0.01 m² on parcels of thousands of m², money to 0.01 万元) differ from a boundary by more than 1e-6 as
+soon as they really differ. A figure compared with a threshold in a sentence is printed with as many digits as
+it takes to differ from the threshold, so that figure and verdict agree ("29.99%（不足 30%）").
+
 Dates and durations: "X years after D" is calendar arithmetic (2024-02-29 + 1 year = 2025-02-28), and a
 duration is said as whole years and months ("3年8个月"), or days when under a month.
 
@@ -60,7 +74,16 @@ __all__ = [
     "findings_json",
     "group_by_parcel",
     "industrial_scope",
+    "RELATIVE_EPS",
+    "SHARE_EPS",
+    "at_least",
+    "at_most",
+    "number_pair",
+    "pct_pair",
 ]
+
+SHARE_EPS = 1e-6
+RELATIVE_EPS = 1e-6
 
 FINDING_COLUMNS = ["parcel_no", "category", "article", "detail", "detail_en", "since", "figures", "penalty_wan"]
 
@@ -154,8 +177,9 @@ def group_by_parcel(findings: pd.DataFrame) -> list[dict[str, Any]]:
     -------
     list of dict
         ``[{"parcel_no", "categories": [...], "findings": [{"category", "article", "detail", "detail_en",
-        "since", "figures", ("penalty_wan")}]}]``: ``categories`` lists each category once, in the order of
-        ``CATEGORIES``; dates are ``YYYY-MM-DD`` strings (``since`` may be ``None``); ``penalty_wan`` is
+        "since", "until", "figures", ("penalty_wan")}]}]``: ``categories`` lists each category once, in the
+        order of ``CATEGORIES``; dates are ``YYYY-MM-DD`` strings (``since`` may be ``None``; ``until`` is the day a
+        breach was cured, ``None`` while it lasts or without the column); ``penalty_wan`` is
         there only when the finding has one. Everything is JSON-ready (no NaN, no numpy types).
 
     Examples
@@ -166,7 +190,8 @@ def group_by_parcel(findings: pd.DataFrame) -> list[dict[str, Any]]:
     >>> group_by_parcel(f)  # doctest: +NORMALIZE_WHITESPACE
     [{'parcel_no': 'A-1', 'categories': ['tax_shortfall'],
       'findings': [{'category': 'tax_shortfall', 'article': 'yiwu YW §11', 'detail': '亩均税收不足',
-                    'detail_en': 'tax short', 'since': '2025-06-30', 'figures': {'tax_per_mu_wan': 20.0},
+                    'detail_en': 'tax short', 'since': '2025-06-30', 'until': None,
+                    'figures': {'tax_per_mu_wan': 20.0},
                     'penalty_wan': 150.0}]}]
     """
     missing = [c for c in FINDING_COLUMNS if c not in findings.columns]
@@ -181,9 +206,15 @@ def group_by_parcel(findings: pd.DataFrame) -> list[dict[str, Any]]:
     since_s = [None if x == "NaT" else x for x in np.datetime_as_string(since, unit="D").tolist()]
     figs = [{k if type(k) is str else str(k): v if type(v) in _PLAIN else _json_value(v) for k, v in x.items()}
             if isinstance(x, Mapping) else {} for x in f["figures"].tolist()]
-    items = [{"category": c, "article": str(a), "detail": str(d), "detail_en": str(e), "since": t, "figures": g}
-             for c, a, d, e, t, g in zip(cats, f["article"].tolist(), f["detail"].tolist(), f["detail_en"].tolist(),
-                                         since_s, figs, strict=True)]
+    if "until" in f.columns:
+        until = pd.to_datetime(f["until"], errors="coerce").to_numpy().astype("datetime64[D]")
+        until_s = [None if x == "NaT" else x for x in np.datetime_as_string(until, unit="D").tolist()]
+    else:
+        until_s = [None] * len(f)
+    items = [{"category": c, "article": str(a), "detail": str(d), "detail_en": str(e), "since": t, "until": u,
+              "figures": g}
+             for c, a, d, e, t, u, g in zip(cats, f["article"].tolist(), f["detail"].tolist(),
+                                            f["detail_en"].tolist(), since_s, until_s, figs, strict=True)]
     pen = pd.to_numeric(f["penalty_wan"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     for i in np.flatnonzero(np.isfinite(pen)).tolist():
         items[i]["penalty_wan"] = float(pen[i])
@@ -231,6 +262,78 @@ def _sorted(findings: pd.DataFrame) -> pd.DataFrame:
     since = pd.to_datetime(findings["since"], errors="coerce").to_numpy().astype("datetime64[D]").view(np.int64)
     order = np.lexsort((codes("detail"), codes("article"), since, rank, codes("parcel_no")))
     return findings.iloc[order].reset_index(drop=True)
+
+
+# ======================================================================================================
+# comparisons at a threshold, and figures that agree with their verdict
+# ======================================================================================================
+
+
+def at_most(v: npt.ArrayLike, t: npt.ArrayLike, *, includes: bool, eps: npt.ArrayLike = SHARE_EPS
+            ) -> npt.NDArray[np.bool_]:
+    """``v`` <word> ``t`` for a word of the at-most kind: 以下/不超过 (``includes``) or 不足/低于 (not).
+
+    Within ``eps`` of ``t`` counts as exactly ``t``. False where either side is NaN.
+
+    Examples
+    --------
+    >>> at_most([0.3333329, 1 / 3, 0.33333], 1 / 3, includes=False).tolist()  # 不足三分之一
+    [False, False, True]
+    """
+    v, t = np.asarray(v, dtype=np.float64), np.asarray(t, dtype=np.float64)
+    return v <= t + eps if includes else v < t - eps
+
+
+def at_least(v: npt.ArrayLike, t: npt.ArrayLike, *, includes: bool, eps: npt.ArrayLike = SHARE_EPS
+             ) -> npt.NDArray[np.bool_]:
+    """``v`` <word> ``t`` for a word of the at-least kind: 以上/不低于/达到 (``includes``) or 超过 (not).
+
+    Examples
+    --------
+    >>> at_least([0.2999995, 0.3, 0.29], 0.3, includes=True).tolist()  # 不低于30%
+    [True, True, False]
+    """
+    v, t = np.asarray(v, dtype=np.float64), np.asarray(t, dtype=np.float64)
+    return v >= t - eps if includes else v > t + eps
+
+
+def _digits_apart(v: float, t: float, fmt: str, least: int, most: int = 8) -> int:
+    for d in range(least, most + 1):
+        if format(v, f"{fmt}.{d}{'%' if fmt == '' else 'f'}") != format(t, f"{fmt}.{d}{'%' if fmt == '' else 'f'}"):
+            return d
+    return most
+
+
+def pct_pair(v: float, t: float) -> tuple[str, str]:
+    """A share and its threshold as percentages, with enough digits that they differ when they do.
+
+    The threshold is written as short as it is exact (30%, 33.33% for a third).
+
+    Examples
+    --------
+    >>> pct_pair(0.2999, 0.3), pct_pair(0.2, 0.3), pct_pair(0.3332, 1 / 3)
+    (('29.99%', '30%'), ('20%', '30%'), ('33.32%', '33.33%'))
+    """
+    if not (math.isfinite(v) and math.isfinite(t)):
+        return (f"{v:.0%}" if math.isfinite(v) else "—"), f"{t:.0%}"
+    d = _digits_apart(v, t, "", 0)
+    exact = next((k for k in range(0, 7) if abs(round(t * 100, k) - t * 100) < 1e-9), None)
+    td = exact if exact is not None else max(d, 2)
+    return f"{v:.{max(d, 0 if exact is not None else 2)}%}", f"{t:.{td}%}"
+
+
+def number_pair(v: float, t: float, *, least: int = 2) -> tuple[str, str]:
+    """A figure and its threshold with at least ``least`` decimals, more when needed to tell them apart.
+
+    Examples
+    --------
+    >>> number_pair(19.999, 20.0), number_pair(15.0, 20.0)
+    (('19.999', '20.000'), ('15.00', '20.00'))
+    """
+    if not (math.isfinite(v) and math.isfinite(t)):
+        return f"{v:,.{least}f}", f"{t:,.{least}f}"
+    d = _digits_apart(v, t, ",", least)
+    return f"{v:,.{d}f}", f"{t:,.{d}f}"
 
 
 # ======================================================================================================
@@ -606,16 +709,18 @@ class _Rows:
         self.p = p
         self.parts: list[tuple[str, str, npt.NDArray[np.int64], Days, list[str], list[str], list[dict[str, Any]],
                                npt.NDArray[np.float64] | None]] = []
+        self.until: list[Days] = []
 
     def add(self, category: str, article: str, idx: npt.NDArray[np.int64], *, since: Days | None,
             detail: list[str], detail_en: list[str], figures: list[dict[str, Any]],
-            penalty_wan: npt.ArrayLike | None = None) -> None:
+            penalty_wan: npt.ArrayLike | None = None, until: Days | None = None) -> None:
         idx = np.asarray(idx, dtype=np.int64)
         if idx.size == 0:
             return
         s = np.full(idx.size, _NAT) if since is None else np.asarray(since, dtype=_D)
         pen = None if penalty_wan is None else np.asarray(penalty_wan, dtype=np.float64)
         self.parts.append((category, article, idx, s, detail, detail_en, figures, pen))
+        self.until.append(np.full(idx.size, _NAT) if until is None else np.asarray(until, dtype=_D))
 
     def insufficient(self, article: str, idx: npt.NDArray[np.int64], *, rule: str, missing: list[list[str]] | list[str],
                      detail: str | list[str], detail_en: str | list[str]) -> None:
@@ -633,10 +738,11 @@ class _Rows:
     def frame(self) -> pd.DataFrame:
         """The rows as a findings frame, sorted by parcel number, category, since and article."""
         if not self.parts:
-            return empty_findings()
+            return empty_findings().assign(until=pd.Series([], dtype=object))
         sizes = [x[2].size for x in self.parts]
         idx = np.concatenate([x[2] for x in self.parts])
         since = np.concatenate([x[3] for x in self.parts])
+        until = np.concatenate(self.until)
         pen = np.concatenate([x[7] if x[7] is not None else np.full(x[2].size, np.nan) for x in self.parts])
         cat = np.repeat(np.array([x[0] for x in self.parts], dtype=object), sizes)
         art = np.repeat(np.array([x[1] for x in self.parts], dtype=object), sizes)
@@ -661,4 +767,5 @@ class _Rows:
             "since": pd.Series(since[order].astype(object), dtype=object),
             "figures": pd.Series(figs[order], dtype=object),
             "penalty_wan": pd.Series(pen[order], dtype=np.float64),
+            "until": pd.Series(until[order].astype(object), dtype=object),
         })

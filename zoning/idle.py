@@ -8,7 +8,9 @@ The rules, each with the profile parameter it reads (its article is cited in eve
 
 ``late_start`` (未按期开工; ``construction.start_months``)
     started after the agreed start date, or not started and the agreed start date has passed (the agreed
-    day itself is still in time). When the contract date is missing, the agreed start is derived as
+    day itself is still in time: 不超过/以内 include it). A late start is a breach: its finding is dated
+    ``since`` the deadline and, once the works started, ``until`` that day (cured). When the contract
+    date is missing, the agreed start is derived as
     delivery + ``construction.start_months_max`` months (the longest start period the policy allows: WZ §6
     "最长不得超过半年", YW §5 one year), cited as that key; with neither date: ``insufficient_data``.
 ``idle`` (闲置土地; ``idle.unstarted_years``)
@@ -16,16 +18,20 @@ The rules, each with the profile parameter it reads (its article is cited in eve
     itself it is idle). Also started but stalled (``idle.stalled_years``): the data records no stoppage
     date, so the proxy is: started, not completed, the agreed completion date passed by at least
     ``idle.stalled_years``, and the developed share (building footprint ÷ parcel area, a lower bound of
-    the developed land) below ``idle.stalled_developed_share`` or investment ÷ planned investment below
-    ``idle.stalled_investment_share``.
+    the developed land) 不足 ``idle.stalled_developed_share`` or investment ÷ planned investment 不足
+    ``idle.stalled_investment_share`` (exactly a third, exactly 25 % is not idle; shares within
+    ``zoning.findings.SHARE_EPS`` of the threshold count as at it).
 ``idle_reclaimable`` (闲置满两年; ``idle.reclaimable_years``)
     not started when ``idle.reclaimable_years`` have passed since the agreed start.
-``late_completion`` (未按期竣工; ``construction.build_months_by_investment``)
-    completed after the agreed completion date, or not completed and it has passed. When the contract
-    date is missing it is the agreed start (as above) + the build period of the investment tier: tiers are
-    ``[bound 万元, months]`` pairs and a project takes the first tier whose bound exceeds its planned
-    investment (Wenzhou: under 10 亿 24 months, from 10 亿 to under 20 亿 30, from 20 亿 36; Yiwu one
-    tier: start within 12 months + 24 months = 3 years from delivery).
+``late_completion`` (未按期竣工; ``construction.build_months_by_investment`` or
+``construction.completion_months_from_delivery``)
+    completed after the agreed completion date, or not completed and it has passed (the day itself is in
+    time); ``until`` the completion once completed late. When the contract date is missing it is derived:
+    under a profile with ``construction.completion_months_from_delivery`` (YW §5: 交付之日起…3年内竣工) as
+    delivery + that many months; otherwise as the agreed start (as above) + the build period of the
+    investment tier: tiers are ``[bound 万元, months, word]`` and a project takes the first tier whose bound
+    it does not pass, the bound itself included under 以下 and excluded under 不满 (Wenzhou: 10亿元以下,
+    10 亿 included, 24 months; above 10 亿 and under 20 亿 30; 20亿元以上, 20 亿 included, 36).
 ``built_not_operating`` (建而未投)
     completed, not in production at ``as_of``, and the agreed operation date has passed.
 ``operating_below_target`` (投而未达)
@@ -68,6 +74,7 @@ import pandas as pd
 
 from zoning.findings import (
     _NAT,
+    RELATIVE_EPS,
     Days,
     _add_months,
     _durations,
@@ -75,14 +82,17 @@ from zoning.findings import (
     _num,
     _param,
     _Parcels,
-    _pct,
     _prepare,
     _ratings_long,
     _records,
     _Rows,
     _years_to_months,
+    at_least,
+    at_most,
+    number_pair,
+    pct_pair,
 )
-from zoning.policy import Profile
+from zoning.policy import BOUNDARY_WORDS, Profile
 
 __all__ = ["IDLE_CATEGORIES", "NEEDED", "idle_findings", "low_efficiency"]
 
@@ -93,6 +103,9 @@ NEEDED = [
     "committed_investment_per_mu", "committed_tax_per_mu", "committed_output_per_mu", "min_far",
     "investment", "tax", "output", "floor_area", "footprint_area",
 ]
+
+#: the masks of ``_judge`` that are states of the land at ``as_of`` (low efficiency); breaches are not
+LOW_EFFICIENCY_STATES = ("idle_open", "reclaimable", "stalled", "not_operating", "below_target", "underused")
 
 #: the categories ``idle_findings`` reports besides ``insufficient_data``
 IDLE_CATEGORIES = ("idle", "idle_reclaimable", "late_start", "late_completion", "built_not_operating",
@@ -153,8 +166,15 @@ def _judge(p: _Parcels, profile: Profile) -> _Judged:
     start_derived = nat(given) & ~nat(delivered)
     a_start = np.where(nat(given), _add_months(delivered, profile.value("construction.start_months_max")), given)
     start_known = ~nat(a_start)
-    late_start_done = sc & start_known & ~nat(started) & (started > a_start)
-    late_start_open = sc & start_known & ~has_started & (today > a_start)
+    # in time when started on or before the deadline (不超过/以内: the day itself is in time)
+    inc = np.where(start_derived, profile.includes("construction.start_months_max"),
+                   profile.includes("construction.start_months"))
+
+    def in_time(when: Days) -> npt.NDArray[np.bool_]:
+        return np.where(inc, when <= a_start, when < a_start)
+
+    late_start_done = sc & start_known & ~nat(started) & ~in_time(started)
+    late_start_open = sc & start_known & ~has_started & ~in_time(np.full(p.n, today))
     first_later = np.fmin(completed, operating)  # started before these; start date unrecorded
     ins_start = sc & ~start_known
     ins_start_date = sc & start_known & nat(started) & has_started & (first_later > a_start)
@@ -162,28 +182,30 @@ def _judge(p: _Parcels, profile: Profile) -> _Judged:
     # ---- idle: not started
     idle_from = _add_months(a_start, _years_to_months(profile.value("idle.unstarted_years")))
     reclaim_from = _add_months(a_start, _years_to_months(profile.value("idle.reclaimable_years")))
-    idle_open = sc & start_known & ~has_started & (today >= idle_from)
-    reclaimable = sc & start_known & ~has_started & (today >= reclaim_from)
+    idle_open = sc & start_known & ~has_started & _reached(today, idle_from, profile, "idle.unstarted_years")
+    reclaimable = sc & start_known & ~has_started & _reached(today, reclaim_from, profile, "idle.reclaimable_years")
 
     # ---- completion
-    tiers = profile.value("construction.build_months_by_investment")
-    bounds = np.array([t[0] for t in tiers], dtype=np.float64)
-    months = np.array([int(t[1]) for t in tiers], dtype=np.int64)
     planned = x["planned_investment"]
-    if len(tiers) == 1:
-        build_months = np.full(p.n, months[0], dtype=np.int64)
-        tier_known = np.ones(p.n, dtype=bool)
+    comp_key = _completion_key(profile)
+    if comp_key == "construction.completion_months_from_delivery":  # YW §5: 交付之日起3年内竣工
+        build_months = np.full(p.n, int(profile.value(comp_key)), dtype=np.int64)
+        tier_known = ~nat(delivered)
+        derived_c = np.where(tier_known, _add_months(delivered, build_months), _NAT)
     else:
-        tier = np.minimum(np.searchsorted(bounds, np.nan_to_num(planned, nan=0.0), side="right"), len(tiers) - 1)
-        build_months = months[tier]
-        tier_known = ~np.isnan(planned)
+        build_months, tier_known = _build_months(profile.value(comp_key), planned)
+        derived_c = np.where(tier_known, _add_months(a_start, build_months), _NAT)
     given_c = d["agreed_completion_on"]
-    derived_c = np.where(tier_known, _add_months(a_start, build_months), _NAT)
     comp_derived = nat(given_c) & ~nat(derived_c)
     a_comp = np.where(nat(given_c), derived_c, given_c)
     comp_known = ~nat(a_comp)
-    late_comp_done = sc & comp_known & ~nat(completed) & (completed > a_comp)
-    late_comp_open = sc & comp_known & ~has_completed & (today > a_comp)
+    comp_inc = profile.includes(comp_key)
+
+    def comp_in_time(when: Days) -> npt.NDArray[np.bool_]:
+        return (when <= a_comp) if comp_inc else (when < a_comp)
+
+    late_comp_done = sc & comp_known & ~nat(completed) & ~comp_in_time(completed)
+    late_comp_open = sc & comp_known & ~has_completed & ~comp_in_time(np.full(p.n, today))
     ins_comp = sc & ~comp_known
     ins_comp_date = sc & comp_known & nat(completed) & is_operating & (operating > a_comp)
 
@@ -193,9 +215,12 @@ def _judge(p: _Parcels, profile: Profile) -> _Judged:
     with np.errstate(all="ignore"):
         dev_share = x["footprint_area"] / area_m2
         inv_share = np.where(planned > 0, x["investment"] / planned, np.nan)
-    stall_time = sc & comp_known & has_started & ~has_completed & (today >= stall_from)
-    dev_low = dev_share < profile.value("idle.stalled_developed_share")
-    inv_low = inv_share < profile.value("idle.stalled_investment_share")
+    stall_time = sc & comp_known & has_started & ~has_completed & _reached(today, stall_from, profile,
+                                                                           "idle.stalled_years")
+    dev_low = at_most(dev_share, profile.value("idle.stalled_developed_share"),
+                      includes=profile.includes("idle.stalled_developed_share"))
+    inv_low = at_most(inv_share, profile.value("idle.stalled_investment_share"),
+                      includes=profile.includes("idle.stalled_investment_share"))
     stalled = stall_time & (dev_low | inv_low)
     ins_stalled = stall_time & ~stalled & (np.isnan(dev_share) | np.isnan(inv_share))
 
@@ -216,7 +241,7 @@ def _judge(p: _Parcels, profile: Profile) -> _Judged:
                  "tax": x["committed_tax_per_mu"]}
     running = sc & bool(obt_applies) & is_operating
     full_due = running & ~nat(a_full) & (today >= a_full)
-    below = {k: per_mu[k] < committed[k] for k in per_mu}
+    below = {k: per_mu[k] < committed[k] * (1 - RELATIVE_EPS) for k in per_mu}  # 低于约定: beyond noise
     below_target = full_due & (below["investment"] | below["output"] | below["tax"])
     unknown_target = np.zeros(p.n, dtype=bool)
     for k, actual in per_mu.items():
@@ -233,9 +258,9 @@ def _judge(p: _Parcels, profile: Profile) -> _Judged:
         coverage = x["footprint_area"] / area_m2
         unbuilt = (1.0 - np.clip(coverage / min_cov, 0.0, 1.0)) if min_cov > 0 else np.where(
             np.isnan(coverage), np.nan, 0.0)
-    far_low = (far < x["min_far"]) & bool(far_applies)
-    cov_low = coverage < min_cov
-    unbuilt_high = unbuilt > profile.value("use.unbuilt_share")
+    far_low = (far < x["min_far"] * (1 - RELATIVE_EPS)) & bool(far_applies)  # 低于约定容积率
+    cov_low = ~at_least(coverage, min_cov, includes=profile.includes("use.min_building_coverage")) & ~np.isnan(coverage)
+    unbuilt_high = at_least(unbuilt, profile.value("use.unbuilt_share"), includes=profile.includes("use.unbuilt_share"))
     underused = in_use & (far_low | cov_low | unbuilt_high)
     far_unknown = (np.isnan(far) | np.isnan(x["min_far"])) & bool(far_applies)
     ins_use = in_use & ~underused & (far_unknown | np.isnan(coverage))
@@ -259,6 +284,36 @@ def _judge(p: _Parcels, profile: Profile) -> _Judged:
                    comp_derived=comp_derived, build_months=build_months, values=values)
 
 
+def _reached(today: np.datetime64, when: Days, profile: Profile, key: str) -> npt.NDArray[np.bool_]:
+    """Whether a period of ``key`` has run by ``today``: 满一年 is reached on the anniversary itself."""
+    return (today >= when) if profile.includes(key) else (today > when)
+
+
+def _completion_key(profile: Profile) -> str:
+    """The completion rule of the profile: from delivery (YW §5) or a build period by investment (WZ §6)."""
+    if profile.has("construction.completion_months_from_delivery"):
+        return "construction.completion_months_from_delivery"
+    return "construction.build_months_by_investment"
+
+
+def _build_months(tiers: list[list[Any]], planned: npt.NDArray[np.float64]
+                  ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """The build period of each project's investment tier, and whether it is known.
+
+    A tier is ``[bound 万元, months, word]``: a project belongs to the first tier whose bound it does not pass,
+    the bound itself included under 以下 and excluded under 不满 (WZ §6: 10亿元以下 includes 10 亿).
+    """
+    months = np.array([int(t[1]) for t in tiers], dtype=np.int64)
+    if len(tiers) == 1:
+        return np.full(planned.size, months[0], dtype=np.int64), np.ones(planned.size, dtype=bool)
+    inv = np.nan_to_num(planned, nan=0.0)
+    inside = np.stack([(inv <= t[0]) if BOUNDARY_WORDS[t[2] if len(t) > 2 else "以下"][1] else (inv < t[0])
+                       for t in tiers], axis=1)
+    inside[:, -1] = True
+    tier = np.argmax(inside, axis=1)
+    return months[tier], ~np.isnan(planned)
+
+
 def idle_findings(parcels: pd.DataFrame, *, as_of: dt.date | str, profile: Profile) -> pd.DataFrame:
     """Idle and low-efficiency findings for every parcel, at ``as_of``, under ``profile``.
 
@@ -277,7 +332,7 @@ def idle_findings(parcels: pd.DataFrame, *, as_of: dt.date | str, profile: Profi
     Returns
     -------
     pandas.DataFrame
-        One row per finding, columns ``zoning.findings.FINDING_COLUMNS``, sorted by parcel number and
+        One row per finding, columns ``zoning.findings.FINDING_COLUMNS`` and ``until``, sorted by parcel number and
         category; categories ``IDLE_CATEGORIES`` and ``insufficient_data``.
 
     Raises
@@ -307,11 +362,16 @@ def low_efficiency(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of
                    profile: Profile) -> pd.Series:
     """Which parcels are low-efficiency land (低效用地), for consolidation zones (WZ §12).
 
-    A parcel is low-efficiency when the survey says so (``is_low_efficiency`` True), or any category of
-    ``IDLE_CATEGORIES`` applies at ``as_of`` (``insufficient_data`` does not count), or it or its holder was
-    rated a grade of ``consolidation.low_efficiency_grades`` in one of the latest
+    Low efficiency is a state of the land at ``as_of``, not a record of breaches: a parcel is low-efficiency
+    when the survey says so (``is_low_efficiency`` True), or one of the state categories applies at ``as_of``
+    (``idle``, ``idle_reclaimable``, ``built_not_operating``, ``operating_below_target``, ``underused``),
+    or it or its holder was rated a grade of ``consolidation.low_efficiency_grades`` in one of the latest
     ``consolidation.rating_years`` years before ``as_of``'s year (ratings match by ``parcel_no`` or by
-    ``holder_id``; a rating of the parcel wins over its holder's for the same year).
+    ``holder_id``; a rating of the parcel wins over its holder's for the same year; a profile without these
+    keys counts no rating). A late start or a late completion is a breach dated when it happened
+    (``late_start``/``late_completion`` findings, with ``until`` once cured): it does not by itself make the
+    land low-efficiency, neither once cured nor while the works are merely behind (a parcel left unstarted
+    becomes ``idle`` 满一年 after its start deadline; one left unfinished, stalled ``idle``).
 
     Returns
     -------
@@ -332,9 +392,10 @@ def low_efficiency(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of
     p = _prepare(parcels, as_of=as_of, needed=NEEDED)
     m = _judge(p, profile).masks
     low = p.survey_low.copy()
-    for k in ("late_start_done", "late_start_open", "idle_open", "reclaimable", "late_comp_done",
-              "late_comp_open", "stalled", "not_operating", "below_target", "underused"):
+    for k in LOW_EFFICIENCY_STATES:
         low |= m[k]
+    if not (profile.has("consolidation.rating_years") and profile.has("consolidation.low_efficiency_grades")):
+        return pd.Series(low, index=parcels.index, name="low_efficiency")
     long = _ratings_long(p, ratings)
     if len(long):
         first_year = p.as_of_date.year - int(profile.value("consolidation.rating_years"))
@@ -383,7 +444,7 @@ def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:
         s, st = _iso(j.a_start[idx]), _iso(d["started_on"][idx])
         bz, be = start_basis(idx)
         zh, en = _durations(j.a_start[idx], d["started_on"][idx])
-        rows.add("late_start", cite, idx, since=j.a_start[idx],
+        rows.add("late_start", cite, idx, since=j.a_start[idx], until=d["started_on"][idx],
                  detail=[f"约定开工日期 {a}{b}，实际开工日期 {t}，晚开工 {z}" for a, b, t, z in zip(s, bz, st, zh)],
                  detail_en=[f"agreed start {a}{b}; started {t}, {e} late" for a, b, t, e in zip(s, be, st, en)],
                  figures=_records({"agreed_start_on": j.a_start[idx], "started_on": d["started_on"][idx],
@@ -422,16 +483,19 @@ def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:
         dev, inv = v["dev_share"][idx], v["inv_share"][idx]
         dev_low, inv_low = v["dev_low"][idx].tolist(), v["inv_low"][idx].tolist()
         invest, planned = _num(p.num["investment"][idx], 0), _num(p.num["planned_investment"][idx], 0)
-        dz, iz = _pct(dev), _pct(inv)
+        w_dev, w_inv = profile.boundary("idle.stalled_developed_share"), profile.boundary("idle.stalled_investment_share")
+        dl, il = dev.tolist(), inv.tolist()
         det, det_en = [], []
         for k in range(idx.size):
             pz, pe = [], []
             if dev_low[k]:
-                pz.append(f"建筑占地面积为宗地面积的 {dz[k]}（不足 {s_dev:.0%}）")
-                pe.append(f"building footprint {dz[k]} of the parcel (under {s_dev:.0%})")
+                a, b = pct_pair(dl[k], s_dev)
+                pz.append(f"建筑占地面积为宗地面积的 {a}（{w_dev} {b}）")
+                pe.append(f"building footprint {a} of the parcel ({w_dev}, under {b})")
             if inv_low[k]:
-                pz.append(f"实际投资 {invest[k]} 万元为计划总投资 {planned[k]} 万元的 {iz[k]}（不足 {s_inv:.0%}）")
-                pe.append(f"investment {invest[k]} of {planned[k]} 万元 planned, {iz[k]} (under {s_inv:.0%})")
+                a, b = pct_pair(il[k], s_inv)
+                pz.append(f"实际投资 {invest[k]} 万元为计划总投资 {planned[k]} 万元的 {a}（{w_inv} {b}）")
+                pe.append(f"investment {invest[k]} of {planned[k]} 万元 planned, {a} ({w_inv}, under {b})")
             det.append(f"已于 {st[k]} 开工，截至 {today} 未竣工，约定竣工日期 {c[k]} 已过 {zh[k]}；"
                        f"{'，'.join(pz)}：已动工但中止开发满 {years} 年，为闲置土地")
             det_en.append(f"started {st[k]}, not completed as of {today}, agreed completion {c[k]} passed "
@@ -444,12 +508,20 @@ def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:
                                    "stalled_years": float(profile.value("idle.stalled_years"))}, idx.size))
 
     # ---- late completion
-    cite_build = profile.cite("construction.build_months_by_investment")
-    several_tiers = len(profile.value("construction.build_months_by_investment")) > 1
+    comp_key = _completion_key(profile)
+    cite_build = profile.cite(comp_key)
+    from_delivery = comp_key == "construction.completion_months_from_delivery"
+    several_tiers = not from_delivery and len(profile.value(comp_key)) > 1
 
     def comp_basis(idx: npt.NDArray[np.int64]) -> tuple[list[str], list[str]]:
         der = j.comp_derived[idx].tolist()
-        s, bm = _iso(j.a_start[idx]), j.build_months[idx].tolist()
+        bm = j.build_months[idx].tolist()
+        if from_delivery:
+            dl = _iso(d["delivered_on"][idx])
+            return ([f"（合同未载，按交地日期 {a} 起 {b} 个月内竣工推算）" if x else "" for x, a, b in zip(der, dl, bm)],
+                    [f" (not in the contract: within {b} months of delivery {a})" if x else ""
+                     for x, a, b in zip(der, dl, bm)])
+        s = _iso(j.a_start[idx])
         pl = _num(p.num["planned_investment"][idx], 0)
         zh = [(f"（合同未载，按开工期限 {a} 加建设期 {b} 个月推算" + (f"，计划总投资 {q} 万元" if several_tiers else "")
                + "）") if x else "" for x, a, b, q in zip(der, s, bm, pl)]
@@ -460,8 +532,9 @@ def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:
 
     def comp_figures(idx: npt.NDArray[np.int64], extra: dict[str, Any]) -> list[dict[str, Any]]:
         der = j.comp_derived[idx]
+        base = d["delivered_on"][idx] if from_delivery else j.a_start[idx]
         return _records({"agreed_completion_on": j.a_comp[idx], "completion_derived": der,
-                         "agreed_start_on": np.where(der, j.a_start[idx], _NAT),
+                         ("delivered_on" if from_delivery else "agreed_start_on"): np.where(der, base, _NAT),
                          "build_months": np.where(der, j.build_months[idx].astype(np.float64), np.nan),
                          "planned_investment_wan": np.where(der, p.num["planned_investment"][idx], np.nan)} | extra,
                         idx.size)
@@ -479,7 +552,7 @@ def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:
     c, done = _iso(j.a_comp[idx]), _iso(d["completed_on"][idx])
     bz, be = comp_basis(idx)
     zh, en = _durations(j.a_comp[idx], d["completed_on"][idx])
-    rows.add("late_completion", cite_build, idx, since=j.a_comp[idx],
+    rows.add("late_completion", cite_build, idx, since=j.a_comp[idx], until=d["completed_on"][idx],
              detail=[f"约定竣工日期 {a}{b}，实际竣工日期 {t}，晚竣工 {z}" for a, b, t, z in zip(c, bz, done, zh)],
              detail_en=[f"agreed completion {a}{b}; completed {t}, {e} late" for a, b, t, e in zip(c, be, done, en)],
              figures=comp_figures(idx, {"completed_on": d["completed_on"][idx],
@@ -509,10 +582,12 @@ def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:
         det, det_en = [], []
         for r in range(idx.size):
             hit = [(labels[k], parts[k][1][r], parts[k][2][r]) for k in labels if parts[k][0][r]]
+            pairs = [number_pair(a, c) for _, a, c in hit]
             det.append(f"约定达产日期 {full[r]} 已到，截至 {today}："
-                       + "；".join(f"{lz} {a:,.2f} 万元/亩，低于约定 {c:,.2f} 万元/亩" for (lz, _), a, c in hit))
+                       + "；".join(f"{lz} {a} 万元/亩，低于约定 {c} 万元/亩" for ((lz, _), _a, _c), (a, c) in zip(hit, pairs)))
             det_en.append(f"agreed full production {full[r]} reached; as of {today}: "
-                          + "; ".join(f"{le} {a:,.2f} 万元/亩, under the committed {c:,.2f}" for (_, le), a, c in hit))
+                          + "; ".join(f"{le} {a} 万元/亩, under the committed {c}" for ((_, le), _a, _c), (a, c)
+                                      in zip(hit, pairs)))
         figs = {"agreed_full_production_on": d["agreed_full_production_on"][idx], "area_mu": p.area_mu[idx]}
         for k in labels:
             figs[f"{k}_per_mu_wan"] = v["per_mu"][k][idx]
@@ -540,14 +615,17 @@ def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:
         for r in range(idx.size):
             pz, pe = [], []
             if fl[r]:
-                pz.append(f"容积率 {far_s[r]:.2f}，低于约定 {mf_s[r]:.2f}")
-                pe.append(f"floor-area ratio {far_s[r]:.2f}, under the contract's {mf_s[r]:.2f}")
+                fa, fb = number_pair(far_s[r], mf_s[r])
+                pz.append(f"容积率 {fa}，低于约定 {fb}")
+                pe.append(f"floor-area ratio {fa}, under the contract's {fb}")
             if cl[r]:
-                pz.append(f"建筑系数 {cov_s[r]:.0%}，低于 {min_cov:.0%}")
-                pe.append(f"building coverage {cov_s[r]:.0%}, under {min_cov:.0%}")
+                fa, fb = pct_pair(cov_s[r], min_cov)
+                pz.append(f"建筑系数 {fa}，低于 {fb}")
+                pe.append(f"building coverage {fa}, under {fb}")
             if ul[r]:
-                pz.append(f"按建筑系数推算未利用面积约占 {unb_s[r]:.0%}，超过 {max_unbuilt:.0%}")
-                pe.append(f"unbuilt share about {unb_s[r]:.0%} (estimated from coverage), over {max_unbuilt:.0%}")
+                fa, fb = pct_pair(unb_s[r], max_unbuilt)
+                pz.append(f"按建筑系数推算未利用面积约占 {fa}，超过 {fb}")
+                pe.append(f"unbuilt share about {fa} (estimated from coverage), over {fb}")
             det.append(f"{b[r]} 起建成使用，" + "；".join(pz))
             det_en.append(f"built and in use since {b[r]}: " + "; ".join(pe))
         rows.add("underused", cite, idx, since=built_on, detail=det, detail_en=det_en,
@@ -583,19 +661,22 @@ def _format_insufficient(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile)
 
     idx = nz(m["ins_comp"])
     if idx.size:
-        flags = {"agreed_completion_on": np.ones(p.n, dtype=bool),
-                 "agreed_start_on": nat(j.a_start) & nat(d["agreed_start_on"]),
-                 "delivered_on": nat(j.a_start) & nat(d["delivered_on"]),
-                 "planned_investment": ~v["tier_known"]}
+        if _completion_key(profile) == "construction.completion_months_from_delivery":
+            flags = {"agreed_completion_on": np.ones(p.n, dtype=bool), "delivered_on": nat(d["delivered_on"])}
+        else:
+            flags = {"agreed_completion_on": np.ones(p.n, dtype=bool),
+                     "agreed_start_on": nat(j.a_start) & nat(d["agreed_start_on"]),
+                     "delivered_on": nat(j.a_start) & nat(d["delivered_on"]),
+                     "planned_investment": ~v["tier_known"]}
         miss = _missing(flags, idx)
-        rows.insufficient(profile.cite("construction.build_months_by_investment"), idx, rule="late_completion",
+        rows.insufficient(profile.cite(_completion_key(profile)), idx, rule="late_completion",
                           missing=miss,
                           detail=[f"无约定竣工日期，且缺{_fields_zh(f[1:])}无法推算，无法判断是否按期竣工" for f in miss],
                           detail_en=[f"no agreed completion date, and no {', '.join(f[1:])} to derive it: cannot judge "
                                      "the completion" for f in miss])
     idx = nz(m["ins_comp_date"])
     c = _iso(j.a_comp[idx])
-    rows.insufficient(profile.cite("construction.build_months_by_investment"), idx, rule="late_completion",
+    rows.insufficient(profile.cite(_completion_key(profile)), idx, rule="late_completion",
                       missing=["completed_on"],
                       detail=[f"已投产但无实际竣工日期，约定竣工日期 {a}，无法判断是否按期竣工" for a in c],
                       detail_en=[f"in production but no completion date on record (agreed completion {a}): cannot "

@@ -4,15 +4,17 @@
 (``zoning.findings.industrial_scope``) at a date, in the shape of ``zoning.findings``:
 
 full-production acceptance (达产验收; ``acceptance.*``, WZ §10)
-    at or after the agreed full-production date: output per 亩 below ``acceptance.min_output_share`` of the
-    committed figure, or tax per 亩 below ``acceptance.min_tax_share`` → ``termination_possible``. When the
-    profile has no periodic review (``review.cycle_years`` = 0), tax per 亩 below the commitment →
+    only under a profile that carries ``acceptance.*`` (the Yiwu text has no such rule); at or after the
+    agreed full-production date: output per 亩 不足 ``acceptance.min_output_share`` of the committed figure,
+    or tax per 亩 不足 ``acceptance.min_tax_share`` (exactly 50 % / 30 % passes) → ``termination_possible``. When the
+    profile has no periodic review (no ``review.cycle_years``), tax per 亩 below the commitment →
     ``tax_shortfall`` with ``penalty_wan`` = (committed − actual tax per 亩) × area (违约金按差额计算).
 periodic tax review (``review.*``, YW §11; only when ``review.cycle_years`` > 0)
     cycles of ``review.cycle_years`` counted from the agreed full-production date; once a cycle has ended,
-    the latest yearly tax per 亩 (the data holds one year's actuals, taken for the cycle) ≥ committed →
-    nothing; ≥ ``review.pay_difference_from_share`` of it → ``tax_shortfall`` with the same penalty (one
-    year's difference); below → ``termination_possible``.
+    the latest yearly tax per 亩 (the data holds one year's actuals, taken for each year of the cycle)
+    达到 the committed figure (included) → nothing; 不低于 ``review.pay_difference_from_share`` of it
+    (included) → ``tax_shortfall``, 按照实际差额: (committed − actual) × area × the cycle's years under
+    ``review.difference_basis = "whole_cycle"``, × 1 under ``"cycle_year"``; 未达到 it → ``termination_possible``.
 ratings (亩均论英雄; ``ratings.*``, YW §12; only when the counts are > 0)
     the latest ``ratings.d_years_running`` consecutive rated years all D, or the latest
     ``ratings.c_or_below_years_running`` all C or D → ``rating_termination_possible``. Ratings are of
@@ -59,6 +61,7 @@ import pandas as pd
 
 from zoning.findings import (
     _NAT,
+    RELATIVE_EPS,
     Days,
     _add_months,
     _durations,
@@ -71,7 +74,12 @@ from zoning.findings import (
     _records,
     _Rows,
     _years_to_months,
+    SHARE_EPS,
     as_of_date,
+    at_least,
+    at_most,
+    number_pair,
+    pct_pair,
 )
 from zoning.policy import Profile
 
@@ -94,12 +102,17 @@ NEEDED = ["parcel_no", "holder_id", "delivered_on", "agreed_full_production_on",
 LIFECYCLE_CATEGORIES = ("termination_possible", "tax_shortfall", "rating_termination_possible", "evaluation_due",
                         "lease_expiring", "lease_expired")
 
-_EPS = 1e-9  # shares are compared with this relative tolerance, so 300 万元 / 15 亩 against 40 is exactly 50 %
+_EPS = 1e-9  # a parcel's area against its enterprise's, beyond rounding
 
 
 def _below(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64] | float) -> npt.NDArray[np.bool_]:
-    """a < b beyond rounding (False where either is NaN)."""
-    return a < b - _EPS * np.abs(b)
+    """a < b beyond rounding (False where either is NaN): 低于约定 of a figure per 亩."""
+    return at_most(a, b, includes=False, eps=RELATIVE_EPS * np.abs(b))
+
+
+def _share_under(share: npt.NDArray[np.float64], profile: Profile, key: str) -> npt.NDArray[np.bool_]:
+    """The share is 不足 (or, by the profile's word, at most) the threshold of ``key``."""
+    return at_most(share, float(profile.value(key)), includes=profile.includes(key), eps=SHARE_EPS)
 
 
 def _fmt(v: float) -> str:
@@ -133,7 +146,7 @@ def lifecycle_findings(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, a
     Returns
     -------
     pandas.DataFrame
-        One row per finding, columns ``zoning.findings.FINDING_COLUMNS``, sorted by parcel number and
+        One row per finding, columns ``zoning.findings.FINDING_COLUMNS`` and ``until``, sorted by parcel number and
         category; categories ``LIFECYCLE_CATEGORIES`` and ``insufficient_data``.
 
     Examples
@@ -146,9 +159,9 @@ def lifecycle_findings(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, a
     >>> ratings = pd.DataFrame({"holder_id": ["H", "H"], "year": [2024, 2025], "grade": ["D", "D"]})
     >>> f = lifecycle_findings(pd.DataFrame([row]), ratings, as_of=dt.date(2026, 11, 22), profile=get_profile("yiwu"))
     >>> f[["category", "article", "penalty_wan"]].values.tolist()
-    [['rating_termination_possible', 'yiwu YW §12', nan], ['tax_shortfall', 'yiwu YW §11', 150.0]]
+    [['rating_termination_possible', 'yiwu YW §12', nan], ['tax_shortfall', 'yiwu YW §11', 450.0]]
     >>> print(f.loc[1, "detail"])
-    第1个考核周期（2021-06-30 至 2024-06-30）期满，亩均税收 20.00 万元/亩，低于约定 30.00 万元/亩，不低于约定的 50%，按差额支付违约金并继续履约：违约金 =（30.00 − 20.00）× 15.00 亩 = 150.00 万元
+    第1个考核周期（2021-06-30 至 2024-06-30）期满，亩均税收 20.00 万元/亩，低于约定 30.00 万元/亩，不低于约定的 50%，按实际差额支付违约金并继续履约：违约金 =（30.00 − 20.00）× 15.00 亩 × 3 年 = 450.00 万元
     """
     p = _prepare(parcels, as_of=as_of, needed=NEEDED)
     rows = _Rows(p)
@@ -171,7 +184,7 @@ def _production(rows: _Rows, p: _Parcels, profile: Profile, city_standard: float
     with np.errstate(all="ignore"):
         tax_pm, out_pm = x["tax"] / area, x["output"] / area
     given = x["committed_tax_per_mu"]
-    existing_min = float(profile.value("existing.min_tax_per_mu_wan"))
+    existing_min = float(profile.get("existing.min_tax_per_mu_wan", 0.0))
     if existing_min > 0:
         art = profile.article("existing.min_tax_per_mu_wan")
         fallback = existing_min
@@ -192,16 +205,35 @@ def _production(rows: _Rows, p: _Parcels, profile: Profile, city_standard: float
         a = assumed[idx].tolist()
         return [f"（{fb_zh}）" if v else "" for v in a], [f" ({fb_en})" if v else "" for v in a]
 
-    rows.insufficient(profile.cite("acceptance.min_output_share"), nz(sc & np.isnat(full)),
+    full_key = next((k for k in ("acceptance.min_output_share", "review.pay_difference_from_share")
+                     if profile.has(k)), "evaluation.warn_days")
+    rows.insufficient(profile.cite(full_key), nz(sc & np.isnat(full)),
                       rule="full_production", missing=["agreed_full_production_on"],
                       detail="无约定达产日期，无法判断达产验收、税收考核与绩效评估",
                       detail_en="no agreed full-production date: cannot judge acceptance, tax reviews or evaluations")
     due = sc & ~np.isnat(full) & (today >= full)
 
-    # ---- acceptance (WZ §10)
+    if profile.has("acceptance.min_output_share") and profile.has("acceptance.min_tax_share"):
+        _acceptance(rows, p, profile, due=due, full=full, shares=(out_share, tax_share), per_mu=(out_pm, tax_pm),
+                    committed=(c_out, c_tax), assumed=assumed, note=note)
+    _review(rows, p, profile, due=due, full=full, tax_pm=tax_pm, c_tax=c_tax, tax_share=tax_share,
+            assumed=assumed, note=note)
+
+
+def _acceptance(rows: _Rows, p: _Parcels, profile: Profile, *, due: npt.NDArray[np.bool_], full: Days,
+                shares: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+                per_mu: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+                committed: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]], assumed: npt.NDArray[np.bool_],
+                note: Any) -> None:
+    """Full-production acceptance (达产验收, WZ §10): output or tax 不足 its share → ``termination_possible``."""
+    x, nz, area = p.num, np.flatnonzero, p.area_mu
+    out_share, tax_share = shares
+    out_pm, tax_pm = per_mu
+    c_out, c_tax = committed
     min_out, min_tax = profile.value("acceptance.min_output_share"), profile.value("acceptance.min_tax_share")
-    out_fail = due & _below(out_share, min_out)
-    tax_fail = due & _below(tax_share, min_tax)
+    w_out, w_tax = profile.boundary("acceptance.min_output_share"), profile.boundary("acceptance.min_tax_share")
+    out_fail = due & _share_under(out_share, profile, "acceptance.min_output_share")
+    tax_fail = due & _share_under(tax_share, profile, "acceptance.min_tax_share")
     for idx, key in ((nz(out_fail), "acceptance.min_output_share"), (nz(tax_fail & ~out_fail), "acceptance.min_tax_share")):
         if idx.size == 0:
             continue
@@ -210,14 +242,15 @@ def _production(rows: _Rows, p: _Parcels, profile: Profile, city_standard: float
         op, oc, os_ = out_pm[idx].tolist(), c_out[idx].tolist(), out_share[idx].tolist()
         tp, tc, ts = tax_pm[idx].tolist(), c_tax[idx].tolist(), tax_share[idx].tolist()
         fs = _iso(full[idx])
-        oz = [f"亩均产值 {a:,.2f} 万元/亩，为约定 {c:,.2f} 万元/亩的 {q:.0%}（不足 {min_out:.0%}）" if f else ""
-              for f, a, c, q in zip(of, op, oc, os_)]
-        oe = [f"output {a:,.2f} 万元/亩, {q:.0%} of the committed {c:,.2f} (under {min_out:.0%})" if f else ""
-              for f, a, c, q in zip(of, op, oc, os_)]
-        tz = [f"亩均税收 {a:,.2f} 万元/亩，为约定 {c:,.2f} 万元/亩的 {q:.0%}（不足 {min_tax:.0%}）{n}" if f else ""
-              for f, a, c, q, n in zip(tf, tp, tc, ts, nz_)]
-        te = [f"tax {a:,.2f} 万元/亩, {q:.0%} of the committed {c:,.2f} (under {min_tax:.0%}){n}" if f else ""
-              for f, a, c, q, n in zip(tf, tp, tc, ts, ne_)]
+        op_, tp_ = [pct_pair(q, min_out) for q in os_], [pct_pair(q, min_tax) for q in ts]
+        oz = [f"亩均产值 {a:,.2f} 万元/亩，为约定 {c:,.2f} 万元/亩的 {q[0]}（{w_out} {q[1]}）" if f else ""
+              for f, a, c, q in zip(of, op, oc, op_)]
+        oe = [f"output {a:,.2f} 万元/亩, {q[0]} of the committed {c:,.2f} ({w_out}, under {q[1]})" if f else ""
+              for f, a, c, q in zip(of, op, oc, op_)]
+        tz = [f"亩均税收 {a:,.2f} 万元/亩，为约定 {c:,.2f} 万元/亩的 {q[0]}（{w_tax} {q[1]}）{n}" if f else ""
+              for f, a, c, q, n in zip(tf, tp, tc, tp_, nz_)]
+        te = [f"tax {a:,.2f} 万元/亩, {q[0]} of the committed {c:,.2f} ({w_tax}, under {q[1]}){n}" if f else ""
+              for f, a, c, q, n in zip(tf, tp, tc, tp_, ne_)]
         det = [f"约定达产日期 {d_} 已到：{a}{'；' if a and b else ''}{b}：可按约定终止出让合同，按原出让价格（市场价更低时按市场价）"
                "收购土地" for d_, a, b in zip(fs, oz, tz)]
         det_en = [f"agreed full production {d_} reached: {a}{'; ' if a and b else ''}{b}: the contract may be ended and "
@@ -241,7 +274,15 @@ def _production(rows: _Rows, p: _Parcels, profile: Profile, city_standard: float
                           detail_en=[f"agreed full production {a} reached, but no {', '.join(m)}: cannot judge "
                                      "the acceptance" for a, m in zip(fs, miss)])
 
-    cycle = int(profile.value("review.cycle_years"))
+
+def _review(rows: _Rows, p: _Parcels, profile: Profile, *, due: npt.NDArray[np.bool_], full: Days,
+            tax_pm: npt.NDArray[np.float64], c_tax: npt.NDArray[np.float64], tax_share: npt.NDArray[np.float64],
+            assumed: npt.NDArray[np.bool_], note: Any) -> None:
+    """The tax shortfall at acceptance (no cycle) or the periodic review (YW §11)."""
+    x, nz, area, today = p.num, np.flatnonzero, p.area_mu, p.as_of
+    cycle = int(profile.get("review.cycle_years", 0))
+    if cycle == 0 and not profile.has("acceptance.min_tax_share"):
+        return  # neither a review nor an acceptance: the profile's text charges no tax shortfall
     if cycle == 0:
         short = due & _below(tax_pm, c_tax)
         idx = nz(short)
@@ -261,8 +302,12 @@ def _production(rows: _Rows, p: _Parcels, profile: Profile, city_standard: float
     start = _add_months(full, (k - 1) * months)
     pay_from = float(profile.value("review.pay_difference_from_share"))
     cite = profile.cite("review.pay_difference_from_share")
-    pay = in_review & ~_below(tax_share, pay_from) & _below(tax_share, 1.0)
-    term = in_review & _below(tax_share, pay_from)
+    # 达到约定标准 (1.0 included) continues; 不低于 50 % (included) pays the difference; 未达到 50 % may end
+    term = in_review & ~at_least(tax_share, pay_from, includes=profile.includes("review.pay_difference_from_share"))
+    pay = in_review & ~term & ~at_least(tax_share, 1.0, includes=True) & ~np.isnan(tax_share)
+    term &= ~np.isnan(tax_share)
+    whole = profile.has("review.difference_basis") and profile.value("review.difference_basis") == "whole_cycle"
+    years_charged = cycle if whole else 1
 
     def head(idx: npt.NDArray[np.int64]) -> tuple[list[str], list[str]]:
         ks, ss, es = k[idx].tolist(), _iso(start[idx]), _iso(end[idx])
@@ -272,9 +317,10 @@ def _production(rows: _Rows, p: _Parcels, profile: Profile, city_standard: float
     idx = nz(pay)
     hz, he = head(idx)
     _shortfall_rows(rows, idx, cite, since=end[idx], head_zh=hz, head_en=he, tax_pm=tax_pm[idx], c_tax=c_tax[idx],
-                    area=area[idx], penalty=(c_tax[idx] - tax_pm[idx]) * area[idx], notes=note(idx),
-                    tail_zh=f"，不低于约定的 {pay_from:.0%}，按差额支付违约金并继续履约",
+                    area=area[idx], penalty=(c_tax[idx] - tax_pm[idx]) * area[idx] * years_charged, notes=note(idx),
+                    tail_zh=f"，不低于约定的 {pay_from:.0%}，按实际差额支付违约金并继续履约",
                     tail_en=f", not under {pay_from:.0%} of it: the difference is paid and the contract continues",
+                    years=years_charged,
                     extra={"review_cycle": k[idx].astype(np.float64), "cycle_start_on": start[idx],
                            "cycle_end_on": end[idx], "tax_share": tax_share[idx], "committed_tax_assumed": assumed[idx]})
     idx = nz(term)
@@ -282,11 +328,12 @@ def _production(rows: _Rows, p: _Parcels, profile: Profile, city_standard: float
         hz, he = head(idx)
         nz_, ne_ = note(idx)
         tp, tc, ts = tax_pm[idx].tolist(), c_tax[idx].tolist(), tax_share[idx].tolist()
+        sp = [pct_pair(q, pay_from) for q in ts]
         rows.add("termination_possible", cite, idx, since=end[idx],
-                 detail=[f"{h}，亩均税收 {a:,.2f} 万元/亩，为约定 {c:,.2f} 万元/亩的 {s:.0%}（不足 {pay_from:.0%}）{n}：可解除出让合同"
-                         for h, a, c, s, n in zip(hz, tp, tc, ts, nz_)],
-                 detail_en=[f"{h}: tax {a:,.2f} 万元/亩, {s:.0%} of the committed {c:,.2f} (under {pay_from:.0%}){n}: "
-                            "the land contract may be ended" for h, a, c, s, n in zip(he, tp, tc, ts, ne_)],
+                 detail=[f"{h}，亩均税收 {a:,.2f} 万元/亩，为约定 {c:,.2f} 万元/亩的 {s[0]}（未达到 {s[1]}）{n}：可解除出让合同"
+                         for h, a, c, s, n in zip(hz, tp, tc, sp, nz_)],
+                 detail_en=[f"{h}: tax {a:,.2f} 万元/亩, {s[0]} of the committed {c:,.2f} (under {s[1]}){n}: "
+                            "the land contract may be ended" for h, a, c, s, n in zip(he, tp, tc, sp, ne_)],
                  figures=_records({"review_cycle": k[idx].astype(np.float64), "cycle_start_on": start[idx],
                                    "cycle_end_on": end[idx], "tax_per_mu_wan": tax_pm[idx],
                                    "committed_tax_per_mu_wan": c_tax[idx], "tax_share": tax_share[idx],
@@ -311,19 +358,21 @@ def _shortfall_rows(rows: _Rows, idx: npt.NDArray[np.int64], cite: str, *, since
                     head_zh: list[str], head_en: list[str], tax_pm: npt.NDArray[np.float64],
                     c_tax: npt.NDArray[np.float64], area: npt.NDArray[np.float64], penalty: npt.NDArray[np.float64],
                     notes: tuple[list[str], list[str]], extra: dict[str, Any], tail_zh: str = "",
-                    tail_en: str = "") -> None:
+                    tail_en: str = "", years: int = 1) -> None:
     if idx.size == 0:
         return
     tp, tc, ar, pen = tax_pm.tolist(), c_tax.tolist(), area.tolist(), penalty.tolist()
+    pairs = [number_pair(a, c) for a, c in zip(tp, tc)]
+    yz, ye = (f" × {years} 年", f" × {years} years") if years > 1 else ("", "")
     rows.add("tax_shortfall", cite, idx, since=since,
-             detail=[f"{h}，亩均税收 {a:,.2f} 万元/亩，低于约定 {c:,.2f} 万元/亩{n}{tail_zh}：违约金 =（{c:,.2f} − {a:,.2f}）"
-                     f"× {m:,.2f} 亩 = {v:,.2f} 万元"
-                     for h, a, c, m, v, n in zip(head_zh, tp, tc, ar, pen, notes[0])],
-             detail_en=[f"{h}: tax {a:,.2f} 万元/亩, under the committed {c:,.2f}{n}{tail_en}; penalty = ({c:,.2f} − "
-                        f"{a:,.2f}) × {m:,.2f} 亩 = {v:,.2f} 万元"
-                        for h, a, c, m, v, n in zip(head_en, tp, tc, ar, pen, notes[1])],
+             detail=[f"{h}，亩均税收 {a} 万元/亩，低于约定 {c} 万元/亩{n}{tail_zh}：违约金 =（{c} − {a}）"
+                     f"× {m:,.2f} 亩{yz} = {v:,.2f} 万元"
+                     for h, (a, c), m, v, n in zip(head_zh, pairs, ar, pen, notes[0])],
+             detail_en=[f"{h}: tax {a} 万元/亩, under the committed {c}{n}{tail_en}; penalty = ({c} − "
+                        f"{a}) × {m:,.2f} 亩{ye} = {v:,.2f} 万元"
+                        for h, (a, c), m, v, n in zip(head_en, pairs, ar, pen, notes[1])],
              figures=_records({"tax_per_mu_wan": tax_pm, "committed_tax_per_mu_wan": c_tax, "area_mu": area,
-                               "penalty_wan": penalty} | extra, idx.size),
+                               "penalty_wan": penalty, "years_charged": float(years)} | extra, idx.size),
              penalty_wan=penalty)
 
 
@@ -333,10 +382,11 @@ def _shortfall_rows(rows: _Rows, idx: npt.NDArray[np.int64], cite: str, *, since
 
 
 def _ratings(rows: _Rows, p: _Parcels, ratings: pd.DataFrame | None, profile: Profile) -> None:
-    runs = [(int(profile.value("ratings.d_years_running")), ("D",), "ratings.d_years_running", "D 类", "D"),
-            (int(profile.value("ratings.c_or_below_years_running")), ("C", "D"), "ratings.c_or_below_years_running",
+    runs = [(int(profile.get("ratings.d_years_running", 0)), ("D",), "ratings.d_years_running", "D 类", "D"),
+            (int(profile.get("ratings.c_or_below_years_running", 0)), ("C", "D"), "ratings.c_or_below_years_running",
              "C 类（含）以下", "C or below")]
-    runs = [r for r in runs if r[0] > 0]
+    # 连续两年 (满): a run of exactly the number counts; an excluding word needs one year more
+    runs = [(n + (0 if profile.includes(key) else 1), g, key, lz, le) for n, g, key, lz, le in runs if n > 0]
     if not runs:
         return
     long = _ratings_long(p, ratings)
@@ -399,7 +449,7 @@ def _evaluations_and_lease(rows: _Rows, p: _Parcels, profile: Profile) -> None:
     delivered, years = d["delivered_on"], x["lease_years"]
     lease_ok = sc & ~np.isnat(delivered) & (years > 0)
     lease_end = np.where(lease_ok, _add_months(delivered, np.round(np.nan_to_num(years) * 12).astype(np.int64)), _NAT)
-    before = float(profile.value("evaluation.before_expiry_years"))
+    before = float(profile.value("evaluation.before_expiry_years")) if profile.has("evaluation.before_expiry_years") else 0.0
     expiry_eval = _add_months(lease_end, -_years_to_months(before)) if before > 0 else np.full(p.n, _NAT)
     lease_cite = profile.cite("lease.ordinary_max_years")
 
@@ -431,7 +481,7 @@ def _evaluations_and_lease(rows: _Rows, p: _Parcels, profile: Profile) -> None:
                                    "days_to_due": (w - today).astype(np.int64).astype(np.float64),
                                    "warn_days": float(warn)} | extra, idx.size))
 
-    if profile.value("evaluation.at_full_production"):
+    if profile.has("evaluation.at_full_production") and profile.value("evaluation.at_full_production"):
         m = sc & (full >= lo) & (full <= hi)
         n = int(m.sum())
         due_rows(m, full, "evaluation.at_full_production", "full_production", "达产评估", "full-production evaluation",
@@ -651,8 +701,8 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
     undetermined: list[dict[str, Any]] = []
 
     # ---- the buyer's tax standard (YW §14)
-    min_tax = float(profile.value("transfer.min_tax_per_mu_wan"))
-    mult = float(profile.value("transfer.city_standard_multiplier"))
+    min_tax = float(profile.get("transfer.min_tax_per_mu_wan", 0.0))
+    mult = float(profile.get("transfer.city_standard_multiplier", 0.0))
     tax_standard: dict[str, Any] | None = None
     if min_tax > 0 or mult > 0:
         standard, key = min_tax, "transfer.min_tax_per_mu_wan"
@@ -680,7 +730,7 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
 
     # ---- pre-emption (WZ §14)
     preemption: list[dict[str, Any]] = []
-    if profile.value("transfer.preempt_below_contract"):
+    if profile.get("transfer.preempt_below_contract", False):
         cite = profile.cite("transfer.preempt_below_contract")
         inv = _get(parcel, "investment")
         c_inv = _get(parcel, "committed_investment_per_mu")
@@ -703,7 +753,7 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
                                       ("tax", parcel_tax), ("committed_tax_per_mu", committed_tax)) if v is None]
             if missing:
                 undetermined.append({"trigger": "below_contract", "article": cite, "missing": missing})
-    if profile.value("transfer.preempt_before_full_production"):
+    if profile.get("transfer.preempt_before_full_production", False):
         cite = profile.cite("transfer.preempt_before_full_production")
         full = _as_date(_get(parcel, "agreed_full_production_on"))
         if full is None:
@@ -714,7 +764,7 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
                                "detail": f"约定达产日期 {full.isoformat()} 之前转让：政府必须行使优先收购权",
                                "detail_en": f"sold before the agreed full production {full.isoformat()}: the government "
                                             "must pre-empt"})
-    grades = list(profile.value("transfer.preempt_seller_grades"))
+    grades = list(profile.get("transfer.preempt_seller_grades", []))
     if grades:
         cite = profile.cite("transfer.preempt_seller_grades")
         if seller_grade_last_year is None:

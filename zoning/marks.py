@@ -6,7 +6,8 @@ whole city are computed here once (about two seconds for 200,000 parcels) and wr
 is computed again only when one of them changes.
 
 Where a parcel has several findings, the mark is the first in the order of ``IDLE_CATEGORIES`` and
-``LIFECYCLE_CATEGORIES`` (the more serious first).
+``LIFECYCLE_CATEGORIES`` (the more serious first). A breach cured before the date (a late start or completion
+with ``until``) is no mark: the map shows the land as it is at the date, not its history.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ MARK_COLUMNS = ("idle", "lifecycle", "grade")
 def _first(findings: pd.DataFrame, order: tuple[str, ...]) -> pd.Series:
     """parcel_no → the first category of ``order`` among its findings."""
     rank = {c: i for i, c in enumerate(order)}
+    if "until" in findings.columns:  # cured breaches say nothing about the land today
+        findings = findings[pd.isna(findings["until"])]
     chosen = findings[findings["category"].isin(rank)].assign(_rank=lambda f: f["category"].map(rank))
     return chosen.sort_values("_rank").drop_duplicates("parcel_no").set_index("parcel_no")["category"]
 

@@ -3,6 +3,20 @@
 Code reads a profile and never spells a policy number itself. A profile is validated as a whole when it is
 read: a missing or unknown key, a wrong type or an impossible value is refused with the key and the reason.
 
+A profile is a city's law: it carries the rules of its own text (and the national ones), nothing else. The
+sections a city's text does not have (Yiwu has no block-line balance, no 50-亩 consolidation, no WZ §10
+acceptance) are left out of its file: ``Profile.has(key)`` says whether a rule is there, and a caller that
+needs an absent rule gets an ``InputError`` that says so in both languages. A planner who deliberately adopts
+another city's rule writes it in with ``adopted_from = "wenzhou-2020 WZ §10"``; the finding then cites the
+adopted article, never a mixed citation. Every article must be the profile's own (``article_prefix``, e.g.
+``YW``), a national document, a platform default (``平台默认``) or a declared adoption.
+
+Boundary words (民法典 第一千二百五十九条): every threshold says which word of the text it carries
+(``boundary = "不足"``) and so whether the number itself is included: 以上、以下、以内、届满、满、达到、
+不低于、不超过 include it; 不足、不满、超过、低于、以外、未达到 exclude it. ``BOUNDARY_WORDS`` holds the
+table; the word must read in the sense the rule compares in (``THRESHOLDS``), and the rules ask
+``Profile.includes(key)`` whether to compare strictly.
+
 Examples
 --------
 >>> wz = get_profile("wenzhou-2020")
@@ -12,6 +26,10 @@ Examples
 40
 >>> wz.cite("construction.start_months")
 'wenzhou-2020 WZ §6'
+>>> wz.boundary("idle.stalled_developed_share"), wz.includes("idle.stalled_developed_share")
+('不足', False)
+>>> get_profile("yiwu").has("consolidation.min_mu")
+False
 """
 
 from __future__ import annotations
@@ -26,7 +44,8 @@ from typing import Any
 
 from geo.errors import InputError
 
-__all__ = ["Profile", "Parameter", "SCHEMA", "PROFILE_DIR", "list_profiles", "get_profile", "load_profile"]
+__all__ = ["BOUNDARY_WORDS", "NATIONAL_SOURCES", "OPTIONAL", "PROFILE_DIR", "Parameter", "Profile", "SCHEMA",
+           "THRESHOLDS", "get_profile", "list_profiles", "load_profile"]
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 
@@ -38,9 +57,26 @@ _grades = (lambda v: all(g in ("A", "B", "C", "D") for g in v), "grades among A,
 _any = (lambda v: True, "")
 
 
+#: word → (sense, whether the number itself is included), 民法典 第一千二百五十九条 and the words of the texts.
+#: "above": the condition holds from the number up (满一年 is reached on the anniversary); "below": up to it.
+BOUNDARY_WORDS: dict[str, tuple[str, bool]] = {
+    "以上": ("above", True), "达到": ("above", True), "不低于": ("above", True), "满": ("above", True),
+    "届满": ("above", True), "超过": ("above", False), "以外": ("above", False),
+    "以下": ("below", True), "以内": ("below", True), "不超过": ("below", True), "不得超过": ("below", True),
+    "不足": ("below", False), "不满": ("below", False), "低于": ("below", False), "未达到": ("below", False),
+}
+
+
+def _tier_ok(t: Any) -> bool:
+    if not isinstance(t, list) or len(t) not in (2, 3):
+        return False
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in t[:2]) or not (t[0] > 0 and t[1] > 0):
+        return False
+    return len(t) == 2 or BOUNDARY_WORDS.get(t[2], ("", False))[0] == "below"
+
+
 def _tiers(v: list) -> bool:
-    return (len(v) > 0 and all(isinstance(t, list) and len(t) == 2 and t[0] > 0 and t[1] > 0 for t in v)
-            and [t[0] for t in v] == sorted(t[0] for t in v))
+    return (len(v) > 0 and all(_tier_ok(t) for t in v) and [t[0] for t in v] == sorted(t[0] for t in v))
 
 
 SCHEMA: dict[str, tuple[type | tuple[type, ...], tuple[Any, str]]] = {
@@ -59,7 +95,8 @@ SCHEMA: dict[str, tuple[type | tuple[type, ...], tuple[Any, str]]] = {
     "idle.stalled_years": ((int, float), _pos),
     "construction.start_months": (int, _pos),
     "construction.start_months_max": (int, _pos),
-    "construction.build_months_by_investment": (list, (_tiers, "ascending [investment 万元, months] pairs")),
+    "construction.build_months_by_investment": (list, (_tiers, "ascending [investment 万元, months, 以下|不满] tiers")),
+    "construction.completion_months_from_delivery": (int, _pos),
     "production.built_not_operating": (bool, _any),
     "production.operating_below_target": (bool, _any),
     "use.below_contract_far": (bool, _any),
@@ -75,6 +112,7 @@ SCHEMA: dict[str, tuple[type | tuple[type, ...], tuple[Any, str]]] = {
     "acceptance.min_tax_share": ((int, float), _share),
     "review.cycle_years": (int, _nonneg),
     "review.pay_difference_from_share": ((int, float), _share),
+    "review.difference_basis": (str, (lambda v: v in ("cycle_year", "whole_cycle"), "cycle_year or whole_cycle")),
     "ratings.d_years_running": (int, _nonneg),
     "ratings.c_or_below_years_running": (int, _nonneg),
     "existing.min_tax_per_mu_wan": ((int, float), _nonneg),
@@ -92,14 +130,58 @@ SCHEMA: dict[str, tuple[type | tuple[type, ...], tuple[Any, str]]] = {
 }
 
 
+#: the thresholds, each with the sense its rule compares in (the boundary word must read that way)
+THRESHOLDS: dict[str, str] = {
+    "balance.sliver_min_mu": "below", "consolidation.min_mu": "above", "consolidation.gap_m": "below",
+    "consolidation.min_share_inside": "below", "idle.unstarted_years": "above", "idle.reclaimable_years": "above",
+    "idle.stalled_developed_share": "below", "idle.stalled_investment_share": "below", "idle.stalled_years": "above",
+    "construction.start_months": "below", "construction.start_months_max": "below",
+    "construction.build_months_by_investment": "below", "construction.completion_months_from_delivery": "below",
+    "use.min_building_coverage": "above", "use.unbuilt_share": "above", "lease.ordinary_max_years": "below",
+    "lease.major_max_years": "below", "lease.legal_max_years": "below", "bidding.price_cap_ratio": "below",
+    "acceptance.min_output_share": "below", "acceptance.min_tax_share": "below",
+    "review.pay_difference_from_share": "above", "ratings.d_years_running": "above",
+    "ratings.c_or_below_years_running": "above", "existing.min_tax_per_mu_wan": "above",
+    "transfer.min_tax_per_mu_wan": "above", "transfer.city_standard_multiplier": "above",
+    "evaluation.warn_days": "below",
+}
+
+#: rules a city's text may not have: left out of its profile, asked for with ``Profile.has``
+OPTIONAL = frozenset(
+    [k for k in SCHEMA if k.split(".")[0] in ("balance", "consolidation", "bidding", "acceptance", "mortgage")]
+    + ["construction.build_months_by_investment", "construction.completion_months_from_delivery",
+       "evaluation.at_full_production", "evaluation.before_expiry_years", "review.cycle_years",
+       "review.pay_difference_from_share", "review.difference_basis", "ratings.d_years_running",
+       "ratings.c_or_below_years_running", "existing.min_tax_per_mu_wan", "transfer.min_tax_per_mu_wan",
+       "transfer.city_standard_multiplier", "transfer.preempt_below_contract", "transfer.preempt_before_full_production",
+       "transfer.preempt_seller_grades"])
+
+#: documents every city applies: an article naming one of them is nobody's borrowing
+NATIONAL_SOURCES = ("闲置土地处置办法", "城镇国有土地使用权出让和转让暂行条例", "工业项目建设用地控制指标", "民法典",
+                    "平台默认")
+
+_SECTION_ZH = {"balance": "占补平衡", "consolidation": "连片开发", "bidding": "竞价出让", "acceptance": "达产验收",
+               "mortgage": "抵押", "evaluation": "绩效评估", "construction": "开竣工期限", "review": "税收考核"}
+_SECTION_EN = {"balance": "occupy-one-replace-one balance", "consolidation": "consolidation zone",
+               "bidding": "capped bidding", "acceptance": "full-production acceptance", "mortgage": "mortgage",
+               "evaluation": "evaluation", "construction": "construction deadline", "review": "tax review"}
+
+
 @dataclass(frozen=True)
 class Parameter:
-    """One threshold: its value, the article it comes from, and a note."""
+    """One threshold: its value, the article it comes from, a note, its boundary word and any adoption."""
 
     key: str
     value: Any
     article: str
     note: str = ""
+    boundary: str | None = None
+    adopted_from: str | None = None
+
+    @property
+    def includes(self) -> bool | None:
+        """Whether the number itself meets the word (以下 → True, 不足 → False); None without a word."""
+        return None if self.boundary is None else BOUNDARY_WORDS[self.boundary][1]
 
 
 @dataclass(frozen=True)
@@ -113,25 +195,77 @@ class Profile:
     parameters: dict[str, Parameter] = field(repr=False)
     effective_from: dt.date | None = None
     effective_to: dt.date | None = None
+    city: str = ""
+    article_prefix: str = ""
+
+    def has(self, key: str) -> bool:
+        """Whether the profile carries the rule ``key`` (a city's text may not have it)."""
+        return key in self.parameters
+
+    def get(self, key: str, default: Any) -> Any:
+        """The value of ``key``, or ``default`` when the profile does not carry the rule (it does not apply)."""
+        return self.parameters[key].value if key in self.parameters else default
+
+    def require(self, *keys: str) -> None:
+        """Refuse (``InputError``, exit 2) unless the profile carries every rule of ``keys``."""
+        for key in keys:
+            if key not in self.parameters:
+                raise self.absent(key)
+
+    def _get(self, key: str) -> Parameter:
+        try:
+            return self.parameters[key]
+        except KeyError:
+            raise self.absent(key) from None
+
+    def absent(self, key: str) -> InputError:
+        """The refusal for a rule this profile does not carry."""
+        section = key.split(".")[0]
+        zh, en = _SECTION_ZH.get(section, key), _SECTION_EN.get(section, key)
+        city = self.city or self.name
+        return InputError(f"{city}的政策配置（{self.name}）没有{zh}规则（{key}）：{self.document}未作规定",
+                          f"the {self.name} policy profile has no {en} rule ({key}): {self.document} does not "
+                          "provide one", file=self.source,
+                          fix_zh="换用有此规则的政策配置（如 --policy wenzhou-2020），或复制本配置并加入该项，"
+                                 "以 adopted_from 注明所采用的条款",
+                          fix_en="use a profile that has the rule (e.g. --policy wenzhou-2020), or copy this profile "
+                                 "and add the key with adopted_from naming the article adopted")
 
     def value(self, key: str) -> Any:
-        """The value of ``key`` (e.g. ``"consolidation.min_mu"``)."""
-        return self.parameters[key].value
+        """The value of ``key`` (e.g. ``"consolidation.min_mu"``); an ``InputError`` when the profile lacks it."""
+        return self._get(key).value
 
     def article(self, key: str) -> str:
         """The article ``key`` comes from (e.g. ``"WZ §12"``)."""
-        return self.parameters[key].article
+        return self._get(key).article
+
+    def boundary(self, key: str) -> str | None:
+        """The boundary word of threshold ``key`` (``"不足"``), None for a key that is no threshold."""
+        return self._get(key).boundary
+
+    def includes(self, key: str) -> bool:
+        """Whether threshold ``key``'s number itself meets its word (民法典 §1259: 以下 yes, 不足 no)."""
+        inc = self._get(key).includes
+        if inc is None:
+            raise ValueError(f"{key} is not a threshold with a boundary word")
+        return inc
 
     def cite(self, key: str) -> str:
-        """Profile and article, as every finding names them: ``"wenzhou-2020 WZ §12"``."""
-        return f"{self.name} {self.article(key)}"
+        """Profile and article, as every finding names them: ``"wenzhou-2020 WZ §12"``; an adopted rule cites
+        the adopted article, ``"wenzhou-2020 WZ §10（yiwu 采用）"``."""
+        p = self._get(key)
+        if p.adopted_from:
+            return f"{p.adopted_from}（{self.name} 采用）"
+        return f"{self.name} {p.article}"
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "name": self.name, "title": self.title, "document": self.document, "source": self.source,
+            "city": self.city or None,
             "effective_from": self.effective_from.isoformat() if self.effective_from else None,
             "effective_to": self.effective_to.isoformat() if self.effective_to else None,
-            "parameters": {k: {"value": p.value, "article": p.article, "note": p.note}
+            "parameters": {k: {"value": p.value, "article": p.article, "note": p.note, "boundary": p.boundary,
+                               "includes": p.includes, "adopted_from": p.adopted_from}
                            for k, p in self.parameters.items()},
         }
 
@@ -167,15 +301,65 @@ def load_profile(path: Path) -> Profile:
                 raise _refuse(path, key, f"类型不对（{type(value).__name__}）", f"has the wrong type ({type(value).__name__})")
             if not check(value):
                 raise _refuse(path, key, f"取值 {value!r} 不合理：应为 {meaning}", f"value {value!r} must be {meaning}")
-            params[key] = Parameter(key, value, str(entry["article"]), str(entry.get("note", "")))
-    missing = sorted(set(SCHEMA) - set(params))
+            params[key] = Parameter(key, value, str(entry["article"]), str(entry.get("note", "")),
+                                    boundary=_boundary(path, key, entry), adopted_from=_adoption(path, key, entry))
+    missing = sorted(set(SCHEMA) - OPTIONAL - set(params))
     if missing:
         raise _refuse(path, ", ".join(missing), "缺少这些参数", "these parameters are missing")
+    if not ({"construction.build_months_by_investment", "construction.completion_months_from_delivery"} & set(params)):
+        raise _refuse(path, "construction.build_months_by_investment", "须有建设期（或交地起竣工期限）",
+                      "a build period (or a completion period from delivery) is needed")
     if params["construction.start_months"].value > params["construction.start_months_max"].value:
         raise _refuse(path, "construction.start_months", "大于 start_months_max", "exceeds start_months_max")
+    prefix = str(data.get("article_prefix", "")).strip()
+    for key, p in params.items():
+        if prefix and not p.adopted_from and not _own_article(p.article, prefix):
+            raise _refuse(path, key, f"条款“{p.article}”不是本市（{prefix}）或国家的规定：本市未规定的规则应删去，"
+                          "或以 adopted_from 注明采用", f"article '{p.article}' is neither this city's ({prefix}) nor "
+                          "national: leave out a rule the city's text lacks, or declare it with adopted_from")
     return Profile(name=data["name"], title=data["title"], document=data["document"], source=str(path),
                    parameters=params, effective_from=data.get("effective_from"),
-                   effective_to=data.get("effective_to"))
+                   effective_to=data.get("effective_to"), city=str(data.get("city", "")), article_prefix=prefix)
+
+
+def _boundary(path: Path, key: str, entry: dict[str, Any]) -> str | None:
+    """The boundary word of a threshold, checked against 民法典 §1259 and the sense its rule compares in."""
+    word = entry.get("boundary")
+    if key not in THRESHOLDS:
+        if word is not None:
+            raise _refuse(path, key, "不是阈值，不应有 boundary", "is no threshold and takes no boundary word")
+        return None
+    if word is None:
+        raise _refuse(path, key, "须写明边界用语 boundary（如“不足”“以下”），以定是否含本数",
+                      "needs its boundary word (boundary = \"不足\", \"以下\" …): whether the number is included")
+    if word not in BOUNDARY_WORDS:
+        raise _refuse(path, key, f"边界用语“{word}”不认识：可用 {'、'.join(BOUNDARY_WORDS)}",
+                      f"boundary word '{word}' is unknown; use one of {', '.join(BOUNDARY_WORDS)}")
+    sense = THRESHOLDS[key]
+    if BOUNDARY_WORDS[word][0] != sense:
+        raise _refuse(path, key, f"边界用语“{word}”与该规则的比较方向不符（应为{'下限' if sense == 'above' else '上限'}用语）",
+                      f"boundary word '{word}' reads the wrong way for this rule (it needs a word of the "
+                      f"{'at-least' if sense == 'above' else 'at-most'} kind)")
+    if "includes" in entry and entry["includes"] is not BOUNDARY_WORDS[word][1]:
+        raise _refuse(path, key, f"includes 与“{word}”的法定含义（民法典第一千二百五十九条）不符",
+                      f"includes contradicts the legal meaning of '{word}' (Civil Code art. 1259)")
+    return str(word)
+
+
+def _adoption(path: Path, key: str, entry: dict[str, Any]) -> str | None:
+    adopted = entry.get("adopted_from")
+    if adopted is None:
+        return None
+    if not isinstance(adopted, str) or len(adopted.split()) < 2:
+        raise _refuse(path, key, "adopted_from 须写明所采用的配置与条款，如 \"wenzhou-2020 WZ §10\"",
+                      "adopted_from must name the profile and article adopted, e.g. \"wenzhou-2020 WZ §10\"")
+    return adopted
+
+
+def _own_article(article: str, prefix: str) -> bool:
+    """Each part of ``article`` (split at ；) is the city's own (``prefix §n``) or a national source."""
+    parts = [a.strip() for a in article.replace(";", "；").split("；") if a.strip()]
+    return all(a.startswith(prefix + " ") or any(n in a for n in NATIONAL_SOURCES) for a in parts)
 
 
 def _search_dirs() -> list[Path]:

@@ -337,3 +337,12 @@ def test_english(city: sa.Engine) -> None:
     assert shown["Zone area"] == "30.00 亩" and shown["Reaches the threshold"] == "no"
     assert "20.00 亩 short of the 50.00 亩 threshold (wenzhou-2020 WZ §12)" in " ".join(w.value for w in at.warning)
     assert '"Drawn zone"' in map_script(at)
+
+
+def test_a_profile_without_consolidation_rules_says_so_and_stops(city: sa.Engine) -> None:
+    # the Yiwu text has no 连片开发 rule: its profile carries none, and the page says so instead of a KeyError
+    at = open_zones()
+    at.selectbox(key="zones_policy").set_value("yiwu").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("义乌市的政策配置（yiwu）没有连片开发规则" in w.value for w in at.warning)
+    assert not at.number_input  # no threshold controls for a rule the city does not have

@@ -115,7 +115,7 @@ def test_group_by_parcel_and_findings_json_shapes() -> None:
     assert a["categories"] == ["idle_reclaimable", "idle", "late_start", "late_completion", "insufficient_data"]
     assert b["categories"] == ["operating_below_target", "tax_shortfall"]
     for item in a["findings"] + b["findings"]:
-        keys = ["category", "article", "detail", "detail_en", "since", "figures"]
+        keys = ["category", "article", "detail", "detail_en", "since", "until", "figures"]
         assert list(item) == keys + (["penalty_wan"] if item["category"] == "tax_shortfall" else [])
         assert item["article"].startswith("wenzhou-2020 ")
         assert item["since"] is None or dt.date.fromisoformat(item["since"])
@@ -123,7 +123,7 @@ def test_group_by_parcel_and_findings_json_shapes() -> None:
     assert late == {"category": "late_start", "article": "wenzhou-2020 WZ §6",
                     "detail": "约定开工日期 2023-03-01，截至 2026-11-22 未开工，已逾期 3年8个月",
                     "detail_en": "agreed start 2023-03-01; not started as of 2026-11-22, 3 years 8 months overdue",
-                    "since": "2023-03-01",
+                    "since": "2023-03-01", "until": None,
                     "figures": {"agreed_start_on": "2023-03-01", "start_derived": False, "days_overdue": 1362}}
     short = next(i for i in b["findings"] if i["category"] == "tax_shortfall")
     assert short["penalty_wan"] == 150.0 and isinstance(short["penalty_wan"], float)
@@ -242,7 +242,7 @@ def test_findings_only_for_parcels_given_and_well_formed(data, profile) -> None:
     parcels, ratings = data
     idle, life, _ = _all(parcels, ratings, profile)
     for f in (idle, life):
-        assert f.columns.tolist() == FINDING_COLUMNS
+        assert f.columns.tolist() == [*FINDING_COLUMNS, "until"]
         assert set(f["parcel_no"]) <= set(parcels["parcel_no"])
         assert set(f["category"]) <= set(CATEGORIES)
         assert f["article"].map(lambda a: a.startswith(profile.name + " ")).all()

@@ -82,7 +82,7 @@ def only(f: pd.DataFrame, category: str) -> pd.Series:
 def test_columns_and_healthy_parcel_gives_nothing() -> None:
     for profile in (WZ, YW):
         f = idle_findings(frame(healthy()), as_of=AS_OF, profile=profile)
-        assert f.columns.tolist() == FINDING_COLUMNS
+        assert f.columns.tolist() == [*FINDING_COLUMNS, "until"]
         assert len(f) == 0
 
 

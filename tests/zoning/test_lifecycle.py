@@ -12,6 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from geo.errors import InputError
+
 from tests.zoning.test_idle import cite_or, frame, healthy, parcel
 from zoning.findings import FINDING_COLUMNS
 from zoning.lifecycle import (
@@ -49,7 +51,7 @@ def one(f: pd.DataFrame, no: str, category: str) -> pd.Series:
 def test_healthy_parcel_gives_nothing_under_both_profiles() -> None:
     for profile in (WZ, YW):
         f = run(healthy(), profile=profile)
-        assert f.columns.tolist() == FINDING_COLUMNS and len(f) == 0
+        assert f.columns.tolist() == [*FINDING_COLUMNS, "until"] and len(f) == 0
 
 
 # ---------------------------------------------------------------------------------------------- WZ §10
@@ -90,9 +92,9 @@ def test_full_production_acceptance_wenzhou() -> None:
 
 @pytest.mark.parametrize(("tax", "as_of", "expected", "penalty"), [
     (300.0, D(2024, 6, 29), [], None),  # the first three-year cycle has not ended
-    (300.0, D(2024, 6, 30), ["tax_shortfall"], 300.0),  # 20 of 40 万元/亩 = 50 %: pay (40 − 20) × 15
+    (300.0, D(2024, 6, 30), ["tax_shortfall"], 900.0),  # 20 of 40 万元/亩 = 50 %: pay (40 − 20) × 15 × 3 years
     (299.99, D(2024, 6, 30), ["termination_possible"], None),  # just under 50 %
-    (450.0, D(2024, 6, 30), ["tax_shortfall"], 150.0),  # 30/40 = 75 %: pay (40 − 30) × 15
+    (450.0, D(2024, 6, 30), ["tax_shortfall"], 450.0),  # 30/40 = 75 %: pay (40 − 30) × 15 × 3 (whole cycle)
     (600.0, D(2024, 6, 30), [], None),  # 40/40: continue
 ])
 def test_three_year_review_yiwu(tax: float, as_of: dt.date, expected: list[str], penalty: float | None) -> None:
@@ -120,7 +122,7 @@ def test_review_counts_cycles() -> None:
 def test_missing_committed_tax_uses_the_existing_land_or_city_standard() -> None:
     row = healthy("M", committed_tax_per_mu=None, tax=150.0)  # 10 万元/亩
     yw = one(run(row, profile=YW), "M", "tax_shortfall")  # YW §10: at least 15 万元/亩
-    assert yw["penalty_wan"] == pytest.approx(75.0)
+    assert yw["penalty_wan"] == pytest.approx(225.0)  # (15 − 10) × 15 亩 × 3 years of the cycle (YW §11 实际差额)
     assert "按存量纳管标准 15 万元/亩" in yw["detail"] and yw["figures"]["committed_tax_assumed"] is True
     wz = one(run(row, profile=WZ, city_standard_tax_per_mu_wan=20.0), "M", "tax_shortfall")
     assert wz["penalty_wan"] == pytest.approx(150.0) and "按全市亩均税收标准 20 万元/亩" in wz["detail"]
@@ -258,6 +260,8 @@ def test_every_category_names_the_profile_and_its_article() -> None:
         expected = set(LIFECYCLE_CATEGORIES) | {"insufficient_data"}
         if profile is WZ:
             expected -= {"rating_termination_possible"}
+        else:  # the Yiwu text has no 达产评估 (WZ §11): its profile does not carry it
+            expected -= {"evaluation_due"}
         assert set(f["category"]) == expected
 
 
@@ -360,8 +364,10 @@ def test_transfer_needs_the_city_figures_where_the_profile_uses_them() -> None:
 def test_mortgage_cap() -> None:
     before = mortgage_cap(accepted=False, sale_price_wan=800.0, standard_land_price_wan=1000.0, profile=WZ)
     assert (before["cap_wan"], before["basis"], before["article"]) == (800.0, "sale_price", "wenzhou-2020 WZ §14")
-    after = mortgage_cap(accepted=True, sale_price_wan=800.0, standard_land_price_wan=1000.0, profile=YW)
+    after = mortgage_cap(accepted=True, sale_price_wan=800.0, standard_land_price_wan=1000.0, profile=WZ)
     assert (after["cap_wan"], after["basis"]) == (1000.0, "standard_land_price")
+    with pytest.raises(InputError, match="义乌市的政策配置（yiwu）没有抵押规则"):  # not in the Yiwu text
+        mortgage_cap(accepted=True, sale_price_wan=800.0, standard_land_price_wan=1000.0, profile=YW)
     assert "标定地价" in after["detail"]
     with pytest.raises(ValueError, match="标定地价"):
         mortgage_cap(accepted=True, sale_price_wan=800.0, standard_land_price_wan=None, profile=WZ)

@@ -8,16 +8,18 @@ from pathlib import Path
 import pytest
 
 from geo.errors import InputError
-from zoning.policy import PROFILE_DIR, SCHEMA, get_profile, list_profiles, load_profile
+from zoning.policy import OPTIONAL, PROFILE_DIR, SCHEMA, get_profile, list_profiles, load_profile
 
 
-def test_both_profiles_have_every_parameter_with_an_article() -> None:
+def test_both_profiles_have_every_required_parameter_with_an_article() -> None:
     for profile in list_profiles():
-        assert set(profile.parameters) == set(SCHEMA)
+        assert set(SCHEMA) - OPTIONAL <= set(profile.parameters) <= set(SCHEMA)
         assert all(p.article.strip() for p in profile.parameters.values())
     wz, yw = get_profile("wenzhou-2020"), get_profile("yiwu")
     # the numbers of the texts themselves
-    assert wz.value("construction.build_months_by_investment") == [[100000.0, 24], [200000.0, 30], [1.0e18, 36]]
+    assert wz.value("construction.build_months_by_investment") == [[100000.0, 24, "以下"], [200000.0, 30, "不满"],
+                                                                   [1.0e18, 36, "以下"]]
+    assert yw.value("construction.completion_months_from_delivery") == 36  # YW §5: 3年内竣工
     assert (wz.value("lease.major_max_years"), yw.value("lease.major_max_years")) == (50, 40)
     assert (yw.value("ratings.d_years_running"), yw.value("ratings.c_or_below_years_running")) == (2, 3)
     assert yw.value("transfer.min_tax_per_mu_wan") == 15.0 and yw.article("transfer.min_tax_per_mu_wan") == "YW §14"
@@ -46,8 +48,10 @@ def test_a_copied_profile_with_a_changed_threshold_is_used(tmp_path: Path) -> No
     (("[consolidation.min_mu]\nvalue = 50.0", "[consolidation.min_mu]\nvalue = \"fifty\""), "consolidation.min_mu",
      "wrong type"),
     (("[consolidation.gap_m]", "[consolidation.gap_metres]"), "consolidation.gap_metres", "not a known parameter"),
-    (("article = \"WZ §12\"\nnote = \"拟连片", "article = \"\"\nnote = \"拟连片"), "consolidation.min_mu", "article"),
-    (("[construction.build_months_by_investment]\nvalue = [[100000.0, 24], [200000.0, 30], [1.0e18, 36]]",
+    (("article = \"WZ §12\"\nboundary = \"达到\"", "article = \"\"\nboundary = \"达到\""), "consolidation.min_mu",
+     "article"),
+    (("[construction.build_months_by_investment]\nvalue = [[100000.0, 24, \"以下\"], [200000.0, 30, \"不满\"], "
+      "[1.0e18, 36, \"以下\"]]",
       "[construction.build_months_by_investment]\nvalue = [[200000.0, 30], [100000.0, 24]]"),
      "construction.build_months_by_investment", "ascending"),
 ])
@@ -60,11 +64,11 @@ def test_an_invalid_profile_is_refused_with_the_key_and_reason(tmp_path: Path, r
 
 
 def test_a_missing_parameter_is_named(tmp_path: Path) -> None:
-    path = _copy(tmp_path, ("[bidding.price_cap_ratio]\nvalue = 1.2", "[bidding.other]\nvalue = 1.2"))
-    text = path.read_text(encoding="utf-8").replace("[bidding.other]\nvalue = 1.2\narticle = \"WZ §7\"\n"
-                                                    "note = \"上浮最高不超过起拍地价20%\"\n", "")
-    path.write_text(text, encoding="utf-8")
-    with pytest.raises(InputError, match="bidding.price_cap_ratio"):
+    path = _copy(tmp_path, ("[idle.stalled_years]\nvalue = 1", "[idle.other]\nvalue = 1"))
+    text = path.read_text(encoding="utf-8")
+    start = text.index("[idle.other]")
+    path.write_text(text[:start] + text[text.index("[construction.start_months]"):], encoding="utf-8")
+    with pytest.raises(InputError, match="idle.stalled_years"):
         load_profile(path)
 
 
