@@ -236,6 +236,9 @@ def db_reset(
                          file=str(cluster.home),
                          fix_zh="先用 blockline db dump 备份；确认删除请加 --yes --discard-audit",
                          fix_en="back it up with blockline db dump first; to delete it, add --yes --discard-audit")
+    from geo.store import close_store
+
+    close_store()
     cluster.reset()
     cluster.start()
     _engine(prove=False)

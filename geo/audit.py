@@ -100,8 +100,8 @@ def payload(fields: list[str | None]) -> bytes:
 
 
 _CHAIN_ROWS = """
-    SELECT id, chain_seq, row_hash, id::text, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), actor,
-           action, target, approval_doc, before::text, after::text, txid::text
+    SELECT id, chain_seq, row_hash, id::text AS f_id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS f_at,
+           actor, action, target, approval_doc, before::text AS f_before, after::text AS f_after, txid::text AS f_txid
     FROM audit ORDER BY chain_seq"""
 
 

@@ -35,6 +35,7 @@ __all__ = [
     "grant_app_role",
     "role_problems",
     "open_store",
+    "close_store",
     "migrate",
     "schema_revision",
     "storage_srid",
@@ -265,6 +266,15 @@ def open_store(settings: Settings | None = None) -> Engine:
             )
         _engines[url] = engine
         return engine
+
+
+def close_store(settings: Settings | None = None) -> None:
+    """Close this process's engine on the store (before it is deleted): the next ``open_store`` migrates anew."""
+    url = database_url(settings or get_settings(), start=False)
+    with _lock:
+        engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
 
 
 def _migrate_as_owner(owner_url: str, app_url: str, *, srid: int) -> None:

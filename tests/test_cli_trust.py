@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import subprocess
@@ -168,3 +169,139 @@ def test_restore_refuses_a_dump_blockline_did_not_make_before_anything_runs(engi
         assert code == 0, err
     finally:
         fresh.stop()
+
+
+def _audit_row(engine: sa.Engine, action: str) -> int:
+    from geo.audit import record
+
+    with engine.begin() as conn:
+        return record(conn, actor="test", action=action, target="t", before={"a": 1}, after={"b": [1, "二"]})
+
+
+def test_audit_verify_names_a_row_the_owner_edited_or_removed(engine: sa.Engine, owner_engine: sa.Engine) -> None:
+    first, edited, last = (_audit_row(engine, f"test.chain{i}") for i in range(3))
+    code, out, _ = run("audit", "verify", "--format", "json")
+    assert code == 0 and json.loads(out)["intact"]
+    with owner_engine.connect() as conn:  # the owner can get round the triggers, as a superuser could
+        kept = conn.execute(sa.text("SELECT * FROM audit WHERE id = :i"), {"i": edited}).mappings().one()
+    try:
+        with owner_engine.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE audit DISABLE TRIGGER USER"))
+            conn.execute(sa.text("UPDATE audit SET actor = 'someone else' WHERE id = :i"), {"i": edited})
+            conn.execute(sa.text("ALTER TABLE audit ENABLE TRIGGER USER"))
+        code, out, _ = run("audit", "verify")
+        assert code == 1 and f"audit row {edited} was altered" in out
+        with owner_engine.begin() as conn:  # put it back, then remove it: the row after it is named
+            conn.execute(sa.text("ALTER TABLE audit DISABLE TRIGGER USER"))
+            conn.execute(sa.text("UPDATE audit SET actor = :a WHERE id = :i"), {"a": kept["actor"], "i": edited})
+            conn.execute(sa.text("DELETE FROM audit WHERE id = :i"), {"i": edited})
+            conn.execute(sa.text("ALTER TABLE audit ENABLE TRIGGER USER"))
+        code, out, _ = run("audit", "verify", "--format", "json")
+        found = json.loads(out)
+        assert code == 1 and found["broken_id"] == last and found["broken_seq"] == kept["chain_seq"] + 1
+        assert f"entries {kept['chain_seq']} to {kept['chain_seq']} are missing" in found["reason_en"]
+    finally:
+        with owner_engine.begin() as conn:
+            conn.execute(sa.text("ALTER TABLE audit DISABLE TRIGGER USER"))
+            conn.execute(sa.text("DELETE FROM audit WHERE id = :i"), {"i": edited})
+            conn.execute(sa.text("INSERT INTO audit SELECT (jsonb_populate_record(NULL::audit, CAST(:r AS jsonb))).*"),
+                         {"r": json.dumps(dict(kept, row_hash="\\x" + bytes(kept["row_hash"]).hex()), default=str)})
+            conn.execute(sa.text("ALTER TABLE audit ENABLE TRIGGER USER"))
+    assert run("audit", "verify")[0] == 0
+
+
+def test_the_chain_hash_is_sha256_of_the_previous_and_the_rows_fields(engine: sa.Engine) -> None:
+    row_id = _audit_row(engine, "test.by_hand")
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT * FROM audit WHERE id = :i"), {"i": row_id}).mappings().one()
+        prev = conn.execute(sa.text("SELECT row_hash FROM audit WHERE chain_seq = :s"),
+                            {"s": row["chain_seq"] - 1}).scalar_one()
+    at = row["at"].astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+    fields = [str(row_id), at, "test", "test.by_hand", "t", None, '{"a": 1}', '{"b": [1, "二"]}', str(row["txid"])]
+    text = "|".join("-" if f is None else f"{len(f)}:{f}" for f in fields)
+    assert bytes(row["row_hash"]) == hashlib.sha256(bytes(prev) + text.encode("utf-8")).digest()
+
+
+def test_concurrent_writers_keep_one_chain(engine: sa.Engine) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from geo.audit import verify_chain
+
+    with engine.connect() as conn:
+        start = conn.execute(sa.text("SELECT seq FROM audit_chain")).scalar_one()
+
+    def write(worker: int) -> None:
+        for i in range(15):
+            _audit_row(engine, f"test.race{worker}.{i}")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(write, range(4)))
+    with engine.connect() as conn:
+        seqs = conn.execute(sa.text("SELECT chain_seq FROM audit WHERE chain_seq > :s ORDER BY chain_seq"),
+                            {"s": start}).scalars().all()
+    assert seqs == list(range(start + 1, start + 61))  # no fork, no gap
+    assert verify_chain(engine).intact
+
+
+def test_check_roles(engine: sa.Engine, settings: object) -> None:
+    from geo.store import owner_database_url
+
+    code, out, _ = run("db", "check-roles", "--format", "json")
+    assert code == 0 and json.loads(out) | {"url": None} == {"url": None, "role": "blockline_app", "ok": True,
+                                                               "problems": []}
+    code, out, _ = run("--db", owner_database_url(settings), "db", "check-roles", "--format", "json")
+    problems = {p["en"]: p["objects"].split(", ") for p in json.loads(out)["problems"]}
+    assert code == 1 and "audit" in problems["owns (so may alter, drop, disable triggers of)"]
+    assert "audit" in problems["may TRUNCATE"] and "UPDATE" in problems["may UPDATE, DELETE or add triggers to the audit trail"]
+
+
+def test_a_free_user_name_is_refused_against_a_url_store(engine: sa.Engine, settings: object) -> None:
+    from geo.store import database_url
+
+    assert run("user", "add", "boss", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")[0] == 0
+    url = {"BLOCKLINE_DATABASE_URL": database_url(settings), "BLOCKLINE_TOKEN": None}  # the same store, by URL
+    args = ("user", "add", "evil", "--role", "admin", "--password-stdin")
+    code, _, err = run(*args, user="boss", stdin=PASSWORD + "\n", env=url)
+    assert code == 4 and "cannot prove that the command acts as boss" in err
+    code, _, err = run(*args, user="boss", stdin=PASSWORD + "\n", env=url | {"BLOCKLINE_TOKEN": PASSWORD + "x"})
+    assert code == 4
+    code, _, err = run("audit", "--format", "json", user="nobody", env=url | {"BLOCKLINE_TOKEN": PASSWORD})
+    assert code == 4  # reading, too, needs a user who proves it
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM users WHERE name = 'evil'")).scalar_one() == 0
+    assert run(*args, user="boss", stdin=PASSWORD + "\n", env=url | {"BLOCKLINE_TOKEN": PASSWORD})[0] == 0
+    # the embedded store: the operating-system user is the boundary, and the name is taken as given
+    assert run("user", "add", "clerk", "--role", "viewer", "--password-stdin", user="boss", stdin=PASSWORD + "\n")[0] == 0
+
+
+def test_deleting_every_user_does_not_reopen_setup_mode(engine: sa.Engine, owner_engine: sa.Engine) -> None:
+    assert run("user", "add", "boss", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n")[0] == 0
+    with owner_engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM users"))
+    code, _, err = run("user", "add", "evil", "--role", "admin", "--password-stdin", user="evil", stdin=PASSWORD + "\n")
+    assert code == 4 and "evil" in err
+    with engine.begin() as conn:  # nor can the app's role take the flag away
+        with pytest.raises(sa.exc.ProgrammingError, match="permission denied"):
+            conn.execute(sa.text("DELETE FROM setup_ended"))
+
+
+def test_db_reset_needs_an_admin_and_is_told_twice_to_discard_the_audit(engine: sa.Engine, tmp_path: Path) -> None:
+    home = {"BLOCKLINE_HOME": str(tmp_path / "rh")}
+    cluster = EmbeddedCluster(tmp_path / "rh")
+    try:
+        assert run("user", "add", "boss", "--role", "admin", "--password-stdin", stdin=PASSWORD + "\n", env=home)[0] == 0
+        assert run("user", "add", "reader", "--role", "viewer", "--password-stdin", user="boss",
+                   stdin=PASSWORD + "\n", env=home)[0] == 0
+        code, _, err = run("db", "reset", "--yes", user="reader", env=home)
+        assert code == 4 and "admin" in err
+        code, _, err = run("db", "reset", "--yes", user="boss", env=home)
+        assert code == 2 and "the audit trail holds 2 rows" in err and "--discard-audit" in err
+        code, _, err = run("db", "reset", "--yes", "--discard-audit", user="reader", env=home)
+        assert code == 4
+        assert run("user", "list", "--format", "json", env=home)[1].count('"name"') == 2  # nothing happened
+        assert run("db", "reset", "--yes", "--discard-audit", user="boss", env=home)[0] == 0
+        with sa.create_engine(cluster.url).connect() as conn:
+            assert conn.execute(sa.text("SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM audit) "
+                                        "+ (SELECT count(*) FROM setup_ended)")).scalar_one() == 0
+    finally:
+        cluster.stop()
