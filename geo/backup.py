@@ -111,7 +111,7 @@ def dump(engine: Engine, path: Path, *, key: bytes | None = None) -> int:
         revision = schema_revision(conn)
     fields: dict[str, object] = {"made_by": "blockline db dump", "format": 1, "file": path.name,
                                  "bytes": tmp.stat().st_size, "sha256": _sha256(tmp), "schema_revision": revision,
-                                 "made_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+                                 "made_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
     fields["mac"] = _mac(key, fields) if key else None
     manifest_path(path).write_text(json.dumps(fields, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     tmp.replace(path)  # a dump that failed half-way never takes the name of a good one
@@ -164,7 +164,8 @@ _LEAVE_OUT = (" EXTENSION ", " COMMENT - EXTENSION ", " SCHEMA - public ", " COM
 
 def _restore_list(path: Path, folder: Path) -> Path:
     """The dump's table of contents without what only a superuser may restore (``pg_restore -l``/``-L``)."""
-    proc = subprocess.run([str(find_bindir() / "pg_restore"), "--list", str(path)], capture_output=True, text=True)
+    proc = subprocess.run([str(find_bindir() / "pg_restore"), "--list", str(path)], capture_output=True, text=True,
+                          check=False)
     if proc.returncode != 0:
         raise _refuse(path, "无法读取其目录", "its table of contents cannot be read")
     keep = [ln for ln in proc.stdout.splitlines()

@@ -414,19 +414,21 @@ class EmbeddedCluster:
             raise BlocklineError("数据库名不合法", "invalid database name", file=self.database)
         conninfo = f"host={self.socket_dir} port={_PORT} user={self.superuser} dbname=postgres"
         with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(726355)")  # one process at a time: catalog rows race otherwise
             for role in (OWNER_ROLE, APP_ROLE):
                 if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
                     conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
                                  "NOBYPASSRLS")
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)).fetchone()
-            if not exists:
+            owner = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s",
+                                 (self.database,)).fetchone()
+            if owner is None:
                 conn.execute(f'CREATE DATABASE "{self.database}" OWNER {OWNER_ROLE}')
-            else:
+            elif owner[0] != OWNER_ROLE:
                 conn.execute(f'ALTER DATABASE "{self.database}" OWNER TO {OWNER_ROLE}')
-        with psycopg.connect(conninfo.replace("dbname=postgres", f"dbname={self.database}"), autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
-            conn.execute(_HAND_OVER)
-            conn.execute(f'GRANT CONNECT, TEMPORARY ON DATABASE "{self.database}" TO {APP_ROLE}')
+            with psycopg.connect(conninfo.replace("dbname=postgres", f"dbname={self.database}"),
+                                 autocommit=True) as db:
+                db.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+                db.execute(_HAND_OVER)
         _provisioned.add(self.data_dir)
 
     def orphans(self) -> list[int]:
