@@ -35,7 +35,7 @@ from sqlalchemy.engine import Engine, make_url
 
 from geo.cluster import find_bindir
 from geo.errors import BlocklineError, InputError
-from geo.store import grant_app_role, schema_revision
+from geo.store import grant_sql, schema_revision
 
 __all__ = ["dump", "dump_key", "libpq_url", "manifest_path", "restore", "verify_dump"]
 
@@ -192,16 +192,32 @@ def restore(engine: Engine, path: Path, *, key: bytes | None, app_role: str | No
                          file=str(path), fix_zh="恢复到新的 BLOCKLINE_HOME 或空数据库",
                          fix_en="restore into a new BLOCKLINE_HOME or an empty database")
     listing = _restore_list(path, path.parent if os.access(path.parent, os.W_OK) else Path("/tmp"))
+    engine.dispose()  # the migrated empty schema is replaced by the dump's own
     try:
-        engine.dispose()  # the migrated empty schema is replaced by the dump's own
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP OWNED BY CURRENT_USER"))  # the schema's tables and functions, not PostGIS
-        _run([str(find_bindir() / "pg_restore"), "--no-owner", "--no-privileges", "--single-transaction",
-              "--exit-on-error", f"--use-list={listing}", f"--dbname={libpq_url(engine)}", str(path)],
-             what_zh="恢复", what_en="the restore", file=path)
+        _restore_as_one_transaction(engine, path, listing, app_role=app_role)
     finally:
         listing.unlink(missing_ok=True)
-    if app_role:
-        with engine.begin() as conn:
-            grant_app_role(conn, app_role)
     engine.dispose()
+
+
+def _restore_as_one_transaction(engine: Engine, path: Path, listing: Path, *, app_role: str | None) -> None:
+    """Drop the schema's objects, replay the dump (``pg_restore`` writes it as SQL, ``psql`` runs it) and grant
+    the app's role, all in one transaction: a restore that fails leaves the store as it was."""
+    bindir = find_bindir()
+    script = subprocess.Popen([str(bindir / "pg_restore"), "--no-owner", "--no-privileges", f"--use-list={listing}",
+                               "--file=-", str(path)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    grants = ["-c", "SET search_path = public;" + grant_sql(app_role)] if app_role else []  # the dump empties it
+    try:
+        proc = subprocess.run([str(bindir / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "--single-transaction",
+                               "-c", "DROP OWNED BY CURRENT_USER", "-f", "-", *grants, "-d", libpq_url(engine)],
+                              stdin=script.stdout, capture_output=True, text=True, check=False)
+    finally:
+        if script.stdout is not None:
+            script.stdout.close()
+        script_err = script.communicate()[1].decode("utf-8", errors="replace")
+    if proc.returncode != 0 or script.returncode != 0:
+        said = (proc.stderr + script_err).strip().splitlines()
+        tail = " ".join([ln for ln in said if "ERROR:" in ln or "error:" in ln][:2] or said[-3:])
+        raise BlocklineError(f"恢复失败，数据库保持原样：{tail}", f"the restore failed and the store is as it was: {tail}",
+                             file=str(path), fix_zh="检查文件与数据库状态（blockline db status）",
+                             fix_en="check the file and the database (blockline db status)")

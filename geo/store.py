@@ -33,6 +33,7 @@ __all__ = [
     "owner_database_url",
     "cluster_for",
     "grant_app_role",
+    "grant_sql",
     "role_problems",
     "open_store",
     "close_store",
@@ -142,12 +143,17 @@ GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{app}";
 """
 
 
-def grant_app_role(conn: Connection, app_role: str) -> None:
-    """Grant ``app_role`` what the app needs on the tables the connection's role owns (run as the owner)."""
+def grant_sql(app_role: str) -> str:
+    """The SQL that grants ``app_role`` what the app needs on the tables the running role owns."""
     if not _ROLE_NAME.match(app_role):
         raise BlocklineError(f"角色名不合法：{app_role}", f"not a role name: {app_role}",
                              fix_zh="使用字母、数字和下划线", fix_en="use letters, digits and underscores")
-    conn.exec_driver_sql(_GRANTS.replace("{app}", app_role).replace("%", "%%"))  # psycopg formats even with no parameters
+    return _GRANTS.replace("{app}", app_role)
+
+
+def grant_app_role(conn: Connection, app_role: str) -> None:
+    """Grant ``app_role`` what the app needs on the tables the connection's role owns (run as the owner)."""
+    conn.exec_driver_sql(grant_sql(app_role).replace("%", "%%"))  # psycopg formats even with no parameters
 
 
 def _lacks_grants(conn: Connection, app_role: str) -> bool:

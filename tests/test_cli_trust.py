@@ -114,20 +114,22 @@ def test_dump_and_restore_into_a_fresh_cluster(engine: sa.Engine, tmp_path: Path
         fresh.stop()
 
 
-def _crafted_dump(cluster: EmbeddedCluster, path: Path) -> None:
-    """A custom-format dump that blockline did not make: restoring it would create ``pwned`` and run a function."""
+def _crafted_dump(cluster: EmbeddedCluster, path: Path, *, body: str = "CREATE TABLE IF NOT EXISTS pwned_by_check (v int)",
+                  database: str = "crafted") -> None:
+    """A custom-format dump that blockline did not make: restoring it creates ``pwned``, whose CHECK runs ``body``."""
     import psycopg
 
     su = f"host={cluster.socket_dir} port=5432 user={cluster.superuser}"
     with psycopg.connect(su + " dbname=postgres", autocommit=True) as conn:
-        conn.execute("CREATE DATABASE crafted")
-    with psycopg.connect(su + " dbname=crafted", autocommit=True) as conn:
-        conn.execute("CREATE FUNCTION evil(v int) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN "
-                     "CREATE TABLE IF NOT EXISTS pwned_by_check (v int); RETURN true; END $$")
+        conn.execute(f"CREATE DATABASE {database}")
+    with psycopg.connect(su + f" dbname={database}", autocommit=True) as conn:
+        # the body runs where the dump is restored, not here where it is made
+        conn.execute(f"CREATE FUNCTION evil(v int) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN "
+                     f"IF current_database() <> '{database}' THEN {body}; END IF; RETURN true; END $$")
         conn.execute("CREATE TABLE pwned (v int CHECK (evil(v)))")
         conn.execute("INSERT INTO pwned VALUES (1)")
     subprocess.run([str(cluster.bindir / "pg_dump"), "--format=custom", f"--file={path}",
-                    f"host={cluster.socket_dir} port=5432 user={cluster.superuser} dbname=crafted"], check=True)
+                    f"host={cluster.socket_dir} port=5432 user={cluster.superuser} dbname={database}"], check=True)
 
 
 def test_restore_refuses_a_dump_blockline_did_not_make_before_anything_runs(engine: sa.Engine, tmp_path: Path) -> None:
@@ -309,3 +311,39 @@ def test_db_reset_needs_an_admin_and_is_told_twice_to_discard_the_audit(engine: 
                                         "+ (SELECT count(*) FROM setup_ended)")).scalar_one() == 0
     finally:
         cluster.stop()
+
+
+def test_a_signed_dump_that_runs_a_program_fails_as_the_owner_and_leaves_the_store_as_it_was(
+        engine: sa.Engine, tmp_path: Path) -> None:
+    """A holder of the key signs a dump whose CHECK runs COPY … TO PROGRAM: the owner role may not, and the
+    restore is one transaction (before, it ran as the superuser, and the program ran)."""
+    import hmac
+
+    from geo.backup import manifest_path
+
+    marker = tmp_path / "ran"
+    fresh = EmbeddedCluster(tmp_path / "sh")
+    assert run("db", "up", env={"BLOCKLINE_HOME": str(fresh.home)})[0] == 0
+    try:
+        signed = tmp_path / "signed.dump"
+        _crafted_dump(fresh, signed, body=f"COPY (SELECT 1) TO PROGRAM 'touch {marker}'", database="signed")
+        key = b"a key the attacker holds"
+        fields = {"made_by": "blockline db dump", "format": 1, "file": signed.name, "bytes": signed.stat().st_size,
+                  "sha256": hashlib.sha256(signed.read_bytes()).hexdigest(), "schema_revision": "0008",
+                  "made_at": "2026-12-05T00:00:00+00:00"}
+        body = json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
+        fields["mac"] = hmac.new(key, body, hashlib.sha256).hexdigest()
+        manifest_path(signed).write_text(json.dumps(fields))
+        code, _, err = run("db", "restore", str(signed), env={"BLOCKLINE_HOME": str(fresh.home),
+                                                              "BLOCKLINE_DUMP_KEY": key.decode()})
+        assert code == 2 and "the store is as it was" in err and "must be superuser" in err, err
+        assert not marker.exists()
+        su = sa.create_engine(fresh.superuser_url, poolclass=NullPool)
+        with su.connect() as conn:
+            assert conn.execute(sa.text("SELECT to_regclass('pwned'), to_regprocedure('evil(int)')")).one() == (None, None)
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one() == "0008"
+            assert conn.execute(sa.text("SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'audit'"
+                                        )).scalar_one() == "blockline_owner"
+        assert run("db", "check-roles", env={"BLOCKLINE_HOME": str(fresh.home)})[0] == 0  # the grants are intact
+    finally:
+        fresh.stop()
