@@ -85,10 +85,60 @@ def handled(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _engine():
+def _engine(*, prove: bool = True):
+    """The store; against a store given by URL, once the acting user has proved who they are (``prove``)."""
     from geo.store import open_store
 
-    return open_store()
+    engine = open_store()
+    if prove:
+        _prove_identity(engine)
+    return engine
+
+
+_proved: set[tuple[str, str, str | None]] = set()
+
+
+def _prove_identity(engine: Any) -> None:
+    """Against ``BLOCKLINE_DATABASE_URL``, the acting user (``--user``/``BLOCKLINE_USER``) proves who they are.
+
+    The embedded store's boundary is the operating-system user (its folder and socket are theirs alone), so a
+    name is taken as given there. Against a URL, outside setup mode, the name counts when the database role
+    itself is that user (a personal role, authenticated by the database), or with the user's password in
+    ``BLOCKLINE_TOKEN`` or typed at the prompt; else nothing runs (exit 4).
+    """
+    import sqlalchemy as sa
+
+    from geo.auth import NotPermitted, authenticate, setup_mode
+
+    settings = get_settings()
+    key = (str(engine.url), settings.user, settings.token)
+    if settings.embedded or key in _proved:
+        return
+    with engine.connect() as conn:
+        if setup_mode(conn) or conn.execute(sa.text("SELECT session_user")).scalar_one() == settings.user:
+            _proved.add(key)
+            return
+    secret = settings.token
+    if secret is None and sys.stdin.isatty():
+        secret = typer.prompt(f"{settings.user} 的密码 / password", hide_input=True)
+    if secret is None or authenticate(engine, settings.user, secret) is None:
+        raise NotPermitted(
+            f"无法确认命令行用户 {settings.user} 的身份（外部数据库不接受未经证明的 --user）",
+            f"cannot prove that the command acts as {settings.user} (a store given by URL takes no unproved --user)",
+            fix_zh="在 BLOCKLINE_TOKEN 中给出该用户的密码，或在终端输入；或以与该用户同名的个人数据库角色连接",
+            fix_en="give the user's password in BLOCKLINE_TOKEN or at the prompt, or connect with a personal "
+                   "database role of the same name")
+    _proved.add(key)
+
+
+def _owner_engine():
+    """The store as the schema's owner (dump, restore), migrated; disposed by the caller."""
+    import sqlalchemy as sa
+    from sqlalchemy.pool import NullPool
+
+    from geo.store import owner_database_url
+
+    return sa.create_engine(owner_database_url(get_settings()), poolclass=NullPool)
 
 
 def _print_json(data: object) -> None:
@@ -128,7 +178,7 @@ def db_up() -> None:
     if cluster is not None:
         started = cluster.start()
         err.print(("已启动 / started" if started else "已在运行 / already running") + f": {cluster.socket_dir}")
-    _engine()
+    _engine(prove=False)
     err.print("数据库就绪 / database ready")
 
 
@@ -154,12 +204,12 @@ def db_status(fmt: FmtOpt = Fmt.table) -> None:
     if cluster is not None:
         info.update(cluster.status().as_dict())
         if info["running"]:
-            info["counts"] = store_counts(_engine())
+            info["counts"] = store_counts(_engine(prove=False))
     else:
         from geo.store import safe_url
 
         info["url"] = safe_url(get_settings().database_url or "")
-        info["counts"] = store_counts(_engine())
+        info["counts"] = store_counts(_engine(prove=False))
     if fmt == Fmt.json:
         _print_json(info)
     else:
@@ -169,8 +219,12 @@ def db_status(fmt: FmtOpt = Fmt.table) -> None:
 
 @db_app.command("reset")
 @handled
-def db_reset(yes: Annotated[bool, typer.Option("--yes", help="确认删除全部数据 / confirm")] = False) -> None:
-    """删除内置数据库的全部数据并重建 / delete all data of the embedded database."""
+def db_reset(
+    yes: Annotated[bool, typer.Option("--yes", help="确认删除全部数据 / confirm")] = False,
+    discard_audit: Annotated[bool, typer.Option(
+        "--discard-audit", help="确认连同审计记录一并删除 / confirm that the audit trail goes too")] = False,
+) -> None:
+    """删除内置数据库的全部数据并重建（需管理员）/ delete all data of the embedded database (admins only)."""
     if not yes:
         err.print("这会删除全部数据；确认请加 --yes / this deletes all data; add --yes to confirm")
         raise typer.Exit(2)
@@ -178,31 +232,109 @@ def db_reset(yes: Annotated[bool, typer.Option("--yes", help="确认删除全部
     if cluster is None:
         err.print("不会重置外部数据库 / will not reset an external database (BLOCKLINE_DATABASE_URL)")
         raise typer.Exit(2)
+    audit_rows = _audit_rows_for_reset(discard_audit)
+    if audit_rows and not discard_audit:
+        raise InputError(f"审计记录中有 {audit_rows} 条，重置会将其删除", f"the audit trail holds {audit_rows} rows; a reset deletes them",
+                         file=str(cluster.home),
+                         fix_zh="先用 blockline db dump 备份；确认删除请加 --yes --discard-audit",
+                         fix_en="back it up with blockline db dump first; to delete it, add --yes --discard-audit")
+    from geo.store import close_store
+
+    close_store()
     cluster.reset()
     cluster.start()
-    _engine()
+    _engine(prove=False)
     err.print("已重置 / reset")
+
+
+def _audit_rows_for_reset(discard_audit: bool) -> int:
+    """The audit trail's length, once the acting user is shown to be an admin (anyone in setup mode); a store
+    that cannot be opened is reset only when told to discard its audit trail, unseen."""
+    import sqlalchemy as sa
+
+    from geo.auth import NotPermitted, authorize
+    from geo.errors import DatabaseUnavailable
+
+    try:
+        engine = _engine()
+        with engine.connect() as conn:
+            authorize(conn, get_settings().user, "admin")
+            return int(conn.execute(sa.text("SELECT count(*) FROM audit")).scalar_one())
+    except NotPermitted:
+        raise
+    except (BlocklineError, DatabaseUnavailable) as exc:
+        if not discard_audit:
+            raise InputError("无法打开数据库，无法确认审计记录与管理员身份", "the store cannot be opened to check its audit trail "
+                             "and the admin role", fix_zh="修复后重试；确认连同审计记录删除请加 --yes --discard-audit",
+                             fix_en="repair it and retry; to delete it anyway with its audit trail, add --yes --discard-audit") from exc
+        return 0
+
+
+@db_app.command("check-roles")
+@handled
+def db_check_roles(fmt: FmtOpt = Fmt.table) -> None:
+    """检查应用所用数据库角色的权限（只读与追加审计）/ check the app's database role: read and append, never rewrite."""
+    import sqlalchemy as sa
+
+    from geo.store import role_problems, safe_url
+
+    engine = _engine(prove=False)
+    with engine.connect() as conn:
+        role = conn.execute(sa.text("SELECT current_user")).scalar_one()
+        problems = role_problems(conn)
+    if fmt == Fmt.json:
+        _print_json({"url": safe_url(str(engine.url.render_as_string(hide_password=False))), "role": role,
+                     "ok": not problems, "problems": problems})
+    elif not problems:
+        out.print(f"角色 {role} 权限正确 / role {role} is right: reads and appends, owns nothing", highlight=False)
+    for p in problems if fmt != Fmt.json else []:
+        out.print(f"角色 {role} {p['zh']}：{p['objects']} / role {role} {p['en']}: {p['objects']}", highlight=False)
+    if problems:
+        raise typer.Exit(1)
 
 
 @db_app.command("dump")
 @handled
 def db_dump(file: Annotated[Path, typer.Argument(help="输出文件 / the dump file (PostgreSQL custom format)")]) -> None:
-    """导出整个数据库（含审计记录）/ dump the whole store, audit trail included (pg_dump -Fc)."""
-    from geo.backup import dump
+    """导出整个数据库（含审计记录）与签名清单 / dump the whole store, audit trail included, with a signed manifest."""
+    from geo.backup import dump, dump_key, manifest_path
 
-    size = dump(_engine(), file)
-    err.print(f"已导出 / dumped: {file} ({size:,} bytes)")
+    settings = get_settings()
+    _engine()
+    key = dump_key(secret=settings.dump_key, home=settings.home if settings.embedded else None, create=True)
+    owner = _owner_engine()
+    try:
+        size = dump(owner, file, key=key)
+    finally:
+        owner.dispose()
+    err.print(f"已导出 / dumped: {file} ({size:,} bytes), 清单 / manifest: {manifest_path(file)}"
+              + ("" if key else "；未签名（无 BLOCKLINE_DUMP_KEY）/ unsigned (no BLOCKLINE_DUMP_KEY)"))
 
 
 @db_app.command("restore")
 @handled
-def db_restore(file: Annotated[Path, typer.Argument(help="blockline db dump 写出的文件 / a dump")]) -> None:
-    """恢复到空数据库 / restore a dump into an empty store (never over data)."""
-    from geo.backup import restore
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="blockline db dump 写出的文件 / a dump")],
+    key_file: Annotated[Optional[Path], typer.Option(
+        "--key-file", help="导出该文件的数据库的 dump.key / the dump.key of the store that made it")] = None,
+) -> None:
+    """恢复到空数据库（只接受 blockline 导出且签名相符的文件）/ restore a dump blockline made into an empty store."""
+    import sqlalchemy as sa
+
+    from geo.backup import dump_key, restore, verify_dump
     from geo.queries import store_counts
 
+    settings = get_settings()
+    key = dump_key(secret=settings.dump_key, key_file=key_file, home=settings.home if settings.embedded else None)
+    verify_dump(file, key=key)  # before the store is even opened
     engine = _engine()
-    restore(engine, file)
+    engine.dispose()
+    owner = _owner_engine()
+    try:
+        app_role = sa.engine.make_url(str(engine.url)).username
+        restore(owner, file, key=key, app_role=app_role if app_role != owner.url.username else None)
+    finally:
+        owner.dispose()
     err.print(f"已恢复 / restored: {store_counts(engine)}")
 
 
@@ -264,9 +396,14 @@ def user_passwd(name: str, password_stdin: Annotated[bool, typer.Option("--passw
     err.print(f"已修改 / changed: {name}")
 
 
-@app.command("audit")
+audit_app = typer.Typer(help="审计记录（只增不改）/ the audit trail (append-only)")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.callback(invoke_without_command=True)
 @handled
 def audit_cmd(
+    ctx: typer.Context,
     since: Annotated[Optional[str], typer.Option("--since", help="YYYY-MM-DD")] = None,
     actor: Annotated[Optional[str], typer.Option("--actor")] = None,
     action: Annotated[Optional[str], typer.Option("--action", help="前缀，如 load. / a prefix, e.g. load.")] = None,
@@ -275,6 +412,8 @@ def audit_cmd(
     output: OutOpt = None,
 ) -> None:
     """审计记录（只增不改）/ the audit trail (append-only), newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
     from geo.audit import as_records, as_text, read_audit
 
     try:
@@ -284,6 +423,26 @@ def audit_cmd(
     frame = read_audit(_engine(), since=day, actor=actor, action=action, limit=limit)
     emit(as_text(frame), fmt=fmt, output=output, json_body=lambda: as_records(frame), title="审计 / audit",
          layer="audit")
+
+
+@audit_app.command("verify")
+@handled
+def audit_verify(fmt: FmtOpt = Fmt.table) -> None:
+    """核对审计记录的哈希链，指出第一条被改动的记录 / check the audit trail's hash chain (exit 1 when broken)."""
+    from geo.audit import verify_chain
+
+    check = verify_chain(_engine())
+    if fmt == Fmt.json:
+        _print_json(check.as_dict())
+    elif check.intact:
+        out.print(f"审计链完整：{check.rows} 条，链头 #{check.head_seq} {check.head_hash} / the audit chain is intact: "
+                  f"{check.rows} rows, head #{check.head_seq} {check.head_hash}", highlight=False)
+    else:
+        out.print(f"审计链断裂于第 {check.broken_seq} 条（审计记录 {check.broken_id}）：{check.reason_zh}\n"
+                  f"the audit chain breaks at entry {check.broken_seq} (audit row {check.broken_id}): {check.reason_en}",
+                  highlight=False)
+    if not check.intact:
+        raise typer.Exit(1)
 
 
 # -- demo and load ----------------------------------------------------------------------------------------

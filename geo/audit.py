@@ -4,19 +4,27 @@ Who (the acting user), when (the database's clock), what (an action such as ``lo
 ``adjustment.record``, and its target), before and after (JSON), and the approval document where there is
 one. The database refuses UPDATE, DELETE and TRUNCATE on ``audit`` (migration 0005), so a row once
 committed stays as it was written; a write that rolls back takes its audit row with it.
+
+Each row also carries a hash chained to the row before it (migration 0008): :func:`verify_chain` recomputes
+the chain here, independently of the database's own function, and names the first row that does not match.
+The chain shows a row edited, removed or inserted by someone who could get round the triggers (the schema's
+owner, a superuser); it cannot show a whole chain recomputed by them, unless its head (printed by ``blockline
+audit verify``) was written down elsewhere before.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["as_records", "as_text", "read_audit", "record"]
+__all__ = ["ChainCheck", "as_records", "as_text", "payload", "read_audit", "record", "verify_chain"]
 
 
 def record(conn: Connection, *, actor: str, action: str, target: str | None = None, approval_doc: str | None = None,
@@ -80,3 +88,71 @@ def as_records(trail: pd.DataFrame) -> list[dict[str, Any]]:
         out.append({k: (pd.Timestamp(at).tz_convert("Asia/Shanghai").isoformat() if k == "at" and at is not None
                         else json_safe(v)) for k, v in row.items()})
     return out
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    """What :func:`verify_chain` found: rows checked, the head, and the first broken row (None: intact)."""
+
+    rows: int
+    head_seq: int
+    head_hash: str
+    broken_id: int | None = None
+    broken_seq: int | None = None
+    reason_zh: str = ""
+    reason_en: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return self.broken_seq is None
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__, intact=self.intact)
+
+
+def payload(fields: list[str | None]) -> bytes:
+    """A row's payload as the chain hashes it: each field ``length:text`` (``-`` for none), joined by ``|``.
+
+    Examples
+    --------
+    >>> payload(["7", None, "丙"])
+    b'1:7|-|1:\\xe4\\xb8\\x99'
+    """
+    return "|".join("-" if f is None else f"{len(f)}:{f}" for f in fields).encode("utf-8")
+
+
+_CHAIN_ROWS = """
+    SELECT id, chain_seq, row_hash, id::text AS f_id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS f_at,
+           actor, action, target, approval_doc, before::text AS f_before, after::text AS f_after, txid::text AS f_txid
+    FROM audit ORDER BY chain_seq"""
+
+
+def verify_chain(engine: Engine) -> ChainCheck:
+    """Recompute the audit trail's hash chain and compare it with the stored hashes and the chain's head.
+
+    Returns
+    -------
+    ChainCheck
+        The first row (in chain order) whose hash does not follow from the row before it and its own
+        content, or that follows a gap (a removed row), or the head when rows after it are gone.
+    """
+    prev, seq, rows, last_id = b"", 0, 0, None
+    with engine.connect() as conn:
+        head_seq, head = conn.execute(sa.text("SELECT seq, head FROM audit_chain")).one()
+        for row in conn.execute(sa.text(_CHAIN_ROWS)):
+            rows += 1
+            expected = hashlib.sha256(prev + payload(list(row[3:]))).digest()
+            if row.chain_seq != seq + 1:
+                return ChainCheck(rows, head_seq, bytes(head).hex(), row.id, row.chain_seq,
+                                  f"第 {seq + 1} 至 {row.chain_seq - 1} 条缺失（在审计记录 {row.id} 之前）",
+                                  f"entries {seq + 1} to {row.chain_seq - 1} are missing (before audit row {row.id})")
+            if bytes(row.row_hash) != expected:
+                return ChainCheck(rows, head_seq, bytes(head).hex(), row.id, row.chain_seq,
+                                  f"审计记录 {row.id} 的内容或哈希被改动", f"audit row {row.id} was altered")
+            prev, seq, last_id = expected, row.chain_seq, row.id
+    if seq != head_seq or prev != bytes(head):
+        return ChainCheck(rows, head_seq, bytes(head).hex(), last_id, seq + 1,
+                          f"链头为第 {head_seq} 条，而记录只到第 {seq} 条（其后的记录被删除，或链头被改动）",
+                          f"the chain's head is entry {head_seq} but the rows end at entry {seq} "
+                          "(rows after it were removed, or the head was altered)")
+    return ChainCheck(rows, head_seq, bytes(head).hex())

@@ -111,8 +111,9 @@ def _check_password(password: str) -> None:
 
 
 def setup_mode(conn: Connection) -> bool:
-    """Whether the store has no user yet (anyone may write; see the module's notes)."""
-    return not conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM users)")).scalar_one()
+    """Whether no user was ever added (anyone may write; see the module's notes): the flag the first user
+    writes, once (migration 0008), so that deleting every user does not reopen setup mode."""
+    return not conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM setup_ended)")).scalar_one()
 
 
 def actor_for(conn: Connection, name: str | Actor) -> Actor:

@@ -15,10 +15,12 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
@@ -27,7 +29,13 @@ from pathlib import Path
 
 from geo.errors import BlocklineError, DatabaseUnavailable
 
-__all__ = ["EmbeddedCluster", "ClusterStatus", "find_bindir"]
+__all__ = ["EmbeddedCluster", "ClusterStatus", "find_bindir", "OWNER_ROLE", "APP_ROLE"]
+
+#: the role that owns the schema and runs the migrations (no superuser, no CREATEROLE, no CREATEDB)
+OWNER_ROLE = "blockline_owner"
+#: the role the app and the command connect as: reads and writes rows, owns nothing, may not empty the audit
+APP_ROLE = "blockline_app"
+_provisioned: set[Path] = set()  # data folders whose roles this process has checked
 
 _PORT = 5432  # only names the socket file: the cluster listens on no TCP port
 _SOCKET_PATH_MAX = 100  # sun_path is 108 bytes; ".s.PGSQL.5432" is appended
@@ -64,6 +72,24 @@ def _zombie(pid: int) -> bool:
         return False
     fields = stat.rsplit(")", 1)[-1].split()  # "pid (name) state ...": the name may hold ")"
     return bool(fields) and fields[0] == "Z"
+
+
+def _processes_in(folder: Path) -> list[int]:
+    """Live ``postgres`` processes whose working directory is ``folder`` (a server changes into its data folder,
+    and so do all its backends); other clusters, in other folders, are never listed."""
+    target = folder.resolve()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if Path(os.readlink(entry / "cwd")) != target or Path(os.readlink(entry / "exe")).name != "postgres":
+                continue
+        except OSError:
+            continue  # gone, or not ours to look at
+        if not _zombie(int(entry.name)):
+            found.append(int(entry.name))
+    return found
 
 
 def find_bindir(explicit: Path | None = None) -> Path:
@@ -132,6 +158,33 @@ def _machine_runner() -> tuple[list[str], str]:
     )
 
 
+#: objects of the public schema the superuser made (stores from before the roles) go to the owner role
+_HAND_OVER = f"""
+DO $$
+DECLARE r record;
+BEGIN
+    FOR r IN
+        SELECT c.oid::regclass::text AS name,
+               CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' WHEN 'S' THEN 'SEQUENCE'
+                              ELSE 'TABLE' END AS kind
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'S') AND c.relowner = current_user::regrole
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                          AND d.deptype IN ('e', 'a', 'i'))
+    LOOP
+        EXECUTE format('ALTER %s %s OWNER TO {OWNER_ROLE}', r.kind, r.name);
+    END LOOP;
+    FOR r IN
+        SELECT p.oid::regprocedure::text AS name FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public' AND p.proowner = current_user::regrole
+          AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid
+                          AND d.deptype = 'e')
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s OWNER TO {OWNER_ROLE}', r.name);
+    END LOOP;
+END $$"""
+
+
 class EmbeddedCluster:
     """A private PostgreSQL cluster under ``home``: data in ``pgdata/``, socket in ``run/``, log in ``log/``."""
 
@@ -149,10 +202,23 @@ class EmbeddedCluster:
     def bindir(self) -> Path:
         return find_bindir(self._explicit_bindir)
 
+    def _url(self, role: str) -> str:
+        return f"postgresql+psycopg://{role}@/{self.database}?host={self.socket_dir}&port={_PORT}"
+
     @property
     def url(self) -> str:
-        """SQLAlchemy URL of the cluster's database, over the Unix socket."""
-        return f"postgresql+psycopg://{self.superuser}@/{self.database}?host={self.socket_dir}&port={_PORT}"
+        """SQLAlchemy URL of the cluster's database for the app and the command (the least-privileged role)."""
+        return self._url(APP_ROLE)
+
+    @property
+    def owner_url(self) -> str:
+        """SQLAlchemy URL as the schema's owner: migrations, dump and restore."""
+        return self._url(OWNER_ROLE)
+
+    @property
+    def superuser_url(self) -> str:
+        """SQLAlchemy URL as the cluster's superuser: only to make roles, databases and extensions."""
+        return self._url(self.superuser)
 
     @property
     def initialised(self) -> bool:
@@ -305,6 +371,8 @@ class EmbeddedCluster:
         """Start the server if it is not running; True when it was started now."""
         self.init()
         if self.running:
+            if self.data_dir not in _provisioned:
+                self._ensure_database()  # a server started by an older version, or by another process
             return False
         if self._pid() is not None:
             # The server runs but its socket file is gone (removed by a /tmp cleaner, say): no client can
@@ -313,6 +381,10 @@ class EmbeddedCluster:
                       what="重启/restart")
         stale = self.data_dir / "postmaster.pid"
         if stale.exists() and self._pid() is None:
+            # Backends of a killed postmaster run on until they notice (a long query does not look): they hold
+            # the shared memory, and a new postmaster refuses to start ("pre-existing shared memory block is
+            # still in use"). End those of this data folder, and only those.
+            self._end_orphans()
             stale.unlink()  # left by a killed server; PostgreSQL would also detect it, but say nothing
             # So is the socket's lock file, which PostgreSQL would take for a live server while the killed one
             # is a zombie (its pid still exists until reaped). The socket folder is this cluster's alone.
@@ -334,15 +406,64 @@ class EmbeddedCluster:
         return True
 
     def _ensure_database(self) -> None:
+        """Make the database, its owner and app roles and PostGIS (as the superuser); hand over what the
+        superuser made in stores of older versions. Once per process and data folder."""
         import psycopg
 
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", self.database):
+            raise BlocklineError("数据库名不合法", "invalid database name", file=self.database)
         conninfo = f"host={self.socket_dir} port={_PORT} user={self.superuser} dbname=postgres"
         with psycopg.connect(conninfo, autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (self.database,)).fetchone()
-            if not exists:
-                if not re.fullmatch(r"[a-z_][a-z0-9_]*", self.database):
-                    raise BlocklineError("数据库名不合法", "invalid database name", file=self.database)
-                conn.execute(f'CREATE DATABASE "{self.database}"')
+            conn.execute("SELECT pg_advisory_lock(726355)")  # one process at a time: catalog rows race otherwise
+            for role in (OWNER_ROLE, APP_ROLE):
+                if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
+                    conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                                 "NOBYPASSRLS")
+            owner = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s",
+                                 (self.database,)).fetchone()
+            if owner is None:
+                conn.execute(f'CREATE DATABASE "{self.database}" OWNER {OWNER_ROLE}')
+            elif owner[0] != OWNER_ROLE:
+                conn.execute(f'ALTER DATABASE "{self.database}" OWNER TO {OWNER_ROLE}')
+            with psycopg.connect(conninfo.replace("dbname=postgres", f"dbname={self.database}"),
+                                 autocommit=True) as db:
+                db.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+                db.execute(_HAND_OVER)
+        _provisioned.add(self.data_dir)
+
+    def orphans(self) -> list[int]:
+        """Server processes still running in this data folder (their working directory) with no live postmaster.
+
+        Empty while the postmaster lives: a running cluster's backends are never anyone's orphans.
+        """
+        if self._pid() is not None:
+            return []
+        return _processes_in(self.data_dir)
+
+    def _end_orphans(self, *, grace_s: float = 2.0, timeout_s: float = 10.0) -> None:
+        """Wait ``grace_s`` for orphaned backends to notice their postmaster is gone, then end them (SIGQUIT,
+        the server's own "exit now", then SIGKILL); raise when one is still there after ``timeout_s``."""
+        deadline = time.monotonic() + grace_s
+        while self.orphans() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        for sig, wait_s in ((signal.SIGQUIT, timeout_s / 2), (signal.SIGKILL, timeout_s / 2)):
+            left = self.orphans()
+            if not left:
+                return
+            for pid in left:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, sig)
+            deadline = time.monotonic() + wait_s
+            while self.orphans() and time.monotonic() < deadline:
+                time.sleep(0.05)
+        left = self.orphans()
+        if left:
+            raise DatabaseUnavailable(
+                f"上次被强行终止的数据库仍有进程未退出：{left}",
+                f"processes of the killed database server are still running: {left}",
+                file=str(self.data_dir),
+                fix_zh="以运行 blockline 的同一用户结束这些进程后重试", fix_en="end these processes as the same user, then retry",
+            )
 
     def stop(self) -> bool:
         """Stop the server if it runs; True when it was stopped now."""
@@ -355,5 +476,6 @@ class EmbeddedCluster:
     def reset(self) -> None:
         """Stop the server and delete the cluster with all its data."""
         self.stop()
+        _provisioned.discard(self.data_dir)
         if self.data_dir.exists():
             shutil.rmtree(self.data_dir)

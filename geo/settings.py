@@ -38,6 +38,15 @@ class Settings(BaseSettings):
         the database is created; a database created with another zone is refused.
     pg_bindir
         Folder of the PostgreSQL server binaries; found on its own when unset.
+    owner_database_url
+        With ``database_url``: the URL of the role that owns the schema; migrations, dump and restore use it,
+        the app and the command use ``database_url`` (a role that owns nothing). Unset: ``database_url`` does all.
+    token
+        ``BLOCKLINE_TOKEN``: the acting user's password, with which the command proves who it is against a
+        store given by URL.
+    dump_key
+        ``BLOCKLINE_DUMP_KEY``: a secret; ``db dump`` signs with it and ``db restore`` accepts only dumps it
+        signed (embedded store: ``dump.key`` in ``BLOCKLINE_HOME``, made at the first dump, when unset).
     """
 
     model_config = SettingsConfigDict(env_prefix="BLOCKLINE_", env_file=".env", extra="ignore")
@@ -50,8 +59,12 @@ class Settings(BaseSettings):
     user: str = Field(default="cli", description="who the command line acts as, recorded with every write")
     policy: str = Field(default="wenzhou-2020", description="the policy profile used when none is named")
     tile_cache_mb: int = Field(default=128, ge=0, description="memory for the app server's map tiles (0: none)")
+    owner_database_url: str | None = Field(
+        default=None, description="the schema owner's URL for migrations, dump and restore (with database_url)")
+    token: str | None = Field(default=None, description="the acting user's password, proving who the command is")
+    dump_key: str | None = Field(default=None, description="secret that signs and checks dumps (a MAC)")
 
-    @field_validator("database_url", mode="before")
+    @field_validator("database_url", "owner_database_url", mode="before")
     @classmethod
     def _normalise_url(cls, value: str | None) -> str | None:
         # Accept the URLs people paste from psql and libpq docs; SQLAlchemy needs the psycopg 3 driver name.

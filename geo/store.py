@@ -9,6 +9,7 @@ Examples
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.pool import NullPool
 
 from geo.cluster import EmbeddedCluster
 from geo.errors import BlocklineError, DatabaseUnavailable
@@ -28,8 +30,13 @@ from geo.settings import Settings, get_settings
 
 __all__ = [
     "database_url",
+    "owner_database_url",
     "cluster_for",
+    "grant_app_role",
+    "grant_sql",
+    "role_problems",
     "open_store",
+    "close_store",
     "migrate",
     "schema_revision",
     "storage_srid",
@@ -61,6 +68,18 @@ def database_url(settings: Settings | None = None, *, start: bool = True) -> str
     return cluster.url
 
 
+def owner_database_url(settings: Settings | None = None, *, start: bool = True) -> str:
+    """The URL of the schema's owner (migrations, dump, restore): the embedded cluster's owner role, else
+    ``BLOCKLINE_OWNER_DATABASE_URL``, else ``BLOCKLINE_DATABASE_URL`` itself."""
+    settings = settings or get_settings()
+    if settings.database_url:
+        return settings.owner_database_url or settings.database_url
+    cluster = cluster_for(settings)
+    if start:
+        cluster.start()
+    return cluster.owner_url
+
+
 def _alembic_config(connection: Connection, srid: int) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
@@ -74,21 +93,124 @@ def schema_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def migrate(engine: Engine, *, srid: int) -> str:
-    """Bring the schema to the newest revision; an older database is upgraded, never dropped."""
+def migrate(engine: Engine, *, srid: int, app_role: str | None = None) -> str:
+    """Bring the schema to the newest revision; an older database is upgraded, never dropped.
+
+    ``engine`` connects as the schema's owner. With ``app_role``, that role is granted what the app needs and
+    no more (see :func:`grant_app_role`) after an upgrade, or when it lacks it.
+    """
     head = ScriptDirectory(str(_MIGRATIONS)).get_current_head()
     with engine.connect() as conn:
         # One migrator at a time, even when several processes open the store at once.
         conn.execute(sa.text("SELECT pg_advisory_lock(726354)"))
         try:
-            if schema_revision(conn) != head:
+            upgraded = schema_revision(conn) != head
+            if upgraded:
                 conn.commit()
                 command.upgrade(_alembic_config(conn, srid), "head")
+                conn.commit()
+            if app_role and (upgraded or _lacks_grants(conn, app_role)):
+                grant_app_role(conn, app_role)
                 conn.commit()
         finally:
             conn.execute(sa.text("SELECT pg_advisory_unlock(726354)"))
             conn.commit()
     return head or ""
+
+
+_ROLE_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_$]{0,62}$")
+#: what the app's role may do: rows of every table, but of the audit trail only read and append; never the
+#: audit chain's head, the setup flag, the schema's version or its SRID; no table it owns, so no ALTER,
+#: DISABLE TRIGGER, DROP or TRUNCATE
+_GRANTS = """
+DO $$
+DECLARE t text;
+BEGIN
+    FOR t IN SELECT format('%I', tablename) FROM pg_tables WHERE schemaname = 'public' AND tableowner = current_user
+    LOOP
+        EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO "{app}"', t);
+    END LOOP;
+    FOR t IN SELECT format('%I', viewname) FROM pg_views WHERE schemaname = 'public' AND viewowner = current_user
+    LOOP
+        EXECUTE format('GRANT SELECT ON %s TO "{app}"', t);
+    END LOOP;
+END $$;
+REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit FROM "{app}";
+REVOKE ALL ON audit_chain FROM "{app}";
+GRANT SELECT ON audit_chain TO "{app}";
+REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON setup_ended, store_meta, alembic_version FROM "{app}";
+GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{app}";
+"""
+
+
+def grant_sql(app_role: str) -> str:
+    """The SQL that grants ``app_role`` what the app needs on the tables the running role owns."""
+    if not _ROLE_NAME.match(app_role):
+        raise BlocklineError(f"角色名不合法：{app_role}", f"not a role name: {app_role}",
+                             fix_zh="使用字母、数字和下划线", fix_en="use letters, digits and underscores")
+    return _GRANTS.replace("{app}", app_role)
+
+
+def grant_app_role(conn: Connection, app_role: str) -> None:
+    """Grant ``app_role`` what the app needs on the tables the connection's role owns (run as the owner)."""
+    conn.exec_driver_sql(grant_sql(app_role).replace("%", "%%"))  # psycopg formats even with no parameters
+
+
+def _lacks_grants(conn: Connection, app_role: str) -> bool:
+    return not conn.execute(sa.text("""
+        SELECT to_regrole(:r) IS NOT NULL AND has_table_privilege(:r, 'audit', 'INSERT')
+               AND has_table_privilege(:r, 'users', 'UPDATE')"""), {"r": app_role}).scalar_one()
+
+
+#: (zh, en, query): each query returns the names of what is wrong for the connection's role, none when right
+_ROLE_CHECKS = (
+    ("是超级用户", "is a superuser", "SELECT rolname FROM pg_roles WHERE rolname = current_user AND rolsuper"),
+    ("可建角色、数据库或绕过行级安全", "may create roles or databases, or bypass row security",
+     "SELECT rolname FROM pg_roles WHERE rolname = current_user AND (rolcreaterole OR rolcreatedb OR rolbypassrls)"),
+    ("拥有（可改、可删、可停触发器）", "owns (so may alter, drop, disable triggers of)",
+     """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND pg_has_role(current_user, c.relowner, 'USAGE')
+        UNION ALL SELECT 'schema public' FROM pg_namespace
+        WHERE nspname = 'public' AND pg_has_role(current_user, nspowner, 'USAGE')
+        UNION ALL SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = 'public' AND left(p.proname, 9) = 'blockline' AND pg_has_role(current_user, p.proowner, 'USAGE')"""),
+    ("可在 public 模式中建对象", "may create objects in schema public",
+     "SELECT 'public' WHERE has_schema_privilege('public', 'CREATE')"),
+    ("可清空（TRUNCATE）", "may TRUNCATE",
+     """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND has_table_privilege(c.oid, 'TRUNCATE')"""),
+    ("可改写或删除审计记录", "may UPDATE, DELETE or add triggers to the audit trail",
+     """SELECT p FROM unnest(ARRAY['UPDATE', 'DELETE', 'TRIGGER', 'REFERENCES']) p
+        WHERE has_table_privilege('public.audit', p)"""),
+    ("可改写审计链", "may touch the audit chain's head",
+     """SELECT p FROM unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
+        WHERE has_table_privilege('public.audit_chain', p)"""),
+    ("不能读或追加审计记录", "may not read or append to the audit trail",
+     """SELECT p FROM unnest(ARRAY['SELECT', 'INSERT']) p WHERE NOT has_table_privilege('public.audit', p)"""),
+    ("可运行服务器程序或读写服务器文件", "may run programs or read and write files on the server",
+     """SELECT rolname FROM pg_roles WHERE rolname IN ('pg_execute_server_program', 'pg_write_server_files',
+        'pg_read_server_files') AND pg_has_role(current_user, oid, 'USAGE')"""),
+    ("审计触发器已停用或缺失", "audit triggers disabled or missing",
+     """SELECT t FROM unnest(ARRAY['audit_append_only', 'audit_no_truncate', 'audit_chain']) t
+        WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = 'public.audit'::regclass
+                          AND g.tgname = t AND g.tgenabled = 'O')"""),
+)
+
+
+def role_problems(conn: Connection) -> list[dict[str, str]]:
+    """What is wrong with the connection's role for an app that may read and append, never rewrite.
+
+    Returns
+    -------
+    list of dict
+        One per problem: ``zh``, ``en`` and ``objects`` (what it concerns); empty when the role is right.
+    """
+    problems = []
+    for zh, en, sql in _ROLE_CHECKS:
+        names = [str(n) for n in conn.execute(sa.text(sql)).scalars()]
+        if names:
+            problems.append({"zh": zh, "en": en, "objects": ", ".join(names)})
+    return problems
 
 
 def storage_srid(conn: Connection) -> int:
@@ -108,6 +230,7 @@ def open_store(settings: Settings | None = None) -> Engine:
     """
     settings = settings or get_settings()
     url = database_url(settings)
+    owner_url = owner_database_url(settings, start=False)
     with _lock:
         engine = _engines.get(url)
         if engine is not None:
@@ -117,7 +240,7 @@ def open_store(settings: Settings | None = None) -> Engine:
         engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
                                   connect_args={"options": "-c jit=off"})
         try:
-            migrate(engine, srid=settings.storage_epsg)
+            _migrate_as_owner(owner_url, url, srid=settings.storage_epsg)
             with engine.connect() as conn:
                 srid = storage_srid(conn)
         except sa.exc.OperationalError as exc:
@@ -149,6 +272,26 @@ def open_store(settings: Settings | None = None) -> Engine:
             )
         _engines[url] = engine
         return engine
+
+
+def close_store(settings: Settings | None = None) -> None:
+    """Close this process's engine on the store (before it is deleted): the next ``open_store`` migrates anew."""
+    url = database_url(settings or get_settings(), start=False)
+    with _lock:
+        engine = _engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+def _migrate_as_owner(owner_url: str, app_url: str, *, srid: int) -> None:
+    """Migrate through the owner's URL (one short connection); grant the app's role when it is another."""
+    app_role = sa.engine.make_url(app_url).username
+    owner_role = sa.engine.make_url(owner_url).username
+    owner = sa.create_engine(owner_url, poolclass=NullPool)
+    try:
+        migrate(owner, srid=srid, app_role=app_role if owner_url != app_url and app_role != owner_role else None)
+    finally:
+        owner.dispose()
 
 
 @contextmanager

@@ -10,15 +10,14 @@ import sqlalchemy as sa
 from nbclient import NotebookClient
 
 from geo.load import load_demo
-from tests.conftest import TABLES
+from tests.conftest import empty_store
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))
 
 
 @pytest.fixture(scope="module")
-def demo_city(_engine: sa.Engine) -> sa.Engine:
-    with _engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+def demo_city(_engine: sa.Engine, owner_engine: sa.Engine) -> sa.Engine:
+    empty_store(owner_engine)  # as the schema's owner: the app's role may not TRUNCATE
     load_demo(_engine, user="test", n_parcels=1500, seed=2020)
     return _engine
 

@@ -51,10 +51,13 @@ _REPORT = pytest.StashKey[pytest.TestReport]()
 
 
 @pytest.fixture(scope="package")
-def e2e_url(_engine: sa.engine.Engine) -> Iterator[str]:
+def e2e_url(_engine: sa.engine.Engine, settings: object) -> Iterator[str]:
     """URL of a fresh database holding the demo city (2,000 parcels), dropped at the end."""
-    url = _engine.url.set(database=E2E_DATABASE)
-    admin = _engine.execution_options(isolation_level="AUTOCOMMIT")
+    from tests.conftest import superuser_url
+
+    su = sa.engine.make_url(superuser_url(settings))  # the app's own role may not make databases
+    url = su.set(database=E2E_DATABASE)
+    admin = sa.create_engine(su, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{E2E_DATABASE}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{E2E_DATABASE}"'))
@@ -66,6 +69,7 @@ def e2e_url(_engine: sa.engine.Engine) -> Iterator[str]:
     yield rendered
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{E2E_DATABASE}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture(scope="package")

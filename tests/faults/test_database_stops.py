@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.pool import NullPool
 from shapely import box
 
 from geo.cluster import EmbeddedCluster
@@ -93,7 +94,9 @@ def private() -> Iterator[Private]:
     engine = sa.create_engine(cluster.url, pool_pre_ping=True, pool_size=5, max_overflow=10,
                               connect_args={"options": "-c jit=off"})
     try:
-        migrate(engine, srid=4549)
+        owner = sa.create_engine(cluster.owner_url, poolclass=NullPool)  # the schema's owner migrates, the app writes
+        migrate(owner, srid=4549, app_role="blockline_app")
+        owner.dispose()
         (home / "files").mkdir()
         load_five_county_city(engine, home / "files")
         load_parcels(engine, write_grid_parcels(home / "files" / "small.gpkg", 200, prefix="S", y0=Y + 800),

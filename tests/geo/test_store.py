@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 import sqlalchemy as sa
 
@@ -9,16 +11,28 @@ from geo.errors import BlocklineError
 from geo.settings import Settings
 from geo.store import _alembic_config, migrate, open_store, schema_revision, storage_srid
 
-HEAD = "0012"
+HEAD = "0008"
 
 
-def test_a_database_at_an_older_revision_is_upgraded_with_its_data(engine: sa.Engine) -> None:
+@pytest.fixture
+def superuser(engine: sa.Engine, settings: Settings) -> Iterator[sa.Engine]:
+    """The cluster's superuser: only it may make databases (and PostGIS in them)."""
+    from geo.store import cluster_for
+
+    if not settings.embedded:
+        pytest.skip("makes databases in the embedded cluster")
+    su = sa.create_engine(cluster_for(settings).superuser_url, isolation_level="AUTOCOMMIT")
+    yield su
+    su.dispose()
+
+
+def test_a_database_at_an_older_revision_is_upgraded_with_its_data(superuser: sa.Engine) -> None:
     from alembic import command
 
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+    with superuser.connect() as conn:
         conn.execute(sa.text("DROP DATABASE IF EXISTS bl_older"))
         conn.execute(sa.text("CREATE DATABASE bl_older"))
-    older = sa.create_engine(engine.url.set(database="bl_older"))
+    older = sa.create_engine(superuser.url.set(database="bl_older"))
     try:
         with older.connect() as conn:
             command.upgrade(_alembic_config(conn, 4549), "0001")
@@ -33,7 +47,7 @@ def test_a_database_at_an_older_revision_is_upgraded_with_its_data(engine: sa.En
             assert conn.execute(sa.text("SELECT parcel_no FROM parcels")).scalar_one() == "OLD-1"
     finally:
         older.dispose()
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with superuser.connect() as conn:
             conn.execute(sa.text("DROP DATABASE bl_older"))
 
 
@@ -56,13 +70,13 @@ def test_schema_at_head_with_one_gist_index_per_geometry(engine: sa.Engine) -> N
     assert {t for t, _, _ in indexes} >= {"admin_areas", "block_lines", "parcels", "zones"}
 
 
-def test_migrate_again_is_a_no_op(engine: sa.Engine) -> None:
-    assert migrate(engine, srid=4549) == HEAD
+def test_migrate_again_is_a_no_op(owner_engine: sa.Engine) -> None:
+    assert migrate(owner_engine, srid=4549) == HEAD
 
 
-def test_an_older_empty_database_is_upgraded(engine: sa.Engine) -> None:
-    url = engine.url
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+def test_an_older_empty_database_is_upgraded(superuser: sa.Engine) -> None:
+    url = superuser.url
+    with superuser.connect() as conn:
         conn.execute(sa.text("DROP DATABASE IF EXISTS bl_upgrade"))
         conn.execute(sa.text("CREATE DATABASE bl_upgrade"))
     other = sa.create_engine(url.set(database="bl_upgrade"))
@@ -74,7 +88,7 @@ def test_an_older_empty_database_is_upgraded(engine: sa.Engine) -> None:
             assert schema_revision(conn) == HEAD
     finally:
         other.dispose()
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        with superuser.connect() as conn:
             conn.execute(sa.text("DROP DATABASE bl_upgrade"))
 
 
@@ -91,3 +105,47 @@ def test_unreachable_database_is_exit_code_3(tmp_path) -> None:
     with pytest.raises(DatabaseUnavailable) as info:
         open_store(Settings(database_url=url))
     assert info.value.exit_code == 3
+
+
+@pytest.mark.parametrize("statement", [
+    "ALTER TABLE audit DISABLE TRIGGER audit_append_only",
+    "ALTER TABLE audit DISABLE TRIGGER ALL",
+    "DROP TRIGGER audit_append_only ON audit",
+    "DROP TRIGGER audit_chain ON audit",
+    "ALTER TABLE audit ADD COLUMN note text",
+    "ALTER TABLE audit OWNER TO blockline_app",
+    "DROP TABLE audit",
+    "TRUNCATE audit",
+    "UPDATE audit SET actor = 'someone else'",
+    "DELETE FROM audit",
+    "UPDATE audit_chain SET seq = 0",
+    "DELETE FROM setup_ended",
+    "TRUNCATE parcels",
+    "DROP FUNCTION blockline_refuse_change() CASCADE",
+    "CREATE TABLE mine (v int)",
+    "CREATE ROLE another",
+    "COPY (SELECT 1) TO PROGRAM 'true'",
+])
+def test_the_apps_role_may_not_rewrite_the_audit_trail_or_the_schema(engine: sa.Engine, statement: str) -> None:
+    from psycopg.errors import InsufficientPrivilege
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO audit (actor, action) VALUES ('test', 'test.row')"))
+    with pytest.raises(sa.exc.ProgrammingError) as info, engine.begin() as conn:
+        conn.execute(sa.text(statement))
+    assert isinstance(info.value.orig, InsufficientPrivilege)
+
+
+def test_the_apps_role_reads_and_appends_and_owns_nothing(engine: sa.Engine, owner_engine: sa.Engine) -> None:
+    from geo.store import role_problems
+
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT current_user")).scalar_one() == "blockline_app"
+        n = conn.execute(sa.text("SELECT count(*) FROM audit")).scalar_one()
+        conn.execute(sa.text("INSERT INTO audit (actor, action) VALUES ('test', 'test.row')"))
+        assert conn.execute(sa.text("SELECT count(*) FROM audit")).scalar_one() == n + 1
+        assert role_problems(conn) == []
+    with owner_engine.connect() as conn:  # the owner is what the app's role must not be
+        problems = {p["en"]: p["objects"] for p in role_problems(conn)}
+    assert "audit" in problems["owns (so may alter, drop, disable triggers of)"].split(", ")
+    assert "audit" in problems["may TRUNCATE"].split(", ")

@@ -147,5 +147,6 @@ def test_the_database_refuses_to_rewrite_the_audit_trail_and_the_records(staff: 
         with pytest.raises(sa.exc.ProgrammingError) as info, staff.begin() as conn:
             conn.execute(sa.text(statement))
         assert isinstance(info.value.orig, InsufficientPrivilege)
-        assert "cannot be rewritten" in str(info.value.orig)
+        # the app's role has no right to change the audit trail at all; the records' triggers refuse the rest
+        assert ("permission denied for table audit" if "audit" in statement else "cannot be rewritten") in str(info.value.orig)
     assert set(read_audit(staff)["actor"]) >= {"installer", "admin", "approver"}
