@@ -18,6 +18,7 @@ digits and spaces) in a different request is refused with exit 2 naming the entr
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -142,6 +143,8 @@ def _upstream_of(engine: sa.Engine) -> Callable[[], socket.socket]:
 
 @pytest.fixture
 def cutter(five_counties: sa.Engine) -> Iterator[tuple[CommitCutter, str]]:
+    # the command's --db writes BLOCKLINE_DATABASE_URL into this process's environment: put it back after
+    before = os.environ.get("BLOCKLINE_DATABASE_URL")
     proxy = CommitCutter(_upstream_of(five_counties))
     url = five_counties.url
     through = f"postgresql+psycopg://{url.username}@127.0.0.1:{proxy.port}/{url.database}?sslmode=disable"
@@ -154,6 +157,13 @@ def cutter(five_counties: sa.Engine) -> Iterator[tuple[CommitCutter, str]]:
         engine = _engines.pop(through, None)
         if engine is not None:
             engine.dispose()
+        if before is None:
+            os.environ.pop("BLOCKLINE_DATABASE_URL", None)
+        else:
+            os.environ["BLOCKLINE_DATABASE_URL"] = before
+        from geo.settings import get_settings
+
+        get_settings.cache_clear()
 
 
 def _file(folder: Path, name: str, geom: object, crs: str) -> Path:
