@@ -112,7 +112,7 @@ def context_layers(engine: Engine, *, bounds: tuple[float, float, float, float],
             SELECT name, ST_Boundary(geom) AS geom FROM admin_areas
             WHERE level = 'county' AND geom && {env}"""), conn, geom_col="geom", params=params)
         lines = gpd.read_postgis(sa.text(f"""
-            SELECT level, geom FROM block_lines WHERE valid_to IS NULL AND geom && {env}"""),
+            SELECT level, ST_Boundary(geom) AS geom FROM block_lines WHERE valid_to IS NULL AND geom && {env}"""),
             conn, geom_col="geom", params=params)
     layers = []
     for level, color in ((1, "#d7301f"), (2, "#fc8d59")):
@@ -256,7 +256,8 @@ def render_map(layers: Sequence[MapLayer], *, context: Sequence[MapLayer] = (), 
             ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=min(len(handles), 3),
                       fontsize=7, frameon=False)
             if note:
-                fig.text(0.5, 0.01, note, ha="center", va="bottom", fontsize=6, color="#555555")
+                ax.text(0.99, 0.01, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=5.5,
+                        color="#444444", zorder=7, bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 1})
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
         finally:

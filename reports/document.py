@@ -197,14 +197,14 @@ def _pdf(doc: Document) -> bytes:
     pdf.ln(3)
     pdf.set_font("cjk", size=11)
     if doc.addressee:
-        pdf.multi_cell(0, 7, doc.addressee, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 7, doc.addressee, align="L", new_x="LMARGIN", new_y="NEXT")
     for s in doc.sections:
         pdf.ln(2)
         pdf.set_font("cjk", size=12.5)
-        pdf.multi_cell(0, 8, s.heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 8, s.heading, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("cjk", size=10.5)
         for text in s.paragraphs:
-            pdf.multi_cell(0, 6.5, text, new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(0, 6.5, text, align="L", new_x="LMARGIN", new_y="NEXT")
         if s.table is not None:
             _pdf_table(pdf, s.table)
         if s.image is not None:
