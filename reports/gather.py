@@ -51,8 +51,10 @@ def _srid(engine: Engine) -> int:
         return storage_srid(conn)
 
 
-def _series(geoms: Sequence[BaseGeometry] | None, srid: int) -> gpd.GeoSeries:
-    return gpd.GeoSeries([g for g in (geoms or []) if g is not None and not g.is_empty], crs=f"EPSG:{srid}")
+def _series(geoms: BaseGeometry | Sequence[BaseGeometry] | None, srid: int) -> gpd.GeoSeries:
+    """One geometry, a sequence of them or None (as ``check_adjustment`` takes them) as a GeoSeries."""
+    items = [] if geoms is None else [geoms] if isinstance(geoms, BaseGeometry) else list(geoms)
+    return gpd.GeoSeries([g for g in items if g is not None and not g.is_empty], crs=f"EPSG:{srid}")
 
 
 def _map(engine: Engine, layers: list[MapLayer], *, title: str, srid: int) -> bytes | None:
@@ -67,15 +69,17 @@ def _map(engine: Engine, layers: list[MapLayer], *, title: str, srid: int) -> by
 
 
 # -- 占补平衡 -------------------------------------------------------------------------------------------------------
-def _balance_map(engine: Engine, removal: Sequence[BaseGeometry] | None, addition: Sequence[BaseGeometry] | None,
+def _balance_map(engine: Engine, removal: BaseGeometry | Sequence[BaseGeometry] | None,
+                 addition: BaseGeometry | Sequence[BaseGeometry] | None,
                  *, title: str, srid: int) -> bytes | None:
     return _map(engine, [MapLayer("调出（占用）范围", _series(removal, srid), face="#3182bd", edge="#08519c", hatch="//"),
                          MapLayer("补入范围", _series(addition, srid), face="#31a354", edge="#006d2c", hatch="\\\\")],
                 title=title, srid=srid)
 
 
-def balance_check_document(engine: Engine, *, county: str, removal: Sequence[BaseGeometry] | None,
-                           addition: Sequence[BaseGeometry] | None, profile: Profile, cover: Cover) -> Document:
+def balance_check_document(engine: Engine, *, county: str, removal: BaseGeometry | Sequence[BaseGeometry] | None,
+                           addition: BaseGeometry | Sequence[BaseGeometry] | None, profile: Profile,
+                           cover: Cover) -> Document:
     """占补平衡调整论证材料 for an adjustment checked now (``blockline balance check``'s figures)."""
     from zoning.balance import check_adjustment, ledger
 
