@@ -200,6 +200,8 @@ def _pdf(doc: Document) -> bytes:
         pdf.multi_cell(0, 7, doc.addressee, align="L", new_x="LMARGIN", new_y="NEXT")
     for s in doc.sections:
         pdf.ln(2)
+        if s.image is not None and pdf.get_y() + 12 + pdf.epw * _aspect(s.image) > pdf.page_break_trigger:
+            pdf.add_page()  # the map's heading goes with the map
         pdf.set_font("cjk", size=12.5)
         pdf.multi_cell(0, 8, s.heading, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("cjk", size=10.5)
@@ -214,6 +216,12 @@ def _pdf(doc: Document) -> bytes:
             pdf.multi_cell(0, 5.5, s.caption, align="C", new_x="LMARGIN", new_y="NEXT")
             pdf.set_font("cjk", size=10.5)
     return bytes(pdf.output())
+
+
+def _aspect(png: bytes) -> float:
+    """A PNG's height over its width, from its header."""
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    return height / width if width else 1.0
 
 
 def _pdf_table(pdf: object, table: Table) -> None:
