@@ -164,7 +164,19 @@ def zone_document(engine: Engine, *, zone: str, profile: Profile, as_of: dt.date
     threshold = profile.value("consolidation.min_mu") if min_mu is None else min_mu
     county = z["county_code"] if isinstance(z["county_code"], str) else None  # a drawn zone may have none
     info = {"id": int(z["id"]), "name": z["name"], "county_code": county, "requirements": z["requirements"]}
-    return papers.zone_paper(info, result, cover=cover, min_mu=float(threshold), as_of=as_of, map_png=png)
+    return papers.zone_paper(info, result, cover=cover, min_mu=float(threshold), as_of=as_of, map_png=png,
+                             policy_terms=_zone_terms(profile))
+
+
+def _zone_terms(profile: Profile) -> list[tuple[str, str]]:
+    """The development period and the plot ratio every parcel's contract carries, as the profile words them."""
+    terms = []
+    for label, keys in (("开发期限", ("construction.start_months", "construction.build_months_by_investment")),
+                        ("容积率", ("use.below_contract_far",))):
+        known = [k for k in keys if k in profile.parameters]
+        if known:
+            terms.append((label, "；".join(f"{profile.parameters[k].note}（{profile.cite(k)}）" for k in known)))
+    return terms
 
 
 # -- a parcel's findings --------------------------------------------------------------------------------------------

@@ -146,15 +146,16 @@ def balance_paper(check: Mapping[str, Any], *, cover: Cover, city_before_mu: flo
 
 # -- 连片开发片区方案 ---------------------------------------------------------------------------------------------
 _REQUIREMENTS = (("investment_per_mu_wan", "亩均投资强度（万元/亩）"), ("tax_per_mu_wan", "亩均税收（万元/亩）"),
-                 ("industry", "产业导向"), ("entry_conditions", "准入条件"), ("min_far", "容积率"),
-                 ("development_years", "开发期限"))
+                 ("industry", "产业导向"), ("entry_conditions", "准入条件"))
 
 
 def zone_paper(zone: Mapping[str, Any], assessment: Mapping[str, Any], *, cover: Cover, min_mu: float,
-               as_of: dt.date, map_png: bytes | None) -> Document:
+               as_of: dt.date, map_png: bytes | None, policy_terms: Sequence[tuple[str, str]] = ()) -> Document:
     """连片开发片区方案 for a saved zone: the JSON of ``zones assess`` on its outline, its requirements, the map.
 
-    ``zone`` holds the saved zone's ``id``, ``name``, ``county_code`` and ``requirements``.
+    ``zone`` holds the saved zone's ``id``, ``name``, ``county_code`` and ``requirements`` (WZ §12: 投资强度,
+    产业导向, 亩均税收, 准入条件); ``policy_terms`` the profile's terms every parcel's contract carries
+    (开发期限, 容积率), each as (label, text with its article).
     """
     req = dict(zone.get("requirements") or {})
     intro = (f"片区“{zone['name']}”（编号 {zone['id']}{'，' + zone['county_code'] if zone.get('county_code') else ''}），"
@@ -167,8 +168,8 @@ def zone_paper(zone: Mapping[str, Any], assessment: Mapping[str, Any], *, cover:
     parcels = Table(("宗地编号", "权利人", "片区内面积（亩）", "落入比例", "低效用地"), [
         (p["parcel_no"], p.get("holder") or "—", f"{p['area_in_zone_mu']:,.2f}", f"{p['share']:.1%}",
          _yes(p["low_efficiency"])) for p in assessment["parcels"]])
-    requirements = Table(("要求", "设定值"), [(label, str(req[k]) if k in req and req[k] != "" else "未设定")
-                                             for k, label in _REQUIREMENTS])
+    requirements = Table(("要求", "设定值"), [*((label, str(req[k]) if k in req and req[k] != "" else "未设定")
+                                               for k, label in _REQUIREMENTS), *policy_terms])
     sections = [Section("一、片区概况", (intro, lines)), Section("二、面积门槛", (threshold,)),
                 Section("三、宗地与权利人", (), parcels),
                 Section("四、片区要求", (f"按 {assessment['article']}，片区应明确亩均投资强度、产业导向、亩均税收与准入条件。",),

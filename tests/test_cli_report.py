@@ -293,6 +293,9 @@ def test_the_zone_plan_has_the_assessments_area_parcels_holders_and_threshold(de
         assert f"{assessed['area_mu']:,.2f} 亩" in text and f"{zone['area_mu']:,.2f} 亩" in text
         assert f"权利人 {assessed['holders']} 个" in text and assessed["article"] in text
         assert "达到门槛" in text and "智能装备" in text and "30" in text
+        # 开发期限 and 容积率 as the profile words them, with their articles (zoning/profiles/wenzhou-2020.toml)
+        assert "开发期限" in text and "合同约定开工期一般为3个月（wenzhou-2020 WZ §6）" in text
+        assert "容积率" in text and "wenzhou-2020 WZ §10" in text
         for p in assessed["parcels"]:
             assert p["parcel_no"] in text
     for p in assessed["parcels"]:
