@@ -35,9 +35,12 @@ python_ok() { "$1" -c 'import sys, venv, ensurepip; sys.exit(sys.version_info < 
 system_packages() {  # system_packages [e2e]
   local pkgs=()
   have_postgis || pkgs+=(postgresql-15 postgresql-15-postgis-3)
+  # The CJK font the documents and their maps print Chinese in (blockline report), for the app as well.
+  have_deb fonts-noto-cjk || pkgs+=(fonts-noto-cjk)
   if [ "${1:-}" = e2e ]; then
     have_chromium || pkgs+=(chromium)
-    have_deb fonts-noto-cjk || pkgs+=(fonts-noto-cjk)
+    # pdftotext and pdftoppm: the tests read the PDF documents back and render their pages
+    command -v pdftoppm >/dev/null 2>&1 || pkgs+=(poppler-utils)
   fi
   PY=""
   for cand in python3.11 python3; do

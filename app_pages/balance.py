@@ -197,6 +197,14 @@ else:
     st.caption(t("balance.article", article=check.article, policy=check.policy))
     for warning in result["warnings"]:
         st.warning(bv.warning_text(warning, lang))
+    from functools import partial as _partial  # issue 15: the 论证材料 of this adjustment, as Word and PDF
+
+    from reports.gather import balance_check_document
+    from ui.papers import page_cover, paper_buttons
+
+    paper_buttons("balance", _partial(balance_check_document, engine, county=county, removal=removal, addition=addition,
+                                      profile=profile, cover=page_cover()),
+                  key="balance_paper", file_stem=f"blockline-balance-{county}")
 
     # -- 4. cover a shortfall ----------------------------------------------------------------------------
     if not check.county_balanced:

@@ -17,7 +17,7 @@ from ui import data
 from ui.i18n import LANGS, current_lang, fmt_date, fmt_int, fmt_mu, land_use_label, t
 from ui.maps import PALETTE, TileSource, build_map
 from zoning.idle import IDLE_CATEGORIES
-from zoning.policy import list_profiles
+from zoning.policy import get_profile, list_profiles
 
 _FOCUS_LIMIT = 500  # parcel numbers offered in the picker (the table's row selection reaches every one)
 _TTL_S = 300
@@ -129,6 +129,15 @@ if focus is not None:
     holder = focus["holder"].iloc[0]  # data: shown as plain text, never as Markdown
     holder = holder if isinstance(holder, str) and holder else t("none")
     right.text(t("idle.focused", no=chosen_no, holder=holder, mu=fmt_mu(focus["area_mu"].iloc[0])))
+    if {"idle", "idle_reclaimable"} & set(shown.loc[shown["parcel_no"] == chosen_no, "category"]):
+        from reports.gather import idle_document  # issue 15: the 调查通知书 and 认定书 drafts of this parcel
+        from ui.papers import page_cover, paper_buttons
+
+        for kind in ("notice", "decision"):
+            with right:
+                paper_buttons(f"idle_{kind}", partial(idle_document, data.get_engine(), parcel_no=chosen_no, kind=kind,
+                                                      profile=get_profile(policy), as_of=as_of, cover=page_cover()),
+                              key=f"idle_paper_{kind}", file_stem=f"blockline-idle-{kind}-{chosen_no}")
 if not data.tiles_served():
     right.warning(t("map.no_tiles"))
 shown_counties = counties if not county else counties[counties["code"] == county]  # they fit the view

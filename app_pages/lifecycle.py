@@ -135,6 +135,13 @@ else:
     for row in own.itertuples():
         st.warning(t("lifecycle.finding", category=_cat(row.category), article=row.article,
                      detail=getattr(row, detail_col)))
+    if {"tax_shortfall", "termination_possible", "rating_termination_possible"} & set(own["category"]):
+        from reports.gather import contract_document  # issue 15: the 履约核查函 of this parcel
+        from ui.papers import page_cover, paper_buttons
+
+        paper_buttons("contract", partial(contract_document, data.get_engine(), parcel_no=parcel_no, profile=profile,
+                                          as_of=as_of, city_standard_tax_per_mu_wan=city_standard, cover=page_cover()),
+                      key="lifecycle_paper", file_stem=f"blockline-contract-{parcel_no}")
 
 # -- calculators --------------------------------------------------------------------------------------------
 with st.expander(t("lifecycle.calculators")):

@@ -296,3 +296,11 @@ else:
                            key="zones_open_xlsx", on_click="ignore")
         o3.button(t("zones.reassess"), key="zones_reassess", on_click=_take,
                   args=(zv.features_of(row.geometry, epsg=epsg), t("zones.reassess_taken", name=str(row["name"]))))
+        from functools import partial as _partial  # issue 15: the 片区方案 of the opened zone, as Word and PDF
+
+        from reports.gather import zone_document
+        from ui.papers import page_cover, paper_buttons
+
+        paper_buttons("zone", _partial(zone_document, engine, zone=str(int(row["id"])), profile=profile, as_of=as_of,
+                                       min_mu=min_mu, cover=page_cover()),
+                      key="zones_paper", file_stem=f"blockline-zone-{int(row['id'])}-plan")
