@@ -18,7 +18,7 @@ st.set_page_config(page_title=t("app.title"), page_icon="🏭", layout="wide")
 
 st.sidebar.radio(t("sidebar.lang"), list(LANG_NAMES), format_func=LANG_NAMES.get, key="lang", horizontal=True)
 # the public list (YW §17) needs no sign-in and shows nothing else: no navigation, no figures of the store
-public_page = st.Page(HERE / "app_pages" / "public.py", title=public.text("nav", current_lang()), icon="📋",
+public_page = st.Page(HERE / "app_pages" / "public.py", title=t("nav.public"), icon="📋",
                       url_path=public.URL_PATH)
 if public.requested(public_page):
     st.navigation([public_page], position="hidden").run()

@@ -7,25 +7,25 @@ import streamlit as st
 from geo.errors import BlocklineError
 from geo.settings import get_settings
 from ui import public
-from ui.i18n import current_lang, fmt_int
+from ui.i18n import current_lang, fmt_int, t
 from zoning.public import public_table
 
 lang = current_lang()
 policy = get_settings().policy
 today = dt.date.today()
 
-st.title(public.text("title", lang))
-st.caption(public.text("basis", lang, policy=policy, date=today.isoformat()))
+st.title(t("public.title"))
+st.caption(t("public.basis", policy=policy, date=today.isoformat()))
 try:
     frame = public.public_frame(today, policy)
 except BlocklineError:
-    st.error(public.text("unavailable", lang))
+    st.error(t("public.unavailable"))
     st.stop()
 
 if frame.empty:
-    st.info(public.text("empty", lang))
+    st.info(t("public.empty"))
     st.stop()
-st.caption(public.text("count", lang, n=fmt_int(len(frame))))
+st.caption(t("public.count", n=fmt_int(len(frame))))
 table = public_table(frame, lang)
 st.dataframe(table, hide_index=True, width="stretch",
              column_config={table.columns[2]: st.column_config.NumberColumn(format="%.2f")})
@@ -33,5 +33,5 @@ files = public.downloads(frame, as_of=today, policy=policy)
 cols = st.columns(3)
 for col, (fmt, mime) in zip(cols, (("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
                                     ("csv", "text/csv"), ("json", "application/json"))):
-    col.download_button(public.text(fmt, lang), data=files[fmt], file_name=f"工业用地公开清单-{today.isoformat()}.{fmt}",
+    col.download_button(t(f"public.{fmt}"), data=files[fmt], file_name=f"{t('public.file_name')}-{today.isoformat()}.{fmt}",
                         mime=mime, key=f"public_{fmt}", on_click="ignore")

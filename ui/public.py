@@ -1,4 +1,4 @@
-"""The public list page's helpers: whether the public address was asked for, its texts, its cached loader.
+"""The public list page's helpers: whether the public address was asked for, its cached loader and downloads.
 
 The public list (YW §17, ``zoning.public``) is the one page anyone may open without signing in, at
 ``/public``. ``app.py`` asks :func:`requested` before the sign-in and, when it is the public address, runs that
@@ -15,30 +15,10 @@ import streamlit as st
 
 from ui import data
 
-__all__ = ["URL_PATH", "downloads", "public_frame", "requested", "text"]
+__all__ = ["URL_PATH", "downloads", "public_frame", "requested"]
 
 URL_PATH = "public"
 
-# key: (中文, English): the page's own words, kept here so the page does not reach into the staff's texts
-_TEXT: dict[str, tuple[str, str]] = {
-    "nav": ("工业用地公开清单", "Public list of industrial land"),
-    "title": ("全生命周期管理工业用地清单", "Industrial land under full-lifecycle management"),
-    "basis": ("依据《义乌市工业用地全生命周期管理实施办法》第十七条向社会公开。约定指标来自《履约协议》；是否达到按 {policy} "
-              "的规则截至 {date} 判断。", "Published under YW §17. The agreed indicators come from the lifecycle agreements; "
-              "whether they are met is judged under {policy} as of {date}."),
-    "count": ("共 {n} 宗", "{n} parcels"),
-    "empty": ("暂无纳入全生命周期管理的宗地。", "No parcel is under full-lifecycle management yet."),
-    "xlsx": ("下载 Excel", "Download Excel"),
-    "csv": ("下载 CSV", "Download CSV"),
-    "json": ("下载 JSON", "Download JSON"),
-    "unavailable": ("清单暂时无法读取，请稍后再试。", "The list cannot be read just now; please try again later."),
-}
-
-
-def text(key: str, lang: str, **fmt: object) -> str:
-    """The page's text ``key`` in ``lang`` ("zh" or "en")."""
-    value = _TEXT[key][1 if lang == "en" else 0]
-    return value.format(**fmt) if fmt else value
 
 
 def requested(page: st.Page) -> bool:
