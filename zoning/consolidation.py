@@ -8,11 +8,17 @@ reaches a size (``consolidation.min_mu`` of the policy profile, "一般达到50�
   the true minimum distances between the polygons (GEOS), never buffers: a buffer is a polygon with a few
   segments per quarter circle, and misses a corner-to-corner gap just under the tolerance.
 - :func:`describe_zones` adds what a planner asks next: the block-line levels a zone lies in and the mix of
-  its enterprises' 亩均论英雄 ratings.
+  its enterprises' 亩均论英雄 ratings; :func:`describe_zones_in_store` does the same on the store, the levels
+  by an indexed join of the zone's parcels with the current lines in PostGIS.
 - :func:`assess_zone` answers for a polygon a planner draws: its area, the parcels it takes and their
   share inside, the right holders to negotiate with, the share of low-efficiency land, the ratings, the
   block-line levels, and whether it reaches the threshold (``blockline zones assess``, CLI.md).
 - :func:`latest_grade` is each parcel's most recent rating before a date, by parcel or by enterprise.
+
+The boundaries of WZ §12 are legal ones (民法典 §1259): 达到50亩 includes 50.00 亩 and 不超过15米 includes
+15.000 m. Areas are compared to the hundredth of a 亩 a planner reports (a zone reaches ``min_mu`` when its
+area ≥ ``min_mu`` − :data:`EPSILON_MU`), distances to the millimetre (two parcels join when their distance ≤
+``gap_m`` + :data:`EPSILON_M`), so that an exact boundary gives the legal answer whatever CRS the file came in.
 
 Every function takes the low-efficiency flag as a boolean column ``low_efficiency`` of the parcels frame
 (from ``zoning.idle`` or a survey), works in the parcels' projected CRS in metres, and never modifies its
@@ -255,6 +261,10 @@ def _zone_id(county: str | None, parcel_nos: list[str]) -> str:
 
 def _overlap_m2(geoms: np.ndarray, lines: gpd.GeoDataFrame) -> FloatArray:
     """The area (m²) of each geometry inside the union of ``lines`` (overlapping lines counted once)."""
+    missing = shapely.is_missing(geoms)
+    if missing.any():
+        raise ValueError(f"{int(missing.sum())} of {len(geoms)} geometries are missing: their overlap with the "
+                         "block lines cannot be computed (read the zones with their geometry, or use the store)")
     out = np.zeros(len(geoms))
     line_geoms = lines.geometry.to_numpy()
     line_geoms = line_geoms[~(shapely.is_missing(line_geoms) | shapely.is_empty(line_geoms))]
@@ -285,7 +295,8 @@ def detect_zones(parcels: gpd.GeoDataFrame, *, min_mu: float, gap_m: float) -> g
     """Candidate consolidation zones: contiguous low-efficiency parcels whose total area reaches ``min_mu``.
 
     Two low-efficiency parcels belong to the same group when they touch or the true minimum distance
-    between their polygons is at most ``gap_m`` (a road between them), and groups are closed transitively:
+    between their polygons is at most ``gap_m`` (a road between them; to the millimetre, :data:`EPSILON_M`,
+    so that 15.000 m joins at 15 m whatever floating noise a reprojection left), and groups are closed transitively:
     A–B and B–C put A, B and C together. Only parcels whose ``low_efficiency`` is True take part, so a
     healthy parcel between two low-efficiency ones never bridges them. A group is a zone when the sum of
     its parcels' areas is at least ``min_mu`` (to the hundredth of a 亩, :data:`EPSILON_MU`).
@@ -602,8 +613,9 @@ def describe_zones(
     geopandas.GeoDataFrame
         A new frame, the index of ``zones`` kept, with the columns of ``zones`` and:
 
-        - ``block_line_levels``: sorted list of the levels (1, 2) whose lines the zone's parcels overlap
-          with positive area (a line that only touches the zone is not listed);
+        - ``block_line_levels``: sorted list of the levels (1, 2) whose lines the zone overlaps by at least
+          :data:`EPSILON_MU` (what a planner sees as 0.01 亩): a line that only touches the zone, or overlaps
+          it by a sliver of rounding noise, is not listed;
         - ``level1_mu``, ``level2_mu``: the area of the zone's parcels inside level-1 / level-2 lines;
         - ``rating_mix``: ``{"A": n, "B": n, "C": n, "D": n, "unrated": n}``, the zone's parcels by grade;
         - ``rating_mix_mu``: the same in 亩 of parcel area.
@@ -611,8 +623,10 @@ def describe_zones(
     Raises
     ------
     ValueError
-        When a frame has no CRS or a geographic one, the CRSs differ, or a zone names a parcel number that
-        is not (or more than once) in ``parcels``.
+        When a frame has no CRS or a geographic one, the CRSs differ, a zone has no geometry (zones read
+        without it, e.g. ``detect_zones_in_store(..., geometry=False)``: use :func:`describe_zones_in_store`),
+        or a zone names a parcel number that is not (or more than once) in ``parcels``. An empty block-line
+        layer without a CRS (a store with no lines yet) is not an error: no zone lies in that level.
 
     Examples
     --------
@@ -808,7 +822,8 @@ def assess_zone(
         - ``parcels``: one entry per parcel taken, by parcel number, with :data:`ASSESS_PARCEL_FIELDS`:
           ``share`` (of the parcel inside the zone, 0–1), ``area_in_zone_mu``, ``low_efficiency``,
           ``holder`` (name, else 统一社会信用代码, else None) and ``rating`` (None without a ``rating`` column);
-        - ``block_line_levels``: the levels whose lines the zone overlaps with positive area, sorted;
+        - ``block_line_levels``: the levels whose lines the zone overlaps by at least :data:`EPSILON_MU`,
+          sorted (an empty layer, even without a CRS, is no level);
         - ``article``: where the threshold comes from (``profile.cite("consolidation.min_mu")``);
         - ``policy``: the profile's name;
         - ``parcels_area_mu``: the parcel land taken inside the zone, in 亩.
@@ -921,9 +936,9 @@ def detect_zones_in_store(
 ) -> gpd.GeoDataFrame:
     """:func:`detect_zones` on the current parcels of the store, clustered and summed in PostGIS.
 
-    ``ST_ClusterDBSCAN`` groups the low-efficiency parcels within ``gap_m`` of each other, transitively (true
-    distance, as ``ST_DWithin``); the sums, parcel lists, distinct holders and counties are aggregated in
-    the same query, which measured faster than shapely at city scale (``bench/README.md``). The rows have
+    ``ST_ClusterDBSCAN`` groups the low-efficiency parcels within ``gap_m`` (+ :data:`EPSILON_M`, to the
+    millimetre) of each other, transitively (true distance, as ``ST_DWithin``); the sums, parcel lists,
+    distinct holders and counties are aggregated in the same query, which measured faster than shapely at city scale (``bench/README.md``). The rows have
     :func:`detect_zones`' columns, ids and order; the geometry is the collection of the zone's parcels
     (not dissolved: for display and for saving, where it is made valid), or empty with ``geometry=False``
     when only the table is wanted (a third faster at city scale).
