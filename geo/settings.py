@@ -50,6 +50,14 @@ class Settings(BaseSettings):
     user: str = Field(default="cli", description="who the command line acts as, recorded with every write")
     policy: str = Field(default="wenzhou-2020", description="the policy profile used when none is named")
     tile_cache_mb: int = Field(default=128, ge=0, description="memory for the app server's map tiles (0: none)")
+    max_vertices: int = Field(default=100_000, ge=4, description="vertices a parcel may have before a load "
+                              "reports it (or refuses it, with refuse_large_geometries)")
+    refuse_large_geometries: bool = Field(default=False, description="refuse a file with a parcel of more than "
+                                          "max_vertices vertices instead of loading and reporting it")
+    tile_timeout_ms: int = Field(default=2000, ge=1, description="statement_timeout of one map tile's query")
+    tile_pool_size: int = Field(default=4, ge=1, description="database connections kept for map tiles alone")
+    tile_queue: int = Field(default=16, ge=0, description="tile requests that may wait for a connection; "
+                            "more are answered 503 with Retry-After")
 
     @field_validator("database_url", mode="before")
     @classmethod
