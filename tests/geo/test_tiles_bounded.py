@@ -133,3 +133,19 @@ def test_a_full_tile_queue_answers_503_with_retry_after(engine: sa.Engine, monke
     monkeypatch.setattr(server, "_TILES_IN_FLIGHT", [0])
     response = asyncio.run(server.tile_route(request))
     assert response.status_code == 200 and server._TILES_IN_FLIGHT[0] == 0
+
+
+def test_tiles_that_find_their_pool_taken_are_busy_within_seconds_and_starve_nothing_else(engine: sa.Engine) -> None:
+    tiles = tile_engine(engine)
+    held = [tiles.connect() for _ in range(get_settings().tile_pool_size)]  # every tile connection taken
+    try:
+        start = time.perf_counter()
+        with pytest.raises(TileBusy, match="busy"):
+            tile(tiles, ALL_LAYERS, 13, 6843, 3438)
+        assert time.perf_counter() - start < 3.0  # the pool's 1 s wait, not a 30 s hang
+        with engine.connect() as conn:  # the pages' and the command's pool is untouched
+            assert conn.execute(sa.text("SELECT 1")).scalar_one() == 1
+    finally:
+        for conn in held:
+            conn.close()
+    assert isinstance(tile(tiles, ALL_LAYERS, 13, 6843, 3438), bytes)
