@@ -978,12 +978,10 @@ def zones_detect(
     zones = detect_zones_in_store(engine, low_efficiency_parcel_nos=parcels.loc[low.to_numpy(), "parcel_no"],
                                   min_mu=min_mu, gap_m=gap_m, geometry=save or fmt in (Fmt.geojson, Fmt.gpkg))
     if len(zones):
-        from geo.queries import read_blocklines
-        from zoning.consolidation import describe_zones
+        from zoning.consolidation import describe_zones_in_store
 
-        members = read_parcels(engine, parcel_nos=[n for ps in zones["parcels"] for n in ps])
-        zones = describe_zones(zones, members, level1=read_blocklines(engine, level=1),
-                               level2=read_blocklines(engine, level=2), ratings=read_ratings(engine), as_of=day)
+        # block-line levels from the store (the zones' geometry is read only for the formats that show it)
+        zones = describe_zones_in_store(engine, zones, ratings=read_ratings(engine), as_of=day)
     if save:
         from zoning.zones_store import save_candidates
 

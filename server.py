@@ -98,10 +98,36 @@ def _keep(key: str, body: bytes) -> None:
             TILE_CACHE[key] = body
 
 
+#: tile requests being cut or waiting for one of the tiles' connections (``geo.tiles.tile_engine``)
+_TILES_IN_FLIGHT = [0]
+_TILES_LOCK = threading.Lock()
+_RETRY_AFTER = "2"  # seconds
+
+
+def _busy(text: str) -> Response:
+    return PlainTextResponse(text, status_code=503, headers={"Retry-After": _RETRY_AFTER})
+
+
+def _take_tile_slot() -> bool:
+    """A place among the tiles being cut or queued (the tiles' pool plus ``Settings.tile_queue``), or False."""
+    settings = get_settings()
+    with _TILES_LOCK:
+        if _TILES_IN_FLIGHT[0] >= settings.tile_pool_size + settings.tile_queue:
+            return False
+        _TILES_IN_FLIGHT[0] += 1
+        return True
+
+
+def _give_tile_slot() -> None:
+    with _TILES_LOCK:
+        _TILES_IN_FLIGHT[0] -= 1
+
+
 async def tile_route(request: Request) -> Response:
-    """One vector tile, or a 400 naming what is wrong with the request."""
+    """One vector tile, a 400 naming what is wrong with the request, or a 503 with ``Retry-After`` when the
+    tiles are busy (every place of their own pool and queue taken, or a tile ran out of time)."""
     from geo.store import open_store
-    from geo.tiles import tile
+    from geo.tiles import TileBusy, tile, tile_engine
 
     path = request.path_params
     versioned = bool(request.query_params.get("v"))
@@ -109,16 +135,22 @@ async def tile_route(request: Request) -> Response:
     body = _cached(key) if versioned else None
     if body is not None:
         return Response(body, media_type=TILE_MIME, headers={"Cache-Control": _IMMUTABLE})
+    if not _take_tile_slot():
+        return _busy("the map tiles are busy: retry shortly")
     try:
         z, x, y = int(path["z"]), int(path["x"]), int(path["y"])
         options = _params(request)
-        engine = await run_in_threadpool(open_store)
+        engine = tile_engine(await run_in_threadpool(open_store))
         body = await run_in_threadpool(tile, engine, path["layer"], z, x, y, **options)
+    except TileBusy as exc:
+        return _busy(exc.as_dict()["message_en"])
     except (InputError, ValueError) as exc:
         text = exc.as_dict()["message_en"] if isinstance(exc, BlocklineError) else str(exc)
         return PlainTextResponse(text, status_code=400)
     except BlocklineError as exc:
         return PlainTextResponse(exc.as_dict()["message_en"], status_code=503)
+    finally:
+        _give_tile_slot()
     if versioned:
         _keep(key, body)
     return Response(body, media_type=TILE_MIME, headers={"Cache-Control": _IMMUTABLE if versioned else "no-cache"})

@@ -644,6 +644,47 @@ def write_parcels(
     return total - updated, updated, warnings
 
 
+def _vertex_limit(parcels: gpd.GeoDataFrame, *, file: str) -> list[str]:
+    """Parcels of more than ``Settings.max_vertices`` vertices: one warning each (the count named), or, with
+    ``Settings.refuse_large_geometries``, an :class:`InputError` naming them, before anything is written.
+
+    A vertex is a distinct point of an outline (a ring's closing point is not counted again). Such a parcel is
+    loaded whole (its area and every rule use the exact polygon); the map's tiles clip and simplify it
+    (``geo.tiles``), so it never stops them.
+    """
+    from geo.settings import get_settings
+
+    settings = get_settings()
+    counts = _vertices(np.asarray(parcels.geometry.array, dtype=object))
+    over = np.flatnonzero(counts > settings.max_vertices)
+    if over.size == 0:
+        return []
+    nos = parcels["parcel_no"].astype(str).to_numpy() if "parcel_no" in parcels.columns else None
+    named = [(str(nos[i]) if nos is not None else f"#{i + 1}", int(counts[i])) for i in over]
+    listed_zh = "、".join(f"{no}（{n:,} 个顶点）" for no, n in named[:10])
+    listed_en = ", ".join(f"{no} ({n:,} vertices)" for no, n in named[:10])
+    if settings.refuse_large_geometries:
+        raise InputError(
+            f"{len(named)} 宗地的顶点超过上限 {settings.max_vertices:,}：{listed_zh}",
+            f"{len(named)} parcels have more than {settings.max_vertices:,} vertices: {listed_en}",
+            file=file, fix_zh="简化这些宗地的边界后重新导入，或调高 BLOCKLINE_MAX_VERTICES",
+            fix_en="simplify their outlines and load again, or raise BLOCKLINE_MAX_VERTICES")
+    return [f"宗地 {no} 有 {n:,} 个顶点，超过上限 {settings.max_vertices:,}；已导入，地图按瓦片裁剪简化绘制 / parcel "
+            f"{no} has {n:,} vertices, over the limit of {settings.max_vertices:,}: loaded, drawn clipped and "
+            "simplified per tile" for no, n in named]
+
+
+def _vertices(geoms: np.ndarray) -> np.ndarray:
+    """Distinct vertices of each polygon: its coordinates less the closing point of each ring."""
+    rings = shapely.get_num_interior_rings(geoms) + np.where(shapely.get_type_id(geoms) == 3, 1, 0)
+    multi = shapely.get_type_id(geoms) == 6
+    if multi.any():
+        parts, owner = shapely.get_parts(geoms[multi], return_index=True)
+        rings[np.flatnonzero(multi)] = np.bincount(owner, weights=shapely.get_num_interior_rings(parts) + 1,
+                                                    minlength=int(multi.sum())).astype(np.int64)
+    return shapely.get_num_coordinates(geoms) - rings
+
+
 def load_parcels(
     engine: Engine, path: Path | str, *, user: str, crs: str | None = None, encoding: str | None = None,
     field_map: Sequence[str] | dict[str, str] = (), display_name: str | None = None, progress: Progress = _noop,
@@ -663,6 +704,7 @@ def load_parcels(
     progress("读取/reading", 1, 1)
     parcels, warnings = prepare_parcels(gdf, field_map=fmap, file=name)
     _note_geometry_fields(report, [c for c in gdf.columns if c != gdf.geometry.name], fmap)
+    warnings = [*warnings, *_vertex_limit(parcels, file=name)]
     result = LoadResult("parcels", name, 0, read=report, warnings=list(warnings))
     with transaction(engine) as conn:
         result.load_id = start_load(conn, kind="parcels", source=name, user=user)

@@ -63,6 +63,14 @@ class Settings(BaseSettings):
         default=None, description="the schema owner's URL for migrations, dump and restore (with database_url)")
     token: str | None = Field(default=None, description="the acting user's password, proving who the command is")
     dump_key: str | None = Field(default=None, description="secret that signs and checks dumps (a MAC)")
+    max_vertices: int = Field(default=100_000, ge=4, description="vertices a parcel may have before a load "
+                              "reports it (or refuses it, with refuse_large_geometries)")
+    refuse_large_geometries: bool = Field(default=False, description="refuse a file with a parcel of more than "
+                                          "max_vertices vertices instead of loading and reporting it")
+    tile_timeout_ms: int = Field(default=2000, ge=1, description="statement_timeout of one map tile's query")
+    tile_pool_size: int = Field(default=4, ge=1, description="database connections kept for map tiles alone")
+    tile_queue: int = Field(default=16, ge=0, description="tile requests that may wait for a connection; "
+                            "more are answered 503 with Retry-After")
 
     @field_validator("database_url", "owner_database_url", mode="before")
     @classmethod

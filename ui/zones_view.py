@@ -167,10 +167,10 @@ def candidates(engine: Engine, *, as_of: dt.date, profile: Profile, min_mu: floa
 
     Low-efficiency land is ``zoning.idle.low_efficiency`` at ``as_of`` under ``profile``; the groups are
     ``zoning.consolidation.detect_zones_in_store`` at ``gap_m`` and ``min_mu``, with their block-line levels
-    and rating mix (``describe_zones``).
+    and rating mix (``describe_zones_in_store``: the levels computed in the store, as the command does).
     """
-    from geo.queries import read_blocklines, read_parcels, read_ratings
-    from zoning.consolidation import describe_zones, detect_zones_in_store
+    from geo.queries import read_parcels, read_ratings
+    from zoning.consolidation import describe_zones_in_store, detect_zones_in_store
     from zoning.idle import low_efficiency
 
     parcels = read_parcels(engine, geometry=False)
@@ -180,9 +180,7 @@ def candidates(engine: Engine, *, as_of: dt.date, profile: Profile, min_mu: floa
                                   min_mu=min_mu, gap_m=gap_m)
     if len(zones) == 0:
         return zones
-    members = read_parcels(engine, parcel_nos=[n for ps in zones["parcels"] for n in ps])
-    return describe_zones(zones, members, level1=read_blocklines(engine, level=1),
-                          level2=read_blocklines(engine, level=2), ratings=ratings, as_of=as_of)
+    return describe_zones_in_store(engine, zones, ratings=ratings, as_of=as_of)
 
 
 def levels_text(levels: Iterable[int] | None, lang: str) -> str:

@@ -8,11 +8,17 @@ reaches a size (``consolidation.min_mu`` of the policy profile, "一般达到50�
   the true minimum distances between the polygons (GEOS), never buffers: a buffer is a polygon with a few
   segments per quarter circle, and misses a corner-to-corner gap just under the tolerance.
 - :func:`describe_zones` adds what a planner asks next: the block-line levels a zone lies in and the mix of
-  its enterprises' 亩均论英雄 ratings.
+  its enterprises' 亩均论英雄 ratings; :func:`describe_zones_in_store` does the same on the store, the levels
+  by an indexed join of the zone's parcels with the current lines in PostGIS.
 - :func:`assess_zone` answers for a polygon a planner draws: its area, the parcels it takes and their
   share inside, the right holders to negotiate with, the share of low-efficiency land, the ratings, the
   block-line levels, and whether it reaches the threshold (``blockline zones assess``, CLI.md).
 - :func:`latest_grade` is each parcel's most recent rating before a date, by parcel or by enterprise.
+
+The boundaries of WZ §12 are legal ones (民法典 §1259): 达到50亩 includes 50.00 亩 and 不超过15米 includes
+15.000 m. Areas are compared to the hundredth of a 亩 a planner reports (a zone reaches ``min_mu`` when its
+area ≥ ``min_mu`` − :data:`EPSILON_MU`), distances to the millimetre (two parcels join when their distance ≤
+``gap_m`` + :data:`EPSILON_M`), so that an exact boundary gives the legal answer whatever CRS the file came in.
 
 Every function takes the low-efficiency flag as a boolean column ``low_efficiency`` of the parcels frame
 (from ``zoning.idle`` or a survey), works in the parcels' projected CRS in metres, and never modifies its
@@ -60,12 +66,14 @@ from zoning.policy import Profile
 __all__ = [
     "ASSESS_FIELDS",
     "ASSESS_PARCEL_FIELDS",
+    "EPSILON_M",
     "EPSILON_MU",
     "GRADES",
     "ZONE_COLUMNS",
     "assess_zone",
     "describe_zones",
     "detect_zones",
+    "describe_zones_in_store",
     "detect_zones_in_store",
     "latest_grade",
 ]
@@ -73,6 +81,11 @@ __all__ = [
 #: areas are compared with a threshold at this precision (亩): a hundredth of a 亩 is what a planner
 #: reports, so a zone whose area rounds to the threshold reaches it (the same as ``zoning.balance``)
 EPSILON_MU = 0.005
+
+#: distances are compared with a tolerance at this precision (m): distances are reported to the millimetre, so
+#: two parcels whose gap rounds to ``gap_m`` at the millimetre are within it (不超过15米 includes 15.000 m, WZ
+#: §12), whatever floating noise a reprojection (EPSG:4528 with its zone prefix → the storage CRS) leaves
+EPSILON_M = 0.0005
 
 #: 亩均论英雄 grades, best first; ``describe_zones`` counts parcels without a rating as ``"unrated"``
 GRADES = ("A", "B", "C", "D")
@@ -119,6 +132,19 @@ def _check_same_crs(reference: gpd.GeoDataFrame, ref_name: str, **others: gpd.Ge
                 f"{name} is in {other.crs.name if other.crs else 'no CRS'} but {ref_name} in "
                 f"{reference.crs.name}: reproject one of them first (two layers with different CRSs are an error)"
             )
+
+
+def _check_lines(lines: object, *, what: str, reference: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Block lines in ``reference``'s CRS; an empty layer (a store with no lines yet) is normal.
+
+    An empty frame read from the store comes without a CRS (nothing to read it from): it is given
+    ``reference``'s, since it holds nothing that could be in another. A non-empty frame is checked as any.
+    """
+    if isinstance(lines, gpd.GeoDataFrame) and len(lines) == 0 and lines.crs is None:
+        return lines.set_crs(reference.crs)
+    _check_frame(lines, what=what)
+    _check_same_crs(reference, "parcels", **{what: lines})
+    return lines  # type: ignore[return-value]
 
 
 def _rows(index: pd.Index, mask: BoolArray) -> str:
@@ -199,10 +225,13 @@ def _check_zone(zone: object, reference: gpd.GeoDataFrame) -> BaseGeometry:
 
 def _area_mu(parcels: pd.DataFrame, geoms: np.ndarray | None = None) -> FloatArray:
     """Each parcel's area in 亩: the ``area_mu`` column where present, else computed from the geometry."""
+    given = (pd.to_numeric(parcels["area_mu"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+             if "area_mu" in parcels.columns else np.full(len(parcels), np.nan))
+    if np.isfinite(given).all():
+        return given
+    if geoms is None and not isinstance(parcels, gpd.GeoDataFrame):
+        raise ValueError("parcels without geometry need an area_mu for every parcel")
     computed = shapely.area(parcels.geometry.to_numpy() if geoms is None else geoms) / M2_PER_MU
-    if "area_mu" not in parcels.columns:
-        return computed
-    given = pd.to_numeric(parcels["area_mu"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     return np.where(np.isfinite(given), given, computed)
 
 
@@ -232,6 +261,10 @@ def _zone_id(county: str | None, parcel_nos: list[str]) -> str:
 
 def _overlap_m2(geoms: np.ndarray, lines: gpd.GeoDataFrame) -> FloatArray:
     """The area (m²) of each geometry inside the union of ``lines`` (overlapping lines counted once)."""
+    missing = shapely.is_missing(geoms)
+    if missing.any():
+        raise ValueError(f"{int(missing.sum())} of {len(geoms)} geometries are missing: their overlap with the "
+                         "block lines cannot be computed (read the zones with their geometry, or use the store)")
     out = np.zeros(len(geoms))
     line_geoms = lines.geometry.to_numpy()
     line_geoms = line_geoms[~(shapely.is_missing(line_geoms) | shapely.is_empty(line_geoms))]
@@ -262,7 +295,8 @@ def detect_zones(parcels: gpd.GeoDataFrame, *, min_mu: float, gap_m: float) -> g
     """Candidate consolidation zones: contiguous low-efficiency parcels whose total area reaches ``min_mu``.
 
     Two low-efficiency parcels belong to the same group when they touch or the true minimum distance
-    between their polygons is at most ``gap_m`` (a road between them), and groups are closed transitively:
+    between their polygons is at most ``gap_m`` (a road between them; to the millimetre, :data:`EPSILON_M`,
+    so that 15.000 m joins at 15 m whatever floating noise a reprojection left), and groups are closed transitively:
     A–B and B–C put A, B and C together. Only parcels whose ``low_efficiency`` is True take part, so a
     healthy parcel between two low-efficiency ones never bridges them. A group is a zone when the sum of
     its parcels' areas is at least ``min_mu`` (to the hundredth of a 亩, :data:`EPSILON_MU`).
@@ -389,18 +423,19 @@ def detect_zones(parcels: gpd.GeoDataFrame, *, min_mu: float, gap_m: float) -> g
 
 
 def _pairs_within(geoms: np.ndarray, gap_m: float) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Every pair (i, j), i < j, of ``geoms`` whose true minimum distance is at most ``gap_m``.
+    """Every pair (i, j), i < j, of ``geoms`` whose true minimum distance is at most ``gap_m`` (to the
+    millimetre: at most ``gap_m`` + :data:`EPSILON_M`).
 
     The STRtree gives the pairs whose bounding boxes, widened by the gap (and a millimetre, so that rounding
     never drops a pair), intersect; GEOS then decides each candidate pair exactly, vectorised.
     """
     tree = shapely.STRtree(geoms)
     x0, y0, x1, y1 = shapely.bounds(geoms).T
-    pad = gap_m + _CANDIDATE_MARGIN_M
+    pad = gap_m + EPSILON_M + _CANDIDATE_MARGIN_M
     left, right = tree.query(shapely.box(x0 - pad, y0 - pad, x1 + pad, y1 + pad))
     ahead = left < right
     left, right = left[ahead], right[ahead]
-    near = shapely.dwithin(geoms[left], geoms[right], gap_m)
+    near = shapely.dwithin(geoms[left], geoms[right], gap_m + EPSILON_M)
     return left[near], right[near]
 
 
@@ -578,8 +613,9 @@ def describe_zones(
     geopandas.GeoDataFrame
         A new frame, the index of ``zones`` kept, with the columns of ``zones`` and:
 
-        - ``block_line_levels``: sorted list of the levels (1, 2) whose lines the zone's parcels overlap
-          with positive area (a line that only touches the zone is not listed);
+        - ``block_line_levels``: sorted list of the levels (1, 2) whose lines the zone overlaps by at least
+          :data:`EPSILON_MU` (what a planner sees as 0.01 亩): a line that only touches the zone, or overlaps
+          it by a sliver of rounding noise, is not listed;
         - ``level1_mu``, ``level2_mu``: the area of the zone's parcels inside level-1 / level-2 lines;
         - ``rating_mix``: ``{"A": n, "B": n, "C": n, "D": n, "unrated": n}``, the zone's parcels by grade;
         - ``rating_mix_mu``: the same in 亩 of parcel area.
@@ -587,8 +623,10 @@ def describe_zones(
     Raises
     ------
     ValueError
-        When a frame has no CRS or a geographic one, the CRSs differ, or a zone names a parcel number that
-        is not (or more than once) in ``parcels``.
+        When a frame has no CRS or a geographic one, the CRSs differ, a zone has no geometry (zones read
+        without it, e.g. ``detect_zones_in_store(..., geometry=False)``: use :func:`describe_zones_in_store`),
+        or a zone names a parcel number that is not (or more than once) in ``parcels``. An empty block-line
+        layer without a CRS (a store with no lines yet) is not an error: no zone lies in that level.
 
     Examples
     --------
@@ -615,28 +653,38 @@ def describe_zones(
     """
     _check_frame(zones, what="zones", columns=("parcels",))
     _check_frame(parcels, what="parcels", columns=("parcel_no",))
-    _check_frame(level1, what="level1")
-    _check_frame(level2, what="level2")
-    _check_same_crs(parcels, "parcels", zones=zones, level1=level1, level2=level2)
+    _check_same_crs(parcels, "parcels", zones=zones)
+    level1 = _check_lines(level1, what="level1", reference=parcels)
+    level2 = _check_lines(level2, what="level2", reference=parcels)
+    geoms = zones.geometry.to_numpy()
+    if len(zones):
+        # a zone without geometry would overlap no line: refuse it, never answer "no block line" for it
+        _check_geometries(geoms, zones.index, what="zones")
 
     out = zones.copy()
-    geoms = zones.geometry.to_numpy()
-    levels_mu = {}
-    for level, lines in ((1, level1), (2, level2)):
-        levels_mu[level] = _overlap_m2(geoms, lines) / M2_PER_MU
-    out["block_line_levels"] = [
-        [lv for lv in (1, 2) if levels_mu[lv][i] > 0] for i in range(len(zones))
-    ]
-    out["level1_mu"] = levels_mu[1]
-    out["level2_mu"] = levels_mu[2]
+    level1_mu = _overlap_m2(geoms, level1) / M2_PER_MU
+    level2_mu = _overlap_m2(geoms, level2) / M2_PER_MU
+    out["block_line_levels"] = _levels(level1_mu, level2_mu)
+    out["level1_mu"] = level1_mu
+    out["level2_mu"] = level2_mu
+    return _with_rating_mix(out, parcels, ratings=ratings, as_of=as_of)
 
+
+def _levels(level1_mu: FloatArray, level2_mu: FloatArray) -> list[list[int]]:
+    """The levels each zone lies in: those it overlaps by at least :data:`EPSILON_MU` (what rounds to 0.01 亩)."""
+    return [[lv for lv, mu in ((1, a), (2, b)) if mu >= EPSILON_MU] for a, b in zip(level1_mu, level2_mu)]
+
+
+def _with_rating_mix(out: pd.DataFrame, parcels: pd.DataFrame, *, ratings: pd.DataFrame,
+                     as_of: dt.date) -> pd.DataFrame:
+    """``out`` (zones with ``parcels``) with ``rating_mix`` and ``rating_mix_mu`` of their parcels' grades."""
     categories = [*GRADES, "unrated"]
-    if len(zones) == 0:
+    if len(out) == 0:
         out["rating_mix"] = pd.Series([], dtype=object, index=out.index)
         out["rating_mix_mu"] = pd.Series([], dtype=object, index=out.index)
         return out
-    members = pd.DataFrame({"zone": np.arange(len(zones)).repeat([len(p) for p in zones["parcels"]]),
-                            "parcel_no": [no for p in zones["parcels"] for no in p]})
+    members = pd.DataFrame({"zone": np.arange(len(out)).repeat([len(p) for p in out["parcels"]]),
+                            "parcel_no": [no for p in out["parcels"] for no in p]})
     nos = parcels["parcel_no"].astype(str)
     wanted = nos.isin(set(members["parcel_no"])).to_numpy()
     sub = parcels.iloc[np.flatnonzero(wanted)]
@@ -650,11 +698,77 @@ def describe_zones(
     members["grade"] = pd.Categorical(members["grade"], categories=categories)
     counts = members.pivot_table(index="zone", columns="grade", values="mu", aggfunc="size", observed=False)
     areas = members.pivot_table(index="zone", columns="grade", values="mu", aggfunc="sum", observed=False)
-    counts = counts.reindex(index=range(len(zones)), columns=categories).fillna(0)
-    areas = areas.reindex(index=range(len(zones)), columns=categories).fillna(0.0)
+    counts = counts.reindex(index=range(len(out)), columns=categories).fillna(0)
+    areas = areas.reindex(index=range(len(out)), columns=categories).fillna(0.0)
     out["rating_mix"] = [{g: int(v) for g, v in zip(categories, row)} for row in counts.to_numpy()]
     out["rating_mix_mu"] = [{g: float(v) for g, v in zip(categories, row)} for row in areas.to_numpy()]
     return out
+
+
+_LEVELS_SQL = """
+WITH members AS (
+    SELECT m.zone, p.parcel_no, p.geom
+    FROM unnest(CAST(:zones AS int[]), CAST(:nos AS text[])) AS m(zone, parcel_no)
+    JOIN parcels p ON p.parcel_no = m.parcel_no AND p.valid_to IS NULL),
+inside AS (
+    SELECT m.zone, b.level, ST_Area(ST_Intersection(m.geom, ST_Union(b.geom))) AS m2
+    FROM members m JOIN block_lines b
+      ON b.valid_to IS NULL AND b.level IN (1, 2) AND b.geom && m.geom AND ST_Intersects(b.geom, m.geom)
+    GROUP BY m.zone, m.parcel_no, m.geom, b.level)
+SELECT zone, level, sum(m2) FROM inside GROUP BY zone, level
+"""
+
+
+def describe_zones_in_store(engine: Any, zones: pd.DataFrame, *, ratings: pd.DataFrame,
+                            as_of: dt.date) -> pd.DataFrame:
+    """:func:`describe_zones` of candidate zones on the current store: block-line levels computed in PostGIS.
+
+    The zone's current parcels are joined with the current level-1 and level-2 lines through the lines'
+    spatial index; each parcel's area inside the union of the lines it meets is summed per zone and level
+    (a zone's parcels are a cadastre: they do not overlap). The zones' own geometries are not used, so
+    the answer is the same whether or not they were read (``detect_zones_in_store(..., geometry=False)``),
+    and the same in every output. The rating mix comes from the parcels' attributes.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+        The store.
+    zones : pandas.DataFrame
+        Candidate zones with ``parcels`` (lists of parcel numbers), e.g. :func:`detect_zones_in_store`.
+    ratings : pandas.DataFrame
+        亩均论英雄 ratings, as for :func:`describe_zones`.
+    as_of : datetime.date
+        The day of the analysis (each parcel's grade is its latest before that year).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``zones`` (same type and index) with ``block_line_levels``, ``level1_mu``, ``level2_mu``,
+        ``rating_mix`` and ``rating_mix_mu`` as :func:`describe_zones` gives them: a level is listed when
+        the zone's parcels overlap its lines by at least :data:`EPSILON_MU` (0.01 亩 as reported); a line
+        that only touches the zone is not listed.
+    """
+    import sqlalchemy as sa
+
+    from geo.queries import read_parcels
+
+    if "parcels" not in zones.columns:
+        raise ValueError("zones lacks the column parcels")
+    out = zones.copy()
+    zone_of = np.arange(len(zones)).repeat([len(p) for p in zones["parcels"]])
+    nos = [str(no) for p in zones["parcels"] for no in p]
+    mu = {1: np.zeros(len(zones)), 2: np.zeros(len(zones))}
+    if nos:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(_LEVELS_SQL), {"zones": zone_of.tolist(), "nos": nos}).all()
+        for zone, level, m2 in rows:
+            mu[int(level)][int(zone)] = float(m2) / M2_PER_MU
+    out["block_line_levels"] = _levels(mu[1], mu[2])
+    out["level1_mu"] = mu[1]
+    out["level2_mu"] = mu[2]
+    members = read_parcels(engine, parcel_nos=sorted(set(nos)), geometry=False) if nos else pd.DataFrame(
+        {"parcel_no": pd.Series([], dtype=object), "area_mu": pd.Series([], dtype=float)})
+    return _with_rating_mix(out, members, ratings=ratings, as_of=as_of)
 
 
 # ======================================================================================================
@@ -708,7 +822,8 @@ def assess_zone(
         - ``parcels``: one entry per parcel taken, by parcel number, with :data:`ASSESS_PARCEL_FIELDS`:
           ``share`` (of the parcel inside the zone, 0–1), ``area_in_zone_mu``, ``low_efficiency``,
           ``holder`` (name, else 统一社会信用代码, else None) and ``rating`` (None without a ``rating`` column);
-        - ``block_line_levels``: the levels whose lines the zone overlaps with positive area, sorted;
+        - ``block_line_levels``: the levels whose lines the zone overlaps by at least :data:`EPSILON_MU`,
+          sorted (an empty layer, even without a CRS, is no level);
         - ``article``: where the threshold comes from (``profile.cite("consolidation.min_mu")``);
         - ``policy``: the profile's name;
         - ``parcels_area_mu``: the parcel land taken inside the zone, in 亩.
@@ -740,9 +855,8 @@ def assess_zone(
     0.3333
     """
     _check_frame(parcels, what="parcels", columns=("parcel_no", _LOW))
-    _check_frame(level1, what="level1")
-    _check_frame(level2, what="level2")
-    _check_same_crs(parcels, "parcels", level1=level1, level2=level2)
+    level1 = _check_lines(level1, what="level1", reference=parcels)
+    level2 = _check_lines(level2, what="level2", reference=parcels)
     zone = _check_zone(zone, parcels)
     threshold = _check_number(profile.value("consolidation.min_mu") if min_mu is None else min_mu,
                               name="min_mu", positive=True)
@@ -776,7 +890,7 @@ def assess_zone(
     area_mu = zone.area / M2_PER_MU
     one = np.empty(1, dtype=object)
     one[0] = zone
-    levels = [lv for lv, lines in ((1, level1), (2, level2)) if _overlap_m2(one, lines)[0] > 0]
+    levels = [lv for lv, lines in ((1, level1), (2, level2)) if _overlap_m2(one, lines)[0] / M2_PER_MU >= EPSILON_MU]
     return {
         "area_mu": float(area_mu),
         "meets_threshold": bool(_reaches(area_mu, threshold)),
@@ -801,7 +915,7 @@ WITH low AS (
                     'parcel:' || p.parcel_no) AS holder_key
     FROM parcels p JOIN (SELECT DISTINCT unnest(CAST(:nos AS text[])) AS parcel_no) l ON l.parcel_no = p.parcel_no
     WHERE p.valid_to IS NULL),
-clustered AS (SELECT low.*, ST_ClusterDBSCAN(geom, eps := :gap, minpoints := 1) OVER () AS cid FROM low),
+clustered AS (SELECT low.*, ST_ClusterDBSCAN(geom, eps := :gap + :eps_m, minpoints := 1) OVER () AS cid FROM low),
 sums AS (SELECT cid, sum(area_mu) AS area_mu FROM clustered GROUP BY cid HAVING sum(area_mu) >= :min_mu - :eps),
 members AS (SELECT c.* FROM clustered c JOIN sums s ON s.cid = c.cid),
 holders AS (SELECT cid, count(*) AS holders FROM (SELECT DISTINCT cid, holder_key FROM members) h GROUP BY cid),
@@ -822,9 +936,9 @@ def detect_zones_in_store(
 ) -> gpd.GeoDataFrame:
     """:func:`detect_zones` on the current parcels of the store, clustered and summed in PostGIS.
 
-    ``ST_ClusterDBSCAN`` groups the low-efficiency parcels within ``gap_m`` of each other, transitively (true
-    distance, as ``ST_DWithin``); the sums, parcel lists, distinct holders and counties are aggregated in
-    the same query, which measured faster than shapely at city scale (``bench/README.md``). The rows have
+    ``ST_ClusterDBSCAN`` groups the low-efficiency parcels within ``gap_m`` (+ :data:`EPSILON_M`, to the
+    millimetre) of each other, transitively (true distance, as ``ST_DWithin``); the sums, parcel lists,
+    distinct holders and counties are aggregated in the same query, which measured faster than shapely at city scale (``bench/README.md``). The rows have
     :func:`detect_zones`' columns, ids and order; the geometry is the collection of the zone's parcels
     (not dissolved: for display and for saving, where it is made valid), or empty with ``geometry=False``
     when only the table is wanted (a third faster at city scale).
@@ -839,7 +953,8 @@ def detect_zones_in_store(
         srid = storage_srid(conn)
         sql = _CLUSTER_SQL.replace("{geometry}", "ST_AsBinary(ST_Collect(geom))" if geometry else "NULL::bytea")
         nos = [str(n) for n in low_efficiency_parcel_nos]
-        rows = conn.execute(sa.text(sql), {"gap": gap_m, "min_mu": min_mu, "eps": EPSILON_MU, "nos": nos}).all()
+        rows = conn.execute(sa.text(sql), {"gap": gap_m, "eps_m": EPSILON_M, "min_mu": min_mu, "eps": EPSILON_MU,
+                                          "nos": nos}).all()
     if not rows:
         return _empty_zones(f"EPSG:{srid}")
     parcel_lists = [sorted(r[1]) for r in rows]  # in parcel-number order, as detect_zones lists them

@@ -607,3 +607,44 @@ def test_store_path_finds_the_same_zones_as_the_memory_path(engine) -> None:
         assert list(store["zone_id"]) == list(memory["zone_id"])
         assert list(store["area_mu"]) == pytest.approx(list(memory["area_mu"]))
         assert list(store["holders"]) == list(memory["holders"])
+
+
+# -- the boundaries at the millimetre and the hundredth of a 亩 (issue 11.2/11.3) -------------------------------
+
+
+def test_a_15_m_gap_joins_after_reprojection_from_the_zone_prefixed_crs() -> None:
+    """Pairs of 30-亩 parcels 14.999, 15.000 (twelve times) and 15.001 m apart, drawn in EPSG:4528 (the "40"
+    zone prefix) and reprojected to EPSG:4549, where the 15.000 m gaps come out a few nanometres either side."""
+    gaps = [14.999] + [15.000] * 12 + [15.001]
+    geoms, nos = [], []
+    for i, gap in enumerate(gaps):
+        x0 = 40_000_000 + X + 10.0 + (i % 4) * 480.123 + i * 0.0137
+        y0 = Y + 10.0 + (i // 4) * 150.77 + i * 0.0291
+        geoms += [box(x0, y0, x0 + 200, y0 + 100), box(x0 + 200 + gap, y0, x0 + 400 + gap, y0 + 100)]
+        nos += [f"G{i:02d}-a", f"G{i:02d}-b"]
+    parcels = make(geoms, nos=nos).set_crs("EPSG:4528", allow_override=True).to_crs(CRS)
+    zones = detect_zones(parcels, min_mu=50, gap_m=15)
+    assert sorted(z[0][:3] for z in zones["parcels"]) == [f"G{i:02d}" for i, g in enumerate(gaps) if g <= 15.0]
+    assert zones["area_mu"].tolist() == pytest.approx([60.0] * 13)
+
+
+def test_a_zone_of_50_00_mu_reaches_the_threshold() -> None:
+    """达到50亩 includes 50.00 亩: areas are compared to the hundredth of a 亩 a planner reports."""
+    for mu, reached in ((49.99, False), (50.00, True), (50.01, True), (49.995 - 1e-9, False)):
+        parcel = make([box(X, Y, X + 100, Y + mu * 20 / 3)])
+        assert len(detect_zones(parcel, min_mu=50, gap_m=15)) == int(reached), mu
+        result = assess_zone(box(X, Y, X + 100, Y + mu * 20 / 3), parcel, level1=NONE, level2=NONE, profile=WZ)
+        assert result["meets_threshold"] is reached, mu
+
+
+def test_block_line_levels_ignore_slivers_below_the_reported_hundredth() -> None:
+    """A zone is in a level when its overlap with the lines reaches 0.005 亩 (3.33 m², 0.01 亩 as reported): a
+    line that only touches the zone, or overlaps it by rounding noise, is not listed."""
+    parcels = make([box(X, Y, X + 200, Y + 100), box(X, Y + 100, X + 200, Y + 200)])
+    zones = detect_zones(parcels, min_mu=50, gap_m=15)
+    ratings = pd.DataFrame({"parcel_no": [], "year": [], "grade": []})
+    for width, listed in ((0.0, False), (0.0166, False), (0.0167, True), (1.0, True)):
+        line = gpd.GeoDataFrame(geometry=[box(X + 200 - width, Y, X + 400, Y + 200)], crs=CRS)  # width × 200 m
+        out = describe_zones(zones, parcels, level1=line, level2=NONE, ratings=ratings, as_of=dt.date(2026, 6, 1))
+        assert out.loc[0, "block_line_levels"] == ([1] if listed else []), width
+        assert out.loc[0, "level1_mu"] == pytest.approx(width * 200 / M2_PER_MU, abs=1e-9)
