@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     user: str = Field(default="cli", description="who the command line acts as, recorded with every write")
     policy: str = Field(default="wenzhou-2020", description="the policy profile used when none is named")
     tile_cache_mb: int = Field(default=128, ge=0, description="memory for the app server's map tiles (0: none)")
+    session_minutes: float = Field(default=60, gt=0, description="an app session ends after this long unused")
+    sign_in_max_failures: int = Field(default=5, ge=1, description="failed sign-ins of a name that lock it")
+    sign_in_window_minutes: float = Field(default=15, gt=0, description="how far back failed sign-ins count")
 
     @field_validator("database_url", mode="before")
     @classmethod
