@@ -13,6 +13,7 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import box
 from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 
 import sqlalchemy as sa
 
@@ -174,13 +175,15 @@ def test_a_warm_up_that_cannot_reach_the_database_still_ends_and_says_what_it_di
 PASSWORD = "correct horse battery"
 
 
-def call_as(path: str, query: str = "", *, token: str | None = None,
-            route_index: int = 0) -> tuple[int, dict[str, str], bytes]:
-    """Call a route of server.py as Starlette would, with the session cookie ``token`` when given."""
+def call_as(path: str, query: str = "", *, token: str | None = None, route_index: int = 0,
+            site: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """Call a route of server.py as Starlette would, with the session cookie ``token`` and the browser's
+    ``Sec-Fetch-Site`` header ``site`` when given."""
     route = ROUTES[route_index]
     match, scope = route.matches({"type": "http", "method": "GET", "path": path})
     assert match.name == "FULL", f"{path} does not match {route.path}"
     headers = [(b"cookie", f"blockline_session={token}".encode())] if token else []
+    headers += [(b"sec-fetch-site", site.encode())] if site else []
     request = Request({"type": "http", "method": "GET", "path": path, "query_string": query.encode(),
                        "headers": headers, **scope})
     response = asyncio.run(route.endpoint(request))
@@ -300,3 +303,71 @@ def test_a_cached_tile_never_reaches_a_user_with_fewer_rights(staffed_city):
     z, x, y = level1_tile(15)
     _, headers, _ = call_as(f"/tiles/all/{z}/{x}/{y}.pbf", version, token=lc)
     assert headers["vary"] == "Cookie" and headers["cache-control"].startswith("private")
+
+
+def test_the_page_s_code_is_redeemed_once_for_an_http_only_strict_cookie(staffed_city):
+    from geo.auth import authenticate, start_session
+
+    _, code = start_session(staffed_city, authenticate(staffed_city, "lc", PASSWORD))
+    assert call_as("/_blockline/session", f"code={code}", route_index=2, site="cross-site")[0] == 403
+    status, headers, _ = call_as("/_blockline/session", f"code={code}", route_index=2, site="same-origin")
+    assert status == 204 and headers["cache-control"] == "no-store"
+    name, _, rest = headers["set-cookie"].partition("=")
+    token, *attributes = [part.strip() for part in rest.split(";")]
+    assert name == "blockline_session" and {"HttpOnly", "SameSite=strict", "Path=/"} <= set(attributes)
+    z, x, y = level1_tile(15)
+    assert call_as(f"/tiles/all/{z}/{x}/{y}.pbf", token=token)[0] == 200
+    assert call_as("/_blockline/session", f"code={code}", route_index=2)[0] == 403  # once only
+    # A code is good for a minute: 2 s before its end it is redeemed, 2 s after it is not.
+    for left_s, expected in ((2, 204), (-2, 403)):
+        _, code = start_session(staffed_city, authenticate(staffed_city, "lc", PASSWORD))
+        with staffed_city.begin() as conn:
+            conn.execute(sa.text("UPDATE sessions SET handoff_until = now() + make_interval(secs => :s) "
+                                 "WHERE handoff_hash IS NOT NULL"), {"s": left_s})
+        assert call_as("/_blockline/session", f"code={code}", route_index=2)[0] == expected
+
+
+def test_sign_out_at_the_server_ends_the_session_and_drops_the_cookie(staffed_city):
+    token = token_of(staffed_city, "reader")
+    z, x, y = level1_tile(15)
+    status, headers, _ = call_as("/_blockline/sign-out", token=token, route_index=3, site="same-origin")
+    assert status == 204 and headers["set-cookie"].startswith('blockline_session="";')
+    assert call_as(f"/tiles/all/{z}/{x}/{y}.pbf", token=token)[0] == 401
+
+
+@pytest.mark.parametrize(("minutes_idle", "status"), [(60 * 60 - 2, 200), (60 * 60 + 2, 401)])
+def test_a_session_unused_for_the_session_minutes_is_refused(staffed_city, minutes_idle, status):
+    token = token_of(staffed_city, "lc")
+    with staffed_city.begin() as conn:  # BLOCKLINE_SESSION_MINUTES is 60 by default
+        conn.execute(sa.text("UPDATE sessions SET last_seen = now() - make_interval(secs => :s)"), {"s": minutes_idle})
+    z, x, y = level1_tile(15)
+    assert call_as(f"/tiles/all/{z}/{x}/{y}.pbf", token=token)[0] == status
+
+
+def metrics_status(token: str | None) -> int:
+    """What ``/_stcore/metrics`` answers through server.py's middleware (Streamlit's own route behind it)."""
+    from server import ClosedMetrics
+
+    async def streamlit_metrics(scope, receive, send):
+        await PlainTextResponse("# metrics", status_code=200)(scope, receive, send)
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    headers = [(b"cookie", f"blockline_session={token}".encode())] if token else []
+    scope = {"type": "http", "method": "GET", "path": "/_stcore/metrics", "query_string": b"", "headers": headers}
+    asyncio.run(ClosedMetrics(streamlit_metrics)(scope, receive, send))
+    return sent[0]["status"]
+
+
+def test_streamlit_s_metrics_are_closed_outside_setup_mode_but_to_an_admin(city, staffed_city):
+    reader, admin = token_of(staffed_city, "reader"), token_of(staffed_city, "admin")
+    assert [metrics_status(t) for t in (None, "made-up", reader, admin)] == [404, 404, 404, 200]
+    with staffed_city.begin() as conn:
+        conn.execute(sa.text("DELETE FROM users"))  # setup mode: open, as everything else is
+    assert metrics_status(None) == 200
