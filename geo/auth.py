@@ -262,6 +262,9 @@ def _failed(engine: Engine, name: str) -> None:
     limit = get_settings().sign_in_max_failures
     with transaction(engine) as conn:
         conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext('blockline.sign_in:' || :n))"), {"n": tried})
+        conn.execute(sa.text("""DELETE FROM sign_in_failures WHERE name = :n
+                                AND at < now() - make_interval(secs => :s)"""),
+                     {"n": tried, "s": get_settings().sign_in_window_minutes * 60})  # aged out: the audit keeps them
         conn.execute(sa.text("INSERT INTO sign_in_failures (name) VALUES (:n)"), {"n": tried})
         count = _recent_failures(conn, tried)
         record(conn, actor="anonymous", action="auth.sign_in_failed", target=tried, after={"recent_failures": count})

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, expect
 
 from geo.auth import SESSION_COOKIE, add_user
-from tests.e2e.app_driver import open_page, settle
+from tests.e2e.app_driver import open_page, settle, wait_for_map
 from tests.e2e.conftest import BLOCKLINE
 from tests.e2e.test_roles import sign_in
 
@@ -107,3 +107,19 @@ def test_a_user_disabled_from_the_command_line_is_refused_at_the_next_action(pla
     settle(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("登录")
     assert page.request.get("/tiles/all/9/427/214.pbf").status == 401
+
+
+def test_the_map_of_a_signed_in_planner_draws_its_tiles(planner: None, page: Page) -> None:
+    """The map's own tile requests (from the map's frame, in Leaflet) carry the cookie and are answered."""
+    statuses: list[int] = []
+    page.on("response", lambda r: statuses.append(r.status) if "/tiles/" in r.url else None)
+    open_page(page, "overview")
+    sign_in(page, "planner1", PASSWORD)
+    assert session_cookie(page) is not None
+    page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name="一张图").click()
+    settle(page)
+    wait_for_map(page)
+    deadline = time.monotonic() + 20
+    while not statuses and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert statuses and set(statuses) == {200}, statuses
