@@ -109,16 +109,25 @@ def cache_key(path: str, query: list[tuple[str, str]], rights: str = FULL_RIGHTS
     return f"{path}?{sorted(query)}#{rights}"
 
 
+def _oidc_configured() -> bool:
+    """Whether the app signs in through an identity server (then there is no setup mode: everyone signs in)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all  # noqa: BLE001
+        return False
+
+
 def _visitor(token: str | None) -> Actor | bool:
-    """Who asks, by the session cookie's ``token``: True in setup mode (anyone sees all), an ``Actor``, or False
-    (no live session)."""
+    """Who asks, by the session cookie's ``token``: True in setup mode (no user yet and no identity server:
+    anyone sees all), an ``Actor``, or False (no live session)."""
     from geo.auth import session_by_token, setup_mode
     from geo.store import open_store
 
     engine = open_store()
-    with engine.connect() as conn:
-        if setup_mode(conn):
-            return True
+    if not _oidc_configured():
+        with engine.connect() as conn:
+            if setup_mode(conn):
+                return True
     session = session_by_token(engine, token)
     return session.actor if session is not None else False
 

@@ -36,6 +36,7 @@ roles and counties of a built-in user are read again on every check.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import secrets
@@ -320,15 +321,19 @@ class Session:
     actor: Actor
 
 
-def start_session(engine: Engine, actor: Actor) -> tuple[int, str]:
-    """Start a session for ``actor``; returns its id and the one-time code the browser redeems for its cookie."""
+def start_session(engine: Engine, actor: Actor, *, expires_at: dt.datetime | None = None) -> tuple[int, str]:
+    """Start a session for ``actor``; returns its id and the one-time code the browser redeems for its cookie.
+
+    ``expires_at``: when the identity server's token ends; the session ends then at the latest.
+    """
     code = secrets.token_urlsafe(32)
     with transaction(engine) as conn:
         sid = conn.execute(sa.text("""
-            INSERT INTO sessions (user_name, roles, counties, via, handoff_hash, handoff_until)
-            VALUES (:n, :r, :c, :via, :h, now() + make_interval(secs => :s)) RETURNING id"""),
+            INSERT INTO sessions (user_name, roles, counties, via, handoff_hash, handoff_until, expires_at)
+            VALUES (:n, :r, :c, :via, :h, now() + make_interval(secs => :s), :e) RETURNING id"""),
             {"n": actor.name, "r": sorted(actor.roles), "c": sorted(actor.counties),
-             "via": "oidc" if actor.via == "oidc" else "store", "h": _digest(code), "s": _HANDOFF_S}).scalar_one()
+             "via": "oidc" if actor.via == "oidc" else "store", "h": _digest(code), "s": _HANDOFF_S,
+             "e": expires_at}).scalar_one()
         record(conn, actor=actor.name, action="auth.sign_in", target=actor.name, after={"via": actor.via})
     return int(sid), code
 
@@ -347,6 +352,7 @@ def redeem_handoff(engine: Engine, code: str) -> str | None:
 _LIVE = """
     WITH s AS (UPDATE sessions SET last_seen = now()
                WHERE {match} AND ended_at IS NULL AND last_seen >= now() - make_interval(secs => :idle)
+                 AND (expires_at IS NULL OR expires_at > now())
                RETURNING id, user_name, via, roles, counties)
     SELECT s.id, s.user_name, s.via, s.roles AS s_roles, s.counties AS s_counties,
            u.roles AS u_roles, u.counties AS u_counties, u.disabled

@@ -20,8 +20,10 @@ Pages ask :func:`can` to decide what to show; the store checks again on every wr
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import os
+import time
 
 import streamlit as st
 
@@ -60,10 +62,19 @@ def _claim_list(value: object) -> list[str]:
     return [str(v) for v in value]  # type: ignore[union-attr]
 
 
+def _token_end() -> dt.datetime | None:
+    """When the identity server's ID token ends (its ``exp``), if it says."""
+    exp = st.user.to_dict().get("exp") if st.user.is_logged_in else None
+    return dt.datetime.fromtimestamp(float(exp), dt.timezone.utc) if isinstance(exp, (int, float)) else None
+
+
 def _oidc_actor() -> Actor | None:
+    """The identity server's user from the ID token's claims; None when signed out there or the token expired."""
     if not st.user.is_logged_in:
         return None
     claims = st.user.to_dict()
+    if isinstance(claims.get("exp"), (int, float)) and claims["exp"] <= time.time():
+        return None
     roles = [r for r in _claim_list(claims.get(os.environ.get("BLOCKLINE_OIDC_ROLES_CLAIM", "roles"))) if r in ROLES]
     counties = _claim_list(claims.get(os.environ.get("BLOCKLINE_OIDC_COUNTIES_CLAIM", "counties")))
     name = str(claims.get("preferred_username") or claims.get("email") or claims.get("sub"))
@@ -92,7 +103,7 @@ def _check_session() -> Actor | None:
         if session is not None:
             st.session_state[_SID] = session.id
     actor = session.actor if session is not None else None
-    if actor is not None and oidc_configured() and actor.via == "oidc" and not st.user.is_logged_in:
+    if actor is not None and oidc_configured() and actor.via == "oidc" and _oidc_actor() is None:
         actor = None
     st.session_state[_ACTOR] = actor
     return actor
@@ -105,8 +116,8 @@ def current_actor() -> Actor | None:
     return st.session_state[_ACTOR]
 
 
-def _start(actor: Actor) -> None:
-    sid, code = start_session(data.get_engine(), actor)
+def _start(actor: Actor, *, expires_at: dt.datetime | None = None) -> None:
+    sid, code = start_session(data.get_engine(), actor, expires_at=expires_at)
     st.session_state.update({_SID: sid, _HANDOFF: code, _ACTOR: actor})
 
 
@@ -151,7 +162,7 @@ def _oidc_sign_in() -> Actor:
             if st.button(t("auth.oidc"), key="auth_oidc"):
                 st.login()
             st.stop()
-        _start(claimed)
+        _start(claimed, expires_at=_token_end())
         actor = claimed
     _browser_cookie()
     return actor

@@ -5,7 +5,8 @@ the store keeps only its SHA-256 (``token_hash``), who it is (name, roles, count
 for the built-in users, ``oidc`` for an identity server), when it was last used, and whether it was ended
 (``ended_at``: signed out, or the user disabled). The token is made by the app's server when the browser
 redeems a one-time code (``handoff_hash``, valid until ``handoff_until``, a minute) that the page gave it
-right after the sign-in; until then the page knows its session by ``id`` only.
+right after the sign-in; until then the page knows its session by ``id`` only. ``expires_at``: when the
+identity server's token ends (an OIDC session ends then at the latest).
 
 ``sign_in_failures``: one row per failed sign-in, by the name tried (known or not); the brakes count them.
 
@@ -33,6 +34,7 @@ def upgrade() -> None:
             via           text NOT NULL CHECK (via IN ('store', 'oidc')),
             created_at    timestamptz NOT NULL DEFAULT now(),
             last_seen     timestamptz NOT NULL DEFAULT now(),
+            expires_at    timestamptz,
             ended_at      timestamptz,
             handoff_hash  text UNIQUE,
             handoff_until timestamptz
