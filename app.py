@@ -50,6 +50,7 @@ if actor is not None:
         sign_out()
         st.rerun()
     elif actor.via == "oidc" and st.sidebar.button(t("auth.sign_out"), key="sign_out_oidc"):
+        sign_out()
         st.logout()
 else:
     st.sidebar.caption(t("auth.setup_mode"))

@@ -386,6 +386,16 @@ def user_disable(name: str, enable: Annotated[bool, typer.Option("--enable", hel
     err.print(f"{'已启用 / enabled' if enable else '已停用 / disabled'}: {name}")
 
 
+@user_app.command("unlock")
+@handled
+def user_unlock(name: str) -> None:
+    """解除因多次登录失败而锁定的用户（管理员）/ unlock a name locked by failed sign-ins (admins)."""
+    from geo.auth import unlock_user
+
+    forgotten = unlock_user(_engine(), name, by=get_settings().user)
+    err.print(f"已解锁 / unlocked: {name}（清除 {forgotten} 次失败记录 / {forgotten} failed sign-ins forgotten）")
+
+
 @user_app.command("passwd")
 @handled
 def user_passwd(name: str, password_stdin: Annotated[bool, typer.Option("--password-stdin")] = False) -> None:

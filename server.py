@@ -9,6 +9,14 @@ Query parameters of a tile: ``county`` (a 6-digit code), ``as_of`` (YYYY-MM-DD),
 marks), ``gcj=1`` (shifted for AMap/Gaode), ``v`` (the data version: a new version is a new URL, so tiles
 can be cached by the browser). Anything malformed is a 400 with the reason, never a query.
 
+**Who may see a tile.** Outside setup mode (once the store has a user) a tile needs a live session: the
+browser's ``blockline_session`` cookie (HttpOnly, SameSite=Strict), which the pages have it fetch right after a
+sign-in (``/_blockline/session?code=…``, a one-time code; ``/_blockline/sign-out`` drops it). Without one the
+answer is 401. A user limited to some counties gets only those counties' features; a bare viewer gets no contract
+field (``lifecycle``). The cache key of a tile includes what its user may see, so a tile cut for one user never
+reaches another with fewer rights, and the browser keeps tiles per cookie (``Vary: Cookie``, ``private``).
+Streamlit's own ``/_stcore/metrics`` (sessions, cache sizes) is closed outside setup mode except to an admin.
+
 Tiles with a version are also kept in memory here, least recently used out first, up to
 ``BLOCKLINE_TILE_CACHE_MB`` (default 128; 0 turns the cache off): the city view that every visitor opens
 first is cut by PostGIS once per data version, not once per visitor. A new version is a new key, so the
@@ -38,17 +46,21 @@ import streamlit as st
 from cachetools import LRUCache
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
+from starlette.middleware import Middleware
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
+from geo.auth import SESSION_COOKIE, Actor
 from geo.errors import BlocklineError, InputError
 from geo.settings import get_settings
 
 HERE = Path(__file__).parent
 _LOG = logging.getLogger("blockline.server")
 TILE_MIME = "application/vnd.mapbox-vector-tile"
-_IMMUTABLE = "public, max-age=86400, immutable"
+_IMMUTABLE = "private, max-age=86400, immutable"
+_VARY = {"Vary": "Cookie"}  # the same URL is another tile for a user with other rights
 _COUNTY = re.compile(r"^\d{6}$")
 _MARKS = re.compile(r"^[\w|.:-]{1,120}$")
 
@@ -80,9 +92,57 @@ TILE_CACHE = _tile_cache()
 _CACHE_LOCK = threading.Lock()  # the event loop and the warm-up thread both use the cache
 
 
-def cache_key(path: str, query: list[tuple[str, str]]) -> str:
-    """The tile cache's key of a request: its path and its query parameters in any order."""
-    return f"{path}?{sorted(query)}"
+#: the rights of a user who may see everything (setup mode, or no county limit and contract figures allowed)
+FULL_RIGHTS = "all"
+
+
+def rights_key(counties: frozenset[str] | None, contracts: bool) -> str:
+    """What a user may see in a tile, as a short text: ``FULL_RIGHTS``, or their counties and contract flag."""
+    if counties is None and contracts:
+        return FULL_RIGHTS
+    return f"{','.join(sorted(counties)) if counties is not None else '*'};contracts={int(contracts)}"
+
+
+def cache_key(path: str, query: list[tuple[str, str]], rights: str = FULL_RIGHTS) -> str:
+    """The tile cache's key of a request: its path, its query parameters in any order and what its user may
+    see (``rights_key``): one user's tile is never another's with fewer rights."""
+    return f"{path}?{sorted(query)}#{rights}"
+
+
+def _oidc_configured() -> bool:
+    """Whether the app signs in through an identity server (then there is no setup mode: everyone signs in)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all  # noqa: BLE001
+        return False
+
+
+def _visitor(token: str | None) -> Actor | bool:
+    """Who asks, by the session cookie's ``token``: True in setup mode (no user yet and no identity server:
+    anyone sees all), an ``Actor``, or False (no live session)."""
+    from geo.auth import session_by_token, setup_mode
+    from geo.store import open_store
+
+    engine = open_store()
+    if not _oidc_configured():
+        with engine.connect() as conn:
+            if setup_mode(conn):
+                return True
+    session = session_by_token(engine, token)
+    return session.actor if session is not None else False
+
+
+def _rights(visitor: Actor | bool) -> tuple[frozenset[str] | None, bool]:
+    """(counties, contracts) a visitor may see in a tile (see ``geo.tiles.tile``)."""
+    if visitor is True:
+        return None, True
+    assert isinstance(visitor, Actor)
+    return (frozenset(visitor.counties) or None), visitor.reads_contracts
+
+
+def _unauthorized() -> Response:
+    return PlainTextResponse("sign in first (no live session) / 请先登录", status_code=401,
+                             headers={"Cache-Control": "no-store"})
 
 
 def _cached(key: str) -> bytes | None:
@@ -129,19 +189,27 @@ async def tile_route(request: Request) -> Response:
     from geo.store import open_store
     from geo.tiles import TileBusy, tile, tile_engine
 
+    try:
+        visitor = await run_in_threadpool(_visitor, request.cookies.get(SESSION_COOKIE))
+    except BlocklineError as exc:
+        return PlainTextResponse(exc.as_dict()["message_en"], status_code=503)
+    if visitor is False:
+        return _unauthorized()
+    counties, contracts = _rights(visitor)
     path = request.path_params
     versioned = bool(request.query_params.get("v"))
-    key = cache_key(request.url.path, request.query_params.multi_items())
+    key = cache_key(request.url.path, request.query_params.multi_items(), rights_key(counties, contracts))
     body = _cached(key) if versioned else None
     if body is not None:
-        return Response(body, media_type=TILE_MIME, headers={"Cache-Control": _IMMUTABLE})
+        return Response(body, media_type=TILE_MIME, headers={"Cache-Control": _IMMUTABLE, **_VARY})
     if not _take_tile_slot():
         return _busy("the map tiles are busy: retry shortly")
     try:
         z, x, y = int(path["z"]), int(path["x"]), int(path["y"])
         options = _params(request)
         engine = tile_engine(await run_in_threadpool(open_store))
-        body = await run_in_threadpool(tile, engine, path["layer"], z, x, y, **options)
+        body = await run_in_threadpool(lambda: tile(engine, path["layer"], z, x, y, **options, counties=counties,
+                                                    contracts=contracts))
     except TileBusy as exc:
         return _busy(exc.as_dict()["message_en"])
     except (InputError, ValueError) as exc:
@@ -153,7 +221,73 @@ async def tile_route(request: Request) -> Response:
         _give_tile_slot()
     if versioned:
         _keep(key, body)
-    return Response(body, media_type=TILE_MIME, headers={"Cache-Control": _IMMUTABLE if versioned else "no-cache"})
+    return Response(body, media_type=TILE_MIME,
+                    headers={"Cache-Control": _IMMUTABLE if versioned else "no-cache", **_VARY})
+
+
+def _same_origin(request: Request) -> bool:
+    """Whether the browser says the request comes from this app's own pages (``Sec-Fetch-Site``; a client that
+    sends none, such as a script, is taken at its word: it holds no cookie of another site to misuse)."""
+    return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
+
+
+def _set_cookie(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(SESSION_COOKIE, token, path="/", httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https")
+
+
+async def session_route(request: Request) -> Response:
+    """Redeem the one-time code a page gave its browser right after a sign-in: 204 with the session cookie, or
+    403 (an unknown, used or expired code, or a request from another site)."""
+    from geo.auth import redeem_handoff
+    from geo.store import open_store
+
+    code = request.query_params.get("code", "")
+    if not _same_origin(request) or not 20 <= len(code) <= 100:
+        return PlainTextResponse("refused / 拒绝", status_code=403, headers={"Cache-Control": "no-store"})
+    engine = await run_in_threadpool(open_store)
+    token = await run_in_threadpool(redeem_handoff, engine, code)
+    if token is None:
+        return PlainTextResponse("refused / 拒绝", status_code=403, headers={"Cache-Control": "no-store"})
+    response = Response(status_code=204, headers={"Cache-Control": "no-store"})
+    _set_cookie(response, request, token)
+    return response
+
+
+async def sign_out_route(request: Request) -> Response:
+    """End the session of the browser's cookie (if it is live) and drop the cookie: 204."""
+    from geo.auth import end_session, session_by_token
+    from geo.store import open_store
+
+    response = Response(status_code=204, headers={"Cache-Control": "no-store"})
+    if not _same_origin(request):
+        return response
+    engine = await run_in_threadpool(open_store)
+    session = await run_in_threadpool(session_by_token, engine, request.cookies.get(SESSION_COOKIE))
+    if session is not None:
+        await run_in_threadpool(end_session, engine, session.id)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+    return response
+
+
+class ClosedMetrics:
+    """ASGI middleware: Streamlit's ``/_stcore/metrics`` (sessions, cache sizes, memory) answers outside setup
+    mode only to an admin's session; anyone else gets 404, as if there were no such page."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"].rstrip("/").endswith("/_stcore/metrics"):
+            token = HTTPConnection(scope).cookies.get(SESSION_COOKIE)
+            try:
+                visitor = await run_in_threadpool(_visitor, token)
+            except BlocklineError:
+                visitor = False
+            if visitor is not True and not (isinstance(visitor, Actor) and visitor.can("admin")):
+                await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
 
 
 #: the zoom levels of the city view (fitted to the counties on any screen) and the tiles around it
@@ -173,7 +307,7 @@ def cut_city_view(engine: Engine, version: str, bounds: tuple[float, float, floa
     cut = 0
     for z in _CITY_VIEW_ZOOMS:
         for x, y in tiles_covering(bounds, z, margin=_CITY_VIEW_MARGIN):
-            key = cache_key(f"/tiles/{ALL_LAYERS}/{z}/{x}/{y}.pbf", [("v", version)])
+            key = cache_key(f"/tiles/{ALL_LAYERS}/{z}/{x}/{y}.pbf", [("v", version)], FULL_RIGHTS)
             if _cached(key) is None:
                 _keep(key, tile(engine, ALL_LAYERS, z, x, y))
                 cut += 1
@@ -287,7 +421,9 @@ async def ready_route(request: Request) -> Response:
 
 
 ROUTES = [Route("/tiles/{layer}/{z}/{x}/{y}.pbf", tile_route, methods=["GET"]),
-          Route("/_blockline/ready", ready_route, methods=["GET"])]
+          Route("/_blockline/ready", ready_route, methods=["GET"]),
+          Route("/_blockline/session", session_route, methods=["GET"]),
+          Route("/_blockline/sign-out", sign_out_route, methods=["GET"])]
 
 
 @contextlib.asynccontextmanager
@@ -298,4 +434,4 @@ async def _lifespan(_app: object) -> AsyncIterator[None]:
 
 
 os.environ["BLOCKLINE_TILES"] = "1"  # the pages draw their maps from these tiles
-app = st.App(HERE / "app.py", routes=ROUTES, lifespan=_lifespan)
+app = st.App(HERE / "app.py", routes=ROUTES, lifespan=_lifespan, middleware=[Middleware(ClosedMetrics)])

@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     tile_pool_size: int = Field(default=4, ge=1, description="database connections kept for map tiles alone")
     tile_queue: int = Field(default=16, ge=0, description="tile requests that may wait for a connection; "
                             "more are answered 503 with Retry-After")
+    session_minutes: float = Field(default=60, gt=0, description="an app session ends after this long unused")
+    sign_in_max_failures: int = Field(default=5, ge=1, description="failed sign-ins of a name that lock it")
+    sign_in_window_minutes: float = Field(default=15, gt=0, description="how far back failed sign-ins count")
 
     @field_validator("database_url", "owner_database_url", mode="before")
     @classmethod

@@ -169,20 +169,26 @@ def _pixel_m(z: int) -> float:
 
 
 def tile(engine: Engine, layer: str, z: int, x: int, y: int, *, county: str | None = None,
-         as_of: dt.date | dt.datetime | None = None, mark_set: str | None = None, gcj02: bool = False) -> bytes:
+         as_of: dt.date | dt.datetime | None = None, mark_set: str | None = None, gcj02: bool = False,
+         counties: Iterable[str] | None = None, contracts: bool = True) -> bytes:
     """One Mapbox Vector Tile (bytes, maybe empty) of z/x/y; each MVT layer has the name of its layer.
 
     ``layer`` is one of ``TILE_LAYERS``, or ``ALL_LAYERS`` for every layer in one tile (one request and
     one statement instead of four; MVT layers simply follow each other). ``county`` keeps one county's
     features; ``as_of`` shows block lines and parcels as they stood then; ``mark_set`` adds the marks of
     that set to each parcel (``idle``, ``lifecycle``, ``grade``).
+
+    What the asking user may see: ``counties`` (None: all) keeps only the features of those counties, in every
+    layer; ``contracts=False`` leaves out the contract figures (the ``lifecycle`` mark, a parcel's contract
+    warnings), which a bare viewer may not read.
     """
     _check(layer, z, x, y)
     layers = TILE_LAYERS if layer == ALL_LAYERS else (layer,)
     dx, dy = gcj02_shift(z, x, y) if gcj02 else (0.0, 0.0)
     params: dict[str, object] = {"z": z, "x": x, "y": y, "dx": dx, "dy": dy,
                                  "county": county, "marks": mark_set, "px": _pixel_m(z),
-                                 "half": _HALF_WORLD, **_as_of_param(as_of)}
+                                 "half": _HALF_WORLD, **_as_of_param(as_of),
+                                 "allowed": None if counties is None else sorted(counties)}
     if "parcels" in layers and z < RAW_MIN_ZOOM:
         step = CELL_ZOOM - (z + 4)  # AGGREGATE_CELLS = 16 = 2^4 squares per tile side
         span = 1 << (CELL_ZOOM - z)
@@ -196,8 +202,8 @@ def tile(engine: Engine, layer: str, z: int, x: int, y: int, *, county: str | No
     try:
         with engine.connect() as conn:
             srid = _storage_srid(engine, conn)
-            parts = [f"coalesce(({_layer_sql(name, z, srid, as_of=as_of, mark_set=mark_set)}), ''::bytea)"
-                     for name in layers]
+            parts = [f"coalesce(({_layer_sql(name, z, srid, as_of=as_of, mark_set=mark_set, contracts=contracts)}), "
+                     "''::bytea)" for name in layers]
             conn.execute(sa.text("SELECT set_config('statement_timeout', :ms, true)"),
                          {"ms": str(get_settings().tile_timeout_ms)})
             return bytes(conn.execute(sa.text("SELECT " + " || ".join(parts)), params).scalar_one() or b"")
@@ -220,10 +226,13 @@ def _storage_srid(engine: Engine, conn: Connection) -> int:
     return srid
 
 
-def _layer_sql(layer: str, z: int, srid: int, *, as_of: object, mark_set: str | None) -> str:
+_ALLOWED = "(CAST(:allowed AS text[]) IS NULL OR {col} = ANY(CAST(:allowed AS text[])))"
+
+
+def _layer_sql(layer: str, z: int, srid: int, *, as_of: object, mark_set: str | None, contracts: bool = True) -> str:
     """The statement that makes the MVT layer ``layer`` of a tile (the parameters are ``tile``'s)."""
     where = [_lifespan_clause(as_of), "(CAST(:county AS text) IS NULL OR t.county_code = :county)",
-             "t.geom && (SELECT box FROM env)"]
+             _ALLOWED.format(col="t.county_code"), "t.geom && (SELECT box FROM env)"]
     # The tile's envelope, moved back by the shift (what lands in the tile after it), in the storage CRS;
     # ST_Segmentize keeps its edges true after reprojection, ST_Expand covers the MVT buffer.
     env = f"""env AS (SELECT ST_Expand(ST_Transform(ST_Segmentize(
@@ -236,6 +245,7 @@ def _layer_sql(layer: str, z: int, srid: int, *, as_of: object, mark_set: str | 
                    ST_AsMVTGeom(ST_Translate(ST_Transform(ST_Boundary(ST_Simplify(t.geom, :px / 2)), 3857), :dx, :dy),
                                 ST_TileEnvelope(:z, :x, :y), {_EXTENT}, {_BUFFER}, true) AS geom
             FROM admin_areas t WHERE t.level = 'county' AND (CAST(:county AS text) IS NULL OR t.code = :county)
+              AND {_ALLOWED.format(col="t.code")}
               AND t.geom && (SELECT box FROM env))
             SELECT ST_AsMVT(features, 'counties', {_EXTENT}, 'geom') FROM features WHERE geom IS NOT NULL"""
     if layer in ("level1", "level2"):
@@ -250,6 +260,8 @@ def _layer_sql(layer: str, z: int, srid: int, *, as_of: object, mark_set: str | 
     if z >= RAW_MIN_ZOOM:
         marks = ("LEFT JOIN parcel_marks k ON k.mark_set = :marks AND k.parcel_no = t.parcel_no",
                  "k.idle, k.lifecycle, k.grade") if mark_set else ("", "NULL AS idle, NULL AS lifecycle, NULL AS grade")
+        if not contracts:  # no contract field at all, not even empty
+            marks = (marks[0], marks[1].replace("k.lifecycle, ", "").replace("NULL AS lifecycle, ", ""))
         facts = f"""t.id, t.parcel_no, t.holder, t.land_use, t.county_code, t.is_low_efficiency,
                    CAST(round(CAST(t.area_mu AS numeric), 2) AS float8) AS area_mu, {marks[1]}"""
         # A parcel of many vertices is clipped to the tile and simplified to half its pixel first (every
@@ -271,7 +283,7 @@ def _layer_sql(layer: str, z: int, srid: int, *, as_of: object, mark_set: str | 
         FROM parcel_cells
         WHERE i >= CAST(:i0 AS integer) AND i < CAST(:i1 AS integer)
           AND j >= CAST(:j0 AS integer) AND j < CAST(:j1 AS integer)
-          AND (CAST(:county AS text) IS NULL OR county_code = :county)
+          AND (CAST(:county AS text) IS NULL OR county_code = :county) AND {_ALLOWED.format(col="county_code")}
         GROUP BY 1, 2),
       features AS (
         SELECT parcels, area_mu, low_mu,

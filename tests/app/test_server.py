@@ -13,7 +13,11 @@ import pytest
 from pyproj import Transformer
 from shapely.geometry import box
 from starlette.requests import Request
+from starlette.responses import PlainTextResponse
 
+import sqlalchemy as sa
+
+from geo.auth import Actor
 from geo.load import load_parcels
 from geo.settings import get_settings
 from geo.store import open_store
@@ -66,7 +70,7 @@ def test_tiles_of_a_data_version_are_kept_and_a_new_version_is_cut_anew(city, tm
     status, _, first = call(path, old)
     layers = mapbox_vector_tile.decode(first)
     assert status == 200 and [f["properties"]["county_code"] for f in layers["level1"]["features"]] == ["330302"]
-    assert "parcels" not in layers and f"{path}?{sorted([('v', old[2:])])}" in TILE_CACHE
+    assert "parcels" not in layers and cache_key(path, [('v', old[2:])]) in TILE_CACHE
     # A parcel in that tile: PostGIS would now put it in, but the old version's tile is the one kept.
     gpd.GeoDataFrame({"宗地编号": ["P-NEW"]}, geometry=[box(X + 350, Y + 350, X + 450, Y + 450)],
                      crs="EPSG:4549").to_file(tmp_path / "new.gpkg", engine="pyogrio")
@@ -78,7 +82,7 @@ def test_tiles_of_a_data_version_are_kept_and_a_new_version_is_cut_anew(city, tm
         status, headers, body = call(path, query)
         features = mapbox_vector_tile.decode(body)["parcels"]["features"]
         assert status == 200 and [f["properties"]["parcel_no"] for f in features] == ["P-NEW"]
-    assert headers["cache-control"] == "no-cache" and f"{path}?{sorted([])}" not in TILE_CACHE
+    assert headers["cache-control"] == "no-cache" and cache_key(path, []) not in TILE_CACHE
 
 
 def test_the_tile_cache_has_the_budget_of_the_settings(monkeypatch):
@@ -165,3 +169,205 @@ def test_a_warm_up_that_cannot_reach_the_database_still_ends_and_says_what_it_di
         monkeypatch.delenv("BLOCKLINE_DATABASE_URL")
         get_settings.cache_clear()
     assert WARM_UP["done"] is True and "tiles" not in WARM_UP  # the server serves; the pages say what is wrong
+
+
+# -- who may see a tile (issue 12.1) ---------------------------------------------------------------------
+PASSWORD = "correct horse battery"
+
+
+def call_as(path: str, query: str = "", *, token: str | None = None, route_index: int = 0,
+            site: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """Call a route of server.py as Starlette would, with the session cookie ``token`` and the browser's
+    ``Sec-Fetch-Site`` header ``site`` when given."""
+    route = ROUTES[route_index]
+    match, scope = route.matches({"type": "http", "method": "GET", "path": path})
+    assert match.name == "FULL", f"{path} does not match {route.path}"
+    headers = [(b"cookie", f"blockline_session={token}".encode())] if token else []
+    headers += [(b"sec-fetch-site", site.encode())] if site else []
+    request = Request({"type": "http", "method": "GET", "path": path, "query_string": query.encode(),
+                       "headers": headers, **scope})
+    response = asyncio.run(route.endpoint(request))
+    return response.status_code, dict(response.headers), bytes(response.body)
+
+
+def token_of(engine, name: str) -> str:
+    """The cookie a browser holds after ``name`` signed in (the sign-in, the page's code, its redemption)."""
+    from geo.auth import authenticate, redeem_handoff, start_session
+
+    actor = authenticate(engine, name, PASSWORD)
+    assert actor is not None
+    _, code = start_session(engine, actor)
+    token = redeem_handoff(engine, code)
+    assert token is not None
+    return token
+
+
+@pytest.fixture
+def staffed_city(city, tmp_path):
+    """Two parcels, one per county, with holders; marks with a contract warning; four users."""
+    from geo.auth import add_user
+    from geo.tiles import write_marks
+
+    gpd.GeoDataFrame({"宗地编号": ["P-LC", "P-OH"], "权利人": ["鹿城甲公司", "瓯海乙公司"]},
+                     geometry=[box(X + 300, Y + 300, X + 400, Y + 400), box(X + 2300, Y + 300, X + 2400, Y + 400)],
+                     crs="EPSG:4549").to_file(tmp_path / "two.gpkg", engine="pyogrio")
+    load_parcels(city, tmp_path / "two.gpkg", user="test")
+    write_marks(city, "m1", [("P-LC", "idle", "late_start", "C"), ("P-OH", None, "tax_shortfall", "D")])
+    add_user(city, "admin", PASSWORD, roles=["admin"], by="installer")
+    add_user(city, "lc", PASSWORD, roles=["planner"], counties=["330302"], by="admin")
+    add_user(city, "reader", PASSWORD, roles=["viewer"], by="admin")
+    add_user(city, "oh", PASSWORD, roles=["planner"], by="admin")
+    return city
+
+
+def city_tiles(z: int) -> list[tuple[int, int]]:
+    lon0, lat0 = Transformer.from_crs(4549, 4326, always_xy=True).transform(X, Y)
+    lon1, lat1 = Transformer.from_crs(4549, 4326, always_xy=True).transform(X + 4000, Y + 2000)
+    return tiles_covering((lon0, lat0, lon1, lat1), z)
+
+
+def features_seen(token: str | None, layer: str, z: int = 14, query: str = "marks=m1") -> list[dict]:
+    """The properties of every feature of ``layer`` in the tiles over both counties, as ``token`` gets them."""
+    seen = []
+    for x, y in city_tiles(z):
+        status, _, body = call_as(f"/tiles/all/{z}/{x}/{y}.pbf", query, token=token)
+        assert status == 200
+        seen += [f["properties"] for f in mapbox_vector_tile.decode(body).get(layer, {}).get("features", [])]
+    return seen
+
+
+def test_outside_setup_mode_a_tile_needs_a_live_session(staffed_city):
+    from geo.auth import end_session, start_session
+
+    z, x, y = level1_tile(15)
+    path = f"/tiles/all/{z}/{x}/{y}.pbf"
+    for token in (None, "", "made-up-token", "x" * 300):
+        status, headers, body = call_as(path, token=token)
+        assert status == 401 and b"P-LC" not in body and headers["cache-control"] == "no-store"
+    token = token_of(staffed_city, "admin")
+    status, _, body = call_as(path, "marks=m1", token=token)
+    assert status == 200 and "level1" in mapbox_vector_tile.decode(body)
+    with staffed_city.connect() as conn:  # the session the cookie names, ended as a sign-out ends it
+        sid = conn.execute(sa.text("SELECT id FROM sessions WHERE token_hash IS NOT NULL")).scalar_one()
+    end_session(staffed_city, sid)
+    assert call_as(path, token=token)[0] == 401
+    _, code = start_session(staffed_city, Actor(name="admin", roles=frozenset({"admin"})))
+    assert call_as(path, token=code)[0] == 401  # a page's one-time code is not a cookie
+
+
+def test_a_disabled_user_s_cookie_is_refused_at_once(staffed_city):
+    from geo.auth import disable_user
+
+    z, x, y = level1_tile(15)
+    token = token_of(staffed_city, "lc")
+    assert call_as(f"/tiles/all/{z}/{x}/{y}.pbf", token=token)[0] == 200
+    disable_user(staffed_city, "lc", by="admin")
+    assert call_as(f"/tiles/all/{z}/{x}/{y}.pbf", token=token)[0] == 401
+    disable_user(staffed_city, "lc", by="admin", disabled=False)  # enabled again: the old session stays ended
+    assert call_as(f"/tiles/all/{z}/{x}/{y}.pbf", token=token)[0] == 401
+
+
+def test_a_county_limited_planner_gets_no_feature_of_another_county(staffed_city):
+    admin, lc = token_of(staffed_city, "admin"), token_of(staffed_city, "lc")
+    # One by one (z14) and as squares of counts (z10): the admin sees both counties, 鹿城's planner only 鹿城.
+    assert sorted(p["parcel_no"] for p in features_seen(admin, "parcels")) == ["P-LC", "P-OH"]
+    parcels = features_seen(lc, "parcels")
+    assert [(p["parcel_no"], p["holder"], p["county_code"]) for p in parcels] == [("P-LC", "鹿城甲公司", "330302")]
+    assert sum(p["parcels"] for p in features_seen(admin, "parcels", z=10)) == 2
+    assert sum(p["parcels"] for p in features_seen(lc, "parcels", z=10)) == 1
+    assert {p["county_code"] for p in features_seen(lc, "level1")} == {"330302"}
+    assert {p["code"] for p in features_seen(lc, "counties")} == {"330302"}
+    assert {p["code"] for p in features_seen(admin, "counties")} == {"330302", "330304"}
+    # Asking for the other county by name gives nothing either.
+    assert features_seen(lc, "parcels", query="county=330304") == []
+
+
+def test_a_viewer_s_tile_has_no_contract_field(staffed_city):
+    reader, planner = token_of(staffed_city, "reader"), token_of(staffed_city, "oh")
+    seen = {p["parcel_no"]: p for p in features_seen(reader, "parcels")}
+    assert set(seen) == {"P-LC", "P-OH"} and all("lifecycle" not in p for p in seen.values())
+    assert (seen["P-LC"]["idle"], seen["P-LC"]["grade"], seen["P-OH"]["grade"]) == ("idle", "C", "D")  # the rest
+    assert {p["parcel_no"]: p["lifecycle"] for p in features_seen(planner, "parcels")} == \
+        {"P-LC": "late_start", "P-OH": "tax_shortfall"}
+
+
+def test_a_cached_tile_never_reaches_a_user_with_fewer_rights(staffed_city):
+    TILE_CACHE.clear()
+    version = f"marks=m1&v={data_version(staffed_city)}"
+    admin, lc, reader = (token_of(staffed_city, n) for n in ("admin", "lc", "reader"))
+    full = features_seen(admin, "parcels", query=version)  # cut and kept first, for the admin
+    assert {p["parcel_no"] for p in full} == {"P-LC", "P-OH"} and len(TILE_CACHE) > 0
+    assert {p["parcel_no"] for p in features_seen(lc, "parcels", query=version)} == {"P-LC"}
+    assert all("lifecycle" not in p for p in features_seen(reader, "parcels", query=version))
+    assert {p["parcel_no"] for p in features_seen(admin, "parcels", query=version)} == {"P-LC", "P-OH"}
+    z, x, y = level1_tile(15)
+    _, headers, _ = call_as(f"/tiles/all/{z}/{x}/{y}.pbf", version, token=lc)
+    assert headers["vary"] == "Cookie" and headers["cache-control"].startswith("private")
+
+
+def test_the_page_s_code_is_redeemed_once_for_an_http_only_strict_cookie(staffed_city):
+    from geo.auth import authenticate, start_session
+
+    _, code = start_session(staffed_city, authenticate(staffed_city, "lc", PASSWORD))
+    assert call_as("/_blockline/session", f"code={code}", route_index=2, site="cross-site")[0] == 403
+    status, headers, _ = call_as("/_blockline/session", f"code={code}", route_index=2, site="same-origin")
+    assert status == 204 and headers["cache-control"] == "no-store"
+    name, _, rest = headers["set-cookie"].partition("=")
+    token, *attributes = [part.strip() for part in rest.split(";")]
+    assert name == "blockline_session" and {"HttpOnly", "SameSite=strict", "Path=/"} <= set(attributes)
+    z, x, y = level1_tile(15)
+    assert call_as(f"/tiles/all/{z}/{x}/{y}.pbf", token=token)[0] == 200
+    assert call_as("/_blockline/session", f"code={code}", route_index=2)[0] == 403  # once only
+    # A code is good for a minute: 2 s before its end it is redeemed, 2 s after it is not.
+    for left_s, expected in ((2, 204), (-2, 403)):
+        _, code = start_session(staffed_city, authenticate(staffed_city, "lc", PASSWORD))
+        with staffed_city.begin() as conn:
+            conn.execute(sa.text("UPDATE sessions SET handoff_until = now() + make_interval(secs => :s) "
+                                 "WHERE handoff_hash IS NOT NULL"), {"s": left_s})
+        assert call_as("/_blockline/session", f"code={code}", route_index=2)[0] == expected
+
+
+def test_sign_out_at_the_server_ends_the_session_and_drops_the_cookie(staffed_city):
+    token = token_of(staffed_city, "reader")
+    z, x, y = level1_tile(15)
+    status, headers, _ = call_as("/_blockline/sign-out", token=token, route_index=3, site="same-origin")
+    assert status == 204 and headers["set-cookie"].startswith('blockline_session="";')
+    assert call_as(f"/tiles/all/{z}/{x}/{y}.pbf", token=token)[0] == 401
+
+
+@pytest.mark.parametrize(("minutes_idle", "status"), [(60 * 60 - 2, 200), (60 * 60 + 2, 401)])
+def test_a_session_unused_for_the_session_minutes_is_refused(staffed_city, minutes_idle, status):
+    token = token_of(staffed_city, "lc")
+    with staffed_city.begin() as conn:  # BLOCKLINE_SESSION_MINUTES is 60 by default
+        conn.execute(sa.text("UPDATE sessions SET last_seen = now() - make_interval(secs => :s)"), {"s": minutes_idle})
+    z, x, y = level1_tile(15)
+    assert call_as(f"/tiles/all/{z}/{x}/{y}.pbf", token=token)[0] == status
+
+
+def metrics_status(token: str | None) -> int:
+    """What ``/_stcore/metrics`` answers through server.py's middleware (Streamlit's own route behind it)."""
+    from server import ClosedMetrics
+
+    async def streamlit_metrics(scope, receive, send):
+        await PlainTextResponse("# metrics", status_code=200)(scope, receive, send)
+
+    sent: list[dict] = []
+
+    async def send(message):
+        sent.append(message)
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    headers = [(b"cookie", f"blockline_session={token}".encode())] if token else []
+    scope = {"type": "http", "method": "GET", "path": "/_stcore/metrics", "query_string": b"", "headers": headers}
+    asyncio.run(ClosedMetrics(streamlit_metrics)(scope, receive, send))
+    return sent[0]["status"]
+
+
+def test_streamlit_s_metrics_are_closed_outside_setup_mode_but_to_an_admin(city, staffed_city):
+    reader, admin = token_of(staffed_city, "reader"), token_of(staffed_city, "admin")
+    assert [metrics_status(t) for t in (None, "made-up", reader, admin)] == [404, 404, 404, 200]
+    with staffed_city.begin() as conn:
+        conn.execute(sa.text("DELETE FROM users"))  # setup mode: open, as everything else is
+    assert metrics_status(None) == 200
