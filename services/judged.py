@@ -1,0 +1,363 @@
+"""A city judged once per data version: idle, lifecycle and low-efficiency findings, kept in PostGIS.
+
+``judge_city`` returns the judgement of (data version, date, profile, options): read back from the tables of
+migration 0014 when any process has judged it before, otherwise judged here (the parcels' rule columns and
+the ratings read once, each rule run once) and written in one transaction. Two processes asking at once do
+not both judge: the second waits on a lock held by the first and then reads what it wrote. A new load
+changes the data version (``geo.tiles.data_version``): older judgements are never served, and the next one
+written deletes them.
+
+The findings are kept generically: every column of a findings frame survives the round trip (those of
+``zoning.findings.FINDING_COLUMNS`` as table columns, any other in a JSONB ``extra``), in the frame's order
+and dtypes; values JSON cannot hold as such (dates, non-finite floats, tuples) are tagged. The JSON
+``parcels`` list of ``blockline idle`` / ``lifecycle`` is kept beside them, in chunks, so a command writes its
+answer without grouping and encoding the whole city again.
+
+Examples
+--------
+>>> _decode(_encode({"a": dt.date(2026, 1, 2), "b": float("nan"), "c": (1, 2), "d": [1.5, None]}))
+{'a': datetime.date(2026, 1, 2), 'b': nan, 'c': (1, 2), 'd': [1.5, None]}
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import socket
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from geo import queries
+from geo.store import transaction
+from geo.tiles import data_version
+from zoning.findings import findings_json, group_by_parcel
+from zoning.idle import idle_findings, low_efficiency
+from zoning.lifecycle import lifecycle_findings
+from zoning.policy import Profile
+
+__all__ = ["KINDS", "Judgement", "judge_city", "judge_frames"]
+
+#: the kinds of findings a judgement holds
+KINDS = ("idle", "lifecycle")
+
+#: the columns of a findings frame that are table columns of ``judged_findings`` (the rest go to ``extra``)
+_TABLE_COLUMNS = ("parcel_no", "category", "article", "detail", "detail_en", "since", "figures", "penalty_wan")
+
+#: parcels per stored chunk of the JSON document
+_CHUNK = 5000
+
+
+# ======================================================================================================
+# the judgement
+# ======================================================================================================
+
+
+@dataclass
+class Judgement:
+    """The findings of one (data version, date, profile, options), stored; frames read back when asked.
+
+    Attributes
+    ----------
+    id : int
+        Its row in ``judgements``.
+    data_version, as_of, profile, options
+        Its key.
+    computed : bool
+        Whether this call judged the city (False: another call had, and it was read back).
+    seconds : float
+        How long the judging took when it was done (read, rules, JSON, write).
+    """
+
+    engine: Engine = field(repr=False)
+    id: int
+    data_version: str
+    as_of: dt.date
+    profile: str
+    options: str
+    computed: bool
+    seconds: float
+    _frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _low: list[str] | None = field(default=None, repr=False)
+
+    def findings(self, kind: str) -> pd.DataFrame:
+        """The findings frame of ``kind`` (``idle`` or ``lifecycle``), as the rules returned it."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        if kind not in self._frames:
+            self._frames[kind] = _read_findings(self.engine, self.id, kind)
+        return self._frames[kind]
+
+    def low_efficiency(self) -> list[str]:
+        """The parcel numbers judged low-efficiency land (``zoning.idle.low_efficiency``), sorted."""
+        if self._low is None:
+            with self.engine.connect() as conn:
+                self._low = list(conn.execute(sa.text("SELECT low_efficiency FROM judgements WHERE id = :i"),
+                                              {"i": self.id}).scalar_one())
+        return self._low
+
+    def document(self, kind: str) -> Iterator[str]:
+        """The JSON document of ``blockline <kind> --format json`` (CLI.md), in pieces to write in order."""
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
+        with self.engine.connect() as conn:
+            rows = conn.execution_options(stream_results=True, max_row_buffer=8).execute(sa.text(
+                "SELECT chunk, body FROM judged_documents WHERE judgement_id = :i AND kind = :k ORDER BY chunk"),
+                {"i": self.id, "k": kind})
+            first = True
+            for chunk, body in rows:
+                if chunk == 0:  # the document without its parcels: {"as_of": …, "policy": …}
+                    yield body[:-1] + (', "parcels": [' if len(body) > 2 else '"parcels": [')
+                    continue
+                yield body if first else "," + body
+                first = False
+            yield "]}"
+
+
+def judge_frames(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of: dt.date, profile: Profile,
+                 city_standard_tax_per_mu_wan: float | None = None) -> dict[str, Any]:
+    """Judge a city in memory: ``{"idle": frame, "lifecycle": frame, "low_efficiency": sorted parcel numbers}``.
+
+    Each rule of ``zoning`` once, on the frames given (not modified); what ``judge_city`` stores.
+    """
+    idle = idle_findings(parcels, as_of=as_of, profile=profile)
+    life = lifecycle_findings(parcels, ratings, as_of=as_of, profile=profile,
+                              city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
+    low = low_efficiency(parcels, ratings, as_of=as_of, profile=profile)
+    nos = sorted(str(x) for x in parcels["parcel_no"].to_numpy()[low.to_numpy()])
+    return {"idle": idle, "lifecycle": life, "low_efficiency": nos}
+
+
+def judge_city(engine: Engine, *, as_of: dt.date, profile: Profile,
+               city_standard_tax_per_mu_wan: float | None = None) -> Judgement:
+    """The judgement of the current data at ``as_of`` under ``profile``: stored, or judged now and stored.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+        The store.
+    as_of : datetime.date
+        The date of the judgement.
+    profile : zoning.policy.Profile
+        The policy.
+    city_standard_tax_per_mu_wan : float, optional
+        As for ``zoning.lifecycle.lifecycle_findings``; part of the key.
+
+    Returns
+    -------
+    Judgement
+        ``computed`` tells whether this call judged; every call counts in ``judgements.served``.
+    """
+    options = "" if city_standard_tax_per_mu_wan is None else f"city_standard_tax={float(city_standard_tax_per_mu_wan)!r}"
+    key = {"v": data_version(engine), "d": as_of, "p": profile.name, "o": options}
+    found = _served(engine, key)
+    if found is not None:
+        return found
+    with transaction(engine) as conn:
+        # one judge per key: a second caller waits here, then finds what the first wrote
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 14))"),
+                     {"k": f"{key['v']}|{as_of.isoformat()}|{key['p']}|{options}"})
+        found = _served(conn, key)
+        if found is not None:
+            found.engine = engine
+            return found
+        start = time.perf_counter()
+        parcels = queries.read_parcel_columns(engine)
+        judged = judge_frames(parcels, queries.read_ratings(engine), as_of=as_of, profile=profile,
+                              city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
+        del parcels
+        if data_version(engine) != key["v"]:  # a load landed meanwhile: answer, but store nothing stale
+            return Judgement(engine, 0, key["v"], as_of, profile.name, options, True, time.perf_counter() - start,
+                             {k: judged[k] for k in KINDS}, judged["low_efficiency"])
+        jid = _write(conn, key, judged, as_of=as_of, profile=profile, start=start)
+        seconds = time.perf_counter() - start
+        conn.execute(sa.text("UPDATE judgements SET seconds = :s WHERE id = :i"), {"s": seconds, "i": jid})
+    return Judgement(engine, jid, key["v"], as_of, profile.name, options, True, seconds,
+                     {k: judged[k] for k in KINDS}, judged["low_efficiency"])
+
+
+def _served(bind: Engine | sa.Connection, key: dict[str, Any]) -> Judgement | None:
+    """The stored judgement of ``key``, counted as served once more, or None."""
+    sql = sa.text("""UPDATE judgements SET served = served + 1
+                     WHERE data_version = :v AND as_of = :d AND profile = :p AND options = :o
+                     RETURNING id, seconds""")
+    if isinstance(bind, sa.Connection):
+        row = bind.execute(sql, key).one_or_none()
+        engine = bind.engine
+    else:
+        with bind.begin() as conn:
+            row = conn.execute(sql, key).one_or_none()
+        engine = bind
+    if row is None:
+        return None
+    return Judgement(engine, int(row[0]), key["v"], key["d"], key["p"], key["o"], False, float(row[1]))
+
+
+# ======================================================================================================
+# writing
+# ======================================================================================================
+
+
+def _write(conn: sa.Connection, key: dict[str, Any], judged: dict[str, Any], *, as_of: dt.date,
+           profile: Profile, start: float) -> int:
+    """Write a judgement (its row, its findings, its documents) and delete those of older data; its id."""
+    conn.execute(sa.text("DELETE FROM judgements WHERE data_version <> :v"), key)
+    columns = {k: [[c, str(judged[k][c].dtype)] for c in judged[k].columns] for k in KINDS}
+    jid = int(conn.execute(sa.text("""
+        INSERT INTO judgements (data_version, as_of, profile, options, columns, low_efficiency, judged_by, seconds)
+        VALUES (:v, :d, :p, :o, CAST(:c AS jsonb), :low, :by, :s) RETURNING id"""),
+        {**key, "c": orjson.dumps(columns).decode(), "low": judged["low_efficiency"],
+         "by": f"{socket.gethostname()}:{os.getpid()}", "s": time.perf_counter() - start}).scalar_one())
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur:
+        with cur.copy("COPY judged_findings (judgement_id, kind, ord, parcel_no, category, article, detail, "
+                      "detail_en, since, figures, penalty_wan, extra) FROM STDIN") as copy:
+            for kind in KINDS:
+                for row in _finding_rows(judged[kind]):
+                    copy.write_row((jid, kind, *row))
+        with cur.copy("COPY judged_documents (judgement_id, kind, chunk, body) FROM STDIN") as copy:
+            for kind in KINDS:
+                for chunk, body in enumerate(_document_chunks(judged[kind], as_of=as_of, profile=profile)):
+                    copy.write_row((jid, kind, chunk, body))
+    return jid
+
+
+def _finding_rows(findings: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
+    """(ord, parcel_no, category, article, detail, detail_en, since, figures, penalty_wan, extra) per row."""
+    n = len(findings)
+
+    def col(c: str) -> list[Any]:
+        return findings[c].tolist() if c in findings.columns else [None] * n
+
+    others = [c for c in findings.columns if c not in _TABLE_COLUMNS]
+    extra = ([_dumps({c: v for c, v in zip(others, vals, strict=True)}) for vals in zip(*(col(c) for c in others))]
+             if others else [None] * n)
+    figs = [None if v is None else _dumps(v) for v in col("figures")]
+    pen = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in col("penalty_wan")]
+    since = [None if _missing(v) else v for v in col("since")]
+    yield from zip(range(n), col("parcel_no"), col("category"), col("article"), col("detail"), col("detail_en"),
+                   since, figs, pen, extra)
+
+
+def _document_chunks(findings: pd.DataFrame, *, as_of: dt.date, profile: Profile) -> Iterator[str]:
+    """The JSON document of the findings: its head (chunk 0), then its ``parcels`` list in pieces.
+
+    ``group_by_parcel`` is per parcel and in parcel order, so grouping slices of whole parcels, in that
+    order, gives the same list as grouping all at once, with a fraction of the memory.
+    """
+    head = findings_json(findings.iloc[:0], as_of=as_of, profile=profile)
+    head.pop("parcels")
+    yield orjson.dumps(head).decode()
+    if len(findings) == 0:
+        return
+    codes, _ = pd.factorize(findings["parcel_no"].astype(object).map(str).to_numpy(dtype=object), sort=True)
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    for lo in range(0, int(sorted_codes[-1]) + 1, _CHUNK):
+        a, b = np.searchsorted(sorted_codes, [lo, lo + _CHUNK])
+        part = group_by_parcel(findings.iloc[order[a:b]])
+        yield orjson.dumps(part, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY,
+                           default=str).decode()[1:-1]
+
+
+# ======================================================================================================
+# reading back
+# ======================================================================================================
+
+
+def _read_findings(engine: Engine, jid: int, kind: str) -> pd.DataFrame:
+    """The findings frame of ``kind`` of judgement ``jid``: the same columns, order and dtypes as judged."""
+    with engine.connect() as conn:
+        columns = conn.execute(sa.text("SELECT columns -> :k FROM judgements WHERE id = :i"),
+                               {"i": jid, "k": kind}).scalar_one()
+        rows = conn.execute(sa.text("""
+            SELECT parcel_no, category, article, detail, detail_en, since, figures::text, penalty_wan, extra::text
+            FROM judged_findings WHERE judgement_id = :i AND kind = :k ORDER BY ord"""), {"i": jid, "k": kind}).all()
+    names = [c for c, _ in columns]
+    cols = list(zip(*rows)) if rows else [()] * 9
+    data: dict[str, list[Any]] = {c: list(v) for c, v in zip(_TABLE_COLUMNS, cols[:8], strict=True)}
+    data["figures"] = [None if v is None else _loads(v) for v in data["figures"]]
+    data["penalty_wan"] = [np.nan if v is None else v for v in data["penalty_wan"]]
+    extras = [{} if v is None else _loads(v) for v in cols[8]]
+    out = {}
+    for c, dtype in columns:
+        values = data[c] if c in data else [e.get(c) for e in extras]
+        out[c] = pd.Series(values, dtype=object if dtype in ("object", "str") else dtype)
+    frame = pd.DataFrame(out, columns=names)
+    return frame
+
+
+# ======================================================================================================
+# values in JSONB
+# ======================================================================================================
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT or (
+        isinstance(v, np.datetime64) and np.isnat(v))
+
+
+def _encode(v: Any) -> Any:
+    """``v`` as plain JSON, with tags for what JSON cannot hold as such (dates, non-finite floats, tuples)."""
+    if v is None or isinstance(v, (str, bool)):
+        return v
+    if isinstance(v, (int, np.integer)) and not isinstance(v, np.bool_):
+        return int(v)
+    if isinstance(v, np.bool_):
+        return bool(v)
+    if isinstance(v, (float, np.floating)):
+        return float(v) if math.isfinite(v) else {"$float": repr(float(v))}
+    if isinstance(v, (pd.Timestamp, dt.datetime)):
+        return {"$datetime": v.isoformat()}
+    if isinstance(v, dt.date):
+        return {"$date": v.isoformat()}
+    if isinstance(v, Mapping):
+        return {str(k): _encode(x) for k, x in v.items()}
+    if isinstance(v, tuple):
+        return {"$tuple": [_encode(x) for x in v]}
+    if isinstance(v, (list, np.ndarray)):
+        return [_encode(x) for x in v]
+    return {"$str": str(v)}
+
+
+_TAGS = {"$float": float, "$datetime": dt.datetime.fromisoformat, "$date": dt.date.fromisoformat,
+         "$tuple": lambda xs: tuple(_decode(x) for x in xs), "$str": str}
+
+
+def _decode(v: Any) -> Any:
+    """The inverse of ``_encode``."""
+    if isinstance(v, dict):
+        if len(v) == 1:
+            (k, x), = v.items()
+            if k in _TAGS:
+                return _TAGS[k](x)
+        return {k: _decode(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_decode(x) for x in v]
+    return v
+
+
+def _plain(v: Any) -> bool:
+    """Whether ``v`` is JSON as it is (the common case of figures: str, int, finite float, bool, None)."""
+    t = type(v)
+    return t is str or t is int or t is bool or v is None or (t is float and math.isfinite(v))
+
+
+def _dumps(v: Any) -> str:
+    """``v`` as JSON text for a JSONB column (tagged where needed)."""
+    if isinstance(v, dict) and all(type(k) is str and _plain(x) for k, x in v.items()):
+        return orjson.dumps(v).decode()
+    return orjson.dumps(_encode(v)).decode()
+
+
+def _loads(text: str) -> Any:
+    v = orjson.loads(text)
+    return _decode(v) if '"$' in text else v
