@@ -701,10 +701,13 @@ def _judged_findings(kind: str, *, as_of: Any, profile: Any, fmt: Fmt, output: O
 
     judgement = judge_city(_engine(), as_of=as_of, profile=profile, city_standard_tax_per_mu_wan=city_standard_tax)
     if fmt == Fmt.json:  # the stored document, as findings_json gives it, written piece by piece
-        with (output.open("w", encoding="utf-8") if output else open(sys.stdout.fileno(), "w", encoding="utf-8",
-                                                                     closefd=False)) as f:
-            f.writelines(judgement.document(kind))
-            f.write("\n")
+        if output:
+            with output.open("w", encoding="utf-8") as f:
+                f.writelines(judgement.document(kind))
+                f.write("\n")
+        else:
+            sys.stdout.writelines(judgement.document(kind))
+            sys.stdout.write("\n")
         return
     _emit_findings(judgement.findings(kind), kind=kind, as_of=as_of, profile=profile, fmt=fmt, output=output)
 

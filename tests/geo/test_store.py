@@ -9,7 +9,7 @@ from geo.errors import BlocklineError
 from geo.settings import Settings
 from geo.store import _alembic_config, migrate, open_store, schema_revision, storage_srid
 
-HEAD = "0005"
+HEAD = "0014"
 
 
 def test_a_database_at_an_older_revision_is_upgraded_with_its_data(engine: sa.Engine) -> None:
