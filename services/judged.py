@@ -28,21 +28,19 @@ import socket
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import orjson
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from geo import queries
 from geo.store import transaction
 from geo.tiles import data_version
-from zoning.findings import findings_json, group_by_parcel
-from zoning.idle import idle_findings, low_efficiency
-from zoning.lifecycle import lifecycle_findings
-from zoning.policy import Profile
+
+if TYPE_CHECKING:  # pandas, numpy and the rules are imported where a city is judged or a frame is read:
+    import pandas as pd  # a caller served the stored JSON document starts in half the time without them
+
+    from zoning.policy import Profile
 
 __all__ = ["KINDS", "Judgement", "judge_city", "judge_frames"]
 
@@ -128,6 +126,8 @@ def judge_frames(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of: 
 
     Each rule of ``zoning`` once, on the frames given (not modified); what ``judge_city`` stores.
     """
+    from zoning.idle import idle_findings, low_efficiency
+    from zoning.lifecycle import lifecycle_findings
     idle = idle_findings(parcels, as_of=as_of, profile=profile)
     life = lifecycle_findings(parcels, ratings, as_of=as_of, profile=profile,
                               city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
@@ -169,6 +169,8 @@ def judge_city(engine: Engine, *, as_of: dt.date, profile: Profile,
         if found is not None:
             found.engine = engine
             return found
+        from geo import queries
+
         start = time.perf_counter()
         parcels = queries.read_parcel_columns(engine)
         judged = judge_frames(parcels, queries.read_ratings(engine), as_of=as_of, profile=profile,
@@ -219,10 +221,9 @@ def _write(conn: sa.Connection, key: dict[str, Any], judged: dict[str, Any], *, 
     raw = conn.connection.driver_connection
     with raw.cursor() as cur:
         with cur.copy("COPY judged_findings (judgement_id, kind, ord, parcel_no, category, article, detail, "
-                      "detail_en, since, figures, penalty_wan, extra) FROM STDIN") as copy:
+                      "detail_en, since, figures, penalty_wan, extra) FROM STDIN (FORMAT csv)") as copy:
             for kind in KINDS:
-                for row in _finding_rows(judged[kind]):
-                    copy.write_row((jid, kind, *row))
+                copy.write(_findings_csv(jid, kind, judged[kind]))
         with cur.copy("COPY judged_documents (judgement_id, kind, chunk, body) FROM STDIN") as copy:
             for kind in KINDS:
                 for chunk, body in enumerate(_document_chunks(judged[kind], as_of=as_of, profile=profile)):
@@ -230,21 +231,34 @@ def _write(conn: sa.Connection, key: dict[str, Any], judged: dict[str, Any], *, 
     return jid
 
 
-def _finding_rows(findings: pd.DataFrame) -> Iterator[tuple[Any, ...]]:
-    """(ord, parcel_no, category, article, detail, detail_en, since, figures, penalty_wan, extra) per row."""
+def _findings_csv(jid: int, kind: str, findings: pd.DataFrame) -> bytes:
+    """The rows of ``judged_findings`` for one frame, as CSV for COPY (written by pyarrow, in C)."""
+    import pyarrow as pa
+    from pyarrow import csv
+
     n = len(findings)
 
     def col(c: str) -> list[Any]:
         return findings[c].tolist() if c in findings.columns else [None] * n
 
+    def text(c: str) -> pa.Array:
+        return pa.array([None if v is None else str(v) for v in col(c)], pa.string())
+
     others = [c for c in findings.columns if c not in _TABLE_COLUMNS]
     extra = ([_dumps({c: v for c, v in zip(others, vals, strict=True)}) for vals in zip(*(col(c) for c in others))]
              if others else [None] * n)
-    figs = [None if v is None else _dumps(v) for v in col("figures")]
     pen = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in col("penalty_wan")]
-    since = [None if _missing(v) else v for v in col("since")]
-    yield from zip(range(n), col("parcel_no"), col("category"), col("article"), col("detail"), col("detail_en"),
-                   since, figs, pen, extra)
+    table = pa.table({
+        "judgement_id": pa.array([jid] * n, pa.int64()), "kind": pa.array([kind] * n, pa.string()),
+        "ord": pa.array(range(n), pa.int64()), **{c: text(c) for c in _TABLE_COLUMNS[:5]},
+        "since": pa.array([None if _missing(v) else v for v in col("since")], pa.date32()),
+        "figures": pa.array([None if v is None else _dumps(v) for v in col("figures")], pa.string()),
+        "penalty_wan": pa.array(pen, pa.float64()), "extra": pa.array(extra, pa.string()),
+    })
+    buf = pa.BufferOutputStream()
+    # every value quoted, NULL unquoted and empty: COPY tells an empty string from a NULL
+    csv.write_csv(table, buf, csv.WriteOptions(include_header=False, quoting_style="all_valid"))
+    return buf.getvalue().to_pybytes()
 
 
 def _document_chunks(findings: pd.DataFrame, *, as_of: dt.date, profile: Profile) -> Iterator[str]:
@@ -253,6 +267,11 @@ def _document_chunks(findings: pd.DataFrame, *, as_of: dt.date, profile: Profile
     ``group_by_parcel`` is per parcel and in parcel order, so grouping slices of whole parcels, in that
     order, gives the same list as grouping all at once, with a fraction of the memory.
     """
+    import numpy as np
+    import pandas as pd
+
+    from zoning.findings import findings_json, group_by_parcel
+
     head = findings_json(findings.iloc[:0], as_of=as_of, profile=profile)
     head.pop("parcels")
     yield orjson.dumps(head).decode()
@@ -275,6 +294,9 @@ def _document_chunks(findings: pd.DataFrame, *, as_of: dt.date, profile: Profile
 
 def _read_findings(engine: Engine, jid: int, kind: str) -> pd.DataFrame:
     """The findings frame of ``kind`` of judgement ``jid``: the same columns, order and dtypes as judged."""
+    import numpy as np
+    import pandas as pd
+
     with engine.connect() as conn:
         columns = conn.execute(sa.text("SELECT columns -> :k FROM judgements WHERE id = :i"),
                                {"i": jid, "k": kind}).scalar_one()
@@ -290,7 +312,7 @@ def _read_findings(engine: Engine, jid: int, kind: str) -> pd.DataFrame:
     out = {}
     for c, dtype in columns:
         values = data[c] if c in data else [e.get(c) for e in extras]
-        out[c] = pd.Series(values, dtype=object if dtype in ("object", "str") else dtype)
+        out[c] = pd.Series(values, dtype=object if dtype == "object" else dtype)
     frame = pd.DataFrame(out, columns=names)
     return frame
 
@@ -301,12 +323,18 @@ def _read_findings(engine: Engine, jid: int, kind: str) -> pd.DataFrame:
 
 
 def _missing(v: Any) -> bool:
+    import numpy as np
+    import pandas as pd
+
     return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT or (
         isinstance(v, np.datetime64) and np.isnat(v))
 
 
 def _encode(v: Any) -> Any:
     """``v`` as plain JSON, with tags for what JSON cannot hold as such (dates, non-finite floats, tuples)."""
+    import numpy as np
+    import pandas as pd
+
     if v is None or isinstance(v, (str, bool)):
         return v
     if isinstance(v, (int, np.integer)) and not isinstance(v, np.bool_):

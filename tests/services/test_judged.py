@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from pandas.testing import assert_frame_equal
 
-import services.judged as judged
+import zoning.idle
 from geo.load import load_demo, load_ratings
 from services.judged import judge_city
 from zoning.findings import findings_json
@@ -124,7 +124,7 @@ def test_a_load_invalidates(demo: sa.Engine, tmp_path: Path) -> None:
 
 def test_added_columns_and_values_survive(demo: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """A field the rules may add (such as ``until``), and figures JSON cannot hold as such, come back as they were."""
-    real = judged.idle_findings
+    real = zoning.idle.idle_findings
 
     def with_more(parcels: pd.DataFrame, **kw: object) -> pd.DataFrame:
         f = real(parcels, **kw)
@@ -133,7 +133,7 @@ def test_added_columns_and_values_survive(demo: sa.Engine, monkeypatch: pytest.M
         f.at[0, "figures"] = {"due": dt.date(2026, 1, 2), "share": float("nan"), "pair": (1, "a"), "n": 3}
         return f
 
-    monkeypatch.setattr(judged, "idle_findings", with_more)
+    monkeypatch.setattr(zoning.idle, "idle_findings", with_more)  # the rules, not the store
     profile = get_profile("wenzhou-2020")
     first = judge_city(demo, as_of=AS_OF, profile=profile)
     again = judge_city(demo, as_of=AS_OF, profile=profile)
