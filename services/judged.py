@@ -53,6 +53,9 @@ _TABLE_COLUMNS = ("parcel_no", "category", "article", "detail", "detail_en", "si
 #: parcels per stored chunk of the JSON document
 _CHUNK = 5000
 
+#: findings per batch of the COPY that stores them
+_BATCH = 20000
+
 
 # ======================================================================================================
 # the judgement
@@ -172,7 +175,7 @@ def judge_city(engine: Engine, *, as_of: dt.date, profile: Profile,
         from geo import queries
 
         start = time.perf_counter()
-        parcels = queries.read_parcel_columns(engine)
+        parcels = queries.read_parcel_columns(engine, date_objects=False)
         judged = judge_frames(parcels, queries.read_ratings(engine), as_of=as_of, profile=profile,
                               city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
         del parcels
@@ -223,7 +226,9 @@ def _write(conn: sa.Connection, key: dict[str, Any], judged: dict[str, Any], *, 
         with cur.copy("COPY judged_findings (judgement_id, kind, ord, parcel_no, category, article, detail, "
                       "detail_en, since, figures, penalty_wan, extra) FROM STDIN (FORMAT csv)") as copy:
             for kind in KINDS:
-                copy.write(_findings_csv(jid, kind, judged[kind]))
+                frame = judged[kind]
+                for lo in range(0, len(frame), _BATCH):  # in batches: a fraction of the memory at once
+                    copy.write(_findings_csv(jid, kind, frame.iloc[lo:lo + _BATCH], start=lo))
         with cur.copy("COPY judged_documents (judgement_id, kind, chunk, body) FROM STDIN") as copy:
             for kind in KINDS:
                 for chunk, body in enumerate(_document_chunks(judged[kind], as_of=as_of, profile=profile)):
@@ -231,7 +236,7 @@ def _write(conn: sa.Connection, key: dict[str, Any], judged: dict[str, Any], *, 
     return jid
 
 
-def _findings_csv(jid: int, kind: str, findings: pd.DataFrame) -> bytes:
+def _findings_csv(jid: int, kind: str, findings: pd.DataFrame, *, start: int = 0) -> memoryview:
     """The rows of ``judged_findings`` for one frame, as CSV for COPY (written by pyarrow, in C)."""
     import pyarrow as pa
     from pyarrow import csv
@@ -250,7 +255,7 @@ def _findings_csv(jid: int, kind: str, findings: pd.DataFrame) -> bytes:
     pen = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in col("penalty_wan")]
     table = pa.table({
         "judgement_id": pa.array([jid] * n, pa.int64()), "kind": pa.array([kind] * n, pa.string()),
-        "ord": pa.array(range(n), pa.int64()), **{c: text(c) for c in _TABLE_COLUMNS[:5]},
+        "ord": pa.array(range(start, start + n), pa.int64()), **{c: text(c) for c in _TABLE_COLUMNS[:5]},
         "since": pa.array([None if _missing(v) else v for v in col("since")], pa.date32()),
         "figures": pa.array([None if v is None else _dumps(v) for v in col("figures")], pa.string()),
         "penalty_wan": pa.array(pen, pa.float64()), "extra": pa.array(extra, pa.string()),
@@ -258,7 +263,7 @@ def _findings_csv(jid: int, kind: str, findings: pd.DataFrame) -> bytes:
     buf = pa.BufferOutputStream()
     # every value quoted, NULL unquoted and empty: COPY tells an empty string from a NULL
     csv.write_csv(table, buf, csv.WriteOptions(include_header=False, quoting_style="all_valid"))
-    return buf.getvalue().to_pybytes()
+    return memoryview(buf.getvalue())
 
 
 def _document_chunks(findings: pd.DataFrame, *, as_of: dt.date, profile: Profile) -> Iterator[str]:
