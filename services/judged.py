@@ -110,16 +110,15 @@ class Judgement:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
         with self.engine.connect() as conn:
-            rows = conn.execution_options(stream_results=True, max_row_buffer=8).execute(sa.text(
-                "SELECT chunk, body FROM judged_documents WHERE judgement_id = :i AND kind = :k ORDER BY chunk"),
-                {"i": self.id, "k": kind})
-            first = True
-            for chunk, body in rows:
+            chunks = conn.execute(sa.text("SELECT chunk FROM judged_documents WHERE judgement_id = :i AND kind = :k "
+                                          "ORDER BY chunk"), {"i": self.id, "k": kind}).scalars().all()
+            for chunk in chunks:  # one chunk (a few MB) in memory at a time
+                body = conn.execute(sa.text("SELECT body FROM judged_documents WHERE judgement_id = :i AND kind = :k "
+                                            "AND chunk = :c"), {"i": self.id, "k": kind, "c": chunk}).scalar_one()
                 if chunk == 0:  # the document without its parcels: {"as_of": …, "policy": …}
                     yield body[:-1] + (', "parcels": [' if len(body) > 2 else '"parcels": [')
-                    continue
-                yield body if first else "," + body
-                first = False
+                else:
+                    yield body if chunk == 1 else "," + body
             yield "]}"
 
 
@@ -129,14 +128,33 @@ def judge_frames(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of: 
 
     Each rule of ``zoning`` once, on the frames given (not modified); what ``judge_city`` stores.
     """
-    from zoning.idle import idle_findings, low_efficiency
+    out: dict[str, Any] = {kind: _judge_kind(kind, parcels, ratings, as_of=as_of, profile=profile,
+                                             city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
+                           for kind in KINDS}
+    out["low_efficiency"] = _low_efficiency(parcels, ratings, as_of=as_of, profile=profile)
+    return out
+
+
+def _judge_kind(kind: str, parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of: dt.date,
+                profile: Profile, city_standard_tax_per_mu_wan: float | None) -> pd.DataFrame:
+    """The findings frame of one kind, by its rule in ``zoning``."""
+    if kind == "idle":
+        from zoning.idle import idle_findings
+
+        return idle_findings(parcels, as_of=as_of, profile=profile)
     from zoning.lifecycle import lifecycle_findings
-    idle = idle_findings(parcels, as_of=as_of, profile=profile)
-    life = lifecycle_findings(parcels, ratings, as_of=as_of, profile=profile,
+
+    return lifecycle_findings(parcels, ratings, as_of=as_of, profile=profile,
                               city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
+
+
+def _low_efficiency(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of: dt.date,
+                    profile: Profile) -> list[str]:
+    """The sorted parcel numbers ``zoning.idle.low_efficiency`` marks."""
+    from zoning.idle import low_efficiency
+
     low = low_efficiency(parcels, ratings, as_of=as_of, profile=profile)
-    nos = sorted(str(x) for x in parcels["parcel_no"].to_numpy()[low.to_numpy()])
-    return {"idle": idle, "lifecycle": life, "low_efficiency": nos}
+    return sorted(str(x) for x in parcels["parcel_no"].to_numpy()[low.to_numpy()])
 
 
 def judge_city(engine: Engine, *, as_of: dt.date, profile: Profile,
@@ -176,17 +194,17 @@ def judge_city(engine: Engine, *, as_of: dt.date, profile: Profile,
 
         start = time.perf_counter()
         parcels = queries.read_parcel_columns(engine, date_objects=False)
-        judged = judge_frames(parcels, queries.read_ratings(engine), as_of=as_of, profile=profile,
-                              city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
-        del parcels
+        ratings = queries.read_ratings(engine)
         if data_version(engine) != key["v"]:  # a load landed meanwhile: answer, but store nothing stale
+            judged = judge_frames(parcels, ratings, as_of=as_of, profile=profile,
+                                  city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
             return Judgement(engine, 0, key["v"], as_of, profile.name, options, True, time.perf_counter() - start,
                              {k: judged[k] for k in KINDS}, judged["low_efficiency"])
-        jid = _write(conn, key, judged, as_of=as_of, profile=profile, start=start)
+        jid = _write(conn, key, parcels, ratings, as_of=as_of, profile=profile,
+                     city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
         seconds = time.perf_counter() - start
         conn.execute(sa.text("UPDATE judgements SET seconds = :s WHERE id = :i"), {"s": seconds, "i": jid})
-    return Judgement(engine, jid, key["v"], as_of, profile.name, options, True, seconds,
-                     {k: judged[k] for k in KINDS}, judged["low_efficiency"])
+    return Judgement(engine, jid, key["v"], as_of, profile.name, options, True, seconds)
 
 
 def _served(bind: Engine | sa.Connection, key: dict[str, Any]) -> Judgement | None:
@@ -211,28 +229,33 @@ def _served(bind: Engine | sa.Connection, key: dict[str, Any]) -> Judgement | No
 # ======================================================================================================
 
 
-def _write(conn: sa.Connection, key: dict[str, Any], judged: dict[str, Any], *, as_of: dt.date,
-           profile: Profile, start: float) -> int:
-    """Write a judgement (its row, its findings, its documents) and delete those of older data; its id."""
+def _write(conn: sa.Connection, key: dict[str, Any], parcels: pd.DataFrame, ratings: pd.DataFrame, *,
+           as_of: dt.date, profile: Profile, city_standard_tax_per_mu_wan: float | None) -> int:
+    """Judge and write a judgement (its row, its findings, its documents), one kind after the other so that
+    one findings frame at a time is in memory; delete the judgements of older data. Its id."""
     conn.execute(sa.text("DELETE FROM judgements WHERE data_version <> :v"), key)
-    columns = {k: [[c, str(judged[k][c].dtype)] for c in judged[k].columns] for k in KINDS}
     jid = int(conn.execute(sa.text("""
         INSERT INTO judgements (data_version, as_of, profile, options, columns, low_efficiency, judged_by, seconds)
-        VALUES (:v, :d, :p, :o, CAST(:c AS jsonb), :low, :by, :s) RETURNING id"""),
-        {**key, "c": orjson.dumps(columns).decode(), "low": judged["low_efficiency"],
-         "by": f"{socket.gethostname()}:{os.getpid()}", "s": time.perf_counter() - start}).scalar_one())
+        VALUES (:v, :d, :p, :o, '{}', :low, :by, 0) RETURNING id"""),
+        {**key, "low": _low_efficiency(parcels, ratings, as_of=as_of, profile=profile),
+         "by": f"{socket.gethostname()}:{os.getpid()}"}).scalar_one())
     raw = conn.connection.driver_connection
-    with raw.cursor() as cur:
-        with cur.copy("COPY judged_findings (judgement_id, kind, ord, parcel_no, category, article, detail, "
-                      "detail_en, since, figures, penalty_wan, extra) FROM STDIN (FORMAT csv)") as copy:
-            for kind in KINDS:
-                frame = judged[kind]
+    columns = {}
+    for kind in KINDS:
+        frame = _judge_kind(kind, parcels, ratings, as_of=as_of, profile=profile,
+                            city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
+        columns[kind] = [[c, str(frame[c].dtype)] for c in frame.columns]
+        with raw.cursor() as cur:
+            with cur.copy("COPY judged_findings (judgement_id, kind, ord, parcel_no, category, article, detail, "
+                          "detail_en, since, figures, penalty_wan, extra) FROM STDIN (FORMAT csv)") as copy:
                 for lo in range(0, len(frame), _BATCH):  # in batches: a fraction of the memory at once
                     copy.write(_findings_csv(jid, kind, frame.iloc[lo:lo + _BATCH], start=lo))
-        with cur.copy("COPY judged_documents (judgement_id, kind, chunk, body) FROM STDIN") as copy:
-            for kind in KINDS:
-                for chunk, body in enumerate(_document_chunks(judged[kind], as_of=as_of, profile=profile)):
+            with cur.copy("COPY judged_documents (judgement_id, kind, chunk, body) FROM STDIN") as copy:
+                for chunk, body in enumerate(_document_chunks(frame, as_of=as_of, profile=profile)):
                     copy.write_row((jid, kind, chunk, body))
+        del frame
+    conn.execute(sa.text("UPDATE judgements SET columns = CAST(:c AS jsonb) WHERE id = :i"),
+                 {"c": orjson.dumps(columns).decode(), "i": jid})
     return jid
 
 

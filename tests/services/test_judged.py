@@ -71,7 +71,7 @@ def test_stored_findings_are_the_fresh_judgement(demo: sa.Engine, policy: str) -
     for kind, frame in fresh.items():
         assert len(frame) > 100
         assert_frame_equal(again.findings(kind), frame, check_exact=True)  # read back from the tables
-        assert_frame_equal(first.findings(kind), frame, check_exact=True)  # kept in memory by the judge
+        assert_frame_equal(first.findings(kind), frame, check_exact=True)  # the judge's own handle
         document = json.loads("".join(again.document(kind)))
         expected = json.loads(json.dumps(findings_json(frame, as_of=AS_OF, profile=profile), ensure_ascii=False))
         assert document == expected and list(document) == list(expected)
