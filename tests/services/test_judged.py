@@ -144,3 +144,15 @@ def test_added_columns_and_values_survive(demo: sa.Engine, monkeypatch: pytest.M
     fig = back.at[0, "figures"]
     assert fig["due"] == dt.date(2026, 1, 2) and fig["share"] != fig["share"] and fig["pair"] == (1, "a")
     assert back["figures"].iloc[1:].tolist() == kept["figures"].iloc[1:].tolist()
+
+
+def test_two_processes_at_once_judge_once(demo: sa.Engine) -> None:
+    exe = Path(sys.executable).with_name("blockline")
+    argv = [str(exe), "lifecycle", "--as-of", AS_OF.isoformat(), "--policy", "yiwu", "--format", "json"]
+    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+             for _ in range(2)]
+    outs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [e for _, e in outs]
+    assert json.loads(outs[0][0]) == json.loads(outs[1][0])
+    (_, profile, as_of, _, _, served), = _judgements(demo)  # one judgement: the second process waited and read it
+    assert (profile, as_of, served) == ("yiwu", AS_OF, 1)
