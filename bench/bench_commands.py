@@ -118,6 +118,7 @@ def bench(env: dict[str, str], runs: int) -> list[Row]:
         adjust = _adjustment(env, Path(tmp))
         rows = [
             _run("floor: `blockline --help` (start-up + imports)", [*bl, "--help"], env, runs),
+            _run("floor: `blockline db status` (imports + open the store + counts)", [*bl, "db", "status"], env, runs),
             _run("floor: `psql COPY` of the rule columns to /dev/null",
                  ["sh", "-c", f'psql -c "COPY ({RULE_SQL}) TO STDOUT" > /dev/null'], _psql_env(env), runs),
             _run("`idle --format json` first (judge + store)", [*bl, "idle", *asof, "--format", "json"], env, runs,

@@ -270,6 +270,11 @@ def _findings_csv(jid: int, kind: str, findings: pd.DataFrame, *, start: int = 0
         return findings[c].tolist() if c in findings.columns else [None] * n
 
     def text(c: str) -> pa.Array:
+        if c in findings.columns:
+            try:  # strings and None (or NaN) as they are, in C
+                return pa.array(findings[c], pa.string(), from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                pass
         return pa.array([None if v is None else str(v) for v in col(c)], pa.string())
 
     others = [c for c in findings.columns if c not in _TABLE_COLUMNS]
