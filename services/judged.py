@@ -177,7 +177,8 @@ def judge_city(engine: Engine, *, as_of: dt.date, profile: Profile,
     Judgement
         ``computed`` tells whether this call judged; every call counts in ``judgements.served``.
     """
-    options = "" if city_standard_tax_per_mu_wan is None else f"city_standard_tax={float(city_standard_tax_per_mu_wan)!r}"
+    options = f"rules={_rules_token(profile)}" + (
+        "" if city_standard_tax_per_mu_wan is None else f";city_standard_tax={float(city_standard_tax_per_mu_wan)!r}")
     key = {"v": data_version(engine), "d": as_of, "p": profile.name, "o": options}
     found = _served(engine, key)
     if found is not None:
@@ -205,6 +206,27 @@ def judge_city(engine: Engine, *, as_of: dt.date, profile: Profile,
         seconds = time.perf_counter() - start
         conn.execute(sa.text("UPDATE judgements SET seconds = :s WHERE id = :i"), {"s": seconds, "i": jid})
     return Judgement(engine, jid, key["v"], as_of, profile.name, options, True, seconds)
+
+
+#: the code a judgement comes from: a change to any of these files (a new release) judges again
+_RULE_FILES = ("zoning/findings.py", "zoning/idle.py", "zoning/lifecycle.py", "zoning/policy.py",
+               "services/judged.py")
+
+
+def _rules_token(profile: Profile) -> str:
+    """A short hash of the rules' code and the profile's every parameter, part of a judgement's key.
+
+    The data version says when the data changed; this says when the rules or the thresholds did (an
+    edited profile file keeps its name).
+    """
+    import hashlib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    h = hashlib.sha1(orjson.dumps(profile.as_dict(), default=str, option=orjson.OPT_SORT_KEYS))
+    for name in _RULE_FILES:
+        h.update((root / name).read_bytes())
+    return h.hexdigest()[:12]
 
 
 def _served(bind: Engine | sa.Connection, key: dict[str, Any]) -> Judgement | None:

@@ -156,3 +156,24 @@ def test_two_processes_at_once_judge_once(demo: sa.Engine) -> None:
     assert json.loads(outs[0][0]) == json.loads(outs[1][0])
     (_, profile, as_of, _, _, served), = _judgements(demo)  # one judgement: the second process waited and read it
     assert (profile, as_of, served) == ("yiwu", AS_OF, 1)
+
+
+def test_an_edited_profile_judges_again(demo: sa.Engine, tmp_path: Path) -> None:
+    """A profile file edited under the same name (ratings of the last 3 years count, not 1) is not served
+    the judgement of the old thresholds."""
+    shipped = Path(__file__).resolve().parents[2] / "zoning" / "profiles" / "wenzhou-2020.toml"
+    text = shipped.read_text(encoding="utf-8")
+    old = '[consolidation.rating_years]\nvalue = 1\n'
+    assert old in text
+    edited = tmp_path / "wenzhou-2020.toml"
+    edited.write_text(text.replace(old, '[consolidation.rating_years]\nvalue = 3\n'), encoding="utf-8")
+    before, after = get_profile(str(shipped)), get_profile(str(edited))
+    assert before.name == after.name == "wenzhou-2020"
+    first = judge_city(demo, as_of=AS_OF, profile=before)
+    again = judge_city(demo, as_of=AS_OF, profile=after)
+    assert first.computed and again.computed and again.id != first.id
+    parcels, ratings = _rows_read(demo)
+    expected = low_efficiency(parcels, ratings, as_of=AS_OF, profile=after)
+    assert again.low_efficiency() == sorted(parcels.loc[expected.to_numpy(), "parcel_no"])
+    assert len(again.low_efficiency()) > len(first.low_efficiency())  # older C/D ratings now count
+    assert not judge_city(demo, as_of=AS_OF, profile=before).computed  # both kept: same data
