@@ -348,28 +348,50 @@ def _document_chunks(findings: pd.DataFrame, *, as_of: dt.date, profile: Profile
 
 
 def _read_findings(engine: Engine, jid: int, kind: str) -> pd.DataFrame:
-    """The findings frame of ``kind`` of judgement ``jid``: the same columns, order and dtypes as judged."""
-    import numpy as np
-    import pandas as pd
+    """The findings frame of ``kind`` of judgement ``jid``: the same columns, order and dtypes as judged.
 
+    Read by ``COPY … TO STDOUT`` in CSV, parsed by pyarrow (as ``geo.queries`` reads parcels).
+    """
+    import io
+
+    import pandas as pd
+    import pyarrow as pa
+    from pyarrow import csv
+
+    names = ["parcel_no", "category", "article", "detail", "detail_en", "since", "figures", "penalty_wan", "extra"]
+    types = {**{c: pa.string() for c in names}, "since": pa.date32(), "penalty_wan": pa.float64()}
+    buf = io.BytesIO()
     with engine.connect() as conn:
         columns = conn.execute(sa.text("SELECT columns -> :k FROM judgements WHERE id = :i"),
                                {"i": jid, "k": kind}).scalar_one()
-        rows = conn.execute(sa.text("""
-            SELECT parcel_no, category, article, detail, detail_en, since, figures::text, penalty_wan, extra::text
-            FROM judged_findings WHERE judgement_id = :i AND kind = :k ORDER BY ord"""), {"i": jid, "k": kind}).all()
-    names = [c for c, _ in columns]
-    cols = list(zip(*rows)) if rows else [()] * 9
-    data: dict[str, list[Any]] = {c: list(v) for c, v in zip(_TABLE_COLUMNS, cols[:8], strict=True)}
-    data["figures"] = [None if v is None else _loads(v) for v in data["figures"]]
-    data["penalty_wan"] = [np.nan if v is None else v for v in data["penalty_wan"]]
-    extras = [{} if v is None else _loads(v) for v in cols[8]]
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(
+                f"COPY (SELECT {', '.join(names)} FROM judged_findings WHERE judgement_id = %(i)s AND kind = %(k)s "
+                "ORDER BY ord) TO STDOUT (FORMAT csv)", {"i": jid, "k": kind}) as copy:
+            for block in copy:
+                buf.write(block)
+    table = csv.read_csv(pa.py_buffer(buf.getbuffer()), read_options=csv.ReadOptions(column_names=names),
+                         convert_options=csv.ConvertOptions(column_types=types, null_values=[""],
+                                                            strings_can_be_null=True,
+                                                            quoted_strings_can_be_null=False)) if buf.tell() else None
+
+    def values(c: str) -> Any:
+        if table is None:
+            return []
+        if c == "since":
+            return table.column(c).to_pandas(date_as_object=True).to_numpy(dtype=object)
+        if c == "penalty_wan":
+            return table.column(c).to_numpy(zero_copy_only=False)
+        v = table.column(c).to_numpy(zero_copy_only=False)  # str and None, as objects
+        return [None if x is None else _loads(x) for x in v] if c in ("figures", "extra") else v
+
+    data = {c: values(c) for c in names}
+    extras = [{} if e is None else e for e in data.pop("extra")]
     out = {}
     for c, dtype in columns:
-        values = data[c] if c in data else [e.get(c) for e in extras]
-        out[c] = pd.Series(values, dtype=object if dtype == "object" else dtype)
-    frame = pd.DataFrame(out, columns=names)
-    return frame
+        vals = data[c] if c in data else [e.get(c) for e in extras]
+        out[c] = pd.Series(vals, dtype=object if dtype == "object" else dtype)
+    return pd.DataFrame(out, columns=[c for c, _ in columns])
 
 
 # ======================================================================================================
