@@ -936,16 +936,30 @@ def _emit_findings(findings: Any, *, kind: str, as_of: Any, profile: Any, fmt: F
          columns=["parcel_no", "category", "article", "detail"], layer=kind)
 
 
+def _judged_findings(kind: str, *, as_of: Any, profile: Any, fmt: Fmt, output: Optional[Path],
+                     city_standard_tax: Optional[float] = None) -> None:
+    """Findings of ``kind`` from the city's stored judgement (judged and stored first when there is none)."""
+    from services.judged import judge_city
+
+    judgement = judge_city(_engine(), as_of=as_of, profile=profile, city_standard_tax_per_mu_wan=city_standard_tax)
+    if fmt == Fmt.json:  # the stored document, as findings_json gives it, written piece by piece
+        if output:
+            with output.open("w", encoding="utf-8") as f:
+                f.writelines(judgement.document(kind))
+                f.write("\n")
+        else:
+            sys.stdout.writelines(judgement.document(kind))
+            sys.stdout.write("\n")
+        return
+    _emit_findings(judgement.findings(kind), kind=kind, as_of=as_of, profile=profile, fmt=fmt, output=output)
+
+
 @app.command("idle")
 @handled
 def idle_cmd(as_of: AsOfOpt = None, policy: PolicyOpt = None, fmt: FmtOpt = Fmt.table, output: OutOpt = None) -> None:
     """闲置与低效用地 / idle and low-efficiency land, each finding with its article."""
-    from geo.queries import read_parcels
-    from zoning.idle import idle_findings
-
     profile, day = _profile(policy), _as_of(as_of)
-    findings = idle_findings(read_parcels(_engine(), geometry=False), as_of=day, profile=profile)
-    _emit_findings(findings, kind="idle", as_of=day, profile=profile, fmt=fmt, output=output)
+    _judged_findings("idle", as_of=day, profile=profile, fmt=fmt, output=output)
 
 
 @app.command("lifecycle")
@@ -956,14 +970,9 @@ def lifecycle_cmd(
         "--city-standard-tax", help="全市亩均税收标准（万元/亩）/ the city's published standard")] = None,
 ) -> None:
     """全生命周期履约：达产验收、三年考核、评级、评估、到期 / contract compliance."""
-    from geo.queries import read_parcels, read_ratings
-    from zoning.lifecycle import lifecycle_findings
-
     profile, day = _profile(policy), _as_of(as_of)
-    engine = _engine()
-    findings = lifecycle_findings(read_parcels(engine, geometry=False), read_ratings(engine), as_of=day,
-                                  profile=profile, city_standard_tax_per_mu_wan=city_standard_tax)
-    _emit_findings(findings, kind="lifecycle", as_of=day, profile=profile, fmt=fmt, output=output)
+    _judged_findings("lifecycle", as_of=day, profile=profile, fmt=fmt, output=output,
+                     city_standard_tax=city_standard_tax)
 
 
 @zones_app.command("detect")
@@ -976,16 +985,15 @@ def zones_detect(
 ) -> None:
     """识别连片开发候选片区（低效工业用地相连或隔路相邻，合计达到面积门槛）/ detect candidate zones."""
     from geo.queries import read_parcels, read_ratings
+    from services.judged import judge_city
     from zoning.consolidation import detect_zones_in_store
-    from zoning.idle import low_efficiency
 
     profile, day = _profile(policy, needs="consolidation.min_mu"), _as_of(as_of)
     min_mu = profile.value("consolidation.min_mu") if min_mu is None else min_mu
     gap_m = profile.value("consolidation.gap_m") if gap_m is None else gap_m
     engine = _engine()
-    parcels = read_parcels(engine, geometry=False)
-    low = low_efficiency(parcels, read_ratings(engine), as_of=day, profile=profile)
-    zones = detect_zones_in_store(engine, low_efficiency_parcel_nos=parcels.loc[low.to_numpy(), "parcel_no"],
+    low_nos = judge_city(engine, as_of=day, profile=profile).low_efficiency()  # stored once per data version
+    zones = detect_zones_in_store(engine, low_efficiency_parcel_nos=low_nos,
                                   min_mu=min_mu, gap_m=gap_m, geometry=save or fmt in (Fmt.geojson, Fmt.gpkg))
     if len(zones):
         from zoning.consolidation import describe_zones_in_store
