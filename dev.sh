@@ -38,6 +38,8 @@ system_packages() {  # system_packages [e2e]
   if [ "${1:-}" = e2e ]; then
     have_chromium || pkgs+=(chromium)
     have_deb fonts-noto-cjk || pkgs+=(fonts-noto-cjk)
+    # QGIS itself opens the project of `blockline qgis` in tests/test_cli_qgis.py (174 packages, ~3 min)
+    have_deb python3-qgis || pkgs+=(python3-qgis)
   fi
   PY=""
   for cand in python3.11 python3; do
