@@ -345,15 +345,25 @@ def _seats(codes: npt.NDArray[np.str_], crs: object) -> list[shapely.Geometry | 
     return seats
 
 
-def _outlines(parcels: npt.NDArray[np.object_], park_of: IntArray, n_parks: int, margin_m: float
-              ) -> npt.NDArray[np.object_]:
+def _outlines(local: tuple[FloatArray, FloatArray, FloatArray, FloatArray], block: IntArray, park_of: IntArray,
+              place: dict[str, FloatArray], margin_m: float) -> npt.NDArray[np.object_]:
     """Each park's outline: its parcels grown by ``margin_m`` (closing the roads between them), holes filled.
 
-    Parcels are rectangles aligned with their park, so the mitred outline stays inside the park's rectangle
-    grown by ``margin_m``: it follows the park's built edge where the rectangle did not.
+    ``local`` holds the parcels' extents (x0, x1, y0, y1) in their park's frame and ``place`` the parks'
+    centres and rotations. The parcels of one block side by side share their y-extent and edges, so each such
+    run is one rectangle; the runs, grown, are merged park by park. The outline stays inside the park's
+    rectangle grown by ``margin_m`` and follows the park's built edge where the rectangle did not.
     """
-    grown = shapely.buffer(parcels, margin_m, join_style="mitre")
-    order = np.argsort(park_of, kind="stable")
+    x0, x1, y0, y1 = local
+    runs = pd.DataFrame({"park": park_of, "block": block, "y0": y0, "y1": y1, "x0": x0, "x1": x1})
+    runs = runs.groupby(["park", "block", "y0", "y1"], sort=True).agg(x0=("x0", "min"), x1=("x1", "max"))
+    runs = runs.reset_index()
+    park_of = runs["park"].to_numpy()
+    at = {k: v[park_of] for k, v in place.items()}
+    grown = _rectangles(runs["x0"].to_numpy() - margin_m, runs["x1"].to_numpy() + margin_m,
+                        runs["y0"].to_numpy() - margin_m, runs["y1"].to_numpy() + margin_m, **at)
+    n_parks = len(place["cx"])
+    order = np.arange(park_of.size)
     cuts = np.searchsorted(park_of[order], np.arange(1, n_parks))
     out = np.empty(n_parks, dtype=object)
     for i, members in enumerate(np.split(order, cuts)):
@@ -1026,7 +1036,7 @@ def generate_city(
     place = {"cx": pcx, "cy": pcy, "theta": ptheta}
     park_geom = _rectangles(bx0, bx1, by0, by1, **place)
     e = _LEVEL1_BUFFER_M
-    line_geom = _outlines(geometry, park_of, n_parks, e)
+    line_geom = _outlines((x0, x1, y0, y1), block, park_of, place, e)
     ring_w = np.array([p.ring_m for p in parks])
     park_county_codes = codes[park_county]
     parks_gdf = gpd.GeoDataFrame(
