@@ -896,7 +896,8 @@ def app_cmd(
 def qgis_cmd(
     output: Annotated[Path, typer.Option("-o", "--output", help="项目文件 .qgz 或 .qgs / the project file")],
     service: Annotated[Optional[str], typer.Option(
-        "--service", help="PostgreSQL 服务名（pg_service.conf），否则用数据库地址 / a service name, else the store's URL")] = None,
+        "--service", help="PostgreSQL 服务名（pg_service.conf），否则用数据库地址 / a service name, else the URL",
+    )] = None,
     policy: PolicyOpt = None,
     fmt: FmtOpt = Fmt.table,
 ) -> None:

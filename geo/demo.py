@@ -345,8 +345,13 @@ def _seats(codes: npt.NDArray[np.str_], crs: object) -> list[shapely.Geometry | 
     return seats
 
 
-def _outlines(local: tuple[FloatArray, FloatArray, FloatArray, FloatArray], block: IntArray, park_of: IntArray,
-              place: dict[str, FloatArray], margin_m: float) -> npt.NDArray[np.object_]:
+def _outlines(
+    local: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    block: IntArray,
+    park_of: IntArray,
+    place: dict[str, FloatArray],
+    margin_m: float,
+) -> npt.NDArray[np.object_]:
     """Each park's outline: its parcels grown by ``margin_m`` (closing the roads between them), holes filled.
 
     ``local`` holds the parcels' extents (x0, x1, y0, y1) in their park's frame and ``place`` the parks'

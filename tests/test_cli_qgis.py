@@ -133,8 +133,9 @@ def test_a_service_name_replaces_the_url_and_qgis_connects_through_it(city: sa.E
     assert "service='blockline_test'" in text and "dbname=" not in text
     url = city.url
     services = tmp_path / "pg_service.conf"
-    services.write_text(f"[blockline_test]\nhost={url.query.get('host') or url.host}\nport={url.port or url.query.get('port') or 5432}\n"
-                        f"dbname={url.database}\nuser={url.username}\n", encoding="utf-8")
+    host, port = url.query.get("host") or url.host, url.port or url.query.get("port") or 5432
+    services.write_text(f"[blockline_test]\nhost={host}\nport={port}\ndbname={url.database}\nuser={url.username}\n",
+                        encoding="utf-8")
     opened = _qgis_open(path, env={"PGSERVICEFILE": str(services)})[str(path)]
     assert opened["read"] is True
     assert all(layer["valid"] and layer["count"] > 0 for layer in opened["layers"].values())
