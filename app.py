@@ -14,11 +14,11 @@ from ui.i18n import LANG_NAMES, current_lang, error_text, fmt_int, t
 
 HERE = Path(__file__).parent
 
-st.set_page_config(page_title=t("app.title"), page_icon="🏭", layout="wide")
+st.set_page_config(page_title=t("app.title"), page_icon=":material/factory:", layout="wide")
 
 st.sidebar.radio(t("sidebar.lang"), list(LANG_NAMES), format_func=LANG_NAMES.get, key="lang", horizontal=True)
 # the public list (YW §17) needs no sign-in and shows nothing else: no navigation, no figures of the store
-public_page = st.Page(HERE / "app_pages" / "public.py", title=t("nav.public"), icon="📋",
+public_page = st.Page(HERE / "app_pages" / "public.py", title=t("nav.public"), icon=":material/list_alt:",
                       url_path=public.URL_PATH)
 if public.requested(public_page):
     st.navigation([public_page], position="hidden").run()
@@ -31,16 +31,16 @@ except BlocklineError as exc:
     st.error(error_text(exc.as_dict(), current_lang()))
     st.stop()
 
-admin_pages = [st.Page(HERE / "app_pages" / "audit.py", title=t("nav.audit"), icon="🔏", url_path="audit")] \
+admin_pages = [st.Page(HERE / "app_pages" / "audit.py", title=t("nav.audit"), icon=":material/verified_user:", url_path="audit")] \
     if can("admin") else []
 page = st.navigation([
-    st.Page(HERE / "app_pages" / "overview.py", title=t("nav.overview"), icon="📊", url_path="overview", default=True),
-    st.Page(HERE / "app_pages" / "map.py", title=t("nav.map"), icon="🗺️", url_path="map"),
-    st.Page(HERE / "app_pages" / "balance.py", title=t("nav.balance"), icon="⚖️", url_path="balance"),
-    st.Page(HERE / "app_pages" / "zones.py", title=t("nav.zones"), icon="🧩", url_path="zones"),
-    st.Page(HERE / "app_pages" / "idle.py", title=t("nav.idle"), icon="🏚️", url_path="idle"),
-    st.Page(HERE / "app_pages" / "lifecycle.py", title=t("nav.lifecycle"), icon="📅", url_path="lifecycle"),
-    st.Page(HERE / "app_pages" / "data.py", title=t("nav.data"), icon="📂", url_path="data"),
+    st.Page(HERE / "app_pages" / "overview.py", title=t("nav.overview"), icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page(HERE / "app_pages" / "map.py", title=t("nav.map"), icon=":material/map:", url_path="map"),
+    st.Page(HERE / "app_pages" / "balance.py", title=t("nav.balance"), icon=":material/balance:", url_path="balance"),
+    st.Page(HERE / "app_pages" / "zones.py", title=t("nav.zones"), icon=":material/join:", url_path="zones"),
+    st.Page(HERE / "app_pages" / "idle.py", title=t("nav.idle"), icon=":material/domain_disabled:", url_path="idle"),
+    st.Page(HERE / "app_pages" / "lifecycle.py", title=t("nav.lifecycle"), icon=":material/event:", url_path="lifecycle"),
+    st.Page(HERE / "app_pages" / "data.py", title=t("nav.data"), icon=":material/folder_open:", url_path="data"),
     *admin_pages,
 ])
 

@@ -984,7 +984,7 @@ def zones_detect(
     save: Annotated[bool, typer.Option("--save", help="保存为候选片区 / save as candidate zones")] = False,
 ) -> None:
     """识别连片开发候选片区（低效工业用地相连或隔路相邻，合计达到面积门槛）/ detect candidate zones."""
-    from geo.queries import read_parcels, read_ratings
+    from geo.queries import read_ratings
     from services.judged import judge_city
     from zoning.consolidation import detect_zones_in_store
 
@@ -1219,6 +1219,44 @@ def report_contract(
                               city_standard_tax_per_mu_wan=city_standard_tax,
                               cover=_cover(authority, prepared_by, date, doc_no))
     _write_report(paper, output)
+
+
+# -- QGIS ---------------------------------------------------------------------------------------------------
+@app.command("qgis")
+@handled
+def qgis_cmd(
+    output: Annotated[Path, typer.Option("-o", "--output", help="项目文件 .qgz 或 .qgs / the project file")],
+    service: Annotated[Optional[str], typer.Option(
+        "--service", help="PostgreSQL 服务名（pg_service.conf），否则用数据库地址 / a service name, else the URL",
+    )] = None,
+    policy: PolicyOpt = None,
+    fmt: FmtOpt = Fmt.table,
+) -> None:
+    """写出 QGIS 项目，图层即数据库中的表 / write a QGIS project whose layers are the store's tables."""
+    import datetime as dt
+
+    import sqlalchemy as sa
+
+    from geo.store import database_url, storage_srid
+    from ui.qgis import Connection, connection_from_url, layer_specs, project_xml, write_project
+    from zoning.idle import IDLE_CATEGORIES
+    from zoning.marks import ensure_marks
+
+    engine = _engine()
+    profile = _profile(policy)
+    with engine.connect() as conn:
+        srid = storage_srid(conn)
+        schema = conn.execute(sa.text("SELECT current_schema()")).scalar_one()
+    mark_set = ensure_marks(engine, as_of=dt.date.today(), profile=profile)
+    connection = Connection(service=service) if service else connection_from_url(database_url())
+    layers = layer_specs(schema=schema, mark_set=mark_set, categories=IDLE_CATEGORIES)
+    path = write_project(output, project_xml(connection, layers, srid=srid, title=output.stem))
+    if fmt == Fmt.json:
+        _print_json({"file": str(path), "srid": srid, "mark_set": mark_set, "connection": connection.uri(),
+                     "layers": [layer.name for layer in reversed(layers)]})
+    else:
+        out.print(f"已写出 / written: {path}（{len(layers)} 个图层 / layers: "
+                  f"{'、'.join(layer.name for layer in reversed(layers))}）", highlight=False)
 
 
 def main() -> None:

@@ -41,6 +41,10 @@ system_packages() {  # system_packages [e2e]
     have_chromium || pkgs+=(chromium)
     # pdftotext and pdftoppm: the tests read the PDF documents back and render their pages
     command -v pdftoppm >/dev/null 2>&1 || pkgs+=(poppler-utils)
+    # QGIS itself opens the project of `blockline qgis` in tests/test_cli_qgis.py (174 packages, ~3 min)
+    have_deb python3-qgis || pkgs+=(python3-qgis)
+    # npm: the OIDC test installs the oidc-provider package and runs it on 127.0.0.1
+    command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
   fi
   PY=""
   for cand in python3.11 python3; do

@@ -83,6 +83,24 @@ _INDUSTRY_TABLE = np.array(
 _FORMS = np.array(["有限公司", "有限公司", "有限公司", "有限公司", "股份有限公司", "集团有限公司"])
 _PARK_KINDS = ("经济开发区", "高新技术产业园区", "工业园区", "小微企业园", "产业集聚区", "工业功能区")
 _CN_DIGITS = "零一二三四五六七八九"
+# County seats (县城/城区 centres, WGS 84 lon/lat, to about a kilometre) of Wenzhou: parks gather on the flat
+# land around them and along the coast, not in the mountains of 永嘉/泰顺/文成. A county not listed here, or
+# whose seat lies outside the geometry given, gathers its parks around its own centre.
+_SEATS = {
+    "330302": (120.655, 28.015),  # 鹿城区
+    "330303": (120.830, 27.925),  # 龙湾区 永中
+    "330304": (120.637, 27.967),  # 瓯海区 娄桥
+    "330305": (121.157, 27.836),  # 洞头区 北岙
+    "330324": (120.690, 28.153),  # 永嘉县 上塘
+    "330326": (120.565, 27.662),  # 平阳县 昆阳
+    "330327": (120.426, 27.518),  # 苍南县 灵溪
+    "330328": (120.092, 27.787),  # 文成县 大峃
+    "330329": (119.717, 27.557),  # 泰顺县 罗阳
+    "330381": (120.655, 27.779),  # 瑞安市
+    "330382": (120.983, 28.113),  # 乐清市
+    "330383": (120.553, 27.578),  # 龙港市
+}
+_SEAT_PULL = 0.12  # how tightly parks gather at the seat, as a share of the county's size (the centre: 0.3)
 
 # GB 32100-2015 (统一社会信用代码) and GB 11714 (组织机构代码) check characters
 _USCC_ALPHABET = np.array(list("0123456789ABCDEFGHJKLMNPQRTUWXY"))
@@ -293,7 +311,7 @@ def _fit_in_cell(
 
 
 def _county_cells(
-    rng: np.random.Generator, inner: shapely.Geometry, core: shapely.Geometry, cell: float
+    rng: np.random.Generator, inner: shapely.Geometry, core: shapely.Geometry, cell: float, pull: float
 ) -> FloatArray:
     """Lower-left corners of square cells wholly inside ``inner``, nearer the county's core first."""
     minx, miny, maxx, maxy = inner.bounds
@@ -309,10 +327,56 @@ def _county_cells(
         return np.empty((0, 2))
     # parks gather towards the county's core (a weighted random order: Gumbel top-k)
     dist = np.hypot(gx + cell / 2 - core.x, gy + cell / 2 - core.y)
-    scale = 0.3 * np.sqrt(inner.area)
+    scale = pull * np.sqrt(inner.area)
     key = -dist / scale + rng.gumbel(size=gx.size)
     order = np.argsort(-key, kind="stable")
     return np.column_stack([gx[order], gy[order]])
+
+
+def _seats(codes: npt.NDArray[np.str_], crs: object) -> list[shapely.Geometry | None]:
+    """Each county's seat in the counties' CRS, or None where it is not known."""
+    from pyproj import Transformer
+
+    to_crs = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    seats: list[shapely.Geometry | None] = []
+    for code in codes:
+        lon_lat = _SEATS.get(str(code))
+        seats.append(None if lon_lat is None else shapely.Point(*to_crs.transform(*lon_lat)))
+    return seats
+
+
+def _outlines(
+    local: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
+    block: IntArray,
+    park_of: IntArray,
+    place: dict[str, FloatArray],
+    margin_m: float,
+) -> npt.NDArray[np.object_]:
+    """Each park's outline: its parcels grown by ``margin_m`` (closing the roads between them), holes filled.
+
+    ``local`` holds the parcels' extents (x0, x1, y0, y1) in their park's frame and ``place`` the parks'
+    centres and rotations. The parcels of one block side by side share their y-extent and edges, so each such
+    run is one rectangle; the runs, grown, are merged park by park. The outline stays inside the park's
+    rectangle grown by ``margin_m`` and follows the park's built edge where the rectangle did not.
+    """
+    x0, x1, y0, y1 = local
+    runs = pd.DataFrame({"park": park_of, "block": block, "y0": y0, "y1": y1, "x0": x0, "x1": x1})
+    runs = runs.groupby(["park", "block", "y0", "y1"], sort=True).agg(x0=("x0", "min"), x1=("x1", "max"))
+    runs = runs.reset_index()
+    park_of = runs["park"].to_numpy()
+    at = {k: v[park_of] for k, v in place.items()}
+    grown = _rectangles(runs["x0"].to_numpy() - margin_m, runs["x1"].to_numpy() + margin_m,
+                        runs["y0"].to_numpy() - margin_m, runs["y1"].to_numpy() + margin_m, **at)
+    n_parks = len(place["cx"])
+    order = np.arange(park_of.size)
+    cuts = np.searchsorted(park_of[order], np.arange(1, n_parks))
+    out = np.empty(n_parks, dtype=object)
+    for i, members in enumerate(np.split(order, cuts)):
+        union = shapely.union_all(grown[members])
+        parts = shapely.get_parts(union)
+        filled = shapely.polygons(shapely.get_exterior_ring(parts))
+        out[i] = filled[0] if filled.size == 1 else shapely.union_all(filled)
+    return out
 
 
 def _direction(dx: float, dy: float, radius: float) -> str:
@@ -335,6 +399,7 @@ def _park_stream(
     geometry: shapely.Geometry,
     target: int,
     style: _Style,
+    seat: shapely.Geometry | None = None,
 ) -> Iterator[_ParkLayout]:
     """Parks of one county, one per cell, until the county's cells run out."""
     n_parks = max(1 if target < 20 else 2, round(np.sqrt(max(target, 1) / style.parcels_per_park_divisor)))
@@ -345,12 +410,15 @@ def _park_stream(
     if inner.is_empty:
         return
     core = shapely.point_on_surface(inner)
+    pull = 0.3
+    if seat is not None and shapely.contains(inner, seat):
+        core, pull = seat, _SEAT_PULL
     radius = float(np.sqrt(inner.area / np.pi))
     cell = np.sqrt(park_m2) * 1.15 + 2.4 * margin + 2 * style.spacing_m
-    cells = _county_cells(rng, inner, core, cell)
+    cells = _county_cells(rng, inner, core, cell, pull)
     while len(cells) < n_parks and cell > 4 * margin + 400.0:
         cell *= 0.8  # an odd-shaped or small county: smaller parks, more of them
-        cells = _county_cells(rng, inner, core, cell)
+        cells = _county_cells(rng, inner, core, cell, pull)
     for gx, gy in cells:
         theta, width, height = _fit_in_cell(rng, cell=cell, margin=margin, style=style)
         if width < 60.0 or height < 60.0:
@@ -405,7 +473,8 @@ def _allocate(n: int, weights: FloatArray) -> IntArray:
 
 
 def _place_parks(
-    rng: np.random.Generator, geometries: list[shapely.Geometry], n_parcels: int
+    rng: np.random.Generator, geometries: list[shapely.Geometry], n_parcels: int,
+    seats: list[shapely.Geometry | None],
 ) -> list[_ParkLayout]:
     """Parks in every county holding exactly ``n_parcels`` parcels in all."""
     areas = np.array([g.area for g in geometries])
@@ -422,8 +491,8 @@ def _place_parks(
     # larger counties get more parcels, though less than in proportion (mountains hold little industry)
     targets = _allocate(n_parcels, areas**0.6 * rng.uniform(0.6, 1.4, len(areas)))
     streams = [
-        _park_stream(rng, county=i, geometry=g, target=int(t), style=style)
-        for i, (g, t) in enumerate(zip(geometries, targets, strict=True))
+        _park_stream(rng, county=i, geometry=g, target=int(t), style=style, seat=seat)
+        for i, (g, t, seat) in enumerate(zip(geometries, targets, seats, strict=True))
     ]
     parks: list[_ParkLayout] = []
     deficit = 0
@@ -631,7 +700,7 @@ def generate_city(
     names = counties["name"].astype(str).to_numpy()
     geometries = [shapely.make_valid(g) if not g.is_valid else g for g in counties.geometry.to_numpy()]
 
-    parks = _place_parks(rng, geometries, n_parcels)
+    parks = _place_parks(rng, geometries, n_parcels, _seats(codes, crs))
     n_parks = len(parks)
     sizes = np.array([p.x0.size for p in parks])
     park_of = np.repeat(np.arange(n_parks), sizes)
@@ -972,9 +1041,8 @@ def generate_city(
     place = {"cx": pcx, "cy": pcy, "theta": ptheta}
     park_geom = _rectangles(bx0, bx1, by0, by1, **place)
     e = _LEVEL1_BUFFER_M
-    line_geom = _rectangles(bx0 - e, bx1 + e, by0 - e, by1 + e, **place)
-    ring_w = np.array([p.ring_m for p in parks]) + e
-    outer = _rectangles(bx0 - ring_w, bx1 + ring_w, by0 - ring_w, by1 + ring_w, **place)
+    line_geom = _outlines((x0, x1, y0, y1), block, park_of, place, e)
+    ring_w = np.array([p.ring_m for p in parks])
     park_county_codes = codes[park_county]
     parks_gdf = gpd.GeoDataFrame(
         {"park_id": park_ids, "name": park_names, "county_code": park_county_codes},
@@ -989,16 +1057,14 @@ def generate_city(
     )
     l2 = np.flatnonzero(~level1_park)
     rings = np.flatnonzero(ring_park)
-    ring_geom = [
-        shapely.Polygon(shapely.get_exterior_ring(outer[i]), [shapely.get_exterior_ring(line_geom[i])])
-        for i in rings
-    ]
+    ring_geom = shapely.difference(shapely.buffer(line_geom[rings], ring_w[rings], join_style="mitre"),
+                                   line_geom[rings])
     level2 = gpd.GeoDataFrame(
         {
             "county_code": np.concatenate([park_county_codes[l2], park_county_codes[rings]]),
             "name": [park_names[i] for i in l2] + [f"{park_names[i]}外围" for i in rings],
         },
-        geometry=gpd.GeoSeries(np.concatenate([line_geom[l2], np.array(ring_geom, dtype=object)]), crs=crs),
+        geometry=gpd.GeoSeries(np.concatenate([line_geom[l2], ring_geom]), crs=crs),
         crs=crs,
     )
 
