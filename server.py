@@ -42,6 +42,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from geo import clock
 from geo.errors import BlocklineError, InputError
 from geo.settings import get_settings
 
@@ -209,7 +210,7 @@ def _todays_findings() -> str | None:
 
     if not data.store_counts()["parcels"]:
         return None
-    today, policy = dt.date.today(), get_settings().policy
+    today, policy = clock.today(), get_settings().policy
     profile = get_profile(policy)
     data.idle_report(today, policy)
     data.lifecycle_report(today, policy)

@@ -11,8 +11,10 @@ True
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +40,12 @@ class Settings(BaseSettings):
         the database is created; a database created with another zone is refused.
     pg_bindir
         Folder of the PostgreSQL server binaries; found on its own when unset.
+    timezone
+        The IANA zone of the planning office (``BLOCKLINE_TIMEZONE``, default ``Asia/Shanghai``): every
+        "today" and every timestamp shown or exported is in it; timestamps are stored as ``timestamptz``.
+    now
+        A fixed "now" (``BLOCKLINE_NOW``, ISO 8601 with an offset) for tests and demonstrations; unset: the
+        system clock.
     """
 
     model_config = SettingsConfigDict(env_prefix="BLOCKLINE_", env_file=".env", extra="ignore")
@@ -50,6 +58,26 @@ class Settings(BaseSettings):
     user: str = Field(default="cli", description="who the command line acts as, recorded with every write")
     policy: str = Field(default="wenzhou-2020", description="the policy profile used when none is named")
     tile_cache_mb: int = Field(default=128, ge=0, description="memory for the app server's map tiles (0: none)")
+    timezone: str = Field(default="Asia/Shanghai", description="the office's time zone for every day and time")
+    now: dt.datetime | None = Field(default=None, description="a fixed clock (tests and demonstrations)")
+
+    @field_validator("timezone", mode="after")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"BLOCKLINE_TIMEZONE 须为 IANA 时区名（如 Asia/Shanghai），而不是“{value}” / "
+                             f"BLOCKLINE_TIMEZONE must be an IANA zone name such as Asia/Shanghai, not '{value}'") from None
+        return value
+
+    @field_validator("now", mode="after")
+    @classmethod
+    def _aware_now(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("BLOCKLINE_NOW 须带时区偏移（如 2026-12-05T23:30:00+00:00） / "
+                             "BLOCKLINE_NOW needs an offset, e.g. 2026-12-05T23:30:00+00:00")
+        return value
 
     @field_validator("database_url", mode="before")
     @classmethod
