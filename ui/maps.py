@@ -612,6 +612,22 @@ def _properties(
     return properties
 
 
+_FOCUS_PANE = "blockline-focus"
+
+
+def _add_focus(m: folium.Map, collection: dict[str, object], name: str) -> None:
+    """The found parcel, outlined above the parcels but deaf to the mouse.
+
+    Its layer lives in a pane of its own that lets every click through: Leaflet draws vector layers on one
+    canvas covering the whole view, which would otherwise swallow each click meant for the parcel tiles
+    under it (issue 18: after a search no other parcel opened its popup). A click on the found parcel itself
+    reaches the parcel under the outline, so its popup is the same as any other parcel's.
+    """
+    folium.map.CustomPane(_FOCUS_PANE, z_index=450, pointer_events=False).add_to(m)
+    folium.GeoJson(collection, name=name, style_function=_styler(_STYLE["layer.focus"]), pane=_FOCUS_PANE,
+                   interactive=False).add_to(m)
+
+
 def build_map(
     *,
     counties: gpd.GeoDataFrame | None,
@@ -723,9 +739,7 @@ def build_map(
     if chosen_focus is not None:
         focus = chosen_focus
         name = translate("layer.focus", lang)
-        folium.GeoJson(_collection(focus, _properties("layer.parcels", lang=lang, color_by=None, colors=None)),
-                       name=name, style_function=_styler(_STYLE["layer.focus"]),
-                       on_each_feature=_binder("layer.parcels", lang)).add_to(m)
+        _add_focus(m, _collection(focus, _properties("layer.parcels", lang=lang, color_by=None, colors=None)), name)
         legend.append((_STYLE["layer.focus"], name))
     elif highlight is not None and frames["layer.parcels"] is not None:
         parcels_shown = frames["layer.parcels"]
@@ -734,11 +748,7 @@ def build_map(
         if len(chosen):
             focus = chosen
             name = translate("layer.focus", lang)
-            folium.GeoJson(
-                _collection(chosen, _properties("layer.parcels", lang=lang, color_by=None, colors=None)),
-                name=name, style_function=_styler(_STYLE["layer.focus"]),
-                on_each_feature=_binder("layer.parcels", lang),
-            ).add_to(m)
+            _add_focus(m, _collection(chosen, _properties("layer.parcels", lang=lang, color_by=None, colors=None)), name)
             legend.append((_STYLE["layer.focus"], name))
 
     bounds = _bounds([focus]) if focus is not None else _bounds(list(frames.values()))
