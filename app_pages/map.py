@@ -101,7 +101,8 @@ if query.strip():
         st.caption(t("map.matches", n=fmt_int(total)) if total <= _SEARCH_LIMIT
                    else t("map.matches_cut", n=fmt_int(total), limit=_SEARCH_LIMIT))
         st.dataframe(
-            found.assign(land_use=[land_use_label(v, lang) for v in found["land_use"]])[
+            found.assign(land_use=[land_use_label(v, lang) for v in found["land_use"]],
+                         county_code=[f"{c} {names.get(c, '')}".strip() for c in found["county_code"]])[
                 ["parcel_no", "holder", "land_use", "county_code", "area_mu"]
             ].rename(columns={"parcel_no": t("field.parcel_no"), "holder": t("field.holder"),
                               "land_use": t("field.land_use"), "county_code": t("field.county"),
