@@ -333,6 +333,23 @@ class _Legend(MacroElement):
         self.body = body
 
 
+class _PlainAttribution(MacroElement):
+    """The attribution control without Leaflet's prefix (a link with a national flag icon): a government
+    deployment shows only the attribution text of its base maps."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        if ({{ this._parent.get_name() }}.attributionControl) {
+            {{ this._parent.get_name() }}.attributionControl.setPrefix(false);
+        }
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "PlainAttribution"
+
+
 def _swatch(style: dict[str, object], label: str) -> str:
     fill = style.get("fillColor", "transparent") if style.get("fill", True) else "transparent"
     dash = "dashed" if style.get("dashArray") else "solid"
@@ -708,6 +725,7 @@ def build_map(
     base = (leaflet_url or LEAFLET_CDN).strip().rstrip("/")
     m.default_js = [("leaflet", f"{base}/leaflet.js")]
     m.default_css = [("leaflet_css", f"{base}/leaflet.css")]
+    m.add_child(_PlainAttribution())
     _add_basemap(m, basemap, tianditu_key=tianditu_key, local_tile_url=local_tile_url, lang=lang)
 
     legend: list[tuple[dict[str, object], str]] = []

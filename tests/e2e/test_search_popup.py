@@ -82,3 +82,13 @@ def test_the_found_parcels_popup_tells_what_the_store_knows(page: Page, e2e_engi
     assert shown["面积"].startswith(f"{known['area_mu']:,.2f} 亩")
     assert shown["低效用地"] == ("是" if known["is_low_efficiency"] else "否")
     assert not any(v.strip() in ("", "—", "None", "nan") for v in shown.values())  # no blank standing for a value
+
+
+def test_the_attribution_carries_no_flag(page: Page) -> None:
+    """Issue 18 item 9: the map's attribution is text only (Leaflet's prefix brings an inline flag icon)."""
+    open_page(page, "map")
+    wait_for_map(page)
+    attribution = map_frame(page).locator(".leaflet-control-attribution")
+    expect(attribution).to_have_count(1)
+    assert attribution.locator("svg, img").count() == 0
+    assert "Leaflet" not in attribution.inner_text()
