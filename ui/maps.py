@@ -321,6 +321,17 @@ class _Legend(MacroElement):
             var div = L.DomUtil.create("div", "blockline-legend");
             div.innerHTML = {{ this.body|tojson }};
             L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
+            // Sized to the map: never more than a fifth of it (a longer legend scrolls), whatever the screen.
+            function fit() {
+                var size = map.getSize();
+                div.style.maxHeight = "";
+                div.style.overflowY = "auto";
+                var width = Math.max(div.offsetWidth, 1);
+                div.style.maxHeight = Math.max(48, Math.min(size.y - 40, Math.floor(0.19 * size.x * size.y / width))) + "px";
+            }
+            map.on("resize", fit);
+            setTimeout(fit, 0);
             return div;
         };
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
