@@ -123,3 +123,13 @@ def test_audit_and_saved_zones_show_the_same_clock(engine: Engine) -> None:
     zone_at = saved_frame(read_zones(engine), "zh").iloc[0]["保存时间"]
     assert zone_at == beijing
     assert audit_at[:16] == beijing  # the audit shows seconds too; the same transaction, the same instant
+
+
+def test_exported_instants_carry_the_beijing_day(set_clock: object) -> None:
+    from geo.export import json_safe
+
+    set_clock(None)  # type: ignore[operator]
+    assert json_safe(dt.datetime(2026, 12, 5, 15, 59, 59, tzinfo=dt.timezone.utc)) == "2026-12-05"
+    assert json_safe(dt.datetime(2026, 12, 5, 16, 0, 0, tzinfo=dt.timezone.utc)) == "2026-12-06"
+    assert json_safe(dt.datetime(2026, 12, 5, 23, 30, tzinfo=dt.timezone.utc)) == "2026-12-06"
+    assert json_safe(dt.date(2026, 12, 5)) == "2026-12-05"  # a date stays the date it is
