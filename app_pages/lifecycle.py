@@ -224,4 +224,6 @@ with st.expander(t("lifecycle.calculators")):
             st.success(t("lifecycle.calc.mortgage_result", cap=_num(mort["cap_wan"]), article=mort["article"],
                          detail=mort[detail_col]))
         except ValueError as exc:
-            st.error(lv.split_message(str(exc), lang))
+            # Before anything is typed, what is missing is a prompt, not an error.
+            untouched = sale is None and standard_price is None
+            (st.info if untouched else st.error)(lv.split_message(str(exc), lang))
