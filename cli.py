@@ -906,7 +906,9 @@ def _as_of(value: Optional[str]):
     import datetime as dt
 
     if value is None:
-        return dt.date.today()
+        from geo.clock import today
+
+        return today()
     try:
         return dt.date.fromisoformat(value)
     except ValueError:

@@ -52,6 +52,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from geo import clock
 from geo.auth import SESSION_COOKIE, Actor
 from geo.errors import BlocklineError, InputError
 from geo.settings import get_settings
@@ -375,7 +376,7 @@ def _todays_findings() -> str | None:
 
     if not data.store_counts()["parcels"]:
         return None
-    today, policy = dt.date.today(), get_settings().policy
+    today, policy = clock.today(), get_settings().policy
     profile = get_profile(policy)
     data.idle_report(today, policy)
     data.lifecycle_report(today, policy)

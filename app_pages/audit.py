@@ -1,9 +1,9 @@
 """审计 (admins): the audit trail — who did what, when, before and after — and the users."""
 
-import datetime as dt
 
 import streamlit as st
 
+from geo import clock
 from geo.audit import as_text, read_audit
 from geo.auth import list_users
 from ui import data
@@ -25,7 +25,7 @@ st.caption(t("audit.count", n=fmt_int(len(trail))))
 shown = as_text(trail).rename(columns={c: t(f"audit.col.{c}") for c in trail.columns})
 st.dataframe(shown, hide_index=True, width="stretch", height=480)
 st.download_button(t("audit.download"), data=data.table_bytes(shown, fmt="xlsx", sheet="audit"),
-                   file_name=f"blockline-audit-{dt.date.today().isoformat()}.xlsx", mime=data.XLSX_MIME,
+                   file_name=f"blockline-audit-{clock.today().isoformat()}.xlsx", mime=data.XLSX_MIME,
                    key="audit_xlsx", on_click="ignore")
 st.caption(t("audit.append_only"))
 

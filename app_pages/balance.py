@@ -168,6 +168,9 @@ bv.add_balance_layers(m, epsg=epsg, lang=lang, removal=shapes["removal"], additi
                       occupied=check.occupied_geometry if check else None,
                       replaced=check.replaced_geometry if check else None,
                       suggested=suggestion["features"] if suggestion and suggestion["county"] == county else ())
+# Keep the view where the planner works: on what is drawn or uploaded for the role at hand (else the other).
+working, other = (removal, addition) if role == "removal" else (addition, removal)
+bv.fit_to_work(m, [working if working is not None else other], epsg=epsg)
 bv.add_draw_control(m, asset_url=data.leaflet_draw_url())
 layer_control_last(m)  # after the balance's own layers
 st.caption(t("balance.draw_help", role=role_labels[role]))

@@ -5,13 +5,13 @@ page's date and profile, so no parcel is sent with the page; the parcel picked i
 is the only one fetched, to zoom to.
 """
 
-import datetime as dt
 from functools import partial
 
 import geopandas as gpd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo import clock
 from geo import queries
 from ui import data
 from ui.i18n import LANGS, current_lang, fmt_date, fmt_int, fmt_mu, land_use_label, t
@@ -42,7 +42,7 @@ if data.is_empty(data.store_counts()):
 
 lang = current_lang()
 c1, c2, c3, c4 = st.columns([1, 1, 2, 2])
-as_of = c1.date_input(t("idle.as_of"), value=dt.date.today(), key="idle_as_of", format="YYYY-MM-DD")
+as_of = c1.date_input(t("idle.as_of"), value=clock.today(), key="idle_as_of", format="YYYY-MM-DD")
 policies = [p.name for p in list_profiles()]
 # The profile of the settings first: the same marks as 一张图's, computed once for both pages.
 policy = c2.selectbox(t("idle.policy"), policies, key="idle_policy", index=data.policy_index(policies))

@@ -1,12 +1,12 @@
 """全生命周期: the contract warnings of every parcel, one parcel's timeline, and the lifecycle calculators."""
 
-import datetime as dt
 from functools import partial
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from geo import clock
 from ui import data
 from ui import lifecycle_view as lv
 from ui.i18n import LANGS, current_lang, fmt_date, fmt_int, t
@@ -34,7 +34,7 @@ if data.is_empty(data.store_counts()):
 lang = current_lang()
 detail_col = "detail" if lang == "zh" else "detail_en"
 c1, c2, c3 = st.columns(3)
-as_of = c1.date_input(t("lifecycle.as_of"), value=dt.date.today(), key="lifecycle_as_of", format="YYYY-MM-DD")
+as_of = c1.date_input(t("lifecycle.as_of"), value=clock.today(), key="lifecycle_as_of", format="YYYY-MM-DD")
 policies = [p.name for p in list_profiles()]
 # The profile of the settings first, as on the other pages (its work list is computed while the server starts).
 policy = c2.selectbox(t("lifecycle.policy"), policies, key="lifecycle_policy", index=data.policy_index(policies))
@@ -231,4 +231,6 @@ with st.expander(t("lifecycle.calculators")):
             st.success(t("lifecycle.calc.mortgage_result", cap=_num(mort["cap_wan"]), article=mort["article"],
                          detail=mort[detail_col]))
         except ValueError as exc:
-            st.error(lv.split_message(str(exc), lang))
+            # Before anything is typed, what is missing is a prompt, not an error.
+            untouched = sale is None and standard_price is None
+            (st.info if untouched else st.error)(lv.split_message(str(exc), lang))

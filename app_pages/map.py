@@ -4,11 +4,11 @@ Block lines and parcels come as vector tiles cut by PostGIS (``server.py``), so 
 of its own and a pan or a zoom fetches tiles without rerunning the page.
 """
 
-import datetime as dt
 
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo import clock
 from geo.errors import InputError
 from geo.settings import get_settings
 from ui import data
@@ -31,7 +31,7 @@ if not data.tiles_served():
 lang = current_lang()
 counties = data.counties()
 names = dict(zip(counties["code"], counties["name"]))
-today = dt.date.today()
+today = clock.today()
 
 # Labels are made during the run (a format_func runs later, outside it).
 county_labels = {None: t("map.whole_city")} | {c: f"{c} {n}" for c, n in names.items()}
@@ -101,7 +101,8 @@ if query.strip():
         st.caption(t("map.matches", n=fmt_int(total)) if total <= _SEARCH_LIMIT
                    else t("map.matches_cut", n=fmt_int(total), limit=_SEARCH_LIMIT))
         st.dataframe(
-            found.assign(land_use=[land_use_label(v, lang) for v in found["land_use"]])[
+            found.assign(land_use=[land_use_label(v, lang) for v in found["land_use"]],
+                         county_code=[f"{c} {names.get(c, '')}".strip() for c in found["county_code"]])[
                 ["parcel_no", "holder", "land_use", "county_code", "area_mu"]
             ].rename(columns={"parcel_no": t("field.parcel_no"), "holder": t("field.holder"),
                               "land_use": t("field.land_use"), "county_code": t("field.county"),

@@ -1,9 +1,9 @@
 """工业用地公开清单 (YW §17): the parcels under full-lifecycle management, publishable fields only, no sign-in."""
 
-import datetime as dt
 
 import streamlit as st
 
+from geo import clock
 from geo.errors import BlocklineError
 from geo.settings import get_settings
 from ui import public
@@ -12,7 +12,7 @@ from zoning.public import public_table
 
 lang = current_lang()
 policy = get_settings().policy
-today = dt.date.today()
+today = clock.today()
 
 st.title(t("public.title"))
 st.caption(t("public.basis", policy=policy, date=today.isoformat()))

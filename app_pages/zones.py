@@ -13,6 +13,7 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
+from geo import clock
 from geo.drafts import fingerprint
 from geo.errors import BlocklineError
 from geo.settings import get_settings
@@ -100,7 +101,7 @@ profile = get_profile(policy)
 if not profile.has("consolidation.min_mu"):  # a city whose text has no 连片开发 rule (Yiwu): say so and stop
     st.warning(profile.absent("consolidation.min_mu").zh if lang == "zh" else profile.absent("consolidation.min_mu").en)
     st.stop()
-as_of = c2.date_input(t("zones.as_of"), value=dt.date.today(), key="zones_as_of", format="YYYY-MM-DD")
+as_of = c2.date_input(t("zones.as_of"), value=clock.today(), key="zones_as_of", format="YYYY-MM-DD")
 min_mu = float(c3.number_input(t("zones.min_mu"), min_value=0.01, step=5.0, format="%.2f",
                                value=float(profile.value("consolidation.min_mu")), key=f"zones_min_mu_{policy}",
                                help=t("zones.min_mu_help", article=profile.cite("consolidation.min_mu"))))

@@ -24,6 +24,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from geo.clock import shown, shown_iso
+
 __all__ = ["ChainCheck", "as_records", "as_text", "payload", "read_audit", "record", "verify_chain"]
 
 
@@ -62,7 +64,7 @@ def read_audit(engine: Engine, *, since: dt.date | dt.datetime | None = None, ac
 def as_text(trail: pd.DataFrame) -> pd.DataFrame:
     """Audit rows for a table or a file: the time in the city's zone (UTC+8), before and after as JSON text."""
     return trail.assign(
-        at=trail["at"].dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S") if len(trail) else trail["at"],
+        at=[shown(v, seconds=True) for v in trail["at"]],
         before=[json.dumps(v, ensure_ascii=False) if v is not None else "" for v in trail["before"]],
         after=[json.dumps(v, ensure_ascii=False) if v is not None else "" for v in trail["after"]],
     )
@@ -85,7 +87,7 @@ def as_records(trail: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for row in trail.to_dict("records"):
         at = row.get("at")
-        out.append({k: (pd.Timestamp(at).tz_convert("Asia/Shanghai").isoformat() if k == "at" and at is not None
+        out.append({k: (shown_iso(at) if k == "at" and at is not None
                         else json_safe(v)) for k, v in row.items()})
     return out
 

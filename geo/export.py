@@ -52,6 +52,10 @@ def json_safe(value: object) -> object:
     if value is None or value is pd.NaT:
         return None
     if isinstance(value, (dt.datetime, pd.Timestamp)):
+        if value.tzinfo is not None:  # a stored instant: its day in the office's zone (geo.clock)
+            from geo.clock import office_zone
+
+            value = value.astimezone(office_zone())
         return value.strftime("%Y-%m-%d")
     if isinstance(value, dt.date):
         return value.isoformat()

@@ -11,8 +11,10 @@ True
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -47,6 +49,12 @@ class Settings(BaseSettings):
     dump_key
         ``BLOCKLINE_DUMP_KEY``: a secret; ``db dump`` signs with it and ``db restore`` accepts only dumps it
         signed (embedded store: ``dump.key`` in ``BLOCKLINE_HOME``, made at the first dump, when unset).
+    timezone
+        The IANA zone of the planning office (``BLOCKLINE_TIMEZONE``, default ``Asia/Shanghai``): every
+        "today" and every timestamp shown or exported is in it; timestamps are stored as ``timestamptz``.
+    now
+        A fixed "now" (``BLOCKLINE_NOW``, ISO 8601 with an offset) for tests and demonstrations; unset: the
+        system clock.
     """
 
     model_config = SettingsConfigDict(env_prefix="BLOCKLINE_", env_file=".env", extra="ignore")
@@ -74,6 +82,26 @@ class Settings(BaseSettings):
     session_minutes: float = Field(default=60, gt=0, description="an app session ends after this long unused")
     sign_in_max_failures: int = Field(default=5, ge=1, description="failed sign-ins of a name that lock it")
     sign_in_window_minutes: float = Field(default=15, gt=0, description="how far back failed sign-ins count")
+    timezone: str = Field(default="Asia/Shanghai", description="the office's time zone for every day and time")
+    now: dt.datetime | None = Field(default=None, description="a fixed clock (tests and demonstrations)")
+
+    @field_validator("timezone", mode="after")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"BLOCKLINE_TIMEZONE 须为 IANA 时区名（如 Asia/Shanghai），而不是“{value}” / "
+                             f"BLOCKLINE_TIMEZONE must be an IANA zone name such as Asia/Shanghai, not '{value}'") from None
+        return value
+
+    @field_validator("now", mode="after")
+    @classmethod
+    def _aware_now(cls, value: dt.datetime | None) -> dt.datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("BLOCKLINE_NOW 须带时区偏移（如 2026-12-05T23:30:00+00:00） / "
+                             "BLOCKLINE_NOW needs an offset, e.g. 2026-12-05T23:30:00+00:00")
+        return value
 
     @field_validator("database_url", "owner_database_url", mode="before")
     @classmethod

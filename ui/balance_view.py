@@ -35,11 +35,13 @@ from shapely.geometry.base import BaseGeometry
 from geo.area import M2_PER_MU
 from geo.drafts import fingerprint
 from ui.i18n import translate
+from ui.maps import fit_view
 
 __all__ = [
     "ROLES",
     "STYLES",
     "add_balance_layers",
+    "fit_to_work",
     "add_draw_control",
     "allocate_transfers",
     "area_of",
@@ -281,6 +283,20 @@ def add_balance_layers(
     if shown:
         m.add_child(_Legend(_legend(shown, lang)))
     return m
+
+
+def fit_to_work(m: folium.Map, work: Sequence[BaseGeometry | None], *, epsg: int) -> folium.Map:
+    """Open the map on what was drawn or uploaded (polygons in ``EPSG:epsg``), as close as zoom 17.
+
+    A planner draws at street scale: after each drawing the page reruns, and the map must come back where the
+    drawing is (as 连片开发 does), not at the whole county where the shape is a speck. An upload is shown the
+    same way. With nothing drawn the map keeps ``build_map``'s view of the county.
+    """
+    geoms = [g for g in work if g is not None and not g.is_empty]
+    if not geoms:
+        return m
+    x0, y0, x1, y1 = gpd.GeoSeries(geoms, crs=f"EPSG:{epsg}").to_crs(epsg=_DISPLAY_EPSG).total_bounds
+    return fit_view(m, [[float(y0), float(x0)], [float(y1), float(x1)]], max_zoom=17)
 
 
 def add_draw_control(m: folium.Map, *, asset_url: str | None = None) -> folium.Map:

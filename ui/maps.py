@@ -321,6 +321,17 @@ class _Legend(MacroElement):
             var div = L.DomUtil.create("div", "blockline-legend");
             div.innerHTML = {{ this.body|tojson }};
             L.DomEvent.disableClickPropagation(div);
+            L.DomEvent.disableScrollPropagation(div);
+            // Sized to the map: never more than a fifth of it (a longer legend scrolls), whatever the screen.
+            function fit() {
+                var size = map.getSize();
+                div.style.maxHeight = "";
+                div.style.overflowY = "auto";
+                var width = Math.max(div.offsetWidth, 1);
+                div.style.maxHeight = Math.max(48, Math.min(size.y - 40, Math.floor(0.19 * size.x * size.y / width))) + "px";
+            }
+            map.on("resize", fit);
+            setTimeout(fit, 0);
             return div;
         };
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
@@ -331,6 +342,23 @@ class _Legend(MacroElement):
         super().__init__()
         self._name = "Legend"
         self.body = body
+
+
+class _PlainAttribution(MacroElement):
+    """The attribution control without Leaflet's prefix (a link with a national flag icon): a government
+    deployment shows only the attribution text of its base maps."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        if ({{ this._parent.get_name() }}.attributionControl) {
+            {{ this._parent.get_name() }}.attributionControl.setPrefix(false);
+        }
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "PlainAttribution"
 
 
 def _swatch(style: dict[str, object], label: str) -> str:
@@ -612,6 +640,22 @@ def _properties(
     return properties
 
 
+_FOCUS_PANE = "blockline-focus"
+
+
+def _add_focus(m: folium.Map, collection: dict[str, object], name: str) -> None:
+    """The found parcel, outlined above the parcels but deaf to the mouse.
+
+    Its layer lives in a pane of its own that lets every click through: Leaflet draws vector layers on one
+    canvas covering the whole view, which would otherwise swallow each click meant for the parcel tiles
+    under it (issue 18: after a search no other parcel opened its popup). A click on the found parcel itself
+    reaches the parcel under the outline, so its popup is the same as any other parcel's.
+    """
+    folium.map.CustomPane(_FOCUS_PANE, z_index=450, pointer_events=False).add_to(m)
+    folium.GeoJson(collection, name=name, style_function=_styler(_STYLE["layer.focus"]), pane=_FOCUS_PANE,
+                   interactive=False).add_to(m)
+
+
 def build_map(
     *,
     counties: gpd.GeoDataFrame | None,
@@ -692,6 +736,7 @@ def build_map(
     base = (leaflet_url or LEAFLET_CDN).strip().rstrip("/")
     m.default_js = [("leaflet", f"{base}/leaflet.js")]
     m.default_css = [("leaflet_css", f"{base}/leaflet.css")]
+    m.add_child(_PlainAttribution())
     _add_basemap(m, basemap, tianditu_key=tianditu_key, local_tile_url=local_tile_url, lang=lang)
 
     legend: list[tuple[dict[str, object], str]] = []
@@ -723,9 +768,7 @@ def build_map(
     if chosen_focus is not None:
         focus = chosen_focus
         name = translate("layer.focus", lang)
-        folium.GeoJson(_collection(focus, _properties("layer.parcels", lang=lang, color_by=None, colors=None)),
-                       name=name, style_function=_styler(_STYLE["layer.focus"]),
-                       on_each_feature=_binder("layer.parcels", lang)).add_to(m)
+        _add_focus(m, _collection(focus, _properties("layer.parcels", lang=lang, color_by=None, colors=None)), name)
         legend.append((_STYLE["layer.focus"], name))
     elif highlight is not None and frames["layer.parcels"] is not None:
         parcels_shown = frames["layer.parcels"]
@@ -734,11 +777,7 @@ def build_map(
         if len(chosen):
             focus = chosen
             name = translate("layer.focus", lang)
-            folium.GeoJson(
-                _collection(chosen, _properties("layer.parcels", lang=lang, color_by=None, colors=None)),
-                name=name, style_function=_styler(_STYLE["layer.focus"]),
-                on_each_feature=_binder("layer.parcels", lang),
-            ).add_to(m)
+            _add_focus(m, _collection(chosen, _properties("layer.parcels", lang=lang, color_by=None, colors=None)), name)
             legend.append((_STYLE["layer.focus"], name))
 
     bounds = _bounds([focus]) if focus is not None else _bounds(list(frames.values()))

@@ -41,6 +41,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Engine
 
 from geo.area import M2_PER_MU
+from geo.clock import shown, shown_iso
 from geo.export import write_workbook
 from ui.i18n import LANGS, fmt_int, fmt_mu, translate
 from ui.maps import fit_view, layer_control_last
@@ -427,7 +428,7 @@ def saved_frame(zones: pd.DataFrame, lang: str) -> pd.DataFrame:
             "policy": str(assessment.get("article") or params.get("policy") or ""),
             "requirements": _requirements_text(_mapping(z.requirements), lang),
             "created_by": str(z.created_by),
-            "created_at": pd.Timestamp(z.created_at).strftime("%Y-%m-%d %H:%M"),
+            "created_at": shown(z.created_at),
         })
     columns = ["id", "name", "kind", "county_code", "area_mu", "meets", "holders", "policy", "requirements",
                "created_by", "created_at"]
@@ -452,7 +453,7 @@ def saved_layer(zone: pd.Series, crs: object) -> gpd.GeoDataFrame:
     for key in _requirement_keys():
         row[key] = requirements.get(key)
     row["created_by"] = str(zone["created_by"])
-    row["created_at"] = pd.Timestamp(zone["created_at"]).isoformat()
+    row["created_at"] = shown_iso(zone["created_at"])
     return gpd.GeoDataFrame([row], geometry=[zone["geometry"]], crs=crs)
 
 
@@ -484,7 +485,7 @@ def saved_zone_xlsx(zone: pd.Series, lang: str) -> bytes:
         ]
     facts += [(translate(f"zones.req.{k}", lang), requirements.get(k)) for k in _requirement_keys()]
     facts += [(translate("zones.col.created_by", lang), str(zone["created_by"])),
-              (translate("zones.col.created_at", lang), pd.Timestamp(zone["created_at"]).strftime("%Y-%m-%d %H:%M"))]
+              (translate("zones.col.created_at", lang), shown(zone["created_at"]))]
     sheet = pd.DataFrame(facts, columns=[translate("zones.col.item", lang), translate("zones.col.value", lang)])
     sheet[sheet.columns[1]] = sheet[sheet.columns[1]].map(lambda v: "" if v is None else v)
     parcels = assessment_frame({"parcels": assessment.get("parcels", [])}, lang)

@@ -32,7 +32,6 @@ Examples
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 import time
@@ -52,7 +51,9 @@ from geo.area import M2_PER_MU
 from geo.errors import BlocklineError, DatabaseUnavailable, InputError
 from geo.audit import record
 from geo.auth import authorize
+from geo.clock import shown
 from geo.landuse import industrial_land_uses, label
+from geo.settings import get_settings
 from geo.store import SERIALIZATION_FAILURES, storage_srid
 from zoning.policy import Profile
 
@@ -553,14 +554,15 @@ def _first_line(exc: BaseException) -> str:
 
 _EXISTING_SQL = """
 SELECT j.id, j.county_code, a.name AS county_name, j.approval_doc, j.recorded_by, j.request_id, j.report,
-       to_char(j.recorded_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') AS recorded_at
+       to_char(j.recorded_at AT TIME ZONE :zone, 'YYYY-MM-DD HH24:MI') AS recorded_at
 FROM adjustments j JOIN admin_areas a ON a.code = j.county_code
 WHERE j.{column} = :value
 """
 
 
 def _existing(conn: Connection, column: str, value: str) -> sa.RowMapping | None:
-    return conn.execute(sa.text(_EXISTING_SQL.format(column=column)), {"value": value}).mappings().first()
+    zone = get_settings().timezone  # the office's clock, as geo.clock shows every other timestamp
+    return conn.execute(sa.text(_EXISTING_SQL.format(column=column)), {"value": value, "zone": zone}).mappings().first()
 
 
 def _replay(entry: sa.RowMapping, *, request_id: str, digest: str) -> tuple[int, BalanceCheck]:
@@ -788,7 +790,7 @@ def ledger(engine: Engine) -> dict[str, Any]:
     history = level1_history(engine)
     city_balance = sum(balances.values())
     rows = [{**{k: v for k, v in e.items() if k != "recorded_at"},
-             "recorded_at": e["recorded_at"].astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M"),
+             "recorded_at": shown(e["recorded_at"]),
              "occupied_mu": round(e["occupied_mu"], 2), "replaced_mu": round(e["replaced_mu"], 2),
              "balance_before_mu": round(e["balance_before_mu"], 2),
              "balance_after_mu": round(e["balance_after_mu"], 2),
@@ -801,7 +803,7 @@ def ledger(engine: Engine) -> dict[str, Any]:
         "city_balanced": not city_level1_fell(city_balance),
         "city_fell_by": _fall_of(rows),
         "entries": rows,
-        "level1_history": [{"at": r.at.astimezone(dt.timezone(dt.timedelta(hours=8))).strftime("%Y-%m-%d %H:%M:%S"),
+        "level1_history": [{"at": shown(r.at, seconds=True),
                             "level1_mu": round(r.level1_mu, 2), "change_mu": round(r.change_mu, 2),
                             "adjustment_id": r.adjustment_id, "fell": bool(r.fell)}
                            for r in history.itertuples()],

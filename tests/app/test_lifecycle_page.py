@@ -272,3 +272,12 @@ def test_split_message() -> None:
     assert lv.split_message(msg, "zh") == "出让年限 30 年超过一般项目最高 20 年（yiwu YW §5）"
     assert lv.split_message(msg, "en") == "a lease of 30 years exceeds the maximum"
     assert lv.split_message("plain", "en") == "plain"
+
+
+def test_mortgage_calculator_prompts_before_input_and_errs_after(demo: Engine) -> None:
+    """Issue 18 item 8: no red error in 抵押上限 before anything is typed; a wrong input is still an error."""
+    at = open_page()
+    assert not [e.value for e in at.error if "出让价格" in str(e.value)]
+    assert any("出让价格" in str(i.value) for i in at.info)
+    at.number_input(key="calc_standard_price").set_value(100.0).run()
+    assert any("出让价格" in str(e.value) for e in at.error)

@@ -25,6 +25,7 @@ from tests.e2e.app_driver import (
     draw_polygon,
     draw_rectangle,
     drawn_mu,
+    map_frame,
     map_point,
     map_zoom,
     metric_mu,
@@ -155,6 +156,8 @@ def test_balance_draw_removal_and_addition(page: Page, shots: Path, site: Site) 
 
     # 补入: a pentagon clicked corner by corner on the county's land away from every block line.
     _pick_role(page, "补入范围")
+    wait_for_map(page, draw=True)
+    _zoom_out_until_seen(page, site.off_lines)  # the map stays at the removal: find the addition's place
     points = _pentagon(*_zoom_to(page, site.off_lines))
     addition_mu = drawn_mu(page, points, epsg=site.srid)
     draw_polygon(page, points)
@@ -179,3 +182,81 @@ def test_zones_draw_zone(page: Page, shots: Path, site: Site) -> None:
     assert area > 0
     expect(page.get_by_text("片区评估", exact=True)).to_be_visible()
     screenshot(page, shots / "zones-drawn.png")
+
+
+def _zoom_out_until_seen(page: Page, spot: Spot) -> None:
+    """Press the map's − button until ``spot`` is on the map (as a person finds a place out of sight)."""
+    frame = map_frame(page)
+    box = frame.locator(".leaflet-container").bounding_box()
+    assert box is not None
+    for _ in range(12):
+        x, y = map_point(page, *spot.centre, on_map=False)
+        if box["x"] + 20 <= x <= box["x"] + box["width"] - 20 and box["y"] + 20 <= y <= box["y"] + box["height"] - 20:
+            return
+        zoom = map_zoom(page)
+        frame.locator(".leaflet-control-zoom-out").click()
+        frame.locator(".leaflet-container").evaluate(
+            "async (el, z) => { for (let i = 0; i < 100 && window.map_div.getZoom() >= z; i++)"
+            " await new Promise(r => setTimeout(r, 50)); }", zoom)
+        page.wait_for_timeout(400)
+    raise AssertionError("the spot never came into sight")
+
+
+def _zoom_in_to(page: Page, spot: Spot, zoom: int) -> tuple[int, int]:
+    """Wheel in on ``spot`` (kept in the middle) until the map is at ``zoom``; where the spot is on the page."""
+    x, y = pan_to_middle(page, *map_point(page, *spot.centre))
+    while map_zoom(page) < zoom:
+        zoom_in_at(page, x, y)
+        x, y = pan_to_middle(page, *map_point(page, *spot.centre))
+    return x, y
+
+
+def _wait_zoom_settled(page: Page) -> int:
+    wait_for_map(page, draw=True)
+    map_frame(page).locator(".leaflet-container").evaluate(
+        "async () => { await new Promise(r => setTimeout(r, 600)); }")
+    return map_zoom(page)
+
+
+def test_balance_keeps_the_view_and_records_at_zoom_17(page: Page, shots: Path, site: Site,
+                                                       e2e_engine: sa.Engine) -> None:
+    """Issue 18 item 3, as a planner works: zoom to 17 with the mouse, draw a removal there, see it still at
+    street scale after the page reruns, find the addition's place with the − button and the wheel, draw it
+    at 17, record the adjustment with a document number, and find it in the ledger and in 审计."""
+    open_page(page, "balance")
+    choose(page, "县（市、区）", f"{site.county} {site.name}")
+    _pick_role(page, "调出范围")
+    wait_for_map(page, draw=True)
+    x, y = _zoom_in_to(page, site.in_level1, 17)
+    corners = _rectangle(x, y, 40)
+    removal_mu = drawn_mu(page, corners, epsg=site.srid)
+    draw_rectangle(page, corners[0], corners[2])
+    _wait_for_metric(page, "占用一级线", removal_mu)
+    assert _wait_zoom_settled(page) >= 16, "after the drawing the map went back to the whole county"
+    map_point(page, *site.in_level1.centre)  # the removal is still in sight
+
+    _pick_role(page, "补入范围")
+    wait_for_map(page, draw=True)
+    _zoom_out_until_seen(page, site.off_lines)
+    x, y = _zoom_in_to(page, site.off_lines, 17)
+    points = _pentagon(x, y, 40)
+    addition_mu = drawn_mu(page, points, epsg=site.srid)
+    draw_polygon(page, points)
+    _wait_for_metric(page, "补划一级线", addition_mu)
+    assert _wait_zoom_settled(page) >= 14, "after the drawing the map went back to the whole county"
+
+    doc = "温政函〔2026〕18号"
+    page.get_by_text("记录批准的调整", exact=True).click()
+    page.get_by_label("批复文号（必填）").fill(doc)
+    page.get_by_label("批复文号（必填）").press("Enter")
+    settle(page)
+    page.get_by_role("button", name="记录", exact=True).click()
+    settle(page)
+    expect(page.get_by_text("已记录调整")).to_be_visible(timeout=30_000)
+    expect(page.locator("[role=gridcell]", has_text=doc).first).to_be_attached()  # a cell of the ledger on this page
+    with e2e_engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT count(*) FROM adjustments WHERE approval_doc = :d"), {"d": doc}).scalar_one()
+    assert stored == 1
+    open_page(page, "audit")
+    expect(page.locator("[role=gridcell]", has_text=doc).first).to_be_attached(timeout=30_000)  # a cell of the trail
+    screenshot(page, shots / "balance-recorded-audit.png")
