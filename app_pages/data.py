@@ -28,7 +28,7 @@ def show_error(error: dict) -> None:
         lines.append(f"- {'[' + label + '] ' if label else ''}{p['en' if lang == 'en' else 'zh']}")
     if len(problems) > _SHOWN_PROBLEMS:
         lines.append(f"- {t('data.more_problems', n=fmt_int(len(problems) - _SHOWN_PROBLEMS))}")
-    fix = error.get("fix_en" if lang == "en" else "fix_zh")
+    fix = error.get("fix_app_en" if lang == "en" else "fix_app_zh") or error.get("fix_en" if lang == "en" else "fix_zh")
     if fix:
         lines.append("\n" + t("error.fix", fix=fix))
     st.error("\n".join(lines))
