@@ -227,6 +227,7 @@ else:
         reason = st.text_area(t("balance.reason"), key="balance_reason")
         others = [c for c in county_labels if c != county]
         donors = st.multiselect(t("balance.transfer_from"), others, key="balance_transfer_from",
+                                placeholder=t("widget.choose"),
                                 format_func=lambda c: f"{county_labels[c]}（{t('balance.surplus')} {fmt_mu(balances.get(c, 0.0))}）")
         proposal = bv.allocate_transfers(max(-check.balance_after_mu, 0.0), balances, donors)
         transfers = []

@@ -82,7 +82,8 @@ if upload is not None and not bare_shp:
     content = upload.getvalue()
     layers = data.upload_layers(upload.file_id, upload.name, content)
     if len(layers) > 1:  # the page's --layer: a GeoPackage's or FileGDB's layers, a workbook's sheets
-        layer = st.selectbox(t("data.layer"), layers, index=None, help=t("data.layer_help"), key="data_layer")
+        layer = st.selectbox(t("data.layer"), layers, index=None, help=t("data.layer_help"), key="data_layer",
+                             placeholder=t("widget.choose"))
 
 if bare_shp:
     st.warning(t("data.zip_shp"))

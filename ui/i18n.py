@@ -329,7 +329,7 @@ _TABLE: dict[str, tuple[str, str]] = {
 
 #: language → key → text
 # Pages with many words keep their (中文, English) pairs in a module of their own, merged here.
-for _module in ("ui.i18n_balance", "ui.i18n_lifecycle", "ui.i18n_zones"):
+for _module in ("ui.i18n_balance", "ui.i18n_lifecycle", "ui.i18n_zones", "ui.i18n_widgets"):
     _TABLE.update(importlib.import_module(_module).TABLE)
 
 LANGS: dict[str, dict[str, str]] = {

@@ -1,0 +1,55 @@
+"""Chinese captions for the parts of Streamlit's own widgets that have no option for their text (issue 16).
+
+Streamlit has no language setting. Where a widget takes a ``placeholder`` (multiselect, selectbox) the pages
+pass one (``widget.choose``). The file uploader's button ("Upload") and its size line ("200MB per file •
+ZIP, …") take none: in Chinese mode a small stylesheet, injected once per run by ``app.py``, hides those
+English words and shows the Chinese ones in their place (CSS ``::after`` content). The accepted types are
+named in each uploader's own label. English mode keeps Streamlit's English.
+"""
+
+from __future__ import annotations
+
+import json
+
+import streamlit as st
+
+from ui.i18n import translate
+
+__all__ = ["stylesheet", "inject"]
+
+_DROPZONE = '[data-testid="stFileUploaderDropzone"]'
+_INSTRUCTIONS = '[data-testid="stFileUploaderDropzoneInstructions"]'
+
+
+def stylesheet(lang: str, *, max_mb: int) -> str:
+    """The CSS that puts Chinese captions on the file uploader (empty in English).
+
+    Parameters
+    ----------
+    lang : str
+        ``"zh"`` or ``"en"``.
+    max_mb : int
+        The server's upload limit (``server.maxUploadSize``), in MB.
+
+    Returns
+    -------
+    str
+        A ``<style>`` element, or ``""`` when nothing needs replacing.
+    """
+    if lang == "en":
+        return ""
+    upload = json.dumps(translate("widget.upload", lang), ensure_ascii=False)
+    limit = json.dumps(translate("widget.limit", lang, mb=max_mb), ensure_ascii=False)
+    return f"""<style>
+{_DROPZONE} button p, {_DROPZONE} button div[data-testid="stMarkdownContainer"] {{ display: none; }}
+{_DROPZONE} button::after {{ content: {upload}; }}
+{_INSTRUCTIONS} > * {{ display: none; }}
+{_INSTRUCTIONS}::after {{ content: {limit}; font-size: 0.875rem; opacity: 0.6; }}
+</style>"""
+
+
+def inject(lang: str) -> None:
+    """Add ``stylesheet(lang)`` to the page (once per run; nothing in English)."""
+    css = stylesheet(lang, max_mb=int(st.get_option("server.maxUploadSize")))
+    if css:
+        st.html(css)
