@@ -10,14 +10,16 @@ named in each uploader's own label. English mode keeps Streamlit's English.
 from __future__ import annotations
 
 import json
+import re
 
 import streamlit as st
 
 from ui.i18n import translate
 
-__all__ = ["stylesheet", "inject"]
+__all__ = ["stylesheet", "inject", "how_text", "encoding_name"]
 
 _DROPZONE = '[data-testid="stFileUploaderDropzone"]'
+_BUTTON = f'{_DROPZONE} [data-testid="stBaseButton-secondary"]'  # not the minimal "remove file" button
 _INSTRUCTIONS = '[data-testid="stFileUploaderDropzoneInstructions"]'
 
 
@@ -41,8 +43,8 @@ def stylesheet(lang: str, *, max_mb: int) -> str:
     upload = json.dumps(translate("widget.upload", lang), ensure_ascii=False)
     limit = json.dumps(translate("widget.limit", lang, mb=max_mb), ensure_ascii=False)
     return f"""<style>
-{_DROPZONE} button p, {_DROPZONE} button div[data-testid="stMarkdownContainer"] {{ display: none; }}
-{_DROPZONE} button::after {{ content: {upload}; }}
+{_BUTTON} p, {_BUTTON} div[data-testid="stMarkdownContainer"] {{ display: none; }}
+{_BUTTON}::after {{ content: {upload}; }}
 {_INSTRUCTIONS} > * {{ display: none; }}
 {_INSTRUCTIONS}::after {{ content: {limit}; font-size: 0.875rem; opacity: 0.6; }}
 </style>"""
@@ -53,3 +55,24 @@ def inject(lang: str) -> None:
     css = stylesheet(lang, max_mb=int(st.get_option("server.maxUploadSize")))
     if css:
         st.html(css)
+
+
+def encoding_name(encoding: str | None) -> tuple[str, str | None]:
+    """A read report's encoding as (code, how it was told when the code carries it), e.g.
+    ``"UTF-8 (format default)"`` → ``("UTF-8", "format default")``."""
+    text = str(encoding or "—")
+    code, sep, rest = text.partition(" (")
+    return (code, rest.rstrip(")")) if sep else (text, None)
+
+
+def how_text(how: str | None, lang: str) -> str:
+    """How a read report told the encoding or CRS, in ``lang`` (as written when it is not a known phrase)."""
+    if not how:
+        return "—"
+    match = re.fullmatch(r"\.cpg file \((.+)\)", how)
+    if match:
+        return translate("how.cpg", lang, name=match.group(1))
+    try:
+        return translate(f"how.{how}", lang)
+    except KeyError:
+        return how
