@@ -38,4 +38,10 @@ TABLE: dict[str, tuple[str, str]] = {
     "how.UTF-8 byte-order mark": ("UTF-8 字节顺序标记", "UTF-8 byte-order mark"),
     "how.format default": ("格式默认", "format default"),
     "how.cpg": (".cpg 文件（{name}）", ".cpg file ({name})"),
+    # the ledger's chart by date (issue 16)
+    "balance.col.date": ("日期", "Date"),
+    "balance.history_none": ("还没有调整记录：全市一级线面积为导入时的 {mu}，记录第一笔调整后在此按日期画出变化。",
+                             "No adjustment recorded yet: the city's level-1 area is {mu} as loaded; once one is "
+                             "recorded, its change by date is drawn here."),
+    "balance.history_balances": ("各县占补余额（亩）", "Each county's balance (亩)"),
 }
