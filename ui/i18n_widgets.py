@@ -8,6 +8,7 @@ TABLE: dict[str, tuple[str, str]] = {
     "widget.choose": ("请选择", "Choose"),
     "widget.upload": ("选择文件", "Browse files"),
     "widget.drop": ("将文件拖放到此处", "Drag and drop a file here"),
+    "widget.skip": ("跳到正文", "Skip to main content"),
     "widget.limit": ("单个文件不超过 {mb} MB", "Up to {mb} MB per file"),
     # the 数据 page's preview map and its area column (issue 16)
     "data.where": ("位置（尚未写入）", "Where it lands (nothing written yet)"),

@@ -2,7 +2,7 @@
 
 Streamlit has no language setting. Where a widget takes a ``placeholder`` (multiselect, selectbox) the pages
 pass one (``widget.choose``). The file uploader's button ("Upload") and its size line ("200MB per file •
-ZIP, …") take none: in Chinese mode a small stylesheet, injected once per run by ``app.py``, hides those
+ZIP, …") take none, nor does the keyboard's "Skip to main content" link: in Chinese mode a small stylesheet, injected once per run by ``app.py``, hides those
 English words and shows the Chinese ones in their place (CSS ``::after`` content). The accepted types are
 named in each uploader's own label. English mode keeps Streamlit's English.
 """
@@ -20,6 +20,7 @@ __all__ = ["stylesheet", "inject", "how_text", "encoding_name"]
 
 _DROPZONE = '[data-testid="stFileUploaderDropzone"]'
 _BUTTON = f'{_DROPZONE} [data-testid="stBaseButton-secondary"]'  # not the minimal "remove file" button
+_SKIP = '[data-testid="stSkipToContent"]'  # the keyboard's "Skip to main content" link, shown on focus
 _INSTRUCTIONS = '[data-testid="stFileUploaderDropzoneInstructions"]'
 
 
@@ -41,12 +42,15 @@ def stylesheet(lang: str, *, max_mb: int) -> str:
     if lang == "en":
         return ""
     upload = json.dumps(translate("widget.upload", lang), ensure_ascii=False)
+    skip = json.dumps(translate("widget.skip", lang), ensure_ascii=False)
     limit = json.dumps(translate("widget.limit", lang, mb=max_mb), ensure_ascii=False)
     return f"""<style>
 {_BUTTON} p, {_BUTTON} div[data-testid="stMarkdownContainer"] {{ display: none; }}
 {_BUTTON}::after {{ content: {upload}; }}
 {_INSTRUCTIONS} > * {{ display: none; }}
 {_INSTRUCTIONS}::after {{ content: {limit}; font-size: 0.875rem; opacity: 0.6; }}
+{_SKIP} {{ font-size: 0; }}
+{_SKIP}::after {{ content: {skip}; font-size: 1rem; }}
 </style>"""
 
 
