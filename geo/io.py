@@ -115,7 +115,8 @@ def _choose_layer(dataset: Path, layer: str | None, *, file: str) -> str | None:
 
 def _unreadable(file: str, exc: BaseException) -> InputError:
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-    return InputError(f"无法读取该文件（可能已损坏或格式不受支持）：{msg}",
+    # the reader's own words are quoted as they are (a code span), not translated
+    return InputError(f"无法读取该文件（可能已损坏或格式不受支持）。读取程序的原文：`{msg}`",
                       f"cannot read the file (corrupted or unsupported format): {msg}", file=file,
                       fix_zh="用桌面 GIS 打开检查，重新导出为 GeoPackage 或 Shapefile",
                       fix_en="open it in a desktop GIS to check, and export it again as GeoPackage or Shapefile")

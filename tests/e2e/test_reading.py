@@ -91,6 +91,11 @@ def test_chinese_mode_shows_no_english(page: Page, tmp_path: Path) -> None:
     page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(_wrong_crs_file(tmp_path))
     expect(page.get_by_text("预览（尚未写入数据库）")).to_be_visible(timeout=60_000)
     found["数据 preview"] = _latin_words(_visible(page))
+    bad = tmp_path / "坏文件.geojson"
+    bad.write_text("这不是 GeoJSON", encoding="utf-8")
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(bad)
+    expect(page.locator('[data-testid="stAlertContentError"]').first).to_be_visible(timeout=60_000)
+    found["数据 error"] = _latin_words(_visible(page))
     found = {k: v for k, v in found.items() if v}
     assert not found, found
 
@@ -110,7 +115,7 @@ def _data_values(engine: sa.Engine) -> list[str]:
     return sorted(values, key=len, reverse=True)
 
 
-def test_english_mode_shows_no_chinese_outside_data(page: Page, e2e_engine: sa.Engine) -> None:
+def test_english_mode_shows_no_chinese_outside_data(page: Page, e2e_engine: sa.Engine, tmp_path: Path) -> None:
     values = _data_values(e2e_engine)
     _english(page)
     found: dict[str, list[str]] = {}
@@ -125,4 +130,10 @@ def test_english_mode_shows_no_chinese_outside_data(page: Page, e2e_engine: sa.E
         lines = [ln for ln in text.splitlines() if _HAN.search(_UNITS_HAN.sub("", ln))]
         if lines:
             found[name] = lines
+    page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(_wrong_crs_file(tmp_path))
+    expect(page.get_by_text("Preview (nothing written yet)")).to_be_visible(timeout=60_000)
+    text = _FILE.sub(" ", _visible(page))
+    lines = [ln for ln in text.splitlines() if _HAN.search(_UNITS_HAN.sub("", ln))]
+    if lines:
+        found["Data preview"] = lines
     assert not found, found
