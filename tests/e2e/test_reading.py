@@ -18,7 +18,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from tests.e2e.app_driver import assert_no_exception, open_page, settle
+from tests.e2e.app_driver import assert_no_exception, choose, draw_rectangle, drawn_mu, open_page, settle
+from tests.e2e.test_drawing import Site, _pick_role, _rectangle, _wait_for_metric, _zoom_to, site  # noqa: F401
 
 PAGES = ["概览", "一张图", "占补平衡", "连片开发", "低效与闲置用地", "全生命周期", "数据"]
 PAGES_EN = ["Overview", "One map", "Occupy & replace", "Consolidation zones", "Idle & low-efficiency land", "Lifecycle",
@@ -136,4 +137,18 @@ def test_english_mode_shows_no_chinese_outside_data(page: Page, e2e_engine: sa.E
     lines = [ln for ln in text.splitlines() if _HAN.search(_UNITS_HAN.sub("", ln))]
     if lines:
         found["Data preview"] = lines
+    assert not found, found
+
+
+def test_an_unbalanced_drawing_reads_chinese(page: Page, site: Site) -> None:
+    """占补平衡 after drawing a removal only: the shortfall, the warnings and the record form with its pickers."""
+    open_page(page, "balance")
+    choose(page, "县（市、区）", f"{site.county} {site.name}")
+    _pick_role(page, "调出范围")
+    corners = _rectangle(*_zoom_to(page, site.in_level1))
+    removal_mu = drawn_mu(page, corners, epsg=site.srid)
+    draw_rectangle(page, corners[0], corners[2])
+    _wait_for_metric(page, "占用一级线", removal_mu)
+    expect(page.get_by_text("县域内还差", exact=False).first).to_be_visible()
+    found = _latin_words(_visible(page))
     assert not found, found
