@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from geo.errors import BlocklineError
-from ui import data, public
+from ui import data, public, widget_text
 from ui.auth import can, sign_in, sign_out
 from ui.i18n import LANG_NAMES, current_lang, error_text, fmt_int, t
 
@@ -17,6 +17,7 @@ HERE = Path(__file__).parent
 st.set_page_config(page_title=t("app.title"), page_icon=":material/factory:", layout="wide")
 
 st.sidebar.radio(t("sidebar.lang"), list(LANG_NAMES), format_func=LANG_NAMES.get, key="lang", horizontal=True)
+widget_text.inject(current_lang())  # Chinese captions on Streamlit's uploader (ui/widget_text.py)
 # the public list (YW §17) needs no sign-in and shows nothing else: no navigation, no figures of the store
 public_page = st.Page(HERE / "app_pages" / "public.py", title=t("nav.public"), icon=":material/list_alt:",
                       url_path=public.URL_PATH)

@@ -238,6 +238,7 @@ else:
         reason = st.text_area(t("balance.reason"), key="balance_reason")
         others = [c for c in county_labels if c != county]
         donors = st.multiselect(t("balance.transfer_from"), others, key="balance_transfer_from",
+                                placeholder=t("widget.choose"),
                                 format_func=lambda c: f"{county_labels[c]}（{t('balance.surplus')} {fmt_mu(balances.get(c, 0.0))}）")
         proposal = bv.allocate_transfers(max(-check.balance_after_mu, 0.0), balances, donors)
         transfers = []
@@ -267,8 +268,15 @@ l2.metric(t("balance.city_level1"), fmt_mu(book["city_level1_mu"]))
 st.dataframe(bv.ledger_counties_frame(book, lang), hide_index=True, width="stretch",
              column_config=_mu_columns("balance_mu", "level1_mu"))
 if book["level1_history"]:
-    st.caption(t("balance.history"))
-    st.line_chart(bv.history_frame(book).rename(columns={"level1_mu": t("balance.col.level1_mu")}))
+    chart = bv.history_chart(book, lang)
+    if chart is None:
+        st.caption(t("balance.history_none", mu=fmt_mu(book["city_level1_mu"])))
+    else:
+        h1, h2 = st.columns([3, 2])
+        h1.caption(t("balance.history"))
+        h1.altair_chart(chart, use_container_width=True)
+        h2.caption(t("balance.history_balances"))
+        h2.altair_chart(bv.balances_chart(book, lang), use_container_width=True)
     falls = bv.falls_frame(book, lang)
     if len(falls):
         st.warning(t("balance.falls", n=fmt_int(len(falls))))

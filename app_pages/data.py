@@ -1,16 +1,23 @@
 """数据: load a file (preview first, nothing written until 导入), and export the current parcels."""
 
+import folium
+import geopandas as gpd
 import streamlit as st
+from streamlit_folium import st_folium
 
 from geo.errors import BlocklineError
 from geo.load import load_blocklines, load_boundaries, load_parcel_attributes, load_parcels
 from ui import data
 from ui.auth import can
 from ui.i18n import current_lang, error_text, fmt_int, fmt_mu, t
+from ui.maps import build_map, fit_view, layer_control_last
+from ui.widget_text import encoding_name, how_text
 
 _TYPES = ["zip", "gpkg", "geojson", "json", "kml", "kmz", "csv", "fgb", "shp", "xlsx"]
 _ENCODINGS = ["", "UTF-8", "GBK", "GB18030", "BIG5"]
 _SHOWN_PROBLEMS = 50
+_UPLOAD_STYLE = {"color": "#d62728", "weight": 2, "fillOpacity": 0.25}
+_REPLACED_STYLE = {"color": "#ff7f0e", "weight": 3, "fillOpacity": 0.1, "dashArray": "6 4"}
 
 lang = current_lang()
 
@@ -28,10 +35,47 @@ def show_error(error: dict) -> None:
         lines.append(f"- {'[' + label + '] ' if label else ''}{p['en' if lang == 'en' else 'zh']}")
     if len(problems) > _SHOWN_PROBLEMS:
         lines.append(f"- {t('data.more_problems', n=fmt_int(len(problems) - _SHOWN_PROBLEMS))}")
-    fix = error.get("fix_en" if lang == "en" else "fix_zh")
+    fix = error.get("fix_app_en" if lang == "en" else "fix_app_zh") or error.get("fix_en" if lang == "en" else "fix_zh")
     if fix:
         lines.append("\n" + t("error.fix", fix=fix))
     st.error("\n".join(lines))
+
+
+def _layer(m: folium.Map, gdf: gpd.GeoDataFrame, name: str, style: dict) -> None:
+    """``gdf`` on the preview map as one named layer, with the parcel number (if any) on hover."""
+    shown = gdf.to_crs(4326)
+    tooltip = folium.GeoJsonTooltip(["parcel_no"], labels=False) if "parcel_no" in shown.columns else None
+    folium.GeoJson(shown.__geo_interface__, name=name, style_function=lambda _f: style, tooltip=tooltip).add_to(m)
+
+
+def show_where(preview: data.Preview, kind: str, crs: str) -> bool:
+    """Draw where the uploaded shapes land, over the county lines and level-1 lines, before anything is written.
+
+    Returns True when they fall in no loaded county (then they are not loaded; boundaries excepted).
+    """
+    if preview.shapes is None or preview.shapes.empty:
+        return False
+    where = data.landing(preview.shapes)
+    south, west = where["bounds"][0]
+    north, east = where["bounds"][1]
+    outside = kind != "boundaries" and where["any_county"] and not where["counties"]
+    st.markdown(t("data.where"))
+    extent = {"west": west, "east": east, "south": south, "north": north}
+    if outside:
+        st.warning(t("data.where_outside", crs=crs, **extent))
+    elif where["counties"]:
+        st.caption(t("data.where_counties", counties="、".join(f"{c} {n}" for c, n in where["counties"]), **extent))
+    m = build_map(counties=data.counties(), level1=data.blocklines(1), level2=None, parcels=None, basemap="none",
+                  lang=lang, leaflet_url=data.leaflet_url())
+    replaced = data.replaced_parcels(preview.shapes) if kind == "parcels" else None
+    if replaced is not None:
+        st.caption(t("data.where_replaced", n=fmt_int(len(replaced))))
+        _layer(m, replaced, t("data.layer.replaced"), _REPLACED_STYLE)
+    _layer(m, preview.shapes, t("data.layer.upload"), _UPLOAD_STYLE)
+    fit_view(m, where["bounds"], max_zoom=17)
+    layer_control_last(m)
+    st_folium(m, key="data_preview_map", returned_objects=[], height=420, use_container_width=True)
+    return outside
 
 
 st.title(t("data.title"))
@@ -82,7 +126,8 @@ if upload is not None and not bare_shp:
     content = upload.getvalue()
     layers = data.upload_layers(upload.file_id, upload.name, content)
     if len(layers) > 1:  # the page's --layer: a GeoPackage's or FileGDB's layers, a workbook's sheets
-        layer = st.selectbox(t("data.layer"), layers, index=None, help=t("data.layer_help"), key="data_layer")
+        layer = st.selectbox(t("data.layer"), layers, index=None, help=t("data.layer_help"), key="data_layer",
+                             placeholder=t("widget.choose"))
 
 if bare_shp:
     st.warning(t("data.zip_shp"))
@@ -96,12 +141,14 @@ elif upload is not None:
     if report:
         m1, m2, m3 = st.columns(3)
         m1.metric(t("data.features"), fmt_int(preview.features))
-        m2.metric(t("data.encoding_found"), str(report.get("encoding") or "—"))
-        m2.caption(t("data.how", how=report.get("encoding_how") or "—"))
+        code, told = encoding_name(report.get("encoding"))  # "UTF-8 (format default)": code and how
+        m2.metric(t("data.encoding_found"), code)
+        m2.caption(t("data.how", how=how_text(report.get("encoding_how") or told, lang)))
         m3.metric(t("data.crs_found"), str(report.get("source_crs") or "—"))
-        m3.caption(t("data.how", how=report.get("crs_how") or "—"))
+        m3.caption(t("data.how", how=how_text(report.get("crs_how"), lang)))
         for note in report.get("notes") or []:
             st.caption(t("data.notes", note=note))
+    outside = show_where(preview, kind, str(report.get("source_crs") or "—"))
     if preview.head is not None:
         st.markdown(t("data.attributes", n=len(preview.head)))
         st.dataframe(preview.head, hide_index=True, width="stretch")
@@ -109,10 +156,11 @@ elif upload is not None:
         st.markdown(t("data.mapping"))
         st.dataframe({t("data.mapping_source"): list(preview.rename),
                       t("data.mapping_target"): list(preview.rename.values())}, hide_index=True)
-        if preview.unknown:
-            st.caption(t("data.mapping_extra", cols="、".join(map(str, preview.unknown))))
+        others = [c for c in preview.unknown if c != preview.area_column]  # the area column is said below
+        if others:
+            st.caption(t("data.mapping_kept", cols="、".join(map(str, others))))
         if preview.area_column:
-            st.caption(t("data.area_column", col=preview.area_column))
+            st.caption(t("data.area_column_kept", col=preview.area_column))
     repairs = report.get("repairs") or {}
     if repairs.get("repaired") or repairs.get("dropped_z"):
         with st.expander(t("data.repairs"), expanded=False):
@@ -130,7 +178,7 @@ elif upload is not None:
     else:
         st.success(t("data.ready"))
 
-    if st.button(t("data.import"), type="primary", disabled=not (preview.ok and may_load), key="data_import"):
+    if st.button(t("data.import"), type="primary", disabled=not (preview.ok and may_load and not outside), key="data_import"):
         bar = st.progress(0.0)
 
         def progress(stage: str, done: int, total: int) -> None:

@@ -50,7 +50,7 @@ report = data.idle_report(as_of, policy)
 codes = sorted(report["category"].unique())
 labels = {c: t(f"cat.{c}") if f"cat.{c}" in LANGS["zh"] else c for c in codes}
 chosen = c3.multiselect(t("idle.category"), codes, default=[c for c in codes if c != "insufficient_data"],
-                        format_func=labels.get, key="idle_categories")
+                        format_func=labels.get, key="idle_categories", placeholder=t("widget.choose"))
 # Labels are worked out in the run: Streamlit may call format_func outside it, where the language is unknown.
 county_labels = {"": t("map.whole_city"), **{c: c for c in sorted(report["county_code"].dropna().unique())}}
 county = c4.selectbox(t("map.county"), list(county_labels), format_func=county_labels.get, key="idle_county")

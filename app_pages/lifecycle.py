@@ -50,7 +50,7 @@ f1, f2 = st.columns([3, 1])
 codes = list(lv.WORK_CATEGORIES)  # the same choices under every policy, so a switch keeps the selection
 labels = {c: _cat(c) for c in codes}
 chosen = f1.multiselect(t("lifecycle.category"), codes, default=codes, format_func=labels.get,
-                        key="lifecycle_categories")
+                        key="lifecycle_categories", placeholder=t("widget.choose"))
 counties = ["", *sorted(report["county_code"].dropna().unique())]
 whole_city = t("map.whole_city")
 county = f2.selectbox(t("map.county"), counties, format_func=lambda c: c or whole_city,

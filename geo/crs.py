@@ -25,6 +25,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geo.errors import InputError, Problem, ValidationError
+from geo.fixes import fix
 
 __all__ = [
     "GCJ02",
@@ -135,8 +136,7 @@ def parse_crs_option(value: str | int | None) -> CRS | str | None:
         raise InputError(
             f"无法识别坐标系“{value}”",
             f"unknown CRS '{value}'",
-            fix_zh="用 EPSG 代码，例如 --crs 4490（CGCS2000 经纬度）、--crs 4549（CGCS2000 3度带 120°E），或 --crs gcj02",
-            fix_en="give an EPSG code such as --crs 4490 (CGCS2000 lon/lat), --crs 4549 (CGCS2000 GK 120°E), or --crs gcj02",
+            **fix("crs_unknown"),
         ) from exc
 
 
@@ -186,9 +186,7 @@ def _no_crs(file: str, suggestions: list[CrsSuggestion]) -> InputError:
     if not suggestions:
         return InputError(
             what_zh, what_en, file=file,
-            fix_zh="用 --crs 指明坐标系，例如 --crs 4490（CGCS2000 经纬度）或 --crs 4549（CGCS2000 3度带 120°E 无带号）",
-            fix_en="say which CRS it is with --crs, e.g. --crs 4490 (CGCS2000 lon/lat) or --crs 4549 (CGCS2000 GK 120°E, "
-                   "no zone prefix)")
+            **fix("crs_none"))
     first, others = suggestions[0], suggestions[1:]
     fix_zh = f"坐标看起来是 {first.zh}：请确认后用 --crs {first.epsg}"
     fix_en = f"the coordinates look like {first.en}: check, then give --crs {first.epsg}"

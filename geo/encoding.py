@@ -20,6 +20,7 @@ import struct
 from pathlib import Path
 
 from geo.errors import InputError
+from geo.fixes import fix
 
 __all__ = [
     "normalise_encoding_name",
@@ -75,7 +76,7 @@ def detect_bytes_encoding(data: bytes, *, file: str | None = None) -> tuple[str,
     raise InputError(
         "无法判断文件的字符编码（既不是 UTF-8 也不是 GBK/GB18030）",
         "cannot tell the file's text encoding (it is neither UTF-8 nor GBK/GB18030)", file=file,
-        fix_zh="用 --encoding 指定，例如 --encoding BIG5", fix_en="give it with --encoding, e.g. --encoding BIG5",
+        **fix("encoding"),
     )
 
 

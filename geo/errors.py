@@ -29,9 +29,13 @@ class BlocklineError(Exception):
         file: str | None = None,
         fix_zh: str | None = None,
         fix_en: str | None = None,
+        fix_app_zh: str | None = None,
+        fix_app_en: str | None = None,
     ) -> None:
         self.zh, self.en, self.file = zh, en, file
         self.fix_zh, self.fix_en = fix_zh, fix_en
+        # the same fix naming the app's widgets instead of the command's flags (``geo.fixes``)
+        self.fix_app_zh, self.fix_app_en = fix_app_zh, fix_app_en
         super().__init__(self._render())
 
     def _render(self) -> str:
@@ -43,7 +47,8 @@ class BlocklineError(Exception):
     def as_dict(self) -> dict[str, str | None]:
         """The error as JSON-ready fields."""
         return {"file": self.file, "message_zh": self.zh, "message_en": self.en,
-                "fix_zh": self.fix_zh, "fix_en": self.fix_en}
+                "fix_zh": self.fix_zh, "fix_en": self.fix_en,
+                "fix_app_zh": self.fix_app_zh, "fix_app_en": self.fix_app_en}
 
 
 class InputError(BlocklineError, ValueError):

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError, Problem
+from geo.fixes import fix
 
 __all__ = [
     "PARCEL_FIELDS",
@@ -146,8 +147,7 @@ def parse_field_map(items: Iterable[str]) -> dict[str, str]:
         src, sep, dst = item.partition("=")
         if not sep or not src.strip() or not dst.strip():
             raise InputError(f"字段映射“{item}”格式不对", f"field map '{item}' is not SRC=DST",
-                             fix_zh="写成 源字段=标准字段，例如 --field-map 地块号=parcel_no",
-                             fix_en="write SRC=DST, e.g. --field-map PARCEL=parcel_no")
+                             **fix("field_map_format"))
         if dst.strip() not in PARCEL_FIELDS:
             raise InputError(f"“{dst}”不是标准字段名", f"'{dst}' is not a canonical field",
                              fix_zh="可用字段：" + ", ".join(PARCEL_FIELDS), fix_en="valid: " + ", ".join(PARCEL_FIELDS))

@@ -46,6 +46,7 @@ from geo.encoding import (
     repair_truncated_utf8_names,
 )
 from geo.errors import InputError, Problem, ValidationError
+from geo.fixes import fix
 from geo.validate import RepairReport, repair_polygons, to_multipolygons
 
 __all__ = ["ReadReport", "read_vector", "read_table", "list_layers", "opened"]
@@ -109,13 +110,13 @@ def _choose_layer(dataset: Path, layer: str | None, *, file: str) -> str | None:
     if len(polygonal) == 1:
         return str(polygonal[0])
     raise InputError("文件中有多个图层，不知道导入哪一个", "the file has several layers; which one to load is unclear",
-                     file=file, fix_zh="用 --layer 指定：" + "、".join(map(str, layers[:, 0])),
-                     fix_en="choose one with --layer: " + ", ".join(map(str, layers[:, 0])))
+                     file=file, **fix("layer", layers=list(map(str, layers[:, 0]))))
 
 
 def _unreadable(file: str, exc: BaseException) -> InputError:
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-    return InputError(f"无法读取该文件（可能已损坏或格式不受支持）：{msg}",
+    # the reader's own words are quoted as they are (a code span), not translated
+    return InputError(f"无法读取该文件（可能已损坏或格式不受支持）。读取程序的原文：`{msg}`",
                       f"cannot read the file (corrupted or unsupported format): {msg}", file=file,
                       fix_zh="用桌面 GIS 打开检查，重新导出为 GeoPackage 或 Shapefile",
                       fix_en="open it in a desktop GIS to check, and export it again as GeoPackage or Shapefile")
@@ -295,8 +296,7 @@ def _read_sheet(dataset: Path, sheet: str | None, *, file: str) -> pd.DataFrame:
     if len(sheets) == 1 or len(filled) <= 1:
         return sheets[filled[0] if filled else next(iter(sheets))]
     raise InputError("工作簿中有多个工作表，不知道导入哪一个", "the workbook has several sheets; which one to load is unclear",
-                     file=file, fix_zh="用 --layer 指定：" + "、".join(filled),
-                     fix_en="choose one with --layer: " + ", ".join(filled))
+                     file=file, **fix("layer", layers=filled))
 
 
 def list_layers(path: Path | str, *, display_name: str | None = None) -> list[str]:
@@ -388,8 +388,7 @@ def read_vector(
         why = str(exc).rstrip(".")
         raise InputError(f"无法使用文件的坐标系 {report.source_crs}：{why}",
                          f"the file's CRS {report.source_crs} cannot be used: {why}", file=name,
-                         fix_zh="用 --crs 指明坐标系，例如 --crs 4549", fix_en="say which CRS it is with --crs, e.g. --crs 4549",
-                         ) from exc
+                         **fix("crs")) from exc
     except ValidationError as exc:
         rows = np.flatnonzero(ok)
         problems += [Problem(int(rows[p.row - 1]) + 1 if p.row else None, p.feature, p.zh, p.en) for p in exc.problems]

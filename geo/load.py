@@ -34,6 +34,7 @@ from geo.area import M2_PER_MU, area_mu
 from geo.audit import record
 from geo.auth import authorize, name_of
 from geo.errors import InputError, Problem, ValidationError
+from geo.fixes import fix
 from geo.fields import PARCEL_FIELDS, coerce_parcel_columns, map_columns, parse_field_map
 from geo.io import ReadReport, read_table, read_vector
 from geo.store import storage_srid, transaction
@@ -166,8 +167,7 @@ def _pick(columns: Sequence[str], explicit: str | None, candidates: Sequence[str
         if c.lower() in lower:
             return lower[c.lower()]
     raise InputError(f"找不到{what}字段", f"cannot find the {what} field", file=file,
-                     fix_zh=f"用 --{'code' if 'code' in what else 'name'}-field 指定；现有字段：" + "、".join(columns),
-                     fix_en=f"name it with --{'code' if 'code' in what else 'name'}-field; fields: " + ", ".join(columns))
+                     **fix("code_field" if "code" in what else "name_field", columns=columns))
 
 
 # -- boundaries -------------------------------------------------------------------------------------------
@@ -251,7 +251,7 @@ def write_blocklines(
     """
     if level not in (1, 2):
         raise InputError(f"级别须为 1 或 2，而不是 {level}", f"level must be 1 or 2, not {level}",
-                         fix_zh="--level 1 或 --level 2", fix_en="--level 1 or --level 2")
+                         **fix("level"))
     srid = storage_srid(conn)
     n_counties = conn.execute(sa.text("SELECT count(*) FROM admin_areas WHERE level = 'county'")).scalar_one()
     if n_counties == 0:
@@ -259,7 +259,7 @@ def write_blocklines(
                          fix_zh="先运行 blockline load boundaries 导入行政区边界", fix_en="load boundaries first")
     if county is not None and not conn.execute(sa.text("SELECT 1 FROM admin_areas WHERE code = :c"), {"c": county}).first():
         raise InputError(f"没有行政区代码 {county}", f"no administrative area {county}",
-                         fix_zh="检查 --county", fix_en="check --county")
+                         **fix("load_county"))
     conn.execute(sa.text(f"""
         CREATE TEMP TABLE _stage_lines (n int, name text, approval_doc text, geom geometry(MultiPolygon, {srid}))
         ON COMMIT DROP"""))
@@ -291,7 +291,7 @@ def write_blocklines(
     touched = [r[0] for r in conn.execute(sa.text("SELECT DISTINCT county_code FROM _pieces"))]
     if not touched:
         raise InputError("区块线与已导入的县级行政区没有重叠", "the block lines overlap no loaded county",
-                         file=source, fix_zh="检查坐标系与 --county", fix_en="check the CRS and --county")
+                         file=source, **fix("load_crs_county"))
     closed = conn.execute(sa.text("""
         UPDATE block_lines SET valid_to = now()
         WHERE valid_to IS NULL AND level = :level AND county_code = ANY(:counties)"""),
@@ -410,8 +410,7 @@ def prepare_parcels(
         raise InputError(
             "找不到宗地编号字段（宗地编号/宗地代码/不动产单元号）",
             "no parcel number field (宗地编号/宗地代码/不动产单元号)", file=file,
-            fix_zh="用 --field-map 源字段=parcel_no 指定；现有字段：" + "、".join(map(str, gdf.columns)),
-            fix_en="name it with --field-map SRC=parcel_no; fields: " + ", ".join(map(str, gdf.columns)),
+            **fix("field_map_parcel_no", columns=list(map(str, gdf.columns))),
         )
     renamed = gdf.rename(columns=mapping.rename)
     labels = [f"宗地编号={v}" for v in renamed["parcel_no"].astype(str)]
@@ -742,8 +741,7 @@ def _join_field_map(columns: Sequence[str], join: str, field_map: dict[str, str]
         return {**field_map, join: "parcel_no"}
     raise InputError(f"--join “{join}” 既不是 parcel_no 也不是文件中的列", f"--join '{join}' is neither parcel_no nor a "
                      "column of the file", file=file,
-                     fix_zh="写 --join parcel_no（按宗地编号连接）；现有列：" + "、".join(map(str, columns)),
-                     fix_en="write --join parcel_no (join by parcel number); columns: " + ", ".join(map(str, columns)))
+                     **fix("join", columns=list(map(str, columns))))
 
 
 def prepare_attributes(table: pd.DataFrame, *, join: str = "parcel_no", field_map: dict[str, str] | None = None,
@@ -767,8 +765,7 @@ def prepare_attributes(table: pd.DataFrame, *, join: str = "parcel_no", field_ma
     if "parcel_no" not in mapping.rename.values():
         raise InputError("找不到宗地编号字段（宗地编号/宗地代码/不动产单元号）",
                          "no parcel number field (宗地编号/宗地代码/不动产单元号)", file=file,
-                         fix_zh="用 --join 列名 或 --field-map 源字段=parcel_no 指定；现有列：" + "、".join(columns),
-                         fix_en="name it with --join COLUMN or --field-map SRC=parcel_no; columns: " + ", ".join(columns))
+                         **fix("join_column", columns=columns))
     renamed = table.rename(columns=mapping.rename)
     labels = [f"宗地编号={v}" for v in renamed["parcel_no"].astype(str)]
     typed, value_problems = coerce_parcel_columns(renamed, labels=labels)

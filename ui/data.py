@@ -26,6 +26,8 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import shapely
+import sqlalchemy as sa
 import streamlit as st
 from sqlalchemy.engine import Engine
 
@@ -36,6 +38,8 @@ from geo.settings import get_settings
 
 __all__ = [
     "KINDS",
+    "landing",
+    "replaced_parcels",
     "TABLE_ROWS",
     "XLSX_MIME",
     "Preview",
@@ -450,6 +454,8 @@ class Preview:
     area_column: str | None = None
     warnings: list[str] = field(default_factory=list)
     error: dict[str, object] | None = None
+    #: the shapes as they would be stored (storage CRS), with parcel_no for parcels: drawn before loading
+    shapes: gpd.GeoDataFrame | None = None
 
     @property
     def ok(self) -> bool:
@@ -500,6 +506,7 @@ def preview_file(
                                   display_name=name, label_column=label if kind == "parcels" else None, layer=layer)
         preview.features = len(gdf)
         preview.report = report.as_dict()
+        preview.shapes = _shapes(gdf, fmap if kind == "parcels" else None)
         attributes = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).head(_PREVIEW_ROWS)
         preview.head = attributes.map(lambda v: "" if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else str(v))
         if kind == "parcels":
@@ -510,6 +517,57 @@ def preview_file(
     except BlocklineError as exc:
         preview.error = error_dict(exc)
     return preview
+
+
+def _shapes(gdf: gpd.GeoDataFrame, fmap: dict[str, str] | None) -> gpd.GeoDataFrame:
+    """The geometry (and, for parcels, the parcel number) of what was read, for the preview map."""
+    from geo.fields import map_columns
+
+    out = gpd.GeoDataFrame(geometry=gdf.geometry.values, crs=gdf.crs)
+    if fmap is not None:
+        rename = map_columns([c for c in gdf.columns if c != gdf.geometry.name], field_map=fmap).rename
+        source = next((src for src, dst in rename.items() if dst == "parcel_no"), None)
+        if source is not None:
+            out["parcel_no"] = gdf[source].astype(str).to_numpy()
+    return out[~out.geometry.is_empty & out.geometry.notna()]
+
+
+_LANDING_SQL = """
+SELECT code, name FROM admin_areas
+WHERE level = 'county' AND ST_Intersects(geom, ST_Transform(ST_SetSRID(ST_GeomFromWKB(:wkb), :srid), ST_SRID(geom)))
+ORDER BY code
+"""
+
+
+def landing(shapes: gpd.GeoDataFrame) -> dict[str, object]:
+    """Where the previewed shapes land: their bounds in lon/lat and the loaded counties they fall in.
+
+    Returns
+    -------
+    dict
+        ``bounds`` ([[south, west], [north, east]] in EPSG:4326, None without shapes), ``counties``
+        (``[(code, name)]`` the shapes intersect, by PostGIS) and ``any_county`` (whether any county is loaded).
+    """
+    if shapes is None or shapes.empty:
+        return {"bounds": None, "counties": [], "any_county": False}
+    west, south, east, north = shapes.to_crs(4326).total_bounds
+    union = shapely.union_all(shapes.geometry.values)
+    with get_engine().connect() as conn:
+        found = conn.execute(sa.text(_LANDING_SQL), {"wkb": shapely.to_wkb(union), "srid": shapes.crs.to_epsg()}).all()
+        any_county = conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM admin_areas WHERE level = 'county')")).scalar_one()
+    return {"bounds": [[float(south), float(west)], [float(north), float(east)]],
+            "counties": [(str(c), str(n)) for c, n in found], "any_county": bool(any_county)}
+
+
+def replaced_parcels(shapes: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
+    """The current parcels a parcel file would replace: those whose number it carries (None if it has none)."""
+    if shapes is None or "parcel_no" not in shapes.columns or shapes.empty:
+        return None
+    with get_engine().connect() as conn:
+        found = gpd.read_postgis(sa.text("SELECT parcel_no, geom FROM parcels WHERE valid_to IS NULL "
+                                         "AND parcel_no = ANY(:nos)"), conn, geom_col="geom",
+                                 params={"nos": sorted(set(shapes["parcel_no"]))})
+    return found if not found.empty else None
 
 
 def _preview_ledger(path: Path, preview: Preview, *, encoding: str | None, field_map: Sequence[str],

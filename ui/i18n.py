@@ -329,7 +329,7 @@ _TABLE: dict[str, tuple[str, str]] = {
 
 #: language → key → text
 # Pages with many words keep their (中文, English) pairs in a module of their own, merged here.
-for _module in ("ui.i18n_balance", "ui.i18n_lifecycle", "ui.i18n_public", "ui.i18n_zones"):
+for _module in ("ui.i18n_balance", "ui.i18n_lifecycle", "ui.i18n_public", "ui.i18n_zones", "ui.i18n_widgets"):
     _TABLE.update(importlib.import_module(_module).TABLE)
 
 LANGS: dict[str, dict[str, str]] = {
@@ -425,7 +425,7 @@ def error_text(error: Mapping[str, object], lang: str) -> str:
     """A ``BlocklineError.as_dict()`` in one language: where, what, and the fix (Markdown)."""
     en = lang == "en"
     message = error.get("message_en" if en else "message_zh") or error.get("message_zh") or ""
-    fix = error.get("fix_en" if en else "fix_zh")
+    fix = error.get("fix_app_en" if en else "fix_app_zh") or error.get("fix_en" if en else "fix_zh")
     where = f"{error['file']}: " if error.get("file") else ""
     text = f"{where}{message}"
     if fix:

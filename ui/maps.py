@@ -731,8 +731,9 @@ def build_map(
     }
     if leaflet_url is not None and not valid_asset_url(leaflet_url):
         raise ValueError("leaflet_url must be an http(s) URL or a path starting with /")
-    m = folium.Map(location=_DEFAULT_CENTER, zoom_start=_DEFAULT_ZOOM, tiles=None, control_scale=True,
+    m = folium.Map(location=_DEFAULT_CENTER, zoom_start=_DEFAULT_ZOOM, tiles=None, control_scale=False,
                    prefer_canvas=True)
+    m.add_child(_MetricScale())  # metres and kilometres only, and no "Leaflet" prefix before the attribution
     base = (leaflet_url or LEAFLET_CDN).strip().rstrip("/")
     m.default_js = [("leaflet", f"{base}/leaflet.js")]
     m.default_css = [("leaflet_css", f"{base}/leaflet.css")]
@@ -841,3 +842,17 @@ def _tile_legend(tiles: TileSource, names: Mapping[str, Mapping[str, str]],
         rows.append(({**style, "fillColor": _OTHER_COLOR}, f"{parcels}：{translate('legend.no_mark', lang)}"))
     return rows + density_legend(lang)
 
+
+class _MetricScale(MacroElement):
+    """A metric-only scale bar (no miles or feet) and an attribution without Leaflet's prefix and flag.
+
+    folium's own ``control_scale`` adds Leaflet's default scale, which shows miles too (``3 mi``); the
+    attribution's prefix reads "Leaflet" with a flag in either language (issue 16).
+    """
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            L.control.scale({imperial: false, metric: true}).addTo({{ this._parent.get_name() }});
+            {{ this._parent.get_name() }}.attributionControl.setPrefix(false);
+        {% endmacro %}
+    """)

@@ -49,6 +49,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from geo.area import M2_PER_MU
 from geo.errors import BlocklineError, DatabaseUnavailable, InputError
+from geo.fixes import fix
 from geo.audit import record
 from geo.auth import authorize
 from geo.clock import shown
@@ -163,8 +164,7 @@ def parse_transfers(items: Sequence[str]) -> list[Transfer]:
             value = float("nan")
         if not sep or len(code) != 6 or not code.isdigit() or not np.isfinite(value) or value <= 0:
             raise InputError(f"指标调剂“{item}”格式不对", f"transfer '{item}' is not FROM_CODE:MU",
-                             fix_zh="写成 县代码:亩数，例如 --transfer 330303:7.5",
-                             fix_en="write COUNTY_CODE:MU, e.g. --transfer 330303:7.5")
+                             **fix("transfer_format"))
         out.append(Transfer(code, value))
     return out
 
@@ -256,7 +256,7 @@ def _geometry_param(geoms: BaseGeometry | Sequence[BaseGeometry] | None, srid: i
         # a real rezoning lies within a few hundred km of the projection's origin: anything else is garbage
         if not np.isfinite(coords).all() or (np.abs(coords) > 1e8).any():
             raise InputError(f"{what}的坐标无效（非数值或超出范围）", f"the {what} has coordinates that are not finite or out of range",
-                             fix_zh="检查文件的坐标系（--crs）与坐标值", fix_en="check the file's CRS (--crs) and its coordinates")
+                             **fix("crs_coords"))
     union = shapely.union_all(shapely.make_valid(np.array(items, dtype=object)))
     union = shapely.set_srid(union, srid)
     return shapely.to_wkb(union, hex=True, include_srid=True)
@@ -334,12 +334,12 @@ def _check(conn: Connection, *, county: str, removal: Any, addition: Any, profil
     srid = storage_srid(conn)
     if conn.execute(sa.text("SELECT 1 FROM admin_areas WHERE code = :c AND level = 'county'"), {"c": county}).first() is None:
         raise InputError(f"没有县级行政区 {county}", f"no county {county} among the loaded boundaries",
-                         fix_zh="检查 --county，或先导入行政区边界", fix_en="check --county, or load the boundaries first")
+                         **fix("county"))
     rem = _geometry_param(removal, srid, what="调出范围/removal")
     add = _geometry_param(addition, srid, what="补入范围/addition")
     if rem is None and add is None:
         raise InputError("调整方案既无调出也无补入范围", "the adjustment has neither removal nor addition",
-                         fix_zh="用 --remove 和/或 --add 给出范围", fix_en="give --remove and/or --add")
+                         **fix("remove_add"))
     row = conn.execute(sa.text(_CHECK_SQL), {
         "county": county, "removal": rem, "addition": add,
         "industrial": industrial_land_uses(conn),
@@ -448,17 +448,17 @@ def record_adjustment(
     """
     if not approval_doc or not normalise_doc(approval_doc):
         raise InputError("须填写批复文号", "the approval document number is required",
-                         fix_zh="用 --doc 给出批复文号", fix_en="give it with --doc")
+                         **fix("doc"))
     for t in transfers:
         if t.from_county == county:
             raise InputError("指标不能从本县调给本县", "a transfer cannot come from the county itself",
-                             fix_zh="检查 --transfer", fix_en="check --transfer")
+                             **fix("transfer_check"))
     digest = request_key(county=county, approval_doc=approval_doc, transfers=transfers,
                          removal_hex=_geometry_param(removal, 0, what="调出范围/removal"),
                          addition_hex=_geometry_param(addition, 0, what="补入范围/addition"))
     if request_id is not None and not (0 < len(request_id.strip()) <= 200):
         raise InputError("请求标识须为 1–200 个字符", "the request id must be 1 to 200 characters",
-                         fix_zh="检查 --request-id", fix_en="check --request-id")
+                         **fix("request_id"))
     key = request_id.strip() if request_id is not None else digest
     for attempt in range(retries):
         try:
@@ -541,9 +541,7 @@ def _outcome_unknown(exc: BaseException, *, approval_doc: str, request_id: str) 
         f"（请求标识 {request_id}）：{_first_line(exc)}",
         f"the database connection was lost after COMMIT was sent; the outcome is unknown — the ledger shows "
         f"whether it was recorded: blockline balance ledger --doc '{doc}' (request id {request_id}): {_first_line(exc)}",
-        fix_zh="数据库恢复后原样重新执行同一命令（同一 --request-id）：若已记录，只返回原记录，不会重复记录",
-        fix_en="once the database is back, run the same command again (same --request-id): if it was recorded, "
-               "the first entry is returned and nothing is recorded twice",
+        **fix("outcome_unknown"),
     )
 
 
@@ -573,7 +571,7 @@ def _replay(entry: sa.RowMapping, *, request_id: str, digest: str) -> tuple[int,
             f"请求标识 {request_id} 已用于调整 #{entry['id']}（{entry['approval_doc']}），而本次请求的内容不同；未写入任何数据",
             f"request id {request_id} was used for adjustment #{entry['id']} ({entry['approval_doc']}) with "
             "different content; nothing was written",
-            fix_zh="新的请求用新的 --request-id（或不给，由内容生成）", fix_en="give a new request a new --request-id (or none)")
+            **fix("request_id_reused"))
     check = BalanceCheck.from_report(report)
     check.request_id, check.replayed = request_id, True
     return int(entry["id"]), check
@@ -588,10 +586,7 @@ def _refuse_recorded_doc(entry: sa.RowMapping, approval_doc: str) -> InputError:
         f"approval document '{approval_doc.strip()}' is already recorded as adjustment #{entry['id']} ('{held}', "
         f"{entry['county_code']}, {entry['recorded_at']}, by {entry['recorded_by']}); a document is recorded "
         "once; nothing was written",
-        fix_zh="若是同一请求的重试，请原样重新执行（同一 --request-id）；若是另一份批复，请核对文号；"
-               f"查看：blockline balance ledger --doc '{held}'",
-        fix_en="if this retries the same request, run it exactly as before (same --request-id); if it is another "
-               f"approval, check the number; see blockline balance ledger --doc '{held}'")
+        **fix("recorded_doc", held=held))
 
 
 def _refuse_no_change(check: BalanceCheck) -> InputError:
@@ -603,8 +598,7 @@ def _refuse_no_change(check: BalanceCheck) -> InputError:
         f"the adjustment takes nothing out of and adds nothing to county {check.county}'s level 1 "
         f"({check.occupied_mu:.2f} mu occupied, {check.replaced_mu:.2f} mu replaced): recording it would change "
         "nothing; nothing was written" + ("".join(f"\n  {m}" for m in why)),
-        fix_zh="检查 --county 与范围文件（是否在本县、是否已在一级线内）",
-        fix_en="check --county and the files (do they lie in the county; are they already level 1?)")
+        **fix("county_files"))
 
 
 def _record(conn: Connection, *, county: str, removal: Any, addition: Any, approval_doc: str, reason: str | None,
@@ -628,7 +622,7 @@ def _record(conn: Connection, *, county: str, removal: Any, addition: Any, appro
     for t in transfers:
         if t.from_county not in balances:
             raise InputError(f"没有县级行政区 {t.from_county}", f"no county {t.from_county}",
-                             fix_zh="检查 --transfer", fix_en="check --transfer")
+                             **fix("transfer_check"))
     given: dict[str, float] = {}
     for t in transfers:
         given[t.from_county] = given.get(t.from_county, 0.0) + t.mu
@@ -645,8 +639,7 @@ def _record(conn: Connection, *, county: str, removal: Any, addition: Any, appro
             f"不满足占一补一（{profile.cite('balance.occupy_replace')}）；未写入任何数据",
             f"county {county}: balance after {check.balance_after_mu:.2f} mu plus transfers {incoming:.2f} mu is still "
             f"{short:.2f} mu short of occupy-one-replace-one; nothing was written",
-            fix_zh="增加补入范围，或用 --transfer 从有结余的县调入指标",
-            fix_en="add more land, or name transfers from counties with a surplus with --transfer")
+            **fix("transfer"))
     if on_checked is not None:
         on_checked()
     srid = storage_srid(conn)

@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from geo.errors import InputError
+from geo.fixes import fix
 
 __all__ = ["BOUNDARY_WORDS", "NATIONAL_SOURCES", "OPTIONAL", "PROFILE_DIR", "Parameter", "Profile", "SCHEMA",
            "THRESHOLDS", "get_profile", "list_profiles", "load_profile"]
@@ -226,10 +227,7 @@ class Profile:
         return InputError(f"{city}的政策配置（{self.name}）没有{zh}规则（{key}）：{self.document}未作规定",
                           f"the {self.name} policy profile has no {en} rule ({key}): {self.document} does not "
                           "provide one", file=self.source,
-                          fix_zh="换用有此规则的政策配置（如 --policy wenzhou-2020），或复制本配置并加入该项，"
-                                 "以 adopted_from 注明所采用的条款",
-                          fix_en="use a profile that has the rule (e.g. --policy wenzhou-2020), or copy this profile "
-                                 "and add the key with adopted_from naming the article adopted")
+                          **fix("policy_rule"))
 
     def value(self, key: str) -> Any:
         """The value of ``key`` (e.g. ``"consolidation.min_mu"``); an ``InputError`` when the profile lacks it."""
