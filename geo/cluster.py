@@ -35,6 +35,10 @@ __all__ = ["EmbeddedCluster", "ClusterStatus", "find_bindir", "OWNER_ROLE", "APP
 OWNER_ROLE = "blockline_owner"
 #: the role the app and the command connect as: reads and writes rows, owns nothing, may not empty the audit
 APP_ROLE = "blockline_app"
+#: no statement of the app's role runs longer than this (issue 19: one runaway query must not hold a connection
+#: for ever); far above the longest honest statement (a 1,000,000-parcel load's COPY takes under a minute), and
+#: map tiles set their own, shorter limit per query (``BLOCKLINE_TILE_TIMEOUT_MS``)
+APP_STATEMENT_TIMEOUT = "10min"
 _provisioned: set[Path] = set()  # data folders whose roles this process has checked
 
 _PORT = 5432  # only names the socket file: the cluster listens on no TCP port
@@ -419,6 +423,7 @@ class EmbeddedCluster:
                 if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
                     conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
                                  "NOBYPASSRLS")
+            conn.execute(f"ALTER ROLE {APP_ROLE} SET statement_timeout = '{APP_STATEMENT_TIMEOUT}'")
             owner = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s",
                                  (self.database,)).fetchone()
             if owner is None:

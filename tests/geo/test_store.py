@@ -149,3 +149,11 @@ def test_the_apps_role_reads_and_appends_and_owns_nothing(engine: sa.Engine, own
         problems = {p["en"]: p["objects"] for p in role_problems(conn)}
     assert "audit" in problems["owns (so may alter, drop, disable triggers of)"].split(", ")
     assert "audit" in problems["may TRUNCATE"].split(", ")
+
+
+def test_no_statement_of_the_apps_role_runs_for_ever(engine: sa.Engine) -> None:
+    with engine.connect() as conn:  # the embedded cluster's role carries its own limit (issue 19)
+        assert conn.execute(sa.text("SHOW statement_timeout")).scalar_one() == "10min"
+        conn.execute(sa.text("SET LOCAL statement_timeout = '50ms'"))  # the same kind of limit, shortened, bites
+        with pytest.raises(sa.exc.OperationalError, match="statement timeout"):
+            conn.execute(sa.text("SELECT pg_sleep(1)"))
