@@ -13,7 +13,7 @@ from geo.errors import InputError
 from geo.settings import get_settings
 from ui import data
 from ui.i18n import current_lang, error_text, fmt_date, fmt_int, fmt_mu, land_use_label, t
-from ui.maps import BASEMAPS, PALETTE, TILE_COLOR_BY, TileSource, build_map, valid_tile_url
+from ui.maps import BASEMAPS, PALETTE, TILE_COLOR_BY, TileSource, build_map, land_use_colors, valid_tile_url
 from zoning.idle import IDLE_CATEGORIES
 from zoning.lifecycle import LIFECYCLE_CATEGORIES
 
@@ -78,7 +78,8 @@ if color_by is None:
 elif color_by == "grade":
     colors = dict(_GRADE_COLORS)
 else:
-    colors = dict(zip(value_names[color_by], PALETTE))
+    colors = (land_use_colors(list(value_names[color_by])) if color_by == "land_use"
+              else dict(zip(value_names[color_by], PALETTE)))
 if color_by == "is_low_efficiency":
     colors = {"true": "#c0392b", "false": "#5dade2"}
 

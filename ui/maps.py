@@ -61,6 +61,7 @@ __all__ = [
     "TileSource",
     "build_map",
     "density_legend",
+    "land_use_colors",
     "layer_control_last",
     "feature_facts",
     "fit_view",
@@ -293,6 +294,39 @@ def _category(value: object) -> str:
     if isinstance(value, (bool, np.bool_)):
         return "yes" if value else "no"
     return str(value)
+
+
+#: the colour of each kind of land in the codes table (geo.landuse): every standard's 工业用地 is one colour
+FAMILY_COLORS = {"industrial": "#c0392b", "warehouse": "#8e44ad", "mining": "#7f8c8d", "industrial_group": "#e67e22"}
+
+
+def land_use_colors(values: Sequence[str]) -> dict[str, str]:
+    """A colour for each land-use value, by what the codes table says it is, not by its spelling.
+
+    Industrial land of any standard (``0601``, ``M1``, ``100101``, ``工业用地``) takes one colour, and so do warehouse,
+    mining and mixed 工矿 land; other land takes a palette colour per class (``R2`` and ``0701 城镇住宅用地`` differ,
+    ``0701`` and ``0701 城镇住宅用地`` agree); unknown values a palette colour each.
+
+    Examples
+    --------
+    >>> c = land_use_colors(["0601", "M1", "100101", "工业用地", "0604", "W", "R2", "0701"])
+    >>> len({c["0601"], c["M1"], c["100101"], c["工业用地"]}), c["0604"] == c["W"], c["R2"] == c["0701"]
+    (1, True, False)
+    """
+    from geo.landuse import lookup
+
+    out: dict[str, str] = {}
+    classes: dict[str, str] = {}
+    for value in values:
+        entry = lookup(value)
+        if entry is not None and entry.family in FAMILY_COLORS:
+            out[value] = FAMILY_COLORS[entry.family]
+            continue
+        key = f"{entry.standard}:{entry.code}" if entry is not None else f"?{value}"
+        if key not in classes:
+            classes[key] = PALETTE[len(classes) % len(PALETTE)]
+        out[value] = classes[key]
+    return out
 
 
 def _category_colors(values: pd.Series) -> dict[str, str]:

@@ -39,3 +39,18 @@ def test_names_in_english() -> None:
     seen = _seen("en")
     for label in USES_EN.values():
         assert label in seen
+
+
+def test_the_map_colours_land_by_what_the_codes_table_says_it_is() -> None:
+    from ui.maps import FAMILY_COLORS, land_use_colors
+
+    values = ["0601", "M1", "M", "100101", "100103", "工业用地", "一类工业用地（M1）", "0604", "W", "1101",
+              "R2", "0701", "0701 城镇住宅用地", "商业用地", "未知地类"]
+    c = land_use_colors(values)
+    # written by hand from the three standards: the industrial codes of every standard are one kind of land
+    assert {c[v] for v in ("0601", "M1", "M", "100101", "100103", "工业用地", "一类工业用地（M1）")} == {
+        FAMILY_COLORS["industrial"]}
+    assert {c[v] for v in ("0604", "W", "1101")} == {FAMILY_COLORS["warehouse"]}
+    assert c["0701"] == c["0701 城镇住宅用地"] != c["R2"]  # one class in two spellings; another standard's class
+    assert len({c["R2"], c["0701"], c["商业用地"], c["未知地类"]}) == 4
+    assert not {c["R2"], c["0701"], c["商业用地"], c["未知地类"]} & set(FAMILY_COLORS.values())
