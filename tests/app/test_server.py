@@ -369,5 +369,11 @@ def test_streamlit_s_metrics_are_closed_outside_setup_mode_but_to_an_admin(city,
     reader, admin = token_of(staffed_city, "reader"), token_of(staffed_city, "admin")
     assert [metrics_status(t) for t in (None, "made-up", reader, admin)] == [404, 404, 404, 200]
     with staffed_city.begin() as conn:
-        conn.execute(sa.text("DELETE FROM users"))  # setup mode: open, as everything else is
+        conn.execute(sa.text("DELETE FROM users"))  # setup mode is a flag written once: no users does not reopen it
+    assert metrics_status(None) == 404
+
+
+def test_streamlit_s_metrics_are_open_in_setup_mode(city):
+    with city.connect() as conn:  # no user was ever added to this store: setup mode, open as everything else is
+        assert conn.execute(sa.text("SELECT count(*) FROM setup_ended")).scalar_one() == 0
     assert metrics_status(None) == 200
