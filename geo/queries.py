@@ -191,7 +191,8 @@ def _copy_frame(engine: Engine, sql: str, params: dict[str, object], columns: li
         elif k == "json":
             import orjson
 
-            out[c] = pd.Series([orjson.loads(v) for v in table.column(c).to_pylist()], dtype=object)
+            out[c] = pd.Series([None if v is None else orjson.loads(v) for v in table.column(c).to_pylist()],
+                               dtype=object)
         else:  # dates as datetime.date objects (or datetime64), bools with NULLs as objects
             out[c] = table.column(c).to_pandas(date_as_object=date_objects)
     return pd.DataFrame(out, columns=columns)

@@ -38,7 +38,7 @@ def demo(engine: sa.Engine) -> sa.Engine:
 
 
 def test_every_column_as_the_rows_gave_them(demo: sa.Engine) -> None:
-    everything = [*PARCEL_COLUMNS, "extra"]
+    everything = [*PARCEL_COLUMNS, "extra", "county_shares"]
     fast = read_parcels(demo, geometry=False)
     assert len(fast) == 600
     assert_frame_equal(fast, _rows_read(demo, everything), check_exact=True)
@@ -56,7 +56,7 @@ def test_edge_cases_as_the_rows_gave_them(demo: sa.Engine) -> None:
                              "WHERE parcel_no = :n"), {"n": second})
         conn.execute(sa.text("UPDATE parcels SET holder = 'a,b\nc' WHERE parcel_no = :n"), {"n": third})
     fast = read_parcels(demo, geometry=False)
-    rows = _rows_read(demo, [*PARCEL_COLUMNS, "extra"])
+    rows = _rows_read(demo, [*PARCEL_COLUMNS, "extra", "county_shares"])
     assert_frame_equal(fast, rows, check_exact=True)
     assert str(fast["is_low_efficiency"].dtype) == "object" and fast.loc[0, "is_low_efficiency"] is None
     assert fast.loc[0, "holder_id"] == "" and pd.isna(fast.loc[1, "holder_id"])

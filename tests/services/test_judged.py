@@ -123,12 +123,12 @@ def test_a_load_invalidates(demo: sa.Engine, tmp_path: Path) -> None:
 
 
 def test_added_columns_and_values_survive(demo: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A field the rules may add (such as ``until``), and figures JSON cannot hold as such, come back as they were."""
+    """A field the rules may add (a date such as ``review_due``), and figures JSON cannot hold as such, come back as they were."""
     real = zoning.idle.idle_findings
 
     def with_more(parcels: pd.DataFrame, **kw: object) -> pd.DataFrame:
         f = real(parcels, **kw)
-        f.insert(6, "until", [dt.date(2027, 1, i % 28 + 1) if i % 3 else None for i in range(len(f))])
+        f.insert(6, "review_due", [dt.date(2027, 1, i % 28 + 1) if i % 3 else None for i in range(len(f))])
         f["score"] = [float(i) for i in range(len(f))]
         f.at[0, "figures"] = {"due": dt.date(2026, 1, 2), "share": float("nan"), "pair": (1, "a"), "n": 3}
         return f
