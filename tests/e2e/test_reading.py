@@ -28,7 +28,7 @@ PAGES_EN = ["Overview", "One map", "Occupy & replace", "Consolidation zones", "I
 #: Latin words allowed in Chinese mode: units, codes, formats and proper names
 _ALLOWED = re.compile(r"""^(?:
     m|km|m²|MB|KB|mu|EPSG|MVT|GCJ|CGCS\d*|WGS\d*|UTF|GBK|GB\d+|BIG\d|SIG|ZIP|zip|GPKG|gpkg|GeoJSON|geojson|JSON|json
-    |KML|kml|KMZ|kmz|CSV|csv|FGB|fgb|SHP|shp|shx|dbf|prj|cpg|XLSX|xlsx|Excel|Shapefile|GeoPackage|WKT|PostGIS
+    |KML|kml|KMZ|kmz|CSV|csv|FGB|fgb|SHP|shp|shx|dbf|prj|cpg|XLSX|xlsx|Excel|Word|Shapefile|GeoPackage|WKT|PostGIS
     |PostgreSQL|postgresql|psycopg|QGIS|OSM|OpenStreetMap|AMap|Gaode|blockline|Streamlit|gcj\d*|Gauss|Kruger|CM|E|N
     |degree|Gauss-Kruger|[a-z]+-\d{4}
     |parcel_no|[a-z]+(?:_[a-z0-9]+)+|[A-Z]{1,4}\d*|[A-Z0-9]+(?:-[A-Z0-9]+)+
