@@ -383,7 +383,8 @@ def _check(conn: Connection, *, county: str, removal: Any, addition: Any, profil
              f"the addition overlaps parcel {item['parcel_no']} of non-industrial use {label(item['land_use'], 'en')} "
              f"by {item['m2'] / M2_PER_MU:.2f} mu", fit)
     sliver = profile.value("balance.sliver_min_mu")
-    small = [m2 / M2_PER_MU for m2 in (row["piece_m2"] or []) if 0 < m2 / M2_PER_MU < sliver]
+    small = [m2 / M2_PER_MU for m2 in (row["piece_m2"] or [])  # 不足: below the threshold as planners report it
+             if 0 < m2 / M2_PER_MU < sliver - EPSILON_MU]
     if small:
         warn("sliver", f"补入范围中有 {len(small)} 块小于 {sliver:g} 亩的碎片（合计 {sum(small):.2f} 亩）",
              f"{len(small)} piece(s) of the addition are smaller than {sliver:g} mu ({sum(small):.2f} mu in all)",

@@ -345,3 +345,14 @@ def test_a_document_is_recorded_once_and_a_request_replays(city: sa.Engine) -> N
         keys = conn.execute(sa.text("SELECT approval_doc_key, request_id FROM adjustments ORDER BY id")).all()
     assert [tuple(k) for k in keys] == [("温政函〔2026〕5号", replay.request_id), ("温政函〔2026〕6号", "req-6")]
     assert second == adj + 1
+
+
+@pytest.mark.parametrize(("height_m", "flagged"), [(33.0, True), (100 / 3, False), (33.5, False)])
+def test_a_sliver_is_an_addition_piece_under_the_threshold_as_reported(city: sa.Engine, height_m: float,
+                                                                        flagged: bool) -> None:
+    # 20 m × 33 m = 660 m² = 0.99 亩 (不足 1 亩: a sliver); 20 m × 100/3 m = 1 亩 exactly, up to floating noise
+    # (not one); 20 m × 33.5 m = 1.005 亩 (not one). Outside 鹿城's level 1 (X+100…X+700), inside the county.
+    piece = box(X + 1000, Y + 1000, X + 1020, Y + 1000 + height_m)
+    check = check_adjustment(city, county=LC, addition=piece, profile=WZ)
+    assert check.replaced_mu == pytest.approx(20 * height_m / (10000 / 15))
+    assert any(w["code"] == "sliver" for w in check.warnings) is flagged
