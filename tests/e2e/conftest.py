@@ -72,6 +72,15 @@ def e2e_url(_engine: sa.engine.Engine, settings: object) -> Iterator[str]:
     admin.dispose()
 
 
+def back_to_setup_mode(engine: sa.engine.Engine) -> None:
+    """Put the demo store back as the e2e tests found it: no users, and setup mode's flag (``setup_ended``,
+    written once by the first user; migration 0008) cleared. Only the tests' owner connection does this: the
+    app's role may not touch the flag, and deleting every user alone does not reopen setup mode."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM users"))
+        conn.execute(sa.text("DELETE FROM setup_ended"))
+
+
 @pytest.fixture(scope="package")
 def e2e_engine(e2e_url: str) -> Iterator[sa.engine.Engine]:
     """An engine on the app's database, to read what the app should show (never to write)."""

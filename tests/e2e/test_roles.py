@@ -14,6 +14,7 @@ from playwright.sync_api import Page, expect
 
 from geo.auth import add_user
 from tests.e2e.app_driver import assert_no_exception, open_page, screenshot, settle
+from tests.e2e.conftest import back_to_setup_mode
 
 PASSWORD = "correct horse battery"
 
@@ -25,8 +26,7 @@ def users(e2e_engine: sa.Engine) -> Iterator[None]:
     try:
         yield
     finally:
-        with e2e_engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM users"))  # back to setup mode for the other tests
+        back_to_setup_mode(e2e_engine)  # for the other tests
 
 
 def sign_in(page: Page, name: str, password: str) -> None:

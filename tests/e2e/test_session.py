@@ -15,7 +15,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from geo.auth import SESSION_COOKIE, add_user
 from tests.e2e.app_driver import open_page, settle, wait_for_map
-from tests.e2e.conftest import BLOCKLINE
+from tests.e2e.conftest import BLOCKLINE, back_to_setup_mode
 from tests.e2e.test_roles import sign_in
 
 PASSWORD = "correct horse battery"
@@ -29,8 +29,7 @@ def planner(e2e_engine: sa.Engine) -> Iterator[None]:
     try:
         yield
     finally:
-        with e2e_engine.begin() as conn:
-            conn.execute(sa.text("DELETE FROM users"))  # back to setup mode for the other tests
+        back_to_setup_mode(e2e_engine)  # for the other tests
 
 
 def session_cookie(page: Page, timeout_s: float = 10.0) -> dict | None:
