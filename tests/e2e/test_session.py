@@ -5,6 +5,7 @@ the end, so the other browser tests see the demo in setup mode again.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -93,8 +94,10 @@ def test_a_user_disabled_from_the_command_line_is_refused_at_the_next_action(pla
     sign_in(page, "planner1", PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("概览")
     assert session_cookie(page) is not None
+    # the command proves it acts as admin with admin's password (a store given by URL takes no unproved --user)
     done = subprocess.run([str(BLOCKLINE), "--db", e2e_url, "--user", "admin", "user", "disable", "planner1"],
-                          check=False, capture_output=True, text=True, timeout=120)
+                          check=False, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "BLOCKLINE_TOKEN": PASSWORD})
     assert done.returncode == 0, done.stderr
     nav = page.locator('[data-testid="stSidebarNav"]')
     nav.get_by_role("link", name="占补平衡").click()  # the next action, in the page still open
