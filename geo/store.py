@@ -357,9 +357,9 @@ def commit(tx: sa.engine.Transaction) -> None:
             f"提交（COMMIT）已发出后数据库连接中断，结果未知，可能已写入：{_first_line(exc)}",
             f"the database connection was lost after COMMIT was sent; the outcome is unknown and the work may "
             f"have been written: {_first_line(exc)}",
-            fix_zh="数据库恢复后先查看是否已写入（blockline db status 显示最近的导入，审计页显示每次写入），再决定是否重新执行",
-            fix_en="once the database is back, look whether it was written (blockline db status lists the latest "
-                   "loads; the audit page lists every write) before running it again",
+            fix_zh="数据库恢复后先查看是否已写入（blockline audit 与审计页列出每次写入），再决定是否重新执行",
+            fix_en="once the database is back, look whether it was written (blockline audit and the audit page "
+                   "list every write) before running it again",
         ) from exc
 
 
