@@ -26,7 +26,7 @@ import math
 import os
 import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # pandas, numpy and the rules are imported where a city is ju
 
     from zoning.policy import Profile
 
-__all__ = ["KINDS", "Judgement", "judge_city", "judge_frames"]
+__all__ = ["KINDS", "Judgement", "first_categories", "judge_city", "judge_frames", "judge_today"]
 
 #: the kinds of findings a judgement holds
 KINDS = ("idle", "lifecycle")
@@ -208,9 +208,38 @@ def judge_city(engine: Engine, *, as_of: dt.date, profile: Profile,
     return Judgement(engine, jid, key["v"], as_of, profile.name, options, True, seconds)
 
 
+def judge_today(engine: Engine, *, policies: Sequence[str] | None = None) -> list[Judgement]:
+    """Today's judgements of the current data under the deployment's profile(s), stored or judged now.
+
+    What a load (``blockline load …``, ``blockline demo``) and the server's warm-up call, so that today's
+    findings are ready before the first planner asks. Nothing is judged when the store holds no parcels.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+        The store.
+    policies : sequence of str, optional
+        Profile names or paths; default the deployment's (``BLOCKLINE_POLICY``).
+
+    Returns
+    -------
+    list of Judgement
+        One per profile, in order; empty without parcels.
+    """
+    from geo.clock import today
+    from geo.settings import get_settings
+    from zoning.policy import get_profile
+
+    with engine.connect() as conn:
+        if not conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM parcels WHERE valid_to IS NULL)")).scalar_one():
+            return []
+    day = today()
+    return [judge_city(engine, as_of=day, profile=get_profile(p)) for p in (policies or [get_settings().policy])]
+
+
 #: the code a judgement comes from: a change to any of these files (a new release) judges again
 _RULE_FILES = ("zoning/findings.py", "zoning/idle.py", "zoning/lifecycle.py", "zoning/policy.py",
-               "services/judged.py")
+               "zoning/marks.py", "zoning/consolidation.py", "services/judged.py")
 
 
 def _rules_token(profile: Profile) -> str:
@@ -263,9 +292,11 @@ def _write(conn: sa.Connection, key: dict[str, Any], parcels: pd.DataFrame, rati
          "by": f"{socket.gethostname()}:{os.getpid()}"}).scalar_one())
     raw = conn.connection.driver_connection
     columns = {}
+    firsts = {}
     for kind in KINDS:
         frame = _judge_kind(kind, parcels, ratings, as_of=as_of, profile=profile,
                             city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
+        firsts[kind] = first_categories(kind, frame)
         columns[kind] = [[c, str(frame[c].dtype)] for c in frame.columns]
         with raw.cursor() as cur:
             with cur.copy("COPY judged_findings (judgement_id, kind, ord, parcel_no, category, article, detail, "
@@ -278,7 +309,34 @@ def _write(conn: sa.Connection, key: dict[str, Any], parcels: pd.DataFrame, rati
         del frame
     conn.execute(sa.text("UPDATE judgements SET columns = CAST(:c AS jsonb) WHERE id = :i"),
                  {"c": orjson.dumps(columns).decode(), "i": jid})
+    if city_standard_tax_per_mu_wan is None:  # the map's marks of this data, date and profile (no city standard)
+        _write_marks(conn, key, parcels, ratings, firsts, as_of=as_of)
     return jid
+
+
+def first_categories(kind: str, findings: pd.DataFrame) -> pd.Series:
+    """parcel_no → the map's mark of ``kind`` (``zoning.marks.first_category``)."""
+    from zoning.marks import first_category
+
+    if kind == "idle":
+        from zoning.idle import IDLE_CATEGORIES as order
+    else:
+        from zoning.lifecycle import LIFECYCLE_CATEGORIES as order
+    return first_category(findings, order)
+
+
+def _write_marks(conn: sa.Connection, key: dict[str, Any], parcels: pd.DataFrame, ratings: pd.DataFrame,
+                 firsts: dict[str, pd.Series], *, as_of: dt.date) -> None:
+    """The parcels' marks (``zoning.marks``) of the judgement, written in its transaction (``geo.tiles``)."""
+    from geo.tiles import copy_marks
+    from services.marks import set_name
+    from zoning.consolidation import latest_grade
+    from zoning.marks import marks_frame
+
+    marks = marks_frame(parcels["parcel_no"], firsts["idle"], firsts["lifecycle"],
+                        latest_grade(parcels, ratings, as_of=as_of))
+    copy_marks(conn, set_name(key["p"], as_of, key["v"]), marks.itertuples(index=False, name=None),
+               keep_suffix="|" + key["v"])
 
 
 def _findings_csv(jid: int, kind: str, findings: pd.DataFrame, *, start: int = 0) -> memoryview:
