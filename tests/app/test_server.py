@@ -171,6 +171,46 @@ def test_a_warm_up_that_cannot_reach_the_database_still_ends_and_says_what_it_di
     assert WARM_UP["done"] is True and "tiles" not in WARM_UP  # the server serves; the pages say what is wrong
 
 
+def test_the_warm_up_judges_the_city_once_and_a_restart_is_served_it(engine, monkeypatch):
+    """Nothing stored: the warm-up judges today's city (by this process) and the pages' lists come from it;
+    a restart with the same data (caches empty, WARM_UP anew) reads it back instead of judging again."""
+    import os
+    import socket
+
+    import streamlit as st
+
+    from geo.load import load_demo
+    from services.judged import judge_frames
+    from ui import data
+    from zoning.policy import get_profile
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM judgements"))
+    load_demo(engine, user="test", n_parcels=300, seed=5)
+    monkeypatch.setenv("BLOCKLINE_NOW", "2026-11-01T09:00:00+08:00")
+    get_settings.cache_clear()
+
+    def judgements() -> list[tuple]:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT id, as_of, profile, judged_by, served FROM judgements")).all()
+
+    for restart in range(2):
+        st.cache_data.clear()
+        WARM_UP.clear()
+        WARM_UP["done"] = False
+        _warm_up()
+        assert WARM_UP["done"] is True and WARM_UP["marks"]
+        (jid, as_of, profile, judged_by, served), = judgements()
+        assert (as_of, profile, judged_by) == (dt.date(2026, 11, 1), "wenzhou-2020",
+                                               f"{socket.gethostname()}:{os.getpid()}")
+        # marks, idle list, work list and zones: all from the one judgement (judged by the first warm-up only)
+        assert served == 3 + 3 * restart  # the marks are found by their name, then three lists are served
+    fresh = judge_frames(data.queries.read_parcels(engine, geometry=False), data.queries.read_ratings(engine),
+                         as_of=dt.date(2026, 11, 1), profile=get_profile("wenzhou-2020"))
+    shown = data.idle_report(dt.date(2026, 11, 1), "wenzhou-2020")
+    assert shown["parcel_no"].tolist() == fresh["idle"]["parcel_no"].tolist() and len(shown) > 10
+
+
 # -- who may see a tile (issue 12.1) ---------------------------------------------------------------------
 PASSWORD = "correct horse battery"
 
