@@ -1020,22 +1020,15 @@ def zones_detect(
     save: Annotated[bool, typer.Option("--save", help="保存为候选片区 / save as candidate zones")] = False,
 ) -> None:
     """识别连片开发候选片区（低效工业用地相连或隔路相邻，合计达到面积门槛）/ detect candidate zones."""
-    from geo.queries import read_ratings
-    from services.judged import judge_city
-    from zoning.consolidation import detect_zones_in_store
+    from services.zones import candidate_zones
 
     profile, day = _profile(policy, needs="consolidation.min_mu"), _as_of(as_of)
     min_mu = profile.value("consolidation.min_mu") if min_mu is None else min_mu
     gap_m = profile.value("consolidation.gap_m") if gap_m is None else gap_m
     engine = _engine()
-    low_nos = judge_city(engine, as_of=day, profile=profile).low_efficiency()  # stored once per data version
-    zones = detect_zones_in_store(engine, low_efficiency_parcel_nos=low_nos,
-                                  min_mu=min_mu, gap_m=gap_m, geometry=save or fmt in (Fmt.geojson, Fmt.gpkg))
-    if len(zones):
-        from zoning.consolidation import describe_zones_in_store
-
-        # block-line levels from the store (the zones' geometry is read only for the formats that show it)
-        zones = describe_zones_in_store(engine, zones, ratings=read_ratings(engine), as_of=day)
+    # from the stored judgement, described in the store (geometry read only for the formats that show it)
+    zones = candidate_zones(engine, as_of=day, profile=profile, min_mu=min_mu, gap_m=gap_m,
+                            geometry=save or fmt in (Fmt.geojson, Fmt.gpkg))
     if save:
         from zoning.zones_store import save_candidates
 

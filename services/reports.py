@@ -43,16 +43,9 @@ def zone_candidates(engine: Engine, *, as_of: dt.date, profile: Profile, min_mu:
                     gap_m: float) -> gpd.GeoDataFrame:
     """The candidate zones of the store (``blockline zones detect``): described, in the storage CRS.
 
-    Low-efficiency land is the judgement's (``zoning.idle.low_efficiency`` at ``as_of`` under ``profile``);
-    the groups are ``zoning.consolidation.detect_zones_in_store`` at ``gap_m`` and ``min_mu``, with their
-    block-line levels and rating mix (``describe_zones_in_store``). The ratings are read once.
+    ``services.zones.candidate_zones``: the judgement's low-efficiency land clustered at ``gap_m`` and
+    ``min_mu``, with their block-line levels and rating mix computed in the store.
     """
-    from geo.queries import read_ratings
-    from services.judged import judge_city
-    from zoning.consolidation import describe_zones_in_store, detect_zones_in_store
+    from services.zones import candidate_zones
 
-    low = judge_city(engine, as_of=as_of, profile=profile).low_efficiency()
-    zones = detect_zones_in_store(engine, low_efficiency_parcel_nos=low, min_mu=min_mu, gap_m=gap_m)
-    if len(zones) == 0:
-        return zones
-    return describe_zones_in_store(engine, zones, ratings=read_ratings(engine), as_of=as_of)
+    return candidate_zones(engine, as_of=as_of, profile=profile, min_mu=min_mu, gap_m=gap_m)

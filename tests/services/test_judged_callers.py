@@ -155,3 +155,27 @@ def test_the_pages_data_is_the_stored_judgement(demo: sa.Engine) -> None:
     assert zones.geometry.geom_equals_exact(old.geometry, tolerance=0).all()
     (_, _, _, _, judged_by, served), = _judgements(demo)  # one judgement, by this process, served twice since
     assert judged_by == f"{socket.gethostname()}:{os.getpid()}" and served == 2
+
+
+def test_zones_detect_from_the_store_is_the_in_memory_detect_on_the_demo_city(demo: sa.Engine) -> None:
+    """``blockline zones detect --format json`` (clustered and described in PostGIS, grades from the stored
+    marks) gives the zones ``detect_zones`` and ``describe_zones`` find in memory on the parcels and lines."""
+    from geo.queries import read_blocklines, read_parcels, read_ratings
+    from zoning.consolidation import describe_zones, detect_zones
+
+    profile = get_profile("wenzhou-2020")
+    parcels = read_parcels(demo)
+    ratings = read_ratings(demo)
+    parcels["low_efficiency"] = low_efficiency(parcels, ratings, as_of=TODAY, profile=profile).to_numpy()
+    min_mu, gap_m = float(profile.value("consolidation.min_mu")), float(profile.value("consolidation.gap_m"))
+    zones = detect_zones(parcels, min_mu=min_mu, gap_m=gap_m)
+    zones = describe_zones(zones, parcels, level1=read_blocklines(demo, level=1), level2=read_blocklines(demo, level=2),
+                           ratings=ratings, as_of=TODAY)
+    proc, _ = _run(["zones", "detect", "--format", "json"])
+    got = json.loads(proc.stdout)["zones"]
+    assert len(got) == len(zones) > 0
+    for z, row in zip(got, zones.itertuples(), strict=True):
+        assert (z["zone_id"], z["parcels"], z["holders"], z["county_code"]) == (
+            row.zone_id, list(row.parcels), row.holders, row.county_code)
+        assert z["area_mu"] == pytest.approx(round(float(row.area_mu), 2), abs=0.006)
+        assert z["block_line_levels"] == list(row.block_line_levels) and z["rating_mix"] == row.rating_mix
