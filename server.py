@@ -26,8 +26,8 @@ While the server starts (the app's lifespan, once Streamlit's runtime runs), a t
 as quick as the later ones: it imports what the pages use, opens the store's pool of connections, fills the
 loaders' caches the map and overview pages read, cuts the tiles of the city view into the tile cache and
 has today's judgement of the city ready (``services.judged``: judged here only when no load or other process
-has stored it), from which it reads the parcel marks (the idle, lifecycle and rating colours), idle findings,
-lifecycle work list and candidate zones into the pages' caches.
+has stored it), from which it reads the parcel marks (the idle, lifecycle and rating colours) and the
+candidate zones into the pages' caches.
 ``/_blockline/ready`` answers 200 once that is done. Then it checks every few minutes that today's findings of
 the current data are there (a new day, a new load).
 """
@@ -364,15 +364,18 @@ def _warm_up_steps() -> int:
 
 
 def _todays_findings() -> str | None:
-    """Have today's judgement of the current data under the default profile ready, and what the pages show
-    first read into their caches. A planner would otherwise wait for them the first time each day or after
-    each load.
+    """Have today's judgement of the current data under the default profile ready, and what the map and the
+    zones page show first read into their caches. A planner would otherwise wait for them the first time each
+    day or after each load.
 
     The city is judged once per data version, date and profile by whichever process asks first
     (``services.judged``: a load judges it itself; otherwise this warm-up does, 5–10 s for 200,000 parcels) and
-    kept in the store with the map's marks; every app process then only reads it back: the marks' set
-    name, the idle page's findings, the lifecycle work list and the candidate 连片开发 zones at the profile's
-    threshold and gap. Returns the marks' set name, or None when there are no parcels.
+    kept in the store with the map's marks; every app process then only reads it back. Read here: the marks'
+    set name (the map's colours) and the candidate 连片开发 zones at the profile's threshold and gap (their
+    description takes a few seconds of PostGIS). The idle page's findings and the lifecycle work list are read
+    from the stored judgement on their page's first visit (about 2 s each at 200,000 parcels; held in memory
+    here they would take some 330 MB of the server's before anyone asked). Returns the marks' set name, or
+    None when there are no parcels.
 
     Through the pages' own cached loaders (``ui.data``), so a page that asks at the same moment waits for this
     instead of asking a second time.
@@ -385,8 +388,6 @@ def _todays_findings() -> str | None:
     today, policy = clock.today(), get_settings().policy
     profile = get_profile(policy)
     marks = data.mark_set(today, policy, data.tile_version())  # judges the city when nobody has yet
-    data.idle_report(today, policy)
-    data.lifecycle_report(today, policy)
     if profile.has("consolidation.min_mu"):  # a city without 连片开发 rules (Yiwu) has no candidates
         data.zone_candidates(today, policy, float(profile.value("consolidation.min_mu")),
                              float(profile.value("consolidation.gap_m")))

@@ -35,8 +35,8 @@ def idle_report(engine: Engine, *, as_of: dt.date, profile: Profile) -> pd.DataF
     holder, county and area (``figures`` left out): the 闲置 page's list."""
     from services.judged import judge_city
 
-    findings = judge_city(engine, as_of=as_of, profile=profile).findings("idle")
-    return findings.drop(columns=["figures"]).merge(parcel_facts(engine), on="parcel_no", how="left")
+    findings = judge_city(engine, as_of=as_of, profile=profile).findings("idle", figures=False)
+    return findings.merge(parcel_facts(engine), on="parcel_no", how="left")
 
 
 def zone_candidates(engine: Engine, *, as_of: dt.date, profile: Profile, min_mu: float,

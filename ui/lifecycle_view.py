@@ -90,7 +90,8 @@ def lifecycle_report(engine: Engine, as_of: dt.date, policy: str, *,
 
     judgement = judge_city(engine, as_of=as_of, profile=get_profile(policy),
                            city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
-    return work_list(parcel_facts(engine), judgement.findings("idle"), judgement.findings("lifecycle"))
+    return work_list(parcel_facts(engine), judgement.findings("idle", figures=False),
+                     judgement.findings("lifecycle", figures=False))
 
 
 def work_list(parcels: pd.DataFrame, idle: pd.DataFrame, lifecycle: pd.DataFrame) -> pd.DataFrame:

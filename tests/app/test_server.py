@@ -203,8 +203,9 @@ def test_the_warm_up_judges_the_city_once_and_a_restart_is_served_it(engine, mon
         (jid, as_of, profile, judged_by, served), = judgements()
         assert (as_of, profile, judged_by) == (dt.date(2026, 11, 1), "wenzhou-2020",
                                                f"{socket.gethostname()}:{os.getpid()}")
-        # marks, idle list, work list and zones: all from the one judgement (judged by the first warm-up only)
-        assert served == 3 + 3 * restart  # the marks are found by their name, then three lists are served
+        # marks and zones from the one judgement (judged by the first warm-up only); after the restart the
+        # marks are found by their name and the zones are served the stored judgement again
+        assert served == 1 + restart
     fresh = judge_frames(data.queries.read_parcels(engine, geometry=False), data.queries.read_ratings(engine),
                          as_of=dt.date(2026, 11, 1), profile=get_profile("wenzhou-2020"))
     shown = data.idle_report(dt.date(2026, 11, 1), "wenzhou-2020")
