@@ -387,11 +387,33 @@ def _todays_findings() -> str | None:
         return None
     today, policy = clock.today(), get_settings().policy
     profile = get_profile(policy)
-    marks = data.mark_set(today, policy, data.tile_version())  # judges the city when nobody has yet
+    _judge_in_child(today, policy)
+    marks = data.mark_set(today, policy, data.tile_version())  # judges here only if the child could not
     if profile.has("consolidation.min_mu"):  # a city without 连片开发 rules (Yiwu) has no candidates
         data.zone_candidates(today, policy, float(profile.value("consolidation.min_mu")),
                              float(profile.value("consolidation.gap_m")))
     return marks
+
+
+def _judge_in_child(today: dt.date, policy: str) -> None:
+    """Judge today's city in a child process (``python -m services.judged``) unless its marks, written with
+    the judgement, are stored: the judging's few hundred MB at city scale are returned to the system when
+    the child ends, not kept by the server for ever. A child that fails is only logged."""
+    import subprocess
+    import sys
+
+    from geo.tiles import has_marks
+    from services.marks import mark_set_name
+    from ui import data
+    from zoning.policy import get_profile
+
+    engine = data.get_engine()
+    if has_marks(engine, mark_set_name(engine, as_of=today, profile=get_profile(policy))):
+        return
+    done = subprocess.run([sys.executable, "-m", "services.judged"], cwd=HERE, capture_output=True, text=True,
+                          env={**os.environ, "BLOCKLINE_POLICY": policy}, check=False, timeout=1800)
+    _LOG.info("warm-up: judged in a child process (exit %s) %s %s", done.returncode, done.stdout.strip(),
+              done.stderr.strip()[-500:])
 
 
 def _warm_up() -> None:

@@ -535,3 +535,16 @@ def _dumps(v: Any) -> str:
 def _loads(text: str) -> Any:
     v = orjson.loads(text)
     return _decode(v) if '"$' in text else v
+
+
+def main() -> None:
+    """``python -m services.judged``: judge today's city of the store for the deployment's profile (what the
+    server's warm-up runs in a child process, so the judging's memory is returned when it ends)."""
+    from geo.store import open_store
+
+    for j in judge_today(open_store()):
+        print(f"{j.as_of.isoformat()} {j.profile}: {'judged' if j.computed else 'stored'} ({j.seconds:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
