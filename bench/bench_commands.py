@@ -36,7 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BLOCKLINE = os.environ.get("BENCH_BLOCKLINE", str(ROOT / ".venv" / "bin" / "blockline"))  # another build to compare
 AS_OF = "2026-11-01"
-#: the office's clock of every command here (BLOCKLINE_NOW): "today" is AS_OF, as the loads and the app judge it
+#: the office's clock of every command here (BLOCKLINE_NOW): "today" is AS_OF for the loads and the app
 NOW = f"{AS_OF}T09:00:00+08:00"
 
 #: the parcel columns the idle, lifecycle and low-efficiency rules read (geo.queries.RULE_COLUMNS)
@@ -111,7 +111,8 @@ def _one_rating(env: dict[str, str]) -> list[str]:
 
 def _load_one_rating(env: dict[str, str]) -> None:
     """A new load before the timed command (it judges today's city itself)."""
-    subprocess.run(_one_rating(env), env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(_one_rating(env), env=env, check=True, stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL)
 
 
 def _run(name: str, argv: list[str], env: dict[str, str], runs: int, *, before: object = None) -> Row:
@@ -142,10 +143,10 @@ def bench(env: dict[str, str], runs: int) -> list[Row]:
             _run("floor: `psql COPY` of the rule columns to /dev/null",
                  ["sh", "-c", f'psql -c "COPY ({RULE_SQL}) TO STDOUT" > /dev/null'], _psql_env(env), runs),
             _run("`load ratings` of one rating (load + judge today + store)", _one_rating(env), env, runs),
-            _run("`idle --format json` first after a load (the load judged)", [*bl, "idle", *asof, "--format", "json"],
-                 env, runs, before=_load_one_rating),
-            _run("`idle --format json` nothing stored (judge + store)", [*bl, "idle", *asof, "--format", "json"], env,
-                 runs, before=_forget),
+            _run("`idle --format json` first after a load (the load judged)",
+                 [*bl, "idle", *asof, "--format", "json"], env, runs, before=_load_one_rating),
+            _run("`idle --format json` nothing stored (judge + store)",
+                 [*bl, "idle", *asof, "--format", "json"], env, runs, before=_forget),
             _run("`idle --format json` again (stored)", [*bl, "idle", *asof, "--format", "json"], env, runs),
             _run("`lifecycle --format json` first after a load (the load judged)",
                  [*bl, "lifecycle", *asof, "--format", "json"], env, runs, before=_load_one_rating),
@@ -160,7 +161,7 @@ def bench(env: dict[str, str], runs: int) -> list[Row]:
 
 
 def _app(env: dict[str, str]) -> tuple[float, float, dict[str, object]]:
-    """Start the app as ``./dev.sh app`` does (``blockline app``); (seconds to ready, server RSS MB, warm-up)."""
+    """Start the app as ``./dev.sh app`` does (``blockline app``): seconds to ready, server RSS MB, warm-up."""
     import time
 
     import psutil
@@ -195,7 +196,8 @@ def bench_app(env: dict[str, str], runs: int) -> list[Row]:
             seconds, rss, said = _app(env)
             walls.append(seconds)
             peaks.append(rss)
-            print(f"{name}: {seconds:.1f} s, server RSS {rss:.0f} MB, warm-up {said}", file=sys.stderr, flush=True)
+            print(f"{name}: {seconds:.1f} s, server RSS {rss:.0f} MB, warm-up {said}", file=sys.stderr,
+                  flush=True)
         rows.append(Row(name + " — ready s; server RSS MB after", walls, peaks, [0] * runs, load))
     return rows
 
@@ -207,9 +209,10 @@ def _forget_all(env: dict[str, str]) -> None:
 
 
 def ensure_demo(env: dict[str, str], parcels: int) -> Row | None:
-    """Load the demo city with ``parcels`` parcels unless the store holds that many; the load's row (timed)."""
-    count = int(subprocess.run(["psql", "-Atc", "SELECT count(*) FROM parcels WHERE valid_to IS NULL"],
-                               env=_psql_env(env), check=False, capture_output=True, text=True).stdout.strip() or 0)
+    """Load the demo city of ``parcels`` parcels unless the store holds that many; the load's timed row."""
+    held = subprocess.run(["psql", "-Atc", "SELECT count(*) FROM parcels WHERE valid_to IS NULL"],
+                          env=_psql_env(env), check=False, capture_output=True, text=True).stdout.strip()
+    count = int(held or 0)
     if count == parcels:
         return None
     subprocess.run([BLOCKLINE, "db", "up"], env=env, check=True, stdout=subprocess.DEVNULL)
@@ -234,13 +237,13 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--label", default="run")
     ap.add_argument("--out", type=Path)
-    ap.add_argument("--parcels", type=int, help="the demo city's size (20000, 200000, 1000000): loaded when the "
-                                                "store holds another count")
+    ap.add_argument("--parcels", type=int,
+                    help="the demo city's size (20000, 200000, 1000000): loaded when the store holds another count")
     ap.add_argument("--no-app", action="store_true", help="leave out the app's warm-up")
     args = ap.parse_args()
     env = dict(os.environ) | {"BLOCKLINE_NOW": NOW}
     if "BLOCKLINE_HOME" not in env:
-        sys.exit("set BLOCKLINE_HOME to the store to bench (a new folder: --parcels N loads the demo city there)")
+        sys.exit("set BLOCKLINE_HOME to the store to bench (a new folder: --parcels N loads the demo city)")
     rows = []
     if args.parcels:
         loaded = ensure_demo(env, args.parcels)

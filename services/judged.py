@@ -239,10 +239,12 @@ def judge_today(engine: Engine, *, policies: Sequence[str] | None = None) -> lis
     from zoning.policy import get_profile
 
     with engine.connect() as conn:
-        if not conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM parcels WHERE valid_to IS NULL)")).scalar_one():
-            return []
+        held = conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM parcels WHERE valid_to IS NULL)")).scalar_one()
+    if not held:
+        return []
     day = today()
-    return [judge_city(engine, as_of=day, profile=get_profile(p)) for p in (policies or [get_settings().policy])]
+    names = list(policies or [get_settings().policy])
+    return [judge_city(engine, as_of=day, profile=get_profile(p)) for p in names]
 
 
 #: the code a judgement comes from: a change to any of these files (a new release) judges again
@@ -317,7 +319,7 @@ def _write(conn: sa.Connection, key: dict[str, Any], parcels: pd.DataFrame, rati
         del frame
     conn.execute(sa.text("UPDATE judgements SET columns = CAST(:c AS jsonb) WHERE id = :i"),
                  {"c": orjson.dumps(columns).decode(), "i": jid})
-    if city_standard_tax_per_mu_wan is None:  # the map's marks of this data, date and profile (no city standard)
+    if city_standard_tax_per_mu_wan is None:  # the map's marks of this data, date, profile (no city standard)
         _write_marks(conn, key, parcels, ratings, firsts, as_of=as_of)
     return jid
 

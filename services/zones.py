@@ -107,8 +107,10 @@ def describe_in_store(engine: Engine, zones: gpd.GeoDataFrame, *, mark_set: str)
             rows = conn.execute(sa.text(_MIX_SQL), {"nos": nos, "marks": mark_set}).all()
         if len(rows) != len(nos):
             raise ValueError("zones name parcels that are not current parcels of the store")
-        counts, areas = _mix(zone_of, [r[1] for r in rows], [r[2] or "unrated" for r in rows], len(zones), categories)
-    out["block_line_levels"] = [[lv for lv, m in ((1, a), (2, b)) if m >= EPSILON_MU] for a, b in zip(mu[1], mu[2])]
+        counts, areas = _mix(zone_of, [r[1] for r in rows], [r[2] or "unrated" for r in rows], len(zones),
+                             categories)
+    out["block_line_levels"] = [[lv for lv, m in ((1, a), (2, b)) if m >= EPSILON_MU]
+                                for a, b in zip(mu[1], mu[2], strict=True)]
     out["level1_mu"] = mu[1]
     out["level2_mu"] = mu[2]
     out["rating_mix"] = [{g: int(v) for g, v in zip(categories, row)} for row in counts]
@@ -123,7 +125,8 @@ def _mix(zone_of: npt.NDArray[np.intp], area_mu: list[float], grade: list[str], 
     import pandas as pd
 
     members = pd.DataFrame({"zone": zone_of, "grade": pd.Categorical(grade, categories=categories),
-                            "mu": pd.to_numeric(pd.Series(area_mu, dtype=object), errors="coerce").astype(float)})
+                            "mu": pd.to_numeric(pd.Series(area_mu, dtype=object),
+                                                errors="coerce").astype(float)})
     counts = members.pivot_table(index="zone", columns="grade", values="mu", aggfunc="size", observed=False)
     areas = members.pivot_table(index="zone", columns="grade", values="mu", aggfunc="sum", observed=False)
     counts = counts.reindex(index=range(n_zones), columns=categories).fillna(0)

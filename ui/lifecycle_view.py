@@ -2,7 +2,8 @@
 
 ``lifecycle_report`` joins the warnings of the contract rules (``zoning.lifecycle``) and the construction
 deadlines of the idle-land rules (``zoning.idle``: late start, late completion), as the city's stored
-judgement holds them (``services.judged``), with each parcel's holder, county and area. ``timeline`` lists one parcel's dates from delivery to the end of its lease, in order;
+judgement holds them (``services.judged``), with each parcel's holder, county and area. ``timeline`` lists
+one parcel's dates from delivery to the end of its lease, in order;
 ``contract_figures`` sets its committed investment, tax and output per 亩 against the actual ones. The page
 wraps ``lifecycle_report`` in ``st.cache_data``; nothing here imports streamlit.
 

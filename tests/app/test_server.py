@@ -175,21 +175,33 @@ def test_the_warm_up_judges_the_city_once_and_a_restart_is_served_it(engine, mon
     """Nothing stored: the warm-up judges today's city in a child process (whose memory is returned when it
     ends), and the map's marks and the zones come from that judgement; a restart with the same data (caches
     empty, WARM_UP anew) reads it back instead of judging again."""
-    import os
-    import socket
-
     import streamlit as st
 
     from geo.load import load_demo
-    from services.judged import judge_frames
-    from ui import data
-    from zoning.policy import get_profile
 
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM judgements"))
     load_demo(engine, user="test", n_parcels=300, seed=5)
     monkeypatch.setenv("BLOCKLINE_NOW", "2026-11-01T09:00:00+08:00")
     get_settings.cache_clear()
+    try:
+        _warm_up_twice(engine)
+    finally:  # the settings (and so the clock) of the tests after this one are not this test's
+        monkeypatch.delenv("BLOCKLINE_NOW")
+        get_settings.cache_clear()
+        st.cache_data.clear()
+
+
+def _warm_up_twice(engine) -> None:
+    """Two warm-ups on the same data (the second as after a restart): judged once, then read back."""
+    import os
+    import socket
+
+    import streamlit as st
+
+    from services.judged import judge_frames
+    from ui import data
+    from zoning.policy import get_profile
 
     def judgements() -> list[tuple]:
         with engine.connect() as conn:
