@@ -470,6 +470,33 @@ def demo(
     with bar:
         result = load_demo(_engine(), user=get_settings().user, n_parcels=parcels, seed=seed, progress=update)
     _report(result, fmt)
+    _judge_after_load(result, fmt)
+
+
+def _judge_after_load(result: Any, fmt: Fmt) -> None:
+    """Judge today's city under the deployment's profile after a load's commit (``services.judged.judge_today``),
+    so that the first planner who asks is served stored findings; say so (on stderr with ``--format json``).
+
+    The load is committed whatever happens here: a judgement that fails is reported, and the first caller
+    judges then.
+    """
+    if not any(getattr(result, k, 0) for k in ("inserted", "updated", "closed")):
+        return
+    from services.judged import judge_today
+
+    console = err if fmt == Fmt.json else out
+    try:
+        with console.status("正在判定今日的闲置、全生命周期与低效用地 / judging today's findings …"):
+            judged = judge_today(_engine())
+    except Exception as exc:  # noqa: BLE001 - the data is loaded; the first query judges instead
+        console.print(f"  注意/warning: 数据已导入，但今日判定未完成（首次查询时再判定）/ loaded, but today's findings "
+                      f"were not judged now (the first query will): {exc}", highlight=False)
+        return
+    for j in judged:
+        how = (f"已判定并保存，{j.seconds:.1f} 秒 / judged and stored in {j.seconds:.1f} s" if j.computed
+               else "已有保存的判定 / already stored")
+        console.print(f"  判定/judged: {j.as_of.isoformat()} {j.profile} 闲置、全生命周期与低效用地 / idle, lifecycle "
+                      f"and low-efficiency findings: {how}", highlight=False)
 
 
 def _report(result: Any, fmt: Fmt) -> None:
@@ -521,8 +548,10 @@ def load_boundaries_cmd(
     """导入行政区边界 / load administrative boundaries."""
     from geo.load import load_boundaries
 
-    _report(load_boundaries(_engine(), file, user=get_settings().user, code_field=code_field,
-                            name_field=name_field, crs=crs, encoding=encoding, layer=layer), fmt)
+    result = load_boundaries(_engine(), file, user=get_settings().user, code_field=code_field,
+                             name_field=name_field, crs=crs, encoding=encoding, layer=layer)
+    _report(result, fmt)
+    _judge_after_load(result, fmt)
 
 
 @load_app.command("blocklines")
@@ -539,8 +568,10 @@ def load_blocklines_cmd(
     """导入工业区块线（一级或二级）/ load industrial block lines of level 1 or 2."""
     from geo.load import load_blocklines
 
-    _report(load_blocklines(_engine(), file, level=level, county=county, user=get_settings().user,
-                            crs=crs, encoding=encoding, layer=layer), fmt)
+    result = load_blocklines(_engine(), file, level=level, county=county, user=get_settings().user,
+                             crs=crs, encoding=encoding, layer=layer)
+    _report(result, fmt)
+    _judge_after_load(result, fmt)
 
 
 @load_app.command("parcels")
@@ -572,6 +603,7 @@ def load_parcels_cmd(
             result = load_parcels(_engine(), file, user=get_settings().user, crs=crs, encoding=encoding,
                                   field_map=field_map or [], progress=update, layer=layer)
     _report(result, fmt)
+    _judge_after_load(result, fmt)
 
 
 @load_app.command("ratings")
@@ -585,7 +617,9 @@ def load_ratings_cmd(
     """导入亩均论英雄评价（CSV/XLSX）/ load ratings."""
     from geo.load import load_ratings
 
-    _report(load_ratings(_engine(), file, user=get_settings().user, encoding=encoding, layer=layer), fmt)
+    result = load_ratings(_engine(), file, user=get_settings().user, encoding=encoding, layer=layer)
+    _report(result, fmt)
+    _judge_after_load(result, fmt)
 
 
 # -- reading ----------------------------------------------------------------------------------------------
@@ -986,22 +1020,15 @@ def zones_detect(
     save: Annotated[bool, typer.Option("--save", help="保存为候选片区 / save as candidate zones")] = False,
 ) -> None:
     """识别连片开发候选片区（低效工业用地相连或隔路相邻，合计达到面积门槛）/ detect candidate zones."""
-    from geo.queries import read_ratings
-    from services.judged import judge_city
-    from zoning.consolidation import detect_zones_in_store
+    from services.zones import candidate_zones
 
     profile, day = _profile(policy, needs="consolidation.min_mu"), _as_of(as_of)
     min_mu = profile.value("consolidation.min_mu") if min_mu is None else min_mu
     gap_m = profile.value("consolidation.gap_m") if gap_m is None else gap_m
     engine = _engine()
-    low_nos = judge_city(engine, as_of=day, profile=profile).low_efficiency()  # stored once per data version
-    zones = detect_zones_in_store(engine, low_efficiency_parcel_nos=low_nos,
-                                  min_mu=min_mu, gap_m=gap_m, geometry=save or fmt in (Fmt.geojson, Fmt.gpkg))
-    if len(zones):
-        from zoning.consolidation import describe_zones_in_store
-
-        # block-line levels from the store (the zones' geometry is read only for the formats that show it)
-        zones = describe_zones_in_store(engine, zones, ratings=read_ratings(engine), as_of=day)
+    # from the stored judgement, described in the store (geometry read only for the formats that show it)
+    zones = candidate_zones(engine, as_of=day, profile=profile, min_mu=min_mu, gap_m=gap_m,
+                            geometry=save or fmt in (Fmt.geojson, Fmt.gpkg))
     if save:
         from zoning.zones_store import save_candidates
 
@@ -1240,9 +1267,9 @@ def qgis_cmd(
     import sqlalchemy as sa
 
     from geo.store import database_url, storage_srid
+    from services.marks import ensure_marks
     from ui.qgis import Connection, connection_from_url, layer_specs, project_xml, write_project
     from zoning.idle import IDLE_CATEGORIES
-    from zoning.marks import ensure_marks
 
     engine = _engine()
     profile = _profile(policy)

@@ -25,8 +25,9 @@ cache never serves a tile of older data.
 While the server starts (the app's lifespan, once Streamlit's runtime runs), a thread makes the first visit
 as quick as the later ones: it imports what the pages use, opens the store's pool of connections, fills the
 loaders' caches the map and overview pages read, cuts the tiles of the city view into the tile cache and
-computes today's parcel marks (the idle, lifecycle and rating colours), idle findings, lifecycle work list and
-candidate zones.
+has today's judgement of the city ready (``services.judged``: judged here only when no load or other process
+has stored it), from which it reads the parcel marks (the idle, lifecycle and rating colours) and the
+candidate zones into the pages' caches.
 ``/_blockline/ready`` answers 200 once that is done. Then it checks every few minutes that today's findings of
 the current data are there (a new day, a new load).
 """
@@ -328,7 +329,8 @@ def _warm_up_steps() -> int:
 
     for name in ("ui.data", "ui.maps", "ui.auth", "ui.balance_view", "ui.zones_view", "ui.lifecycle_view",
                  "folium", "folium.plugins", "altair", "zoning.balance", "zoning.idle", "zoning.lifecycle",
-                 "zoning.marks", "zoning.zones_store", "geo.tiles", "geo.store", "streamlit.emojis"):
+                 "services.judged", "services.marks", "services.reports", "zoning.zones_store", "geo.tiles",
+                 "geo.store", "streamlit.emojis"):
         try:
             importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - the page that needs it shows the error itself
@@ -362,14 +364,21 @@ def _warm_up_steps() -> int:
 
 
 def _todays_findings() -> str | None:
-    """Compute what the pages show first and is slow to find at city scale, today under the default profile
-    for the current data: the marks the map and the idle page colour parcels by (6–15 s for 200,000 parcels,
-    kept in the store), the idle page's findings (6 s), the lifecycle work list (9 s) and the candidate
-    连片开发 zones at the profile's threshold and gap (13 s). A planner would otherwise wait for them the first
-    time each day or after each load. Returns the marks' set name, or None when there are no parcels.
+    """Have today's judgement of the current data under the default profile ready, and what the map and the
+    zones page show first read into their caches. A planner would otherwise wait for them the first time each
+    day or after each load.
+
+    The city is judged once per data version, date and profile by whichever process asks first
+    (``services.judged``: a load judges it itself; otherwise this warm-up does, 5–10 s for 200,000 parcels) and
+    kept in the store with the map's marks; every app process then only reads it back. Read here: the marks'
+    set name (the map's colours) and the candidate 连片开发 zones at the profile's threshold and gap (their
+    description takes a few seconds of PostGIS). The idle page's findings and the lifecycle work list are read
+    from the stored judgement on their page's first visit (about 2 s each at 200,000 parcels; held in memory
+    here they would take some 330 MB of the server's before anyone asked). Returns the marks' set name, or
+    None when there are no parcels.
 
     Through the pages' own cached loaders (``ui.data``), so a page that asks at the same moment waits for this
-    computation instead of making a second one.
+    instead of asking a second time.
     """
     from ui import data
     from zoning.policy import get_profile
@@ -378,12 +387,33 @@ def _todays_findings() -> str | None:
         return None
     today, policy = clock.today(), get_settings().policy
     profile = get_profile(policy)
-    data.idle_report(today, policy)
-    data.lifecycle_report(today, policy)
+    _judge_in_child(today, policy)
+    marks = data.mark_set(today, policy, data.tile_version())  # judges here only if the child could not
     if profile.has("consolidation.min_mu"):  # a city without 连片开发 rules (Yiwu) has no candidates
         data.zone_candidates(today, policy, float(profile.value("consolidation.min_mu")),
                              float(profile.value("consolidation.gap_m")))
-    return data.mark_set(today, policy, data.tile_version())
+    return marks
+
+
+def _judge_in_child(today: dt.date, policy: str) -> None:
+    """Judge today's city in a child process (``python -m services.judged``) unless its marks, written with
+    the judgement, are stored: the judging's few hundred MB at city scale are returned to the system when
+    the child ends, not kept by the server for ever. A child that fails is only logged."""
+    import subprocess
+    import sys
+
+    from geo.tiles import has_marks
+    from services.marks import mark_set_name
+    from ui import data
+    from zoning.policy import get_profile
+
+    engine = data.get_engine()
+    if has_marks(engine, mark_set_name(engine, as_of=today, profile=get_profile(policy))):
+        return
+    done = subprocess.run([sys.executable, "-m", "services.judged"], cwd=HERE, capture_output=True, text=True,
+                          env={**os.environ, "BLOCKLINE_POLICY": policy}, check=False, timeout=1800)
+    _LOG.info("warm-up: judged in a child process (exit %s) %s %s", done.returncode, done.stdout.strip(),
+              done.stderr.strip()[-500:])
 
 
 def _warm_up() -> None:

@@ -61,6 +61,7 @@ __all__ = [
     "RAW_MIN_ZOOM",
     "TILE_LAYERS",
     "TileBusy",
+    "copy_marks",
     "data_version",
     "gcj02_shift",
     "has_marks",
@@ -347,14 +348,20 @@ def write_marks(engine: Engine, mark_set: str, rows: Iterable[tuple[str, str | N
     caller's way to keep the sets of the current data for other dates and profiles, which other sessions
     may be showing) and are dropped otherwise. The rows go in by COPY, in one transaction.
     """
-    count = 0
     with transaction(engine) as conn:
-        conn.execute(sa.text("""DELETE FROM parcel_marks WHERE mark_set = :s
-                                OR CAST(:keep AS text) IS NULL OR right(mark_set, length(:keep)) <> :keep"""),
-                     {"s": mark_set, "keep": keep_suffix})
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy("COPY parcel_marks (mark_set, parcel_no, idle, lifecycle, grade) FROM STDIN") as copy:
-            for parcel_no, idle, lifecycle, grade in rows:
-                copy.write_row((mark_set, str(parcel_no), idle, lifecycle, grade))
-                count += 1
+        return copy_marks(conn, mark_set, rows, keep_suffix=keep_suffix)
+
+
+def copy_marks(conn: sa.Connection, mark_set: str, rows: Iterable[tuple[str, str | None, str | None, str | None]],
+               *, keep_suffix: str | None = None) -> int:
+    """``write_marks`` inside the caller's transaction (``conn``); returns the count."""
+    count = 0
+    conn.execute(sa.text("""DELETE FROM parcel_marks WHERE mark_set = :s
+                            OR CAST(:keep AS text) IS NULL OR right(mark_set, length(:keep)) <> :keep"""),
+                 {"s": mark_set, "keep": keep_suffix})
+    raw = conn.connection.driver_connection
+    with raw.cursor() as cur, cur.copy("COPY parcel_marks (mark_set, parcel_no, idle, lifecycle, grade) FROM STDIN") as copy:
+        for parcel_no, idle, lifecycle, grade in rows:
+            copy.write_row((mark_set, str(parcel_no), idle, lifecycle, grade))
+            count += 1
     return count

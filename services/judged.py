@@ -26,7 +26,7 @@ import math
 import os
 import socket
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -42,7 +42,7 @@ if TYPE_CHECKING:  # pandas, numpy and the rules are imported where a city is ju
 
     from zoning.policy import Profile
 
-__all__ = ["KINDS", "Judgement", "judge_city", "judge_frames"]
+__all__ = ["KINDS", "Judgement", "first_categories", "judge_city", "judge_frames", "judge_today"]
 
 #: the kinds of findings a judgement holds
 KINDS = ("idle", "lifecycle")
@@ -89,13 +89,21 @@ class Judgement:
     _frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
     _low: list[str] | None = field(default=None, repr=False)
 
-    def findings(self, kind: str) -> pd.DataFrame:
-        """The findings frame of ``kind`` (``idle`` or ``lifecycle``), as the rules returned it."""
+    def findings(self, kind: str, *, figures: bool = True) -> pd.DataFrame:
+        """The findings frame of ``kind`` (``idle`` or ``lifecycle``), as the rules returned it.
+
+        ``figures=False`` leaves out the ``figures`` column (the pages' lists do not show it): a third of the
+        time and memory of reading the frame back.
+        """
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
-        if kind not in self._frames:
-            self._frames[kind] = _read_findings(self.engine, self.id, kind)
-        return self._frames[kind]
+        if kind in self._frames:
+            frame = self._frames[kind]
+            return frame if figures else frame.drop(columns=["figures"])
+        frame = _read_findings(self.engine, self.id, kind, figures=figures)
+        if figures:
+            self._frames[kind] = frame
+        return frame
 
     def low_efficiency(self) -> list[str]:
         """The parcel numbers judged low-efficiency land (``zoning.idle.low_efficiency``), sorted."""
@@ -208,9 +216,40 @@ def judge_city(engine: Engine, *, as_of: dt.date, profile: Profile,
     return Judgement(engine, jid, key["v"], as_of, profile.name, options, True, seconds)
 
 
+def judge_today(engine: Engine, *, policies: Sequence[str] | None = None) -> list[Judgement]:
+    """Today's judgements of the current data under the deployment's profile(s), stored or judged now.
+
+    What a load (``blockline load …``, ``blockline demo``) and the server's warm-up call, so that today's
+    findings are ready before the first planner asks. Nothing is judged when the store holds no parcels.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+        The store.
+    policies : sequence of str, optional
+        Profile names or paths; default the deployment's (``BLOCKLINE_POLICY``).
+
+    Returns
+    -------
+    list of Judgement
+        One per profile, in order; empty without parcels.
+    """
+    from geo.clock import today
+    from geo.settings import get_settings
+    from zoning.policy import get_profile
+
+    with engine.connect() as conn:
+        held = conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM parcels WHERE valid_to IS NULL)")).scalar_one()
+    if not held:
+        return []
+    day = today()
+    names = list(policies or [get_settings().policy])
+    return [judge_city(engine, as_of=day, profile=get_profile(p)) for p in names]
+
+
 #: the code a judgement comes from: a change to any of these files (a new release) judges again
 _RULE_FILES = ("zoning/findings.py", "zoning/idle.py", "zoning/lifecycle.py", "zoning/policy.py",
-               "services/judged.py")
+               "zoning/marks.py", "zoning/consolidation.py", "services/judged.py")
 
 
 def _rules_token(profile: Profile) -> str:
@@ -263,9 +302,11 @@ def _write(conn: sa.Connection, key: dict[str, Any], parcels: pd.DataFrame, rati
          "by": f"{socket.gethostname()}:{os.getpid()}"}).scalar_one())
     raw = conn.connection.driver_connection
     columns = {}
+    firsts = {}
     for kind in KINDS:
         frame = _judge_kind(kind, parcels, ratings, as_of=as_of, profile=profile,
                             city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
+        firsts[kind] = first_categories(kind, frame)
         columns[kind] = [[c, str(frame[c].dtype)] for c in frame.columns]
         with raw.cursor() as cur:
             with cur.copy("COPY judged_findings (judgement_id, kind, ord, parcel_no, category, article, detail, "
@@ -278,7 +319,34 @@ def _write(conn: sa.Connection, key: dict[str, Any], parcels: pd.DataFrame, rati
         del frame
     conn.execute(sa.text("UPDATE judgements SET columns = CAST(:c AS jsonb) WHERE id = :i"),
                  {"c": orjson.dumps(columns).decode(), "i": jid})
+    if city_standard_tax_per_mu_wan is None:  # the map's marks of this data, date, profile (no city standard)
+        _write_marks(conn, key, parcels, ratings, firsts, as_of=as_of)
     return jid
+
+
+def first_categories(kind: str, findings: pd.DataFrame) -> pd.Series:
+    """parcel_no → the map's mark of ``kind`` (``zoning.marks.first_category``)."""
+    from zoning.marks import first_category
+
+    if kind == "idle":
+        from zoning.idle import IDLE_CATEGORIES as order
+    else:
+        from zoning.lifecycle import LIFECYCLE_CATEGORIES as order
+    return first_category(findings, order)
+
+
+def _write_marks(conn: sa.Connection, key: dict[str, Any], parcels: pd.DataFrame, ratings: pd.DataFrame,
+                 firsts: dict[str, pd.Series], *, as_of: dt.date) -> None:
+    """The parcels' marks (``zoning.marks``) of the judgement, written in its transaction (``geo.tiles``)."""
+    from geo.tiles import copy_marks
+    from services.marks import set_name
+    from zoning.consolidation import latest_grade
+    from zoning.marks import marks_frame
+
+    marks = marks_frame(parcels["parcel_no"], firsts["idle"], firsts["lifecycle"],
+                        latest_grade(parcels, ratings, as_of=as_of))
+    copy_marks(conn, set_name(key["p"], as_of, key["v"]), marks.itertuples(index=False, name=None),
+               keep_suffix="|" + key["v"])
 
 
 def _findings_csv(jid: int, kind: str, findings: pd.DataFrame, *, start: int = 0) -> memoryview:
@@ -347,8 +415,9 @@ def _document_chunks(findings: pd.DataFrame, *, as_of: dt.date, profile: Profile
 # ======================================================================================================
 
 
-def _read_findings(engine: Engine, jid: int, kind: str) -> pd.DataFrame:
-    """The findings frame of ``kind`` of judgement ``jid``: the same columns, order and dtypes as judged.
+def _read_findings(engine: Engine, jid: int, kind: str, *, figures: bool = True) -> pd.DataFrame:
+    """The findings frame of ``kind`` of judgement ``jid``: the same columns, order and dtypes as judged
+    (without ``figures`` when ``figures`` is False).
 
     Read by ``COPY … TO STDOUT`` in CSV, parsed by pyarrow (as ``geo.queries`` reads parcels).
     """
@@ -366,7 +435,8 @@ def _read_findings(engine: Engine, jid: int, kind: str) -> pd.DataFrame:
                                {"i": jid, "k": kind}).scalar_one()
         raw = conn.connection.driver_connection
         with raw.cursor() as cur, cur.copy(
-                f"COPY (SELECT {', '.join(names)} FROM judged_findings WHERE judgement_id = %(i)s AND kind = %(k)s "
+                f"COPY (SELECT {', '.join(c if figures or c != 'figures' else 'NULL' for c in names)} "
+                "FROM judged_findings WHERE judgement_id = %(i)s AND kind = %(k)s "
                 "ORDER BY ord) TO STDOUT (FORMAT csv)", {"i": jid, "k": kind}) as copy:
             for block in copy:
                 buf.write(block)
@@ -388,10 +458,11 @@ def _read_findings(engine: Engine, jid: int, kind: str) -> pd.DataFrame:
     data = {c: values(c) for c in names}
     extras = [{} if e is None else e for e in data.pop("extra")]
     out = {}
-    for c, dtype in columns:
+    kept = [(c, dtype) for c, dtype in columns if figures or c != "figures"]
+    for c, dtype in kept:
         vals = data[c] if c in data else [e.get(c) for e in extras]
         out[c] = pd.Series(vals, dtype=object if dtype == "object" else dtype)
-    return pd.DataFrame(out, columns=[c for c, _ in columns])
+    return pd.DataFrame(out, columns=[c for c, _ in kept])
 
 
 # ======================================================================================================
@@ -466,3 +537,16 @@ def _dumps(v: Any) -> str:
 def _loads(text: str) -> Any:
     v = orjson.loads(text)
     return _decode(v) if '"$' in text else v
+
+
+def main() -> None:
+    """``python -m services.judged``: judge today's city of the store for the deployment's profile (what the
+    server's warm-up runs in a child process, so the judging's memory is returned when it ends)."""
+    from geo.store import open_store
+
+    for j in judge_today(open_store()):
+        print(f"{j.as_of.isoformat()} {j.profile}: {'judged' if j.computed else 'stored'} ({j.seconds:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -186,7 +186,7 @@ def tiles_served() -> bool:
 @st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
 def mark_set(as_of: dt.date, policy: str, version: str) -> str:
     """Compute (once per profile, date and data version) the parcels' marks for colouring the tiles."""
-    from zoning.marks import ensure_marks
+    from services.marks import ensure_marks
     from zoning.policy import get_profile
 
     del version  # part of the cache key only
@@ -254,14 +254,11 @@ def idle_report(as_of: dt.date, policy: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_LARGE, show_spinner=False)
 def _idle_report(version: str, as_of: dt.date, policy: str) -> pd.DataFrame:
-    from zoning.idle import idle_findings
+    from services.reports import idle_report as report
     from zoning.policy import get_profile
 
     del version
-    parcels = queries.read_parcels(get_engine(), geometry=False)
-    findings = idle_findings(parcels, as_of=as_of, profile=get_profile(policy))
-    facts = parcels[["parcel_no", "holder", "county_code", "area_mu"]]
-    return findings.drop(columns=["figures"]).merge(facts, on="parcel_no", how="left")
+    return report(get_engine(), as_of=as_of, profile=get_profile(policy))
 
 
 #: rows a page's table sends to the browser at most (130,000 idle findings are 36 MB; their Excel has every row)

@@ -1,8 +1,9 @@
 """What the 全生命周期 page shows, without Streamlit: the work list, a parcel's timeline and its figures.
 
 ``lifecycle_report`` joins the warnings of the contract rules (``zoning.lifecycle``) and the construction
-deadlines of the idle-land rules (``zoning.idle``: late start, late completion) with each parcel's holder,
-county and area. ``timeline`` lists one parcel's dates from delivery to the end of its lease, in order;
+deadlines of the idle-land rules (``zoning.idle``: late start, late completion), as the city's stored
+judgement holds them (``services.judged``), with each parcel's holder, county and area. ``timeline`` lists
+one parcel's dates from delivery to the end of its lease, in order;
 ``contract_figures`` sets its committed investment, tax and output per 亩 against the actual ones. The page
 wraps ``lifecycle_report`` in ``st.cache_data``; nothing here imports streamlit.
 
@@ -84,17 +85,14 @@ def lifecycle_report(engine: Engine, as_of: dt.date, policy: str, *,
         penalty_wan``; categories ``WORK_CATEGORIES`` only (no ``insufficient_data``), sorted by parcel number
         and the order of ``WORK_CATEGORIES``.
     """
-    from geo.queries import read_parcels, read_ratings
-    from zoning.idle import idle_findings
-    from zoning.lifecycle import lifecycle_findings
+    from services.judged import judge_city
+    from services.reports import parcel_facts
     from zoning.policy import get_profile
 
-    profile = get_profile(policy)
-    parcels = read_parcels(engine, geometry=False)
-    idle = idle_findings(parcels, as_of=as_of, profile=profile)
-    life = lifecycle_findings(parcels, read_ratings(engine), as_of=as_of, profile=profile,
-                              city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
-    return work_list(parcels, idle, life)
+    judgement = judge_city(engine, as_of=as_of, profile=get_profile(policy),
+                           city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
+    return work_list(parcel_facts(engine), judgement.findings("idle", figures=False),
+                     judgement.findings("lifecycle", figures=False))
 
 
 def work_list(parcels: pd.DataFrame, idle: pd.DataFrame, lifecycle: pd.DataFrame) -> pd.DataFrame:

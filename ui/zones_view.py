@@ -166,22 +166,14 @@ def new_drawings(drawings: Iterable[Mapping[str, Any]] | None, known: Iterable[s
 def candidates(engine: Engine, *, as_of: dt.date, profile: Profile, min_mu: float, gap_m: float) -> gpd.GeoDataFrame:
     """The candidate zones of the store (``blockline zones detect``): described, in the storage CRS.
 
-    Low-efficiency land is ``zoning.idle.low_efficiency`` at ``as_of`` under ``profile``; the groups are
+    Low-efficiency land is the city's stored judgement (``services.judged``: ``zoning.idle.low_efficiency`` at
+    ``as_of`` under ``profile``); the groups are
     ``zoning.consolidation.detect_zones_in_store`` at ``gap_m`` and ``min_mu``, with their block-line levels
     and rating mix (``describe_zones_in_store``: the levels computed in the store, as the command does).
     """
-    from geo.queries import read_parcels, read_ratings
-    from zoning.consolidation import describe_zones_in_store, detect_zones_in_store
-    from zoning.idle import low_efficiency
+    from services.reports import zone_candidates
 
-    parcels = read_parcels(engine, geometry=False)
-    ratings = read_ratings(engine)
-    low = low_efficiency(parcels, ratings, as_of=as_of, profile=profile)
-    zones = detect_zones_in_store(engine, low_efficiency_parcel_nos=list(parcels.loc[low.to_numpy(), "parcel_no"]),
-                                  min_mu=min_mu, gap_m=gap_m)
-    if len(zones) == 0:
-        return zones
-    return describe_zones_in_store(engine, zones, ratings=ratings, as_of=as_of)
+    return zone_candidates(engine, as_of=as_of, profile=profile, min_mu=min_mu, gap_m=gap_m)
 
 
 def levels_text(levels: Iterable[int] | None, lang: str) -> str:

@@ -1,9 +1,8 @@
 """Each parcel's marks for the map: its idle/low-efficiency category, lifecycle warning and latest rating.
 
-The map colours parcels by what the policy engine finds, tile by tile, in PostGIS; so the findings of the
-whole city are computed here once (about two seconds for 200,000 parcels) and written beside the parcels
-(``geo.tiles.write_marks``). A set of marks is named by the profile, the date and the data version, so it
-is computed again only when one of them changes.
+The map colours parcels by what the policy engine finds, tile by tile, in PostGIS; so the marks of the whole
+city are derived once from the city's judgement (``services.judged``) and written beside the parcels
+(``services.marks.ensure_marks``). This module holds the rule only, on frames: no store.
 
 Where a parcel has several findings, the mark is the first in the order of ``IDLE_CATEGORIES`` and
 ``LIFECYCLE_CATEGORIES`` (the more serious first). A breach cured before the date (a late start or completion
@@ -15,22 +14,26 @@ from __future__ import annotations
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy.engine import Engine
 
-from geo import queries
-from geo.tiles import data_version, has_marks, write_marks
 from zoning.consolidation import latest_grade
 from zoning.idle import IDLE_CATEGORIES, idle_findings
 from zoning.lifecycle import LIFECYCLE_CATEGORIES, lifecycle_findings
 from zoning.policy import Profile
 
-__all__ = ["MARK_COLUMNS", "ensure_marks", "mark_set_name", "parcel_marks"]
+__all__ = ["MARK_COLUMNS", "first_category", "marks_frame", "parcel_marks"]
 
 MARK_COLUMNS = ("idle", "lifecycle", "grade")
 
 
-def _first(findings: pd.DataFrame, order: tuple[str, ...]) -> pd.Series:
-    """parcel_no → the first category of ``order`` among its findings."""
+def first_category(findings: pd.DataFrame, order: tuple[str, ...]) -> pd.Series:
+    """parcel_no → the first category of ``order`` among its findings (cured breaches left out).
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"parcel_no": ["A", "A", "B"], "category": ["late_start", "idle", "x"]})
+    >>> first_category(f, ("idle", "late_start")).to_dict()
+    {'A': 'idle'}
+    """
     rank = {c: i for i, c in enumerate(order)}
     if "until" in findings.columns:  # cured breaches say nothing about the land today
         findings = findings[pd.isna(findings["until"])]
@@ -38,29 +41,21 @@ def _first(findings: pd.DataFrame, order: tuple[str, ...]) -> pd.Series:
     return chosen.sort_values("_rank").drop_duplicates("parcel_no").set_index("parcel_no")["category"]
 
 
-def parcel_marks(parcels: pd.DataFrame, ratings: pd.DataFrame, *, as_of: dt.date, profile: Profile) -> pd.DataFrame:
-    """One row per parcel: parcel_no, idle, lifecycle, grade (None where nothing was found)."""
-    idle = _first(idle_findings(parcels, as_of=as_of, profile=profile), IDLE_CATEGORIES)
-    life = _first(lifecycle_findings(parcels, ratings, as_of=as_of, profile=profile), LIFECYCLE_CATEGORIES)
-    grade = latest_grade(parcels, ratings, as_of=as_of)
-    out = pd.DataFrame({"parcel_no": parcels["parcel_no"].astype(str).to_numpy()})
+def marks_frame(parcel_nos: pd.Series, idle: pd.Series, lifecycle: pd.Series, grade: pd.Series) -> pd.DataFrame:
+    """One row per parcel of ``parcel_nos``: parcel_no, idle, lifecycle, grade (None where nothing was found).
+
+    ``idle`` and ``lifecycle`` are :func:`first_category` of the findings; ``grade`` is
+    ``zoning.consolidation.latest_grade`` of the same parcels, in their order.
+    """
+    out = pd.DataFrame({"parcel_no": parcel_nos.astype(str).to_numpy()})
     out["idle"] = out["parcel_no"].map(idle)
-    out["lifecycle"] = out["parcel_no"].map(life)
+    out["lifecycle"] = out["parcel_no"].map(lifecycle)
     out["grade"] = pd.Series(grade.to_numpy(), index=out.index) if len(grade) == len(out) else None
     return out.astype(object).where(out.notna(), None)
 
 
-def mark_set_name(engine: Engine, *, as_of: dt.date, profile: Profile) -> str:
-    """The name of the marks for this profile, date and the data as it is now."""
-    return f"{profile.name}|{as_of.isoformat()}|{data_version(engine)}"
-
-
-def ensure_marks(engine: Engine, *, as_of: dt.date, profile: Profile) -> str:
-    """Compute and write the marks unless they are already there; returns the set's name for the tiles."""
-    name = mark_set_name(engine, as_of=as_of, profile=profile)
-    if not has_marks(engine, name):
-        parcels = queries.read_parcels(engine, geometry=False)
-        marks = parcel_marks(parcels, queries.read_ratings(engine), as_of=as_of, profile=profile)
-        # Sets of the same data for other dates or profiles stay (other sessions may show them).
-        write_marks(engine, name, marks.itertuples(index=False, name=None), keep_suffix="|" + name.rsplit("|", 1)[1])
-    return name
+def parcel_marks(parcels: pd.DataFrame, ratings: pd.DataFrame, *, as_of: dt.date, profile: Profile) -> pd.DataFrame:
+    """One row per parcel: parcel_no, idle, lifecycle, grade (None where nothing was found)."""
+    idle = first_category(idle_findings(parcels, as_of=as_of, profile=profile), IDLE_CATEGORIES)
+    life = first_category(lifecycle_findings(parcels, ratings, as_of=as_of, profile=profile), LIFECYCLE_CATEGORIES)
+    return marks_frame(parcels["parcel_no"], idle, life, latest_grade(parcels, ratings, as_of=as_of))

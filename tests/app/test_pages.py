@@ -474,8 +474,8 @@ def test_idle_page_on_the_demo_city(engine: Engine, monkeypatch: pytest.MonkeyPa
     from geo.load import load_demo
     from geo.queries import read_parcels
     from geo.tiles import has_marks
+    from services.marks import mark_set_name
     from zoning.idle import idle_findings
-    from zoning.marks import mark_set_name
     from zoning.policy import get_profile
 
     load_demo(engine, user="test", n_parcels=300, seed=5)

@@ -171,6 +171,64 @@ def test_a_warm_up_that_cannot_reach_the_database_still_ends_and_says_what_it_di
     assert WARM_UP["done"] is True and "tiles" not in WARM_UP  # the server serves; the pages say what is wrong
 
 
+def test_the_warm_up_judges_the_city_once_and_a_restart_is_served_it(engine, monkeypatch):
+    """Nothing stored: the warm-up judges today's city in a child process (whose memory is returned when it
+    ends), and the map's marks and the zones come from that judgement; a restart with the same data (caches
+    empty, WARM_UP anew) reads it back instead of judging again."""
+    import streamlit as st
+
+    from geo.load import load_demo
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM judgements"))
+    load_demo(engine, user="test", n_parcels=300, seed=5)
+    monkeypatch.setenv("BLOCKLINE_NOW", "2026-11-01T09:00:00+08:00")
+    get_settings.cache_clear()
+    try:
+        _warm_up_twice(engine)
+    finally:  # the settings (and so the clock) of the tests after this one are not this test's
+        monkeypatch.delenv("BLOCKLINE_NOW")
+        get_settings.cache_clear()
+        st.cache_data.clear()
+
+
+def _warm_up_twice(engine) -> None:
+    """Two warm-ups on the same data (the second as after a restart): judged once, then read back."""
+    import os
+    import socket
+
+    import streamlit as st
+
+    from services.judged import judge_frames
+    from ui import data
+    from zoning.policy import get_profile
+
+    def judgements() -> list[tuple]:
+        with engine.connect() as conn:
+            return conn.execute(sa.text("SELECT id, as_of, profile, judged_by, served FROM judgements")).all()
+
+    for restart in range(2):
+        st.cache_data.clear()
+        WARM_UP.clear()
+        WARM_UP["done"] = False
+        _warm_up()
+        assert WARM_UP["done"] is True and WARM_UP["marks"]
+        (jid, as_of, profile, judged_by, served), = judgements()
+        host, pid = judged_by.split(":")
+        assert (as_of, profile, host) == (dt.date(2026, 11, 1), "wenzhou-2020", socket.gethostname())
+        assert int(pid) != os.getpid()  # not by the server: by its child
+        if restart:
+            assert (jid, judged_by) == first  # read back, not judged again
+        first = (jid, judged_by)
+        # marks and zones from the one judgement (judged by the first warm-up only); after the restart the
+        # marks are found by their name and the zones are served the stored judgement again
+        assert served == 1 + restart
+    fresh = judge_frames(data.queries.read_parcels(engine, geometry=False), data.queries.read_ratings(engine),
+                         as_of=dt.date(2026, 11, 1), profile=get_profile("wenzhou-2020"))
+    shown = data.idle_report(dt.date(2026, 11, 1), "wenzhou-2020")
+    assert shown["parcel_no"].tolist() == fresh["idle"]["parcel_no"].tolist() and len(shown) > 10
+
+
 # -- who may see a tile (issue 12.1) ---------------------------------------------------------------------
 PASSWORD = "correct horse battery"
 
