@@ -175,7 +175,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "audit.title": ("审计记录", "Audit trail"),
     "audit.since": ("起始日期", "Since"),
     "audit.actor": ("操作人", "Actor"),
-    "audit.action": ("操作（前缀）", "Action (prefix)"),
+    "audit.action": ("操作", "Action"),
     "audit.count": ("共 {n} 条", "{n} rows"),
     "audit.download": ("导出 Excel", "Download Excel"),
     "audit.append_only": ("审计记录只增不改：数据库拒绝修改或删除任何一条。",
@@ -329,7 +329,8 @@ _TABLE: dict[str, tuple[str, str]] = {
 
 #: language → key → text
 # Pages with many words keep their (中文, English) pairs in a module of their own, merged here.
-for _module in ("ui.i18n_balance", "ui.i18n_lifecycle", "ui.i18n_public", "ui.i18n_zones", "ui.i18n_widgets"):
+for _module in ("ui.i18n_balance", "ui.i18n_lifecycle", "ui.i18n_public", "ui.i18n_zones", "ui.i18n_widgets",
+                "ui.i18n_audit"):
     _TABLE.update(importlib.import_module(_module).TABLE)
 
 LANGS: dict[str, dict[str, str]] = {
