@@ -43,6 +43,8 @@ __all__ = [
     "fmt_mu",
     "fmt_mu_ha",
     "land_use_label",
+    "RELABELLED",
+    "relabel",
     "t",
     "translate",
 ]
@@ -141,6 +143,8 @@ _TABLE: dict[str, tuple[str, str]] = {
     "map.title": ("一张图", "One map"),
     "map.county": ("行政区", "County"),
     "map.whole_city": ("全市", "Whole city"),
+    "map.home": ("{name}（全部县市区）", "{name} (all counties)"),
+    "map.all_areas": ("全部已载入地区", "All loaded areas"),
     "map.as_of": ("区块线截至日期", "Block lines as of"),
     "map.as_of_help": ("显示该日当天有效的工业区块线（历史版本）；宗地为当前状态。",
                        "Shows the block lines in force on that day (history); parcels are shown as they are now."),
@@ -347,6 +351,24 @@ def current_lang() -> str:
 
     lang = st.session_state.get("lang", DEFAULT_LANG)
     return lang if lang in LANGS else DEFAULT_LANG
+
+
+#: pickers whose choices are shown in the page's language (a ``format_func`` of translated labels)
+RELABELLED = ("map_county", "map_basemap", "map_color_by", "balance_county", "balance_role", "data_county",
+              "data_kind", "idle_categories", "idle_county", "idle_focus", "zones_chosen", "zones_open",
+              "lifecycle_categories", "lifecycle_county", "calc_grade", "audit_action")
+
+
+def relabel() -> None:
+    """After a switch of language, give each picker its own choice again, so that the browser shows it in the new
+    language: Streamlit keeps a keyed picker's choice, but its box keeps the words it was chosen in until the
+    value is set again (issue 18: the base map and the colouring stayed in Chinese). The language radio's
+    ``on_change``."""
+    import streamlit as st
+
+    for key in RELABELLED:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def translate(key: str, lang: str, **fmt: object) -> str:
