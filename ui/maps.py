@@ -824,7 +824,7 @@ def build_map(
     if legend:
         m.add_child(_Legend(_legend_html(legend, translate("legend.title", lang))))
     m.get_root().header.add_child(Element(_FACTS_CSS), name="blockline_facts_css")
-    control = folium.LayerControl(collapsed=False)
+    control = folium.LayerControl(collapsed=True)  # an icon until the mouse is on it (issue 18, item 5)
     control.add_to(m)
     if tiles is not None:
         if not valid_asset_url(tiles.script_url) or not valid_asset_url(tiles.base_url):
