@@ -1,10 +1,12 @@
 """审计 (admins): the audit trail — who did what, when, before and after — and the users."""
 
 
+import datetime as dt
+
 import streamlit as st
 
 from geo import clock
-from geo.audit import as_text, read_audit
+from geo.audit import as_text, first_day, read_audit
 from geo.auth import list_users
 from ui import data
 from ui.audit_view import ACTIONS, action_label, readable_trail, readable_users
@@ -17,7 +19,11 @@ if not can("admin"):
     st.stop()
 
 c1, c2, c3 = st.columns(3)
-since = c1.date_input(t("audit.since"), value=None, format="YYYY-MM-DD", key="audit_since")
+# From the oldest row's day: an empty picker would show yyyy/mm/dd (issue 18, item 8), and the day is the office's
+first = min(first_day(data.get_engine()) or clock.today(), clock.today())
+since = c1.date_input(t("audit.since"), value=first, min_value=first, max_value=clock.today(), format="YYYY-MM-DD",
+                      key="audit_since")
+since = None if since is None else dt.datetime.combine(since, dt.time(), tzinfo=clock.office_zone())
 actor = c2.text_input(t("audit.actor"), key="audit_actor")
 action_names = {None: t("audit.all_actions")} | {a: action_label(a, current_lang()) for a in ACTIONS}
 action = c3.selectbox(t("audit.action"), list(action_names), format_func=action_names.get, key="audit_action")
