@@ -39,7 +39,7 @@ overview = HERE / "app_pages" / "overview.py"
 page = st.navigation([
     st.Page(overview, title=t("nav.overview"), icon=":material/dashboard:", url_path="home", default=True),
     # the default page answers at / only: /overview is the same page, not Streamlit's "Page not found" (issue 18)
-    st.Page(overview, title=t("nav.overview"), url_path="overview", visibility="hidden"),
+    st.Page(overview, title=t("nav.overview"), icon=":material/dashboard:", url_path="overview", visibility="hidden"),
     st.Page(HERE / "app_pages" / "map.py", title=t("nav.map"), icon=":material/map:", url_path="map"),
     st.Page(HERE / "app_pages" / "balance.py", title=t("nav.balance"), icon=":material/balance:", url_path="balance"),
     st.Page(HERE / "app_pages" / "zones.py", title=t("nav.zones"), icon=":material/join:", url_path="zones"),
