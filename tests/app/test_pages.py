@@ -646,3 +646,15 @@ def test_a_home_area_must_be_area_codes() -> None:
     assert Settings(home_area=" 330302，330304 ").home_area == "330302,330304"
     with pytest.raises(ValidationError, match="六位行政区划代码"):
         Settings(home_area="温州")
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if "data" not in p])
+def test_a_switch_of_language_on_any_page_keeps_its_pickers(small_city: Engine, page: str) -> None:
+    """Item 9: the switch sets each picker of the page again (ui.i18n.relabel); its choice is kept."""
+    from ui.i18n import RELABELLED
+
+    at = open_page(page)
+    before = {k: at.session_state[k] for k in RELABELLED if k in at.session_state}
+    at.radio(key="lang").set_value("en").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {k: at.session_state[k] for k in before} == before
