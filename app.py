@@ -10,13 +10,14 @@ import streamlit as st
 from geo.errors import BlocklineError
 from ui import data, public, widget_text
 from ui.auth import can, sign_in, sign_out
-from ui.i18n import LANG_NAMES, current_lang, error_text, fmt_int, t
+from ui.i18n import LANG_NAMES, current_lang, error_text, fmt_int, relabel, t
 
 HERE = Path(__file__).parent
 
 st.set_page_config(page_title=t("app.title"), page_icon=":material/factory:", layout="wide")
 
-st.sidebar.radio(t("sidebar.lang"), list(LANG_NAMES), format_func=LANG_NAMES.get, key="lang", horizontal=True)
+st.sidebar.radio(t("sidebar.lang"), list(LANG_NAMES), format_func=LANG_NAMES.get, key="lang", horizontal=True,
+                 on_change=relabel)  # the pickers show their choice in the new language (issue 18, item 9)
 widget_text.inject(current_lang())  # Chinese captions on Streamlit's uploader (ui/widget_text.py)
 # the public list (YW §17) needs no sign-in and shows nothing else: no navigation, no figures of the store
 public_page = st.Page(HERE / "app_pages" / "public.py", title=t("nav.public"), icon=":material/list_alt:",
@@ -34,8 +35,11 @@ except BlocklineError as exc:
 
 admin_pages = [st.Page(HERE / "app_pages" / "audit.py", title=t("nav.audit"), icon=":material/verified_user:", url_path="audit")] \
     if can("admin") else []
+overview = HERE / "app_pages" / "overview.py"
 page = st.navigation([
-    st.Page(HERE / "app_pages" / "overview.py", title=t("nav.overview"), icon=":material/dashboard:", url_path="overview", default=True),
+    st.Page(overview, title=t("nav.overview"), icon=":material/dashboard:", url_path="home", default=True),
+    # the default page answers at / only: /overview is the same page, not Streamlit's "Page not found" (issue 18)
+    st.Page(overview, title=t("nav.overview"), icon=":material/dashboard:", url_path="overview", visibility="hidden"),
     st.Page(HERE / "app_pages" / "map.py", title=t("nav.map"), icon=":material/map:", url_path="map"),
     st.Page(HERE / "app_pages" / "balance.py", title=t("nav.balance"), icon=":material/balance:", url_path="balance"),
     st.Page(HERE / "app_pages" / "zones.py", title=t("nav.zones"), icon=":material/join:", url_path="zones"),

@@ -6,7 +6,7 @@ more route, ``/tiles/{layer}/{z}/{x}/{y}.pbf``, answers the map's tile requests 
 
 ``{layer}`` is one of ``geo.tiles.TILE_LAYERS`` or ``all`` (every layer in one tile: what the maps ask for).
 Query parameters of a tile: ``county`` (a 6-digit code), ``as_of`` (YYYY-MM-DD), ``marks`` (a set of parcel
-marks), ``gcj=1`` (shifted for AMap/Gaode), ``v`` (the data version: a new version is a new URL, so tiles
+marks), ``color`` (what the far-out squares are coloured by), ``gcj=1`` (shifted for AMap/Gaode), ``v`` (the data version: a new version is a new URL, so tiles
 can be cached by the browser). Anything malformed is a 400 with the reason, never a query.
 
 **Who may see a tile.** Outside setup mode (once the store has a user) a tile needs a live session: the
@@ -81,7 +81,8 @@ def _params(request: Request) -> dict[str, object]:
     marks = query.get("marks") or None
     if marks is not None and not _MARKS.match(marks):
         raise InputError("标注集名称无效", "not a mark set name", fix_zh="由地图生成", fix_en="made by the map")
-    return {"county": county, "as_of": day, "mark_set": marks, "gcj02": query.get("gcj") == "1"}
+    color = query.get("color") or None  # the far-out squares' colouring (geo.tiles.SQUARE_COLOR_BY, checked there)
+    return {"county": county, "as_of": day, "mark_set": marks, "gcj02": query.get("gcj") == "1", "color_by": color}
 
 
 def _tile_cache() -> LRUCache[str, bytes] | None:

@@ -21,6 +21,12 @@ def _num(x: object, digits: int = 2) -> str:
     return "—" if x is None or pd.isna(x) else f"{float(x):,.{digits}f}"  # type: ignore[arg-type]
 
 
+def _missing(fields: list[str], lang: str) -> str:
+    """The fields a calculation lacks, by their names on the page (never the field's code)."""
+    names = [t(f"lifecycle.missing.{f}") if f"lifecycle.missing.{f}" in LANGS[lang] else f for f in fields]
+    return ("、" if lang == "zh" else ", ").join(names)
+
+
 def _cat(code: str) -> str:
     key = f"lifecycle.cat.{code}"
     return t(key) if key in LANGS["zh"] else code
@@ -73,7 +79,7 @@ else:
         t("col.category"): shown["category"].map(_cat),
         t("col.article"): shown["article"],
         t("col.since"): shown["since"].map(lambda d: "" if d is None or pd.isna(d) else fmt_date(d)),
-        t("lifecycle.col.penalty"): shown["penalty_wan"].round(2),
+        t("lifecycle.col.penalty"): shown["penalty_wan"].map(_num),  # a dash where no penalty is due
         t("col.detail"): shown[detail_col],
     })
     st.dataframe(table.head(data.TABLE_ROWS), hide_index=True, width="stretch", height=420)
@@ -215,7 +221,7 @@ with st.expander(t("lifecycle.calculators")):
                     st.success(t("lifecycle.calc.no_preempt"))
                 for u in req["undetermined"]:
                     st.info(t("lifecycle.calc.undetermined", trigger=t(f"lifecycle.trigger.{u['trigger']}"),
-                              article=u["article"], missing=", ".join(u["missing"])))
+                              article=u["article"], missing=_missing(u["missing"], lang)))
                 if req["tax_to_make_up"] is not None:
                     st.info(t("lifecycle.calc.make_up", article=req["tax_to_make_up"]["article"],
                               detail=req["tax_to_make_up"][detail_col]))

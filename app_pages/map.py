@@ -12,6 +12,7 @@ from geo import clock
 from geo.errors import InputError
 from geo.settings import get_settings
 from ui import data
+from ui.home import home_area
 from ui.i18n import current_lang, error_text, fmt_date, fmt_int, fmt_mu, land_use_label, t
 from ui.maps import BASEMAPS, PALETTE, TILE_COLOR_BY, TileSource, build_map, land_use_colors, valid_tile_url
 from zoning.idle import IDLE_CATEGORIES
@@ -20,6 +21,7 @@ from zoning.lifecycle import LIFECYCLE_CATEGORIES
 _SEARCH_LIMIT = 50
 _GRADE_COLORS = {"A": "#1e8449", "B": "#82e0aa", "C": "#f5b041", "D": "#c0392b"}
 _MARKS = ("idle", "lifecycle", "grade")
+_ALL = "*"  # every loaded area, the deployment's own and the others
 
 st.title(t("map.title"))
 if data.is_empty(data.store_counts()):
@@ -34,12 +36,18 @@ names = dict(zip(counties["code"], counties["name"]))
 today = clock.today()
 
 # Labels are made during the run (a format_func runs later, outside it).
-county_labels = {None: t("map.whole_city")} | {c: f"{c} {n}" for c, n in names.items()}
+# The first view fits the deployment's own area (BLOCKLINE_HOME_AREA); every loaded area is one pick away.
+home, home_name = home_area()
+others = [c for c in names if c not in home]
+county_labels = {None: t("map.home", name=home_name) if others else t("map.whole_city")} \
+    | {c: f"{c} {names[c]}" for c in home} | ({_ALL: t("map.all_areas")} if others else {}) \
+    | {c: f"{c} {names[c]}" for c in others}
 basemap_labels = {b: t(f"basemap.{b}") for b in BASEMAPS}
 color_labels = {c: t(f"color.{c or 'none'}") for c in (None, *TILE_COLOR_BY)}
 
 c1, c2, c3, c4 = st.columns(4)
-county = c1.selectbox(t("map.county"), list(county_labels), format_func=county_labels.get, key="map_county")
+picked = c1.selectbox(t("map.county"), list(county_labels), format_func=county_labels.get, key="map_county")
+county = None if picked == _ALL else picked
 as_of = c2.date_input(t("map.as_of"), value=today, max_value=today, format="YYYY-MM-DD", key="map_as_of",
                       help=t("map.as_of_help"))
 basemap = c3.selectbox(t("map.basemap"), BASEMAPS, format_func=basemap_labels.get, key="map_basemap")
@@ -114,7 +122,8 @@ if query.strip():
         chosen = st.selectbox(t("map.focus"), list(found["parcel_no"]), key="map_focus")
         focus = found[found["parcel_no"] == chosen]
 
-shown_counties = counties if county is None else counties[counties["code"] == county]
+shown_counties = counties[counties["code"] == county] if county is not None \
+    else counties[counties["code"].isin(home)] if picked is None else counties
 tiles = TileSource(version=version, county=county, as_of=lines_as_of, mark_set=mark_set, color_by=color_by,
                    colors=colors)
 m = build_map(counties=shown_counties, level1=None, level2=None, parcels=None, basemap=basemap,

@@ -18,7 +18,10 @@ if data.is_empty(data.store_counts()):
 summary = data.county_summary()
 n_counties = int((summary["county"] != "").sum())
 
-cols = st.columns(5)
+# The areas get the wider columns and the figures a size that follows the window: "19,477.61 亩" whole at 1280 px
+# and up (issue 18, item 8; Streamlit cuts a metric's value that does not fit, unit first).
+st.html("<style>[data-testid='stMetricValue']{font-size:clamp(1.25rem, 1.9vw, 2.25rem)}</style>")
+cols = st.columns([1, 2, 2, 1, 2])
 cols[0].metric(t("overview.counties"), fmt_int(n_counties))
 cols[1].metric(t("overview.level1", n=fmt_int(summary["level1_lines"].sum())),
                fmt_mu(summary["level1_mu"].sum()))

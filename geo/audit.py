@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from geo.clock import shown, shown_iso
 
-__all__ = ["ChainCheck", "as_records", "as_text", "payload", "read_audit", "record", "verify_chain"]
+__all__ = ["ChainCheck", "as_records", "as_text", "first_day", "payload", "read_audit", "record", "verify_chain"]
 
 
 def record(conn: Connection, *, actor: str, action: str, target: str | None = None, approval_doc: str | None = None,
@@ -59,6 +59,15 @@ def read_audit(engine: Engine, *, since: dt.date | dt.datetime | None = None, ac
         return pd.read_sql(sa.text(f"""
             SELECT id, at, actor, action, target, approval_doc, before, after FROM audit
             WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT :limit"""), conn, params=params)
+
+
+def first_day(engine: Engine) -> dt.date | None:
+    """The office's day (``BLOCKLINE_TIMEZONE``) of the oldest audit row; None for an empty trail."""
+    from geo.clock import office_zone
+
+    with engine.connect() as conn:
+        oldest = conn.execute(sa.text("SELECT min(at) FROM audit")).scalar_one()
+    return None if oldest is None else oldest.astimezone(office_zone()).date()
 
 
 def as_text(trail: pd.DataFrame) -> pd.DataFrame:

@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     now
         A fixed "now" (``BLOCKLINE_NOW``, ISO 8601 with an offset) for tests and demonstrations; unset: the
         system clock.
+    home_area
+        ``BLOCKLINE_HOME_AREA``: the area the deployment serves, one or more administrative codes separated by
+        commas (a city ``330300``, a province ``330000`` or counties ``330302,330304``); 一张图 opens on its
+        counties. Unset: the city of the first loaded counties.
     """
 
     model_config = SettingsConfigDict(env_prefix="BLOCKLINE_", env_file=".env", extra="ignore")
@@ -84,6 +88,7 @@ class Settings(BaseSettings):
     sign_in_window_minutes: float = Field(default=15, gt=0, description="how far back failed sign-ins count")
     timezone: str = Field(default="Asia/Shanghai", description="the office's time zone for every day and time")
     now: dt.datetime | None = Field(default=None, description="a fixed clock (tests and demonstrations)")
+    home_area: str | None = Field(default=None, description="codes of the city, province or counties served")
 
     @field_validator("timezone", mode="after")
     @classmethod
@@ -94,6 +99,18 @@ class Settings(BaseSettings):
             raise ValueError(f"BLOCKLINE_TIMEZONE 须为 IANA 时区名（如 Asia/Shanghai），而不是“{value}” / "
                              f"BLOCKLINE_TIMEZONE must be an IANA zone name such as Asia/Shanghai, not '{value}'") from None
         return value
+
+    @field_validator("home_area", mode="after")
+    @classmethod
+    def _area_codes(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        codes = [c.strip() for c in value.replace("，", ",").split(",") if c.strip()]
+        if not all(len(c) == 6 and c.isdigit() for c in codes):
+            raise ValueError(f"BLOCKLINE_HOME_AREA 须为六位行政区划代码（如 330300），多个用逗号分隔，而不是“{value}” / "
+                             f"BLOCKLINE_HOME_AREA must be six-digit area codes such as 330300, comma-separated, "
+                             f"not '{value}'")
+        return ",".join(codes)
 
     @field_validator("now", mode="after")
     @classmethod

@@ -12,7 +12,10 @@ them as a Mapbox Vector Tile. What a tile holds depends on its zoom:
 - ``parcels`` farther out: a grid of ``AGGREGATE_CELLS`` × ``AGGREGATE_CELLS`` squares per tile, each with
   the number of current parcels whose point on surface falls in it, their 亩 and their low-efficiency 亩,
   summed from ``parcel_cells`` (kept by the parcel loader). A city-wide view is a few hundred squares, not
-  200,000 polygons, and takes milliseconds.
+  200,000 polygons, and takes milliseconds. With ``color_by`` (a map coloured by land use, county, a mark…)
+  each square also carries ``top``, the value that covers most of its parcels' 亩 (marked parcels only, for
+  a mark), and ``top_share``, that value's 亩 over all the square's parcels' 亩; the squares are then summed
+  from the parcels themselves (each at its point on surface, as ``parcel_cells`` counts it).
 
 ``gcj02=True`` shifts every feature of a tile by the GCJ-02 offset at the tile's centre, for AMap/Gaode
 base maps. The offset varies by under 7 m across a z13 tile (a third of a pixel there), by under 0.3 m
@@ -56,6 +59,7 @@ from geo.store import storage_srid, transaction
 __all__ = [
     "AGGREGATE_CELLS",
     "ALL_LAYERS",
+    "SQUARE_COLOR_BY",
     "MAX_ZOOM",
     "LARGE_VERTICES",
     "RAW_MIN_ZOOM",
@@ -74,6 +78,12 @@ __all__ = [
 ]
 
 TILE_LAYERS = ("parcels", "level1", "level2", "counties")
+#: what the far-out squares can be coloured by: the value that dominates each square (issue 18, item 7)
+SQUARE_COLOR_BY = ("land_use", "county_code", "is_low_efficiency", "idle", "lifecycle", "grade")
+_SQUARE_VALUE = {"land_use": "t.land_use", "county_code": "t.county_code",
+                 "is_low_efficiency": "CASE WHEN t.is_low_efficiency THEN 'true' WHEN NOT t.is_low_efficiency "
+                                      "THEN 'false' END",
+                 "idle": "k.idle", "lifecycle": "k.lifecycle", "grade": "k.grade"}
 ALL_LAYERS = "all"  # every layer in one tile, in the order of TILE_LAYERS (each drawn above the one before)
 RAW_MIN_ZOOM = 13  # parcels one by one from here in; squares of counts farther out
 AGGREGATE_CELLS = 16  # squares per tile side when aggregated (16 px each)
@@ -154,7 +164,10 @@ def gcj02_shift(z: int, x: int, y: int) -> tuple[float, float]:
     return gx - cx, gy - cy
 
 
-def _check(layer: str, z: int, x: int, y: int) -> None:
+def _check(layer: str, z: int, x: int, y: int, color_by: str | None = None) -> None:
+    if color_by is not None and color_by not in SQUARE_COLOR_BY:
+        raise InputError(f"不能按此着色：{color_by!r}", f"cannot colour by {color_by!r}",
+                         fix_zh="可用：" + "、".join(SQUARE_COLOR_BY), fix_en="known: " + ", ".join(SQUARE_COLOR_BY))
     if layer not in TILE_LAYERS and layer != ALL_LAYERS:
         raise InputError(f"没有这个图层：{layer!r}", f"no such tile layer: {layer!r}",
                          fix_zh="可用：" + "、".join((*TILE_LAYERS, ALL_LAYERS)),
@@ -171,7 +184,7 @@ def _pixel_m(z: int) -> float:
 
 def tile(engine: Engine, layer: str, z: int, x: int, y: int, *, county: str | None = None,
          as_of: dt.date | dt.datetime | None = None, mark_set: str | None = None, gcj02: bool = False,
-         counties: Iterable[str] | None = None, contracts: bool = True) -> bytes:
+         counties: Iterable[str] | None = None, contracts: bool = True, color_by: str | None = None) -> bytes:
     """One Mapbox Vector Tile (bytes, maybe empty) of z/x/y; each MVT layer has the name of its layer.
 
     ``layer`` is one of ``TILE_LAYERS``, or ``ALL_LAYERS`` for every layer in one tile (one request and
@@ -182,8 +195,11 @@ def tile(engine: Engine, layer: str, z: int, x: int, y: int, *, county: str | No
     What the asking user may see: ``counties`` (None: all) keeps only the features of those counties, in every
     layer; ``contracts=False`` leaves out the contract figures (the ``lifecycle`` mark, a parcel's contract
     warnings), which a bare viewer may not read.
+
+    ``color_by`` (one of ``SQUARE_COLOR_BY``) gives each far-out square the value that dominates it (``top``)
+    and that value's share of the square's 亩 (``top_share``); it changes nothing from ``RAW_MIN_ZOOM`` in.
     """
-    _check(layer, z, x, y)
+    _check(layer, z, x, y, color_by)
     layers = TILE_LAYERS if layer == ALL_LAYERS else (layer,)
     dx, dy = gcj02_shift(z, x, y) if gcj02 else (0.0, 0.0)
     params: dict[str, object] = {"z": z, "x": x, "y": y, "dx": dx, "dy": dy,
@@ -203,7 +219,7 @@ def tile(engine: Engine, layer: str, z: int, x: int, y: int, *, county: str | No
     try:
         with engine.connect() as conn:
             srid = _storage_srid(engine, conn)
-            parts = [f"coalesce(({_layer_sql(name, z, srid, as_of=as_of, mark_set=mark_set, contracts=contracts)}), "
+            parts = [f"coalesce(({_layer_sql(name, z, srid, as_of=as_of, mark_set=mark_set, contracts=contracts, color_by=color_by)}), "
                      "''::bytea)" for name in layers]
             conn.execute(sa.text("SELECT set_config('statement_timeout', :ms, true)"),
                          {"ms": str(get_settings().tile_timeout_ms)})
@@ -230,7 +246,8 @@ def _storage_srid(engine: Engine, conn: Connection) -> int:
 _ALLOWED = "(CAST(:allowed AS text[]) IS NULL OR {col} = ANY(CAST(:allowed AS text[])))"
 
 
-def _layer_sql(layer: str, z: int, srid: int, *, as_of: object, mark_set: str | None, contracts: bool = True) -> str:
+def _layer_sql(layer: str, z: int, srid: int, *, as_of: object, mark_set: str | None, contracts: bool = True,
+               color_by: str | None = None) -> str:
     """The statement that makes the MVT layer ``layer`` of a tile (the parameters are ``tile``'s)."""
     where = [_lifespan_clause(as_of), "(CAST(:county AS text) IS NULL OR t.county_code = :county)",
              _ALLOWED.format(col="t.county_code"), "t.geom && (SELECT box FROM env)"]
@@ -276,6 +293,8 @@ def _layer_sql(layer: str, z: int, srid: int, *, as_of: object, mark_set: str | 
                                 ST_TileEnvelope(:z, :x, :y), {_EXTENT}, {_BUFFER}, true) AS geom
             FROM parcels t {marks[0]} WHERE {' AND '.join(where)})
             SELECT ST_AsMVT(features, 'parcels', {_EXTENT}, 'geom', 'id') FROM features WHERE geom IS NOT NULL"""
+    if color_by is not None:
+        return _top_squares_sql(where, env, color_by, mark_set=mark_set, contracts=contracts)
     # Far out: the cells of zoom CELL_ZOOM summed into the squares of this tile (a cell nests exactly).
     return f"""WITH squares AS (
         SELECT i >> CAST(:step AS integer) AS ci, j >> CAST(:step AS integer) AS cj, CAST(sum(parcels) AS integer) AS parcels,
@@ -288,6 +307,44 @@ def _layer_sql(layer: str, z: int, srid: int, *, as_of: object, mark_set: str | 
         GROUP BY 1, 2),
       features AS (
         SELECT parcels, area_mu, low_mu,
+               ST_AsMVTGeom(ST_Translate(ST_MakeEnvelope(ci * :size - :half, :half - (cj + 1) * :size,
+                                                         (ci + 1) * :size - :half, :half - cj * :size, 3857),
+                                         :dx, :dy),
+                            ST_TileEnvelope(:z, :x, :y), {_EXTENT}, 0, true) AS geom
+        FROM squares)
+        SELECT ST_AsMVT(features, 'parcels', {_EXTENT}, 'geom') FROM features WHERE geom IS NOT NULL"""
+
+
+def _top_squares_sql(where: list[str], env: str, color_by: str, *, mark_set: str | None, contracts: bool) -> str:
+    """Far out and coloured: the squares summed from the parcels in the tile, each with its dominant value.
+
+    Each parcel counts in the square holding its point on surface (as in ``parcel_cells``); ``top`` is the
+    value covering most 亩 among the parcels that have one (ties: the smaller value), ``top_share`` its 亩
+    over all the square's 亩. A mark without a mark set, or a contract mark a viewer may not read, has none.
+    """
+    marks = mark_set is not None and color_by in ("idle", "lifecycle", "grade")
+    value = _SQUARE_VALUE[color_by] if (marks or color_by not in ("idle", "lifecycle", "grade")) else "NULL"
+    if color_by == "lifecycle" and not contracts:
+        value = "NULL"
+    join = "LEFT JOIN parcel_marks k ON k.mark_set = :marks AND k.parcel_no = t.parcel_no" if marks else ""
+    return f"""WITH {env}, points AS (
+        SELECT ST_Transform(ST_PointOnSurface(t.geom), 3857) AS p, t.area_mu, t.is_low_efficiency AS low,
+               CAST({value} AS text) AS value
+        FROM parcels t {join} WHERE {' AND '.join(where)}),
+      cells AS (
+        SELECT CAST(floor((ST_X(p) + :half) / :size) AS integer) AS ci,
+               CAST(floor((:half - ST_Y(p)) / :size) AS integer) AS cj, value,
+               count(*) AS n, sum(area_mu) AS mu, coalesce(sum(area_mu) FILTER (WHERE low), 0) AS low_mu
+        FROM points GROUP BY 1, 2, 3),
+      squares AS (
+        SELECT ci, cj, CAST(sum(n) AS integer) AS parcels,
+               CAST(round(CAST(sum(mu) AS numeric), 2) AS float8) AS area_mu,
+               CAST(round(CAST(sum(low_mu) AS numeric), 2) AS float8) AS low_mu,
+               (array_agg(value ORDER BY mu DESC, value) FILTER (WHERE value IS NOT NULL))[1] AS top,
+               CAST(max(mu) FILTER (WHERE value IS NOT NULL) / nullif(sum(mu), 0) AS float8) AS top_share
+        FROM cells GROUP BY ci, cj),
+      features AS (
+        SELECT parcels, area_mu, low_mu, top, CASE WHEN top IS NULL THEN NULL ELSE top_share END AS top_share,
                ST_AsMVTGeom(ST_Translate(ST_MakeEnvelope(ci * :size - :half, :half - (cj + 1) * :size,
                                                          (ci + 1) * :size - :half, :half - cj * :size, 3857),
                                          :dx, :dy),

@@ -43,6 +43,8 @@ __all__ = [
     "fmt_mu",
     "fmt_mu_ha",
     "land_use_label",
+    "RELABELLED",
+    "relabel",
     "t",
     "translate",
 ]
@@ -141,6 +143,8 @@ _TABLE: dict[str, tuple[str, str]] = {
     "map.title": ("一张图", "One map"),
     "map.county": ("行政区", "County"),
     "map.whole_city": ("全市", "Whole city"),
+    "map.home": ("{name}（全部县市区）", "{name} (all counties)"),
+    "map.all_areas": ("全部已载入地区", "All loaded areas"),
     "map.as_of": ("区块线截至日期", "Block lines as of"),
     "map.as_of_help": ("显示该日当天有效的工业区块线（历史版本）；宗地为当前状态。",
                        "Shows the block lines in force on that day (history); parcels are shown as they are now."),
@@ -175,14 +179,14 @@ _TABLE: dict[str, tuple[str, str]] = {
     "audit.title": ("审计记录", "Audit trail"),
     "audit.since": ("起始日期", "Since"),
     "audit.actor": ("操作人", "Actor"),
-    "audit.action": ("操作（前缀）", "Action (prefix)"),
+    "audit.action": ("操作", "Action"),
     "audit.count": ("共 {n} 条", "{n} rows"),
     "audit.download": ("导出 Excel", "Download Excel"),
     "audit.append_only": ("审计记录只增不改：数据库拒绝修改或删除任何一条。",
                           "The audit trail is append-only: the database refuses to change or delete any row."),
     "audit.users": ("用户", "Users"),
-    "audit.users_help": ("用户由命令行管理：blockline user add|list|disable|passwd。",
-                         "Users are managed from the command line: blockline user add|list|disable|passwd."),
+    "audit.users_help": ("用户由命令行管理：`blockline user add|list|disable|passwd`。",
+                         "Users are managed from the command line: `blockline user add|list|disable|passwd`."),
     "audit.col.id": ("编号", "No."),
     "audit.col.at": ("时间", "Time"),
     "audit.col.actor": ("操作人", "Actor"),
@@ -221,6 +225,11 @@ _TABLE: dict[str, tuple[str, str]] = {
     "field.parcels": ("宗地数", "Parcels"),
     "field.low_mu": ("其中低效", "Of which low-efficiency"),
     "legend.square": ("宗地占方格 {span}%", "parcels cover {span}% of the square"),
+    "legend.square_top": ("缩小时的方格：按面积最大的类别着色，颜色越深占比越高",
+                          "Squares when zoomed out: coloured by the value covering most 亩, deeper the more it does"),
+    "legend.square_none": ("缩小时的方格：无此类别", "Squares when zoomed out: none of these values"),
+    "field.top": ("面积最大的类别", "Value covering most 亩"),
+    "field.top_share": ("其占比", "Its share"),
     "legend.no_mark": ("无", "none"),
     "map.marks_busy": ("正在按政策计算各宗地的类别……", "Working out each parcel's category under the policy…"),
     "map.zoom_hint": ("远看时宗地汇总为方格（颜色表示宗地占方格面积的比例），放大到 13 级以上显示每一宗。",
@@ -289,7 +298,7 @@ _TABLE: dict[str, tuple[str, str]] = {
     "data.encoding": ("字符编码", "Encoding"),
     "data.encoding_auto": ("自动识别", "Detect"),
     "data.field_map": ("字段映射（可选，每行一条：文件字段=标准字段）",
-                       "Field map (optional, one per line: FILE_COLUMN=canonical_field)"),
+                       "Field map (optional, one per line: file column=standard field)"),
     "data.field_map_help": ("例如 地块号=parcel_no。常见中文字段（宗地编号、权利人、土地用途……）无需映射。",
                             "e.g. PARCEL=parcel_no. Common Chinese headers (宗地编号, 权利人, 土地用途 …) need none."),
     "data.county": ("所属行政区（可选）", "County (optional)"),
@@ -329,7 +338,8 @@ _TABLE: dict[str, tuple[str, str]] = {
 
 #: language → key → text
 # Pages with many words keep their (中文, English) pairs in a module of their own, merged here.
-for _module in ("ui.i18n_balance", "ui.i18n_lifecycle", "ui.i18n_public", "ui.i18n_zones", "ui.i18n_widgets"):
+for _module in ("ui.i18n_balance", "ui.i18n_lifecycle", "ui.i18n_public", "ui.i18n_zones", "ui.i18n_widgets",
+                "ui.i18n_audit"):
     _TABLE.update(importlib.import_module(_module).TABLE)
 
 LANGS: dict[str, dict[str, str]] = {
@@ -346,6 +356,24 @@ def current_lang() -> str:
 
     lang = st.session_state.get("lang", DEFAULT_LANG)
     return lang if lang in LANGS else DEFAULT_LANG
+
+
+#: pickers whose choices are shown in the page's language (a ``format_func`` of translated labels)
+RELABELLED = ("map_county", "map_basemap", "map_color_by", "balance_county", "balance_role", "data_county",
+              "data_kind", "idle_categories", "idle_county", "idle_focus", "zones_chosen", "zones_open",
+              "lifecycle_categories", "lifecycle_county", "calc_grade", "audit_action")
+
+
+def relabel() -> None:
+    """After a switch of language, give each picker its own choice again, so that the browser shows it in the new
+    language: Streamlit keeps a keyed picker's choice, but its box keeps the words it was chosen in until the
+    value is set again (issue 18: the base map and the colouring stayed in Chinese). The language radio's
+    ``on_change``."""
+    import streamlit as st
+
+    for key in RELABELLED:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def translate(key: str, lang: str, **fmt: object) -> str:

@@ -100,6 +100,13 @@ TABLE: dict[str, tuple[str, str]] = {
                                        "The buyer signs at least {tax} 万元/亩 ({article}): {detail}"),
     "lifecycle.calc.preempt": ("须行使优先收购权（{article}）：{detail}", "Pre-emption required ({article}): {detail}"),
     "lifecycle.calc.no_preempt": ("未触发政府优先收购。", "No pre-emption trigger applies."),
+    # what the transfer calculator lacks, by the field's name (issue 18, item 8: no raw field names)
+    "lifecycle.missing.investment": ("宗地实际投资", "the parcel's investment"),
+    "lifecycle.missing.committed_investment_per_mu": ("约定亩均投资", "the committed investment per 亩"),
+    "lifecycle.missing.tax": ("年度税收", "the annual tax"),
+    "lifecycle.missing.committed_tax_per_mu": ("约定亩均税收", "the committed tax per 亩"),
+    "lifecycle.missing.agreed_full_production_on": ("约定达产日期", "the agreed full-production date"),
+    "lifecycle.missing.seller_grade_last_year": ("“转让方上年亩均论英雄评价”", "'Seller's rating last year'"),
     "lifecycle.calc.undetermined": ("{trigger}（{article}）无法判断，缺少：{missing}",
                                     "{trigger} ({article}) cannot be judged; missing: {missing}"),
     "lifecycle.calc.make_up": ("转让前补足税收（{article}）：{detail}", "Tax to make up first ({article}): {detail}"),

@@ -466,7 +466,8 @@ class TileSource:
         '/tiles/all/{z}/{x}/{y}.pbf?v=v1&marks=m1'
         """
         query = {"v": self.version, "county": self.county, "as_of": self.as_of.isoformat() if self.as_of else None,
-                 "marks": self.mark_set if layer in ("parcels", ALL_LAYERS) else None, "gcj": "1" if gcj02 else None}
+                 "marks": self.mark_set if layer in ("parcels", ALL_LAYERS) else None,
+                 "color": self.color_by if layer in ("parcels", ALL_LAYERS) else None, "gcj": "1" if gcj02 else None}
         return f"{self.base_url}/{layer}/{{z}}/{{x}}/{{y}}.pbf?" + urlencode({k: v for k, v in query.items() if v})
 
 
@@ -496,6 +497,8 @@ class _TileLayers(JSCSSMixin, MacroElement):
                         {minimumFractionDigits: 2, maximumFractionDigits: 2}) + " " + cfg.ha + ")";
                 }
                 if (key === "parcels") { return Number(value).toLocaleString("zh-CN"); }
+                if (key === "top") { names = cfg.values[cfg.colorBy] || {}; }
+                if (key === "top_share") { return Math.round(100 * Number(value)) + "%"; }
                 return names.hasOwnProperty(value) ? names[value] : String(value);
             }
             function facts(props, keys) {
@@ -521,6 +524,11 @@ class _TileLayers(JSCSSMixin, MacroElement):
             }
             function parcelStyle(p, zoom) {
                 if (p.parcels !== undefined && p.parcel_no === undefined) {
+                    if (cfg.colorBy) {  // the colour of the value that dominates the square, deeper the more it does
+                        var top = p.top, known = top !== undefined && cfg.colors.hasOwnProperty(top);
+                        return {fill: true, fillColor: known ? cfg.colors[top] : cfg.other, stroke: false, weight: 0,
+                                fillOpacity: known ? 0.35 + 0.5 * Math.min(1, Number(p.top_share) || 0) : 0.35};
+                    }
                     return {fill: true, fillColor: densityColor(p.area_mu, zoom), fillOpacity: 0.65, stroke: false,
                             weight: 0};
                 }
@@ -614,7 +622,8 @@ def _tile_config(source: TileSource, *, lang: str, gcj02: bool,
               "idle": translate("color.idle", lang), "lifecycle": translate("color.lifecycle", lang),
               "grade": translate("color.grade", lang), "name": translate("field.name", lang),
               "approval_doc": translate("field.approval_doc", lang), "parcels": translate("field.parcels", lang),
-              "low_mu": translate("field.low_mu", lang)}
+              "low_mu": translate("field.low_mu", lang), "top": translate("field.top", lang),
+              "top_share": translate("field.top_share", lang)}
     layers = [{"layer": layer, "name": translate(key, lang), "keys": _TILE_KEYS[layer]}
               for layer, key in (("parcels", "layer.parcels"), ("counties", "layer.admin"), ("level2", "layer.level2"),
                                  ("level1", "layer.level1"))]
@@ -623,7 +632,8 @@ def _tile_config(source: TileSource, *, lang: str, gcj02: bool,
     return {"url": source.url(ALL_LAYERS, gcj02=gcj02), "layers": layers, "styles": styles, "labels": labels,
             "values": {k: dict(v) for k, v in value_names.items()},
             "colorBy": source.color_by, "colors": dict(source.colors), "other": _OTHER_COLOR,
-            "density": [list(step) for step in _DENSITY], "squareKeys": ["parcels", "area_mu", "low_mu"],
+            "density": [list(step) for step in _DENSITY],
+            "squareKeys": ["parcels", "area_mu", "low_mu", *(["top", "top_share"] if source.color_by else [])],
             "tipKeys": ["parcel_no", "holder", "area_mu"],
             "mu": "亩" if lang == "zh" else "mu", "ha": "公顷" if lang == "zh" else "ha",
             "yes": translate("yes", lang), "no": translate("no", lang)}
@@ -824,7 +834,7 @@ def build_map(
     if legend:
         m.add_child(_Legend(_legend_html(legend, translate("legend.title", lang))))
     m.get_root().header.add_child(Element(_FACTS_CSS), name="blockline_facts_css")
-    control = folium.LayerControl(collapsed=False)
+    control = folium.LayerControl(collapsed=True)  # an icon until the mouse is on it (issue 18, item 5)
     control.add_to(m)
     if tiles is not None:
         if not valid_asset_url(tiles.script_url) or not valid_asset_url(tiles.base_url):
@@ -874,7 +884,14 @@ def _tile_legend(tiles: TileSource, names: Mapping[str, Mapping[str, str]],
         labels = names.get(tiles.color_by, {})
         rows += [({**style, "fillColor": c}, f"{parcels}：{labels.get(v, v)}") for v, c in tiles.colors.items()]
         rows.append(({**style, "fillColor": _OTHER_COLOR}, f"{parcels}：{translate('legend.no_mark', lang)}"))
-    return rows + density_legend(lang)
+    if tiles.color_by is None:
+        return rows + density_legend(lang)
+    # Far out the squares take the colour of the value that dominates them (issue 18, item 7): their own rows.
+    deep = next(iter(tiles.colors.values()), _OTHER_COLOR)
+    return rows + [({"color": deep, "fillColor": deep, "fillOpacity": 0.85, "weight": 0},
+                    translate("legend.square_top", lang)),
+                   ({"color": _OTHER_COLOR, "fillColor": _OTHER_COLOR, "weight": 0},
+                    translate("legend.square_none", lang))]
 
 
 class _MetricScale(MacroElement):

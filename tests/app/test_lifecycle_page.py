@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import math
 from pathlib import Path
 
@@ -281,3 +282,20 @@ def test_mortgage_calculator_prompts_before_input_and_errs_after(demo: Engine) -
     assert any("出让价格" in str(i.value) for i in at.info)
     at.number_input(key="calc_standard_price").set_value(100.0).run()
     assert any("出让价格" in str(e.value) for e in at.error)
+
+
+def test_penalties_and_missing_figures_read_as_words(demo: Engine) -> None:
+    """Issue 18, item 8: a dash where no penalty is due (never None), each figure to the cent; the transfer
+    calculator names what it lacks by the page's words (the grade picker's label), never a field's code."""
+    at = open_page()
+    expected = expected_findings(demo, "wenzhou-2020", dt.date.today())
+    table = at.dataframe[0].value
+    due = pd.to_numeric(expected["penalty_wan"], errors="coerce").tolist()
+    shown = table["违约金（万元）"].tolist()
+    assert "None" not in map(str, shown) and "nan" not in map(str, shown)
+    assert shown.count("—") == sum(pd.isna(v) for v in due) > 0
+    assert sorted(v for v in shown if v != "—") == sorted(f"{v:,.2f}" for v in due if pd.notna(v)) != []
+    assert at.selectbox(key="calc_grade").value == ""  # no grade picked: the rule cannot be judged
+    lacking = [i.value for i in at.info if "无法判断" in i.value]
+    assert any(v.endswith("缺少：“转让方上年亩均论英雄评价”") for v in lacking), lacking
+    assert not [v for v in lacking if re.search(r"[a-z]+_[a-z_]+", v)], lacking

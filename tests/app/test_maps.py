@@ -235,3 +235,17 @@ def test_map_module_does_not_import_streamlit() -> None:
     code = "import sys, ui.maps; assert 'streamlit' not in sys.modules, 'streamlit imported'"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
+
+
+def test_a_coloured_map_asks_for_coloured_squares_and_explains_them() -> None:
+    """Issue 18, item 7: the tiles are asked for with the colouring; the legend says what the squares mean."""
+    from ui.maps import TileSource, build_map, unescape_js
+
+    plain = unescape_js(build_map(counties=None, level1=None, level2=None, parcels=None,
+                                  tiles=TileSource(version="v1")).get_root().render())
+    coloured = unescape_js(build_map(counties=None, level1=None, level2=None, parcels=None,
+                                     tiles=TileSource(version="v1", color_by="land_use",
+                                                      colors={"0601": "#c0392b"})).get_root().render())
+    assert "color=land_use" in coloured and "color=" not in plain
+    assert "按面积最大的类别着色" in coloured and "宗地占方格" not in coloured
+    assert "宗地占方格" in plain and "按面积最大的类别着色" not in plain

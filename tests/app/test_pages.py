@@ -578,3 +578,83 @@ def test_idle_table_lists_the_first_rows_and_its_excel_is_made_when_asked_for(en
     assert button.proto.url == "" and button.proto.deferred_file_id  # nothing made until the click
     book = pd.read_excel(io.BytesIO(download(at, managers, "idle_xlsx")))
     assert len(book) == len(expected) and set(book["宗地编号"]) == set(expected["parcel_no"])
+
+
+# -- the deployment's own area (issue 18, item 6) -------------------------------------------------------------
+_FAR = square(X + 100_000, Y + 150_000, 2000)  # a county of another city, 180 km away (as 义乌 is of 金华)
+
+
+def _with_a_far_county(engine: Engine) -> None:
+    far = gpd.GeoDataFrame({"code": ["330782"], "name": ["义乌市"], "level": ["county"], "parent_code": ["330700"]},
+                           geometry=_multi([_FAR]), crs="EPSG:4549")
+    with transaction(engine) as conn:
+        write_boundaries(conn, far, load_id=None)
+
+
+def _fit(at: AppTest) -> list[float]:
+    fit = re.search(r"fitBounds\(\s*\[\[([-\d.]+), ([-\d.]+)\], \[([-\d.]+), ([-\d.]+)\]\]", map_script(at))
+    assert fit, "the map is not fitted"
+    return [float(v) for v in fit.groups()]
+
+
+def _degrees(*shapes: object) -> list[float]:
+    minx, miny, maxx, maxy = gpd.GeoSeries(list(shapes), crs="EPSG:4549").to_crs("EPSG:4326").total_bounds
+    return [miny, minx, maxy, maxx]
+
+
+def test_the_map_opens_on_the_home_city_and_the_others_are_one_pick_away(small_city: Engine) -> None:
+    _with_a_far_county(small_city)
+    at = open_page("app_pages/map.py")
+    # the two counties of 330300 (two of three counties belong to it; no load names a first city)
+    two = shapely.box(X, Y, X + 4000, Y + 2000)
+    assert _fit(at) == pytest.approx(_degrees(two), abs=2e-4)  # the outlines are simplified by a few metres
+    box = at.selectbox(key="map_county")
+    # no city row: the home area is named by its counties
+    assert box.options == ["鹿城区、瓯海区（全部县市区）", "330302 鹿城区", "330304 瓯海区", "全部已载入地区", "330782 义乌市"]
+    box.set_value("*").run()
+    assert not at.exception
+    assert _fit(at) == pytest.approx(_degrees(two, _FAR), abs=2e-4)
+    at.selectbox(key="map_county").set_value("330782").run()
+    assert _fit(at) == pytest.approx(_degrees(_FAR), abs=2e-4)
+
+
+@pytest.mark.parametrize("setting", ["330700", "330782", "330000"])
+def test_the_home_area_is_a_setting(small_city: Engine, monkeypatch: pytest.MonkeyPatch, setting: str) -> None:
+    from geo.settings import get_settings
+
+    _with_a_far_county(small_city)
+    monkeypatch.setenv("BLOCKLINE_HOME_AREA", setting)
+    get_settings.cache_clear()
+    try:
+        at = open_page("app_pages/map.py")
+    finally:
+        monkeypatch.delenv("BLOCKLINE_HOME_AREA")
+        get_settings.cache_clear()
+    whole = setting == "330000"  # the province holds every county: nothing else to pick
+    two = shapely.box(X, Y, X + 4000, Y + 2000)
+    assert _fit(at) == pytest.approx(_degrees(two, _FAR) if whole else _degrees(_FAR), abs=2e-4)
+    options = at.selectbox(key="map_county").options
+    assert ("全部已载入地区" in options) is not whole
+    assert options[0] == ("全市" if whole else "义乌市（全部县市区）")
+
+
+def test_a_home_area_must_be_area_codes() -> None:
+    from pydantic import ValidationError
+
+    from geo.settings import Settings
+
+    assert Settings(home_area=" 330302，330304 ").home_area == "330302,330304"
+    with pytest.raises(ValidationError, match="六位行政区划代码"):
+        Settings(home_area="温州")
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if "data" not in p])
+def test_a_switch_of_language_on_any_page_keeps_its_pickers(small_city: Engine, page: str) -> None:
+    """Item 9: the switch sets each picker of the page again (ui.i18n.relabel); its choice is kept."""
+    from ui.i18n import RELABELLED
+
+    at = open_page(page)
+    before = {k: at.session_state[k] for k in RELABELLED if k in at.session_state}
+    at.radio(key="lang").set_value("en").run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert {k: at.session_state[k] for k in before} == before

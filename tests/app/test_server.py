@@ -435,3 +435,22 @@ def test_streamlit_s_metrics_are_open_in_setup_mode(city):
     with city.connect() as conn:  # no user was ever added to this store: setup mode, open as everything else is
         assert conn.execute(sa.text("SELECT count(*) FROM setup_ended")).scalar_one() == 0
     assert metrics_status(None) == 200
+
+
+def test_the_far_out_squares_are_coloured_as_the_map_asks(city, tmp_path):
+    """Issue 18, item 7: ``color=land_use`` reaches the tile: its square carries the value covering most 亩."""
+    gdf = gpd.GeoDataFrame({"宗地编号": ["Q-1", "Q-2"], "用地性质": ["M1", "M2"]},
+                           geometry=[box(X + 150, Y + 150, X + 250, Y + 250), box(X + 150, Y + 300, X + 250, Y + 500)],
+                           crs="EPSG:4549")  # 15 亩 of M1, 30 亩 of M2
+    gdf.to_file(tmp_path / "q.gpkg", engine="pyogrio")
+    load_parcels(city, tmp_path / "q.gpkg", user="test")
+    x3857, y3857 = Transformer.from_crs(4549, 3857, always_xy=True).transform(X + 200, Y + 300)
+    z = 9
+    size = 2 * HALF / (1 << z)
+    x, y = int((x3857 + HALF) // size), int((HALF - y3857) // size)
+    status, _, body = call(f"/tiles/parcels/{z}/{x}/{y}.pbf", "color=land_use")
+    assert status == 200
+    (square,) = mapbox_vector_tile.decode(body)["parcels"]["features"]
+    assert square["properties"]["top"] == "M2" and square["properties"]["top_share"] == pytest.approx(30 / 45)
+    status, _, body = call(f"/tiles/parcels/{z}/{x}/{y}.pbf", "color=holder")
+    assert status == 400 and b"cannot colour by" in body

@@ -74,7 +74,7 @@ def test_an_admin_sees_the_audit_trail(staffed: Engine) -> None:
     assert not at.exception
     frame = at.dataframe[0].value
     assert {"installer", "admin"} <= set(frame["操作人"])
-    assert set(frame["操作"]) >= {"user.add"}
+    assert set(frame["操作"]) >= {"新建用户"}
     users = at.dataframe[1].value
     assert set(users["用户名"]) == {"admin", "reader", "lc"} and "password_hash" not in users.columns
 

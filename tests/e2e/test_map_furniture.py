@@ -38,3 +38,26 @@ def test_no_control_covers_more_than_a_fifth_of_a_map(page: Page, path: str, siz
         shares = _covered_shares(page, index)
         worst = {k: round(v, 3) for k, v in shares.items() if v > 0.2}
         assert not worst, f"{path} map {index}: {worst}"
+
+
+@pytest.mark.parametrize("path", ["map", "zones"])
+def test_the_layer_control_opens_under_the_mouse_and_folds_away(page: Page, path: str) -> None:
+    """Item 5: the layer control is an icon until a person points at it; it lists the layers then, and folds
+    away when the mouse leaves, giving the map back."""
+    page.set_viewport_size({"width": 1440, "height": 900})
+    open_page(page, path)
+    wait_for_map(page)
+    frame = map_frame(page)
+    control = frame.locator(".leaflet-control-layers")
+    layers = control.get_by_text("宗地", exact=True)
+    folded = control.bounding_box()
+    assert folded is not None and folded["width"] * folded["height"] <= 50 * 50, folded
+    assert not layers.is_visible()
+    frame.locator(".leaflet-control-layers").hover()
+    layers.wait_for(state="visible")
+    opened = control.bounding_box()
+    assert opened is not None and opened["width"] * opened["height"] > folded["width"] * folded["height"]
+    box = frame.locator(".leaflet-container").bounding_box()
+    assert box is not None
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] * 0.8)  # away, over the map
+    layers.wait_for(state="hidden")

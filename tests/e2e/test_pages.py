@@ -93,6 +93,7 @@ def test_map_parcel_popup_and_layer_switch(page: Page, e2e_engine: sa.Engine) ->
     assert not errors, f"the map's script failed: {errors}"
     frame.locator(".leaflet-popup-close-button").click()
     expect(popup).to_have_count(0)
+    frame.locator(".leaflet-control-layers").hover()  # the layer control opens under the mouse
     frame.locator(".leaflet-control-layers").get_by_text("宗地", exact=True).click()
     container.evaluate(_TILES_DRAWN)
     page.mouse.click(*map_point(page, lon, lat))

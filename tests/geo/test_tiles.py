@@ -228,3 +228,58 @@ def test_the_tiles_covering_a_box_are_those_its_corners_span_with_the_margin(bou
 
 def _overlaps(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+# -- squares coloured by what dominates them (issue 18, item 7) ------------------------------------------------
+def _square_of(engine, z: int, **kw) -> dict:
+    cx, cy = centre_3857(PARCELS[1])
+    x, y = tile_of(cx, cy, z)
+    features = decoded(tile(engine, "parcels", z, x, y, **kw), z, x, y)["parcels"]
+    assert len(features) == 1  # the three parcels share one square at z9 and z8 (at z10 a square's edge parts them)
+    return features[0]["properties"]
+
+
+@pytest.mark.parametrize("z", [RAW_MIN_ZOOM - 4, RAW_MIN_ZOOM - 5])
+def test_far_out_squares_take_the_value_that_covers_most_mu(city, z):
+    # P-1 and P-2 are M1 (15 亩 each), P-3 is M2 (15 亩): M1 covers 30 of 45 亩
+    props = _square_of(city, z, color_by="land_use")
+    assert props["top"] == "M1" and props["top_share"] == pytest.approx(30 / 45, abs=1e-9)
+    assert props["parcels"] == 3 and props["area_mu"] == pytest.approx(45.0, abs=0.01)
+    assert _square_of(city, z, color_by="county_code")["top"] == "330302"
+    assert _square_of(city, z, color_by="county_code")["top_share"] == pytest.approx(1.0)
+    assert "top" not in _square_of(city, z)  # no colouring: the squares of counts only
+
+
+def test_far_out_squares_by_a_mark_count_marked_parcels_and_their_share_of_all(city):
+    z = RAW_MIN_ZOOM - 4
+    write_marks(city, "wz|2026-11-23|v1", [("P-1", "idle", None, "C"), ("P-3", None, None, "D")])
+    props = _square_of(city, z, color_by="idle", mark_set="wz|2026-11-23|v1")
+    assert props["top"] == "idle" and props["top_share"] == pytest.approx(15 / 45, abs=1e-9)
+    grade = _square_of(city, z, color_by="grade", mark_set="wz|2026-11-23|v1")
+    assert grade["top"] == "C" and grade["top_share"] == pytest.approx(15 / 45, abs=1e-9)  # a tie: the smaller
+    none = _square_of(city, z, color_by="lifecycle", mark_set="wz|2026-11-23|v1")
+    assert "top" not in none and "top_share" not in none  # nothing marked: no value dominates
+    viewer = _square_of(city, z, color_by="idle", mark_set="wz|2026-11-23|v1", contracts=False)
+    assert viewer["top"] == "idle"
+    with pytest.raises(InputError, match="不能按此着色"):
+        tile(city, "parcels", z, 0, 0, color_by="holder")
+
+
+def test_low_efficiency_squares_are_true_or_false(city, engine):
+    import sqlalchemy as sa
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE parcels SET is_low_efficiency = (parcel_no <> 'P-2')"))
+    props = _square_of(city, RAW_MIN_ZOOM - 4, color_by="is_low_efficiency")
+    assert props["top"] == "true" and props["top_share"] == pytest.approx(30 / 45, abs=1e-9)
+    assert props["low_mu"] == pytest.approx(30.0, abs=0.01)
+
+
+def test_squares_parted_by_an_edge_each_keep_their_own_value(city):
+    z = RAW_MIN_ZOOM - 3  # P-1 and P-2 fall in one square, P-3 in the next (their points on surface by pyproj)
+    cx, cy = centre_3857(PARCELS[1])
+    x, y = tile_of(cx, cy, z)
+    features = decoded(tile(city, "parcels", z, x, y, color_by="land_use"), z, x, y)["parcels"]
+    by_count = sorted((f["properties"]["parcels"], f["properties"]["top"], f["properties"]["top_share"])
+                      for f in features)
+    assert by_count == [(1, "M2", pytest.approx(1.0)), (2, "M1", pytest.approx(1.0))]

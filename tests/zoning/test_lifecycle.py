@@ -372,3 +372,17 @@ def test_mortgage_cap() -> None:
     with pytest.raises(ValueError, match="标定地价"):
         mortgage_cap(accepted=True, sale_price_wan=800.0, standard_land_price_wan=None, profile=WZ)
     assert np.isfinite(before["cap_wan"])
+
+
+@pytest.mark.parametrize(("output", "ended"), [(3744.75, True), (3750.0, False), (3755.25, False)])
+def test_the_fifty_percent_word_only_when_under(output: float, ended: bool) -> None:
+    """WZ §10 达产验收：产值不足约定的50% — 不足 excludes 50 % itself (民法典 §1259). 15 亩 and 500 万元/亩 committed:
+    3,744.75 万元 is 249.65 万元/亩, 49.93 % (under); 3,750 is 50 % and 3,755.25 is 50.07 % (neither under)."""
+    f = run(healthy("P", output=output, agreed_full_production_on=D(2024, 6, 30), delivered_on=D(2020, 1, 1)))
+    found = of(f, "P", "termination_possible")
+    assert len(found) == int(ended)
+    details = " ".join(f["detail"])
+    if ended:
+        assert "亩均产值 249.65 万元/亩，为约定 500.00 万元/亩的 49.9%（不足 50%）" in found.iloc[0]["detail"]
+    else:
+        assert "不足" not in details and "产值" not in details
