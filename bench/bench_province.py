@@ -12,7 +12,10 @@ runner of ``bench.bench_commands``, imported, not copied):
   getting the rows into PostgreSQL at all.
 
 The load average (1 min) is read before each row: the machine is shared, and the figures mean little
-without it. Each store is stopped and deleted after its size.
+without it. So the CPU time the load needs is given too, which other work moves far less than the wall
+time: the command's own (user + system, from ``time -v``) and the database server's (every PostgreSQL
+process of the store, its exited backends included, before and after). Each store is stopped and deleted
+after its size.
 
 Usage::
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -52,6 +56,8 @@ class Result:
     demo_s: float
     demo_mb: float
     demo_code: int
+    demo_cpu_s: float
+    server_cpu_s: float
     copy_s: float
     copy_mb_file: float
     loads: dict[str, float]
@@ -59,6 +65,43 @@ class Result:
 
 def _load() -> float:
     return round(os.getloadavg()[0], 2)
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _server_cpu(home: Path) -> float:
+    """CPU seconds of the store's PostgreSQL so far: the postmaster, its live children and those it reaped."""
+    try:
+        pid = int((home / "pgdata" / "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        own = int(stat.parent.name) == pid
+        if own or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            total += int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if own else 0)
+    return total / _TICK
+
+
+def _timed_cpu(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, float]:
+    """(wall s, peak RSS MB, exit code, user + system s) of one run of ``argv`` under /usr/bin/time -v."""
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
+        proc = subprocess.run(["/usr/bin/time", "-v", "-o", t.name, *argv], env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, check=False)
+        text = Path(t.name).read_text()
+    m = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)", text)
+    assert m, text
+    wall = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+    rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1)) / 1024  # type: ignore[union-attr]
+    code = proc.returncode
+    cpu = sum(float(re.search(rf"{what} time \(seconds\): ([\d.]+)", text).group(1))  # type: ignore[union-attr]
+              for what in ("User", "System"))
+    return wall, rss, code, cpu
 
 
 def _psql(env: dict[str, str], sql: str) -> None:
@@ -91,22 +134,25 @@ def bench_size(parcels: int, *, folder: Path) -> Result:
     loads = {"help": _load()}
     help_s, _, _ = _timed([BLOCKLINE, "--help"], env)
     loads["demo"] = _load()
-    demo_s, demo_mb, code = _timed([BLOCKLINE, "demo", "--region", "zhejiang", "--parcels", str(parcels)], env)
+    server_before = _server_cpu(home)
+    demo_s, demo_mb, code, demo_cpu = _timed_cpu([BLOCKLINE, "demo", "--region", "zhejiang", "--parcels", str(parcels)],
+                                                 env)
+    server_cpu = _server_cpu(home) - server_before
     loads["copy"] = _load()
     copy_s, copy_mb = _bare_copy(env, folder)
     subprocess.run([BLOCKLINE, "db", "down"], env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     shutil.rmtree(home, ignore_errors=True)
-    return Result(parcels, help_s, demo_s, demo_mb, code, copy_s, copy_mb, loads)
+    return Result(parcels, help_s, demo_s, demo_mb, code, demo_cpu, server_cpu, copy_s, copy_mb, loads)
 
 
 def table(results: list[Result]) -> str:
     """The results as a Markdown table."""
-    lines = ["| parcels | `blockline --help` | `blockline demo --region zhejiang` | peak memory | exit | "
-             "bare `COPY` of the parcel rows | CSV | load average (help / demo / copy) |",
-             "|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = ["| parcels | `blockline --help` | `blockline demo --region zhejiang` | CPU: command + server | peak memory | "
+             "exit | bare `COPY` of the parcel rows | CSV | load average (help / demo / copy) |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for r in results:
-        lines.append(f"| {r.parcels:,} | {r.help_s:.2f} s | **{r.demo_s:.1f} s** | {r.demo_mb:,.0f} MB | {r.demo_code} | "
-                     f"{r.copy_s:.1f} s | {r.copy_mb_file:,.0f} MB | "
+        lines.append(f"| {r.parcels:,} | {r.help_s:.2f} s | **{r.demo_s:.1f} s** | {r.demo_cpu_s:.1f} + {r.server_cpu_s:.1f} s | "
+                     f"{r.demo_mb:,.0f} MB | {r.demo_code} | {r.copy_s:.1f} s | {r.copy_mb_file:,.0f} MB | "
                      f"{r.loads['help']} / {r.loads['demo']} / {r.loads['copy']} |")
     return "\n".join(lines)
 
