@@ -364,7 +364,7 @@ def _seats(codes: npt.NDArray[np.str_], crs: object) -> list[shapely.Geometry | 
 
 def _outlines(
     local: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
-    block: IntArray,
+    row: IntArray,
     park_of: IntArray,
     place: dict[str, FloatArray],
     margin_m: float,
@@ -373,15 +373,17 @@ def _outlines(
     """Each park's outline: its parcels grown by ``margin_m`` (closing the roads between them), holes filled.
 
     ``local`` holds the parcels' extents (x0, x1, y0, y1) in their park's frame and ``place`` the parks'
-    centres and rotations. The parcels of one block side by side share their y-extent and edges, so each such
-    run is one parallelogram (``lean``: the rows' lean and middle line, per parcel); the runs, grown with
-    bevelled corners (no corner farther than ``margin_m`` from a parcel), are merged park by park. The
-    outline follows the park's built edge.
+    centres and rotations. The parcels of one block-row side by side (one run per y-extent: the front and the
+    back of a row of back-to-back parcels) make one parallelogram (``lean``: the rows' lean and middle line,
+    per parcel): the cross streets between its blocks are at most ``2 * margin_m`` wide across (40 m), so
+    their grown blocks would meet anyway, and one shape per run is grown instead of one per block. The runs,
+    grown with bevelled corners (no corner farther than ``margin_m`` from a parcel), are merged park by park.
+    The outline follows the park's built edge.
     """
     x0, x1, y0, y1 = local
-    runs = pd.DataFrame({"park": park_of, "block": block, "y0": y0, "y1": y1, "x0": x0, "x1": x1,
+    runs = pd.DataFrame({"park": park_of, "row": row, "y0": y0, "y1": y1, "x0": x0, "x1": x1,
                          "lean": lean[0], "mid": lean[1]})
-    runs = runs.groupby(["park", "block", "y0", "y1"], sort=True).agg(
+    runs = runs.groupby(["park", "row", "y0", "y1"], sort=True).agg(
         x0=("x0", "min"), x1=("x1", "max"), lean=("lean", "first"), mid=("mid", "first"))
     runs = runs.reset_index()
     park_of = runs["park"].to_numpy()
@@ -1110,7 +1112,8 @@ def generate_city(
     place = {"cx": pcx, "cy": pcy, "theta": ptheta}
     park_geom = _rectangles(bx0, bx1, by0, by1, **place)
     e = _LEVEL1_BUFFER_M
-    line_geom = _outlines((x0, x1, y0, y1), block, park_of, place, e, (lean, row_mid))
+    # the outline closes cross streets by growing whole block-rows: roads are at most 2 × e wide (_WIDE_ROAD_M)
+    line_geom = _outlines((x0, x1, y0, y1), row, park_of, place, e, (lean, row_mid))
     ring_w = np.array([p.ring_m for p in parks])
     park_county_codes = codes[park_county]
     parks_gdf = gpd.GeoDataFrame(
