@@ -1099,10 +1099,16 @@ def load_demo(
                  "ratings": not conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM ratings)")).scalar()}
         done = 0
         progress("生成/generating", 0, n_parcels)
-        for city in _ahead(generate_region(counties, n_parcels=n_parcels, seed=seed)):
-            _write_demo_city(conn, city, load_id=result.load_id, user=user, result=result, fresh=fresh)
-            done += len(city.parcels)
-            progress("生成/generating", done, n_parcels)
+        try:
+            for city in _ahead(generate_region(counties, n_parcels=n_parcels, seed=seed)):
+                _write_demo_city(conn, city, load_id=result.load_id, user=user, result=result, fresh=fresh)
+                done += len(city.parcels)
+                progress("生成/generating", done, n_parcels)
+        except ValueError as exc:  # the counties cannot hold that many parcels: nothing is written
+            raise InputError(
+                f"示例区域“{region}”容纳不下 {n_parcels:,} 宗地", f"the demo region '{region}' cannot hold "
+                f"{n_parcels:,} parcels ({exc})", fix_zh="减少 --parcels，或用 --region zhejiang（全省）",
+                fix_en="ask for fewer --parcels, or use --region zhejiang (the province)") from None
         progress("地图汇总/map squares", 0, 1)
         refresh_parcel_cells(conn)  # the map's far-out squares, in the same transaction as the parcels
         progress("地图汇总/map squares", 1, 1)

@@ -108,3 +108,15 @@ def test_the_command_names_the_region_and_refuses_an_unknown_one(province: sa.En
     data = json.loads(good.stdout)
     assert (data["inserted"], data["closed"]) == (1500, N)
     assert "region=zhejiang" in data["file"]
+
+
+def test_more_parcels_than_wenzhou_holds_is_refused_with_the_fix(province: sa.Engine) -> None:
+    """1,000,000 parcels of ~24,000 m² gross need ~24,000 km²; Wenzhou's counties have 12,288 km²: exit 2, a
+    message that names the way out, no traceback, nothing written (the province stays as loaded)."""
+    with province.connect() as conn:
+        before = conn.execute(sa.text("SELECT count(*) FROM loads")).scalar_one()
+    bad = runner.invoke(app, ["demo", "--parcels", "1000000", "--format", "json"])
+    assert bad.exit_code == 2, bad.output
+    assert "--region zhejiang" in bad.output and "Traceback" not in bad.output
+    with province.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM loads")).scalar_one() == before
