@@ -1107,8 +1107,7 @@ def load_demo(
         except ValueError as exc:  # the counties cannot hold that many parcels: nothing is written
             raise InputError(
                 f"示例区域“{region}”容纳不下 {n_parcels:,} 宗地", f"the demo region '{region}' cannot hold "
-                f"{n_parcels:,} parcels ({exc})", fix_zh="减少 --parcels，或用 --region zhejiang（全省）",
-                fix_en="ask for fewer --parcels, or use --region zhejiang (the province)") from None
+                f"{n_parcels:,} parcels ({exc})", **fix("demo_parcels")) from None
         progress("地图汇总/map squares", 0, 1)
         refresh_parcel_cells(conn)  # the map's far-out squares, in the same transaction as the parcels
         progress("地图汇总/map squares", 1, 1)
