@@ -459,16 +459,21 @@ def audit_verify(fmt: FmtOpt = Fmt.table) -> None:
 @app.command("demo")
 @handled
 def demo(
-    parcels: Annotated[int, typer.Option("--parcels", min=50, max=300_000, help="宗地数 / number of parcels")] = 600,
+    parcels: Annotated[int, typer.Option("--parcels", min=50, max=1_000_000, help="宗地数 / number of parcels")] = 600,
     seed: Annotated[int, typer.Option("--seed")] = 2020,
+    region: Annotated[str, typer.Option(
+        "--region", help="wenzhou：温州 12 个县级单位（默认）；zhejiang：浙江全省 90 个县级单位 / wenzhou (default): "
+                         "Wenzhou's 12 county-level units; zhejiang: the province's 90")] = "wenzhou",
     fmt: FmtOpt = Fmt.table,
 ) -> None:
-    """生成并导入示例城市（温州真实县界）/ build and load the demo city."""
+    """生成并导入示例城市（温州真实县界；--region zhejiang 为浙江全省）/ build and load the demo city (Wenzhou's
+    real county lines; --region zhejiang: the whole province)."""
     from geo.load import load_demo
 
     bar, update = _progress()
     with bar:
-        result = load_demo(_engine(), user=get_settings().user, n_parcels=parcels, seed=seed, progress=update)
+        result = load_demo(_engine(), user=get_settings().user, n_parcels=parcels, seed=seed, region=region,
+                           progress=update)
     _report(result, fmt)
     _judge_after_load(result, fmt)
 

@@ -452,8 +452,27 @@ async def ready_route(request: Request) -> Response:
     return JSONResponse(WARM_UP, status_code=200 if WARM_UP["done"] else 503)
 
 
+async def version_route(request: Request) -> Response:
+    """The data version this process serves (the one its pages and tile URLs carry, re-read from the store
+    every few seconds), its process and its tile cache's size: for an operator or a load balancer checking
+    that every app process behind it serves the same data. Nothing of the data itself."""
+    del request
+    from ui import data
+
+    try:
+        version = await run_in_threadpool(data.tile_version)
+    except BlocklineError as exc:
+        return PlainTextResponse(exc.as_dict()["message_en"], status_code=503)
+    with _CACHE_LOCK:
+        tiles = len(TILE_CACHE) if TILE_CACHE is not None else 0
+        size = int(TILE_CACHE.currsize) if TILE_CACHE is not None else 0
+    return JSONResponse({"data_version": version, "pid": os.getpid(), "tile_cache": {"tiles": tiles, "bytes": size}},
+                        headers={"Cache-Control": "no-store"})
+
+
 ROUTES = [Route("/tiles/{layer}/{z}/{x}/{y}.pbf", tile_route, methods=["GET"]),
           Route("/_blockline/ready", ready_route, methods=["GET"]),
+          Route("/_blockline/version", version_route, methods=["GET"]),
           Route("/_blockline/session", session_route, methods=["GET"]),
           Route("/_blockline/sign-out", sign_out_route, methods=["GET"])]
 

@@ -45,7 +45,7 @@ import shapely
 from geo.area import M2_PER_MU, assert_projected
 from geo.fields import PARCEL_FIELDS
 
-__all__ = ["DemoCity", "generate_city"]
+__all__ = ["DemoCity", "generate_city", "generate_region"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -58,6 +58,7 @@ _GROSS_M2_PER_PARCEL = 24_000.0  # mean parcel (~30 亩) plus its share of roads
 _NARROW_ROAD_M = (10.0, 14.0)
 _WIDE_ROAD_M = (20.0, 40.0)
 _LEVEL1_BUFFER_M = 20.0
+_MAX_LEAN = 0.36  # how far a block-row's cross streets lean (dx/dy, ≈ 20°): estates are not square grids
 _COUNTY_EDGE_M = 50.0
 
 # --- people and land use ------------------------------------------------------------------------------
@@ -100,7 +101,7 @@ _SEATS = {
     "330382": (120.983, 28.113),  # 乐清市
     "330383": (120.553, 27.578),  # 龙港市
 }
-_SEAT_PULL = 0.12  # how tightly parks gather at the seat, as a share of the county's size (the centre: 0.3)
+_SEAT_PULL = 0.08  # how tightly parks gather at the seat, as a share of the county's size (the centre: 0.3)
 
 # GB 32100-2015 (统一社会信用代码) and GB 11714 (组织机构代码) check characters
 _USCC_ALPHABET = np.array(list("0123456789ABCDEFGHJKLMNPQRTUWXY"))
@@ -229,6 +230,8 @@ class _ParkLayout:
     block: IntArray  # block number within the park
     row: IntArray  # block-row number within the park
     gap_before: FloatArray  # road width before the parcel's block in its block-row (nan for the first)
+    lean: FloatArray  # dx/dy of the parcel's block-row: its cross streets and side edges lean by this much
+    row_mid: FloatArray  # y of the middle of the parcel's block-row, which the lean turns about
     direction: str  # 东/南/西/北/中: where the park lies in its county, for its name
 
 
@@ -239,8 +242,14 @@ def _roads(rng: np.random.Generator, shape: int | tuple[int, ...], narrow_share:
 
 def _layout_park(
     rng: np.random.Generator, *, width: float, height: float
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, IntArray, IntArray, FloatArray]:
-    """Cut a park rectangle into block-rows, blocks and parcels; all arrays in build order."""
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, IntArray, IntArray, FloatArray, FloatArray, FloatArray]:
+    """Cut a park rectangle into block-rows, blocks and parcels; all arrays in build order.
+
+    Each block-row leans (its cross streets and the parcels' side edges run at ``lean`` dx/dy, turning about
+    the row's middle): x0/x1 are the parcels' extents along the row's middle line, and the row is shifted and
+    narrowed so that its leaning corners stay inside the park. A cross street is widened along the row by
+    √(1 + lean²), so that its width across (``gap_before``) is the width drawn.
+    """
     narrow_share = rng.uniform(0.3, 0.7)
     n_rows = int(height / 80.0) + 2
     split = rng.random(n_rows) < 0.6  # two parcels back to back across the block's depth
@@ -248,6 +257,7 @@ def _layout_park(
     d2 = np.where(split, rng.uniform(70.0, 140.0, n_rows), 0.0)
     depth = d1 + d2
     gap_y = _roads(rng, n_rows, narrow_share * 0.8)
+    lean = rng.uniform(-_MAX_LEAN, _MAX_LEAN, n_rows)
     y_start = np.concatenate([[0.0], np.cumsum(depth + gap_y)[:-1]])
     rows = np.flatnonzero(y_start + depth <= height)
     n_cols = int(width / 35.0) + 3
@@ -257,8 +267,12 @@ def _layout_park(
     gap_x = _roads(rng, (n_rows, n_cols), narrow_share)
     d1, d2, split, y_start = d1[rows], d2[rows], split[rows], y_start[rows]
     target_mu, new_block, gap_x = target_mu[rows], new_block[rows], gap_x[rows]
+    lean, depth = lean[rows], depth[rows]
     new_block[:, 0] = False
     gap_x = np.where(new_block, gap_x, 0.0)
+    across = gap_x  # the streets' widths across: the hidden structure the tests and clusters rely on
+    gap_x = gap_x * np.sqrt(1.0 + lean**2)[:, None]  # their widths along the row
+    shift = np.abs(lean) * depth / 2.0  # a leaning row's corners reach this far beyond its middle line
 
     d_min = np.where(split, np.minimum(d1, d2), d1)[:, None]
     d_max = np.where(split, np.maximum(d1, d2), d1)[:, None]
@@ -269,16 +283,17 @@ def _layout_park(
     x1 = np.cumsum(w + gap_x, axis=1)
     # a parcel's left edge is its neighbour's right edge plus the road, so shared edges are bit-identical
     x0 = np.concatenate([np.zeros((len(rows), 1)), x1[:, :-1]], axis=1) + gap_x
-    r, q = np.nonzero(x1 <= width)  # row-major: block-row by block-row, left to right
+    x0, x1 = x0 + shift[:, None], x1 + shift[:, None]
+    r, q = np.nonzero(x1 + shift[:, None] <= width)  # row-major: block-row by block-row, left to right
     if r.size == 0:  # too small a park for even one parcel
         empty_f, empty_i = np.empty(0), np.empty(0, dtype=np.int64)
-        return empty_f, empty_f, empty_f, empty_f, empty_i, empty_i, empty_f
+        return empty_f, empty_f, empty_f, empty_f, empty_i, empty_i, empty_f, empty_f, empty_f
     block_in_row = np.cumsum(new_block, axis=1)[r, q]
     _, col_block = np.unique(r * (n_cols + 1) + block_in_row, return_inverse=True)
     # the road before a block is the gap at its first column (none before a row's first block)
     starts = new_block[r, q]
     block_gap = np.full(col_block.max() + 1, np.nan)
-    block_gap[col_block[starts]] = gap_x[r, q][starts]
+    block_gap[col_block[starts]] = across[r, q][starts]
     col_gap = block_gap[col_block]
 
     n_sub = 1 + split[r]
@@ -295,6 +310,8 @@ def _layout_park(
         col_block[col].astype(np.int64),
         rr.astype(np.int64),
         col_gap[col],
+        lean[rr],
+        y_start[rr] + depth[rr] / 2.0,
     )
 
 
@@ -347,32 +364,40 @@ def _seats(codes: npt.NDArray[np.str_], crs: object) -> list[shapely.Geometry | 
 
 def _outlines(
     local: tuple[FloatArray, FloatArray, FloatArray, FloatArray],
-    block: IntArray,
+    row: IntArray,
     park_of: IntArray,
     place: dict[str, FloatArray],
     margin_m: float,
+    lean: tuple[FloatArray, FloatArray],
 ) -> npt.NDArray[np.object_]:
     """Each park's outline: its parcels grown by ``margin_m`` (closing the roads between them), holes filled.
 
     ``local`` holds the parcels' extents (x0, x1, y0, y1) in their park's frame and ``place`` the parks'
-    centres and rotations. The parcels of one block side by side share their y-extent and edges, so each such
-    run is one rectangle; the runs, grown, are merged park by park. The outline stays inside the park's
-    rectangle grown by ``margin_m`` and follows the park's built edge where the rectangle did not.
+    centres and rotations. The parcels of one block-row side by side (one run per y-extent: the front and the
+    back of a row of back-to-back parcels) make one parallelogram (``lean``: the rows' lean and middle line,
+    per parcel): the cross streets between its blocks are at most ``2 * margin_m`` wide across (40 m), so
+    their grown blocks would meet anyway, and one shape per run is grown instead of one per block. The runs,
+    grown with bevelled corners (no corner farther than ``margin_m`` from a parcel), are merged park by park.
+    The outline follows the park's built edge.
     """
     x0, x1, y0, y1 = local
-    runs = pd.DataFrame({"park": park_of, "block": block, "y0": y0, "y1": y1, "x0": x0, "x1": x1})
-    runs = runs.groupby(["park", "block", "y0", "y1"], sort=True).agg(x0=("x0", "min"), x1=("x1", "max"))
+    runs = pd.DataFrame({"park": park_of, "row": row, "y0": y0, "y1": y1, "x0": x0, "x1": x1,
+                         "lean": lean[0], "mid": lean[1]})
+    runs = runs.groupby(["park", "row", "y0", "y1"], sort=True).agg(
+        x0=("x0", "min"), x1=("x1", "max"), lean=("lean", "first"), mid=("mid", "first"))
     runs = runs.reset_index()
     park_of = runs["park"].to_numpy()
     at = {k: v[park_of] for k, v in place.items()}
-    grown = _rectangles(runs["x0"].to_numpy() - margin_m, runs["x1"].to_numpy() + margin_m,
-                        runs["y0"].to_numpy() - margin_m, runs["y1"].to_numpy() + margin_m, **at)
+    shapes = _rectangles(runs["x0"].to_numpy(), runs["x1"].to_numpy(), runs["y0"].to_numpy(), runs["y1"].to_numpy(),
+                         lean=runs["lean"].to_numpy(), mid=runs["mid"].to_numpy(), **at)
     n_parks = len(place["cx"])
     order = np.arange(park_of.size)
     cuts = np.searchsorted(park_of[order], np.arange(1, n_parks))
     out = np.empty(n_parks, dtype=object)
     for i, members in enumerate(np.split(order, cuts)):
-        union = shapely.union_all(grown[members])
+        # one buffer of the park's runs together: the same outline as the union of each run's buffer, in half
+        # the time (GEOS merges the offset curves once)
+        union = shapely.buffer(shapely.multipolygons(shapes[members]), margin_m, join_style="bevel")
         parts = shapely.get_parts(union)
         filled = shapely.polygons(shapely.get_exterior_ring(parts))
         out[i] = filled[0] if filled.size == 1 else shapely.union_all(filled)
@@ -423,7 +448,7 @@ def _park_stream(
         theta, width, height = _fit_in_cell(rng, cell=cell, margin=margin, style=style)
         if width < 60.0 or height < 60.0:
             continue
-        x0, x1, y0, y1, block, row, gap = _layout_park(rng, width=width, height=height)
+        x0, x1, y0, y1, block, row, gap, lean, row_mid = _layout_park(rng, width=width, height=height)
         if x0.size == 0:
             continue
         cx, cy = gx + cell / 2, gy + cell / 2
@@ -442,6 +467,8 @@ def _park_stream(
             block=block,
             row=row,
             gap_before=gap,
+            lean=lean,
+            row_mid=row_mid,
             direction=_direction(cx - core.x, cy - core.y, radius),
         )
 
@@ -460,6 +487,8 @@ def _cut(park: _ParkLayout, keep: int) -> _ParkLayout:
         block=park.block[s],
         row=park.row[s],
         gap_before=park.gap_before[s],
+        lean=park.lean[s],
+        row_mid=park.row_mid[s],
     )
 
 
@@ -547,10 +576,15 @@ def _rectangles(
     cx: FloatArray,
     cy: FloatArray,
     theta: FloatArray,
+    lean: FloatArray | None = None,
+    mid: FloatArray | None = None,
 ) -> npt.NDArray[np.object_]:
-    """Rotated rectangles (counter-clockwise) from local extents, by array."""
+    """Rotated rectangles (counter-clockwise) from local extents, by array; with ``lean`` and ``mid``,
+    parallelograms whose side edges lean by ``lean`` (dx/dy) about the line y = ``mid`` (same area)."""
     xs = np.stack([x0, x1, x1, x0, x0], axis=1)
     ys = np.stack([y0, y0, y1, y1, y0], axis=1)
+    if lean is not None and mid is not None:
+        xs = xs + (ys - mid[:, None]) * lean[:, None]
     wx, wy = _rotate(xs, ys, cx=cx[:, None], cy=cy[:, None], theta=theta[:, None])
     return shapely.polygons(np.stack([wx, wy], axis=2))
 
@@ -623,6 +657,28 @@ def _holder_names(
 # ======================================================================================================
 # the city
 # ======================================================================================================
+
+
+_DAYS_PER_MONTH = 365.25 / 12
+
+
+def _contract_terms(counties: gpd.GeoDataFrame) -> dict[str, IntArray]:
+    """Each county's contract terms, in days from delivery and years: the optional columns ``start_months``
+    (default 3, WZ §6), ``completion_months`` (from delivery; default 0: a build period by the planned
+    investment after the start, WZ §6) and ``major_lease_years`` (default 50). A city with other rules (YW §5
+    for 义乌: 12, 36, 40) passes its own."""
+    n = len(counties)
+
+    def column(name: str, default: float) -> FloatArray:
+        if name not in counties.columns:
+            return np.full(n, default)
+        return pd.to_numeric(counties[name], errors="coerce").fillna(default).to_numpy(dtype=float)
+
+    return {
+        "start_days": np.round(column("start_months", 3) * _DAYS_PER_MONTH).astype(np.int64),
+        "completion_days": np.round(column("completion_months", 0) * _DAYS_PER_MONTH).astype(np.int64),
+        "major_lease_years": column("major_lease_years", 50).astype(np.int64),
+    }
 
 
 def _days(d: datetime.date) -> np.datetime64:
@@ -716,7 +772,10 @@ def generate_city(
     pcx = np.array([p.cx for p in parks])
     pcy = np.array([p.cy for p in parks])
     ptheta = np.array([p.theta for p in parks])
-    geometry = _rectangles(x0, x1, y0, y1, cx=pcx[park_of], cy=pcy[park_of], theta=ptheta[park_of])
+    lean = np.concatenate([p.lean for p in parks])
+    row_mid = np.concatenate([p.row_mid - p.height / 2 for p in parks])
+    geometry = _rectangles(x0, x1, y0, y1, cx=pcx[park_of], cy=pcy[park_of], theta=ptheta[park_of],
+                           lean=lean, mid=row_mid)
     area_m2 = (x1 - x0) * (y1 - y0)
     area_mu = area_m2 / M2_PER_MU
 
@@ -785,8 +844,10 @@ def generate_city(
     category = holder_category[holder_of]
     land_use = _LAND_USES[category]
     industrial = category <= 3  # 1001xx and 1101 (仓储) carry industrial-land contracts
+    city_names = (counties["city_name"].astype(str).to_numpy() if "city_name" in counties.columns
+                  else np.full(len(names), _CITY))
     prefix = np.array(
-        [names[c] if names[c].endswith("市") else _CITY + _short_name(names[c]) for c in range(len(names))]
+        [names[c] if names[c].endswith("市") else city_names[c] + _short_name(names[c]) for c in range(len(names))]
     )
     holder_names = _holder_names(rng, prefix=prefix[holder_county], category=holder_category)
     serial_in_county = np.zeros(n_holders, dtype=np.int64)
@@ -815,12 +876,17 @@ def generate_city(
         ).round(0)
         c_invest[picked] = (planned[picked] / area_mu[picked]).round(1)
         c_tax[picked] = rng.uniform(40.0, 80.0, n_major).round(1)
-    lease = np.where(major, np.where(rng.random(n) < 0.5, 50, 30), 20)
+    terms = _contract_terms(counties)
+    lease = np.where(major, np.where(rng.random(n) < 0.5, terms["major_lease_years"][county_of], 30), 20)
     lease = np.where(~new_era & ~major & (rng.random(n) < 0.12), 50, lease).astype(np.int64)
     min_far = np.where(category == 3, rng.uniform(1.0, 1.5, n), rng.uniform(1.0, 2.0, n)).round(1)
 
     build_days = np.where(planned > 200_000, 1095, np.where(planned >= 100_000, 913, 730))
-    agreed_start = delivered + 91 * _DAY  # WZ §6: start within 3 months of delivery
+    start_days = terms["start_days"][county_of]
+    agreed_start = delivered + start_days * _DAY  # WZ §6: start within 3 months of delivery (YW §5: 1 year)
+    # YW §5: completion within 3 years of delivery, whatever the investment; WZ §6: a build period after the start
+    completion_days = terms["completion_days"][county_of]
+    build_days = np.where(completion_days > 0, completion_days - start_days, build_days)
     agreed_completion = agreed_start + build_days * _DAY
     agreed_operation = agreed_completion + 182 * _DAY
     agreed_full = agreed_operation + rng.choice([365, 730, 730, 1095], n) * _DAY
@@ -1033,7 +1099,12 @@ def generate_city(
     )
 
     # ---------------------------------------------------------------- parks and block lines
-    bounds = np.array([[p.x0.min(), p.x1.max(), p.y0.min(), p.y1.max()] for p in parks])
+    def reach(p: _ParkLayout) -> tuple[FloatArray, FloatArray]:  # how far a parcel's leaning corners reach
+        ends = np.stack([(p.y0 - p.row_mid) * p.lean, (p.y1 - p.row_mid) * p.lean])
+        return ends.min(axis=0), ends.max(axis=0)
+
+    bounds = np.array([[(p.x0 + reach(p)[0]).min(), (p.x1 + reach(p)[1]).max(), p.y0.min(), p.y1.max()]
+                       for p in parks])
     half_w = np.array([p.width / 2 for p in parks])
     half_h = np.array([p.height / 2 for p in parks])
     bx0, bx1 = bounds[:, 0] - half_w, bounds[:, 1] - half_w
@@ -1041,7 +1112,8 @@ def generate_city(
     place = {"cx": pcx, "cy": pcy, "theta": ptheta}
     park_geom = _rectangles(bx0, bx1, by0, by1, **place)
     e = _LEVEL1_BUFFER_M
-    line_geom = _outlines((x0, x1, y0, y1), block, park_of, place, e)
+    # the outline closes cross streets by growing whole block-rows: roads are at most 2 × e wide (_WIDE_ROAD_M)
+    line_geom = _outlines((x0, x1, y0, y1), row, park_of, place, e, (lean, row_mid))
     ring_w = np.array([p.ring_m for p in parks])
     park_county_codes = codes[park_county]
     parks_gdf = gpd.GeoDataFrame(
@@ -1134,3 +1206,81 @@ def _ratings(
             "grade": np.array(list("ABCD"))[grade[h, k]],
         }
     )
+
+
+def generate_region(
+    counties: gpd.GeoDataFrame,
+    *,
+    n_parcels: int,
+    seed: int = 2020,
+    as_of: datetime.date = datetime.date(2026, 11, 1),
+) -> Iterator[tuple[str, DemoCity]]:
+    """A demo region of several cities, one city at a time (so that a province never sits in memory whole).
+
+    The parcels are shared out between the cities by area (within a city, :func:`generate_city` weights the
+    counties by area to the power 0.6); a city whose counties cannot hold its share (islands) takes a tenth
+    fewer, up to five times, and passes the rest on to the next city. Each city is generated by :func:`generate_city`
+    with a seed of its own drawn from ``seed`` and the city's code (a region of one city uses ``seed`` itself,
+    so that it is exactly ``generate_city(counties, seed=seed)``).
+
+    Parameters
+    ----------
+    counties : geopandas.GeoDataFrame
+        As for :func:`generate_city`, plus ``city_code`` (the 6-digit code of each county's city) and,
+        optionally, ``city_name`` and the contract-term columns of :func:`generate_city`.
+    n_parcels : int
+        Parcels in all the cities together (exactly).
+    seed, as_of
+        As for :func:`generate_city`.
+
+    Yields
+    ------
+    tuple of (str, DemoCity)
+        The city's code and its demo city, cities in code order.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely import box
+    >>> counties = gpd.GeoDataFrame(
+    ...     {"code": ["330302", "330702"], "name": ["鹿城区", "婺城区"], "city_code": ["330300", "330700"]},
+    ...     geometry=[box(0, 0, 20_000, 20_000), box(40_000, 0, 60_000, 20_000)], crs="EPSG:4549")
+    >>> [(code, len(city.parcels)) for code, city in generate_region(counties, n_parcels=300, seed=1)]
+    [('330300', 150), ('330700', 150)]
+    """
+    _check_counties(counties)
+    if "city_code" not in counties.columns:
+        raise ValueError("counties lacks the column city_code")
+    if isinstance(n_parcels, bool) or not isinstance(n_parcels, (int, np.integer)) or n_parcels < 1:
+        raise ValueError(f"n_parcels must be a positive integer, not {n_parcels!r}")
+    city_codes = counties["city_code"].astype(str)
+    cities = sorted(city_codes.unique())
+    shares = _allocate(int(n_parcels), np.array([float(counties.geometry[city_codes == c].area.sum()) for c in cities]))
+    carry = 0  # parcels a crowded city could not hold, passed on to the next
+    for k, code in enumerate(cities):
+        want = int(shares[k]) + carry
+        if want == 0:
+            continue
+        mine = counties[city_codes == code].reset_index(drop=True)
+        # one city is generate_city itself, seed and all; several draw a seed each from (seed, city code)
+        city_seed = seed if len(cities) == 1 else int(np.random.default_rng([seed, int(code)]).integers(0, 2**31))
+        city, got = _city_that_fits(mine, want=want, seed=city_seed, as_of=as_of, last=k == len(cities) - 1)
+        carry = want - got
+        yield code, city
+
+
+def _city_that_fits(
+    counties: gpd.GeoDataFrame, *, want: int, seed: int, as_of: datetime.date, last: bool
+) -> tuple[DemoCity, int]:
+    """``generate_city`` with ``want`` parcels, or with a tenth fewer each time the counties are too small
+    (islands, 舟山), up to five times; the last city of a region must hold what it is given."""
+    n = want
+    for _ in range(5):
+        try:
+            return generate_city(counties, n_parcels=n, seed=seed, as_of=as_of), n
+        except ValueError:
+            if last:
+                raise
+            n = max(1, int(n * 0.9))
+    return generate_city(counties, n_parcels=n, seed=seed, as_of=as_of), n
+

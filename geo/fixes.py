@@ -112,6 +112,10 @@ CATALOGUE: dict[str, tuple[str, str, str, str]] = {
                           "刷新页面后重新记录", "reload the page and record again"),
     "request_id": ("检查 --request-id", "check --request-id",
                    "刷新页面后重新记录", "reload the page and record again"),
+    "demo_parcels": ("减少 --parcels，或用 --region zhejiang（全省）",
+                     "ask for fewer --parcels, or use --region zhejiang (the province)",
+                     "示例数据由命令 blockline demo 导入：减少宗地数，或导入全省示例",
+                     "the demo is loaded by the blockline demo command: ask for fewer parcels, or load the province"),
 }
 
 

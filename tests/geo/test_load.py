@@ -234,7 +234,30 @@ def test_ratings_from_xlsx_and_csv(engine: sa.Engine, tmp_path: Path) -> None:
         got = conn.execute(sa.text("SELECT coalesce(parcel_no, holder_id), year, grade FROM ratings ORDER BY 1, 2")).all()
     assert [tuple(r) for r in got] == [("91330300MA2XXXXX1A", 2024, "C"), ("91330300MA2XXXXX1A", 2025, "A"),
                                        ("LC-001", 2025, "B")]
+    # the same subject and year twice in one file: the later row wins, as it would row by row
+    twice = tmp_path / "twice.csv"
+    twice.write_text("宗地编号,年度,等级\nLC-002,2025,A\nLC-002,2025,D\n LC-002 ,2024,C\n", encoding="utf-8")
+    assert load_ratings(engine, twice, user="test").inserted == 3
+    with engine.connect() as conn:
+        got = conn.execute(sa.text("SELECT year, grade FROM ratings WHERE parcel_no = 'LC-002' ORDER BY 1")).all()
+    assert [tuple(r) for r in got] == [(2024, "C"), (2025, "D")]
     bad = tmp_path / "bad.csv"
     bad.write_text("宗地编号,年度,等级\nX,2025,E\nY,19,A\n", encoding="utf-8")
     with pytest.raises(ValidationError, match="A/B/C/D"):
         load_ratings(engine, bad, user="test")
+
+
+def test_polygons_are_written_as_the_multipolygons_shapely_itself_writes() -> None:
+    """The bulk path's hex EWKB (built with numpy, Polygons wrapped as one-part MultiPolygons without making
+    the objects) is byte for byte what shapely writes for the MultiPolygons, in the storage SRID."""
+    import numpy as np
+    import shapely
+
+    from geo.load import _hex_arrow
+
+    polygons = np.array([shapely.box(0, 0, 100, 100), shapely.Polygon([(0, 0), (30, 0), (0, 40)]),
+                         shapely.MultiPolygon([shapely.box(0, 0, 1, 1), shapely.box(5, 5, 6, 7)]),
+                         shapely.box(0, 0, 10, 10).difference(shapely.box(2, 2, 4, 4))], dtype=object)
+    multi = np.array([g if g.geom_type == "MultiPolygon" else shapely.MultiPolygon([g]) for g in polygons], dtype=object)
+    expected = shapely.to_wkb(shapely.set_srid(multi, 4549), hex=True, include_srid=True, byte_order=1)
+    assert _hex_arrow(polygons, 4549).to_pylist() == list(expected)
