@@ -202,7 +202,8 @@ def _judgement(server: dict[str, str]) -> list[tuple[str, str, int]]:
     engine = sa.create_engine(server["blockline_owner"])
     with engine.connect() as conn:
         rows = conn.execute(sa.text(
-            "SELECT profile, judged_by, served FROM judgements WHERE profile = 'wenzhou-2020' ORDER BY id")).all()
+            "SELECT profile, judged_by, served FROM judgements WHERE profile = 'wenzhou-2020'"
+            " AND as_of = DATE '2026-11-01' ORDER BY id")).all()  # the day asked (the load judged its own today)
     engine.dispose()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 

@@ -233,13 +233,14 @@ def _warm_up_twice(engine) -> None:
 PASSWORD = "correct horse battery"
 
 
-def call_as(path: str, query: str = "", *, token: str | None = None, route_index: int = 0,
+def call_as(path: str, query: str = "", *, token: str | None = None,
             site: str | None = None) -> tuple[int, dict[str, str], bytes]:
-    """Call a route of server.py as Starlette would, with the session cookie ``token`` and the browser's
-    ``Sec-Fetch-Site`` header ``site`` when given."""
-    route = ROUTES[route_index]
-    match, scope = route.matches({"type": "http", "method": "GET", "path": path})
-    assert match.name == "FULL", f"{path} does not match {route.path}"
+    """Call the route of server.py that answers ``path``, as Starlette would, with the session cookie ``token``
+    and the browser's ``Sec-Fetch-Site`` header ``site`` when given."""
+    found = [(r, r.matches({"type": "http", "method": "GET", "path": path})) for r in ROUTES]
+    found = [(r, scope) for r, (match, scope) in found if match.name == "FULL"]
+    assert len(found) == 1, f"{path} matches {len(found)} routes"
+    route, scope = found[0]
     headers = [(b"cookie", f"blockline_session={token}".encode())] if token else []
     headers += [(b"sec-fetch-site", site.encode())] if site else []
     request = Request({"type": "http", "method": "GET", "path": path, "query_string": query.encode(),
@@ -367,28 +368,28 @@ def test_the_page_s_code_is_redeemed_once_for_an_http_only_strict_cookie(staffed
     from geo.auth import authenticate, start_session
 
     _, code = start_session(staffed_city, authenticate(staffed_city, "lc", PASSWORD))
-    assert call_as("/_blockline/session", f"code={code}", route_index=2, site="cross-site")[0] == 403
-    status, headers, _ = call_as("/_blockline/session", f"code={code}", route_index=2, site="same-origin")
+    assert call_as("/_blockline/session", f"code={code}", site="cross-site")[0] == 403
+    status, headers, _ = call_as("/_blockline/session", f"code={code}", site="same-origin")
     assert status == 204 and headers["cache-control"] == "no-store"
     name, _, rest = headers["set-cookie"].partition("=")
     token, *attributes = [part.strip() for part in rest.split(";")]
     assert name == "blockline_session" and {"HttpOnly", "SameSite=strict", "Path=/"} <= set(attributes)
     z, x, y = level1_tile(15)
     assert call_as(f"/tiles/all/{z}/{x}/{y}.pbf", token=token)[0] == 200
-    assert call_as("/_blockline/session", f"code={code}", route_index=2)[0] == 403  # once only
+    assert call_as("/_blockline/session", f"code={code}")[0] == 403  # once only
     # A code is good for a minute: 2 s before its end it is redeemed, 2 s after it is not.
     for left_s, expected in ((2, 204), (-2, 403)):
         _, code = start_session(staffed_city, authenticate(staffed_city, "lc", PASSWORD))
         with staffed_city.begin() as conn:
             conn.execute(sa.text("UPDATE sessions SET handoff_until = now() + make_interval(secs => :s) "
                                  "WHERE handoff_hash IS NOT NULL"), {"s": left_s})
-        assert call_as("/_blockline/session", f"code={code}", route_index=2)[0] == expected
+        assert call_as("/_blockline/session", f"code={code}")[0] == expected
 
 
 def test_sign_out_at_the_server_ends_the_session_and_drops_the_cookie(staffed_city):
     token = token_of(staffed_city, "reader")
     z, x, y = level1_tile(15)
-    status, headers, _ = call_as("/_blockline/sign-out", token=token, route_index=3, site="same-origin")
+    status, headers, _ = call_as("/_blockline/sign-out", token=token, site="same-origin")
     assert status == 204 and headers["set-cookie"].startswith('blockline_session="";')
     assert call_as(f"/tiles/all/{z}/{x}/{y}.pbf", token=token)[0] == 401
 

@@ -82,8 +82,8 @@ class CommitCutter:
                 self.armed = False
                 answered.clear()
                 up.sendall(data)  # the server gets the COMMIT ...
+                self.cuts += 1  # (counted before the cut: the command, cut off, may be asked at once)
                 _close(client)  # ... and the command never hears its answer
-                self.cuts += 1
                 if answered.wait(30):  # the server has committed and answered into the void
                     self.server_answered.set()
                 _close(up)

@@ -150,8 +150,10 @@ def test_the_pages_data_is_the_stored_judgement(demo: sa.Engine) -> None:
     old = describe_zones_in_store(demo, old, ratings=ratings, as_of=TODAY)
     zones = candidates(demo, as_of=TODAY, profile=profile, min_mu=min_mu, gap_m=gap_m)
     assert len(old) > 0
+    # the block-line areas are overlays of the same shapes taken in another order (a lateral join through the
+    # lines' index against the union of the zone's lines): GEOS may differ in the last bits, never by 1e-9 亩
     assert_frame_equal(pd.DataFrame(zones.drop(columns="geometry")), pd.DataFrame(old.drop(columns="geometry")),
-                       check_exact=True)
+                       check_exact=False, rtol=1e-12, atol=1e-9)
     assert zones.geometry.geom_equals_exact(old.geometry, tolerance=0).all()
     (_, _, _, _, judged_by, served), = _judgements(demo)  # one judgement, by this process, served twice since
     assert judged_by == f"{socket.gethostname()}:{os.getpid()}" and served == 2
