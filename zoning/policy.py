@@ -35,7 +35,6 @@ False
 from __future__ import annotations
 
 import datetime as dt
-import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -44,6 +43,7 @@ from typing import Any
 
 from geo.errors import InputError
 from geo.fixes import fix
+from geo.settings import get_settings
 
 __all__ = ["BOUNDARY_WORDS", "NATIONAL_SOURCES", "OPTIONAL", "PROFILE_DIR", "Parameter", "Profile", "SCHEMA",
            "THRESHOLDS", "get_profile", "list_profiles", "load_profile"]
@@ -361,8 +361,8 @@ def _own_article(article: str, prefix: str) -> bool:
 
 
 def _search_dirs() -> list[Path]:
-    extra = os.environ.get("BLOCKLINE_POLICY_DIR")
-    return ([Path(extra)] if extra else []) + [PROFILE_DIR]
+    extra = get_settings().policy_dir  # BLOCKLINE_POLICY_DIR
+    return ([extra] if extra else []) + [PROFILE_DIR]
 
 
 def list_profiles() -> list[Profile]:
