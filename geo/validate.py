@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import SupportsIndex
 
 import geopandas as gpd
 import numpy as np
@@ -115,7 +116,7 @@ def _repair_polygons(geoms: gpd.GeoSeries, *, labels: list[str] | None) -> tuple
     values = np.asarray(geoms.array, dtype=object)
     n = len(values)
 
-    def label(i: int) -> str | None:
+    def label(i: SupportsIndex) -> str | None:
         return labels[i] if labels else None
 
     missing = shapely.is_missing(values) | shapely.is_empty(values)

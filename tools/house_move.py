@@ -250,7 +250,12 @@ GATE = """    .venv/bin/ruff check .
     .venv/bin/mypy geo zoning blockline
 """
 #: pinned: a new ruff or mypy release brings new rules and would fail the build on an unchanged tree
-TOOLS = ('    "ruff==0.17.6",\n', '    "mypy==2.4.1",\n', '    "pandas-stubs",\n')
+TOOLS = (
+    '    "ruff==0.17.6",\n',
+    '    "mypy==2.4.1",\n',
+    '    "pandas-stubs==3.1.0.261029",  # the types mypy checks pandas calls against\n',
+    '    "types-shapely==2.1.0.20261030",\n',
+)
 
 
 def add_gate() -> list[str]:

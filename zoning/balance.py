@@ -38,7 +38,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -237,6 +237,7 @@ def _geometry_param(geoms: BaseGeometry | Sequence[BaseGeometry] | None, srid: i
     """One polygonal geometry (the union of what was drawn or loaded), as hex EWKB for PostGIS."""
     if geoms is None:
         return None
+    items: list[Any]
     try:
         items = [geoms] if isinstance(geoms, BaseGeometry) else list(geoms)
     except TypeError:
@@ -771,7 +772,8 @@ def ledger(engine: Engine) -> dict[str, Any]:
         balances = standing_balances(conn)
         level1 = _level1_totals(conn)
         city_after = _city_balances_after(conn)
-        names = dict(conn.execute(sa.text("SELECT code, name FROM admin_areas WHERE level = 'county'")).all())
+        names: dict[str, str] = dict(
+            conn.execute(sa.text("SELECT code, name FROM admin_areas WHERE level = 'county'")).all())
         entries = conn.execute(sa.text("""
             SELECT j.id, j.county_code, a.name AS county_name, j.policy, j.approval_doc, j.reason, j.recorded_by,
                    j.recorded_at, j.occupied_mu, j.replaced_mu, j.balance_before_mu, j.balance_after_mu,
@@ -798,7 +800,9 @@ def ledger(engine: Engine) -> dict[str, Any]:
         "city_fell_by": _fall_of(rows),
         "entries": rows,
         "level1_history": [{"at": shown(r.at, seconds=True),
-                            "level1_mu": round(r.level1_mu, 2), "change_mu": round(r.change_mu, 2),
+                            # numpy floats (cast for the type checker only: np.float64's own rounding stays)
+                            "level1_mu": round(cast(float, r.level1_mu), 2),
+                            "change_mu": round(cast(float, r.change_mu), 2),
                             "adjustment_id": r.adjustment_id, "fell": bool(r.fell)}
                            for r in history.itertuples()],
     }

@@ -586,7 +586,7 @@ def _prepare(parcels: pd.DataFrame, *, as_of: dt.date | str, needed: Sequence[st
     else:
         from geo.area import area_mu as _area_mu
 
-        area_mu = _area_mu(parcels).to_numpy(dtype=np.float64)  # type: ignore[arg-type]
+        area_mu = _area_mu(parcels).to_numpy(dtype=np.float64)
     area_mu = np.where(area_mu > 0, area_mu, np.nan)
     if "is_low_efficiency" in parcels.columns:
         flag = parcels["is_low_efficiency"]

@@ -685,6 +685,7 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
     if area is None or not float(area) > 0:
         raise ValueError("宗地面积（area_mu）缺失或不大于 0 / the parcel's area_mu is missing or not more than 0")
     area = float(area)
+    parcel_tax: float | None
     if enterprise_tax_wan is not None:
         if enterprise_total_mu is None:
             raise ValueError("给出企业税收时须同时给出企业总用地面积 / enterprise_tax_wan needs enterprise_total_mu")
@@ -692,8 +693,8 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
         tax_basis_zh = f"按企业实缴税收 {enterprise_tax_wan:,.2f} 万元 × {area:,.2f}/{enterprise_total_mu:,.2f} 亩折算"
         tax_basis_en = f"the enterprise's tax {enterprise_tax_wan:,.2f} 万元 × {area:,.2f}/{enterprise_total_mu:,.2f} 亩"
     else:
-        parcel_tax = _get(parcel, "tax")
-        parcel_tax = None if parcel_tax is None else float(parcel_tax)
+        given_tax = _get(parcel, "tax")
+        parcel_tax = None if given_tax is None else float(given_tax)
         tax_basis_zh, tax_basis_en = "宗地年度税收", "the parcel's yearly tax"
     tax_pm = None if parcel_tax is None else parcel_tax / area
     committed_tax = _get(parcel, "committed_tax_per_mu")
@@ -784,7 +785,7 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
                                   ("tax", parcel_tax)) if v is None]
         if missing:
             undetermined.append({"trigger": "tax_to_make_up", "article": make_up_cite, "missing": missing})
-        elif day >= full:  # the assessment period has begun
+        elif full is not None and day >= full:  # the assessment period has begun (full is known: not missing)
             assert committed_tax is not None and parcel_tax is not None and tax_pm is not None
             owed = committed_tax * area
             short = max(0.0, owed - parcel_tax)
