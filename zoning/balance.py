@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
@@ -226,10 +227,12 @@ class BalanceCheck:
 
     @property
     def occupied_geometry(self) -> BaseGeometry | None:
+        """The land taken out of the block lines, or None when none was."""
         return shapely.from_wkb(self.occupied_wkb) if self.occupied_wkb else None
 
     @property
     def replaced_geometry(self) -> BaseGeometry | None:
+        """The land put into the block lines in its place, or None when none was."""
         return shapely.from_wkb(self.replaced_wkb) if self.replaced_wkb else None
 
 
@@ -530,10 +533,8 @@ def _commit_once(engine: Engine, work: Callable[[Connection], tuple[int, Balance
 
 
 def _rollback_quietly(tx: sa.engine.Transaction) -> None:
-    try:
+    with contextlib.suppress(sa.exc.DBAPIError):  # the connection is gone: the server rolls back what it had
         tx.rollback()
-    except sa.exc.DBAPIError:
-        pass  # the connection is gone: the server rolls back what it had
 
 
 def _outcome_unknown(exc: BaseException, *, approval_doc: str, request_id: str) -> OutcomeUnknown:
@@ -603,7 +604,9 @@ def _refuse_no_change(check: BalanceCheck) -> InputError:
         **fix("county_files"))
 
 
-def _record(conn: Connection, *, county: str, removal: Any, addition: Any, approval_doc: str, reason: str | None,
+# complexity 14: one transaction's checks (rights, a repeated request, the lines, each transfer), each refusing
+# on its own, in the order an approver reads them
+def _record(conn: Connection, *, county: str, removal: Any, addition: Any, approval_doc: str, reason: str | None,  # noqa: C901
             transfers: Sequence[Transfer], user: str, profile: Profile, request_id: str, digest: str,
             on_checked: Callable[[], None] | None) -> tuple[int, BalanceCheck]:
     # Only an approver of the county, and of every county a transfer draws on, may record (WZ: 审批).

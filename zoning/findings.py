@@ -461,8 +461,10 @@ def _pct(x: npt.ArrayLike) -> list[str]:
 
 
 def _records(columns: Mapping[str, Any], n: int) -> list[dict[str, Any]]:
-    """One dict per row from column arrays (or one value for all rows): missing values (NaN, NaT) left out,
-    floats rounded to 4 decimals, dates as ``YYYY-MM-DD``."""
+    """One dict per row from column arrays (or one value for all rows).
+
+    Missing values (NaN, NaT) are left out, floats rounded to 4 decimals, dates written ``YYYY-MM-DD``.
+    """
     keys: list[str] = []
     cols: list[list[Any]] = []
     partial = False

@@ -410,7 +410,9 @@ def low_efficiency(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of
 # ======================================================================================================
 
 
-def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:
+# complexity 22: one block per category (idle, late start/completion, built not operating, below target,
+# underused), each writing its own sentences; to be cut along those categories with issue 14's rules split
+def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:  # noqa: C901
     m, v, d = j.masks, j.values, p.date
     today = str(p.as_of)
     nz = np.flatnonzero

@@ -632,7 +632,9 @@ def _as_date(v: Any) -> dt.date | None:
     return as_of_date(v) if not isinstance(v, np.datetime64) else pd.Timestamp(v).date()
 
 
-def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Profile, as_of: dt.date | str,
+# complexity 24: the triggers of a transfer (WZ §15, YW §14) each a branch; issue 14 moves the calculators to a
+# module of their own, where this one is cut per trigger
+def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Profile, as_of: dt.date | str,  # noqa: C901
                           seller_grade_last_year: str | None, city_average_tax_per_mu_wan: float | None,
                           city_standard_tax_per_mu_wan: float | None, enterprise_tax_wan: float | None = None,
                           enterprise_total_mu: float | None = None) -> dict[str, Any]:
@@ -803,8 +805,10 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
 
 def mortgage_cap(*, accepted: bool, sale_price_wan: float | None, standard_land_price_wan: float | None,
                  profile: Profile) -> dict[str, Any]:
-    """The most a parcel may be mortgaged for (WZ §14): before full-production acceptance the sale price, after
-    it the standard land price (标定地价), as the profile's ``mortgage.*`` say.
+    """The most a parcel may be mortgaged for (WZ §14).
+
+    Before full-production acceptance the sale price, after it the standard land price (标定地价), as the
+    profile's ``mortgage.*`` say.
 
     Examples
     --------
