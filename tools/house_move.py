@@ -205,6 +205,39 @@ def rewrite_pyproject(text: str) -> str:
     return text
 
 
+# -- step 2b: one home for m² → 亩 in the map module (other branches edit it: done here, after the merge) ----
+
+_MU_LITERAL = re.compile(r"\(10000(?:\.0)? / 15(?:\.0)?\)")
+
+
+def mu_home() -> list[str]:
+    """``(10000.0 / 15.0)`` in the map module's Python becomes ``geo.area.M2_PER_MU``; return what changed.
+
+    The JavaScript of the map (``/ 15`` for hectares, ``side * side / (10000 / 15)``) is left as it is: it
+    goes to ``static/`` with the map's script (issue 14), where the constants come in as parameters.
+    """
+    changed = []
+    for rel in (Path(PKG, "ui", "maps.py"), Path("ui", "maps.py")):
+        path = ROOT / rel
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        # only Python lines: the JavaScript sits in strings whose lines hold "var ", "//" or ";"
+        new_lines = [_MU_LITERAL.sub("M2_PER_MU", ln) if "abs(_CGCS2000" in ln else ln for ln in lines]
+        new = "\n".join(new_lines)
+        if new != text and not re.search(r"(?m)^from geo\.area import .*\bM2_PER_MU\b", new):
+            new, n = re.subn(
+                r"(?m)^from geo\.area import (.+)$", r"from geo.area import M2_PER_MU, \1", new, count=1
+            )
+            if n == 0:
+                new = re.sub(r"(?m)^(from geo\.)", r"from geo.area import M2_PER_MU\n\1", new, count=1)
+        if new != text:
+            path.write_text(new, encoding="utf-8")
+            changed.append(str(rel))
+    return changed
+
+
 # -- step 3: what still names the old places --------------------------------------------------------------
 
 _OLD = set(MOVED_PACKAGES) | set(MOVED_MODULES)
@@ -377,6 +410,7 @@ def main() -> None:
         print("moved:", ", ".join(git_moves()) or "nothing (done before)")
         changed = rewrite_all()
         print(f"rewritten: {len(changed)} files", *changed, sep="\n  ")
+        print("m² → 亩 from geo.area:", ", ".join(mu_home()) or "nothing left to change")
     if args.step in ("check", "all", "move"):
         left = leftovers()
         print("leftovers:", "none" if not left else "", *left, sep="\n  ")
