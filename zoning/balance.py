@@ -606,9 +606,10 @@ def _refuse_no_change(check: BalanceCheck) -> InputError:
 
 # complexity 14: one transaction's checks (rights, a repeated request, the lines, each transfer), each refusing
 # on its own, in the order an approver reads them
-def _record(conn: Connection, *, county: str, removal: Any, addition: Any, approval_doc: str, reason: str | None,  # noqa: C901
-            transfers: Sequence[Transfer], user: str, profile: Profile, request_id: str, digest: str,
-            on_checked: Callable[[], None] | None) -> tuple[int, BalanceCheck]:
+def _record(  # noqa: C901
+        conn: Connection, *, county: str, removal: Any, addition: Any, approval_doc: str, reason: str | None,
+        transfers: Sequence[Transfer], user: str, profile: Profile, request_id: str, digest: str,
+        on_checked: Callable[[], None] | None) -> tuple[int, BalanceCheck]:
     # Only an approver of the county, and of every county a transfer draws on, may record (WZ: 审批).
     user = authorize(conn, user, "approver", counties=[county, *(t.from_county for t in transfers)]).name
     done = _existing(conn, "request_id", request_id)

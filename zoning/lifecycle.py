@@ -634,10 +634,11 @@ def _as_date(v: Any) -> dt.date | None:
 
 # complexity 24: the triggers of a transfer (WZ §15, YW §14) each a branch; issue 14 moves the calculators to a
 # module of their own, where this one is cut per trigger
-def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Profile, as_of: dt.date | str,  # noqa: C901
-                          seller_grade_last_year: str | None, city_average_tax_per_mu_wan: float | None,
-                          city_standard_tax_per_mu_wan: float | None, enterprise_tax_wan: float | None = None,
-                          enterprise_total_mu: float | None = None) -> dict[str, Any]:
+def transfer_requirements(  # noqa: C901
+        *, parcel: Mapping[str, Any] | pd.Series, profile: Profile, as_of: dt.date | str,
+        seller_grade_last_year: str | None, city_average_tax_per_mu_wan: float | None,
+        city_standard_tax_per_mu_wan: float | None, enterprise_tax_wan: float | None = None,
+        enterprise_total_mu: float | None = None) -> dict[str, Any]:
     """What the transfer of a parcel under lifecycle management requires (WZ §14, YW §13–14).
 
     Parameters
