@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["BlocklineError", "InputError", "ValidationError", "DatabaseUnavailable", "Problem"]
+__all__ = ["BlocklineError", "InputError", "ValidationError", "DatabaseUnavailable", "OutcomeUnknown", "Problem"]
 
 
 class BlocklineError(Exception):
@@ -109,3 +109,10 @@ class DatabaseUnavailable(BlocklineError):
     """The database could not be reached (exit code 3)."""
 
     exit_code = 3
+
+
+class OutcomeUnknown(DatabaseUnavailable):
+    """The connection was lost after COMMIT was sent: the work may or may not be written (exit code 3).
+
+    Never "rolled back": the server may have committed before the reply was lost. What was written tells.
+    """

@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
 from geo.cluster import EmbeddedCluster
-from geo.errors import BlocklineError, DatabaseUnavailable
+from geo.errors import BlocklineError, DatabaseUnavailable, OutcomeUnknown
 from geo.settings import Settings, get_settings
 
 __all__ = [
@@ -298,10 +298,15 @@ def _migrate_as_owner(owner_url: str, app_url: str, *, srid: int) -> None:
 def transaction(engine: Engine, *, serializable: bool = False) -> Iterator[Connection]:
     """One transaction: everything inside commits together or not at all.
 
+    The COMMIT is its own step, so a connection lost before it (nothing is written) is told apart from one
+    lost after it was sent (the server may have committed: the outcome is unknown).
+
     Raises
     ------
     DatabaseUnavailable
         When the database cannot be reached, or the connection is lost before the commit (nothing is written).
+    OutcomeUnknown
+        When the connection is lost after COMMIT was sent: the work may or may not be written.
     """
     try:
         conn = engine.connect()
@@ -316,19 +321,53 @@ def transaction(engine: Engine, *, serializable: bool = False) -> Iterator[Conne
     if serializable:
         conn = conn.execution_options(isolation_level="SERIALIZABLE")
     try:
-        with conn.begin():
+        tx = conn.begin()
+        try:
             yield conn
-    except (sa.exc.OperationalError, psycopg.OperationalError) as exc:
-        # psycopg's own errors come from the raw connection the bulk loads COPY through
-        if getattr(getattr(exc, "orig", exc), "sqlstate", None) in SERIALIZATION_FAILURES:
-            raise  # not a fault: another transaction won; the caller may retry
-        raise DatabaseUnavailable(
-            f"数据库连接中断，本次操作已整体撤销：{_first_line(exc)}",
-            f"the database connection failed; the whole operation was rolled back: {_first_line(exc)}",
-            fix_zh="数据库恢复后重新执行", fix_en="run the command again once the database is back",
-        ) from exc
+        except BaseException as exc:
+            _rollback_quietly(tx)
+            if isinstance(exc, sa.exc.OperationalError | psycopg.OperationalError):
+                # psycopg's own errors come from the raw connection the bulk loads COPY through
+                if getattr(getattr(exc, "orig", exc), "sqlstate", None) in SERIALIZATION_FAILURES:
+                    raise  # not a fault: another transaction won; the caller may retry
+                raise DatabaseUnavailable(
+                    f"数据库连接中断，本次操作已整体撤销：{_first_line(exc)}",
+                    f"the database connection failed; the whole operation was rolled back: {_first_line(exc)}",
+                    fix_zh="数据库恢复后重新执行", fix_en="run the command again once the database is back",
+                ) from exc
+            raise
+        commit(tx)
     finally:
         conn.close()
+
+
+def commit(tx: sa.engine.Transaction) -> None:
+    """Send COMMIT; a connection lost once it was sent is ``OutcomeUnknown``, never "rolled back".
+
+    A refusal the server answers (a serialization failure, a deferred constraint: SQLSTATE class 40 or 23)
+    is raised as it is, since the server rolled the transaction back and said so.
+    """
+    try:
+        tx.commit()
+    except sa.exc.DBAPIError as exc:
+        state = getattr(exc.orig, "sqlstate", None) or ""
+        if state[:2] in ("40", "23"):
+            raise
+        raise OutcomeUnknown(
+            f"提交（COMMIT）已发出后数据库连接中断，结果未知，可能已写入：{_first_line(exc)}",
+            f"the database connection was lost after COMMIT was sent; the outcome is unknown and the work may "
+            f"have been written: {_first_line(exc)}",
+            fix_zh="数据库恢复后先查看是否已写入（blockline audit 与审计页列出每次写入），再决定是否重新执行",
+            fix_en="once the database is back, look whether it was written (blockline audit and the audit page "
+                   "list every write) before running it again",
+        ) from exc
+
+
+def _rollback_quietly(tx: sa.engine.Transaction) -> None:
+    try:
+        tx.rollback()
+    except sa.exc.DBAPIError:
+        pass  # the connection is gone: the server rolls back what it had
 
 
 def _first_line(exc: BaseException) -> str:

@@ -32,7 +32,6 @@ Examples
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import time
@@ -49,6 +48,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Connection, Engine
 
 from geo.area import M2_PER_MU
+from geo import errors
 from geo.errors import BlocklineError, DatabaseUnavailable, InputError
 from geo.fixes import fix
 from geo.audit import record
@@ -56,7 +56,7 @@ from geo.auth import authorize
 from geo.clock import shown
 from geo.landuse import industrial_land_uses, label
 from geo.settings import get_settings
-from geo.store import SERIALIZATION_FAILURES, storage_srid
+from geo.store import SERIALIZATION_FAILURES, storage_srid, transaction
 from zoning.policy import Profile
 
 __all__ = [
@@ -87,8 +87,11 @@ class Unbalanced(BlocklineError):
     exit_code = 1
 
 
-class OutcomeUnknown(DatabaseUnavailable):
-    """The connection was lost after COMMIT was sent: the entry may or may not be recorded (exit code 3)."""
+class OutcomeUnknown(errors.OutcomeUnknown):
+    """The connection was lost after COMMIT was sent: the entry may or may not be recorded (exit code 3).
+
+    The store's lost commit, told in the ledger's words: the retry with the same request, or the ledger, tells which.
+    """
 
 
 def city_level1_fell(city_balance_mu: float) -> bool:
@@ -491,50 +494,17 @@ _UNIQUE_VIOLATION = "23505"
 
 def _commit_once(engine: Engine, work: Callable[[Connection], tuple[int, BalanceCheck]], *, approval_doc: str,
                  request_id: str) -> tuple[int, BalanceCheck]:
-    """Run ``work`` in one SERIALIZABLE transaction and commit it, telling a lost commit from a rollback.
+    """Run ``work`` in one SERIALIZABLE transaction of the store, naming the ledger when its commit is lost.
 
     A failure before COMMIT is sent rolls everything back (``DatabaseUnavailable``); a conflict the server
     reports is raised as it is (the caller retries); a connection lost once COMMIT was sent leaves the
-    outcome unknown (``OutcomeUnknown``).
+    outcome unknown (``OutcomeUnknown``, with the ledger query and the request id that tell which).
     """
     try:
-        conn = engine.connect()
-    except sa.exc.OperationalError as exc:
-        raise DatabaseUnavailable(
-            f"无法连接数据库，未写入任何数据：{_first_line(exc)}",
-            f"cannot reach the database; nothing was written: {_first_line(exc)}",
-            fix_zh="检查数据库服务（内置数据库可用 blockline db up 启动）后重新执行",
-            fix_en="check the database server (start the embedded one with blockline db up), then run the command again",
-        ) from exc
-    try:
-        conn = conn.execution_options(isolation_level="SERIALIZABLE")
-        tx = conn.begin()
-        try:
-            result = work(conn)
-        except BaseException as exc:
-            _rollback_quietly(tx)
-            if isinstance(exc, sa.exc.OperationalError) and getattr(exc.orig, "sqlstate", None) not in SERIALIZATION_FAILURES:
-                raise DatabaseUnavailable(
-                    f"数据库连接中断，本次操作已整体撤销：{_first_line(exc)}",
-                    f"the database connection failed; the whole operation was rolled back: {_first_line(exc)}",
-                    fix_zh="数据库恢复后重新执行", fix_en="run the command again once the database is back",
-                ) from exc
-            raise
-        try:
-            tx.commit()
-        except sa.exc.DBAPIError as exc:
-            state = getattr(exc.orig, "sqlstate", None) or ""
-            if state[:2] in ("40", "23"):
-                raise  # the server answered: it rolled the transaction back (a conflict the caller retries)
-            raise _outcome_unknown(exc, approval_doc=approval_doc, request_id=request_id) from exc
-        return result
-    finally:
-        conn.close()
-
-
-def _rollback_quietly(tx: sa.engine.Transaction) -> None:
-    with contextlib.suppress(sa.exc.DBAPIError):  # the connection is gone: the server rolls back what it had
-        tx.rollback()
+        with transaction(engine, serializable=True) as conn:
+            return work(conn)
+    except errors.OutcomeUnknown as exc:
+        raise _outcome_unknown(exc.__cause__ or exc, approval_doc=approval_doc, request_id=request_id) from exc
 
 
 def _outcome_unknown(exc: BaseException, *, approval_doc: str, request_id: str) -> OutcomeUnknown:
