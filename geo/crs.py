@@ -160,6 +160,7 @@ class SourceCRS:
     how: str  # "file", "option", "option overrides file"
 
     def describe(self) -> str:
+        """The CRS in words, as a load reports it (GCJ-02 when the file was in it)."""
         return describe_crs(GCJ02 if self.gcj02 else self.crs)
 
 

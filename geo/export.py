@@ -20,6 +20,7 @@ import datetime as dt
 import math
 from collections.abc import Mapping
 from pathlib import Path
+from typing import BinaryIO
 
 import geopandas as gpd
 import numpy as np
@@ -86,7 +87,7 @@ def write_table(frame: pd.DataFrame, path: Path, *, fmt: str, sheet: str = "bloc
         for c in plain.columns:
             plain[c] = plain[c].map(inert_text)
         # CRLF line ends (RFC 4180), so a field holding a lone carriage return is quoted, not split
-        plain.to_csv(path, index=False, encoding="utf-8-sig", header=[inert_text(str(c)) for c in plain.columns],
+        plain.to_csv(path, index=False, encoding="utf-8-sig", header=[str(inert_text(str(c))) for c in plain.columns],
                      lineterminator="\r\n")
     elif fmt == "xlsx":
         write_workbook({sheet: frame}, path)
@@ -95,8 +96,8 @@ def write_table(frame: pd.DataFrame, path: Path, *, fmt: str, sheet: str = "bloc
     return path
 
 
-def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path | object, *,
-                   number_formats: Mapping[str, str] | None = None, width_factor: float = 1.3) -> Path | object:
+def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path | BinaryIO, *,
+                   number_formats: Mapping[str, str] | None = None, width_factor: float = 1.3) -> Path | BinaryIO:
     """Write frames as the sheets of one XLSX workbook, every text cell text (never a formula).
 
     Parameters

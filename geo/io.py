@@ -71,6 +71,7 @@ class ReadReport:
     notes: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
+        """The report as plain data, its repairs included (what a load prints as JSON)."""
         d = {k: v for k, v in self.__dict__.items() if k != "repairs"}
         d["repairs"] = self.repairs.as_dict()
         return d

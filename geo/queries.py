@@ -19,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from geo.area import M2_PER_MU_SQL
 from geo.errors import InputError
 from geo.fields import PARCEL_FIELDS
 
@@ -82,7 +83,7 @@ def read_blocklines(
         clauses.append("county_code = :county")
         params["county"] = county
     sql = f"""SELECT id, level, county_code, name, approval_doc, valid_from, valid_to,
-                     ST_Area(geom) / (10000.0 / 15) AS area_mu, geom
+                     ST_Area(geom) / {M2_PER_MU_SQL} AS area_mu, geom
               FROM block_lines WHERE {' AND '.join(clauses)} ORDER BY level, county_code, id"""
     with engine.connect() as conn:
         return gpd.read_postgis(sa.text(sql), conn, geom_col="geom", params=params).rename_geometry("geometry")
@@ -230,9 +231,9 @@ def parcel_totals(engine: Engine, *, county: str | None = None,
         row = conn.execute(sa.text(f"""
             SELECT (SELECT count(*) FROM parcels WHERE valid_to IS NULL{county_clause}) AS parcels,
                    (SELECT coalesce(sum(area_mu), 0) FROM parcels WHERE valid_to IS NULL{county_clause}) AS parcels_mu,
-                   (SELECT coalesce(sum(ST_Area(geom)), 0) / (10000.0 / 15) FROM block_lines
+                   (SELECT coalesce(sum(ST_Area(geom)), 0) / {M2_PER_MU_SQL} FROM block_lines
                     WHERE level = 1 AND {_lifespan_clause(as_of)}{county_clause}) AS level1_mu,
-                   (SELECT coalesce(sum(ST_Area(geom)), 0) / (10000.0 / 15) FROM block_lines
+                   (SELECT coalesce(sum(ST_Area(geom)), 0) / {M2_PER_MU_SQL} FROM block_lines
                     WHERE level = 2 AND {_lifespan_clause(as_of)}{county_clause}) AS level2_mu"""), params).mappings().one()
     return {k: (int(v) if k == "parcels" else float(v)) for k, v in row.items()}
 
@@ -246,11 +247,11 @@ def county_totals(engine: Engine) -> pd.DataFrame:
     the storage CRS, as ``read_blocklines`` gives them; parcel 亩 are the stored ``area_mu``. Nothing but
     the sums leaves the database, so a city of 200,000 parcels costs one scan of each table.
     """
-    sql = """
+    sql = f"""
         WITH c AS (SELECT code AS county, name FROM admin_areas WHERE level = 'county'),
         l AS (SELECT coalesce(county_code, '') AS county,
-                     coalesce(sum(ST_Area(geom)) FILTER (WHERE level = 1), 0) / (10000.0 / 15) AS level1_mu,
-                     coalesce(sum(ST_Area(geom)) FILTER (WHERE level = 2), 0) / (10000.0 / 15) AS level2_mu,
+                     coalesce(sum(ST_Area(geom)) FILTER (WHERE level = 1), 0) / {M2_PER_MU_SQL} AS level1_mu,
+                     coalesce(sum(ST_Area(geom)) FILTER (WHERE level = 2), 0) / {M2_PER_MU_SQL} AS level2_mu,
                      count(*) FILTER (WHERE level = 1) AS level1_lines,
                      count(*) FILTER (WHERE level = 2) AS level2_lines
               FROM block_lines WHERE valid_to IS NULL GROUP BY 1),

@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     database_name: str = "blockline"
     user: str = Field(default="cli", description="who the command line acts as, recorded with every write")
     policy: str = Field(default="wenzhou-2020", description="the policy profile used when none is named")
+    policy_dir: Path | None = Field(default=None, description="a folder of more profiles (*.toml), searched "
+                                    "before the bundled ones; empty: none")
     tile_cache_mb: int = Field(default=128, ge=0, description="memory for the app server's map tiles (0: none)")
     owner_database_url: str | None = Field(
         default=None, description="the schema owner's URL for migrations, dump and restore (with database_url)")
@@ -131,6 +133,11 @@ class Settings(BaseSettings):
             if value.startswith(prefix):
                 return "postgresql+psycopg://" + value[len(prefix):]
         return value
+
+    @field_validator("policy_dir", mode="before")
+    @classmethod
+    def _unset_if_empty(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("home", mode="after")
     @classmethod

@@ -51,6 +51,7 @@ import sqlalchemy as sa
 from pyproj import Transformer
 from sqlalchemy.engine import Connection, Engine
 
+from geo.area import M2_PER_MU_SQL
 from geo.errors import BlocklineError, InputError
 from geo.gcj02 import wgs84_to_gcj02
 from geo.queries import _as_of_param, _lifespan_clause
@@ -270,7 +271,7 @@ def _layer_sql(layer: str, z: int, srid: int, *, as_of: object, mark_set: str | 
         simplify = "ST_Simplify(t.geom, :px / 2)" if z < RAW_MIN_ZOOM else "t.geom"
         return f"""WITH {env}, features AS (
             SELECT t.id, t.name, t.county_code, t.approval_doc,
-                   CAST(round(CAST(ST_Area(t.geom) / (10000.0 / 15) AS numeric), 2) AS float8) AS area_mu,
+                   CAST(round(CAST(ST_Area(t.geom) / {M2_PER_MU_SQL} AS numeric), 2) AS float8) AS area_mu,
                    ST_AsMVTGeom(ST_Translate(ST_Transform({simplify}, 3857), :dx, :dy),
                                 ST_TileEnvelope(:z, :x, :y), {_EXTENT}, {_BUFFER}, true) AS geom
             FROM block_lines t WHERE t.level = {int(layer[-1])} AND {' AND '.join(where)})

@@ -19,7 +19,9 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
+from typing import SupportsIndex
 
 import geopandas as gpd
 import numpy as np
@@ -52,6 +54,7 @@ class RepairReport:
     problems: list[Problem] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
+        """The report as plain data: what was repaired, and the problems."""
         return {
             "repaired": [r.__dict__ for r in self.repaired],
             "dropped_z": self.dropped_z,
@@ -91,10 +94,9 @@ def _make_valid(geoms: np.ndarray) -> np.ndarray:
     except shapely.errors.GEOSException:
         out = np.full(len(geoms), None, dtype=object)
         for k, g in enumerate(geoms):
-            try:
+            # left None: reported as "no polygon is left after repair", with the reason GEOS gave
+            with contextlib.suppress(shapely.errors.GEOSException):
                 out[k] = shapely.make_valid(g, method="structure", keep_collapsed=False)
-            except shapely.errors.GEOSException:
-                pass  # reported as "no polygon is left after repair", with the reason GEOS gave
         return out
 
 
@@ -115,7 +117,7 @@ def _repair_polygons(geoms: gpd.GeoSeries, *, labels: list[str] | None) -> tuple
     values = np.asarray(geoms.array, dtype=object)
     n = len(values)
 
-    def label(i: int) -> str | None:
+    def label(i: SupportsIndex) -> str | None:
         return labels[i] if labels else None
 
     missing = shapely.is_missing(values) | shapely.is_empty(values)

@@ -1,0 +1,1 @@
+"""The documents planners file (Word, PDF): gathered from the store, worded, written."""

@@ -146,7 +146,7 @@ def zone_document(engine: Engine, *, zone: str, profile: Profile, as_of: dt.date
     from zoning.idle import low_efficiency
 
     z = _saved_zone(engine, zone)
-    parcels = read_parcels(engine)
+    parcels: gpd.GeoDataFrame = read_parcels(engine)  # with geometry: a GeoDataFrame
     near = parcels[parcels.intersects(z.geometry)].copy()
     near["low_efficiency"] = low_efficiency(near, read_ratings(engine), as_of=as_of, profile=profile).to_numpy()
     result = assess_zone(z.geometry, near, level1=read_blocklines(engine, level=1),

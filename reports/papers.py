@@ -216,7 +216,8 @@ def idle_paper(kind: str, parcel: Mapping[str, Any], findings: Sequence[Mapping[
         ask = (f"根据《闲置土地处置办法》，我局对你单位使用的上述宗地进行闲置土地调查。请你单位自收到本通知书之日起"
                f"{reply['value']}日内，提供土地开发利用情况、闲置原因以及相关说明等材料（{reply['article']}）。"
                "逾期未提供的，我局将依据调查核实的情况作出认定。",)
-        sections = (facts, clock, Section("三、调查事项", ask), Section("四、可能的处置", (state, consequence)))
+        sections: tuple[Section, ...] = (facts, clock, Section("三、调查事项", ask),
+                                         Section("四、可能的处置", (state, consequence)))
     else:
         title = "闲置土地认定书（草稿）"
         sections = (facts, clock,

@@ -38,7 +38,7 @@ import time
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -230,10 +230,12 @@ class BalanceCheck:
 
     @property
     def occupied_geometry(self) -> BaseGeometry | None:
+        """The land taken out of the block lines, or None when none was."""
         return shapely.from_wkb(self.occupied_wkb) if self.occupied_wkb else None
 
     @property
     def replaced_geometry(self) -> BaseGeometry | None:
+        """The land put into the block lines in its place, or None when none was."""
         return shapely.from_wkb(self.replaced_wkb) if self.replaced_wkb else None
 
 
@@ -241,6 +243,7 @@ def _geometry_param(geoms: BaseGeometry | Sequence[BaseGeometry] | None, srid: i
     """One polygonal geometry (the union of what was drawn or loaded), as hex EWKB for PostGIS."""
     if geoms is None:
         return None
+    items: list[Any]
     try:
         items = [geoms] if isinstance(geoms, BaseGeometry) else list(geoms)
     except TypeError:
@@ -571,9 +574,12 @@ def _refuse_no_change(check: BalanceCheck) -> InputError:
         **fix("county_files"))
 
 
-def _record(conn: Connection, *, county: str, removal: Any, addition: Any, approval_doc: str, reason: str | None,
-            transfers: Sequence[Transfer], user: str, profile: Profile, request_id: str, digest: str,
-            on_checked: Callable[[], None] | None) -> tuple[int, BalanceCheck]:
+# complexity 14: one transaction's checks (rights, a repeated request, the lines, each transfer), each refusing
+# on its own, in the order an approver reads them
+def _record(  # noqa: C901
+        conn: Connection, *, county: str, removal: Any, addition: Any, approval_doc: str, reason: str | None,
+        transfers: Sequence[Transfer], user: str, profile: Profile, request_id: str, digest: str,
+        on_checked: Callable[[], None] | None) -> tuple[int, BalanceCheck]:
     # Only an approver of the county, and of every county a transfer draws on, may record (WZ: 审批).
     user = authorize(conn, user, "approver", counties=[county, *(t.from_county for t in transfers)]).name
     done = _existing(conn, "request_id", request_id)
@@ -740,7 +746,8 @@ def ledger(engine: Engine) -> dict[str, Any]:
         balances = standing_balances(conn)
         level1 = _level1_totals(conn)
         city_after = _city_balances_after(conn)
-        names = dict(conn.execute(sa.text("SELECT code, name FROM admin_areas WHERE level = 'county'")).all())
+        names: dict[str, str] = dict(
+            conn.execute(sa.text("SELECT code, name FROM admin_areas WHERE level = 'county'")).all())
         entries = conn.execute(sa.text("""
             SELECT j.id, j.county_code, a.name AS county_name, j.policy, j.approval_doc, j.reason, j.recorded_by,
                    j.recorded_at, j.occupied_mu, j.replaced_mu, j.balance_before_mu, j.balance_after_mu,
@@ -767,7 +774,9 @@ def ledger(engine: Engine) -> dict[str, Any]:
         "city_fell_by": _fall_of(rows),
         "entries": rows,
         "level1_history": [{"at": shown(r.at, seconds=True),
-                            "level1_mu": round(r.level1_mu, 2), "change_mu": round(r.change_mu, 2),
+                            # numpy floats (cast for the type checker only: np.float64's own rounding stays)
+                            "level1_mu": round(cast(float, r.level1_mu), 2),
+                            "change_mu": round(cast(float, r.change_mu), 2),
                             "adjustment_id": r.adjustment_id, "fell": bool(r.fell)}
                            for r in history.itertuples()],
     }

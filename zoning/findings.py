@@ -384,62 +384,26 @@ def _days_of(values: Sequence[Any]) -> Days:
     return np.array([np.datetime64(v, "D") if v is not None else _NAT for v in values], dtype=_D)
 
 
-_NAT_I = np.iinfo(np.int64).min  # NaT as an int64 day number
-
-
-def _ymd(z: npt.NDArray[np.int64]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
-    """Year, month, day of day numbers (days since 1970-01-01), in integer arithmetic (H. Hinnant)."""
-    z = z + 719468
-    era = np.floor_divide(z, 146097)
-    doe = z - era * 146097
-    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-    mp = (5 * doy + 2) // 153
-    d = doy - (153 * mp + 2) // 5 + 1
-    m = np.where(mp < 10, mp + 3, mp - 9)
-    y = yoe + era * 400 + (m <= 2)
-    return y, m, d
-
-
-def _day_number(y: npt.NDArray[np.int64], m: npt.NDArray[np.int64], d: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-    """Days since 1970-01-01 of year, month, day (the inverse of ``_ymd``)."""
-    y = y - (m <= 2)
-    era = np.floor_divide(y, 400)
-    yoe = y - era * 400
-    doy = (153 * np.where(m > 2, m - 3, m + 9) + 2) // 5 + d - 1
-    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-    return era * 146097 + doe - 719468
-
-
-_MONTH_DAYS = np.array([31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+_M = "datetime64[M]"  # numpy's calendar months: month arithmetic on the proleptic Gregorian calendar
 
 
 def _add_months(d: Days, months: npt.ArrayLike) -> Days:
     """``d`` + ``months`` calendar months, the day clamped to the month's end; NaT stays NaT."""
     d = np.asarray(d, dtype=_D)
-    z = d.view(np.int64)
-    missing = z == _NAT_I
-    y, m, day = _ymd(np.where(missing, 0, z))
-    ym = y * 12 + (m - 1) + np.asarray(months, dtype=np.int64)
-    y2, m2 = np.floor_divide(ym, 12), np.mod(ym, 12) + 1
-    leap = ((y2 % 4 == 0) & (y2 % 100 != 0)) | (y2 % 400 == 0)
-    last = _MONTH_DAYS[m2 - 1] + ((m2 == 2) & leap)
-    out = _day_number(y2, m2, np.minimum(day, last))
-    return np.where(missing, _NAT_I, out).view(_D)
+    month = d.astype(_M)
+    target = month + np.asarray(months, dtype=np.int64)  # NaT + k months is NaT
+    first = target.astype(_D)
+    last = (target + 1).astype(_D) - first - 1  # the target month's last day, in days after its first
+    return first + np.minimum(d - month.astype(_D), last)
 
 
 def _months_between(a: Days, b: Days) -> npt.NDArray[np.int64]:
     """Whole calendar months from ``a`` to ``b`` (b ≥ a): the largest k with a + k months ≤ b; 0 for NaT."""
-    za, zb = np.asarray(a, dtype=_D).view(np.int64), np.asarray(b, dtype=_D).view(np.int64)
-    ok = (za != _NAT_I) & (zb != _NAT_I)
-    ya, ma, da = _ymd(np.where(ok, za, 0))
-    yb, mb, db = _ymd(np.where(ok, zb, 0))
-    k = (yb - ya) * 12 + (mb - ma)
+    a, b = np.asarray(a, dtype=_D), np.asarray(b, dtype=_D)
+    ok = ~(np.isnat(a) | np.isnat(b))
+    k = np.where(ok, (b.astype(_M) - a.astype(_M)).astype(np.int64), 0)
     # a + k months clamps a's day to the target month's length; it passes b only when that day exceeds b's
-    leap = ((yb % 4 == 0) & (yb % 100 != 0)) | (yb % 400 == 0)
-    last = _MONTH_DAYS[mb - 1] + ((mb == 2) & leap)
-    k = np.where(np.minimum(da, last) > db, k - 1, k)
-    return np.where(ok, k, 0)
+    return np.where(ok & (_add_months(a, k) > b), k - 1, k)
 
 
 def _years_to_months(years: float) -> int:
@@ -497,8 +461,10 @@ def _pct(x: npt.ArrayLike) -> list[str]:
 
 
 def _records(columns: Mapping[str, Any], n: int) -> list[dict[str, Any]]:
-    """One dict per row from column arrays (or one value for all rows): missing values (NaN, NaT) left out,
-    floats rounded to 4 decimals, dates as ``YYYY-MM-DD``."""
+    """One dict per row from column arrays (or one value for all rows).
+
+    Missing values (NaN, NaT) are left out, floats rounded to 4 decimals, dates written ``YYYY-MM-DD``.
+    """
     keys: list[str] = []
     cols: list[list[Any]] = []
     partial = False
@@ -622,7 +588,7 @@ def _prepare(parcels: pd.DataFrame, *, as_of: dt.date | str, needed: Sequence[st
     else:
         from geo.area import area_mu as _area_mu
 
-        area_mu = _area_mu(parcels).to_numpy(dtype=np.float64)  # type: ignore[arg-type]
+        area_mu = _area_mu(parcels).to_numpy(dtype=np.float64)
     area_mu = np.where(area_mu > 0, area_mu, np.nan)
     if "is_low_efficiency" in parcels.columns:
         flag = parcels["is_low_efficiency"]

@@ -410,7 +410,9 @@ def low_efficiency(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of
 # ======================================================================================================
 
 
-def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:
+# complexity 22: one block per category (idle, late start/completion, built not operating, below target,
+# underused), each writing its own sentences; to be cut along those categories with issue 14's rules split
+def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:  # noqa: C901
     m, v, d = j.masks, j.values, p.date
     today = str(p.as_of)
     nz = np.flatnonzero
@@ -589,9 +591,9 @@ def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:
                           + "; ".join(f"{le} {a} 万元/亩, under the committed {c}" for ((_, le), _a, _c), (a, c)
                                       in zip(hit, pairs)))
         figs = {"agreed_full_production_on": d["agreed_full_production_on"][idx], "area_mu": p.area_mu[idx]}
-        for k in labels:
-            figs[f"{k}_per_mu_wan"] = v["per_mu"][k][idx]
-            figs[f"committed_{k}_per_mu_wan"] = v["committed"][k][idx]
+        for key in labels:
+            figs[f"{key}_per_mu_wan"] = v["per_mu"][key][idx]
+            figs[f"committed_{key}_per_mu_wan"] = v["committed"][key][idx]
         rows.add("operating_below_target", cite_obt, idx, since=d["agreed_full_production_on"][idx], detail=det,
                  detail_en=det_en, figures=_records(figs, idx.size))
 
@@ -607,7 +609,7 @@ def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:
         if idx.size == 0:
             continue
         built_on = np.where(np.isnat(d["completed_on"][idx]), d["operating_since"][idx], d["completed_on"][idx])
-        b = _iso(built_on)
+        built = _iso(built_on)
         fl, cl, ul = v["far_low"][idx].tolist(), v["cov_low"][idx].tolist(), v["unbuilt_high"][idx].tolist()
         far_s, mf_s = v["far"][idx].tolist(), p.num["min_far"][idx].tolist()
         cov_s, unb_s = v["coverage"][idx].tolist(), v["unbuilt"][idx].tolist()
@@ -626,8 +628,8 @@ def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:
                 fa, fb = pct_pair(unb_s[r], max_unbuilt)
                 pz.append(f"按建筑系数推算未利用面积约占 {fa}，超过 {fb}")
                 pe.append(f"unbuilt share about {fa} (estimated from coverage), over {fb}")
-            det.append(f"{b[r]} 起建成使用，" + "；".join(pz))
-            det_en.append(f"built and in use since {b[r]}: " + "; ".join(pe))
+            det.append(f"{built[r]} 起建成使用，" + "；".join(pz))
+            det_en.append(f"built and in use since {built[r]}: " + "; ".join(pe))
         rows.add("underused", cite, idx, since=built_on, detail=det, detail_en=det_en,
                  figures=_records({"floor_area_ratio": v["far"][idx], "min_far": p.num["min_far"][idx],
                                    "building_coverage": v["coverage"][idx], "min_building_coverage": float(min_cov),

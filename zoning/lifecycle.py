@@ -632,10 +632,13 @@ def _as_date(v: Any) -> dt.date | None:
     return as_of_date(v) if not isinstance(v, np.datetime64) else pd.Timestamp(v).date()
 
 
-def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Profile, as_of: dt.date | str,
-                          seller_grade_last_year: str | None, city_average_tax_per_mu_wan: float | None,
-                          city_standard_tax_per_mu_wan: float | None, enterprise_tax_wan: float | None = None,
-                          enterprise_total_mu: float | None = None) -> dict[str, Any]:
+# complexity 24: the triggers of a transfer (WZ §15, YW §14) each a branch; issue 14 moves the calculators to a
+# module of their own, where this one is cut per trigger
+def transfer_requirements(  # noqa: C901
+        *, parcel: Mapping[str, Any] | pd.Series, profile: Profile, as_of: dt.date | str,
+        seller_grade_last_year: str | None, city_average_tax_per_mu_wan: float | None,
+        city_standard_tax_per_mu_wan: float | None, enterprise_tax_wan: float | None = None,
+        enterprise_total_mu: float | None = None) -> dict[str, Any]:
     """What the transfer of a parcel under lifecycle management requires (WZ §14, YW §13–14).
 
     Parameters
@@ -685,6 +688,7 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
     if area is None or not float(area) > 0:
         raise ValueError("宗地面积（area_mu）缺失或不大于 0 / the parcel's area_mu is missing or not more than 0")
     area = float(area)
+    parcel_tax: float | None
     if enterprise_tax_wan is not None:
         if enterprise_total_mu is None:
             raise ValueError("给出企业税收时须同时给出企业总用地面积 / enterprise_tax_wan needs enterprise_total_mu")
@@ -692,8 +696,8 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
         tax_basis_zh = f"按企业实缴税收 {enterprise_tax_wan:,.2f} 万元 × {area:,.2f}/{enterprise_total_mu:,.2f} 亩折算"
         tax_basis_en = f"the enterprise's tax {enterprise_tax_wan:,.2f} 万元 × {area:,.2f}/{enterprise_total_mu:,.2f} 亩"
     else:
-        parcel_tax = _get(parcel, "tax")
-        parcel_tax = None if parcel_tax is None else float(parcel_tax)
+        given_tax = _get(parcel, "tax")
+        parcel_tax = None if given_tax is None else float(given_tax)
         tax_basis_zh, tax_basis_en = "宗地年度税收", "the parcel's yearly tax"
     tax_pm = None if parcel_tax is None else parcel_tax / area
     committed_tax = _get(parcel, "committed_tax_per_mu")
@@ -784,7 +788,7 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
                                   ("tax", parcel_tax)) if v is None]
         if missing:
             undetermined.append({"trigger": "tax_to_make_up", "article": make_up_cite, "missing": missing})
-        elif day >= full:  # the assessment period has begun
+        elif full is not None and day >= full:  # the assessment period has begun (full is known: not missing)
             assert committed_tax is not None and parcel_tax is not None and tax_pm is not None
             owed = committed_tax * area
             short = max(0.0, owed - parcel_tax)
@@ -802,8 +806,10 @@ def transfer_requirements(*, parcel: Mapping[str, Any] | pd.Series, profile: Pro
 
 def mortgage_cap(*, accepted: bool, sale_price_wan: float | None, standard_land_price_wan: float | None,
                  profile: Profile) -> dict[str, Any]:
-    """The most a parcel may be mortgaged for (WZ §14): before full-production acceptance the sale price, after
-    it the standard land price (标定地价), as the profile's ``mortgage.*`` say.
+    """The most a parcel may be mortgaged for (WZ §14).
+
+    Before full-production acceptance the sale price, after it the standard land price (标定地价), as the
+    profile's ``mortgage.*`` say.
 
     Examples
     --------

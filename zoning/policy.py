@@ -35,7 +35,6 @@ False
 from __future__ import annotations
 
 import datetime as dt
-import os
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -44,6 +43,7 @@ from typing import Any
 
 from geo.errors import InputError
 from geo.fixes import fix
+from geo.settings import get_settings
 
 __all__ = ["BOUNDARY_WORDS", "NATIONAL_SOURCES", "OPTIONAL", "PROFILE_DIR", "Parameter", "Profile", "SCHEMA",
            "THRESHOLDS", "get_profile", "list_profiles", "load_profile"]
@@ -249,14 +249,17 @@ class Profile:
         return inc
 
     def cite(self, key: str) -> str:
-        """Profile and article, as every finding names them: ``"wenzhou-2020 WZ §12"``; an adopted rule cites
-        the adopted article, ``"wenzhou-2020 WZ §10（yiwu 采用）"``."""
+        """Profile and article, as every finding names them: ``"wenzhou-2020 WZ §12"``.
+
+        An adopted rule cites the adopted article, ``"wenzhou-2020 WZ §10（yiwu 采用）"``.
+        """
         p = self._get(key)
         if p.adopted_from:
             return f"{p.adopted_from}（{self.name} 采用）"
         return f"{self.name} {p.article}"
 
     def as_dict(self) -> dict[str, Any]:
+        """The profile as plain data: what it is, and every parameter with its article."""
         return {
             "name": self.name, "title": self.title, "document": self.document, "source": self.source,
             "city": self.city or None,
@@ -274,7 +277,8 @@ def _refuse(path: Path, key: str, zh: str, en: str) -> InputError:
                       fix_en="correct that key, following zoning/profiles/wenzhou-2020.toml")
 
 
-def load_profile(path: Path) -> Profile:
+# complexity 16: one check per kind of entry of a profile file, each refusing with the key and the reason
+def load_profile(path: Path) -> Profile:  # noqa: C901
     """Read and validate a profile file."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -361,8 +365,8 @@ def _own_article(article: str, prefix: str) -> bool:
 
 
 def _search_dirs() -> list[Path]:
-    extra = os.environ.get("BLOCKLINE_POLICY_DIR")
-    return ([Path(extra)] if extra else []) + [PROFILE_DIR]
+    extra = get_settings().policy_dir  # BLOCKLINE_POLICY_DIR
+    return ([extra] if extra else []) + [PROFILE_DIR]
 
 
 def list_profiles() -> list[Profile]:

@@ -129,6 +129,7 @@ class Suggestion:
     status: dict[str, Any]
 
     def as_dict(self) -> dict[str, Any]:
+        """The suggestion as plain data (what the command prints as JSON)."""
         total = float(self.chosen["area_mu"].sum()) if len(self.chosen) else 0.0
         return {
             "county": self.county, "policy": self.policy, "article": self.article,

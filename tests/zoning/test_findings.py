@@ -88,6 +88,46 @@ def test_calendar_arithmetic_matches_the_calendar(d: dt.date, k: int, gap: int) 
     assert _ref_add_months(d, m) <= later < _ref_add_months(d, m + 1)
 
 
+#: month ends and leap days, worked out on a calendar: (date, months, date + months)
+_MONTH_TABLE = [
+    (D(2024, 1, 31), 1, D(2024, 2, 29)),  # 2024 is a leap year
+    (D(2023, 1, 31), 1, D(2023, 2, 28)),
+    (D(2000, 1, 31), 1, D(2000, 2, 29)),  # divisible by 400: leap
+    (D(1900, 1, 31), 1, D(1900, 2, 28)),  # divisible by 100, not 400: not leap
+    (D(2024, 2, 29), 12, D(2025, 2, 28)),
+    (D(2024, 2, 29), 48, D(2028, 2, 29)),
+    (D(2000, 2, 29), 1200, D(2100, 2, 28)),
+    (D(2024, 3, 31), -1, D(2024, 2, 29)),
+    (D(2024, 8, 31), -6, D(2024, 2, 29)),
+    (D(2024, 5, 31), 1, D(2024, 6, 30)),
+    (D(2024, 12, 31), 2, D(2025, 2, 28)),
+    (D(2023, 12, 15), 0, D(2023, 12, 15)),
+]
+#: (a, b, whole months from a to b)
+_BETWEEN_TABLE = [
+    (D(2024, 1, 31), D(2024, 2, 29), 1),
+    (D(2024, 1, 31), D(2024, 2, 28), 0),
+    (D(2023, 1, 31), D(2023, 2, 28), 1),
+    (D(2024, 2, 29), D(2025, 2, 28), 12),
+    (D(2024, 2, 29), D(2025, 2, 27), 11),
+    (D(2024, 3, 31), D(2024, 4, 30), 1),
+    (D(2024, 3, 31), D(2024, 4, 29), 0),
+    (D(2020, 2, 29), D(2024, 2, 28), 47),  # + 48 months is 2024-02-29, a day past
+    (D(2024, 5, 15), D(2024, 5, 15), 0),
+]
+
+
+def test_months_at_month_ends_and_leap_days() -> None:
+    days = np.array([d for d, _, _ in _MONTH_TABLE], dtype="datetime64[D]")
+    out = _add_months(days, [k for _, k, _ in _MONTH_TABLE])
+    assert out.dtype == np.dtype("datetime64[D]")
+    assert out.astype(object).tolist() == [e for _, _, e in _MONTH_TABLE]
+    a = np.array([x for x, _, _ in _BETWEEN_TABLE], dtype="datetime64[D]")
+    b = np.array([y for _, y, _ in _BETWEEN_TABLE], dtype="datetime64[D]")
+    assert _months_between(a, b).tolist() == [k for _, _, k in _BETWEEN_TABLE]
+    assert _months_between(np.array(["NaT"], dtype="datetime64[D]"), b[:1]).tolist() == [0]
+
+
 def test_missing_dates_stay_missing() -> None:
     out = _add_months(np.array(["NaT", "2024-02-29"], dtype="datetime64[D]"), [3, 12])
     assert np.isnat(out[0]) and str(out[1]) == "2025-02-28"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from geo.errors import InputError
+from geo.settings import get_settings
 from zoning.policy import OPTIONAL, PROFILE_DIR, SCHEMA, get_profile, list_profiles, load_profile
 
 
@@ -75,3 +76,21 @@ def test_a_missing_parameter_is_named(tmp_path: Path) -> None:
 def test_unknown_profile_name_lists_the_available() -> None:
     with pytest.raises(InputError, match="wenzhou-2020, yiwu"):
         get_profile("shanghai")
+
+
+def test_a_folder_of_more_profiles_is_a_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = (PROFILE_DIR / "yiwu.toml").read_text(encoding="utf-8")
+    (tmp_path / "yiwu-2027.toml").write_text(text.replace('name = "yiwu"', 'name = "yiwu-2027"', 1), encoding="utf-8")
+    monkeypatch.setenv("BLOCKLINE_POLICY_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    try:
+        assert get_settings().policy_dir == tmp_path  # read by the settings class, nowhere else
+        assert [p.name for p in list_profiles()] == ["wenzhou-2020", "yiwu", "yiwu-2027"]
+        assert get_profile("yiwu-2027").article("transfer.min_tax_per_mu_wan") == "YW §14"
+        monkeypatch.setenv("BLOCKLINE_POLICY_DIR", "")  # set but empty: no folder, as before
+        get_settings.cache_clear()
+        assert get_settings().policy_dir is None
+        assert [p.name for p in list_profiles()] == ["wenzhou-2020", "yiwu"]
+    finally:
+        monkeypatch.delenv("BLOCKLINE_POLICY_DIR")
+        get_settings.cache_clear()
