@@ -1,4 +1,4 @@
-"""blockline's web app: the frame. Page config, the shared sidebar, and the pages (``app_pages/``).
+"""blockline's web app: the frame. Page config, the shared sidebar, and the pages (``blockline/app_pages/``).
 
 Run it with ``blockline app`` (or ``streamlit run app.py``); it uses the same database as the command line.
 """
@@ -8,9 +8,9 @@ from pathlib import Path
 import streamlit as st
 
 from geo.errors import BlocklineError
-from ui import data, public, widget_text
-from ui.auth import can, sign_in, sign_out
-from ui.i18n import LANG_NAMES, current_lang, error_text, fmt_int, relabel, t
+from blockline.ui import data, public, widget_text
+from blockline.ui.auth import can, sign_in, sign_out
+from blockline.ui.i18n import LANG_NAMES, current_lang, error_text, fmt_int, relabel, t
 
 HERE = Path(__file__).parent
 
@@ -18,9 +18,9 @@ st.set_page_config(page_title=t("app.title"), page_icon=":material/factory:", la
 
 st.sidebar.radio(t("sidebar.lang"), list(LANG_NAMES), format_func=LANG_NAMES.get, key="lang", horizontal=True,
                  on_change=relabel)  # the pickers show their choice in the new language (issue 18, item 9)
-widget_text.inject(current_lang())  # Chinese captions on Streamlit's uploader (ui/widget_text.py)
+widget_text.inject(current_lang())  # Chinese captions on Streamlit's uploader (blockline/ui/widget_text.py)
 # the public list (YW §17) needs no sign-in and shows nothing else: no navigation, no figures of the store
-public_page = st.Page(HERE / "app_pages" / "public.py", title=t("nav.public"), icon=":material/list_alt:",
+public_page = st.Page(HERE / "blockline" / "app_pages" / "public.py", title=t("nav.public"), icon=":material/list_alt:",
                       url_path=public.URL_PATH)
 if public.requested(public_page):
     st.navigation([public_page], position="hidden").run()
@@ -33,19 +33,19 @@ except BlocklineError as exc:
     st.error(error_text(exc.as_dict(), current_lang()))
     st.stop()
 
-admin_pages = [st.Page(HERE / "app_pages" / "audit.py", title=t("nav.audit"), icon=":material/verified_user:", url_path="audit")] \
+admin_pages = [st.Page(HERE / "blockline" / "app_pages" / "audit.py", title=t("nav.audit"), icon=":material/verified_user:", url_path="audit")] \
     if can("admin") else []
-overview = HERE / "app_pages" / "overview.py"
+overview = HERE / "blockline" / "app_pages" / "overview.py"
 page = st.navigation([
     st.Page(overview, title=t("nav.overview"), icon=":material/dashboard:", url_path="home", default=True),
     # the default page answers at / only: /overview is the same page, not Streamlit's "Page not found" (issue 18)
     st.Page(overview, title=t("nav.overview"), icon=":material/dashboard:", url_path="overview", visibility="hidden"),
-    st.Page(HERE / "app_pages" / "map.py", title=t("nav.map"), icon=":material/map:", url_path="map"),
-    st.Page(HERE / "app_pages" / "balance.py", title=t("nav.balance"), icon=":material/balance:", url_path="balance"),
-    st.Page(HERE / "app_pages" / "zones.py", title=t("nav.zones"), icon=":material/join:", url_path="zones"),
-    st.Page(HERE / "app_pages" / "idle.py", title=t("nav.idle"), icon=":material/domain_disabled:", url_path="idle"),
-    st.Page(HERE / "app_pages" / "lifecycle.py", title=t("nav.lifecycle"), icon=":material/event:", url_path="lifecycle"),
-    st.Page(HERE / "app_pages" / "data.py", title=t("nav.data"), icon=":material/folder_open:", url_path="data"),
+    st.Page(HERE / "blockline" / "app_pages" / "map.py", title=t("nav.map"), icon=":material/map:", url_path="map"),
+    st.Page(HERE / "blockline" / "app_pages" / "balance.py", title=t("nav.balance"), icon=":material/balance:", url_path="balance"),
+    st.Page(HERE / "blockline" / "app_pages" / "zones.py", title=t("nav.zones"), icon=":material/join:", url_path="zones"),
+    st.Page(HERE / "blockline" / "app_pages" / "idle.py", title=t("nav.idle"), icon=":material/domain_disabled:", url_path="idle"),
+    st.Page(HERE / "blockline" / "app_pages" / "lifecycle.py", title=t("nav.lifecycle"), icon=":material/event:", url_path="lifecycle"),
+    st.Page(HERE / "blockline" / "app_pages" / "data.py", title=t("nav.data"), icon=":material/folder_open:", url_path="data"),
     *admin_pages,
 ])
 

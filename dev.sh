@@ -94,6 +94,9 @@ case "$cmd" in
     exec .venv/bin/blockline app "$@" ;;
   test)
     system_packages e2e; python_env
+    .venv/bin/ruff check .
+    .venv/bin/ruff format --check .
+    .venv/bin/mypy geo zoning blockline
     exec .venv/bin/python -m pytest "$@" ;;
   *)
     sed -n '2,6p' "$0"; exit 2 ;;

@@ -43,7 +43,7 @@ from pathlib import Path
 
 import psutil
 
-from ui.serving import NotServing, free_port, wait_healthy, wait_warm
+from blockline.ui.serving import NotServing, free_port, wait_healthy, wait_warm
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -111,7 +111,7 @@ def ensure_demo(parcels: int) -> None:
     engine = open_store()
     if store_counts(engine)["parcels"] != parcels:
         print(f"loading the demo city with {parcels:,} parcels …", flush=True)
-        subprocess.run([sys.executable, "-m", "cli", "demo", "--parcels", str(parcels)], check=True, cwd=ROOT)
+        subprocess.run([sys.executable, "-m", "blockline.cli", "demo", "--parcels", str(parcels)], check=True, cwd=ROOT)
 
 
 def _wait_healthy(port: int, proc: subprocess.Popen[bytes]) -> None:
@@ -124,7 +124,7 @@ def _wait_healthy(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 def start_app(port: int) -> tuple[subprocess.Popen[bytes], dict[str, object]]:
     """The app's server on ``port``, once it answers and has finished its warm-up (and what the warm-up did)."""
-    proc = subprocess.Popen([sys.executable, "-m", "cli", "app", "--port", str(port)], cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "blockline.cli", "app", "--port", str(port)], cwd=ROOT,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _wait_healthy(port, proc)
     try:

@@ -166,7 +166,7 @@ def _app(env: dict[str, str]) -> tuple[float, float, dict[str, object]]:
 
     import psutil
 
-    from ui.serving import free_port, wait_healthy, wait_warm
+    from blockline.ui.serving import free_port, wait_healthy, wait_warm
 
     port = free_port()
     start = time.perf_counter()

@@ -21,8 +21,8 @@ from shapely import affinity, box  # noqa: E402
 
 from geo.queries import read_blocklines  # noqa: E402
 from geo.store import open_store  # noqa: E402
-from reports.document import write_document  # noqa: E402
-from reports.gather import (balance_check_document, contract_document, cover_for, idle_document,  # noqa: E402
+from blockline.reports.document import write_document  # noqa: E402
+from blockline.reports.gather import (balance_check_document, contract_document, cover_for, idle_document,  # noqa: E402
                             zone_document)
 from zoning.policy import get_profile  # noqa: E402
 

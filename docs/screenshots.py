@@ -16,7 +16,7 @@ from pathlib import Path
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from ui.serving import wait_healthy, wait_warm  # noqa: E402 - the project root, whatever the working directory
+from blockline.ui.serving import wait_healthy, wait_warm  # noqa: E402 - the project root, whatever the working directory
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {"overview": "", "map": "map", "balance": "balance", "zones": "zones", "idle": "idle", "lifecycle": "lifecycle", "data": "data",

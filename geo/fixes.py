@@ -1,7 +1,7 @@
 """One catalogue of fixes: each in the form the command needs (its flags) and the form the app needs (its widgets).
 
 An error raised anywhere carries both; the command prints ``fix_zh``/``fix_en``, the app shows
-``fix_app_zh``/``fix_app_en`` (``ui.i18n.error_text``). Widget names are the app's own labels.
+``fix_app_zh``/``fix_app_en`` (``blockline.ui.i18n.error_text``). Widget names are the app's own labels.
 
 Examples
 --------

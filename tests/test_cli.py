@@ -13,7 +13,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from cli import app
+from blockline.cli import app
 from geo.settings import get_settings
 from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y, square, two_counties, write_shapefile
 

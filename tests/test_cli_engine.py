@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from cli import app
+from blockline.cli import app
 from geo.load import load_demo
 
 runner = CliRunner()

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from shapely import box
 from typer.testing import CliRunner
 
-from cli import app
+from blockline.cli import app
 from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y, load_two_county_city, two_counties
 
 runner = CliRunner()

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from shapely import affinity, box
 from typer.testing import CliRunner
 
-from cli import app
+from blockline.cli import app
 from geo.export import write_table
 from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y, load_two_county_city
 
@@ -179,8 +179,8 @@ def formula_city(engine: sa.Engine, tmp_path: Path) -> sa.Engine:
 
 
 def test_every_table_export_keeps_formula_text_inert(formula_city: sa.Engine, tmp_path: Path) -> None:
-    from ui import balance_view as bv
-    from ui.data import table_bytes
+    from blockline.ui import balance_view as bv
+    from blockline.ui.data import table_bytes
     from zoning.balance import ledger
 
     entry = [FORMULAS["doc"], FORMULAS["reason"], FORMULAS["lc_name"]]
@@ -211,7 +211,7 @@ def test_every_table_export_keeps_formula_text_inert(formula_city: sa.Engine, tm
 
 
 def test_the_saved_zone_workbook_keeps_formula_text_inert() -> None:
-    from ui import zones_view as zv
+    from blockline.ui import zones_view as zv
 
     assessment = {"area_mu": 93.75, "meets_threshold": True, "holders": 1, "low_efficiency_share": 0.5,
                   "block_line_levels": [1], "article": "wenzhou-2020 WZ §12", "policy": "wenzhou-2020",

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from pyproj import CRS
 from typer.testing import CliRunner
 
-from cli import app
+from blockline.cli import app
 from geo.crs import suggest_crs
 from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y, square, two_counties, write_shapefile
 

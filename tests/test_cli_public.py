@@ -26,7 +26,7 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from cli import app
+from blockline.cli import app
 from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y, square, two_counties
 
 runner = CliRunner()

@@ -18,8 +18,8 @@ import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
-from cli import app
-from ui.maps import PALETTE
+from blockline.cli import app
+from blockline.ui.maps import PALETTE
 from zoning.idle import IDLE_CATEGORIES
 
 runner = CliRunner()
@@ -119,7 +119,7 @@ def test_qgis_opens_every_layer_valid_with_the_store_s_features_and_the_app_s_co
     parcels = layers["宗地"]
     assert parcels["renderer"] == "categorizedSymbol" and parcels["attr"] == "idle"
     assert parcels["marked"] == len(marked) > 0
-    # the 闲置 page's colours (app_pages/idle.py: IDLE_CATEGORIES zipped with the map palette) and labels
+    # the 闲置 page's colours (blockline/app_pages/idle.py: IDLE_CATEGORIES zipped with the map palette) and labels
     assert {v: c for v, (_, c) in parcels["categories"].items() if v} == dict(zip(IDLE_CATEGORIES, PALETTE))
     assert parcels["categories"]["idle"][0] == "闲置土地"
     assert parcels["categories"][""][1] == "#cccccc"

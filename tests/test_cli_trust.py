@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.pool import NullPool
 from typer.testing import CliRunner
 
-from cli import app
+from blockline.cli import app
 from tests.geo.test_store import HEAD  # the schema's newest revision
 from geo.cluster import EmbeddedCluster
 from geo.errors import InputError

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from shapely import box
 from typer.testing import CliRunner
 
-import cli
-from cli import app
+from blockline import cli
+from blockline.cli import app
 from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y, two_counties
 
 runner = CliRunner()

@@ -10,7 +10,7 @@ Checked over HTTP, as a load balancer or an operator would see it:
 - both processes answer ``/_stcore/health`` and finish their warm-up, and serve the same data version
   (``/_blockline/version``) and byte-identical tiles for it;
 - a load through the command line is seen by both within 5 s (the pages re-read the version every
-  ``ui.data._VERSION_TTL_S`` = 5 s; the bound allows one poll more), and their tiles under the new version
+  ``blockline.ui.data._VERSION_TTL_S`` = 5 s; the bound allows one poll more), and their tiles under the new version
   are the new data, identical in both, different from the old version's;
 - the tile cache is each process's own: a tile one of them cuts adds to its cache only;
 - a judgement one process stored is served to another, not judged again (``judgements.judged_by`` keeps the
@@ -36,7 +36,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ui.serving import free_port, wait_healthy, wait_warm
+from blockline.ui.serving import free_port, wait_healthy, wait_warm
 
 BLOCKLINE = Path(sys.executable).with_name("blockline")
 SEE_WITHIN_S = 5.0  # the bound

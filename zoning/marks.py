@@ -1,8 +1,8 @@
 """Each parcel's marks for the map: its idle/low-efficiency category, lifecycle warning and latest rating.
 
 The map colours parcels by what the policy engine finds, tile by tile, in PostGIS; so the marks of the whole
-city are derived once from the city's judgement (``services.judged``) and written beside the parcels
-(``services.marks.ensure_marks``). This module holds the rule only, on frames: no store.
+city are derived once from the city's judgement (``blockline.services.judged``) and written beside the parcels
+(``blockline.services.marks.ensure_marks``). This module holds the rule only, on frames: no store.
 
 Where a parcel has several findings, the mark is the first in the order of ``IDLE_CATEGORIES`` and
 ``LIFECYCLE_CATEGORIES`` (the more serious first). A breach cured before the date (a late start or completion

@@ -8,7 +8,7 @@ import pytest
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest, app_test
 
-from ui.maps import unescape_js
+from blockline.ui.maps import unescape_js
 
 
 def metrics(at: AppTest) -> dict[str, str]:

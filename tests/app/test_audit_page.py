@@ -49,7 +49,7 @@ def _cells(frame: object) -> list[str]:
 def test_the_trail_and_the_users_read_as_sentences(audited: tuple[Engine, int, int]) -> None:
     engine, load, zone = audited
     at = sign_in("admin")
-    at.switch_page("app_pages/audit.py").run()
+    at.switch_page("blockline/app_pages/audit.py").run()
     assert not at.exception
     trail = at.dataframe[0].value
     assert {"载入示范数据", "新建用户", "保存片区", "登录"} <= set(trail["操作"])
@@ -75,7 +75,7 @@ def test_the_trail_reads_in_english_and_filters_by_action_name(audited: tuple[En
     engine, load, _ = audited
     at = sign_in("admin")
     at.radio(key="lang").set_value("en").run()
-    at.switch_page("app_pages/audit.py").run()
+    at.switch_page("blockline/app_pages/audit.py").run()
     assert not at.exception
     trail = at.dataframe[0].value
     assert {"Demo city loaded", "User added", "Zone saved"} <= set(trail["Action"])

@@ -1,4 +1,4 @@
-"""The 占补平衡 page, run headless with AppTest on a real store, and the pure helpers of ``ui.balance_view``.
+"""The 占补平衡 page, run headless with AppTest on a real store, and the pure helpers of ``blockline.ui.balance_view``.
 
 Drawings are kept as drafts in the store (``geo.drafts``) for the sketch in the page's address: a test writes
 them with ``geo.drafts.save_drafts`` and opens the page with ``at.query_params["sketch"]`` set, which is what
@@ -32,12 +32,12 @@ from tests.app.apptest import map_script, metrics, texts
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city, square
-from ui import balance_view as bv
-from ui.maps import build_map, unescape_js
+from blockline.ui import balance_view as bv
+from blockline.ui.maps import build_map, unescape_js
 from zoning.balance import record_adjustment
 from zoning.policy import get_profile
 
-PAGE = Path(__file__).resolve().parents[2] / "app_pages" / "balance.py"
+PAGE = Path(__file__).resolve().parents[2] / "blockline" / "app_pages" / "balance.py"
 TIMEOUT = 60
 WZ = get_profile("wenzhou-2020")
 LC, OH = "330302", "330304"
@@ -348,7 +348,7 @@ def test_tables_show_mu_with_separators(city: sa.Engine) -> None:
     assert shown == 3  # 面积（亩）of the suggestion; 占补余额（亩）, 一级线面积（亩）of the ledger
 
 
-# -- ui.balance_view -----------------------------------------------------------------------------------------
+# -- blockline.ui.balance_view -----------------------------------------------------------------------------------------
 def test_geojson_round_trip_keeps_the_area() -> None:
     sq = square(X, Y)  # 100 m × 100 m = 15 亩
     features = bv.to_features([sq], epsg=4549)

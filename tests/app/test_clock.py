@@ -25,7 +25,7 @@ from geo import clock
 from geo.settings import Settings, get_settings
 from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y
 
-PAGES = Path(__file__).resolve().parents[2] / "app_pages"
+PAGES = Path(__file__).resolve().parents[2] / "blockline" / "app_pages"
 LATE_EVENING_UTC = "2026-12-05T23:30:00+00:00"  # 2026-12-06 07:30 in Beijing
 
 
@@ -100,7 +100,7 @@ def test_date_pickers_show_the_next_day_at_2330_utc(demo: Engine, set_clock: obj
 
 
 def test_the_commands_default_as_of_is_the_beijing_day(demo: Engine, set_clock: object) -> None:
-    from cli import app
+    from blockline.cli import app
 
     set_clock(LATE_EVENING_UTC)  # type: ignore[operator]
     result = CliRunner().invoke(app, ["idle", "--format", "json"])
@@ -111,7 +111,7 @@ def test_the_commands_default_as_of_is_the_beijing_day(demo: Engine, set_clock: 
 # -- one clock on 审计 and on the saved zones --------------------------------------------------------------
 def test_audit_and_saved_zones_show_the_same_clock(engine: Engine) -> None:
     from geo.audit import as_text, read_audit
-    from ui.zones_view import saved_frame
+    from blockline.ui.zones_view import saved_frame
     from zoning.zones_store import read_zones, save_zone
 
     zone_id = save_zone(engine, name="北片", geometry=box(X + 800, Y + 800, X + 1400, Y + 900),

@@ -1,4 +1,4 @@
-"""The app's loaders (ui.data) are cached by their arguments and the store's data version, on a real store."""
+"""The app's loaders (blockline.ui.data) are cached by their arguments and the store's data version, on a real store."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from geo.tiles import data_version
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city
-from ui import data
+from blockline.ui import data
 
 
 @pytest.fixture

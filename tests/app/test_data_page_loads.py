@@ -44,7 +44,7 @@ def test_a_multi_layer_geopackage_asks_for_its_layer(city: Engine, tmp_path: Pat
         path, layer="宗地2019", engine="pyogrio")
     gpd.GeoDataFrame({"宗地编号": ["L20-1", "L20-2"]}, geometry=[square(X + 700, Y + 700), square(X + 900, Y + 700)],
                      crs="EPSG:4549").to_file(path, layer="宗地2020", engine="pyogrio")
-    at = open_page("app_pages/data.py")
+    at = open_page("blockline/app_pages/data.py")
     at.file_uploader[0].upload("宗地.gpkg", path.read_bytes()).run()
     assert not at.exception
     picker = at.selectbox(key="data_layer")
@@ -62,7 +62,7 @@ def test_a_ledger_updates_attributes_by_number_from_the_page(city: Engine, tmp_p
     before = _current(city)
     ledger = tmp_path / "台账.xlsx"
     pd.DataFrame({"宗地编号": ["P-001", "P-404"], "年度税收": [88.5, 1.0]}).to_excel(ledger, index=False)
-    at = open_page("app_pages/data.py")
+    at = open_page("blockline/app_pages/data.py")
     at.selectbox(key="data_kind").set_value("ledger").run()
     at.file_uploader[0].upload("台账.xlsx", ledger.read_bytes()).run()
     assert not at.exception and "检查通过" in texts(at)
@@ -80,7 +80,7 @@ def test_a_ledger_updates_attributes_by_number_from_the_page(city: Engine, tmp_p
 def test_a_ledger_with_a_bad_value_cannot_be_loaded(city: Engine, tmp_path: Path) -> None:
     ledger = tmp_path / "台账.csv"
     pd.DataFrame({"宗地编号": ["P-001", "P-002"], "年度税收": ["1", "十万"]}).to_csv(ledger, index=False)
-    at = open_page("app_pages/data.py")
+    at = open_page("blockline/app_pages/data.py")
     at.selectbox(key="data_kind").set_value("ledger").run()
     at.file_uploader[0].upload("台账.csv", ledger.read_bytes()).run()
     errors = " ".join(e.value for e in at.error)

@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ui.data import KINDS
-from ui.i18n import (
+from blockline.ui.data import KINDS
+from blockline.ui.i18n import (
     LANG_NAMES,
     LANGS,
     error_text,
@@ -25,11 +25,11 @@ from ui.i18n import (
     land_use_label,
     translate,
 )
-from ui.maps import BASEMAPS, COLOR_BY, LAYER_KEYS
+from blockline.ui.maps import BASEMAPS, COLOR_BY, LAYER_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_FILES = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
-PAGE_FILES = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py"))]
+APP_FILES = [ROOT / "app.py", *sorted((ROOT / "blockline" / "app_pages").glob("*.py")), *sorted((ROOT / "blockline" / "ui").glob("*.py"))]
+PAGE_FILES = [ROOT / "app.py", *sorted((ROOT / "blockline" / "app_pages").glob("*.py"))]
 
 
 def _fields(text: str) -> set[str]:
@@ -76,7 +76,7 @@ def test_every_key_the_app_uses_exists() -> None:
     used |= {f"basemap.{b}" for b in BASEMAPS} | {f"kind.{k}" for k in KINDS}
     used |= {f"color.{c}" for c in (*COLOR_BY, "none")} | set(LAYER_KEYS)
     used |= {f"col.{c}" for c in ("county", "name", "level1_mu", "level2_mu", "parcels", "parcels_mu")}
-    used |= {f"nav.{p.stem}" for p in (ROOT / "app_pages").glob("*.py") if p.stem != "__init__"}
+    used |= {f"nav.{p.stem}" for p in (ROOT / "blockline" / "app_pages").glob("*.py") if p.stem != "__init__"}
     missing = sorted(used - set(LANGS["zh"]))
     assert not missing
 
@@ -115,7 +115,7 @@ def test_t_follows_the_language_in_session_state() -> None:
     def script() -> None:
         import streamlit as st
 
-        from ui.i18n import t
+        from blockline.ui.i18n import t
 
         st.markdown(t("nav.map"))
         st.markdown(t("overview.level1", n=3))

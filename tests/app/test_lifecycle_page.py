@@ -1,4 +1,4 @@
-"""全生命周期: the page on a real store (the demo city), and the Streamlit-free helpers of ui.lifecycle_view."""
+"""全生命周期: the page on a real store (the demo city), and the Streamlit-free helpers of blockline.ui.lifecycle_view."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
-from ui import lifecycle_view as lv
+from blockline.ui import lifecycle_view as lv
 from zoning.findings import FINDING_COLUMNS
 
-PAGE = Path(__file__).resolve().parents[2] / "app_pages" / "lifecycle.py"
+PAGE = Path(__file__).resolve().parents[2] / "blockline" / "app_pages" / "lifecycle.py"
 TIMEOUT = 120
 
 

@@ -14,7 +14,7 @@ from geopandas.testing import assert_geodataframe_equal
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import square, two_counties
-from ui.maps import LEAFLET_CDN, build_map, tianditu_url, unescape_js, valid_tile_url
+from blockline.ui.maps import LEAFLET_CDN, build_map, tianditu_url, unescape_js, valid_tile_url
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -232,14 +232,14 @@ def test_inputs_are_not_modified(layers: dict[str, gpd.GeoDataFrame]) -> None:
 
 
 def test_map_module_does_not_import_streamlit() -> None:
-    code = "import sys, ui.maps; assert 'streamlit' not in sys.modules, 'streamlit imported'"
+    code = "import sys, blockline.ui.maps; assert 'streamlit' not in sys.modules, 'streamlit imported'"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
 
 
 def test_a_coloured_map_asks_for_coloured_squares_and_explains_them() -> None:
     """Issue 18, item 7: the tiles are asked for with the colouring; the legend says what the squares mean."""
-    from ui.maps import TileSource, build_map, unescape_js
+    from blockline.ui.maps import TileSource, build_map, unescape_js
 
     plain = unescape_js(build_map(counties=None, level1=None, level2=None, parcels=None,
                                   tiles=TileSource(version="v1")).get_root().render())

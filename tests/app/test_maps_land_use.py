@@ -8,7 +8,7 @@ import re
 import geopandas as gpd
 
 from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y, square, two_counties
-from ui.maps import build_map, unescape_js
+from blockline.ui.maps import build_map, unescape_js
 
 USES = {"0601": "0601 工业用地", "M1": "M1 一类工业用地", "工业用地": "工业用地", "R2": "R2 二类居住用地",
         "0604": "0604 仓储用地", "9999": "9999"}
@@ -42,7 +42,7 @@ def test_names_in_english() -> None:
 
 
 def test_the_map_colours_land_by_what_the_codes_table_says_it_is() -> None:
-    from ui.maps import FAMILY_COLORS, land_use_colors
+    from blockline.ui.maps import FAMILY_COLORS, land_use_colors
 
     values = ["0601", "M1", "M", "100101", "100103", "工业用地", "一类工业用地（M1）", "0604", "W", "1101",
               "R2", "0701", "0701 城镇住宅用地", "商业用地", "未知地类"]

@@ -32,18 +32,18 @@ from tests.app.apptest import download, record_media
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import square, two_counties, write_shapefile
-from ui.data import BUNDLED_LEAFLET
-from ui.maps import VECTORGRID_JS, unescape_js
+from blockline.ui.data import BUNDLED_LEAFLET
+from blockline.ui.maps import VECTORGRID_JS, unescape_js
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
-PAGES = ("app_pages/overview.py", "app_pages/map.py", "app_pages/balance.py", "app_pages/zones.py", "app_pages/idle.py", "app_pages/lifecycle.py", "app_pages/data.py")
+PAGES = ("blockline/app_pages/overview.py", "blockline/app_pages/map.py", "blockline/app_pages/balance.py", "blockline/app_pages/zones.py", "blockline/app_pages/idle.py", "blockline/app_pages/lifecycle.py", "blockline/app_pages/data.py")
 TIMEOUT = 60
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
 @pytest.fixture(autouse=True)
 def _fresh_caches(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cached frames of one test's store must not leak into the next; the app is served as server.py serves it."""
+    """Cached frames of one test's store must not leak into the next; the app is served as blockline/server.py serves it."""
     import streamlit as st
 
     st.cache_data.clear()
@@ -131,7 +131,7 @@ def test_sidebar_shows_where_the_data_lives(engine: Engine) -> None:
 
 
 def test_database_unavailable_is_told_not_raised(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    from ui import data
+    from blockline.ui import data
 
     def down() -> dict[str, int]:
         raise DatabaseUnavailable("无法连接数据库：拒绝连接", "cannot reach the database: refused",
@@ -147,7 +147,7 @@ def test_database_unavailable_is_told_not_raised(engine: Engine, monkeypatch: py
 # -- the small city -----------------------------------------------------------------------------------------
 def _no_frames(monkeypatch: pytest.MonkeyPatch, *names: str) -> None:
     """Make the loaders that read every block line or parcel fail: a page that still calls one fails too."""
-    from ui import data
+    from blockline.ui import data
 
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("this page must not read every block line or parcel")
@@ -197,7 +197,7 @@ def test_overview_counts_parcels_in_no_county(small_city: Engine) -> None:
 
 
 def test_overview_export_is_the_table(small_city: Engine) -> None:
-    from ui.data import county_summary, table_bytes
+    from blockline.ui.data import county_summary, table_bytes
 
     book = pd.read_excel(io.BytesIO(table_bytes(county_summary(), fmt="xlsx")), dtype={"county": str})
     assert book["county"].tolist() == ["330302", "330304"]
@@ -215,7 +215,7 @@ def test_switching_to_english(small_city: Engine) -> None:
     assert "Level-1 block lines (1)" in metrics
     assert "County code" in at.dataframe[0].value.columns
     assert "Database: embedded" in " ".join(c.value for c in at.sidebar.caption)
-    at.switch_page("app_pages/map.py").run()
+    at.switch_page("blockline/app_pages/map.py").run()
     assert at.title[0].value == "One map" and not at.exception
     at.radio(key="lang").set_value("zh").run()
     assert at.title[0].value == "一张图"
@@ -227,7 +227,7 @@ def tile_urls(script: str) -> dict[str, str]:
 
 
 def test_map_page_shows_the_city(small_city: Engine) -> None:
-    at = open_page("app_pages/map.py")
+    at = open_page("blockline/app_pages/map.py")
     shown = texts(at)
     assert "宗地 3 宗，45.00 亩" in shown
     assert "一级线 240.00 亩" in shown and "二级线 135.00 亩" in shown
@@ -250,18 +250,18 @@ def test_map_page_shows_the_city(small_city: Engine) -> None:
 
 def test_map_page_warns_when_no_server_serves_tiles(small_city: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("BLOCKLINE_TILES", raising=False)
-    assert "blockline app" in texts(open_page("app_pages/map.py"))
+    assert "blockline app" in texts(open_page("blockline/app_pages/map.py"))
 
 
 def test_map_loads_leaflet_from_the_intranet(small_city: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BLOCKLINE_LEAFLET_URL", "/app/static/leaflet")
-    args = map_args(open_page("app_pages/map.py"))
+    args = map_args(open_page("blockline/app_pages/map.py"))
     assert args["js_links"][0] == "/app/static/leaflet/leaflet.js"
     assert args["css_links"] == ["/app/static/leaflet/leaflet.css"]
 
 
 def test_map_county_filter(small_city: Engine) -> None:
-    at = open_page("app_pages/map.py")
+    at = open_page("blockline/app_pages/map.py")
     at.selectbox(key="map_county").set_value("330304").run()
     assert not at.exception
     shown = texts(at)
@@ -270,7 +270,7 @@ def test_map_county_filter(small_city: Engine) -> None:
 
 
 def test_map_search_lists_and_focuses(small_city: Engine) -> None:
-    at = open_page("app_pages/map.py")
+    at = open_page("blockline/app_pages/map.py")
     at.text_input(key="map_search").set_value("乙电气").run()
     assert not at.exception
     found = at.dataframe[0].value
@@ -292,7 +292,7 @@ def test_map_search_lists_and_focuses(small_city: Engine) -> None:
 
 
 def test_map_search_with_a_nul_byte_is_refused_with_a_sentence(small_city: Engine) -> None:
-    at = open_page("app_pages/map.py")
+    at = open_page("blockline/app_pages/map.py")
     at.text_input(key="map_search").set_value("P-00\x001").run()
     assert not at.exception  # PostgreSQL cannot take a NUL: said on the page, not raised
     warned = " ".join(w.value for w in at.warning)
@@ -309,7 +309,7 @@ def test_map_block_lines_as_of_a_date(small_city: Engine) -> None:
         conn.execute(sa.text("""UPDATE block_lines SET valid_from = '2020-01-01T00:00+08', valid_to = '2024-07-01T00:00+08'
                                 WHERE level = 1 AND valid_to IS NOT NULL"""))
         conn.execute(sa.text("UPDATE block_lines SET valid_from = '2024-07-01T00:00+08' WHERE valid_to IS NULL"))
-    at = open_page("app_pages/map.py")
+    at = open_page("blockline/app_pages/map.py")
     assert "一级线 375.00 亩" in texts(at)
     at.date_input(key="map_as_of").set_value(dt.date(2023, 1, 1)).run()
     assert not at.exception
@@ -321,7 +321,7 @@ def test_map_block_lines_as_of_a_date(small_city: Engine) -> None:
 
 @pytest.mark.parametrize("basemap", ["osm", "tianditu_vec", "local", "amap", "none"])
 def test_map_basemaps(small_city: Engine, basemap: str) -> None:
-    at = open_page("app_pages/map.py")
+    at = open_page("blockline/app_pages/map.py")
     at.selectbox(key="map_basemap").set_value(basemap).run()
     assert not at.exception
     if basemap == "tianditu_vec":
@@ -344,7 +344,7 @@ def test_map_on_amap_shifts_the_outlines_to_gcj02(small_city: Engine) -> None:
         assert m, "no outline in the map"
         return float(m[1]), float(m[2])
 
-    at = open_page("app_pages/map.py")
+    at = open_page("blockline/app_pages/map.py")
     at.text_input(key="map_search").set_value("P-002").run()
     lon, lat = first_point(map_script(at))
     at.selectbox(key="map_basemap").set_value("amap").run()
@@ -374,7 +374,7 @@ def _zipped_gbk_parcels(tmp_path: Path) -> bytes:
 
 
 def test_data_page_previews_then_loads(small_city: Engine, tmp_path: Path) -> None:
-    at = open_page("app_pages/data.py")
+    at = open_page("blockline/app_pages/data.py")
     at.file_uploader[0].upload("宗地.zip", _zipped_gbk_parcels(tmp_path), "application/zip").run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
@@ -401,7 +401,7 @@ def test_data_page_shows_problems_and_refuses_to_load(small_city: Engine) -> Non
     geojson = ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"权利人": "甲"},'
                ' "geometry": {"type": "Polygon", "coordinates": [[[120.70, 28.00], [120.701, 28.00],'
                ' [120.701, 28.001], [120.70, 28.001], [120.70, 28.00]]]}}]}')
-    at = open_page("app_pages/data.py")
+    at = open_page("blockline/app_pages/data.py")
     at.file_uploader[0].upload("no-number.geojson", geojson.encode(), "application/geo+json").run()
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
@@ -416,7 +416,7 @@ def test_data_page_lists_every_bad_value(small_city: Engine, tmp_path: Path) -> 
     gdf = gpd.GeoDataFrame({"宗地编号": ["B-1", "B-1"], "交地日期": ["2021-02-30", "2021-03-01"]},
                            geometry=[square(X, Y), square(X + 200, Y)], crs="EPSG:4549")
     gdf.to_file(tmp_path / "bad.gpkg", engine="pyogrio")
-    at = open_page("app_pages/data.py")
+    at = open_page("blockline/app_pages/data.py")
     at.file_uploader[0].upload("bad.gpkg", (tmp_path / "bad.gpkg").read_bytes()).run()
     errors = " ".join(e.value for e in at.error)
     assert "处问题，修正后才能导入" in errors
@@ -427,19 +427,19 @@ def test_data_page_lists_every_bad_value(small_city: Engine, tmp_path: Path) -> 
 def test_data_page_loads_block_lines(small_city: Engine, tmp_path: Path) -> None:
     gpd.GeoDataFrame({"名称": ["新一级线"]}, geometry=[square(X + 2500, Y + 500, 200)], crs="EPSG:4549").to_file(
         tmp_path / "l1.gpkg", engine="pyogrio")
-    at = open_page("app_pages/data.py")
+    at = open_page("blockline/app_pages/data.py")
     at.selectbox(key="data_kind").set_value("level1").run()
     at.file_uploader[0].upload("l1.gpkg", (tmp_path / "l1.gpkg").read_bytes()).run()
     assert not at.exception and "检查通过" in texts(at)
     at.button(key="data_import").click().run()
     assert not at.exception and "新增 1" in texts(at)
-    at.switch_page("app_pages/overview.py").run()
+    at.switch_page("blockline/app_pages/overview.py").run()
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["一级线（2 块）"] == "300.00 亩"  # 240 + a 200 m × 200 m line of 60 亩
 
 
 def test_data_page_asks_for_a_zipped_shapefile(engine: Engine) -> None:
-    at = open_page("app_pages/data.py")
+    at = open_page("blockline/app_pages/data.py")
     at.file_uploader[0].upload("宗地.shp", b"\x00\x00\x27\x0a", "application/octet-stream").run()
     assert not at.exception
     assert ".shx" in " ".join(w.value for w in at.warning)
@@ -447,7 +447,7 @@ def test_data_page_asks_for_a_zipped_shapefile(engine: Engine) -> None:
 
 
 def test_parcel_list_export(small_city: Engine) -> None:
-    from ui.data import parcels_xlsx
+    from blockline.ui.data import parcels_xlsx
 
     book = pd.read_excel(io.BytesIO(parcels_xlsx()))
     assert book["parcel_no"].tolist() == ["P-001", "P-002", "P-003"]
@@ -459,7 +459,7 @@ def test_parcel_list_export(small_city: Engine) -> None:
 def test_data_page_loads_boundaries_into_an_empty_store(engine: Engine, tmp_path: Path) -> None:
     counties = two_counties().rename(columns={"code": "行政区代码", "name": "名称"})
     counties.to_file(tmp_path / "县界.gpkg", engine="pyogrio")
-    at = open_page("app_pages/data.py")
+    at = open_page("blockline/app_pages/data.py")
     at.selectbox(key="data_kind").set_value("boundaries").run()
     at.file_uploader[0].upload("县界.gpkg", (tmp_path / "县界.gpkg").read_bytes()).run()
     assert not at.exception and "检查通过" in texts(at)
@@ -474,14 +474,14 @@ def test_idle_page_on_the_demo_city(engine: Engine, monkeypatch: pytest.MonkeyPa
     from geo.load import load_demo
     from geo.queries import read_parcels
     from geo.tiles import has_marks
-    from services.marks import mark_set_name
+    from blockline.services.marks import mark_set_name
     from zoning.idle import idle_findings
     from zoning.policy import get_profile
 
     load_demo(engine, user="test", n_parcels=300, seed=5)
     _no_frames(monkeypatch, "blocklines")  # the map is drawn from tiles, at any city size
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.switch_page("app_pages/idle.py")
+    at.switch_page("blockline/app_pages/idle.py")
     at.run()
     assert not at.exception
     assert at.title[0].value == "低效与闲置用地"
@@ -519,7 +519,7 @@ def test_idle_page_zooms_to_the_picked_parcel(engine: Engine) -> None:
 
     load_demo(engine, user="test", n_parcels=300, seed=5)
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.switch_page("app_pages/idle.py")
+    at.switch_page("blockline/app_pages/idle.py")
     at.run()
     findings = idle_findings(read_parcels(engine, geometry=False), as_of=dt.date.today(),
                              profile=get_profile("wenzhou-2020"))
@@ -564,9 +564,9 @@ def test_idle_table_lists_the_first_rows_and_its_excel_is_made_when_asked_for(en
 
     managers = record_media(monkeypatch)  # the runs' own, to click the download button as the browser would
     load_demo(engine, user="test", n_parcels=300, seed=5)
-    monkeypatch.setattr("ui.data.TABLE_ROWS", 7)
+    monkeypatch.setattr("blockline.ui.data.TABLE_ROWS", 7)
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.switch_page("app_pages/idle.py")
+    at.switch_page("blockline/app_pages/idle.py")
     at.run()
     assert not at.exception
     expected = idle_findings(read_parcels(engine, geometry=False), as_of=dt.date.today(),
@@ -604,7 +604,7 @@ def _degrees(*shapes: object) -> list[float]:
 
 def test_the_map_opens_on_the_home_city_and_the_others_are_one_pick_away(small_city: Engine) -> None:
     _with_a_far_county(small_city)
-    at = open_page("app_pages/map.py")
+    at = open_page("blockline/app_pages/map.py")
     # the two counties of 330300 (two of three counties belong to it; no load names a first city)
     two = shapely.box(X, Y, X + 4000, Y + 2000)
     assert _fit(at) == pytest.approx(_degrees(two), abs=2e-4)  # the outlines are simplified by a few metres
@@ -626,7 +626,7 @@ def test_the_home_area_is_a_setting(small_city: Engine, monkeypatch: pytest.Monk
     monkeypatch.setenv("BLOCKLINE_HOME_AREA", setting)
     get_settings.cache_clear()
     try:
-        at = open_page("app_pages/map.py")
+        at = open_page("blockline/app_pages/map.py")
     finally:
         monkeypatch.delenv("BLOCKLINE_HOME_AREA")
         get_settings.cache_clear()
@@ -650,8 +650,8 @@ def test_a_home_area_must_be_area_codes() -> None:
 
 @pytest.mark.parametrize("page", [p for p in PAGES if "data" not in p])
 def test_a_switch_of_language_on_any_page_keeps_its_pickers(small_city: Engine, page: str) -> None:
-    """Item 9: the switch sets each picker of the page again (ui.i18n.relabel); its choice is kept."""
-    from ui.i18n import RELABELLED
+    """Item 9: the switch sets each picker of the page again (blockline.ui.i18n.relabel); its choice is kept."""
+    from blockline.ui.i18n import RELABELLED
 
     at = open_page(page)
     before = {k: at.session_state[k] for k in RELABELLED if k in at.session_state}

@@ -21,7 +21,7 @@ from tests.app.apptest import download, record_media
 from tests.app.test_balance_page import ADDITION, REMOVAL, drawn, keep
 from tests.files import load_two_county_city
 
-PAGES = Path(__file__).resolve().parents[2] / "app_pages"
+PAGES = Path(__file__).resolve().parents[2] / "blockline" / "app_pages"
 TIMEOUT = 120
 
 

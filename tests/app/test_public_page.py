@@ -54,7 +54,7 @@ def published(engine: Engine) -> Engine:
 def _public() -> AppTest:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
     assert "登录" in [e.value for e in at.title]  # users exist: the app itself asks to sign in
-    at.switch_page("app_pages/public.py").run()
+    at.switch_page("blockline/app_pages/public.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -89,7 +89,7 @@ def test_the_public_page_shows_the_list_without_sign_in_and_nothing_else(publish
 def test_from_the_public_page_no_other_page_is_registered(published: Engine) -> None:
     """The public page registers itself alone (hidden navigation): no address of the staff's pages is reachable."""
     at = _public()
-    for page in ("app_pages/overview.py", "app_pages/data.py", "app_pages/lifecycle.py"):
+    for page in ("blockline/app_pages/overview.py", "blockline/app_pages/data.py", "blockline/app_pages/lifecycle.py"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(page)
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()  # the app's own address still asks to sign in

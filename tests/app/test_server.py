@@ -1,4 +1,4 @@
-"""The tile route of server.py, called as Starlette calls it, on a real store."""
+"""The tile route of blockline/server.py, called as Starlette calls it, on a real store."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from geo.load import load_parcels
 from geo.settings import get_settings
 from geo.store import open_store
 from geo.tiles import ALL_LAYERS, data_version, tile, tiles_covering
-from server import ROUTES, TILE_CACHE, TILE_MIME, WARM_UP, _tile_cache, _warm_up, cache_key, cut_city_view, ready_route, tile_route
+from blockline.server import ROUTES, TILE_CACHE, TILE_MIME, WARM_UP, _tile_cache, _warm_up, cache_key, cut_city_view, ready_route, tile_route
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city
@@ -133,7 +133,7 @@ def test_the_server_says_it_is_ready_once_its_warm_up_is_done(city, tmp_path):
 
     from geo.queries import store_counts
     from geo.tiles import has_marks
-    from ui import data
+    from blockline.ui import data
 
     def ready() -> tuple[int, dict[str, object]]:
         response = asyncio.run(ready_route(Request({"type": "http", "method": "GET", "path": "/_blockline/ready",
@@ -199,8 +199,8 @@ def _warm_up_twice(engine) -> None:
 
     import streamlit as st
 
-    from services.judged import judge_frames
-    from ui import data
+    from blockline.services.judged import judge_frames
+    from blockline.ui import data
     from zoning.policy import get_profile
 
     def judgements() -> list[tuple]:
@@ -235,7 +235,7 @@ PASSWORD = "correct horse battery"
 
 def call_as(path: str, query: str = "", *, token: str | None = None,
             site: str | None = None) -> tuple[int, dict[str, str], bytes]:
-    """Call the route of server.py that answers ``path``, as Starlette would, with the session cookie ``token``
+    """Call the route of blockline/server.py that answers ``path``, as Starlette would, with the session cookie ``token``
     and the browser's ``Sec-Fetch-Site`` header ``site`` when given."""
     found = [(r, r.matches({"type": "http", "method": "GET", "path": path})) for r in ROUTES]
     found = [(r, scope) for r, (match, scope) in found if match.name == "FULL"]
@@ -404,8 +404,8 @@ def test_a_session_unused_for_the_session_minutes_is_refused(staffed_city, minut
 
 
 def metrics_status(token: str | None) -> int:
-    """What ``/_stcore/metrics`` answers through server.py's middleware (Streamlit's own route behind it)."""
-    from server import ClosedMetrics
+    """What ``/_stcore/metrics`` answers through blockline/server.py's middleware (Streamlit's own route behind it)."""
+    from blockline.server import ClosedMetrics
 
     async def streamlit_metrics(scope, receive, send):
         await PlainTextResponse("# metrics", status_code=200)(scope, receive, send)

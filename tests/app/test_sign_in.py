@@ -58,19 +58,19 @@ def test_a_viewer_reads_but_cannot_record_or_load(staffed: Engine) -> None:
     at = sign_in("reader")
     assert not at.exception
     assert any("reader" in c.value for c in at.sidebar.caption)
-    at.switch_page("app_pages/balance.py").run()
+    at.switch_page("blockline/app_pages/balance.py").run()
     assert not at.exception
     assert any("规划编制" in i.value for i in at.info)
-    at.switch_page("app_pages/data.py").run()
+    at.switch_page("blockline/app_pages/data.py").run()
     assert not at.exception
     assert any("数据管理" in i.value for i in at.info)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("app_pages/audit.py")  # not registered at all for a viewer: no address reaches it
+        at.switch_page("blockline/app_pages/audit.py")  # not registered at all for a viewer: no address reaches it
 
 
 def test_an_admin_sees_the_audit_trail(staffed: Engine) -> None:
     at = sign_in("admin")
-    at.switch_page("app_pages/audit.py").run()
+    at.switch_page("blockline/app_pages/audit.py").run()
     assert not at.exception
     frame = at.dataframe[0].value
     assert {"installer", "admin"} <= set(frame["操作人"])
@@ -122,7 +122,7 @@ def test_a_county_limited_approver_is_refused_by_the_store_in_another_county(sta
 
 def test_roles_and_counties_from_an_identity_servers_claims() -> None:
     """An ID token's claims may hold a list or a comma-separated string; unknown roles are ignored."""
-    from ui.auth import _claim_list
+    from blockline.ui.auth import _claim_list
 
     assert _claim_list(["approver", "planner"]) == ["approver", "planner"]
     assert _claim_list("approver, planner,") == ["approver", "planner"]

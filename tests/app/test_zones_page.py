@@ -43,7 +43,7 @@ from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city
 
-PAGE = Path(__file__).resolve().parents[2] / "app_pages" / "zones.py"
+PAGE = Path(__file__).resolve().parents[2] / "blockline" / "app_pages" / "zones.py"
 APP = Path(__file__).resolve().parents[2] / "app.py"
 TIMEOUT = 60
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -121,7 +121,7 @@ def open_zones(*, sketch: str | None = None, lang: str | None = None, app: bool 
         at.query_params["sketch"] = sketch
     at.run()
     if app:
-        at.switch_page("app_pages/zones.py").run()
+        at.switch_page("blockline/app_pages/zones.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

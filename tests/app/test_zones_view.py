@@ -1,4 +1,4 @@
-"""``ui.zones_view``, the 连片开发 page's pure side, without Streamlit: shapes, tables, files, map layers.
+"""``blockline.ui.zones_view``, the 连片开发 page's pure side, without Streamlit: shapes, tables, files, map layers.
 
 Boxes in EPSG:4549 with areas worked out by hand: a 100 m × 100 m box is 15 亩.
 """
@@ -19,13 +19,13 @@ import sqlalchemy as sa
 from shapely import box
 from shapely.geometry import mapping
 
-import ui.zones_view as zv
+import blockline.ui.zones_view as zv
 from geo.drafts import fingerprint
 from tests.app.test_zones_page import HOSTILE, PARCELS, SMALL, ZONE, fill_parcels
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city
-from ui.maps import build_map, unescape_js
+from blockline.ui.maps import build_map, unescape_js
 from zoning.consolidation import detect_zones
 from zoning.policy import get_profile
 

@@ -30,7 +30,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
 from tests.e2e.app_driver import screenshot
-from ui.serving import NotServing, free_port, wait_healthy
+from blockline.ui.serving import NotServing, free_port, wait_healthy
 
 E2E_DATABASE = "blockline_e2e"
 DEMO_PARCELS = 2000

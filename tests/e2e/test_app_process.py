@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from tests.e2e.conftest import BLOCKLINE, _wait_healthy
-from ui.serving import free_port, is_healthy
+from blockline.ui.serving import free_port, is_healthy
 
 
 def test_a_stop_signal_to_blockline_app_stops_the_server(e2e_url: str, tmp_path: Path) -> None:

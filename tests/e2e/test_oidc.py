@@ -29,7 +29,7 @@ from geo.tiles import tiles_covering
 from tests.e2e.app_driver import settle
 from tests.e2e.conftest import BLOCKLINE, VIEWPORT, _wait_healthy
 from tests.e2e.test_session import session_cookie
-from ui.serving import free_port
+from blockline.ui.serving import free_port
 
 HERE = Path(__file__).parent / "oidc"
 ACCOUNTS = {"oidc-lc": {"roles": ["planner"], "counties": ["330302"]},

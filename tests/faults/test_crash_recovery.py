@@ -62,7 +62,7 @@ def test_orphaned_backends_of_a_killed_server_are_ended_and_the_server_starts(
         wait_for(lambda: cluster.status().pid is None, timeout_s=30, what="the postmaster's death")
         orphans = cluster.orphans()
         assert orphans, "the long query's backend should outlive its postmaster"
-        code, _, err = finish(spawn(python_m("cli", "db", "up"), env=child_env(BLOCKLINE_HOME=str(home))))
+        code, _, err = finish(spawn(python_m("blockline.cli", "db", "up"), env=child_env(BLOCKLINE_HOME=str(home))))
         assert code == 0, err
         assert not any(Path(f"/proc/{p}").exists() and p in _processes_in(cluster.data_dir) for p in orphans)
         thread.join(timeout=30)

@@ -29,7 +29,7 @@ def _blockline(home: Path, *args: str, mount: str | None = None, at: Path | None
     """``blockline ARGS`` with BLOCKLINE_HOME=home, after ``mount`` (a shell command on "$0" = at) if given."""
     env = child_env(BLOCKLINE_HOME=str(home))
     env.pop("BLOCKLINE_DATABASE_URL", None)  # the embedded cluster, even when the suite runs on another server
-    cmd = python_m("cli", *args)
+    cmd = python_m("blockline.cli", *args)
     if mount is not None:
         cmd = [*_IN_NAMESPACE, f'{mount} && exec "$@"', str(at), *cmd]
     return subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,

@@ -62,7 +62,7 @@ def test_readers_see_a_load_all_or_nothing(five_counties: sa.Engine, tmp_path: P
     assert _only(seen, before, after) and seen[-1] == (after, 3200), seen
 
     # The same file again, by the CLI: every parcel closed and re-issued in one transaction.
-    cli = spawn(python_m("cli", "load", "parcels", str(new_file)), env=child_env())
+    cli = spawn(python_m("blockline.cli", "load", "parcels", str(new_file)), env=child_env())
     again: list[tuple[tuple[int, float], int]] = []
     while cli.poll() is None:
         again.append(_look(engine))

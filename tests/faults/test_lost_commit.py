@@ -30,7 +30,7 @@ import sqlalchemy as sa
 from shapely import affinity, box
 from typer.testing import CliRunner
 
-from cli import app
+from blockline.cli import app
 from tests.faults.conftest import COUNTIES, county_x
 from tests.files import WENZHOU_Y0 as Y
 from zoning.balance import record_adjustment, standing_balances

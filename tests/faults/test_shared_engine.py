@@ -1,6 +1,6 @@
 """The app's sessions share one engine and one pool: Streamlit runs each session in its own thread.
 
-``ui.data.get_engine`` is ``st.cache_resource`` over ``geo.store.open_store``, which keeps one engine per
+``blockline.ui.data.get_engine`` is ``st.cache_resource`` over ``geo.store.open_store``, which keeps one engine per
 database URL for the whole process (pool_size 5 + max_overflow 10). Twenty sessions at once must get that
 one engine, and the database must never see more than 15 of its connections.
 """
@@ -37,7 +37,7 @@ def _at_once(fn: Callable[[], Any], n: int = SESSIONS) -> list[Any]:
 
 
 def test_every_session_gets_the_one_engine(engine: sa.Engine, settings: Settings) -> None:
-    from ui.data import get_engine
+    from blockline.ui.data import get_engine
 
     engines = _at_once(lambda: (get_engine(), open_store(settings)))
     assert {id(e) for pair in engines for e in pair} == {id(engine)}

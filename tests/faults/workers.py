@@ -47,7 +47,7 @@ def record(folder: Path, parties: int, args: list[str]) -> None:
         return original(*a, on_checked=on_checked, **kw)
 
     balance.record_adjustment = with_rendezvous  # cli.balance_record imports it when it runs
-    from cli import app
+    from blockline.cli import app
 
     app(args, prog_name="blockline")
 

@@ -22,7 +22,7 @@ from shapely import Polygon
 from starlette.requests import Request
 from typer.testing import CliRunner
 
-from cli import app
+from blockline.cli import app
 from geo.settings import get_settings
 from geo.tiles import ALL_LAYERS, TileBusy, tile, tile_engine, tiles_covering
 from tests.files import WENZHOU_X0 as X
@@ -121,7 +121,7 @@ def test_the_tiles_have_their_own_small_pool_with_a_time_limit(engine: sa.Engine
 
 
 def test_a_full_tile_queue_answers_503_with_retry_after(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    import server
+    from blockline import server
 
     settings = get_settings()
     monkeypatch.setattr(server, "_TILES_IN_FLIGHT", [settings.tile_pool_size + settings.tile_queue])

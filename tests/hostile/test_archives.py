@@ -22,7 +22,7 @@ from tests.files import WENZHOU_Y0 as Y
 from tests.files import square, write_shapefile
 from tests.hostile.conftest import TALLY, attempt, snapshot
 from tests.hostile.strategies import HOLDER
-from ui.data import preview_file
+from blockline.ui.data import preview_file
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning:pyogrio")
 

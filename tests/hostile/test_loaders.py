@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from shapely import Polygon, box
 from typer.testing import CliRunner
 
-from cli import app
+from blockline.cli import app
 from geo.errors import InputError, ValidationError
 from geo.load import load_blocklines, load_boundaries, load_parcels, load_ratings
 from tests.files import WENZHOU_X0 as X

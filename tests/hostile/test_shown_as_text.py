@@ -1,6 +1,6 @@
 """A holder called ``<img src=x onerror=alert(1)>`` loaded from a planner's file shows as those characters
 everywhere it comes out: the map tiles (their popups are built with ``textContent``: tests/app/test_pages.py),
-the GeoJSON popups of ``ui.maps.build_map`` (escaped), the Excel export (a text cell, never markup or a
+the GeoJSON popups of ``blockline.ui.maps.build_map`` (escaped), the Excel export (a text cell, never markup or a
 formula), the command's JSON and CSV, and the 数据 page's preview. Plus hostile requests to the tile route.
 """
 
@@ -21,18 +21,18 @@ from pyproj import Transformer
 from starlette.requests import Request
 from typer.testing import CliRunner
 
-from cli import app
+from blockline.cli import app
 from geo.load import load_parcels
 from geo.queries import read_parcels
 from geo.store import open_store
-from server import ROUTES, tile_route
+from blockline.server import ROUTES, tile_route
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import square
 from tests.hostile.conftest import TALLY, snapshot
 from tests.hostile.strategies import HOLDER, write_frame
-from ui.data import preview_file, table_bytes
-from ui.maps import build_map, unescape_js
+from blockline.ui.data import preview_file, table_bytes
+from blockline.ui.maps import build_map, unescape_js
 
 FORMULA = '=HYPERLINK("http://evil.example","点我")'
 SQL = "'; DROP TABLE parcels; --"

@@ -1,4 +1,4 @@
-"""The document writers (reports.document): Word and PDF read back, and a file is written whole or not at all."""
+"""The document writers (blockline.reports.document): Word and PDF read back, and a file is written whole or not at all."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import docx
 import pytest
 
 from geo.errors import InputError
-from reports.document import Cover, Document, Section, Table, write_document
-from reports.papers import national
+from blockline.reports.document import Cover, Document, Section, Table, write_document
+from blockline.reports.papers import national
 
 DOC = Document("闲置土地认定书（草稿）", Cover("温州市自然资源和规划局", dt.date(2026, 11, 22), "李工"),
                (Section("一、宗地", ("宗地面积 15.00 亩。",), Table(("项目", "内容"), [("宗地编号", "A-1")])),),
@@ -45,7 +45,7 @@ def test_a_failure_while_writing_leaves_nothing_behind(tmp_path: Path, monkeypat
     def broken_replace(src: str, dst: str) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("reports.document.os.replace", broken_replace)
+    monkeypatch.setattr("blockline.reports.document.os.replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
         write_document(DOC, target)
     assert target.read_bytes() == b"the old file" and [p.name for p in tmp_path.iterdir()] == ["a.pdf"]

@@ -1,4 +1,4 @@
-"""A city judged once per data version and kept in PostGIS (services.judged).
+"""A city judged once per data version and kept in PostGIS (blockline.services.judged).
 
 The referee is a fresh judgement in memory by the rules of ``zoning`` on the parcels read row by row as
 geo.queries read them before the columnar path: the stored findings read back must be that frame exactly,
@@ -22,7 +22,7 @@ from pandas.testing import assert_frame_equal
 
 import zoning.idle
 from geo.load import load_demo, load_ratings
-from services.judged import judge_city
+from blockline.services.judged import judge_city
 from zoning.findings import findings_json
 from zoning.idle import idle_findings, low_efficiency
 from zoning.lifecycle import lifecycle_findings

@@ -1,4 +1,4 @@
-"""Who asks the stored judgement (services.judged): the loads judge today's city after their commit, and the
+"""Who asks the stored judgement (blockline.services.judged): the loads judge today's city after their commit, and the
 pages' data functions, the map's marks and the candidate zones read it instead of judging themselves.
 
 The referee is, as in test_judged.py, a fresh judgement in memory by the rules of ``zoning`` on the parcels
@@ -93,8 +93,8 @@ def test_a_load_that_changes_nothing_judges_nothing(engine: sa.Engine, tmp_path:
 
 
 def test_the_judgement_writes_the_maps_marks_and_ensure_marks_reads_them(demo: sa.Engine) -> None:
-    from services.judged import judge_city
-    from services.marks import ensure_marks, mark_set_name
+    from blockline.services.judged import judge_city
+    from blockline.services.marks import ensure_marks, mark_set_name
 
     profile = get_profile("wenzhou-2020")
     parcels, ratings = _rows_read(demo)
@@ -124,9 +124,9 @@ def test_the_judgement_writes_the_maps_marks_and_ensure_marks_reads_them(demo: s
 def test_the_pages_data_is_the_stored_judgement(demo: sa.Engine) -> None:
     """The idle page's list, the lifecycle work list and the candidate zones: what the old code computed from
     a fresh read, but from one judgement, judged once and then served."""
-    from services.reports import idle_report
-    from ui.lifecycle_view import lifecycle_report, work_list
-    from ui.zones_view import candidates
+    from blockline.services.reports import idle_report
+    from blockline.ui.lifecycle_view import lifecycle_report, work_list
+    from blockline.ui.zones_view import candidates
 
     profile = get_profile("wenzhou-2020")
     parcels, ratings = _rows_read(demo)

@@ -186,7 +186,7 @@ def test_cli_check_record_ledger(city: sa.Engine, tmp_path: Path) -> None:
     import openpyxl
     from typer.testing import CliRunner
 
-    from cli import app
+    from blockline.cli import app
 
     runner = CliRunner()
     rem, add = tmp_path / "rem.geojson", tmp_path / "add.gpkg"

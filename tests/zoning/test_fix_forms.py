@@ -1,7 +1,7 @@
 """Each fix in the form its surface needs: the command names its flags, the app names its widgets (issue 16).
 
-The same error object serves both: ``str(exc)`` is what the command prints, ``ui.i18n.error_text`` what a page
-shows. Widget names are the pages' own labels (``ui.i18n``), looked up here rather than written twice.
+The same error object serves both: ``str(exc)`` is what the command prints, ``blockline.ui.i18n.error_text`` what a page
+shows. Widget names are the pages' own labels (``blockline.ui.i18n``), looked up here rather than written twice.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from geo.fields import parse_field_map
 from geo.io import read_vector
 from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y
 from tests.zoning.conftest import LC, WZ
-from ui.i18n import error_text, translate
+from blockline.ui.i18n import error_text, translate
 from zoning.balance import Unbalanced, parse_transfers, record_adjustment
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from shapely import box
 from typer.testing import CliRunner
 
-from cli import app
+from blockline.cli import app
 from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y, write_shapefile
 from tests.zoning.conftest import LC, WZ
 from zoning.suggest import candidate_land

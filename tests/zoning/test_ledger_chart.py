@@ -13,7 +13,7 @@ from shapely import box
 
 from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y
 from tests.zoning.conftest import LC, OH, WZ
-from ui.balance_view import balances_chart, history_chart, history_points
+from blockline.ui.balance_view import balances_chart, history_chart, history_points
 from zoning.balance import ledger, record_adjustment
 
 
