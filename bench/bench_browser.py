@@ -47,8 +47,15 @@ from blockline.ui.serving import NotServing, free_port, wait_healthy, wait_warm
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1400, "height": 1000}
 
 # In every frame from its start: every 4 ms, note when the map exists (its VectorGrid layers
@@ -111,7 +118,9 @@ def ensure_demo(parcels: int) -> None:
     engine = open_store()
     if store_counts(engine)["parcels"] != parcels:
         print(f"loading the demo city with {parcels:,} parcels …", flush=True)
-        subprocess.run([sys.executable, "-m", "blockline.cli", "demo", "--parcels", str(parcels)], check=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "blockline.cli", "demo", "--parcels", str(parcels)], check=True, cwd=ROOT
+        )
 
 
 def _wait_healthy(port: int, proc: subprocess.Popen[bytes]) -> None:
@@ -124,8 +133,12 @@ def _wait_healthy(port: int, proc: subprocess.Popen[bytes]) -> None:
 
 def start_app(port: int) -> tuple[subprocess.Popen[bytes], dict[str, object]]:
     """The app's server on ``port``, once it answers and has finished its warm-up (and what the warm-up did)."""
-    proc = subprocess.Popen([sys.executable, "-m", "blockline.cli", "app", "--port", str(port)], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "blockline.cli", "app", "--port", str(port)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     _wait_healthy(port, proc)
     try:
         return proc, wait_warm(f"http://127.0.0.1:{port}")
@@ -159,7 +172,9 @@ def densest_point() -> tuple[float, float]:
         i, j = conn.execute(sa.text("SELECT i, j FROM parcel_cells ORDER BY parcels DESC LIMIT 1")).one()
     half = 20037508.342789244
     size = 2 * half / (1 << CELL_ZOOM)
-    lon, lat = Transformer.from_crs(3857, 4326, always_xy=True).transform(-half + (i + 0.5) * size, half - (j + 0.5) * size)
+    lon, lat = Transformer.from_crs(3857, 4326, always_xy=True).transform(
+        -half + (i + 0.5) * size, half - (j + 0.5) * size
+    )
     return lat, lon
 
 
@@ -190,8 +205,12 @@ def tile_timings(zooms: range = range(8, 17)) -> list[tuple[int, str, float, flo
 
 
 def _map_frame(page):  # type: ignore[no-untyped-def]
-    page.wait_for_function("() => Array.from(document.querySelectorAll('iframe')).some((f) => "
-                           "f.contentWindow && f.contentWindow.__firstPaint)", polling=50, timeout=60_000)
+    page.wait_for_function(
+        "() => Array.from(document.querySelectorAll('iframe')).some((f) => "
+        "f.contentWindow && f.contentWindow.__firstPaint)",
+        polling=50,
+        timeout=60_000,
+    )
     return next(f for f in page.frames if "st_folium" in f.url)
 
 
@@ -219,7 +238,9 @@ def page_switch(page, url: str) -> tuple[float, float]:  # type: ignore[no-untyp
     seconds from the click. The page stays Streamlit's: nothing is loaded again but the map and its tiles."""
     page.goto(f"{url}/")
     page.wait_for_selector('[data-testid="stMetric"]', timeout=60_000)
-    page.wait_for_function("() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000
+    )
     clicked = page.evaluate(_SWITCH_JS)
     frame = _map_frame(page)
     ready, painted = frame.evaluate("() => [window.__mapReady, window.__firstPaint]")
@@ -237,14 +258,32 @@ def streamlit_floor(visits: int) -> dict[str, list[float]]:
         script = Path(folder) / "empty.py"
         script.write_text('import streamlit as st\nst.write("blockline-empty-page")\n', encoding="utf-8")
         port = free_port()
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-                                 "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                                 "--server.fileWatcherType", "none"], cwd=folder,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(script),
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+                "--server.fileWatcherType",
+                "none",
+            ],
+            cwd=folder,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         try:
             _wait_healthy(port, proc)
-            shown = ("() => document.body && document.body.innerText.includes('blockline-empty-page') "
-                     "&& performance.now() / 1000")
+            shown = (
+                "() => document.body && document.body.innerText.includes('blockline-empty-page') "
+                "&& performance.now() / 1000"
+            )
             out: dict[str, list[float]] = {"fresh": [], "return": []}
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
@@ -322,11 +361,22 @@ def run(url: str, *, steps: int, visits: int) -> dict[str, object]:
             """Count the tile bytes and the WebSocket frames of ``page`` into the lists above."""
             cdp = page.context.new_cdp_session(page)
             cdp.send("Network.enable")
-            cdp.on("Network.responseReceived", lambda e: urls.__setitem__(e["requestId"], e["response"]["url"]))
-            cdp.on("Network.loadingFinished", lambda e: tile_bytes.append(int(e["encodedDataLength"]))
-                   if "/tiles/" in urls.get(e["requestId"], "") else None)
+            cdp.on(
+                "Network.responseReceived", lambda e: urls.__setitem__(e["requestId"], e["response"]["url"])
+            )
+            cdp.on(
+                "Network.loadingFinished",
+                lambda e: (
+                    tile_bytes.append(int(e["encodedDataLength"]))
+                    if "/tiles/" in urls.get(e["requestId"], "")
+                    else None
+                ),
+            )
             cdp.on("Network.webSocketFrameSent", lambda e: ws_sent.append(len(e["response"]["payloadData"])))
-            cdp.on("Network.webSocketFrameReceived", lambda e: ws_received.append(len(e["response"]["payloadData"])))
+            cdp.on(
+                "Network.webSocketFrameReceived",
+                lambda e: ws_received.append(len(e["response"]["payloadData"])),
+            )
             return cdp
 
         cdp = watch_network(page)
@@ -383,9 +433,11 @@ def run(url: str, *, steps: int, visits: int) -> dict[str, object]:
 def report(results: dict[str, object], *, parcels: int, command: str) -> str:
     def row(name: str, key: str) -> str:
         times, kib, sent, moved = results[key]  # type: ignore[misc]
-        return (f"| {name} | {statistics.median(moved) * 1000:,.0f} | {max(moved) * 1000:,.0f} | "
-                f"{statistics.median(times) * 1000:,.0f} | {max(times) * 1000:,.0f} | "
-                f"{statistics.median(kib):,.1f} | {max(kib):,.1f} | {sent} |")
+        return (
+            f"| {name} | {statistics.median(moved) * 1000:,.0f} | {max(moved) * 1000:,.0f} | "
+            f"{statistics.median(times) * 1000:,.0f} | {max(times) * 1000:,.0f} | "
+            f"{statistics.median(kib):,.1f} | {max(kib):,.1f} | {sent} |"
+        )
 
     def paint(key: str, i: int) -> str:
         values = [r[i] for r in results[key]]  # type: ignore[attr-defined]
@@ -393,12 +445,15 @@ def report(results: dict[str, object], *, parcels: int, command: str) -> str:
 
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     warm = results.get("warm_up") or {}
-    warm_up = (f"{warm.get('seconds')} s, {warm.get('tiles')} tiles of the city view cut" if warm
-               else "not measured: an app already running")
+    warm_up = (
+        f"{warm.get('seconds')} s, {warm.get('tiles')} tiles of the city view cut"
+        if warm
+        else "not measured: an app already running"
+    )
     lines = [
         "# The map in a browser at city scale (`bench/bench_browser.py`)",
         "",
-        f"- date: {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC",
+        f"- date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC",
         f"- command: `{command}`",
         f"- demo city: {parcels:,} parcels in the 12 counties of 温州市",
         f"- machine: {os.cpu_count()} CPUs, {psutil.virtual_memory().total / 2**30:.1f} GiB; load average at the end {load}",
@@ -408,20 +463,32 @@ def report(results: dict[str, object], *, parcels: int, command: str) -> str:
         "| measure | result | target |",
         "|---|---:|---:|",
         "| first paint of the map (navigation → every tile of the first view drawn) | | ≤ 2 s |",
-        (f"| · the first visit after the app started (its warm-up done: {warm_up}; nothing in the browser's cache) | "
-         f"{results['cold'][1]:.2f} s | |"),
-        (f"| · a first visit (a new browser profile): median of {len(results['fresh'])} / worst | "
-         f"{paint('fresh', 1)} | |"),
-        (f"| · a return visit (a new tab; Streamlit's JavaScript in the browser's cache): median / worst | "
-         f"{paint('return', 1)} | |"),
-        (f"| · from the app's overview, a click on 一张图 in the sidebar (click → every tile drawn): median / worst | "
-         f"{paint('switch', 1)} | |"),
-        (f"| for scale: an empty Streamlit page (one `st.write`) on this machine now, first / return visit "
-         f"(median) | {statistics.median(results['floor']['fresh']):.2f} s / "
-         f"{statistics.median(results['floor']['return']):.2f} s | |"),
-        (f"| of which the page and the map's frame ready, before any tile: first visit / return visit (median) | "
-         f"{statistics.median(r[0] for r in results['fresh']):.2f} s / "
-         f"{statistics.median(r[0] for r in results['return']):.2f} s | |"),
+        (
+            f"| · the first visit after the app started (its warm-up done: {warm_up}; nothing in the browser's cache) | "
+            f"{results['cold'][1]:.2f} s | |"
+        ),
+        (
+            f"| · a first visit (a new browser profile): median of {len(results['fresh'])} / worst | "
+            f"{paint('fresh', 1)} | |"
+        ),
+        (
+            f"| · a return visit (a new tab; Streamlit's JavaScript in the browser's cache): median / worst | "
+            f"{paint('return', 1)} | |"
+        ),
+        (
+            f"| · from the app's overview, a click on 一张图 in the sidebar (click → every tile drawn): median / worst | "
+            f"{paint('switch', 1)} | |"
+        ),
+        (
+            f"| for scale: an empty Streamlit page (one `st.write`) on this machine now, first / return visit "
+            f"(median) | {statistics.median(results['floor']['fresh']):.2f} s / "
+            f"{statistics.median(results['floor']['return']):.2f} s | |"
+        ),
+        (
+            f"| of which the page and the map's frame ready, before any tile: first visit / return visit (median) | "
+            f"{statistics.median(r[0] for r in results['fresh']):.2f} s / "
+            f"{statistics.median(r[0] for r in results['return']):.2f} s | |"
+        ),
         f"| tiles of the first view (zoom {results['first_zoom']}) | {results['first_view_tiles']} tiles, "
         f"{results['first_view_tile_kib']:,.0f} KiB | ≤ 2 MB per view |",
         f"| the page itself over the WebSocket (widgets and the map's script) | {results['page_ws_kib']:,.0f} KiB | |",
@@ -433,7 +500,10 @@ def report(results: dict[str, object], *, parcels: int, command: str) -> str:
         row("pan 40 % at the city view (squares)", "city_pan"),
         row("pan 40 % at zoom 14 (each parcel)", "z14_pan"),
         row("zoom in or out one step around zoom 14", "zoom"),
-        row("the same zoom steps by a second planner (a new profile; tiles from the server's cache)", "zoom_again"),
+        row(
+            "the same zoom steps by a second planner (a new profile; tiles from the server's cache)",
+            "zoom_again",
+        ),
         "",
         "Each step is timed from the call to the first frame painted after it (the map has moved, showing the "
         "tiles it had) and to the frame where every layer has drawn every tile of the new view.",
@@ -442,7 +512,10 @@ def report(results: dict[str, object], *, parcels: int, command: str) -> str:
         "",
         "| zoom | layer | median ms | worst ms | median KiB |",
         "|---:|---|---:|---:|---:|",
-        *[f"| {z} | {layer} | {med:,.1f} | {worst:,.1f} | {kib:,.1f} |" for z, layer, med, worst, kib in results["tiles"]],
+        *[
+            f"| {z} | {layer} | {med:,.1f} | {worst:,.1f} | {kib:,.1f} |"
+            for z, layer, med, worst, kib in results["tiles"]
+        ],
         "",
     ]
     return "\n".join(lines)
@@ -453,7 +526,9 @@ def main() -> None:
     parser.add_argument("--parcels", type=int, default=200_000)
     parser.add_argument("--steps", type=int, default=10)
     parser.add_argument("--visits", type=int, default=5, help="first and return visits timed")
-    parser.add_argument("--url", help="an app already running (else one is started, and the first visit is its first)")
+    parser.add_argument(
+        "--url", help="an app already running (else one is started, and the first visit is its first)"
+    )
     args = parser.parse_args()
     ensure_demo(args.parcels)
     proc = None
@@ -472,7 +547,9 @@ def main() -> None:
         if proc is not None:
             proc.terminate()
             proc.wait(30)
-    text = report(results, parcels=args.parcels, command="python -m bench.bench_browser " + " ".join(sys.argv[1:]))
+    text = report(
+        results, parcels=args.parcels, command="python -m bench.bench_browser " + " ".join(sys.argv[1:])
+    )
     (ROOT / "bench" / "results_browser.md").write_text(text, encoding="utf-8")
     print(text)
 

@@ -40,11 +40,13 @@ from bench.bench_commands import BLOCKLINE, ROOT, _psql_env, _timed
 __all__ = ["Result", "bench_size", "main", "table"]
 
 #: the parcel columns the demo writes (geo.load._PARCEL_COLUMNS and the load's own)
-COLUMNS = ("parcel_no, holder, holder_id, land_use, delivered_on, agreed_start_on, started_on, agreed_completion_on, "
-           "completed_on, agreed_operation_on, operating_since, agreed_full_production_on, lease_years, "
-           "planned_investment, committed_investment_per_mu, committed_tax_per_mu, committed_output_per_mu, min_far, "
-           "investment, tax, output, floor_area, footprint_area, is_low_efficiency, area_mu, extra, county_code, "
-           "county_shares, load_id, created_by, geom")
+COLUMNS = (
+    "parcel_no, holder, holder_id, land_use, delivered_on, agreed_start_on, started_on, agreed_completion_on, "
+    "completed_on, agreed_operation_on, operating_since, agreed_full_production_on, lease_years, "
+    "planned_investment, committed_investment_per_mu, committed_tax_per_mu, committed_output_per_mu, min_far, "
+    "investment, tax, output, floor_area, footprint_area, is_low_efficiency, area_mu, extra, county_code, "
+    "county_shares, load_id, created_by, geom"
+)
 
 
 @dataclass
@@ -91,22 +93,33 @@ def _server_cpu(home: Path) -> float:
 def _timed_cpu(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, float]:
     """(wall s, peak RSS MB, exit code, user + system s) of one run of ``argv`` under /usr/bin/time -v."""
     with tempfile.NamedTemporaryFile("r", suffix=".time") as t:
-        proc = subprocess.run(["/usr/bin/time", "-v", "-o", t.name, *argv], env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL, check=False)
+        proc = subprocess.run(
+            ["/usr/bin/time", "-v", "-o", t.name, *argv],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            check=False,
+        )
         text = Path(t.name).read_text()
     m = re.search(r"Elapsed \(wall clock\) time.*: (?:(\d+):)?(\d+):(\d+(?:\.\d+)?)", text)
     assert m, text
     wall = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
     rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", text).group(1)) / 1024  # type: ignore[union-attr]
     code = proc.returncode
-    cpu = sum(float(re.search(rf"{what} time \(seconds\): ([\d.]+)", text).group(1))  # type: ignore[union-attr]
-              for what in ("User", "System"))
+    cpu = sum(
+        float(re.search(rf"{what} time \(seconds\): ([\d.]+)", text).group(1))  # type: ignore[union-attr]
+        for what in ("User", "System")
+    )
     return wall, rss, code, cpu
 
 
 def _psql(env: dict[str, str], sql: str) -> None:
-    subprocess.run(["psql", "-qX", "-v", "ON_ERROR_STOP=1", "-c", sql], env=_psql_env(env), check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["psql", "-qX", "-v", "ON_ERROR_STOP=1", "-c", sql],
+        env=_psql_env(env),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def _bare_copy(env: dict[str, str], folder: Path) -> tuple[float, float]:
@@ -130,30 +143,39 @@ def bench_size(parcels: int, *, folder: Path) -> Result:
     env.pop("BLOCKLINE_DATABASE_URL", None)
     env.pop("BLOCKLINE_OWNER_DATABASE_URL", None)
     env.update(BLOCKLINE_HOME=str(home), BLOCKLINE_USER="bench")
-    subprocess.run([BLOCKLINE, "db", "up"], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [BLOCKLINE, "db", "up"], env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     loads = {"help": _load()}
     help_s, _, _ = _timed([BLOCKLINE, "--help"], env)
     loads["demo"] = _load()
     server_before = _server_cpu(home)
-    demo_s, demo_mb, code, demo_cpu = _timed_cpu([BLOCKLINE, "demo", "--region", "zhejiang", "--parcels", str(parcels)],
-                                                 env)
+    demo_s, demo_mb, code, demo_cpu = _timed_cpu(
+        [BLOCKLINE, "demo", "--region", "zhejiang", "--parcels", str(parcels)], env
+    )
     server_cpu = _server_cpu(home) - server_before
     loads["copy"] = _load()
     copy_s, copy_mb = _bare_copy(env, folder)
-    subprocess.run([BLOCKLINE, "db", "down"], env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [BLOCKLINE, "db", "down"], env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     shutil.rmtree(home, ignore_errors=True)
     return Result(parcels, help_s, demo_s, demo_mb, code, demo_cpu, server_cpu, copy_s, copy_mb, loads)
 
 
 def table(results: list[Result]) -> str:
     """The results as a Markdown table."""
-    lines = ["| parcels | `blockline --help` | `blockline demo --region zhejiang` | CPU: command + server | peak memory | "
-             "exit | bare `COPY` of the parcel rows | CSV | load average (help / demo / copy) |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "| parcels | `blockline --help` | `blockline demo --region zhejiang` | CPU: command + server | peak memory | "
+        "exit | bare `COPY` of the parcel rows | CSV | load average (help / demo / copy) |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
     for r in results:
-        lines.append(f"| {r.parcels:,} | {r.help_s:.2f} s | **{r.demo_s:.1f} s** | {r.demo_cpu_s:.1f} + {r.server_cpu_s:.1f} s | "
-                     f"{r.demo_mb:,.0f} MB | {r.demo_code} | {r.copy_s:.1f} s | {r.copy_mb_file:,.0f} MB | "
-                     f"{r.loads['help']} / {r.loads['demo']} / {r.loads['copy']} |")
+        lines.append(
+            f"| {r.parcels:,} | {r.help_s:.2f} s | **{r.demo_s:.1f} s** | {r.demo_cpu_s:.1f} + {r.server_cpu_s:.1f} s | "
+            f"{r.demo_mb:,.0f} MB | {r.demo_code} | {r.copy_s:.1f} s | {r.copy_mb_file:,.0f} MB | "
+            f"{r.loads['help']} / {r.loads['demo']} / {r.loads['copy']} |"
+        )
     return "\n".join(lines)
 
 
@@ -169,9 +191,12 @@ def main() -> None:
         for n in args.sizes:
             results.append(bench_size(n, folder=Path(tmp)))
             print(table(results[-1:]), flush=True)
-    text = (f"\n### {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC {args.label}\n\n"
-            f"{os.cpu_count()} cores; `{Path(BLOCKLINE).relative_to(ROOT) if Path(BLOCKLINE).is_relative_to(ROOT) else BLOCKLINE}`\n\n"
-            + table(results) + "\n")
+    text = (
+        f"\n### {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC {args.label}\n\n"
+        f"{os.cpu_count()} cores; `{Path(BLOCKLINE).relative_to(ROOT) if Path(BLOCKLINE).is_relative_to(ROOT) else BLOCKLINE}`\n\n"
+        + table(results)
+        + "\n"
+    )
     print(text)
     if args.out:
         with args.out.open("a", encoding="utf-8") as fh:

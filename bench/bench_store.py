@@ -53,20 +53,24 @@ def timed(fn: Callable[[], Any], *, runs: int = 3, memory: bool = False) -> tupl
 def markdown_table(frame: pd.DataFrame) -> str:
     """A Markdown table of ``frame`` (no extra dependency)."""
     lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join("" if v is None else str(v) for v in row) + " |"
-              for row in frame.itertuples(index=False, name=None)]
+    lines += [
+        "| " + " | ".join("" if v is None else str(v) for v in row) + " |"
+        for row in frame.itertuples(index=False, name=None)
+    ]
     return "\n".join(lines)
 
 
 def counties_4549() -> gpd.GeoDataFrame:
-    areas = gpd.read_file(ROOT / "data" / "boundaries" / "boundaries.gpkg", layer="admin_areas", engine="pyogrio")
+    areas = gpd.read_file(
+        ROOT / "data" / "boundaries" / "boundaries.gpkg", layer="admin_areas", engine="pyogrio"
+    )
     wz = areas[(areas["level"] == "county") & areas["code"].str.startswith("3303")]
     return wz[["code", "name", "geometry"]].to_crs("EPSG:4549").reset_index(drop=True)
 
 
 def run(n: int, workdir: Path) -> list[dict[str, Any]]:
     from geo.demo import generate_city
-    from geo.load import load_parcels, write_blocklines, write_boundaries, start_load
+    from geo.load import load_parcels, start_load, write_blocklines, write_boundaries
     from geo.queries import read_parcels, read_ratings
     from geo.settings import Settings
     from geo.store import open_store, transaction
@@ -80,8 +84,9 @@ def run(n: int, workdir: Path) -> list[dict[str, Any]]:
     engine = open_store(Settings(home=home, database_url=None))
     counties = counties_4549()
     city = generate_city(counties, n_parcels=n, seed=2020)
-    areas = gpd.read_file(ROOT / "data" / "boundaries" / "boundaries.gpkg", layer="admin_areas",
-                          engine="pyogrio").to_crs("EPSG:4549")
+    areas = gpd.read_file(
+        ROOT / "data" / "boundaries" / "boundaries.gpkg", layer="admin_areas", engine="pyogrio"
+    ).to_crs("EPSG:4549")
     from geo.load import _as_multi
 
     areas["geometry"] = _as_multi(areas.geometry)
@@ -104,11 +109,20 @@ def run(n: int, workdir: Path) -> list[dict[str, Any]]:
 
     t, _, result = timed(fresh_load)
     assert result.inserted == n, result.inserted
-    rows.append({"size": n, "step": "load parcels from GeoPackage (checks, areas, counties, COPY)",
-                 "seconds": t, "peak_mb": None, "note": f"{n} inserted"})
+    rows.append(
+        {
+            "size": n,
+            "step": "load parcels from GeoPackage (checks, areas, counties, COPY)",
+            "seconds": t,
+            "peak_mb": None,
+            "note": f"{n} inserted",
+        }
+    )
 
     t, _, parcels = timed(lambda: read_parcels(engine))
-    rows.append({"size": n, "step": "read current parcels from PostGIS", "seconds": t, "peak_mb": None, "note": ""})
+    rows.append(
+        {"size": n, "step": "read current parcels from PostGIS", "seconds": t, "peak_mb": None, "note": ""}
+    )
     ratings = read_ratings(engine)
 
     # an adjustment inside the first level-1 line: take a 200 m square out, add one beside it
@@ -117,39 +131,81 @@ def run(n: int, workdir: Path) -> list[dict[str, Any]]:
     removal = box(cx - 100, cy - 100, cx + 100, cy + 100)
     minx, miny, maxx, maxy = line.geometry.bounds
     addition = box(maxx + 10, cy - 100, maxx + 210, cy + 100)
-    t, _, check = timed(lambda: check_adjustment(engine, county=line["county_code"], removal=removal,
-                                                 addition=addition, profile=profile))
-    rows.append({"size": n, "step": "balance check", "seconds": t, "peak_mb": None,
-                 "note": f"occupied {check.occupied_mu:.2f} 亩, replaced {check.replaced_mu:.2f} 亩"})
+    t, _, check = timed(
+        lambda: check_adjustment(
+            engine, county=line["county_code"], removal=removal, addition=addition, profile=profile
+        )
+    )
+    rows.append(
+        {
+            "size": n,
+            "step": "balance check",
+            "seconds": t,
+            "peak_mb": None,
+            "note": f"occupied {check.occupied_mu:.2f} 亩, replaced {check.replaced_mu:.2f} 亩",
+        }
+    )
 
     t, peak, found = timed(lambda: idle_findings(parcels, as_of=AS_OF, profile=profile), memory=True)
     rows.append({"size": n, "step": "idle", "seconds": t, "peak_mb": peak, "note": f"{len(found)} findings"})
-    t, peak, found = timed(lambda: lifecycle_findings(parcels, ratings, as_of=AS_OF, profile=profile), memory=True)
-    rows.append({"size": n, "step": "lifecycle", "seconds": t, "peak_mb": peak, "note": f"{len(found)} findings"})
+    t, peak, found = timed(
+        lambda: lifecycle_findings(parcels, ratings, as_of=AS_OF, profile=profile), memory=True
+    )
+    rows.append(
+        {"size": n, "step": "lifecycle", "seconds": t, "peak_mb": peak, "note": f"{len(found)} findings"}
+    )
 
     from zoning.consolidation import detect_zones_in_store
     from zoning.idle import low_efficiency
 
     t, _, low = timed(lambda: low_efficiency(parcels, ratings, as_of=AS_OF, profile=profile))
-    rows.append({"size": n, "step": "low-efficiency flags (survey, idle categories, C/D ratings)", "seconds": t,
-                 "peak_mb": None, "note": f"{int(low.sum())} low-efficiency"})
+    rows.append(
+        {
+            "size": n,
+            "step": "low-efficiency flags (survey, idle categories, C/D ratings)",
+            "seconds": t,
+            "peak_mb": None,
+            "note": f"{int(low.sum())} low-efficiency",
+        }
+    )
     nos = parcels.loc[low.to_numpy(), "parcel_no"]
-    t, _, zones = timed(lambda: detect_zones_in_store(engine, low_efficiency_parcel_nos=nos, min_mu=50, gap_m=15,
-                                                          geometry=False))
-    rows.append({"size": n, "step": "zones detect (PostGIS ST_ClusterDBSCAN + zone rows, as the command runs it)", "seconds": t,
-                 "peak_mb": None, "note": f"{len(zones)} zones"})
+    t, _, zones = timed(
+        lambda: detect_zones_in_store(
+            engine, low_efficiency_parcel_nos=nos, min_mu=50, gap_m=15, geometry=False
+        )
+    )
+    rows.append(
+        {
+            "size": n,
+            "step": "zones detect (PostGIS ST_ClusterDBSCAN + zone rows, as the command runs it)",
+            "seconds": t,
+            "peak_mb": None,
+            "note": f"{len(zones)} zones",
+        }
+    )
 
     # a plain baseline: the same "not started a year after the agreed start" rule, row by row
     def row_by_row() -> int:
         hits = 0
         for r in parcels.itertuples():
-            if r.agreed_start_on is not None and r.started_on is None and (AS_OF - r.agreed_start_on).days >= 365:
+            if (
+                r.agreed_start_on is not None
+                and r.started_on is None
+                and (AS_OF - r.agreed_start_on).days >= 365
+            ):
                 hits += 1
         return hits
 
     t, _, hits = timed(row_by_row, runs=1)
-    rows.append({"size": n, "step": "baseline: one idle rule, Python loop over rows", "seconds": t,
-                 "peak_mb": None, "note": f"{hits} hits (one rule of seven)"})
+    rows.append(
+        {
+            "size": n,
+            "step": "baseline: one idle rule, Python loop over rows",
+            "seconds": t,
+            "peak_mb": None,
+            "note": f"{hits} hits (one rule of seven)",
+        }
+    )
     from geo.store import cluster_for
 
     engine.dispose()
@@ -172,10 +228,12 @@ def main() -> None:
     frame = pd.DataFrame(rows)
     frame["seconds"] = frame["seconds"].map(lambda s: f"{s:.3f}")
     frame["peak_mb"] = frame["peak_mb"].map(lambda m: "" if m is None or pd.isna(m) else f"{m:.0f}")
-    header = (f"Measured {dt.date.today().isoformat()} on {os.cpu_count()} cores, "
-              f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
-              f"`python -m bench.bench_store --parcels {' '.join(map(str, args.parcels))}`; median of 3 runs "
-              "(loads into an empty table after a checkpoint).\n\n")
+    header = (
+        f"Measured {dt.date.today().isoformat()} on {os.cpu_count()} cores, "
+        f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
+        f"`python -m bench.bench_store --parcels {' '.join(map(str, args.parcels))}`; median of 3 runs "
+        "(loads into an empty table after a checkpoint).\n\n"
+    )
     table = markdown_table(frame)
     args.out.write_text(header + table + "\n", encoding="utf-8")
     print(header + table)

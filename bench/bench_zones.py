@@ -109,12 +109,16 @@ def postgis_load(engine: sa.Engine, low: gpd.GeoDataFrame) -> None:
     srid = low.crs.to_epsg()
     with engine.begin() as conn:
         conn.execute(sa.text("DROP TABLE IF EXISTS bench_low"))
-        conn.execute(sa.text(f"CREATE UNLOGGED TABLE bench_low (parcel_no text PRIMARY KEY, "
-                             f"geom geometry(Polygon, {srid}) NOT NULL)"))
+        conn.execute(
+            sa.text(
+                f"CREATE UNLOGGED TABLE bench_low (parcel_no text PRIMARY KEY, "
+                f"geom geometry(Polygon, {srid}) NOT NULL)"
+            )
+        )
         raw = conn.connection.driver_connection
         wkb = shapely.to_wkb(shapely.set_srid(low.geometry.to_numpy(), srid), hex=True, include_srid=True)
         with raw.cursor() as cur, cur.copy("COPY bench_low (parcel_no, geom) FROM STDIN") as copy:
-            for row in zip(low["parcel_no"].astype(str), wkb):
+            for row in zip(low["parcel_no"].astype(str), wkb, strict=False):
                 copy.write_row(row)
         conn.execute(sa.text("CREATE INDEX bench_low_geom ON bench_low USING gist (geom)"))
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -132,20 +136,29 @@ def postgis_zones(engine: sa.Engine, *, gap_m: float, min_mu: float) -> list[tup
             FROM c GROUP BY cid)
         SELECT area_mu, parcels FROM s WHERE area_mu >= :min_mu - :eps ORDER BY area_mu DESC""")
     with engine.connect() as conn:
-        rows = conn.execute(sql, {"gap": gap_m, "m2_per_mu": M2_PER_MU, "min_mu": min_mu, "eps": EPSILON_MU}).all()
+        rows = conn.execute(
+            sql, {"gap": gap_m, "m2_per_mu": M2_PER_MU, "min_mu": min_mu, "eps": EPSILON_MU}
+        ).all()
     return [(float(a), list(p)) for a, p in rows]
 
 
 def buffer_dissolve_blobs(low: gpd.GeoDataFrame, *, gap_m: float) -> pd.DataFrame:
     """Each parcel's blob: buffered by gap/2 (geopandas' default 16 segments a quarter), dissolved, exploded."""
-    blobs = (gpd.GeoDataFrame(geometry=low.geometry.buffer(gap_m / 2), crs=low.crs)
-             .dissolve().explode(index_parts=False).reset_index(drop=True))
+    blobs = (
+        gpd.GeoDataFrame(geometry=low.geometry.buffer(gap_m / 2), crs=low.crs)
+        .dissolve()
+        .explode(index_parts=False)
+        .reset_index(drop=True)
+    )
     points = gpd.GeoDataFrame(
         {"parcel_no": low["parcel_no"].to_numpy(), "area_mu": low.geometry.area.to_numpy() / M2_PER_MU},
-        geometry=low.geometry.representative_point().to_numpy(), crs=low.crs)
+        geometry=low.geometry.representative_point().to_numpy(),
+        crs=low.crs,
+    )
     joined = gpd.sjoin(points, blobs, predicate="within", how="inner")
-    return pd.DataFrame({"parcel_no": joined["parcel_no"], "area_mu": joined["area_mu"],
-                         "blob": joined["index_right"]})
+    return pd.DataFrame(
+        {"parcel_no": joined["parcel_no"], "area_mu": joined["area_mu"], "blob": joined["index_right"]}
+    )
 
 
 def buffer_dissolve_zones(low: gpd.GeoDataFrame, *, gap_m: float, min_mu: float) -> pd.DataFrame:
@@ -279,8 +292,11 @@ class SizeResult:
 def explain_buffer_difference(low: gpd.GeoDataFrame, blobs: pd.DataFrame, *, gap_m: float) -> str:
     """Which parcel pairs the buffers split although their true distance is within the gap, and how far apart."""
     geoms = low.geometry.to_numpy()
-    blob_of = pd.Series(blobs["blob"].to_numpy(), index=blobs["parcel_no"].to_numpy()).reindex(
-        low["parcel_no"].to_numpy()).to_numpy()
+    blob_of = (
+        pd.Series(blobs["blob"].to_numpy(), index=blobs["parcel_no"].to_numpy())
+        .reindex(low["parcel_no"].to_numpy())
+        .to_numpy()
+    )
     left, right = shapely.STRtree(geoms).query(geoms, predicate="dwithin", distance=gap_m)
     keep = left < right
     left, right = left[keep], right[keep]
@@ -290,12 +306,23 @@ def explain_buffer_difference(low: gpd.GeoDataFrame, blobs: pd.DataFrame, *, gap
     d = shapely.distance(geoms[left[split]], geoms[right[split]])
     pairs = f"{int(split.sum())} parcel pair{'s' if split.sum() > 1 else ''}"
     at = f"{d.min():.3f} m" if d.max() - d.min() < 5e-4 else f"{d.min():.3f}–{d.max():.3f} m"
-    return (f"{pairs} within {gap_m:g} m of each other split by the buffers, at a true distance of {at} "
-            "(the buffers' chords fall short of gap/2 between their vertices)")
+    return (
+        f"{pairs} within {gap_m:g} m of each other split by the buffers, at a true distance of {at} "
+        "(the buffers' chords fall short of gap/2 between their vertices)"
+    )
 
 
-def run_size(n: int, *, counties: gpd.GeoDataFrame, profile: Profile, runs: int, seed: int,
-             min_mu: float, gap_m: float, log: Callable[[str], None]) -> SizeResult:
+def run_size(
+    n: int,
+    *,
+    counties: gpd.GeoDataFrame,
+    profile: Profile,
+    runs: int,
+    seed: int,
+    min_mu: float,
+    gap_m: float,
+    log: Callable[[str], None],
+) -> SizeResult:
     from geo.settings import Settings
     from geo.store import cluster_for, open_store
 
@@ -313,7 +340,9 @@ def run_size(n: int, *, counties: gpd.GeoDataFrame, profile: Profile, runs: int,
     log(f"  detect_zones: {a_s:.3f} s, {len(exact)} zones")
 
     # (c) buffer, dissolve, explode, join back, sum
-    c_s, c_times, c_cpu, naive = timed(lambda: buffer_dissolve_zones(low, gap_m=gap_m, min_mu=min_mu), runs=runs)
+    c_s, c_times, c_cpu, naive = timed(
+        lambda: buffer_dissolve_zones(low, gap_m=gap_m, min_mu=min_mu), runs=runs
+    )
     c_mem = peak_memory(lambda: buffer_dissolve_zones(low, gap_m=gap_m, min_mu=min_mu))
     buffered = {frozenset(g) for g in naive.groupby("blob")["parcel_no"].agg(list)}
     log(f"  buffer-dissolve: {c_s:.3f} s, {len(buffered)} zones")
@@ -324,7 +353,9 @@ def run_size(n: int, *, counties: gpd.GeoDataFrame, profile: Profile, runs: int,
     try:
         engine = open_store(settings)
         with engine.connect() as conn:
-            versions = conn.execute(sa.text("SELECT postgis_lib_version(), current_setting('server_version')")).one()
+            versions = conn.execute(
+                sa.text("SELECT postgis_lib_version(), current_setting('server_version')")
+            ).one()
         start = time.perf_counter()
         postgis_load(engine, low)
         load_s = time.perf_counter() - start
@@ -336,26 +367,58 @@ def run_size(n: int, *, counties: gpd.GeoDataFrame, profile: Profile, runs: int,
         cluster_for(settings).stop()
         shutil.rmtree(home, ignore_errors=True)
 
-    result = SizeResult(parcels=n, low=len(low), low_how=how, generate_s=generate_s, load_s=load_s,
-                        postgis=f"PostGIS {versions[0]} on PostgreSQL {versions[1]}")
+    result = SizeResult(
+        parcels=n,
+        low=len(low),
+        low_how=how,
+        generate_s=generate_s,
+        load_s=load_s,
+        postgis=f"PostGIS {versions[0]} on PostgreSQL {versions[1]}",
+    )
 
     def agreement(other: Groups) -> str:
         if other == exact:
             return "yes"
-        return (f"no: {len(exact - other)} of detect_zones' zones not found as such, "
-                f"{len(other - exact)} found that detect_zones does not have")
+        return (
+            f"no: {len(exact - other)} of detect_zones' zones not found as such, "
+            f"{len(other - exact)} found that detect_zones does not have"
+        )
 
     result.rows = [
-        Row("(a) detect_zones (STRtree + exact dwithin + connected components)", a_s, a_times, a_cpu, *a_mem,
-            len(exact), "—"),
-        Row("(b) PostGIS ST_ClusterDBSCAN + SQL sums", b_s, b_times, None, None, None, len(clustered),
-            agreement(clustered)),
-        Row("(c) geopandas buffer(gap/2) + dissolve + explode + sjoin", c_s, c_times, c_cpu, *c_mem, len(buffered),
-            agreement(buffered)),
+        Row(
+            "(a) detect_zones (STRtree + exact dwithin + connected components)",
+            a_s,
+            a_times,
+            a_cpu,
+            *a_mem,
+            len(exact),
+            "—",
+        ),
+        Row(
+            "(b) PostGIS ST_ClusterDBSCAN + SQL sums",
+            b_s,
+            b_times,
+            None,
+            None,
+            None,
+            len(clustered),
+            agreement(clustered),
+        ),
+        Row(
+            "(c) geopandas buffer(gap/2) + dissolve + explode + sjoin",
+            c_s,
+            c_times,
+            c_cpu,
+            *c_mem,
+            len(buffered),
+            agreement(buffered),
+        ),
     ]
     if buffered != exact:
         blobs = buffer_dissolve_blobs(low, gap_m=gap_m)
-        result.notes.append(f"buffer-dissolve at {n:,} parcels: " + explain_buffer_difference(low, blobs, gap_m=gap_m))
+        result.notes.append(
+            f"buffer-dissolve at {n:,} parcels: " + explain_buffer_difference(low, blobs, gap_m=gap_m)
+        )
     return result
 
 
@@ -367,21 +430,41 @@ def run_size(n: int, *, counties: gpd.GeoDataFrame, profile: Profile, runs: int,
 def machine() -> dict[str, str]:
     meminfo = Path("/proc/meminfo").read_text().splitlines()
     total_kib = next(int(line.split()[1]) for line in meminfo if line.startswith("MemTotal:"))
-    model = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                  if line.startswith("model name")), platform.processor() or "?")
+    model = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "?",
+    )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return {"nproc": str(os.cpu_count()), "memory": f"{total_kib / 2**20:.1f} GiB", "cpu": model,
-            "load": load, "python": platform.python_version(),
-            "libraries": f"shapely {shapely.__version__} (GEOS {shapely.geos_version_string}), geopandas "
-                         f"{gpd.__version__}, pandas {pd.__version__}, numpy {np.__version__}"}
+    return {
+        "nproc": str(os.cpu_count()),
+        "memory": f"{total_kib / 2**20:.1f} GiB",
+        "cpu": model,
+        "load": load,
+        "python": platform.python_version(),
+        "libraries": f"shapely {shapely.__version__} (GEOS {shapely.geos_version_string}), geopandas "
+        f"{gpd.__version__}, pandas {pd.__version__}, numpy {np.__version__}",
+    }
 
 
 def _mib(value: float | None) -> str:
     return "—" if value is None or math.isnan(value) else f"{value:,.1f}"
 
 
-def markdown(results: list[SizeResult], *, command: str, when: str, info: dict[str, str], runs: int,
-             min_mu: float, gap_m: float, profile: Profile) -> str:
+def markdown(
+    results: list[SizeResult],
+    *,
+    command: str,
+    when: str,
+    info: dict[str, str],
+    runs: int,
+    min_mu: float,
+    gap_m: float,
+    profile: Profile,
+) -> str:
     lines = [
         "# Benchmarks",
         "",
@@ -393,8 +476,10 @@ def markdown(results: list[SizeResult], *, command: str, when: str, info: dict[s
         "",
         f"- date: {when}",
         f"- command: `{command}`",
-        (f"- machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory']} memory; load average at start "
-        f"{info['load']} (other work shared the machine)"),
+        (
+            f"- machine: {info['nproc']} CPUs ({info['cpu']}), {info['memory']} memory; load average at start "
+            f"{info['load']} (other work shared the machine)"
+        ),
         f"- Python {info['python']}; {info['libraries']}; {results[0].postgis if results else ''}",
         f"- low-efficiency parcels: {results[0].low_how if results else ''}",
         "",
@@ -405,18 +490,27 @@ def markdown(results: list[SizeResult], *, command: str, when: str, info: dict[s
         "it sums areas and lists parcels but builds no zone geometry, which detect_zones does (the union of",
         "each zone's parcels, for the map) and also counts holders and counties and makes stable zone ids.",
         "",
-        ("| parcels | low-efficiency | method | wall s (median) | runs s | CPU s (median) | tracemalloc MiB "
-        "| RSS growth MiB | zones | same zones as detect_zones |"),
+        (
+            "| parcels | low-efficiency | method | wall s (median) | runs s | CPU s (median) | tracemalloc MiB "
+            "| RSS growth MiB | zones | same zones as detect_zones |"
+        ),
         "|---:|---:|---|---:|---|---:|---:|---:|---:|---|",
     ]
     for r in results:
         for row in r.rows:
             runs_s = ", ".join(f"{t:.2f}" for t in row.times_s)
             cpu = "— (server)" if row.cpu_s is None else f"{row.cpu_s:.3f}"
-            lines.append(f"| {r.parcels:,} | {r.low:,} | {row.method} | {row.median_s:.3f} | {runs_s} | {cpu} | "
-                         f"{_mib(row.tracemalloc_mib)} | {_mib(row.rss_mib)} | {row.zones:,} | {row.agrees} |")
-    lines += ["", "Setup, not timed above:", "", "| parcels | generate the city s | load into PostGIS (COPY + GiST + ANALYZE) s |",
-              "|---:|---:|---:|"]
+            lines.append(
+                f"| {r.parcels:,} | {r.low:,} | {row.method} | {row.median_s:.3f} | {runs_s} | {cpu} | "
+                f"{_mib(row.tracemalloc_mib)} | {_mib(row.rss_mib)} | {row.zones:,} | {row.agrees} |"
+            )
+    lines += [
+        "",
+        "Setup, not timed above:",
+        "",
+        "| parcels | generate the city s | load into PostGIS (COPY + GiST + ANALYZE) s |",
+        "|---:|---:|---:|",
+    ]
     lines += [f"| {r.parcels:,} | {r.generate_s:.1f} | {r.load_s:.1f} |" for r in results]
     notes = [n for r in results for n in r.notes]
     lines += [
@@ -445,7 +539,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2020)
     parser.add_argument("--policy", default="wenzhou-2020")
-    parser.add_argument("--readme", type=Path, default=README, help="where to write the table (default bench/README.md)")
+    parser.add_argument(
+        "--readme", type=Path, default=README, help="where to write the table (default bench/README.md)"
+    )
     parser.add_argument("--no-readme", action="store_true", help="print the table only")
     args = parser.parse_args(argv)
     profile = get_profile(args.policy)
@@ -458,11 +554,30 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     when = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     counties = wenzhou_counties()
-    results = [run_size(n, counties=counties, profile=profile, runs=args.runs, seed=args.seed, min_mu=min_mu,
-                        gap_m=gap_m, log=log) for n in args.parcels]
+    results = [
+        run_size(
+            n,
+            counties=counties,
+            profile=profile,
+            runs=args.runs,
+            seed=args.seed,
+            min_mu=min_mu,
+            gap_m=gap_m,
+            log=log,
+        )
+        for n in args.parcels
+    ]
     command = "python -m bench.bench_zones " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = markdown(results, command=command, when=when, info=info, runs=args.runs, min_mu=min_mu, gap_m=gap_m,
-                    profile=profile)
+    text = markdown(
+        results,
+        command=command,
+        when=when,
+        info=info,
+        runs=args.runs,
+        min_mu=min_mu,
+        gap_m=gap_m,
+        profile=profile,
+    )
     print(text)
     if not args.no_readme:
         args.readme.write_text(text, encoding="utf-8")

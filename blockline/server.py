@@ -71,18 +71,34 @@ def _params(request: Request) -> dict[str, object]:
     query = request.query_params
     county = query.get("county") or None
     if county is not None and not _COUNTY.match(county):
-        raise InputError(f"区县代码无效：{county!r}", f"not a county code: {county!r}",
-                         fix_zh="六位行政区划代码", fix_en="a 6-digit division code")
+        raise InputError(
+            f"区县代码无效：{county!r}",
+            f"not a county code: {county!r}",
+            fix_zh="六位行政区划代码",
+            fix_en="a 6-digit division code",
+        )
     as_of = query.get("as_of") or None
     try:
         day = dt.date.fromisoformat(as_of) if as_of else None
     except ValueError:
-        raise InputError(f"日期无效：{as_of!r}", f"not a date: {as_of!r}", fix_zh="YYYY-MM-DD", fix_en="YYYY-MM-DD") from None
+        raise InputError(
+            f"日期无效：{as_of!r}", f"not a date: {as_of!r}", fix_zh="YYYY-MM-DD", fix_en="YYYY-MM-DD"
+        ) from None
     marks = query.get("marks") or None
     if marks is not None and not _MARKS.match(marks):
-        raise InputError("标注集名称无效", "not a mark set name", fix_zh="由地图生成", fix_en="made by the map")
-    color = query.get("color") or None  # the far-out squares' colouring (geo.tiles.SQUARE_COLOR_BY, checked there)
-    return {"county": county, "as_of": day, "mark_set": marks, "gcj02": query.get("gcj") == "1", "color_by": color}
+        raise InputError(
+            "标注集名称无效", "not a mark set name", fix_zh="由地图生成", fix_en="made by the map"
+        )
+    color = (
+        query.get("color") or None
+    )  # the far-out squares' colouring (geo.tiles.SQUARE_COLOR_BY, checked there)
+    return {
+        "county": county,
+        "as_of": day,
+        "mark_set": marks,
+        "gcj02": query.get("gcj") == "1",
+        "color_by": color,
+    }
 
 
 def _tile_cache() -> LRUCache[str, bytes] | None:
@@ -108,7 +124,8 @@ def rights_key(counties: frozenset[str] | None, contracts: bool) -> str:
 
 def cache_key(path: str, query: list[tuple[str, str]], rights: str = FULL_RIGHTS) -> str:
     """The tile cache's key of a request: its path, its query parameters in any order and what its user may
-    see (``rights_key``): one user's tile is never another's with fewer rights."""
+    see (``rights_key``): one user's tile is never another's with fewer rights.
+    """
     return f"{path}?{sorted(query)}#{rights}"
 
 
@@ -122,7 +139,8 @@ def _oidc_configured() -> bool:
 
 def _visitor(token: str | None) -> Actor | bool:
     """Who asks, by the session cookie's ``token``: True in setup mode (no user yet and no identity server:
-    anyone sees all), an ``Actor``, or False (no live session)."""
+    anyone sees all), an ``Actor``, or False (no live session).
+    """
     from geo.auth import session_by_token, setup_mode
     from geo.store import open_store
 
@@ -144,8 +162,9 @@ def _rights(visitor: Actor | bool) -> tuple[frozenset[str] | None, bool]:
 
 
 def _unauthorized() -> Response:
-    return PlainTextResponse("sign in first (no live session) / 请先登录", status_code=401,
-                             headers={"Cache-Control": "no-store"})
+    return PlainTextResponse(
+        "sign in first (no live session) / 请先登录", status_code=401, headers={"Cache-Control": "no-store"}
+    )
 
 
 def _cached(key: str) -> bytes | None:
@@ -188,7 +207,8 @@ def _give_tile_slot() -> None:
 
 async def tile_route(request: Request) -> Response:
     """One vector tile, a 400 naming what is wrong with the request, or a 503 with ``Retry-After`` when the
-    tiles are busy (every place of their own pool and queue taken, or a tile ran out of time)."""
+    tiles are busy (every place of their own pool and queue taken, or a tile ran out of time).
+    """
     from geo.store import open_store
     from geo.tiles import TileBusy, tile, tile_engine
 
@@ -211,8 +231,9 @@ async def tile_route(request: Request) -> Response:
         z, x, y = int(path["z"]), int(path["x"]), int(path["y"])
         options = _params(request)
         engine = tile_engine(await run_in_threadpool(open_store))
-        body = await run_in_threadpool(lambda: tile(engine, path["layer"], z, x, y, **options, counties=counties,
-                                                    contracts=contracts))
+        body = await run_in_threadpool(
+            lambda: tile(engine, path["layer"], z, x, y, **options, counties=counties, contracts=contracts)
+        )
     except TileBusy as exc:
         return _busy(exc.as_dict()["message_en"])
     except (InputError, ValueError) as exc:
@@ -224,24 +245,35 @@ async def tile_route(request: Request) -> Response:
         _give_tile_slot()
     if versioned:
         _keep(key, body)
-    return Response(body, media_type=TILE_MIME,
-                    headers={"Cache-Control": _IMMUTABLE if versioned else "no-cache", **_VARY})
+    return Response(
+        body,
+        media_type=TILE_MIME,
+        headers={"Cache-Control": _IMMUTABLE if versioned else "no-cache", **_VARY},
+    )
 
 
 def _same_origin(request: Request) -> bool:
     """Whether the browser says the request comes from this app's own pages (``Sec-Fetch-Site``; a client that
-    sends none, such as a script, is taken at its word: it holds no cookie of another site to misuse)."""
+    sends none, such as a script, is taken at its word: it holds no cookie of another site to misuse).
+    """
     return request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none")
 
 
 def _set_cookie(response: Response, request: Request, token: str) -> None:
-    response.set_cookie(SESSION_COOKIE, token, path="/", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
 
 
 async def session_route(request: Request) -> Response:
     """Redeem the one-time code a page gave its browser right after a sign-in: 204 with the session cookie, or
-    403 (an unknown, used or expired code, or a request from another site)."""
+    403 (an unknown, used or expired code, or a request from another site).
+    """
     from geo.auth import redeem_handoff
     from geo.store import open_store
 
@@ -275,7 +307,8 @@ async def sign_out_route(request: Request) -> Response:
 
 class ClosedMetrics:
     """ASGI middleware: Streamlit's ``/_stcore/metrics`` (sessions, cache sizes, memory) answers outside setup
-    mode only to an admin's session; anyone else gets 404, as if there were no such page."""
+    mode only to an admin's session; anyone else gets 404, as if there were no such page.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -304,7 +337,8 @@ WARM_UP: dict[str, object] = {"done": False}
 
 def cut_city_view(engine: Engine, version: str, bounds: tuple[float, float, float, float]) -> int:
     """Cut the tiles of the city view (``bounds`` in degrees) into the tile cache, under the keys of the
-    map's own requests (every layer, the data ``version``, nothing else asked); returns how many."""
+    map's own requests (every layer, the data ``version``, nothing else asked); returns how many.
+    """
     from geo.tiles import ALL_LAYERS, tile, tiles_covering
 
     cut = 0
@@ -328,10 +362,27 @@ def _warm_up_steps() -> int:
     """
     import importlib
 
-    for name in ("blockline.ui.data", "blockline.ui.maps", "blockline.ui.auth", "blockline.ui.balance_view", "blockline.ui.zones_view", "blockline.ui.lifecycle_view",
-                 "folium", "folium.plugins", "altair", "zoning.balance", "zoning.idle", "zoning.lifecycle",
-                 "blockline.services.judged", "blockline.services.marks", "blockline.services.reports", "zoning.zones_store", "geo.tiles",
-                 "geo.store", "streamlit.emojis"):
+    for name in (
+        "blockline.ui.data",
+        "blockline.ui.maps",
+        "blockline.ui.auth",
+        "blockline.ui.balance_view",
+        "blockline.ui.zones_view",
+        "blockline.ui.lifecycle_view",
+        "folium",
+        "folium.plugins",
+        "altair",
+        "zoning.balance",
+        "zoning.idle",
+        "zoning.lifecycle",
+        "blockline.services.judged",
+        "blockline.services.marks",
+        "blockline.services.reports",
+        "zoning.zones_store",
+        "geo.tiles",
+        "geo.store",
+        "streamlit.emojis",
+    ):
         try:
             importlib.import_module(name)
         except Exception as exc:  # noqa: BLE001 - the page that needs it shows the error itself
@@ -345,8 +396,8 @@ def _warm_up_steps() -> int:
 
     import sqlalchemy as sa
 
-    from geo.store import open_store
     from blockline.ui import data
+    from geo.store import open_store
 
     engine = open_store()
     # Every connection of the pool at once, each with PostGIS loaded (~15 ms a connection).
@@ -355,7 +406,11 @@ def _warm_up_steps() -> int:
             conn.execute(sa.text("SELECT postgis_lib_version()"))
     if data.is_empty(data.store_counts()):
         return 0
-    for loader in (data.totals, data.land_uses, data.county_summary):  # with the arguments the pages start with
+    for loader in (
+        data.totals,
+        data.land_uses,
+        data.county_summary,
+    ):  # with the arguments the pages start with
         loader()
     counties = data.counties()
     if TILE_CACHE is None or not len(counties):
@@ -391,35 +446,52 @@ def _todays_findings() -> str | None:
     _judge_in_child(today, policy)
     marks = data.mark_set(today, policy, data.tile_version())  # judges here only if the child could not
     if profile.has("consolidation.min_mu"):  # a city without 连片开发 rules (Yiwu) has no candidates
-        data.zone_candidates(today, policy, float(profile.value("consolidation.min_mu")),
-                             float(profile.value("consolidation.gap_m")))
+        data.zone_candidates(
+            today,
+            policy,
+            float(profile.value("consolidation.min_mu")),
+            float(profile.value("consolidation.gap_m")),
+        )
     return marks
 
 
 def _judge_in_child(today: dt.date, policy: str) -> None:
     """Judge today's city in a child process (``python -m blockline.services.judged``) unless its marks, written with
     the judgement, are stored: the judging's few hundred MB at city scale are returned to the system when
-    the child ends, not kept by the server for ever. A child that fails is only logged."""
+    the child ends, not kept by the server for ever. A child that fails is only logged.
+    """
     import subprocess
     import sys
 
-    from geo.tiles import has_marks
     from blockline.services.marks import mark_set_name
     from blockline.ui import data
+    from geo.tiles import has_marks
     from zoning.policy import get_profile
 
     engine = data.get_engine()
     if has_marks(engine, mark_set_name(engine, as_of=today, profile=get_profile(policy))):
         return
-    done = subprocess.run([sys.executable, "-m", "blockline.services.judged"], cwd=HERE.parent, capture_output=True, text=True,
-                          env={**os.environ, "BLOCKLINE_POLICY": policy}, check=False, timeout=1800)
-    _LOG.info("warm-up: judged in a child process (exit %s) %s %s", done.returncode, done.stdout.strip(),
-              done.stderr.strip()[-500:])
+    done = subprocess.run(
+        [sys.executable, "-m", "blockline.services.judged"],
+        cwd=HERE.parent,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BLOCKLINE_POLICY": policy},
+        check=False,
+        timeout=1800,
+    )
+    _LOG.info(
+        "warm-up: judged in a child process (exit %s) %s %s",
+        done.returncode,
+        done.stdout.strip(),
+        done.stderr.strip()[-500:],
+    )
 
 
 def _warm_up() -> None:
     """Make the first visit as quick as the later ones (see the module's docstring). A step that fails is only
-    logged: the page that needs it computes it, or shows the error, itself."""
+    logged: the page that needs it computes it, or shows the error, itself.
+    """
     import time
 
     t0 = time.perf_counter()
@@ -447,7 +519,8 @@ def _keep_warm() -> None:
 
 async def ready_route(request: Request) -> Response:
     """200 once the warm-up has finished (a readiness probe; ``/_stcore/health`` answers as soon as the server
-    listens), else 503; the body says what the warm-up did."""
+    listens), else 503; the body says what the warm-up did.
+    """
     del request
     return JSONResponse(WARM_UP, status_code=200 if WARM_UP["done"] else 503)
 
@@ -455,7 +528,8 @@ async def ready_route(request: Request) -> Response:
 async def version_route(request: Request) -> Response:
     """The data version this process serves (the one its pages and tile URLs carry, re-read from the store
     every few seconds), its process and its tile cache's size: for an operator or a load balancer checking
-    that every app process behind it serves the same data. Nothing of the data itself."""
+    that every app process behind it serves the same data. Nothing of the data itself.
+    """
     del request
     from blockline.ui import data
 
@@ -466,15 +540,19 @@ async def version_route(request: Request) -> Response:
     with _CACHE_LOCK:
         tiles = len(TILE_CACHE) if TILE_CACHE is not None else 0
         size = int(TILE_CACHE.currsize) if TILE_CACHE is not None else 0
-    return JSONResponse({"data_version": version, "pid": os.getpid(), "tile_cache": {"tiles": tiles, "bytes": size}},
-                        headers={"Cache-Control": "no-store"})
+    return JSONResponse(
+        {"data_version": version, "pid": os.getpid(), "tile_cache": {"tiles": tiles, "bytes": size}},
+        headers={"Cache-Control": "no-store"},
+    )
 
 
-ROUTES = [Route("/tiles/{layer}/{z}/{x}/{y}.pbf", tile_route, methods=["GET"]),
-          Route("/_blockline/ready", ready_route, methods=["GET"]),
-          Route("/_blockline/version", version_route, methods=["GET"]),
-          Route("/_blockline/session", session_route, methods=["GET"]),
-          Route("/_blockline/sign-out", sign_out_route, methods=["GET"])]
+ROUTES = [
+    Route("/tiles/{layer}/{z}/{x}/{y}.pbf", tile_route, methods=["GET"]),
+    Route("/_blockline/ready", ready_route, methods=["GET"]),
+    Route("/_blockline/version", version_route, methods=["GET"]),
+    Route("/_blockline/session", session_route, methods=["GET"]),
+    Route("/_blockline/sign-out", sign_out_route, methods=["GET"]),
+]
 
 
 @contextlib.asynccontextmanager
@@ -485,4 +563,6 @@ async def _lifespan(_app: object) -> AsyncIterator[None]:
 
 
 os.environ["BLOCKLINE_TILES"] = "1"  # the pages draw their maps from these tiles
-app = st.App(HERE.parent / "app.py", routes=ROUTES, lifespan=_lifespan, middleware=[Middleware(ClosedMetrics)])
+app = st.App(
+    HERE.parent / "app.py", routes=ROUTES, lifespan=_lifespan, middleware=[Middleware(ClosedMetrics)]
+)

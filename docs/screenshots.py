@@ -19,10 +19,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from blockline.ui.serving import wait_healthy, wait_warm  # noqa: E402 - the project root, whatever the working directory
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = {"overview": "", "map": "map", "balance": "balance", "zones": "zones", "idle": "idle", "lifecycle": "lifecycle", "data": "data",
-         "audit": "audit"}
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PAGES = {
+    "overview": "",
+    "map": "map",
+    "balance": "balance",
+    "zones": "zones",
+    "idle": "idle",
+    "lifecycle": "lifecycle",
+    "data": "data",
+    "audit": "audit",
+}
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def main() -> None:
@@ -38,8 +54,9 @@ def main() -> None:
         wait_healthy(url, proc=app, timeout_s=60)
         wait_warm(url, timeout_s=300)  # the pages as a planner finds them: the day's findings computed
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"),
-                                        args=CHROMIUM_ARGS)
+            browser = p.chromium.launch(
+                executable_path=os.environ.get("CHROMIUM", "/usr/bin/chromium"), args=CHROMIUM_ARGS
+            )
             page = browser.new_page(viewport={"width": 1440, "height": 1000})
             for name, path in PAGES.items():
                 page.goto(f"{url}/{path}")

@@ -30,13 +30,19 @@ class ArchiveLimits:
     max_entries: int = 2000
     max_total_bytes: int = 2 * 1024**3
     max_ratio: float = 100.0  # uncompressed / compressed, per entry and overall ...
-    ratio_floor_bytes: int = 16 * 1024**2  # ... for entries (and archives) larger than this; small files compress well
+    ratio_floor_bytes: int = (
+        16 * 1024**2
+    )  # ... for entries (and archives) larger than this; small files compress well
 
 
 def _fail(file: Path, zh: str, en: str) -> InputError:
-    return InputError(zh, en, file=str(file.name),
-                      fix_zh="检查压缩包内容，只打包所需的矢量文件后重新上传",
-                      fix_en="check the archive; zip only the vector files needed and upload it again")
+    return InputError(
+        zh,
+        en,
+        file=str(file.name),
+        fix_zh="检查压缩包内容，只打包所需的矢量文件后重新上传",
+        fix_en="check the archive; zip only the vector files needed and upload it again",
+    )
 
 
 def _entry_name(info: zipfile.ZipInfo) -> str:
@@ -64,7 +70,9 @@ def safe_extract(archive: Path, dest: Path, *, limits: ArchiveLimits = ArchiveLi
     nested archives, absolute paths or ``..`` (path traversal), symbolic links, encrypted entries.
     """
     if not zipfile.is_zipfile(archive):
-        raise _fail(archive, "不是有效的 zip 压缩包（可能已损坏）", "not a valid zip archive (perhaps corrupted)")
+        raise _fail(
+            archive, "不是有效的 zip 压缩包（可能已损坏）", "not a valid zip archive (perhaps corrupted)"
+        )
     try:
         zf = zipfile.ZipFile(archive)
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError) as exc:
@@ -72,15 +80,21 @@ def safe_extract(archive: Path, dest: Path, *, limits: ArchiveLimits = ArchiveLi
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
         if len(infos) > limits.max_entries:
-            raise _fail(archive, f"压缩包内文件过多（{len(infos)} 个，上限 {limits.max_entries}）",
-                        f"too many entries ({len(infos)}, the limit is {limits.max_entries})")
+            raise _fail(
+                archive,
+                f"压缩包内文件过多（{len(infos)} 个，上限 {limits.max_entries}）",
+                f"too many entries ({len(infos)}, the limit is {limits.max_entries})",
+            )
         total = sum(i.file_size for i in infos)
         if total > limits.max_total_bytes:
             raise _fail(archive, f"解压后过大（{total} 字节）", f"too large once extracted ({total} bytes)")
         packed = sum(i.compress_size for i in infos) or 1
         if total > limits.ratio_floor_bytes and total / packed > limits.max_ratio:
-            raise _fail(archive, f"压缩比异常（{total / packed:.0f} 倍），疑似压缩炸弹",
-                        f"suspicious compression ratio ({total / packed:.0f}x): possibly a zip bomb")
+            raise _fail(
+                archive,
+                f"压缩比异常（{total / packed:.0f} 倍），疑似压缩炸弹",
+                f"suspicious compression ratio ({total / packed:.0f}x): possibly a zip bomb",
+            )
         names = []
         for info in infos:
             name = _entry_name(info)
@@ -88,15 +102,25 @@ def safe_extract(archive: Path, dest: Path, *, limits: ArchiveLimits = ArchiveLi
             if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
                 raise _fail(archive, f"压缩包内路径不安全：{name}", f"unsafe path in the archive: {name}")
             if path.suffix.lower() in _NESTED:
-                raise _fail(archive, f"压缩包内含有嵌套压缩包：{name}", f"nested archive inside the archive: {name}")
+                raise _fail(
+                    archive, f"压缩包内含有嵌套压缩包：{name}", f"nested archive inside the archive: {name}"
+                )
             if stat.S_ISLNK(info.external_attr >> 16):
-                raise _fail(archive, f"压缩包内含有符号链接：{name}", f"symbolic link inside the archive: {name}")
+                raise _fail(
+                    archive, f"压缩包内含有符号链接：{name}", f"symbolic link inside the archive: {name}"
+                )
             if info.flag_bits & 0x1:
                 raise _fail(archive, f"压缩包内文件已加密：{name}", f"encrypted entry: {name}")
-            if (info.file_size > limits.ratio_floor_bytes and info.compress_size
-                    and info.file_size / info.compress_size > limits.max_ratio):
-                raise _fail(archive, f"文件 {name} 压缩比异常，疑似压缩炸弹",
-                            f"entry {name} has a suspicious compression ratio: possibly a zip bomb")
+            if (
+                info.file_size > limits.ratio_floor_bytes
+                and info.compress_size
+                and info.file_size / info.compress_size > limits.max_ratio
+            ):
+                raise _fail(
+                    archive,
+                    f"文件 {name} 压缩比异常，疑似压缩炸弹",
+                    f"entry {name} has a suspicious compression ratio: possibly a zip bomb",
+                )
             names.append((info, path))
 
         written: list[Path] = []
@@ -113,10 +137,21 @@ def safe_extract(archive: Path, dest: Path, *, limits: ArchiveLimits = ArchiveLi
                         budget -= len(chunk)
                         # A lying header (more data than declared) is a bomb too.
                         if count > declared or budget < 0:
-                            raise _fail(archive, f"文件 {path} 的实际大小超过声明", f"entry {path} is larger than declared")
+                            raise _fail(
+                                archive,
+                                f"文件 {path} 的实际大小超过声明",
+                                f"entry {path} is larger than declared",
+                            )
                         out.write(chunk)
-            except (zipfile.BadZipFile, EOFError, zlib.error, OSError, NotImplementedError, RuntimeError,
-                    ValueError) as exc:
+            except (
+                zipfile.BadZipFile,
+                EOFError,
+                zlib.error,
+                OSError,
+                NotImplementedError,
+                RuntimeError,
+                ValueError,
+            ) as exc:
                 # NotImplementedError: an unknown compression method or strong encryption (flag bit 6);
                 # ValueError: e.g. a local header whose name, flagged UTF-8, is not
                 raise _fail(archive, f"压缩包已损坏：{exc}", f"the archive is corrupted: {exc}") from exc
@@ -130,18 +165,29 @@ def find_dataset(folder: Path, *, file: str) -> Path:
     for p in sorted(folder.rglob("*")):
         if any(part.startswith("__MACOSX") for part in p.parts):
             continue
-        if p.is_dir() and p.suffix.lower() == ".gdb":
-            found.append(p)
-        elif p.is_file() and p.suffix.lower() in VECTOR_SUFFIXES and not any(
-            parent.suffix.lower() == ".gdb" for parent in p.parents
+        if (
+            p.is_dir()
+            and p.suffix.lower() == ".gdb"
+            or p.is_file()
+            and p.suffix.lower() in VECTOR_SUFFIXES
+            and not any(parent.suffix.lower() == ".gdb" for parent in p.parents)
         ):
             found.append(p)
     if not found:
-        raise InputError("压缩包内没有可识别的矢量数据（.shp/.gpkg/.geojson/.kml/.gdb/.csv）",
-                         "no vector dataset (.shp/.gpkg/.geojson/.kml/.gdb/.csv) in the archive", file=file,
-                         fix_zh="把矢量数据文件打包后重新上传", fix_en="zip the vector dataset and upload it again")
+        raise InputError(
+            "压缩包内没有可识别的矢量数据（.shp/.gpkg/.geojson/.kml/.gdb/.csv）",
+            "no vector dataset (.shp/.gpkg/.geojson/.kml/.gdb/.csv) in the archive",
+            file=file,
+            fix_zh="把矢量数据文件打包后重新上传",
+            fix_en="zip the vector dataset and upload it again",
+        )
     if len(found) > 1:
         listed = ", ".join(p.relative_to(folder).as_posix() for p in found[:10])
-        raise InputError(f"压缩包内有多个数据集：{listed}", f"the archive holds several datasets: {listed}",
-                         file=file, fix_zh="每个压缩包只放一个数据集", fix_en="put one dataset per archive")
+        raise InputError(
+            f"压缩包内有多个数据集：{listed}",
+            f"the archive holds several datasets: {listed}",
+            file=file,
+            fix_zh="每个压缩包只放一个数据集",
+            fix_en="put one dataset per archive",
+        )
     return found[0]

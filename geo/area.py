@@ -16,7 +16,15 @@ from __future__ import annotations
 import geopandas as gpd
 import pandas as pd
 
-__all__ = ["M2_PER_MU", "M2_PER_MU_SQL", "MU_PER_HECTARE", "area_mu", "m2_to_mu", "mu_to_hectares", "assert_projected"]
+__all__ = [
+    "M2_PER_MU",
+    "M2_PER_MU_SQL",
+    "MU_PER_HECTARE",
+    "area_mu",
+    "m2_to_mu",
+    "mu_to_hectares",
+    "assert_projected",
+]
 
 M2_PER_MU = 10000.0 / 15.0
 #: ``M2_PER_MU`` in SQL text, ``ST_Area(geom) / {M2_PER_MU_SQL}``: the same double PostgreSQL makes of 10000.0 / 15

@@ -26,24 +26,58 @@ from sqlalchemy.engine import Connection, Engine
 
 from geo.clock import shown, shown_iso
 
-__all__ = ["ChainCheck", "as_records", "as_text", "first_day", "payload", "read_audit", "record", "verify_chain"]
+__all__ = [
+    "ChainCheck",
+    "as_records",
+    "as_text",
+    "first_day",
+    "payload",
+    "read_audit",
+    "record",
+    "verify_chain",
+]
 
 
-def record(conn: Connection, *, actor: str, action: str, target: str | None = None, approval_doc: str | None = None,
-           before: Any = None, after: Any = None) -> int:
+def record(
+    conn: Connection,
+    *,
+    actor: str,
+    action: str,
+    target: str | None = None,
+    approval_doc: str | None = None,
+    before: Any = None,
+    after: Any = None,
+) -> int:
     """Append one audit row inside the caller's transaction; returns its id."""
+
     def as_json(value: Any) -> str | None:
         return None if value is None else json.dumps(value, ensure_ascii=False, default=str)
 
-    return int(conn.execute(sa.text("""
+    return int(
+        conn.execute(
+            sa.text("""
         INSERT INTO audit (actor, action, target, approval_doc, before, after)
         VALUES (:actor, :action, :target, :doc, CAST(:before AS jsonb), CAST(:after AS jsonb)) RETURNING id"""),
-        {"actor": actor, "action": action, "target": target, "doc": approval_doc,
-         "before": as_json(before), "after": as_json(after)}).scalar_one())
+            {
+                "actor": actor,
+                "action": action,
+                "target": target,
+                "doc": approval_doc,
+                "before": as_json(before),
+                "after": as_json(after),
+            },
+        ).scalar_one()
+    )
 
 
-def read_audit(engine: Engine, *, since: dt.date | dt.datetime | None = None, actor: str | None = None,
-               action: str | None = None, limit: int = 1000) -> pd.DataFrame:
+def read_audit(
+    engine: Engine,
+    *,
+    since: dt.date | dt.datetime | None = None,
+    actor: str | None = None,
+    action: str | None = None,
+    limit: int = 1000,
+) -> pd.DataFrame:
     """Audit rows, newest first: id, at, actor, action, target, approval_doc, before, after."""
     clauses, params = ["true"], {"limit": int(limit)}
     if since is not None:
@@ -56,9 +90,13 @@ def read_audit(engine: Engine, *, since: dt.date | dt.datetime | None = None, ac
         clauses.append("action LIKE :action")
         params["action"] = action.replace("%", r"\%").replace("_", r"\_") + "%"
     with engine.connect() as conn:
-        return pd.read_sql(sa.text(f"""
+        return pd.read_sql(
+            sa.text(f"""
             SELECT id, at, actor, action, target, approval_doc, before, after FROM audit
-            WHERE {' AND '.join(clauses)} ORDER BY id DESC LIMIT :limit"""), conn, params=params)
+            WHERE {" AND ".join(clauses)} ORDER BY id DESC LIMIT :limit"""),
+            conn,
+            params=params,
+        )
 
 
 def first_day(engine: Engine) -> dt.date | None:
@@ -96,8 +134,9 @@ def as_records(trail: pd.DataFrame) -> list[dict[str, Any]]:
     out = []
     for row in trail.to_dict("records"):
         at = row.get("at")
-        out.append({k: (shown_iso(at) if k == "at" and at is not None
-                        else json_safe(v)) for k, v in row.items()})
+        out.append(
+            {k: (shown_iso(at) if k == "at" and at is not None else json_safe(v)) for k, v in row.items()}
+        )
     return out
 
 
@@ -154,16 +193,35 @@ def verify_chain(engine: Engine) -> ChainCheck:
             rows += 1
             expected = hashlib.sha256(prev + payload(list(row[3:]))).digest()
             if row.chain_seq != seq + 1:
-                return ChainCheck(rows, head_seq, bytes(head).hex(), row.id, row.chain_seq,
-                                  f"第 {seq + 1} 至 {row.chain_seq - 1} 条缺失（在审计记录 {row.id} 之前）",
-                                  f"entries {seq + 1} to {row.chain_seq - 1} are missing (before audit row {row.id})")
+                return ChainCheck(
+                    rows,
+                    head_seq,
+                    bytes(head).hex(),
+                    row.id,
+                    row.chain_seq,
+                    f"第 {seq + 1} 至 {row.chain_seq - 1} 条缺失（在审计记录 {row.id} 之前）",
+                    f"entries {seq + 1} to {row.chain_seq - 1} are missing (before audit row {row.id})",
+                )
             if bytes(row.row_hash) != expected:
-                return ChainCheck(rows, head_seq, bytes(head).hex(), row.id, row.chain_seq,
-                                  f"审计记录 {row.id} 的内容或哈希被改动", f"audit row {row.id} was altered")
+                return ChainCheck(
+                    rows,
+                    head_seq,
+                    bytes(head).hex(),
+                    row.id,
+                    row.chain_seq,
+                    f"审计记录 {row.id} 的内容或哈希被改动",
+                    f"audit row {row.id} was altered",
+                )
             prev, seq, last_id = expected, row.chain_seq, row.id
     if seq != head_seq or prev != bytes(head):
-        return ChainCheck(rows, head_seq, bytes(head).hex(), last_id, seq + 1,
-                          f"链头为第 {head_seq} 条，而记录只到第 {seq} 条（其后的记录被删除，或链头被改动）",
-                          f"the chain's head is entry {head_seq} but the rows end at entry {seq} "
-                          "(rows after it were removed, or the head was altered)")
+        return ChainCheck(
+            rows,
+            head_seq,
+            bytes(head).hex(),
+            last_id,
+            seq + 1,
+            f"链头为第 {head_seq} 条，而记录只到第 {seq} 条（其后的记录被删除，或链头被改动）",
+            f"the chain's head is entry {head_seq} but the rows end at entry {seq} "
+            "(rows after it were removed, or the head was altered)",
+        )
     return ChainCheck(rows, head_seq, bytes(head).hex())

@@ -36,7 +36,7 @@ def office_zone(zone: str | None = None) -> ZoneInfo:
 def now() -> dt.datetime:
     """The current instant in the office's zone (``BLOCKLINE_NOW`` when set, else the system clock)."""
     fixed = get_settings().now
-    instant = fixed if fixed is not None else dt.datetime.now(dt.timezone.utc)
+    instant = fixed if fixed is not None else dt.datetime.now(dt.UTC)
     return instant.astimezone(office_zone())
 
 

@@ -80,14 +80,18 @@ def _zombie(pid: int) -> bool:
 
 def _processes_in(folder: Path) -> list[int]:
     """Live ``postgres`` processes whose working directory is ``folder`` (a server changes into its data folder,
-    and so do all its backends); other clusters, in other folders, are never listed."""
+    and so do all its backends); other clusters, in other folders, are never listed.
+    """
     target = folder.resolve()
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            if Path(os.readlink(entry / "cwd")) != target or Path(os.readlink(entry / "exe")).name != "postgres":
+            if (
+                Path(os.readlink(entry / "cwd")) != target
+                or Path(os.readlink(entry / "exe")).name != "postgres"
+            ):
                 continue
         except OSError:
             continue  # gone, or not ours to look at
@@ -115,7 +119,8 @@ def find_bindir(explicit: Path | None = None) -> Path:
         )
     candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=_version_key, reverse=True)
     with_postgis = [
-        c for c in candidates
+        c
+        for c in candidates
         if (Path("/usr/share/postgresql") / c.parent.name / "extension" / "postgis.control").exists()
     ]
     for c in with_postgis + candidates:
@@ -263,8 +268,13 @@ class EmbeddedCluster:
         except BlocklineError as exc:
             runs_as = f"unavailable: {exc.en}"
         return ClusterStatus(
-            home=str(self.home), initialised=self.initialised, running=self.running, pid=self._pid(),
-            socket_dir=str(self.socket_dir), bindir=bindir, runs_as=runs_as,
+            home=str(self.home),
+            initialised=self.initialised,
+            running=self.running,
+            pid=self._pid(),
+            socket_dir=str(self.socket_dir),
+            bindir=bindir,
+            runs_as=runs_as,
         )
 
     # -- actions -----------------------------------------------------------------------------------------
@@ -281,18 +291,20 @@ class EmbeddedCluster:
     def _server_said(self, since: int) -> list[str]:
         """The server's own FATAL/PANIC lines (with DETAIL/HINT) logged after byte ``since``: pg_ctl only
         says "could not start server, examine the log", while the reason (data folder permissions, no
-        space left, a lock file it cannot write) is there."""
+        space left, a lock file it cannot write) is there.
+        """
         try:
             with self.log_file.open("rb") as fh:
                 fh.seek(since)
                 text = fh.read(200_000).decode("utf-8", errors="replace")
         except OSError:
             return []
-        keep = [ln.strip() for ln in text.splitlines()
-                if re.search(r"\b(FATAL|PANIC|DETAIL|HINT):", ln)]
+        keep = [ln.strip() for ln in text.splitlines() if re.search(r"\b(FATAL|PANIC|DETAIL|HINT):", ln)]
         return keep[-4:]
 
-    def _run(self, args: list[str], *, what: str, log_since: int | None = None) -> subprocess.CompletedProcess[str]:
+    def _run(
+        self, args: list[str], *, what: str, log_since: int | None = None
+    ) -> subprocess.CompletedProcess[str]:
         proc = subprocess.run(self._server_cmd(*args), capture_output=True, text=True)
         if proc.returncode != 0:
             tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-8:])
@@ -349,8 +361,18 @@ class EmbeddedCluster:
                 fix_en="if it holds nothing you need, run blockline db reset --yes",
             )
         self._run(
-            [str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", self.superuser, "--auth=trust",
-             "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"],
+            [
+                str(self.bindir / "initdb"),
+                "-D",
+                str(self.data_dir),
+                "-U",
+                self.superuser,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+                "--no-instructions",
+            ],
             what="初始化/initdb",
         )
         conf = self.data_dir / "postgresql.conf"
@@ -381,8 +403,10 @@ class EmbeddedCluster:
         if self._pid() is not None:
             # The server runs but its socket file is gone (removed by a /tmp cleaner, say): no client can
             # reach it, and a second server would refuse the data directory. Restart it.
-            self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
-                      what="重启/restart")
+            self._run(
+                [str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
+                what="重启/restart",
+            )
         stale = self.data_dir / "postmaster.pid"
         if stale.exists() and self._pid() is None:
             # Backends of a killed postmaster run on until they notice (a long query does not look): they hold
@@ -394,16 +418,29 @@ class EmbeddedCluster:
             # is a zombie (its pid still exists until reaped). The socket folder is this cluster's alone.
             (self.socket_dir / f".s.PGSQL.{_PORT}.lock").unlink(missing_ok=True)
         self._run(
-            [str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-l", str(self.log_file),
-             "-w", "-t", str(int(timeout_s)), "start"],
-            what="启动/start", log_since=self._log_size(),
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_file),
+                "-w",
+                "-t",
+                str(int(timeout_s)),
+                "start",
+            ],
+            what="启动/start",
+            log_since=self._log_size(),
         )
         deadline = time.monotonic() + timeout_s
         while not self.running:
             if time.monotonic() > deadline:
                 raise DatabaseUnavailable(
-                    "内置数据库启动超时", "the embedded database did not come up in time", file=str(self.log_file),
-                    fix_zh="查看日志", fix_en="read the log",
+                    "内置数据库启动超时",
+                    "the embedded database did not come up in time",
+                    file=str(self.log_file),
+                    fix_zh="查看日志",
+                    fix_en="read the log",
                 )
             time.sleep(0.1)
         self._ensure_database()
@@ -411,27 +448,34 @@ class EmbeddedCluster:
 
     def _ensure_database(self) -> None:
         """Make the database, its owner and app roles and PostGIS (as the superuser); hand over what the
-        superuser made in stores of older versions. Once per process and data folder."""
+        superuser made in stores of older versions. Once per process and data folder.
+        """
         import psycopg
 
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", self.database):
             raise BlocklineError("数据库名不合法", "invalid database name", file=self.database)
         conninfo = f"host={self.socket_dir} port={_PORT} user={self.superuser} dbname=postgres"
         with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute("SELECT pg_advisory_lock(726355)")  # one process at a time: catalog rows race otherwise
+            conn.execute(
+                "SELECT pg_advisory_lock(726355)"
+            )  # one process at a time: catalog rows race otherwise
             for role in (OWNER_ROLE, APP_ROLE):
                 if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
-                    conn.execute(f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
-                                 "NOBYPASSRLS")
+                    conn.execute(
+                        f"CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION "
+                        "NOBYPASSRLS"
+                    )
             conn.execute(f"ALTER ROLE {APP_ROLE} SET statement_timeout = '{APP_STATEMENT_TIMEOUT}'")
-            owner = conn.execute("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s",
-                                 (self.database,)).fetchone()
+            owner = conn.execute(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (self.database,)
+            ).fetchone()
             if owner is None:
                 conn.execute(f'CREATE DATABASE "{self.database}" OWNER {OWNER_ROLE}')
             elif owner[0] != OWNER_ROLE:
                 conn.execute(f'ALTER DATABASE "{self.database}" OWNER TO {OWNER_ROLE}')
-            with psycopg.connect(conninfo.replace("dbname=postgres", f"dbname={self.database}"),
-                                 autocommit=True) as db:
+            with psycopg.connect(
+                conninfo.replace("dbname=postgres", f"dbname={self.database}"), autocommit=True
+            ) as db:
                 db.execute("CREATE EXTENSION IF NOT EXISTS postgis")
                 db.execute(_HAND_OVER)
         _provisioned.add(self.data_dir)
@@ -447,7 +491,8 @@ class EmbeddedCluster:
 
     def _end_orphans(self, *, grace_s: float = 2.0, timeout_s: float = 10.0) -> None:
         """Wait ``grace_s`` for orphaned backends to notice their postmaster is gone, then end them (SIGQUIT,
-        the server's own "exit now", then SIGKILL); raise when one is still there after ``timeout_s``."""
+        the server's own "exit now", then SIGKILL); raise when one is still there after ``timeout_s``.
+        """
         deadline = time.monotonic() + grace_s
         while self.orphans() and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -467,15 +512,18 @@ class EmbeddedCluster:
                 f"上次被强行终止的数据库仍有进程未退出：{left}",
                 f"processes of the killed database server are still running: {left}",
                 file=str(self.data_dir),
-                fix_zh="以运行 blockline 的同一用户结束这些进程后重试", fix_en="end these processes as the same user, then retry",
+                fix_zh="以运行 blockline 的同一用户结束这些进程后重试",
+                fix_en="end these processes as the same user, then retry",
             )
 
     def stop(self) -> bool:
         """Stop the server if it runs; True when it was stopped now."""
         if not self.initialised or self._pid() is None:
             return False
-        self._run([str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
-                  what="停止/stop")
+        self._run(
+            [str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
+            what="停止/stop",
+        )
         return True
 
     def reset(self) -> None:

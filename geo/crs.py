@@ -71,7 +71,7 @@ class CrsSuggestion:
 
 def _prefixed_zone(minx: float, maxx: float) -> int | None:
     """The zone number every easting carries in front (40 of 40 512 345.6), when they all carry the same."""
-    if not (1e7 <= minx and maxx < 1e8):
+    if not (minx >= 1e7 and maxx < 1e8):
         return None
     zone = int(minx // 1e6)
     return zone if int(maxx // 1e6) == zone else None
@@ -97,27 +97,58 @@ def suggest_crs(bounds: tuple[float, float, float, float]) -> list[CrsSuggestion
         return []
     lon0, lat0, lon1, lat1 = CHINA_BOUNDS
     if lon0 <= minx and maxx <= lon1 and lat0 <= miny and maxy <= lat1:
-        return [CrsSuggestion(4490, "CGCS2000 经纬度", "CGCS2000 longitude/latitude"),
-                CrsSuggestion(4326, "WGS84 经纬度（若为高德坐标则用 gcj02）", "WGS84 lon/lat (gcj02 if from AMap/Gaode)")]
-    northing_in_china = 3e5 <= miny and maxy <= 6e6
+        return [
+            CrsSuggestion(4490, "CGCS2000 经纬度", "CGCS2000 longitude/latitude"),
+            CrsSuggestion(
+                4326, "WGS84 经纬度（若为高德坐标则用 gcj02）", "WGS84 lon/lat (gcj02 if from AMap/Gaode)"
+            ),
+        ]
+    northing_in_china = miny >= 3e5 and maxy <= 6e6
     zone = _prefixed_zone(minx, maxx)
     if zone is not None and northing_in_china and 25 <= zone <= 45:
-        return [CrsSuggestion(gk_zone_epsg(zone=zone, prefixed=True), f"CGCS2000 3度带第{zone}带（有带号）",
-                              f"CGCS2000 3-degree zone {zone} (prefixed)"),
-                CrsSuggestion(2349 + zone - 25, f"西安80 3度带第{zone}带（旧坐标系）",
-                              f"Xian 1980 3-degree zone {zone} (older datum)"),
-                CrsSuggestion(2401 + zone - 25, f"北京54 3度带第{zone}带（旧坐标系）",
-                              f"Beijing 1954 3-degree zone {zone} (older datum)")]
+        return [
+            CrsSuggestion(
+                gk_zone_epsg(zone=zone, prefixed=True),
+                f"CGCS2000 3度带第{zone}带（有带号）",
+                f"CGCS2000 3-degree zone {zone} (prefixed)",
+            ),
+            CrsSuggestion(
+                2349 + zone - 25,
+                f"西安80 3度带第{zone}带（旧坐标系）",
+                f"Xian 1980 3-degree zone {zone} (older datum)",
+            ),
+            CrsSuggestion(
+                2401 + zone - 25,
+                f"北京54 3度带第{zone}带（旧坐标系）",
+                f"Beijing 1954 3-degree zone {zone} (older datum)",
+            ),
+        ]
     if zone is not None and northing_in_china and 13 <= zone <= 23:
-        return [CrsSuggestion(gk6_zone_epsg(zone=zone), f"CGCS2000 6度带第{zone}带（有带号）",
-                              f"CGCS2000 6-degree zone {zone} (prefixed)"),
-                CrsSuggestion(2327 + zone - 13, f"西安80 6度带第{zone}带（旧坐标系）",
-                              f"Xian 1980 6-degree zone {zone} (older datum)"),
-                CrsSuggestion(21413 + zone - 13, f"北京54 6度带第{zone}带（旧坐标系）",
-                              f"Beijing 1954 6-degree zone {zone} (older datum)")]
-    if 0 < minx and maxx < 1e6 and northing_in_china:
-        return [CrsSuggestion(4549, "CGCS2000 3度带中央经线 120°E（无带号；其他中央经线为 EPSG:4534–4554）",
-                              "CGCS2000 3-degree CM 120°E (no prefix; other central meridians are EPSG:4534–4554)")]
+        return [
+            CrsSuggestion(
+                gk6_zone_epsg(zone=zone),
+                f"CGCS2000 6度带第{zone}带（有带号）",
+                f"CGCS2000 6-degree zone {zone} (prefixed)",
+            ),
+            CrsSuggestion(
+                2327 + zone - 13,
+                f"西安80 6度带第{zone}带（旧坐标系）",
+                f"Xian 1980 6-degree zone {zone} (older datum)",
+            ),
+            CrsSuggestion(
+                21413 + zone - 13,
+                f"北京54 6度带第{zone}带（旧坐标系）",
+                f"Beijing 1954 6-degree zone {zone} (older datum)",
+            ),
+        ]
+    if minx > 0 and maxx < 1e6 and northing_in_china:
+        return [
+            CrsSuggestion(
+                4549,
+                "CGCS2000 3度带中央经线 120°E（无带号；其他中央经线为 EPSG:4534–4554）",
+                "CGCS2000 3-degree CM 120°E (no prefix; other central meridians are EPSG:4534–4554)",
+            )
+        ]
     return []
 
 
@@ -164,8 +195,13 @@ class SourceCRS:
         return describe_crs(GCJ02 if self.gcj02 else self.crs)
 
 
-def resolve_source_crs(file_crs: CRS | None, option: CRS | str | None, *, file: str,
-                       bounds: tuple[float, float, float, float] | None = None) -> SourceCRS:
+def resolve_source_crs(
+    file_crs: CRS | None,
+    option: CRS | str | None,
+    *,
+    file: str,
+    bounds: tuple[float, float, float, float] | None = None,
+) -> SourceCRS:
     """Decide the source CRS: ``--crs`` wins; the file's own otherwise; neither is refused.
 
     The refusal suggests, first, the CRS the coordinates (``bounds``) look like (``suggest_crs``).
@@ -182,12 +218,12 @@ def resolve_source_crs(file_crs: CRS | None, option: CRS | str | None, *, file: 
 def _no_crs(file: str, suggestions: list[CrsSuggestion]) -> InputError:
     """The refusal of a file without a CRS: the CRS its coordinates look like first, never applied silently."""
     what_zh = "文件没有坐标系信息（缺少 .prj 或 CRS），无法确定位置，未导入"
-    what_en = ("the file has no coordinate reference system (no .prj or CRS), so its positions are unknown; "
-               "nothing was loaded")
+    what_en = (
+        "the file has no coordinate reference system (no .prj or CRS), so its positions are unknown; "
+        "nothing was loaded"
+    )
     if not suggestions:
-        return InputError(
-            what_zh, what_en, file=file,
-            **fix("crs_none"))
+        return InputError(what_zh, what_en, file=file, **fix("crs_none"))
     first, others = suggestions[0], suggestions[1:]
     fix_zh = f"坐标看起来是 {first.zh}：请确认后用 --crs {first.epsg}"
     fix_en = f"the coordinates look like {first.en}: check, then give --crs {first.epsg}"
@@ -204,8 +240,10 @@ def _mislabel_hint(x: float, y: float, src: SourceCRS) -> tuple[str, str]:
         if 3 <= x <= 54 and 73 <= y <= 136:
             return ("经纬度似乎颠倒（纬度在前）", "longitude and latitude look swapped (latitude first)")
         if abs(x) > 360 or abs(y) > 360:
-            return ("坐标是投影坐标（米），不是经纬度；请用 --crs 指定投影坐标系，例如 4549 或 4528",
-                    "the coordinates are projected metres, not degrees; give the projected CRS with --crs, e.g. 4549 or 4528")
+            return (
+                "坐标是投影坐标（米），不是经纬度；请用 --crs 指定投影坐标系，例如 4549 或 4528",
+                "the coordinates are projected metres, not degrees; give the projected CRS with --crs, e.g. 4549 or 4528",
+            )
         return ("", "")
     if crs is not None and crs.is_projected:
         if 73 <= abs(x) <= 136 and 3 <= abs(y) <= 54:
@@ -214,11 +252,15 @@ def _mislabel_hint(x: float, y: float, src: SourceCRS) -> tuple[str, str]:
             zone = int(x // 1e6)
             if 25 <= zone <= 45:
                 epsg = gk_zone_epsg(zone=zone, prefixed=True)
-                return (f"横坐标带有带号 {zone}，请用 --crs {epsg}（3度带第{zone}带，有带号）",
-                        f"the eastings carry the zone prefix {zone}: use --crs {epsg} (3-degree zone {zone}, prefixed)")
+                return (
+                    f"横坐标带有带号 {zone}，请用 --crs {epsg}（3度带第{zone}带，有带号）",
+                    f"the eastings carry the zone prefix {zone}: use --crs {epsg} (3-degree zone {zone}, prefixed)",
+                )
         if 0 < x < 1e6:
-            return ("横坐标没有带号，请用不带带号的坐标系，例如 --crs 4549（中央经线 120°E）",
-                    "the eastings have no zone prefix: use a CRS without prefix, e.g. --crs 4549 (CM 120°E)")
+            return (
+                "横坐标没有带号，请用不带带号的坐标系，例如 --crs 4549（中央经线 120°E）",
+                "the eastings have no zone prefix: use a CRS without prefix, e.g. --crs 4549 (CM 120°E)",
+            )
     return ("", "")
 
 
@@ -249,22 +291,30 @@ def to_storage(
         lon, lat = tr.transform(src_bounds[:, [0, 2, 0, 2]], src_bounds[:, [1, 1, 3, 3]])
     minx, miny, maxx, maxy = CHINA_BOUNDS
     with np.errstate(invalid="ignore"):
-        inside = (np.isfinite(lon).all(axis=1) & np.isfinite(lat).all(axis=1)
-                  & (lon >= minx).all(axis=1) & (lon <= maxx).all(axis=1)
-                  & (lat >= miny).all(axis=1) & (lat <= maxy).all(axis=1))
+        inside = (
+            np.isfinite(lon).all(axis=1)
+            & np.isfinite(lat).all(axis=1)
+            & (lon >= minx).all(axis=1)
+            & (lon <= maxx).all(axis=1)
+            & (lat >= miny).all(axis=1)
+            & (lat <= maxy).all(axis=1)
+        )
     if not inside.all():
         problems = []
         described = source.describe()
         for pos in np.flatnonzero(~inside):
             x, y = float(src_bounds[pos][0]), float(src_bounds[pos][1])
             hint_zh, hint_en = _mislabel_hint(x, y, source)
-            problems.append(Problem(
-                int(pos) + 1, labels[pos] if labels else None,
-                f"按坐标系 {described} 换算后位置不在中国境内（原坐标约 {x:.6g}, {y:.6g}），坐标系可能标错"
-                + (f"：{hint_zh}" if hint_zh else ""),
-                f"with CRS {described} this feature falls outside China (source coordinates ~{x:.6g}, {y:.6g});"
-                " the CRS is probably mislabelled" + (f": {hint_en}" if hint_en else ""),
-            ))
+            problems.append(
+                Problem(
+                    int(pos) + 1,
+                    labels[pos] if labels else None,
+                    f"按坐标系 {described} 换算后位置不在中国境内（原坐标约 {x:.6g}, {y:.6g}），坐标系可能标错"
+                    + (f"：{hint_zh}" if hint_zh else ""),
+                    f"with CRS {described} this feature falls outside China (source coordinates ~{x:.6g}, {y:.6g});"
+                    " the CRS is probably mislabelled" + (f": {hint_en}" if hint_en else ""),
+                )
+            )
         raise ValidationError(problems, file=file)
 
     target = f"EPSG:{storage_epsg}"

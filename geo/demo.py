@@ -71,7 +71,21 @@ _LAND_USES = np.array(["100101", "100102", "100103", "1101", "0701", "0901"])
 _LAND_USE_P = np.array([0.40, 0.38, 0.07, 0.10, 0.02, 0.03])
 _INDUSTRIES = (
     ("电子", "科技", "智能装备", "眼镜", "服饰", "光电", "新材料", "医疗器械", "制笔", "工艺品"),
-    ("机械", "阀门", "泵业", "电气", "汽车部件", "鞋业", "五金", "塑业", "包装", "印刷", "模具", "锁业", "紧固件"),
+    (
+        "机械",
+        "阀门",
+        "泵业",
+        "电气",
+        "汽车部件",
+        "鞋业",
+        "五金",
+        "塑业",
+        "包装",
+        "印刷",
+        "模具",
+        "锁业",
+        "紧固件",
+    ),
     ("化工", "电镀", "合成革", "印染", "铸造"),
     ("物流", "仓储", "供应链管理"),
     ("置业", "房地产开发"),
@@ -242,7 +256,9 @@ def _roads(rng: np.random.Generator, shape: int | tuple[int, ...], narrow_share:
 
 def _layout_park(
     rng: np.random.Generator, *, width: float, height: float
-) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray, IntArray, IntArray, FloatArray, FloatArray, FloatArray]:
+) -> tuple[
+    FloatArray, FloatArray, FloatArray, FloatArray, IntArray, IntArray, FloatArray, FloatArray, FloatArray
+]:
     """Cut a park rectangle into block-rows, blocks and parcels; all arrays in build order.
 
     Each block-row leans (its cross streets and the parcels' side edges run at ``lean`` dx/dy, turning about
@@ -381,15 +397,24 @@ def _outlines(
     The outline follows the park's built edge.
     """
     x0, x1, y0, y1 = local
-    runs = pd.DataFrame({"park": park_of, "row": row, "y0": y0, "y1": y1, "x0": x0, "x1": x1,
-                         "lean": lean[0], "mid": lean[1]})
+    runs = pd.DataFrame(
+        {"park": park_of, "row": row, "y0": y0, "y1": y1, "x0": x0, "x1": x1, "lean": lean[0], "mid": lean[1]}
+    )
     runs = runs.groupby(["park", "row", "y0", "y1"], sort=True).agg(
-        x0=("x0", "min"), x1=("x1", "max"), lean=("lean", "first"), mid=("mid", "first"))
+        x0=("x0", "min"), x1=("x1", "max"), lean=("lean", "first"), mid=("mid", "first")
+    )
     runs = runs.reset_index()
     park_of = runs["park"].to_numpy()
     at = {k: v[park_of] for k, v in place.items()}
-    shapes = _rectangles(runs["x0"].to_numpy(), runs["x1"].to_numpy(), runs["y0"].to_numpy(), runs["y1"].to_numpy(),
-                         lean=runs["lean"].to_numpy(), mid=runs["mid"].to_numpy(), **at)
+    shapes = _rectangles(
+        runs["x0"].to_numpy(),
+        runs["x1"].to_numpy(),
+        runs["y0"].to_numpy(),
+        runs["y1"].to_numpy(),
+        lean=runs["lean"].to_numpy(),
+        mid=runs["mid"].to_numpy(),
+        **at,
+    )
     n_parks = len(place["cx"])
     order = np.arange(park_of.size)
     cuts = np.searchsorted(park_of[order], np.arange(1, n_parks))
@@ -502,21 +527,38 @@ def _allocate(n: int, weights: FloatArray) -> IntArray:
 
 
 def _place_parks(
-    rng: np.random.Generator, geometries: list[shapely.Geometry], n_parcels: int,
+    rng: np.random.Generator,
+    geometries: list[shapely.Geometry],
+    n_parcels: int,
     seats: list[shapely.Geometry | None],
 ) -> list[_ParkLayout]:
     """Parks in every county holding exactly ``n_parcels`` parcels in all."""
     areas = np.array([g.area for g in geometries])
     crowding = n_parcels * _GROSS_M2_PER_PARCEL / areas.sum()
     if crowding < 0.12:
-        style = _Style(max_rotation_deg=14.0, ring_factor=1.0, spacing_m=40.0, parcels_per_park_divisor=12.0,
-                       max_aspect=1.7)
+        style = _Style(
+            max_rotation_deg=14.0,
+            ring_factor=1.0,
+            spacing_m=40.0,
+            parcels_per_park_divisor=12.0,
+            max_aspect=1.7,
+        )
     elif crowding < 0.25:
-        style = _Style(max_rotation_deg=6.0, ring_factor=0.6, spacing_m=25.0, parcels_per_park_divisor=20.0,
-                       max_aspect=1.4)
+        style = _Style(
+            max_rotation_deg=6.0,
+            ring_factor=0.6,
+            spacing_m=25.0,
+            parcels_per_park_divisor=20.0,
+            max_aspect=1.4,
+        )
     else:  # crowded: square, unrotated parks packed close
-        style = _Style(max_rotation_deg=0.0, ring_factor=0.3, spacing_m=15.0, parcels_per_park_divisor=40.0,
-                       max_aspect=1.1)
+        style = _Style(
+            max_rotation_deg=0.0,
+            ring_factor=0.3,
+            spacing_m=15.0,
+            parcels_per_park_divisor=40.0,
+            max_aspect=1.1,
+        )
     # larger counties get more parcels, though less than in proportion (mountains hold little industry)
     targets = _allocate(n_parcels, areas**0.6 * rng.uniform(0.6, 1.4, len(areas)))
     streams = [
@@ -580,7 +622,8 @@ def _rectangles(
     mid: FloatArray | None = None,
 ) -> npt.NDArray[np.object_]:
     """Rotated rectangles (counter-clockwise) from local extents, by array; with ``lean`` and ``mid``,
-    parallelograms whose side edges lean by ``lean`` (dx/dy) about the line y = ``mid`` (same area)."""
+    parallelograms whose side edges lean by ``lean`` (dx/dy) about the line y = ``mid`` (same area).
+    """
     xs = np.stack([x0, x1, x1, x0, x0], axis=1)
     ys = np.stack([y0, y0, y1, y1, y0], axis=1)
     if lean is not None and mid is not None:
@@ -644,7 +687,7 @@ def _holder_names(
         form = _FORMS[rng.integers(0, len(_FORMS), k)]
         if attempt >= 20:  # a crowded name space: add a branch number, still a plausible name
             form = np.char.add(np.char.add("第", np.array([_cn_number(int(i) % 99 + 1) for i in todo])), "厂")
-        names[todo] = (prefix[todo].astype(object) + trade.astype(object) + industry + form.astype(object))
+        names[todo] = prefix[todo].astype(object) + trade.astype(object) + industry + form.astype(object)
         dup = pd.Series(names).duplicated(keep="first").to_numpy()
         todo = np.flatnonzero(dup)
         if todo.size == 0:
@@ -666,7 +709,8 @@ def _contract_terms(counties: gpd.GeoDataFrame) -> dict[str, IntArray]:
     """Each county's contract terms, in days from delivery and years: the optional columns ``start_months``
     (default 3, WZ §6), ``completion_months`` (from delivery; default 0: a build period by the planned
     investment after the start, WZ §6) and ``major_lease_years`` (default 50). A city with other rules (YW §5
-    for 义乌: 12, 36, 40) passes its own."""
+    for 义乌: 12, 36, 40) passes its own.
+    """
     n = len(counties)
 
     def column(name: str, default: float) -> FloatArray:
@@ -774,8 +818,9 @@ def generate_city(
     ptheta = np.array([p.theta for p in parks])
     lean = np.concatenate([p.lean for p in parks])
     row_mid = np.concatenate([p.row_mid - p.height / 2 for p in parks])
-    geometry = _rectangles(x0, x1, y0, y1, cx=pcx[park_of], cy=pcy[park_of], theta=ptheta[park_of],
-                           lean=lean, mid=row_mid)
+    geometry = _rectangles(
+        x0, x1, y0, y1, cx=pcx[park_of], cy=pcy[park_of], theta=ptheta[park_of], lean=lean, mid=row_mid
+    )
     area_m2 = (x1 - x0) * (y1 - y0)
     area_mu = area_m2 / M2_PER_MU
 
@@ -844,10 +889,16 @@ def generate_city(
     category = holder_category[holder_of]
     land_use = _LAND_USES[category]
     industrial = category <= 3  # 1001xx and 1101 (仓储) carry industrial-land contracts
-    city_names = (counties["city_name"].astype(str).to_numpy() if "city_name" in counties.columns
-                  else np.full(len(names), _CITY))
+    city_names = (
+        counties["city_name"].astype(str).to_numpy()
+        if "city_name" in counties.columns
+        else np.full(len(names), _CITY)
+    )
     prefix = np.array(
-        [names[c] if names[c].endswith("市") else city_names[c] + _short_name(names[c]) for c in range(len(names))]
+        [
+            names[c] if names[c].endswith("市") else city_names[c] + _short_name(names[c])
+            for c in range(len(names))
+        ]
     )
     holder_names = _holder_names(rng, prefix=prefix[holder_county], category=holder_category)
     serial_in_county = np.zeros(n_holders, dtype=np.int64)
@@ -974,8 +1025,13 @@ def generate_city(
             situation == _BELOW_TARGET,
             situation == _UNDERUSED,
         ],
-        [0.0, rng.uniform(0.03, 0.22, n), rng.uniform(0.2, 0.8, n), rng.uniform(0.45, 0.95, n),
-         rng.uniform(0.6, 1.0, n)],
+        [
+            0.0,
+            rng.uniform(0.03, 0.22, n),
+            rng.uniform(0.2, 0.8, n),
+            rng.uniform(0.45, 0.95, n),
+            rng.uniform(0.6, 1.0, n),
+        ],
         default=rng.uniform(1.0, 1.3, n),
     )
     severe = rng.random(n) < 0.35
@@ -1018,8 +1074,14 @@ def generate_city(
     footprint_area = np.where(has_completed, area_m2 * coverage, 0.0).round(1)
 
     flag_p = np.select(
-        [situation == _HEALTHY, situation == _IDLE, situation == _STALLED, situation == _BELOW_TARGET,
-         situation == _UNDERUSED, situation == _NOT_OPERATING],
+        [
+            situation == _HEALTHY,
+            situation == _IDLE,
+            situation == _STALLED,
+            situation == _BELOW_TARGET,
+            situation == _UNDERUSED,
+            situation == _NOT_OPERATING,
+        ],
         [0.0, 0.7, 0.8, 0.45, 0.55, 0.4],
         default=0.05,
     )
@@ -1103,8 +1165,9 @@ def generate_city(
         ends = np.stack([(p.y0 - p.row_mid) * p.lean, (p.y1 - p.row_mid) * p.lean])
         return ends.min(axis=0), ends.max(axis=0)
 
-    bounds = np.array([[(p.x0 + reach(p)[0]).min(), (p.x1 + reach(p)[1]).max(), p.y0.min(), p.y1.max()]
-                       for p in parks])
+    bounds = np.array(
+        [[(p.x0 + reach(p)[0]).min(), (p.x1 + reach(p)[1]).max(), p.y0.min(), p.y1.max()] for p in parks]
+    )
     half_w = np.array([p.width / 2 for p in parks])
     half_h = np.array([p.height / 2 for p in parks])
     bx0, bx1 = bounds[:, 0] - half_w, bounds[:, 1] - half_w
@@ -1129,8 +1192,9 @@ def generate_city(
     )
     l2 = np.flatnonzero(~level1_park)
     rings = np.flatnonzero(ring_park)
-    ring_geom = shapely.difference(shapely.buffer(line_geom[rings], ring_w[rings], join_style="mitre"),
-                                   line_geom[rings])
+    ring_geom = shapely.difference(
+        shapely.buffer(line_geom[rings], ring_w[rings], join_style="mitre"), line_geom[rings]
+    )
     level2 = gpd.GeoDataFrame(
         {
             "county_code": np.concatenate([park_county_codes[l2], park_county_codes[rings]]),
@@ -1193,9 +1257,7 @@ def _ratings(
         d_twice,
         np.where((pattern < np.where(holder_sev == 4, 0.85, 0.6))[:, None], c_thrice, mixed),
     )
-    grade = np.where(
-        (holder_sev == 0)[:, None], good, np.where((holder_sev <= 2)[:, None], mild, bad)
-    )
+    grade = np.where((holder_sev == 0)[:, None], good, np.where((holder_sev <= 2)[:, None], mild, bad))
     year_end = np.array([np.datetime64(f"{y}-12-31", "D") for y in years])
     rated = holder_industrial[:, None] & (first_op[:, None] <= year_end[None, :])
     h, k = np.nonzero(rated)
@@ -1255,7 +1317,9 @@ def generate_region(
         raise ValueError(f"n_parcels must be a positive integer, not {n_parcels!r}")
     city_codes = counties["city_code"].astype(str)
     cities = sorted(city_codes.unique())
-    shares = _allocate(int(n_parcels), np.array([float(counties.geometry[city_codes == c].area.sum()) for c in cities]))
+    shares = _allocate(
+        int(n_parcels), np.array([float(counties.geometry[city_codes == c].area.sum()) for c in cities])
+    )
     carry = 0  # parcels a crowded city could not hold, passed on to the next
     for k, code in enumerate(cities):
         want = int(shares[k]) + carry
@@ -1263,7 +1327,9 @@ def generate_region(
             continue
         mine = counties[city_codes == code].reset_index(drop=True)
         # one city is generate_city itself, seed and all; several draw a seed each from (seed, city code)
-        city_seed = seed if len(cities) == 1 else int(np.random.default_rng([seed, int(code)]).integers(0, 2**31))
+        city_seed = (
+            seed if len(cities) == 1 else int(np.random.default_rng([seed, int(code)]).integers(0, 2**31))
+        )
         city, got = _city_that_fits(mine, want=want, seed=city_seed, as_of=as_of, last=k == len(cities) - 1)
         carry = want - got
         yield code, city
@@ -1273,7 +1339,8 @@ def _city_that_fits(
     counties: gpd.GeoDataFrame, *, want: int, seed: int, as_of: datetime.date, last: bool
 ) -> tuple[DemoCity, int]:
     """``generate_city`` with ``want`` parcels, or with a tenth fewer each time the counties are too small
-    (islands, 舟山), up to five times; the last city of a region must hold what it is given."""
+    (islands, 舟山), up to five times; the last city of a region must hold what it is given.
+    """
     n = want
     for _ in range(5):
         try:
@@ -1283,4 +1350,3 @@ def _city_that_fits(
                 raise
             n = max(1, int(n * 0.9))
     return generate_city(counties, n_parcels=n, seed=seed, as_of=as_of), n
-

@@ -31,12 +31,23 @@ __all__ = [
 ]
 
 _CPG_ALIASES = {
-    "65001": "UTF-8", "UTF8": "UTF-8", "UTF-8": "UTF-8",
+    "65001": "UTF-8",
+    "UTF8": "UTF-8",
+    "UTF-8": "UTF-8",
     # GB18030 decodes everything GBK and GB2312 do, so one name serves all three.
-    "936": "GB18030", "CP936": "GB18030", "GBK": "GB18030", "GB2312": "GB18030", "GB18030": "GB18030",
-    "ANSI 936": "GB18030", "MS936": "GB18030",
-    "950": "BIG5", "BIG5": "BIG5",
-    "1252": "CP1252", "ANSI 1252": "CP1252", "ISO-8859-1": "ISO-8859-1", "LATIN1": "ISO-8859-1",
+    "936": "GB18030",
+    "CP936": "GB18030",
+    "GBK": "GB18030",
+    "GB2312": "GB18030",
+    "GB18030": "GB18030",
+    "ANSI 936": "GB18030",
+    "MS936": "GB18030",
+    "950": "BIG5",
+    "BIG5": "BIG5",
+    "1252": "CP1252",
+    "ANSI 1252": "CP1252",
+    "ISO-8859-1": "ISO-8859-1",
+    "LATIN1": "ISO-8859-1",
 }
 
 
@@ -49,8 +60,10 @@ def normalise_encoding_name(name: str) -> str:
         codecs.lookup(key)
     except LookupError as exc:
         raise InputError(
-            f"不认识的字符编码“{name}”", f"unknown text encoding '{name}'",
-            fix_zh="使用 UTF-8、GBK 或 GB18030", fix_en="use UTF-8, GBK or GB18030",
+            f"不认识的字符编码“{name}”",
+            f"unknown text encoding '{name}'",
+            fix_zh="使用 UTF-8、GBK 或 GB18030",
+            fix_en="use UTF-8, GBK or GB18030",
         ) from exc
     return key
 
@@ -75,7 +88,8 @@ def detect_bytes_encoding(data: bytes, *, file: str | None = None) -> tuple[str,
         pass
     raise InputError(
         "无法判断文件的字符编码（既不是 UTF-8 也不是 GBK/GB18030）",
-        "cannot tell the file's text encoding (it is neither UTF-8 nor GBK/GB18030)", file=file,
+        "cannot tell the file's text encoding (it is neither UTF-8 nor GBK/GB18030)",
+        file=file,
         **fix("encoding"),
     )
 
@@ -97,7 +111,9 @@ def detect_dbf_encoding(shp: Path) -> tuple[str, str]:
     dbf = _find_sidecar(shp, ".dbf")
     if dbf is None:
         raise InputError(
-            "Shapefile 缺少 .dbf 属性文件", "the shapefile has no .dbf attribute file", file=str(shp),
+            "Shapefile 缺少 .dbf 属性文件",
+            "the shapefile has no .dbf attribute file",
+            file=str(shp),
             fix_zh="把同名的 .dbf 文件放在同一目录（或一起打包成 zip）",
             fix_en="put the .dbf of the same name beside it (or zip them together)",
         )
@@ -122,24 +138,34 @@ def _dbf_header(dbf: Path) -> tuple[bytes, int, list[tuple[int, bytes]], bytes]:
     """The raw file, its header length, the field names (offset, bytes) and the records' bytes."""
     raw = dbf.read_bytes()
     if len(raw) < 32:
-        raise InputError("属性文件 .dbf 已损坏（过短）", "the .dbf file is truncated", file=dbf.name,
-                         fix_zh="重新导出该图层", fix_en="export the layer again")
+        raise InputError(
+            "属性文件 .dbf 已损坏（过短）",
+            "the .dbf file is truncated",
+            file=dbf.name,
+            fix_zh="重新导出该图层",
+            fix_en="export the layer again",
+        )
     n_records, header_len, record_len = struct.unpack("<IHH", raw[4:12])
     if header_len > len(raw) or header_len < 33:  # a header longer than the file, or with no field: damaged
-        raise InputError("属性文件 .dbf 已损坏（文件头与文件长度不符）", "the .dbf file is damaged (its header does not fit the file)",
-                         file=dbf.name, fix_zh="重新导出该图层", fix_en="export the layer again")
+        raise InputError(
+            "属性文件 .dbf 已损坏（文件头与文件长度不符）",
+            "the .dbf file is damaged (its header does not fit the file)",
+            file=dbf.name,
+            fix_zh="重新导出该图层",
+            fix_en="export the layer again",
+        )
     names = []
     for pos in range(32, max(32, header_len - 1), 32):
         if raw[pos] == 0x0D:  # end of the field descriptors
             break
-        names.append((pos, raw[pos:pos + 11].split(b"\x00")[0]))
-    return raw, header_len, names, raw[header_len:header_len + n_records * record_len]
+        names.append((pos, raw[pos : pos + 11].split(b"\x00")[0]))
+    return raw, header_len, names, raw[header_len : header_len + n_records * record_len]
 
 
 def _trim_incomplete_utf8(name: bytes) -> bytes:
     """A field name cut inside a multi-byte UTF-8 character (the 10-byte limit) without the broken tail."""
     for cut in range(0, 4):
-        candidate = name[:len(name) - cut] if cut else name
+        candidate = name[: len(name) - cut] if cut else name
         try:
             candidate.decode("utf-8")
             return candidate
@@ -173,7 +199,7 @@ def repair_truncated_utf8_names(shp: Path, dest: Path) -> Path | None:
     patched = bytearray(raw)
     for pos, n in broken:
         fixed = _trim_incomplete_utf8(n)
-        patched[pos:pos + 11] = fixed + b"\x00" * (11 - len(fixed))
+        patched[pos : pos + 11] = fixed + b"\x00" * (11 - len(fixed))
     for sidecar in shp.parent.glob(shp.stem + ".*"):
         target = dest / sidecar.name
         if sidecar == dbf:

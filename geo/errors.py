@@ -13,7 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["BlocklineError", "InputError", "ValidationError", "DatabaseUnavailable", "OutcomeUnknown", "Problem"]
+__all__ = [
+    "BlocklineError",
+    "InputError",
+    "ValidationError",
+    "DatabaseUnavailable",
+    "OutcomeUnknown",
+    "Problem",
+]
 
 
 class BlocklineError(Exception):
@@ -46,9 +53,15 @@ class BlocklineError(Exception):
 
     def as_dict(self) -> dict[str, str | None]:
         """The error as JSON-ready fields."""
-        return {"file": self.file, "message_zh": self.zh, "message_en": self.en,
-                "fix_zh": self.fix_zh, "fix_en": self.fix_en,
-                "fix_app_zh": self.fix_app_zh, "fix_app_en": self.fix_app_en}
+        return {
+            "file": self.file,
+            "message_zh": self.zh,
+            "message_en": self.en,
+            "fix_zh": self.fix_zh,
+            "fix_en": self.fix_en,
+            "fix_app_zh": self.fix_app_zh,
+            "fix_app_en": self.fix_app_en,
+        }
 
 
 class InputError(BlocklineError, ValueError):

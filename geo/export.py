@@ -26,8 +26,16 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-__all__ = ["FORMATS", "FORMULA_LEADS", "inert_text", "records", "write_table", "write_workbook", "write_layer",
-           "json_safe"]
+__all__ = [
+    "FORMATS",
+    "FORMULA_LEADS",
+    "inert_text",
+    "records",
+    "write_table",
+    "write_workbook",
+    "write_layer",
+    "json_safe",
+]
 
 FORMATS = ("table", "json", "csv", "xlsx", "geojson", "gpkg")
 
@@ -75,8 +83,13 @@ def json_safe(value: object) -> object:
 
 def records(frame: pd.DataFrame) -> list[dict[str, object]]:
     """Rows as JSON-ready dicts (the geometry column, if any, left out)."""
-    cols = [c for c in frame.columns if not (isinstance(frame, gpd.GeoDataFrame) and c == frame.geometry.name)]
-    return [{c: json_safe(v) for c, v in zip(cols, row)} for row in frame[cols].itertuples(index=False, name=None)]
+    cols = [
+        c for c in frame.columns if not (isinstance(frame, gpd.GeoDataFrame) and c == frame.geometry.name)
+    ]
+    return [
+        {c: json_safe(v) for c, v in zip(cols, row, strict=False)}
+        for row in frame[cols].itertuples(index=False, name=None)
+    ]
 
 
 def write_table(frame: pd.DataFrame, path: Path, *, fmt: str, sheet: str = "blockline") -> Path:
@@ -87,8 +100,13 @@ def write_table(frame: pd.DataFrame, path: Path, *, fmt: str, sheet: str = "bloc
         for c in plain.columns:
             plain[c] = plain[c].map(inert_text)
         # CRLF line ends (RFC 4180), so a field holding a lone carriage return is quoted, not split
-        plain.to_csv(path, index=False, encoding="utf-8-sig", header=[str(inert_text(str(c))) for c in plain.columns],
-                     lineterminator="\r\n")
+        plain.to_csv(
+            path,
+            index=False,
+            encoding="utf-8-sig",
+            header=[str(inert_text(str(c))) for c in plain.columns],
+            lineterminator="\r\n",
+        )
     elif fmt == "xlsx":
         write_workbook({sheet: frame}, path)
     else:
@@ -96,8 +114,13 @@ def write_table(frame: pd.DataFrame, path: Path, *, fmt: str, sheet: str = "bloc
     return path
 
 
-def write_workbook(sheets: Mapping[str, pd.DataFrame], path: Path | BinaryIO, *,
-                   number_formats: Mapping[str, str] | None = None, width_factor: float = 1.3) -> Path | BinaryIO:
+def write_workbook(
+    sheets: Mapping[str, pd.DataFrame],
+    path: Path | BinaryIO,
+    *,
+    number_formats: Mapping[str, str] | None = None,
+    width_factor: float = 1.3,
+) -> Path | BinaryIO:
     """Write frames as the sheets of one XLSX workbook, every text cell text (never a formula).
 
     Parameters
@@ -132,15 +155,21 @@ def _guard_cells(ws: object) -> None:
     """Make every formula-like text cell of a worksheet a text cell with Excel's quote prefix."""
     for row in ws.iter_rows():  # type: ignore[attr-defined]
         for cell in row:
-            if cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith(FORMULA_LEADS)):
+            if cell.data_type == "f" or (
+                isinstance(cell.value, str) and cell.value.startswith(FORMULA_LEADS)
+            ):
                 cell.data_type = "s"
                 cell.quotePrefix = True
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     """The attributes as JSON-like values (dates as text, NaN as empty), dicts and lists as their text."""
-    out = pd.DataFrame(records(frame), columns=[c for c in frame.columns
-                                                if not (isinstance(frame, gpd.GeoDataFrame) and c == frame.geometry.name)])
+    out = pd.DataFrame(
+        records(frame),
+        columns=[
+            c for c in frame.columns if not (isinstance(frame, gpd.GeoDataFrame) and c == frame.geometry.name)
+        ],
+    )
     for c in out.columns:
         if out[c].map(lambda v: isinstance(v, (dict, list))).any():
             out[c] = out[c].map(lambda v: None if v is None else str(v))

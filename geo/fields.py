@@ -76,28 +76,66 @@ PARCEL_FIELDS: dict[str, str] = {
 
 #: header (as written in planners' files) → canonical field. Matching ignores case, spaces and brackets.
 ALIASES: dict[str, str] = {
-    "宗地编号": "parcel_no", "宗地代码": "parcel_no", "不动产单元号": "parcel_no", "宗地号": "parcel_no",
-    "地块编号": "parcel_no", "zdbh": "parcel_no", "zddm": "parcel_no",
-    "权利人": "holder", "使用权人": "holder", "企业名称": "holder", "土地使用权人": "holder", "qlr": "holder",
-    "统一社会信用代码": "holder_id", "社会信用代码": "holder_id", "信用代码": "holder_id",
-    "土地用途": "land_use", "用途": "land_use", "地类": "land_use", "用地性质": "land_use", "地类编码": "land_use",
-    "tdyt": "land_use", "dlbm": "land_use",
-    "行政区代码": "county_code", "行政区划代码": "county_code", "县级行政区代码": "county_code",
-    "xzqdm": "county_code", "adcode": "county_code",
-    "交地日期": "delivered_on", "交付日期": "delivered_on",
-    "约定开工日期": "agreed_start_on", "合同约定开工日期": "agreed_start_on",
-    "实际开工日期": "started_on", "开工日期": "started_on",
-    "约定竣工日期": "agreed_completion_on", "合同约定竣工日期": "agreed_completion_on",
-    "实际竣工日期": "completed_on", "竣工日期": "completed_on",
-    "约定投产日期": "agreed_operation_on", "实际投产日期": "operating_since", "投产日期": "operating_since",
+    "宗地编号": "parcel_no",
+    "宗地代码": "parcel_no",
+    "不动产单元号": "parcel_no",
+    "宗地号": "parcel_no",
+    "地块编号": "parcel_no",
+    "zdbh": "parcel_no",
+    "zddm": "parcel_no",
+    "权利人": "holder",
+    "使用权人": "holder",
+    "企业名称": "holder",
+    "土地使用权人": "holder",
+    "qlr": "holder",
+    "统一社会信用代码": "holder_id",
+    "社会信用代码": "holder_id",
+    "信用代码": "holder_id",
+    "土地用途": "land_use",
+    "用途": "land_use",
+    "地类": "land_use",
+    "用地性质": "land_use",
+    "地类编码": "land_use",
+    "tdyt": "land_use",
+    "dlbm": "land_use",
+    "行政区代码": "county_code",
+    "行政区划代码": "county_code",
+    "县级行政区代码": "county_code",
+    "xzqdm": "county_code",
+    "adcode": "county_code",
+    "交地日期": "delivered_on",
+    "交付日期": "delivered_on",
+    "约定开工日期": "agreed_start_on",
+    "合同约定开工日期": "agreed_start_on",
+    "实际开工日期": "started_on",
+    "开工日期": "started_on",
+    "约定竣工日期": "agreed_completion_on",
+    "合同约定竣工日期": "agreed_completion_on",
+    "实际竣工日期": "completed_on",
+    "竣工日期": "completed_on",
+    "约定投产日期": "agreed_operation_on",
+    "实际投产日期": "operating_since",
+    "投产日期": "operating_since",
     "约定达产日期": "agreed_full_production_on",
-    "出让年限": "lease_years", "使用年限": "lease_years",
-    "计划总投资": "planned_investment", "约定总投资": "planned_investment",
-    "约定投资强度": "committed_investment_per_mu", "约定亩均税收": "committed_tax_per_mu",
-    "约定亩均产值": "committed_output_per_mu", "约定容积率": "min_far", "容积率下限": "min_far",
-    "实际投资": "investment", "实际总投资": "investment", "年度税收": "tax", "税收": "tax",
-    "年度产值": "output", "产值": "output", "建筑面积": "floor_area", "建筑占地面积": "footprint_area",
-    "低效用地": "is_low_efficiency", "是否低效": "is_low_efficiency",
+    "出让年限": "lease_years",
+    "使用年限": "lease_years",
+    "计划总投资": "planned_investment",
+    "约定总投资": "planned_investment",
+    "约定投资强度": "committed_investment_per_mu",
+    "约定亩均税收": "committed_tax_per_mu",
+    "约定亩均产值": "committed_output_per_mu",
+    "约定容积率": "min_far",
+    "容积率下限": "min_far",
+    "实际投资": "investment",
+    "实际总投资": "investment",
+    "年度税收": "tax",
+    "税收": "tax",
+    "年度产值": "output",
+    "产值": "output",
+    "建筑面积": "floor_area",
+    "建筑占地面积": "footprint_area",
+    "低效用地": "is_low_efficiency",
+    "是否低效": "is_low_efficiency",
 }
 
 #: headers that hold the file's own idea of the area (kept for comparison, never used as area_mu)
@@ -106,8 +144,16 @@ AREA_HEADERS = ("用地面积", "宗地面积", "土地面积", "面积", "出�
 #: fields Esri software computes from the geometry (Shapefile ``Shape_Area``/``Shape_Leng``, FileGDB
 #: ``SHAPE_Area``/``SHAPE_Length``, enterprise ``st_area(shape)``), in m² and m of the layer's own CRS: never a
 #: parcel attribute (the area is computed from the geometry), never compared as 用地面积, never stored
-ESRI_GEOMETRY_FIELDS = ("shape_area", "shape_leng", "shape_length", "shape_len", "st_area(shape)",
-                        "st_length(shape)", "shape.starea()", "shape.stlength()")
+ESRI_GEOMETRY_FIELDS = (
+    "shape_area",
+    "shape_leng",
+    "shape_length",
+    "shape_len",
+    "st_area(shape)",
+    "st_length(shape)",
+    "shape.starea()",
+    "shape.stlength()",
+)
 
 #: the dates the store accepts (a date outside is refused, saying so): no land-use right in the files predates 1949
 DATE_MIN = dt.date(1949, 1, 1)
@@ -146,11 +192,16 @@ def parse_field_map(items: Iterable[str]) -> dict[str, str]:
     for item in items:
         src, sep, dst = item.partition("=")
         if not sep or not src.strip() or not dst.strip():
-            raise InputError(f"字段映射“{item}”格式不对", f"field map '{item}' is not SRC=DST",
-                             **fix("field_map_format"))
+            raise InputError(
+                f"字段映射“{item}”格式不对", f"field map '{item}' is not SRC=DST", **fix("field_map_format")
+            )
         if dst.strip() not in PARCEL_FIELDS:
-            raise InputError(f"“{dst}”不是标准字段名", f"'{dst}' is not a canonical field",
-                             fix_zh="可用字段：" + ", ".join(PARCEL_FIELDS), fix_en="valid: " + ", ".join(PARCEL_FIELDS))
+            raise InputError(
+                f"“{dst}”不是标准字段名",
+                f"'{dst}' is not a canonical field",
+                fix_zh="可用字段：" + ", ".join(PARCEL_FIELDS),
+                fix_en="valid: " + ", ".join(PARCEL_FIELDS),
+            )
         out[src.strip()] = dst.strip()
     return out
 
@@ -172,22 +223,32 @@ def map_columns(columns: Iterable[str], *, field_map: Mapping[str, str]) -> Colu
             continue
         target = field_map.get(col)
         if target is None and _key(col) in esri_keys:
-            geometry_fields.append(col)  # the geometry's own area/length, in the layer's CRS: not an attribute
+            geometry_fields.append(
+                col
+            )  # the geometry's own area/length, in the layer's CRS: not an attribute
             continue
         if target is None:
             target = _ALIAS_KEYS.get(_key(col)) or _truncated_alias(_key(col))
             if target in mapped_by_user:
                 target = None  # --field-map named another column for this field: it wins
         if target is None:
-            if area_column is None and (_key(col) in area_keys or _key(col).split("亩")[0] in area_keys
-                                        or re.sub(r"平方米|m2|㎡|公顷|ha|亩", "", _key(col)) in area_keys):
+            if area_column is None and (
+                _key(col) in area_keys
+                or _key(col).split("亩")[0] in area_keys
+                or re.sub(r"平方米|m2|㎡|公顷|ha|亩", "", _key(col)) in area_keys
+            ):
                 area_column = col
             unknown.append(col)
             continue
         if target in taken:
-            problems.append(Problem(None, None,
-                                    f"字段“{col}”与“{taken[target]}”都对应 {target}",
-                                    f"columns '{col}' and '{taken[target]}' both map to {target}"))
+            problems.append(
+                Problem(
+                    None,
+                    None,
+                    f"字段“{col}”与“{taken[target]}”都对应 {target}",
+                    f"columns '{col}' and '{taken[target]}' both map to {target}",
+                )
+            )
             continue
         taken[target] = col
         rename[col] = target
@@ -275,8 +336,13 @@ def parse_bool(value: object) -> bool | None:
 
 
 _PARSERS = {"date": parse_date, "number": parse_number, "nonneg": parse_number, "bool": parse_bool}
-_KIND_NAMES = {"date": ("日期", "a date"), "number": ("数值", "a number"), "nonneg": ("非负数值", "a non-negative number"),
-               "bool": ("是/否", "yes/no"), "code6": ("6 位行政区代码", "a 6-digit area code")}
+_KIND_NAMES = {
+    "date": ("日期", "a date"),
+    "number": ("数值", "a number"),
+    "nonneg": ("非负数值", "a non-negative number"),
+    "bool": ("是/否", "yes/no"),
+    "code6": ("6 位行政区代码", "a 6-digit area code"),
+}
 
 
 def _text(value: object) -> str | None:
@@ -298,9 +364,15 @@ def _text_column(column: pd.Series) -> pd.Series:
     return column.astype(object).map(mapping).astype(object).where(lambda v: v.notna(), None)
 
 
-def _parse_column(column: pd.Series, kind: str, *, min_year: int, max_year: int) -> tuple[pd.Series, np.ndarray]:
+def _parse_column(
+    column: pd.Series, kind: str, *, min_year: int, max_year: int
+) -> tuple[pd.Series, np.ndarray]:
     """The typed column and a mask of the values that do not parse (or are out of range)."""
-    if kind in ("number", "nonneg") and pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column):
+    if (
+        kind in ("number", "nonneg")
+        and pd.api.types.is_numeric_dtype(column)
+        and not pd.api.types.is_bool_dtype(column)
+    ):
         values = column.astype(float)
         bad = np.isinf(values.to_numpy())
         if kind == "nonneg":
@@ -323,9 +395,14 @@ def _parse_column(column: pd.Series, kind: str, *, min_year: int, max_year: int)
         except (ValueError, TypeError, OverflowError):
             bad_values.add(u)
             continue
-        if kind == "date" and value is not None and not (min_year <= value.year <= max_year):
-            bad_values.add(u)
-        elif kind == "nonneg" and value is not None and value < 0:
+        if (
+            kind == "date"
+            and value is not None
+            and not (min_year <= value.year <= max_year)
+            or kind == "nonneg"
+            and value is not None
+            and value < 0
+        ):
             bad_values.add(u)
         else:
             parsed[u] = value
@@ -338,7 +415,10 @@ def _parse_column(column: pd.Series, kind: str, *, min_year: int, max_year: int)
 
 
 def coerce_parcel_columns(
-    df: pd.DataFrame, *, labels: list[str] | None = None, min_year: int = DATE_MIN.year,
+    df: pd.DataFrame,
+    *,
+    labels: list[str] | None = None,
+    min_year: int = DATE_MIN.year,
     max_year: int = DATE_MAX.year,
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Type the canonical columns of ``df`` (a new frame); every value that does not parse is a Problem.
@@ -356,7 +436,12 @@ def coerce_parcel_columns(
             values = _text_column(column)
             if kind == "code6":
                 present = values.notna().to_numpy()
-                ok = values.astype("string").str.fullmatch(r"\d{6}(0{3}|0{6})?").fillna(False).to_numpy(dtype=bool)
+                ok = (
+                    values.astype("string")
+                    .str.fullmatch(r"\d{6}(0{3}|0{6})?")
+                    .fillna(False)
+                    .to_numpy(dtype=bool)
+                )
                 for pos in np.flatnonzero(present & ~ok):
                     problems.append(_bad(int(pos), labels, name, kind, values.iloc[pos]))
                 values = values.where(~(present & ok), values.astype("string").str[:6].astype(object))
@@ -365,9 +450,14 @@ def coerce_parcel_columns(
         typed, bad = _parse_column(column, kind, min_year=min_year, max_year=max_year)
         for pos in np.flatnonzero(bad):
             value = column.iloc[pos]
-            early_late = _out_of_range(value, min_year=min_year, max_year=max_year) if kind == "date" else None
-            problems.append(_bad(int(pos), labels, name, kind, value) if early_late is None
-                            else _bad_date_range(int(pos), labels, name, early_late, min_year, max_year))
+            early_late = (
+                _out_of_range(value, min_year=min_year, max_year=max_year) if kind == "date" else None
+            )
+            problems.append(
+                _bad(int(pos), labels, name, kind, value)
+                if early_late is None
+                else _bad_date_range(int(pos), labels, name, early_late, min_year, max_year)
+            )
         out[name] = typed.set_axis(df.index)
     return out, problems
 
@@ -379,8 +469,12 @@ def _isna_key(v: object) -> bool:
 def _bad(pos: int, labels: list[str] | None, name: str, kind: str, value: object) -> Problem:
     zh, en = _KIND_NAMES[kind]
     shown = str(value)[:60]
-    return Problem(pos + 1, labels[pos] if labels else None,
-                   f"字段 {name} 的值“{shown}”不是有效的{zh}", f"field {name}: '{shown}' is not {en}")
+    return Problem(
+        pos + 1,
+        labels[pos] if labels else None,
+        f"字段 {name} 的值“{shown}”不是有效的{zh}",
+        f"field {name}: '{shown}' is not {en}",
+    )
 
 
 def _out_of_range(value: object, *, min_year: int, max_year: int) -> dt.date | None:
@@ -394,13 +488,17 @@ def _out_of_range(value: object, *, min_year: int, max_year: int) -> dt.date | N
     return date
 
 
-def _bad_date_range(pos: int, labels: list[str] | None, name: str, date: dt.date, min_year: int,
-                    max_year: int) -> Problem:
+def _bad_date_range(
+    pos: int, labels: list[str] | None, name: str, date: dt.date, min_year: int, max_year: int
+) -> Problem:
     """A real date the store does not accept: say which end of the range it misses, and the range."""
     first, last = dt.date(min_year, 1, 1).isoformat(), dt.date(max_year, 12, 31).isoformat()
     early = date.year < min_year
-    return Problem(pos + 1, labels[pos] if labels else None,
-                   f"字段 {name} 的日期 {date.isoformat()} {'早于' if early else '晚于'}数据库接受的日期范围"
-                   f"（{first} 至 {last}）",
-                   f"field {name}: {date.isoformat()} is {'before' if early else 'after'} the range of dates the "
-                   f"store accepts ({first} to {last})")
+    return Problem(
+        pos + 1,
+        labels[pos] if labels else None,
+        f"字段 {name} 的日期 {date.isoformat()} {'早于' if early else '晚于'}数据库接受的日期范围"
+        f"（{first} 至 {last}）",
+        f"field {name}: {date.isoformat()} is {'before' if early else 'after'} the range of dates the "
+        f"store accepts ({first} to {last})",
+    )

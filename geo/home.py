@@ -48,12 +48,17 @@ def _first_city(areas: pd.DataFrame) -> str | None:
         return None
     loads = counties["load_id"].dropna()
     first = counties if loads.empty else counties[counties["load_id"] == loads.min()]
-    cities = areas[(areas["level"] == "city") & (areas["load_id"].isin(first["load_id"]) if not loads.empty else
-                                                 areas["level"] == "city")]
+    cities = areas[
+        (areas["level"] == "city")
+        & (areas["load_id"].isin(first["load_id"]) if not loads.empty else areas["level"] == "city")
+    ]
     held = [c for c in sorted(cities["code"]) if any(covers(c, k) for k in first["code"])]
     if held:
         return held[0]
-    parents = [p if isinstance(p, str) and p else f"{k[:4]}00" for p, k in zip(first["parent_code"], first["code"])]
+    parents = [
+        p if isinstance(p, str) and p else f"{k[:4]}00"
+        for p, k in zip(first["parent_code"], first["code"], strict=False)
+    ]
     return sorted(Counter(parents).items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
 
 
@@ -73,5 +78,6 @@ def home_codes(areas: pd.DataFrame, setting: str | None) -> list[str]:
 def read_areas(engine: Engine) -> pd.DataFrame:
     """The store's administrative areas without their shapes: code, name, level, parent_code, load_id."""
     with engine.connect() as conn:
-        return pd.read_sql(sa.text("SELECT code, name, level, parent_code, load_id FROM admin_areas ORDER BY code"),
-                           conn)
+        return pd.read_sql(
+            sa.text("SELECT code, name, level, parent_code, load_id FROM admin_areas ORDER BY code"), conn
+        )

@@ -83,8 +83,13 @@ def opened(path: Path | str, *, display_name: str | None = None) -> Iterator[Pat
     path = Path(path)
     name = display_name or path.name
     if not path.exists():
-        raise InputError("文件不存在", "the file does not exist", file=str(path),
-                         fix_zh="检查路径与文件名", fix_en="check the path and the file name")
+        raise InputError(
+            "文件不存在",
+            "the file does not exist",
+            file=str(path),
+            fix_zh="检查路径与文件名",
+            fix_en="check the path and the file name",
+        )
     if path.is_file() and path.suffix.lower() == ".zip":
         with tempfile.TemporaryDirectory(prefix="blockline-") as tmp:
             safe_extract(path, Path(tmp))
@@ -100,27 +105,41 @@ def _choose_layer(dataset: Path, layer: str | None, *, file: str) -> str | None:
         raise _unreadable(file, exc) from exc
     if layer is not None:
         if layer not in layers[:, 0]:
-            raise InputError(f"没有名为“{layer}”的图层", f"no layer named '{layer}'", file=file,
-                             fix_zh="可用图层：" + "、".join(map(str, layers[:, 0])),
-                             fix_en="layers: " + ", ".join(map(str, layers[:, 0])))
+            raise InputError(
+                f"没有名为“{layer}”的图层",
+                f"no layer named '{layer}'",
+                file=file,
+                fix_zh="可用图层：" + "、".join(map(str, layers[:, 0])),
+                fix_en="layers: " + ", ".join(map(str, layers[:, 0])),
+            )
         return layer
     if len(layers) <= 1:
         return None
-    polygonal = [name for name, kind in layers
-                 if kind is not None and ("Polygon" in str(kind) or "Unknown" in str(kind))]
+    polygonal = [
+        name
+        for name, kind in layers
+        if kind is not None and ("Polygon" in str(kind) or "Unknown" in str(kind))
+    ]
     if len(polygonal) == 1:
         return str(polygonal[0])
-    raise InputError("文件中有多个图层，不知道导入哪一个", "the file has several layers; which one to load is unclear",
-                     file=file, **fix("layer", layers=list(map(str, layers[:, 0]))))
+    raise InputError(
+        "文件中有多个图层，不知道导入哪一个",
+        "the file has several layers; which one to load is unclear",
+        file=file,
+        **fix("layer", layers=list(map(str, layers[:, 0]))),
+    )
 
 
 def _unreadable(file: str, exc: BaseException) -> InputError:
     msg = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
     # the reader's own words are quoted as they are (a code span), not translated
-    return InputError(f"无法读取该文件（可能已损坏或格式不受支持）。读取程序的原文：`{msg}`",
-                      f"cannot read the file (corrupted or unsupported format): {msg}", file=file,
-                      fix_zh="用桌面 GIS 打开检查，重新导出为 GeoPackage 或 Shapefile",
-                      fix_en="open it in a desktop GIS to check, and export it again as GeoPackage or Shapefile")
+    return InputError(
+        f"无法读取该文件（可能已损坏或格式不受支持）。读取程序的原文：`{msg}`",
+        f"cannot read the file (corrupted or unsupported format): {msg}",
+        file=file,
+        fix_zh="用桌面 GIS 打开检查，重新导出为 GeoPackage 或 Shapefile",
+        fix_en="open it in a desktop GIS to check, and export it again as GeoPackage or Shapefile",
+    )
 
 
 def _read_csv_wkt(dataset: Path, *, encoding: str | None, file: str, report: ReadReport) -> gpd.GeoDataFrame:
@@ -138,15 +157,22 @@ def _read_csv_wkt(dataset: Path, *, encoding: str | None, file: str, report: Rea
     lower = {str(c).strip().lower(): c for c in df.columns}
     column = next((lower[c] for c in _WKT_COLUMNS if c in lower), None)
     if column is None:
-        raise InputError("CSV 中没有 WKT 几何列", "the CSV has no WKT geometry column", file=file,
-                         fix_zh="几何列命名为 WKT 或 geometry", fix_en="name the geometry column WKT or geometry")
+        raise InputError(
+            "CSV 中没有 WKT 几何列",
+            "the CSV has no WKT geometry column",
+            file=file,
+            fix_zh="几何列命名为 WKT 或 geometry",
+            fix_en="name the geometry column WKT or geometry",
+        )
     # A short row has no value at all (NaN) in the WKT column: missing, like a blank, and refused as such.
     texts = np.array([t if isinstance(t, str) and t != "" else None for t in df[column]], dtype=object)
     with np.errstate(invalid="ignore", over="ignore"):  # NaN or huge coordinates: refused by the checks after
         geoms = shapely.from_wkt(texts, on_invalid="ignore")
-    bad = [i for i, (t, g) in enumerate(zip(texts, geoms)) if t is not None and g is None]
+    bad = [i for i, (t, g) in enumerate(zip(texts, geoms, strict=False)) if t is not None and g is None]
     if bad:
-        raise ValidationError([Problem(i + 1, None, "WKT 无法解析", "the WKT does not parse") for i in bad], file=file)
+        raise ValidationError(
+            [Problem(i + 1, None, "WKT 无法解析", "the WKT does not parse") for i in bad], file=file
+        )
     report.driver = "CSV (WKT)"
     return gpd.GeoDataFrame(df.drop(columns=[column]), geometry=geoms, crs=None)
 
@@ -169,9 +195,19 @@ def _refuse_invalid_utf8(values: pd.Series, *, column: str, file: str) -> None:
             scalar.as_py()
         except UnicodeDecodeError:
             bad.append(pos)
-    raise ValidationError([Problem(pos + 1, None, f"字段“{column}”的值不是有效的 UTF-8 文本（文件已损坏或为其他编码）",
-                                   f"the value of '{column}' is not valid UTF-8 text (the file is damaged or in "
-                                   "another encoding: give it with --encoding)") for pos in bad], file=file)
+    raise ValidationError(
+        [
+            Problem(
+                pos + 1,
+                None,
+                f"字段“{column}”的值不是有效的 UTF-8 文本（文件已损坏或为其他编码）",
+                f"the value of '{column}' is not valid UTF-8 text (the file is damaged or in "
+                "another encoding: give it with --encoding)",
+            )
+            for pos in bad
+        ],
+        file=file,
+    )
 
 
 def _refuse_nul(frame: pd.DataFrame, *, file: str, first_row: int) -> None:
@@ -180,20 +216,36 @@ def _refuse_nul(frame: pd.DataFrame, *, file: str, first_row: int) -> None:
     def shown(text: object) -> str:
         return str(text).replace("\x00", "\\0")
 
-    problems = [Problem(None, None, f"字段名“{shown(c)}”含有空字符（NUL）", f"the header '{shown(c)}' holds a NUL character")
-                for c in frame.columns if "\x00" in str(c)]
+    problems = [
+        Problem(
+            None,
+            None,
+            f"字段名“{shown(c)}”含有空字符（NUL）",
+            f"the header '{shown(c)}' holds a NUL character",
+        )
+        for c in frame.columns
+        if "\x00" in str(c)
+    ]
     for c in frame.columns:
         if not (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])):
             continue
         hit = frame[c].astype(str).str.contains("\x00", regex=False).to_numpy(dtype=bool)
-        problems += [Problem(int(pos) + first_row, None, f"字段“{shown(c)}”的值含有空字符（NUL）",
-                             f"the value of '{shown(c)}' holds a NUL character") for pos in np.flatnonzero(hit)]
+        problems += [
+            Problem(
+                int(pos) + first_row,
+                None,
+                f"字段“{shown(c)}”的值含有空字符（NUL）",
+                f"the value of '{shown(c)}' holds a NUL character",
+            )
+            for pos in np.flatnonzero(hit)
+        ]
     if problems:
         raise ValidationError(problems, file=file)
 
 
-def _read_gdal(dataset: Path, *, encoding: str | None, layer: str | None, file: str,
-               report: ReadReport) -> gpd.GeoDataFrame:
+def _read_gdal(
+    dataset: Path, *, encoding: str | None, layer: str | None, file: str, report: ReadReport
+) -> gpd.GeoDataFrame:
     is_shp = dataset.suffix.lower() == ".shp"
     if is_shp and encoding is None:
         encoding, report.encoding_how = detect_dbf_encoding(dataset)
@@ -215,19 +267,31 @@ def _read_gdal(dataset: Path, *, encoding: str | None, layer: str | None, file: 
                 gdf = _read_dataframe(dataset, layer=chosen, encoding=encoding, file=file)
         except InputError:
             raise  # already names the rows (text that is not UTF-8)
-        except (DataSourceError, DataLayerError, OSError, ValueError, UnicodeDecodeError,
-                shapely.errors.GEOSException, UnboundLocalError) as exc:
+        except (
+            DataSourceError,
+            DataLayerError,
+            OSError,
+            ValueError,
+            UnicodeDecodeError,
+            shapely.errors.GEOSException,
+            UnboundLocalError,
+        ) as exc:
             # GEOSException: a corrupted geometry GDAL passed on (e.g. a ring that does not close);
             # UnboundLocalError: pyogrio 0.13's read_info on a .prj that is not UTF-8
             raise _unreadable(file, exc) from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
-        raise InputError("文件中没有几何（只有属性表）", "the file has no geometry (attributes only)", file=file,
-                         fix_zh="导出带几何的图层", fix_en="export a layer with geometry")
+        raise InputError(
+            "文件中没有几何（只有属性表）",
+            "the file has no geometry (attributes only)",
+            file=file,
+            fix_zh="导出带几何的图层",
+            fix_en="export a layer with geometry",
+        )
     return gdf
 
 
 def _read_dataframe(dataset: Path, *, layer: str | None, encoding: str | None, file: str) -> gpd.GeoDataFrame:
-    """pyogrio through Arrow (several times faster at city scale), plain pyogrio where Arrow cannot serve."""
+    """Pyogrio through Arrow (several times faster at city scale), plain pyogrio where Arrow cannot serve."""
     try:
         gdf = pyogrio.read_dataframe(dataset, layer=layer, encoding=encoding, use_arrow=True)
     except (ImportError, NotImplementedError, ValueError, TypeError):
@@ -244,12 +308,25 @@ def _read_dataframe(dataset: Path, *, layer: str | None, encoding: str | None, f
 
 
 #: what reading a damaged workbook raises (an XLSX is a zip of XML parts): refused as unreadable
-_BROKEN_WORKBOOK = (zipfile.BadZipFile, zlib.error, KeyError, EOFError, NotImplementedError, TypeError,
-                    ElementTree.ParseError, InvalidFileException)
+_BROKEN_WORKBOOK = (
+    zipfile.BadZipFile,
+    zlib.error,
+    KeyError,
+    EOFError,
+    NotImplementedError,
+    TypeError,
+    ElementTree.ParseError,
+    InvalidFileException,
+)
 
 
-def read_table(path: Path | str, *, encoding: str | None = None, display_name: str | None = None,
-               sheet: str | None = None) -> pd.DataFrame:
+def read_table(
+    path: Path | str,
+    *,
+    encoding: str | None = None,
+    display_name: str | None = None,
+    sheet: str | None = None,
+) -> pd.DataFrame:
     """Read a plain table (CSV or XLSX), telling a CSV's encoding from its bytes.
 
     A workbook's sheet is ``sheet`` when given; otherwise its only sheet, or the only one of several that is
@@ -271,8 +348,13 @@ def read_table(path: Path | str, *, encoding: str | None = None, display_name: s
         if suffix in (".csv", ".txt"):
             _refuse_nul(table, file=name, first_row=2)  # rows counted as lines of the file, header first
             return table
-    raise InputError("表格须为 CSV 或 XLSX", "a table must be CSV or XLSX", file=name,
-                     fix_zh="另存为 CSV（UTF-8）或 XLSX", fix_en="save it as CSV (UTF-8) or XLSX")
+    raise InputError(
+        "表格须为 CSV 或 XLSX",
+        "a table must be CSV or XLSX",
+        file=name,
+        fix_zh="另存为 CSV（UTF-8）或 XLSX",
+        fix_en="save it as CSV (UTF-8) or XLSX",
+    )
 
 
 def _finite_bounds(geoms: gpd.GeoSeries) -> tuple[float, float, float, float] | None:
@@ -282,7 +364,12 @@ def _finite_bounds(geoms: gpd.GeoSeries) -> tuple[float, float, float, float] | 
     boxes = boxes[np.isfinite(boxes).all(axis=1)]
     if len(boxes) == 0:
         return None
-    return (float(boxes[:, 0].min()), float(boxes[:, 1].min()), float(boxes[:, 2].max()), float(boxes[:, 3].max()))
+    return (
+        float(boxes[:, 0].min()),
+        float(boxes[:, 1].min()),
+        float(boxes[:, 2].max()),
+        float(boxes[:, 3].max()),
+    )
 
 
 def _read_sheet(dataset: Path, sheet: str | None, *, file: str) -> pd.DataFrame:
@@ -290,14 +377,23 @@ def _read_sheet(dataset: Path, sheet: str | None, *, file: str) -> pd.DataFrame:
     sheets = pd.read_excel(dataset, dtype=object, sheet_name=None)
     if sheet is not None:
         if sheet not in sheets:
-            raise InputError(f"没有名为“{sheet}”的工作表", f"no sheet named '{sheet}'", file=file,
-                             fix_zh="可用工作表：" + "、".join(sheets), fix_en="sheets: " + ", ".join(sheets))
+            raise InputError(
+                f"没有名为“{sheet}”的工作表",
+                f"no sheet named '{sheet}'",
+                file=file,
+                fix_zh="可用工作表：" + "、".join(sheets),
+                fix_en="sheets: " + ", ".join(sheets),
+            )
         return sheets[sheet]
     filled = [k for k, v in sheets.items() if not v.dropna(how="all").empty]
     if len(sheets) == 1 or len(filled) <= 1:
         return sheets[filled[0] if filled else next(iter(sheets))]
-    raise InputError("工作簿中有多个工作表，不知道导入哪一个", "the workbook has several sheets; which one to load is unclear",
-                     file=file, **fix("layer", layers=filled))
+    raise InputError(
+        "工作簿中有多个工作表，不知道导入哪一个",
+        "the workbook has several sheets; which one to load is unclear",
+        file=file,
+        **fix("layer", layers=filled),
+    )
 
 
 def list_layers(path: Path | str, *, display_name: str | None = None) -> list[str]:
@@ -366,8 +462,13 @@ def read_vector(
     gdf = gdf.reset_index(drop=True)
     report.features = len(gdf)
     if len(gdf) == 0:
-        raise InputError("文件中没有要素", "the file has no features", file=name,
-                         fix_zh="检查导出的图层是否为空", fix_en="check that the exported layer is not empty")
+        raise InputError(
+            "文件中没有要素",
+            "the file has no features",
+            file=name,
+            fix_zh="检查导出的图层是否为空",
+            fix_en="check that the exported layer is not empty",
+        )
     source = resolve_source_crs(gdf.crs, option, file=name, bounds=_finite_bounds(gdf.geometry))
     report.source_crs, report.crs_how = source.describe(), source.how
 
@@ -383,16 +484,26 @@ def read_vector(
     attrs = gdf.drop(columns=[gdf.geometry.name])
     clean = gpd.GeoDataFrame(attrs, geometry=np.asarray(fixed.array), crs=source.crs or "EPSG:4326")
     try:
-        stored = to_storage(clean[ok], source=source, storage_epsg=storage_epsg, file=name,
-                            labels=[labels[i] for i in np.flatnonzero(ok)] if labels else None)
+        stored = to_storage(
+            clean[ok],
+            source=source,
+            storage_epsg=storage_epsg,
+            file=name,
+            labels=[labels[i] for i in np.flatnonzero(ok)] if labels else None,
+        )
     except (ProjError, CRSError) as exc:  # a CRS that parses but cannot be transformed (a damaged .prj)
         why = str(exc).rstrip(".")
-        raise InputError(f"无法使用文件的坐标系 {report.source_crs}：{why}",
-                         f"the file's CRS {report.source_crs} cannot be used: {why}", file=name,
-                         **fix("crs")) from exc
+        raise InputError(
+            f"无法使用文件的坐标系 {report.source_crs}：{why}",
+            f"the file's CRS {report.source_crs} cannot be used: {why}",
+            file=name,
+            **fix("crs"),
+        ) from exc
     except ValidationError as exc:
         rows = np.flatnonzero(ok)
-        problems += [Problem(int(rows[p.row - 1]) + 1 if p.row else None, p.feature, p.zh, p.en) for p in exc.problems]
+        problems += [
+            Problem(int(rows[p.row - 1]) + 1 if p.row else None, p.feature, p.zh, p.en) for p in exc.problems
+        ]
         stored = None
     if problems:
         problems.sort(key=lambda p: p.row or 0)
@@ -403,8 +514,9 @@ def read_vector(
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         geoms = geoms.copy()
-        geoms[invalid] = to_multipolygons(shapely.make_valid(geoms[invalid], method="structure",
-                                                             keep_collapsed=False))
+        geoms[invalid] = to_multipolygons(
+            shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
+        )
         report.notes.append(f"{int(invalid.sum())} feature(s) re-validated after reprojection")
         stored = stored.set_geometry(geoms, crs=stored.crs)
     return stored, report

@@ -123,7 +123,10 @@ _O, _I, _W, _M, _G = "other", "industrial", "warehouse", "mining", "industrial_g
 
 TABLE: tuple[LandUse, ...] = tuple(
     # 用地用海分类指南: first level, then the second/third level of the classes that matter here
-    _rows(GUIDE, _O, """
+    _rows(
+        GUIDE,
+        _O,
+        """
         01 | 耕地 | cropland
         02 | 园地 | orchard land
         03 | 林地 | forest land
@@ -156,35 +159,55 @@ TABLE: tuple[LandUse, ...] = tuple(
         22 | 特殊用海 | special sea use
         23 | 其他土地 | other land
         24 | 其他海域 | other sea
-    """)
-    + _rows(GUIDE, _G, """
+    """,
+    )
+    + _rows(
+        GUIDE,
+        _G,
+        """
         10 | 工矿用地 | industrial and mining
         19 | 工矿通信用海 | industrial, mining and communication sea use
-    """)
-    + _rows(GUIDE, _I, """
+    """,
+    )
+    + _rows(
+        GUIDE,
+        _I,
+        """
         1001 | 工业用地 | industrial
         100101 | 一类工业用地 | class-1 industrial
         100102 | 二类工业用地 | class-2 industrial
         100103 | 三类工业用地 | class-3 industrial
         1901 | 工业用海 | industrial sea use
-    """)
-    + _rows(GUIDE, _M, """
+    """,
+    )
+    + _rows(
+        GUIDE,
+        _M,
+        """
         1002 | 采矿用地 | mining
         1003 | 盐田 | salt pans
         1902 | 盐田用海 | salt-pan sea use
         1903 | 固体矿产用海 | solid-mineral sea use
         1904 | 油气用海 | oil and gas sea use
-    """)
-    + _rows(GUIDE, _W, """
+    """,
+    )
+    + _rows(
+        GUIDE,
+        _W,
+        """
         11 | 仓储用地 | warehousing
         1101 | 物流仓储用地 | logistics and warehousing
         110101 | 一类物流仓储用地 | class-1 logistics and warehousing
         110102 | 二类物流仓储用地 | class-2 logistics and warehousing
         110103 | 三类物流仓储用地 | class-3 logistics and warehousing
         1102 | 储备库用地 | reserve depots
-    """)
+    """,
+    )
     # GB/T 21010-2017 土地利用现状分类
-    + _rows(GBT21010, _O, """
+    + _rows(
+        GBT21010,
+        _O,
+        """
         01 | 耕地 | cropland
         02 | 园地 | orchard land
         03 | 林地 | forest land
@@ -208,16 +231,24 @@ TABLE: tuple[LandUse, ...] = tuple(
         11 | 水域及水利设施用地 | water and water works
         1101 | 河流水面 | rivers
         12 | 其他土地 | other land
-    """)
+    """,
+    )
     + _rows(GBT21010, _G, "06 | 工矿仓储用地 | industrial, mining and warehousing")
     + _rows(GBT21010, _I, "0601 | 工业用地 | industrial")
-    + _rows(GBT21010, _M, """
+    + _rows(
+        GBT21010,
+        _M,
+        """
         0602 | 采矿用地 | mining
         0603 | 盐田 | salt pans
-    """)
+    """,
+    )
     + _rows(GBT21010, _W, "0604 | 仓储用地 | warehousing")
     # GB 50137-2011 城市用地分类与规划建设用地标准
-    + _rows(GB50137, _O, """
+    + _rows(
+        GB50137,
+        _O,
+        """
         R | 居住用地 | residential
         R1 | 一类居住用地 | class-1 residential
         R2 | 二类居住用地 | class-2 residential
@@ -234,19 +265,28 @@ TABLE: tuple[LandUse, ...] = tuple(
         G | 绿地与广场用地 | green space and squares
         H | 建设用地 | development land
         E | 非建设用地 | non-development land
-    """)
-    + _rows(GB50137, _I, """
+    """,
+    )
+    + _rows(
+        GB50137,
+        _I,
+        """
         M | 工业用地 | industrial
         M1 | 一类工业用地 | class-1 industrial
         M2 | 二类工业用地 | class-2 industrial
         M3 | 三类工业用地 | class-3 industrial
-    """)
-    + _rows(GB50137, _W, """
+    """,
+    )
+    + _rows(
+        GB50137,
+        _W,
+        """
         W | 物流仓储用地 | logistics and warehousing
         W1 | 一类物流仓储用地 | class-1 logistics and warehousing
         W2 | 二类物流仓储用地 | class-2 logistics and warehousing
         W3 | 三类物流仓储用地 | class-3 logistics and warehousing
-    """)
+    """,
+    )
     # 浙江 / 温州: 工业用地（含用海、创新型产业用地M0）(WZ, preamble)
     + _rows(LOCAL, _I, "M0 | 创新型产业用地 | innovative industry")
 )
@@ -378,8 +418,9 @@ def industrial_land_uses(conn: Connection) -> list[str]:
     """
     import sqlalchemy as sa
 
-    rows = conn.execute(sa.text(
-        "SELECT DISTINCT land_use FROM parcels WHERE valid_to IS NULL AND land_use IS NOT NULL")).scalars()
+    rows = conn.execute(
+        sa.text("SELECT DISTINCT land_use FROM parcels WHERE valid_to IS NULL AND land_use IS NOT NULL")
+    ).scalars()
     return industrial_values(rows)
 
 

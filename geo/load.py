@@ -34,8 +34,8 @@ from geo.area import M2_PER_MU, area_mu
 from geo.audit import record
 from geo.auth import authorize, name_of
 from geo.errors import InputError, Problem, ValidationError
-from geo.fixes import fix
 from geo.fields import PARCEL_FIELDS, coerce_parcel_columns, map_columns, parse_field_map
+from geo.fixes import fix
 from geo.io import ReadReport, read_table, read_vector
 from geo.store import storage_srid, transaction
 
@@ -136,21 +136,46 @@ def _normalise_code(value: object) -> str | None:
 def start_load(conn: Connection, *, kind: str, source: str, user: str, report: dict | None = None) -> int:
     """Record a load and return its id (the rows it writes point to it); only a data officer may load."""
     user = authorize(conn, user, "data_officer").name
-    return int(conn.execute(
-        sa.text("INSERT INTO loads (kind, source, loaded_by, report) VALUES (:k, :s, :u, CAST(:r AS jsonb)) RETURNING id"),
-        {"k": kind, "s": source, "u": user, "r": json.dumps(report or {}, ensure_ascii=False, default=str)},
-    ).scalar_one())
+    return int(
+        conn.execute(
+            sa.text(
+                "INSERT INTO loads (kind, source, loaded_by, report) VALUES (:k, :s, :u, CAST(:r AS jsonb)) RETURNING id"
+            ),
+            {
+                "k": kind,
+                "s": source,
+                "u": user,
+                "r": json.dumps(report or {}, ensure_ascii=False, default=str),
+            },
+        ).scalar_one()
+    )
 
 
 def _finish_load(conn: Connection, load_id: int, result: LoadResult) -> None:
     summary = result.as_dict()
-    row = conn.execute(sa.text("UPDATE loads SET report = CAST(:r AS jsonb) WHERE id = :i RETURNING kind, source, loaded_by"),
-                       {"i": load_id, "r": json.dumps(summary, ensure_ascii=False, default=str)}).one()
-    record(conn, actor=row.loaded_by, action=f"load.{row.kind}", target=f"load {load_id}: {row.source}",
-           after={"inserted": result.inserted, "updated": result.updated, "closed": result.closed,
-                  "warnings": len(result.warnings)}
-           | ({"join": result.join, "unchanged": result.unchanged, "not_found": len(result.not_found)}
-              if result.join else {}))
+    row = conn.execute(
+        sa.text(
+            "UPDATE loads SET report = CAST(:r AS jsonb) WHERE id = :i RETURNING kind, source, loaded_by"
+        ),
+        {"i": load_id, "r": json.dumps(summary, ensure_ascii=False, default=str)},
+    ).one()
+    record(
+        conn,
+        actor=row.loaded_by,
+        action=f"load.{row.kind}",
+        target=f"load {load_id}: {row.source}",
+        after={
+            "inserted": result.inserted,
+            "updated": result.updated,
+            "closed": result.closed,
+            "warnings": len(result.warnings),
+        }
+        | (
+            {"join": result.join, "unchanged": result.unchanged, "not_found": len(result.not_found)}
+            if result.join
+            else {}
+        ),
+    )
 
 
 def _hex(geoms: Sequence[object] | np.ndarray, srid: int) -> list[str]:
@@ -164,11 +189,19 @@ _HEX_DIGITS = np.frombuffer(b"".join(f"{i:02X}".encode() for i in range(256)), d
 
 def _multi_ewkb(geoms: np.ndarray, srid: int) -> np.ndarray:
     """EWKB (little-endian, with ``srid``) of valid Polygons and MultiPolygons, each Polygon written as a
-    MultiPolygon of one part (what ``ST_Multi`` makes of it), without making a MultiPolygon object for it."""
-    wkb = np.asarray(shapely.to_wkb(shapely.set_srid(geoms, srid), include_srid=True, byte_order=1), dtype=object)
+    MultiPolygon of one part (what ``ST_Multi`` makes of it), without making a MultiPolygon object for it.
+    """
+    wkb = np.asarray(
+        shapely.to_wkb(shapely.set_srid(geoms, srid), include_srid=True, byte_order=1), dtype=object
+    )
     single = shapely.get_type_id(geoms) == 3
     if single.any():
-        head = b"\x01" + (6 | 0x20000000).to_bytes(4, "little") + int(srid).to_bytes(4, "little") + (1).to_bytes(4, "little")
+        head = (
+            b"\x01"
+            + (6 | 0x20000000).to_bytes(4, "little")
+            + int(srid).to_bytes(4, "little")
+            + (1).to_bytes(4, "little")
+        )
         plain = shapely.to_wkb(geoms[single], include_srid=False, byte_order=1)
         wkb[single] = [head + w for w in plain]
     return wkb
@@ -191,18 +224,29 @@ def _hex_arrow(geoms: Sequence[object] | np.ndarray, srid: int) -> object:
     return pa.LargeStringArray.from_buffers(len(wkb), pa.py_buffer(offsets), pa.py_buffer(digits))
 
 
-def _pick(columns: Sequence[str], explicit: str | None, candidates: Sequence[str], *, what: str, file: str) -> str:
+def _pick(
+    columns: Sequence[str], explicit: str | None, candidates: Sequence[str], *, what: str, file: str
+) -> str:
     if explicit is not None:
         if explicit not in columns:
-            raise InputError(f"没有字段“{explicit}”", f"no field '{explicit}'", file=file,
-                             fix_zh="现有字段：" + "、".join(columns), fix_en="fields: " + ", ".join(columns))
+            raise InputError(
+                f"没有字段“{explicit}”",
+                f"no field '{explicit}'",
+                file=file,
+                fix_zh="现有字段：" + "、".join(columns),
+                fix_en="fields: " + ", ".join(columns),
+            )
         return explicit
     lower = {str(c).lower(): c for c in columns}
     for c in candidates:
         if c.lower() in lower:
             return lower[c.lower()]
-    raise InputError(f"找不到{what}字段", f"cannot find the {what} field", file=file,
-                     **fix("code_field" if "code" in what else "name_field", columns=columns))
+    raise InputError(
+        f"找不到{what}字段",
+        f"cannot find the {what} field",
+        file=file,
+        **fix("code_field" if "code" in what else "name_field", columns=columns),
+    )
 
 
 # -- boundaries -------------------------------------------------------------------------------------------
@@ -213,40 +257,77 @@ def write_boundaries(conn: Connection, areas: gpd.GeoDataFrame, *, load_id: int)
         raise ValueError(f"areas must be in EPSG:{srid}")
     rows = [
         {"code": c, "name": n, "level": lv, "parent": p or None, "geom": g, "load": load_id}
-        for c, n, lv, p, g in zip(areas["code"], areas["name"], areas["level"], areas["parent_code"],
-                                  _hex(areas.geometry.array, srid))
+        for c, n, lv, p, g in zip(
+            areas["code"],
+            areas["name"],
+            areas["level"],
+            areas["parent_code"],
+            _hex(areas.geometry.array, srid),
+            strict=False,
+        )
     ]
     existing = set(conn.execute(sa.text("SELECT code FROM admin_areas")).scalars())
-    conn.execute(sa.text("""
+    conn.execute(
+        sa.text("""
         INSERT INTO admin_areas (code, name, level, parent_code, geom, load_id)
         VALUES (:code, :name, :level, :parent, ST_GeomFromEWKB(decode(:geom, 'hex')), :load)
         ON CONFLICT (code) DO UPDATE SET name = EXCLUDED.name, level = EXCLUDED.level,
             parent_code = EXCLUDED.parent_code, geom = EXCLUDED.geom, load_id = EXCLUDED.load_id
-    """), rows)
+    """),
+        rows,
+    )
     updated = sum(1 for r in rows if r["code"] in existing)
     return len(rows) - updated, updated
 
 
 def load_boundaries(
-    engine: Engine, path: Path | str, *, user: str, code_field: str | None = None, name_field: str | None = None,
-    crs: str | None = None, encoding: str | None = None, display_name: str | None = None, layer: str | None = None,
+    engine: Engine,
+    path: Path | str,
+    *,
+    user: str,
+    code_field: str | None = None,
+    name_field: str | None = None,
+    crs: str | None = None,
+    encoding: str | None = None,
+    display_name: str | None = None,
+    layer: str | None = None,
 ) -> LoadResult:
     """Load administrative boundaries (counties, cities) keyed by their 6-digit code (``layer``: which layer)."""
     with engine.connect() as conn:
         srid = storage_srid(conn)
     name = display_name or Path(path).name
-    gdf, report = read_vector(path, storage_epsg=srid, crs=crs, encoding=encoding, display_name=name, layer=layer)
-    code_col = _pick(list(gdf.columns), code_field,
-                     ["code", "adcode", "行政区代码", "行政区划代码", "xzqdm", "pac", "区划代码", "县代码"], what="行政区代码/code", file=name)
-    name_col = _pick(list(gdf.columns), name_field,
-                     ["name", "行政区名称", "xzqmc", "名称", "县名称", "区划名称"], what="名称/name", file=name)
+    gdf, report = read_vector(
+        path, storage_epsg=srid, crs=crs, encoding=encoding, display_name=name, layer=layer
+    )
+    code_col = _pick(
+        list(gdf.columns),
+        code_field,
+        ["code", "adcode", "行政区代码", "行政区划代码", "xzqdm", "pac", "区划代码", "县代码"],
+        what="行政区代码/code",
+        file=name,
+    )
+    name_col = _pick(
+        list(gdf.columns),
+        name_field,
+        ["name", "行政区名称", "xzqmc", "名称", "县名称", "区划名称"],
+        what="名称/name",
+        file=name,
+    )
     codes = [_normalise_code(v) for v in gdf[code_col]]
-    problems = [Problem(i + 1, f"{code_col}={gdf[code_col].iloc[i]}", "不是 6 位行政区划代码", "not a 6-digit area code")
-                for i, c in enumerate(codes) if c is None]
+    problems = [
+        Problem(
+            i + 1, f"{code_col}={gdf[code_col].iloc[i]}", "不是 6 位行政区划代码", "not a 6-digit area code"
+        )
+        for i, c in enumerate(codes)
+        if c is None
+    ]
     if problems:
         raise ValidationError(problems, file=name)
-    frame = gpd.GeoDataFrame({"code": codes, "name": gdf[name_col].astype(str).str.strip()},
-                             geometry=gdf.geometry.values, crs=gdf.crs)
+    frame = gpd.GeoDataFrame(
+        {"code": codes, "name": gdf[name_col].astype(str).str.strip()},
+        geometry=gdf.geometry.values,
+        crs=gdf.crs,
+    )
     # A county exported as several features (islands) is one area: union them per code.
     merged = frame.dissolve(by="code", aggfunc="first", as_index=False)
     merged["geometry"] = _as_multi(merged.geometry)
@@ -276,8 +357,14 @@ def _as_multi(geoms: gpd.GeoSeries) -> np.ndarray:
 
 # -- block lines -----------------------------------------------------------------------------------------
 def write_blocklines(
-    conn: Connection, lines: gpd.GeoDataFrame, *, level: int, load_id: int | None, user: str,
-    county: str | None = None, source: str | None = None,
+    conn: Connection,
+    lines: gpd.GeoDataFrame,
+    *,
+    level: int,
+    load_id: int | None,
+    user: str,
+    county: str | None = None,
+    source: str | None = None,
 ) -> tuple[int, int, list[str]]:
     """Replace the current level-``level`` lines of the counties ``lines`` covers; (inserted, closed, warnings).
 
@@ -285,56 +372,88 @@ def write_blocklines(
     are dropped and reported. The lines they replace are closed (``valid_to``), never deleted.
     """
     if level not in (1, 2):
-        raise InputError(f"级别须为 1 或 2，而不是 {level}", f"level must be 1 or 2, not {level}",
-                         **fix("level"))
+        raise InputError(
+            f"级别须为 1 或 2，而不是 {level}", f"level must be 1 or 2, not {level}", **fix("level")
+        )
     srid = storage_srid(conn)
     n_counties = conn.execute(sa.text("SELECT count(*) FROM admin_areas WHERE level = 'county'")).scalar_one()
     if n_counties == 0:
-        raise InputError("数据库中还没有县级行政区边界，无法按县划分区块线", "no county boundaries are loaded yet",
-                         fix_zh="先运行 blockline load boundaries 导入行政区边界", fix_en="load boundaries first")
-    if county is not None and not conn.execute(sa.text("SELECT 1 FROM admin_areas WHERE code = :c"), {"c": county}).first():
-        raise InputError(f"没有行政区代码 {county}", f"no administrative area {county}",
-                         **fix("load_county"))
-    conn.execute(sa.text(f"""
+        raise InputError(
+            "数据库中还没有县级行政区边界，无法按县划分区块线",
+            "no county boundaries are loaded yet",
+            fix_zh="先运行 blockline load boundaries 导入行政区边界",
+            fix_en="load boundaries first",
+        )
+    if (
+        county is not None
+        and not conn.execute(sa.text("SELECT 1 FROM admin_areas WHERE code = :c"), {"c": county}).first()
+    ):
+        raise InputError(f"没有行政区代码 {county}", f"no administrative area {county}", **fix("load_county"))
+    conn.execute(
+        sa.text(f"""
         CREATE TEMP TABLE _stage_lines (n int, name text, approval_doc text, geom geometry(MultiPolygon, {srid}))
-        ON COMMIT DROP"""))
+        ON COMMIT DROP""")
+    )
     names = lines["name"] if "name" in lines.columns else pd.Series([None] * len(lines))
     docs = lines["approval_doc"] if "approval_doc" in lines.columns else pd.Series([None] * len(lines))
-    conn.execute(sa.text("INSERT INTO _stage_lines VALUES (:n, :name, :doc, ST_GeomFromEWKB(decode(:g, 'hex')))"), [
-        {"n": i, "name": _opt_text(a), "doc": _opt_text(b), "g": g}
-        for i, (a, b, g) in enumerate(zip(names, docs, _hex(lines.geometry.array, srid)))
-    ])
+    conn.execute(
+        sa.text("INSERT INTO _stage_lines VALUES (:n, :name, :doc, ST_GeomFromEWKB(decode(:g, 'hex')))"),
+        [
+            {"n": i, "name": _opt_text(a), "doc": _opt_text(b), "g": g}
+            for i, (a, b, g) in enumerate(zip(names, docs, _hex(lines.geometry.array, srid), strict=False))
+        ],
+    )
     county_filter = "AND a.code = :county" if county else ""
-    conn.execute(sa.text(f"""
+    conn.execute(
+        sa.text(f"""
         CREATE TEMP TABLE _pieces ON COMMIT DROP AS
         SELECT s.n, s.name, s.approval_doc, a.code AS county_code,
                ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Intersection(s.geom, a.geom)), 3)) AS geom
         FROM _stage_lines s JOIN admin_areas a ON a.level = 'county' AND s.geom && a.geom
-        {county_filter}"""), {"county": county})
+        {county_filter}"""),
+        {"county": county},
+    )
     # Boxes only (&&), never ST_Intersects: GEOS's predicate can throw a TopologyException on valid but nearly
     # degenerate shapes, its overlay (ST_Intersection) does not; the empty pieces of disjoint pairs go next.
     conn.execute(sa.text("DELETE FROM _pieces WHERE ST_IsEmpty(geom) OR ST_Area(geom) < 0.01"))
     warnings: list[str] = []
-    outside = conn.execute(sa.text("""
+    outside = conn.execute(
+        sa.text("""
         SELECT s.n, ST_Area(s.geom) - coalesce((SELECT sum(ST_Area(p.geom)) FROM _pieces p WHERE p.n = s.n), 0)
-        FROM _stage_lines s"""), {}).all()
+        FROM _stage_lines s"""),
+        {},
+    ).all()
     for n, m2 in outside:
         if m2 > 1.0:
-            where = f"县 {county} 之外 / outside county {county}" if county else "任何县之外 / outside every county"
-            warnings.append(f"要素 {n + 1} 有 {m2 / M2_PER_MU:.2f} 亩位于{where}，未导入 / "
-                            f"feature {n + 1}: {m2 / M2_PER_MU:.2f} mu not loaded")
+            where = (
+                f"县 {county} 之外 / outside county {county}"
+                if county
+                else "任何县之外 / outside every county"
+            )
+            warnings.append(
+                f"要素 {n + 1} 有 {m2 / M2_PER_MU:.2f} 亩位于{where}，未导入 / "
+                f"feature {n + 1}: {m2 / M2_PER_MU:.2f} mu not loaded"
+            )
     touched = [r[0] for r in conn.execute(sa.text("SELECT DISTINCT county_code FROM _pieces"))]
     if not touched:
-        raise InputError("区块线与已导入的县级行政区没有重叠", "the block lines overlap no loaded county",
-                         file=source, **fix("load_crs_county"))
-    closed = conn.execute(sa.text("""
+        raise InputError(
+            "区块线与已导入的县级行政区没有重叠",
+            "the block lines overlap no loaded county",
+            file=source,
+            **fix("load_crs_county"),
+        )
+    closed = conn.execute(
+        sa.text("""
         UPDATE block_lines SET valid_to = now()
         WHERE valid_to IS NULL AND level = :level AND county_code = ANY(:counties)"""),
-        {"level": level, "counties": touched}).rowcount
-    inserted = conn.execute(sa.text("""
+        {"level": level, "counties": touched},
+    ).rowcount
+    inserted = conn.execute(
+        sa.text("""
         INSERT INTO block_lines (level, county_code, name, approval_doc, source, load_id, created_by, valid_from, geom)
         SELECT :level, county_code, name, approval_doc, :source, :load, :user, now(), geom FROM _pieces"""),
-        {"level": level, "source": source, "load": load_id, "user": user}).rowcount
+        {"level": level, "source": source, "load": load_id, "user": user},
+    ).rowcount
     conn.execute(sa.text("DROP TABLE _pieces; DROP TABLE _stage_lines"))
     return inserted, closed, warnings
 
@@ -347,8 +466,16 @@ def _opt_text(value: object) -> str | None:
 
 
 def load_blocklines(
-    engine: Engine, path: Path | str, *, level: int, user: str, county: str | None = None,
-    crs: str | None = None, encoding: str | None = None, display_name: str | None = None, layer: str | None = None,
+    engine: Engine,
+    path: Path | str,
+    *,
+    level: int,
+    user: str,
+    county: str | None = None,
+    crs: str | None = None,
+    encoding: str | None = None,
+    display_name: str | None = None,
+    layer: str | None = None,
 ) -> LoadResult:
     """Load level-1 or level-2 industrial block lines, replacing the current ones of the counties covered.
 
@@ -357,11 +484,15 @@ def load_blocklines(
     with engine.connect() as conn:
         srid = storage_srid(conn)
     name = display_name or Path(path).name
-    gdf, report = read_vector(path, storage_epsg=srid, crs=crs, encoding=encoding, display_name=name, layer=layer)
+    gdf, report = read_vector(
+        path, storage_epsg=srid, crs=crs, encoding=encoding, display_name=name, layer=layer
+    )
     lower = {str(c).lower(): c for c in gdf.columns}
     rename = {}
-    for canonical, headers in (("name", ("name", "名称", "区块名称", "地块名称")),
-                               ("approval_doc", ("approval_doc", "批复文号", "文号"))):
+    for canonical, headers in (
+        ("name", ("name", "名称", "区块名称", "地块名称")),
+        ("approval_doc", ("approval_doc", "批复文号", "文号")),
+    ):
         found = next((lower[h] for h in headers if h in lower), None)
         if found is not None:
             rename[found] = canonical
@@ -372,7 +503,8 @@ def load_blocklines(
             result.load_id = start_load(conn, kind="blocklines", source=name, user=user)
             user = name_of(user)  # the writes below record the name
             result.inserted, result.closed, result.warnings = write_blocklines(
-                conn, lines, level=level, load_id=result.load_id, user=user, county=county, source=name)
+                conn, lines, level=level, load_id=result.load_id, user=user, county=county, source=name
+            )
             _finish_load(conn, result.load_id, result)
     except sa.exc.InternalError as exc:
         if "TopologyException" not in str(exc.orig):
@@ -384,11 +516,14 @@ def load_blocklines(
 def _geometry_engine_failure(exc: sa.exc.InternalError, *, file: str) -> InputError:
     """PostGIS gave up on a shape (GEOS TopologyException): the user's to fix, the transaction rolled back."""
     message = str(exc.orig).strip().splitlines()[0]
-    return InputError(f"几何运算无法处理文件中的图形（{message}），未写入任何数据",
-                      f"the geometry engine cannot process the shapes of the file ({message}); nothing was written",
-                      file=file, fix_zh="在桌面 GIS 中检查并清理该位置附近的图形（去除极窄的尖角和重复点）后重新导入",
-                      fix_en="check and clean the shapes near that location in a desktop GIS (remove slivers and "
-                             "repeated points), then load the file again")
+    return InputError(
+        f"几何运算无法处理文件中的图形（{message}），未写入任何数据",
+        f"the geometry engine cannot process the shapes of the file ({message}); nothing was written",
+        file=file,
+        fix_zh="在桌面 GIS 中检查并清理该位置附近的图形（去除极窄的尖角和重复点）后重新导入",
+        fix_en="check and clean the shapes near that location in a desktop GIS (remove slivers and "
+        "repeated points), then load the file again",
+    )
 
 
 # -- parcels ---------------------------------------------------------------------------------------------
@@ -405,7 +540,9 @@ def _source_area_mu(values: pd.Series, header: str, computed_mu: np.ndarray) -> 
     hectares = re.search(r"(?<![a-z])ha(?![a-z])", h) is not None
     factors = {"平方米": 1 / M2_PER_MU, "亩": 1.0, "公顷": 15.0}
     ok = np.isfinite(numbers) & (numbers > 0)
-    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):  # absurd values (1e308, 1e-320) are allowed
+    with np.errstate(
+        over="ignore", divide="ignore", invalid="ignore"
+    ):  # absurd values (1e308, 1e-320) are allowed
         if "亩" in h:
             unit = "亩"
         elif "公顷" in h or hectares:
@@ -415,23 +552,33 @@ def _source_area_mu(values: pd.Series, header: str, computed_mu: np.ndarray) -> 
         elif not ok.any():
             unit = "?"
         else:
-            unit = min(factors, key=lambda u: abs(np.log(np.median(numbers[ok] * factors[u] / computed_mu[ok]))))
+            unit = min(
+                factors, key=lambda u: abs(np.log(np.median(numbers[ok] * factors[u] / computed_mu[ok])))
+            )
         converted = numbers * factors.get(unit, 1.0)
-    return np.where(np.isfinite(converted), converted, np.nan), unit  # infinite (or overflowing) is no area: missing
+    return np.where(
+        np.isfinite(converted), converted, np.nan
+    ), unit  # infinite (or overflowing) is no area: missing
 
 
 def _note_geometry_fields(report: ReadReport, columns: list[str], field_map: dict[str, str]) -> None:
     """Say in the read report that Esri's geometry fields (Shape_Area, Shape_Leng …) were left out."""
     skipped = map_columns(columns, field_map=field_map).geometry_fields
     if skipped:
-        report.notes.append("Esri 几何字段 " + "、".join(skipped) + " 是图形在图层坐标系中的面积/长度（平方米/米），"
-                            "未作为宗地属性或用地面积 / Esri geometry fields " + ", ".join(skipped)
-                            + " (the shape's area/length in m²/m of the layer's CRS) are not parcel attributes and "
-                            "not compared as the parcel's area")
+        report.notes.append(
+            "Esri 几何字段 " + "、".join(skipped) + " 是图形在图层坐标系中的面积/长度（平方米/米），"
+            "未作为宗地属性或用地面积 / Esri geometry fields "
+            + ", ".join(skipped)
+            + " (the shape's area/length in m²/m of the layer's CRS) are not parcel attributes and "
+            "not compared as the parcel's area"
+        )
 
 
 def prepare_parcels(
-    gdf: gpd.GeoDataFrame, *, field_map: dict[str, str] | None = None, file: str = "",
+    gdf: gpd.GeoDataFrame,
+    *,
+    field_map: dict[str, str] | None = None,
+    file: str = "",
 ) -> tuple[gpd.GeoDataFrame, list[str]]:
     """From a file's frame (original headers, storage CRS) to canonical parcels; (parcels, warnings).
 
@@ -444,7 +591,8 @@ def prepare_parcels(
     if "parcel_no" not in mapping.rename.values():
         raise InputError(
             "找不到宗地编号字段（宗地编号/宗地代码/不动产单元号）",
-            "no parcel number field (宗地编号/宗地代码/不动产单元号)", file=file,
+            "no parcel number field (宗地编号/宗地代码/不动产单元号)",
+            file=file,
             **fix("field_map_parcel_no", columns=list(map(str, gdf.columns))),
         )
     renamed = gdf.rename(columns=mapping.rename)
@@ -456,12 +604,22 @@ def prepare_parcels(
         problems.append(Problem(int(pos) + 1, None, "宗地编号为空", "the parcel number is empty"))
     dup = nos.duplicated(keep=False) & nos.notna()
     for pos in np.flatnonzero(dup.to_numpy()):
-        problems.append(Problem(int(pos) + 1, labels[pos], "宗地编号在文件中重复", "the parcel number appears more than once"))
+        problems.append(
+            Problem(
+                int(pos) + 1, labels[pos], "宗地编号在文件中重复", "the parcel number appears more than once"
+            )
+        )
     if "lease_years" in typed.columns:  # the store holds a lease of more than 0 years (0 is not a lease)
         for pos in np.flatnonzero((typed["lease_years"] <= 0).to_numpy()):
             years = typed["lease_years"].iloc[pos]
-            problems.append(Problem(int(pos) + 1, labels[pos], f"出让年限 {years:g} 年须大于 0",
-                                    f"field lease_years: {years:g} years is not a lease (it must be more than 0)"))
+            problems.append(
+                Problem(
+                    int(pos) + 1,
+                    labels[pos],
+                    f"出让年限 {years:g} 年须大于 0",
+                    f"field lease_years: {years:g} years is not a lease (it must be more than 0)",
+                )
+            )
     if problems:
         problems.sort(key=lambda p: p.row or 0)
         raise ValidationError(problems, file=file)
@@ -470,7 +628,9 @@ def prepare_parcels(
     out["area_mu"] = area_mu(out).to_numpy()
     warnings: list[str] = []
     if mapping.area_column is not None:
-        src_mu, unit = _source_area_mu(gdf[mapping.area_column], str(mapping.area_column), out["area_mu"].to_numpy())
+        src_mu, unit = _source_area_mu(
+            gdf[mapping.area_column], str(mapping.area_column), out["area_mu"].to_numpy()
+        )
         out["source_area_mu"] = src_mu
         diff = np.abs(src_mu - out["area_mu"].to_numpy()) / out["area_mu"].to_numpy()
         big = np.flatnonzero(np.isfinite(diff) & (diff > _AREA_MISMATCH))
@@ -478,7 +638,8 @@ def prepare_parcels(
             warnings.append(
                 f"{labels[pos]}：文件面积 {src_mu[pos]:.2f} 亩（字段 {mapping.area_column}，按{unit}）与图形面积 "
                 f"{out['area_mu'].iloc[pos]:.2f} 亩相差 {diff[pos]:.0%} / file area {src_mu[pos]:.2f} mu vs "
-                f"geometry {out['area_mu'].iloc[pos]:.2f} mu ({diff[pos]:.0%})")
+                f"geometry {out['area_mu'].iloc[pos]:.2f} mu ({diff[pos]:.0%})"
+            )
         if len(big) > 50:
             warnings.append(f"… 另有 {len(big) - 50} 宗面积差异 / {len(big) - 50} more area differences")
     extra_cols = [c for c in mapping.unknown if c in gdf.columns]
@@ -501,8 +662,10 @@ def _extra_json(frame: pd.DataFrame) -> list[str]:
         return str(v)
 
     cols = [str(c) for c in frame.columns]
-    return [json.dumps(dict(zip(cols, map(clean, row))), ensure_ascii=False)
-            for row in frame.itertuples(index=False, name=None)]
+    return [
+        json.dumps(dict(zip(cols, map(clean, row), strict=False)), ensure_ascii=False)
+        for row in frame.itertuples(index=False, name=None)
+    ]
 
 
 _PARCEL_COLUMNS = [*PARCEL_FIELDS, "area_mu", "source_area_mu", "extra"]
@@ -522,7 +685,9 @@ class _Counties:
     warnings: list[str]
 
 
-def _county_shares(geoms: np.ndarray, counties: list[tuple[str, object]]) -> tuple[np.ndarray, list[dict[str, float]]]:
+def _county_shares(
+    geoms: np.ndarray, counties: list[tuple[str, object]]
+) -> tuple[np.ndarray, list[dict[str, float]]]:
     """The county holding most of each parcel (None: in no county) and, per parcel, every county's share.
 
     Parcels inside one county are found by ``contains_properly`` over an STRtree (prepared county polygons
@@ -539,7 +704,7 @@ def _county_shares(geoms: np.ndarray, counties: list[tuple[str, object]]) -> tup
     tree = shapely.STRtree(geoms)
     inside_c, inside_p = tree.query(polygons, predicate="contains_properly")
     best[inside_p] = names[inside_c]
-    for c, p in zip(inside_c, inside_p):
+    for c, p in zip(inside_c, inside_p, strict=False):
         shares[p] = {str(names[c]): 1.0}
     near_c, near_p = tree.query(polygons, predicate="intersects")
     edge = ~np.isin(near_p, inside_p)
@@ -547,7 +712,7 @@ def _county_shares(geoms: np.ndarray, counties: list[tuple[str, object]]) -> tup
     if near_p.size:
         parts = shapely.area(shapely.intersection(geoms[near_p], polygons[near_c]))
         whole = shapely.area(geoms[near_p])
-        for c, p, part, total in zip(near_c, near_p, parts, whole):
+        for c, p, part, total in zip(near_c, near_p, parts, whole, strict=False):
             if part > 0:
                 shares[p][str(names[c])] = float(part / total)
         for p in np.unique(near_p):
@@ -558,13 +723,17 @@ def _county_shares(geoms: np.ndarray, counties: list[tuple[str, object]]) -> tup
 
 def _counties_of(conn: Connection, parcels: gpd.GeoDataFrame) -> _Counties:
     """Each parcel's county (its own code, checked against the loaded boundaries, else the county holding
-    the largest share of it) and, for parcels across a county line, each county's share."""
+    the largest share of it) and, for parcels across a county line, each county's share.
+    """
     warnings: list[str] = []
     rows = conn.execute(sa.text("SELECT code, level, name, ST_AsBinary(geom) FROM admin_areas")).all()
     known = {code for code, _, _, _ in rows}
     names = {code: name for code, _, name, _ in rows}
-    given = (parcels["county_code"].astype(object).to_numpy() if "county_code" in parcels.columns
-             else np.full(len(parcels), None, dtype=object))
+    given = (
+        parcels["county_code"].astype(object).to_numpy()
+        if "county_code" in parcels.columns
+        else np.full(len(parcels), None, dtype=object)
+    )
     present = pd.notna(given)
     unknown = sorted({str(c) for c in given[present] if c not in known})
     if unknown:
@@ -579,7 +748,9 @@ def _counties_of(conn: Connection, parcels: gpd.GeoDataFrame) -> _Counties:
     codes = np.where(present, given, best).astype(object)
     derived = int((~present & pd.notna(best)).sum())
     if derived:
-        warnings.append(f"{derived} 宗地的行政区代码按边界推定 / county derived from the boundaries for {derived} parcels")
+        warnings.append(
+            f"{derived} 宗地的行政区代码按边界推定 / county derived from the boundaries for {derived} parcels"
+        )
     no_county = int(pd.isna(codes).sum())
     if no_county:
         warnings.append(f"{no_county} 宗地不在任何已导入的县内 / {no_county} parcels lie in no loaded county")
@@ -601,8 +772,10 @@ def _counties_of(conn: Connection, parcels: gpd.GeoDataFrame) -> _Counties:
         label = labels[pos] if labels is not None else f"#{pos + 1}"
         listed_zh = "，".join(f"{c} {names.get(c, '')} {v:.2%}" for c, v in counted.items())
         listed_en = ", ".join(f"{c} {v:.2%}" for c, v in counted.items())
-        warnings.append(f"宗地 {label} 跨县：{listed_zh}；归入 {codes[pos]} / parcel {label} lies across a county "
-                        f"line: {listed_en}; counted in {codes[pos]}")
+        warnings.append(
+            f"宗地 {label} 跨县：{listed_zh}；归入 {codes[pos]} / parcel {label} lies across a county "
+            f"line: {listed_en}; counted in {codes[pos]}"
+        )
     if across > 50:
         warnings.append(f"… 另有 {across - 50} 宗跨县 / {across - 50} more parcels across a county line")
     return _Counties(codes, shares, warnings)
@@ -610,27 +783,41 @@ def _counties_of(conn: Connection, parcels: gpd.GeoDataFrame) -> _Counties:
 
 def _across_counties(conn: Connection, load_id: int) -> list[dict[str, object]]:
     """The parcels a load wrote that lie across a county line, with each county's share."""
-    rows = conn.execute(sa.text("""
+    rows = conn.execute(
+        sa.text("""
         SELECT parcel_no, county_code, county_shares FROM parcels
-        WHERE load_id = :load AND county_shares IS NOT NULL ORDER BY parcel_no"""), {"load": load_id}).all()
+        WHERE load_id = :load AND county_shares IS NOT NULL ORDER BY parcel_no"""),
+        {"load": load_id},
+    ).all()
     return [{"parcel_no": no, "county_code": code, "county_shares": shares} for no, code, shares in rows]
 
 
 def _csv_chunk(frame: pd.DataFrame | object) -> bytes:
     """Rows (a frame or an Arrow table) as CSV for COPY, written by Arrow (an order of magnitude faster than
-    pandas' writer)."""
+    pandas' writer).
+    """
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)  # NaN, None: nulls
+    table = (
+        frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
+    )  # NaN, None: nulls
     sink = pa.BufferOutputStream()
-    pacsv.write_csv(table, sink, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed"))
+    pacsv.write_csv(
+        table, sink, write_options=pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    )
     return sink.getvalue().to_pybytes()
 
 
 def write_parcels(
-    conn: Connection, parcels: gpd.GeoDataFrame, *, load_id: int | None, user: str,
-    progress: Progress = _noop, cells: bool = True, replace: bool = True,
+    conn: Connection,
+    parcels: gpd.GeoDataFrame,
+    *,
+    load_id: int | None,
+    user: str,
+    progress: Progress = _noop,
+    cells: bool = True,
+    replace: bool = True,
 ) -> tuple[int, int, list[str]]:
     """Bulk-write canonical parcels (storage CRS); (inserted, updated, warnings).
 
@@ -661,7 +848,9 @@ def write_parcels(
     frame["created_by"] = user
     import pyarrow as pa
 
-    table = pa.Table.from_pandas(frame, preserve_index=False).append_column("geom", _hex_arrow(parcels.geometry.array, srid))
+    table = pa.Table.from_pandas(frame, preserve_index=False).append_column(
+        "geom", _hex_arrow(parcels.geometry.array, srid)
+    )
     del frame
     raw = conn.connection.driver_connection
     total = table.num_rows
@@ -669,16 +858,27 @@ def write_parcels(
     # Bulk path: COPY into an unindexed temporary table, then one INSERT ... SELECT (measured faster than
     # COPY straight into the indexed, constrained table). The CSV is written by Arrow: a missing value is an
     # unquoted empty field, which COPY reads as NULL (no text value is ever empty).
-    conn.execute(sa.text(f"""
-        CREATE TEMP TABLE _stage_parcels ON COMMIT DROP AS SELECT {column_list} FROM parcels WITH NO DATA"""))
-    with raw.cursor() as cur, cur.copy(f"COPY _stage_parcels ({column_list}) FROM STDIN WITH (FORMAT csv)") as copy:
+    conn.execute(
+        sa.text(f"""
+        CREATE TEMP TABLE _stage_parcels ON COMMIT DROP AS SELECT {column_list} FROM parcels WITH NO DATA""")
+    )
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY _stage_parcels ({column_list}) FROM STDIN WITH (FORMAT csv)") as copy,
+    ):
         for start in range(0, total, _COPY_CHUNK):
             copy.write(_csv_chunk(table.slice(start, _COPY_CHUNK)))
             progress("写入/writing", min(start + _COPY_CHUNK, total), total)
     del table
-    updated = 0 if not replace else conn.execute(sa.text("""
+    updated = (
+        0
+        if not replace
+        else conn.execute(
+            sa.text("""
         UPDATE parcels p SET valid_to = now()
-        FROM _stage_parcels s WHERE p.valid_to IS NULL AND p.parcel_no = s.parcel_no""")).rowcount
+        FROM _stage_parcels s WHERE p.valid_to IS NULL AND p.parcel_no = s.parcel_no""")
+        ).rowcount
+    )
     conn.execute(sa.text(f"INSERT INTO parcels ({column_list}) SELECT {column_list} FROM _stage_parcels"))
     conn.execute(sa.text("DROP TABLE _stage_parcels"))
     if not cells:
@@ -714,11 +914,16 @@ def _vertex_limit(parcels: gpd.GeoDataFrame, *, file: str) -> list[str]:
         raise InputError(
             f"{len(named)} 宗地的顶点超过上限 {settings.max_vertices:,}：{listed_zh}",
             f"{len(named)} parcels have more than {settings.max_vertices:,} vertices: {listed_en}",
-            file=file, fix_zh="简化这些宗地的边界后重新导入，或调高 BLOCKLINE_MAX_VERTICES",
-            fix_en="simplify their outlines and load again, or raise BLOCKLINE_MAX_VERTICES")
-    return [f"宗地 {no} 有 {n:,} 个顶点，超过上限 {settings.max_vertices:,}；已导入，地图按瓦片裁剪简化绘制 / parcel "
-            f"{no} has {n:,} vertices, over the limit of {settings.max_vertices:,}: loaded, drawn clipped and "
-            "simplified per tile" for no, n in named]
+            file=file,
+            fix_zh="简化这些宗地的边界后重新导入，或调高 BLOCKLINE_MAX_VERTICES",
+            fix_en="simplify their outlines and load again, or raise BLOCKLINE_MAX_VERTICES",
+        )
+    return [
+        f"宗地 {no} 有 {n:,} 个顶点，超过上限 {settings.max_vertices:,}；已导入，地图按瓦片裁剪简化绘制 / parcel "
+        f"{no} has {n:,} vertices, over the limit of {settings.max_vertices:,}: loaded, drawn clipped and "
+        "simplified per tile"
+        for no, n in named
+    ]
 
 
 def _vertices(geoms: np.ndarray) -> np.ndarray:
@@ -727,14 +932,22 @@ def _vertices(geoms: np.ndarray) -> np.ndarray:
     multi = shapely.get_type_id(geoms) == 6
     if multi.any():
         parts, owner = shapely.get_parts(geoms[multi], return_index=True)
-        rings[np.flatnonzero(multi)] = np.bincount(owner, weights=shapely.get_num_interior_rings(parts) + 1,
-                                                    minlength=int(multi.sum())).astype(np.int64)
+        rings[np.flatnonzero(multi)] = np.bincount(
+            owner, weights=shapely.get_num_interior_rings(parts) + 1, minlength=int(multi.sum())
+        ).astype(np.int64)
     return shapely.get_num_coordinates(geoms) - rings
 
 
 def load_parcels(
-    engine: Engine, path: Path | str, *, user: str, crs: str | None = None, encoding: str | None = None,
-    field_map: Sequence[str] | dict[str, str] = (), display_name: str | None = None, progress: Progress = _noop,
+    engine: Engine,
+    path: Path | str,
+    *,
+    user: str,
+    crs: str | None = None,
+    encoding: str | None = None,
+    field_map: Sequence[str] | dict[str, str] = (),
+    display_name: str | None = None,
+    progress: Progress = _noop,
     layer: str | None = None,
 ) -> LoadResult:
     """Load parcels from a file: read, check, type, compute areas, then write in one transaction.
@@ -746,8 +959,15 @@ def load_parcels(
     name = display_name or Path(path).name
     fmap = dict(field_map) if isinstance(field_map, dict) else parse_field_map(field_map)
     progress("读取/reading", 0, 1)
-    gdf, report = read_vector(path, storage_epsg=srid, crs=crs, encoding=encoding, display_name=name,
-                              label_column=lambda cols: _label_column(cols, fmap), layer=layer)
+    gdf, report = read_vector(
+        path,
+        storage_epsg=srid,
+        crs=crs,
+        encoding=encoding,
+        display_name=name,
+        label_column=lambda cols: _label_column(cols, fmap),
+        layer=layer,
+    )
     progress("读取/reading", 1, 1)
     parcels, warnings = prepare_parcels(gdf, field_map=fmap, file=name)
     _note_geometry_fields(report, [c for c in gdf.columns if c != gdf.geometry.name], fmap)
@@ -756,8 +976,9 @@ def load_parcels(
     with transaction(engine) as conn:
         result.load_id = start_load(conn, kind="parcels", source=name, user=user)
         user = name_of(user)  # the writes below record the name
-        result.inserted, result.updated, more = write_parcels(conn, parcels, load_id=result.load_id, user=user,
-                                                              progress=progress)
+        result.inserted, result.updated, more = write_parcels(
+            conn, parcels, load_id=result.load_id, user=user, progress=progress
+        )
         result.warnings += more
         result.across_counties = _across_counties(conn, result.load_id)
         _finish_load(conn, result.load_id, result)
@@ -768,8 +989,18 @@ def load_parcels(
 #: columns of a 台账 that would hold a shape: never read when joining (the shapes are not touched)
 _SHAPE_COLUMNS = ("wkt", "geometry", "geom", "the_geom", "shape", "几何", "图形")
 #: parcel columns a 台账 never changes: the shape, and what follows from it or records the version
-_NOT_JOINED = ("id", "parcel_no", "county_code", "county_shares", "geom", "area_mu", "valid_from", "valid_to",
-               "load_id", "created_by")
+_NOT_JOINED = (
+    "id",
+    "parcel_no",
+    "county_code",
+    "county_shares",
+    "geom",
+    "area_mu",
+    "valid_from",
+    "valid_to",
+    "load_id",
+    "created_by",
+)
 
 
 @dataclass(frozen=True)
@@ -781,19 +1012,25 @@ class Attributes:
     notes: list[str]
 
 
-def _join_field_map(columns: Sequence[str], join: str, field_map: dict[str, str], *, file: str) -> dict[str, str]:
+def _join_field_map(
+    columns: Sequence[str], join: str, field_map: dict[str, str], *, file: str
+) -> dict[str, str]:
     """``field_map`` with the ``--join`` key: ``parcel_no`` (by its recognised headers) or a column of the file."""
     if join == "parcel_no":
         return field_map
     if join in columns:
         return {**field_map, join: "parcel_no"}
-    raise InputError(f"--join “{join}” 既不是 parcel_no 也不是文件中的列", f"--join '{join}' is neither parcel_no nor a "
-                     "column of the file", file=file,
-                     **fix("join", columns=list(map(str, columns))))
+    raise InputError(
+        f"--join “{join}” 既不是 parcel_no 也不是文件中的列",
+        f"--join '{join}' is neither parcel_no nor a column of the file",
+        file=file,
+        **fix("join", columns=list(map(str, columns))),
+    )
 
 
-def prepare_attributes(table: pd.DataFrame, *, join: str = "parcel_no", field_map: dict[str, str] | None = None,
-                       file: str = "") -> Attributes:
+def prepare_attributes(
+    table: pd.DataFrame, *, join: str = "parcel_no", field_map: dict[str, str] | None = None, file: str = ""
+) -> Attributes:
     """Type a 台账 (a table without shapes) for joining to the current parcels by number.
 
     Recognised headers are typed as in a parcel file; unrecognised columns go to ``extra``; a shape column,
@@ -808,37 +1045,62 @@ def prepare_attributes(table: pd.DataFrame, *, join: str = "parcel_no", field_ma
     mapping = map_columns([c for c in columns if c not in shape_cols], field_map=fmap)
     skipped = shape_cols + mapping.geometry_fields
     if skipped:
-        notes.append("按编号连接不改变图形，未读取列 " + "、".join(skipped) + " / joining by number never changes a "
-                     "shape: columns " + ", ".join(skipped) + " were not read")
+        notes.append(
+            "按编号连接不改变图形，未读取列 " + "、".join(skipped) + " / joining by number never changes a "
+            "shape: columns " + ", ".join(skipped) + " were not read"
+        )
     if "parcel_no" not in mapping.rename.values():
-        raise InputError("找不到宗地编号字段（宗地编号/宗地代码/不动产单元号）",
-                         "no parcel number field (宗地编号/宗地代码/不动产单元号)", file=file,
-                         **fix("join_column", columns=columns))
+        raise InputError(
+            "找不到宗地编号字段（宗地编号/宗地代码/不动产单元号）",
+            "no parcel number field (宗地编号/宗地代码/不动产单元号)",
+            file=file,
+            **fix("join_column", columns=columns),
+        )
     renamed = table.rename(columns=mapping.rename)
     labels = [f"宗地编号={v}" for v in renamed["parcel_no"].astype(str)]
     typed, value_problems = coerce_parcel_columns(renamed, labels=labels)
-    problems = [Problem(p.row + 1 if p.row else None, p.feature, p.zh, p.en) for p in mapping.problems + value_problems]
+    problems = [
+        Problem(p.row + 1 if p.row else None, p.feature, p.zh, p.en)
+        for p in mapping.problems + value_problems
+    ]
     nos = typed["parcel_no"]
     for pos in np.flatnonzero(nos.isna().to_numpy()):
         problems.append(Problem(int(pos) + 2, None, "宗地编号为空", "the parcel number is empty"))
     for pos in np.flatnonzero((nos.duplicated(keep=False) & nos.notna()).to_numpy()):
-        problems.append(Problem(int(pos) + 2, labels[pos], "宗地编号在文件中重复", "the parcel number appears more than once"))
+        problems.append(
+            Problem(
+                int(pos) + 2, labels[pos], "宗地编号在文件中重复", "the parcel number appears more than once"
+            )
+        )
     if "lease_years" in typed.columns:
         for pos in np.flatnonzero((typed["lease_years"] <= 0).to_numpy()):
             years = typed["lease_years"].iloc[pos]
-            problems.append(Problem(int(pos) + 2, labels[pos], f"出让年限 {years:g} 年须大于 0",
-                                    f"field lease_years: {years:g} years is not a lease (it must be more than 0)"))
+            problems.append(
+                Problem(
+                    int(pos) + 2,
+                    labels[pos],
+                    f"出让年限 {years:g} 年须大于 0",
+                    f"field lease_years: {years:g} years is not a lease (it must be more than 0)",
+                )
+            )
     if problems:
         problems.sort(key=lambda p: p.row or 0)
         raise ValidationError(problems, file=file)
     if "county_code" in typed.columns:
-        notes.append("行政区代码随图形确定，台账中的行政区代码未采用 / the county follows the shape: the table's county "
-                     "codes were not used")
+        notes.append(
+            "行政区代码随图形确定，台账中的行政区代码未采用 / the county follows the shape: the table's county "
+            "codes were not used"
+        )
     updated = [c for c in typed.columns if c not in _NOT_JOINED]
     extra_cols = [c for c in mapping.unknown if c in table.columns]
     if not updated and not extra_cols:
-        raise InputError("台账中除宗地编号外没有可更新的列", "the table has no column to update besides the parcel number",
-                         file=file, fix_zh="现有列：" + "、".join(columns), fix_en="columns: " + ", ".join(columns))
+        raise InputError(
+            "台账中除宗地编号外没有可更新的列",
+            "the table has no column to update besides the parcel number",
+            file=file,
+            fix_zh="现有列：" + "、".join(columns),
+            fix_en="columns: " + ", ".join(columns),
+        )
     out = typed[["parcel_no", *updated]].copy()
     out["extra"] = _extra_json(table[extra_cols]) if extra_cols else "{}"
     return Attributes(out.reset_index(drop=True), updated, notes)
@@ -854,14 +1116,18 @@ def _copy_frame(conn: Connection, frame: pd.DataFrame, table: str, progress: Pro
             frame[c] = frame[c].map({True: "t", False: "f"}).where(frame[c].notna(), None)
     raw = conn.connection.driver_connection
     total = len(frame)
-    with raw.cursor() as cur, cur.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)") as copy:
+    with (
+        raw.cursor() as cur,
+        cur.copy(f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv)") as copy,
+    ):
         for start in range(0, total, _COPY_CHUNK):
-            copy.write(_csv_chunk(frame.iloc[start:start + _COPY_CHUNK]))
+            copy.write(_csv_chunk(frame.iloc[start : start + _COPY_CHUNK]))
             progress("写入/writing", min(start + _COPY_CHUNK, total), total)
 
 
-def write_attributes(conn: Connection, attributes: Attributes, *, load_id: int | None, user: str,
-                     progress: Progress = _noop) -> tuple[int, int, list[str]]:
+def write_attributes(
+    conn: Connection, attributes: Attributes, *, load_id: int | None, user: str, progress: Progress = _noop
+) -> tuple[int, int, list[str]]:
     """Join a 台账 to the current parcels by number: (new versions, unchanged, numbers not found).
 
     Each current parcel whose values change gets a new version (the old one closed with ``valid_to``), its
@@ -869,29 +1135,51 @@ def write_attributes(conn: Connection, attributes: Attributes, *, load_id: int |
     table's other columns. A parcel the table does not change gets no new version.
     """
     cols = attributes.columns
-    conn.execute(sa.text(f"""CREATE TEMP TABLE _stage_attrs ON COMMIT DROP AS
-        SELECT parcel_no{''.join(', ' + c for c in cols)}, extra FROM parcels WITH NO DATA"""))
+    conn.execute(
+        sa.text(f"""CREATE TEMP TABLE _stage_attrs ON COMMIT DROP AS
+        SELECT parcel_no{"".join(", " + c for c in cols)}, extra FROM parcels WITH NO DATA""")
+    )
     _copy_frame(conn, attributes.table[["parcel_no", *cols, "extra"]], "_stage_attrs", progress)
-    not_found = list(conn.execute(sa.text("""
+    not_found = list(
+        conn.execute(
+            sa.text("""
         SELECT s.parcel_no FROM _stage_attrs s WHERE NOT EXISTS (
-            SELECT 1 FROM parcels p WHERE p.valid_to IS NULL AND p.parcel_no = s.parcel_no) ORDER BY 1""")).scalars())
-    every = [c for c in conn.execute(sa.text("""
+            SELECT 1 FROM parcels p WHERE p.valid_to IS NULL AND p.parcel_no = s.parcel_no) ORDER BY 1""")
+        ).scalars()
+    )
+    every = [
+        c
+        for c in conn.execute(
+            sa.text("""
         SELECT column_name FROM information_schema.columns
-        WHERE table_schema = current_schema() AND table_name = 'parcels' ORDER BY ordinal_position""")).scalars()
-             if c not in ("id", "valid_from", "valid_to", "load_id", "created_by")]
-    values = {c: (f"coalesce(s.{c}, p.{c})" if c in cols else "p.extra || s.extra" if c == "extra" else f"p.{c}")
-              for c in every}
+        WHERE table_schema = current_schema() AND table_name = 'parcels' ORDER BY ordinal_position""")
+        ).scalars()
+        if c not in ("id", "valid_from", "valid_to", "load_id", "created_by")
+    ]
+    values = {
+        c: (f"coalesce(s.{c}, p.{c})" if c in cols else "p.extra || s.extra" if c == "extra" else f"p.{c}")
+        for c in every
+    }
     changed = " OR ".join(f"{values[c]} IS DISTINCT FROM p.{c}" for c in [*cols, "extra"])
-    matched = conn.execute(sa.text("""SELECT count(*) FROM parcels p JOIN _stage_attrs s USING (parcel_no)
-                                      WHERE p.valid_to IS NULL""")).scalar_one()
-    conn.execute(sa.text(f"""CREATE TEMP TABLE _new_versions ON COMMIT DROP AS
-        SELECT p.id AS old_id, {', '.join(f'{v} AS {c}' for c, v in values.items())}
+    matched = conn.execute(
+        sa.text("""SELECT count(*) FROM parcels p JOIN _stage_attrs s USING (parcel_no)
+                                      WHERE p.valid_to IS NULL""")
+    ).scalar_one()
+    conn.execute(
+        sa.text(f"""CREATE TEMP TABLE _new_versions ON COMMIT DROP AS
+        SELECT p.id AS old_id, {", ".join(f"{v} AS {c}" for c, v in values.items())}
         FROM parcels p JOIN _stage_attrs s ON s.parcel_no = p.parcel_no
-        WHERE p.valid_to IS NULL AND ({changed})"""))
-    conn.execute(sa.text("UPDATE parcels SET valid_to = now() WHERE id IN (SELECT old_id FROM _new_versions)"))
-    created = conn.execute(sa.text(f"""
-        INSERT INTO parcels ({', '.join(every)}, load_id, created_by)
-        SELECT {', '.join(every)}, :load, :user FROM _new_versions"""), {"load": load_id, "user": user}).rowcount
+        WHERE p.valid_to IS NULL AND ({changed})""")
+    )
+    conn.execute(
+        sa.text("UPDATE parcels SET valid_to = now() WHERE id IN (SELECT old_id FROM _new_versions)")
+    )
+    created = conn.execute(
+        sa.text(f"""
+        INSERT INTO parcels ({", ".join(every)}, load_id, created_by)
+        SELECT {", ".join(every)}, :load, :user FROM _new_versions"""),
+        {"load": load_id, "user": user},
+    ).rowcount
     conn.execute(sa.text("DROP TABLE _new_versions; DROP TABLE _stage_attrs"))
     if created:
         from geo.tiles import refresh_parcel_cells
@@ -901,8 +1189,15 @@ def write_attributes(conn: Connection, attributes: Attributes, *, load_id: int |
 
 
 def load_parcel_attributes(
-    engine: Engine, path: Path | str, *, user: str, join: str = "parcel_no", encoding: str | None = None,
-    field_map: Sequence[str] | dict[str, str] = (), display_name: str | None = None, layer: str | None = None,
+    engine: Engine,
+    path: Path | str,
+    *,
+    user: str,
+    join: str = "parcel_no",
+    encoding: str | None = None,
+    field_map: Sequence[str] | dict[str, str] = (),
+    display_name: str | None = None,
+    layer: str | None = None,
     progress: Progress = _noop,
 ) -> LoadResult:
     """Update the attributes of current parcels from a 台账 (CSV/XLSX, no shapes) keyed by parcel number.
@@ -915,20 +1210,30 @@ def load_parcel_attributes(
     fmap = dict(field_map) if isinstance(field_map, dict) else parse_field_map(field_map)
     table = read_table(path, encoding=encoding, display_name=name, sheet=layer)
     attributes = prepare_attributes(table, join=join, field_map=fmap, file=name)
-    result = LoadResult("parcels", name, 0, join=join, read=ReadReport(file=name, layer=layer,
-                                                                        features=len(table), notes=attributes.notes))
+    result = LoadResult(
+        "parcels",
+        name,
+        0,
+        join=join,
+        read=ReadReport(file=name, layer=layer, features=len(table), notes=attributes.notes),
+    )
     with transaction(engine) as conn:
         result.load_id = start_load(conn, kind="parcels", source=name, user=user, report={"join": join})
         user = name_of(user)  # the writes below record the name
         result.updated, result.unchanged, result.not_found = write_attributes(
-            conn, attributes, load_id=result.load_id, user=user, progress=progress)
+            conn, attributes, load_id=result.load_id, user=user, progress=progress
+        )
         if result.not_found:
             shown = result.not_found[:50]
             more = len(result.not_found) - len(shown)
             result.warnings.append(
-                f"{len(result.not_found)} 个宗地编号没有对应的现有宗地：" + "、".join(shown) + (f" 等（另 {more} 个）" if more else "")
-                + f" / {len(result.not_found)} parcel numbers match no current parcel: " + ", ".join(shown)
-                + (f" (and {more} more)" if more else ""))
+                f"{len(result.not_found)} 个宗地编号没有对应的现有宗地："
+                + "、".join(shown)
+                + (f" 等（另 {more} 个）" if more else "")
+                + f" / {len(result.not_found)} parcel numbers match no current parcel: "
+                + ", ".join(shown)
+                + (f" (and {more} more)" if more else "")
+            )
         _finish_load(conn, result.load_id, result)
     return result
 
@@ -938,11 +1243,22 @@ _RATING_HEADERS = {
     "parcel_no": ("parcel_no", "宗地编号", "宗地代码", "不动产单元号"),
     "holder_id": ("holder_id", "统一社会信用代码", "社会信用代码", "信用代码"),
     "year": ("year", "年度", "年份", "评价年度"),
-    "grade": ("grade", "rating", "等级", "评价等级", "亩均评价等级", "综合评价等级", "亩均论英雄等级", "类别"),
+    "grade": (
+        "grade",
+        "rating",
+        "等级",
+        "评价等级",
+        "亩均评价等级",
+        "综合评价等级",
+        "亩均论英雄等级",
+        "类别",
+    ),
 }
 
 
-def write_ratings(conn: Connection, ratings: pd.DataFrame, *, load_id: int | None, upsert: bool = True) -> int:
+def write_ratings(
+    conn: Connection, ratings: pd.DataFrame, *, load_id: int | None, upsert: bool = True
+) -> int:
     """Upsert ratings (columns parcel_no and/or holder_id, year, grade); the number written.
 
     The rows are copied (``COPY``) into a staging table and upserted by one statement; where the same
@@ -957,27 +1273,51 @@ def write_ratings(conn: Connection, ratings: pd.DataFrame, *, load_id: int | Non
     def text(column: str) -> list[str | None]:
         return [_opt_text(v) for v in ratings[column]] if column in ratings.columns else [None] * n
 
-    frame = pd.DataFrame({"n": np.arange(n, dtype=np.int64), "parcel_no": text("parcel_no"),
-                          "holder_id": text("holder_id"), "year": ratings["year"].astype(np.int64).to_numpy(),
-                          "grade": ratings["grade"].astype(str).to_numpy()})
-    conn.execute(sa.text("""CREATE TEMP TABLE _stage_ratings (n bigint, parcel_no text, holder_id text,
-                            year int, grade char(1)) ON COMMIT DROP"""))
+    frame = pd.DataFrame(
+        {
+            "n": np.arange(n, dtype=np.int64),
+            "parcel_no": text("parcel_no"),
+            "holder_id": text("holder_id"),
+            "year": ratings["year"].astype(np.int64).to_numpy(),
+            "grade": ratings["grade"].astype(str).to_numpy(),
+        }
+    )
+    conn.execute(
+        sa.text("""CREATE TEMP TABLE _stage_ratings (n bigint, parcel_no text, holder_id text,
+                            year int, grade char(1)) ON COMMIT DROP""")
+    )
     _copy_frame(conn, frame, "_stage_ratings")
     once = not frame[["parcel_no", "holder_id", "year"]].fillna("").duplicated().any()
-    conflict = ("ON CONFLICT ((coalesce(parcel_no, '')), (coalesce(holder_id, '')), year) "
-                "DO UPDATE SET grade = EXCLUDED.grade, load_id = EXCLUDED.load_id") if upsert else ""
-    conn.execute(sa.text(f"""
+    conflict = (
+        (
+            "ON CONFLICT ((coalesce(parcel_no, '')), (coalesce(holder_id, '')), year) "
+            "DO UPDATE SET grade = EXCLUDED.grade, load_id = EXCLUDED.load_id"
+        )
+        if upsert
+        else ""
+    )
+    conn.execute(
+        sa.text(f"""
         INSERT INTO ratings (parcel_no, holder_id, year, grade, load_id)
-        SELECT {'' if once else "DISTINCT ON (coalesce(parcel_no, ''), coalesce(holder_id, ''), year)"}
+        SELECT {"" if once else "DISTINCT ON (coalesce(parcel_no, ''), coalesce(holder_id, ''), year)"}
                parcel_no, holder_id, year, grade, CAST(:l AS bigint)
-        FROM _stage_ratings {'' if once else "ORDER BY coalesce(parcel_no, ''), coalesce(holder_id, ''), year, n DESC"}
-        {conflict}"""), {"l": load_id})
+        FROM _stage_ratings {"" if once else "ORDER BY coalesce(parcel_no, ''), coalesce(holder_id, ''), year, n DESC"}
+        {conflict}"""),
+        {"l": load_id},
+    )
     conn.execute(sa.text("DROP TABLE _stage_ratings"))
     return n
 
 
-def load_ratings(engine: Engine, path: Path | str, *, user: str, encoding: str | None = None,
-                 display_name: str | None = None, layer: str | None = None) -> LoadResult:
+def load_ratings(
+    engine: Engine,
+    path: Path | str,
+    *,
+    user: str,
+    encoding: str | None = None,
+    display_name: str | None = None,
+    layer: str | None = None,
+) -> LoadResult:
     """Load 亩均论英雄 ratings from CSV or XLSX: parcel_no or holder_id, year, grade (A/B/C/D).
 
     ``layer`` names the sheet of a workbook with several (as ``--layer`` names a GeoPackage's layer).
@@ -985,16 +1325,26 @@ def load_ratings(engine: Engine, path: Path | str, *, user: str, encoding: str |
     name = display_name or Path(path).name
     table = read_table(path, encoding=encoding, display_name=name, sheet=layer)
     lower = {str(c).strip().lower(): c for c in table.columns}
-    found = {k: next((lower[h.lower()] for h in hs if h.lower() in lower), None) for k, hs in _RATING_HEADERS.items()}
-    if found["year"] is None or found["grade"] is None or (found["parcel_no"] is None and found["holder_id"] is None):
-        raise InputError("评价表须有 宗地编号 或 统一社会信用代码、年度、等级 三类列",
-                         "a ratings table needs parcel_no or holder_id, year and grade columns", file=name,
-                         fix_zh="现有列：" + "、".join(map(str, table.columns)),
-                         fix_en="columns found: " + ", ".join(map(str, table.columns)))
+    found = {
+        k: next((lower[h.lower()] for h in hs if h.lower() in lower), None)
+        for k, hs in _RATING_HEADERS.items()
+    }
+    if (
+        found["year"] is None
+        or found["grade"] is None
+        or (found["parcel_no"] is None and found["holder_id"] is None)
+    ):
+        raise InputError(
+            "评价表须有 宗地编号 或 统一社会信用代码、年度、等级 三类列",
+            "a ratings table needs parcel_no or holder_id, year and grade columns",
+            file=name,
+            fix_zh="现有列：" + "、".join(map(str, table.columns)),
+            fix_en="columns found: " + ", ".join(map(str, table.columns)),
+        )
     out = pd.DataFrame({k: table[c] for k, c in found.items() if c is not None})
     problems = []
     years, grades = [], []
-    for pos, (y, g) in enumerate(zip(out["year"], out["grade"])):
+    for pos, (y, g) in enumerate(zip(out["year"], out["grade"], strict=False)):
         try:
             year = int(float(str(y).strip().rstrip("年")))
             if not 1990 <= year <= 2100:
@@ -1016,7 +1366,9 @@ def load_ratings(engine: Engine, path: Path | str, *, user: str, encoding: str |
         if key in out.columns:
             subject |= out[key].notna()
     for pos in np.flatnonzero(~subject.to_numpy()):
-        problems.append(Problem(int(pos) + 2, None, "既无宗地编号也无信用代码", "neither parcel number nor holder id"))
+        problems.append(
+            Problem(int(pos) + 2, None, "既无宗地编号也无信用代码", "neither parcel number nor holder id")
+        )
     if problems:
         raise ValidationError(problems, file=name)
     result = LoadResult("ratings", name, 0)
@@ -1034,7 +1386,10 @@ PROVINCE_BOUNDARIES = BUNDLED_BOUNDARIES.with_name("zhejiang.gpkg")
 
 #: the demo's regions: which boundaries, and which of their counties get parks and parcels
 DEMO_REGIONS: dict[str, tuple[Path, str]] = {
-    "wenzhou": (BUNDLED_BOUNDARIES, "3303"),  # 温州市's 12 county-level units (义乌's outline loaded, no parcels)
+    "wenzhou": (
+        BUNDLED_BOUNDARIES,
+        "3303",
+    ),  # 温州市's 12 county-level units (义乌's outline loaded, no parcels)
     "zhejiang": (PROVINCE_BOUNDARIES, "33"),  # 浙江省: 90 county-level units of 11 cities
 }
 
@@ -1047,21 +1402,32 @@ def _demo_counties(areas: gpd.GeoDataFrame, prefix: str) -> gpd.GeoDataFrame:
     from zoning.policy import get_profile
 
     counties = areas[(areas["level"] == "county") & areas["code"].str.startswith(prefix)]
-    counties = counties[["code", "name", "parent_code", "city_name", "geometry"]].rename(
-        columns={"parent_code": "city_code"}).reset_index(drop=True)
+    counties = (
+        counties[["code", "name", "parent_code", "city_name", "geometry"]]
+        .rename(columns={"parent_code": "city_code"})
+        .reset_index(drop=True)
+    )
     for code, policy in DEMO_COUNTY_POLICIES.items():
         profile = get_profile(policy)
         at = counties["code"] == code
         counties.loc[at, "start_months"] = profile.value("construction.start_months")
         if profile.has("construction.completion_months_from_delivery"):
-            counties.loc[at, "completion_months"] = profile.value("construction.completion_months_from_delivery")
+            counties.loc[at, "completion_months"] = profile.value(
+                "construction.completion_months_from_delivery"
+            )
         counties.loc[at, "major_lease_years"] = profile.value("lease.major_max_years")
     return counties
 
 
 def load_demo(
-    engine: Engine, *, user: str, n_parcels: int = 600, seed: int = 2020, city_prefix: str | None = None,
-    region: str = "wenzhou", progress: Progress = _noop,
+    engine: Engine,
+    *,
+    user: str,
+    n_parcels: int = 600,
+    seed: int = 2020,
+    city_prefix: str | None = None,
+    region: str = "wenzhou",
+    progress: Progress = _noop,
 ) -> LoadResult:
     """Build the demo city (real county boundaries, generated parks and parcels) and load it, in one transaction.
 
@@ -1076,27 +1442,41 @@ def load_demo(
     from geo.tiles import refresh_parcel_cells
 
     if region not in DEMO_REGIONS:
-        raise InputError(f"没有示例区域“{region}”", f"no demo region '{region}'",
-                         fix_zh="可选：" + "、".join(DEMO_REGIONS), fix_en="one of: " + ", ".join(DEMO_REGIONS))
+        raise InputError(
+            f"没有示例区域“{region}”",
+            f"no demo region '{region}'",
+            fix_zh="可选：" + "、".join(DEMO_REGIONS),
+            fix_en="one of: " + ", ".join(DEMO_REGIONS),
+        )
     path, prefix = DEMO_REGIONS[region]
     with engine.connect() as conn:
         srid = storage_srid(conn)
     areas = gpd.read_file(path, layer="admin_areas", engine="pyogrio").to_crs(f"EPSG:{srid}")
     areas["geometry"] = _as_multi(areas.geometry)
     counties = _demo_counties(areas, city_prefix or prefix)
-    result = LoadResult("demo", f"demo seed={seed} parcels={n_parcels}"
-                        + ("" if region == "wenzhou" else f" region={region}"), 0)
+    result = LoadResult(
+        "demo",
+        f"demo seed={seed} parcels={n_parcels}" + ("" if region == "wenzhou" else f" region={region}"),
+        0,
+    )
     with transaction(engine) as conn:
         result.load_id = start_load(conn, kind="demo", source=result.file, user=user)
         user = name_of(user)  # the writes below record the name
-        write_boundaries(conn, areas[["code", "name", "level", "parent_code", "geometry"]], load_id=result.load_id)
-        result.closed = conn.execute(sa.text("""
+        write_boundaries(
+            conn, areas[["code", "name", "level", "parent_code", "geometry"]], load_id=result.load_id
+        )
+        result.closed = conn.execute(
+            sa.text("""
             UPDATE parcels SET valid_to = now() WHERE valid_to IS NULL
-            AND load_id IN (SELECT id FROM loads WHERE kind = 'demo')""")).rowcount
+            AND load_id IN (SELECT id FROM loads WHERE kind = 'demo')""")
+        ).rowcount
         # into a store with no current parcel (or no rating), the cities' rows cannot replace any: skip looking
-        fresh = {"parcels": not conn.execute(sa.text(
-                     "SELECT EXISTS (SELECT 1 FROM parcels WHERE valid_to IS NULL)")).scalar(),
-                 "ratings": not conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM ratings)")).scalar()}
+        fresh = {
+            "parcels": not conn.execute(
+                sa.text("SELECT EXISTS (SELECT 1 FROM parcels WHERE valid_to IS NULL)")
+            ).scalar(),
+            "ratings": not conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM ratings)")).scalar(),
+        }
         done = 0
         progress("生成/generating", 0, n_parcels)
         try:
@@ -1106,8 +1486,10 @@ def load_demo(
                 progress("生成/generating", done, n_parcels)
         except ValueError as exc:  # the counties cannot hold that many parcels: nothing is written
             raise InputError(
-                f"示例区域“{region}”容纳不下 {n_parcels:,} 宗地", f"the demo region '{region}' cannot hold "
-                f"{n_parcels:,} parcels ({exc})", **fix("demo_parcels")) from None
+                f"示例区域“{region}”容纳不下 {n_parcels:,} 宗地",
+                f"the demo region '{region}' cannot hold {n_parcels:,} parcels ({exc})",
+                **fix("demo_parcels"),
+            ) from None
         progress("地图汇总/map squares", 0, 1)
         refresh_parcel_cells(conn)  # the map's far-out squares, in the same transaction as the parcels
         progress("地图汇总/map squares", 1, 1)
@@ -1158,8 +1540,9 @@ def _ahead(cities: Iterator[tuple[str, object]]) -> Iterator[object]:
         worker.join()
 
 
-def _write_demo_city(conn: Connection, city: object, *, load_id: int, user: str, result: LoadResult,
-                     fresh: dict[str, bool]) -> None:
+def _write_demo_city(
+    conn: Connection, city: object, *, load_id: int, user: str, result: LoadResult, fresh: dict[str, bool]
+) -> None:
     """One generated city's block lines, parcels and ratings, inside the demo's transaction."""
     for level, lines in ((1, city.level1), (2, city.level2)):
         if len(lines):
@@ -1169,8 +1552,9 @@ def _write_demo_city(conn: Connection, city: object, *, load_id: int, user: str,
     parcels = city.parcels.copy()  # valid Polygons: written as MultiPolygons of one part (_hex_arrow)
     parcels["area_mu"] = area_mu(parcels).to_numpy()
     parcels["extra"] = "{}"
-    inserted, updated, warnings = write_parcels(conn, parcels, load_id=load_id, user=user, cells=False,
-                                                replace=not fresh["parcels"])
+    inserted, updated, warnings = write_parcels(
+        conn, parcels, load_id=load_id, user=user, cells=False, replace=not fresh["parcels"]
+    )
     result.inserted += inserted
     result.updated += updated
     result.warnings.extend(warnings)

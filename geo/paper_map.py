@@ -27,8 +27,15 @@ from sqlalchemy.engine import Engine
 
 from geo.errors import BlocklineError
 
-__all__ = ["FONT_CANDIDATES", "MapLayer", "MissingFont", "cjk_font_path", "context_layers", "nice_length_m",
-           "render_map"]
+__all__ = [
+    "FONT_CANDIDATES",
+    "MapLayer",
+    "MissingFont",
+    "cjk_font_path",
+    "context_layers",
+    "nice_length_m",
+    "render_map",
+]
 
 #: where Debian's fonts-noto-cjk (and a few other CJK fonts) put their files, in the order tried
 FONT_CANDIDATES = (
@@ -58,17 +65,23 @@ def cjk_font_path() -> Path:
     if named:
         if Path(named).is_file():
             return Path(named)
-        raise MissingFont(f"BLOCKLINE_CJK_FONT 指定的字体文件不存在：{named}",
-                          f"the font file BLOCKLINE_CJK_FONT names does not exist: {named}",
-                          fix_zh="改为存在的 .ttc/.otf/.ttf 文件，或删去此设置", fix_en="name an existing font file, or unset it")
+        raise MissingFont(
+            f"BLOCKLINE_CJK_FONT 指定的字体文件不存在：{named}",
+            f"the font file BLOCKLINE_CJK_FONT names does not exist: {named}",
+            fix_zh="改为存在的 .ttc/.otf/.ttf 文件，或删去此设置",
+            fix_en="name an existing font file, or unset it",
+        )
     for candidate in FONT_CANDIDATES:
         if Path(candidate).is_file():
             return Path(candidate)
-    raise MissingFont("找不到中文字体，无法生成含中文的地图和文书", "no CJK font: maps and documents cannot print Chinese",
-                      fix_zh="安装 fonts-noto-cjk（sudo apt-get install fonts-noto-cjk，或运行 ./dev.sh setup），"
-                             "或用 BLOCKLINE_CJK_FONT 指定字体文件",
-                      fix_en="install fonts-noto-cjk (sudo apt-get install fonts-noto-cjk, or ./dev.sh setup), "
-                             "or name a font file in BLOCKLINE_CJK_FONT")
+    raise MissingFont(
+        "找不到中文字体，无法生成含中文的地图和文书",
+        "no CJK font: maps and documents cannot print Chinese",
+        fix_zh="安装 fonts-noto-cjk（sudo apt-get install fonts-noto-cjk，或运行 ./dev.sh setup），"
+        "或用 BLOCKLINE_CJK_FONT 指定字体文件",
+        fix_en="install fonts-noto-cjk (sudo apt-get install fonts-noto-cjk, or ./dev.sh setup), "
+        "or name a font file in BLOCKLINE_CJK_FONT",
+    )
 
 
 @dataclass(frozen=True)
@@ -108,21 +121,42 @@ def context_layers(engine: Engine, *, bounds: tuple[float, float, float, float],
     env = "ST_MakeEnvelope(:x0, :y0, :x1, :y1, :srid)"
     params = dict(zip(("x0", "y0", "x1", "y1"), bounds, strict=True)) | {"srid": srid}
     with engine.connect() as conn:
-        counties = gpd.read_postgis(sa.text(f"""
+        counties = gpd.read_postgis(
+            sa.text(f"""
             SELECT name, ST_Boundary(geom) AS geom FROM admin_areas
-            WHERE level = 'county' AND geom && {env}"""), conn, geom_col="geom", params=params)
-        lines = gpd.read_postgis(sa.text(f"""
+            WHERE level = 'county' AND geom && {env}"""),
+            conn,
+            geom_col="geom",
+            params=params,
+        )
+        lines = gpd.read_postgis(
+            sa.text(f"""
             SELECT level, ST_Boundary(geom) AS geom FROM block_lines WHERE valid_to IS NULL AND geom && {env}"""),
-            conn, geom_col="geom", params=params)
+            conn,
+            geom_col="geom",
+            params=params,
+        )
     layers = []
     for level, color in ((1, "#d7301f"), (2, "#fc8d59")):
         geoms = lines[lines["level"] == level].geometry
         if len(geoms):
-            layers.append(MapLayer(f"{'一' if level == 1 else '二'}级工业区块线", geoms, face="none", edge=color,
-                                   linewidth=1.2, alpha=1.0, linestyle="--" if level == 2 else "-"))
+            layers.append(
+                MapLayer(
+                    f"{'一' if level == 1 else '二'}级工业区块线",
+                    geoms,
+                    face="none",
+                    edge=color,
+                    linewidth=1.2,
+                    alpha=1.0,
+                    linestyle="--" if level == 2 else "-",
+                )
+            )
     if len(counties):
-        layers.append(MapLayer("县（市、区）界", counties.geometry, edge="#555555", linewidth=1.6, alpha=1.0,
-                               linestyle="-."))
+        layers.append(
+            MapLayer(
+                "县（市、区）界", counties.geometry, edge="#555555", linewidth=1.6, alpha=1.0, linestyle="-."
+            )
+        )
     return layers
 
 
@@ -164,18 +198,49 @@ def _draw(ax: object, layer: MapLayer, handles: list[object]) -> None:
     is_line = all(t in ("LineString", "MultiLineString") for t in geoms.geom_type)
     if is_line:
         geoms.plot(ax=ax, color=layer.edge, linewidth=layer.linewidth, linestyle=layer.linestyle, zorder=3)
-        handles.append(Line2D([0], [0], color=layer.edge, linewidth=layer.linewidth, linestyle=layer.linestyle,
-                              label=layer.label))
+        handles.append(
+            Line2D(
+                [0],
+                [0],
+                color=layer.edge,
+                linewidth=layer.linewidth,
+                linestyle=layer.linestyle,
+                label=layer.label,
+            )
+        )
     else:
-        geoms.plot(ax=ax, facecolor=layer.face, edgecolor=layer.edge, linewidth=layer.linewidth, alpha=layer.alpha,
-                   linestyle=layer.linestyle, hatch=layer.hatch, zorder=2)
-        handles.append(Patch(facecolor=layer.face, edgecolor=layer.edge, alpha=layer.alpha, hatch=layer.hatch,
-                             linestyle=layer.linestyle, label=layer.label))
+        geoms.plot(
+            ax=ax,
+            facecolor=layer.face,
+            edgecolor=layer.edge,
+            linewidth=layer.linewidth,
+            alpha=layer.alpha,
+            linestyle=layer.linestyle,
+            hatch=layer.hatch,
+            zorder=2,
+        )
+        handles.append(
+            Patch(
+                facecolor=layer.face,
+                edgecolor=layer.edge,
+                alpha=layer.alpha,
+                hatch=layer.hatch,
+                linestyle=layer.linestyle,
+                label=layer.label,
+            )
+        )
     if layer.labels is not None:
         for geom, text in zip(geoms, layer.labels, strict=True):
             p = geom.representative_point()
-            ax.annotate(text, (p.x, p.y), ha="center", va="center", fontsize=6, zorder=5,  # type: ignore[attr-defined]
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7})
+            ax.annotate(
+                text,
+                (p.x, p.y),
+                ha="center",
+                va="center",
+                fontsize=6,
+                zorder=5,  # type: ignore[attr-defined]
+                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
+            )
 
 
 def _scale_bar(ax: object, bounds: tuple[float, float, float, float]) -> float:
@@ -183,13 +248,32 @@ def _scale_bar(ax: object, bounds: tuple[float, float, float, float]) -> float:
     length = nice_length_m(x1 - x0)
     bx, by = x0 + (x1 - x0) * 0.05, y0 + (y1 - y0) * 0.06
     half = length / 2
-    ax.fill([bx - (x1 - x0) * 0.02, bx + length + (x1 - x0) * 0.02, bx + length + (x1 - x0) * 0.02,  # type: ignore[attr-defined]
-             bx - (x1 - x0) * 0.02], [by - (y1 - y0) * 0.04, by - (y1 - y0) * 0.04, by + (y1 - y0) * 0.07,
-                                      by + (y1 - y0) * 0.07], facecolor="white", alpha=0.8, edgecolor="none", zorder=5)
-    ax.fill([bx, bx + half, bx + half, bx], [by, by, by + (y1 - y0) * 0.012, by + (y1 - y0) * 0.012],  # type: ignore[attr-defined]
-            color="black", zorder=6)
-    ax.fill([bx + half, bx + length, bx + length, bx + half],  # type: ignore[attr-defined]
-            [by, by, by + (y1 - y0) * 0.012, by + (y1 - y0) * 0.012], facecolor="white", edgecolor="black", zorder=6)
+    ax.fill(
+        [
+            bx - (x1 - x0) * 0.02,
+            bx + length + (x1 - x0) * 0.02,
+            bx + length + (x1 - x0) * 0.02,  # type: ignore[attr-defined]
+            bx - (x1 - x0) * 0.02,
+        ],
+        [by - (y1 - y0) * 0.04, by - (y1 - y0) * 0.04, by + (y1 - y0) * 0.07, by + (y1 - y0) * 0.07],
+        facecolor="white",
+        alpha=0.8,
+        edgecolor="none",
+        zorder=5,
+    )
+    ax.fill(
+        [bx, bx + half, bx + half, bx],
+        [by, by, by + (y1 - y0) * 0.012, by + (y1 - y0) * 0.012],  # type: ignore[attr-defined]
+        color="black",
+        zorder=6,
+    )
+    ax.fill(
+        [bx + half, bx + length, bx + length, bx + half],  # type: ignore[attr-defined]
+        [by, by, by + (y1 - y0) * 0.012, by + (y1 - y0) * 0.012],
+        facecolor="white",
+        edgecolor="black",
+        zorder=6,
+    )
     text = f"{length / 1000:g} 千米" if length >= 1000 else f"{length:g} 米"
     ax.text(bx + length / 2, by + (y1 - y0) * 0.02, text, ha="center", va="bottom", fontsize=7, zorder=6)  # type: ignore[attr-defined]
     ax.text(bx, by - (y1 - y0) * 0.005, "0", ha="center", va="top", fontsize=6, zorder=6)  # type: ignore[attr-defined]
@@ -198,14 +282,30 @@ def _scale_bar(ax: object, bounds: tuple[float, float, float, float]) -> float:
 
 
 def _north_arrow(ax: object) -> None:
-    ax.annotate("北", xy=(0.94, 0.95), xytext=(0.94, 0.83), xycoords="axes fraction", ha="center",  # type: ignore[attr-defined]
-                va="center", fontsize=9, fontweight="bold", zorder=7,
-                arrowprops={"facecolor": "black", "width": 3, "headwidth": 9, "headlength": 9})
+    ax.annotate(
+        "北",
+        xy=(0.94, 0.95),
+        xytext=(0.94, 0.83),
+        xycoords="axes fraction",
+        ha="center",  # type: ignore[attr-defined]
+        va="center",
+        fontsize=9,
+        fontweight="bold",
+        zorder=7,
+        arrowprops={"facecolor": "black", "width": 3, "headwidth": 9, "headlength": 9},
+    )
 
 
-def render_map(layers: Sequence[MapLayer], *, context: Sequence[MapLayer] = (), title: str = "",
-               size_mm: tuple[float, float] = (160.0, 120.0), dpi: int = DPI, pad: float = 0.25,
-               note: str = "") -> bytes:
+def render_map(
+    layers: Sequence[MapLayer],
+    *,
+    context: Sequence[MapLayer] = (),
+    title: str = "",
+    size_mm: tuple[float, float] = (160.0, 120.0),
+    dpi: int = DPI,
+    pad: float = 0.25,
+    note: str = "",
+) -> bytes:
     """Render ``layers`` (which set the extent) over ``context`` (clipped to it) as a PNG.
 
     Parameters
@@ -253,11 +353,27 @@ def render_map(layers: Sequence[MapLayer], *, context: Sequence[MapLayer] = (), 
                 ax.set_title(title, fontsize=10)
             _scale_bar(ax, bounds)
             _north_arrow(ax)
-            ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=min(len(handles), 3),
-                      fontsize=7, frameon=False)
+            ax.legend(
+                handles=handles,
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.01),
+                ncol=min(len(handles), 3),
+                fontsize=7,
+                frameon=False,
+            )
             if note:
-                ax.text(0.99, 0.01, note, transform=ax.transAxes, ha="right", va="bottom", fontsize=5.5,
-                        color="#444444", zorder=7, bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 1})
+                ax.text(
+                    0.99,
+                    0.01,
+                    note,
+                    transform=ax.transAxes,
+                    ha="right",
+                    va="bottom",
+                    fontsize=5.5,
+                    color="#444444",
+                    zorder=7,
+                    bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 1},
+                )
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
         finally:

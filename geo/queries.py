@@ -23,19 +23,48 @@ from geo.area import M2_PER_MU_SQL
 from geo.errors import InputError
 from geo.fields import PARCEL_FIELDS
 
-__all__ = ["county_names", "county_totals", "find_parcels", "parcel_totals", "read_admin_areas", "read_blocklines", "read_parcel_columns", "read_parcels", "read_ratings", "store_counts", "PARCEL_COLUMNS", "RULE_COLUMNS"]
+__all__ = [
+    "county_names",
+    "county_totals",
+    "find_parcels",
+    "parcel_totals",
+    "read_admin_areas",
+    "read_blocklines",
+    "read_parcel_columns",
+    "read_parcels",
+    "read_ratings",
+    "store_counts",
+    "PARCEL_COLUMNS",
+    "RULE_COLUMNS",
+]
 
 PARCEL_COLUMNS = ["parcel_no", *[f for f in PARCEL_FIELDS if f != "parcel_no"], "area_mu", "source_area_mu"]
 
 #: the parcel columns the idle, lifecycle and low-efficiency rules read (``zoning.idle.NEEDED``,
 #: ``zoning.lifecycle.NEEDED``, the scope's ``land_use``, the survey's ``is_low_efficiency`` and ``area_mu``)
-RULE_COLUMNS = ["parcel_no", "holder_id", "land_use", *[f for f, k in PARCEL_FIELDS.items() if k == "date"],
-                *[f for f, k in PARCEL_FIELDS.items() if k in ("number", "nonneg")], "is_low_efficiency", "area_mu"]
+RULE_COLUMNS = [
+    "parcel_no",
+    "holder_id",
+    "land_use",
+    *[f for f, k in PARCEL_FIELDS.items() if k == "date"],
+    *[f for f, k in PARCEL_FIELDS.items() if k in ("number", "nonneg")],
+    "is_low_efficiency",
+    "area_mu",
+]
 
 #: column → how it is read by COPY: text, date, float, bool, int, json
-_KINDS = {**{f: {"text": "text", "code6": "text", "date": "date", "bool": "bool"}.get(k, "float")
-             for f, k in PARCEL_FIELDS.items()},
-          "area_mu": "float", "source_area_mu": "float", "extra": "json", "county_shares": "json", "year": "int", "grade": "text"}
+_KINDS = {
+    **{
+        f: {"text": "text", "code6": "text", "date": "date", "bool": "bool"}.get(k, "float")
+        for f, k in PARCEL_FIELDS.items()
+    },
+    "area_mu": "float",
+    "source_area_mu": "float",
+    "extra": "json",
+    "county_shares": "json",
+    "year": "int",
+    "grade": "text",
+}
 
 
 def _lifespan_clause(as_of: dt.datetime | dt.date | None) -> str:
@@ -50,7 +79,9 @@ def _as_of_param(as_of: dt.datetime | dt.date | None) -> dict[str, object]:
     if isinstance(as_of, dt.datetime):
         return {"as_of": as_of}
     # A date means the end of that day in the city's time zone: what stood on that date.
-    return {"as_of": dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=dt.timezone(dt.timedelta(hours=8)))}
+    return {
+        "as_of": dt.datetime.combine(as_of, dt.time(23, 59, 59), tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    }
 
 
 def read_admin_areas(engine: Engine, *, level: str | None = None) -> gpd.GeoDataFrame:
@@ -59,7 +90,9 @@ def read_admin_areas(engine: Engine, *, level: str | None = None) -> gpd.GeoData
     with engine.connect() as conn:
         return gpd.read_postgis(
             sa.text(f"SELECT code, name, level, parent_code, geom FROM admin_areas {where} ORDER BY code"),
-            conn, geom_col="geom", params={"level": level} if level else {},
+            conn,
+            geom_col="geom",
+            params={"level": level} if level else {},
         ).rename_geometry("geometry")
 
 
@@ -70,7 +103,10 @@ def county_names(engine: Engine) -> dict[str, str]:
 
 
 def read_blocklines(
-    engine: Engine, *, level: int | None = None, county: str | None = None,
+    engine: Engine,
+    *,
+    level: int | None = None,
+    county: str | None = None,
     as_of: dt.datetime | dt.date | None = None,
 ) -> gpd.GeoDataFrame:
     """Block lines current now, or standing at ``as_of``; with area_mu."""
@@ -84,14 +120,20 @@ def read_blocklines(
         params["county"] = county
     sql = f"""SELECT id, level, county_code, name, approval_doc, valid_from, valid_to,
                      ST_Area(geom) / {M2_PER_MU_SQL} AS area_mu, geom
-              FROM block_lines WHERE {' AND '.join(clauses)} ORDER BY level, county_code, id"""
+              FROM block_lines WHERE {" AND ".join(clauses)} ORDER BY level, county_code, id"""
     with engine.connect() as conn:
-        return gpd.read_postgis(sa.text(sql), conn, geom_col="geom", params=params).rename_geometry("geometry")
+        return gpd.read_postgis(sa.text(sql), conn, geom_col="geom", params=params).rename_geometry(
+            "geometry"
+        )
 
 
 def read_parcels(
-    engine: Engine, *, county: str | None = None, as_of: dt.datetime | dt.date | None = None,
-    parcel_nos: list[str] | None = None, geometry: bool = True,
+    engine: Engine,
+    *,
+    county: str | None = None,
+    as_of: dt.datetime | dt.date | None = None,
+    parcel_nos: list[str] | None = None,
+    geometry: bool = True,
 ) -> gpd.GeoDataFrame | pd.DataFrame:
     """Parcels current now (or at ``as_of``), optionally of one county, with their canonical fields.
 
@@ -107,8 +149,13 @@ def read_parcels(
         clauses.append("parcel_no = ANY(:nos)")
         params["nos"] = list(parcel_nos)
     if not geometry:
-        return read_parcel_columns(engine, [*PARCEL_COLUMNS, "extra", "county_shares"], county=county, as_of=as_of,
-                                   parcel_nos=parcel_nos)
+        return read_parcel_columns(
+            engine,
+            [*PARCEL_COLUMNS, "extra", "county_shares"],
+            county=county,
+            as_of=as_of,
+            parcel_nos=parcel_nos,
+        )
     cols = ", ".join(PARCEL_COLUMNS)
     sql = f"SELECT {cols}, extra, county_shares, geom FROM parcels WHERE {' AND '.join(clauses)} ORDER BY parcel_no"
     with engine.connect() as conn:
@@ -120,8 +167,13 @@ def read_parcels(
 
 
 def read_parcel_columns(
-    engine: Engine, columns: list[str] | None = None, *, county: str | None = None,
-    as_of: dt.datetime | dt.date | None = None, parcel_nos: list[str] | None = None, date_objects: bool = True,
+    engine: Engine,
+    columns: list[str] | None = None,
+    *,
+    county: str | None = None,
+    as_of: dt.datetime | dt.date | None = None,
+    parcel_nos: list[str] | None = None,
+    date_objects: bool = True,
 ) -> pd.DataFrame:
     """Some attributes of the parcels current now (or at ``as_of``), without geometry, by parcel number.
 
@@ -164,42 +216,64 @@ def read_parcel_columns(
     return _copy_frame(engine, sql, params, cols, date_objects=date_objects)
 
 
-def _copy_frame(engine: Engine, sql: str, params: dict[str, object], columns: list[str], *,
-                date_objects: bool = True) -> pd.DataFrame:
+def _copy_frame(
+    engine: Engine, sql: str, params: dict[str, object], columns: list[str], *, date_objects: bool = True
+) -> pd.DataFrame:
     """The rows of ``sql`` (psycopg placeholders) by COPY … CSV and pyarrow, typed as ``pd.read_sql`` types rows."""
     import pyarrow as pa
     from pyarrow import csv
 
     kinds = [_KINDS[c] for c in columns]
-    arrow = {"text": pa.string(), "date": pa.date32(), "float": pa.float64(), "bool": pa.bool_(),
-             "int": pa.int64(), "json": pa.string()}
+    arrow = {
+        "text": pa.string(),
+        "date": pa.date32(),
+        "float": pa.float64(),
+        "bool": pa.bool_(),
+        "int": pa.int64(),
+        "json": pa.string(),
+    }
     buf = io.BytesIO()
     with engine.connect() as conn:
         raw = conn.connection.driver_connection
         with raw.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params or None) as copy:
             for block in copy:
                 buf.write(block)
-    table = csv.read_csv(
-        pa.py_buffer(buf.getbuffer()), read_options=csv.ReadOptions(column_names=columns),
-        convert_options=csv.ConvertOptions(
-            column_types={c: arrow[k] for c, k in zip(columns, kinds, strict=True)}, null_values=[""],
-            strings_can_be_null=True, quoted_strings_can_be_null=False, true_values=["t"], false_values=["f"]),
-    ) if buf.tell() else None
+    table = (
+        csv.read_csv(
+            pa.py_buffer(buf.getbuffer()),
+            read_options=csv.ReadOptions(column_names=columns),
+            convert_options=csv.ConvertOptions(
+                column_types={c: arrow[k] for c, k in zip(columns, kinds, strict=True)},
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+                true_values=["t"],
+                false_values=["f"],
+            ),
+        )
+        if buf.tell()
+        else None
+    )
     out: dict[str, pd.Series] = {}
     for c, k in zip(columns, kinds, strict=True):
         if table is None or table.column(c).null_count == len(table):
-            out[c] = pd.Series([None] * (0 if table is None else len(table)), dtype=object)  # as rows of None type
+            out[c] = pd.Series(
+                [None] * (0 if table is None else len(table)), dtype=object
+            )  # as rows of None type
         elif k == "json":
             import orjson
 
-            out[c] = pd.Series([None if v is None else orjson.loads(v) for v in table.column(c).to_pylist()],
-                               dtype=object)
+            out[c] = pd.Series(
+                [None if v is None else orjson.loads(v) for v in table.column(c).to_pylist()], dtype=object
+            )
         else:  # dates as datetime.date objects (or datetime64), bools with NULLs as objects
             out[c] = table.column(c).to_pandas(date_as_object=date_objects)
     return pd.DataFrame(out, columns=columns)
 
 
-def find_parcels(engine: Engine, text: str, *, county: str | None = None, limit: int = 50) -> tuple[int, gpd.GeoDataFrame]:
+def find_parcels(
+    engine: Engine, text: str, *, county: str | None = None, limit: int = 50
+) -> tuple[int, gpd.GeoDataFrame]:
     """Current parcels whose number or holder contains ``text`` (case-insensitive, literal): (how many, the
     first ``limit`` with geometry), exact parcel numbers first. The matching is done by the database, so a
     search of 200,000 parcels reads only what it shows.
@@ -207,34 +281,55 @@ def find_parcels(engine: Engine, text: str, *, county: str | None = None, limit:
     q = text.strip()
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in q):
         # no parcel number or holder holds one, and a NUL cannot even be sent to PostgreSQL
-        raise InputError("搜索内容含有控制字符（如 NUL），无法搜索", "the search text contains a control character "
-                         "(such as NUL) and cannot be searched",
-                         fix_zh="删除这些字符后重新搜索宗地编号或权利人", fix_en="remove it and search a parcel number or holder again")
+        raise InputError(
+            "搜索内容含有控制字符（如 NUL），无法搜索",
+            "the search text contains a control character (such as NUL) and cannot be searched",
+            fix_zh="删除这些字符后重新搜索宗地编号或权利人",
+            fix_en="remove it and search a parcel number or holder again",
+        )
     pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    where = "valid_to IS NULL AND (parcel_no ILIKE :p OR holder ILIKE :p)" + (" AND county_code = :county" if county else "")
+    where = "valid_to IS NULL AND (parcel_no ILIKE :p OR holder ILIKE :p)" + (
+        " AND county_code = :county" if county else ""
+    )
     params = {"p": pattern, "q": q.casefold(), "county": county, "limit": int(limit)}
     with engine.connect() as conn:
-        total = int(conn.execute(sa.text(f"SELECT count(*) FROM parcels WHERE {where}"), params).scalar_one()) if q else 0
-        gdf = gpd.read_postgis(sa.text(f"""
+        total = (
+            int(conn.execute(sa.text(f"SELECT count(*) FROM parcels WHERE {where}"), params).scalar_one())
+            if q
+            else 0
+        )
+        gdf = gpd.read_postgis(
+            sa.text(f"""
             SELECT parcel_no, holder, land_use, county_code, area_mu, geom FROM parcels WHERE {where} AND :q <> ''
-            ORDER BY lower(parcel_no) = :q DESC, parcel_no LIMIT :limit"""), conn, geom_col="geom",
-            params=params).rename_geometry("geometry")
+            ORDER BY lower(parcel_no) = :q DESC, parcel_no LIMIT :limit"""),
+            conn,
+            geom_col="geom",
+            params=params,
+        ).rename_geometry("geometry")
     return total, gdf
 
 
-def parcel_totals(engine: Engine, *, county: str | None = None,
-                  as_of: dt.datetime | dt.date | None = None) -> dict[str, float]:
+def parcel_totals(
+    engine: Engine, *, county: str | None = None, as_of: dt.datetime | dt.date | None = None
+) -> dict[str, float]:
     """Counted by the database: current parcels (number, 亩) and the block lines standing at ``as_of`` (亩 by level)."""
     county_clause = " AND county_code = :county" if county else ""
     params = {"county": county, **_as_of_param(as_of)}
     with engine.connect() as conn:
-        row = conn.execute(sa.text(f"""
+        row = (
+            conn.execute(
+                sa.text(f"""
             SELECT (SELECT count(*) FROM parcels WHERE valid_to IS NULL{county_clause}) AS parcels,
                    (SELECT coalesce(sum(area_mu), 0) FROM parcels WHERE valid_to IS NULL{county_clause}) AS parcels_mu,
                    (SELECT coalesce(sum(ST_Area(geom)), 0) / {M2_PER_MU_SQL} FROM block_lines
                     WHERE level = 1 AND {_lifespan_clause(as_of)}{county_clause}) AS level1_mu,
                    (SELECT coalesce(sum(ST_Area(geom)), 0) / {M2_PER_MU_SQL} FROM block_lines
-                    WHERE level = 2 AND {_lifespan_clause(as_of)}{county_clause}) AS level2_mu"""), params).mappings().one()
+                    WHERE level = 2 AND {_lifespan_clause(as_of)}{county_clause}) AS level2_mu"""),
+                params,
+            )
+            .mappings()
+            .one()
+        )
     return {k: (int(v) if k == "parcels" else float(v)) for k, v in row.items()}
 
 
@@ -269,8 +364,9 @@ def county_totals(engine: Engine) -> pd.DataFrame:
         frame = pd.read_sql(sa.text(sql), conn)
     counts = ["parcels", "level1_lines", "level2_lines"]
     areas = ["level1_mu", "level2_mu", "parcels_mu"]
-    return frame.astype({**{c: "int64" for c in counts}, **{c: "float64" for c in areas},
-                         "county": object, "name": object})
+    return frame.astype(
+        {**{c: "int64" for c in counts}, **{c: "float64" for c in areas}, "county": object, "name": object}
+    )
 
 
 def read_ratings(engine: Engine) -> pd.DataFrame:

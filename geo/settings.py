@@ -70,25 +70,45 @@ class Settings(BaseSettings):
     database_name: str = "blockline"
     user: str = Field(default="cli", description="who the command line acts as, recorded with every write")
     policy: str = Field(default="wenzhou-2020", description="the policy profile used when none is named")
-    policy_dir: Path | None = Field(default=None, description="a folder of more profiles (*.toml), searched "
-                                    "before the bundled ones; empty: none")
-    tile_cache_mb: int = Field(default=128, ge=0, description="memory for the app server's map tiles (0: none)")
+    policy_dir: Path | None = Field(
+        default=None,
+        description="a folder of more profiles (*.toml), searched before the bundled ones; empty: none",
+    )
+    tile_cache_mb: int = Field(
+        default=128, ge=0, description="memory for the app server's map tiles (0: none)"
+    )
     owner_database_url: str | None = Field(
-        default=None, description="the schema owner's URL for migrations, dump and restore (with database_url)")
-    token: str | None = Field(default=None, description="the acting user's password, proving who the command is")
+        default=None,
+        description="the schema owner's URL for migrations, dump and restore (with database_url)",
+    )
+    token: str | None = Field(
+        default=None, description="the acting user's password, proving who the command is"
+    )
     dump_key: str | None = Field(default=None, description="secret that signs and checks dumps (a MAC)")
-    max_vertices: int = Field(default=100_000, ge=4, description="vertices a parcel may have before a load "
-                              "reports it (or refuses it, with refuse_large_geometries)")
-    refuse_large_geometries: bool = Field(default=False, description="refuse a file with a parcel of more than "
-                                          "max_vertices vertices instead of loading and reporting it")
+    max_vertices: int = Field(
+        default=100_000,
+        ge=4,
+        description="vertices a parcel may have before a load "
+        "reports it (or refuses it, with refuse_large_geometries)",
+    )
+    refuse_large_geometries: bool = Field(
+        default=False,
+        description="refuse a file with a parcel of more than "
+        "max_vertices vertices instead of loading and reporting it",
+    )
     tile_timeout_ms: int = Field(default=2000, ge=1, description="statement_timeout of one map tile's query")
     tile_pool_size: int = Field(default=4, ge=1, description="database connections kept for map tiles alone")
-    tile_queue: int = Field(default=16, ge=0, description="tile requests that may wait for a connection; "
-                            "more are answered 503 with Retry-After")
+    tile_queue: int = Field(
+        default=16,
+        ge=0,
+        description="tile requests that may wait for a connection; more are answered 503 with Retry-After",
+    )
     session_minutes: float = Field(default=60, gt=0, description="an app session ends after this long unused")
     sign_in_max_failures: int = Field(default=5, ge=1, description="failed sign-ins of a name that lock it")
     sign_in_window_minutes: float = Field(default=15, gt=0, description="how far back failed sign-ins count")
-    timezone: str = Field(default="Asia/Shanghai", description="the office's time zone for every day and time")
+    timezone: str = Field(
+        default="Asia/Shanghai", description="the office's time zone for every day and time"
+    )
     now: dt.datetime | None = Field(default=None, description="a fixed clock (tests and demonstrations)")
     home_area: str | None = Field(default=None, description="codes of the city, province or counties served")
 
@@ -98,8 +118,10 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"BLOCKLINE_TIMEZONE 须为 IANA 时区名（如 Asia/Shanghai），而不是“{value}” / "
-                             f"BLOCKLINE_TIMEZONE must be an IANA zone name such as Asia/Shanghai, not '{value}'") from None
+            raise ValueError(
+                f"BLOCKLINE_TIMEZONE 须为 IANA 时区名（如 Asia/Shanghai），而不是“{value}” / "
+                f"BLOCKLINE_TIMEZONE must be an IANA zone name such as Asia/Shanghai, not '{value}'"
+            ) from None
         return value
 
     @field_validator("home_area", mode="after")
@@ -109,17 +131,21 @@ class Settings(BaseSettings):
             return None
         codes = [c.strip() for c in value.replace("，", ",").split(",") if c.strip()]
         if not all(len(c) == 6 and c.isdigit() for c in codes):
-            raise ValueError(f"BLOCKLINE_HOME_AREA 须为六位行政区划代码（如 330300），多个用逗号分隔，而不是“{value}” / "
-                             f"BLOCKLINE_HOME_AREA must be six-digit area codes such as 330300, comma-separated, "
-                             f"not '{value}'")
+            raise ValueError(
+                f"BLOCKLINE_HOME_AREA 须为六位行政区划代码（如 330300），多个用逗号分隔，而不是“{value}” / "
+                f"BLOCKLINE_HOME_AREA must be six-digit area codes such as 330300, comma-separated, "
+                f"not '{value}'"
+            )
         return ",".join(codes)
 
     @field_validator("now", mode="after")
     @classmethod
     def _aware_now(cls, value: dt.datetime | None) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
-            raise ValueError("BLOCKLINE_NOW 须带时区偏移（如 2026-12-05T23:30:00+00:00） / "
-                             "BLOCKLINE_NOW needs an offset, e.g. 2026-12-05T23:30:00+00:00")
+            raise ValueError(
+                "BLOCKLINE_NOW 须带时区偏移（如 2026-12-05T23:30:00+00:00） / "
+                "BLOCKLINE_NOW needs an offset, e.g. 2026-12-05T23:30:00+00:00"
+            )
         return value
 
     @field_validator("database_url", "owner_database_url", mode="before")
@@ -131,7 +157,7 @@ class Settings(BaseSettings):
         value = str(value)
         for prefix in ("postgres://", "postgresql://"):
             if value.startswith(prefix):
-                return "postgresql+psycopg://" + value[len(prefix):]
+                return "postgresql+psycopg://" + value[len(prefix) :]
         return value
 
     @field_validator("policy_dir", mode="before")

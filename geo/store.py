@@ -70,7 +70,8 @@ def database_url(settings: Settings | None = None, *, start: bool = True) -> str
 
 def owner_database_url(settings: Settings | None = None, *, start: bool = True) -> str:
     """The URL of the schema's owner (migrations, dump, restore): the embedded cluster's owner role, else
-    ``BLOCKLINE_OWNER_DATABASE_URL``, else ``BLOCKLINE_DATABASE_URL`` itself."""
+    ``BLOCKLINE_OWNER_DATABASE_URL``, else ``BLOCKLINE_DATABASE_URL`` itself.
+    """
     settings = settings or get_settings()
     if settings.database_url:
         return settings.owner_database_url or settings.database_url
@@ -146,8 +147,12 @@ GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "{app}";
 def grant_sql(app_role: str) -> str:
     """The SQL that grants ``app_role`` what the app needs on the tables the running role owns."""
     if not _ROLE_NAME.match(app_role):
-        raise BlocklineError(f"角色名不合法：{app_role}", f"not a role name: {app_role}",
-                             fix_zh="使用字母、数字和下划线", fix_en="use letters, digits and underscores")
+        raise BlocklineError(
+            f"角色名不合法：{app_role}",
+            f"not a role name: {app_role}",
+            fix_zh="使用字母、数字和下划线",
+            fix_en="use letters, digits and underscores",
+        )
     return _GRANTS.replace("{app}", app_role)
 
 
@@ -157,43 +162,77 @@ def grant_app_role(conn: Connection, app_role: str) -> None:
 
 
 def _lacks_grants(conn: Connection, app_role: str) -> bool:
-    return not conn.execute(sa.text("""
+    return not conn.execute(
+        sa.text("""
         SELECT to_regrole(:r) IS NOT NULL AND has_table_privilege(:r, 'audit', 'INSERT')
-               AND has_table_privilege(:r, 'users', 'UPDATE')"""), {"r": app_role}).scalar_one()
+               AND has_table_privilege(:r, 'users', 'UPDATE')"""),
+        {"r": app_role},
+    ).scalar_one()
 
 
 #: (zh, en, query): each query returns the names of what is wrong for the connection's role, none when right
 _ROLE_CHECKS = (
-    ("是超级用户", "is a superuser", "SELECT rolname FROM pg_roles WHERE rolname = current_user AND rolsuper"),
-    ("可建角色、数据库或绕过行级安全", "may create roles or databases, or bypass row security",
-     "SELECT rolname FROM pg_roles WHERE rolname = current_user AND (rolcreaterole OR rolcreatedb OR rolbypassrls)"),
-    ("拥有（可改、可删、可停触发器）", "owns (so may alter, drop, disable triggers of)",
-     """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    (
+        "是超级用户",
+        "is a superuser",
+        "SELECT rolname FROM pg_roles WHERE rolname = current_user AND rolsuper",
+    ),
+    (
+        "可建角色、数据库或绕过行级安全",
+        "may create roles or databases, or bypass row security",
+        "SELECT rolname FROM pg_roles WHERE rolname = current_user AND (rolcreaterole OR rolcreatedb OR rolbypassrls)",
+    ),
+    (
+        "拥有（可改、可删、可停触发器）",
+        "owns (so may alter, drop, disable triggers of)",
+        """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = 'public' AND pg_has_role(current_user, c.relowner, 'USAGE')
         UNION ALL SELECT 'schema public' FROM pg_namespace
         WHERE nspname = 'public' AND pg_has_role(current_user, nspowner, 'USAGE')
         UNION ALL SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname = 'public' AND left(p.proname, 9) = 'blockline' AND pg_has_role(current_user, p.proowner, 'USAGE')"""),
-    ("可在 public 模式中建对象", "may create objects in schema public",
-     "SELECT 'public' WHERE has_schema_privilege('public', 'CREATE')"),
-    ("可清空（TRUNCATE）", "may TRUNCATE",
-     """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND has_table_privilege(c.oid, 'TRUNCATE')"""),
-    ("可改写或删除审计记录", "may UPDATE, DELETE or add triggers to the audit trail",
-     """SELECT p FROM unnest(ARRAY['UPDATE', 'DELETE', 'TRIGGER', 'REFERENCES']) p
-        WHERE has_table_privilege('public.audit', p)"""),
-    ("可改写审计链", "may touch the audit chain's head",
-     """SELECT p FROM unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
-        WHERE has_table_privilege('public.audit_chain', p)"""),
-    ("不能读或追加审计记录", "may not read or append to the audit trail",
-     """SELECT p FROM unnest(ARRAY['SELECT', 'INSERT']) p WHERE NOT has_table_privilege('public.audit', p)"""),
-    ("可运行服务器程序或读写服务器文件", "may run programs or read and write files on the server",
-     """SELECT rolname FROM pg_roles WHERE rolname IN ('pg_execute_server_program', 'pg_write_server_files',
-        'pg_read_server_files') AND pg_has_role(current_user, oid, 'USAGE')"""),
-    ("审计触发器已停用或缺失", "audit triggers disabled or missing",
-     """SELECT t FROM unnest(ARRAY['audit_append_only', 'audit_no_truncate', 'audit_chain']) t
+        WHERE n.nspname = 'public' AND left(p.proname, 9) = 'blockline' AND pg_has_role(current_user, p.proowner, 'USAGE')""",
+    ),
+    (
+        "可在 public 模式中建对象",
+        "may create objects in schema public",
+        "SELECT 'public' WHERE has_schema_privilege('public', 'CREATE')",
+    ),
+    (
+        "可清空（TRUNCATE）",
+        "may TRUNCATE",
+        """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p') AND has_table_privilege(c.oid, 'TRUNCATE')""",
+    ),
+    (
+        "可改写或删除审计记录",
+        "may UPDATE, DELETE or add triggers to the audit trail",
+        """SELECT p FROM unnest(ARRAY['UPDATE', 'DELETE', 'TRIGGER', 'REFERENCES']) p
+        WHERE has_table_privilege('public.audit', p)""",
+    ),
+    (
+        "可改写审计链",
+        "may touch the audit chain's head",
+        """SELECT p FROM unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE']) p
+        WHERE has_table_privilege('public.audit_chain', p)""",
+    ),
+    (
+        "不能读或追加审计记录",
+        "may not read or append to the audit trail",
+        """SELECT p FROM unnest(ARRAY['SELECT', 'INSERT']) p WHERE NOT has_table_privilege('public.audit', p)""",
+    ),
+    (
+        "可运行服务器程序或读写服务器文件",
+        "may run programs or read and write files on the server",
+        """SELECT rolname FROM pg_roles WHERE rolname IN ('pg_execute_server_program', 'pg_write_server_files',
+        'pg_read_server_files') AND pg_has_role(current_user, oid, 'USAGE')""",
+    ),
+    (
+        "审计触发器已停用或缺失",
+        "audit triggers disabled or missing",
+        """SELECT t FROM unnest(ARRAY['audit_append_only', 'audit_no_truncate', 'audit_chain']) t
         WHERE NOT EXISTS (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = 'public.audit'::regclass
-                          AND g.tgname = t AND g.tgenabled = 'O')"""),
+                          AND g.tgname = t AND g.tgenabled = 'O')""",
+    ),
 )
 
 
@@ -237,8 +276,9 @@ def open_store(settings: Settings | None = None) -> Engine:
             return engine
         # JIT compilation costs ~0.7 s on the large estimated costs of spatial window and aggregate queries
         # (ST_ClusterDBSCAN, bulk INSERT ... SELECT) and gains nothing on queries of a second: off.
-        engine = sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                                  connect_args={"options": "-c jit=off"})
+        engine = sa.create_engine(
+            url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args={"options": "-c jit=off"}
+        )
         try:
             _migrate_as_owner(owner_url, url, srid=settings.storage_epsg)
             with engine.connect() as conn:
@@ -289,7 +329,9 @@ def _migrate_as_owner(owner_url: str, app_url: str, *, srid: int) -> None:
     owner_role = sa.engine.make_url(owner_url).username
     owner = sa.create_engine(owner_url, poolclass=NullPool)
     try:
-        migrate(owner, srid=srid, app_role=app_role if owner_url != app_url and app_role != owner_role else None)
+        migrate(
+            owner, srid=srid, app_role=app_role if owner_url != app_url and app_role != owner_role else None
+        )
     finally:
         owner.dispose()
 
@@ -333,7 +375,8 @@ def transaction(engine: Engine, *, serializable: bool = False) -> Iterator[Conne
                 raise DatabaseUnavailable(
                     f"数据库连接中断，本次操作已整体撤销：{_first_line(exc)}",
                     f"the database connection failed; the whole operation was rolled back: {_first_line(exc)}",
-                    fix_zh="数据库恢复后重新执行", fix_en="run the command again once the database is back",
+                    fix_zh="数据库恢复后重新执行",
+                    fix_en="run the command again once the database is back",
                 ) from exc
             raise
         commit(tx)
@@ -359,7 +402,7 @@ def commit(tx: sa.engine.Transaction) -> None:
             f"have been written: {_first_line(exc)}",
             fix_zh="数据库恢复后先查看是否已写入（blockline audit 与审计页列出每次写入），再决定是否重新执行",
             fix_en="once the database is back, look whether it was written (blockline audit and the audit page "
-                   "list every write) before running it again",
+            "list every write) before running it again",
         ) from exc
 
 

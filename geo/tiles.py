@@ -81,10 +81,15 @@ __all__ = [
 TILE_LAYERS = ("parcels", "level1", "level2", "counties")
 #: what the far-out squares can be coloured by: the value that dominates each square (issue 18, item 7)
 SQUARE_COLOR_BY = ("land_use", "county_code", "is_low_efficiency", "idle", "lifecycle", "grade")
-_SQUARE_VALUE = {"land_use": "t.land_use", "county_code": "t.county_code",
-                 "is_low_efficiency": "CASE WHEN t.is_low_efficiency THEN 'true' WHEN NOT t.is_low_efficiency "
-                                      "THEN 'false' END",
-                 "idle": "k.idle", "lifecycle": "k.lifecycle", "grade": "k.grade"}
+_SQUARE_VALUE = {
+    "land_use": "t.land_use",
+    "county_code": "t.county_code",
+    "is_low_efficiency": "CASE WHEN t.is_low_efficiency THEN 'true' WHEN NOT t.is_low_efficiency "
+    "THEN 'false' END",
+    "idle": "k.idle",
+    "lifecycle": "k.lifecycle",
+    "grade": "k.grade",
+}
 ALL_LAYERS = "all"  # every layer in one tile, in the order of TILE_LAYERS (each drawn above the one before)
 RAW_MIN_ZOOM = 13  # parcels one by one from here in; squares of counts farther out
 AGGREGATE_CELLS = 16  # squares per tile side when aggregated (16 px each)
@@ -121,18 +126,30 @@ def tile_engine(engine: Engine) -> Engine:
     if found is None:
         settings = get_settings()
         found = _TILE_ENGINES[key] = sa.create_engine(
-            engine.url, pool_pre_ping=True, pool_size=settings.tile_pool_size, max_overflow=0, pool_timeout=1,
-            connect_args={"options": f"-c jit=off -c statement_timeout={settings.tile_timeout_ms}"})
+            engine.url,
+            pool_pre_ping=True,
+            pool_size=settings.tile_pool_size,
+            max_overflow=0,
+            pool_timeout=1,
+            connect_args={"options": f"-c jit=off -c statement_timeout={settings.tile_timeout_ms}"},
+        )
     return found
 
 
 def tile_bounds_3857(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """(xmin, ymin, xmax, ymax) of tile z/x/y in EPSG:3857 metres (the same as PostGIS ``ST_TileEnvelope``)."""
     size = 2 * _HALF_WORLD / (1 << z)
-    return (-_HALF_WORLD + x * size, _HALF_WORLD - (y + 1) * size, -_HALF_WORLD + (x + 1) * size, _HALF_WORLD - y * size)
+    return (
+        -_HALF_WORLD + x * size,
+        _HALF_WORLD - (y + 1) * size,
+        -_HALF_WORLD + (x + 1) * size,
+        _HALF_WORLD - y * size,
+    )
 
 
-def tiles_covering(bounds: tuple[float, float, float, float], z: int, *, margin: int = 0) -> list[tuple[int, int]]:
+def tiles_covering(
+    bounds: tuple[float, float, float, float], z: int, *, margin: int = 0
+) -> list[tuple[int, int]]:
     """The (x, y) of every zoom-``z`` tile that ``bounds`` (west, south, east, north in degrees) touches, with
     ``margin`` more tiles on each side, within the world.
 
@@ -167,25 +184,47 @@ def gcj02_shift(z: int, x: int, y: int) -> tuple[float, float]:
 
 def _check(layer: str, z: int, x: int, y: int, color_by: str | None = None) -> None:
     if color_by is not None and color_by not in SQUARE_COLOR_BY:
-        raise InputError(f"不能按此着色：{color_by!r}", f"cannot colour by {color_by!r}",
-                         fix_zh="可用：" + "、".join(SQUARE_COLOR_BY), fix_en="known: " + ", ".join(SQUARE_COLOR_BY))
+        raise InputError(
+            f"不能按此着色：{color_by!r}",
+            f"cannot colour by {color_by!r}",
+            fix_zh="可用：" + "、".join(SQUARE_COLOR_BY),
+            fix_en="known: " + ", ".join(SQUARE_COLOR_BY),
+        )
     if layer not in TILE_LAYERS and layer != ALL_LAYERS:
-        raise InputError(f"没有这个图层：{layer!r}", f"no such tile layer: {layer!r}",
-                         fix_zh="可用：" + "、".join((*TILE_LAYERS, ALL_LAYERS)),
-                         fix_en="known: " + ", ".join((*TILE_LAYERS, ALL_LAYERS)))
+        raise InputError(
+            f"没有这个图层：{layer!r}",
+            f"no such tile layer: {layer!r}",
+            fix_zh="可用：" + "、".join((*TILE_LAYERS, ALL_LAYERS)),
+            fix_en="known: " + ", ".join((*TILE_LAYERS, ALL_LAYERS)),
+        )
     if not (0 <= z <= MAX_ZOOM and 0 <= x < (1 << z) and 0 <= y < (1 << z)):
-        raise InputError(f"瓦片编号超出范围：{z}/{x}/{y}", f"tile out of range: {z}/{x}/{y}",
-                         fix_zh=f"缩放级别 0–{MAX_ZOOM}，x、y 在 0 与 2^z−1 之间",
-                         fix_en=f"zoom 0–{MAX_ZOOM}, x and y between 0 and 2^z−1")
+        raise InputError(
+            f"瓦片编号超出范围：{z}/{x}/{y}",
+            f"tile out of range: {z}/{x}/{y}",
+            fix_zh=f"缩放级别 0–{MAX_ZOOM}，x、y 在 0 与 2^z−1 之间",
+            fix_en=f"zoom 0–{MAX_ZOOM}, x and y between 0 and 2^z−1",
+        )
 
 
 def _pixel_m(z: int) -> float:
     return 2 * _HALF_WORLD / (256 * (1 << z))
 
 
-def tile(engine: Engine, layer: str, z: int, x: int, y: int, *, county: str | None = None,
-         as_of: dt.date | dt.datetime | None = None, mark_set: str | None = None, gcj02: bool = False,
-         counties: Iterable[str] | None = None, contracts: bool = True, color_by: str | None = None) -> bytes:
+def tile(
+    engine: Engine,
+    layer: str,
+    z: int,
+    x: int,
+    y: int,
+    *,
+    county: str | None = None,
+    as_of: dt.date | dt.datetime | None = None,
+    mark_set: str | None = None,
+    gcj02: bool = False,
+    counties: Iterable[str] | None = None,
+    contracts: bool = True,
+    color_by: str | None = None,
+) -> bytes:
     """One Mapbox Vector Tile (bytes, maybe empty) of z/x/y; each MVT layer has the name of its layer.
 
     ``layer`` is one of ``TILE_LAYERS``, or ``ALL_LAYERS`` for every layer in one tile (one request and
@@ -203,37 +242,65 @@ def tile(engine: Engine, layer: str, z: int, x: int, y: int, *, county: str | No
     _check(layer, z, x, y, color_by)
     layers = TILE_LAYERS if layer == ALL_LAYERS else (layer,)
     dx, dy = gcj02_shift(z, x, y) if gcj02 else (0.0, 0.0)
-    params: dict[str, object] = {"z": z, "x": x, "y": y, "dx": dx, "dy": dy,
-                                 "county": county, "marks": mark_set, "px": _pixel_m(z),
-                                 "half": _HALF_WORLD, **_as_of_param(as_of),
-                                 "allowed": None if counties is None else sorted(counties)}
+    params: dict[str, object] = {
+        "z": z,
+        "x": x,
+        "y": y,
+        "dx": dx,
+        "dy": dy,
+        "county": county,
+        "marks": mark_set,
+        "px": _pixel_m(z),
+        "half": _HALF_WORLD,
+        **_as_of_param(as_of),
+        "allowed": None if counties is None else sorted(counties),
+    }
     if "parcels" in layers and z < RAW_MIN_ZOOM:
         step = CELL_ZOOM - (z + 4)  # AGGREGATE_CELLS = 16 = 2^4 squares per tile side
         span = 1 << (CELL_ZOOM - z)
         # One square more on each side: a GCJ-02 shift (under a square at z12) moves some in from beyond.
         margin = 1 << step
-        params |= {"step": step, "i0": x * span - margin, "i1": (x + 1) * span + margin,
-                   "j0": y * span - margin, "j1": (y + 1) * span + margin,
-                   "size": 2 * _HALF_WORLD / (1 << (z + 4))}
+        params |= {
+            "step": step,
+            "i0": x * span - margin,
+            "i1": (x + 1) * span + margin,
+            "j0": y * span - margin,
+            "j1": (y + 1) * span + margin,
+            "size": 2 * _HALF_WORLD / (1 << (z + 4)),
+        }
     from geo.settings import get_settings
 
     try:
         with engine.connect() as conn:
             srid = _storage_srid(engine, conn)
-            parts = [f"coalesce(({_layer_sql(name, z, srid, as_of=as_of, mark_set=mark_set, contracts=contracts, color_by=color_by)}), "
-                     "''::bytea)" for name in layers]
-            conn.execute(sa.text("SELECT set_config('statement_timeout', :ms, true)"),
-                         {"ms": str(get_settings().tile_timeout_ms)})
+            parts = [
+                f"coalesce(({_layer_sql(name, z, srid, as_of=as_of, mark_set=mark_set, contracts=contracts, color_by=color_by)}), "
+                "''::bytea)"
+                for name in layers
+            ]
+            conn.execute(
+                sa.text("SELECT set_config('statement_timeout', :ms, true)"),
+                {"ms": str(get_settings().tile_timeout_ms)},
+            )
             return bytes(conn.execute(sa.text("SELECT " + " || ".join(parts)), params).scalar_one() or b"")
     except sa.exc.TimeoutError as exc:
-        raise TileBusy("地图瓦片繁忙，请稍后重试", "the map tiles are busy: try again shortly",
-                       file=f"{layer}/{z}/{x}/{y}", fix_zh="稍后重试", fix_en="retry in a moment") from exc
+        raise TileBusy(
+            "地图瓦片繁忙，请稍后重试",
+            "the map tiles are busy: try again shortly",
+            file=f"{layer}/{z}/{x}/{y}",
+            fix_zh="稍后重试",
+            fix_en="retry in a moment",
+        ) from exc
     except sa.exc.OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) != "57014":  # query_canceled: the statement_timeout
             raise
-        raise TileBusy("地图瓦片超时，已取消", "the map tile took too long and was cancelled",
-                       file=f"{layer}/{z}/{x}/{y}", fix_zh="放大地图或稍后重试",
-                       fix_en="zoom in, or retry in a moment") from exc
+        raise TileBusy(
+            "地图瓦片超时，已取消",
+            "the map tile took too long and was cancelled",
+            file=f"{layer}/{z}/{x}/{y}",
+            fix_zh="放大地图或稍后重试",
+            fix_en="zoom in, or retry in a moment",
+        ) from exc
 
 
 def _storage_srid(engine: Engine, conn: Connection) -> int:
@@ -247,11 +314,23 @@ def _storage_srid(engine: Engine, conn: Connection) -> int:
 _ALLOWED = "(CAST(:allowed AS text[]) IS NULL OR {col} = ANY(CAST(:allowed AS text[])))"
 
 
-def _layer_sql(layer: str, z: int, srid: int, *, as_of: object, mark_set: str | None, contracts: bool = True,
-               color_by: str | None = None) -> str:
+def _layer_sql(
+    layer: str,
+    z: int,
+    srid: int,
+    *,
+    as_of: object,
+    mark_set: str | None,
+    contracts: bool = True,
+    color_by: str | None = None,
+) -> str:
     """The statement that makes the MVT layer ``layer`` of a tile (the parameters are ``tile``'s)."""
-    where = [_lifespan_clause(as_of), "(CAST(:county AS text) IS NULL OR t.county_code = :county)",
-             _ALLOWED.format(col="t.county_code"), "t.geom && (SELECT box FROM env)"]
+    where = [
+        _lifespan_clause(as_of),
+        "(CAST(:county AS text) IS NULL OR t.county_code = :county)",
+        _ALLOWED.format(col="t.county_code"),
+        "t.geom && (SELECT box FROM env)",
+    ]
     # The tile's envelope, moved back by the shift (what lands in the tile after it), in the storage CRS;
     # ST_Segmentize keeps its edges true after reprojection, ST_Expand covers the MVT buffer.
     env = f"""env AS (SELECT ST_Expand(ST_Transform(ST_Segmentize(
@@ -274,11 +353,17 @@ def _layer_sql(layer: str, z: int, srid: int, *, as_of: object, mark_set: str | 
                    CAST(round(CAST(ST_Area(t.geom) / {M2_PER_MU_SQL} AS numeric), 2) AS float8) AS area_mu,
                    ST_AsMVTGeom(ST_Translate(ST_Transform({simplify}, 3857), :dx, :dy),
                                 ST_TileEnvelope(:z, :x, :y), {_EXTENT}, {_BUFFER}, true) AS geom
-            FROM block_lines t WHERE t.level = {int(layer[-1])} AND {' AND '.join(where)})
+            FROM block_lines t WHERE t.level = {int(layer[-1])} AND {" AND ".join(where)})
             SELECT ST_AsMVT(features, '{layer}', {_EXTENT}, 'geom', 'id') FROM features WHERE geom IS NOT NULL"""
     if z >= RAW_MIN_ZOOM:
-        marks = ("LEFT JOIN parcel_marks k ON k.mark_set = :marks AND k.parcel_no = t.parcel_no",
-                 "k.idle, k.lifecycle, k.grade") if mark_set else ("", "NULL AS idle, NULL AS lifecycle, NULL AS grade")
+        marks = (
+            (
+                "LEFT JOIN parcel_marks k ON k.mark_set = :marks AND k.parcel_no = t.parcel_no",
+                "k.idle, k.lifecycle, k.grade",
+            )
+            if mark_set
+            else ("", "NULL AS idle, NULL AS lifecycle, NULL AS grade")
+        )
         if not contracts:  # no contract field at all, not even empty
             marks = (marks[0], marks[1].replace("k.lifecycle, ", "").replace("NULL AS lifecycle, ", ""))
         facts = f"""t.id, t.parcel_no, t.holder, t.land_use, t.county_code, t.is_low_efficiency,
@@ -292,7 +377,7 @@ def _layer_sql(layer: str, z: int, srid: int, *, as_of: object, mark_set: str | 
             SELECT {facts},
                    ST_AsMVTGeom(ST_Translate(ST_Transform({shape}, 3857), :dx, :dy),
                                 ST_TileEnvelope(:z, :x, :y), {_EXTENT}, {_BUFFER}, true) AS geom
-            FROM parcels t {marks[0]} WHERE {' AND '.join(where)})
+            FROM parcels t {marks[0]} WHERE {" AND ".join(where)})
             SELECT ST_AsMVT(features, 'parcels', {_EXTENT}, 'geom', 'id') FROM features WHERE geom IS NOT NULL"""
     if color_by is not None:
         return _top_squares_sql(where, env, color_by, mark_set=mark_set, contracts=contracts)
@@ -316,7 +401,9 @@ def _layer_sql(layer: str, z: int, srid: int, *, as_of: object, mark_set: str | 
         SELECT ST_AsMVT(features, 'parcels', {_EXTENT}, 'geom') FROM features WHERE geom IS NOT NULL"""
 
 
-def _top_squares_sql(where: list[str], env: str, color_by: str, *, mark_set: str | None, contracts: bool) -> str:
+def _top_squares_sql(
+    where: list[str], env: str, color_by: str, *, mark_set: str | None, contracts: bool
+) -> str:
     """Far out and coloured: the squares summed from the parcels in the tile, each with its dominant value.
 
     Each parcel counts in the square holding its point on surface (as in ``parcel_cells``); ``top`` is the
@@ -331,7 +418,7 @@ def _top_squares_sql(where: list[str], env: str, color_by: str, *, mark_set: str
     return f"""WITH {env}, points AS (
         SELECT ST_Transform(ST_PointOnSurface(t.geom), 3857) AS p, t.area_mu, t.is_low_efficiency AS low,
                CAST({value} AS text) AS value
-        FROM parcels t {join} WHERE {' AND '.join(where)}),
+        FROM parcels t {join} WHERE {" AND ".join(where)}),
       cells AS (
         SELECT CAST(floor((ST_X(p) + :half) / :size) AS integer) AS ci,
                CAST(floor((:half - ST_Y(p)) / :size) AS integer) AS cj, value,
@@ -361,14 +448,16 @@ def refresh_parcel_cells(conn: Connection) -> int:
     200,000 parcels.
     """
     conn.execute(sa.text("DELETE FROM parcel_cells"))
-    return conn.execute(sa.text(f"""
+    return conn.execute(
+        sa.text(f"""
         INSERT INTO parcel_cells (i, j, county_code, parcels, area_mu, low_mu)
         SELECT floor((ST_X(p) + {_HALF_WORLD}) / {_CELL_M})::int, floor(({_HALF_WORLD} - ST_Y(p)) / {_CELL_M})::int,
                coalesce(county_code, ''), count(*), sum(area_mu),
                coalesce(sum(area_mu) FILTER (WHERE is_low_efficiency), 0)
         FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 3857) AS p, county_code, area_mu, is_low_efficiency
               FROM parcels WHERE valid_to IS NULL) s
-        GROUP BY 1, 2, 3""")).rowcount
+        GROUP BY 1, 2, 3""")
+    ).rowcount
 
 
 def data_version(engine: Engine) -> str:
@@ -383,23 +472,31 @@ def data_version(engine: Engine) -> str:
     counted (a count of their retired rows was 50 ms at 200,000 parcels).
     """
     with engine.connect() as conn:
-        row = conn.execute(sa.text("""
+        row = conn.execute(
+            sa.text("""
             SELECT (SELECT coalesce(max(id), 0) FROM loads), (SELECT max(loaded_at) FROM loads),
                    (SELECT coalesce(max(id), 0) FROM block_lines),
                    (SELECT count(valid_to) FROM block_lines), (SELECT coalesce(max(id), 0) FROM parcels),
-                   (SELECT coalesce(max(id), 0) FROM ratings)""")).one()
+                   (SELECT coalesce(max(id), 0) FROM ratings)""")
+        ).one()
     return hashlib.sha1(repr(tuple(row)).encode()).hexdigest()[:12]
 
 
 def has_marks(engine: Engine, mark_set: str) -> bool:
     """Whether a set of marks has been written."""
     with engine.connect() as conn:
-        return conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM parcel_marks WHERE mark_set = :s)"),
-                            {"s": mark_set}).scalar_one()
+        return conn.execute(
+            sa.text("SELECT EXISTS (SELECT 1 FROM parcel_marks WHERE mark_set = :s)"), {"s": mark_set}
+        ).scalar_one()
 
 
-def write_marks(engine: Engine, mark_set: str, rows: Iterable[tuple[str, str | None, str | None, str | None]], *,
-                keep_suffix: str | None = None) -> int:
+def write_marks(
+    engine: Engine,
+    mark_set: str,
+    rows: Iterable[tuple[str, str | None, str | None, str | None]],
+    *,
+    keep_suffix: str | None = None,
+) -> int:
     """Write a set of marks, (parcel_no, idle, lifecycle, grade) rows; returns the count.
 
     The set replaces one of the same name. Other sets stay while their name ends with ``keep_suffix`` (the
@@ -410,15 +507,25 @@ def write_marks(engine: Engine, mark_set: str, rows: Iterable[tuple[str, str | N
         return copy_marks(conn, mark_set, rows, keep_suffix=keep_suffix)
 
 
-def copy_marks(conn: sa.Connection, mark_set: str, rows: Iterable[tuple[str, str | None, str | None, str | None]],
-               *, keep_suffix: str | None = None) -> int:
+def copy_marks(
+    conn: sa.Connection,
+    mark_set: str,
+    rows: Iterable[tuple[str, str | None, str | None, str | None]],
+    *,
+    keep_suffix: str | None = None,
+) -> int:
     """``write_marks`` inside the caller's transaction (``conn``); returns the count."""
     count = 0
-    conn.execute(sa.text("""DELETE FROM parcel_marks WHERE mark_set = :s
+    conn.execute(
+        sa.text("""DELETE FROM parcel_marks WHERE mark_set = :s
                             OR CAST(:keep AS text) IS NULL OR right(mark_set, length(:keep)) <> :keep"""),
-                 {"s": mark_set, "keep": keep_suffix})
+        {"s": mark_set, "keep": keep_suffix},
+    )
     raw = conn.connection.driver_connection
-    with raw.cursor() as cur, cur.copy("COPY parcel_marks (mark_set, parcel_no, idle, lifecycle, grade) FROM STDIN") as copy:
+    with (
+        raw.cursor() as cur,
+        cur.copy("COPY parcel_marks (mark_set, parcel_no, idle, lifecycle, grade) FROM STDIN") as copy,
+    ):
         for parcel_no, idle, lifecycle, grade in rows:
             copy.write_row((mark_set, str(parcel_no), idle, lifecycle, grade))
             count += 1

@@ -140,7 +140,11 @@ def _repair_polygons(geoms: gpd.GeoSeries, *, labels: list[str] | None) -> tuple
     for i in np.flatnonzero(other):
         kind = shapely.get_type_id(values[i])
         name = ["Point", "LineString", "LinearRing", "Polygon", "MultiPoint", "MultiLineString"][kind]
-        report.problems.append(Problem(int(i) + 1, label(i), f"几何类型为 {name}，应为面", f"geometry is a {name}, not a polygon"))
+        report.problems.append(
+            Problem(
+                int(i) + 1, label(i), f"几何类型为 {name}，应为面", f"geometry is a {name}, not a polygon"
+            )
+        )
 
     candidates = polygonal | collection
     invalid = np.zeros(n, dtype=bool)
@@ -151,7 +155,7 @@ def _repair_polygons(geoms: gpd.GeoSeries, *, labels: list[str] | None) -> tuple
     if invalid.any():
         reasons = shapely.is_valid_reason(values[invalid])
         work[invalid] = _make_valid(values[invalid])
-        invalid_reason = dict(zip(np.flatnonzero(invalid), reasons))
+        invalid_reason = dict(zip(np.flatnonzero(invalid), reasons, strict=False))
     else:
         invalid_reason = {}
 
@@ -160,18 +164,30 @@ def _repair_polygons(geoms: gpd.GeoSeries, *, labels: list[str] | None) -> tuple
     lost = candidates & shapely.is_missing(out)
     for i in np.flatnonzero(lost):
         why = invalid_reason.get(i)
-        report.problems.append(Problem(
-            int(i) + 1, label(i),
-            "几何修复后没有剩下面" + (f"（{why}）" if why else "（几何集合中没有面）"),
-            "no polygon is left after repair" + (f" ({why})" if why else " (the collection holds no polygon)"),
-        ))
+        report.problems.append(
+            Problem(
+                int(i) + 1,
+                label(i),
+                "几何修复后没有剩下面" + (f"（{why}）" if why else "（几何集合中没有面）"),
+                "no polygon is left after repair"
+                + (f" ({why})" if why else " (the collection holds no polygon)"),
+            )
+        )
     area_after = np.zeros(n)
     ok = ~shapely.is_missing(out)
     area_after[ok] = shapely.area(out[ok])
     for i in np.flatnonzero(invalid & ok):
-        report.repaired.append(Repair(int(i) + 1, label(i), str(invalid_reason[i]),
-                                      float(area_before[i]), float(area_after[i])))
+        report.repaired.append(
+            Repair(int(i) + 1, label(i), str(invalid_reason[i]), float(area_before[i]), float(area_after[i]))
+        )
     for i in np.flatnonzero(collection & ok & ~invalid):
-        report.repaired.append(Repair(int(i) + 1, label(i), "GeometryCollection reduced to its polygons",
-                                      float(area_before[i]), float(area_after[i])))
+        report.repaired.append(
+            Repair(
+                int(i) + 1,
+                label(i),
+                "GeometryCollection reduced to its polygons",
+                float(area_before[i]),
+                float(area_after[i]),
+            )
+        )
     return gpd.GeoSeries(out, index=geoms.index, crs=geoms.crs), report

@@ -57,11 +57,15 @@ def load_two_county_city(engine: object, folder: Path) -> None:
     x, y = WENZHOU_X0, WENZHOU_Y0
     two_counties().to_file(folder / "c.gpkg", engine="pyogrio")
     load_boundaries(engine, folder / "c.gpkg", user="test")
-    l1 = gpd.GeoDataFrame({"名称": ["鹿城一级", "瓯海一级"]},
-                          geometry=[box(x + 100, y + 100, x + 700, y + 700), box(x + 2100, y + 100, x + 2700, y + 700)],
-                          crs="EPSG:4549")
+    l1 = gpd.GeoDataFrame(
+        {"名称": ["鹿城一级", "瓯海一级"]},
+        geometry=[box(x + 100, y + 100, x + 700, y + 700), box(x + 2100, y + 100, x + 2700, y + 700)],
+        crs="EPSG:4549",
+    )
     l1.to_file(folder / "l1.gpkg", engine="pyogrio")
     load_blocklines(engine, folder / "l1.gpkg", level=1, user="test")
-    l2 = gpd.GeoDataFrame({"名称": ["鹿城二级"]}, geometry=[box(x + 800, y + 100, x + 1200, y + 700)], crs="EPSG:4549")
+    l2 = gpd.GeoDataFrame(
+        {"名称": ["鹿城二级"]}, geometry=[box(x + 800, y + 100, x + 1200, y + 700)], crs="EPSG:4549"
+    )
     l2.to_file(folder / "l2.gpkg", engine="pyogrio")
     load_blocklines(engine, folder / "l2.gpkg", level=2, user="test")

@@ -15,7 +15,9 @@ from typer.testing import CliRunner
 
 from blockline.cli import app
 from geo.settings import get_settings
-from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y, square, two_counties, write_shapefile
+from tests.files import WENZHOU_X0 as X
+from tests.files import WENZHOU_Y0 as Y
+from tests.files import square, two_counties, write_shapefile
 
 runner = CliRunner()
 
@@ -37,9 +39,11 @@ def _run(*args: str) -> tuple[int, str, str]:
 def test_load_and_list_parcels_as_json(boundaries: Path, tmp_path: Path) -> None:
     code, out, _ = _run("load", "boundaries", str(boundaries), "--format", "json")
     assert code == 0 and json.loads(out)["inserted"] == 2
-    gdf = gpd.GeoDataFrame({"宗地编号": ["LC-1", "OH-1"], "权利人": ["温州宏达机械有限公司", "瓯海鑫源鞋业"]},
-                           geometry=[square(40_000_000 + X + 10, Y + 10), square(40_000_000 + X + 2010, Y + 10)],
-                           crs="EPSG:4528")
+    gdf = gpd.GeoDataFrame(
+        {"宗地编号": ["LC-1", "OH-1"], "权利人": ["温州宏达机械有限公司", "瓯海鑫源鞋业"]},
+        geometry=[square(40_000_000 + X + 10, Y + 10), square(40_000_000 + X + 2010, Y + 10)],
+        crs="EPSG:4528",
+    )
     path = write_shapefile(gdf, tmp_path / "p.shp", encoding="GBK", cpg=False)
     code, out, _ = _run("load", "parcels", str(path), "--format", "json")
     assert code == 0
@@ -65,7 +69,9 @@ def test_load_and_list_parcels_as_json(boundaries: Path, tmp_path: Path) -> None
     assert code == 0 and back.crs.to_epsg() == 4549 and back.area.sum() == pytest.approx(20000)
 
 
-def test_no_crs_exits_2_naming_the_file_and_the_fix(boundaries: Path, tmp_path: Path, engine: sa.Engine) -> None:
+def test_no_crs_exits_2_naming_the_file_and_the_fix(
+    boundaries: Path, tmp_path: Path, engine: sa.Engine
+) -> None:
     gdf = gpd.GeoDataFrame({"宗地编号": ["A"]}, geometry=[square(X, Y)], crs="EPSG:4549")
     path = write_shapefile(gdf, tmp_path / "nocrs.shp")
     (tmp_path / "nocrs.prj").unlink()
@@ -88,8 +94,13 @@ def test_unreachable_database_exits_3(monkeypatch: pytest.MonkeyPatch, tmp_path:
 
 def test_the_installed_command_runs(engine: sa.Engine) -> None:
     exe = Path(sys.executable).with_name("blockline")
-    proc = subprocess.run([str(exe), "db", "status", "--format", "json"], capture_output=True, text=True,
-                          env=os.environ.copy(), timeout=120)
+    proc = subprocess.run(
+        [str(exe), "db", "status", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     status = json.loads(proc.stdout)
     assert status["embedded"] is True and status["running"] is True

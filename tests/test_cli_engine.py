@@ -38,9 +38,17 @@ def test_idle_and_lifecycle_json(demo: sa.Engine) -> None:
             assert p["categories"] == sorted(set(p["categories"]), key=p["categories"].index)
             for f in p["findings"]:
                 assert set(f) >= {"category", "article", "detail"} and f["article"].startswith("yiwu ")
-    codes = {c for p in _json("idle", "--as-of", "2026-11-01", "--format", "json")["parcels"] for c in p["categories"]}
+    codes = {
+        c
+        for p in _json("idle", "--as-of", "2026-11-01", "--format", "json")["parcels"]
+        for c in p["categories"]
+    }
     assert {"idle", "late_start", "late_completion", "built_not_operating"} <= codes
-    life = {c for p in _json("lifecycle", "--as-of", "2026-11-01", "--format", "json")["parcels"] for c in p["categories"]}
+    life = {
+        c
+        for p in _json("lifecycle", "--as-of", "2026-11-01", "--format", "json")["parcels"]
+        for c in p["categories"]
+    }
     assert {"tax_shortfall", "evaluation_due"} <= life
 
 
@@ -55,27 +63,52 @@ def test_zones_detect_save_and_assess(demo: sa.Engine, tmp_path: Path) -> None:
         saved = conn.execute(sa.text("SELECT count(*) FROM zones WHERE kind = 'candidate'")).scalar_one()
         # the zone's area is the sum of its parcels' (checked by PostGIS)
         first = body["zones"][0]
-        total = conn.execute(sa.text("SELECT sum(area_mu) FROM parcels WHERE valid_to IS NULL AND parcel_no = ANY(:n)"),
-                             {"n": first["parcels"]}).scalar_one()
+        total = conn.execute(
+            sa.text("SELECT sum(area_mu) FROM parcels WHERE valid_to IS NULL AND parcel_no = ANY(:n)"),
+            {"n": first["parcels"]},
+        ).scalar_one()
     assert saved == len(body["zones"]) and total == pytest.approx(first["area_mu"], abs=0.01)
     # draw the first zone's outline again, as a planner would, and assess it
     zones = gpd.read_file(_export_zones(tmp_path), engine="pyogrio")
     drawn = tmp_path / "drawn.geojson"
     zones.iloc[[0]].to_file(drawn, engine="pyogrio")
-    result = _json("zones", "assess", str(drawn), "--as-of", "2026-11-01", "--format", "json", "--save", "东片改造",
-                   "--requirement", "tax_per_mu_wan=30", "--requirement", "industry=智能装备")
+    result = _json(
+        "zones",
+        "assess",
+        str(drawn),
+        "--as-of",
+        "2026-11-01",
+        "--format",
+        "json",
+        "--save",
+        "东片改造",
+        "--requirement",
+        "tax_per_mu_wan=30",
+        "--requirement",
+        "industry=智能装备",
+    )
     with demo.connect() as conn:
         name, req = conn.execute(sa.text("SELECT name, requirements FROM zones WHERE kind = 'drawn'")).one()
     assert name == "东片改造" and req == {"tax_per_mu_wan": "30", "industry": "智能装备"}
-    assert list(result)[:6] == ["area_mu", "meets_threshold", "holders", "low_efficiency_share", "parcels",
-                                "block_line_levels"]
+    assert list(result)[:6] == [
+        "area_mu",
+        "meets_threshold",
+        "holders",
+        "low_efficiency_share",
+        "parcels",
+        "block_line_levels",
+    ]
     assert {p["parcel_no"] for p in result["parcels"]} >= set(first["parcels"])
-    assert all(set(p) >= {"parcel_no", "share", "area_in_zone_mu", "low_efficiency"} for p in result["parcels"])
+    assert all(
+        set(p) >= {"parcel_no", "share", "area_in_zone_mu", "low_efficiency"} for p in result["parcels"]
+    )
 
 
 def _export_zones(tmp_path: Path) -> Path:
     path = tmp_path / "zones.geojson"
-    result = runner.invoke(app, ["zones", "detect", "--as-of", "2026-11-01", "--format", "geojson", "-o", str(path)])
+    result = runner.invoke(
+        app, ["zones", "detect", "--as-of", "2026-11-01", "--format", "geojson", "-o", str(path)]
+    )
     assert result.exit_code == 0, result.output
     return path
 
@@ -84,5 +117,11 @@ def test_policy_list_and_show() -> None:
     names = [p["name"] for p in _json("policy", "list", "--format", "json")["profiles"]]
     assert names == ["wenzhou-2020", "yiwu"]
     shown = _json("policy", "show", "yiwu", "--format", "json")
-    assert shown["parameters"]["ratings.d_years_running"] == {"value": 2, "article": "YW §12", "note": "连续两年被评为D类",
-                                                             "boundary": "满", "includes": True, "adopted_from": None}
+    assert shown["parameters"]["ratings.d_years_running"] == {
+        "value": 2,
+        "article": "YW §12",
+        "note": "连续两年被评为D类",
+        "boundary": "满",
+        "includes": True,
+        "adopted_from": None,
+    }

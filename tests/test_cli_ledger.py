@@ -24,7 +24,9 @@ from typer.testing import CliRunner
 
 from blockline.cli import app
 from geo.export import write_table
-from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y, load_two_county_city
+from tests.files import WENZHOU_X0 as X
+from tests.files import WENZHOU_Y0 as Y
+from tests.files import load_two_county_city
 
 runner = CliRunner()
 LC, OH = "330302", "330304"
@@ -56,19 +58,50 @@ def _file(folder: Path, name: str, geom: object, crs: str) -> Path:
 
 # -- issue 17 item 3: the ledger says what the check said --------------------------------------------------
 @pytest.mark.parametrize("crs", ["EPSG:4549", "EPSG:4528"])
-def test_a_transfer_covered_adjustment_is_balanced_in_the_check_and_in_the_ledger(city: sa.Engine, tmp_path: Path,
-                                                                                  crs: str) -> None:
+def test_a_transfer_covered_adjustment_is_balanced_in_the_check_and_in_the_ledger(
+    city: sa.Engine, tmp_path: Path, crs: str
+) -> None:
     surplus = _file(tmp_path, "oh.gpkg", box(X + 2100, Y + 800, X + 2200, Y + 900), crs)  # 瓯海 +15 亩
-    assert _run("balance", "record", "--county", OH, "--add", str(surplus), "--doc", "瓯政〔2026〕2号")[0] == 0
-    removal = _file(tmp_path, "rem.gpkg", box(X + 100, Y + 100, X + 700, Y + 200), crs)  # 90 亩 of 鹿城's level 1
-    addition = _file(tmp_path, "add.gpkg", box(X + 800, Y + 800, X + 1350, Y + 900), crs)  # 82.5 亩 of new land
-    code, out, _ = _run("balance", "check", "--county", LC, "--remove", str(removal), "--add", str(addition),
-                        "--format", "json")
+    assert (
+        _run("balance", "record", "--county", OH, "--add", str(surplus), "--doc", "瓯政〔2026〕2号")[0] == 0
+    )
+    removal = _file(
+        tmp_path, "rem.gpkg", box(X + 100, Y + 100, X + 700, Y + 200), crs
+    )  # 90 亩 of 鹿城's level 1
+    addition = _file(
+        tmp_path, "add.gpkg", box(X + 800, Y + 800, X + 1350, Y + 900), crs
+    )  # 82.5 亩 of new land
+    code, out, _ = _run(
+        "balance",
+        "check",
+        "--county",
+        LC,
+        "--remove",
+        str(removal),
+        "--add",
+        str(addition),
+        "--format",
+        "json",
+    )
     check = json.loads(out)
     assert code == 1 and check["county_balanced"] is False  # 鹿城 alone is 7.5 亩 short ...
     assert check["city_balanced"] is True and check["city_balance_after_mu"] == 7.5  # ... the city is not
-    code, out, err = _run("balance", "record", "--county", LC, "--remove", str(removal), "--add", str(addition),
-                          "--doc", "温政函〔2026〕3号", "--transfer", f"{OH}:7.5", "--format", "json")
+    code, out, err = _run(
+        "balance",
+        "record",
+        "--county",
+        LC,
+        "--remove",
+        str(removal),
+        "--add",
+        str(addition),
+        "--doc",
+        "温政函〔2026〕3号",
+        "--transfer",
+        f"{OH}:7.5",
+        "--format",
+        "json",
+    )
     assert code == 0, err
     recorded = json.loads(out)
     assert recorded["city_balanced"] is True
@@ -79,7 +112,9 @@ def test_a_transfer_covered_adjustment_is_balanced_in_the_check_and_in_the_ledge
     assert entry["fell"] is False and entry["city_balance_after_mu"] == 7.5
     assert book["city_balanced"] is True and book["city_fell_by"] is None and book["city_balance_mu"] == 7.5
     moment = next(h for h in book["level1_history"] if h["adjustment_id"] == recorded["adjustment_id"])
-    assert moment["change_mu"] == -7.5 and moment["fell"] is False  # the total of the moment dipped: not a fall
+    assert (
+        moment["change_mu"] == -7.5 and moment["fell"] is False
+    )  # the total of the moment dipped: not a fall
     assert not any(h["fell"] for h in book["level1_history"])
     code, out, _ = _run("balance", "ledger")
     assert code == 0 and "低于原有总量" not in out
@@ -88,10 +123,14 @@ def test_a_transfer_covered_adjustment_is_balanced_in_the_check_and_in_the_ledge
 # -- issue 19 item 2: a change of nothing ------------------------------------------------------------------
 @pytest.mark.parametrize("crs", ["EPSG:4549", "EPSG:4528"])
 def test_record_refuses_an_adjustment_that_changes_nothing(city: sa.Engine, tmp_path: Path, crs: str) -> None:
-    elsewhere = _file(tmp_path, "oh.gpkg", box(X + 2100, Y + 800, X + 2200, Y + 900), crs)  # new land, in 瓯海
+    elsewhere = _file(
+        tmp_path, "oh.gpkg", box(X + 2100, Y + 800, X + 2200, Y + 900), crs
+    )  # new land, in 瓯海
     code, out, _ = _run("balance", "check", "--county", LC, "--add", str(elsewhere), "--format", "json")
     assert code == 0 and "no_change" in {w["code"] for w in json.loads(out)["warnings"]}
-    code, _, err = _run("balance", "record", "--county", LC, "--add", str(elsewhere), "--doc", "温政函〔2026〕4号")
+    code, _, err = _run(
+        "balance", "record", "--county", LC, "--add", str(elsewhere), "--doc", "温政函〔2026〕4号"
+    )
     assert code == 2
     assert "would change nothing" in err and "不会改变任何东西" in err and "outside county 330302" in err
     code, out, _ = _run("balance", "ledger", "--format", "json")
@@ -157,23 +196,42 @@ def _assert_inert_csv(text: str, planted: list[str]) -> None:
 @pytest.fixture
 def formula_city(engine: sa.Engine, tmp_path: Path) -> sa.Engine:
     """Two counties whose names, a parcel whose every text field, and an entry whose 文号 and reason are formulas."""
-    counties = gpd.GeoDataFrame({"code": [LC, OH], "name": [FORMULAS["lc_name"], FORMULAS["oh_name"]]},
-                                geometry=[box(X, Y, X + 2000, Y + 2000), box(X + 2000, Y, X + 4000, Y + 2000)],
-                                crs="EPSG:4549")
+    counties = gpd.GeoDataFrame(
+        {"code": [LC, OH], "name": [FORMULAS["lc_name"], FORMULAS["oh_name"]]},
+        geometry=[box(X, Y, X + 2000, Y + 2000), box(X + 2000, Y, X + 4000, Y + 2000)],
+        crs="EPSG:4549",
+    )
     counties.to_file(tmp_path / "c.gpkg", engine="pyogrio")
     assert _run("load", "boundaries", str(tmp_path / "c.gpkg"))[0] == 0
-    gpd.GeoDataFrame({"name": ["一级"]}, geometry=[box(X + 100, Y + 100, X + 700, Y + 700)],
-                     crs="EPSG:4549").to_file(tmp_path / "l1.gpkg", engine="pyogrio")
+    gpd.GeoDataFrame(
+        {"name": ["一级"]}, geometry=[box(X + 100, Y + 100, X + 700, Y + 700)], crs="EPSG:4549"
+    ).to_file(tmp_path / "l1.gpkg", engine="pyogrio")
     assert _run("load", "blocklines", str(tmp_path / "l1.gpkg"), "--level", "1")[0] == 0
-    gpd.GeoDataFrame({"宗地编号": [FORMULAS["parcel_no"]], "权利人": [FORMULAS["holder"]],
-                      "统一社会信用代码": [FORMULAS["holder_id"]], "土地用途": [FORMULAS["land_use"]]},
-                     geometry=[box(X + 1300, Y + 1300, X + 1400, Y + 1400)],
-                     crs="EPSG:4549").to_file(tmp_path / "p.gpkg", engine="pyogrio")
+    gpd.GeoDataFrame(
+        {
+            "宗地编号": [FORMULAS["parcel_no"]],
+            "权利人": [FORMULAS["holder"]],
+            "统一社会信用代码": [FORMULAS["holder_id"]],
+            "土地用途": [FORMULAS["land_use"]],
+        },
+        geometry=[box(X + 1300, Y + 1300, X + 1400, Y + 1400)],
+        crs="EPSG:4549",
+    ).to_file(tmp_path / "p.gpkg", engine="pyogrio")
     code, _, err = _run("load", "parcels", str(tmp_path / "p.gpkg"))
     assert code == 0, err
     add = _file(tmp_path, "add.gpkg", box(X + 800, Y + 800, X + 900, Y + 900), "EPSG:4528")
-    code, _, err = _run("balance", "record", "--county", LC, "--add", str(add), "--doc", FORMULAS["doc"],
-                        "--reason", FORMULAS["reason"])
+    code, _, err = _run(
+        "balance",
+        "record",
+        "--county",
+        LC,
+        "--add",
+        str(add),
+        "--doc",
+        FORMULAS["doc"],
+        "--reason",
+        FORMULAS["reason"],
+    )
     assert code == 0, err
     return engine
 
@@ -213,29 +271,68 @@ def test_every_table_export_keeps_formula_text_inert(formula_city: sa.Engine, tm
 def test_the_saved_zone_workbook_keeps_formula_text_inert() -> None:
     from blockline.ui import zones_view as zv
 
-    assessment = {"area_mu": 93.75, "meets_threshold": True, "holders": 1, "low_efficiency_share": 0.5,
-                  "block_line_levels": [1], "article": "wenzhou-2020 WZ §12", "policy": "wenzhou-2020",
-                  "parcels": [{"parcel_no": FORMULAS["parcel_no"], "share": 1.0, "area_in_zone_mu": 15.0,
-                               "low_efficiency": True, "holder": FORMULAS["holder"], "rating": "C"}]}
-    zone = pd.Series({"id": 7, "name": FORMULAS["doc"], "kind": "drawn", "county_code": LC, "area_mu": 93.75,
-                      "params": {}, "requirements": {"industry": FORMULAS["reason"], "tax_per_mu_wan": -30.0},
-                      "assessment": assessment, "created_by": FORMULAS["holder_id"],
-                      "created_at": pd.Timestamp("2026-11-23 08:00", tz="Asia/Shanghai")})
+    assessment = {
+        "area_mu": 93.75,
+        "meets_threshold": True,
+        "holders": 1,
+        "low_efficiency_share": 0.5,
+        "block_line_levels": [1],
+        "article": "wenzhou-2020 WZ §12",
+        "policy": "wenzhou-2020",
+        "parcels": [
+            {
+                "parcel_no": FORMULAS["parcel_no"],
+                "share": 1.0,
+                "area_in_zone_mu": 15.0,
+                "low_efficiency": True,
+                "holder": FORMULAS["holder"],
+                "rating": "C",
+            }
+        ],
+    }
+    zone = pd.Series(
+        {
+            "id": 7,
+            "name": FORMULAS["doc"],
+            "kind": "drawn",
+            "county_code": LC,
+            "area_mu": 93.75,
+            "params": {},
+            "requirements": {"industry": FORMULAS["reason"], "tax_per_mu_wan": -30.0},
+            "assessment": assessment,
+            "created_by": FORMULAS["holder_id"],
+            "created_at": pd.Timestamp("2026-11-23 08:00", tz="Asia/Shanghai"),
+        }
+    )
     data = zv.saved_zone_xlsx(zone, "zh")
-    _assert_inert_xlsx(data, [FORMULAS["doc"], FORMULAS["reason"], FORMULAS["holder_id"], FORMULAS["parcel_no"],
-                              FORMULAS["holder"]])
+    _assert_inert_xlsx(
+        data,
+        [
+            FORMULAS["doc"],
+            FORMULAS["reason"],
+            FORMULAS["holder_id"],
+            FORMULAS["parcel_no"],
+            FORMULAS["holder"],
+        ],
+    )
     numbers = [c.value for c in _cells(data) if c.data_type == "n"]
     assert -30.0 in numbers and 93.75 in numbers  # numbers stay numbers, a negative one too
 
 
 def test_the_one_writer_guards_text_and_keeps_numbers(tmp_path: Path) -> None:
-    frame = pd.DataFrame({"text": ["=1+2", "-3", "\t=A1", "\r@x", "+1", "温政函〔2026〕9号"],
-                          "mu": [-7.5, 0.0, 1.25, -0.01, 2.0, 3.0], "n": [-2, 0, 1, 2, 3, 4]})
+    frame = pd.DataFrame(
+        {
+            "text": ["=1+2", "-3", "\t=A1", "\r@x", "+1", "温政函〔2026〕9号"],
+            "mu": [-7.5, 0.0, 1.25, -0.01, 2.0, 3.0],
+            "n": [-2, 0, 1, 2, 3, 4],
+        }
+    )
     write_table(frame, tmp_path / "t.xlsx", fmt="xlsx")
     cells = {c.coordinate: c for c in _cells(tmp_path / "t.xlsx")}
     # the text itself, unchanged (an openpyxl that writes a carriage return bare reads it back as a line feed)
-    assert [cells[f"A{r}"].value.replace("\r", "\n") for r in range(2, 8)] == [v.replace("\r", "\n")
-                                                                              for v in frame["text"]]
+    assert [cells[f"A{r}"].value.replace("\r", "\n") for r in range(2, 8)] == [
+        v.replace("\r", "\n") for v in frame["text"]
+    ]
     assert all(cells[f"A{r}"].data_type == "s" for r in range(2, 8))
     assert [cells[f"A{r}"].quotePrefix for r in range(2, 8)] == [True] * 5 + [False]
     assert [(cells[f"B{r}"].data_type, cells[f"B{r}"].value) for r in (2, 5)] == [("n", -7.5), ("n", -0.01)]

@@ -57,11 +57,16 @@ print("RESULT" + json.dumps(result, ensure_ascii=False))
 
 def _qgis_open(*paths: Path, env: dict[str, str] | None = None) -> dict[str, dict]:
     """What QGIS finds in each project: read or not, its CRS, and per layer validity, count and symbols."""
-    proc = subprocess.run([QGIS_PYTHON, "-c", _OPEN, *map(str, paths)], capture_output=True, text=True,
-                          timeout=300, env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env or {})})
+    proc = subprocess.run(
+        [QGIS_PYTHON, "-c", _OPEN, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "QT_QPA_PLATFORM": "offscreen", **(env or {})},
+    )
     lines = [line for line in proc.stdout.splitlines() if line.startswith("RESULT")]
     assert proc.returncode == 0 and lines, f"QGIS failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}"
-    return json.loads(lines[-1][len("RESULT"):])
+    return json.loads(lines[-1][len("RESULT") :])
 
 
 def _scalar(engine: sa.Engine, sql: str) -> int:
@@ -76,11 +81,22 @@ def city(engine: sa.Engine) -> sa.Engine:
     saved = runner.invoke(app, ["zones", "detect", "--min-mu", "20", "--save", "--format", "json"])
     assert saved.exit_code == 0, saved.output
     with engine.begin() as conn:
-        ids = conn.execute(sa.text("SELECT id FROM block_lines WHERE level = 1 ORDER BY id LIMIT 2")).scalars().all()
-        conn.execute(sa.text("UPDATE block_lines SET valid_from = now() - interval '30 days', "
-                             "valid_to = now() - interval '1 day' WHERE id = :i"), {"i": ids[0]})
-        conn.execute(sa.text("UPDATE block_lines SET valid_from = now() + interval '1 day' WHERE id = :i"),
-                     {"i": ids[1]})
+        ids = (
+            conn.execute(sa.text("SELECT id FROM block_lines WHERE level = 1 ORDER BY id LIMIT 2"))
+            .scalars()
+            .all()
+        )
+        conn.execute(
+            sa.text(
+                "UPDATE block_lines SET valid_from = now() - interval '30 days', "
+                "valid_to = now() - interval '1 day' WHERE id = :i"
+            ),
+            {"i": ids[0]},
+        )
+        conn.execute(
+            sa.text("UPDATE block_lines SET valid_from = now() + interval '1 day' WHERE id = :i"),
+            {"i": ids[1]},
+        )
     return engine
 
 
@@ -104,8 +120,11 @@ def test_qgis_opens_every_layer_valid_with_the_store_s_features_and_the_app_s_co
     }
     idle = json.loads(runner.invoke(app, ["idle", "--format", "json"]).stdout)
     # a parcel is marked by what holds today: a breach cured since (its finding has an ``until``) marks nothing
-    marked = {p["parcel_no"] for p in idle["parcels"]
-              if any(f["category"] in IDLE_CATEGORIES and not f.get("until") for f in p["findings"])}
+    marked = {
+        p["parcel_no"]
+        for p in idle["parcels"]
+        if any(f["category"] in IDLE_CATEGORIES and not f.get("until") for f in p["findings"])
+    }
 
     opened = _qgis_open(path)[str(path)]
     assert opened["read"] is True
@@ -120,14 +139,18 @@ def test_qgis_opens_every_layer_valid_with_the_store_s_features_and_the_app_s_co
     assert parcels["renderer"] == "categorizedSymbol" and parcels["attr"] == "idle"
     assert parcels["marked"] == len(marked) > 0
     # the 闲置 page's colours (blockline/app_pages/idle.py: IDLE_CATEGORIES zipped with the map palette) and labels
-    assert {v: c for v, (_, c) in parcels["categories"].items() if v} == dict(zip(IDLE_CATEGORIES, PALETTE))
+    assert {v: c for v, (_, c) in parcels["categories"].items() if v} == dict(
+        zip(IDLE_CATEGORIES, PALETTE, strict=False)
+    )
     assert parcels["categories"]["idle"][0] == "闲置土地"
     assert parcels["categories"][""][1] == "#cccccc"
     assert (layers["一级线"]["fill"], layers["一级线"]["stroke"]) == ("#e74c3c", "#b03a2e")
     assert (layers["二级线"]["fill"], layers["二级线"]["stroke"]) == ("#f5b041", "#b9770e")
 
 
-def test_a_service_name_replaces_the_url_and_qgis_connects_through_it(city: sa.Engine, tmp_path: Path) -> None:
+def test_a_service_name_replaces_the_url_and_qgis_connects_through_it(
+    city: sa.Engine, tmp_path: Path
+) -> None:
     path = tmp_path / "service.qgs"
     result = runner.invoke(app, ["qgis", "-o", str(path), "--service", "blockline_test", "--format", "json"])
     assert result.exit_code == 0, result.output
@@ -136,8 +159,10 @@ def test_a_service_name_replaces_the_url_and_qgis_connects_through_it(city: sa.E
     url = city.url
     services = tmp_path / "pg_service.conf"
     host, port = url.query.get("host") or url.host, url.port or url.query.get("port") or 5432
-    services.write_text(f"[blockline_test]\nhost={host}\nport={port}\ndbname={url.database}\nuser={url.username}\n",
-                        encoding="utf-8")
+    services.write_text(
+        f"[blockline_test]\nhost={host}\nport={port}\ndbname={url.database}\nuser={url.username}\n",
+        encoding="utf-8",
+    )
     opened = _qgis_open(path, env={"PGSERVICEFILE": str(services)})[str(path)]
     assert opened["read"] is True
     assert all(layer["valid"] and layer["count"] > 0 for layer in opened["layers"].values())
@@ -149,12 +174,15 @@ def test_the_embedded_store_is_reached_through_its_socket_folder(city: sa.Engine
     result = runner.invoke(app, ["qgis", "-o", str(tmp_path / "p.qgs"), "--format", "json"])
     assert result.exit_code == 0, result.output
     home = Path(os.environ["BLOCKLINE_HOME"])
-    assert json.loads(result.stdout)["connection"].startswith(f"dbname='{city.url.database}' host='{home / 'run'}'")
+    assert json.loads(result.stdout)["connection"].startswith(
+        f"dbname='{city.url.database}' host='{home / 'run'}'"
+    )
 
 
 @pytest.mark.parametrize("name", ["区块线.txt", "no-such-folder/区块线.qgz"])
-def test_a_bad_output_path_is_refused_with_exit_2_and_nothing_written(city: sa.Engine, tmp_path: Path,
-                                                                       name: str) -> None:
+def test_a_bad_output_path_is_refused_with_exit_2_and_nothing_written(
+    city: sa.Engine, tmp_path: Path, name: str
+) -> None:
     result = runner.invoke(app, ["qgis", "-o", str(tmp_path / name)])
     assert result.exit_code == 2
     assert "Fix:" in result.stderr and "处理" in result.stderr

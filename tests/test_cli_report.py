@@ -26,7 +26,9 @@ from typer.testing import CliRunner
 
 from blockline.cli import app
 from geo.load import load_demo
-from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y, load_two_county_city
+from tests.files import WENZHOU_X0 as X
+from tests.files import WENZHOU_Y0 as Y
+from tests.files import load_two_county_city
 
 runner = CliRunner()
 LC, OH = "330302", "330304"
@@ -66,8 +68,11 @@ def _docx_text(path: Path) -> _Text:
 
 def _pdf_text(path: Path) -> _Text:
     # -raw keeps the text in the order it was written, so a sentence is not broken up by a table's columns
-    return _Text(subprocess.run(["pdftotext", "-raw", str(path), "-"], check=True, capture_output=True,
-                                text=True).stdout)
+    return _Text(
+        subprocess.run(
+            ["pdftotext", "-raw", str(path), "-"], check=True, capture_output=True, text=True
+        ).stdout
+    )
 
 
 def _map_width_px(path: Path) -> int:
@@ -79,12 +84,20 @@ def _map_width_px(path: Path) -> int:
 
 def _render_last_page(path: Path, tmp: Path) -> Path:
     """pdftoppm renders the document's last page (the one with the map); returns the PNG."""
-    pages = int(next(line.split()[-1] for line in subprocess.run(
-        ["pdfinfo", str(path)], check=True, capture_output=True, text=True).stdout.splitlines()
-        if line.startswith("Pages:")))
+    pages = int(
+        next(
+            line.split()[-1]
+            for line in subprocess.run(
+                ["pdfinfo", str(path)], check=True, capture_output=True, text=True
+            ).stdout.splitlines()
+            if line.startswith("Pages:")
+        )
+    )
     prefix = tmp / path.stem
-    subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", str(pages), "-l", str(pages), str(path), str(prefix)],
-                   check=True)
+    subprocess.run(
+        ["pdftoppm", "-r", "60", "-png", "-f", str(pages), "-l", str(pages), str(path), str(prefix)],
+        check=True,
+    )
     (png,) = tmp.glob(f"{path.stem}-*.png")
     return png
 
@@ -131,19 +144,50 @@ def _file(folder: Path, name: str, geom: object, crs: str) -> Path:
 
 @pytest.mark.parametrize("crs", ["EPSG:4549", "EPSG:4528"])
 def test_the_balance_paper_of_a_checked_adjustment_has_the_checks_figures_its_articles_and_a_map(
-        city: sa.Engine, tmp_path: Path, crs: str) -> None:
-    removal = _file(tmp_path, "rem.gpkg", box(X + 100, Y + 100, X + 700, Y + 200), crs)  # 6 × 15 = 90 亩 of level 1
-    addition = _file(tmp_path, "add.gpkg", box(X + 800, Y + 800, X + 1350, Y + 900), crs)  # 5.5 × 15 = 82.5 亩
+    city: sa.Engine, tmp_path: Path, crs: str
+) -> None:
+    removal = _file(
+        tmp_path, "rem.gpkg", box(X + 100, Y + 100, X + 700, Y + 200), crs
+    )  # 6 × 15 = 90 亩 of level 1
+    addition = _file(
+        tmp_path, "add.gpkg", box(X + 800, Y + 800, X + 1350, Y + 900), crs
+    )  # 5.5 × 15 = 82.5 亩
     files = ("--county", LC, "--remove", str(removal), "--add", str(addition))
     check = _json("balance", "check", *files)
-    assert (check["occupied_mu"], check["replaced_mu"], check["balance_after_mu"]) == (90.0, 82.5, -7.5)  # by hand
-    word, pdf_text, pdf = _both(tmp_path, "balance", "balance", *files, "--authority", "温州市自然资源和规划局",
-                                "--prepared-by", "李工", "--date", "2026-11-22")
+    assert (check["occupied_mu"], check["replaced_mu"], check["balance_after_mu"]) == (
+        90.0,
+        82.5,
+        -7.5,
+    )  # by hand
+    word, pdf_text, pdf = _both(
+        tmp_path,
+        "balance",
+        "balance",
+        *files,
+        "--authority",
+        "温州市自然资源和规划局",
+        "--prepared-by",
+        "李工",
+        "--date",
+        "2026-11-22",
+    )
     for text in (word, pdf_text):
-        assert "占补平衡调整论证材料" in text and "温州市自然资源和规划局" in text and "2026-11-22" in text and "李工" in text
+        assert (
+            "占补平衡调整论证材料" in text
+            and "温州市自然资源和规划局" in text
+            and "2026-11-22" in text
+            and "李工" in text
+        )
         assert "〔" in text and "〕" in text  # the 文号 placeholder
-        for key in ("occupied_mu", "replaced_mu", "standing_balance_mu", "balance_after_mu", "city_balance_after_mu",
-                    "level1_before_mu", "level1_after_mu"):
+        for key in (
+            "occupied_mu",
+            "replaced_mu",
+            "standing_balance_mu",
+            "balance_after_mu",
+            "city_balance_after_mu",
+            "level1_before_mu",
+            "level1_after_mu",
+        ):
             assert f"{check[key]:,.2f} 亩" in text, key
         assert "90.00 亩" in text and "82.50 亩" in text and "-7.50 亩" in text
         assert check["article"] in text
@@ -154,14 +198,31 @@ def test_the_balance_paper_of_a_checked_adjustment_has_the_checks_figures_its_ar
 
 
 def test_the_balance_paper_of_a_recorded_adjustment_names_its_document_transfer_and_the_citys_standing(
-        city: sa.Engine, tmp_path: Path) -> None:
+    city: sa.Engine, tmp_path: Path
+) -> None:
     crs = "EPSG:4528"
     surplus = _file(tmp_path, "oh.gpkg", box(X + 2100, Y + 800, X + 2200, Y + 900), crs)  # 瓯海 +15 亩
-    assert _run("balance", "record", "--county", OH, "--add", str(surplus), "--doc", "瓯政〔2026〕2号")[0] == 0
+    assert (
+        _run("balance", "record", "--county", OH, "--add", str(surplus), "--doc", "瓯政〔2026〕2号")[0] == 0
+    )
     removal = _file(tmp_path, "rem.gpkg", box(X + 100, Y + 100, X + 700, Y + 200), crs)
     addition = _file(tmp_path, "add.gpkg", box(X + 800, Y + 800, X + 1350, Y + 900), crs)
-    recorded = _json("balance", "record", "--county", LC, "--remove", str(removal), "--add", str(addition),
-                     "--doc", "温政函〔2026〕3号", "--reason", "道路建设", "--transfer", f"{OH}:7.5")
+    recorded = _json(
+        "balance",
+        "record",
+        "--county",
+        LC,
+        "--remove",
+        str(removal),
+        "--add",
+        str(addition),
+        "--doc",
+        "温政函〔2026〕3号",
+        "--reason",
+        "道路建设",
+        "--transfer",
+        f"{OH}:7.5",
+    )
     book = _json("balance", "ledger")
     entry = next(e for e in book["entries"] if e["id"] == recorded["adjustment_id"])
     word, pdf_text, pdf = _both(tmp_path, "recorded", "balance", "--doc", "温政函〔2026〕3号")
@@ -176,7 +237,8 @@ def test_the_balance_paper_of_a_recorded_adjustment_names_its_document_transfer_
 
 
 def test_a_balance_paper_for_an_unknown_document_or_a_wrong_suffix_is_refused_and_nothing_is_written(
-        city: sa.Engine, tmp_path: Path) -> None:
+    city: sa.Engine, tmp_path: Path
+) -> None:
     out = tmp_path / "x.pdf"
     code, _, err = _run("report", "balance", "--doc", "无此文号", "-o", str(out))
     assert code == 2 and "无此文号" in err and "Traceback" not in err and not out.exists()
@@ -187,8 +249,9 @@ def test_a_balance_paper_for_an_unknown_document_or_a_wrong_suffix_is_refused_an
     assert code == 2 and "--county" in err and not out.exists()
 
 
-def test_without_a_cjk_font_the_command_says_which_package_to_install(city: sa.Engine, tmp_path: Path,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_cjk_font_the_command_says_which_package_to_install(
+    city: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BLOCKLINE_CJK_FONT", str(tmp_path / "none.ttc"))
     removal = _file(tmp_path, "rem.gpkg", box(X + 100, Y + 100, X + 700, Y + 200), "EPSG:4549")
     out = tmp_path / "x.pdf"
@@ -205,19 +268,24 @@ def demo(engine: sa.Engine) -> sa.Engine:
 
 
 def _parcel_with(body: dict, category: str, without: str | None = None) -> dict:
-    return next(p for p in body["parcels"] if category in p["categories"]
-                and (without is None or without not in p["categories"]))
+    return next(
+        p
+        for p in body["parcels"]
+        if category in p["categories"] and (without is None or without not in p["categories"])
+    )
 
 
 def test_the_idle_notice_and_decision_carry_the_finding_its_article_the_clock_and_the_fee(
-        demo: sa.Engine, tmp_path: Path) -> None:
+    demo: sa.Engine, tmp_path: Path
+) -> None:
     body = _json("idle", "--as-of", AS_OF)
     parcel = _parcel_with(body, "idle", without="idle_reclaimable")
     idle = next(f for f in parcel["findings"] if f["category"] == "idle")
     no = parcel["parcel_no"]
     for kind, title in (("notice", "闲置土地调查通知书"), ("decision", "闲置土地认定书")):
-        word, pdf_text, pdf = _both(tmp_path, kind, "idle", no, "--kind", kind, "--as-of", AS_OF,
-                                    "--price-wan", "1200")
+        word, pdf_text, pdf = _both(
+            tmp_path, kind, "idle", no, "--kind", kind, "--as-of", AS_OF, "--price-wan", "1200"
+        )
         for text in (word, pdf_text):
             assert title in text and no in text
             assert idle["article"] in text and idle["since"] in text
@@ -229,23 +297,42 @@ def test_the_idle_notice_and_decision_carry_the_finding_its_article_the_clock_an
         _assert_map_printed(pdf, tmp_path)
 
 
-def test_the_idle_paper_says_taken_back_from_the_day_the_engine_says_two_years(demo: sa.Engine, tmp_path: Path) -> None:
+def test_the_idle_paper_says_taken_back_from_the_day_the_engine_says_two_years(
+    demo: sa.Engine, tmp_path: Path
+) -> None:
     body = _json("idle", "--as-of", AS_OF)
     parcel = _parcel_with(body, "idle_reclaimable")
-    since = dt.date.fromisoformat(next(f for f in parcel["findings"] if f["category"] == "idle_reclaimable")["since"])
+    since = dt.date.fromisoformat(
+        next(f for f in parcel["findings"] if f["category"] == "idle_reclaimable")["since"]
+    )
     no = parcel["parcel_no"]
-    for day, reclaimable in ((since - dt.timedelta(days=1), False), (since, True), (since + dt.timedelta(days=1), True)):
+    for day, reclaimable in (
+        (since - dt.timedelta(days=1), False),
+        (since, True),
+        (since + dt.timedelta(days=1), True),
+    ):
         engine_says = "idle_reclaimable" in next(
-            (p["categories"] for p in _json("idle", "--as-of", day.isoformat())["parcels"] if p["parcel_no"] == no), [])
+            (
+                p["categories"]
+                for p in _json("idle", "--as-of", day.isoformat())["parcels"]
+                if p["parcel_no"] == no
+            ),
+            [],
+        )
         assert engine_says is reclaimable
         out = tmp_path / f"d-{day}.docx"
-        assert _run("report", "idle", no, "--kind", "decision", "--as-of", day.isoformat(), "-o", str(out))[0] == 0
+        assert (
+            _run("report", "idle", no, "--kind", "decision", "--as-of", day.isoformat(), "-o", str(out))[0]
+            == 0
+        )
         text = _docx_text(out)
         assert ("该宗地已闲置满两年" in text) is reclaimable
         assert ("该宗地已闲置满一年" in text) is not reclaimable
 
 
-def test_the_contract_letter_carries_the_penalty_in_wan_and_how_it_was_computed(demo: sa.Engine, tmp_path: Path) -> None:
+def test_the_contract_letter_carries_the_penalty_in_wan_and_how_it_was_computed(
+    demo: sa.Engine, tmp_path: Path
+) -> None:
     body = _json("lifecycle", "--as-of", AS_OF)
     parcel = _parcel_with(body, "tax_shortfall")
     shortfalls = [f for f in parcel["findings"] if f["category"] == "tax_shortfall"]
@@ -261,17 +348,26 @@ def test_the_contract_letter_carries_the_penalty_in_wan_and_how_it_was_computed(
         total += f["penalty_wan"]
         for text in (word, pdf_text):
             assert f"违约金 {f['penalty_wan']:,.2f} 万元" in text and f["article"] in text
-        assert f"= {f['penalty_wan']:,.2f} 万元" in word  # how: (committed − actual) × area, the engine's sentence
+        assert (
+            f"= {f['penalty_wan']:,.2f} 万元" in word
+        )  # how: (committed − actual) × area, the engine's sentence
     for text in (word, pdf_text):
         assert "履约核查函" in text and f"违约金合计：{total:,.2f} 万元" in text
     _assert_map_printed(pdf, tmp_path)
 
 
 def test_a_parcel_without_such_a_finding_gets_no_paper(demo: sa.Engine, tmp_path: Path) -> None:
-    idle = {p["parcel_no"] for p in _json("idle", "--as-of", AS_OF)["parcels"]
-            if {"idle", "idle_reclaimable"} & set(p["categories"])}
+    idle = {
+        p["parcel_no"]
+        for p in _json("idle", "--as-of", AS_OF)["parcels"]
+        if {"idle", "idle_reclaimable"} & set(p["categories"])
+    }
     with demo.connect() as conn:
-        no = next(n for (n,) in conn.execute(sa.text("SELECT parcel_no FROM parcels ORDER BY parcel_no")) if n not in idle)
+        no = next(
+            n
+            for (n,) in conn.execute(sa.text("SELECT parcel_no FROM parcels ORDER BY parcel_no"))
+            if n not in idle
+        )
     out = tmp_path / "x.docx"
     code, _, err = _run("report", "idle", no, "--as-of", AS_OF, "-o", str(out))
     assert code == 2 and no in err and "blockline idle" in err and not out.exists()
@@ -279,7 +375,9 @@ def test_a_parcel_without_such_a_finding_gets_no_paper(demo: sa.Engine, tmp_path
     assert code == 2 and "无此宗地" in err and not out.exists()
 
 
-def test_the_zone_plan_has_the_assessments_area_parcels_holders_and_threshold(demo: sa.Engine, tmp_path: Path) -> None:
+def test_the_zone_plan_has_the_assessments_area_parcels_holders_and_threshold(
+    demo: sa.Engine, tmp_path: Path
+) -> None:
     detected = _json("zones", "detect", "--as-of", AS_OF, "--save")
     zone = detected["zones"][0]
     # the same outline through zones assess, as a planner would draw it
@@ -288,8 +386,19 @@ def test_the_zone_plan_has_the_assessments_area_parcels_holders_and_threshold(de
     drawn = tmp_path / "drawn.geojson"
     outlines = gpd.read_file(layer, engine="pyogrio")
     outlines[outlines["zone_id"] == zone["zone_id"]].to_file(drawn, engine="pyogrio")
-    assessed = _json("zones", "assess", str(drawn), "--as-of", AS_OF, "--save", "东片改造",
-                     "--requirement", "tax_per_mu_wan=30", "--requirement", "industry=智能装备")
+    assessed = _json(
+        "zones",
+        "assess",
+        str(drawn),
+        "--as-of",
+        AS_OF,
+        "--save",
+        "东片改造",
+        "--requirement",
+        "tax_per_mu_wan=30",
+        "--requirement",
+        "industry=智能装备",
+    )
     word, pdf_text, pdf = _both(tmp_path, "zone", "zone", "东片改造", "--as-of", AS_OF)
     for text in (word, pdf_text):
         assert "连片开发片区方案" in text and "东片改造" in text

@@ -24,7 +24,9 @@ from typer.testing import CliRunner
 
 from blockline import cli
 from blockline.cli import app
-from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y, two_counties
+from tests.files import WENZHOU_X0 as X
+from tests.files import WENZHOU_Y0 as Y
+from tests.files import two_counties
 
 runner = CliRunner()
 
@@ -54,20 +56,29 @@ def _write(tmp_path: Path, name: str, rows: list[dict], geoms: list, crs: str) -
     return path
 
 
-def _load_city(engine: sa.Engine, tmp_path: Path, parcels: dict[str, object], *, crs: str = "EPSG:4549") -> None:
+def _load_city(
+    engine: sa.Engine, tmp_path: Path, parcels: dict[str, object], *, crs: str = "EPSG:4549"
+) -> None:
     """The two counties, then low-efficiency (低效用地 = 是) parcels ``{parcel_no: box in EPSG:4549}``."""
     counties = tmp_path / "counties.gpkg"
     two_counties().to_file(counties, engine="pyogrio")
     assert _run("load", "boundaries", str(counties))[0] == 0
-    rows = [{"宗地编号": no, "权利人": f"企业{no}", "土地用途": "工业用地", "低效用地": "是"} for no in parcels]
+    rows = [
+        {"宗地编号": no, "权利人": f"企业{no}", "土地用途": "工业用地", "低效用地": "是"} for no in parcels
+    ]
     path = _write(tmp_path, f"parcels-{crs.replace(':', '')}", rows, list(parcels.values()), crs)
     code, out = _run("load", "parcels", str(path), "--format", "json")
     assert code == 0, out
 
 
 def _load_lines(tmp_path: Path, level: int, geoms: list) -> None:
-    path = _write(tmp_path, f"level{level}", [{"名称": f"{level}级线{i}"} for i in range(len(geoms))], geoms,
-                  "EPSG:4549")
+    path = _write(
+        tmp_path,
+        f"level{level}",
+        [{"名称": f"{level}级线{i}"} for i in range(len(geoms))],
+        geoms,
+        "EPSG:4549",
+    )
     code, out = _run("load", "blocklines", str(path), "--level", str(level))
     assert code == 0, out
 
@@ -86,11 +97,15 @@ LEVEL2 = box(X + 800, Y + 100, X + 1200, Y + 700)
 
 #: four zones of two 30-亩 parcels each (60 亩), and the levels each lies in, by hand
 CITY = {
-    "IN1-a": box(X + 200, Y + 200, X + 400, Y + 300), "IN1-b": box(X + 200, Y + 300, X + 400, Y + 400),
-    "IN2-a": box(X + 900, Y + 200, X + 1100, Y + 300), "IN2-b": box(X + 900, Y + 300, X + 1100, Y + 400),
+    "IN1-a": box(X + 200, Y + 200, X + 400, Y + 300),
+    "IN1-b": box(X + 200, Y + 300, X + 400, Y + 400),
+    "IN2-a": box(X + 900, Y + 200, X + 1100, Y + 300),
+    "IN2-b": box(X + 900, Y + 300, X + 1100, Y + 400),
     # 100 m of the first inside level 1, 100 m of the second inside level 2; they share y = Y+600 over 100 m
-    "BOTH-a": box(X + 600, Y + 500, X + 800, Y + 600), "BOTH-b": box(X + 700, Y + 600, X + 900, Y + 700),
-    "OUT-a": box(X + 1300, Y + 1000, X + 1500, Y + 1100), "OUT-b": box(X + 1300, Y + 1100, X + 1500, Y + 1200),
+    "BOTH-a": box(X + 600, Y + 500, X + 800, Y + 600),
+    "BOTH-b": box(X + 700, Y + 600, X + 900, Y + 700),
+    "OUT-a": box(X + 1300, Y + 1000, X + 1500, Y + 1100),
+    "OUT-b": box(X + 1300, Y + 1100, X + 1500, Y + 1200),
 }
 EXPECTED_LEVELS = {"IN1": [1], "IN2": [2], "BOTH": [1, 2], "OUT": []}
 
@@ -150,12 +165,22 @@ def test_block_line_levels_identical_in_table_json_and_geojson(
     from zoning.consolidation import describe_zones_in_store
 
     ids = {g: z["zone_id"] for g, z in zones.items()}
-    frame = pd.DataFrame({"zone_id": [z["zone_id"] for z in body["zones"]],
-                          "parcels": [z["parcels"] for z in body["zones"]]})
-    described = describe_zones_in_store(engine, frame, ratings=pd.DataFrame(
-        {"parcel_no": [], "year": [], "grade": []}), as_of=pd.Timestamp("2026-11-01").date())
-    mu = {g: (described.loc[described["zone_id"] == i, "level1_mu"].item(),
-              described.loc[described["zone_id"] == i, "level2_mu"].item()) for g, i in ids.items()}
+    frame = pd.DataFrame(
+        {"zone_id": [z["zone_id"] for z in body["zones"]], "parcels": [z["parcels"] for z in body["zones"]]}
+    )
+    described = describe_zones_in_store(
+        engine,
+        frame,
+        ratings=pd.DataFrame({"parcel_no": [], "year": [], "grade": []}),
+        as_of=pd.Timestamp("2026-11-01").date(),
+    )
+    mu = {
+        g: (
+            described.loc[described["zone_id"] == i, "level1_mu"].item(),
+            described.loc[described["zone_id"] == i, "level2_mu"].item(),
+        )
+        for g, i in ids.items()
+    }
     assert mu["IN1"] == pytest.approx((60.0, 0.0)) and mu["IN2"] == pytest.approx((0.0, 60.0))
     assert mu["BOTH"] == pytest.approx((15.0, 15.0)) and mu["OUT"] == pytest.approx((0.0, 0.0))
 
@@ -167,18 +192,28 @@ def test_describe_zones_without_geometry_raises() -> None:
 
     from zoning.consolidation import describe_zones, detect_zones
 
-    parcels = gpd.GeoDataFrame({"parcel_no": ["A", "B"], "low_efficiency": True},
-                               geometry=[CITY["IN1-a"], CITY["IN1-b"]], crs="EPSG:4549")
+    parcels = gpd.GeoDataFrame(
+        {"parcel_no": ["A", "B"], "low_efficiency": True},
+        geometry=[CITY["IN1-a"], CITY["IN1-b"]],
+        crs="EPSG:4549",
+    )
     zones = detect_zones(parcels, min_mu=50, gap_m=15)
     lines = gpd.GeoDataFrame(geometry=[LEVEL1], crs="EPSG:4549")
     ratings = pd.DataFrame({"parcel_no": [], "year": [], "grade": []})
-    described = describe_zones(zones, parcels, level1=lines, level2=lines.iloc[:0], ratings=ratings,
-                               as_of=dt.date(2026, 11, 1))
+    described = describe_zones(
+        zones, parcels, level1=lines, level2=lines.iloc[:0], ratings=ratings, as_of=dt.date(2026, 11, 1)
+    )
     assert described["block_line_levels"].tolist() == [[1]]
     no_geometry = zones.set_geometry(gpd.GeoSeries([None], crs="EPSG:4549"))
     with pytest.raises(ValueError, match="no geometry"):
-        describe_zones(no_geometry, parcels, level1=lines, level2=lines.iloc[:0], ratings=ratings,
-                       as_of=dt.date(2026, 11, 1))
+        describe_zones(
+            no_geometry,
+            parcels,
+            level1=lines,
+            level2=lines.iloc[:0],
+            ratings=ratings,
+            as_of=dt.date(2026, 11, 1),
+        )
 
 
 # -- issue 11.8: no block lines at all is a normal state ---------------------------------------------------------
@@ -190,7 +225,9 @@ def test_detect_and_assess_without_block_lines(engine: sa.Engine, tmp_path: Path
     assert [(z["parcels"], z["block_line_levels"]) for z in body["zones"]] == [(["IN1-a", "IN1-b"], [])]
     code, out = _run("zones", "detect", "--as-of", "2026-11-01")
     assert code == 0 and "Traceback" not in out and "Z-330302-" in out
-    drawn = _write(tmp_path, "drawn", [{"名称": "东片"}], [box(X + 200, Y + 200, X + 400, Y + 400)], "EPSG:4549")
+    drawn = _write(
+        tmp_path, "drawn", [{"名称": "东片"}], [box(X + 200, Y + 200, X + 400, Y + 400)], "EPSG:4549"
+    )
     result = _json("zones", "assess", str(drawn), "--as-of", "2026-11-01")
     assert result["block_line_levels"] == [] and result["area_mu"] == pytest.approx(60.0)
     assert result["meets_threshold"] is True and result["holders"] == 2
@@ -227,10 +264,12 @@ def test_gap_of_15_m_joins_at_the_millimetre(engine: sa.Engine, tmp_path: Path, 
     assert all(z["area_mu"] == 60.0 and len(z["parcels"]) == 2 for z in zones)
     # the stored distances, measured by PostGIS: to the millimetre what the file said
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("""
+        rows = conn.execute(
+            sa.text("""
             SELECT left(a.parcel_no, 3), ST_Distance(a.geom, b.geom) FROM parcels a JOIN parcels b
             ON left(a.parcel_no, 3) = left(b.parcel_no, 3) AND a.parcel_no LIKE '%-a' AND b.parcel_no LIKE '%-b'
-            ORDER BY 1""")).all()
+            ORDER BY 1""")
+        ).all()
     assert [round(d, 3) for _, d in rows] == GAPS
 
 

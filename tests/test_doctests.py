@@ -20,7 +20,9 @@ _SKIP_PARTS = {"app_pages", "migrations"}
 
 def _modules_with_examples() -> list[str]:
     names = []
-    for folder in sorted(p for p in ROOT.iterdir() if (p / "__init__.py").is_file() and p.name not in _NOT_CODE):
+    for folder in sorted(
+        p for p in ROOT.iterdir() if (p / "__init__.py").is_file() and p.name not in _NOT_CODE
+    ):
         for path in sorted(folder.rglob("*.py")):
             rel = path.relative_to(ROOT)
             if _SKIP_PARTS & set(rel.parts) or ">>>" not in path.read_text(encoding="utf-8"):
@@ -40,6 +42,10 @@ def test_the_examples_are_found() -> None:
 
 @pytest.mark.parametrize("name", MODULES)
 def test_examples_run(name: str) -> None:
-    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE, report=False)
+    result = doctest.testmod(
+        importlib.import_module(name), optionflags=doctest.NORMALIZE_WHITESPACE, report=False
+    )
     assert result.attempted > 0, f"{name}: no example ran"
-    assert result.failed == 0, f"{name}: {result.failed} of {result.attempted} examples failed (run pytest -s)"
+    assert result.failed == 0, (
+        f"{name}: {result.failed} of {result.attempted} examples failed (run pytest -s)"
+    )

@@ -63,50 +63,82 @@ def server(settings: object) -> Iterator[dict[str, str]]:
     passwords = {role: secrets.token_urlsafe(16) for role in ("postgres", "blockline_owner", "blockline_app")}
     pwfile = home / "pw"
     pwfile.write_text(passwords["postgres"] + "\n")
-    _run([*prefix, str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--pwfile", str(pwfile),
-          "--auth-local=trust", "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8", "--no-instructions"])
+    _run(
+        [
+            *prefix,
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--pwfile",
+            str(pwfile),
+            "--auth-local=trust",
+            "--auth-host=scram-sha-256",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-instructions",
+        ]
+    )
     pwfile.unlink()
     with (data / "postgresql.conf").open("a", encoding="utf-8") as fh:
-        fh.write(f"\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{sock}'\n"
-                 "password_encryption = 'scram-sha-256'\nmax_connections = 80\nshared_buffers = 128MB\n"
-                 "timezone = 'Asia/Shanghai'\n")
+        fh.write(
+            f"\nlisten_addresses = '127.0.0.1'\nport = {port}\nunix_socket_directories = '{sock}'\n"
+            "password_encryption = 'scram-sha-256'\nmax_connections = 80\nshared_buffers = 128MB\n"
+            "timezone = 'Asia/Shanghai'\n"
+        )
     # TCP only from this machine, only with a password; the socket (the fixture's own setup) trusts
     (data / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n")
     _run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "start"])
     try:
-        su = sa.create_engine(f"postgresql+psycopg://postgres:{passwords['postgres']}@127.0.0.1:{port}/postgres",
-                              isolation_level="AUTOCOMMIT")
+        su = sa.create_engine(
+            f"postgresql+psycopg://postgres:{passwords['postgres']}@127.0.0.1:{port}/postgres",
+            isolation_level="AUTOCOMMIT",
+        )
         with su.connect() as conn:
             for role in ("blockline_owner", "blockline_app"):
                 conn.execute(sa.text(f"CREATE ROLE {role} LOGIN PASSWORD '{passwords[role]}'"))
             conn.execute(sa.text("CREATE DATABASE blockline OWNER blockline_owner"))
         su.dispose()
-        su = sa.create_engine(f"postgresql+psycopg://postgres:{passwords['postgres']}@127.0.0.1:{port}/blockline",
-                              isolation_level="AUTOCOMMIT")
+        su = sa.create_engine(
+            f"postgresql+psycopg://postgres:{passwords['postgres']}@127.0.0.1:{port}/blockline",
+            isolation_level="AUTOCOMMIT",
+        )
         with su.connect() as conn:
             conn.execute(sa.text("CREATE EXTENSION postgis"))
         su.dispose()
-        yield {role: f"postgresql+psycopg://{role}:{passwords[role]}@127.0.0.1:{port}/blockline"
-               for role in ("blockline_owner", "blockline_app")}
+        yield {
+            role: f"postgresql+psycopg://{role}:{passwords[role]}@127.0.0.1:{port}/blockline"
+            for role in ("blockline_owner", "blockline_app")
+        }
     finally:
-        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
-                       capture_output=True, check=False)
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "-w", "stop"],
+            capture_output=True,
+            check=False,
+        )
         shutil.rmtree(home, ignore_errors=True)
 
 
 def _env(server: dict[str, str], *, owner: bool = False) -> dict[str, str]:
     env = os.environ.copy()
     env.pop("BLOCKLINE_OWNER_DATABASE_URL", None)
-    env.update(BLOCKLINE_DATABASE_URL=server["blockline_app"], BLOCKLINE_USER="replica-test",
-               BLOCKLINE_HOME=tempfile.mkdtemp(prefix="bl-rep-", dir="/tmp"))
+    env.update(
+        BLOCKLINE_DATABASE_URL=server["blockline_app"],
+        BLOCKLINE_USER="replica-test",
+        BLOCKLINE_HOME=tempfile.mkdtemp(prefix="bl-rep-", dir="/tmp"),
+    )
     if owner:
         env["BLOCKLINE_OWNER_DATABASE_URL"] = server["blockline_owner"]
     return env
 
 
 def _demo(server: dict[str, str], seed: int) -> None:
-    done = _run([str(BLOCKLINE), "demo", "--parcels", "1500", "--seed", str(seed), "--format", "json"],
-                env=_env(server, owner=True))
+    done = _run(
+        [str(BLOCKLINE), "demo", "--parcels", "1500", "--seed", str(seed), "--format", "json"],
+        env=_env(server, owner=True),
+    )
     assert json.loads(done.stdout)["inserted"] == 1500
 
 
@@ -120,8 +152,15 @@ def apps(server: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> It
         for k in range(2):
             port = free_port()
             with (logs / f"app{k}.log").open("wb") as out:
-                procs.append(subprocess.Popen([str(BLOCKLINE), "app", "--port", str(port)], env=_env(server),
-                                              stdout=out, stderr=subprocess.STDOUT, start_new_session=True))
+                procs.append(
+                    subprocess.Popen(
+                        [str(BLOCKLINE), "app", "--port", str(port)],
+                        env=_env(server),
+                        stdout=out,
+                        stderr=subprocess.STDOUT,
+                        start_new_session=True,
+                    )
+                )
             urls.append(f"http://127.0.0.1:{port}")
         for url, proc in zip(urls, procs, strict=True):
             wait_healthy(url, proc=proc, timeout_s=120)
@@ -152,9 +191,11 @@ def _tile_of_a_parcel(server: dict[str, str], z: int = 15) -> tuple[int, int, in
     """The z/x/y (XYZ, Web Mercator) of the tile holding some current parcel, computed here from its lon/lat."""
     engine = sa.create_engine(server["blockline_app"])
     with engine.connect() as conn:
-        lon, lat = conn.execute(sa.text("""
+        lon, lat = conn.execute(
+            sa.text("""
             SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) p FROM parcels
-            WHERE valid_to IS NULL ORDER BY parcel_no LIMIT 1) s""")).one()
+            WHERE valid_to IS NULL ORDER BY parcel_no LIMIT 1) s""")
+        ).one()
     engine.dispose()
     n = 2**z
     x = int((lon + 180.0) / 360.0 * n)
@@ -162,7 +203,9 @@ def _tile_of_a_parcel(server: dict[str, str], z: int = 15) -> tuple[int, int, in
     return z, x, y
 
 
-def test_two_processes_serve_the_same_data_and_see_a_load_within_5_s(server: dict[str, str], apps: list[str]) -> None:
+def test_two_processes_serve_the_same_data_and_see_a_load_within_5_s(
+    server: dict[str, str], apps: list[str]
+) -> None:
     a, b = apps
     va, vb = _version(a), _version(b)
     assert va["pid"] != vb["pid"]
@@ -193,7 +236,10 @@ def test_two_processes_serve_the_same_data_and_see_a_load_within_5_s(server: dic
     new = str(_version(a)["data_version"])
     assert new == _version(b)["data_version"] != old
     z, x, y = _tile_of_a_parcel(server)
-    (sa_, na), (sb, nb) = _get(f"{a}/tiles/all/{z}/{x}/{y}.pbf?v={new}"), _get(f"{b}/tiles/all/{z}/{x}/{y}.pbf?v={new}")
+    (sa_, na), (sb, nb) = (
+        _get(f"{a}/tiles/all/{z}/{x}/{y}.pbf?v={new}"),
+        _get(f"{b}/tiles/all/{z}/{x}/{y}.pbf?v={new}"),
+    )
     assert sa_ == sb == 200 and na == nb and len(na) > 100
     assert na != ta  # the new version's tile is the new city, not the cached old one
 
@@ -201,14 +247,19 @@ def test_two_processes_serve_the_same_data_and_see_a_load_within_5_s(server: dic
 def _judgement(server: dict[str, str]) -> list[tuple[str, str, int]]:
     engine = sa.create_engine(server["blockline_owner"])
     with engine.connect() as conn:
-        rows = conn.execute(sa.text(
-            "SELECT profile, judged_by, served FROM judgements WHERE profile = 'wenzhou-2020'"
-            " AND as_of = DATE '2026-11-01' ORDER BY id")).all()  # the day asked (the load judged its own today)
+        rows = conn.execute(
+            sa.text(
+                "SELECT profile, judged_by, served FROM judgements WHERE profile = 'wenzhou-2020'"
+                " AND as_of = DATE '2026-11-01' ORDER BY id"
+            )
+        ).all()  # the day asked (the load judged its own today)
     engine.dispose()
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
-def test_a_judgement_stored_by_one_process_is_served_to_another(server: dict[str, str], apps: list[str]) -> None:
+def test_a_judgement_stored_by_one_process_is_served_to_another(
+    server: dict[str, str], apps: list[str]
+) -> None:
     """Two command processes on the same server and day: the first judges (or finds what an app process
     judged), the second is served the stored judgement; one row, one judge, the same answer."""
     cmd = [str(BLOCKLINE), "idle", "--as-of", "2026-11-01", "--format", "json"]
@@ -220,7 +271,9 @@ def test_a_judgement_stored_by_one_process_is_served_to_another(server: dict[str
     judged_by, served = rows[0][1], rows[0][2]
     app_pids = {int(_version(url)["pid"]) for url in apps}  # type: ignore[arg-type]
     assert int(judged_by.rsplit(":", 1)[1]) in app_pids | {first.pid}
-    second = subprocess.Popen(cmd, env=_env(server), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen(
+        cmd, env=_env(server), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     out2, err2 = second.communicate(timeout=300)
     assert second.returncode == 0, err2
     after = _judgement(server)

@@ -91,13 +91,30 @@ EPSILON_M = 0.0005
 GRADES = ("A", "B", "C", "D")
 
 #: the columns of :func:`detect_zones`' result, in order
-ZONE_COLUMNS = ["zone_id", "area_mu", "n_parcels", "parcels", "holders", "county_code", "county_codes",
-                "geometry"]
+ZONE_COLUMNS = [
+    "zone_id",
+    "area_mu",
+    "n_parcels",
+    "parcels",
+    "holders",
+    "county_code",
+    "county_codes",
+    "geometry",
+]
 
 #: the keys of :func:`assess_zone`'s result: CLI.md's ``zones assess`` fields, then article, policy,
 #: parcels_area_mu
-ASSESS_FIELDS = ("area_mu", "meets_threshold", "holders", "low_efficiency_share", "parcels",
-                 "block_line_levels", "article", "policy", "parcels_area_mu")
+ASSESS_FIELDS = (
+    "area_mu",
+    "meets_threshold",
+    "holders",
+    "low_efficiency_share",
+    "parcels",
+    "block_line_levels",
+    "article",
+    "policy",
+    "parcels_area_mu",
+)
 
 #: the keys of each entry of ``assess_zone(...)["parcels"]``
 ASSESS_PARCEL_FIELDS = ("parcel_no", "share", "area_in_zone_mu", "low_efficiency", "holder", "rating")
@@ -161,7 +178,9 @@ def _check_geometries(geoms: np.ndarray, index: pd.Index, *, what: str) -> None:
         raise ValueError(f"{int(missing.sum())} {what} have no geometry: rows {_rows(index, missing)}")
     polygonal = np.isin(shapely.get_type_id(geoms), (3, 6))  # Polygon, MultiPolygon
     if not polygonal.all():
-        raise ValueError(f"{int((~polygonal).sum())} {what} are not polygons: rows {_rows(index, ~polygonal)}")
+        raise ValueError(
+            f"{int((~polygonal).sum())} {what} are not polygons: rows {_rows(index, ~polygonal)}"
+        )
     invalid = ~shapely.is_valid(geoms)
     if invalid.any():
         raise ValueError(
@@ -206,7 +225,9 @@ def _check_zone(zone: object, reference: gpd.GeoDataFrame) -> BaseGeometry:
     if zone.is_empty:
         raise ValueError("the zone is empty")
     if not zone.is_valid:
-        raise ValueError(f"the zone is not a valid polygon ({shapely.is_valid_reason(zone)}); redraw or repair it")
+        raise ValueError(
+            f"the zone is not a valid polygon ({shapely.is_valid_reason(zone)}); redraw or repair it"
+        )
     minx, miny, maxx, maxy = zone.bounds
     if len(reference) and max(abs(minx), abs(maxx)) <= 180 and max(abs(miny), abs(maxy)) <= 90:
         rx0, ry0, rx1, ry1 = reference.total_bounds
@@ -225,8 +246,11 @@ def _check_zone(zone: object, reference: gpd.GeoDataFrame) -> BaseGeometry:
 
 def _area_mu(parcels: pd.DataFrame, geoms: np.ndarray | None = None) -> FloatArray:
     """Each parcel's area in 亩: the ``area_mu`` column where present, else computed from the geometry."""
-    given = (pd.to_numeric(parcels["area_mu"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-             if "area_mu" in parcels.columns else np.full(len(parcels), np.nan))
+    given = (
+        pd.to_numeric(parcels["area_mu"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        if "area_mu" in parcels.columns
+        else np.full(len(parcels), np.nan)
+    )
     if np.isfinite(given).all():
         return given
     if geoms is None and not isinstance(parcels, gpd.GeoDataFrame):
@@ -263,8 +287,10 @@ def _overlap_m2(geoms: np.ndarray, lines: gpd.GeoDataFrame) -> FloatArray:
     """The area (m²) of each geometry inside the union of ``lines`` (overlapping lines counted once)."""
     missing = shapely.is_missing(geoms)
     if missing.any():
-        raise ValueError(f"{int(missing.sum())} of {len(geoms)} geometries are missing: their overlap with the "
-                         "block lines cannot be computed (read the zones with their geometry, or use the store)")
+        raise ValueError(
+            f"{int(missing.sum())} of {len(geoms)} geometries are missing: their overlap with the "
+            "block lines cannot be computed (read the zones with their geometry, or use the store)"
+        )
     out = np.zeros(len(geoms))
     line_geoms = lines.geometry.to_numpy()
     line_geoms = line_geoms[~(shapely.is_missing(line_geoms) | shapely.is_empty(line_geoms))]
@@ -372,7 +398,9 @@ def detect_zones(parcels: gpd.GeoDataFrame, *, min_mu: float, gap_m: float) -> g
     if rows.size == 0:
         return _empty_zones(parcels.crs)
     # only the columns used, only the low-efficiency rows
-    columns = [c for c in ("parcel_no", "area_mu", "holder_id", "holder", "county_code") if c in parcels.columns]
+    columns = [
+        c for c in ("parcel_no", "area_mu", "holder_id", "holder", "county_code") if c in parcels.columns
+    ]
     low = pd.DataFrame(parcels[columns]).iloc[rows]
     nos = _check_parcel_numbers(low["parcel_no"], what="low-efficiency parcels")
     # canonical order: by parcel number, so that nothing below depends on the order of the input rows
@@ -398,13 +426,14 @@ def detect_zones(parcels: gpd.GeoDataFrame, *, min_mu: float, gap_m: float) -> g
     zone_of = np.repeat(np.arange(starts.size), sizes)
     zone_mu = group_mu[label[members[starts]]]
     member_nos = nos[members].tolist()
-    parcel_lists = [member_nos[a:b] for a, b in zip(starts.tolist(), (starts + sizes).tolist())]
+    parcel_lists = [member_nos[a:b] for a, b in zip(starts.tolist(), (starts + sizes).tolist(), strict=False)]
     geometry = _union_by_zone(geoms[members], starts=starts, sizes=sizes)
     holders = _count_distinct(zone_of, _holder_keys(low, nos).iloc[members], n_zones=starts.size)
-    county, county_codes = _zone_counties(zone_of, _text(low, "county_code").iloc[members], area[members],
-                                          n_zones=starts.size)
+    county, county_codes = _zone_counties(
+        zone_of, _text(low, "county_code").iloc[members], area[members], n_zones=starts.size
+    )
 
-    zone_ids = [_zone_id(c, p) for c, p in zip(county, parcel_lists)]
+    zone_ids = [_zone_id(c, p) for c, p in zip(county, parcel_lists, strict=False)]
     zones = gpd.GeoDataFrame(
         {
             "zone_id": zone_ids,
@@ -439,7 +468,9 @@ def _pairs_within(geoms: np.ndarray, gap_m: float) -> tuple[npt.NDArray[np.intp]
     return left[near], right[near]
 
 
-def _union_by_zone(geoms: np.ndarray, *, starts: npt.NDArray[np.intp], sizes: npt.NDArray[np.intp]) -> np.ndarray:
+def _union_by_zone(
+    geoms: np.ndarray, *, starts: npt.NDArray[np.intp], sizes: npt.NDArray[np.intp]
+) -> np.ndarray:
     """The union of each zone's parcels (``geoms`` grouped by zone, zone k from ``starts[k]``).
 
     Parcels normally form a coverage (they do not overlap, and neighbours share their vertices), whose
@@ -470,7 +501,7 @@ def _union_by_zone(geoms: np.ndarray, *, starts: npt.NDArray[np.intp], sizes: np
         ok = shapely.is_valid(out[done]) & np.isclose(shapely.area(out[done]), part_m2, rtol=1e-9, atol=0)
         retry.extend(done[~ok].tolist())
     for z in retry:
-        out[z] = shapely.union_all(geoms[starts[z]:starts[z] + sizes[z]])
+        out[z] = shapely.union_all(geoms[starts[z] : starts[z] + sizes[z]])
     return out
 
 
@@ -498,12 +529,12 @@ def _zone_counties(
     ranked = np.lexsort((c, -mu, z))
     best = ranked[np.r_[True, z[ranked][1:] != z[ranked][:-1]]]
     labels = np.asarray(names, dtype=object)
-    for zone, code in zip(z[best].tolist(), labels[c[best]].tolist()):
+    for zone, code in zip(z[best].tolist(), labels[c[best]].tolist(), strict=False):
         main[zone] = code
     first = np.flatnonzero(np.r_[True, z[1:] != z[:-1]])
     ends = np.r_[first[1:], z.size]
     all_codes = labels[c].tolist()
-    for zone, a, b in zip(z[first].tolist(), first.tolist(), ends.tolist()):
+    for zone, a, b in zip(z[first].tolist(), first.tolist(), ends.tolist(), strict=False):
         spans[zone] = all_codes[a:b]
     return main, spans
 
@@ -564,7 +595,9 @@ def latest_grade(parcels: pd.DataFrame, ratings: pd.DataFrame, *, as_of: dt.date
         if key not in known.columns or key not in parcels.columns:
             return none, none.astype(object)
         subject = known.assign(**{key: _text(known, key)}).dropna(subset=[key])
-        last = subject.sort_values([key, "year"], kind="stable").drop_duplicates(key, keep="last").set_index(key)
+        last = (
+            subject.sort_values([key, "year"], kind="stable").drop_duplicates(key, keep="last").set_index(key)
+        )
         who = _text(parcels, key)
         return who.map(last["year"]).astype(float), who.map(last["grade"]).astype(object)
 
@@ -672,36 +705,52 @@ def describe_zones(
 
 def _levels(level1_mu: FloatArray, level2_mu: FloatArray) -> list[list[int]]:
     """The levels each zone lies in: those it overlaps by at least :data:`EPSILON_MU` (what rounds to 0.01 亩)."""
-    return [[lv for lv, mu in ((1, a), (2, b)) if mu >= EPSILON_MU] for a, b in zip(level1_mu, level2_mu)]
+    return [
+        [lv for lv, mu in ((1, a), (2, b)) if mu >= EPSILON_MU]
+        for a, b in zip(level1_mu, level2_mu, strict=False)
+    ]
 
 
-def _with_rating_mix(out: pd.DataFrame, parcels: pd.DataFrame, *, ratings: pd.DataFrame,
-                     as_of: dt.date) -> pd.DataFrame:
+def _with_rating_mix(
+    out: pd.DataFrame, parcels: pd.DataFrame, *, ratings: pd.DataFrame, as_of: dt.date
+) -> pd.DataFrame:
     """``out`` (zones with ``parcels``) with ``rating_mix`` and ``rating_mix_mu`` of their parcels' grades."""
     categories = [*GRADES, "unrated"]
     if len(out) == 0:
         out["rating_mix"] = pd.Series([], dtype=object, index=out.index)
         out["rating_mix_mu"] = pd.Series([], dtype=object, index=out.index)
         return out
-    members = pd.DataFrame({"zone": np.arange(len(out)).repeat([len(p) for p in out["parcels"]]),
-                            "parcel_no": [no for p in out["parcels"] for no in p]})
+    members = pd.DataFrame(
+        {
+            "zone": np.arange(len(out)).repeat([len(p) for p in out["parcels"]]),
+            "parcel_no": [no for p in out["parcels"] for no in p],
+        }
+    )
     nos = parcels["parcel_no"].astype(str)
     wanted = nos.isin(set(members["parcel_no"])).to_numpy()
     sub = parcels.iloc[np.flatnonzero(wanted)]
     sub_nos = pd.Series(_check_parcel_numbers(sub["parcel_no"], what="parcels of the zones"), index=sub.index)
     unknown = ~members["parcel_no"].isin(set(sub_nos))
     if unknown.any():
-        raise ValueError(f"zones name parcels not in parcels: {sorted(set(members['parcel_no'][unknown]))[:_SHOW]}")
+        raise ValueError(
+            f"zones name parcels not in parcels: {sorted(set(members['parcel_no'][unknown]))[:_SHOW]}"
+        )
     grade = latest_grade(sub, ratings, as_of=as_of).fillna("unrated")
-    info = pd.DataFrame({"grade": grade.to_numpy(dtype=object), "mu": _area_mu(sub)}, index=sub_nos.to_numpy())
+    info = pd.DataFrame(
+        {"grade": grade.to_numpy(dtype=object), "mu": _area_mu(sub)}, index=sub_nos.to_numpy()
+    )
     members = members.join(info, on="parcel_no")
     members["grade"] = pd.Categorical(members["grade"], categories=categories)
     counts = members.pivot_table(index="zone", columns="grade", values="mu", aggfunc="size", observed=False)
     areas = members.pivot_table(index="zone", columns="grade", values="mu", aggfunc="sum", observed=False)
     counts = counts.reindex(index=range(len(out)), columns=categories).fillna(0)
     areas = areas.reindex(index=range(len(out)), columns=categories).fillna(0.0)
-    out["rating_mix"] = [{g: int(v) for g, v in zip(categories, row)} for row in counts.to_numpy()]
-    out["rating_mix_mu"] = [{g: float(v) for g, v in zip(categories, row)} for row in areas.to_numpy()]
+    out["rating_mix"] = [
+        {g: int(v) for g, v in zip(categories, row, strict=False)} for row in counts.to_numpy()
+    ]
+    out["rating_mix_mu"] = [
+        {g: float(v) for g, v in zip(categories, row, strict=False)} for row in areas.to_numpy()
+    ]
     return out
 
 
@@ -719,8 +768,9 @@ SELECT zone, level, sum(m2) FROM inside GROUP BY zone, level
 """
 
 
-def describe_zones_in_store(engine: Any, zones: pd.DataFrame, *, ratings: pd.DataFrame,
-                            as_of: dt.date) -> pd.DataFrame:
+def describe_zones_in_store(
+    engine: Any, zones: pd.DataFrame, *, ratings: pd.DataFrame, as_of: dt.date
+) -> pd.DataFrame:
     """:func:`describe_zones` of candidate zones on the current store: block-line levels computed in PostGIS.
 
     The zone's current parcels are joined with the current level-1 and level-2 lines through the lines'
@@ -766,8 +816,11 @@ def describe_zones_in_store(engine: Any, zones: pd.DataFrame, *, ratings: pd.Dat
     out["block_line_levels"] = _levels(mu[1], mu[2])
     out["level1_mu"] = mu[1]
     out["level2_mu"] = mu[2]
-    members = read_parcels(engine, parcel_nos=sorted(set(nos)), geometry=False) if nos else pd.DataFrame(
-        {"parcel_no": pd.Series([], dtype=object), "area_mu": pd.Series([], dtype=float)})
+    members = (
+        read_parcels(engine, parcel_nos=sorted(set(nos)), geometry=False)
+        if nos
+        else pd.DataFrame({"parcel_no": pd.Series([], dtype=object), "area_mu": pd.Series([], dtype=float)})
+    )
     return _with_rating_mix(out, members, ratings=ratings, as_of=as_of)
 
 
@@ -858,8 +911,9 @@ def assess_zone(
     level1 = _check_lines(level1, what="level1", reference=parcels)
     level2 = _check_lines(level2, what="level2", reference=parcels)
     zone = _check_zone(zone, parcels)
-    threshold = _check_number(profile.value("consolidation.min_mu") if min_mu is None else min_mu,
-                              name="min_mu", positive=True)
+    threshold = _check_number(
+        profile.value("consolidation.min_mu") if min_mu is None else min_mu, name="min_mu", positive=True
+    )
     min_share = float(profile.value("consolidation.min_share_inside"))
 
     # the frame's own spatial index (an STRtree), built once and kept with the frame by geopandas
@@ -876,13 +930,22 @@ def assess_zone(
     share = share[taken]
     low = _low_flags(sub)
     names = _text(sub, "holder").fillna(_text(sub, "holder_id")).to_numpy(dtype=object, na_value=None)
-    grades = (_text(sub, "rating").to_numpy(dtype=object, na_value=None) if "rating" in sub.columns
-              else np.full(len(sub), None, dtype=object))
+    grades = (
+        _text(sub, "rating").to_numpy(dtype=object, na_value=None)
+        if "rating" in sub.columns
+        else np.full(len(sub), None, dtype=object)
+    )
 
     order = np.argsort(nos, kind="stable")
     entries = [
-        {"parcel_no": str(nos[i]), "share": float(share[i]), "area_in_zone_mu": float(inside_mu[i]),
-         "low_efficiency": bool(low[i]), "holder": names[i], "rating": grades[i]}
+        {
+            "parcel_no": str(nos[i]),
+            "share": float(share[i]),
+            "area_in_zone_mu": float(inside_mu[i]),
+            "low_efficiency": bool(low[i]),
+            "holder": names[i],
+            "rating": grades[i],
+        }
         for i in order
     ]
     land_mu = float(inside_mu[order].sum())
@@ -890,7 +953,9 @@ def assess_zone(
     area_mu = zone.area / M2_PER_MU
     one = np.empty(1, dtype=object)
     one[0] = zone
-    levels = [lv for lv, lines in ((1, level1), (2, level2)) if _overlap_m2(one, lines)[0] / M2_PER_MU >= EPSILON_MU]
+    levels = [
+        lv for lv, lines in ((1, level1), (2, level2)) if _overlap_m2(one, lines)[0] / M2_PER_MU >= EPSILON_MU
+    ]
     return {
         "area_mu": float(area_mu),
         "meets_threshold": bool(_reaches(area_mu, threshold)),
@@ -932,7 +997,12 @@ FROM sums s JOIN lists l ON l.cid = s.cid JOIN holders h ON h.cid = s.cid LEFT J
 
 
 def detect_zones_in_store(
-    engine: Any, *, low_efficiency_parcel_nos: Sequence[str], min_mu: float, gap_m: float, geometry: bool = True,
+    engine: Any,
+    *,
+    low_efficiency_parcel_nos: Sequence[str],
+    min_mu: float,
+    gap_m: float,
+    geometry: bool = True,
 ) -> gpd.GeoDataFrame:
     """:func:`detect_zones` on the current parcels of the store, clustered and summed in PostGIS.
 
@@ -951,21 +1021,33 @@ def detect_zones_in_store(
     gap_m = _check_number(gap_m, name="gap_m", positive=False)
     with transaction(engine) as conn:
         srid = storage_srid(conn)
-        sql = _CLUSTER_SQL.replace("{geometry}", "ST_AsBinary(ST_Collect(geom))" if geometry else "NULL::bytea")
+        sql = _CLUSTER_SQL.replace(
+            "{geometry}", "ST_AsBinary(ST_Collect(geom))" if geometry else "NULL::bytea"
+        )
         nos = [str(n) for n in low_efficiency_parcel_nos]
-        rows = conn.execute(sa.text(sql), {"gap": gap_m, "eps_m": EPSILON_M, "min_mu": min_mu, "eps": EPSILON_MU,
-                                          "nos": nos}).all()
+        rows = conn.execute(
+            sa.text(sql), {"gap": gap_m, "eps_m": EPSILON_M, "min_mu": min_mu, "eps": EPSILON_MU, "nos": nos}
+        ).all()
     if not rows:
         return _empty_zones(f"EPSG:{srid}")
     parcel_lists = [sorted(r[1]) for r in rows]  # in parcel-number order, as detect_zones lists them
     counties = [r[3] for r in rows]
-    zone_ids = [_zone_id(c, p) for c, p in zip(counties, parcel_lists)]
+    zone_ids = [_zone_id(c, p) for c, p in zip(counties, parcel_lists, strict=False)]
     areas = np.array([float(r[0]) for r in rows])
     zones = gpd.GeoDataFrame(
-        {"zone_id": zone_ids, "area_mu": areas, "n_parcels": np.array([len(p) for p in parcel_lists], dtype=np.int64),
-         "parcels": parcel_lists, "holders": np.array([int(r[2]) for r in rows], dtype=np.int64),
-         "county_code": counties, "county_codes": [list(r[4]) for r in rows]},
-        geometry=gpd.GeoSeries.from_wkb([bytes(r[5]) if r[5] is not None else None for r in rows],
-                                        crs=f"EPSG:{srid}").values, crs=f"EPSG:{srid}")
+        {
+            "zone_id": zone_ids,
+            "area_mu": areas,
+            "n_parcels": np.array([len(p) for p in parcel_lists], dtype=np.int64),
+            "parcels": parcel_lists,
+            "holders": np.array([int(r[2]) for r in rows], dtype=np.int64),
+            "county_code": counties,
+            "county_codes": [list(r[4]) for r in rows],
+        },
+        geometry=gpd.GeoSeries.from_wkb(
+            [bytes(r[5]) if r[5] is not None else None for r in rows], crs=f"EPSG:{srid}"
+        ).values,
+        crs=f"EPSG:{srid}",
+    )
     rank = np.lexsort((np.array(zone_ids, dtype=object), -areas))
     return zones.iloc[rank].reset_index(drop=True)

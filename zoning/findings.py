@@ -85,7 +85,16 @@ __all__ = [
 SHARE_EPS = 1e-6
 RELATIVE_EPS = 1e-6
 
-FINDING_COLUMNS = ["parcel_no", "category", "article", "detail", "detail_en", "since", "figures", "penalty_wan"]
+FINDING_COLUMNS = [
+    "parcel_no",
+    "category",
+    "article",
+    "detail",
+    "detail_en",
+    "since",
+    "figures",
+    "penalty_wan",
+]
 
 #: every category code, in the order findings of one parcel are listed
 CATEGORIES = (
@@ -125,12 +134,18 @@ def empty_findings() -> pd.DataFrame:
     >>> len(f), str(f["penalty_wan"].dtype)
     (0, 'float64')
     """
-    return pd.DataFrame({
-        "parcel_no": pd.Series([], dtype=object), "category": pd.Series([], dtype=object),
-        "article": pd.Series([], dtype=object), "detail": pd.Series([], dtype=object),
-        "detail_en": pd.Series([], dtype=object), "since": pd.Series([], dtype=object),
-        "figures": pd.Series([], dtype=object), "penalty_wan": pd.Series([], dtype=np.float64),
-    })
+    return pd.DataFrame(
+        {
+            "parcel_no": pd.Series([], dtype=object),
+            "category": pd.Series([], dtype=object),
+            "article": pd.Series([], dtype=object),
+            "detail": pd.Series([], dtype=object),
+            "detail_en": pd.Series([], dtype=object),
+            "since": pd.Series([], dtype=object),
+            "figures": pd.Series([], dtype=object),
+            "penalty_wan": pd.Series([], dtype=np.float64),
+        }
+    )
 
 
 _PLAIN = {str, int, bool}  # JSON as they are (a float may be NaN or infinite)
@@ -204,17 +219,38 @@ def group_by_parcel(findings: pd.DataFrame) -> list[dict[str, Any]]:
     cats = [str(x) for x in f["category"].tolist()]
     since = pd.to_datetime(f["since"], errors="coerce").to_numpy().astype("datetime64[D]")
     since_s = [None if x == "NaT" else x for x in np.datetime_as_string(since, unit="D").tolist()]
-    figs = [{k if type(k) is str else str(k): v if type(v) in _PLAIN else _json_value(v) for k, v in x.items()}
-            if isinstance(x, Mapping) else {} for x in f["figures"].tolist()]
+    figs = [
+        {k if type(k) is str else str(k): v if type(v) in _PLAIN else _json_value(v) for k, v in x.items()}
+        if isinstance(x, Mapping)
+        else {}
+        for x in f["figures"].tolist()
+    ]
     if "until" in f.columns:
         until = pd.to_datetime(f["until"], errors="coerce").to_numpy().astype("datetime64[D]")
         until_s = [None if x == "NaT" else x for x in np.datetime_as_string(until, unit="D").tolist()]
     else:
         until_s = [None] * len(f)
-    items = [{"category": c, "article": str(a), "detail": str(d), "detail_en": str(e), "since": t, "until": u,
-              "figures": g}
-             for c, a, d, e, t, u, g in zip(cats, f["article"].tolist(), f["detail"].tolist(),
-                                            f["detail_en"].tolist(), since_s, until_s, figs, strict=True)]
+    items = [
+        {
+            "category": c,
+            "article": str(a),
+            "detail": str(d),
+            "detail_en": str(e),
+            "since": t,
+            "until": u,
+            "figures": g,
+        }
+        for c, a, d, e, t, u, g in zip(
+            cats,
+            f["article"].tolist(),
+            f["detail"].tolist(),
+            f["detail_en"].tolist(),
+            since_s,
+            until_s,
+            figs,
+            strict=True,
+        )
+    ]
     pen = pd.to_numeric(f["penalty_wan"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     for i in np.flatnonzero(np.isfinite(pen)).tolist():
         items[i]["penalty_wan"] = float(pen[i])
@@ -236,7 +272,11 @@ def findings_json(findings: pd.DataFrame, *, as_of: dt.date | str, profile: Prof
     >>> findings_json(empty_findings(), as_of=dt.date(2026, 11, 22), profile=get_profile("yiwu"))
     {'as_of': '2026-11-22', 'policy': 'yiwu', 'parcels': []}
     """
-    return {"as_of": as_of_date(as_of).isoformat(), "policy": profile.name, "parcels": group_by_parcel(findings)}
+    return {
+        "as_of": as_of_date(as_of).isoformat(),
+        "policy": profile.name,
+        "parcels": group_by_parcel(findings),
+    }
 
 
 def _isna_scalar(v: Any) -> bool:
@@ -259,7 +299,9 @@ def _sorted(findings: pd.DataFrame) -> pd.DataFrame:
         return pd.factorize(findings[col].astype(object).map(str).to_numpy(dtype=object), sort=True)[0]
 
     rank = np.array([_RANK.get(c, len(_RANK)) for c in findings["category"].tolist()])
-    since = pd.to_datetime(findings["since"], errors="coerce").to_numpy().astype("datetime64[D]").view(np.int64)
+    since = (
+        pd.to_datetime(findings["since"], errors="coerce").to_numpy().astype("datetime64[D]").view(np.int64)
+    )
     order = np.lexsort((codes("detail"), codes("article"), since, rank, codes("parcel_no")))
     return findings.iloc[order].reset_index(drop=True)
 
@@ -269,8 +311,9 @@ def _sorted(findings: pd.DataFrame) -> pd.DataFrame:
 # ======================================================================================================
 
 
-def at_most(v: npt.ArrayLike, t: npt.ArrayLike, *, includes: bool, eps: npt.ArrayLike = SHARE_EPS
-            ) -> npt.NDArray[np.bool_]:
+def at_most(
+    v: npt.ArrayLike, t: npt.ArrayLike, *, includes: bool, eps: npt.ArrayLike = SHARE_EPS
+) -> npt.NDArray[np.bool_]:
     """``v`` <word> ``t`` for a word of the at-most kind: 以下/不超过 (``includes``) or 不足/低于 (not).
 
     Within ``eps`` of ``t`` counts as exactly ``t``. False where either side is NaN.
@@ -284,8 +327,9 @@ def at_most(v: npt.ArrayLike, t: npt.ArrayLike, *, includes: bool, eps: npt.Arra
     return v <= t + eps if includes else v < t - eps
 
 
-def at_least(v: npt.ArrayLike, t: npt.ArrayLike, *, includes: bool, eps: npt.ArrayLike = SHARE_EPS
-             ) -> npt.NDArray[np.bool_]:
+def at_least(
+    v: npt.ArrayLike, t: npt.ArrayLike, *, includes: bool, eps: npt.ArrayLike = SHARE_EPS
+) -> npt.NDArray[np.bool_]:
     """``v`` <word> ``t`` for a word of the at-least kind: 以上/不低于/达到 (``includes``) or 超过 (not).
 
     Examples
@@ -299,7 +343,9 @@ def at_least(v: npt.ArrayLike, t: npt.ArrayLike, *, includes: bool, eps: npt.Arr
 
 def _digits_apart(v: float, t: float, fmt: str, least: int, most: int = 8) -> int:
     for d in range(least, most + 1):
-        if format(v, f"{fmt}.{d}{'%' if fmt == '' else 'f'}") != format(t, f"{fmt}.{d}{'%' if fmt == '' else 'f'}"):
+        if format(v, f"{fmt}.{d}{'%' if fmt == '' else 'f'}") != format(
+            t, f"{fmt}.{d}{'%' if fmt == '' else 'f'}"
+        ):
             return d
     return most
 
@@ -425,7 +471,8 @@ def _en_months(m: int) -> str:
     if m not in _EN_CACHE:
         y, r = divmod(m, 12)
         parts = ([f"{y} year" + ("s" if y > 1 else "")] if y else []) + (
-            [f"{r} month" + ("s" if r > 1 else "")] if r else [])
+            [f"{r} month" + ("s" if r > 1 else "")] if r else []
+        )
         _EN_CACHE[m] = " ".join(parts)
     return _EN_CACHE[m]
 
@@ -438,8 +485,10 @@ def _durations(a: Days, b: Days) -> tuple[list[str], list[str]]:
     key = np.where(months > 0, months, -days - 1)  # few distinct values: format each once
     uniq, inv = np.unique(key, return_inverse=True)
     zh_u = np.array([_zh_months(k) if k > 0 else f"{-k - 1}天" for k in uniq.tolist()], dtype=object)
-    en_u = np.array([_en_months(k) if k > 0 else (f"{-k - 1} day" + ("s" if k != -2 else ""))
-                     for k in uniq.tolist()], dtype=object)
+    en_u = np.array(
+        [_en_months(k) if k > 0 else (f"{-k - 1} day" + ("s" if k != -2 else "")) for k in uniq.tolist()],
+        dtype=object,
+    )
     return zh_u[inv].tolist(), en_u[inv].tolist()
 
 
@@ -492,20 +541,42 @@ def _records(columns: Mapping[str, Any], n: int) -> list[dict[str, Any]]:
     if not keys:
         return [{} for _ in range(n)]
     if partial:
-        return [{k: x for k, x in zip(keys, row) if x is not None} for row in zip(*cols, strict=True)]
-    return [dict(zip(keys, row)) for row in zip(*cols, strict=True)]
+        return [
+            {k: x for k, x in zip(keys, row, strict=False) if x is not None}
+            for row in zip(*cols, strict=True)
+        ]
+    return [dict(zip(keys, row, strict=False)) for row in zip(*cols, strict=True)]
 
 
 # ======================================================================================================
 # the parcels, as arrays (shared by zoning.idle and zoning.lifecycle)
 # ======================================================================================================
 
-_DATE_COLUMNS = ("delivered_on", "agreed_start_on", "started_on", "agreed_completion_on", "completed_on",
-                 "agreed_operation_on", "operating_since", "agreed_full_production_on")
+_DATE_COLUMNS = (
+    "delivered_on",
+    "agreed_start_on",
+    "started_on",
+    "agreed_completion_on",
+    "completed_on",
+    "agreed_operation_on",
+    "operating_since",
+    "agreed_full_production_on",
+)
 _EVENT_COLUMNS = ("started_on", "completed_on", "operating_since")  # what happened: ignored after as_of
-_NUMBER_COLUMNS = ("lease_years", "planned_investment", "committed_investment_per_mu", "committed_tax_per_mu",
-                   "committed_output_per_mu", "min_far", "investment", "tax", "output", "floor_area",
-                   "footprint_area")
+_NUMBER_COLUMNS = (
+    "lease_years",
+    "planned_investment",
+    "committed_investment_per_mu",
+    "committed_tax_per_mu",
+    "committed_output_per_mu",
+    "min_far",
+    "investment",
+    "tax",
+    "output",
+    "floor_area",
+    "footprint_area",
+)
+
 
 def industrial_scope(parcels: pd.DataFrame) -> pd.Series:
     """Which parcels the industrial-land rules judge: all but those whose land use is known not to be industrial.
@@ -566,7 +637,9 @@ def _prepare(parcels: pd.DataFrame, *, as_of: dt.date | str, needed: Sequence[st
     if not isinstance(parcels, pd.DataFrame):
         raise TypeError("parcels must be a DataFrame with the parcel columns of geo.queries.read_parcels")
     has_area = "area_mu" in parcels.columns or isinstance(getattr(parcels, "geometry", None), pd.Series)
-    missing = [c for c in needed if c not in parcels.columns] + ([] if has_area else ["area_mu (or a geometry)"])
+    missing = [c for c in needed if c not in parcels.columns] + (
+        [] if has_area else ["area_mu (or a geometry)"]
+    )
     if missing:
         raise ValueError(f"parcels lacks the column(s) {', '.join(missing)}")
     day = as_of_date(as_of)
@@ -584,7 +657,9 @@ def _prepare(parcels: pd.DataFrame, *, as_of: dt.date | str, needed: Sequence[st
         if c in parcels.columns:
             nums[c] = pd.to_numeric(parcels[c], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
     if "area_mu" in parcels.columns:
-        area_mu = pd.to_numeric(parcels["area_mu"], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+        area_mu = pd.to_numeric(parcels["area_mu"], errors="raise").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
     else:
         from geo.area import area_mu as _area_mu
 
@@ -592,17 +667,32 @@ def _prepare(parcels: pd.DataFrame, *, as_of: dt.date | str, needed: Sequence[st
     area_mu = np.where(area_mu > 0, area_mu, np.nan)
     if "is_low_efficiency" in parcels.columns:
         flag = parcels["is_low_efficiency"]
-        survey_low = (flag.to_numpy(dtype=bool) if flag.dtype == bool
-                      else np.array([v is True or v is np.True_ or (type(v) in (int, float) and v == 1)
-                                     for v in flag.astype(object).tolist()], dtype=bool))
+        survey_low = (
+            flag.to_numpy(dtype=bool)
+            if flag.dtype == bool
+            else np.array(
+                [
+                    v is True or v is np.True_ or (type(v) in (int, float) and v == 1)
+                    for v in flag.astype(object).tolist()
+                ],
+                dtype=bool,
+            )
+        )
     else:
         survey_low = np.zeros(n, dtype=bool)
     return _Parcels(
-        n=n, as_of=today, as_of_date=day, parcel_no=parcels["parcel_no"].astype(object).to_numpy(),
+        n=n,
+        as_of=today,
+        as_of_date=day,
+        parcel_no=parcels["parcel_no"].astype(object).to_numpy(),
         parcel_keys=parcels["parcel_no"].reset_index(drop=True),
         holder_keys=parcels["holder_id"].reset_index(drop=True) if "holder_id" in parcels.columns else None,
-        date=dates, num=nums, area_mu=area_mu, area_m2=area_mu * M2_PER_MU,
-        scope=industrial_scope(parcels).to_numpy(), survey_low=survey_low,
+        date=dates,
+        num=nums,
+        area_mu=area_mu,
+        area_m2=area_mu * M2_PER_MU,
+        scope=industrial_scope(parcels).to_numpy(),
+        survey_low=survey_low,
     )
 
 
@@ -622,8 +712,11 @@ def _ratings_long(p: _Parcels, ratings: pd.DataFrame | None) -> pd.DataFrame:
     A rating given to the parcel itself wins over one given to its holder for the same year; among several
     ratings of one kind for the same year, the worst grade counts.
     """
-    cols = {"pos": pd.Series([], dtype=np.int64), "year": pd.Series([], dtype=np.int64),
-            "grade": pd.Series([], dtype=object)}
+    cols = {
+        "pos": pd.Series([], dtype=np.int64),
+        "year": pd.Series([], dtype=np.int64),
+        "grade": pd.Series([], dtype=object),
+    }
     if ratings is None or len(ratings) == 0 or p.n == 0:
         return pd.DataFrame(cols)
     bad = [c for c in ("year", "grade") if c not in ratings.columns]
@@ -640,7 +733,7 @@ def _ratings_long(p: _Parcels, ratings: pd.DataFrame | None) -> pd.DataFrame:
         theirs = ratings[key]
         # match on integer codes of the keys as text (one hashing pass over both sides)
         codes, _ = pd.factorize(pd.concat([own.astype("str"), theirs.astype("str")], ignore_index=True))
-        mine, other = codes[: len(own)], codes[len(own):]
+        mine, other = codes[: len(own)], codes[len(own) :]
         ok_mine = own.notna().to_numpy()
         ok_other = theirs.notna().to_numpy() & keep
         left = pd.DataFrame({"k": mine[ok_mine], "pos": np.flatnonzero(ok_mine)})
@@ -656,11 +749,14 @@ def _ratings_long(p: _Parcels, ratings: pd.DataFrame | None) -> pd.DataFrame:
     pos, yr, gr, pr = (np.concatenate(x) for x in (pos_parts, year_parts, grade_parts, prio_parts))
     if pos.size == 0:
         return pd.DataFrame(cols)
-    order = np.lexsort((-gr, pr, yr, pos))  # per (parcel, year): the parcel's own rating, then the worst grade
+    order = np.lexsort(
+        (-gr, pr, yr, pos)
+    )  # per (parcel, year): the parcel's own rating, then the worst grade
     pos, yr, gr = pos[order], yr[order], gr[order]
     first = np.r_[True, (pos[1:] != pos[:-1]) | (yr[1:] != yr[:-1])]
-    return pd.DataFrame({"pos": pos[first], "year": yr[first],
-                         "grade": np.array(list("ABCD"), dtype=object)[gr[first]]})
+    return pd.DataFrame(
+        {"pos": pos[first], "year": yr[first], "grade": np.array(list("ABCD"), dtype=object)[gr[first]]}
+    )
 
 
 # ======================================================================================================
@@ -673,13 +769,33 @@ class _Rows:
 
     def __init__(self, p: _Parcels) -> None:
         self.p = p
-        self.parts: list[tuple[str, str, npt.NDArray[np.int64], Days, list[str], list[str], list[dict[str, Any]],
-                               npt.NDArray[np.float64] | None]] = []
+        self.parts: list[
+            tuple[
+                str,
+                str,
+                npt.NDArray[np.int64],
+                Days,
+                list[str],
+                list[str],
+                list[dict[str, Any]],
+                npt.NDArray[np.float64] | None,
+            ]
+        ] = []
         self.until: list[Days] = []
 
-    def add(self, category: str, article: str, idx: npt.NDArray[np.int64], *, since: Days | None,
-            detail: list[str], detail_en: list[str], figures: list[dict[str, Any]],
-            penalty_wan: npt.ArrayLike | None = None, until: Days | None = None) -> None:
+    def add(
+        self,
+        category: str,
+        article: str,
+        idx: npt.NDArray[np.int64],
+        *,
+        since: Days | None,
+        detail: list[str],
+        detail_en: list[str],
+        figures: list[dict[str, Any]],
+        penalty_wan: npt.ArrayLike | None = None,
+        until: Days | None = None,
+    ) -> None:
         idx = np.asarray(idx, dtype=np.int64)
         if idx.size == 0:
             return
@@ -688,8 +804,16 @@ class _Rows:
         self.parts.append((category, article, idx, s, detail, detail_en, figures, pen))
         self.until.append(np.full(idx.size, _NAT) if until is None else np.asarray(until, dtype=_D))
 
-    def insufficient(self, article: str, idx: npt.NDArray[np.int64], *, rule: str, missing: list[list[str]] | list[str],
-                     detail: str | list[str], detail_en: str | list[str]) -> None:
+    def insufficient(
+        self,
+        article: str,
+        idx: npt.NDArray[np.int64],
+        *,
+        rule: str,
+        missing: list[list[str]] | list[str],
+        detail: str | list[str],
+        detail_en: str | list[str],
+    ) -> None:
         """``insufficient_data`` rows: the rule that could not be judged and the fields it lacked."""
         idx = np.asarray(idx, dtype=np.int64)
         if idx.size == 0:
@@ -724,14 +848,16 @@ class _Rows:
         det_en[:] = [s for x in self.parts for s in x[5]]
         figs = np.empty(idx.size, dtype=object)
         figs[:] = [f for x in self.parts for f in x[6]]
-        return pd.DataFrame({
-            "parcel_no": pd.Series(self.p.parcel_no[idx[order]], dtype=object),
-            "category": pd.Series(cat[order], dtype=object),
-            "article": pd.Series(art[order], dtype=object),
-            "detail": pd.Series(det[order], dtype=object),
-            "detail_en": pd.Series(det_en[order], dtype=object),
-            "since": pd.Series(since[order].astype(object), dtype=object),
-            "figures": pd.Series(figs[order], dtype=object),
-            "penalty_wan": pd.Series(pen[order], dtype=np.float64),
-            "until": pd.Series(until[order].astype(object), dtype=object),
-        })
+        return pd.DataFrame(
+            {
+                "parcel_no": pd.Series(self.p.parcel_no[idx[order]], dtype=object),
+                "category": pd.Series(cat[order], dtype=object),
+                "article": pd.Series(art[order], dtype=object),
+                "detail": pd.Series(det[order], dtype=object),
+                "detail_en": pd.Series(det_en[order], dtype=object),
+                "since": pd.Series(since[order].astype(object), dtype=object),
+                "figures": pd.Series(figs[order], dtype=object),
+                "penalty_wan": pd.Series(pen[order], dtype=np.float64),
+                "until": pd.Series(until[order].astype(object), dtype=object),
+            }
+        )

@@ -98,28 +98,63 @@ __all__ = ["IDLE_CATEGORIES", "NEEDED", "idle_findings", "low_efficiency"]
 
 #: the parcel columns the idle rules read (besides ``area_mu``, or a geometry to compute it from)
 NEEDED = [
-    "parcel_no", "delivered_on", "agreed_start_on", "started_on", "agreed_completion_on", "completed_on",
-    "agreed_operation_on", "operating_since", "agreed_full_production_on", "planned_investment",
-    "committed_investment_per_mu", "committed_tax_per_mu", "committed_output_per_mu", "min_far",
-    "investment", "tax", "output", "floor_area", "footprint_area",
+    "parcel_no",
+    "delivered_on",
+    "agreed_start_on",
+    "started_on",
+    "agreed_completion_on",
+    "completed_on",
+    "agreed_operation_on",
+    "operating_since",
+    "agreed_full_production_on",
+    "planned_investment",
+    "committed_investment_per_mu",
+    "committed_tax_per_mu",
+    "committed_output_per_mu",
+    "min_far",
+    "investment",
+    "tax",
+    "output",
+    "floor_area",
+    "footprint_area",
 ]
 
 #: the masks of ``_judge`` that are states of the land at ``as_of`` (low efficiency); breaches are not
 LOW_EFFICIENCY_STATES = ("idle_open", "reclaimable", "stalled", "not_operating", "below_target", "underused")
 
 #: the categories ``idle_findings`` reports besides ``insufficient_data``
-IDLE_CATEGORIES = ("idle", "idle_reclaimable", "late_start", "late_completion", "built_not_operating",
-                   "operating_below_target", "underused")
+IDLE_CATEGORIES = (
+    "idle",
+    "idle_reclaimable",
+    "late_start",
+    "late_completion",
+    "built_not_operating",
+    "operating_below_target",
+    "underused",
+)
 
 #: field → its Chinese header (CLI.md), for the sentences of insufficient_data findings
 _FIELD_ZH = {
-    "delivered_on": "交地日期", "agreed_start_on": "约定开工日期", "started_on": "实际开工日期",
-    "agreed_completion_on": "约定竣工日期", "completed_on": "实际竣工日期", "agreed_operation_on": "约定投产日期",
-    "operating_since": "实际投产日期", "agreed_full_production_on": "约定达产日期", "lease_years": "出让年限",
-    "planned_investment": "计划总投资", "committed_investment_per_mu": "约定投资强度",
-    "committed_tax_per_mu": "约定亩均税收", "committed_output_per_mu": "约定亩均产值", "min_far": "约定容积率",
-    "investment": "实际投资", "tax": "年度税收", "output": "年度产值", "floor_area": "建筑面积",
-    "footprint_area": "建筑占地面积", "area_mu": "宗地面积",
+    "delivered_on": "交地日期",
+    "agreed_start_on": "约定开工日期",
+    "started_on": "实际开工日期",
+    "agreed_completion_on": "约定竣工日期",
+    "completed_on": "实际竣工日期",
+    "agreed_operation_on": "约定投产日期",
+    "operating_since": "实际投产日期",
+    "agreed_full_production_on": "约定达产日期",
+    "lease_years": "出让年限",
+    "planned_investment": "计划总投资",
+    "committed_investment_per_mu": "约定投资强度",
+    "committed_tax_per_mu": "约定亩均税收",
+    "committed_output_per_mu": "约定亩均产值",
+    "min_far": "约定容积率",
+    "investment": "实际投资",
+    "tax": "年度税收",
+    "output": "年度产值",
+    "floor_area": "建筑面积",
+    "footprint_area": "建筑占地面积",
+    "area_mu": "宗地面积",
 }
 
 
@@ -155,8 +190,12 @@ class _Judged:
 def _judge(p: _Parcels, profile: Profile) -> _Judged:
     d, x, today, sc = p.date, p.num, p.as_of, p.scope
     nat = np.isnat
-    delivered, started, completed, operating = (d["delivered_on"], d["started_on"], d["completed_on"],
-                                                d["operating_since"])
+    delivered, started, completed, operating = (
+        d["delivered_on"],
+        d["started_on"],
+        d["completed_on"],
+        d["operating_since"],
+    )
     has_started = ~nat(started) | ~nat(completed) | ~nat(operating)
     has_completed = ~nat(completed) | ~nat(operating)
     is_operating = ~nat(operating)
@@ -164,11 +203,16 @@ def _judge(p: _Parcels, profile: Profile) -> _Judged:
     # ---- start
     given = d["agreed_start_on"]
     start_derived = nat(given) & ~nat(delivered)
-    a_start = np.where(nat(given), _add_months(delivered, profile.value("construction.start_months_max")), given)
+    a_start = np.where(
+        nat(given), _add_months(delivered, profile.value("construction.start_months_max")), given
+    )
     start_known = ~nat(a_start)
     # in time when started on or before the deadline (不超过/以内: the day itself is in time)
-    inc = np.where(start_derived, profile.includes("construction.start_months_max"),
-                   profile.includes("construction.start_months"))
+    inc = np.where(
+        start_derived,
+        profile.includes("construction.start_months_max"),
+        profile.includes("construction.start_months"),
+    )
 
     def in_time(when: Days) -> npt.NDArray[np.bool_]:
         return np.where(inc, when <= a_start, when < a_start)
@@ -183,7 +227,9 @@ def _judge(p: _Parcels, profile: Profile) -> _Judged:
     idle_from = _add_months(a_start, _years_to_months(profile.value("idle.unstarted_years")))
     reclaim_from = _add_months(a_start, _years_to_months(profile.value("idle.reclaimable_years")))
     idle_open = sc & start_known & ~has_started & _reached(today, idle_from, profile, "idle.unstarted_years")
-    reclaimable = sc & start_known & ~has_started & _reached(today, reclaim_from, profile, "idle.reclaimable_years")
+    reclaimable = (
+        sc & start_known & ~has_started & _reached(today, reclaim_from, profile, "idle.reclaimable_years")
+    )
 
     # ---- completion
     planned = x["planned_investment"]
@@ -215,12 +261,23 @@ def _judge(p: _Parcels, profile: Profile) -> _Judged:
     with np.errstate(all="ignore"):
         dev_share = x["footprint_area"] / area_m2
         inv_share = np.where(planned > 0, x["investment"] / planned, np.nan)
-    stall_time = sc & comp_known & has_started & ~has_completed & _reached(today, stall_from, profile,
-                                                                           "idle.stalled_years")
-    dev_low = at_most(dev_share, profile.value("idle.stalled_developed_share"),
-                      includes=profile.includes("idle.stalled_developed_share"))
-    inv_low = at_most(inv_share, profile.value("idle.stalled_investment_share"),
-                      includes=profile.includes("idle.stalled_investment_share"))
+    stall_time = (
+        sc
+        & comp_known
+        & has_started
+        & ~has_completed
+        & _reached(today, stall_from, profile, "idle.stalled_years")
+    )
+    dev_low = at_most(
+        dev_share,
+        profile.value("idle.stalled_developed_share"),
+        includes=profile.includes("idle.stalled_developed_share"),
+    )
+    inv_low = at_most(
+        inv_share,
+        profile.value("idle.stalled_investment_share"),
+        includes=profile.includes("idle.stalled_investment_share"),
+    )
     stalled = stall_time & (dev_low | inv_low)
     ins_stalled = stall_time & ~stalled & (np.isnan(dev_share) | np.isnan(inv_share))
 
@@ -237,8 +294,11 @@ def _judge(p: _Parcels, profile: Profile) -> _Judged:
     area = p.area_mu
     with np.errstate(all="ignore"):
         per_mu = {k: x[k] / area for k in ("investment", "output", "tax")}
-    committed = {"investment": x["committed_investment_per_mu"], "output": x["committed_output_per_mu"],
-                 "tax": x["committed_tax_per_mu"]}
+    committed = {
+        "investment": x["committed_investment_per_mu"],
+        "output": x["committed_output_per_mu"],
+        "tax": x["committed_tax_per_mu"],
+    }
     running = sc & bool(obt_applies) & is_operating
     full_due = running & ~nat(a_full) & (today >= a_full)
     below = {k: per_mu[k] < committed[k] * (1 - RELATIVE_EPS) for k in per_mu}  # 低于约定: beyond noise
@@ -256,32 +316,72 @@ def _judge(p: _Parcels, profile: Profile) -> _Judged:
     with np.errstate(all="ignore"):
         far = x["floor_area"] / area_m2
         coverage = x["footprint_area"] / area_m2
-        unbuilt = (1.0 - np.clip(coverage / min_cov, 0.0, 1.0)) if min_cov > 0 else np.where(
-            np.isnan(coverage), np.nan, 0.0)
+        unbuilt = (
+            (1.0 - np.clip(coverage / min_cov, 0.0, 1.0))
+            if min_cov > 0
+            else np.where(np.isnan(coverage), np.nan, 0.0)
+        )
     far_low = (far < x["min_far"] * (1 - RELATIVE_EPS)) & bool(far_applies)  # 低于约定容积率
-    cov_low = ~at_least(coverage, min_cov, includes=profile.includes("use.min_building_coverage")) & ~np.isnan(coverage)
-    unbuilt_high = at_least(unbuilt, profile.value("use.unbuilt_share"), includes=profile.includes("use.unbuilt_share"))
+    cov_low = ~at_least(
+        coverage, min_cov, includes=profile.includes("use.min_building_coverage")
+    ) & ~np.isnan(coverage)
+    unbuilt_high = at_least(
+        unbuilt, profile.value("use.unbuilt_share"), includes=profile.includes("use.unbuilt_share")
+    )
     underused = in_use & (far_low | cov_low | unbuilt_high)
     far_unknown = (np.isnan(far) | np.isnan(x["min_far"])) & bool(far_applies)
     ins_use = in_use & ~underused & (far_unknown | np.isnan(coverage))
 
     masks = {
-        "late_start_done": late_start_done, "late_start_open": late_start_open, "ins_start": ins_start,
-        "ins_start_date": ins_start_date, "idle_open": idle_open, "reclaimable": reclaimable,
-        "late_comp_done": late_comp_done, "late_comp_open": late_comp_open, "ins_comp": ins_comp,
-        "ins_comp_date": ins_comp_date, "stalled": stalled, "ins_stalled": ins_stalled,
-        "not_operating": not_operating, "ins_op": ins_op, "below_target": below_target,
-        "ins_target": ins_target, "ins_full": ins_full, "underused": underused, "ins_use": ins_use,
+        "late_start_done": late_start_done,
+        "late_start_open": late_start_open,
+        "ins_start": ins_start,
+        "ins_start_date": ins_start_date,
+        "idle_open": idle_open,
+        "reclaimable": reclaimable,
+        "late_comp_done": late_comp_done,
+        "late_comp_open": late_comp_open,
+        "ins_comp": ins_comp,
+        "ins_comp_date": ins_comp_date,
+        "stalled": stalled,
+        "ins_stalled": ins_stalled,
+        "not_operating": not_operating,
+        "ins_op": ins_op,
+        "below_target": below_target,
+        "ins_target": ins_target,
+        "ins_full": ins_full,
+        "underused": underused,
+        "ins_use": ins_use,
     }
     values = {
-        "idle_from": idle_from, "reclaim_from": reclaim_from, "stall_from": stall_from, "dev_share": dev_share,
-        "inv_share": inv_share, "dev_low": dev_low, "inv_low": inv_low, "per_mu": per_mu,
-        "committed": committed, "below": below, "far": far, "coverage": coverage, "unbuilt": unbuilt,
-        "far_low": far_low, "cov_low": cov_low, "unbuilt_high": unbuilt_high, "far_unknown": far_unknown,
+        "idle_from": idle_from,
+        "reclaim_from": reclaim_from,
+        "stall_from": stall_from,
+        "dev_share": dev_share,
+        "inv_share": inv_share,
+        "dev_low": dev_low,
+        "inv_low": inv_low,
+        "per_mu": per_mu,
+        "committed": committed,
+        "below": below,
+        "far": far,
+        "coverage": coverage,
+        "unbuilt": unbuilt,
+        "far_low": far_low,
+        "cov_low": cov_low,
+        "unbuilt_high": unbuilt_high,
+        "far_unknown": far_unknown,
         "tier_known": tier_known,
     }
-    return _Judged(masks=masks, a_start=a_start, start_derived=start_derived, a_comp=a_comp,
-                   comp_derived=comp_derived, build_months=build_months, values=values)
+    return _Judged(
+        masks=masks,
+        a_start=a_start,
+        start_derived=start_derived,
+        a_comp=a_comp,
+        comp_derived=comp_derived,
+        build_months=build_months,
+        values=values,
+    )
 
 
 def _reached(today: np.datetime64, when: Days, profile: Profile, key: str) -> npt.NDArray[np.bool_]:
@@ -296,8 +396,9 @@ def _completion_key(profile: Profile) -> str:
     return "construction.build_months_by_investment"
 
 
-def _build_months(tiers: list[list[Any]], planned: npt.NDArray[np.float64]
-                  ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+def _build_months(
+    tiers: list[list[Any]], planned: npt.NDArray[np.float64]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
     """The build period of each project's investment tier, and whether it is known.
 
     A tier is ``[bound 万元, months, word]``: a project belongs to the first tier whose bound it does not pass,
@@ -307,8 +408,10 @@ def _build_months(tiers: list[list[Any]], planned: npt.NDArray[np.float64]
     if len(tiers) == 1:
         return np.full(planned.size, months[0], dtype=np.int64), np.ones(planned.size, dtype=bool)
     inv = np.nan_to_num(planned, nan=0.0)
-    inside = np.stack([(inv <= t[0]) if BOUNDARY_WORDS[t[2] if len(t) > 2 else "以下"][1] else (inv < t[0])
-                       for t in tiers], axis=1)
+    inside = np.stack(
+        [(inv <= t[0]) if BOUNDARY_WORDS[t[2] if len(t) > 2 else "以下"][1] else (inv < t[0]) for t in tiers],
+        axis=1,
+    )
     inside[:, -1] = True
     tier = np.argmax(inside, axis=1)
     return months[tier], ~np.isnan(planned)
@@ -358,8 +461,9 @@ def idle_findings(parcels: pd.DataFrame, *, as_of: dt.date | str, profile: Profi
     return rows.frame()
 
 
-def low_efficiency(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of: dt.date | str,
-                   profile: Profile) -> pd.Series:
+def low_efficiency(
+    parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of: dt.date | str, profile: Profile
+) -> pd.Series:
     """Which parcels are low-efficiency land (低效用地), for consolidation zones (WZ §12).
 
     Low efficiency is a state of the land at ``as_of``, not a record of breaches: a parcel is low-efficiency
@@ -399,8 +503,10 @@ def low_efficiency(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of
     long = _ratings_long(p, ratings)
     if len(long):
         first_year = p.as_of_date.year - int(profile.value("consolidation.rating_years"))
-        hit = long[(long["year"] >= first_year) & long["grade"].isin(list(profile.value(
-            "consolidation.low_efficiency_grades")))]
+        hit = long[
+            (long["year"] >= first_year)
+            & long["grade"].isin(list(profile.value("consolidation.low_efficiency_grades")))
+        ]
         low[hit["pos"].to_numpy()] = True
     return pd.Series(low, index=parcels.index, name="low_efficiency")
 
@@ -423,69 +529,150 @@ def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:  # 
     def start_basis(idx: npt.NDArray[np.int64]) -> tuple[list[str], list[str]]:
         der = j.start_derived[idx].tolist()
         deliv = _iso(d["delivered_on"][idx])
-        zh = [f"（合同未载，按交地日期 {dl} 加 {start_max} 个月推算）" if x else "" for x, dl in zip(der, deliv)]
-        en = [f" (not in the contract: delivery {dl} + {start_max} months)" if x else "" for x, dl in zip(der, deliv)]
+        zh = [
+            f"（合同未载，按交地日期 {dl} 加 {start_max} 个月推算）" if x else ""
+            for x, dl in zip(der, deliv, strict=False)
+        ]
+        en = [
+            f" (not in the contract: delivery {dl} + {start_max} months)" if x else ""
+            for x, dl in zip(der, deliv, strict=False)
+        ]
         return zh, en
 
-    def by_derivation(idx: npt.NDArray[np.int64], derived: npt.NDArray[np.bool_]) -> list[npt.NDArray[np.int64]]:
+    def by_derivation(
+        idx: npt.NDArray[np.int64], derived: npt.NDArray[np.bool_]
+    ) -> list[npt.NDArray[np.int64]]:
         return [idx[~derived[idx]], idx[derived[idx]]]
 
     # ---- late start: not started
-    for idx, cite in zip(by_derivation(nz(m["late_start_open"]), j.start_derived), (cite_start, cite_start_max)):
+    for idx, cite in zip(
+        by_derivation(nz(m["late_start_open"]), j.start_derived), (cite_start, cite_start_max), strict=False
+    ):
         s = _iso(j.a_start[idx])
         bz, be = start_basis(idx)
         zh, en = _durations(j.a_start[idx], np.full(idx.size, p.as_of))
-        rows.add("late_start", cite, idx, since=j.a_start[idx],
-                 detail=[f"约定开工日期 {a}{b}，截至 {today} 未开工，已逾期 {z}" for a, b, z in zip(s, bz, zh)],
-                 detail_en=[f"agreed start {a}{b}; not started as of {today}, {e} overdue" for a, b, e in zip(s, be, en)],
-                 figures=_records({"agreed_start_on": j.a_start[idx], "start_derived": j.start_derived[idx],
-                                   "delivered_on": np.where(j.start_derived[idx], d["delivered_on"][idx], _NAT),
-                                   "days_overdue": _days(j.a_start[idx], p.as_of)}, idx.size))
+        rows.add(
+            "late_start",
+            cite,
+            idx,
+            since=j.a_start[idx],
+            detail=[
+                f"约定开工日期 {a}{b}，截至 {today} 未开工，已逾期 {z}"
+                for a, b, z in zip(s, bz, zh, strict=False)
+            ],
+            detail_en=[
+                f"agreed start {a}{b}; not started as of {today}, {e} overdue"
+                for a, b, e in zip(s, be, en, strict=False)
+            ],
+            figures=_records(
+                {
+                    "agreed_start_on": j.a_start[idx],
+                    "start_derived": j.start_derived[idx],
+                    "delivered_on": np.where(j.start_derived[idx], d["delivered_on"][idx], _NAT),
+                    "days_overdue": _days(j.a_start[idx], p.as_of),
+                },
+                idx.size,
+            ),
+        )
     # ---- late start: started late
-    for idx, cite in zip(by_derivation(nz(m["late_start_done"]), j.start_derived), (cite_start, cite_start_max)):
+    for idx, cite in zip(
+        by_derivation(nz(m["late_start_done"]), j.start_derived), (cite_start, cite_start_max), strict=False
+    ):
         s, st = _iso(j.a_start[idx]), _iso(d["started_on"][idx])
         bz, be = start_basis(idx)
         zh, en = _durations(j.a_start[idx], d["started_on"][idx])
-        rows.add("late_start", cite, idx, since=j.a_start[idx], until=d["started_on"][idx],
-                 detail=[f"约定开工日期 {a}{b}，实际开工日期 {t}，晚开工 {z}" for a, b, t, z in zip(s, bz, st, zh)],
-                 detail_en=[f"agreed start {a}{b}; started {t}, {e} late" for a, b, t, e in zip(s, be, st, en)],
-                 figures=_records({"agreed_start_on": j.a_start[idx], "started_on": d["started_on"][idx],
-                                   "start_derived": j.start_derived[idx],
-                                   "delivered_on": np.where(j.start_derived[idx], d["delivered_on"][idx], _NAT),
-                                   "days_late": _days(j.a_start[idx], d["started_on"][idx])}, idx.size))
+        rows.add(
+            "late_start",
+            cite,
+            idx,
+            since=j.a_start[idx],
+            until=d["started_on"][idx],
+            detail=[
+                f"约定开工日期 {a}{b}，实际开工日期 {t}，晚开工 {z}"
+                for a, b, t, z in zip(s, bz, st, zh, strict=False)
+            ],
+            detail_en=[
+                f"agreed start {a}{b}; started {t}, {e} late"
+                for a, b, t, e in zip(s, be, st, en, strict=False)
+            ],
+            figures=_records(
+                {
+                    "agreed_start_on": j.a_start[idx],
+                    "started_on": d["started_on"][idx],
+                    "start_derived": j.start_derived[idx],
+                    "delivered_on": np.where(j.start_derived[idx], d["delivered_on"][idx], _NAT),
+                    "days_late": _days(j.a_start[idx], d["started_on"][idx]),
+                },
+                idx.size,
+            ),
+        )
 
     # ---- idle and reclaimable: not started
     for key, cat, mask, frm, tail_zh, tail_en in (
-        ("idle.unstarted_years", "idle", m["idle_open"], v["idle_from"], "年未动工即为闲置土地",
-         "unstarted: idle land"),
-        ("idle.reclaimable_years", "idle_reclaimable", m["reclaimable"], v["reclaim_from"],
-         "年未动工，可无偿收回土地使用权", "unstarted: may be taken back without compensation"),
+        (
+            "idle.unstarted_years",
+            "idle",
+            m["idle_open"],
+            v["idle_from"],
+            "年未动工即为闲置土地",
+            "unstarted: idle land",
+        ),
+        (
+            "idle.reclaimable_years",
+            "idle_reclaimable",
+            m["reclaimable"],
+            v["reclaim_from"],
+            "年未动工，可无偿收回土地使用权",
+            "unstarted: may be taken back without compensation",
+        ),
     ):
         idx = nz(mask)
         years = _fmt(profile.value(key))
         s = _iso(j.a_start[idx])
         bz, be = start_basis(idx)
         zh, en = _durations(j.a_start[idx], np.full(idx.size, p.as_of))
-        rows.add(cat, profile.cite(key), idx, since=frm[idx],
-                 detail=[f"约定开工日期 {a}{b}，截至 {today} 未开工，已逾期 {z}（满 {years} {tail_zh}）"
-                         for a, b, z in zip(s, bz, zh)],
-                 detail_en=[f"agreed start {a}{b}; not started as of {today}, {e} overdue ({years} year(s) "
-                            f"{tail_en})" for a, b, e in zip(s, be, en)],
-                 figures=_records({"agreed_start_on": j.a_start[idx], "start_derived": j.start_derived[idx],
-                                   "threshold_on": frm[idx], "threshold_years": float(profile.value(key)),
-                                   "days_overdue": _days(j.a_start[idx], p.as_of)}, idx.size))
+        rows.add(
+            cat,
+            profile.cite(key),
+            idx,
+            since=frm[idx],
+            detail=[
+                f"约定开工日期 {a}{b}，截至 {today} 未开工，已逾期 {z}（满 {years} {tail_zh}）"
+                for a, b, z in zip(s, bz, zh, strict=False)
+            ],
+            detail_en=[
+                f"agreed start {a}{b}; not started as of {today}, {e} overdue ({years} year(s) {tail_en})"
+                for a, b, e in zip(s, be, en, strict=False)
+            ],
+            figures=_records(
+                {
+                    "agreed_start_on": j.a_start[idx],
+                    "start_derived": j.start_derived[idx],
+                    "threshold_on": frm[idx],
+                    "threshold_years": float(profile.value(key)),
+                    "days_overdue": _days(j.a_start[idx], p.as_of),
+                },
+                idx.size,
+            ),
+        )
 
     # ---- idle: started and stalled
     idx = nz(m["stalled"])
     if idx.size:
-        s_dev, s_inv = profile.value("idle.stalled_developed_share"), profile.value("idle.stalled_investment_share")
+        s_dev, s_inv = (
+            profile.value("idle.stalled_developed_share"),
+            profile.value("idle.stalled_investment_share"),
+        )
         years = _fmt(profile.value("idle.stalled_years"))
         st, c = _iso(d["started_on"][idx]), _iso(j.a_comp[idx])
         zh, en = _durations(j.a_comp[idx], np.full(idx.size, p.as_of))
         dev, inv = v["dev_share"][idx], v["inv_share"][idx]
         dev_low, inv_low = v["dev_low"][idx].tolist(), v["inv_low"][idx].tolist()
         invest, planned = _num(p.num["investment"][idx], 0), _num(p.num["planned_investment"][idx], 0)
-        w_dev, w_inv = profile.boundary("idle.stalled_developed_share"), profile.boundary("idle.stalled_investment_share")
+        w_dev, w_inv = (
+            profile.boundary("idle.stalled_developed_share"),
+            profile.boundary("idle.stalled_investment_share"),
+        )
         dl, il = dev.tolist(), inv.tolist()
         det, det_en = [], []
         for k in range(idx.size):
@@ -498,16 +685,34 @@ def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:  # 
                 a, b = pct_pair(il[k], s_inv)
                 pz.append(f"实际投资 {invest[k]} 万元为计划总投资 {planned[k]} 万元的 {a}（{w_inv} {b}）")
                 pe.append(f"investment {invest[k]} of {planned[k]} 万元 planned, {a} ({w_inv}, under {b})")
-            det.append(f"已于 {st[k]} 开工，截至 {today} 未竣工，约定竣工日期 {c[k]} 已过 {zh[k]}；"
-                       f"{'，'.join(pz)}：已动工但中止开发满 {years} 年，为闲置土地")
-            det_en.append(f"started {st[k]}, not completed as of {today}, agreed completion {c[k]} passed "
-                          f"{en[k]} ago; {'; '.join(pe)}: started but stalled for {years} year(s), idle land")
-        rows.add("idle", profile.cite("idle.stalled_years"), idx, since=v["stall_from"][idx], detail=det,
-                 detail_en=det_en,
-                 figures=_records({"started_on": d["started_on"][idx], "agreed_completion_on": j.a_comp[idx],
-                                   "developed_share": dev, "investment_share": inv,
-                                   "stalled_developed_share": float(s_dev), "stalled_investment_share": float(s_inv),
-                                   "stalled_years": float(profile.value("idle.stalled_years"))}, idx.size))
+            det.append(
+                f"已于 {st[k]} 开工，截至 {today} 未竣工，约定竣工日期 {c[k]} 已过 {zh[k]}；"
+                f"{'，'.join(pz)}：已动工但中止开发满 {years} 年，为闲置土地"
+            )
+            det_en.append(
+                f"started {st[k]}, not completed as of {today}, agreed completion {c[k]} passed "
+                f"{en[k]} ago; {'; '.join(pe)}: started but stalled for {years} year(s), idle land"
+            )
+        rows.add(
+            "idle",
+            profile.cite("idle.stalled_years"),
+            idx,
+            since=v["stall_from"][idx],
+            detail=det,
+            detail_en=det_en,
+            figures=_records(
+                {
+                    "started_on": d["started_on"][idx],
+                    "agreed_completion_on": j.a_comp[idx],
+                    "developed_share": dev,
+                    "investment_share": inv,
+                    "stalled_developed_share": float(s_dev),
+                    "stalled_investment_share": float(s_inv),
+                    "stalled_years": float(profile.value("idle.stalled_years")),
+                },
+                idx.size,
+            ),
+        )
 
     # ---- late completion
     comp_key = _completion_key(profile)
@@ -520,82 +725,174 @@ def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:  # 
         bm = j.build_months[idx].tolist()
         if from_delivery:
             dl = _iso(d["delivered_on"][idx])
-            return ([f"（合同未载，按交地日期 {a} 起 {b} 个月内竣工推算）" if x else "" for x, a, b in zip(der, dl, bm)],
-                    [f" (not in the contract: within {b} months of delivery {a})" if x else ""
-                     for x, a, b in zip(der, dl, bm)])
+            return (
+                [
+                    f"（合同未载，按交地日期 {a} 起 {b} 个月内竣工推算）" if x else ""
+                    for x, a, b in zip(der, dl, bm, strict=False)
+                ],
+                [
+                    f" (not in the contract: within {b} months of delivery {a})" if x else ""
+                    for x, a, b in zip(der, dl, bm, strict=False)
+                ],
+            )
         s = _iso(j.a_start[idx])
         pl = _num(p.num["planned_investment"][idx], 0)
-        zh = [(f"（合同未载，按开工期限 {a} 加建设期 {b} 个月推算" + (f"，计划总投资 {q} 万元" if several_tiers else "")
-               + "）") if x else "" for x, a, b, q in zip(der, s, bm, pl)]
-        en = [(f" (not in the contract: start deadline {a} + {b} months' build period"
-               + (f", planned investment {q} 万元" if several_tiers else "") + ")") if x else ""
-              for x, a, b, q in zip(der, s, bm, pl)]
+        zh = [
+            (
+                f"（合同未载，按开工期限 {a} 加建设期 {b} 个月推算"
+                + (f"，计划总投资 {q} 万元" if several_tiers else "")
+                + "）"
+            )
+            if x
+            else ""
+            for x, a, b, q in zip(der, s, bm, pl, strict=False)
+        ]
+        en = [
+            (
+                f" (not in the contract: start deadline {a} + {b} months' build period"
+                + (f", planned investment {q} 万元" if several_tiers else "")
+                + ")"
+            )
+            if x
+            else ""
+            for x, a, b, q in zip(der, s, bm, pl, strict=False)
+        ]
         return zh, en
 
     def comp_figures(idx: npt.NDArray[np.int64], extra: dict[str, Any]) -> list[dict[str, Any]]:
         der = j.comp_derived[idx]
         base = d["delivered_on"][idx] if from_delivery else j.a_start[idx]
-        return _records({"agreed_completion_on": j.a_comp[idx], "completion_derived": der,
-                         ("delivered_on" if from_delivery else "agreed_start_on"): np.where(der, base, _NAT),
-                         "build_months": np.where(der, j.build_months[idx].astype(np.float64), np.nan),
-                         "planned_investment_wan": np.where(der, p.num["planned_investment"][idx], np.nan)} | extra,
-                        idx.size)
+        return _records(
+            {
+                "agreed_completion_on": j.a_comp[idx],
+                "completion_derived": der,
+                ("delivered_on" if from_delivery else "agreed_start_on"): np.where(der, base, _NAT),
+                "build_months": np.where(der, j.build_months[idx].astype(np.float64), np.nan),
+                "planned_investment_wan": np.where(der, p.num["planned_investment"][idx], np.nan),
+            }
+            | extra,
+            idx.size,
+        )
 
     idx = nz(m["late_comp_open"])
     c = _iso(j.a_comp[idx])
     bz, be = comp_basis(idx)
     zh, en = _durations(j.a_comp[idx], np.full(idx.size, p.as_of))
-    rows.add("late_completion", cite_build, idx, since=j.a_comp[idx],
-             detail=[f"约定竣工日期 {a}{b}，截至 {today} 未竣工，已逾期 {z}" for a, b, z in zip(c, bz, zh)],
-             detail_en=[f"agreed completion {a}{b}; not completed as of {today}, {e} overdue"
-                        for a, b, e in zip(c, be, en)],
-             figures=comp_figures(idx, {"days_overdue": _days(j.a_comp[idx], p.as_of)}))
+    rows.add(
+        "late_completion",
+        cite_build,
+        idx,
+        since=j.a_comp[idx],
+        detail=[
+            f"约定竣工日期 {a}{b}，截至 {today} 未竣工，已逾期 {z}"
+            for a, b, z in zip(c, bz, zh, strict=False)
+        ],
+        detail_en=[
+            f"agreed completion {a}{b}; not completed as of {today}, {e} overdue"
+            for a, b, e in zip(c, be, en, strict=False)
+        ],
+        figures=comp_figures(idx, {"days_overdue": _days(j.a_comp[idx], p.as_of)}),
+    )
     idx = nz(m["late_comp_done"])
     c, done = _iso(j.a_comp[idx]), _iso(d["completed_on"][idx])
     bz, be = comp_basis(idx)
     zh, en = _durations(j.a_comp[idx], d["completed_on"][idx])
-    rows.add("late_completion", cite_build, idx, since=j.a_comp[idx], until=d["completed_on"][idx],
-             detail=[f"约定竣工日期 {a}{b}，实际竣工日期 {t}，晚竣工 {z}" for a, b, t, z in zip(c, bz, done, zh)],
-             detail_en=[f"agreed completion {a}{b}; completed {t}, {e} late" for a, b, t, e in zip(c, be, done, en)],
-             figures=comp_figures(idx, {"completed_on": d["completed_on"][idx],
-                                        "days_late": _days(j.a_comp[idx], d["completed_on"][idx])}))
+    rows.add(
+        "late_completion",
+        cite_build,
+        idx,
+        since=j.a_comp[idx],
+        until=d["completed_on"][idx],
+        detail=[
+            f"约定竣工日期 {a}{b}，实际竣工日期 {t}，晚竣工 {z}"
+            for a, b, t, z in zip(c, bz, done, zh, strict=False)
+        ],
+        detail_en=[
+            f"agreed completion {a}{b}; completed {t}, {e} late"
+            for a, b, t, e in zip(c, be, done, en, strict=False)
+        ],
+        figures=comp_figures(
+            idx,
+            {
+                "completed_on": d["completed_on"][idx],
+                "days_late": _days(j.a_comp[idx], d["completed_on"][idx]),
+            },
+        ),
+    )
 
     # ---- built, not operating
     _, cite_bno = _param(profile, "production.built_not_operating")
     idx = nz(m["not_operating"])
     done, op = _iso(d["completed_on"][idx]), _iso(d["agreed_operation_on"][idx])
     zh, en = _durations(d["agreed_operation_on"][idx], np.full(idx.size, p.as_of))
-    rows.add("built_not_operating", cite_bno, idx, since=d["agreed_operation_on"][idx],
-             detail=[f"已于 {a} 竣工，约定投产日期 {b}，截至 {today} 未投产，已逾期 {z}" for a, b, z in zip(done, op, zh)],
-             detail_en=[f"completed {a}; agreed operation {b}; not in production as of {today}, {e} overdue"
-                        for a, b, e in zip(done, op, en)],
-             figures=_records({"completed_on": d["completed_on"][idx], "agreed_operation_on": d["agreed_operation_on"][idx],
-                               "days_overdue": _days(d["agreed_operation_on"][idx], p.as_of)}, idx.size))
+    rows.add(
+        "built_not_operating",
+        cite_bno,
+        idx,
+        since=d["agreed_operation_on"][idx],
+        detail=[
+            f"已于 {a} 竣工，约定投产日期 {b}，截至 {today} 未投产，已逾期 {z}"
+            for a, b, z in zip(done, op, zh, strict=False)
+        ],
+        detail_en=[
+            f"completed {a}; agreed operation {b}; not in production as of {today}, {e} overdue"
+            for a, b, e in zip(done, op, en, strict=False)
+        ],
+        figures=_records(
+            {
+                "completed_on": d["completed_on"][idx],
+                "agreed_operation_on": d["agreed_operation_on"][idx],
+                "days_overdue": _days(d["agreed_operation_on"][idx], p.as_of),
+            },
+            idx.size,
+        ),
+    )
 
     # ---- operating below target
     _, cite_obt = _param(profile, "production.operating_below_target")
     idx = nz(m["below_target"])
     if idx.size:
         full = _iso(d["agreed_full_production_on"][idx])
-        labels = {"investment": ("亩均投资", "investment"), "output": ("亩均产值", "output"),
-                  "tax": ("亩均税收", "tax")}
-        parts = {k: (v["below"][k][idx].tolist(), v["per_mu"][k][idx].tolist(), v["committed"][k][idx].tolist())
-                 for k in labels}
+        labels = {
+            "investment": ("亩均投资", "investment"),
+            "output": ("亩均产值", "output"),
+            "tax": ("亩均税收", "tax"),
+        }
+        parts = {
+            k: (v["below"][k][idx].tolist(), v["per_mu"][k][idx].tolist(), v["committed"][k][idx].tolist())
+            for k in labels
+        }
         det, det_en = [], []
         for r in range(idx.size):
             hit = [(labels[k], parts[k][1][r], parts[k][2][r]) for k in labels if parts[k][0][r]]
             pairs = [number_pair(a, c) for _, a, c in hit]
-            det.append(f"约定达产日期 {full[r]} 已到，截至 {today}："
-                       + "；".join(f"{lz} {a} 万元/亩，低于约定 {c} 万元/亩" for ((lz, _), _a, _c), (a, c) in zip(hit, pairs)))
-            det_en.append(f"agreed full production {full[r]} reached; as of {today}: "
-                          + "; ".join(f"{le} {a} 万元/亩, under the committed {c}" for ((_, le), _a, _c), (a, c)
-                                      in zip(hit, pairs)))
+            det.append(
+                f"约定达产日期 {full[r]} 已到，截至 {today}："
+                + "；".join(
+                    f"{lz} {a} 万元/亩，低于约定 {c} 万元/亩"
+                    for ((lz, _), _a, _c), (a, c) in zip(hit, pairs, strict=False)
+                )
+            )
+            det_en.append(
+                f"agreed full production {full[r]} reached; as of {today}: "
+                + "; ".join(
+                    f"{le} {a} 万元/亩, under the committed {c}"
+                    for ((_, le), _a, _c), (a, c) in zip(hit, pairs, strict=False)
+                )
+            )
         figs = {"agreed_full_production_on": d["agreed_full_production_on"][idx], "area_mu": p.area_mu[idx]}
         for key in labels:
             figs[f"{key}_per_mu_wan"] = v["per_mu"][key][idx]
             figs[f"committed_{key}_per_mu_wan"] = v["committed"][key][idx]
-        rows.add("operating_below_target", cite_obt, idx, since=d["agreed_full_production_on"][idx], detail=det,
-                 detail_en=det_en, figures=_records(figs, idx.size))
+        rows.add(
+            "operating_below_target",
+            cite_obt,
+            idx,
+            since=d["agreed_full_production_on"][idx],
+            detail=det,
+            detail_en=det_en,
+            figures=_records(figs, idx.size),
+        )
 
     # ---- underused
     _, cite_far = _param(profile, "use.below_contract_far")
@@ -603,12 +900,17 @@ def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:  # 
     idx_all = nz(m["underused"])
     far_low = v["far_low"][idx_all]
     cov_low = v["cov_low"][idx_all]
-    groups = ((idx_all[far_low], cite_far), (idx_all[~far_low & cov_low], profile.cite("use.min_building_coverage")),
-              (idx_all[~far_low & ~cov_low], profile.cite("use.unbuilt_share")))
+    groups = (
+        (idx_all[far_low], cite_far),
+        (idx_all[~far_low & cov_low], profile.cite("use.min_building_coverage")),
+        (idx_all[~far_low & ~cov_low], profile.cite("use.unbuilt_share")),
+    )
     for idx, cite in groups:
         if idx.size == 0:
             continue
-        built_on = np.where(np.isnat(d["completed_on"][idx]), d["operating_since"][idx], d["completed_on"][idx])
+        built_on = np.where(
+            np.isnat(d["completed_on"][idx]), d["operating_since"][idx], d["completed_on"][idx]
+        )
         built = _iso(built_on)
         fl, cl, ul = v["far_low"][idx].tolist(), v["cov_low"][idx].tolist(), v["unbuilt_high"][idx].tolist()
         far_s, mf_s = v["far"][idx].tolist(), p.num["min_far"][idx].tolist()
@@ -630,11 +932,26 @@ def _format(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile) -> None:  # 
                 pe.append(f"unbuilt share about {fa} (estimated from coverage), over {fb}")
             det.append(f"{built[r]} 起建成使用，" + "；".join(pz))
             det_en.append(f"built and in use since {built[r]}: " + "; ".join(pe))
-        rows.add("underused", cite, idx, since=built_on, detail=det, detail_en=det_en,
-                 figures=_records({"floor_area_ratio": v["far"][idx], "min_far": p.num["min_far"][idx],
-                                   "building_coverage": v["coverage"][idx], "min_building_coverage": float(min_cov),
-                                   "unbuilt_share_estimate": v["unbuilt"][idx], "max_unbuilt_share": float(max_unbuilt),
-                                   "area_mu": p.area_mu[idx]}, idx.size))
+        rows.add(
+            "underused",
+            cite,
+            idx,
+            since=built_on,
+            detail=det,
+            detail_en=det_en,
+            figures=_records(
+                {
+                    "floor_area_ratio": v["far"][idx],
+                    "min_far": p.num["min_far"][idx],
+                    "building_coverage": v["coverage"][idx],
+                    "min_building_coverage": float(min_cov),
+                    "unbuilt_share_estimate": v["unbuilt"][idx],
+                    "max_unbuilt_share": float(max_unbuilt),
+                    "area_mu": p.area_mu[idx],
+                },
+                idx.size,
+            ),
+        )
 
     _format_insufficient(rows, p, j, profile)
 
@@ -650,82 +967,162 @@ def _format_insufficient(rows: _Rows, p: _Parcels, j: _Judged, profile: Profile)
     today = str(p.as_of)
 
     idx = nz(m["ins_start"])
-    rows.insufficient(profile.cite("construction.start_months_max"), idx, rule="late_start",
-                      missing=["agreed_start_on", "delivered_on"],
-                      detail="无约定开工日期与交地日期，无法判断是否按期开工、是否闲置",
-                      detail_en="no agreed start or delivery date: cannot judge the start or idleness")
+    rows.insufficient(
+        profile.cite("construction.start_months_max"),
+        idx,
+        rule="late_start",
+        missing=["agreed_start_on", "delivered_on"],
+        detail="无约定开工日期与交地日期，无法判断是否按期开工、是否闲置",
+        detail_en="no agreed start or delivery date: cannot judge the start or idleness",
+    )
     idx = nz(m["ins_start_date"])
     s = _iso(j.a_start[idx])
-    rows.insufficient(profile.cite("construction.start_months"), idx, rule="late_start", missing=["started_on"],
-                      detail=[f"已竣工但无实际开工日期，约定开工日期 {a}，无法判断是否按期开工" for a in s],
-                      detail_en=[f"completed but no start date on record (agreed start {a}): cannot judge the start"
-                                 for a in s])
+    rows.insufficient(
+        profile.cite("construction.start_months"),
+        idx,
+        rule="late_start",
+        missing=["started_on"],
+        detail=[f"已竣工但无实际开工日期，约定开工日期 {a}，无法判断是否按期开工" for a in s],
+        detail_en=[
+            f"completed but no start date on record (agreed start {a}): cannot judge the start" for a in s
+        ],
+    )
 
     idx = nz(m["ins_comp"])
     if idx.size:
         if _completion_key(profile) == "construction.completion_months_from_delivery":
             flags = {"agreed_completion_on": np.ones(p.n, dtype=bool), "delivered_on": nat(d["delivered_on"])}
         else:
-            flags = {"agreed_completion_on": np.ones(p.n, dtype=bool),
-                     "agreed_start_on": nat(j.a_start) & nat(d["agreed_start_on"]),
-                     "delivered_on": nat(j.a_start) & nat(d["delivered_on"]),
-                     "planned_investment": ~v["tier_known"]}
+            flags = {
+                "agreed_completion_on": np.ones(p.n, dtype=bool),
+                "agreed_start_on": nat(j.a_start) & nat(d["agreed_start_on"]),
+                "delivered_on": nat(j.a_start) & nat(d["delivered_on"]),
+                "planned_investment": ~v["tier_known"],
+            }
         miss = _missing(flags, idx)
-        rows.insufficient(profile.cite(_completion_key(profile)), idx, rule="late_completion",
-                          missing=miss,
-                          detail=[f"无约定竣工日期，且缺{_fields_zh(f[1:])}无法推算，无法判断是否按期竣工" for f in miss],
-                          detail_en=[f"no agreed completion date, and no {', '.join(f[1:])} to derive it: cannot judge "
-                                     "the completion" for f in miss])
+        rows.insufficient(
+            profile.cite(_completion_key(profile)),
+            idx,
+            rule="late_completion",
+            missing=miss,
+            detail=[f"无约定竣工日期，且缺{_fields_zh(f[1:])}无法推算，无法判断是否按期竣工" for f in miss],
+            detail_en=[
+                f"no agreed completion date, and no {', '.join(f[1:])} to derive it: cannot judge "
+                "the completion"
+                for f in miss
+            ],
+        )
     idx = nz(m["ins_comp_date"])
     c = _iso(j.a_comp[idx])
-    rows.insufficient(profile.cite(_completion_key(profile)), idx, rule="late_completion",
-                      missing=["completed_on"],
-                      detail=[f"已投产但无实际竣工日期，约定竣工日期 {a}，无法判断是否按期竣工" for a in c],
-                      detail_en=[f"in production but no completion date on record (agreed completion {a}): cannot "
-                                 "judge the completion" for a in c])
+    rows.insufficient(
+        profile.cite(_completion_key(profile)),
+        idx,
+        rule="late_completion",
+        missing=["completed_on"],
+        detail=[f"已投产但无实际竣工日期，约定竣工日期 {a}，无法判断是否按期竣工" for a in c],
+        detail_en=[
+            f"in production but no completion date on record (agreed completion {a}): cannot "
+            "judge the completion"
+            for a in c
+        ],
+    )
 
     idx = nz(m["ins_stalled"])
     if idx.size:
-        flags = {"footprint_area": nan(x["footprint_area"]), "area_mu": nan(p.area_mu),
-                 "investment": nan(x["investment"]), "planned_investment": ~(x["planned_investment"] > 0)}
+        flags = {
+            "footprint_area": nan(x["footprint_area"]),
+            "area_mu": nan(p.area_mu),
+            "investment": nan(x["investment"]),
+            "planned_investment": ~(x["planned_investment"] > 0),
+        }
         miss = _missing(flags, idx)
         c = _iso(j.a_comp[idx])
-        rows.insufficient(profile.cite("idle.stalled_years"), idx, rule="idle", missing=miss,
-                          detail=[f"已开工未竣工，约定竣工日期 {a} 已过，但缺{_fields_zh(f)}，无法判断是否为中止开发的闲置土地"
-                                  for a, f in zip(c, miss)],
-                          detail_en=[f"started, not completed, agreed completion {a} passed, but no {', '.join(f)}: "
-                                     "cannot judge whether it is stalled idle land" for a, f in zip(c, miss)])
+        rows.insufficient(
+            profile.cite("idle.stalled_years"),
+            idx,
+            rule="idle",
+            missing=miss,
+            detail=[
+                f"已开工未竣工，约定竣工日期 {a} 已过，但缺{_fields_zh(f)}，无法判断是否为中止开发的闲置土地"
+                for a, f in zip(c, miss, strict=False)
+            ],
+            detail_en=[
+                f"started, not completed, agreed completion {a} passed, but no {', '.join(f)}: "
+                "cannot judge whether it is stalled idle land"
+                for a, f in zip(c, miss, strict=False)
+            ],
+        )
 
     _, cite_bno = _param(profile, "production.built_not_operating")
-    rows.insufficient(cite_bno, nz(m["ins_op"]), rule="built_not_operating", missing=["agreed_operation_on"],
-                      detail=f"已竣工，截至 {today} 未投产，但无约定投产日期，无法判断是否建而未投",
-                      detail_en=f"completed, not in production as of {today}, but no agreed operation date: cannot "
-                                "judge built-not-operating")
+    rows.insufficient(
+        cite_bno,
+        nz(m["ins_op"]),
+        rule="built_not_operating",
+        missing=["agreed_operation_on"],
+        detail=f"已竣工，截至 {today} 未投产，但无约定投产日期，无法判断是否建而未投",
+        detail_en=f"completed, not in production as of {today}, but no agreed operation date: cannot "
+        "judge built-not-operating",
+    )
 
     _, cite_obt = _param(profile, "production.operating_below_target")
-    rows.insufficient(cite_obt, nz(m["ins_full"]), rule="operating_below_target",
-                      missing=["agreed_full_production_on"],
-                      detail="已投产，但无约定达产日期，无法判断是否投而未达",
-                      detail_en="in production, but no agreed full-production date: cannot judge the targets")
+    rows.insufficient(
+        cite_obt,
+        nz(m["ins_full"]),
+        rule="operating_below_target",
+        missing=["agreed_full_production_on"],
+        detail="已投产，但无约定达产日期，无法判断是否投而未达",
+        detail_en="in production, but no agreed full-production date: cannot judge the targets",
+    )
     idx = nz(m["ins_target"])
     if idx.size:
-        flags = {k: nan(x[k]) for k in ("investment", "output", "tax", "committed_investment_per_mu",
-                                        "committed_output_per_mu", "committed_tax_per_mu")} | {"area_mu": nan(p.area_mu)}
+        flags = {
+            k: nan(x[k])
+            for k in (
+                "investment",
+                "output",
+                "tax",
+                "committed_investment_per_mu",
+                "committed_output_per_mu",
+                "committed_tax_per_mu",
+            )
+        } | {"area_mu": nan(p.area_mu)}
         miss = _missing(flags, idx)
         full = _iso(d["agreed_full_production_on"][idx])
-        rows.insufficient(cite_obt, idx, rule="operating_below_target", missing=miss,
-                          detail=[f"约定达产日期 {a} 已到，但缺{_fields_zh(f)}，无法判断投资、产值、税收是否达到约定"
-                                  for a, f in zip(full, miss)],
-                          detail_en=[f"agreed full production {a} reached, but no {', '.join(f)}: cannot judge "
-                                     "investment, output and tax against the contract" for a, f in zip(full, miss)])
+        rows.insufficient(
+            cite_obt,
+            idx,
+            rule="operating_below_target",
+            missing=miss,
+            detail=[
+                f"约定达产日期 {a} 已到，但缺{_fields_zh(f)}，无法判断投资、产值、税收是否达到约定"
+                for a, f in zip(full, miss, strict=False)
+            ],
+            detail_en=[
+                f"agreed full production {a} reached, but no {', '.join(f)}: cannot judge "
+                "investment, output and tax against the contract"
+                for a, f in zip(full, miss, strict=False)
+            ],
+        )
 
     idx = nz(m["ins_use"])
     if idx.size:
         _, cite_far = _param(profile, "use.below_contract_far")
-        flags = {"floor_area": nan(x["floor_area"]) & v["far_unknown"], "min_far": nan(x["min_far"]) & v["far_unknown"],
-                 "footprint_area": nan(x["footprint_area"]), "area_mu": nan(p.area_mu)}
+        flags = {
+            "floor_area": nan(x["floor_area"]) & v["far_unknown"],
+            "min_far": nan(x["min_far"]) & v["far_unknown"],
+            "footprint_area": nan(x["footprint_area"]),
+            "area_mu": nan(p.area_mu),
+        }
         miss = _missing(flags, idx)
-        rows.insufficient(cite_far, idx, rule="underused", missing=miss,
-                          detail=[f"已建成使用，但缺{_fields_zh(f)}，无法判断容积率、建筑系数是否达标" for f in miss],
-                          detail_en=[f"built and in use, but no {', '.join(f)}: cannot judge the floor-area ratio and "
-                                     "building coverage" for f in miss])
+        rows.insufficient(
+            cite_far,
+            idx,
+            rule="underused",
+            missing=miss,
+            detail=[f"已建成使用，但缺{_fields_zh(f)}，无法判断容积率、建筑系数是否达标" for f in miss],
+            detail_en=[
+                f"built and in use, but no {', '.join(f)}: cannot judge the floor-area ratio and "
+                "building coverage"
+                for f in miss
+            ],
+        )

@@ -29,11 +29,21 @@ from geo.export import write_workbook
 __all__ = ["write_ledger_xlsx", "ENTRY_HEADERS"]
 
 ENTRY_HEADERS = {
-    "id": "序号", "county_code": "行政区代码", "county_name": "县（市、区）", "approval_doc": "批复文号",
-    "reason": "调整原因", "occupied_mu": "占用一级线面积（亩）", "replaced_mu": "补划一级线面积（亩）",
-    "balance_before_mu": "调整前余额（亩）", "balance_after_mu": "调整后余额（亩）",
-    "city_balance_after_mu": "全市调整后余额（亩）", "fell": "全市一级线总量低于原有总量", "transfers": "指标调剂",
-    "policy": "政策依据", "recorded_by": "记录人", "recorded_at": "记录时间",
+    "id": "序号",
+    "county_code": "行政区代码",
+    "county_name": "县（市、区）",
+    "approval_doc": "批复文号",
+    "reason": "调整原因",
+    "occupied_mu": "占用一级线面积（亩）",
+    "replaced_mu": "补划一级线面积（亩）",
+    "balance_before_mu": "调整前余额（亩）",
+    "balance_after_mu": "调整后余额（亩）",
+    "city_balance_after_mu": "全市调整后余额（亩）",
+    "fell": "全市一级线总量低于原有总量",
+    "transfers": "指标调剂",
+    "policy": "政策依据",
+    "recorded_by": "记录人",
+    "recorded_at": "记录时间",
 }
 
 
@@ -48,13 +58,36 @@ def write_ledger_xlsx(book: dict[str, Any], path: Path | Any) -> Path | Any:
     entries["fell"] = entries["fell"].map({True: "是", False: ""})
     entries = entries.rename(columns=ENTRY_HEADERS)
     counties = pd.DataFrame(book["counties"], columns=["county", "name", "balance_mu", "level1_mu"]).rename(
-        columns={"county": "行政区代码", "name": "县（市、区）", "balance_mu": "占补余额（亩）", "level1_mu": "一级线面积（亩）"})
-    total = pd.DataFrame([{"行政区代码": "合计", "县（市、区）": "全市", "占补余额（亩）": book["city_balance_mu"],
-                           "一级线面积（亩）": book["city_level1_mu"]}])
+        columns={
+            "county": "行政区代码",
+            "name": "县（市、区）",
+            "balance_mu": "占补余额（亩）",
+            "level1_mu": "一级线面积（亩）",
+        }
+    )
+    total = pd.DataFrame(
+        [
+            {
+                "行政区代码": "合计",
+                "县（市、区）": "全市",
+                "占补余额（亩）": book["city_balance_mu"],
+                "一级线面积（亩）": book["city_level1_mu"],
+            }
+        ]
+    )
     counties = pd.concat([counties, total], ignore_index=True)
-    history = pd.DataFrame(book["level1_history"], columns=["at", "level1_mu", "change_mu", "adjustment_id", "fell"])
-    history = history.rename(columns={"at": "时间", "level1_mu": "全市一级线面积（亩）", "change_mu": "变化（亩）",
-                                      "adjustment_id": "调整序号", "fell": "低于原有总量"})
+    history = pd.DataFrame(
+        book["level1_history"], columns=["at", "level1_mu", "change_mu", "adjustment_id", "fell"]
+    )
+    history = history.rename(
+        columns={
+            "at": "时间",
+            "level1_mu": "全市一级线面积（亩）",
+            "change_mu": "变化（亩）",
+            "adjustment_id": "调整序号",
+            "fell": "低于原有总量",
+        }
+    )
     history["低于原有总量"] = history["低于原有总量"].map({True: "是", False: ""})
     sheets = {"台账": entries, "各县余额": counties, "一级线总量": history}
     mu = {str(c): "#,##0.00" for frame in sheets.values() for c in frame.columns if "亩" in str(c)}

@@ -62,6 +62,7 @@ import pandas as pd
 from zoning.findings import (
     _NAT,
     RELATIVE_EPS,
+    SHARE_EPS,
     Days,
     _add_months,
     _durations,
@@ -74,7 +75,6 @@ from zoning.findings import (
     _records,
     _Rows,
     _years_to_months,
-    SHARE_EPS,
     as_of_date,
     at_least,
     at_most,
@@ -95,18 +95,33 @@ __all__ = [
 ]
 
 #: the parcel columns the lifecycle rules read (besides ``area_mu``, or a geometry to compute it from)
-NEEDED = ["parcel_no", "holder_id", "delivered_on", "agreed_full_production_on", "lease_years",
-          "committed_tax_per_mu", "committed_output_per_mu", "tax", "output"]
+NEEDED = [
+    "parcel_no",
+    "holder_id",
+    "delivered_on",
+    "agreed_full_production_on",
+    "lease_years",
+    "committed_tax_per_mu",
+    "committed_output_per_mu",
+    "tax",
+    "output",
+]
 
 #: the categories ``lifecycle_findings`` reports besides ``insufficient_data``
-LIFECYCLE_CATEGORIES = ("termination_possible", "tax_shortfall", "rating_termination_possible", "evaluation_due",
-                        "lease_expiring", "lease_expired")
+LIFECYCLE_CATEGORIES = (
+    "termination_possible",
+    "tax_shortfall",
+    "rating_termination_possible",
+    "evaluation_due",
+    "lease_expiring",
+    "lease_expired",
+)
 
 _EPS = 1e-9  # a parcel's area against its enterprise's, beyond rounding
 
 
 def _below(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64] | float) -> npt.NDArray[np.bool_]:
-    """a < b beyond rounding (False where either is NaN): 低于约定 of a figure per 亩."""
+    """A < b beyond rounding (False where either is NaN): 低于约定 of a figure per 亩."""
     return at_most(a, b, includes=False, eps=RELATIVE_EPS * np.abs(b))
 
 
@@ -124,8 +139,14 @@ def _share(actual: npt.NDArray[np.float64], committed: npt.NDArray[np.float64]) 
         return np.where(committed > 0, actual / committed, np.where(committed == 0, np.inf, np.nan))
 
 
-def lifecycle_findings(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of: dt.date | str,
-                       profile: Profile, city_standard_tax_per_mu_wan: float | None = None) -> pd.DataFrame:
+def lifecycle_findings(
+    parcels: pd.DataFrame,
+    ratings: pd.DataFrame | None,
+    *,
+    as_of: dt.date | str,
+    profile: Profile,
+    city_standard_tax_per_mu_wan: float | None = None,
+) -> pd.DataFrame:
     """Contract-compliance findings for every parcel, at ``as_of``, under ``profile``.
 
     Parameters
@@ -189,7 +210,9 @@ def _production(rows: _Rows, p: _Parcels, profile: Profile, city_standard: float
         art = profile.article("existing.min_tax_per_mu_wan")
         fallback = existing_min
         fb_zh = f"合同未载约定亩均税收，按存量纳管标准 {existing_min:g} 万元/亩（{art}）"
-        fb_en = f"no committed tax per mu on record: the existing-land standard {existing_min:g} 万元/亩 ({art})"
+        fb_en = (
+            f"no committed tax per mu on record: the existing-land standard {existing_min:g} 万元/亩 ({art})"
+        )
     elif city_standard is not None:
         fallback = float(city_standard)
         fb_zh = f"合同未载约定亩均税收，按全市亩均税收标准 {city_standard:g} 万元/亩"
@@ -205,36 +228,76 @@ def _production(rows: _Rows, p: _Parcels, profile: Profile, city_standard: float
         a = assumed[idx].tolist()
         return [f"（{fb_zh}）" if v else "" for v in a], [f" ({fb_en})" if v else "" for v in a]
 
-    full_key = next((k for k in ("acceptance.min_output_share", "review.pay_difference_from_share")
-                     if profile.has(k)), "evaluation.warn_days")
-    rows.insufficient(profile.cite(full_key), nz(sc & np.isnat(full)),
-                      rule="full_production", missing=["agreed_full_production_on"],
-                      detail="无约定达产日期，无法判断达产验收、税收考核与绩效评估",
-                      detail_en="no agreed full-production date: cannot judge acceptance, tax reviews or evaluations")
+    full_key = next(
+        (k for k in ("acceptance.min_output_share", "review.pay_difference_from_share") if profile.has(k)),
+        "evaluation.warn_days",
+    )
+    rows.insufficient(
+        profile.cite(full_key),
+        nz(sc & np.isnat(full)),
+        rule="full_production",
+        missing=["agreed_full_production_on"],
+        detail="无约定达产日期，无法判断达产验收、税收考核与绩效评估",
+        detail_en="no agreed full-production date: cannot judge acceptance, tax reviews or evaluations",
+    )
     due = sc & ~np.isnat(full) & (today >= full)
 
     if profile.has("acceptance.min_output_share") and profile.has("acceptance.min_tax_share"):
-        _acceptance(rows, p, profile, due=due, full=full, shares=(out_share, tax_share), per_mu=(out_pm, tax_pm),
-                    committed=(c_out, c_tax), assumed=assumed, note=note)
-    _review(rows, p, profile, due=due, full=full, tax_pm=tax_pm, c_tax=c_tax, tax_share=tax_share,
-            assumed=assumed, note=note)
+        _acceptance(
+            rows,
+            p,
+            profile,
+            due=due,
+            full=full,
+            shares=(out_share, tax_share),
+            per_mu=(out_pm, tax_pm),
+            committed=(c_out, c_tax),
+            assumed=assumed,
+            note=note,
+        )
+    _review(
+        rows,
+        p,
+        profile,
+        due=due,
+        full=full,
+        tax_pm=tax_pm,
+        c_tax=c_tax,
+        tax_share=tax_share,
+        assumed=assumed,
+        note=note,
+    )
 
 
-def _acceptance(rows: _Rows, p: _Parcels, profile: Profile, *, due: npt.NDArray[np.bool_], full: Days,
-                shares: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
-                per_mu: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
-                committed: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]], assumed: npt.NDArray[np.bool_],
-                note: Any) -> None:
+def _acceptance(
+    rows: _Rows,
+    p: _Parcels,
+    profile: Profile,
+    *,
+    due: npt.NDArray[np.bool_],
+    full: Days,
+    shares: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    per_mu: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    committed: tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]],
+    assumed: npt.NDArray[np.bool_],
+    note: Any,
+) -> None:
     """Full-production acceptance (达产验收, WZ §10): output or tax 不足 its share → ``termination_possible``."""
     x, nz, area = p.num, np.flatnonzero, p.area_mu
     out_share, tax_share = shares
     out_pm, tax_pm = per_mu
     c_out, c_tax = committed
     min_out, min_tax = profile.value("acceptance.min_output_share"), profile.value("acceptance.min_tax_share")
-    w_out, w_tax = profile.boundary("acceptance.min_output_share"), profile.boundary("acceptance.min_tax_share")
+    w_out, w_tax = (
+        profile.boundary("acceptance.min_output_share"),
+        profile.boundary("acceptance.min_tax_share"),
+    )
     out_fail = due & _share_under(out_share, profile, "acceptance.min_output_share")
     tax_fail = due & _share_under(tax_share, profile, "acceptance.min_tax_share")
-    for idx, key in ((nz(out_fail), "acceptance.min_output_share"), (nz(tax_fail & ~out_fail), "acceptance.min_tax_share")):
+    for idx, key in (
+        (nz(out_fail), "acceptance.min_output_share"),
+        (nz(tax_fail & ~out_fail), "acceptance.min_tax_share"),
+    ):
         if idx.size == 0:
             continue
         nz_, ne_ = note(idx)
@@ -243,41 +306,96 @@ def _acceptance(rows: _Rows, p: _Parcels, profile: Profile, *, due: npt.NDArray[
         tp, tc, ts = tax_pm[idx].tolist(), c_tax[idx].tolist(), tax_share[idx].tolist()
         fs = _iso(full[idx])
         op_, tp_ = [pct_pair(q, min_out) for q in os_], [pct_pair(q, min_tax) for q in ts]
-        oz = [f"亩均产值 {a:,.2f} 万元/亩，为约定 {c:,.2f} 万元/亩的 {q[0]}（{w_out} {q[1]}）" if f else ""
-              for f, a, c, q in zip(of, op, oc, op_)]
-        oe = [f"output {a:,.2f} 万元/亩, {q[0]} of the committed {c:,.2f} ({w_out}, under {q[1]})" if f else ""
-              for f, a, c, q in zip(of, op, oc, op_)]
-        tz = [f"亩均税收 {a:,.2f} 万元/亩，为约定 {c:,.2f} 万元/亩的 {q[0]}（{w_tax} {q[1]}）{n}" if f else ""
-              for f, a, c, q, n in zip(tf, tp, tc, tp_, nz_)]
-        te = [f"tax {a:,.2f} 万元/亩, {q[0]} of the committed {c:,.2f} ({w_tax}, under {q[1]}){n}" if f else ""
-              for f, a, c, q, n in zip(tf, tp, tc, tp_, ne_)]
-        det = [f"约定达产日期 {d_} 已到：{a}{'；' if a and b else ''}{b}：可按约定终止出让合同，按原出让价格（市场价更低时按市场价）"
-               "收购土地" for d_, a, b in zip(fs, oz, tz)]
-        det_en = [f"agreed full production {d_} reached: {a}{'; ' if a and b else ''}{b}: the contract may be ended and "
-                  "the land bought back at the original price (the market price if lower)" for d_, a, b in zip(fs, oe, te)]
-        rows.add("termination_possible", profile.cite(key), idx, since=full[idx], detail=det, detail_en=det_en,
-                 figures=_records({"agreed_full_production_on": full[idx], "output_per_mu_wan": out_pm[idx],
-                                   "committed_output_per_mu_wan": c_out[idx], "output_share": out_share[idx],
-                                   "tax_per_mu_wan": tax_pm[idx], "committed_tax_per_mu_wan": c_tax[idx],
-                                   "tax_share": tax_share[idx], "min_output_share": float(min_out),
-                                   "min_tax_share": float(min_tax), "committed_tax_assumed": assumed[idx]}, idx.size))
+        oz = [
+            f"亩均产值 {a:,.2f} 万元/亩，为约定 {c:,.2f} 万元/亩的 {q[0]}（{w_out} {q[1]}）" if f else ""
+            for f, a, c, q in zip(of, op, oc, op_, strict=False)
+        ]
+        oe = [
+            f"output {a:,.2f} 万元/亩, {q[0]} of the committed {c:,.2f} ({w_out}, under {q[1]})" if f else ""
+            for f, a, c, q in zip(of, op, oc, op_, strict=False)
+        ]
+        tz = [
+            f"亩均税收 {a:,.2f} 万元/亩，为约定 {c:,.2f} 万元/亩的 {q[0]}（{w_tax} {q[1]}）{n}" if f else ""
+            for f, a, c, q, n in zip(tf, tp, tc, tp_, nz_, strict=False)
+        ]
+        te = [
+            f"tax {a:,.2f} 万元/亩, {q[0]} of the committed {c:,.2f} ({w_tax}, under {q[1]}){n}" if f else ""
+            for f, a, c, q, n in zip(tf, tp, tc, tp_, ne_, strict=False)
+        ]
+        det = [
+            f"约定达产日期 {d_} 已到：{a}{'；' if a and b else ''}{b}：可按约定终止出让合同，按原出让价格（市场价更低时按市场价）"
+            "收购土地"
+            for d_, a, b in zip(fs, oz, tz, strict=False)
+        ]
+        det_en = [
+            f"agreed full production {d_} reached: {a}{'; ' if a and b else ''}{b}: the contract may be ended and "
+            "the land bought back at the original price (the market price if lower)"
+            for d_, a, b in zip(fs, oe, te, strict=False)
+        ]
+        rows.add(
+            "termination_possible",
+            profile.cite(key),
+            idx,
+            since=full[idx],
+            detail=det,
+            detail_en=det_en,
+            figures=_records(
+                {
+                    "agreed_full_production_on": full[idx],
+                    "output_per_mu_wan": out_pm[idx],
+                    "committed_output_per_mu_wan": c_out[idx],
+                    "output_share": out_share[idx],
+                    "tax_per_mu_wan": tax_pm[idx],
+                    "committed_tax_per_mu_wan": c_tax[idx],
+                    "tax_share": tax_share[idx],
+                    "min_output_share": float(min_out),
+                    "min_tax_share": float(min_tax),
+                    "committed_tax_assumed": assumed[idx],
+                },
+                idx.size,
+            ),
+        )
     acc_unknown = due & ~(out_fail | tax_fail) & (np.isnan(out_share) | np.isnan(tax_share))
     idx = nz(acc_unknown)
     if idx.size:
-        flags = {"output": np.isnan(x["output"]), "committed_output_per_mu": np.isnan(c_out), "tax": np.isnan(x["tax"]),
-                 "committed_tax_per_mu": np.isnan(c_tax), "area_mu": np.isnan(area)}
+        flags = {
+            "output": np.isnan(x["output"]),
+            "committed_output_per_mu": np.isnan(c_out),
+            "tax": np.isnan(x["tax"]),
+            "committed_tax_per_mu": np.isnan(c_tax),
+            "area_mu": np.isnan(area),
+        }
         miss = [[k for k in flags if flags[k][i]] for i in idx.tolist()]
         fs = _iso(full[idx])
-        rows.insufficient(profile.cite("acceptance.min_output_share"), idx, rule="acceptance", missing=miss,
-                          detail=[f"约定达产日期 {a} 已到，但缺{'、'.join(_ZH.get(k, k) for k in m)}，无法判断达产验收"
-                                  for a, m in zip(fs, miss)],
-                          detail_en=[f"agreed full production {a} reached, but no {', '.join(m)}: cannot judge "
-                                     "the acceptance" for a, m in zip(fs, miss)])
+        rows.insufficient(
+            profile.cite("acceptance.min_output_share"),
+            idx,
+            rule="acceptance",
+            missing=miss,
+            detail=[
+                f"约定达产日期 {a} 已到，但缺{'、'.join(_ZH.get(k, k) for k in m)}，无法判断达产验收"
+                for a, m in zip(fs, miss, strict=False)
+            ],
+            detail_en=[
+                f"agreed full production {a} reached, but no {', '.join(m)}: cannot judge the acceptance"
+                for a, m in zip(fs, miss, strict=False)
+            ],
+        )
 
 
-def _review(rows: _Rows, p: _Parcels, profile: Profile, *, due: npt.NDArray[np.bool_], full: Days,
-            tax_pm: npt.NDArray[np.float64], c_tax: npt.NDArray[np.float64], tax_share: npt.NDArray[np.float64],
-            assumed: npt.NDArray[np.bool_], note: Any) -> None:
+def _review(
+    rows: _Rows,
+    p: _Parcels,
+    profile: Profile,
+    *,
+    due: npt.NDArray[np.bool_],
+    full: Days,
+    tax_pm: npt.NDArray[np.float64],
+    c_tax: npt.NDArray[np.float64],
+    tax_share: npt.NDArray[np.float64],
+    assumed: npt.NDArray[np.bool_],
+    note: Any,
+) -> None:
     """The tax shortfall at acceptance (no cycle) or the periodic review (YW §11)."""
     x, nz, area, today = p.num, np.flatnonzero, p.area_mu, p.as_of
     cycle = int(profile.get("review.cycle_years", 0))
@@ -287,11 +405,20 @@ def _review(rows: _Rows, p: _Parcels, profile: Profile, *, due: npt.NDArray[np.b
         short = due & _below(tax_pm, c_tax)
         idx = nz(short)
         pen = (c_tax[idx] - tax_pm[idx]) * area[idx]
-        _shortfall_rows(rows, idx, profile.cite("acceptance.min_tax_share"), since=full[idx],
-                        head_zh=[f"约定达产日期 {a} 已到" for a in _iso(full[idx])],
-                        head_en=[f"agreed full production {a} reached" for a in _iso(full[idx])],
-                        tax_pm=tax_pm[idx], c_tax=c_tax[idx], area=area[idx], penalty=pen, notes=note(idx),
-                        extra={"agreed_full_production_on": full[idx], "committed_tax_assumed": assumed[idx]})
+        _shortfall_rows(
+            rows,
+            idx,
+            profile.cite("acceptance.min_tax_share"),
+            since=full[idx],
+            head_zh=[f"约定达产日期 {a} 已到" for a in _iso(full[idx])],
+            head_en=[f"agreed full production {a} reached" for a in _iso(full[idx])],
+            tax_pm=tax_pm[idx],
+            c_tax=c_tax[idx],
+            area=area[idx],
+            penalty=pen,
+            notes=note(idx),
+            extra={"agreed_full_production_on": full[idx], "committed_tax_assumed": assumed[idx]},
+        )
         return
 
     # ---- periodic review (YW §11)
@@ -303,77 +430,170 @@ def _review(rows: _Rows, p: _Parcels, profile: Profile, *, due: npt.NDArray[np.b
     pay_from = float(profile.value("review.pay_difference_from_share"))
     cite = profile.cite("review.pay_difference_from_share")
     # 达到约定标准 (1.0 included) continues; 不低于 50 % (included) pays the difference; 未达到 50 % may end
-    term = in_review & ~at_least(tax_share, pay_from, includes=profile.includes("review.pay_difference_from_share"))
+    term = in_review & ~at_least(
+        tax_share, pay_from, includes=profile.includes("review.pay_difference_from_share")
+    )
     pay = in_review & ~term & ~at_least(tax_share, 1.0, includes=True) & ~np.isnan(tax_share)
     term &= ~np.isnan(tax_share)
-    whole = profile.has("review.difference_basis") and profile.value("review.difference_basis") == "whole_cycle"
+    whole = (
+        profile.has("review.difference_basis") and profile.value("review.difference_basis") == "whole_cycle"
+    )
     years_charged = cycle if whole else 1
 
     def head(idx: npt.NDArray[np.int64]) -> tuple[list[str], list[str]]:
         ks, ss, es = k[idx].tolist(), _iso(start[idx]), _iso(end[idx])
-        return ([f"第{a}个考核周期（{b} 至 {c}）期满" for a, b, c in zip(ks, ss, es)],
-                [f"review cycle {a} ({b} to {c}) ended" for a, b, c in zip(ks, ss, es)])
+        return (
+            [f"第{a}个考核周期（{b} 至 {c}）期满" for a, b, c in zip(ks, ss, es, strict=False)],
+            [f"review cycle {a} ({b} to {c}) ended" for a, b, c in zip(ks, ss, es, strict=False)],
+        )
 
     idx = nz(pay)
     hz, he = head(idx)
-    _shortfall_rows(rows, idx, cite, since=end[idx], head_zh=hz, head_en=he, tax_pm=tax_pm[idx], c_tax=c_tax[idx],
-                    area=area[idx], penalty=(c_tax[idx] - tax_pm[idx]) * area[idx] * years_charged, notes=note(idx),
-                    tail_zh=f"，不低于约定的 {pay_from:.0%}，按实际差额支付违约金并继续履约",
-                    tail_en=f", not under {pay_from:.0%} of it: the difference is paid and the contract continues",
-                    years=years_charged,
-                    extra={"review_cycle": k[idx].astype(np.float64), "cycle_start_on": start[idx],
-                           "cycle_end_on": end[idx], "tax_share": tax_share[idx], "committed_tax_assumed": assumed[idx]})
+    _shortfall_rows(
+        rows,
+        idx,
+        cite,
+        since=end[idx],
+        head_zh=hz,
+        head_en=he,
+        tax_pm=tax_pm[idx],
+        c_tax=c_tax[idx],
+        area=area[idx],
+        penalty=(c_tax[idx] - tax_pm[idx]) * area[idx] * years_charged,
+        notes=note(idx),
+        tail_zh=f"，不低于约定的 {pay_from:.0%}，按实际差额支付违约金并继续履约",
+        tail_en=f", not under {pay_from:.0%} of it: the difference is paid and the contract continues",
+        years=years_charged,
+        extra={
+            "review_cycle": k[idx].astype(np.float64),
+            "cycle_start_on": start[idx],
+            "cycle_end_on": end[idx],
+            "tax_share": tax_share[idx],
+            "committed_tax_assumed": assumed[idx],
+        },
+    )
     idx = nz(term)
     if idx.size:
         hz, he = head(idx)
         nz_, ne_ = note(idx)
         tp, tc, ts = tax_pm[idx].tolist(), c_tax[idx].tolist(), tax_share[idx].tolist()
         sp = [pct_pair(q, pay_from) for q in ts]
-        rows.add("termination_possible", cite, idx, since=end[idx],
-                 detail=[f"{h}，亩均税收 {a:,.2f} 万元/亩，为约定 {c:,.2f} 万元/亩的 {s[0]}（未达到 {s[1]}）{n}：可解除出让合同"
-                         for h, a, c, s, n in zip(hz, tp, tc, sp, nz_)],
-                 detail_en=[f"{h}: tax {a:,.2f} 万元/亩, {s[0]} of the committed {c:,.2f} (under {s[1]}){n}: "
-                            "the land contract may be ended" for h, a, c, s, n in zip(he, tp, tc, sp, ne_)],
-                 figures=_records({"review_cycle": k[idx].astype(np.float64), "cycle_start_on": start[idx],
-                                   "cycle_end_on": end[idx], "tax_per_mu_wan": tax_pm[idx],
-                                   "committed_tax_per_mu_wan": c_tax[idx], "tax_share": tax_share[idx],
-                                   "pay_difference_from_share": pay_from, "committed_tax_assumed": assumed[idx]},
-                                  idx.size))
+        rows.add(
+            "termination_possible",
+            cite,
+            idx,
+            since=end[idx],
+            detail=[
+                f"{h}，亩均税收 {a:,.2f} 万元/亩，为约定 {c:,.2f} 万元/亩的 {s[0]}（未达到 {s[1]}）{n}：可解除出让合同"
+                for h, a, c, s, n in zip(hz, tp, tc, sp, nz_, strict=False)
+            ],
+            detail_en=[
+                f"{h}: tax {a:,.2f} 万元/亩, {s[0]} of the committed {c:,.2f} (under {s[1]}){n}: "
+                "the land contract may be ended"
+                for h, a, c, s, n in zip(he, tp, tc, sp, ne_, strict=False)
+            ],
+            figures=_records(
+                {
+                    "review_cycle": k[idx].astype(np.float64),
+                    "cycle_start_on": start[idx],
+                    "cycle_end_on": end[idx],
+                    "tax_per_mu_wan": tax_pm[idx],
+                    "committed_tax_per_mu_wan": c_tax[idx],
+                    "tax_share": tax_share[idx],
+                    "pay_difference_from_share": pay_from,
+                    "committed_tax_assumed": assumed[idx],
+                },
+                idx.size,
+            ),
+        )
     idx = nz(in_review & np.isnan(tax_share))
     if idx.size:
         hz, he = head(idx)
-        flags = {"tax": np.isnan(x["tax"]), "committed_tax_per_mu": np.isnan(c_tax), "area_mu": np.isnan(area)}
+        flags = {
+            "tax": np.isnan(x["tax"]),
+            "committed_tax_per_mu": np.isnan(c_tax),
+            "area_mu": np.isnan(area),
+        }
         miss = [[k2 for k2 in flags if flags[k2][i]] for i in idx.tolist()]
-        rows.insufficient(cite, idx, rule="review", missing=miss,
-                          detail=[f"{h}，但缺{'、'.join(_ZH.get(m2, m2) for m2 in m)}，无法进行亩均税收考核" for h, m in zip(hz, miss)],
-                          detail_en=[f"{h}, but no {', '.join(m)}: cannot review the tax per mu" for h, m in zip(he, miss)])
+        rows.insufficient(
+            cite,
+            idx,
+            rule="review",
+            missing=miss,
+            detail=[
+                f"{h}，但缺{'、'.join(_ZH.get(m2, m2) for m2 in m)}，无法进行亩均税收考核"
+                for h, m in zip(hz, miss, strict=False)
+            ],
+            detail_en=[
+                f"{h}, but no {', '.join(m)}: cannot review the tax per mu"
+                for h, m in zip(he, miss, strict=False)
+            ],
+        )
 
 
-_ZH = {"output": "年度产值", "tax": "年度税收", "committed_output_per_mu": "约定亩均产值",
-       "committed_tax_per_mu": "约定亩均税收", "area_mu": "宗地面积", "delivered_on": "交地日期",
-       "lease_years": "出让年限", "agreed_full_production_on": "约定达产日期"}
+_ZH = {
+    "output": "年度产值",
+    "tax": "年度税收",
+    "committed_output_per_mu": "约定亩均产值",
+    "committed_tax_per_mu": "约定亩均税收",
+    "area_mu": "宗地面积",
+    "delivered_on": "交地日期",
+    "lease_years": "出让年限",
+    "agreed_full_production_on": "约定达产日期",
+}
 
 
-def _shortfall_rows(rows: _Rows, idx: npt.NDArray[np.int64], cite: str, *, since: Days,
-                    head_zh: list[str], head_en: list[str], tax_pm: npt.NDArray[np.float64],
-                    c_tax: npt.NDArray[np.float64], area: npt.NDArray[np.float64], penalty: npt.NDArray[np.float64],
-                    notes: tuple[list[str], list[str]], extra: dict[str, Any], tail_zh: str = "",
-                    tail_en: str = "", years: int = 1) -> None:
+def _shortfall_rows(
+    rows: _Rows,
+    idx: npt.NDArray[np.int64],
+    cite: str,
+    *,
+    since: Days,
+    head_zh: list[str],
+    head_en: list[str],
+    tax_pm: npt.NDArray[np.float64],
+    c_tax: npt.NDArray[np.float64],
+    area: npt.NDArray[np.float64],
+    penalty: npt.NDArray[np.float64],
+    notes: tuple[list[str], list[str]],
+    extra: dict[str, Any],
+    tail_zh: str = "",
+    tail_en: str = "",
+    years: int = 1,
+) -> None:
     if idx.size == 0:
         return
     tp, tc, ar, pen = tax_pm.tolist(), c_tax.tolist(), area.tolist(), penalty.tolist()
-    pairs = [number_pair(a, c) for a, c in zip(tp, tc)]
+    pairs = [number_pair(a, c) for a, c in zip(tp, tc, strict=False)]
     yz, ye = (f" × {years} 年", f" × {years} years") if years > 1 else ("", "")
-    rows.add("tax_shortfall", cite, idx, since=since,
-             detail=[f"{h}，亩均税收 {a} 万元/亩，低于约定 {c} 万元/亩{n}{tail_zh}：违约金 =（{c} − {a}）"
-                     f"× {m:,.2f} 亩{yz} = {v:,.2f} 万元"
-                     for h, (a, c), m, v, n in zip(head_zh, pairs, ar, pen, notes[0])],
-             detail_en=[f"{h}: tax {a} 万元/亩, under the committed {c}{n}{tail_en}; penalty = ({c} − "
-                        f"{a}) × {m:,.2f} 亩{ye} = {v:,.2f} 万元"
-                        for h, (a, c), m, v, n in zip(head_en, pairs, ar, pen, notes[1])],
-             figures=_records({"tax_per_mu_wan": tax_pm, "committed_tax_per_mu_wan": c_tax, "area_mu": area,
-                               "penalty_wan": penalty, "years_charged": float(years)} | extra, idx.size),
-             penalty_wan=penalty)
+    rows.add(
+        "tax_shortfall",
+        cite,
+        idx,
+        since=since,
+        detail=[
+            f"{h}，亩均税收 {a} 万元/亩，低于约定 {c} 万元/亩{n}{tail_zh}：违约金 =（{c} − {a}）"
+            f"× {m:,.2f} 亩{yz} = {v:,.2f} 万元"
+            for h, (a, c), m, v, n in zip(head_zh, pairs, ar, pen, notes[0], strict=False)
+        ],
+        detail_en=[
+            f"{h}: tax {a} 万元/亩, under the committed {c}{n}{tail_en}; penalty = ({c} − "
+            f"{a}) × {m:,.2f} 亩{ye} = {v:,.2f} 万元"
+            for h, (a, c), m, v, n in zip(head_en, pairs, ar, pen, notes[1], strict=False)
+        ],
+        figures=_records(
+            {
+                "tax_per_mu_wan": tax_pm,
+                "committed_tax_per_mu_wan": c_tax,
+                "area_mu": area,
+                "penalty_wan": penalty,
+                "years_charged": float(years),
+            }
+            | extra,
+            idx.size,
+        ),
+        penalty_wan=penalty,
+    )
 
 
 # ======================================================================================================
@@ -382,9 +602,16 @@ def _shortfall_rows(rows: _Rows, idx: npt.NDArray[np.int64], cite: str, *, since
 
 
 def _ratings(rows: _Rows, p: _Parcels, ratings: pd.DataFrame | None, profile: Profile) -> None:
-    runs = [(int(profile.get("ratings.d_years_running", 0)), ("D",), "ratings.d_years_running", "D 类", "D"),
-            (int(profile.get("ratings.c_or_below_years_running", 0)), ("C", "D"), "ratings.c_or_below_years_running",
-             "C 类（含）以下", "C or below")]
+    runs = [
+        (int(profile.get("ratings.d_years_running", 0)), ("D",), "ratings.d_years_running", "D 类", "D"),
+        (
+            int(profile.get("ratings.c_or_below_years_running", 0)),
+            ("C", "D"),
+            "ratings.c_or_below_years_running",
+            "C 类（含）以下",
+            "C or below",
+        ),
+    ]
     # 连续两年 (满): a run of exactly the number counts; an excluding word needs one year more
     runs = [(n + (0 if profile.includes(key) else 1), g, key, lz, le) for n, g, key, lz, le in runs if n > 0]
     if not runs:
@@ -421,12 +648,26 @@ def _ratings(rows: _Rows, p: _Parcels, ratings: pd.DataFrame | None, profile: Pr
         fy, ly = ys[:, 0], ys[:, -1]
         # 31 December of the run's last year: 1 January of the next, less a day
         since = (ly + 1 - 1970).astype("datetime64[Y]").astype("datetime64[D]") - np.timedelta64(1, "D")
-        rows.add("rating_termination_possible", profile.cite(key), idx, since=since,
-                 detail=[f"亩均论英雄综合评价连续 {n_run} 年被评为 {label_zh}（{s}）：可解除出让合同" for s in t],
-                 detail_en=[f"rated {label_en} {n_run} years running ({s.replace('、', ', ')}): the land contract may "
-                            "be ended" for s in t],
-                 figures=_records({"years_running": float(n_run), "first_year": fy.astype(np.float64),
-                                   "last_year": ly.astype(np.float64)}, idx.size))
+        rows.add(
+            "rating_termination_possible",
+            profile.cite(key),
+            idx,
+            since=since,
+            detail=[f"亩均论英雄综合评价连续 {n_run} 年被评为 {label_zh}（{s}）：可解除出让合同" for s in t],
+            detail_en=[
+                f"rated {label_en} {n_run} years running ({s.replace('、', ', ')}): the land contract may "
+                "be ended"
+                for s in t
+            ],
+            figures=_records(
+                {
+                    "years_running": float(n_run),
+                    "first_year": fy.astype(np.float64),
+                    "last_year": ly.astype(np.float64),
+                },
+                idx.size,
+            ),
+        )
 
 
 def _days_said(when: Days, today: np.datetime64) -> tuple[list[str], list[str]]:
@@ -448,20 +689,44 @@ def _evaluations_and_lease(rows: _Rows, p: _Parcels, profile: Profile) -> None:
     full = d["agreed_full_production_on"]
     delivered, years = d["delivered_on"], x["lease_years"]
     lease_ok = sc & ~np.isnat(delivered) & (years > 0)
-    lease_end = np.where(lease_ok, _add_months(delivered, np.round(np.nan_to_num(years) * 12).astype(np.int64)), _NAT)
-    before = float(profile.value("evaluation.before_expiry_years")) if profile.has("evaluation.before_expiry_years") else 0.0
+    lease_end = np.where(
+        lease_ok, _add_months(delivered, np.round(np.nan_to_num(years) * 12).astype(np.int64)), _NAT
+    )
+    before = (
+        float(profile.value("evaluation.before_expiry_years"))
+        if profile.has("evaluation.before_expiry_years")
+        else 0.0
+    )
     expiry_eval = _add_months(lease_end, -_years_to_months(before)) if before > 0 else np.full(p.n, _NAT)
     lease_cite = profile.cite("lease.ordinary_max_years")
 
-    rows.insufficient(lease_cite, nz(sc & ~lease_ok), rule="lease",
-                      missing=[[k for k, miss in (("delivered_on", np.isnat(delivered[i])),
-                                                  ("lease_years", not years[i] > 0)) if miss]
-                               for i in nz(sc & ~lease_ok).tolist()],
-                      detail="无交地日期或出让年限，无法推算出让期满日期与到期评估",
-                      detail_en="no delivery date or lease term: cannot date the lease's end or its expiry evaluation")
+    rows.insufficient(
+        lease_cite,
+        nz(sc & ~lease_ok),
+        rule="lease",
+        missing=[
+            [
+                k
+                for k, miss in (("delivered_on", np.isnat(delivered[i])), ("lease_years", not years[i] > 0))
+                if miss
+            ]
+            for i in nz(sc & ~lease_ok).tolist()
+        ],
+        detail="无交地日期或出让年限，无法推算出让期满日期与到期评估",
+        detail_en="no delivery date or lease term: cannot date the lease's end or its expiry evaluation",
+    )
 
-    def due_rows(mask: npt.NDArray[np.bool_], when: Days, key: str, kind: str, name_zh: list[str] | str,
-                 name_en: list[str] | str, basis_zh: list[str], basis_en: list[str], extra: dict[str, Any]) -> None:
+    def due_rows(
+        mask: npt.NDArray[np.bool_],
+        when: Days,
+        key: str,
+        kind: str,
+        name_zh: list[str] | str,
+        name_en: list[str] | str,
+        basis_zh: list[str],
+        basis_en: list[str],
+        extra: dict[str, Any],
+    ) -> None:
         idx = nz(mask)
         if idx.size == 0:
             return
@@ -472,20 +737,45 @@ def _evaluations_and_lease(rows: _Rows, p: _Parcels, profile: Profile) -> None:
         ws = _iso(w)
         nzh = name_zh if isinstance(name_zh, list) else [name_zh] * idx.size
         nen = name_en if isinstance(name_en, list) else [name_en] * idx.size
-        rows.add("evaluation_due", profile.cite(key), idx, since=w,
-                 detail=[f"{n}应于 {s}（{b}）进行，" + ("即为今日" if q else f"已逾期 {z}" if pa else f"还有 {z}")
-                         for n, s, b, q, pa, z in zip(nzh, ws, basis_zh, same, past, dz)],
-                 detail_en=[f"{n} due {s} ({b}), " + ("today" if q else f"{e} overdue" if pa else f"in {e}")
-                            for n, s, b, q, pa, e in zip(nen, ws, basis_en, same, past, de)],
-                 figures=_records({"evaluation": kind, "due_on": w,
-                                   "days_to_due": (w - today).astype(np.int64).astype(np.float64),
-                                   "warn_days": float(warn)} | extra, idx.size))
+        rows.add(
+            "evaluation_due",
+            profile.cite(key),
+            idx,
+            since=w,
+            detail=[
+                f"{n}应于 {s}（{b}）进行，" + ("即为今日" if q else f"已逾期 {z}" if pa else f"还有 {z}")
+                for n, s, b, q, pa, z in zip(nzh, ws, basis_zh, same, past, dz, strict=False)
+            ],
+            detail_en=[
+                f"{n} due {s} ({b}), " + ("today" if q else f"{e} overdue" if pa else f"in {e}")
+                for n, s, b, q, pa, e in zip(nen, ws, basis_en, same, past, de, strict=False)
+            ],
+            figures=_records(
+                {
+                    "evaluation": kind,
+                    "due_on": w,
+                    "days_to_due": (w - today).astype(np.int64).astype(np.float64),
+                    "warn_days": float(warn),
+                }
+                | extra,
+                idx.size,
+            ),
+        )
 
     if profile.has("evaluation.at_full_production") and profile.value("evaluation.at_full_production"):
         m = sc & (full >= lo) & (full <= hi)
         n = int(m.sum())
-        due_rows(m, full, "evaluation.at_full_production", "full_production", "达产评估", "full-production evaluation",
-                 ["约定达产日期"] * n, ["the agreed full-production date"] * n, {})
+        due_rows(
+            m,
+            full,
+            "evaluation.at_full_production",
+            "full_production",
+            "达产评估",
+            "full-production evaluation",
+            ["约定达产日期"] * n,
+            ["the agreed full-production date"] * n,
+            {},
+        )
     every = int(profile.value("evaluation.every_years"))
     if every > 0:
         step = 12 * every
@@ -494,44 +784,85 @@ def _evaluations_and_lease(rows: _Rows, p: _Parcels, profile: Profile) -> None:
         m = sc & (k >= 1) & (when >= lo) & ~(when >= expiry_eval) & ~(when >= lease_end)
         i = nz(m)
         yrs, fs = (k[i] * every).tolist(), _iso(full[i])
-        due_rows(m, when, "evaluation.every_years", "process", [f"过程评估（达产后第 {y} 年）" for y in yrs],
-                 [f"process evaluation ({y} years after full production)" for y in yrs],
-                 [f"约定达产日期 {a} 后 {y} 年" for a, y in zip(fs, yrs)],
-                 [f"{y} years after the agreed full production {a}" for a, y in zip(fs, yrs)],
-                 {"years_after_full_production": np.array(yrs, dtype=np.float64)})
+        due_rows(
+            m,
+            when,
+            "evaluation.every_years",
+            "process",
+            [f"过程评估（达产后第 {y} 年）" for y in yrs],
+            [f"process evaluation ({y} years after full production)" for y in yrs],
+            [f"约定达产日期 {a} 后 {y} 年" for a, y in zip(fs, yrs, strict=False)],
+            [f"{y} years after the agreed full production {a}" for a, y in zip(fs, yrs, strict=False)],
+            {"years_after_full_production": np.array(yrs, dtype=np.float64)},
+        )
     if before > 0:
         m = sc & (expiry_eval >= lo) & (expiry_eval <= hi)
         i = nz(m)
         es = _iso(lease_end[i])
-        due_rows(m, expiry_eval, "evaluation.before_expiry_years", "expiry", "到期评估", "expiry evaluation",
-                 [f"出让期满 {a} 前 {before:g} 年" for a in es],
-                 [f"{before:g} year(s) before the lease ends {a}" for a in es],
-                 {"lease_ends_on": lease_end[i]})
+        due_rows(
+            m,
+            expiry_eval,
+            "evaluation.before_expiry_years",
+            "expiry",
+            "到期评估",
+            "expiry evaluation",
+            [f"出让期满 {a} 前 {before:g} 年" for a in es],
+            [f"{before:g} year(s) before the lease ends {a}" for a in es],
+            {"lease_ends_on": lease_end[i]},
+        )
 
     # ---- the lease itself
-    for cat, m in (("lease_expired", lease_ok & (today >= lease_end)),
-                   ("lease_expiring", lease_ok & (today < lease_end) & (today >= lease_end - np.timedelta64(warn, "D")))):
+    for cat, m in (
+        ("lease_expired", lease_ok & (today >= lease_end)),
+        ("lease_expiring", lease_ok & (today < lease_end) & (today >= lease_end - np.timedelta64(warn, "D"))),
+    ):
         idx = nz(m)
         if idx.size == 0:
             continue
-        dz, de = (_durations(lease_end[idx], np.full(idx.size, today)) if cat == "lease_expired"
-                  else _days_said(lease_end[idx], today))
+        dz, de = (
+            _durations(lease_end[idx], np.full(idx.size, today))
+            if cat == "lease_expired"
+            else _days_said(lease_end[idx], today)
+        )
         yrs = [_fmt(v) for v in years[idx].tolist()]
         ds, es = _iso(delivered[idx]), _iso(lease_end[idx])
         if cat == "lease_expired":
             today_ = (lease_end[idx] == today).tolist()
-            det = [f"交地日期 {a} 起出让 {y} 年，" + (f"于今日 {b} 期满" if t else f"已于 {b} 期满，已过 {z}")
-                   for a, b, y, z, t in zip(ds, es, yrs, dz, today_)]
-            det_en = [f"leased for {y} years from delivery {a}: " + (f"expires today, {b}" if t else f"expired {b}, {e} ago")
-                      for a, b, y, e, t in zip(ds, es, yrs, de, today_)]
+            det = [
+                f"交地日期 {a} 起出让 {y} 年，" + (f"于今日 {b} 期满" if t else f"已于 {b} 期满，已过 {z}")
+                for a, b, y, z, t in zip(ds, es, yrs, dz, today_, strict=False)
+            ]
+            det_en = [
+                f"leased for {y} years from delivery {a}: "
+                + (f"expires today, {b}" if t else f"expired {b}, {e} ago")
+                for a, b, y, e, t in zip(ds, es, yrs, de, today_, strict=False)
+            ]
         else:
-            det = [f"交地日期 {a} 起出让 {y} 年，将于 {b} 期满，还有 {z}" for a, b, y, z in zip(ds, es, yrs, dz)]
-            det_en = [f"leased for {y} years from delivery {a}: expires {b}, in {e}" for a, b, y, e in zip(ds, es, yrs, de)]
-        rows.add(cat, lease_cite, idx, since=lease_end[idx], detail=det, detail_en=det_en,
-                 figures=_records({"delivered_on": delivered[idx], "lease_years": years[idx],
-                                   "lease_ends_on": lease_end[idx],
-                                   "days_to_end": (lease_end[idx] - today).astype(np.int64).astype(np.float64)},
-                                  idx.size))
+            det = [
+                f"交地日期 {a} 起出让 {y} 年，将于 {b} 期满，还有 {z}"
+                for a, b, y, z in zip(ds, es, yrs, dz, strict=False)
+            ]
+            det_en = [
+                f"leased for {y} years from delivery {a}: expires {b}, in {e}"
+                for a, b, y, e in zip(ds, es, yrs, de, strict=False)
+            ]
+        rows.add(
+            cat,
+            lease_cite,
+            idx,
+            since=lease_end[idx],
+            detail=det,
+            detail_en=det_en,
+            figures=_records(
+                {
+                    "delivered_on": delivered[idx],
+                    "lease_years": years[idx],
+                    "lease_ends_on": lease_end[idx],
+                    "days_to_end": (lease_end[idx] - today).astype(np.int64).astype(np.float64),
+                },
+                idx.size,
+            ),
+        )
 
 
 # ======================================================================================================
@@ -572,11 +903,15 @@ def lease_price_correction(term_years: float, *, profile: Profile, major: bool =
     key = "lease.major_max_years" if major else "lease.ordinary_max_years"
     kind_zh, kind_en = ("重大产业项目", "a major project") if major else ("一般项目", "an ordinary project")
     if not term_years > 0:
-        raise ValueError(f"出让年限须大于 0（收到 {term_years}） / a lease term must be more than 0 years, not {term_years}")
+        raise ValueError(
+            f"出让年限须大于 0（收到 {term_years}） / a lease term must be more than 0 years, not {term_years}"
+        )
     limit = profile.value(key)
     if term_years > limit:
-        raise ValueError(f"出让年限 {term_years:g} 年超过{kind_zh}最高 {limit} 年（{profile.cite(key)}） / a lease of "
-                         f"{term_years:g} years exceeds the maximum of {limit} years for {kind_en} ({profile.cite(key)})")
+        raise ValueError(
+            f"出让年限 {term_years:g} 年超过{kind_zh}最高 {limit} 年（{profile.cite(key)}） / a lease of "
+            f"{term_years:g} years exceeds the maximum of {limit} years for {kind_en} ({profile.cite(key)})"
+        )
     return float(term_years) / float(profile.value("lease.legal_max_years"))
 
 
@@ -592,7 +927,9 @@ def bid_price_cap(start_price_wan: float, *, profile: Profile) -> float:
     1200.0
     """
     if not start_price_wan >= 0:
-        raise ValueError(f"起拍价不能为负（收到 {start_price_wan}） / a start price cannot be negative, not {start_price_wan}")
+        raise ValueError(
+            f"起拍价不能为负（收到 {start_price_wan}） / a start price cannot be negative, not {start_price_wan}"
+        )
     return float(start_price_wan) * float(profile.value("bidding.price_cap_ratio"))
 
 
@@ -605,12 +942,16 @@ def parcel_tax_share_wan(enterprise_tax_wan: float, *, parcel_mu: float, enterpr
     300.0
     """
     if not enterprise_total_mu > 0:
-        raise ValueError(f"企业总用地面积须大于 0（收到 {enterprise_total_mu}） / the enterprise's land must be more than 0 亩")
+        raise ValueError(
+            f"企业总用地面积须大于 0（收到 {enterprise_total_mu}） / the enterprise's land must be more than 0 亩"
+        )
     if not parcel_mu > 0:
         raise ValueError(f"宗地面积须大于 0（收到 {parcel_mu}） / the parcel's area must be more than 0 亩")
     if parcel_mu > enterprise_total_mu * (1 + _EPS):
-        raise ValueError(f"宗地面积 {parcel_mu} 亩大于企业总用地 {enterprise_total_mu} 亩 / the parcel ({parcel_mu} 亩) is "
-                         f"larger than all the enterprise's land ({enterprise_total_mu} 亩)")
+        raise ValueError(
+            f"宗地面积 {parcel_mu} 亩大于企业总用地 {enterprise_total_mu} 亩 / the parcel ({parcel_mu} 亩) is "
+            f"larger than all the enterprise's land ({enterprise_total_mu} 亩)"
+        )
     return float(enterprise_tax_wan) * float(parcel_mu) / float(enterprise_total_mu)
 
 
@@ -635,10 +976,16 @@ def _as_date(v: Any) -> dt.date | None:
 # complexity 24: the triggers of a transfer (WZ §15, YW §14) each a branch; issue 14 moves the calculators to a
 # module of their own, where this one is cut per trigger
 def transfer_requirements(  # noqa: C901
-        *, parcel: Mapping[str, Any] | pd.Series, profile: Profile, as_of: dt.date | str,
-        seller_grade_last_year: str | None, city_average_tax_per_mu_wan: float | None,
-        city_standard_tax_per_mu_wan: float | None, enterprise_tax_wan: float | None = None,
-        enterprise_total_mu: float | None = None) -> dict[str, Any]:
+    *,
+    parcel: Mapping[str, Any] | pd.Series,
+    profile: Profile,
+    as_of: dt.date | str,
+    seller_grade_last_year: str | None,
+    city_average_tax_per_mu_wan: float | None,
+    city_standard_tax_per_mu_wan: float | None,
+    enterprise_tax_wan: float | None = None,
+    enterprise_total_mu: float | None = None,
+) -> dict[str, Any]:
     """What the transfer of a parcel under lifecycle management requires (WZ §14, YW §13–14).
 
     Parameters
@@ -686,15 +1033,25 @@ def transfer_requirements(  # noqa: C901
     day = as_of_date(as_of)
     area = _get(parcel, "area_mu")
     if area is None or not float(area) > 0:
-        raise ValueError("宗地面积（area_mu）缺失或不大于 0 / the parcel's area_mu is missing or not more than 0")
+        raise ValueError(
+            "宗地面积（area_mu）缺失或不大于 0 / the parcel's area_mu is missing or not more than 0"
+        )
     area = float(area)
     parcel_tax: float | None
     if enterprise_tax_wan is not None:
         if enterprise_total_mu is None:
-            raise ValueError("给出企业税收时须同时给出企业总用地面积 / enterprise_tax_wan needs enterprise_total_mu")
-        parcel_tax = parcel_tax_share_wan(enterprise_tax_wan, parcel_mu=area, enterprise_total_mu=enterprise_total_mu)
-        tax_basis_zh = f"按企业实缴税收 {enterprise_tax_wan:,.2f} 万元 × {area:,.2f}/{enterprise_total_mu:,.2f} 亩折算"
-        tax_basis_en = f"the enterprise's tax {enterprise_tax_wan:,.2f} 万元 × {area:,.2f}/{enterprise_total_mu:,.2f} 亩"
+            raise ValueError(
+                "给出企业税收时须同时给出企业总用地面积 / enterprise_tax_wan needs enterprise_total_mu"
+            )
+        parcel_tax = parcel_tax_share_wan(
+            enterprise_tax_wan, parcel_mu=area, enterprise_total_mu=enterprise_total_mu
+        )
+        tax_basis_zh = (
+            f"按企业实缴税收 {enterprise_tax_wan:,.2f} 万元 × {area:,.2f}/{enterprise_total_mu:,.2f} 亩折算"
+        )
+        tax_basis_en = (
+            f"the enterprise's tax {enterprise_tax_wan:,.2f} 万元 × {area:,.2f}/{enterprise_total_mu:,.2f} 亩"
+        )
     else:
         given_tax = _get(parcel, "tax")
         parcel_tax = None if given_tax is None else float(given_tax)
@@ -713,24 +1070,37 @@ def transfer_requirements(  # noqa: C901
         zh, en = f"亩均税收约定不低于 {min_tax:g} 万元/亩", f"a tax per mu of at least {min_tax:g} 万元"
         if mult > 0:
             if city_average_tax_per_mu_wan is None:
-                raise ValueError(f"须给出全市平均亩均税收（{profile.cite('transfer.city_standard_multiplier')}） / "
-                                 "city_average_tax_per_mu_wan is needed under this profile")
+                raise ValueError(
+                    f"须给出全市平均亩均税收（{profile.cite('transfer.city_standard_multiplier')}） / "
+                    "city_average_tax_per_mu_wan is needed under this profile"
+                )
             if city_average_tax_per_mu_wan > min_tax:
                 if city_standard_tax_per_mu_wan is None:
-                    raise ValueError(f"全市平均亩均税收已超过 {min_tax:g} 万元，须给出当年发布的亩均税收标准"
-                                     f"（{profile.cite('transfer.city_standard_multiplier')}） / "
-                                     "city_standard_tax_per_mu_wan is needed when the city average exceeds the minimum")
+                    raise ValueError(
+                        f"全市平均亩均税收已超过 {min_tax:g} 万元，须给出当年发布的亩均税收标准"
+                        f"（{profile.cite('transfer.city_standard_multiplier')}） / "
+                        "city_standard_tax_per_mu_wan is needed when the city average exceeds the minimum"
+                    )
                 raised = mult * float(city_standard_tax_per_mu_wan)
                 if raised > standard:
                     standard, key = raised, "transfer.city_standard_multiplier"
-                zh = (f"全市平均亩均税收 {city_average_tax_per_mu_wan:g} 万元/亩 已超过 {min_tax:g} 万元：亩均税收约定不低于"
-                      f"当年标准 {city_standard_tax_per_mu_wan:g} 万元/亩 的 {mult:g} 倍，且不低于 {min_tax:g} 万元/亩，"
-                      f"即 {standard:g} 万元/亩")
-                en = (f"the city's average tax per mu {city_average_tax_per_mu_wan:g} 万元 exceeds {min_tax:g}: at least "
-                      f"{mult:g} × the year's standard {city_standard_tax_per_mu_wan:g} 万元, and at least {min_tax:g}, "
-                      f"i.e. {standard:g} 万元 per mu")
-        tax_standard = {"min_tax_per_mu_wan": standard, "article": profile.cite(key), "detail": zh, "detail_en": en,
-                        "original_committed_tax_per_mu_wan": committed_tax}
+                zh = (
+                    f"全市平均亩均税收 {city_average_tax_per_mu_wan:g} 万元/亩 已超过 {min_tax:g} 万元：亩均税收约定不低于"
+                    f"当年标准 {city_standard_tax_per_mu_wan:g} 万元/亩 的 {mult:g} 倍，且不低于 {min_tax:g} 万元/亩，"
+                    f"即 {standard:g} 万元/亩"
+                )
+                en = (
+                    f"the city's average tax per mu {city_average_tax_per_mu_wan:g} 万元 exceeds {min_tax:g}: at least "
+                    f"{mult:g} × the year's standard {city_standard_tax_per_mu_wan:g} 万元, and at least {min_tax:g}, "
+                    f"i.e. {standard:g} 万元 per mu"
+                )
+        tax_standard = {
+            "min_tax_per_mu_wan": standard,
+            "article": profile.cite(key),
+            "detail": zh,
+            "detail_en": en,
+            "original_committed_tax_per_mu_wan": committed_tax,
+        }
 
     # ---- pre-emption (WZ §14)
     preemption: list[dict[str, Any]] = []
@@ -749,43 +1119,80 @@ def transfer_requirements(  # noqa: C901
             if below_tax:
                 pz.append(f"亩均税收 {tax_pm:,.2f} 万元/亩低于约定 {committed_tax:,.2f}")
                 pe.append(f"tax {tax_pm:,.2f} 万元/亩 under the committed {committed_tax:,.2f}")
-            preemption.append({"trigger": "below_contract", "article": cite,
-                               "detail": "；".join(pz) + "：政府必须行使优先收购权",
-                               "detail_en": "; ".join(pe) + ": the government must pre-empt"})
+            preemption.append(
+                {
+                    "trigger": "below_contract",
+                    "article": cite,
+                    "detail": "；".join(pz) + "：政府必须行使优先收购权",
+                    "detail_en": "; ".join(pe) + ": the government must pre-empt",
+                }
+            )
         else:
-            missing = [k for k, v in (("investment", inv), ("committed_investment_per_mu", c_inv),
-                                      ("tax", parcel_tax), ("committed_tax_per_mu", committed_tax)) if v is None]
+            missing = [
+                k
+                for k, v in (
+                    ("investment", inv),
+                    ("committed_investment_per_mu", c_inv),
+                    ("tax", parcel_tax),
+                    ("committed_tax_per_mu", committed_tax),
+                )
+                if v is None
+            ]
             if missing:
                 undetermined.append({"trigger": "below_contract", "article": cite, "missing": missing})
     if profile.get("transfer.preempt_before_full_production", False):
         cite = profile.cite("transfer.preempt_before_full_production")
         full = _as_date(_get(parcel, "agreed_full_production_on"))
         if full is None:
-            undetermined.append({"trigger": "before_full_production", "article": cite,
-                                 "missing": ["agreed_full_production_on"]})
+            undetermined.append(
+                {
+                    "trigger": "before_full_production",
+                    "article": cite,
+                    "missing": ["agreed_full_production_on"],
+                }
+            )
         elif day < full:
-            preemption.append({"trigger": "before_full_production", "article": cite,
-                               "detail": f"约定达产日期 {full.isoformat()} 之前转让：政府必须行使优先收购权",
-                               "detail_en": f"sold before the agreed full production {full.isoformat()}: the government "
-                                            "must pre-empt"})
+            preemption.append(
+                {
+                    "trigger": "before_full_production",
+                    "article": cite,
+                    "detail": f"约定达产日期 {full.isoformat()} 之前转让：政府必须行使优先收购权",
+                    "detail_en": f"sold before the agreed full production {full.isoformat()}: the government "
+                    "must pre-empt",
+                }
+            )
     grades = list(profile.get("transfer.preempt_seller_grades", []))
     if grades:
         cite = profile.cite("transfer.preempt_seller_grades")
         if seller_grade_last_year is None:
-            undetermined.append({"trigger": "seller_grade", "article": cite, "missing": ["seller_grade_last_year"]})
+            undetermined.append(
+                {"trigger": "seller_grade", "article": cite, "missing": ["seller_grade_last_year"]}
+            )
         elif str(seller_grade_last_year).strip().upper() in grades:
             g = str(seller_grade_last_year).strip().upper()
-            preemption.append({"trigger": "seller_grade", "article": cite,
-                               "detail": f"转让方上年亩均论英雄评价为 {g} 类：政府必须行使优先收购权",
-                               "detail_en": f"the seller was rated {g} last year: the government must pre-empt"})
+            preemption.append(
+                {
+                    "trigger": "seller_grade",
+                    "article": cite,
+                    "detail": f"转让方上年亩均论英雄评价为 {g} 类：政府必须行使优先收购权",
+                    "detail_en": f"the seller was rated {g} last year: the government must pre-empt",
+                }
+            )
 
     # ---- the tax to make up before the transfer (YW §13)
     make_up, make_up_cite = _param(profile, "transfer.make_up_tax_before_transfer")
     tax_to_make_up: dict[str, Any] | None = None
     if make_up:
         full = _as_date(_get(parcel, "agreed_full_production_on"))
-        missing = [k for k, v in (("agreed_full_production_on", full), ("committed_tax_per_mu", committed_tax),
-                                  ("tax", parcel_tax)) if v is None]
+        missing = [
+            k
+            for k, v in (
+                ("agreed_full_production_on", full),
+                ("committed_tax_per_mu", committed_tax),
+                ("tax", parcel_tax),
+            )
+            if v is None
+        ]
         if missing:
             undetermined.append({"trigger": "tax_to_make_up", "article": make_up_cite, "missing": missing})
         elif full is not None and day >= full:  # the assessment period has begun (full is known: not missing)
@@ -793,19 +1200,35 @@ def transfer_requirements(  # noqa: C901
             owed = committed_tax * area
             short = max(0.0, owed - parcel_tax)
             tax_to_make_up = {
-                "parcel_tax_wan": parcel_tax, "committed_tax_wan": owed, "shortfall_wan": short,
+                "parcel_tax_wan": parcel_tax,
+                "committed_tax_wan": owed,
+                "shortfall_wan": short,
                 "article": make_up_cite,
-                "detail": (f"{tax_basis_zh}，宗地税收 {parcel_tax:,.2f} 万元，约定 {committed_tax:,.2f} 万元/亩 × {area:,.2f} 亩 = "
-                           f"{owed:,.2f} 万元" + (f"，须先补足差额违约金 {short:,.2f} 万元" if short > 0 else "，已达约定")),
-                "detail_en": (f"{tax_basis_en}: the parcel's tax {parcel_tax:,.2f} 万元 against {committed_tax:,.2f} × {area:,.2f} 亩 "
-                              f"= {owed:,.2f} 万元" + (f"; {short:,.2f} 万元 to make up first" if short > 0 else "; met")),
+                "detail": (
+                    f"{tax_basis_zh}，宗地税收 {parcel_tax:,.2f} 万元，约定 {committed_tax:,.2f} 万元/亩 × {area:,.2f} 亩 = "
+                    f"{owed:,.2f} 万元"
+                    + (f"，须先补足差额违约金 {short:,.2f} 万元" if short > 0 else "，已达约定")
+                ),
+                "detail_en": (
+                    f"{tax_basis_en}: the parcel's tax {parcel_tax:,.2f} 万元 against {committed_tax:,.2f} × {area:,.2f} 亩 "
+                    f"= {owed:,.2f} 万元"
+                    + (f"; {short:,.2f} 万元 to make up first" if short > 0 else "; met")
+                ),
             }
-    return {"as_of": day.isoformat(), "policy": profile.name, "tax_standard": tax_standard, "preemption": preemption,
-            "preemption_required": bool(preemption), "undetermined": undetermined, "tax_to_make_up": tax_to_make_up}
+    return {
+        "as_of": day.isoformat(),
+        "policy": profile.name,
+        "tax_standard": tax_standard,
+        "preemption": preemption,
+        "preemption_required": bool(preemption),
+        "undetermined": undetermined,
+        "tax_to_make_up": tax_to_make_up,
+    }
 
 
-def mortgage_cap(*, accepted: bool, sale_price_wan: float | None, standard_land_price_wan: float | None,
-                 profile: Profile) -> dict[str, Any]:
+def mortgage_cap(
+    *, accepted: bool, sale_price_wan: float | None, standard_land_price_wan: float | None, profile: Profile
+) -> dict[str, Any]:
     """The most a parcel may be mortgaged for (WZ §14).
 
     Before full-production acceptance the sale price, after it the standard land price (标定地价), as the
@@ -823,16 +1246,27 @@ def mortgage_cap(*, accepted: bool, sale_price_wan: float | None, standard_land_
     """
     key = "mortgage.after_acceptance" if accepted else "mortgage.before_acceptance"
     basis = profile.value(key)
-    prices = {"sale_price": (sale_price_wan, "本地块出让价格", "the parcel's sale price"),
-              "standard_land_price": (standard_land_price_wan, "标定地价", "the standard land price")}
+    prices = {
+        "sale_price": (sale_price_wan, "本地块出让价格", "the parcel's sale price"),
+        "standard_land_price": (standard_land_price_wan, "标定地价", "the standard land price"),
+    }
     if basis not in prices:
-        raise ValueError(f"政策配置 {key} 的取值 {basis!r} 不是 sale_price 或 standard_land_price / {key} must be "
-                         "sale_price or standard_land_price")
+        raise ValueError(
+            f"政策配置 {key} 的取值 {basis!r} 不是 sale_price 或 standard_land_price / {key} must be "
+            "sale_price or standard_land_price"
+        )
     value, zh, en = prices[basis]
     if value is None or not value >= 0:
         raise ValueError(f"须给出{zh}（{profile.cite(key)}） / {en} is needed ({profile.cite(key)})")
-    stage_zh, stage_en = ("达产验收通过后", "after full-production acceptance") if accepted else (
-        "达产验收通过前", "before full-production acceptance")
-    return {"cap_wan": float(value), "basis": basis, "article": profile.cite(key),
-            "detail": f"{stage_zh}，抵押价格不得高于{zh} {float(value):,.2f} 万元",
-            "detail_en": f"{stage_en}, a mortgage may not exceed {en}, {float(value):,.2f} 万元"}
+    stage_zh, stage_en = (
+        ("达产验收通过后", "after full-production acceptance")
+        if accepted
+        else ("达产验收通过前", "before full-production acceptance")
+    )
+    return {
+        "cap_wan": float(value),
+        "basis": basis,
+        "article": profile.cite(key),
+        "detail": f"{stage_zh}，抵押价格不得高于{zh} {float(value):,.2f} 万元",
+        "detail_en": f"{stage_en}, a mortgage may not exceed {en}, {float(value):,.2f} 万元",
+    }

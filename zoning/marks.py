@@ -41,7 +41,9 @@ def first_category(findings: pd.DataFrame, order: tuple[str, ...]) -> pd.Series:
     return chosen.sort_values("_rank").drop_duplicates("parcel_no").set_index("parcel_no")["category"]
 
 
-def marks_frame(parcel_nos: pd.Series, idle: pd.Series, lifecycle: pd.Series, grade: pd.Series) -> pd.DataFrame:
+def marks_frame(
+    parcel_nos: pd.Series, idle: pd.Series, lifecycle: pd.Series, grade: pd.Series
+) -> pd.DataFrame:
     """One row per parcel of ``parcel_nos``: parcel_no, idle, lifecycle, grade (None where nothing was found).
 
     ``idle`` and ``lifecycle`` are :func:`first_category` of the findings; ``grade`` is
@@ -54,8 +56,12 @@ def marks_frame(parcel_nos: pd.Series, idle: pd.Series, lifecycle: pd.Series, gr
     return out.astype(object).where(out.notna(), None)
 
 
-def parcel_marks(parcels: pd.DataFrame, ratings: pd.DataFrame, *, as_of: dt.date, profile: Profile) -> pd.DataFrame:
+def parcel_marks(
+    parcels: pd.DataFrame, ratings: pd.DataFrame, *, as_of: dt.date, profile: Profile
+) -> pd.DataFrame:
     """One row per parcel: parcel_no, idle, lifecycle, grade (None where nothing was found)."""
     idle = first_category(idle_findings(parcels, as_of=as_of, profile=profile), IDLE_CATEGORIES)
-    life = first_category(lifecycle_findings(parcels, ratings, as_of=as_of, profile=profile), LIFECYCLE_CATEGORIES)
+    life = first_category(
+        lifecycle_findings(parcels, ratings, as_of=as_of, profile=profile), LIFECYCLE_CATEGORIES
+    )
     return marks_frame(parcels["parcel_no"], idle, life, latest_grade(parcels, ratings, as_of=as_of))

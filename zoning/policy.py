@@ -45,8 +45,19 @@ from geo.errors import InputError
 from geo.fixes import fix
 from geo.settings import get_settings
 
-__all__ = ["BOUNDARY_WORDS", "NATIONAL_SOURCES", "OPTIONAL", "PROFILE_DIR", "Parameter", "Profile", "SCHEMA",
-           "THRESHOLDS", "get_profile", "list_profiles", "load_profile"]
+__all__ = [
+    "BOUNDARY_WORDS",
+    "NATIONAL_SOURCES",
+    "OPTIONAL",
+    "PROFILE_DIR",
+    "Parameter",
+    "Profile",
+    "SCHEMA",
+    "THRESHOLDS",
+    "get_profile",
+    "list_profiles",
+    "load_profile",
+]
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
 
@@ -61,23 +72,36 @@ _any = (lambda v: True, "")
 #: word → (sense, whether the number itself is included), 民法典 第一千二百五十九条 and the words of the texts.
 #: "above": the condition holds from the number up (满一年 is reached on the anniversary); "below": up to it.
 BOUNDARY_WORDS: dict[str, tuple[str, bool]] = {
-    "以上": ("above", True), "达到": ("above", True), "不低于": ("above", True), "满": ("above", True),
-    "届满": ("above", True), "超过": ("above", False), "以外": ("above", False),
-    "以下": ("below", True), "以内": ("below", True), "不超过": ("below", True), "不得超过": ("below", True),
-    "不足": ("below", False), "不满": ("below", False), "低于": ("below", False), "未达到": ("below", False),
+    "以上": ("above", True),
+    "达到": ("above", True),
+    "不低于": ("above", True),
+    "满": ("above", True),
+    "届满": ("above", True),
+    "超过": ("above", False),
+    "以外": ("above", False),
+    "以下": ("below", True),
+    "以内": ("below", True),
+    "不超过": ("below", True),
+    "不得超过": ("below", True),
+    "不足": ("below", False),
+    "不满": ("below", False),
+    "低于": ("below", False),
+    "未达到": ("below", False),
 }
 
 
 def _tier_ok(t: Any) -> bool:
     if not isinstance(t, list) or len(t) not in (2, 3):
         return False
-    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in t[:2]) or not (t[0] > 0 and t[1] > 0):
+    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in t[:2]) or not (
+        t[0] > 0 and t[1] > 0
+    ):
         return False
     return len(t) == 2 or BOUNDARY_WORDS.get(t[2], ("", False))[0] == "below"
 
 
 def _tiers(v: list) -> bool:
-    return (len(v) > 0 and all(_tier_ok(t) for t in v) and [t[0] for t in v] == sorted(t[0] for t in v))
+    return len(v) > 0 and all(_tier_ok(t) for t in v) and [t[0] for t in v] == sorted(t[0] for t in v)
 
 
 SCHEMA: dict[str, tuple[type | tuple[type, ...], tuple[Any, str]]] = {
@@ -96,7 +120,10 @@ SCHEMA: dict[str, tuple[type | tuple[type, ...], tuple[Any, str]]] = {
     "idle.stalled_years": ((int, float), _pos),
     "construction.start_months": (int, _pos),
     "construction.start_months_max": (int, _pos),
-    "construction.build_months_by_investment": (list, (_tiers, "ascending [investment 万元, months, 以下|不满] tiers")),
+    "construction.build_months_by_investment": (
+        list,
+        (_tiers, "ascending [investment 万元, months, 以下|不满] tiers"),
+    ),
     "construction.completion_months_from_delivery": (int, _pos),
     "production.built_not_operating": (bool, _any),
     "production.operating_below_target": (bool, _any),
@@ -113,7 +140,10 @@ SCHEMA: dict[str, tuple[type | tuple[type, ...], tuple[Any, str]]] = {
     "acceptance.min_tax_share": ((int, float), _share),
     "review.cycle_years": (int, _nonneg),
     "review.pay_difference_from_share": ((int, float), _share),
-    "review.difference_basis": (str, (lambda v: v in ("cycle_year", "whole_cycle"), "cycle_year or whole_cycle")),
+    "review.difference_basis": (
+        str,
+        (lambda v: v in ("cycle_year", "whole_cycle"), "cycle_year or whole_cycle"),
+    ),
     "ratings.d_years_running": (int, _nonneg),
     "ratings.c_or_below_years_running": (int, _nonneg),
     "existing.min_tax_per_mu_wan": ((int, float), _nonneg),
@@ -133,39 +163,91 @@ SCHEMA: dict[str, tuple[type | tuple[type, ...], tuple[Any, str]]] = {
 
 #: the thresholds, each with the sense its rule compares in (the boundary word must read that way)
 THRESHOLDS: dict[str, str] = {
-    "balance.sliver_min_mu": "below", "consolidation.min_mu": "above", "consolidation.gap_m": "below",
-    "consolidation.min_share_inside": "below", "idle.unstarted_years": "above", "idle.reclaimable_years": "above",
-    "idle.stalled_developed_share": "below", "idle.stalled_investment_share": "below", "idle.stalled_years": "above",
-    "construction.start_months": "below", "construction.start_months_max": "below",
-    "construction.build_months_by_investment": "below", "construction.completion_months_from_delivery": "below",
-    "use.min_building_coverage": "above", "use.unbuilt_share": "above", "lease.ordinary_max_years": "below",
-    "lease.major_max_years": "below", "lease.legal_max_years": "below", "bidding.price_cap_ratio": "below",
-    "acceptance.min_output_share": "below", "acceptance.min_tax_share": "below",
-    "review.pay_difference_from_share": "above", "ratings.d_years_running": "above",
-    "ratings.c_or_below_years_running": "above", "existing.min_tax_per_mu_wan": "above",
-    "transfer.min_tax_per_mu_wan": "above", "transfer.city_standard_multiplier": "above",
+    "balance.sliver_min_mu": "below",
+    "consolidation.min_mu": "above",
+    "consolidation.gap_m": "below",
+    "consolidation.min_share_inside": "below",
+    "idle.unstarted_years": "above",
+    "idle.reclaimable_years": "above",
+    "idle.stalled_developed_share": "below",
+    "idle.stalled_investment_share": "below",
+    "idle.stalled_years": "above",
+    "construction.start_months": "below",
+    "construction.start_months_max": "below",
+    "construction.build_months_by_investment": "below",
+    "construction.completion_months_from_delivery": "below",
+    "use.min_building_coverage": "above",
+    "use.unbuilt_share": "above",
+    "lease.ordinary_max_years": "below",
+    "lease.major_max_years": "below",
+    "lease.legal_max_years": "below",
+    "bidding.price_cap_ratio": "below",
+    "acceptance.min_output_share": "below",
+    "acceptance.min_tax_share": "below",
+    "review.pay_difference_from_share": "above",
+    "ratings.d_years_running": "above",
+    "ratings.c_or_below_years_running": "above",
+    "existing.min_tax_per_mu_wan": "above",
+    "transfer.min_tax_per_mu_wan": "above",
+    "transfer.city_standard_multiplier": "above",
     "evaluation.warn_days": "below",
 }
 
 #: rules a city's text may not have: left out of its profile, asked for with ``Profile.has``
 OPTIONAL = frozenset(
-    [k for k in SCHEMA if k.split(".")[0] in ("balance", "consolidation", "bidding", "acceptance", "mortgage")]
-    + ["construction.build_months_by_investment", "construction.completion_months_from_delivery",
-       "evaluation.at_full_production", "evaluation.before_expiry_years", "review.cycle_years",
-       "review.pay_difference_from_share", "review.difference_basis", "ratings.d_years_running",
-       "ratings.c_or_below_years_running", "existing.min_tax_per_mu_wan", "transfer.min_tax_per_mu_wan",
-       "transfer.city_standard_multiplier", "transfer.preempt_below_contract", "transfer.preempt_before_full_production",
-       "transfer.preempt_seller_grades"])
+    [
+        k
+        for k in SCHEMA
+        if k.split(".")[0] in ("balance", "consolidation", "bidding", "acceptance", "mortgage")
+    ]
+    + [
+        "construction.build_months_by_investment",
+        "construction.completion_months_from_delivery",
+        "evaluation.at_full_production",
+        "evaluation.before_expiry_years",
+        "review.cycle_years",
+        "review.pay_difference_from_share",
+        "review.difference_basis",
+        "ratings.d_years_running",
+        "ratings.c_or_below_years_running",
+        "existing.min_tax_per_mu_wan",
+        "transfer.min_tax_per_mu_wan",
+        "transfer.city_standard_multiplier",
+        "transfer.preempt_below_contract",
+        "transfer.preempt_before_full_production",
+        "transfer.preempt_seller_grades",
+    ]
+)
 
 #: documents every city applies: an article naming one of them is nobody's borrowing
-NATIONAL_SOURCES = ("闲置土地处置办法", "城镇国有土地使用权出让和转让暂行条例", "工业项目建设用地控制指标", "民法典",
-                    "平台默认")
+NATIONAL_SOURCES = (
+    "闲置土地处置办法",
+    "城镇国有土地使用权出让和转让暂行条例",
+    "工业项目建设用地控制指标",
+    "民法典",
+    "平台默认",
+)
 
-_SECTION_ZH = {"balance": "占补平衡", "consolidation": "连片开发", "bidding": "竞价出让", "acceptance": "达产验收",
-               "mortgage": "抵押", "evaluation": "绩效评估", "construction": "开竣工期限", "review": "税收考核"}
-_SECTION_EN = {"balance": "occupy-one-replace-one balance", "consolidation": "consolidation zone",
-               "bidding": "capped bidding", "acceptance": "full-production acceptance", "mortgage": "mortgage",
-               "evaluation": "evaluation", "construction": "construction deadline", "review": "tax review"}
+_SECTION_ZH = {
+    "balance": "占补平衡",
+    "consolidation": "连片开发",
+    "bidding": "竞价出让",
+    "acceptance": "达产验收",
+    "mortgage": "抵押",
+    "evaluation": "绩效评估",
+    "construction": "开竣工期限",
+    "review": "税收考核",
+}
+_SECTION_EN = {
+    "balance": "occupy-one-replace-one balance",
+    "consolidation": "consolidation zone",
+    "bidding": "capped bidding",
+    "acceptance": "full-production acceptance",
+    "mortgage": "mortgage",
+    "evaluation": "evaluation",
+    "construction": "construction deadline",
+    "review": "tax review",
+}
 
 
 @dataclass(frozen=True)
@@ -224,10 +306,12 @@ class Profile:
         section = key.split(".")[0]
         zh, en = _SECTION_ZH.get(section, key), _SECTION_EN.get(section, key)
         city = self.city or self.name
-        return InputError(f"{city}的政策配置（{self.name}）没有{zh}规则（{key}）：{self.document}未作规定",
-                          f"the {self.name} policy profile has no {en} rule ({key}): {self.document} does not "
-                          "provide one", file=self.source,
-                          **fix("policy_rule"))
+        return InputError(
+            f"{city}的政策配置（{self.name}）没有{zh}规则（{key}）：{self.document}未作规定",
+            f"the {self.name} policy profile has no {en} rule ({key}): {self.document} does not provide one",
+            file=self.source,
+            **fix("policy_rule"),
+        )
 
     def value(self, key: str) -> Any:
         """The value of ``key`` (e.g. ``"consolidation.min_mu"``); an ``InputError`` when the profile lacks it."""
@@ -261,20 +345,35 @@ class Profile:
     def as_dict(self) -> dict[str, Any]:
         """The profile as plain data: what it is, and every parameter with its article."""
         return {
-            "name": self.name, "title": self.title, "document": self.document, "source": self.source,
+            "name": self.name,
+            "title": self.title,
+            "document": self.document,
+            "source": self.source,
             "city": self.city or None,
             "effective_from": self.effective_from.isoformat() if self.effective_from else None,
             "effective_to": self.effective_to.isoformat() if self.effective_to else None,
-            "parameters": {k: {"value": p.value, "article": p.article, "note": p.note, "boundary": p.boundary,
-                               "includes": p.includes, "adopted_from": p.adopted_from}
-                           for k, p in self.parameters.items()},
+            "parameters": {
+                k: {
+                    "value": p.value,
+                    "article": p.article,
+                    "note": p.note,
+                    "boundary": p.boundary,
+                    "includes": p.includes,
+                    "adopted_from": p.adopted_from,
+                }
+                for k, p in self.parameters.items()
+            },
         }
 
 
 def _refuse(path: Path, key: str, zh: str, en: str) -> InputError:
-    return InputError(f"政策配置 {key}：{zh}", f"policy profile key {key}: {en}", file=str(path),
-                      fix_zh="对照 zoning/profiles/wenzhou-2020.toml 改正该项",
-                      fix_en="correct that key, following zoning/profiles/wenzhou-2020.toml")
+    return InputError(
+        f"政策配置 {key}：{zh}",
+        f"policy profile key {key}: {en}",
+        file=str(path),
+        fix_zh="对照 zoning/profiles/wenzhou-2020.toml 改正该项",
+        fix_en="correct that key, following zoning/profiles/wenzhou-2020.toml",
+    )
 
 
 # complexity 16: one check per kind of entry of a profile file, each refusing with the key and the reason
@@ -295,33 +394,70 @@ def load_profile(path: Path) -> Profile:  # noqa: C901
             key = f"{section}.{name}"
             if key not in SCHEMA:
                 raise _refuse(path, key, "不是已知的参数", "is not a known parameter")
-            if not isinstance(entry, dict) or "value" not in entry or not str(entry.get("article", "")).strip():
+            if (
+                not isinstance(entry, dict)
+                or "value" not in entry
+                or not str(entry.get("article", "")).strip()
+            ):
                 raise _refuse(path, key, "须有 value 与 article（条款出处）", "needs a value and an article")
             kind, (check, meaning) = SCHEMA[key]
             value = entry["value"]
             if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
-                raise _refuse(path, key, f"类型不对（{type(value).__name__}）", f"has the wrong type ({type(value).__name__})")
+                raise _refuse(
+                    path,
+                    key,
+                    f"类型不对（{type(value).__name__}）",
+                    f"has the wrong type ({type(value).__name__})",
+                )
             if not check(value):
-                raise _refuse(path, key, f"取值 {value!r} 不合理：应为 {meaning}", f"value {value!r} must be {meaning}")
-            params[key] = Parameter(key, value, str(entry["article"]), str(entry.get("note", "")),
-                                    boundary=_boundary(path, key, entry), adopted_from=_adoption(path, key, entry))
+                raise _refuse(
+                    path, key, f"取值 {value!r} 不合理：应为 {meaning}", f"value {value!r} must be {meaning}"
+                )
+            params[key] = Parameter(
+                key,
+                value,
+                str(entry["article"]),
+                str(entry.get("note", "")),
+                boundary=_boundary(path, key, entry),
+                adopted_from=_adoption(path, key, entry),
+            )
     missing = sorted(set(SCHEMA) - OPTIONAL - set(params))
     if missing:
         raise _refuse(path, ", ".join(missing), "缺少这些参数", "these parameters are missing")
-    if not ({"construction.build_months_by_investment", "construction.completion_months_from_delivery"} & set(params)):
-        raise _refuse(path, "construction.build_months_by_investment", "须有建设期（或交地起竣工期限）",
-                      "a build period (or a completion period from delivery) is needed")
+    if not (
+        {"construction.build_months_by_investment", "construction.completion_months_from_delivery"}
+        & set(params)
+    ):
+        raise _refuse(
+            path,
+            "construction.build_months_by_investment",
+            "须有建设期（或交地起竣工期限）",
+            "a build period (or a completion period from delivery) is needed",
+        )
     if params["construction.start_months"].value > params["construction.start_months_max"].value:
         raise _refuse(path, "construction.start_months", "大于 start_months_max", "exceeds start_months_max")
     prefix = str(data.get("article_prefix", "")).strip()
     for key, p in params.items():
         if prefix and not p.adopted_from and not _own_article(p.article, prefix):
-            raise _refuse(path, key, f"条款“{p.article}”不是本市（{prefix}）或国家的规定：本市未规定的规则应删去，"
-                          "或以 adopted_from 注明采用", f"article '{p.article}' is neither this city's ({prefix}) nor "
-                          "national: leave out a rule the city's text lacks, or declare it with adopted_from")
-    return Profile(name=data["name"], title=data["title"], document=data["document"], source=str(path),
-                   parameters=params, effective_from=data.get("effective_from"),
-                   effective_to=data.get("effective_to"), city=str(data.get("city", "")), article_prefix=prefix)
+            raise _refuse(
+                path,
+                key,
+                f"条款“{p.article}”不是本市（{prefix}）或国家的规定：本市未规定的规则应删去，"
+                "或以 adopted_from 注明采用",
+                f"article '{p.article}' is neither this city's ({prefix}) nor "
+                "national: leave out a rule the city's text lacks, or declare it with adopted_from",
+            )
+    return Profile(
+        name=data["name"],
+        title=data["title"],
+        document=data["document"],
+        source=str(path),
+        parameters=params,
+        effective_from=data.get("effective_from"),
+        effective_to=data.get("effective_to"),
+        city=str(data.get("city", "")),
+        article_prefix=prefix,
+    )
 
 
 def _boundary(path: Path, key: str, entry: dict[str, Any]) -> str | None:
@@ -329,22 +465,40 @@ def _boundary(path: Path, key: str, entry: dict[str, Any]) -> str | None:
     word = entry.get("boundary")
     if key not in THRESHOLDS:
         if word is not None:
-            raise _refuse(path, key, "不是阈值，不应有 boundary", "is no threshold and takes no boundary word")
+            raise _refuse(
+                path, key, "不是阈值，不应有 boundary", "is no threshold and takes no boundary word"
+            )
         return None
     if word is None:
-        raise _refuse(path, key, "须写明边界用语 boundary（如“不足”“以下”），以定是否含本数",
-                      "needs its boundary word (boundary = \"不足\", \"以下\" …): whether the number is included")
+        raise _refuse(
+            path,
+            key,
+            "须写明边界用语 boundary（如“不足”“以下”），以定是否含本数",
+            'needs its boundary word (boundary = "不足", "以下" …): whether the number is included',
+        )
     if word not in BOUNDARY_WORDS:
-        raise _refuse(path, key, f"边界用语“{word}”不认识：可用 {'、'.join(BOUNDARY_WORDS)}",
-                      f"boundary word '{word}' is unknown; use one of {', '.join(BOUNDARY_WORDS)}")
+        raise _refuse(
+            path,
+            key,
+            f"边界用语“{word}”不认识：可用 {'、'.join(BOUNDARY_WORDS)}",
+            f"boundary word '{word}' is unknown; use one of {', '.join(BOUNDARY_WORDS)}",
+        )
     sense = THRESHOLDS[key]
     if BOUNDARY_WORDS[word][0] != sense:
-        raise _refuse(path, key, f"边界用语“{word}”与该规则的比较方向不符（应为{'下限' if sense == 'above' else '上限'}用语）",
-                      f"boundary word '{word}' reads the wrong way for this rule (it needs a word of the "
-                      f"{'at-least' if sense == 'above' else 'at-most'} kind)")
+        raise _refuse(
+            path,
+            key,
+            f"边界用语“{word}”与该规则的比较方向不符（应为{'下限' if sense == 'above' else '上限'}用语）",
+            f"boundary word '{word}' reads the wrong way for this rule (it needs a word of the "
+            f"{'at-least' if sense == 'above' else 'at-most'} kind)",
+        )
     if "includes" in entry and entry["includes"] is not BOUNDARY_WORDS[word][1]:
-        raise _refuse(path, key, f"includes 与“{word}”的法定含义（民法典第一千二百五十九条）不符",
-                      f"includes contradicts the legal meaning of '{word}' (Civil Code art. 1259)")
+        raise _refuse(
+            path,
+            key,
+            f"includes 与“{word}”的法定含义（民法典第一千二百五十九条）不符",
+            f"includes contradicts the legal meaning of '{word}' (Civil Code art. 1259)",
+        )
     return str(word)
 
 
@@ -353,8 +507,12 @@ def _adoption(path: Path, key: str, entry: dict[str, Any]) -> str | None:
     if adopted is None:
         return None
     if not isinstance(adopted, str) or len(adopted.split()) < 2:
-        raise _refuse(path, key, "adopted_from 须写明所采用的配置与条款，如 \"wenzhou-2020 WZ §10\"",
-                      "adopted_from must name the profile and article adopted, e.g. \"wenzhou-2020 WZ §10\"")
+        raise _refuse(
+            path,
+            key,
+            'adopted_from 须写明所采用的配置与条款，如 "wenzhou-2020 WZ §10"',
+            'adopted_from must name the profile and article adopted, e.g. "wenzhou-2020 WZ §10"',
+        )
     return adopted
 
 
@@ -394,5 +552,9 @@ def get_profile(name_or_path: str) -> Profile:
         if path.exists():
             return _cached(str(path.resolve()), path.stat().st_mtime)
     names = ", ".join(p.name for p in list_profiles())
-    raise InputError(f"没有名为“{name_or_path}”的政策配置", f"no policy profile named '{name_or_path}'",
-                     fix_zh=f"可用：{names}；或给出 .toml 文件路径", fix_en=f"available: {names}; or give a .toml path")
+    raise InputError(
+        f"没有名为“{name_or_path}”的政策配置",
+        f"no policy profile named '{name_or_path}'",
+        fix_zh=f"可用：{names}；或给出 .toml 文件路径",
+        fix_en=f"available: {names}; or give a .toml path",
+    )

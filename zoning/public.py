@@ -54,25 +54,52 @@ from zoning.findings import industrial_scope
 from zoning.idle import idle_findings
 from zoning.policy import Profile
 
-__all__ = ["COMMITMENTS", "HEADERS", "PUBLIC_COLUMNS", "STATUSES", "STATUS_TEXT", "public_list", "public_table",
-           "under_management"]
+__all__ = [
+    "COMMITMENTS",
+    "HEADERS",
+    "PUBLIC_COLUMNS",
+    "STATUSES",
+    "STATUS_TEXT",
+    "public_list",
+    "public_table",
+    "under_management",
+]
 
 #: the columns of the public list, in order (JSON keys)
-PUBLIC_COLUMNS = ["parcel_no", "county_name", "area_mu", "holder", "land_use", "committed_investment_per_mu",
-                  "committed_tax_per_mu", "min_far", "investment_met", "tax_met", "far_met"]
+PUBLIC_COLUMNS = [
+    "parcel_no",
+    "county_name",
+    "area_mu",
+    "holder",
+    "land_use",
+    "committed_investment_per_mu",
+    "committed_tax_per_mu",
+    "min_far",
+    "investment_met",
+    "tax_met",
+    "far_met",
+]
 #: their headers in the published files and on the page: (中文, English)
 HEADERS: dict[str, tuple[str, str]] = {
-    "parcel_no": ("宗地编号", "Parcel no."), "county_name": ("县（市、区）", "County"),
-    "area_mu": ("面积（亩）", "Area (mu)"), "holder": ("权利人", "Right holder"), "land_use": ("用途", "Land use"),
+    "parcel_no": ("宗地编号", "Parcel no."),
+    "county_name": ("县（市、区）", "County"),
+    "area_mu": ("面积（亩）", "Area (mu)"),
+    "holder": ("权利人", "Right holder"),
+    "land_use": ("用途", "Land use"),
     "committed_investment_per_mu": ("约定投资强度（万元/亩）", "Agreed investment (10k yuan/mu)"),
     "committed_tax_per_mu": ("约定亩均税收（万元/亩）", "Agreed tax (10k yuan/mu)"),
     "min_far": ("约定容积率", "Agreed floor-area ratio"),
-    "investment_met": ("投资强度是否达到", "Investment met"), "tax_met": ("亩均税收是否达到", "Tax met"),
+    "investment_met": ("投资强度是否达到", "Investment met"),
+    "tax_met": ("亩均税收是否达到", "Tax met"),
     "far_met": ("容积率是否达到", "Floor-area ratio met"),
 }
 STATUSES = ("met", "not_met", "not_due", "no_data")
-STATUS_TEXT = {"met": ("已达到", "met"), "not_met": ("未达到", "not met"), "not_due": ("未到期", "not yet due"),
-               "no_data": ("待核实", "no data")}
+STATUS_TEXT = {
+    "met": ("已达到", "met"),
+    "not_met": ("未达到", "not met"),
+    "not_due": ("未到期", "not yet due"),
+    "no_data": ("待核实", "no data"),
+}
 #: the agreed indicators that make a parcel "under management", besides an agreed full-production date
 COMMITMENTS = ("committed_investment_per_mu", "committed_tax_per_mu", "committed_output_per_mu", "min_far")
 
@@ -90,8 +117,9 @@ def under_management(parcels: pd.DataFrame) -> pd.Series:
     for c in (*COMMITMENTS, "agreed_full_production_on"):
         if c in parcels.columns:
             agreed |= parcels[c].notna().to_numpy()
-    return pd.Series(industrial_scope(parcels).to_numpy() & agreed.to_numpy(), index=parcels.index,
-                     name="under_management")
+    return pd.Series(
+        industrial_scope(parcels).to_numpy() & agreed.to_numpy(), index=parcels.index, name="under_management"
+    )
 
 
 def _on_or_before(value: object, day: dt.date) -> bool:
@@ -109,8 +137,9 @@ def _below(figures: Mapping[str, object], actual: str, committed: str) -> str:
     return "not_met" if float(a) < float(c) else "met"  # type: ignore[arg-type]
 
 
-def _production_status(row: pd.Series, k: str, found: dict[str, dict], lacking: dict[str, list[str]],
-                       day: dt.date) -> str | None:
+def _production_status(
+    row: pd.Series, k: str, found: dict[str, dict], lacking: dict[str, list[str]], day: dt.date
+) -> str | None:
     """Investment (k = "investment") or tax ("tax") per 亩 against the agreement, from 投而未达's findings."""
     if _missing(row.get(f"committed_{k}_per_mu")):
         return None
@@ -118,8 +147,11 @@ def _production_status(row: pd.Series, k: str, found: dict[str, dict], lacking: 
     if no in found:
         return _below(found[no], f"{k}_per_mu_wan", f"committed_{k}_per_mu_wan")
     if no in lacking:
-        return "no_data" if {k, f"committed_{k}_per_mu", "area_mu", "agreed_full_production_on"} & set(lacking[no]) \
+        return (
+            "no_data"
+            if {k, f"committed_{k}_per_mu", "area_mu", "agreed_full_production_on"} & set(lacking[no])
             else "met"
+        )
     full = row.get("agreed_full_production_on")
     if not isinstance(full, dt.date):
         return "no_data"
@@ -128,7 +160,9 @@ def _production_status(row: pd.Series, k: str, found: dict[str, dict], lacking: 
     return "met" if _on_or_before(row.get("operating_since"), day) else "not_met"
 
 
-def _far_status(row: pd.Series, found: dict[str, dict], lacking: dict[str, list[str]], day: dt.date) -> str | None:
+def _far_status(
+    row: pd.Series, found: dict[str, dict], lacking: dict[str, list[str]], day: dt.date
+) -> str | None:
     """The floor-area ratio against the agreement, from 用而未尽's findings."""
     if _missing(row.get("min_far")):
         return None
@@ -140,21 +174,24 @@ def _far_status(row: pd.Series, found: dict[str, dict], lacking: dict[str, list[
     built = _on_or_before(row.get("completed_on"), day) or _on_or_before(row.get("operating_since"), day)
     if built:
         return "no_data" if _missing(row.get("floor_area")) else "met"
-    return "not_met" if _on_or_before(row.get("agreed_completion_on"), day - dt.timedelta(days=1)) else "not_due"
+    return (
+        "not_met" if _on_or_before(row.get("agreed_completion_on"), day - dt.timedelta(days=1)) else "not_due"
+    )
 
 
 def _by_parcel(findings: pd.DataFrame, category: str, rule: str | None = None) -> dict[str, dict]:
     rows = findings[findings["category"] == category]
     out: dict[str, dict] = {}
-    for no, figs in zip(rows["parcel_no"], rows["figures"]):
+    for no, figs in zip(rows["parcel_no"], rows["figures"], strict=False):
         figs = figs if isinstance(figs, dict) else {}
         if rule is None or figs.get("rule") == rule:
             out.setdefault(no, figs)
     return out
 
 
-def public_list(parcels: pd.DataFrame, *, county_names: Mapping[str, str], as_of: dt.date,
-                profile: Profile) -> pd.DataFrame:
+def public_list(
+    parcels: pd.DataFrame, *, county_names: Mapping[str, str], as_of: dt.date, profile: Profile
+) -> pd.DataFrame:
     """The public list: one row per parcel under management, with exactly ``PUBLIC_COLUMNS``.
 
     Parameters
@@ -172,29 +209,38 @@ def public_list(parcels: pd.DataFrame, *, county_names: Mapping[str, str], as_of
     findings = idle_findings(managed, as_of=as_of, profile=profile)
     below = _by_parcel(findings, "operating_below_target")
     under = _by_parcel(findings, "underused")
-    lacking_target = {k: list(v.get("missing", [])) for k, v in
-                      _by_parcel(findings, "insufficient_data", "operating_below_target").items()}
-    lacking_use = {k: list(v.get("missing", [])) for k, v in
-                   _by_parcel(findings, "insufficient_data", "underused").items()}
+    lacking_target = {
+        k: list(v.get("missing", []))
+        for k, v in _by_parcel(findings, "insufficient_data", "operating_below_target").items()
+    }
+    lacking_use = {
+        k: list(v.get("missing", []))
+        for k, v in _by_parcel(findings, "insufficient_data", "underused").items()
+    }
     judge_production = bool(profile.value("production.operating_below_target"))
     judge_far = bool(profile.value("use.below_contract_far"))
     rows = []
     for _, row in managed.iterrows():
         entry = lookup(row.get("land_use"))
-        rows.append({
-            "parcel_no": row["parcel_no"],
-            "county_name": county_names.get(str(row.get("county_code")), row.get("county_code")),
-            "area_mu": None if _missing(row.get("area_mu")) else round(float(row["area_mu"]), 2),
-            "holder": row.get("holder"),
-            "land_use": entry.name_zh if entry is not None else row.get("land_use"),
-            "committed_investment_per_mu": row.get("committed_investment_per_mu"),
-            "committed_tax_per_mu": row.get("committed_tax_per_mu"),
-            "min_far": row.get("min_far"),
-            "investment_met": _production_status(row, "investment", below, lacking_target, as_of)
-            if judge_production else None,
-            "tax_met": _production_status(row, "tax", below, lacking_target, as_of) if judge_production else None,
-            "far_met": _far_status(row, under, lacking_use, as_of) if judge_far else None,
-        })
+        rows.append(
+            {
+                "parcel_no": row["parcel_no"],
+                "county_name": county_names.get(str(row.get("county_code")), row.get("county_code")),
+                "area_mu": None if _missing(row.get("area_mu")) else round(float(row["area_mu"]), 2),
+                "holder": row.get("holder"),
+                "land_use": entry.name_zh if entry is not None else row.get("land_use"),
+                "committed_investment_per_mu": row.get("committed_investment_per_mu"),
+                "committed_tax_per_mu": row.get("committed_tax_per_mu"),
+                "min_far": row.get("min_far"),
+                "investment_met": _production_status(row, "investment", below, lacking_target, as_of)
+                if judge_production
+                else None,
+                "tax_met": _production_status(row, "tax", below, lacking_target, as_of)
+                if judge_production
+                else None,
+                "far_met": _far_status(row, under, lacking_use, as_of) if judge_far else None,
+            }
+        )
     out = pd.DataFrame(rows, columns=PUBLIC_COLUMNS)
     for c in ("committed_investment_per_mu", "committed_tax_per_mu", "min_far"):
         out[c] = out[c].astype(object).where(out[c].notna(), None)

@@ -67,12 +67,23 @@ def candidate_land(engine: Engine, *, county: str, profile: Profile) -> gpd.GeoD
     """Land in ``county`` that could join level 1, one row per disjoint piece, with its preference score."""
     with engine.connect() as conn:
         srid = storage_srid(conn)
-        rows = conn.execute(sa.text(_CANDIDATES_SQL), {
-            "county": county, "srid": srid, "industrial": industrial_land_uses(conn),
-            "min_m2": float(profile.value("balance.sliver_min_mu")) * M2_PER_MU,
-        }).mappings().all()
-    frame = pd.DataFrame([{k: v for k, v in r.items() if k != "wkb"} for r in rows],
-                         columns=["kind", "ref", "holder", "land_use", "m2", "perimeter_m", "touches_level1"])
+        rows = (
+            conn.execute(
+                sa.text(_CANDIDATES_SQL),
+                {
+                    "county": county,
+                    "srid": srid,
+                    "industrial": industrial_land_uses(conn),
+                    "min_m2": float(profile.value("balance.sliver_min_mu")) * M2_PER_MU,
+                },
+            )
+            .mappings()
+            .all()
+        )
+    frame = pd.DataFrame(
+        [{k: v for k, v in r.items() if k != "wkb"} for r in rows],
+        columns=["kind", "ref", "holder", "land_use", "m2", "perimeter_m", "touches_level1"],
+    )
     geoms = gpd.GeoSeries.from_wkb([bytes(r["wkb"]) for r in rows], crs=f"EPSG:{srid}")
     out = gpd.GeoDataFrame(frame, geometry=geoms.values, crs=f"EPSG:{srid}")
     out["area_mu"] = out["m2"] / M2_PER_MU
@@ -80,11 +91,17 @@ def candidate_land(engine: Engine, *, county: str, profile: Profile) -> gpd.GeoD
         compact = np.where(out["perimeter_m"] > 0, 4 * np.pi * out["m2"] / out["perimeter_m"] ** 2, 0.0)
     out["compactness"] = np.clip(compact, 0, 1)
     out["score"] = 0.5 * out["touches_level1"].astype(float) + 0.5 * out["compactness"]
-    return out.drop(columns=["m2"]).sort_values(["score", "area_mu"], ascending=[False, False], ignore_index=True)
+    return out.drop(columns=["m2"]).sort_values(
+        ["score", "area_mu"], ascending=[False, False], ignore_index=True
+    )
 
 
 def choose_cover(
-    areas: list[float] | np.ndarray, scores: list[float] | np.ndarray, *, need: float, slack: float,
+    areas: list[float] | np.ndarray,
+    scores: list[float] | np.ndarray,
+    *,
+    need: float,
+    slack: float,
     time_limit_s: float = 10.0,
 ) -> tuple[list[int], dict[str, Any]]:
     """Pick candidates whose areas sum to at least ``need`` with the least surplus, then the best scores.
@@ -100,17 +117,34 @@ def choose_cover(
     integrality = np.ones(n)
     bounds = Bounds(0, 1)
     options = {"time_limit": time_limit_s, "disp": False}
-    first = milp(c=a, constraints=LinearConstraint(a[None, :], lb=need, ub=np.inf), integrality=integrality,
-                 bounds=bounds, options=options)
+    first = milp(
+        c=a,
+        constraints=LinearConstraint(a[None, :], lb=need, ub=np.inf),
+        integrality=integrality,
+        bounds=bounds,
+        options=options,
+    )
     if first.x is None:
-        return [], {"feasible": False, "least_total": float("nan"), "optimal": False, "message": first.message}
+        return [], {
+            "feasible": False,
+            "least_total": float("nan"),
+            "optimal": False,
+            "message": first.message,
+        }
     least = float(a @ np.round(first.x))
-    second = milp(c=-(s * a), constraints=LinearConstraint(a[None, :], lb=need, ub=least + slack),
-                  integrality=integrality, bounds=bounds, options=options)
+    second = milp(
+        c=-(s * a),
+        constraints=LinearConstraint(a[None, :], lb=need, ub=least + slack),
+        integrality=integrality,
+        bounds=bounds,
+        options=options,
+    )
     x = np.round(second.x if second.x is not None else first.x)
     chosen = [int(i) for i in np.flatnonzero(x > 0.5)]
     return chosen, {
-        "feasible": True, "least_total": least, "optimal": bool(first.status == 0 and second.status == 0),
+        "feasible": True,
+        "least_total": least,
+        "optimal": bool(first.status == 0 and second.status == 0),
         "message": f"{first.message}; {second.message}",
         "lower_bound": float(getattr(first, "mip_dual_bound", least) or least),
     }
@@ -132,18 +166,36 @@ class Suggestion:
         """The suggestion as plain data (what the command prints as JSON)."""
         total = float(self.chosen["area_mu"].sum()) if len(self.chosen) else 0.0
         return {
-            "county": self.county, "policy": self.policy, "article": self.article,
-            "shortfall_mu": round(self.shortfall_mu, 2), "candidates_considered": int(len(self.candidates)),
-            "covered": bool(self.status.get("feasible")), "total_mu": round(total, 2),
-            "surplus_mu": round(total - self.shortfall_mu, 2), "optimal": bool(self.status.get("optimal")),
-            "chosen": [{"kind": r.kind, "ref": r.ref, "holder": r.holder, "area_mu": round(r.area_mu, 2),
-                        "touches_level1": bool(r.touches_level1), "compactness": round(float(r.compactness), 3)}
-                       for r in self.chosen.itertuples()],
+            "county": self.county,
+            "policy": self.policy,
+            "article": self.article,
+            "shortfall_mu": round(self.shortfall_mu, 2),
+            "candidates_considered": int(len(self.candidates)),
+            "covered": bool(self.status.get("feasible")),
+            "total_mu": round(total, 2),
+            "surplus_mu": round(total - self.shortfall_mu, 2),
+            "optimal": bool(self.status.get("optimal")),
+            "chosen": [
+                {
+                    "kind": r.kind,
+                    "ref": r.ref,
+                    "holder": r.holder,
+                    "area_mu": round(r.area_mu, 2),
+                    "touches_level1": bool(r.touches_level1),
+                    "compactness": round(float(r.compactness), 3),
+                }
+                for r in self.chosen.itertuples()
+            ],
         }
 
 
 def suggest_cover(
-    engine: Engine, *, county: str, shortfall_mu: float, profile: Profile, max_candidates: int = 400,
+    engine: Engine,
+    *,
+    county: str,
+    shortfall_mu: float,
+    profile: Profile,
+    max_candidates: int = 400,
     slack_mu: float | None = None,
 ) -> Suggestion:
     """Suggest land in ``county`` to add to level 1 covering ``shortfall_mu`` 亩 with the least surplus.
@@ -152,10 +204,20 @@ def suggest_cover(
     ordinary size); ``slack_mu`` (default 1 % of the shortfall, at least 0.05 亩) is how much more area than
     the least possible the preference stage may use.
     """
-    candidates = candidate_land(engine, county=county, profile=profile).head(max_candidates).reset_index(drop=True)
+    candidates = (
+        candidate_land(engine, county=county, profile=profile).head(max_candidates).reset_index(drop=True)
+    )
     slack = slack_mu if slack_mu is not None else max(0.05, 0.01 * shortfall_mu)
-    chosen_idx, status = choose_cover(candidates["area_mu"].to_numpy(), candidates["score"].to_numpy(),
-                                      need=shortfall_mu, slack=slack)
+    chosen_idx, status = choose_cover(
+        candidates["area_mu"].to_numpy(), candidates["score"].to_numpy(), need=shortfall_mu, slack=slack
+    )
     chosen = candidates.iloc[chosen_idx].reset_index(drop=True)
-    return Suggestion(county=county, policy=profile.name, article=profile.cite("balance.occupy_replace"),
-                      shortfall_mu=shortfall_mu, candidates=candidates, chosen=chosen, status=status)
+    return Suggestion(
+        county=county,
+        policy=profile.name,
+        article=profile.cite("balance.occupy_replace"),
+        shortfall_mu=shortfall_mu,
+        candidates=candidates,
+        chosen=chosen,
+        status=status,
+    )

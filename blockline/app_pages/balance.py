@@ -14,17 +14,19 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.errors import BlocklineError, InputError
-from geo.settings import get_settings
 from blockline.ui import balance_view as bv
 from blockline.ui import data
 from blockline.ui.auth import can
 from blockline.ui.i18n import current_lang, error_text, fmt_int, fmt_mu, t
 from blockline.ui.maps import build_map, layer_control_last
+from geo.errors import BlocklineError, InputError
+from geo.settings import get_settings
 from zoning.balance import Transfer, check_adjustment, ledger, record_adjustment
 from zoning.policy import get_profile, list_profiles
 
-PURPOSES = {role: f"balance:{role}" for role in bv.ROLES}  # the drafts of each role (blockline.ui.data.drafts)
+PURPOSES = {
+    role: f"balance:{role}" for role in bv.ROLES
+}  # the drafts of each role (blockline.ui.data.drafts)
 SEEN = "balance_seen"  # fingerprints of every drawing already taken, so a stale drawing is never re-added
 REFUSED = "balance_refused"  # drawings refused in the run before a rerun, told in the next one
 MU_FORMAT = "%,.2f"  # 亩 in tables: thousands separators, two decimals
@@ -51,7 +53,9 @@ def _mu_columns(*keys: str) -> dict[str, object]:
     return {t(f"balance.col.{k}"): st.column_config.NumberColumn(format=MU_FORMAT) for k in keys}
 
 
-def _keep(purpose: str, drawings: Mapping[str, dict], seen: list[str] | None = None) -> tuple[int, list[dict]]:
+def _keep(
+    purpose: str, drawings: Mapping[str, dict], seen: list[str] | None = None
+) -> tuple[int, list[dict]]:
     """Write each drawing (fingerprint → GeoJSON Feature) to the drafts at once, one by one so a refused one
     costs no other: (how many were new, the errors of those not kept).
 
@@ -85,9 +89,13 @@ def _suggest(county: str, shortfall_mu: float, policy: str, epsg: int) -> None:
     """Run before the page (a button's callback), so the map of this very run shows the suggestion."""
     from zoning.suggest import suggest_cover
 
-    found = suggest_cover(data.get_engine(), county=county, shortfall_mu=shortfall_mu, profile=get_profile(policy))
+    found = suggest_cover(
+        data.get_engine(), county=county, shortfall_mu=shortfall_mu, profile=get_profile(policy)
+    )
     st.session_state[SUGGESTION] = {
-        "county": county, "covered": bool(found.status.get("feasible")), "rows": found.as_dict()["chosen"],
+        "county": county,
+        "covered": bool(found.status.get("feasible")),
+        "rows": found.as_dict()["chosen"],
         "features": bv.to_features(list(found.chosen.geometry), epsg=found.chosen.crs.to_epsg() or epsg),
     }
 
@@ -125,22 +133,30 @@ refused = st.session_state.pop(REFUSED, [])
 shapes = {r: data.drafts(PURPOSES[r]) for r in bv.ROLES}  # what was drawn, as the store keeps it
 
 # -- 1. county and policy --------------------------------------------------------------------------------
-names = dict(zip(counties["code"], counties["name"]))
+names = dict(zip(counties["code"], counties["name"], strict=False))
 county_labels = {c: f"{c} {n}" for c, n in sorted(names.items())}
 role_labels = {r: t(f"balance.role.{r}") for r in bv.ROLES}
 c1, c2, c3 = st.columns([2, 1, 2])
-county = c1.selectbox(t("balance.county"), list(county_labels), format_func=county_labels.get, key="balance_county")
+county = c1.selectbox(
+    t("balance.county"), list(county_labels), format_func=county_labels.get, key="balance_county"
+)
 policy = c2.selectbox(t("balance.policy"), [p.name for p in list_profiles()], key="balance_policy")
-role = c3.radio(t("balance.draw_as"), bv.ROLES, format_func=role_labels.get, key="balance_role", horizontal=True)
+role = c3.radio(
+    t("balance.draw_as"), bv.ROLES, format_func=role_labels.get, key="balance_role", horizontal=True
+)
 profile = get_profile(policy)
 
 # -- 2. the shapes: uploaded files ------------------------------------------------------------------------
 uploaded: dict[str, list] = {r: [] for r in bv.ROLES}
 u1, u2 = st.columns(2)
-for column, r in zip((u1, u2), bv.ROLES):
-    files = column.file_uploader(t(f"balance.upload.{r}"), type=["zip", "gpkg", "geojson", "json", "kml"],
-                                 accept_multiple_files=True, help=t("balance.upload_help"),
-                                 key=f"balance_file_{r}_{st.session_state[UPLOADS][r]}")
+for column, r in zip((u1, u2), bv.ROLES, strict=False):
+    files = column.file_uploader(
+        t(f"balance.upload.{r}"),
+        type=["zip", "gpkg", "geojson", "json", "kml"],
+        accept_multiple_files=True,
+        help=t("balance.upload_help"),
+        key=f"balance_file_{r}_{st.session_state[UPLOADS][r]}",
+    )
     for f in files or []:
         wkbs, error = _read_upload(f.file_id, f.name, f.getvalue(), epsg)
         if error is not None:
@@ -161,20 +177,34 @@ if removal is not None or addition is not None:
 
 # -- the map: block lines, what was drawn, what it does ------------------------------------------------
 suggestion = st.session_state[SUGGESTION]
-m = build_map(counties=counties[counties["code"] == county], level1=data.blocklines(1, county=county),
-              level2=data.blocklines(2, county=county), parcels=None, basemap="none", lang=lang,
-              leaflet_url=data.leaflet_url())
-bv.add_balance_layers(m, epsg=epsg, lang=lang, removal=shapes["removal"], addition=shapes["addition"],
-                      occupied=check.occupied_geometry if check else None,
-                      replaced=check.replaced_geometry if check else None,
-                      suggested=suggestion["features"] if suggestion and suggestion["county"] == county else ())
+m = build_map(
+    counties=counties[counties["code"] == county],
+    level1=data.blocklines(1, county=county),
+    level2=data.blocklines(2, county=county),
+    parcels=None,
+    basemap="none",
+    lang=lang,
+    leaflet_url=data.leaflet_url(),
+)
+bv.add_balance_layers(
+    m,
+    epsg=epsg,
+    lang=lang,
+    removal=shapes["removal"],
+    addition=shapes["addition"],
+    occupied=check.occupied_geometry if check else None,
+    replaced=check.replaced_geometry if check else None,
+    suggested=suggestion["features"] if suggestion and suggestion["county"] == county else (),
+)
 # Keep the view where the planner works: on what is drawn or uploaded for the role at hand (else the other).
 working, other = (removal, addition) if role == "removal" else (addition, removal)
 bv.fit_to_work(m, [working if working is not None else other], epsg=epsg)
 bv.add_draw_control(m, asset_url=data.leaflet_draw_url())
 layer_control_last(m)  # after the balance's own layers
 st.caption(t("balance.draw_help", role=role_labels[role]))
-drawn = st_folium(m, key="balance_map", returned_objects=["all_drawings"], height=560, use_container_width=True)
+drawn = st_folium(
+    m, key="balance_map", returned_objects=["all_drawings"], height=560, use_container_width=True
+)
 fresh = bv.new_drawings((drawn or {}).get("all_drawings"), st.session_state[SEEN])
 kept, newly_refused = _keep(PURPOSES[role], fresh, st.session_state[SEEN])
 refused += newly_refused
@@ -185,7 +215,9 @@ for error in refused:
     st.error(t("balance.refused", error=error_text(error, lang)))
 
 b1, b2, b3 = st.columns(3)
-b1.caption(t("balance.drawn", removal=fmt_int(len(shapes["removal"])), addition=fmt_int(len(shapes["addition"]))))
+b1.caption(
+    t("balance.drawn", removal=fmt_int(len(shapes["removal"])), addition=fmt_int(len(shapes["addition"])))
+)
 b2.button(t("balance.clear.removal"), key="balance_clear_removal", on_click=_clear, args=("removal",))
 b3.button(t("balance.clear.addition"), key="balance_clear_addition", on_click=_clear, args=("addition",))
 
@@ -195,7 +227,7 @@ else:
     st.subheader(t("balance.result", county=county_labels[county]))
     result = check.as_dict()
     columns = st.columns(4) + st.columns(3)
-    for column, (label, value) in zip(columns, bv.check_rows(result)):
+    for column, (label, value) in zip(columns, bv.check_rows(result), strict=False):
         column.metric(t(label), t("yes" if value else "no") if isinstance(value, bool) else fmt_mu(value))
     st.caption(t("balance.article", article=check.article, policy=check.policy))
     for warning in result["warnings"]:
@@ -205,16 +237,31 @@ else:
     from blockline.reports.gather import balance_check_document
     from blockline.ui.papers import page_cover, paper_buttons
 
-    paper_buttons("balance", _partial(balance_check_document, engine, county=county, removal=removal, addition=addition,
-                                      profile=profile, cover=page_cover()),
-                  key="balance_paper", file_stem=f"blockline-balance-{county}")
+    paper_buttons(
+        "balance",
+        _partial(
+            balance_check_document,
+            engine,
+            county=county,
+            removal=removal,
+            addition=addition,
+            profile=profile,
+            cover=page_cover(),
+        ),
+        key="balance_paper",
+        file_stem=f"blockline-balance-{county}",
+    )
 
     # -- 4. cover a shortfall ----------------------------------------------------------------------------
     if not check.county_balanced:
         shortfall = -check.balance_after_mu
         st.warning(t("balance.short", shortfall=fmt_mu(shortfall)))
-        st.button(t("balance.suggest"), key="balance_suggest", on_click=_suggest,
-                  args=(county, shortfall, policy, epsg))
+        st.button(
+            t("balance.suggest"),
+            key="balance_suggest",
+            on_click=_suggest,
+            args=(county, shortfall, policy, epsg),
+        )
     if suggestion and suggestion["county"] == county:
         if not suggestion["rows"]:
             st.info(t("balance.suggest_none"))
@@ -222,9 +269,10 @@ else:
             if not suggestion["covered"]:
                 st.warning(t("balance.suggest_partial"))
             table = bv.suggestion_frame(suggestion["rows"], lang)
-            st.dataframe(table, hide_index=True, width="stretch",
-                         column_config=_mu_columns("area_mu"))
-            st.caption(t("balance.suggest_total", total=fmt_mu(sum(r["area_mu"] for r in suggestion["rows"]))))
+            st.dataframe(table, hide_index=True, width="stretch", column_config=_mu_columns("area_mu"))
+            st.caption(
+                t("balance.suggest_total", total=fmt_mu(sum(r["area_mu"] for r in suggestion["rows"])))
+            )
             st.button(t("balance.suggest_add"), key="balance_suggest_add", on_click=_take_suggestion)
 
     # -- 5. record the approved adjustment -------------------------------------------------------------
@@ -237,21 +285,41 @@ else:
         doc = st.text_input(t("balance.doc"), key="balance_doc", placeholder=t("balance.doc_placeholder"))
         reason = st.text_area(t("balance.reason"), key="balance_reason")
         others = [c for c in county_labels if c != county]
-        donors = st.multiselect(t("balance.transfer_from"), others, key="balance_transfer_from",
-                                placeholder=t("widget.choose"),
-                                format_func=lambda c: f"{county_labels[c]}（{t('balance.surplus')} {fmt_mu(balances.get(c, 0.0))}）")
+        donors = st.multiselect(
+            t("balance.transfer_from"),
+            others,
+            key="balance_transfer_from",
+            placeholder=t("widget.choose"),
+            format_func=lambda c: (
+                f"{county_labels[c]}（{t('balance.surplus')} {fmt_mu(balances.get(c, 0.0))}）"
+            ),
+        )
         proposal = bv.allocate_transfers(max(-check.balance_after_mu, 0.0), balances, donors)
         transfers = []
         for code in donors:
-            mu = st.number_input(t("balance.transfer_mu", county=county_labels[code]), min_value=0.0, step=0.5,
-                                 value=float(proposal.get(code, 0.0)), format="%.2f", key=f"balance_transfer_mu_{code}")
+            mu = st.number_input(
+                t("balance.transfer_mu", county=county_labels[code]),
+                min_value=0.0,
+                step=0.5,
+                value=float(proposal.get(code, 0.0)),
+                format="%.2f",
+                key=f"balance_transfer_mu_{code}",
+            )
             if mu > 0:
                 transfers.append(Transfer(code, float(mu)))
         if st.button(t("balance.record"), key="balance_record", type="primary", disabled=not may_record):
             try:
-                adj_id, _ = record_adjustment(engine, county=county, removal=removal, addition=addition,
-                                              approval_doc=doc, reason=reason.strip() or None, transfers=transfers,
-                                              user=data.acting_user(), profile=profile)
+                adj_id, _ = record_adjustment(
+                    engine,
+                    county=county,
+                    removal=removal,
+                    addition=addition,
+                    approval_doc=doc,
+                    reason=reason.strip() or None,
+                    transfers=transfers,
+                    user=data.acting_user(),
+                    profile=profile,
+                )
             except BlocklineError as exc:  # Unbalanced or InputError: nothing was written
                 st.error(error_text(exc.as_dict(), lang))
             else:
@@ -265,8 +333,12 @@ st.subheader(t("balance.ledger"))
 l1, l2 = st.columns(2)
 l1.metric(t("balance.city_balance"), fmt_mu(book["city_balance_mu"]))
 l2.metric(t("balance.city_level1"), fmt_mu(book["city_level1_mu"]))
-st.dataframe(bv.ledger_counties_frame(book, lang), hide_index=True, width="stretch",
-             column_config=_mu_columns("balance_mu", "level1_mu"))
+st.dataframe(
+    bv.ledger_counties_frame(book, lang),
+    hide_index=True,
+    width="stretch",
+    column_config=_mu_columns("balance_mu", "level1_mu"),
+)
 if book["level1_history"]:
     chart = bv.history_chart(book, lang)
     if chart is None:
@@ -280,14 +352,26 @@ if book["level1_history"]:
     falls = bv.falls_frame(book, lang)
     if len(falls):
         st.warning(t("balance.falls", n=fmt_int(len(falls))))
-        st.dataframe(falls, hide_index=True, width="stretch", column_config=_mu_columns("level1_mu", "change_mu"))
+        st.dataframe(
+            falls, hide_index=True, width="stretch", column_config=_mu_columns("level1_mu", "change_mu")
+        )
     else:
         st.caption(t("balance.no_falls"))
 entries = bv.ledger_entries_frame(book, lang)
 if len(entries):
-    st.dataframe(entries, hide_index=True, width="stretch",
-                 column_config=_mu_columns("occupied_mu", "replaced_mu", "balance_before_mu", "balance_after_mu"))
+    st.dataframe(
+        entries,
+        hide_index=True,
+        width="stretch",
+        column_config=_mu_columns("occupied_mu", "replaced_mu", "balance_before_mu", "balance_after_mu"),
+    )
 else:
     st.caption(t("balance.no_entries"))
-st.download_button(t("balance.download"), data=bv.ledger_xlsx_bytes(book), file_name="blockline-ledger.xlsx",
-                   mime=data.XLSX_MIME, key="balance_xlsx", on_click="ignore")
+st.download_button(
+    t("balance.download"),
+    data=bv.ledger_xlsx_bytes(book),
+    file_name="blockline-ledger.xlsx",
+    mime=data.XLSX_MIME,
+    key="balance_xlsx",
+    on_click="ignore",
+)

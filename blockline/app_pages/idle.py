@@ -11,11 +11,10 @@ import geopandas as gpd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo import clock
-from geo import queries
 from blockline.ui import data
 from blockline.ui.i18n import LANGS, current_lang, fmt_date, fmt_int, fmt_mu, land_use_label, t
 from blockline.ui.maps import PALETTE, TileSource, build_map
+from geo import clock, queries
 from zoning.idle import IDLE_CATEGORIES
 from zoning.policy import get_profile, list_profiles
 
@@ -49,8 +48,14 @@ policy = c2.selectbox(t("idle.policy"), policies, key="idle_policy", index=data.
 report = data.idle_report(as_of, policy)
 codes = sorted(report["category"].unique())
 labels = {c: t(f"cat.{c}") if f"cat.{c}" in LANGS["zh"] else c for c in codes}
-chosen = c3.multiselect(t("idle.category"), codes, default=[c for c in codes if c != "insufficient_data"],
-                        format_func=labels.get, key="idle_categories", placeholder=t("widget.choose"))
+chosen = c3.multiselect(
+    t("idle.category"),
+    codes,
+    default=[c for c in codes if c != "insufficient_data"],
+    format_func=labels.get,
+    key="idle_categories",
+    placeholder=t("widget.choose"),
+)
 # Labels are worked out in the run: Streamlit may call format_func outside it, where the language is unknown.
 county_labels = {"": t("map.whole_city"), **{c: c for c in sorted(report["county_code"].dropna().unique())}}
 county = c4.selectbox(t("map.county"), list(county_labels), format_func=county_labels.get, key="idle_county")
@@ -75,9 +80,17 @@ table = shown.assign(
     detail=shown["detail" if lang == "zh" else "detail_en"],
     since=shown["since"].map(lambda d: fmt_date(d) if d is not None and d == d else ""),
 )[["parcel_no", "holder", "county_code", "category", "article", "since", "detail"]]
-table = table.rename(columns={"parcel_no": t("field.parcel_no"), "holder": t("field.holder"),
-                              "county_code": t("field.county"), "category": t("col.category"),
-                              "article": t("col.article"), "since": t("col.since"), "detail": t("col.detail")})
+table = table.rename(
+    columns={
+        "parcel_no": t("field.parcel_no"),
+        "holder": t("field.holder"),
+        "county_code": t("field.county"),
+        "category": t("col.category"),
+        "article": t("col.article"),
+        "since": t("col.since"),
+        "detail": t("col.detail"),
+    }
+)
 # Picking: a row of the table (its callback sets the picker) or a number in the picker; "" is no parcel.
 nos = list(flagged["parcel_no"])
 table_nos = list(shown["parcel_no"])
@@ -99,13 +112,25 @@ if picked and picked not in options[1:]:
 left, right = st.columns([3, 2])
 # A city's findings are too many to send (36 MB at 200,000 parcels): the first rows are listed, the Excel file
 # (made only when asked for: 18 s for 130,000 rows) has them all.
-left.dataframe(table.head(data.TABLE_ROWS), hide_index=True, width="stretch", height=520, key="idle_table",
-               on_select=_pick_row, selection_mode="single-row")
+left.dataframe(
+    table.head(data.TABLE_ROWS),
+    hide_index=True,
+    width="stretch",
+    height=520,
+    key="idle_table",
+    on_select=_pick_row,
+    selection_mode="single-row",
+)
 if len(table) > data.TABLE_ROWS:
     left.caption(t("table.cut", shown=fmt_int(data.TABLE_ROWS), total=fmt_int(len(table))))
-left.download_button(t("idle.download"), data=partial(data.table_bytes, table, fmt="xlsx", sheet=t("idle.sheet")),
-                     file_name=f"blockline-idle-{as_of.isoformat()}.xlsx", mime=data.XLSX_MIME, key="idle_xlsx",
-                     on_click="ignore")
+left.download_button(
+    t("idle.download"),
+    data=partial(data.table_bytes, table, fmt="xlsx", sheet=t("idle.sheet")),
+    file_name=f"blockline-idle-{as_of.isoformat()}.xlsx",
+    mime=data.XLSX_MIME,
+    key="idle_xlsx",
+    on_click="ignore",
+)
 
 version = data.tile_version()
 with st.spinner(t("map.marks_busy")):
@@ -113,15 +138,25 @@ with st.spinner(t("map.marks_busy")):
 counties = data.counties()
 value_names = {
     "idle": {c: t(f"cat.{c}") for c in IDLE_CATEGORIES},
-    "county_code": {c: f"{c} {n}" for c, n in zip(counties["code"], counties["name"])},
+    "county_code": {c: f"{c} {n}" for c, n in zip(counties["code"], counties["name"], strict=False)},
     "land_use": {v: land_use_label(v, lang) for v in data.land_uses()},
 }
-tiles = TileSource(version=version, county=county or None, mark_set=marks, color_by="idle",
-                   colors=dict(zip(IDLE_CATEGORIES, PALETTE)))  # the colours of 一张图
+tiles = TileSource(
+    version=version,
+    county=county or None,
+    mark_set=marks,
+    color_by="idle",
+    colors=dict(zip(IDLE_CATEGORIES, PALETTE, strict=False)),
+)  # the colours of 一张图
 
 none_label = t("idle.focus_none")
-chosen_no = right.selectbox(t("idle.focus"), options, format_func=lambda v: v or none_label, key="idle_focus",
-                            help=t("idle.focus_help"))
+chosen_no = right.selectbox(
+    t("idle.focus"),
+    options,
+    format_func=lambda v: v or none_label,
+    key="idle_focus",
+    help=t("idle.focus_help"),
+)
 if len(nos) > _FOCUS_LIMIT:
     right.caption(t("idle.focus_cut", limit=fmt_int(_FOCUS_LIMIT), n=fmt_int(len(nos))))
 focus = _parcel(chosen_no, version) if chosen_no else None
@@ -130,19 +165,42 @@ if focus is not None:
     holder = holder if isinstance(holder, str) and holder else t("none")
     right.text(t("idle.focused", no=chosen_no, holder=holder, mu=fmt_mu(focus["area_mu"].iloc[0])))
     if {"idle", "idle_reclaimable"} & set(shown.loc[shown["parcel_no"] == chosen_no, "category"]):
-        from blockline.reports.gather import idle_document  # issue 15: the 调查通知书 and 认定书 drafts of this parcel
+        from blockline.reports.gather import (
+            idle_document,  # issue 15: the 调查通知书 and 认定书 drafts of this parcel
+        )
         from blockline.ui.papers import page_cover, paper_buttons
 
         for kind in ("notice", "decision"):
             with right:
-                paper_buttons(f"idle_{kind}", partial(idle_document, data.get_engine(), parcel_no=chosen_no, kind=kind,
-                                                      profile=get_profile(policy), as_of=as_of, cover=page_cover()),
-                              key=f"idle_paper_{kind}", file_stem=f"blockline-idle-{kind}-{chosen_no}")
+                paper_buttons(
+                    f"idle_{kind}",
+                    partial(
+                        idle_document,
+                        data.get_engine(),
+                        parcel_no=chosen_no,
+                        kind=kind,
+                        profile=get_profile(policy),
+                        as_of=as_of,
+                        cover=page_cover(),
+                    ),
+                    key=f"idle_paper_{kind}",
+                    file_stem=f"blockline-idle-{kind}-{chosen_no}",
+                )
 if not data.tiles_served():
     right.warning(t("map.no_tiles"))
 shown_counties = counties if not county else counties[counties["code"] == county]  # they fit the view
-m = build_map(counties=shown_counties, level1=None, level2=None, parcels=None, basemap="none", lang=lang,
-              leaflet_url=data.leaflet_url(), tiles=tiles, value_names=value_names, focus=focus)
+m = build_map(
+    counties=shown_counties,
+    level1=None,
+    level2=None,
+    parcels=None,
+    basemap="none",
+    lang=lang,
+    leaflet_url=data.leaflet_url(),
+    tiles=tiles,
+    value_names=value_names,
+    focus=focus,
+)
 with right:
     st_folium(m, key="idle_map", returned_objects=[], height=520, use_container_width=True)
 right.caption(t("idle.map_hint"))

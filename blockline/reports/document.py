@@ -25,8 +25,17 @@ from pathlib import Path
 
 from geo.errors import InputError
 
-__all__ = ["DOC_NO_PLACEHOLDER", "FORMATS", "Cover", "Document", "Section", "Table", "document_bytes",
-           "format_of", "write_document"]
+__all__ = [
+    "DOC_NO_PLACEHOLDER",
+    "FORMATS",
+    "Cover",
+    "Document",
+    "Section",
+    "Table",
+    "document_bytes",
+    "format_of",
+    "write_document",
+]
 
 DOC_NO_PLACEHOLDER = "〔    〕    号"
 #: file suffix → MIME type
@@ -98,9 +107,13 @@ def format_of(path: Path) -> str:
     """``docx`` or ``pdf`` from the file's suffix; any other suffix is refused."""
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise InputError(f"文书只能写成 .docx 或 .pdf，而不是“{path.suffix or '（无后缀）'}”",
-                         f"a document is written as .docx or .pdf, not '{path.suffix or '(no suffix)'}'",
-                         file=str(path), fix_zh="输出文件名以 .docx 或 .pdf 结尾", fix_en="end the output name in .docx or .pdf")
+        raise InputError(
+            f"文书只能写成 .docx 或 .pdf，而不是“{path.suffix or '（无后缀）'}”",
+            f"a document is written as .docx or .pdf, not '{path.suffix or '(no suffix)'}'",
+            file=str(path),
+            fix_zh="输出文件名以 .docx 或 .pdf 结尾",
+            fix_en="end the output name in .docx or .pdf",
+        )
     return fmt
 
 
@@ -119,8 +132,13 @@ def write_document(doc: Document, path: Path) -> Path:
     body = document_bytes(doc, fmt)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
-        raise InputError("输出文件夹不存在", "the output folder does not exist", file=str(path),
-                         fix_zh="先建立文件夹，或换一个路径", fix_en="create the folder, or choose another path")
+        raise InputError(
+            "输出文件夹不存在",
+            "the output folder does not exist",
+            file=str(path),
+            fix_zh="先建立文件夹，或换一个路径",
+            fix_en="create the folder, or choose another path",
+        )
     fd, tmp = tempfile.mkstemp(prefix=".blockline-", suffix=f".{fmt}", dir=folder)
     try:
         with os.fdopen(fd, "wb") as fh:

@@ -48,7 +48,16 @@ __all__ = ["KINDS", "Judgement", "first_categories", "judge_city", "judge_frames
 KINDS = ("idle", "lifecycle")
 
 #: the columns of a findings frame that are table columns of ``judged_findings`` (the rest go to ``extra``)
-_TABLE_COLUMNS = ("parcel_no", "category", "article", "detail", "detail_en", "since", "figures", "penalty_wan")
+_TABLE_COLUMNS = (
+    "parcel_no",
+    "category",
+    "article",
+    "detail",
+    "detail_en",
+    "since",
+    "figures",
+    "penalty_wan",
+)
 
 #: parcels per stored chunk of the JSON document
 _CHUNK = 5000
@@ -109,8 +118,11 @@ class Judgement:
         """The parcel numbers judged low-efficiency land (``zoning.idle.low_efficiency``), sorted."""
         if self._low is None:
             with self.engine.connect() as conn:
-                self._low = list(conn.execute(sa.text("SELECT low_efficiency FROM judgements WHERE id = :i"),
-                                              {"i": self.id}).scalar_one())
+                self._low = list(
+                    conn.execute(
+                        sa.text("SELECT low_efficiency FROM judgements WHERE id = :i"), {"i": self.id}
+                    ).scalar_one()
+                )
         return self._low
 
     def document(self, kind: str) -> Iterator[str]:
@@ -118,11 +130,25 @@ class Judgement:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
         with self.engine.connect() as conn:
-            chunks = conn.execute(sa.text("SELECT chunk FROM judged_documents WHERE judgement_id = :i AND kind = :k "
-                                          "ORDER BY chunk"), {"i": self.id, "k": kind}).scalars().all()
+            chunks = (
+                conn.execute(
+                    sa.text(
+                        "SELECT chunk FROM judged_documents WHERE judgement_id = :i AND kind = :k "
+                        "ORDER BY chunk"
+                    ),
+                    {"i": self.id, "k": kind},
+                )
+                .scalars()
+                .all()
+            )
             for chunk in chunks:  # one chunk (a few MB) in memory at a time
-                body = conn.execute(sa.text("SELECT body FROM judged_documents WHERE judgement_id = :i AND kind = :k "
-                                            "AND chunk = :c"), {"i": self.id, "k": kind, "c": chunk}).scalar_one()
+                body = conn.execute(
+                    sa.text(
+                        "SELECT body FROM judged_documents WHERE judgement_id = :i AND kind = :k "
+                        "AND chunk = :c"
+                    ),
+                    {"i": self.id, "k": kind, "c": chunk},
+                ).scalar_one()
                 if chunk == 0:  # the document without its parcels: {"as_of": …, "policy": …}
                     yield body[:-1] + (', "parcels": [' if len(body) > 2 else '"parcels": [')
                 else:
@@ -130,21 +156,42 @@ class Judgement:
             yield "]}"
 
 
-def judge_frames(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of: dt.date, profile: Profile,
-                 city_standard_tax_per_mu_wan: float | None = None) -> dict[str, Any]:
+def judge_frames(
+    parcels: pd.DataFrame,
+    ratings: pd.DataFrame | None,
+    *,
+    as_of: dt.date,
+    profile: Profile,
+    city_standard_tax_per_mu_wan: float | None = None,
+) -> dict[str, Any]:
     """Judge a city in memory: ``{"idle": frame, "lifecycle": frame, "low_efficiency": sorted parcel numbers}``.
 
     Each rule of ``zoning`` once, on the frames given (not modified); what ``judge_city`` stores.
     """
-    out: dict[str, Any] = {kind: _judge_kind(kind, parcels, ratings, as_of=as_of, profile=profile,
-                                             city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
-                           for kind in KINDS}
+    out: dict[str, Any] = {
+        kind: _judge_kind(
+            kind,
+            parcels,
+            ratings,
+            as_of=as_of,
+            profile=profile,
+            city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
+        )
+        for kind in KINDS
+    }
     out["low_efficiency"] = _low_efficiency(parcels, ratings, as_of=as_of, profile=profile)
     return out
 
 
-def _judge_kind(kind: str, parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of: dt.date,
-                profile: Profile, city_standard_tax_per_mu_wan: float | None) -> pd.DataFrame:
+def _judge_kind(
+    kind: str,
+    parcels: pd.DataFrame,
+    ratings: pd.DataFrame | None,
+    *,
+    as_of: dt.date,
+    profile: Profile,
+    city_standard_tax_per_mu_wan: float | None,
+) -> pd.DataFrame:
     """The findings frame of one kind, by its rule in ``zoning``."""
     if kind == "idle":
         from zoning.idle import idle_findings
@@ -152,12 +199,18 @@ def _judge_kind(kind: str, parcels: pd.DataFrame, ratings: pd.DataFrame | None, 
         return idle_findings(parcels, as_of=as_of, profile=profile)
     from zoning.lifecycle import lifecycle_findings
 
-    return lifecycle_findings(parcels, ratings, as_of=as_of, profile=profile,
-                              city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
+    return lifecycle_findings(
+        parcels,
+        ratings,
+        as_of=as_of,
+        profile=profile,
+        city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
+    )
 
 
-def _low_efficiency(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of: dt.date,
-                    profile: Profile) -> list[str]:
+def _low_efficiency(
+    parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of: dt.date, profile: Profile
+) -> list[str]:
     """The sorted parcel numbers ``zoning.idle.low_efficiency`` marks."""
     from zoning.idle import low_efficiency
 
@@ -165,8 +218,9 @@ def _low_efficiency(parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_o
     return sorted(str(x) for x in parcels["parcel_no"].to_numpy()[low.to_numpy()])
 
 
-def judge_city(engine: Engine, *, as_of: dt.date, profile: Profile,
-               city_standard_tax_per_mu_wan: float | None = None) -> Judgement:
+def judge_city(
+    engine: Engine, *, as_of: dt.date, profile: Profile, city_standard_tax_per_mu_wan: float | None = None
+) -> Judgement:
     """The judgement of the current data at ``as_of`` under ``profile``: stored, or judged now and stored.
 
     Parameters
@@ -186,15 +240,20 @@ def judge_city(engine: Engine, *, as_of: dt.date, profile: Profile,
         ``computed`` tells whether this call judged; every call counts in ``judgements.served``.
     """
     options = f"rules={_rules_token(profile)}" + (
-        "" if city_standard_tax_per_mu_wan is None else f";city_standard_tax={float(city_standard_tax_per_mu_wan)!r}")
+        ""
+        if city_standard_tax_per_mu_wan is None
+        else f";city_standard_tax={float(city_standard_tax_per_mu_wan)!r}"
+    )
     key = {"v": data_version(engine), "d": as_of, "p": profile.name, "o": options}
     found = _served(engine, key)
     if found is not None:
         return found
     with transaction(engine) as conn:
         # one judge per key: a second caller waits here, then finds what the first wrote
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 14))"),
-                     {"k": f"{key['v']}|{as_of.isoformat()}|{key['p']}|{options}"})
+        conn.execute(
+            sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 14))"),
+            {"k": f"{key['v']}|{as_of.isoformat()}|{key['p']}|{options}"},
+        )
         found = _served(conn, key)
         if found is not None:
             found.engine = engine
@@ -205,12 +264,34 @@ def judge_city(engine: Engine, *, as_of: dt.date, profile: Profile,
         parcels = queries.read_parcel_columns(engine, date_objects=False)
         ratings = queries.read_ratings(engine)
         if data_version(engine) != key["v"]:  # a load landed meanwhile: answer, but store nothing stale
-            judged = judge_frames(parcels, ratings, as_of=as_of, profile=profile,
-                                  city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
-            return Judgement(engine, 0, key["v"], as_of, profile.name, options, True, time.perf_counter() - start,
-                             {k: judged[k] for k in KINDS}, judged["low_efficiency"])
-        jid = _write(conn, key, parcels, ratings, as_of=as_of, profile=profile,
-                     city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
+            judged = judge_frames(
+                parcels,
+                ratings,
+                as_of=as_of,
+                profile=profile,
+                city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
+            )
+            return Judgement(
+                engine,
+                0,
+                key["v"],
+                as_of,
+                profile.name,
+                options,
+                True,
+                time.perf_counter() - start,
+                {k: judged[k] for k in KINDS},
+                judged["low_efficiency"],
+            )
+        jid = _write(
+            conn,
+            key,
+            parcels,
+            ratings,
+            as_of=as_of,
+            profile=profile,
+            city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
+        )
         seconds = time.perf_counter() - start
         conn.execute(sa.text("UPDATE judgements SET seconds = :s WHERE id = :i"), {"s": seconds, "i": jid})
     return Judgement(engine, jid, key["v"], as_of, profile.name, options, True, seconds)
@@ -239,7 +320,9 @@ def judge_today(engine: Engine, *, policies: Sequence[str] | None = None) -> lis
     from zoning.policy import get_profile
 
     with engine.connect() as conn:
-        held = conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM parcels WHERE valid_to IS NULL)")).scalar_one()
+        held = conn.execute(
+            sa.text("SELECT EXISTS (SELECT 1 FROM parcels WHERE valid_to IS NULL)")
+        ).scalar_one()
     if not held:
         return []
     day = today()
@@ -248,8 +331,15 @@ def judge_today(engine: Engine, *, policies: Sequence[str] | None = None) -> lis
 
 
 #: the code a judgement comes from: a change to any of these files (a new release) judges again
-_RULE_FILES = ("zoning/findings.py", "zoning/idle.py", "zoning/lifecycle.py", "zoning/policy.py",
-               "zoning/marks.py", "zoning/consolidation.py", "blockline/services/judged.py")
+_RULE_FILES = (
+    "zoning/findings.py",
+    "zoning/idle.py",
+    "zoning/lifecycle.py",
+    "zoning/policy.py",
+    "zoning/marks.py",
+    "zoning/consolidation.py",
+    "blockline/services/judged.py",
+)
 
 
 def _rules_token(profile: Profile) -> str:
@@ -290,35 +380,61 @@ def _served(bind: Engine | sa.Connection, key: dict[str, Any]) -> Judgement | No
 # ======================================================================================================
 
 
-def _write(conn: sa.Connection, key: dict[str, Any], parcels: pd.DataFrame, ratings: pd.DataFrame, *,
-           as_of: dt.date, profile: Profile, city_standard_tax_per_mu_wan: float | None) -> int:
+def _write(
+    conn: sa.Connection,
+    key: dict[str, Any],
+    parcels: pd.DataFrame,
+    ratings: pd.DataFrame,
+    *,
+    as_of: dt.date,
+    profile: Profile,
+    city_standard_tax_per_mu_wan: float | None,
+) -> int:
     """Judge and write a judgement (its row, its findings, its documents), one kind after the other so that
-    one findings frame at a time is in memory; delete the judgements of older data. Its id."""
+    one findings frame at a time is in memory; delete the judgements of older data. Its id.
+    """
     conn.execute(sa.text("DELETE FROM judgements WHERE data_version <> :v"), key)
-    jid = int(conn.execute(sa.text("""
+    jid = int(
+        conn.execute(
+            sa.text("""
         INSERT INTO judgements (data_version, as_of, profile, options, columns, low_efficiency, judged_by, seconds)
         VALUES (:v, :d, :p, :o, '{}', :low, :by, 0) RETURNING id"""),
-        {**key, "low": _low_efficiency(parcels, ratings, as_of=as_of, profile=profile),
-         "by": f"{socket.gethostname()}:{os.getpid()}"}).scalar_one())
+            {
+                **key,
+                "low": _low_efficiency(parcels, ratings, as_of=as_of, profile=profile),
+                "by": f"{socket.gethostname()}:{os.getpid()}",
+            },
+        ).scalar_one()
+    )
     raw = conn.connection.driver_connection
     columns = {}
     firsts = {}
     for kind in KINDS:
-        frame = _judge_kind(kind, parcels, ratings, as_of=as_of, profile=profile,
-                            city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
+        frame = _judge_kind(
+            kind,
+            parcels,
+            ratings,
+            as_of=as_of,
+            profile=profile,
+            city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
+        )
         firsts[kind] = first_categories(kind, frame)
         columns[kind] = [[c, str(frame[c].dtype)] for c in frame.columns]
         with raw.cursor() as cur:
-            with cur.copy("COPY judged_findings (judgement_id, kind, ord, parcel_no, category, article, detail, "
-                          "detail_en, since, figures, penalty_wan, extra) FROM STDIN (FORMAT csv)") as copy:
+            with cur.copy(
+                "COPY judged_findings (judgement_id, kind, ord, parcel_no, category, article, detail, "
+                "detail_en, since, figures, penalty_wan, extra) FROM STDIN (FORMAT csv)"
+            ) as copy:
                 for lo in range(0, len(frame), _BATCH):  # in batches: a fraction of the memory at once
-                    copy.write(_findings_csv(jid, kind, frame.iloc[lo:lo + _BATCH], start=lo))
+                    copy.write(_findings_csv(jid, kind, frame.iloc[lo : lo + _BATCH], start=lo))
             with cur.copy("COPY judged_documents (judgement_id, kind, chunk, body) FROM STDIN") as copy:
                 for chunk, body in enumerate(_document_chunks(frame, as_of=as_of, profile=profile)):
                     copy.write_row((jid, kind, chunk, body))
         del frame
-    conn.execute(sa.text("UPDATE judgements SET columns = CAST(:c AS jsonb) WHERE id = :i"),
-                 {"c": orjson.dumps(columns).decode(), "i": jid})
+    conn.execute(
+        sa.text("UPDATE judgements SET columns = CAST(:c AS jsonb) WHERE id = :i"),
+        {"c": orjson.dumps(columns).decode(), "i": jid},
+    )
     if city_standard_tax_per_mu_wan is None:  # the map's marks of this data, date, profile (no city standard)
         _write_marks(conn, key, parcels, ratings, firsts, as_of=as_of)
     return jid
@@ -335,18 +451,30 @@ def first_categories(kind: str, findings: pd.DataFrame) -> pd.Series:
     return first_category(findings, order)
 
 
-def _write_marks(conn: sa.Connection, key: dict[str, Any], parcels: pd.DataFrame, ratings: pd.DataFrame,
-                 firsts: dict[str, pd.Series], *, as_of: dt.date) -> None:
+def _write_marks(
+    conn: sa.Connection,
+    key: dict[str, Any],
+    parcels: pd.DataFrame,
+    ratings: pd.DataFrame,
+    firsts: dict[str, pd.Series],
+    *,
+    as_of: dt.date,
+) -> None:
     """The parcels' marks (``zoning.marks``) of the judgement, written in its transaction (``geo.tiles``)."""
-    from geo.tiles import copy_marks
     from blockline.services.marks import set_name
+    from geo.tiles import copy_marks
     from zoning.consolidation import latest_grade
     from zoning.marks import marks_frame
 
-    marks = marks_frame(parcels["parcel_no"], firsts["idle"], firsts["lifecycle"],
-                        latest_grade(parcels, ratings, as_of=as_of))
-    copy_marks(conn, set_name(key["p"], as_of, key["v"]), marks.itertuples(index=False, name=None),
-               keep_suffix="|" + key["v"])
+    marks = marks_frame(
+        parcels["parcel_no"], firsts["idle"], firsts["lifecycle"], latest_grade(parcels, ratings, as_of=as_of)
+    )
+    copy_marks(
+        conn,
+        set_name(key["p"], as_of, key["v"]),
+        marks.itertuples(index=False, name=None),
+        keep_suffix="|" + key["v"],
+    )
 
 
 def _findings_csv(jid: int, kind: str, findings: pd.DataFrame, *, start: int = 0) -> memoryview:
@@ -368,16 +496,30 @@ def _findings_csv(jid: int, kind: str, findings: pd.DataFrame, *, start: int = 0
         return pa.array([None if v is None else str(v) for v in col(c)], pa.string())
 
     others = [c for c in findings.columns if c not in _TABLE_COLUMNS]
-    extra = ([_dumps({c: v for c, v in zip(others, vals, strict=True)}) for vals in zip(*(col(c) for c in others))]
-             if others else [None] * n)
-    pen = [None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v) for v in col("penalty_wan")]
-    table = pa.table({
-        "judgement_id": pa.array([jid] * n, pa.int64()), "kind": pa.array([kind] * n, pa.string()),
-        "ord": pa.array(range(start, start + n), pa.int64()), **{c: text(c) for c in _TABLE_COLUMNS[:5]},
-        "since": pa.array([None if _missing(v) else v for v in col("since")], pa.date32()),
-        "figures": pa.array([None if v is None else _dumps(v) for v in col("figures")], pa.string()),
-        "penalty_wan": pa.array(pen, pa.float64()), "extra": pa.array(extra, pa.string()),
-    })
+    extra = (
+        [
+            _dumps({c: v for c, v in zip(others, vals, strict=True)})
+            for vals in zip(*(col(c) for c in others), strict=False)
+        ]
+        if others
+        else [None] * n
+    )
+    pen = [
+        None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+        for v in col("penalty_wan")
+    ]
+    table = pa.table(
+        {
+            "judgement_id": pa.array([jid] * n, pa.int64()),
+            "kind": pa.array([kind] * n, pa.string()),
+            "ord": pa.array(range(start, start + n), pa.int64()),
+            **{c: text(c) for c in _TABLE_COLUMNS[:5]},
+            "since": pa.array([None if _missing(v) else v for v in col("since")], pa.date32()),
+            "figures": pa.array([None if v is None else _dumps(v) for v in col("figures")], pa.string()),
+            "penalty_wan": pa.array(pen, pa.float64()),
+            "extra": pa.array(extra, pa.string()),
+        }
+    )
     buf = pa.BufferOutputStream()
     # every value quoted, NULL unquoted and empty: COPY tells an empty string from a NULL
     csv.write_csv(table, buf, csv.WriteOptions(include_header=False, quoting_style="all_valid"))
@@ -406,8 +548,9 @@ def _document_chunks(findings: pd.DataFrame, *, as_of: dt.date, profile: Profile
     for lo in range(0, int(sorted_codes[-1]) + 1, _CHUNK):
         a, b = np.searchsorted(sorted_codes, [lo, lo + _CHUNK])
         part = group_by_parcel(findings.iloc[order[a:b]])
-        yield orjson.dumps(part, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY,
-                           default=str).decode()[1:-1]
+        yield orjson.dumps(
+            part, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY, default=str
+        ).decode()[1:-1]
 
 
 # ======================================================================================================
@@ -427,23 +570,49 @@ def _read_findings(engine: Engine, jid: int, kind: str, *, figures: bool = True)
     import pyarrow as pa
     from pyarrow import csv
 
-    names = ["parcel_no", "category", "article", "detail", "detail_en", "since", "figures", "penalty_wan", "extra"]
+    names = [
+        "parcel_no",
+        "category",
+        "article",
+        "detail",
+        "detail_en",
+        "since",
+        "figures",
+        "penalty_wan",
+        "extra",
+    ]
     types = {**{c: pa.string() for c in names}, "since": pa.date32(), "penalty_wan": pa.float64()}
     buf = io.BytesIO()
     with engine.connect() as conn:
-        columns = conn.execute(sa.text("SELECT columns -> :k FROM judgements WHERE id = :i"),
-                               {"i": jid, "k": kind}).scalar_one()
+        columns = conn.execute(
+            sa.text("SELECT columns -> :k FROM judgements WHERE id = :i"), {"i": jid, "k": kind}
+        ).scalar_one()
         raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(
+        with (
+            raw.cursor() as cur,
+            cur.copy(
                 f"COPY (SELECT {', '.join(c if figures or c != 'figures' else 'NULL' for c in names)} "
                 "FROM judged_findings WHERE judgement_id = %(i)s AND kind = %(k)s "
-                "ORDER BY ord) TO STDOUT (FORMAT csv)", {"i": jid, "k": kind}) as copy:
+                "ORDER BY ord) TO STDOUT (FORMAT csv)",
+                {"i": jid, "k": kind},
+            ) as copy,
+        ):
             for block in copy:
                 buf.write(block)
-    table = csv.read_csv(pa.py_buffer(buf.getbuffer()), read_options=csv.ReadOptions(column_names=names),
-                         convert_options=csv.ConvertOptions(column_types=types, null_values=[""],
-                                                            strings_can_be_null=True,
-                                                            quoted_strings_can_be_null=False)) if buf.tell() else None
+    table = (
+        csv.read_csv(
+            pa.py_buffer(buf.getbuffer()),
+            read_options=csv.ReadOptions(column_names=names),
+            convert_options=csv.ConvertOptions(
+                column_types=types,
+                null_values=[""],
+                strings_can_be_null=True,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        if buf.tell()
+        else None
+    )
 
     def values(c: str) -> Any:
         if table is None:
@@ -474,8 +643,12 @@ def _missing(v: Any) -> bool:
     import numpy as np
     import pandas as pd
 
-    return v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NaT or (
-        isinstance(v, np.datetime64) and np.isnat(v))
+    return (
+        v is None
+        or (isinstance(v, float) and math.isnan(v))
+        or v is pd.NaT
+        or (isinstance(v, np.datetime64) and np.isnat(v))
+    )
 
 
 def _encode(v: Any) -> Any:
@@ -504,15 +677,20 @@ def _encode(v: Any) -> Any:
     return {"$str": str(v)}
 
 
-_TAGS = {"$float": float, "$datetime": dt.datetime.fromisoformat, "$date": dt.date.fromisoformat,
-         "$tuple": lambda xs: tuple(_decode(x) for x in xs), "$str": str}
+_TAGS = {
+    "$float": float,
+    "$datetime": dt.datetime.fromisoformat,
+    "$date": dt.date.fromisoformat,
+    "$tuple": lambda xs: tuple(_decode(x) for x in xs),
+    "$str": str,
+}
 
 
 def _decode(v: Any) -> Any:
     """The inverse of ``_encode``."""
     if isinstance(v, dict):
         if len(v) == 1:
-            (k, x), = v.items()
+            ((k, x),) = v.items()
             if k in _TAGS:
                 return _TAGS[k](x)
         return {k: _decode(x) for k, x in v.items()}
@@ -541,11 +719,14 @@ def _loads(text: str) -> Any:
 
 def main() -> None:
     """``python -m blockline.services.judged``: judge today's city of the store for the deployment's profile (what the
-    server's warm-up runs in a child process, so the judging's memory is returned when it ends)."""
+    server's warm-up runs in a child process, so the judging's memory is returned when it ends).
+    """
     from geo.store import open_store
 
     for j in judge_today(open_store()):
-        print(f"{j.as_of.isoformat()} {j.profile}: {'judged' if j.computed else 'stored'} ({j.seconds:.1f} s)")
+        print(
+            f"{j.as_of.isoformat()} {j.profile}: {'judged' if j.computed else 'stored'} ({j.seconds:.1f} s)"
+        )
 
 
 if __name__ == "__main__":

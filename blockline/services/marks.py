@@ -59,14 +59,20 @@ def ensure_marks(engine: Engine, *, as_of: dt.date, profile: Profile) -> str:
 
 def _derive(engine: Engine, judgement: Judgement, name: str) -> None:
     """Write the marks of a stored judgement: its findings' first categories and the parcels' latest grade."""
+    from blockline.services.judged import first_categories
     from geo import queries
     from geo.tiles import write_marks
-    from blockline.services.judged import first_categories
     from zoning.consolidation import latest_grade
     from zoning.marks import marks_frame
 
     parcels = queries.read_parcel_columns(engine, ["parcel_no", "holder_id"])
     grade = latest_grade(parcels, queries.read_ratings(engine), as_of=judgement.as_of)
-    marks = marks_frame(parcels["parcel_no"], first_categories("idle", judgement.findings("idle")),
-                        first_categories("lifecycle", judgement.findings("lifecycle")), grade)
-    write_marks(engine, name, marks.itertuples(index=False, name=None), keep_suffix="|" + name.rsplit("|", 1)[1])
+    marks = marks_frame(
+        parcels["parcel_no"],
+        first_categories("idle", judgement.findings("idle")),
+        first_categories("lifecycle", judgement.findings("lifecycle")),
+        grade,
+    )
+    write_marks(
+        engine, name, marks.itertuples(index=False, name=None), keep_suffix="|" + name.rsplit("|", 1)[1]
+    )

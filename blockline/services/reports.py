@@ -32,15 +32,17 @@ def parcel_facts(engine: Engine) -> pd.DataFrame:
 
 def idle_report(engine: Engine, *, as_of: dt.date, profile: Profile) -> pd.DataFrame:
     """Every idle/low-efficiency finding of the judgement at ``as_of`` under ``profile``, with the parcel's
-    holder, county and area (``figures`` left out): the 闲置 page's list."""
+    holder, county and area (``figures`` left out): the 闲置 page's list.
+    """
     from blockline.services.judged import judge_city
 
     findings = judge_city(engine, as_of=as_of, profile=profile).findings("idle", figures=False)
     return findings.merge(parcel_facts(engine), on="parcel_no", how="left")
 
 
-def zone_candidates(engine: Engine, *, as_of: dt.date, profile: Profile, min_mu: float,
-                    gap_m: float) -> gpd.GeoDataFrame:
+def zone_candidates(
+    engine: Engine, *, as_of: dt.date, profile: Profile, min_mu: float, gap_m: float
+) -> gpd.GeoDataFrame:
     """The candidate zones of the store (``blockline zones detect``): described, in the storage CRS.
 
     ``blockline.services.zones.candidate_zones``: the judgement's low-efficiency land clustered at ``gap_m`` and

@@ -51,8 +51,9 @@ ORDER BY m.ord
 """
 
 
-def candidate_zones(engine: Engine, *, as_of: dt.date, profile: Profile, min_mu: float, gap_m: float,
-                    geometry: bool = True) -> gpd.GeoDataFrame:
+def candidate_zones(
+    engine: Engine, *, as_of: dt.date, profile: Profile, min_mu: float, gap_m: float, geometry: bool = True
+) -> gpd.GeoDataFrame:
     """The candidate zones of the store at ``as_of`` under ``profile``, described (``blockline zones detect``).
 
     Parameters
@@ -78,8 +79,9 @@ def candidate_zones(engine: Engine, *, as_of: dt.date, profile: Profile, min_mu:
     from zoning.consolidation import detect_zones_in_store
 
     low = judge_city(engine, as_of=as_of, profile=profile).low_efficiency()
-    zones = detect_zones_in_store(engine, low_efficiency_parcel_nos=low, min_mu=min_mu, gap_m=gap_m,
-                                  geometry=geometry)
+    zones = detect_zones_in_store(
+        engine, low_efficiency_parcel_nos=low, min_mu=min_mu, gap_m=gap_m, geometry=geometry
+    )
     if len(zones) == 0:  # as the command and the page always gave them: not described
         return zones
     return describe_in_store(engine, zones, mark_set=ensure_marks(engine, as_of=as_of, profile=profile))
@@ -87,7 +89,8 @@ def candidate_zones(engine: Engine, *, as_of: dt.date, profile: Profile, min_mu:
 
 def describe_in_store(engine: Engine, zones: gpd.GeoDataFrame, *, mark_set: str) -> gpd.GeoDataFrame:
     """``zones`` with ``block_line_levels``, ``level1_mu``, ``level2_mu``, ``rating_mix`` and ``rating_mix_mu``,
-    computed in PostGIS; the grades are those of the marks ``mark_set`` (``blockline.services.marks``)."""
+    computed in PostGIS; the grades are those of the marks ``mark_set`` (``blockline.services.marks``).
+    """
     import numpy as np
 
     from geo.area import M2_PER_MU
@@ -102,31 +105,41 @@ def describe_in_store(engine: Engine, zones: gpd.GeoDataFrame, *, mark_set: str)
     counts = areas = np.zeros((len(zones), len(categories)))
     if nos:
         with engine.connect() as conn:
-            for zone, level, m2 in conn.execute(sa.text(_LEVELS_SQL), {"zones": zone_of.tolist(), "nos": nos}):
+            for zone, level, m2 in conn.execute(
+                sa.text(_LEVELS_SQL), {"zones": zone_of.tolist(), "nos": nos}
+            ):
                 mu[int(level)][int(zone)] = float(m2) / M2_PER_MU
             rows = conn.execute(sa.text(_MIX_SQL), {"nos": nos, "marks": mark_set}).all()
         if len(rows) != len(nos):
             raise ValueError("zones name parcels that are not current parcels of the store")
-        counts, areas = _mix(zone_of, [r[1] for r in rows], [r[2] or "unrated" for r in rows], len(zones),
-                             categories)
-    out["block_line_levels"] = [[lv for lv, m in ((1, a), (2, b)) if m >= EPSILON_MU]
-                                for a, b in zip(mu[1], mu[2], strict=True)]
+        counts, areas = _mix(
+            zone_of, [r[1] for r in rows], [r[2] or "unrated" for r in rows], len(zones), categories
+        )
+    out["block_line_levels"] = [
+        [lv for lv, m in ((1, a), (2, b)) if m >= EPSILON_MU] for a, b in zip(mu[1], mu[2], strict=True)
+    ]
     out["level1_mu"] = mu[1]
     out["level2_mu"] = mu[2]
-    out["rating_mix"] = [{g: int(v) for g, v in zip(categories, row)} for row in counts]
-    out["rating_mix_mu"] = [{g: float(v) for g, v in zip(categories, row)} for row in areas]
+    out["rating_mix"] = [{g: int(v) for g, v in zip(categories, row, strict=False)} for row in counts]
+    out["rating_mix_mu"] = [{g: float(v) for g, v in zip(categories, row, strict=False)} for row in areas]
     return out
 
 
-def _mix(zone_of: npt.NDArray[np.intp], area_mu: list[float], grade: list[str], n_zones: int,
-         categories: list[str]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+def _mix(
+    zone_of: npt.NDArray[np.intp], area_mu: list[float], grade: list[str], n_zones: int, categories: list[str]
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Members per zone and grade, and their 亩, summed as ``zoning.consolidation.describe_zones`` sums them
-    (pandas' pivot in the members' order, so the floating sums are the same to the last bit)."""
+    (pandas' pivot in the members' order, so the floating sums are the same to the last bit).
+    """
     import pandas as pd
 
-    members = pd.DataFrame({"zone": zone_of, "grade": pd.Categorical(grade, categories=categories),
-                            "mu": pd.to_numeric(pd.Series(area_mu, dtype=object),
-                                                errors="coerce").astype(float)})
+    members = pd.DataFrame(
+        {
+            "zone": zone_of,
+            "grade": pd.Categorical(grade, categories=categories),
+            "mu": pd.to_numeric(pd.Series(area_mu, dtype=object), errors="coerce").astype(float),
+        }
+    )
     counts = members.pivot_table(index="zone", columns="grade", values="mu", aggfunc="size", observed=False)
     areas = members.pivot_table(index="zone", columns="grade", values="mu", aggfunc="sum", observed=False)
     counts = counts.reindex(index=range(n_zones), columns=categories).fillna(0)

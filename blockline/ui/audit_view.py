@@ -33,13 +33,32 @@ _ZONES = re.compile(r"^(\d+) zones$")
 _ZONE = re.compile(r"^zone (\d+): (.*)$", re.S)
 _DASH = "—"
 #: the actions the store records, in the order the 审计 page's filter lists them
-ACTIONS = ("load.boundaries", "load.blocklines", "load.parcels", "load.ratings", "load.demo", "adjustment.record",
-           "zone.candidates", "zone.save", "user.add", "user.passwd", "user.disable", "user.enable", "user.unlock",
-           "auth.sign_in", "auth.sign_out", "auth.sign_in_failed", "auth.locked")
+ACTIONS = (
+    "load.boundaries",
+    "load.blocklines",
+    "load.parcels",
+    "load.ratings",
+    "load.demo",
+    "adjustment.record",
+    "zone.candidates",
+    "zone.save",
+    "user.add",
+    "user.passwd",
+    "user.disable",
+    "user.enable",
+    "user.unlock",
+    "auth.sign_in",
+    "auth.sign_out",
+    "auth.sign_in_failed",
+    "auth.locked",
+)
 
 
 #: facts in the order the actions write them (the store's jsonb sorts its keys its own way)
-_FACT_ORDER = {k.removeprefix("audit.fact."): i for i, k in enumerate(k for k in LANGS["zh"] if k.startswith("audit.fact."))}
+_FACT_ORDER = {
+    k.removeprefix("audit.fact."): i
+    for i, k in enumerate(k for k in LANGS["zh"] if k.startswith("audit.fact."))
+}
 
 
 def _known(key: str, lang: str) -> bool:
@@ -98,22 +117,27 @@ def _value(key: str, value: object, lang: str, counties: Mapping[str, str] | Non
     if key == "gap_m" and isinstance(value, (int, float)):
         return f"{value:g} m"
     if key == "transfers" and isinstance(value, list):
-        parts = [translate("audit.transfer", lang, county=_county(t.get("from"), counties), mu=fmt_mu(t.get("mu")))
-                 for t in value if isinstance(t, Mapping)]
+        parts = [
+            translate("audit.transfer", lang, county=_county(t.get("from"), counties), mu=fmt_mu(t.get("mu")))
+            for t in value
+            if isinstance(t, Mapping)
+        ]
         return "、".join(parts) if parts else translate("audit.none", lang)
     if key == "county":
         return _county(value, counties)
     if key == "roles" and isinstance(value, list):
-        return "、".join(translate(f"role.{r}", lang) if _known(f"role.{r}", lang) else str(r) for r in value) \
-            or translate("audit.none", lang)
+        return "、".join(
+            translate(f"role.{r}", lang) if _known(f"role.{r}", lang) else str(r) for r in value
+        ) or translate("audit.none", lang)
     if key == "counties" and isinstance(value, list):
         return "、".join(_county(c, counties) for c in value) or translate("audit.all_counties", lang)
     if key == "via" and _known(f"audit.via.{value}", lang):
         return translate(f"audit.via.{value}", lang)
     if key == "requirements" and isinstance(value, Mapping):
         shown = {k: v for k, v in value.items() if v not in (None, "")}
-        return "，".join(f"{_label(f'zones.req.{k}', k, lang)} {v}" for k, v in shown.items()) \
-            or translate("audit.none", lang)
+        return "，".join(f"{_label(f'zones.req.{k}', k, lang)} {v}" for k, v in shown.items()) or translate(
+            "audit.none", lang
+        )
     if isinstance(value, list):
         return "、".join(str(v) for v in value) or translate("audit.none", lang)
     if isinstance(value, Mapping):
@@ -139,8 +163,9 @@ def fact_text(facts: object, lang: str, counties: Mapping[str, str] | None = Non
         return _DASH
     colon, sep = ("：", "；") if lang == "zh" else (": ", "; ")
     order = sorted(facts, key=lambda k: (_FACT_ORDER.get(k, len(_FACT_ORDER)), k))  # jsonb keeps no order
-    return sep.join(f"{_label(f'audit.fact.{k}', k, lang)}{colon}{_value(k, facts[k], lang, counties)}"
-                    for k in order)
+    return sep.join(
+        f"{_label(f'audit.fact.{k}', k, lang)}{colon}{_value(k, facts[k], lang, counties)}" for k in order
+    )
 
 
 def readable_trail(trail: pd.DataFrame, lang: str, counties: Mapping[str, str] | None = None) -> pd.DataFrame:
@@ -158,8 +183,10 @@ def readable_trail(trail: pd.DataFrame, lang: str, counties: Mapping[str, str] |
                 return value
         return value
 
-    doc = [_DASH if v is None or (isinstance(v, float) and math.isnan(v)) or not str(v).strip() else str(v)
-           for v in trail["approval_doc"]]
+    doc = [
+        _DASH if v is None or (isinstance(v, float) and math.isnan(v)) or not str(v).strip() else str(v)
+        for v in trail["approval_doc"]
+    ]
     return trail.assign(
         action=[action_label(v, lang) for v in trail["action"]],
         target=[target_text(v, lang, counties) for v in trail["target"]],

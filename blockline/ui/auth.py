@@ -27,11 +27,20 @@ import time
 
 import streamlit as st
 
-from geo.auth import (ROLES, SESSION_COOKIE, Actor, authenticate, end_session, session_by_id, session_by_token,
-                      setup_mode, start_session)
-from geo.settings import get_settings
 from blockline.ui import data
 from blockline.ui.i18n import t
+from geo.auth import (
+    ROLES,
+    SESSION_COOKIE,
+    Actor,
+    authenticate,
+    end_session,
+    session_by_id,
+    session_by_token,
+    setup_mode,
+    start_session,
+)
+from geo.settings import get_settings
 
 __all__ = ["can", "current_actor", "oidc_configured", "session_minutes", "sign_in", "sign_out"]
 
@@ -65,7 +74,7 @@ def _claim_list(value: object) -> list[str]:
 def _token_end() -> dt.datetime | None:
     """When the identity server's ID token ends (its ``exp``), if it says."""
     exp = st.user.to_dict().get("exp") if st.user.is_logged_in else None
-    return dt.datetime.fromtimestamp(float(exp), dt.timezone.utc) if isinstance(exp, (int, float)) else None
+    return dt.datetime.fromtimestamp(float(exp), dt.UTC) if isinstance(exp, (int, float)) else None
 
 
 def _oidc_actor() -> Actor | None:
@@ -75,7 +84,11 @@ def _oidc_actor() -> Actor | None:
     claims = st.user.to_dict()
     if isinstance(claims.get("exp"), (int, float)) and claims["exp"] <= time.time():
         return None
-    roles = [r for r in _claim_list(claims.get(os.environ.get("BLOCKLINE_OIDC_ROLES_CLAIM", "roles"))) if r in ROLES]
+    roles = [
+        r
+        for r in _claim_list(claims.get(os.environ.get("BLOCKLINE_OIDC_ROLES_CLAIM", "roles")))
+        if r in ROLES
+    ]
     counties = _claim_list(claims.get(os.environ.get("BLOCKLINE_OIDC_COUNTIES_CLAIM", "counties")))
     name = str(claims.get("preferred_username") or claims.get("email") or claims.get("sub"))
     return Actor(name=name, roles=frozenset(roles or ["viewer"]), counties=frozenset(counties), via="oidc")

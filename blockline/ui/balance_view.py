@@ -33,10 +33,10 @@ from folium.template import Template
 from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 
-from geo.area import M2_PER_MU
-from geo.drafts import fingerprint
 from blockline.ui.i18n import translate
 from blockline.ui.maps import fit_view
+from geo.area import M2_PER_MU
+from geo.drafts import fingerprint
 
 __all__ = [
     "ROLES",
@@ -67,14 +67,29 @@ _DISPLAY_EPSG = 4326
 
 #: layer key → style; purple for what leaves level 1, green for what joins it
 STYLES: dict[str, dict[str, object]] = {
-    "balance.layer.removal": {"color": "#7d3c98", "weight": 2, "dashArray": "6 4", "fillColor": "#c39bd3",
-                              "fillOpacity": 0.1},
-    "balance.layer.addition": {"color": "#1e8449", "weight": 2, "dashArray": "6 4", "fillColor": "#82e0aa",
-                               "fillOpacity": 0.1},
+    "balance.layer.removal": {
+        "color": "#7d3c98",
+        "weight": 2,
+        "dashArray": "6 4",
+        "fillColor": "#c39bd3",
+        "fillOpacity": 0.1,
+    },
+    "balance.layer.addition": {
+        "color": "#1e8449",
+        "weight": 2,
+        "dashArray": "6 4",
+        "fillColor": "#82e0aa",
+        "fillOpacity": 0.1,
+    },
     "balance.layer.occupied": {"color": "#5b2c6f", "weight": 3, "fillColor": "#8e44ad", "fillOpacity": 0.55},
     "balance.layer.replaced": {"color": "#145a32", "weight": 3, "fillColor": "#27ae60", "fillOpacity": 0.55},
-    "balance.layer.suggested": {"color": "#117a65", "weight": 2, "dashArray": "2 4", "fillColor": "#48c9b0",
-                                "fillOpacity": 0.35},
+    "balance.layer.suggested": {
+        "color": "#117a65",
+        "weight": 2,
+        "dashArray": "2 4",
+        "fillColor": "#48c9b0",
+        "fillOpacity": 0.35,
+    },
 }
 
 
@@ -112,19 +127,28 @@ def from_features(features: Iterable[Mapping[str, Any]] | None, *, epsg: int) ->
     return [g for g in (_polygonal(g) for g in projected) if g is not None]
 
 
-def to_features(geoms: Iterable[BaseGeometry] | gpd.GeoSeries, *, epsg: int,
-                properties: Sequence[Mapping[str, Any]] | None = None) -> list[dict[str, Any]]:
+def to_features(
+    geoms: Iterable[BaseGeometry] | gpd.GeoSeries,
+    *,
+    epsg: int,
+    properties: Sequence[Mapping[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
     """Polygons in ``EPSG:epsg`` as GeoJSON Features in EPSG:4326 (the form drawings are kept in)."""
     items = [g for g in geoms]
     if not items:
         return []
     shown = gpd.GeoSeries(items, crs=f"EPSG:{epsg}").to_crs(epsg=_DISPLAY_EPSG)
     props = list(properties) if properties is not None else [{}] * len(items)
-    return [{"type": "Feature", "properties": dict(p), "geometry": mapping(g)} for g, p in zip(shown, props)
-            if g is not None and not g.is_empty]
+    return [
+        {"type": "Feature", "properties": dict(p), "geometry": mapping(g)}
+        for g, p in zip(shown, props, strict=False)
+        if g is not None and not g.is_empty
+    ]
 
 
-def new_drawings(drawings: Iterable[Mapping[str, Any]] | None, seen: Iterable[str]) -> dict[str, dict[str, Any]]:
+def new_drawings(
+    drawings: Iterable[Mapping[str, Any]] | None, seen: Iterable[str]
+) -> dict[str, dict[str, Any]]:
     """The drawings not met before, by fingerprint (``geo.drafts.fingerprint``), in the order drawn.
 
     streamlit-folium sends every drawing on the map on each rerun, so a drawing already taken (or taken and
@@ -151,10 +175,13 @@ def new_drawings(drawings: Iterable[Mapping[str, Any]] | None, seen: Iterable[st
     return out
 
 
-def role_geometry(features: Iterable[Mapping[str, Any]] | None, uploaded: Iterable[BaseGeometry] = (), *,
-                  epsg: int) -> BaseGeometry | None:
+def role_geometry(
+    features: Iterable[Mapping[str, Any]] | None, uploaded: Iterable[BaseGeometry] = (), *, epsg: int
+) -> BaseGeometry | None:
     """The union of the drawn (EPSG:4326 GeoJSON) and uploaded (storage CRS) shapes of one role, or None."""
-    geoms = from_features(features, epsg=epsg) + [g for g in (_polygonal(u) for u in uploaded) if g is not None]
+    geoms = from_features(features, epsg=epsg) + [
+        g for g in (_polygonal(u) for u in uploaded) if g is not None
+    ]
     if not geoms:
         return None
     return _polygonal(shapely.union_all(np.array(geoms, dtype=object)))
@@ -197,7 +224,9 @@ def check_rows(check: Mapping[str, Any]) -> list[tuple[str, float | bool]]:
     ]
 
 
-def allocate_transfers(shortfall_mu: float, balances: Mapping[str, float], donors: Sequence[str]) -> dict[str, float]:
+def allocate_transfers(
+    shortfall_mu: float, balances: Mapping[str, float], donors: Sequence[str]
+) -> dict[str, float]:
     """A first proposal of who gives what: the shortfall taken from ``donors`` in order, each up to its surplus.
 
     >>> allocate_transfers(7.5, {"a": 5.0, "b": 10.0}, ["a", "b"])
@@ -215,14 +244,19 @@ def allocate_transfers(shortfall_mu: float, balances: Mapping[str, float], donor
 def suggestion_frame(chosen: pd.DataFrame | Sequence[Mapping[str, Any]], lang: str) -> pd.DataFrame:
     """The suggested pieces (``Suggestion.chosen`` or the rows of its ``as_dict()``) as a table: kind, reference, holder, 亩, touches level 1 (labels in ``lang``)."""
     chosen = pd.DataFrame(chosen, columns=["kind", "ref", "holder", "area_mu", "touches_level1"])
-    kinds = {"parcel": translate("balance.kind.parcel", lang), "level2": translate("balance.kind.level2", lang)}
-    frame = pd.DataFrame({
-        "kind": [kinds.get(k, str(k)) for k in chosen["kind"]],
-        "ref": [str(r) for r in chosen["ref"]],
-        "holder": ["" if pd.isna(h) else str(h) for h in chosen["holder"]],
-        "area_mu": pd.to_numeric(chosen["area_mu"], errors="coerce").astype(float).round(2).to_numpy(),
-        "touches_level1": [translate("yes" if bool(v) else "no", lang) for v in chosen["touches_level1"]],
-    })
+    kinds = {
+        "parcel": translate("balance.kind.parcel", lang),
+        "level2": translate("balance.kind.level2", lang),
+    }
+    frame = pd.DataFrame(
+        {
+            "kind": [kinds.get(k, str(k)) for k in chosen["kind"]],
+            "ref": [str(r) for r in chosen["ref"]],
+            "holder": ["" if pd.isna(h) else str(h) for h in chosen["holder"]],
+            "area_mu": pd.to_numeric(chosen["area_mu"], errors="coerce").astype(float).round(2).to_numpy(),
+            "touches_level1": [translate("yes" if bool(v) else "no", lang) for v in chosen["touches_level1"]],
+        }
+    )
     return frame.rename(columns={c: translate(f"balance.col.{c}", lang) for c in frame.columns})
 
 
@@ -252,20 +286,30 @@ def _legend(keys: Sequence[str], lang: str) -> str:
     rows = "".join(
         f"<div><span style='display:inline-block;width:14px;height:10px;margin-right:6px;"
         f"background:{STYLES[k]['fillColor']};border:2px solid {STYLES[k]['color']}'></span>"
-        f"{html.escape(translate(k, lang))}</div>" for k in keys)
-    return ("<div style='background:rgba(255,255,255,0.92);padding:6px 10px;border-radius:4px;"
-            f"font-size:12px;line-height:1.4'>{rows}</div>")
+        f"{html.escape(translate(k, lang))}</div>"
+        for k in keys
+    )
+    return (
+        "<div style='background:rgba(255,255,255,0.92);padding:6px 10px;border-radius:4px;"
+        f"font-size:12px;line-height:1.4'>{rows}</div>"
+    )
 
 
 def add_balance_layers(
-    m: folium.Map, *, epsg: int, lang: str = "zh",
-    removal: Sequence[Mapping[str, Any]] = (), addition: Sequence[Mapping[str, Any]] = (),
-    occupied: BaseGeometry | None = None, replaced: BaseGeometry | None = None,
+    m: folium.Map,
+    *,
+    epsg: int,
+    lang: str = "zh",
+    removal: Sequence[Mapping[str, Any]] = (),
+    addition: Sequence[Mapping[str, Any]] = (),
+    occupied: BaseGeometry | None = None,
+    replaced: BaseGeometry | None = None,
     suggested: Sequence[Mapping[str, Any]] = (),
 ) -> folium.Map:
     """Add the adjustment's layers to ``m`` (a map of ``blockline.ui.maps.build_map``): what was drawn or loaded for
     removal and addition (dashed outlines, GeoJSON 4326), and the occupied and replaced parts (filled,
-    polygons in ``EPSG:epsg``), plus suggested pieces. Returns ``m``."""
+    polygons in ``EPSG:epsg``), plus suggested pieces. Returns ``m``.
+    """
     layers: list[tuple[str, list[dict[str, Any]]]] = [
         ("balance.layer.removal", [dict(f) for f in removal]),
         ("balance.layer.addition", [dict(f) for f in addition]),
@@ -278,9 +322,11 @@ def add_balance_layers(
         if not features:
             continue
         style = STYLES[key]
-        folium.GeoJson({"type": "FeatureCollection",
-                        "features": [{**f, "properties": {}} for f in features]},
-                       name=translate(key, lang), style_function=lambda _f, s=style: dict(s)).add_to(m)
+        folium.GeoJson(
+            {"type": "FeatureCollection", "features": [{**f, "properties": {}} for f in features]},
+            name=translate(key, lang),
+            style_function=lambda _f, s=style: dict(s),
+        ).add_to(m)
         shown.append(key)
     if shown:
         m.add_child(_Legend(_legend(shown, lang)))
@@ -307,9 +353,17 @@ def add_draw_control(m: folium.Map, *, asset_url: str | None = None) -> folium.M
     ``asset_url`` is the folder holding ``leaflet.draw.js`` and ``leaflet.draw.css`` (the app serves its own
     copy at ``/app/static/leaflet-draw``, so drawing works with no CDN); None keeps folium's CDN.
     """
-    draw = Draw(draw_options={"polyline": False, "circle": False, "marker": False, "circlemarker": False,
-                              "polygon": {"allowIntersection": False}, "rectangle": True},
-                edit_options={"edit": False, "remove": True})
+    draw = Draw(
+        draw_options={
+            "polyline": False,
+            "circle": False,
+            "marker": False,
+            "circlemarker": False,
+            "polygon": {"allowIntersection": False},
+            "rectangle": True,
+        },
+        edit_options={"edit": False, "remove": True},
+    )
     if asset_url is not None:
         base = asset_url.rstrip("/")
         draw.default_js = [("leaflet_draw_js", f"{base}/leaflet.draw.js")]
@@ -322,8 +376,14 @@ def add_draw_control(m: folium.Map, *, asset_url: str | None = None) -> folium.M
 def ledger_counties_frame(book: Mapping[str, Any], lang: str) -> pd.DataFrame:
     """Every county's balance and level-1 亩, with a city total row, headers in ``lang``."""
     rows = [dict(c) for c in book["counties"]]
-    rows.append({"county": translate("balance.city_total", lang), "name": "",
-                 "balance_mu": book["city_balance_mu"], "level1_mu": book["city_level1_mu"]})
+    rows.append(
+        {
+            "county": translate("balance.city_total", lang),
+            "name": "",
+            "balance_mu": book["city_balance_mu"],
+            "level1_mu": book["city_level1_mu"],
+        }
+    )
     frame = pd.DataFrame(rows, columns=["county", "name", "balance_mu", "level1_mu"])
     frame["balance_mu"] = frame["balance_mu"].astype(float)
     frame["level1_mu"] = frame["level1_mu"].astype(float)
@@ -339,13 +399,17 @@ def history_frame(book: Mapping[str, Any]) -> pd.DataFrame:
 
 def history_points(book: Mapping[str, Any]) -> pd.DataFrame:
     """The city's level-1 total after each change (``at`` as a Beijing time), with the 文号 of the adjustment
-    that made it (empty for a load of lines)."""
+    that made it (empty for a load of lines).
+    """
     docs = {int(e["id"]): str(e["approval_doc"]) for e in book["entries"]}
-    frame = pd.DataFrame(book["level1_history"], columns=["at", "level1_mu", "change_mu", "adjustment_id", "fell"])
+    frame = pd.DataFrame(
+        book["level1_history"], columns=["at", "level1_mu", "change_mu", "adjustment_id", "fell"]
+    )
     frame["at"] = pd.to_datetime(frame["at"], format="%Y-%m-%d %H:%M:%S")
     frame["level1_mu"] = frame["level1_mu"].astype(float)
-    frame["approval_doc"] = [docs.get(int(a), "") if a is not None and not pd.isna(a) else ""
-                             for a in frame["adjustment_id"]]
+    frame["approval_doc"] = [
+        docs.get(int(a), "") if a is not None and not pd.isna(a) else "" for a in frame["adjustment_id"]
+    ]
     return frame
 
 
@@ -360,29 +424,49 @@ def history_chart(book: Mapping[str, Any], lang: str) -> alt.LayerChart | None:
         return None
     frame["date"] = frame["at"].dt.strftime("%Y-%m-%d")
     days = sorted({d.normalize() for d in frame["at"]})
-    x = alt.X("at:T", title=translate("balance.col.date", lang),
-              axis=alt.Axis(format="%Y-%m-%d", values=[d.isoformat() for d in days], labelAngle=0))
+    x = alt.X(
+        "at:T",
+        title=translate("balance.col.date", lang),
+        axis=alt.Axis(format="%Y-%m-%d", values=[d.isoformat() for d in days], labelAngle=0),
+    )
     y = alt.Y("level1_mu:Q", title=translate("balance.col.level1_mu", lang), scale=alt.Scale(zero=False))
     line = alt.Chart(frame).mark_line(interpolate="step-after").encode(x=x, y=y)
-    tooltip = [alt.Tooltip("approval_doc:N", title=translate("balance.col.approval_doc", lang)),
-               alt.Tooltip("date:N", title=translate("balance.col.date", lang)),
-               alt.Tooltip("level1_mu:Q", title=translate("balance.col.level1_mu", lang), format=",.2f"),
-               alt.Tooltip("change_mu:Q", title=translate("balance.col.change_mu", lang), format="+,.2f")]
-    points = alt.Chart(frame[frame["approval_doc"] != ""]).mark_point(filled=True, size=70).encode(
-        x=x, y=y, tooltip=tooltip)
+    tooltip = [
+        alt.Tooltip("approval_doc:N", title=translate("balance.col.approval_doc", lang)),
+        alt.Tooltip("date:N", title=translate("balance.col.date", lang)),
+        alt.Tooltip("level1_mu:Q", title=translate("balance.col.level1_mu", lang), format=",.2f"),
+        alt.Tooltip("change_mu:Q", title=translate("balance.col.change_mu", lang), format="+,.2f"),
+    ]
+    points = (
+        alt.Chart(frame[frame["approval_doc"] != ""])
+        .mark_point(filled=True, size=70)
+        .encode(x=x, y=y, tooltip=tooltip)
+    )
     return alt.layer(line, points)
 
 
 def balances_chart(book: Mapping[str, Any], lang: str) -> alt.Chart:
     """Each county's 占补余额 (亩) as bars beside the history, negative in red."""
-    frame = pd.DataFrame([{"county": f"{c['county']} {c.get('name') or ''}".strip(), "balance_mu": float(c["balance_mu"])}
-                          for c in book["counties"]], columns=["county", "balance_mu"])
-    return alt.Chart(frame).mark_bar().encode(
-        x=alt.X("balance_mu:Q", title=translate("balance.col.balance_mu", lang)),
-        y=alt.Y("county:N", title=None, sort=None),
-        color=alt.condition(alt.datum.balance_mu < 0, alt.value("#d62728"), alt.value("#2ca02c")),
-        tooltip=[alt.Tooltip("county:N", title=translate("balance.col.county_name", lang)),
-                 alt.Tooltip("balance_mu:Q", title=translate("balance.col.balance_mu", lang), format=",.2f")])
+    frame = pd.DataFrame(
+        [
+            {"county": f"{c['county']} {c.get('name') or ''}".strip(), "balance_mu": float(c["balance_mu"])}
+            for c in book["counties"]
+        ],
+        columns=["county", "balance_mu"],
+    )
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            x=alt.X("balance_mu:Q", title=translate("balance.col.balance_mu", lang)),
+            y=alt.Y("county:N", title=None, sort=None),
+            color=alt.condition(alt.datum.balance_mu < 0, alt.value("#d62728"), alt.value("#2ca02c")),
+            tooltip=[
+                alt.Tooltip("county:N", title=translate("balance.col.county_name", lang)),
+                alt.Tooltip("balance_mu:Q", title=translate("balance.col.balance_mu", lang), format=",.2f"),
+            ],
+        )
+    )
 
 
 def falls_frame(book: Mapping[str, Any], lang: str) -> pd.DataFrame:
@@ -394,11 +478,26 @@ def falls_frame(book: Mapping[str, Any], lang: str) -> pd.DataFrame:
 
 def ledger_entries_frame(book: Mapping[str, Any], lang: str) -> pd.DataFrame:
     """Every recorded adjustment, newest last, with its transfers as text (headers in ``lang``)."""
-    columns = ["id", "county_code", "county_name", "approval_doc", "reason", "occupied_mu", "replaced_mu",
-               "balance_before_mu", "balance_after_mu", "transfers", "policy", "recorded_by", "recorded_at"]
+    columns = [
+        "id",
+        "county_code",
+        "county_name",
+        "approval_doc",
+        "reason",
+        "occupied_mu",
+        "replaced_mu",
+        "balance_before_mu",
+        "balance_after_mu",
+        "transfers",
+        "policy",
+        "recorded_by",
+        "recorded_at",
+    ]
     frame = pd.DataFrame(book["entries"], columns=columns)
-    frame["transfers"] = ["; ".join(f"{t['from']} → {t['to']} {float(t['mu']):,.2f}" for t in (items or []))
-                          for items in frame["transfers"]]
+    frame["transfers"] = [
+        "; ".join(f"{t['from']} → {t['to']} {float(t['mu']):,.2f}" for t in (items or []))
+        for items in frame["transfers"]
+    ]
     return frame.rename(columns={c: translate(f"balance.col.{c}", lang) for c in frame.columns})
 
 

@@ -81,7 +81,13 @@ __all__ = [
 ]
 
 #: what an uploaded file can be loaded as
-KINDS = ("parcels", "level1", "level2", "boundaries", "ledger")  # ledger: a 台账 joined to the parcels by number
+KINDS = (
+    "parcels",
+    "level1",
+    "level2",
+    "boundaries",
+    "ledger",
+)  # ledger: a 台账 joined to the parcels by number
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _DISPLAY_EPSG = 4326
 #: how soon the app sees what another process (the command line) wrote: the data version is asked for again
@@ -89,7 +95,9 @@ _VERSION_TTL_S = 5
 #: frames of one data version are kept this long; new data is a new version, so a new key, at once
 _KEEP_S = 3600
 _KEEP_ENTRIES = 64
-_KEEP_LARGE = 8  # frames of a whole city's findings (tens of MB each at 200,000 parcels): the last few asked for
+_KEEP_LARGE = (
+    8  # frames of a whole city's findings (tens of MB each at 200,000 parcels): the last few asked for
+)
 _PREVIEW_ROWS = 10
 _OUTLINE_TOLERANCE_M = 5.0  # county outlines are drawn, never measured, from this: below a pixel at city zoom
 
@@ -227,9 +235,16 @@ def _land_uses(version: str, limit: int) -> list[str]:
 
     del version
     with get_engine().connect() as conn:
-        return [r[0] for r in conn.execute(sa.text(
-            "SELECT land_use FROM parcels WHERE valid_to IS NULL AND land_use IS NOT NULL "
-            "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT :n"), {"n": limit})]
+        return [
+            r[0]
+            for r in conn.execute(
+                sa.text(
+                    "SELECT land_use FROM parcels WHERE valid_to IS NULL AND land_use IS NOT NULL "
+                    "GROUP BY 1 ORDER BY count(*) DESC, 1 LIMIT :n"
+                ),
+                {"n": limit},
+            )
+        ]
 
 
 def county_summary() -> pd.DataFrame:
@@ -294,7 +309,9 @@ def zone_candidates(as_of: dt.date, policy: str, min_mu: float, gap_m: float) ->
 
 
 @st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_LARGE, show_spinner=False)
-def _zone_candidates(version: str, as_of: dt.date, policy: str, min_mu: float, gap_m: float) -> gpd.GeoDataFrame:
+def _zone_candidates(
+    version: str, as_of: dt.date, policy: str, min_mu: float, gap_m: float
+) -> gpd.GeoDataFrame:
     from blockline.ui.zones_view import candidates
     from zoning.policy import get_profile
 
@@ -322,7 +339,9 @@ def parcels_xlsx() -> bytes:
 @st.cache_data(ttl=_KEEP_S, max_entries=4, show_spinner=False)
 def _parcels_xlsx(version: str) -> bytes:
     del version
-    frame = queries.read_parcels(get_engine(), geometry=False)  # attributes only: no shape is read or reprojected
+    frame = queries.read_parcels(
+        get_engine(), geometry=False
+    )  # attributes only: no shape is read or reprojected
     columns = [c for c in queries.PARCEL_COLUMNS if c in frame.columns]
     return table_bytes(pd.DataFrame(frame[columns]), fmt="xlsx", sheet="parcels")
 
@@ -432,8 +451,11 @@ def clear_drafts(purpose: str | None = None) -> int:
 def error_dict(exc: BlocklineError) -> dict[str, object]:
     """A blockline error as plain data (cacheable): message and fix in both languages, and its problems."""
     out: dict[str, object] = dict(exc.as_dict())
-    out["problems"] = [{"row": p.row, "feature": p.feature, "zh": p.zh, "en": p.en}
-                       for p in getattr(exc, "problems", [])] if isinstance(exc, ValidationError) else []
+    out["problems"] = (
+        [{"row": p.row, "feature": p.feature, "zh": p.zh, "en": p.en} for p in getattr(exc, "problems", [])]
+        if isinstance(exc, ValidationError)
+        else []
+    )
     return out
 
 
@@ -470,8 +492,14 @@ def saved_upload(name: str, content: bytes) -> Iterator[Path]:
 
 
 def preview_file(
-    path: Path, *, kind: str, crs: str | None = None, encoding: str | None = None,
-    field_map: Sequence[str] = (), display_name: str | None = None, storage_epsg: int | None = None,
+    path: Path,
+    *,
+    kind: str,
+    crs: str | None = None,
+    encoding: str | None = None,
+    field_map: Sequence[str] = (),
+    display_name: str | None = None,
+    storage_epsg: int | None = None,
     layer: str | None = None,
 ) -> Preview:
     """Read ``path`` as ``kind`` would be loaded and check it, writing nothing.
@@ -499,13 +527,22 @@ def preview_file(
             rename = map_columns(columns, field_map=fmap).rename
             return next((src for src, dst in rename.items() if dst == "parcel_no"), None)
 
-        gdf, report = read_vector(path, storage_epsg=epsg, crs=crs or None, encoding=encoding or None,
-                                  display_name=name, label_column=label if kind == "parcels" else None, layer=layer)
+        gdf, report = read_vector(
+            path,
+            storage_epsg=epsg,
+            crs=crs or None,
+            encoding=encoding or None,
+            display_name=name,
+            label_column=label if kind == "parcels" else None,
+            layer=layer,
+        )
         preview.features = len(gdf)
         preview.report = report.as_dict()
         preview.shapes = _shapes(gdf, fmap if kind == "parcels" else None)
         attributes = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).head(_PREVIEW_ROWS)
-        preview.head = attributes.map(lambda v: "" if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else str(v))
+        preview.head = attributes.map(
+            lambda v: "" if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else str(v)
+        )
         if kind == "parcels":
             mapping = map_columns([c for c in gdf.columns if c != gdf.geometry.name], field_map=fmap)
             preview.rename, preview.unknown = dict(mapping.rename), list(mapping.unknown)
@@ -550,10 +587,17 @@ def landing(shapes: gpd.GeoDataFrame) -> dict[str, object]:
     west, south, east, north = shapes.to_crs(4326).total_bounds
     union = shapely.union_all(shapes.geometry.values)
     with get_engine().connect() as conn:
-        found = conn.execute(sa.text(_LANDING_SQL), {"wkb": shapely.to_wkb(union), "srid": shapes.crs.to_epsg()}).all()
-        any_county = conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM admin_areas WHERE level = 'county')")).scalar_one()
-    return {"bounds": [[float(south), float(west)], [float(north), float(east)]],
-            "counties": [(str(c), str(n)) for c, n in found], "any_county": bool(any_county)}
+        found = conn.execute(
+            sa.text(_LANDING_SQL), {"wkb": shapely.to_wkb(union), "srid": shapes.crs.to_epsg()}
+        ).all()
+        any_county = conn.execute(
+            sa.text("SELECT EXISTS (SELECT 1 FROM admin_areas WHERE level = 'county')")
+        ).scalar_one()
+    return {
+        "bounds": [[float(south), float(west)], [float(north), float(east)]],
+        "counties": [(str(c), str(n)) for c, n in found],
+        "any_county": bool(any_county),
+    }
 
 
 def replaced_parcels(shapes: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
@@ -561,14 +605,18 @@ def replaced_parcels(shapes: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
     if shapes is None or "parcel_no" not in shapes.columns or shapes.empty:
         return None
     with get_engine().connect() as conn:
-        found = gpd.read_postgis(sa.text("SELECT parcel_no, geom FROM parcels WHERE valid_to IS NULL "
-                                         "AND parcel_no = ANY(:nos)"), conn, geom_col="geom",
-                                 params={"nos": sorted(set(shapes["parcel_no"]))})
+        found = gpd.read_postgis(
+            sa.text("SELECT parcel_no, geom FROM parcels WHERE valid_to IS NULL AND parcel_no = ANY(:nos)"),
+            conn,
+            geom_col="geom",
+            params={"nos": sorted(set(shapes["parcel_no"]))},
+        )
     return found if not found.empty else None
 
 
-def _preview_ledger(path: Path, preview: Preview, *, encoding: str | None, field_map: Sequence[str],
-                    layer: str | None) -> Preview:
+def _preview_ledger(
+    path: Path, preview: Preview, *, encoding: str | None, field_map: Sequence[str], layer: str | None
+) -> Preview:
     """The preview of a 台账 (CSV/XLSX without shapes) to join to the current parcels by number."""
     from geo.fields import map_columns, parse_field_map
     from geo.io import ReadReport, read_table
@@ -579,12 +627,15 @@ def _preview_ledger(path: Path, preview: Preview, *, encoding: str | None, field
         table = read_table(path, encoding=encoding or None, display_name=preview.file, sheet=layer)
         preview.features = len(table)
         head = table.head(_PREVIEW_ROWS)
-        preview.head = head.map(lambda v: "" if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else str(v))
+        preview.head = head.map(
+            lambda v: "" if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else str(v)
+        )
         mapping = map_columns([str(c) for c in table.columns], field_map=fmap)
         preview.rename, preview.unknown = dict(mapping.rename), list(mapping.unknown)
         attributes = prepare_attributes(table, field_map=fmap, file=preview.file)
-        preview.report = ReadReport(file=preview.file, layer=layer, features=len(table),
-                                    notes=attributes.notes).as_dict()
+        preview.report = ReadReport(
+            file=preview.file, layer=layer, features=len(table), notes=attributes.notes
+        ).as_dict()
     except BlocklineError as exc:
         preview.error = error_dict(exc)
     return preview
@@ -604,10 +655,17 @@ def upload_layers(file_id: str, name: str, _content: bytes) -> list[str]:
 
 @st.cache_data(max_entries=16, show_spinner=False)
 def preview_upload(
-    file_id: str, name: str, _content: bytes, kind: str, crs: str | None, encoding: str | None,
-    field_map: tuple[str, ...], layer: str | None = None,
+    file_id: str,
+    name: str,
+    _content: bytes,
+    kind: str,
+    crs: str | None,
+    encoding: str | None,
+    field_map: tuple[str, ...],
+    layer: str | None = None,
 ) -> Preview:
     """``preview_file`` of an uploaded file, cached by its upload id and the options."""
     with saved_upload(name, _content) as path:
-        return preview_file(path, kind=kind, crs=crs, encoding=encoding, field_map=field_map, display_name=name,
-                            layer=layer)
+        return preview_file(
+            path, kind=kind, crs=crs, encoding=encoding, field_map=field_map, display_name=name, layer=layer
+        )

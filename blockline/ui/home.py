@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
+from blockline.ui import data
 from geo.home import home_codes, read_areas
 from geo.settings import get_settings
-from blockline.ui import data
 
 __all__ = ["home_area"]
 
@@ -21,7 +21,7 @@ def _home_area(version: str, setting: str | None) -> tuple[list[str], str]:
     del version
     areas = read_areas(data.get_engine())
     codes = home_codes(areas, setting)
-    names = dict(zip(areas["code"], areas["name"]))
+    names = dict(zip(areas["code"], areas["name"], strict=False))
     wanted = setting.split(",") if setting else sorted({f"{c[:4]}00" for c in codes})
     named = [names[a] for a in wanted if a in names]
     if len(named) != len(wanted):  # an area without a row of its own: named by its counties

@@ -71,21 +71,33 @@ _TABLE: dict[str, tuple[str, str]] = {
     "idle.findings": ("认定事项（条）", "Findings"),
     "idle.none": ("按当前条件没有认定事项。", "No findings for these filters."),
     "idle.download": ("导出 Excel", "Export to Excel"),
-    "table.cut": ("表中列出前 {shown} 条，共 {total} 条：按条件筛选，或导出 Excel 查看全部",
-                  "The first {shown} of {total} rows are listed: filter them, or export to Excel for all"),
+    "table.cut": (
+        "表中列出前 {shown} 条，共 {total} 条：按条件筛选，或导出 Excel 查看全部",
+        "The first {shown} of {total} rows are listed: filter them, or export to Excel for all",
+    ),
     "idle.sheet": ("低效与闲置用地", "idle land"),
     "idle.focus": ("在地图上定位宗地", "Show a parcel on the map"),
     "idle.focus_none": ("（不定位）", "(none)"),
-    "idle.focus_help": ("在表格中点选一行，或在此选择宗地编号，地图即缩放到该宗地。",
-                        "Select a row of the table, or a parcel number here, and the map zooms to that parcel."),
-    "idle.focus_cut": ("可选前 {limit} 宗（共 {n} 宗）；可用筛选条件缩小范围，或在表格中点选。",
-                       "The first {limit} of {n} parcels can be picked here; narrow them with the filters, "
-                       "or select a row of the table."),
+    "idle.focus_help": (
+        "在表格中点选一行，或在此选择宗地编号，地图即缩放到该宗地。",
+        "Select a row of the table, or a parcel number here, and the map zooms to that parcel.",
+    ),
+    "idle.focus_cut": (
+        "可选前 {limit} 宗（共 {n} 宗）；可用筛选条件缩小范围，或在表格中点选。",
+        "The first {limit} of {n} parcels can be picked here; narrow them with the filters, "
+        "or select a row of the table.",
+    ),
     "idle.focused": ("定位：{no}，{holder}，{mu}", "Shown: {no}, {holder}, {mu}"),
-    "idle.map_hint": (("地图按截至日期的认定类别为全部宗地着色（一宗有多项认定时显示最重的一项），"
-                       "类别和权利人筛选不作用于地图。"),
-                      ("The map colours every parcel by its category at the date (the most serious where there "
-                       "are several); the category and holder filters do not apply to it.")),
+    "idle.map_hint": (
+        (
+            "地图按截至日期的认定类别为全部宗地着色（一宗有多项认定时显示最重的一项），"
+            "类别和权利人筛选不作用于地图。"
+        ),
+        (
+            "The map colours every parcel by its category at the date (the most serious where there "
+            "are several); the category and holder filters do not apply to it."
+        ),
+    ),
     "col.category": ("类别", "Category"),
     "col.article": ("依据", "Article"),
     "col.detail": ("认定情况", "Finding"),
@@ -101,12 +113,19 @@ _TABLE: dict[str, tuple[str, str]] = {
     "sidebar.lang": ("语言 / Language", "Language / 语言"),
     "sidebar.db_embedded": ("数据库：内置（{home}）", "Database: embedded ({home})"),
     "sidebar.db_external": ("数据库：{url}", "Database: {url}"),
-    "sidebar.counts": ("行政区 {areas} · 区块线 {lines} · 宗地 {parcels} · 评价 {ratings}",
-                       "areas {areas} · block lines {lines} · parcels {parcels} · ratings {ratings}"),
+    "sidebar.counts": (
+        "行政区 {areas} · 区块线 {lines} · 宗地 {parcels} · 评价 {ratings}",
+        "areas {areas} · block lines {lines} · parcels {parcels} · ratings {ratings}",
+    ),
     "sidebar.refresh": ("重新读取数据", "Reload data"),
-    "db.unavailable": ("无法打开数据库，页面暂不可用。", "The database cannot be opened; the pages are unavailable."),
-    "store.empty": ("数据库为空：运行 blockline demo 导入示例城市，或在“数据”页导入文件。",
-                    "The database is empty: run blockline demo to load the demo city, or load files on the Data page."),
+    "db.unavailable": (
+        "无法打开数据库，页面暂不可用。",
+        "The database cannot be opened; the pages are unavailable.",
+    ),
+    "store.empty": (
+        "数据库为空：运行 blockline demo 导入示例城市，或在“数据”页导入文件。",
+        "The database is empty: run blockline demo to load the demo city, or load files on the Data page.",
+    ),
     "error.fix": ("处理：{fix}", "Fix: {fix}"),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
@@ -114,15 +133,19 @@ _TABLE: dict[str, tuple[str, str]] = {
     # -- overview -------------------------------------------------------------------------------------
     "overview.title": ("概览", "Overview"),
     "overview.intro": (
-        ("**blockline** 是管理工业用地的开源平台：工业区块线（一级线严格保护、二级线过渡保留）、"
-         "占一补一（调出一级线须在县域、市域内补足）、连片开发（低效工业用地成片收储再开发）"
-         "和工业用地全生命周期（出让合同、开竣工、达产、亩均税收与评价）。"
-         "面积一律按地面投影计算，以亩为单位（1 公顷 = 15 亩）。"),
-        ("**blockline** is an open platform for managing industrial land: industrial block lines (level 1 "
-         "strictly protected, level 2 kept for a period), occupy-one-replace-one (area taken out of level 1 must "
-         "be replaced within the county or the city), consolidation zones (contiguous low-efficiency land "
-         "redeveloped together) and the full lifecycle of industrial land (contracts, start and completion, full "
-         "production, tax per 亩 and ratings). Areas are computed on the ground, in 亩 (1 hectare = 15 亩)."),
+        (
+            "**blockline** 是管理工业用地的开源平台：工业区块线（一级线严格保护、二级线过渡保留）、"
+            "占一补一（调出一级线须在县域、市域内补足）、连片开发（低效工业用地成片收储再开发）"
+            "和工业用地全生命周期（出让合同、开竣工、达产、亩均税收与评价）。"
+            "面积一律按地面投影计算，以亩为单位（1 公顷 = 15 亩）。"
+        ),
+        (
+            "**blockline** is an open platform for managing industrial land: industrial block lines (level 1 "
+            "strictly protected, level 2 kept for a period), occupy-one-replace-one (area taken out of level 1 must "
+            "be replaced within the county or the city), consolidation zones (contiguous low-efficiency land "
+            "redeveloped together) and the full lifecycle of industrial land (contracts, start and completion, full "
+            "production, tax per 亩 and ratings). Areas are computed on the ground, in 亩 (1 hectare = 15 亩)."
+        ),
     ),
     "overview.counties": ("县（市、区）", "Counties and districts"),
     "overview.level1": ("一级线（{n} 块）", "Level-1 block lines ({n})"),
@@ -146,29 +169,46 @@ _TABLE: dict[str, tuple[str, str]] = {
     "map.home": ("{name}（全部县市区）", "{name} (all counties)"),
     "map.all_areas": ("全部已载入地区", "All loaded areas"),
     "map.as_of": ("区块线截至日期", "Block lines as of"),
-    "map.as_of_help": ("显示该日当天有效的工业区块线（历史版本）；宗地为当前状态。",
-                       "Shows the block lines in force on that day (history); parcels are shown as they are now."),
+    "map.as_of_help": (
+        "显示该日当天有效的工业区块线（历史版本）；宗地为当前状态。",
+        "Shows the block lines in force on that day (history); parcels are shown as they are now.",
+    ),
     "map.basemap": ("底图", "Basemap"),
     "map.color_by": ("宗地着色", "Colour parcels by"),
     "map.tianditu_key": ("天地图密钥（tk）", "Tianditu key (tk)"),
-    "map.tianditu_missing": ("天地图底图需要密钥：在上方填写，或设置环境变量 BLOCKLINE_TIANDITU_KEY。",
-                             "The Tianditu basemap needs a key: enter it above or set BLOCKLINE_TIANDITU_KEY."),
+    "map.tianditu_missing": (
+        "天地图底图需要密钥：在上方填写，或设置环境变量 BLOCKLINE_TIANDITU_KEY。",
+        "The Tianditu basemap needs a key: enter it above or set BLOCKLINE_TIANDITU_KEY.",
+    ),
     "map.local_url": ("本地瓦片地址", "Local tile URL"),
-    "map.local_url_help": ("内网瓦片服务的地址模板，须含 {z}、{x}、{y}，例如 http://10.0.0.5/tiles/{z}/{x}/{y}.png",
-                           ("The intranet tile server's URL template with {z}, {x} and {y}, "
-                            "e.g. http://10.0.0.5/tiles/{z}/{x}/{y}.png")),
-    "map.local_missing": ("本地底图需要瓦片地址：在上方填写，或设置环境变量 BLOCKLINE_LOCAL_TILES。",
-                          "The local basemap needs a tile URL: enter it above or set BLOCKLINE_LOCAL_TILES."),
-    "map.local_invalid": ("瓦片地址无效：须以 http:// 或 https:// 开头，并含 {z}、{x}、{y}。",
-                          "The tile URL is not valid: it must start with http:// or https:// and hold {z}, {x} and {y}."),
+    "map.local_url_help": (
+        "内网瓦片服务的地址模板，须含 {z}、{x}、{y}，例如 http://10.0.0.5/tiles/{z}/{x}/{y}.png",
+        (
+            "The intranet tile server's URL template with {z}, {x} and {y}, "
+            "e.g. http://10.0.0.5/tiles/{z}/{x}/{y}.png"
+        ),
+    ),
+    "map.local_missing": (
+        "本地底图需要瓦片地址：在上方填写，或设置环境变量 BLOCKLINE_LOCAL_TILES。",
+        "The local basemap needs a tile URL: enter it above or set BLOCKLINE_LOCAL_TILES.",
+    ),
+    "map.local_invalid": (
+        "瓦片地址无效：须以 http:// 或 https:// 开头，并含 {z}、{x}、{y}。",
+        "The tile URL is not valid: it must start with http:// or https:// and hold {z}, {x} and {y}.",
+    ),
     "map.search": ("查找宗地（宗地编号或权利人）", "Find a parcel (number or holder)"),
-    "map.search_placeholder": ("输入宗地编号或权利人名称的一部分", "part of a parcel number or a holder's name"),
+    "map.search_placeholder": (
+        "输入宗地编号或权利人名称的一部分",
+        "part of a parcel number or a holder's name",
+    ),
     "map.matches": ("找到 {n} 宗", "{n} found"),
     "map.matches_cut": ("找到 {n} 宗，列出前 {limit} 宗", "{n} found; the first {limit} are listed"),
     "map.no_match": ("没有符合的宗地", "No parcel matches"),
     "map.focus": ("定位到宗地", "Zoom to parcel"),
-    "map.shown": ("图上：宗地 {parcels} 宗，{parcels_mu}；一级线 {l1}；二级线 {l2}",
-                  "On the map: {parcels} parcels, {parcels_mu}; level 1 {l1}; level 2 {l2}"),
+    "map.shown": (
+        "图上：宗地 {parcels} 宗，{parcels_mu}；一级线 {l1}；二级线 {l2}",
+        "On the map: {parcels} parcels, {parcels_mu}; level 1 {l1}; level 2 {l2}",
+    ),
     "map.history": ("区块线为 {date} 当日的状态", "Block lines as they stood on {date}"),
     "basemap.none": ("无底图（内网可用）", "None (works without internet)"),
     "basemap.osm": ("OpenStreetMap", "OpenStreetMap"),
@@ -182,11 +222,15 @@ _TABLE: dict[str, tuple[str, str]] = {
     "audit.action": ("操作", "Action"),
     "audit.count": ("共 {n} 条", "{n} rows"),
     "audit.download": ("导出 Excel", "Download Excel"),
-    "audit.append_only": ("审计记录只增不改：数据库拒绝修改或删除任何一条。",
-                          "The audit trail is append-only: the database refuses to change or delete any row."),
+    "audit.append_only": (
+        "审计记录只增不改：数据库拒绝修改或删除任何一条。",
+        "The audit trail is append-only: the database refuses to change or delete any row.",
+    ),
     "audit.users": ("用户", "Users"),
-    "audit.users_help": ("用户由命令行管理：`blockline user add|list|disable|passwd`。",
-                         "Users are managed from the command line: `blockline user add|list|disable|passwd`."),
+    "audit.users_help": (
+        "用户由命令行管理：`blockline user add|list|disable|passwd`。",
+        "Users are managed from the command line: `blockline user add|list|disable|passwd`.",
+    ),
     "audit.col.id": ("编号", "No."),
     "audit.col.at": ("时间", "Time"),
     "audit.col.actor": ("操作人", "Actor"),
@@ -211,13 +255,21 @@ _TABLE: dict[str, tuple[str, str]] = {
     "auth.password": ("密码", "Password"),
     "auth.submit": ("登录", "Sign in"),
     "auth.failed": ("用户名或密码不对，或该用户已停用。", "Wrong name or password, or the user is disabled."),
-    "auth.expired": ("长时间未操作，已自动退出，请重新登录。", "The session expired after a while without activity; please sign in again."),
+    "auth.expired": (
+        "长时间未操作，已自动退出，请重新登录。",
+        "The session expired after a while without activity; please sign in again.",
+    ),
     "auth.oidc": ("通过统一身份认证登录", "Sign in with the identity server"),
     "auth.signed_in": ("已登录：{name}（{roles}）", "Signed in: {name} ({roles})"),
-    "auth.setup_mode": ("尚无用户（初始设置）：任何人都可写入。用 `blockline user add 名字 --role admin` 建立管理员。",
-                        "No users yet (setup mode): anyone may write. Create an admin with `blockline user add NAME --role admin`."),
+    "auth.setup_mode": (
+        "尚无用户（初始设置）：任何人都可写入。用 `blockline user add 名字 --role admin` 建立管理员。",
+        "No users yet (setup mode): anyone may write. Create an admin with `blockline user add NAME --role admin`.",
+    ),
     "auth.sign_out": ("退出登录", "Sign out"),
-    "auth.not_allowed": ("你的角色不能进行此操作（需要：{role}）。", "Your role may not do this (needs: {role})."),
+    "auth.not_allowed": (
+        "你的角色不能进行此操作（需要：{role}）。",
+        "Your role may not do this (needs: {role}).",
+    ),
     "basemap.amap": ("高德地图（图层已转为 GCJ-02）", "AMap/Gaode (overlays shifted to GCJ-02)"),
     "color.idle": ("闲置与低效类别", "Idle / low-efficiency category"),
     "color.lifecycle": ("全生命周期预警", "Lifecycle warning"),
@@ -225,17 +277,26 @@ _TABLE: dict[str, tuple[str, str]] = {
     "field.parcels": ("宗地数", "Parcels"),
     "field.low_mu": ("其中低效", "Of which low-efficiency"),
     "legend.square": ("宗地占方格 {span}%", "parcels cover {span}% of the square"),
-    "legend.square_top": ("缩小时的方格：按面积最大的类别着色，颜色越深占比越高",
-                          "Squares when zoomed out: coloured by the value covering most 亩, deeper the more it does"),
+    "legend.square_top": (
+        "缩小时的方格：按面积最大的类别着色，颜色越深占比越高",
+        "Squares when zoomed out: coloured by the value covering most 亩, deeper the more it does",
+    ),
     "legend.square_none": ("缩小时的方格：无此类别", "Squares when zoomed out: none of these values"),
     "field.top": ("面积最大的类别", "Value covering most 亩"),
     "field.top_share": ("其占比", "Its share"),
     "legend.no_mark": ("无", "none"),
-    "map.marks_busy": ("正在按政策计算各宗地的类别……", "Working out each parcel's category under the policy…"),
-    "map.zoom_hint": ("远看时宗地汇总为方格（颜色表示宗地占方格面积的比例），放大到 13 级以上显示每一宗。",
-                      "Zoomed out, parcels are summed into squares (colour: the share of the square they cover); zoom to 13 or closer to see each parcel."),
-    "map.no_tiles": ("此页面未经 blockline 服务启动，地图瓦片不可用：请用 `blockline app` 启动。",
-                     "The app was not started by blockline's server, so map tiles are unavailable: start it with `blockline app`."),
+    "map.marks_busy": (
+        "正在按政策计算各宗地的类别……",
+        "Working out each parcel's category under the policy…",
+    ),
+    "map.zoom_hint": (
+        "远看时宗地汇总为方格（颜色表示宗地占方格面积的比例），放大到 13 级以上显示每一宗。",
+        "Zoomed out, parcels are summed into squares (colour: the share of the square they cover); zoom to 13 or closer to see each parcel.",
+    ),
+    "map.no_tiles": (
+        "此页面未经 blockline 服务启动，地图瓦片不可用：请用 `blockline app` 启动。",
+        "The app was not started by blockline's server, so map tiles are unavailable: start it with `blockline app`.",
+    ),
     "map.grade": ("等级 {grade}", "grade {grade}"),
     "color.none": ("统一颜色", "One colour"),
     "color.land_use": ("用途", "Land use"),
@@ -273,34 +334,58 @@ _TABLE: dict[str, tuple[str, str]] = {
     # -- data -----------------------------------------------------------------------------------------
     "data.title": ("数据", "Data"),
     "data.upload_header": ("导入文件", "Load a file"),
-    "data.upload": ("选择文件：压缩的 Shapefile（.zip）、GeoPackage、GeoJSON、KML 或带 WKT 列的 CSV",
-                    "Choose a file: zipped Shapefile (.zip), GeoPackage, GeoJSON, KML or CSV with a WKT column"),
-    "data.zip_shp": (("Shapefile 由多个文件组成，单独的 .shp 无法读取：请把同名的 .shp、.shx、.dbf、.prj、.cpg "
-                      "一起压缩成一个 zip 再上传。"),
-                     ("A Shapefile is several files and a bare .shp cannot be read: zip the .shp, .shx, .dbf, .prj "
-                      "and .cpg of the same name together and upload the zip.")),
+    "data.upload": (
+        "选择文件：压缩的 Shapefile（.zip）、GeoPackage、GeoJSON、KML 或带 WKT 列的 CSV",
+        "Choose a file: zipped Shapefile (.zip), GeoPackage, GeoJSON, KML or CSV with a WKT column",
+    ),
+    "data.zip_shp": (
+        (
+            "Shapefile 由多个文件组成，单独的 .shp 无法读取：请把同名的 .shp、.shx、.dbf、.prj、.cpg "
+            "一起压缩成一个 zip 再上传。"
+        ),
+        (
+            "A Shapefile is several files and a bare .shp cannot be read: zip the .shp, .shx, .dbf, .prj "
+            "and .cpg of the same name together and upload the zip."
+        ),
+    ),
     "data.kind": ("数据类型", "What the file holds"),
     "kind.parcels": ("宗地", "Parcels"),
     "kind.level1": ("工业区块线一级线", "Industrial block lines, level 1"),
     "kind.level2": ("工业区块线二级线", "Industrial block lines, level 2"),
     "kind.boundaries": ("行政区边界", "Administrative boundaries"),
-    "kind.ledger": ("宗地台账（无图形，按宗地编号更新属性）", "Parcel ledger (no shapes: attributes by parcel number)"),
+    "kind.ledger": (
+        "宗地台账（无图形，按宗地编号更新属性）",
+        "Parcel ledger (no shapes: attributes by parcel number)",
+    ),
     "data.layer": ("图层", "Layer"),
-    "data.layer_help": ("文件中有多个图层（或工作表）：选择要导入的一个。",
-                        "The file holds several layers (or sheets): choose the one to load."),
-    "data.layer_pick": ("文件中有 {n} 个图层，请先选择要导入的图层。", "The file holds {n} layers: choose one to load."),
-    "data.result_join": ("已按宗地编号导入 {file}：更新 {updated} 宗（新版本，图形不变），未变 {unchanged}，未找到 {not_found}",
-                         "Loaded {file} by parcel number: {updated} parcels updated (new versions, shapes unchanged), "
-                         "{unchanged} unchanged, {not_found} not found"),
+    "data.layer_help": (
+        "文件中有多个图层（或工作表）：选择要导入的一个。",
+        "The file holds several layers (or sheets): choose the one to load.",
+    ),
+    "data.layer_pick": (
+        "文件中有 {n} 个图层，请先选择要导入的图层。",
+        "The file holds {n} layers: choose one to load.",
+    ),
+    "data.result_join": (
+        "已按宗地编号导入 {file}：更新 {updated} 宗（新版本，图形不变），未变 {unchanged}，未找到 {not_found}",
+        "Loaded {file} by parcel number: {updated} parcels updated (new versions, shapes unchanged), "
+        "{unchanged} unchanged, {not_found} not found",
+    ),
     "data.crs": ("坐标系（可选）", "CRS (optional)"),
-    "data.crs_help": ("文件没有坐标系或坐标系标错时填写：EPSG 代码（如 4549、4490）或 gcj02（高德坐标）。",
-                      "Only when the file has no CRS or a wrong one: an EPSG code (e.g. 4549, 4490) or gcj02 (AMap)."),
+    "data.crs_help": (
+        "文件没有坐标系或坐标系标错时填写：EPSG 代码（如 4549、4490）或 gcj02（高德坐标）。",
+        "Only when the file has no CRS or a wrong one: an EPSG code (e.g. 4549, 4490) or gcj02 (AMap).",
+    ),
     "data.encoding": ("字符编码", "Encoding"),
     "data.encoding_auto": ("自动识别", "Detect"),
-    "data.field_map": ("字段映射（可选，每行一条：文件字段=标准字段）",
-                       "Field map (optional, one per line: file column=standard field)"),
-    "data.field_map_help": ("例如 地块号=parcel_no。常见中文字段（宗地编号、权利人、土地用途……）无需映射。",
-                            "e.g. PARCEL=parcel_no. Common Chinese headers (宗地编号, 权利人, 土地用途 …) need none."),
+    "data.field_map": (
+        "字段映射（可选，每行一条：文件字段=标准字段）",
+        "Field map (optional, one per line: file column=standard field)",
+    ),
+    "data.field_map_help": (
+        "例如 地块号=parcel_no。常见中文字段（宗地编号、权利人、土地用途……）无需映射。",
+        "e.g. PARCEL=parcel_no. Common Chinese headers (宗地编号, 权利人, 土地用途 …) need none.",
+    ),
     "data.county": ("所属行政区（可选）", "County (optional)"),
     "data.county_any": ("按位置划入各县", "By location"),
     "data.code_field": ("行政区代码字段（可选）", "Code field (optional)"),
@@ -314,12 +399,19 @@ _TABLE: dict[str, tuple[str, str]] = {
     "data.mapping": ("字段对应", "Field mapping"),
     "data.mapping_source": ("文件字段", "File column"),
     "data.mapping_target": ("标准字段", "Canonical field"),
-    "data.mapping_extra": ("未识别的字段（原样保存在 extra 中）：{cols}", "Unrecognised columns (kept as is in extra): {cols}"),
-    "data.area_column": ("文件自带的面积字段“{col}”仅用于比对；面积按图形计算。",
-                         "The file's own area column '{col}' is only compared; areas are computed from the geometry."),
+    "data.mapping_extra": (
+        "未识别的字段（原样保存在 extra 中）：{cols}",
+        "Unrecognised columns (kept as is in extra): {cols}",
+    ),
+    "data.area_column": (
+        "文件自带的面积字段“{col}”仅用于比对；面积按图形计算。",
+        "The file's own area column '{col}' is only compared; areas are computed from the geometry.",
+    ),
     "data.repairs": ("几何修复", "Geometry repairs"),
-    "data.repaired_row": ("第 {row} 行 {feature}：{reason}（{before} → {after} m²）",
-                          "row {row} {feature}: {reason} ({before} → {after} m²)"),
+    "data.repaired_row": (
+        "第 {row} 行 {feature}：{reason}（{before} → {after} m²）",
+        "row {row} {feature}: {reason} ({before} → {after} m²)",
+    ),
     "data.dropped_z": ("{n} 个要素去除了 Z/M 坐标", "Z/M coordinates dropped from {n} features"),
     "data.notes": ("说明：{note}", "Note: {note}"),
     "data.problems": ("{n} 处问题，修正后才能导入：", "{n} problem(s); correct them before loading:"),
@@ -327,8 +419,10 @@ _TABLE: dict[str, tuple[str, str]] = {
     "data.more_problems": ("……另有 {n} 处", "… {n} more"),
     "data.ready": ("检查通过，可以导入。", "Checks passed: ready to load."),
     "data.import": ("导入", "Load"),
-    "data.result": ("已导入 {file}：新增 {inserted}，更新 {updated}，关闭旧版本 {closed}",
-                    "Loaded {file}: {inserted} inserted, {updated} updated, {closed} old versions closed"),
+    "data.result": (
+        "已导入 {file}：新增 {inserted}，更新 {updated}，关闭旧版本 {closed}",
+        "Loaded {file}: {inserted} inserted, {updated} updated, {closed} old versions closed",
+    ),
     "data.warnings": ("注意事项（{n} 条）", "Warnings ({n})"),
     "data.download_header": ("导出当前宗地", "Export the current parcels"),
     "data.parcel_count": ("当前宗地 {n} 宗，共 {mu}", "{n} current parcels, {mu} in all"),
@@ -338,8 +432,14 @@ _TABLE: dict[str, tuple[str, str]] = {
 
 #: language → key → text
 # Pages with many words keep their (中文, English) pairs in a module of their own, merged here.
-for _module in ("blockline.ui.i18n_balance", "blockline.ui.i18n_lifecycle", "blockline.ui.i18n_public", "blockline.ui.i18n_zones", "blockline.ui.i18n_widgets",
-                "blockline.ui.i18n_audit"):
+for _module in (
+    "blockline.ui.i18n_balance",
+    "blockline.ui.i18n_lifecycle",
+    "blockline.ui.i18n_public",
+    "blockline.ui.i18n_zones",
+    "blockline.ui.i18n_widgets",
+    "blockline.ui.i18n_audit",
+):
     _TABLE.update(importlib.import_module(_module).TABLE)
 
 LANGS: dict[str, dict[str, str]] = {
@@ -359,16 +459,32 @@ def current_lang() -> str:
 
 
 #: pickers whose choices are shown in the page's language (a ``format_func`` of translated labels)
-RELABELLED = ("map_county", "map_basemap", "map_color_by", "balance_county", "balance_role", "data_county",
-              "data_kind", "idle_categories", "idle_county", "idle_focus", "zones_chosen", "zones_open",
-              "lifecycle_categories", "lifecycle_county", "calc_grade", "audit_action")
+RELABELLED = (
+    "map_county",
+    "map_basemap",
+    "map_color_by",
+    "balance_county",
+    "balance_role",
+    "data_county",
+    "data_kind",
+    "idle_categories",
+    "idle_county",
+    "idle_focus",
+    "zones_chosen",
+    "zones_open",
+    "lifecycle_categories",
+    "lifecycle_county",
+    "calc_grade",
+    "audit_action",
+)
 
 
 def relabel() -> None:
     """After a switch of language, give each picker its own choice again, so that the browser shows it in the new
     language: Streamlit keeps a keyed picker's choice, but its box keeps the words it was chosen in until the
     value is set again (issue 18: the base map and the colouring stayed in Chinese). The language radio's
-    ``on_change``."""
+    ``on_change``.
+    """
     import streamlit as st
 
     for key in RELABELLED:

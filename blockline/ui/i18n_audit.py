@@ -26,7 +26,10 @@ TABLE: dict[str, tuple[str, str]] = {
     "audit.action.other": ("其他操作（{code}）", "Other action ({code})"),
     # targets
     "audit.target.load": ("第 {n} 次导入：{source}", "load {n}: {source}"),
-    "audit.target.demo": ("示范城市（随机种子 {seed}，宗地 {parcels} 宗）", "demo city (seed {seed}, {parcels} parcels)"),
+    "audit.target.demo": (
+        "示范城市（随机种子 {seed}，宗地 {parcels} 宗）",
+        "demo city (seed {seed}, {parcels} parcels)",
+    ),
     "audit.target.adjustment": ("第 {n} 号调整，{county}", "adjustment {n}, {county}"),
     "audit.target.zones": ("{n} 个候选片区", "{n} candidate zones"),
     "audit.target.zone": ("片区 {n}：{name}", "zone {n}: {name}"),

@@ -3,27 +3,42 @@
 TABLE: dict[str, tuple[str, str]] = {
     "nav.balance": ("占补平衡", "Occupy & replace"),
     "balance.title": ("占补平衡", "Occupy one, replace one"),
-    "balance.no_counties": ("还没有县级行政区：先在“数据”页导入行政区边界。",
-                            "No counties yet: load the boundaries on the Data page first."),
+    "balance.no_counties": (
+        "还没有县级行政区：先在“数据”页导入行政区边界。",
+        "No counties yet: load the boundaries on the Data page first.",
+    ),
     "balance.county": ("县（市、区）", "County"),
     "balance.policy": ("政策依据", "Policy profile"),
     "balance.draw_as": ("新绘制的范围作为", "New drawings are the"),
     "balance.role.removal": ("调出范围", "removal"),
     "balance.role.addition": ("补入范围", "addition"),
     "balance.upload.removal": ("导入调出范围（zip/gpkg/geojson/kml）", "Load removal (zip/gpkg/geojson/kml)"),
-    "balance.upload.addition": ("导入补入范围（zip/gpkg/geojson/kml）", "Load addition (zip/gpkg/geojson/kml)"),
-    "balance.upload_help": ("面要素；Shapefile 请打包为 zip。与地图上绘制的范围合并计算。",
-                            "Polygons; zip a shapefile. Merged with what is drawn on the map."),
-    "balance.draw_help": ("在地图上用多边形或矩形工具绘制，新绘制的范围记为：{role}。绘制完成即保存，刷新页面不会丢失。",
-                          ("Draw with the polygon or rectangle tool; new drawings count as the {role}. "
-                           "Each is saved as soon as it is finished: reloading the page keeps it.")),
-    "balance.drawn": ("已保存的绘制：调出 {removal} 块，补入 {addition} 块",
-                      "Drawings kept: {removal} removal, {addition} addition"),
+    "balance.upload.addition": (
+        "导入补入范围（zip/gpkg/geojson/kml）",
+        "Load addition (zip/gpkg/geojson/kml)",
+    ),
+    "balance.upload_help": (
+        "面要素；Shapefile 请打包为 zip。与地图上绘制的范围合并计算。",
+        "Polygons; zip a shapefile. Merged with what is drawn on the map.",
+    ),
+    "balance.draw_help": (
+        "在地图上用多边形或矩形工具绘制，新绘制的范围记为：{role}。绘制完成即保存，刷新页面不会丢失。",
+        (
+            "Draw with the polygon or rectangle tool; new drawings count as the {role}. "
+            "Each is saved as soon as it is finished: reloading the page keeps it."
+        ),
+    ),
+    "balance.drawn": (
+        "已保存的绘制：调出 {removal} 块，补入 {addition} 块",
+        "Drawings kept: {removal} removal, {addition} addition",
+    ),
     "balance.refused": ("这个图形没有保存：{error}", "This drawing was not kept: {error}"),
     "balance.clear.removal": ("清除调出范围", "Clear the removal"),
     "balance.clear.addition": ("清除补入范围", "Clear the addition"),
-    "balance.nothing": ("绘制或导入调出、补入范围后，即刻核算占补平衡。",
-                        "Draw or load a removal or an addition to check the balance."),
+    "balance.nothing": (
+        "绘制或导入调出、补入范围后，即刻核算占补平衡。",
+        "Draw or load a removal or an addition to check the balance.",
+    ),
     "balance.result": ("{county} 占补核算", "Balance check for {county}"),
     "balance.occupied": ("占用一级线", "Level 1 occupied"),
     "balance.replaced": ("补划一级线", "Level 1 replaced"),
@@ -33,13 +48,19 @@ TABLE: dict[str, tuple[str, str]] = {
     "balance.county_balanced": ("县域平衡", "County-balanced"),
     "balance.city_balanced": ("市域平衡", "City-balanced"),
     "balance.article": ("依据：{article}（{policy}）", "Under {article} ({policy})"),
-    "balance.short": ("县域内还差 {shortfall}：增加补入范围，或从有结余的县调入指标。",
-                      "The county is {shortfall} short: add land, or transfer quota from a county with a surplus."),
+    "balance.short": (
+        "县域内还差 {shortfall}：增加补入范围，或从有结余的县调入指标。",
+        "The county is {shortfall} short: add land, or transfer quota from a county with a surplus.",
+    ),
     "balance.suggest": ("建议补划", "Suggest land to add"),
-    "balance.suggest_none": ("县内没有可补划为一级线的工业用地或二级线。",
-                             "The county has no industrial land or level-2 land that could join level 1."),
-    "balance.suggest_partial": ("县内可补划的土地不足以补足缺口，以下为全部可选地块。",
-                                "The county's candidate land cannot cover the shortfall; all of it is listed."),
+    "balance.suggest_none": (
+        "县内没有可补划为一级线的工业用地或二级线。",
+        "The county has no industrial land or level-2 land that could join level 1.",
+    ),
+    "balance.suggest_partial": (
+        "县内可补划的土地不足以补足缺口，以下为全部可选地块。",
+        "The county's candidate land cannot cover the shortfall; all of it is listed.",
+    ),
     "balance.suggest_total": ("建议补划合计 {total}", "Suggested in all: {total}"),
     "balance.suggest_add": ("加入补入范围", "Add to the addition"),
     "balance.kind.parcel": ("工业宗地", "industrial parcel"),
@@ -57,8 +78,10 @@ TABLE: dict[str, tuple[str, str]] = {
     "balance.surplus": ("余额", "balance"),
     "balance.transfer_mu": ("从 {county} 调入（亩）", "From {county} (亩)"),
     "balance.record": ("记录", "Record"),
-    "balance.recorded": ("已记录调整 #{id}：一级线已更新，台账已写入。",
-                         "Adjustment #{id} recorded: the level-1 lines are updated and the ledger written."),
+    "balance.recorded": (
+        "已记录调整 #{id}：一级线已更新，台账已写入。",
+        "Adjustment #{id} recorded: the level-1 lines are updated and the ledger written.",
+    ),
     "balance.layer.removal": ("调出范围", "Removal"),
     "balance.layer.addition": ("补入范围", "Addition"),
     "balance.layer.occupied": ("占用一级线", "Level 1 occupied"),
@@ -74,13 +97,19 @@ TABLE: dict[str, tuple[str, str]] = {
     "balance.col.level1_mu": ("一级线面积（亩）", "Level-1 area (亩)"),
     "balance.col.at": ("时间", "Time"),
     "balance.col.change_mu": ("变化（亩）", "Change (亩)"),
-    "balance.history": ("全市一级线面积（亩）的变化（总量只增不减）",
-                        "The city's level-1 area (亩) through time (it must never fall)"),
-    "balance.falls": ("全市一级线总量低于原有总量（未占补平衡）的调整 {n} 笔：",
-                      "{n} adjustment(s) left the city's level-1 total below its loaded total (not balanced):"),
-    "balance.no_falls": ("全市一级线总量从未低于原有总量：每笔调整都已占补平衡（含指标调剂）。",
-                         "The city's level-1 total has never fallen below its loaded total: every adjustment "
-                         "was balanced (transfers included)."),
+    "balance.history": (
+        "全市一级线面积（亩）的变化（总量只增不减）",
+        "The city's level-1 area (亩) through time (it must never fall)",
+    ),
+    "balance.falls": (
+        "全市一级线总量低于原有总量（未占补平衡）的调整 {n} 笔：",
+        "{n} adjustment(s) left the city's level-1 total below its loaded total (not balanced):",
+    ),
+    "balance.no_falls": (
+        "全市一级线总量从未低于原有总量：每笔调整都已占补平衡（含指标调剂）。",
+        "The city's level-1 total has never fallen below its loaded total: every adjustment "
+        "was balanced (transfers included).",
+    ),
     "balance.no_entries": ("台账中还没有调整记录。", "No adjustment recorded yet."),
     "balance.col.id": ("序号", "No."),
     "balance.col.county_code": ("行政区代码", "County code"),

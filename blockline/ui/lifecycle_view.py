@@ -48,23 +48,52 @@ __all__ = [
 #: the idle-land findings that belong on the lifecycle work list (construction deadlines)
 IDLE_WARNINGS = ("late_start", "late_completion")
 #: every category of the work list, in the order the page offers them
-WORK_CATEGORIES = (*IDLE_WARNINGS, "tax_shortfall", "termination_possible", "rating_termination_possible",
-                   "evaluation_due", "lease_expiring", "lease_expired")
+WORK_CATEGORIES = (
+    *IDLE_WARNINGS,
+    "tax_shortfall",
+    "termination_possible",
+    "rating_termination_possible",
+    "evaluation_due",
+    "lease_expiring",
+    "lease_expired",
+)
 #: the categories after which the contract may be ended
 TERMINATIONS = ("termination_possible", "rating_termination_possible")
 #: a parcel's dates, in the order of its life (``lease_end`` is delivery + ``lease_years``)
-TIMELINE_EVENTS = ("delivered_on", "agreed_start_on", "started_on", "agreed_completion_on", "completed_on",
-                   "agreed_operation_on", "operating_since", "agreed_full_production_on", "lease_end")
+TIMELINE_EVENTS = (
+    "delivered_on",
+    "agreed_start_on",
+    "started_on",
+    "agreed_completion_on",
+    "completed_on",
+    "agreed_operation_on",
+    "operating_since",
+    "agreed_full_production_on",
+    "lease_end",
+)
 #: measure → (committed per 亩 field, actual total field), all in 万元
-CONTRACT_MEASURES = {"investment": ("committed_investment_per_mu", "investment"),
-                     "tax": ("committed_tax_per_mu", "tax"),
-                     "output": ("committed_output_per_mu", "output")}
-_REPORT_COLUMNS = ["parcel_no", "holder", "county_code", "area_mu", "category", "article", "detail", "detail_en",
-                   "since", "penalty_wan"]
+CONTRACT_MEASURES = {
+    "investment": ("committed_investment_per_mu", "investment"),
+    "tax": ("committed_tax_per_mu", "tax"),
+    "output": ("committed_output_per_mu", "output"),
+}
+_REPORT_COLUMNS = [
+    "parcel_no",
+    "holder",
+    "county_code",
+    "area_mu",
+    "category",
+    "article",
+    "detail",
+    "detail_en",
+    "since",
+    "penalty_wan",
+]
 
 
-def lifecycle_report(engine: Engine, as_of: dt.date, policy: str, *,
-                     city_standard_tax_per_mu_wan: float | None = None) -> pd.DataFrame:
+def lifecycle_report(
+    engine: Engine, as_of: dt.date, policy: str, *, city_standard_tax_per_mu_wan: float | None = None
+) -> pd.DataFrame:
     """The lifecycle work list of the store at ``as_of`` under ``policy``: one row per warning.
 
     Parameters
@@ -89,10 +118,17 @@ def lifecycle_report(engine: Engine, as_of: dt.date, policy: str, *,
     from blockline.services.reports import parcel_facts
     from zoning.policy import get_profile
 
-    judgement = judge_city(engine, as_of=as_of, profile=get_profile(policy),
-                           city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan)
-    return work_list(parcel_facts(engine), judgement.findings("idle", figures=False),
-                     judgement.findings("lifecycle", figures=False))
+    judgement = judge_city(
+        engine,
+        as_of=as_of,
+        profile=get_profile(policy),
+        city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
+    )
+    return work_list(
+        parcel_facts(engine),
+        judgement.findings("idle", figures=False),
+        judgement.findings("lifecycle", figures=False),
+    )
 
 
 def work_list(parcels: pd.DataFrame, idle: pd.DataFrame, lifecycle: pd.DataFrame) -> pd.DataFrame:
@@ -132,8 +168,11 @@ def summarise(report: pd.DataFrame) -> dict[str, float | int]:
     """
     ended = report.loc[report["category"].isin(TERMINATIONS), "parcel_no"]
     penalty = pd.to_numeric(report["penalty_wan"], errors="coerce").sum()
-    return {"parcels": int(report["parcel_no"].nunique()), "penalty_wan": float(penalty),
-            "terminations": int(ended.nunique())}
+    return {
+        "parcels": int(report["parcel_no"].nunique()),
+        "penalty_wan": float(penalty),
+        "terminations": int(ended.nunique()),
+    }
 
 
 def _value(parcel: Mapping[str, Any] | pd.Series, key: str) -> Any:
@@ -205,8 +244,9 @@ def _float(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def contract_figures(parcel: Mapping[str, Any] | pd.Series,
-                     measures: Sequence[str] = tuple(CONTRACT_MEASURES)) -> pd.DataFrame:
+def contract_figures(
+    parcel: Mapping[str, Any] | pd.Series, measures: Sequence[str] = tuple(CONTRACT_MEASURES)
+) -> pd.DataFrame:
     """Committed against actual investment, tax and output per 亩 (万元/亩) of one parcel.
 
     Returns
@@ -229,7 +269,9 @@ def contract_figures(parcel: Mapping[str, Any] | pd.Series,
         total = _float(_value(parcel, actual_key))
         actual = total / area if total is not None and area else None
         share = actual / committed if actual is not None and committed else None
-        rows.append({"measure": m, "committed_per_mu_wan": committed, "actual_per_mu_wan": actual, "share": share})
+        rows.append(
+            {"measure": m, "committed_per_mu_wan": committed, "actual_per_mu_wan": actual, "share": share}
+        )
     out = pd.DataFrame(rows, columns=["measure", "committed_per_mu_wan", "actual_per_mu_wan", "share"])
     for c in ("committed_per_mu_wan", "actual_per_mu_wan", "share"):
         out[c] = pd.to_numeric(out[c], errors="coerce").astype(float)

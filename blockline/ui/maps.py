@@ -25,11 +25,11 @@ Examples
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import math
 import re
-import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import quote, urlencode
@@ -45,10 +45,10 @@ from folium.template import Template
 from folium.utilities import JsCode
 from pyproj import Geod
 
+from blockline.ui.i18n import fmt_date, fmt_mu, fmt_mu_ha, land_use_label, translate
 from geo.area import M2_PER_MU, area_mu
 from geo.gcj02 import transform_geometry
 from geo.tiles import ALL_LAYERS
-from blockline.ui.i18n import fmt_date, fmt_mu, fmt_mu_ha, land_use_label, translate
 
 __all__ = [
     "BASEMAPS",
@@ -100,8 +100,18 @@ _STYLE = {
     "layer.focus": {"color": "#7d3c98", "weight": 4, "fillColor": "#af7ac5", "fillOpacity": 0.3},
 }
 _HOVER = {"weight": 3, "fillOpacity": 0.75}
-PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#bcbd22",
-            "#17becf", "#7f7f7f")
+PALETTE = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#bcbd22",
+    "#17becf",
+    "#7f7f7f",
+)
 _OTHER_COLOR = "#cccccc"
 
 # Tooltips and popups are tables built in the browser from the feature's properties, which hold the facts
@@ -120,8 +130,10 @@ _FACTS_JS = """function (feature, layer) {
     if (tip.length) { layer.bindTooltip(function () { return facts(tip); }, {sticky: true}); }
     if (popup.length) { layer.bindPopup(function () { return facts(popup); }, {maxWidth: 420}); }
 }"""
-_FACTS_CSS = ("<style>.blockline-facts{font-size:13px;border-collapse:collapse}"
-              ".blockline-facts th{text-align:left;padding:0 8px 0 0;white-space:nowrap;font-weight:600}</style>")
+_FACTS_CSS = (
+    "<style>.blockline-facts{font-size:13px;border-collapse:collapse}"
+    ".blockline-facts th{text-align:left;padding:0 8px 0 0;white-space:nowrap;font-weight:600}</style>"
+)
 
 
 def tianditu_url(layer: str, key: str) -> str:
@@ -132,9 +144,11 @@ def tianditu_url(layer: str, key: str) -> str:
     """
     if layer not in ("vec", "cva", "img", "cia"):
         raise ValueError(f"not a Tianditu layer: {layer!r}")
-    return (f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-            f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
-            f"&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={quote(key.strip(), safe='')}")
+    return (
+        f"https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
+        f"&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
+        f"&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={quote(key.strip(), safe='')}"
+    )
 
 
 def valid_tile_url(url: str | None) -> bool:
@@ -218,10 +232,21 @@ _LINE_FACTS: dict[str, Fact] = {
 #: layer → (its facts, the facts of the tooltip, the facts of the popup)
 _LAYER_FACTS: dict[str, tuple[dict[str, Fact], tuple[str, ...], tuple[str, ...]]] = {
     "layer.admin": (_ADMIN_FACTS, ("code", "name", "area_ha"), ()),
-    "layer.level1": (_LINE_FACTS, ("name", "county", "area_ha"), ("name", "county", "area_ha", "doc", "since")),
-    "layer.level2": (_LINE_FACTS, ("name", "county", "area_ha"), ("name", "county", "area_ha", "doc", "since")),
-    "layer.parcels": (_PARCEL_FACTS, ("no", "holder", "use", "area_ha"),
-                      ("no", "holder", "holder_id", "use", "county", "area", "delivered", "low")),
+    "layer.level1": (
+        _LINE_FACTS,
+        ("name", "county", "area_ha"),
+        ("name", "county", "area_ha", "doc", "since"),
+    ),
+    "layer.level2": (
+        _LINE_FACTS,
+        ("name", "county", "area_ha"),
+        ("name", "county", "area_ha", "doc", "since"),
+    ),
+    "layer.parcels": (
+        _PARCEL_FACTS,
+        ("no", "holder", "use", "area_ha"),
+        ("no", "holder", "holder_id", "use", "county", "area", "delivered", "low"),
+    ),
 }
 
 
@@ -274,17 +299,21 @@ def _for_display(gdf: gpd.GeoDataFrame | None, *, what: str, gcj02: bool = False
     if gdf.crs.to_epsg() != _DISPLAY_EPSG:
         gdf = gdf.to_crs(epsg=_DISPLAY_EPSG)
     if gcj02:
-        gdf = gdf.set_geometry(transform_geometry(np.asarray(gdf.geometry.array), direction="wgs84_to_gcj02"),
-                               crs=_DISPLAY_EPSG)
+        gdf = gdf.set_geometry(
+            transform_geometry(np.asarray(gdf.geometry.array), direction="wgs84_to_gcj02"), crs=_DISPLAY_EPSG
+        )
     return gdf
 
 
-def _collection(gdf: gpd.GeoDataFrame, properties: Callable[[pd.Series], dict[str, object]]) -> dict[str, object]:
+def _collection(
+    gdf: gpd.GeoDataFrame, properties: Callable[[pd.Series], dict[str, object]]
+) -> dict[str, object]:
     geoms = shapely.set_precision(np.asarray(gdf.geometry.array), _PRECISION_DEG, mode="pointwise")
     features = []
-    for (_, row), geom in zip(gdf.iterrows(), geoms):
-        features.append({"type": "Feature", "properties": properties(row),
-                         "geometry": shapely.geometry.mapping(geom)})
+    for (_, row), geom in zip(gdf.iterrows(), geoms, strict=False):
+        features.append(
+            {"type": "Feature", "properties": properties(row), "geometry": shapely.geometry.mapping(geom)}
+        )
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -297,7 +326,12 @@ def _category(value: object) -> str:
 
 
 #: the colour of each kind of land in the codes table (geo.landuse): every standard's 工业用地 is one colour
-FAMILY_COLORS = {"industrial": "#c0392b", "warehouse": "#8e44ad", "mining": "#7f8c8d", "industrial_group": "#e67e22"}
+FAMILY_COLORS = {
+    "industrial": "#c0392b",
+    "warehouse": "#8e44ad",
+    "mining": "#7f8c8d",
+    "industrial_group": "#e67e22",
+}
 
 
 def land_use_colors(values: Sequence[str]) -> dict[str, str]:
@@ -333,7 +367,7 @@ def _category_colors(values: pd.Series) -> dict[str, str]:
     """Colours of the most frequent categories; the rest fall under "other"."""
     counts = values.map(_category).value_counts(sort=True)
     order = sorted(counts.index, key=lambda c: (-counts[c], c))
-    return {c: PALETTE[i] for i, c in enumerate(order[:len(PALETTE)])}
+    return {c: PALETTE[i] for i, c in enumerate(order[: len(PALETTE)])}
 
 
 def _category_label(column: str, category: str, lang: str) -> str:
@@ -380,7 +414,8 @@ class _Legend(MacroElement):
 
 class _PlainAttribution(MacroElement):
     """The attribution control without Leaflet's prefix (a link with a national flag icon): a government
-    deployment shows only the attribution text of its base maps."""
+    deployment shows only the attribution text of its base maps.
+    """
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -398,21 +433,26 @@ class _PlainAttribution(MacroElement):
 def _swatch(style: dict[str, object], label: str) -> str:
     fill = style.get("fillColor", "transparent") if style.get("fill", True) else "transparent"
     dash = "dashed" if style.get("dashArray") else "solid"
-    return (f"<div style='margin:2px 0'><span style='display:inline-block;width:14px;height:10px;"
-            f"margin-right:6px;vertical-align:middle;background:{fill};border:2px {dash} {style['color']}'>"
-            f"</span>{html.escape(label)}</div>")
+    return (
+        f"<div style='margin:2px 0'><span style='display:inline-block;width:14px;height:10px;"
+        f"margin-right:6px;vertical-align:middle;background:{fill};border:2px {dash} {style['color']}'>"
+        f"</span>{html.escape(label)}</div>"
+    )
 
 
 def _legend_html(entries: list[tuple[dict[str, object], str]], title: str) -> str:
     rows = "".join(_swatch(style, label) for style, label in entries)
-    return (f"<div style='background:rgba(255,255,255,0.92);padding:6px 10px;border-radius:4px;"
-            f"box-shadow:0 1px 4px rgba(0,0,0,0.3);font-size:12px;line-height:1.4;max-height:320px;"
-            f"overflow-y:auto'><b>{html.escape(title)}</b>{rows}</div>")
+    return (
+        f"<div style='background:rgba(255,255,255,0.92);padding:6px 10px;border-radius:4px;"
+        f"box-shadow:0 1px 4px rgba(0,0,0,0.3);font-size:12px;line-height:1.4;max-height:320px;"
+        f"overflow-y:auto'><b>{html.escape(title)}</b>{rows}</div>"
+    )
 
 
 # -- basemaps ----------------------------------------------------------------------------------------------
-def _add_basemap(m: folium.Map, basemap: str, *, tianditu_key: str | None, local_tile_url: str | None,
-                 lang: str) -> None:
+def _add_basemap(
+    m: folium.Map, basemap: str, *, tianditu_key: str | None, local_tile_url: str | None, lang: str
+) -> None:
     if basemap not in BASEMAPS:
         raise ValueError(f"basemap must be one of {BASEMAPS}, not {basemap!r}")
     name = translate(f"basemap.{basemap}", lang)
@@ -423,19 +463,33 @@ def _add_basemap(m: folium.Map, basemap: str, *, tianditu_key: str | None, local
             return  # Tianditu serves nothing without a key: no tiles rather than a map of errors
         base, labels = ("vec", "cva") if basemap == "tianditu_vec" else ("img", "cia")
         attr = "&copy; 天地图 Tianditu"
-        folium.TileLayer(tiles=tianditu_url(base, tianditu_key), attr=attr, name=name,
-                         subdomains=TIANDITU_SUBDOMAINS, max_zoom=18).add_to(m)
-        folium.TileLayer(tiles=tianditu_url(labels, tianditu_key), attr=attr,
-                         name=translate("layer.basemap_labels", lang), subdomains=TIANDITU_SUBDOMAINS,
-                         max_zoom=18, overlay=True, control=True).add_to(m)
+        folium.TileLayer(
+            tiles=tianditu_url(base, tianditu_key),
+            attr=attr,
+            name=name,
+            subdomains=TIANDITU_SUBDOMAINS,
+            max_zoom=18,
+        ).add_to(m)
+        folium.TileLayer(
+            tiles=tianditu_url(labels, tianditu_key),
+            attr=attr,
+            name=translate("layer.basemap_labels", lang),
+            subdomains=TIANDITU_SUBDOMAINS,
+            max_zoom=18,
+            overlay=True,
+            control=True,
+        ).add_to(m)
     elif basemap == "amap":
-        folium.TileLayer(tiles=AMAP_URL, attr="&copy; 高德地图 AutoNavi", name=name, subdomains="1234",
-                         max_zoom=18).add_to(m)
+        folium.TileLayer(
+            tiles=AMAP_URL, attr="&copy; 高德地图 AutoNavi", name=name, subdomains="1234", max_zoom=18
+        ).add_to(m)
     elif basemap == "local":
         if not valid_tile_url(local_tile_url):
             raise ValueError("local_tile_url must be an http(s) URL template with {z}, {x} and {y}")
         assert local_tile_url is not None
-        folium.TileLayer(tiles=local_tile_url.strip(), attr=html.escape(name), name=name, max_zoom=20).add_to(m)
+        folium.TileLayer(tiles=local_tile_url.strip(), attr=html.escape(name), name=name, max_zoom=20).add_to(
+            m
+        )
 
 
 # -- vector tiles ------------------------------------------------------------------------------------------------
@@ -465,10 +519,17 @@ class TileSource:
         >>> TileSource(version="v1", mark_set="m1").url("all")
         '/tiles/all/{z}/{x}/{y}.pbf?v=v1&marks=m1'
         """
-        query = {"v": self.version, "county": self.county, "as_of": self.as_of.isoformat() if self.as_of else None,
-                 "marks": self.mark_set if layer in ("parcels", ALL_LAYERS) else None,
-                 "color": self.color_by if layer in ("parcels", ALL_LAYERS) else None, "gcj": "1" if gcj02 else None}
-        return f"{self.base_url}/{layer}/{{z}}/{{x}}/{{y}}.pbf?" + urlencode({k: v for k, v in query.items() if v})
+        query = {
+            "v": self.version,
+            "county": self.county,
+            "as_of": self.as_of.isoformat() if self.as_of else None,
+            "marks": self.mark_set if layer in ("parcels", ALL_LAYERS) else None,
+            "color": self.color_by if layer in ("parcels", ALL_LAYERS) else None,
+            "gcj": "1" if gcj02 else None,
+        }
+        return f"{self.base_url}/{layer}/{{z}}/{{x}}/{{y}}.pbf?" + urlencode(
+            {k: v for k, v in query.items() if v}
+        )
 
 
 # Squares of the far-out parcel layer are shaded by the share of their ground that parcels cover (%).
@@ -609,34 +670,72 @@ _TILE_KEYS = {
     "level1": ["name", "county_code", "area_mu", "approval_doc"],
     "level2": ["name", "county_code", "area_mu", "approval_doc"],
     "counties": ["code", "name"],
-    "parcels": ["parcel_no", "holder", "land_use", "county_code", "area_mu", "is_low_efficiency", "idle",
-                "lifecycle", "grade"],
+    "parcels": [
+        "parcel_no",
+        "holder",
+        "land_use",
+        "county_code",
+        "area_mu",
+        "is_low_efficiency",
+        "idle",
+        "lifecycle",
+        "grade",
+    ],
 }
 
 
-def _tile_config(source: TileSource, *, lang: str, gcj02: bool,
-                 value_names: Mapping[str, Mapping[str, str]]) -> dict[str, object]:
-    labels = {"parcel_no": translate("field.parcel_no", lang), "holder": translate("field.holder", lang),
-              "land_use": translate("field.land_use", lang), "county_code": translate("field.county", lang),
-              "area_mu": translate("field.area", lang), "is_low_efficiency": translate("color.is_low_efficiency", lang),
-              "idle": translate("color.idle", lang), "lifecycle": translate("color.lifecycle", lang),
-              "grade": translate("color.grade", lang), "name": translate("field.name", lang),
-              "approval_doc": translate("field.approval_doc", lang), "parcels": translate("field.parcels", lang),
-              "low_mu": translate("field.low_mu", lang), "top": translate("field.top", lang),
-              "top_share": translate("field.top_share", lang)}
-    layers = [{"layer": layer, "name": translate(key, lang), "keys": _TILE_KEYS[layer]}
-              for layer, key in (("parcels", "layer.parcels"), ("counties", "layer.admin"), ("level2", "layer.level2"),
-                                 ("level1", "layer.level1"))]
-    styles = {"level1": _STYLE["layer.level1"], "level2": _STYLE["layer.level2"], "parcels": _STYLE["layer.parcels"],
-              "counties": _STYLE["layer.admin"]}
-    return {"url": source.url(ALL_LAYERS, gcj02=gcj02), "layers": layers, "styles": styles, "labels": labels,
-            "values": {k: dict(v) for k, v in value_names.items()},
-            "colorBy": source.color_by, "colors": dict(source.colors), "other": _OTHER_COLOR,
-            "density": [list(step) for step in _DENSITY],
-            "squareKeys": ["parcels", "area_mu", "low_mu", *(["top", "top_share"] if source.color_by else [])],
-            "tipKeys": ["parcel_no", "holder", "area_mu"],
-            "mu": "亩" if lang == "zh" else "mu", "ha": "公顷" if lang == "zh" else "ha",
-            "yes": translate("yes", lang), "no": translate("no", lang)}
+def _tile_config(
+    source: TileSource, *, lang: str, gcj02: bool, value_names: Mapping[str, Mapping[str, str]]
+) -> dict[str, object]:
+    labels = {
+        "parcel_no": translate("field.parcel_no", lang),
+        "holder": translate("field.holder", lang),
+        "land_use": translate("field.land_use", lang),
+        "county_code": translate("field.county", lang),
+        "area_mu": translate("field.area", lang),
+        "is_low_efficiency": translate("color.is_low_efficiency", lang),
+        "idle": translate("color.idle", lang),
+        "lifecycle": translate("color.lifecycle", lang),
+        "grade": translate("color.grade", lang),
+        "name": translate("field.name", lang),
+        "approval_doc": translate("field.approval_doc", lang),
+        "parcels": translate("field.parcels", lang),
+        "low_mu": translate("field.low_mu", lang),
+        "top": translate("field.top", lang),
+        "top_share": translate("field.top_share", lang),
+    }
+    layers = [
+        {"layer": layer, "name": translate(key, lang), "keys": _TILE_KEYS[layer]}
+        for layer, key in (
+            ("parcels", "layer.parcels"),
+            ("counties", "layer.admin"),
+            ("level2", "layer.level2"),
+            ("level1", "layer.level1"),
+        )
+    ]
+    styles = {
+        "level1": _STYLE["layer.level1"],
+        "level2": _STYLE["layer.level2"],
+        "parcels": _STYLE["layer.parcels"],
+        "counties": _STYLE["layer.admin"],
+    }
+    return {
+        "url": source.url(ALL_LAYERS, gcj02=gcj02),
+        "layers": layers,
+        "styles": styles,
+        "labels": labels,
+        "values": {k: dict(v) for k, v in value_names.items()},
+        "colorBy": source.color_by,
+        "colors": dict(source.colors),
+        "other": _OTHER_COLOR,
+        "density": [list(step) for step in _DENSITY],
+        "squareKeys": ["parcels", "area_mu", "low_mu", *(["top", "top_share"] if source.color_by else [])],
+        "tipKeys": ["parcel_no", "holder", "area_mu"],
+        "mu": "亩" if lang == "zh" else "mu",
+        "ha": "公顷" if lang == "zh" else "ha",
+        "yes": translate("yes", lang),
+        "no": translate("no", lang),
+    }
 
 
 def density_legend(lang: str) -> list[tuple[dict[str, object], str]]:
@@ -645,7 +744,9 @@ def density_legend(lang: str) -> list[tuple[dict[str, object], str]]:
     for i, (low, color) in enumerate(_DENSITY):
         high = _DENSITY[i + 1][0] if i + 1 < len(_DENSITY) else None
         span = f"≥ {low}" if high is None else f"{low}–{high}"
-        rows.append(({"color": color, "fillColor": color, "weight": 0}, translate("legend.square", lang, span=span)))
+        rows.append(
+            ({"color": color, "fillColor": color, "weight": 0}, translate("legend.square", lang, span=span))
+        )
     return rows
 
 
@@ -671,7 +772,11 @@ def _styler(style: dict[str, object]) -> Callable[[dict[str, object]], dict[str,
 
 
 def _properties(
-    key: str, *, lang: str, color_by: str | None, colors: dict[str, str] | None,
+    key: str,
+    *,
+    lang: str,
+    color_by: str | None,
+    colors: dict[str, str] | None,
 ) -> Callable[[pd.Series], dict[str, object]]:
     """The GeoJSON properties of one feature of layer ``key``: its escaped facts and its fill colour."""
 
@@ -696,8 +801,13 @@ def _add_focus(m: folium.Map, collection: dict[str, object], name: str) -> None:
     reaches the parcel under the outline, so its popup is the same as any other parcel's.
     """
     folium.map.CustomPane(_FOCUS_PANE, z_index=450, pointer_events=False).add_to(m)
-    folium.GeoJson(collection, name=name, style_function=_styler(_STYLE["layer.focus"]), pane=_FOCUS_PANE,
-                   interactive=False).add_to(m)
+    folium.GeoJson(
+        collection,
+        name=name,
+        style_function=_styler(_STYLE["layer.focus"]),
+        pane=_FOCUS_PANE,
+        interactive=False,
+    ).add_to(m)
 
 
 def build_map(
@@ -763,7 +873,9 @@ def build_map(
     if color_by is not None and color_by not in COLOR_BY:
         raise ValueError(f"color_by must be None or one of {COLOR_BY}, not {color_by!r}")
     if tiles is not None and any(f is not None for f in (level1, level2, parcels)):
-        raise ValueError("with tiles, block lines and parcels come from the tiles: pass level1/level2/parcels as None")
+        raise ValueError(
+            "with tiles, block lines and parcels come from the tiles: pass level1/level2/parcels as None"
+        )
     if tiles is not None and tiles.color_by is not None and tiles.color_by not in TILE_COLOR_BY:
         raise ValueError(f"tiles.color_by must be None or one of {TILE_COLOR_BY}, not {tiles.color_by!r}")
     gcj02 = basemap == "amap"
@@ -775,8 +887,13 @@ def build_map(
     }
     if leaflet_url is not None and not valid_asset_url(leaflet_url):
         raise ValueError("leaflet_url must be an http(s) URL or a path starting with /")
-    m = folium.Map(location=_DEFAULT_CENTER, zoom_start=_DEFAULT_ZOOM, tiles=None, control_scale=False,
-                   prefer_canvas=True)
+    m = folium.Map(
+        location=_DEFAULT_CENTER,
+        zoom_start=_DEFAULT_ZOOM,
+        tiles=None,
+        control_scale=False,
+        prefer_canvas=True,
+    )
     m.add_child(_MetricScale())  # metres and kilometres only, and no "Leaflet" prefix before the attribution
     base = (leaflet_url or LEAFLET_CDN).strip().rstrip("/")
     m.default_js = [("leaflet", f"{base}/leaflet.js")]
@@ -793,19 +910,27 @@ def build_map(
         style = dict(_STYLE[key])
         colors: dict[str, str] | None = None
         if key == "layer.parcels" and color_by is not None:
-            values = gdf[color_by] if color_by in gdf.columns else pd.Series([None] * len(gdf), index=gdf.index)
+            values = (
+                gdf[color_by] if color_by in gdf.columns else pd.Series([None] * len(gdf), index=gdf.index)
+            )
             colors = _category_colors(values)
-            legend += [({**style, "fillColor": c}, f"{name}：{_category_label(color_by, v, lang)}")
-                       for v, c in colors.items()]
+            legend += [
+                ({**style, "fillColor": c}, f"{name}：{_category_label(color_by, v, lang)}")
+                for v, c in colors.items()
+            ]
             if values.map(_category).nunique() > len(colors):
-                legend.append(({**style, "fillColor": _OTHER_COLOR}, f"{name}：{translate('legend.other', lang)}"))
+                legend.append(
+                    ({**style, "fillColor": _OTHER_COLOR}, f"{name}：{translate('legend.other', lang)}")
+                )
         else:
             legend.append((style, name))
         folium.GeoJson(
             _collection(gdf, _properties(key, lang=lang, color_by=color_by, colors=colors)),
-            name=name, style_function=_styler(style),
+            name=name,
+            style_function=_styler(style),
             highlight_function=_styler(_HOVER) if key == "layer.parcels" else None,
-            on_each_feature=_binder(key, lang), smooth_factor=0.5,
+            on_each_feature=_binder(key, lang),
+            smooth_factor=0.5,
         ).add_to(m)
 
     chosen_focus = _for_display(focus, what="focus", gcj02=gcj02)
@@ -813,16 +938,25 @@ def build_map(
     if chosen_focus is not None:
         focus = chosen_focus
         name = translate("layer.focus", lang)
-        _add_focus(m, _collection(focus, _properties("layer.parcels", lang=lang, color_by=None, colors=None)), name)
+        _add_focus(
+            m, _collection(focus, _properties("layer.parcels", lang=lang, color_by=None, colors=None)), name
+        )
         legend.append((_STYLE["layer.focus"], name))
     elif highlight is not None and frames["layer.parcels"] is not None:
         parcels_shown = frames["layer.parcels"]
-        chosen = parcels_shown[parcels_shown["parcel_no"].astype(str) == str(highlight)] \
-            if "parcel_no" in parcels_shown.columns else parcels_shown.iloc[0:0]
+        chosen = (
+            parcels_shown[parcels_shown["parcel_no"].astype(str) == str(highlight)]
+            if "parcel_no" in parcels_shown.columns
+            else parcels_shown.iloc[0:0]
+        )
         if len(chosen):
             focus = chosen
             name = translate("layer.focus", lang)
-            _add_focus(m, _collection(chosen, _properties("layer.parcels", lang=lang, color_by=None, colors=None)), name)
+            _add_focus(
+                m,
+                _collection(chosen, _properties("layer.parcels", lang=lang, color_by=None, colors=None)),
+                name,
+            )
             legend.append((_STYLE["layer.focus"], name))
 
     bounds = _bounds([focus]) if focus is not None else _bounds(list(frames.values()))
@@ -839,8 +973,13 @@ def build_map(
     if tiles is not None:
         if not valid_asset_url(tiles.script_url) or not valid_asset_url(tiles.base_url):
             raise ValueError("tile URLs must be http(s) URLs or paths starting with /")
-        m.add_child(_TileLayers(_tile_config(tiles, lang=lang, gcj02=gcj02, value_names=names),
-                                tiles.script_url, control.get_name()))
+        m.add_child(
+            _TileLayers(
+                _tile_config(tiles, lang=lang, gcj02=gcj02, value_names=names),
+                tiles.script_url,
+                control.get_name(),
+            )
+        )
     return m
 
 
@@ -863,7 +1002,8 @@ def fit_view(m: folium.Map, bounds: list[list[float]], *, max_zoom: int) -> foli
 def layer_control_last(m: folium.Map) -> folium.Map:
     """Move the map's layer control after every layer a page added after ``build_map``: the control's script
     names the layers, which must exist by then (else the browser meets an undefined variable and stops the
-    whole map). Call it once the page has added its own layers."""
+    whole map). Call it once the page has added its own layers.
+    """
     for key, child in list(m._children.items()):
         if isinstance(child, folium.LayerControl):
             del m._children[key]
@@ -871,27 +1011,38 @@ def layer_control_last(m: folium.Map) -> folium.Map:
     return m
 
 
-def _tile_legend(tiles: TileSource, names: Mapping[str, Mapping[str, str]],
-                 lang: str) -> list[tuple[dict[str, object], str]]:
-    rows: list[tuple[dict[str, object], str]] = [(_STYLE["layer.admin"], translate("layer.admin", lang)),
-                                                 (_STYLE["layer.level1"], translate("layer.level1", lang)),
-                                                 (_STYLE["layer.level2"], translate("layer.level2", lang))]
+def _tile_legend(
+    tiles: TileSource, names: Mapping[str, Mapping[str, str]], lang: str
+) -> list[tuple[dict[str, object], str]]:
+    rows: list[tuple[dict[str, object], str]] = [
+        (_STYLE["layer.admin"], translate("layer.admin", lang)),
+        (_STYLE["layer.level1"], translate("layer.level1", lang)),
+        (_STYLE["layer.level2"], translate("layer.level2", lang)),
+    ]
     parcels = translate("layer.parcels", lang)
     style = _STYLE["layer.parcels"]
     if tiles.color_by is None:
         rows.append((style, parcels))
     else:
         labels = names.get(tiles.color_by, {})
-        rows += [({**style, "fillColor": c}, f"{parcels}：{labels.get(v, v)}") for v, c in tiles.colors.items()]
+        rows += [
+            ({**style, "fillColor": c}, f"{parcels}：{labels.get(v, v)}") for v, c in tiles.colors.items()
+        ]
         rows.append(({**style, "fillColor": _OTHER_COLOR}, f"{parcels}：{translate('legend.no_mark', lang)}"))
     if tiles.color_by is None:
         return rows + density_legend(lang)
     # Far out the squares take the colour of the value that dominates them (issue 18, item 7): their own rows.
     deep = next(iter(tiles.colors.values()), _OTHER_COLOR)
-    return rows + [({"color": deep, "fillColor": deep, "fillOpacity": 0.85, "weight": 0},
-                    translate("legend.square_top", lang)),
-                   ({"color": _OTHER_COLOR, "fillColor": _OTHER_COLOR, "weight": 0},
-                    translate("legend.square_none", lang))]
+    return rows + [
+        (
+            {"color": deep, "fillColor": deep, "fillOpacity": 0.85, "weight": 0},
+            translate("legend.square_top", lang),
+        ),
+        (
+            {"color": _OTHER_COLOR, "fillColor": _OTHER_COLOR, "weight": 0},
+            translate("legend.square_none", lang),
+        ),
+    ]
 
 
 class _MetricScale(MacroElement):

@@ -11,10 +11,10 @@ from functools import partial
 
 import streamlit as st
 
-from geo.errors import BlocklineError
 from blockline.reports.document import FORMATS, Cover, Document, document_bytes
 from blockline.reports.gather import cover_for
 from blockline.ui.i18n import current_lang
+from geo.errors import BlocklineError
 
 __all__ = ["LABELS", "paper_buttons", "page_cover"]
 
@@ -54,6 +54,11 @@ def paper_buttons(paper: str, build: Callable[[], Document], *, key: str, file_s
         return
     label = LABELS[paper][lang if lang in LABELS[paper] else "zh"]
     for column, fmt in zip(st.columns(len(FORMATS)), FORMATS, strict=True):
-        column.download_button(f"{label}（{_KIND[fmt]}）" if lang == "zh" else f"{label} ({_KIND[fmt]})",
-                               data=partial(_bytes, build, fmt), file_name=f"{file_stem}.{fmt}", mime=FORMATS[fmt],
-                               key=f"{key}_{fmt}", on_click="ignore")
+        column.download_button(
+            f"{label}（{_KIND[fmt]}）" if lang == "zh" else f"{label} ({_KIND[fmt]})",
+            data=partial(_bytes, build, fmt),
+            file_name=f"{file_stem}.{fmt}",
+            mime=FORMATS[fmt],
+            key=f"{key}_{fmt}",
+            on_click="ignore",
+        )

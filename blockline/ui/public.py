@@ -20,7 +20,6 @@ __all__ = ["URL_PATH", "downloads", "public_frame", "requested"]
 URL_PATH = "public"
 
 
-
 def requested(page: st.Page) -> bool:
     """Whether this run is for ``page`` (the browser opened its address, or switched to it).
 
@@ -51,8 +50,12 @@ def _public_frame(version: str, as_of: dt.date, policy: str) -> pd.DataFrame:
 
     del version
     engine = data.get_engine()
-    return public_list(read_parcels(engine, geometry=False), county_names=county_names(engine), as_of=as_of,
-                       profile=get_profile(policy))
+    return public_list(
+        read_parcels(engine, geometry=False),
+        county_names=county_names(engine),
+        as_of=as_of,
+        profile=get_profile(policy),
+    )
 
 
 def downloads(frame: pd.DataFrame, *, as_of: dt.date, policy: str) -> dict[str, bytes]:
@@ -61,8 +64,16 @@ def downloads(frame: pd.DataFrame, *, as_of: dt.date, policy: str) -> dict[str, 
     from zoning.public import PUBLIC_COLUMNS, public_table
 
     table = public_table(frame, "zh")
-    body = {"as_of": as_of.isoformat(), "policy": policy, "county": None, "count": len(frame),
-            "columns": PUBLIC_COLUMNS, "parcels": records(frame)}
-    return {"xlsx": data.table_bytes(table, fmt="xlsx", sheet="公开清单"),
-            "csv": data.table_bytes(table, fmt="csv"),
-            "json": (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8")}
+    body = {
+        "as_of": as_of.isoformat(),
+        "policy": policy,
+        "county": None,
+        "count": len(frame),
+        "columns": PUBLIC_COLUMNS,
+        "parcels": records(frame),
+    }
+    return {
+        "xlsx": data.table_bytes(table, fmt="xlsx", sheet="公开清单"),
+        "csv": data.table_bytes(table, fmt="csv"),
+        "json": (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode("utf-8"),
+    }

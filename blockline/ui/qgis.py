@@ -38,9 +38,9 @@ from xml.etree import ElementTree as ET
 from pyproj import CRS
 from sqlalchemy.engine import make_url
 
-from geo.errors import InputError
 from blockline.ui.i18n import translate
 from blockline.ui.maps import _OTHER_COLOR, _STYLE, PALETTE
+from geo.errors import InputError
 
 __all__ = ["Connection", "LayerSpec", "connection_from_url", "layer_specs", "project_xml", "write_project"]
 
@@ -112,28 +112,53 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def layer_specs(*, schema: str, mark_set: str, categories: Sequence[str], lang: str = "zh") -> list[LayerSpec]:
+def layer_specs(
+    *, schema: str, mark_set: str, categories: Sequence[str], lang: str = "zh"
+) -> list[LayerSpec]:
     """The project's layers, bottom first, with the app's names (``blockline.ui.i18n``) and styles (``blockline.ui.maps``).
 
     ``mark_set`` names the policy engine's marks the parcels are coloured by; ``categories`` are the idle
     categories in the app's order (``zoning.idle.IDLE_CATEGORIES``), coloured as on the 闲置 page.
     """
     s = '"' + schema.replace('"', '""') + '"'
-    parcels = (f"(SELECT p.id, p.parcel_no, p.holder, p.land_use, p.county_code, p.area_mu, m.idle, p.geom "
-               f"FROM {s}.parcels p LEFT JOIN {s}.parcel_marks m "
-               f"ON m.parcel_no = p.parcel_no AND m.mark_set = {_sql_text(mark_set)} WHERE p.valid_to IS NULL)")
-    cats = [(c, translate(f"cat.{c}", lang), color) for c, color in zip(categories, PALETTE)]
+    parcels = (
+        f"(SELECT p.id, p.parcel_no, p.holder, p.land_use, p.county_code, p.area_mu, m.idle, p.geom "
+        f"FROM {s}.parcels p LEFT JOIN {s}.parcel_marks m "
+        f"ON m.parcel_no = p.parcel_no AND m.mark_set = {_sql_text(mark_set)} WHERE p.valid_to IS NULL)"
+    )
+    cats = [(c, translate(f"cat.{c}", lang), color) for c, color in zip(categories, PALETTE, strict=False)]
     cats.append(("", translate("legend.no_mark", lang), _OTHER_COLOR))
     return [
-        LayerSpec(translate("layer.admin", lang), f"{s}.\"admin_areas\"", "code", _STYLE["layer.admin"],
-                  subset="level = 'county'"),
-        LayerSpec(translate("layer.parcels", lang), parcels, "id", _STYLE["layer.parcels"],
-                  attribute="idle", categories=cats),
-        LayerSpec(translate("zones.title", lang), f"{s}.\"zones\"", "id", _STYLE["layer.focus"]),
-        LayerSpec(translate("layer.level2", lang), f"{s}.\"block_lines\"", "id", _STYLE["layer.level2"],
-                  subset=f"level = 2 AND {_AS_OF_NOW}"),
-        LayerSpec(translate("layer.level1", lang), f"{s}.\"block_lines\"", "id", _STYLE["layer.level1"],
-                  subset=f"level = 1 AND {_AS_OF_NOW}"),
+        LayerSpec(
+            translate("layer.admin", lang),
+            f'{s}."admin_areas"',
+            "code",
+            _STYLE["layer.admin"],
+            subset="level = 'county'",
+        ),
+        LayerSpec(
+            translate("layer.parcels", lang),
+            parcels,
+            "id",
+            _STYLE["layer.parcels"],
+            attribute="idle",
+            categories=cats,
+        ),
+        LayerSpec(translate("zones.title", lang), f'{s}."zones"', "id", _STYLE["layer.focus"]),
+        LayerSpec(
+            translate("layer.level2", lang),
+            f'{s}."block_lines"',
+            "id",
+            _STYLE["layer.level2"],
+            subset=f"level = 2 AND {_AS_OF_NOW}",
+        ),
+        LayerSpec(
+            translate("layer.level1", lang),
+            f'{s}."block_lines"',
+            "id",
+            _STYLE["layer.level1"],
+            subset=f"level = 1 AND {_AS_OF_NOW}",
+        ),
     ]
 
 
@@ -145,13 +170,15 @@ def _datasource(conn: Connection, layer: LayerSpec, srid: int) -> str:
     table = layer.table
     if table.startswith("("):  # a subquery: QGIS takes it as the table, double-quoted
         table = '"' + table.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return (f"{conn.uri()} key={_quoted(layer.key)} srid={srid} type=MultiPolygon checkPrimaryKeyUnicity='0' "
-            f"table={table} (geom) sql={layer.subset}")
+    return (
+        f"{conn.uri()} key={_quoted(layer.key)} srid={srid} type=MultiPolygon checkPrimaryKeyUnicity='0' "
+        f"table={table} (geom) sql={layer.subset}"
+    )
 
 
 def _rgba(color: str, opacity: float = 1.0) -> str:
     h = color.lstrip("#")
-    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    r, g, b = (int(h[i : i + 2], 16) for i in (0, 2, 4))
     return f"{r},{g},{b},{round(255 * opacity)}"
 
 
@@ -165,21 +192,28 @@ def _props(parent: ET.Element, values: Mapping[str, str]) -> None:
 
 
 def _symbol(parent: ET.Element, name: str, style: Mapping[str, object], fill: str | None = None) -> None:
-    symbol = ET.SubElement(parent, "symbol", type="fill", name=name, alpha="1", clip_to_extent="1",
-                           force_rhr="0")
-    layer = ET.SubElement(symbol, "layer", attrib={"class": "SimpleFill", "enabled": "1", "locked": "0",
-                                                   "pass": "0"})
+    symbol = ET.SubElement(
+        parent, "symbol", type="fill", name=name, alpha="1", clip_to_extent="1", force_rhr="0"
+    )
+    layer = ET.SubElement(
+        symbol, "layer", attrib={"class": "SimpleFill", "enabled": "1", "locked": "0", "pass": "0"}
+    )
     filled = bool(style.get("fill", True))
     dashed = bool(style.get("dashArray"))
-    _props(layer, {
-        "color": _rgba(fill or str(style.get("fillColor", style["color"])), float(style.get("fillOpacity", 0.0))),
-        "style": "solid" if filled else "no",
-        "outline_color": _rgba(str(style["color"])),
-        "outline_style": "dash" if dashed else "solid",
-        "outline_width": f"{float(style.get('weight', 1)) * _MM_PER_PX:.2f}",
-        "outline_width_unit": "MM",
-        "joinstyle": "round",
-    })
+    _props(
+        layer,
+        {
+            "color": _rgba(
+                fill or str(style.get("fillColor", style["color"])), float(style.get("fillOpacity", 0.0))
+            ),
+            "style": "solid" if filled else "no",
+            "outline_color": _rgba(str(style["color"])),
+            "outline_style": "dash" if dashed else "solid",
+            "outline_width": f"{float(style.get('weight', 1)) * _MM_PER_PX:.2f}",
+            "outline_width_unit": "MM",
+            "joinstyle": "round",
+        },
+    )
 
 
 def _renderer(parent: ET.Element, layer: LayerSpec) -> None:
@@ -216,14 +250,36 @@ def project_xml(conn: Connection, layers: Sequence[LayerSpec], *, srid: int, tit
     tree = ET.SubElement(root, "layer-tree-group")
     ET.SubElement(tree, "customproperties")
     project_layers = ET.SubElement(root, "projectlayers")
-    ids = [f"blockline_{i}_{uuid.uuid5(uuid.NAMESPACE_URL, layer.name).hex[:12]}" for i, layer in enumerate(layers)]
-    for layer_id, layer in reversed(list(zip(ids, layers, strict=True))):  # the tree lists the top layer first
+    ids = [
+        f"blockline_{i}_{uuid.uuid5(uuid.NAMESPACE_URL, layer.name).hex[:12]}"
+        for i, layer in enumerate(layers)
+    ]
+    for layer_id, layer in reversed(
+        list(zip(ids, layers, strict=True))
+    ):  # the tree lists the top layer first
         source = _datasource(conn, layer, srid)
-        node = ET.SubElement(tree, "layer-tree-layer", id=layer_id, name=layer.name, source=source,
-                             providerKey="postgres", checked="Qt::Checked", expanded="1")
+        node = ET.SubElement(
+            tree,
+            "layer-tree-layer",
+            id=layer_id,
+            name=layer.name,
+            source=source,
+            providerKey="postgres",
+            checked="Qt::Checked",
+            expanded="1",
+        )
         ET.SubElement(node, "customproperties")
-        ml = ET.SubElement(project_layers, "maplayer", type="vector", geometry="Polygon", wkbType="MultiPolygon",
-                           autoRefreshEnabled="0", readOnly="0", simplifyDrawingHints="1", labelsEnabled="0")
+        ml = ET.SubElement(
+            project_layers,
+            "maplayer",
+            type="vector",
+            geometry="Polygon",
+            wkbType="MultiPolygon",
+            autoRefreshEnabled="0",
+            readOnly="0",
+            simplifyDrawingHints="1",
+            labelsEnabled="0",
+        )
         ET.SubElement(ml, "id").text = layer_id
         ET.SubElement(ml, "datasource").text = source
         ET.SubElement(ml, "layername").text = layer.name
@@ -251,11 +307,21 @@ def write_project(path: Path, xml: bytes) -> Path:
     """
     suffix = path.suffix.lower()
     if suffix not in (".qgz", ".qgs"):
-        raise InputError("QGIS 项目文件名须以 .qgz 或 .qgs 结尾", "a QGIS project's name must end in .qgz or .qgs",
-                         file=str(path), fix_zh="例如 -o 区块线.qgz", fix_en="e.g. -o 区块线.qgz")
+        raise InputError(
+            "QGIS 项目文件名须以 .qgz 或 .qgs 结尾",
+            "a QGIS project's name must end in .qgz or .qgs",
+            file=str(path),
+            fix_zh="例如 -o 区块线.qgz",
+            fix_en="e.g. -o 区块线.qgz",
+        )
     if not path.parent.is_dir():
-        raise InputError("输出文件夹不存在", "the output folder does not exist", file=str(path),
-                         fix_zh="先创建该文件夹，或换一个路径", fix_en="create the folder first, or choose another path")
+        raise InputError(
+            "输出文件夹不存在",
+            "the output folder does not exist",
+            file=str(path),
+            fix_zh="先创建该文件夹，或换一个路径",
+            fix_en="create the folder first, or choose another path",
+        )
     fd, tmp = tempfile.mkstemp(prefix=".blockline-", suffix=suffix, dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as out:

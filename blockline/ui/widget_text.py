@@ -63,7 +63,8 @@ def inject(lang: str) -> None:
 
 def encoding_name(encoding: str | None) -> tuple[str, str | None]:
     """A read report's encoding as (code, how it was told when the code carries it), e.g.
-    ``"UTF-8 (format default)"`` → ``("UTF-8", "format default")``."""
+    ``"UTF-8 (format default)"`` → ``("UTF-8", "format default")``.
+    """
     text = str(encoding or "—")
     code, sep, rest = text.partition(" (")
     return (code, rest.rstrip(")")) if sep else (text, None)

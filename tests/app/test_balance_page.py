@@ -27,13 +27,13 @@ from shapely import box
 from streamlit.testing.v1 import AppTest
 from streamlit_folium import generate_js_hash
 
+from blockline.ui import balance_view as bv
+from blockline.ui.maps import build_map, unescape_js
 from geo.drafts import new_sketch, save_drafts, valid_sketch
 from tests.app.apptest import map_script, metrics, texts
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city, square
-from blockline.ui import balance_view as bv
-from blockline.ui.maps import build_map, unescape_js
 from zoning.balance import record_adjustment
 from zoning.policy import get_profile
 
@@ -65,8 +65,9 @@ def drawn(*geoms: object) -> list[dict[str, object]]:
     return json.loads(json.dumps(bv.to_features(list(geoms), epsg=4549)))
 
 
-def keep(engine: sa.Engine, *, removal: list | None = None, addition: list | None = None,
-         sketch: str | None = None) -> str:
+def keep(
+    engine: sa.Engine, *, removal: list | None = None, addition: list | None = None, sketch: str | None = None
+) -> str:
     """Drawings kept in the store as the page keeps them (purposes balance:removal/addition); the sketch id."""
     sketch = sketch or new_sketch()
     for role, features in (("removal", removal), ("addition", addition)):
@@ -87,8 +88,9 @@ def open_balance(*, sketch: str | None = None, lang: str | None = None) -> AppTe
     return at
 
 
-def open_with(engine: sa.Engine, *, removal: list | None = None, addition: list | None = None,
-              lang: str | None = None) -> tuple[AppTest, str]:
+def open_with(
+    engine: sa.Engine, *, removal: list | None = None, addition: list | None = None, lang: str | None = None
+) -> tuple[AppTest, str]:
     """The page at the address of a sketch holding these drawings."""
     sketch = keep(engine, removal=removal, addition=addition)
     return open_balance(sketch=sketch, lang=lang), sketch
@@ -97,8 +99,9 @@ def open_with(engine: sa.Engine, *, removal: list | None = None, addition: list 
 def drafts_of(engine: sa.Engine, sketch: str) -> dict[str, int]:
     """How many drafts the store holds for ``sketch``, by purpose (straight from the table)."""
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("SELECT purpose, count(*) FROM drafts WHERE sketch = :s GROUP BY purpose"),
-                            {"s": sketch}).fetchall()
+        rows = conn.execute(
+            sa.text("SELECT purpose, count(*) FROM drafts WHERE sketch = :s GROUP BY purpose"), {"s": sketch}
+        ).fetchall()
     return {purpose: int(n) for purpose, n in rows}
 
 
@@ -172,15 +175,23 @@ def test_recording_an_unbalanced_adjustment_is_refused(city: sa.Engine) -> None:
 
 def test_a_transfer_from_a_county_with_a_surplus_records_it(city: sa.Engine) -> None:
     # 瓯海 adds 15 亩 of new level 1 with no removal: its balance becomes +15.
-    record_adjustment(city, county=OH, addition=box(X + 2100, Y + 800, X + 2200, Y + 900),
-                      approval_doc="瓯政〔2026〕2号", user="approver", profile=WZ)
+    record_adjustment(
+        city,
+        county=OH,
+        addition=box(X + 2100, Y + 800, X + 2200, Y + 900),
+        approval_doc="瓯政〔2026〕2号",
+        user="approver",
+        profile=WZ,
+    )
     at, sketch = open_with(city, removal=drawn(REMOVAL), addition=drawn(ADDITION))
     shown = metrics(at)
     assert shown["县域平衡"] == "否" and shown["市域平衡"] == "是"
     at.text_input(key="balance_doc").input(DOC)
     at.text_area(key="balance_reason").input("市政道路")
     at.multiselect(key="balance_transfer_from").set_value([OH]).run()
-    assert at.number_input(key=f"balance_transfer_mu_{OH}").value == pytest.approx(7.5)  # proposed: the shortfall
+    assert at.number_input(key=f"balance_transfer_mu_{OH}").value == pytest.approx(
+        7.5
+    )  # proposed: the shortfall
     at.button(key="balance_record").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert "已记录调整 #2" in texts(at)
@@ -212,9 +223,16 @@ def test_suggestion_lists_pieces_and_adds_them(city: sa.Engine) -> None:
     assert '"建议补划"' in map_script(at)
     at.button(key="balance_suggest_add").click().run()
     assert not at.exception
-    assert drafts_of(city, sketch) == {"balance:removal": 1, "balance:addition": 2}  # kept in the store at once
+    assert drafts_of(city, sketch) == {
+        "balance:removal": 1,
+        "balance:addition": 2,
+    }  # kept in the store at once
     shown = metrics(at)
-    assert shown["补划一级线"] == "442.50 亩" and shown["调整后余额"] == "352.50 亩" and shown["县域平衡"] == "是"
+    assert (
+        shown["补划一级线"] == "442.50 亩"
+        and shown["调整后余额"] == "352.50 亩"
+        and shown["县域平衡"] == "是"
+    )
     assert count(city, "adjustments") == 0
 
 
@@ -233,19 +251,24 @@ def test_uploaded_addition_is_unioned_with_the_drawn_one(city: sa.Engine) -> Non
     at, sketch = open_with(city, removal=drawn(REMOVAL), addition=drawn(ADDITION))
     extra = gpd.GeoDataFrame({"名称": ["补入"]}, geometry=[square(X + 1350, Y + 800, 50)], crs="EPSG:4549")
     at.file_uploader(key="balance_file_addition_0").upload(
-        "补入.geojson", extra.to_crs(4326).to_json().encode(), "application/geo+json").run()
+        "补入.geojson", extra.to_crs(4326).to_json().encode(), "application/geo+json"
+    ).run()
     assert not at.exception
     shown = metrics(at)  # 82.5 + 50 × 50 m (3.75 亩)
     assert shown["补划一级线"] == "86.25 亩" and shown["调整后余额"] == "-3.75 亩"
     at.button(key="balance_clear_addition").click().run()  # clears the drawn shapes and the uploaded file
     assert not at.exception
-    assert metrics(at)["调整后余额"] == "-90.00 亩" and not at.file_uploader(key="balance_file_addition_1").value
+    assert (
+        metrics(at)["调整后余额"] == "-90.00 亩" and not at.file_uploader(key="balance_file_addition_1").value
+    )
     assert drafts_of(city, sketch) == {"balance:removal": 1}  # uploads are never drafts
 
 
 def test_an_unreadable_upload_is_told_in_the_language(city: sa.Engine) -> None:
     at = open_balance(lang="en")
-    at.file_uploader(key="balance_file_removal_0").upload("bad.geojson", b"not json", "application/geo+json").run()
+    at.file_uploader(key="balance_file_removal_0").upload(
+        "bad.geojson", b"not json", "application/geo+json"
+    ).run()
     assert not at.exception
     errors = " ".join(e.value for e in at.error)
     assert "bad.geojson" in errors and "Fix:" in errors
@@ -263,11 +286,19 @@ def test_english(city: sa.Engine) -> None:
 
 
 def test_ledger_download_is_the_workbook(city: sa.Engine) -> None:
-    record_adjustment(city, county=OH, addition=box(X + 2100, Y + 800, X + 2200, Y + 900),
-                      approval_doc="瓯政〔2026〕2号", user="approver", profile=WZ)
+    record_adjustment(
+        city,
+        county=OH,
+        addition=box(X + 2100, Y + 800, X + 2200, Y + 900),
+        approval_doc="瓯政〔2026〕2号",
+        user="approver",
+        profile=WZ,
+    )
     from zoning.balance import ledger
 
-    book = pd.read_excel(io.BytesIO(bv.ledger_xlsx_bytes(ledger(city))), sheet_name=None, dtype={"行政区代码": str})
+    book = pd.read_excel(
+        io.BytesIO(bv.ledger_xlsx_bytes(ledger(city))), sheet_name=None, dtype={"行政区代码": str}
+    )
     assert list(book) == ["台账", "各县余额", "一级线总量"]
     assert book["台账"]["批复文号"].tolist() == ["瓯政〔2026〕2号"]
     assert book["各县余额"].set_index("行政区代码").loc[OH, "占补余额（亩）"] == pytest.approx(15.0)
@@ -278,8 +309,11 @@ def test_ledger_download_is_the_workbook(city: sa.Engine) -> None:
 def test_drafts_of_the_sketch_are_shown_and_counted_after_a_reload(city: sa.Engine) -> None:
     # 200 m × 100 m of 鹿城's level 1 removed: 20,000 m² ÷ (10,000/15 m² per 亩) = 30 亩 occupied;
     # a 100 m × 100 m square added outside every line: 15 亩 replaced; 鹿城 had 0, so 0 − 30 + 15 = −15.
-    sketch = keep(city, removal=drawn(box(X + 100, Y + 300, X + 300, Y + 400)),
-                  addition=drawn(square(X + 1300, Y + 1300)))
+    sketch = keep(
+        city,
+        removal=drawn(box(X + 100, Y + 300, X + 300, Y + 400)),
+        addition=drawn(square(X + 1300, Y + 1300)),
+    )
     for _ in range(2):  # the first visit of the address, then a reload: a new session each time
         at = open_balance(sketch=sketch)
         assert at.query_params["sketch"] == sketch
@@ -318,8 +352,11 @@ def test_a_drawing_is_kept_at_once_and_never_taken_twice(city: sa.Engine) -> Non
 def test_a_line_is_refused_with_a_message(city: sa.Engine) -> None:
     at = open_balance()
     sketch = at.query_params["sketch"]
-    line = {"type": "Feature", "properties": {},
-            "geometry": {"type": "LineString", "coordinates": [[120.70, 27.99], [120.71, 28.0]]}}
+    line = {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {"type": "LineString", "coordinates": [[120.70, 27.99], [120.71, 28.0]]},
+    }
     draw(at, line)
     errors = " ".join(e.value for e in at.error)
     assert "这个图形没有保存" in errors and "不是面" in errors and "处理：用多边形或矩形工具绘制" in errors
@@ -327,8 +364,14 @@ def test_a_line_is_refused_with_a_message(city: sa.Engine) -> None:
     # a flat "polygon" (three points on one line) has no area; in English
     at.session_state["lang"] = "en"
     at.run()  # the map is drawn in English now: its drawings come from that map
-    flat = {"type": "Feature", "properties": {}, "geometry": {"type": "Polygon", "coordinates": [[
-        [120.70, 28.0], [120.701, 28.0], [120.702, 28.0], [120.70, 28.0]]]}}
+    flat = {
+        "type": "Feature",
+        "properties": {},
+        "geometry": {
+            "type": "Polygon",
+            "coordinates": [[[120.70, 28.0], [120.701, 28.0], [120.702, 28.0], [120.70, 28.0]]],
+        },
+    }
     draw(at, line, flat)
     errors = " ".join(e.value for e in at.error)
     assert "This drawing was not kept" in errors and "has no area" in errors and "not a polygon" not in errors
@@ -361,8 +404,10 @@ def test_geojson_round_trip_keeps_the_area() -> None:
 
 
 def test_from_features_takes_bare_geometries_repairs_and_drops_lines() -> None:
-    bowtie = {"type": "Polygon", "coordinates": [[[120.7, 28.0], [120.701, 28.001], [120.701, 28.0],
-                                                  [120.7, 28.001], [120.7, 28.0]]]}
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [[[120.7, 28.0], [120.701, 28.001], [120.701, 28.0], [120.7, 28.001], [120.7, 28.0]]],
+    }
     line = {"type": "LineString", "coordinates": [[120.7, 28.0], [120.701, 28.001]]}
     geoms = bv.from_features([bowtie, {"type": "Feature", "properties": {}, "geometry": line}], epsg=4549)
     assert len(geoms) == 1 and geoms[0].is_valid and geoms[0].area > 0
@@ -397,7 +442,9 @@ def test_warning_text_and_transfers() -> None:
 
 def test_balance_layers_on_the_map() -> None:
     m = build_map(counties=None, level1=None, level2=None, parcels=None)
-    bv.add_balance_layers(m, epsg=4549, removal=drawn(REMOVAL), occupied=REMOVAL, replaced=ADDITION, lang="en")
+    bv.add_balance_layers(
+        m, epsg=4549, removal=drawn(REMOVAL), occupied=REMOVAL, replaced=ADDITION, lang="en"
+    )
     bv.add_draw_control(m, asset_url="/app/static/leaflet-draw")
     html = unescape_js(m.get_root().render())
     for name in ("Removal", "Level 1 occupied", "Level 1 replaced"):
@@ -411,14 +458,22 @@ def test_balance_layers_on_the_map() -> None:
 
 
 def test_ledger_frames() -> None:
-    book = {"counties": [{"county": LC, "name": "鹿城区", "balance_mu": -2.5, "level1_mu": 450.0}],
-            "city_balance_mu": -2.5, "city_level1_mu": 450.0, "entries": [],
-            "level1_history": [{"at": "2026-01-01 08:00:00", "level1_mu": 540.0, "change_mu": 540.0, "fell": False},
-                               {"at": "2026-02-01 08:00:00", "level1_mu": 450.0, "change_mu": -90.0, "fell": True}]}
+    book = {
+        "counties": [{"county": LC, "name": "鹿城区", "balance_mu": -2.5, "level1_mu": 450.0}],
+        "city_balance_mu": -2.5,
+        "city_level1_mu": 450.0,
+        "entries": [],
+        "level1_history": [
+            {"at": "2026-01-01 08:00:00", "level1_mu": 540.0, "change_mu": 540.0, "fell": False},
+            {"at": "2026-02-01 08:00:00", "level1_mu": 450.0, "change_mu": -90.0, "fell": True},
+        ],
+    }
     counties = bv.ledger_counties_frame(book, "zh")
     assert counties["行政区代码"].tolist() == [LC, "全市"]
     history = bv.history_frame(book)
-    assert history["level1_mu"].tolist() == [540.0, 450.0] and str(history.index.dtype).startswith("datetime64")
+    assert history["level1_mu"].tolist() == [540.0, 450.0] and str(history.index.dtype).startswith(
+        "datetime64"
+    )
     falls = bv.falls_frame(book, "en")
     assert falls["Change (亩)"].tolist() == [-90.0]
     assert bv.ledger_entries_frame(book, "zh").empty

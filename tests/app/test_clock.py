@@ -23,7 +23,8 @@ from typer.testing import CliRunner
 
 from geo import clock
 from geo.settings import Settings, get_settings
-from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y
+from tests.files import WENZHOU_X0 as X
+from tests.files import WENZHOU_Y0 as Y
 
 PAGES = Path(__file__).resolve().parents[2] / "blockline" / "app_pages"
 LATE_EVENING_UTC = "2026-12-05T23:30:00+00:00"  # 2026-12-06 07:30 in Beijing
@@ -59,12 +60,15 @@ def demo(engine: Engine) -> Engine:
 
 
 # -- the day turns at 16:00 UTC (00:00 Beijing) ------------------------------------------------------------
-@pytest.mark.parametrize(("utc", "beijing_day"), [
-    ("2026-12-05T15:59:59+00:00", dt.date(2026, 12, 5)),   # 23:59:59 Beijing: still the 5th
-    ("2026-12-05T16:00:00+00:00", dt.date(2026, 12, 6)),   # 00:00:00 Beijing: the 6th begins
-    ("2026-12-05T16:00:01+00:00", dt.date(2026, 12, 6)),
-    (LATE_EVENING_UTC, dt.date(2026, 12, 6)),
-])
+@pytest.mark.parametrize(
+    ("utc", "beijing_day"),
+    [
+        ("2026-12-05T15:59:59+00:00", dt.date(2026, 12, 5)),  # 23:59:59 Beijing: still the 5th
+        ("2026-12-05T16:00:00+00:00", dt.date(2026, 12, 6)),  # 00:00:00 Beijing: the 6th begins
+        ("2026-12-05T16:00:01+00:00", dt.date(2026, 12, 6)),
+        (LATE_EVENING_UTC, dt.date(2026, 12, 6)),
+    ],
+)
 def test_today_is_the_beijing_day(set_clock: object, utc: str, beijing_day: dt.date) -> None:
     set_clock(utc)  # type: ignore[operator]
     assert clock.today() == beijing_day
@@ -76,7 +80,7 @@ def test_a_deployment_elsewhere_sets_its_zone(set_clock: object) -> None:
     assert clock.today() == dt.date(2026, 12, 6)  # 00:30 in Berlin (UTC+1 in December)
     set_clock(LATE_EVENING_UTC, "America/New_York")  # type: ignore[operator]
     assert clock.today() == dt.date(2026, 12, 5)  # 18:30 in New York
-    assert clock.shown(dt.datetime(2026, 12, 5, 23, 30, tzinfo=dt.timezone.utc)) == "2026-12-05 18:30"
+    assert clock.shown(dt.datetime(2026, 12, 5, 23, 30, tzinfo=dt.UTC)) == "2026-12-05 18:30"
 
 
 def test_the_default_zone_is_shanghai_and_a_bad_one_is_refused(set_clock: object) -> None:
@@ -89,9 +93,13 @@ def test_the_default_zone_is_shanghai_and_a_bad_one_is_refused(set_clock: object
 
 
 # -- every date picker and the command -------------------------------------------------------------------
-@pytest.mark.parametrize(("page", "key"), [("idle.py", "idle_as_of"), ("lifecycle.py", "lifecycle_as_of"),
-                                           ("zones.py", "zones_as_of")])
-def test_date_pickers_show_the_next_day_at_2330_utc(demo: Engine, set_clock: object, page: str, key: str) -> None:
+@pytest.mark.parametrize(
+    ("page", "key"),
+    [("idle.py", "idle_as_of"), ("lifecycle.py", "lifecycle_as_of"), ("zones.py", "zones_as_of")],
+)
+def test_date_pickers_show_the_next_day_at_2330_utc(
+    demo: Engine, set_clock: object, page: str, key: str
+) -> None:
     set_clock(LATE_EVENING_UTC)  # type: ignore[operator]
     at = AppTest.from_file(str(PAGES / page), default_timeout=180)
     at.run()
@@ -110,15 +118,24 @@ def test_the_commands_default_as_of_is_the_beijing_day(demo: Engine, set_clock: 
 
 # -- one clock on 审计 and on the saved zones --------------------------------------------------------------
 def test_audit_and_saved_zones_show_the_same_clock(engine: Engine) -> None:
-    from geo.audit import as_text, read_audit
     from blockline.ui.zones_view import saved_frame
+    from geo.audit import as_text, read_audit
     from zoning.zones_store import read_zones, save_zone
 
-    zone_id = save_zone(engine, name="北片", geometry=box(X + 800, Y + 800, X + 1400, Y + 900),
-                        assessment={"area_mu": 90.0}, requirements={}, user="test")
+    zone_id = save_zone(
+        engine,
+        name="北片",
+        geometry=box(X + 800, Y + 800, X + 1400, Y + 900),
+        assessment={"area_mu": 90.0},
+        requirements={},
+        user="test",
+    )
     with engine.connect() as conn:  # PostgreSQL's own conversion, independent of geo.clock
-        beijing = conn.execute(sa.text("""SELECT to_char(created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
-                                          FROM zones WHERE id = :i"""), {"i": zone_id}).scalar_one()
+        beijing = conn.execute(
+            sa.text("""SELECT to_char(created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI')
+                                          FROM zones WHERE id = :i"""),
+            {"i": zone_id},
+        ).scalar_one()
     audit_at = as_text(read_audit(engine, action="zone.save")).iloc[0]["at"]
     zone_at = saved_frame(read_zones(engine), "zh").iloc[0]["保存时间"]
     assert zone_at == beijing
@@ -129,7 +146,7 @@ def test_exported_instants_carry_the_beijing_day(set_clock: object) -> None:
     from geo.export import json_safe
 
     set_clock(None)  # type: ignore[operator]
-    assert json_safe(dt.datetime(2026, 12, 5, 15, 59, 59, tzinfo=dt.timezone.utc)) == "2026-12-05"
-    assert json_safe(dt.datetime(2026, 12, 5, 16, 0, 0, tzinfo=dt.timezone.utc)) == "2026-12-06"
-    assert json_safe(dt.datetime(2026, 12, 5, 23, 30, tzinfo=dt.timezone.utc)) == "2026-12-06"
+    assert json_safe(dt.datetime(2026, 12, 5, 15, 59, 59, tzinfo=dt.UTC)) == "2026-12-05"
+    assert json_safe(dt.datetime(2026, 12, 5, 16, 0, 0, tzinfo=dt.UTC)) == "2026-12-06"
+    assert json_safe(dt.datetime(2026, 12, 5, 23, 30, tzinfo=dt.UTC)) == "2026-12-06"
     assert json_safe(dt.date(2026, 12, 5)) == "2026-12-05"  # a date stays the date it is

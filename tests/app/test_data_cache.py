@@ -9,13 +9,13 @@ import pytest
 import streamlit as st
 from shapely.geometry import box
 
+from blockline.ui import data
 from geo import queries
 from geo.load import load_parcels
 from geo.tiles import data_version
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city
-from blockline.ui import data
 
 
 @pytest.fixture
@@ -25,7 +25,9 @@ def city(engine, tmp_path: Path):
     return engine
 
 
-def test_counts_are_read_once_per_data_version_and_again_when_a_load_makes_a_new_one(city, tmp_path, monkeypatch):
+def test_counts_are_read_once_per_data_version_and_again_when_a_load_makes_a_new_one(
+    city, tmp_path, monkeypatch
+):
     reads = []
     real = queries.store_counts
     monkeypatch.setattr(queries, "store_counts", lambda engine: reads.append(1) or real(engine))
@@ -33,8 +35,9 @@ def test_counts_are_read_once_per_data_version_and_again_when_a_load_makes_a_new
     assert data.store_counts() == before == real(city) and len(reads) == 1  # the second call is the cache's
     assert data.tile_version() == data_version(city)
 
-    gpd.GeoDataFrame({"宗地编号": ["P-NEW"]}, geometry=[box(X + 350, Y + 350, X + 450, Y + 450)],
-                     crs="EPSG:4549").to_file(tmp_path / "new.gpkg", engine="pyogrio")
+    gpd.GeoDataFrame(
+        {"宗地编号": ["P-NEW"]}, geometry=[box(X + 350, Y + 350, X + 450, Y + 450)], crs="EPSG:4549"
+    ).to_file(tmp_path / "new.gpkg", engine="pyogrio")
     load_parcels(city, tmp_path / "new.gpkg", user="test")
     data.tile_version.clear()  # as when its few seconds have passed
     assert data.tile_version() == data_version(city)
@@ -43,9 +46,11 @@ def test_counts_are_read_once_per_data_version_and_again_when_a_load_makes_a_new
 
 
 def test_totals_of_each_county_are_kept_apart(city, tmp_path):
-    gpd.GeoDataFrame({"宗地编号": ["P-1", "P-2"]},  # 15 亩 each: one in 鹿城 (330302), one in 瓯海 (330304)
-                     geometry=[box(X + 350, Y + 350, X + 450, Y + 450), box(X + 2350, Y + 350, X + 2450, Y + 450)],
-                     crs="EPSG:4549").to_file(tmp_path / "two.gpkg", engine="pyogrio")
+    gpd.GeoDataFrame(
+        {"宗地编号": ["P-1", "P-2"]},  # 15 亩 each: one in 鹿城 (330302), one in 瓯海 (330304)
+        geometry=[box(X + 350, Y + 350, X + 450, Y + 450), box(X + 2350, Y + 350, X + 2450, Y + 450)],
+        crs="EPSG:4549",
+    ).to_file(tmp_path / "two.gpkg", engine="pyogrio")
     load_parcels(city, tmp_path / "two.gpkg", user="test")
     data.tile_version.clear()
     assert data.totals("330302")["parcels_mu"] == pytest.approx(15.0)

@@ -15,7 +15,9 @@ from sqlalchemy.engine import Engine
 
 from tests.app.apptest import texts
 from tests.app.test_pages import fill_small_city, open_page
-from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y, square
+from tests.files import WENZHOU_X0 as X
+from tests.files import WENZHOU_Y0 as Y
+from tests.files import square
 
 
 @pytest.fixture(autouse=True)
@@ -33,17 +35,23 @@ def city(engine: Engine) -> Engine:
 
 def _current(engine: Engine) -> dict[str, tuple[object, ...]]:
     with engine.connect() as conn:
-        rows = conn.execute(sa.text("""SELECT parcel_no, tax, ST_AsBinary(geom) FROM parcels
-                                       WHERE valid_to IS NULL ORDER BY 1""")).all()
+        rows = conn.execute(
+            sa.text("""SELECT parcel_no, tax, ST_AsBinary(geom) FROM parcels
+                                       WHERE valid_to IS NULL ORDER BY 1""")
+        ).all()
     return {r[0]: (r[1], bytes(r[2])) for r in rows}
 
 
 def test_a_multi_layer_geopackage_asks_for_its_layer(city: Engine, tmp_path: Path) -> None:
     path = tmp_path / "宗地.gpkg"
     gpd.GeoDataFrame({"宗地编号": ["L19-1"]}, geometry=[square(X + 700, Y + 700)], crs="EPSG:4549").to_file(
-        path, layer="宗地2019", engine="pyogrio")
-    gpd.GeoDataFrame({"宗地编号": ["L20-1", "L20-2"]}, geometry=[square(X + 700, Y + 700), square(X + 900, Y + 700)],
-                     crs="EPSG:4549").to_file(path, layer="宗地2020", engine="pyogrio")
+        path, layer="宗地2019", engine="pyogrio"
+    )
+    gpd.GeoDataFrame(
+        {"宗地编号": ["L20-1", "L20-2"]},
+        geometry=[square(X + 700, Y + 700), square(X + 900, Y + 700)],
+        crs="EPSG:4549",
+    ).to_file(path, layer="宗地2020", engine="pyogrio")
     at = open_page("blockline/app_pages/data.py")
     at.file_uploader[0].upload("宗地.gpkg", path.read_bytes()).run()
     assert not at.exception
@@ -67,7 +75,10 @@ def test_a_ledger_updates_attributes_by_number_from_the_page(city: Engine, tmp_p
     at.file_uploader[0].upload("台账.xlsx", ledger.read_bytes()).run()
     assert not at.exception and "检查通过" in texts(at)
     mapping = at.dataframe[1].value
-    assert dict(zip(mapping["文件字段"], mapping["标准字段"])) == {"宗地编号": "parcel_no", "年度税收": "tax"}
+    assert dict(zip(mapping["文件字段"], mapping["标准字段"], strict=False)) == {
+        "宗地编号": "parcel_no",
+        "年度税收": "tax",
+    }
     at.button(key="data_import").click().run()
     assert not at.exception
     shown = texts(at)

@@ -28,7 +28,11 @@ from blockline.ui.i18n import (
 from blockline.ui.maps import BASEMAPS, COLOR_BY, LAYER_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
-APP_FILES = [ROOT / "app.py", *sorted((ROOT / "blockline" / "app_pages").glob("*.py")), *sorted((ROOT / "blockline" / "ui").glob("*.py"))]
+APP_FILES = [
+    ROOT / "app.py",
+    *sorted((ROOT / "blockline" / "app_pages").glob("*.py")),
+    *sorted((ROOT / "blockline" / "ui").glob("*.py")),
+]
 PAGE_FILES = [ROOT / "app.py", *sorted((ROOT / "blockline" / "app_pages").glob("*.py"))]
 
 
@@ -45,8 +49,11 @@ def test_every_key_in_both_languages() -> None:
 
 
 def test_placeholders_match_between_languages() -> None:
-    differ = {k: (_fields(LANGS["zh"][k]), _fields(LANGS["en"][k]))
-              for k in LANGS["zh"] if _fields(LANGS["zh"][k]) != _fields(LANGS["en"][k])}
+    differ = {
+        k: (_fields(LANGS["zh"][k]), _fields(LANGS["en"][k]))
+        for k in LANGS["zh"]
+        if _fields(LANGS["zh"][k]) != _fields(LANGS["en"][k])
+    }
     assert not differ
 
 
@@ -81,10 +88,35 @@ def test_every_key_the_app_uses_exists() -> None:
     assert not missing
 
 
-_DISPLAY_CALLS = {"title", "header", "subheader", "markdown", "caption", "write", "text", "info", "warning",
-                  "error", "success", "metric", "button", "download_button", "selectbox", "multiselect",
-                  "radio", "text_input", "text_area", "date_input", "file_uploader", "expander", "Page",
-                  "toast", "checkbox", "number_input", "progress"}
+_DISPLAY_CALLS = {
+    "title",
+    "header",
+    "subheader",
+    "markdown",
+    "caption",
+    "write",
+    "text",
+    "info",
+    "warning",
+    "error",
+    "success",
+    "metric",
+    "button",
+    "download_button",
+    "selectbox",
+    "multiselect",
+    "radio",
+    "text_input",
+    "text_area",
+    "date_input",
+    "file_uploader",
+    "expander",
+    "Page",
+    "toast",
+    "checkbox",
+    "number_input",
+    "progress",
+}
 
 
 def test_pages_hard_code_no_user_facing_text() -> None:
@@ -93,16 +125,34 @@ def test_pages_hard_code_no_user_facing_text() -> None:
     for path in PAGE_FILES:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _DISPLAY_CALLS:
-                args = [*node.args[:1], *[k.value for k in node.keywords if k.arg in ("label", "body", "text", "title")]]
-                found += [f"{path.name}:{node.lineno}" for a in args
-                          if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.strip()]
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in _DISPLAY_CALLS
+            ):
+                args = [
+                    *node.args[:1],
+                    *[k.value for k in node.keywords if k.arg in ("label", "body", "text", "title")],
+                ]
+                found += [
+                    f"{path.name}:{node.lineno}"
+                    for a in args
+                    if isinstance(a, ast.Constant) and isinstance(a.value, str) and a.value.strip()
+                ]
         # Chinese words belong in the translation table (docstrings aside).
-        docstrings = {id(n.body[0].value) for n in ast.walk(tree)
-                      if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and ast.get_docstring(n)}
-        found += [f"{path.name}:{n.lineno} {n.value!r}" for n in ast.walk(tree)
-                  if isinstance(n, ast.Constant) and isinstance(n.value, str) and cjk.search(n.value)
-                  and id(n) not in docstrings]
+        docstrings = {
+            id(n.body[0].value)
+            for n in ast.walk(tree)
+            if isinstance(n, (ast.Module, ast.FunctionDef, ast.ClassDef)) and ast.get_docstring(n)
+        }
+        found += [
+            f"{path.name}:{n.lineno} {n.value!r}"
+            for n in ast.walk(tree)
+            if isinstance(n, ast.Constant)
+            and isinstance(n.value, str)
+            and cjk.search(n.value)
+            and id(n) not in docstrings
+        ]
     assert not found
 
 
@@ -163,6 +213,8 @@ def test_land_use_label() -> None:
 def test_error_text_in_each_language() -> None:
     from geo.errors import InputError
 
-    err = InputError("文件没有坐标系", "the file has no CRS", file="a.shp", fix_zh="填写坐标系", fix_en="give the CRS")
+    err = InputError(
+        "文件没有坐标系", "the file has no CRS", file="a.shp", fix_zh="填写坐标系", fix_en="give the CRS"
+    )
     assert error_text(err.as_dict(), "zh") == "a.shp: 文件没有坐标系\n\n处理：填写坐标系"
     assert error_text(err.as_dict(), "en") == "a.shp: the file has no CRS\n\nFix: give the CRS"

@@ -37,7 +37,9 @@ def test_app_sets_the_page_icon_and_an_icon_for_every_page() -> None:
 @pytest.mark.parametrize(("line", "icon"), _icon_arguments())
 def test_every_icon_is_a_known_material_icon(line: int, icon: object) -> None:
     assert isinstance(icon, str), f"app.py:{line}: the icon is computed ({icon}); write it out"
-    assert icon.startswith(":material/") and icon.endswith(":"), f"app.py:{line}: {icon!r} is not a Material icon"
-    assert icon[len(":material/"):-1] in ALL_MATERIAL_ICONS, f"app.py:{line}: no Material icon {icon!r}"
+    assert icon.startswith(":material/") and icon.endswith(":"), (
+        f"app.py:{line}: {icon!r} is not a Material icon"
+    )
+    assert icon[len(":material/") : -1] in ALL_MATERIAL_ICONS, f"app.py:{line}: no Material icon {icon!r}"
     symbols = [c for c in icon if unicodedata.category(c) == "So" or ord(c) > 0x2000]
     assert not symbols, f"app.py:{line}: {icon!r} holds the symbol(s) {symbols}"

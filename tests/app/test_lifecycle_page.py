@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import math
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -188,16 +188,28 @@ def test_english(demo: Engine) -> None:
 
 # -- the helpers ------------------------------------------------------------------------------------------------
 def test_timeline_orders_known_dates_and_puts_unknown_last() -> None:
-    parcel = pd.Series({"parcel_no": "A-1", "delivered_on": dt.date(2020, 1, 1),
-                        "agreed_start_on": dt.date(2020, 4, 1), "started_on": dt.date(2020, 3, 1),
-                        "agreed_completion_on": None, "completed_on": float("nan"), "lease_years": 20.0})
+    parcel = pd.Series(
+        {
+            "parcel_no": "A-1",
+            "delivered_on": dt.date(2020, 1, 1),
+            "agreed_start_on": dt.date(2020, 4, 1),
+            "started_on": dt.date(2020, 3, 1),
+            "agreed_completion_on": None,
+            "completed_on": float("nan"),
+            "lease_years": 20.0,
+        }
+    )
     line = lv.timeline(parcel, as_of=dt.date(2026, 5, 1))
     known = line[line["date"].notna()]
     assert known["event"].tolist() == ["delivered_on", "started_on", "agreed_start_on", "as_of", "lease_end"]
     assert known["kind"].tolist() == ["actual", "actual", "agreed", "today", "agreed"]
     assert line.loc[line["event"] == "lease_end", "date"].iloc[0] == dt.date(2040, 1, 1)
     assert set(line.loc[line["date"].isna(), "event"]) == set(lv.TIMELINE_EVENTS) - {
-        "delivered_on", "agreed_start_on", "started_on", "lease_end"}
+        "delivered_on",
+        "agreed_start_on",
+        "started_on",
+        "lease_end",
+    }
     assert len(line) == len(lv.TIMELINE_EVENTS) + 1
 
 
@@ -217,8 +229,15 @@ def test_lease_end() -> None:
 
 def test_contract_figures_by_hand() -> None:
     # 15 亩: investment 6,000 万元 → 400 万元/亩 against 300; tax 300 → 20 against 30; output missing
-    parcel = {"area_mu": 15.0, "investment": 6000.0, "committed_investment_per_mu": 300.0, "tax": 300.0,
-              "committed_tax_per_mu": 30.0, "output": None, "committed_output_per_mu": 500.0}
+    parcel = {
+        "area_mu": 15.0,
+        "investment": 6000.0,
+        "committed_investment_per_mu": 300.0,
+        "tax": 300.0,
+        "committed_tax_per_mu": 30.0,
+        "output": None,
+        "committed_output_per_mu": 500.0,
+    }
     f = lv.contract_figures(parcel).set_index("measure")
     assert f.loc["investment", "actual_per_mu_wan"] == pytest.approx(400.0)
     assert f.loc["investment", "share"] == pytest.approx(4 / 3)
@@ -235,15 +254,38 @@ def _finding(parcel_no: str, category: str, penalty: float | None = None) -> lis
 
 
 def test_work_list_keeps_the_warnings_and_joins_the_parcel() -> None:
-    parcels = pd.DataFrame({"parcel_no": ["A", "B"], "holder": ["甲", "乙"], "county_code": ["330302", "330304"],
-                            "area_mu": [15.0, 30.0]})
-    idle = pd.DataFrame([_finding("B", "idle"), _finding("B", "late_completion"), _finding("A", "late_start"),
-                         _finding("A", "insufficient_data")], columns=FINDING_COLUMNS)
-    life = pd.DataFrame([_finding("A", "tax_shortfall", 150.0), _finding("B", "lease_expired"),
-                         _finding("B", "insufficient_data")], columns=FINDING_COLUMNS)
+    parcels = pd.DataFrame(
+        {
+            "parcel_no": ["A", "B"],
+            "holder": ["甲", "乙"],
+            "county_code": ["330302", "330304"],
+            "area_mu": [15.0, 30.0],
+        }
+    )
+    idle = pd.DataFrame(
+        [
+            _finding("B", "idle"),
+            _finding("B", "late_completion"),
+            _finding("A", "late_start"),
+            _finding("A", "insufficient_data"),
+        ],
+        columns=FINDING_COLUMNS,
+    )
+    life = pd.DataFrame(
+        [
+            _finding("A", "tax_shortfall", 150.0),
+            _finding("B", "lease_expired"),
+            _finding("B", "insufficient_data"),
+        ],
+        columns=FINDING_COLUMNS,
+    )
     out = lv.work_list(parcels, idle, life)
     assert out[["parcel_no", "category"]].values.tolist() == [
-        ["A", "late_start"], ["A", "tax_shortfall"], ["B", "late_completion"], ["B", "lease_expired"]]
+        ["A", "late_start"],
+        ["A", "tax_shortfall"],
+        ["B", "late_completion"],
+        ["B", "lease_expired"],
+    ]
     assert out["holder"].tolist() == ["甲", "甲", "乙", "乙"]
     assert out["area_mu"].tolist() == [15.0, 15.0, 30.0, 30.0]
     assert "figures" not in out.columns
@@ -252,10 +294,18 @@ def test_work_list_keeps_the_warnings_and_joins_the_parcel() -> None:
 
 
 def test_summarise_counts_terminating_parcels_once() -> None:
-    report = pd.DataFrame({"parcel_no": ["A", "A", "B", "C"],
-                           "category": ["termination_possible", "rating_termination_possible",
-                                        "rating_termination_possible", "evaluation_due"],
-                           "penalty_wan": [None, None, None, None]})
+    report = pd.DataFrame(
+        {
+            "parcel_no": ["A", "A", "B", "C"],
+            "category": [
+                "termination_possible",
+                "rating_termination_possible",
+                "rating_termination_possible",
+                "evaluation_due",
+            ],
+            "penalty_wan": [None, None, None, None],
+        }
+    )
     assert lv.summarise(report) == {"parcels": 3, "penalty_wan": 0.0, "terminations": 2}
 
 

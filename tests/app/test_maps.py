@@ -11,10 +11,10 @@ import geopandas as gpd
 import pytest
 from geopandas.testing import assert_geodataframe_equal
 
+from blockline.ui.maps import LEAFLET_CDN, build_map, tianditu_url, unescape_js, valid_tile_url
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import square, two_counties
-from blockline.ui.maps import LEAFLET_CDN, build_map, tianditu_url, unescape_js, valid_tile_url
 
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -22,15 +22,23 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 @pytest.fixture
 def layers() -> dict[str, gpd.GeoDataFrame]:
     counties = two_counties()
-    level1 = gpd.GeoDataFrame({"name": ["<script>alert('l1')</script>"], "county_code": ["330302"]},
-                              geometry=[square(X + 100, Y + 100, 400)], crs="EPSG:4549")
-    level2 = gpd.GeoDataFrame({"name": ["二级线甲"], "county_code": ["330304"]},
-                              geometry=[square(X + 2100, Y + 100, 300)], crs="EPSG:4549")
+    level1 = gpd.GeoDataFrame(
+        {"name": ["<script>alert('l1')</script>"], "county_code": ["330302"]},
+        geometry=[square(X + 100, Y + 100, 400)],
+        crs="EPSG:4549",
+    )
+    level2 = gpd.GeoDataFrame(
+        {"name": ["二级线甲"], "county_code": ["330304"]},
+        geometry=[square(X + 2100, Y + 100, 300)],
+        crs="EPSG:4549",
+    )
     parcels = gpd.GeoDataFrame(
-        {"parcel_no": ["P-001", "P-002", "P-003"],
-         "holder": ["温州甲机械有限公司", HOSTILE, "瓯海乙电气有限公司"],
-         "land_use": ["100101", "100102", "100101"],
-         "county_code": ["330302", "330302", "330304"]},
+        {
+            "parcel_no": ["P-001", "P-002", "P-003"],
+            "holder": ["温州甲机械有限公司", HOSTILE, "瓯海乙电气有限公司"],
+            "land_use": ["100101", "100102", "100101"],
+            "county_code": ["330302", "330302", "330304"],
+        },
         geometry=[square(X + 200, Y + 200), square(X + 400, Y + 200), square(X + 2200, Y + 200)],
         crs="EPSG:4549",
     )
@@ -56,7 +64,12 @@ def test_layers_are_named_in_the_layer_control(layers: dict[str, gpd.GeoDataFram
 
 def test_layer_names_in_english(layers: dict[str, gpd.GeoDataFrame]) -> None:
     _, seen = _render(**layers, lang="en")
-    assert _overlays(seen) == ["Administrative areas", "Level-2 block lines", "Level-1 block lines", "Parcels"]
+    assert _overlays(seen) == [
+        "Administrative areas",
+        "Level-2 block lines",
+        "Level-1 block lines",
+        "Parcels",
+    ]
     assert "Holder" in seen and "权利人" not in seen
 
 
@@ -153,7 +166,9 @@ def test_local_tiles(layers: dict[str, gpd.GeoDataFrame]) -> None:
 
 def test_only_leaflet_is_loaded(layers: dict[str, gpd.GeoDataFrame]) -> None:
     html, _ = _render(**layers)
-    sources = re.findall(r'<script src="([^"]+)"', html) + re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    sources = re.findall(r'<script src="([^"]+)"', html) + re.findall(
+        r'<link rel="stylesheet" href="([^"]+)"', html
+    )
     assert sorted(sources) == [f"{LEAFLET_CDN}/leaflet.css", f"{LEAFLET_CDN}/leaflet.js"]
     assert "jquery" not in html.lower() and "bootstrap" not in html.lower()
 
@@ -161,7 +176,9 @@ def test_only_leaflet_is_loaded(layers: dict[str, gpd.GeoDataFrame]) -> None:
 def test_leaflet_from_the_intranet(layers: dict[str, gpd.GeoDataFrame]) -> None:
     m = build_map(**layers, leaflet_url="/app/static/leaflet/")
     html = m.get_root().render()
-    sources = re.findall(r'<script src="([^"]+)"', html) + re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    sources = re.findall(r'<script src="([^"]+)"', html) + re.findall(
+        r'<link rel="stylesheet" href="([^"]+)"', html
+    )
     assert sorted(sources) == ["/app/static/leaflet/leaflet.css", "/app/static/leaflet/leaflet.js"]
     assert "https://" not in html  # with no basemap, nothing leaves the intranet
     with pytest.raises(ValueError, match="leaflet_url"):
@@ -190,13 +207,19 @@ def _fit_bounds(m: folium.Map) -> list[list[float]]:
 def test_bounds_fit_the_data(layers: dict[str, gpd.GeoDataFrame]) -> None:
     m = build_map(**layers)
     minx, miny, maxx, maxy = layers["counties"].to_crs("EPSG:4326").total_bounds  # the counties hold the rest
-    assert _fit_bounds(m) == [[pytest.approx(miny), pytest.approx(minx)], [pytest.approx(maxy), pytest.approx(maxx)]]
+    assert _fit_bounds(m) == [
+        [pytest.approx(miny), pytest.approx(minx)],
+        [pytest.approx(maxy), pytest.approx(maxx)],
+    ]
 
 
 def test_highlight_zooms_to_the_parcel(layers: dict[str, gpd.GeoDataFrame]) -> None:
     m = build_map(**layers, highlight="P-003")
     minx, miny, maxx, maxy = layers["parcels"].iloc[[2]].to_crs("EPSG:4326").total_bounds
-    assert _fit_bounds(m) == [[pytest.approx(miny), pytest.approx(minx)], [pytest.approx(maxy), pytest.approx(maxx)]]
+    assert _fit_bounds(m) == [
+        [pytest.approx(miny), pytest.approx(minx)],
+        [pytest.approx(maxy), pytest.approx(maxx)],
+    ]
     assert "选中宗地" in _overlays(unescape_js(m.get_root().render()))
 
 
@@ -241,11 +264,22 @@ def test_a_coloured_map_asks_for_coloured_squares_and_explains_them() -> None:
     """Issue 18, item 7: the tiles are asked for with the colouring; the legend says what the squares mean."""
     from blockline.ui.maps import TileSource, build_map, unescape_js
 
-    plain = unescape_js(build_map(counties=None, level1=None, level2=None, parcels=None,
-                                  tiles=TileSource(version="v1")).get_root().render())
-    coloured = unescape_js(build_map(counties=None, level1=None, level2=None, parcels=None,
-                                     tiles=TileSource(version="v1", color_by="land_use",
-                                                      colors={"0601": "#c0392b"})).get_root().render())
+    plain = unescape_js(
+        build_map(counties=None, level1=None, level2=None, parcels=None, tiles=TileSource(version="v1"))
+        .get_root()
+        .render()
+    )
+    coloured = unescape_js(
+        build_map(
+            counties=None,
+            level1=None,
+            level2=None,
+            parcels=None,
+            tiles=TileSource(version="v1", color_by="land_use", colors={"0601": "#c0392b"}),
+        )
+        .get_root()
+        .render()
+    )
     assert "color=land_use" in coloured and "color=" not in plain
     assert "按面积最大的类别着色" in coloured and "宗地占方格" not in coloured
     assert "宗地占方格" in plain and "按面积最大的类别着色" not in plain

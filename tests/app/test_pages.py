@@ -23,6 +23,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
+from blockline.ui.data import BUNDLED_LEAFLET
+from blockline.ui.maps import VECTORGRID_JS, unescape_js
 from geo.area import area_mu
 from geo.errors import DatabaseUnavailable
 from geo.load import write_blocklines, write_boundaries, write_parcels
@@ -32,11 +34,17 @@ from tests.app.apptest import download, record_media
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import square, two_counties, write_shapefile
-from blockline.ui.data import BUNDLED_LEAFLET
-from blockline.ui.maps import VECTORGRID_JS, unescape_js
 
 APP = Path(__file__).resolve().parents[2] / "app.py"
-PAGES = ("blockline/app_pages/overview.py", "blockline/app_pages/map.py", "blockline/app_pages/balance.py", "blockline/app_pages/zones.py", "blockline/app_pages/idle.py", "blockline/app_pages/lifecycle.py", "blockline/app_pages/data.py")
+PAGES = (
+    "blockline/app_pages/overview.py",
+    "blockline/app_pages/map.py",
+    "blockline/app_pages/balance.py",
+    "blockline/app_pages/zones.py",
+    "blockline/app_pages/idle.py",
+    "blockline/app_pages/lifecycle.py",
+    "blockline/app_pages/data.py",
+)
 TIMEOUT = 60
 HOSTILE = "<img src=x onerror=alert(1)>"
 
@@ -55,7 +63,9 @@ def _multi(geoms: list[object]) -> list[object]:
 
 
 def _lines(geoms: list[object]) -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"name": [f"线{i}" for i in range(len(geoms))]}, geometry=_multi(geoms), crs="EPSG:4549")
+    return gpd.GeoDataFrame(
+        {"name": [f"线{i}" for i in range(len(geoms))]}, geometry=_multi(geoms), crs="EPSG:4549"
+    )
 
 
 def fill_small_city(engine: Engine) -> None:
@@ -63,9 +73,11 @@ def fill_small_city(engine: Engine) -> None:
     counties["level"], counties["parent_code"] = "county", "330300"
     counties["geometry"] = _multi(list(counties.geometry))
     parcels = gpd.GeoDataFrame(
-        {"parcel_no": ["P-001", "P-002", "P-003"],
-         "holder": ["温州甲机械有限公司", HOSTILE, "瓯海乙电气有限公司"],
-         "land_use": ["100101", "100102", "100101"]},
+        {
+            "parcel_no": ["P-001", "P-002", "P-003"],
+            "holder": ["温州甲机械有限公司", HOSTILE, "瓯海乙电气有限公司"],
+            "land_use": ["100101", "100102", "100101"],
+        },
         geometry=_multi([square(X + 200, Y + 200), square(X + 400, Y + 200), square(X + 2200, Y + 200)]),
         crs="EPSG:4549",
     )
@@ -134,8 +146,12 @@ def test_database_unavailable_is_told_not_raised(engine: Engine, monkeypatch: py
     from blockline.ui import data
 
     def down() -> dict[str, int]:
-        raise DatabaseUnavailable("无法连接数据库：拒绝连接", "cannot reach the database: refused",
-                                  fix_zh="用 blockline db up 启动", fix_en="start it with blockline db up")
+        raise DatabaseUnavailable(
+            "无法连接数据库：拒绝连接",
+            "cannot reach the database: refused",
+            fix_zh="用 blockline db up 启动",
+            fix_en="start it with blockline db up",
+        )
 
     monkeypatch.setattr(data, "store_counts", down)
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
@@ -168,24 +184,39 @@ def test_overview_counts_and_areas(small_city: Engine, monkeypatch: pytest.Monke
         "宗地面积": "45.00 亩",
     }
     table = at.dataframe[0].value
-    assert list(table.columns) == ["行政区代码", "名称", "一级线（亩）", "二级线（亩）", "宗地（宗）", "宗地面积（亩）"]
+    assert list(table.columns) == [
+        "行政区代码",
+        "名称",
+        "一级线（亩）",
+        "二级线（亩）",
+        "宗地（宗）",
+        "宗地面积（亩）",
+    ]
     rows = table.set_index("行政区代码")
     assert rows.loc["330302", "名称"] == "鹿城区"
     assert rows.loc["330302", "一级线（亩）"] == pytest.approx(240.0)
-    assert rows.loc["330302", "宗地（宗）"] == 2 and rows.loc["330302", "宗地面积（亩）"] == pytest.approx(30.0)
+    assert rows.loc["330302", "宗地（宗）"] == 2 and rows.loc["330302", "宗地面积（亩）"] == pytest.approx(
+        30.0
+    )
     assert rows.loc["330304", "二级线（亩）"] == pytest.approx(135.0)
     assert rows.loc["330304", "宗地面积（亩）"] == pytest.approx(15.0)
     assert at.get("download_button")
     assert "宗地 3" in " ".join(c.value for c in at.sidebar.caption)
     # thousands separators and two decimals in the table as in the metrics
-    formats = {k: c.get("type_config", {}).get("format") for k, c in json.loads(at.dataframe[0].proto.columns).items()}
+    formats = {
+        k: c.get("type_config", {}).get("format")
+        for k, c in json.loads(at.dataframe[0].proto.columns).items()
+    }
     assert formats["一级线（亩）"] == formats["宗地面积（亩）"] == "%,.2f" and formats["宗地（宗）"] == "%,d"
 
 
 def test_overview_counts_parcels_in_no_county(small_city: Engine) -> None:
     with transaction(small_city) as conn:
-        far = gpd.GeoDataFrame({"parcel_no": ["P-009"]}, geometry=_multi([shapely.box(X - 3000, Y, X - 1000, Y + 411.5)]),
-                               crs="EPSG:4549")
+        far = gpd.GeoDataFrame(
+            {"parcel_no": ["P-009"]},
+            geometry=_multi([shapely.box(X - 3000, Y, X - 1000, Y + 411.5)]),
+            crs="EPSG:4549",
+        )
         write_parcels(conn, far.assign(area_mu=area_mu(far).to_numpy()), load_id=None, user="test")
     at = open_page()
     metrics = {m.label: m.value for m in at.metric}
@@ -244,11 +275,15 @@ def test_map_page_shows_the_city(small_city: Engine) -> None:
     # Leaflet and Leaflet.VectorGrid, and nothing else, from the copies the app serves itself: no CDN
     assert map_args(at)["js_links"] == [f"{BUNDLED_LEAFLET}/leaflet.js", VECTORGRID_JS]
     root = Path(__file__).resolve().parents[2]
-    assert (root / BUNDLED_LEAFLET.removeprefix("/app/") / "leaflet.js").read_bytes().startswith(b"/* @preserve")
+    assert (
+        (root / BUNDLED_LEAFLET.removeprefix("/app/") / "leaflet.js").read_bytes().startswith(b"/* @preserve")
+    )
     assert b"vectorGrid" in (root / VECTORGRID_JS.removeprefix("/app/")).read_bytes()
 
 
-def test_map_page_warns_when_no_server_serves_tiles(small_city: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_map_page_warns_when_no_server_serves_tiles(
+    small_city: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("BLOCKLINE_TILES", raising=False)
     assert "blockline app" in texts(open_page("blockline/app_pages/map.py"))
 
@@ -285,7 +320,9 @@ def test_map_search_lists_and_focuses(small_city: Engine) -> None:
     assert "&lt;img src=x onerror=alert(1)&gt;" in script and "<img src=x" not in script  # P-002's holder
     fit = re.search(r"fitBounds\(\s*\[\[([-\d.]+), ([-\d.]+)\], \[([-\d.]+), ([-\d.]+)\]\]", script)
     assert fit, "the map is not fitted"
-    minx, miny, maxx, maxy = gpd.GeoSeries([square(X + 400, Y + 200)], crs="EPSG:4549").to_crs("EPSG:4326").total_bounds
+    minx, miny, maxx, maxy = (
+        gpd.GeoSeries([square(X + 400, Y + 200)], crs="EPSG:4549").to_crs("EPSG:4326").total_bounds
+    )
     assert [float(v) for v in fit.groups()] == pytest.approx([miny, minx, maxy, maxx])  # zoomed to P-002
     at.text_input(key="map_search").set_value("没有这块地").run()
     assert "没有符合的宗地" in texts(at)
@@ -306,9 +343,13 @@ def test_map_block_lines_as_of_a_date(small_city: Engine) -> None:
     # Level 1 was redrawn: a 240 亩 line stood from 2020 to mid-2024, a 375 亩 line stands since.
     with transaction(small_city) as conn:
         write_blocklines(conn, _lines([square(X + 100, Y + 100, 500)]), level=1, load_id=None, user="test")
-        conn.execute(sa.text("""UPDATE block_lines SET valid_from = '2020-01-01T00:00+08', valid_to = '2024-07-01T00:00+08'
-                                WHERE level = 1 AND valid_to IS NOT NULL"""))
-        conn.execute(sa.text("UPDATE block_lines SET valid_from = '2024-07-01T00:00+08' WHERE valid_to IS NULL"))
+        conn.execute(
+            sa.text("""UPDATE block_lines SET valid_from = '2020-01-01T00:00+08', valid_to = '2024-07-01T00:00+08'
+                                WHERE level = 1 AND valid_to IS NOT NULL""")
+        )
+        conn.execute(
+            sa.text("UPDATE block_lines SET valid_from = '2024-07-01T00:00+08' WHERE valid_to IS NULL")
+        )
     at = open_page("blockline/app_pages/map.py")
     assert "一级线 375.00 亩" in texts(at)
     at.date_input(key="map_as_of").set_value(dt.date(2023, 1, 1)).run()
@@ -359,9 +400,14 @@ def test_map_on_amap_shifts_the_outlines_to_gcj02(small_city: Engine) -> None:
 def _zipped_gbk_parcels(tmp_path: Path) -> bytes:
     """Two parcels in a GBK shapefile without .cpg (as many offices send them), zipped."""
     gdf = gpd.GeoDataFrame(
-        {"宗地编号": ["U-1", "U-2"], "权利人": ["鹿城丙鞋业有限公司", "温州丁阀门有限公司"],
-         "土地用途": ["100101", "100102"], "备注": ["新供地", ""]},
-        geometry=[square(X + 1000, Y + 1000), square(X + 1200, Y + 1000)], crs="EPSG:4549",
+        {
+            "宗地编号": ["U-1", "U-2"],
+            "权利人": ["鹿城丙鞋业有限公司", "温州丁阀门有限公司"],
+            "土地用途": ["100101", "100102"],
+            "备注": ["新供地", ""],
+        },
+        geometry=[square(X + 1000, Y + 1000), square(X + 1200, Y + 1000)],
+        crs="EPSG:4549",
     )
     folder = tmp_path / "shp"
     folder.mkdir()
@@ -384,8 +430,11 @@ def test_data_page_previews_then_loads(small_city: Engine, tmp_path: Path) -> No
     head = at.dataframe[0].value
     assert head["权利人"].tolist() == ["鹿城丙鞋业有限公司", "温州丁阀门有限公司"]
     mapping = at.dataframe[1].value
-    assert dict(zip(mapping["文件字段"], mapping["标准字段"])) == {
-        "宗地编号": "parcel_no", "权利人": "holder", "土地用途": "land_use"}
+    assert dict(zip(mapping["文件字段"], mapping["标准字段"], strict=False)) == {
+        "宗地编号": "parcel_no",
+        "权利人": "holder",
+        "土地用途": "land_use",
+    }
     assert "备注" in texts(at) and "检查通过" in texts(at)
     assert store_counts(small_city)["parcels"] == 3  # the preview wrote nothing
 
@@ -398,9 +447,11 @@ def test_data_page_previews_then_loads(small_city: Engine, tmp_path: Path) -> No
 
 
 def test_data_page_shows_problems_and_refuses_to_load(small_city: Engine) -> None:
-    geojson = ('{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"权利人": "甲"},'
-               ' "geometry": {"type": "Polygon", "coordinates": [[[120.70, 28.00], [120.701, 28.00],'
-               ' [120.701, 28.001], [120.70, 28.001], [120.70, 28.00]]]}}]}')
+    geojson = (
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"权利人": "甲"},'
+        ' "geometry": {"type": "Polygon", "coordinates": [[[120.70, 28.00], [120.701, 28.00],'
+        " [120.701, 28.001], [120.70, 28.001], [120.70, 28.00]]]}}]}"
+    )
     at = open_page("blockline/app_pages/data.py")
     at.file_uploader[0].upload("no-number.geojson", geojson.encode(), "application/geo+json").run()
     assert not at.exception
@@ -413,8 +464,11 @@ def test_data_page_shows_problems_and_refuses_to_load(small_city: Engine) -> Non
 
 
 def test_data_page_lists_every_bad_value(small_city: Engine, tmp_path: Path) -> None:
-    gdf = gpd.GeoDataFrame({"宗地编号": ["B-1", "B-1"], "交地日期": ["2021-02-30", "2021-03-01"]},
-                           geometry=[square(X, Y), square(X + 200, Y)], crs="EPSG:4549")
+    gdf = gpd.GeoDataFrame(
+        {"宗地编号": ["B-1", "B-1"], "交地日期": ["2021-02-30", "2021-03-01"]},
+        geometry=[square(X, Y), square(X + 200, Y)],
+        crs="EPSG:4549",
+    )
     gdf.to_file(tmp_path / "bad.gpkg", engine="pyogrio")
     at = open_page("blockline/app_pages/data.py")
     at.file_uploader[0].upload("bad.gpkg", (tmp_path / "bad.gpkg").read_bytes()).run()
@@ -425,8 +479,9 @@ def test_data_page_lists_every_bad_value(small_city: Engine, tmp_path: Path) -> 
 
 
 def test_data_page_loads_block_lines(small_city: Engine, tmp_path: Path) -> None:
-    gpd.GeoDataFrame({"名称": ["新一级线"]}, geometry=[square(X + 2500, Y + 500, 200)], crs="EPSG:4549").to_file(
-        tmp_path / "l1.gpkg", engine="pyogrio")
+    gpd.GeoDataFrame(
+        {"名称": ["新一级线"]}, geometry=[square(X + 2500, Y + 500, 200)], crs="EPSG:4549"
+    ).to_file(tmp_path / "l1.gpkg", engine="pyogrio")
     at = open_page("blockline/app_pages/data.py")
     at.selectbox(key="data_kind").set_value("level1").run()
     at.file_uploader[0].upload("l1.gpkg", (tmp_path / "l1.gpkg").read_bytes()).run()
@@ -471,10 +526,10 @@ def test_data_page_loads_boundaries_into_an_empty_store(engine: Engine, tmp_path
 
 def test_idle_page_on_the_demo_city(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """低效与闲置用地: the findings the engine computes, shown and counted, in Chinese and English."""
+    from blockline.services.marks import mark_set_name
     from geo.load import load_demo
     from geo.queries import read_parcels
     from geo.tiles import has_marks
-    from blockline.services.marks import mark_set_name
     from zoning.idle import idle_findings
     from zoning.policy import get_profile
 
@@ -486,7 +541,9 @@ def test_idle_page_on_the_demo_city(engine: Engine, monkeypatch: pytest.MonkeyPa
     assert not at.exception
     assert at.title[0].value == "低效与闲置用地"
     today = dt.date.today()
-    expected = idle_findings(read_parcels(engine, geometry=False), as_of=today, profile=get_profile("wenzhou-2020"))
+    expected = idle_findings(
+        read_parcels(engine, geometry=False), as_of=today, profile=get_profile("wenzhou-2020")
+    )
     expected = expected[expected["category"] != "insufficient_data"]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["涉及宗地（宗）"] == f"{expected['parcel_no'].nunique():,}"
@@ -521,8 +578,9 @@ def test_idle_page_zooms_to_the_picked_parcel(engine: Engine) -> None:
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
     at.switch_page("blockline/app_pages/idle.py")
     at.run()
-    findings = idle_findings(read_parcels(engine, geometry=False), as_of=dt.date.today(),
-                             profile=get_profile("wenzhou-2020"))
+    findings = idle_findings(
+        read_parcels(engine, geometry=False), as_of=dt.date.today(), profile=get_profile("wenzhou-2020")
+    )
     flagged = findings[findings["category"] != "insufficient_data"]["parcel_no"].unique()
     parcels = read_parcels(engine, parcel_nos=list(flagged)).set_index("parcel_no")
     no = sorted(flagged)[0]
@@ -537,7 +595,9 @@ def test_idle_page_zooms_to_the_picked_parcel(engine: Engine) -> None:
     assert not [other for other in flagged if other != no and f'"{other}"' in script]
     fit = re.search(r"fitBounds\(\s*\[\[([-\d.]+), ([-\d.]+)\], \[([-\d.]+), ([-\d.]+)\]\]", script)
     assert fit, "the map is not fitted"
-    minx, miny, maxx, maxy = gpd.GeoSeries([parcels.loc[no, "geometry"]], crs=parcels.crs).to_crs(4326).total_bounds
+    minx, miny, maxx, maxy = (
+        gpd.GeoSeries([parcels.loc[no, "geometry"]], crs=parcels.crs).to_crs(4326).total_bounds
+    )
     assert [float(v) for v in fit.groups()] == pytest.approx([miny, minx, maxy, maxx])
     holder = parcels.loc[no, "holder"]
     mu = parcels.loc[no, "area_mu"]
@@ -554,8 +614,9 @@ def test_idle_page_zooms_to_the_picked_parcel(engine: Engine) -> None:
     assert '"选中宗地"' not in map_script(at) and not at.text
 
 
-def test_idle_table_lists_the_first_rows_and_its_excel_is_made_when_asked_for(engine: Engine,
-                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_idle_table_lists_the_first_rows_and_its_excel_is_made_when_asked_for(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A city's findings are not all sent to the browser; the Excel file, made only on a click, has every one."""
     from geo.load import load_demo
     from geo.queries import read_parcels
@@ -569,8 +630,9 @@ def test_idle_table_lists_the_first_rows_and_its_excel_is_made_when_asked_for(en
     at.switch_page("blockline/app_pages/idle.py")
     at.run()
     assert not at.exception
-    expected = idle_findings(read_parcels(engine, geometry=False), as_of=dt.date.today(),
-                             profile=get_profile("wenzhou-2020"))
+    expected = idle_findings(
+        read_parcels(engine, geometry=False), as_of=dt.date.today(), profile=get_profile("wenzhou-2020")
+    )
     expected = expected[expected["category"] != "insufficient_data"]
     assert len(at.dataframe[0].value) == 7 < len(expected)
     assert f"表中列出前 7 条，共 {len(expected):,} 条" in " ".join(c.value for c in at.caption)
@@ -585,8 +647,11 @@ _FAR = square(X + 100_000, Y + 150_000, 2000)  # a county of another city, 180 k
 
 
 def _with_a_far_county(engine: Engine) -> None:
-    far = gpd.GeoDataFrame({"code": ["330782"], "name": ["义乌市"], "level": ["county"], "parent_code": ["330700"]},
-                           geometry=_multi([_FAR]), crs="EPSG:4549")
+    far = gpd.GeoDataFrame(
+        {"code": ["330782"], "name": ["义乌市"], "level": ["county"], "parent_code": ["330700"]},
+        geometry=_multi([_FAR]),
+        crs="EPSG:4549",
+    )
     with transaction(engine) as conn:
         write_boundaries(conn, far, load_id=None)
 
@@ -610,7 +675,13 @@ def test_the_map_opens_on_the_home_city_and_the_others_are_one_pick_away(small_c
     assert _fit(at) == pytest.approx(_degrees(two), abs=2e-4)  # the outlines are simplified by a few metres
     box = at.selectbox(key="map_county")
     # no city row: the home area is named by its counties
-    assert box.options == ["鹿城区、瓯海区（全部县市区）", "330302 鹿城区", "330304 瓯海区", "全部已载入地区", "330782 义乌市"]
+    assert box.options == [
+        "鹿城区、瓯海区（全部县市区）",
+        "330302 鹿城区",
+        "330304 瓯海区",
+        "全部已载入地区",
+        "330782 义乌市",
+    ]
     box.set_value("*").run()
     assert not at.exception
     assert _fit(at) == pytest.approx(_degrees(two, _FAR), abs=2e-4)
@@ -619,7 +690,9 @@ def test_the_map_opens_on_the_home_city_and_the_others_are_one_pick_away(small_c
 
 
 @pytest.mark.parametrize("setting", ["330700", "330782", "330000"])
-def test_the_home_area_is_a_setting(small_city: Engine, monkeypatch: pytest.MonkeyPatch, setting: str) -> None:
+def test_the_home_area_is_a_setting(
+    small_city: Engine, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
     from geo.settings import get_settings
 
     _with_a_far_county(small_city)

@@ -48,18 +48,23 @@ def _open(page: str, *, query: dict[str, str] | None = None) -> AppTest:
 
 def _docx_text(body: bytes) -> str:
     d = docx.Document(io.BytesIO(body))
-    return "\n".join([p.text for p in d.paragraphs] + [c.text for t in d.tables for r in t.rows for c in r.cells])
+    return "\n".join(
+        [p.text for p in d.paragraphs] + [c.text for t in d.tables for r in t.rows for c in r.cells]
+    )
 
 
 def _pdf_text(body: bytes, tmp: Path) -> str:
     path = tmp / "doc.pdf"
     path.write_bytes(body)
-    out = subprocess.run(["pdftotext", "-raw", str(path), "-"], check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        ["pdftotext", "-raw", str(path), "-"], check=True, capture_output=True, text=True
+    ).stdout
     return "".join(out.split())
 
 
-def test_the_balance_page_offers_the_paper_of_what_is_drawn(engine: sa.Engine, tmp_path: Path,
-                                                           media: list[object]) -> None:
+def test_the_balance_page_offers_the_paper_of_what_is_drawn(
+    engine: sa.Engine, tmp_path: Path, media: list[object]
+) -> None:
     load_two_county_city(engine, tmp_path)
     sketch = keep(engine, removal=drawn(REMOVAL), addition=drawn(ADDITION))
     at = _open("balance.py", query={"sketch": sketch})
@@ -77,13 +82,19 @@ def demo(engine: sa.Engine) -> sa.Engine:
     return engine
 
 
-def test_the_lifecycle_page_offers_the_contract_letter_of_the_parcel(demo: sa.Engine, media: list[object]) -> None:
+def test_the_lifecycle_page_offers_the_contract_letter_of_the_parcel(
+    demo: sa.Engine, media: list[object]
+) -> None:
     from geo.queries import read_parcels, read_ratings
     from zoning.lifecycle import lifecycle_findings
     from zoning.policy import get_profile
 
-    found = lifecycle_findings(read_parcels(demo, geometry=False), read_ratings(demo), as_of=dt.date.today(),
-                               profile=get_profile("wenzhou-2020"))
+    found = lifecycle_findings(
+        read_parcels(demo, geometry=False),
+        read_ratings(demo),
+        as_of=dt.date.today(),
+        profile=get_profile("wenzhou-2020"),
+    )
     short = found[found["category"] == "tax_shortfall"].iloc[0]
     at = _open("lifecycle.py")
     at.text_input(key="lifecycle_search").input(short["parcel_no"]).run()
@@ -93,13 +104,16 @@ def test_the_lifecycle_page_offers_the_contract_letter_of_the_parcel(demo: sa.En
     assert f"违约金 {short['penalty_wan']:,.2f} 万元" in word and short["article"] in word
 
 
-def test_the_idle_page_offers_the_notice_and_the_decision_of_the_picked_parcel(demo: sa.Engine, tmp_path: Path,
-                                                                               media: list[object]) -> None:
+def test_the_idle_page_offers_the_notice_and_the_decision_of_the_picked_parcel(
+    demo: sa.Engine, tmp_path: Path, media: list[object]
+) -> None:
     from geo.queries import read_parcels
     from zoning.idle import idle_findings
     from zoning.policy import get_profile
 
-    found = idle_findings(read_parcels(demo, geometry=False), as_of=dt.date.today(), profile=get_profile("wenzhou-2020"))
+    found = idle_findings(
+        read_parcels(demo, geometry=False), as_of=dt.date.today(), profile=get_profile("wenzhou-2020")
+    )
     idle = found[found["category"] == "idle"].iloc[0]
     at = _open("idle.py")
     at.selectbox(key="idle_focus").set_value(idle["parcel_no"]).run()
@@ -111,9 +125,11 @@ def test_the_idle_page_offers_the_notice_and_the_decision_of_the_picked_parcel(d
     assert "闲置土地认定书" in decision and idle["detail"] in decision
 
 
-def test_the_zones_page_offers_the_plan_of_the_opened_zone(engine: sa.Engine, tmp_path: Path,
-                                                           media: list[object]) -> None:
-    from tests.app.test_zones_page import ZONE, drawn as drawn_zone, fill_parcels
+def test_the_zones_page_offers_the_plan_of_the_opened_zone(
+    engine: sa.Engine, tmp_path: Path, media: list[object]
+) -> None:
+    from tests.app.test_zones_page import ZONE, fill_parcels
+    from tests.app.test_zones_page import drawn as drawn_zone
 
     load_two_county_city(engine, tmp_path)
     fill_parcels(engine)

@@ -22,10 +22,32 @@ from geo.auth import add_user
 from tests.app.apptest import download, record_media
 from tests.app.test_pages import APP, HOSTILE, TIMEOUT, fill_small_city, texts
 
-HEADERS = ["宗地编号", "县（市、区）", "面积（亩）", "权利人", "用途", "约定投资强度（万元/亩）", "约定亩均税收（万元/亩）",
-           "约定容积率", "投资强度是否达到", "亩均税收是否达到", "容积率是否达到"]
-KEYS = ["parcel_no", "county_name", "area_mu", "holder", "land_use", "committed_investment_per_mu",
-        "committed_tax_per_mu", "min_far", "investment_met", "tax_met", "far_met"]
+HEADERS = [
+    "宗地编号",
+    "县（市、区）",
+    "面积（亩）",
+    "权利人",
+    "用途",
+    "约定投资强度（万元/亩）",
+    "约定亩均税收（万元/亩）",
+    "约定容积率",
+    "投资强度是否达到",
+    "亩均税收是否达到",
+    "容积率是否达到",
+]
+KEYS = [
+    "parcel_no",
+    "county_name",
+    "area_mu",
+    "holder",
+    "land_use",
+    "committed_investment_per_mu",
+    "committed_tax_per_mu",
+    "min_far",
+    "investment_met",
+    "tax_met",
+    "far_met",
+]
 SECRETS = ("91330300MA2ABCDE1X", "内部备注", "12345")
 
 
@@ -42,12 +64,18 @@ def published(engine: Engine) -> Engine:
     fill_small_city(engine)
     add_user(engine, "admin", "correct horse battery", roles=["admin"], by="installer")
     with engine.begin() as conn:
-        conn.execute(sa.text("""UPDATE parcels SET holder_id = '91330300MA2ABCDE1X', tax = 12345,
-                                extra = '{"备注": "内部备注：拟收回"}'::jsonb"""))
-        conn.execute(sa.text("""UPDATE parcels SET committed_tax_per_mu = 20, agreed_full_production_on = '2099-01-01'
-                                WHERE parcel_no = 'P-001'"""))
-        conn.execute(sa.text("""UPDATE parcels SET min_far = 1.2, completed_on = '2020-01-01', floor_area = 5000
-                                WHERE parcel_no = 'P-003'"""))
+        conn.execute(
+            sa.text("""UPDATE parcels SET holder_id = '91330300MA2ABCDE1X', tax = 12345,
+                                extra = '{"备注": "内部备注：拟收回"}'::jsonb""")
+        )
+        conn.execute(
+            sa.text("""UPDATE parcels SET committed_tax_per_mu = 20, agreed_full_production_on = '2099-01-01'
+                                WHERE parcel_no = 'P-001'""")
+        )
+        conn.execute(
+            sa.text("""UPDATE parcels SET min_far = 1.2, completed_on = '2020-01-01', floor_area = 5000
+                                WHERE parcel_no = 'P-003'""")
+        )
     return engine
 
 
@@ -59,8 +87,9 @@ def _public() -> AppTest:
     return at
 
 
-def test_the_public_page_shows_the_list_without_sign_in_and_nothing_else(published: Engine,
-                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_public_page_shows_the_list_without_sign_in_and_nothing_else(
+    published: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     managers = record_media(monkeypatch)
     at = _public()
     assert [e.value for e in at.title] == ["全生命周期管理工业用地清单"]
@@ -70,7 +99,9 @@ def test_the_public_page_shows_the_list_without_sign_in_and_nothing_else(publish
     assert list(frame["宗地编号"]) == ["P-001", "P-003"]
     rows = frame.set_index("宗地编号")
     assert rows.loc["P-001", "县（市、区）"] == "鹿城区" and rows.loc["P-001", "用途"] == "一类工业用地"
-    assert rows.loc["P-001", "亩均税收是否达到"] == "未到期" and rows.loc["P-003", "容积率是否达到"] == "未达到"
+    assert (
+        rows.loc["P-001", "亩均税收是否达到"] == "未到期" and rows.loc["P-003", "容积率是否达到"] == "未达到"
+    )
     assert rows.loc["P-003", "面积（亩）"] == pytest.approx(15.0)
     shown = texts(at) + frame.to_string()
     assert HOSTILE not in shown and not any(s in shown for s in SECRETS)
@@ -89,8 +120,14 @@ def test_the_public_page_shows_the_list_without_sign_in_and_nothing_else(publish
 def test_from_the_public_page_no_other_page_is_registered(published: Engine) -> None:
     """The public page registers itself alone (hidden navigation): no address of the staff's pages is reachable."""
     at = _public()
-    for page in ("blockline/app_pages/overview.py", "blockline/app_pages/data.py", "blockline/app_pages/lifecycle.py"):
+    for page in (
+        "blockline/app_pages/overview.py",
+        "blockline/app_pages/data.py",
+        "blockline/app_pages/lifecycle.py",
+    ):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
             at.switch_page(page)
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()  # the app's own address still asks to sign in
+    at = AppTest.from_file(
+        str(APP), default_timeout=TIMEOUT
+    ).run()  # the app's own address still asks to sign in
     assert "登录" in [e.value for e in at.title] and not at.dataframe

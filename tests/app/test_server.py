@@ -10,19 +10,29 @@ from pathlib import Path
 import geopandas as gpd
 import mapbox_vector_tile
 import pytest
+import sqlalchemy as sa
 from pyproj import Transformer
 from shapely.geometry import box
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-import sqlalchemy as sa
-
+from blockline.server import (
+    ROUTES,
+    TILE_CACHE,
+    TILE_MIME,
+    WARM_UP,
+    _tile_cache,
+    _warm_up,
+    cache_key,
+    cut_city_view,
+    ready_route,
+    tile_route,
+)
 from geo.auth import Actor
 from geo.load import load_parcels
 from geo.settings import get_settings
 from geo.store import open_store
 from geo.tiles import ALL_LAYERS, data_version, tile, tiles_covering
-from blockline.server import ROUTES, TILE_CACHE, TILE_MIME, WARM_UP, _tile_cache, _warm_up, cache_key, cut_city_view, ready_route, tile_route
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city
@@ -34,8 +44,16 @@ def call(path: str, query: str = "") -> tuple[int, dict[str, str], bytes]:
     route = ROUTES[0]
     match, scope = route.matches({"type": "http", "method": "GET", "path": path})
     assert match.name == "FULL", f"{path} does not match {route.path}"
-    request = Request({"type": "http", "method": "GET", "path": path, "query_string": query.encode(),
-                       "headers": [], **scope})
+    request = Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "query_string": query.encode(),
+            "headers": [],
+            **scope,
+        }
+    )
     response = asyncio.run(tile_route(request))
     return response.status_code, dict(response.headers), bytes(response.body)
 
@@ -69,11 +87,14 @@ def test_tiles_of_a_data_version_are_kept_and_a_new_version_is_cut_anew(city, tm
     path, old = f"/tiles/all/{z}/{x}/{y}.pbf", f"v={data_version(city)}"
     status, _, first = call(path, old)
     layers = mapbox_vector_tile.decode(first)
-    assert status == 200 and [f["properties"]["county_code"] for f in layers["level1"]["features"]] == ["330302"]
-    assert "parcels" not in layers and cache_key(path, [('v', old[2:])]) in TILE_CACHE
+    assert status == 200 and [f["properties"]["county_code"] for f in layers["level1"]["features"]] == [
+        "330302"
+    ]
+    assert "parcels" not in layers and cache_key(path, [("v", old[2:])]) in TILE_CACHE
     # A parcel in that tile: PostGIS would now put it in, but the old version's tile is the one kept.
-    gpd.GeoDataFrame({"宗地编号": ["P-NEW"]}, geometry=[box(X + 350, Y + 350, X + 450, Y + 450)],
-                     crs="EPSG:4549").to_file(tmp_path / "new.gpkg", engine="pyogrio")
+    gpd.GeoDataFrame(
+        {"宗地编号": ["P-NEW"]}, geometry=[box(X + 350, Y + 350, X + 450, Y + 450)], crs="EPSG:4549"
+    ).to_file(tmp_path / "new.gpkg", engine="pyogrio")
     load_parcels(city, tmp_path / "new.gpkg", user="test")
     assert call(path, old)[2] == first
     new = f"v={data_version(city)}"
@@ -99,13 +120,16 @@ def test_the_tile_cache_has_the_budget_of_the_settings(monkeypatch):
     get_settings.cache_clear()
 
 
-@pytest.mark.parametrize(("path", "query", "says"), [
-    ("/tiles/roads/3/1/1.pbf", "", "no such tile layer"),
-    ("/tiles/parcels/3/9/1.pbf", "", "out of range"),
-    ("/tiles/parcels/3/1/1.pbf", "county=1;DROP TABLE parcels", "not a county code"),
-    ("/tiles/parcels/3/1/1.pbf", "as_of=2024-13-01", "not a date"),
-    ("/tiles/parcels/3/1/1.pbf", "marks=<script>", "not a mark set"),
-])
+@pytest.mark.parametrize(
+    ("path", "query", "says"),
+    [
+        ("/tiles/roads/3/1/1.pbf", "", "no such tile layer"),
+        ("/tiles/parcels/3/9/1.pbf", "", "out of range"),
+        ("/tiles/parcels/3/1/1.pbf", "county=1;DROP TABLE parcels", "not a county code"),
+        ("/tiles/parcels/3/1/1.pbf", "as_of=2024-13-01", "not a date"),
+        ("/tiles/parcels/3/1/1.pbf", "marks=<script>", "not a mark set"),
+    ],
+)
 def test_a_bad_request_is_a_400_that_says_why(city, path, query, says):
     status, _, body = call(path, query)
     assert status == 400 and says in body.decode()
@@ -113,7 +137,9 @@ def test_a_bad_request_is_a_400_that_says_why(city, path, query, says):
 
 def test_the_city_view_is_cut_into_the_cache_under_the_keys_of_the_maps_own_requests(city):
     lon0, lat0 = Transformer.from_crs(4549, 4326, always_xy=True).transform(X, Y)
-    lon1, lat1 = Transformer.from_crs(4549, 4326, always_xy=True).transform(X + 4000, Y + 2000)  # both counties
+    lon1, lat1 = Transformer.from_crs(4549, 4326, always_xy=True).transform(
+        X + 4000, Y + 2000
+    )  # both counties
     bounds, version = (lon0, lat0, lon1, lat1), data_version(city)
     TILE_CACHE.clear()
     expected = sum(len(tiles_covering(bounds, z, margin=2)) for z in (7, 8, 9))
@@ -131,17 +157,29 @@ def test_the_city_view_is_cut_into_the_cache_under_the_keys_of_the_maps_own_requ
 def test_the_server_says_it_is_ready_once_its_warm_up_is_done(city, tmp_path):
     import streamlit as st
 
+    from blockline.ui import data
     from geo.queries import store_counts
     from geo.tiles import has_marks
-    from blockline.ui import data
 
     def ready() -> tuple[int, dict[str, object]]:
-        response = asyncio.run(ready_route(Request({"type": "http", "method": "GET", "path": "/_blockline/ready",
-                                                     "query_string": b"", "headers": []})))
+        response = asyncio.run(
+            ready_route(
+                Request(
+                    {
+                        "type": "http",
+                        "method": "GET",
+                        "path": "/_blockline/ready",
+                        "query_string": b"",
+                        "headers": [],
+                    }
+                )
+            )
+        )
         return response.status_code, json.loads(response.body)
 
-    gpd.GeoDataFrame({"宗地编号": ["P-1"]}, geometry=[box(X + 350, Y + 350, X + 450, Y + 450)],
-                     crs="EPSG:4549").to_file(tmp_path / "p.gpkg", engine="pyogrio")
+    gpd.GeoDataFrame(
+        {"宗地编号": ["P-1"]}, geometry=[box(X + 350, Y + 350, X + 450, Y + 450)], crs="EPSG:4549"
+    ).to_file(tmp_path / "p.gpkg", engine="pyogrio")
     load_parcels(city, tmp_path / "p.gpkg", user="test")
     st.cache_data.clear()  # another test's store may be cached under a version of seconds ago
     WARM_UP.clear()
@@ -158,7 +196,9 @@ def test_the_server_says_it_is_ready_once_its_warm_up_is_done(city, tmp_path):
     assert data.store_counts() == store_counts(city) and store_counts(city)["parcels"] == 1
 
 
-def test_a_warm_up_that_cannot_reach_the_database_still_ends_and_says_what_it_did(city, tmp_path, monkeypatch):
+def test_a_warm_up_that_cannot_reach_the_database_still_ends_and_says_what_it_did(
+    city, tmp_path, monkeypatch
+):
     monkeypatch.setenv("BLOCKLINE_DATABASE_URL", f"postgresql+psycopg://nobody@/none?host={tmp_path}")
     get_settings.cache_clear()
     try:
@@ -168,7 +208,9 @@ def test_a_warm_up_that_cannot_reach_the_database_still_ends_and_says_what_it_di
     finally:
         monkeypatch.delenv("BLOCKLINE_DATABASE_URL")
         get_settings.cache_clear()
-    assert WARM_UP["done"] is True and "tiles" not in WARM_UP  # the server serves; the pages say what is wrong
+    assert (
+        WARM_UP["done"] is True and "tiles" not in WARM_UP
+    )  # the server serves; the pages say what is wrong
 
 
 def test_the_warm_up_judges_the_city_once_and_a_restart_is_served_it(engine, monkeypatch):
@@ -213,7 +255,7 @@ def _warm_up_twice(engine) -> None:
         WARM_UP["done"] = False
         _warm_up()
         assert WARM_UP["done"] is True and WARM_UP["marks"]
-        (jid, as_of, profile, judged_by, served), = judgements()
+        ((jid, as_of, profile, judged_by, served),) = judgements()
         host, pid = judged_by.split(":")
         assert (as_of, profile, host) == (dt.date(2026, 11, 1), "wenzhou-2020", socket.gethostname())
         assert int(pid) != os.getpid()  # not by the server: by its child
@@ -223,8 +265,12 @@ def _warm_up_twice(engine) -> None:
         # marks and zones from the one judgement (judged by the first warm-up only); after the restart the
         # marks are found by their name and the zones are served the stored judgement again
         assert served == 1 + restart
-    fresh = judge_frames(data.queries.read_parcels(engine, geometry=False), data.queries.read_ratings(engine),
-                         as_of=dt.date(2026, 11, 1), profile=get_profile("wenzhou-2020"))
+    fresh = judge_frames(
+        data.queries.read_parcels(engine, geometry=False),
+        data.queries.read_ratings(engine),
+        as_of=dt.date(2026, 11, 1),
+        profile=get_profile("wenzhou-2020"),
+    )
     shown = data.idle_report(dt.date(2026, 11, 1), "wenzhou-2020")
     assert shown["parcel_no"].tolist() == fresh["idle"]["parcel_no"].tolist() and len(shown) > 10
 
@@ -233,8 +279,9 @@ def _warm_up_twice(engine) -> None:
 PASSWORD = "correct horse battery"
 
 
-def call_as(path: str, query: str = "", *, token: str | None = None,
-            site: str | None = None) -> tuple[int, dict[str, str], bytes]:
+def call_as(
+    path: str, query: str = "", *, token: str | None = None, site: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
     """Call the route of blockline/server.py that answers ``path``, as Starlette would, with the session cookie ``token``
     and the browser's ``Sec-Fetch-Site`` header ``site`` when given."""
     found = [(r, r.matches({"type": "http", "method": "GET", "path": path})) for r in ROUTES]
@@ -243,8 +290,16 @@ def call_as(path: str, query: str = "", *, token: str | None = None,
     route, scope = found[0]
     headers = [(b"cookie", f"blockline_session={token}".encode())] if token else []
     headers += [(b"sec-fetch-site", site.encode())] if site else []
-    request = Request({"type": "http", "method": "GET", "path": path, "query_string": query.encode(),
-                       "headers": headers, **scope})
+    request = Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": path,
+            "query_string": query.encode(),
+            "headers": headers,
+            **scope,
+        }
+    )
     response = asyncio.run(route.endpoint(request))
     return response.status_code, dict(response.headers), bytes(response.body)
 
@@ -267,9 +322,11 @@ def staffed_city(city, tmp_path):
     from geo.auth import add_user
     from geo.tiles import write_marks
 
-    gpd.GeoDataFrame({"宗地编号": ["P-LC", "P-OH"], "权利人": ["鹿城甲公司", "瓯海乙公司"]},
-                     geometry=[box(X + 300, Y + 300, X + 400, Y + 400), box(X + 2300, Y + 300, X + 2400, Y + 400)],
-                     crs="EPSG:4549").to_file(tmp_path / "two.gpkg", engine="pyogrio")
+    gpd.GeoDataFrame(
+        {"宗地编号": ["P-LC", "P-OH"], "权利人": ["鹿城甲公司", "瓯海乙公司"]},
+        geometry=[box(X + 300, Y + 300, X + 400, Y + 400), box(X + 2300, Y + 300, X + 2400, Y + 400)],
+        crs="EPSG:4549",
+    ).to_file(tmp_path / "two.gpkg", engine="pyogrio")
     load_parcels(city, tmp_path / "two.gpkg", user="test")
     write_marks(city, "m1", [("P-LC", "idle", "late_start", "C"), ("P-OH", None, "tax_shortfall", "D")])
     add_user(city, "admin", PASSWORD, roles=["admin"], by="installer")
@@ -331,7 +388,9 @@ def test_a_county_limited_planner_gets_no_feature_of_another_county(staffed_city
     # One by one (z14) and as squares of counts (z10): the admin sees both counties, 鹿城's planner only 鹿城.
     assert sorted(p["parcel_no"] for p in features_seen(admin, "parcels")) == ["P-LC", "P-OH"]
     parcels = features_seen(lc, "parcels")
-    assert [(p["parcel_no"], p["holder"], p["county_code"]) for p in parcels] == [("P-LC", "鹿城甲公司", "330302")]
+    assert [(p["parcel_no"], p["holder"], p["county_code"]) for p in parcels] == [
+        ("P-LC", "鹿城甲公司", "330302")
+    ]
     assert sum(p["parcels"] for p in features_seen(admin, "parcels", z=10)) == 2
     assert sum(p["parcels"] for p in features_seen(lc, "parcels", z=10)) == 1
     assert {p["county_code"] for p in features_seen(lc, "level1")} == {"330302"}
@@ -345,9 +404,15 @@ def test_a_viewer_s_tile_has_no_contract_field(staffed_city):
     reader, planner = token_of(staffed_city, "reader"), token_of(staffed_city, "oh")
     seen = {p["parcel_no"]: p for p in features_seen(reader, "parcels")}
     assert set(seen) == {"P-LC", "P-OH"} and all("lifecycle" not in p for p in seen.values())
-    assert (seen["P-LC"]["idle"], seen["P-LC"]["grade"], seen["P-OH"]["grade"]) == ("idle", "C", "D")  # the rest
-    assert {p["parcel_no"]: p["lifecycle"] for p in features_seen(planner, "parcels")} == \
-        {"P-LC": "late_start", "P-OH": "tax_shortfall"}
+    assert (seen["P-LC"]["idle"], seen["P-LC"]["grade"], seen["P-OH"]["grade"]) == (
+        "idle",
+        "C",
+        "D",
+    )  # the rest
+    assert {p["parcel_no"]: p["lifecycle"] for p in features_seen(planner, "parcels")} == {
+        "P-LC": "late_start",
+        "P-OH": "tax_shortfall",
+    }
 
 
 def test_a_cached_tile_never_reaches_a_user_with_fewer_rights(staffed_city):
@@ -381,8 +446,13 @@ def test_the_page_s_code_is_redeemed_once_for_an_http_only_strict_cookie(staffed
     for left_s, expected in ((2, 204), (-2, 403)):
         _, code = start_session(staffed_city, authenticate(staffed_city, "lc", PASSWORD))
         with staffed_city.begin() as conn:
-            conn.execute(sa.text("UPDATE sessions SET handoff_until = now() + make_interval(secs => :s) "
-                                 "WHERE handoff_hash IS NOT NULL"), {"s": left_s})
+            conn.execute(
+                sa.text(
+                    "UPDATE sessions SET handoff_until = now() + make_interval(secs => :s) "
+                    "WHERE handoff_hash IS NOT NULL"
+                ),
+                {"s": left_s},
+            )
         assert call_as("/_blockline/session", f"code={code}")[0] == expected
 
 
@@ -398,7 +468,9 @@ def test_sign_out_at_the_server_ends_the_session_and_drops_the_cookie(staffed_ci
 def test_a_session_unused_for_the_session_minutes_is_refused(staffed_city, minutes_idle, status):
     token = token_of(staffed_city, "lc")
     with staffed_city.begin() as conn:  # BLOCKLINE_SESSION_MINUTES is 60 by default
-        conn.execute(sa.text("UPDATE sessions SET last_seen = now() - make_interval(secs => :s)"), {"s": minutes_idle})
+        conn.execute(
+            sa.text("UPDATE sessions SET last_seen = now() - make_interval(secs => :s)"), {"s": minutes_idle}
+        )
     z, x, y = level1_tile(15)
     assert call_as(f"/tiles/all/{z}/{x}/{y}.pbf", token=token)[0] == status
 
@@ -419,7 +491,13 @@ def metrics_status(token: str | None) -> int:
         return {"type": "http.request", "body": b""}
 
     headers = [(b"cookie", f"blockline_session={token}".encode())] if token else []
-    scope = {"type": "http", "method": "GET", "path": "/_stcore/metrics", "query_string": b"", "headers": headers}
+    scope = {
+        "type": "http",
+        "method": "GET",
+        "path": "/_stcore/metrics",
+        "query_string": b"",
+        "headers": headers,
+    }
     asyncio.run(ClosedMetrics(streamlit_metrics)(scope, receive, send))
     return sent[0]["status"]
 
@@ -428,21 +506,27 @@ def test_streamlit_s_metrics_are_closed_outside_setup_mode_but_to_an_admin(city,
     reader, admin = token_of(staffed_city, "reader"), token_of(staffed_city, "admin")
     assert [metrics_status(t) for t in (None, "made-up", reader, admin)] == [404, 404, 404, 200]
     with staffed_city.begin() as conn:
-        conn.execute(sa.text("DELETE FROM users"))  # setup mode is a flag written once: no users does not reopen it
+        conn.execute(
+            sa.text("DELETE FROM users")
+        )  # setup mode is a flag written once: no users does not reopen it
     assert metrics_status(None) == 404
 
 
 def test_streamlit_s_metrics_are_open_in_setup_mode(city):
-    with city.connect() as conn:  # no user was ever added to this store: setup mode, open as everything else is
+    with (
+        city.connect() as conn
+    ):  # no user was ever added to this store: setup mode, open as everything else is
         assert conn.execute(sa.text("SELECT count(*) FROM setup_ended")).scalar_one() == 0
     assert metrics_status(None) == 200
 
 
 def test_the_far_out_squares_are_coloured_as_the_map_asks(city, tmp_path):
     """Issue 18, item 7: ``color=land_use`` reaches the tile: its square carries the value covering most 亩."""
-    gdf = gpd.GeoDataFrame({"宗地编号": ["Q-1", "Q-2"], "用地性质": ["M1", "M2"]},
-                           geometry=[box(X + 150, Y + 150, X + 250, Y + 250), box(X + 150, Y + 300, X + 250, Y + 500)],
-                           crs="EPSG:4549")  # 15 亩 of M1, 30 亩 of M2
+    gdf = gpd.GeoDataFrame(
+        {"宗地编号": ["Q-1", "Q-2"], "用地性质": ["M1", "M2"]},
+        geometry=[box(X + 150, Y + 150, X + 250, Y + 250), box(X + 150, Y + 300, X + 250, Y + 500)],
+        crs="EPSG:4549",
+    )  # 15 亩 of M1, 30 亩 of M2
     gdf.to_file(tmp_path / "q.gpkg", engine="pyogrio")
     load_parcels(city, tmp_path / "q.gpkg", user="test")
     x3857, y3857 = Transformer.from_crs(4549, 3857, always_xy=True).transform(X + 200, Y + 300)

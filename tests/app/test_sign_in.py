@@ -65,7 +65,9 @@ def test_a_viewer_reads_but_cannot_record_or_load(staffed: Engine) -> None:
     assert not at.exception
     assert any("数据管理" in i.value for i in at.info)
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page("blockline/app_pages/audit.py")  # not registered at all for a viewer: no address reaches it
+        at.switch_page(
+            "blockline/app_pages/audit.py"
+        )  # not registered at all for a viewer: no address reaches it
 
 
 def test_an_admin_sees_the_audit_trail(staffed: Engine) -> None:
@@ -80,8 +82,9 @@ def test_an_admin_sees_the_audit_trail(staffed: Engine) -> None:
 
 
 @pytest.mark.parametrize(("idle_s", "ended"), [(5 * 60 - 2, False), (5 * 60 + 2, True)])
-def test_the_session_ends_after_inactivity(staffed: Engine, monkeypatch: pytest.MonkeyPatch, idle_s: int,
-                                           ended: bool) -> None:
+def test_the_session_ends_after_inactivity(
+    staffed: Engine, monkeypatch: pytest.MonkeyPatch, idle_s: int, ended: bool
+) -> None:
     from geo.settings import get_settings
 
     monkeypatch.setenv("BLOCKLINE_SESSION_MINUTES", "5")
@@ -90,7 +93,9 @@ def test_the_session_ends_after_inactivity(staffed: Engine, monkeypatch: pytest.
         at = sign_in("lc")
         assert not at.exception and "登录" not in [e.value for e in at.title]
         with staffed.begin() as conn:  # the session last used idle_s ago, as the store keeps it
-            conn.execute(sa.text("UPDATE sessions SET last_seen = now() - make_interval(secs => :s)"), {"s": idle_s})
+            conn.execute(
+                sa.text("UPDATE sessions SET last_seen = now() - make_interval(secs => :s)"), {"s": idle_s}
+            )
         at.run()
     finally:
         get_settings.cache_clear()
@@ -114,8 +119,14 @@ def test_a_county_limited_approver_is_refused_by_the_store_in_another_county(sta
     with staffed.connect() as conn:
         lc = actor_for(conn, "lc")
     with pytest.raises(NotPermitted, match="330304"):
-        record_adjustment(staffed, county="330304", addition=box(X + 2100, Y + 1500, X + 2200, Y + 1600),
-                          approval_doc="瓯政〔2026〕7号", user=lc, profile=get_profile("wenzhou-2020"))
+        record_adjustment(
+            staffed,
+            county="330304",
+            addition=box(X + 2100, Y + 1500, X + 2200, Y + 1600),
+            approval_doc="瓯政〔2026〕7号",
+            user=lc,
+            profile=get_profile("wenzhou-2020"),
+        )
     with staffed.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM adjustments")).scalar_one() == 0
 

@@ -71,17 +71,36 @@ def _fresh_caches() -> None:
 
 def fill_parcels(engine: sa.Engine) -> None:
     nos = list(PARCELS)
-    holders = {"A1": "温州甲机械有限公司", "A2": HOSTILE, "A3": "鹿城丙鞋业有限公司", "A4": "温州甲机械有限公司",
-               "H1": "温州丁阀门有限公司", "B1": "鹿城戊电气有限公司", "B2": "鹿城戊电气有限公司"}
+    holders = {
+        "A1": "温州甲机械有限公司",
+        "A2": HOSTILE,
+        "A3": "鹿城丙鞋业有限公司",
+        "A4": "温州甲机械有限公司",
+        "H1": "温州丁阀门有限公司",
+        "B1": "鹿城戊电气有限公司",
+        "B2": "鹿城戊电气有限公司",
+    }
     low = {"A1": True, "A2": True, "A3": False, "A4": True, "H1": False, "B1": True, "B2": True}
     parcels = gpd.GeoDataFrame(
-        {"parcel_no": nos, "holder": [holders[n] for n in nos],
-         "holder_id": ["91330302C" if n == "A3" else None for n in nos],
-         "land_use": "100101", "is_low_efficiency": [low[n] for n in nos],
-         "area_mu": 15.0},
-        geometry=[shapely.MultiPolygon([PARCELS[n]]) for n in nos], crs="EPSG:4549")
-    ratings = pd.DataFrame({"parcel_no": [None, "H1"], "holder_id": ["91330302C", None],
-                            "year": [LAST_YEAR, LAST_YEAR], "grade": ["D", "A"]})
+        {
+            "parcel_no": nos,
+            "holder": [holders[n] for n in nos],
+            "holder_id": ["91330302C" if n == "A3" else None for n in nos],
+            "land_use": "100101",
+            "is_low_efficiency": [low[n] for n in nos],
+            "area_mu": 15.0,
+        },
+        geometry=[shapely.MultiPolygon([PARCELS[n]]) for n in nos],
+        crs="EPSG:4549",
+    )
+    ratings = pd.DataFrame(
+        {
+            "parcel_no": [None, "H1"],
+            "holder_id": ["91330302C", None],
+            "year": [LAST_YEAR, LAST_YEAR],
+            "grade": ["D", "A"],
+        }
+    )
     with transaction(engine) as conn:
         write_parcels(conn, parcels, load_id=None, user="test")
         write_ratings(conn, ratings, load_id=None)
@@ -110,7 +129,9 @@ def read_gpkg(content: bytes, folder: Path) -> gpd.GeoDataFrame:
 def features(*geoms: object) -> list[dict[str, object]]:
     """Polygons of EPSG:4549 as a map returns them: GeoJSON Features in EPSG:4326."""
     shown = gpd.GeoSeries(list(geoms), crs="EPSG:4549").to_crs("EPSG:4326")
-    return [{"type": "Feature", "properties": {}, "geometry": json.loads(json.dumps(mapping(g)))} for g in shown]
+    return [
+        {"type": "Feature", "properties": {}, "geometry": json.loads(json.dumps(mapping(g)))} for g in shown
+    ]
 
 
 def open_zones(*, sketch: str | None = None, lang: str | None = None, app: bool = False) -> AppTest:
@@ -255,9 +276,11 @@ def test_saving_a_named_zone_with_its_requirements(city: sa.Engine) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert "已保存片区 #1" in texts(at)
     with city.connect() as conn:
-        row = conn.execute(sa.text("""
+        row = conn.execute(
+            sa.text("""
             SELECT name, kind, county_code, area_mu, requirements, assessment, created_by, ST_Area(geom)
-            FROM zones""")).one()
+            FROM zones""")
+        ).one()
     assert row[0] == "滨江连片改造片区" and row[1] == "drawn" and row[2] == "330302"
     assert row[3] == pytest.approx(93.75, abs=1e-6)
     assert row[7] / M2_PER_MU == pytest.approx(93.75, abs=1e-6)  # the shape itself, measured by PostGIS
@@ -268,11 +291,15 @@ def test_saving_a_named_zone_with_its_requirements(city: sa.Engine) -> None:
     assert row[6] == "test"
     assert read_drafts(city, sketch, "zones:zone") == []  # saved: the drawing is done
     saved = frame_of(at, "保存时间")
-    assert saved["名称"].tolist() == ["滨江连片改造片区"] and saved["面积（亩）"].tolist() == pytest.approx([93.75])
+    assert saved["名称"].tolist() == ["滨江连片改造片区"] and saved["面积（亩）"].tolist() == pytest.approx(
+        [93.75]
+    )
     assert "亩均投资强度（万元/亩）：300.00" in saved["片区要求"].iloc[0]
 
 
-def test_exports_of_candidates_parcels_and_a_saved_zone(city: sa.Engine, media: list[object], tmp_path: Path) -> None:
+def test_exports_of_candidates_parcels_and_a_saved_zone(
+    city: sa.Engine, media: list[object], tmp_path: Path
+) -> None:
     at, _ = drawn(city, ZONE)
     candidates = read_gpkg(download(at, media, "zones_candidates_gpkg"), tmp_path)
     assert candidates["parcels"].tolist() == ["A1,A2,A3,A4"]
@@ -296,12 +323,18 @@ def test_exports_of_candidates_parcels_and_a_saved_zone(city: sa.Engine, media: 
     assert "已打开：滨江片区（93.75 亩）" in texts(at)
     assert '"打开的片区"' in map_script(at)
     zone = read_gpkg(download(at, media, "zones_open_gpkg"), tmp_path)
-    assert zone["name"].tolist() == ["滨江片区"] and zone["entry_conditions"].tolist() == ["亩均税收不低于 30 万元"]
+    assert zone["name"].tolist() == ["滨江片区"] and zone["entry_conditions"].tolist() == [
+        "亩均税收不低于 30 万元"
+    ]
     assert zone.area.iloc[0] / M2_PER_MU == pytest.approx(93.75, abs=1e-6)
     sheets = pd.read_excel(io.BytesIO(download(at, media, "zones_open_xlsx")), sheet_name=None)
     assert list(sheets) == ["片区", "宗地"]
-    facts = dict(zip(sheets["片区"]["项目"], sheets["片区"]["内容"]))
-    assert facts["名称"] == "滨江片区" and facts["达到面积门槛"] == "是" and facts["准入条件"] == "亩均税收不低于 30 万元"
+    facts = dict(zip(sheets["片区"]["项目"], sheets["片区"]["内容"], strict=False))
+    assert (
+        facts["名称"] == "滨江片区"
+        and facts["达到面积门槛"] == "是"
+        and facts["准入条件"] == "亩均税收不低于 30 万元"
+    )
     assert sheets["宗地"]["宗地编号"].tolist() == ["A1", "A2", "A3", "A4", "H1"]
 
 
@@ -335,7 +368,9 @@ def test_english(city: sa.Engine) -> None:
     assert at.title[0].value == "Consolidation zones"
     shown = metrics(at)
     assert shown["Zone area"] == "30.00 亩" and shown["Reaches the threshold"] == "no"
-    assert "20.00 亩 short of the 50.00 亩 threshold (wenzhou-2020 WZ §12)" in " ".join(w.value for w in at.warning)
+    assert "20.00 亩 short of the 50.00 亩 threshold (wenzhou-2020 WZ §12)" in " ".join(
+        w.value for w in at.warning
+    )
     assert '"Drawn zone"' in map_script(at)
 
 

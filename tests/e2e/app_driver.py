@@ -97,7 +97,8 @@ def screenshot(page: Page, path: Path, *, max_height: int = 6000) -> None:
 def metric_text(page: Page, label: str) -> str:
     """The value of the ``st.metric`` labelled exactly ``label``."""
     metric = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]').get_by_text(label, exact=True))
+        has=page.locator('[data-testid="stMetricLabel"]').get_by_text(label, exact=True)
+    )
     metric.first.wait_for()
     assert metric.count() == 1, f"{metric.count()} metrics labelled {label!r}"
     return metric.locator('[data-testid="stMetricValue"]').inner_text().strip()
@@ -114,7 +115,8 @@ def metric_mu(page: Page, label: str) -> float:
 def choose(page: Page, label: str, option: str) -> None:
     """Pick ``option`` (its visible text) in the selectbox labelled ``label``."""
     box = page.locator('[data-testid="stSelectbox"]').filter(
-        has=page.locator('[data-testid="stWidgetLabel"]').get_by_text(label, exact=True))
+        has=page.locator('[data-testid="stWidgetLabel"]').get_by_text(label, exact=True)
+    )
     box.click()
     page.get_by_role("option", name=option, exact=True).click()
     settle(page)
@@ -164,10 +166,13 @@ def map_point(page: Page, lon: float, lat: float, *, index: int = 0, on_map: boo
     container = _container(page, index)
     box = container.bounding_box()
     assert box is not None, "the map is not on the page"
-    x, y = container.evaluate("(el, ll) => { const p = window.map_div.latLngToContainerPoint([ll[1], ll[0]]);"
-                              " return [p.x, p.y]; }", [lon, lat])
-    assert not on_map or (0 <= x <= box["width"] and 0 <= y <= box["height"]), \
+    x, y = container.evaluate(
+        "(el, ll) => { const p = window.map_div.latLngToContainerPoint([ll[1], ll[0]]); return [p.x, p.y]; }",
+        [lon, lat],
+    )
+    assert not on_map or (0 <= x <= box["width"] and 0 <= y <= box["height"]), (
         f"({lon:.5f}, {lat:.5f}) is off the map ({x:.0f}, {y:.0f} in a {box['width']:.0f} × {box['height']:.0f} map)"
+    )
     return round(box["x"] + x), round(box["y"] + y)
 
 
@@ -182,9 +187,13 @@ def _ground_points(page: Page, points: Sequence[tuple[int, int]], index: int) ->
     box = container.bounding_box()
     assert box is not None
     local = [[x - box["x"], y - box["y"]] for x, y in points]
-    return [tuple(p) for p in container.evaluate(
-        "(el, pts) => pts.map(p => { const ll = window.map_div.containerPointToLatLng(p); return [ll.lng, ll.lat]; })",
-        local)]
+    return [
+        tuple(p)
+        for p in container.evaluate(
+            "(el, pts) => pts.map(p => { const ll = window.map_div.containerPointToLatLng(p); return [ll.lng, ll.lat]; })",
+            local,
+        )
+    ]
 
 
 def drawn_mu(page: Page, points: Sequence[tuple[int, int]], *, epsg: int, index: int = 0) -> float:
@@ -193,7 +202,7 @@ def drawn_mu(page: Page, points: Sequence[tuple[int, int]], *, epsg: int, index:
     lonlat = _ground_points(page, points, index)
     to_storage = pyproj.Transformer.from_crs(4326, epsg, always_xy=True)
     xs, ys = to_storage.transform([p[0] for p in lonlat], [p[1] for p in lonlat])
-    ring = Polygon(list(zip(xs, ys)))
+    ring = Polygon(list(zip(xs, ys, strict=False)))
     # Leaflet.draw's rectangle and polygon have straight edges in lon/lat; densified, the area is exact.
     return shapely.segmentize(ring, 5.0).area / M2_PER_MU
 
@@ -221,8 +230,10 @@ def pan_to_middle(page: Page, x: int, y: int, *, index: int = 0) -> tuple[int, i
     cx, cy = round(box["x"] + box["width"] / 2), round(box["y"] + box["height"] / 2)
     if abs(cx - x) < 10 and abs(cy - y) < 10:
         return x, y
-    start = container.evaluate("(el, p) => { const ll = window.map_div.containerPointToLatLng(p);"
-                               " return [ll.lng, ll.lat]; }", [x - box["x"], y - box["y"]])
+    start = container.evaluate(
+        "(el, p) => { const ll = window.map_div.containerPointToLatLng(p); return [ll.lng, ll.lat]; }",
+        [x - box["x"], y - box["y"]],
+    )
     page.mouse.move(x, y)
     page.mouse.down()
     page.mouse.move(cx, cy, steps=12)
@@ -241,14 +252,17 @@ def zoom_in_at(page: Page, x: int, y: int, *, index: int = 0) -> int:
     before = container.evaluate("() => window.map_div.getZoom()")
     page.mouse.move(x, y)
     page.mouse.wheel(0, -120)
-    container.evaluate("""async (el, before) => {
+    container.evaluate(
+        """async (el, before) => {
         for (let i = 0; i < 100; i++) {
             const m = window.map_div;
             if (m.getZoom() > before && !m._animatingZoom) return;
             await new Promise(r => setTimeout(r, 50));
         }
         throw new Error('the map did not zoom in');
-    }""", before)
+    }""",
+        before,
+    )
     _wait_still(container)
     return int(container.evaluate("() => window.map_div.getZoom()"))
 
@@ -262,8 +276,9 @@ def _inside_map(page: Page, points: Sequence[tuple[int, int]], index: int, margi
     left, top = max(box["x"], 0), max(box["y"], 0)
     right, bottom = min(box["x"] + box["width"], view["width"]), min(box["y"] + box["height"], view["height"])
     for x, y in points:
-        assert left + margin <= x <= right - margin and top + margin <= y <= bottom - margin, \
+        assert left + margin <= x <= right - margin and top + margin <= y <= bottom - margin, (
             f"({x}, {y}) is not well inside the visible map {box}"
+        )
 
 
 def _tool(page: Page, name: str, index: int) -> None:
@@ -271,8 +286,9 @@ def _tool(page: Page, name: str, index: int) -> None:
     map_frame(page, index).locator(".leaflet-draw-tooltip").first.wait_for()
 
 
-def draw_rectangle(page: Page, corner: tuple[int, int], opposite: tuple[int, int], *,
-                   index: int = 0) -> list[tuple[int, int]]:
+def draw_rectangle(
+    page: Page, corner: tuple[int, int], opposite: tuple[int, int], *, index: int = 0
+) -> list[tuple[int, int]]:
     """Draw a rectangle with the rectangle tool, dragging from ``corner`` to ``opposite``; returns its corners."""
     (x1, y1), (x2, y2) = corner, opposite
     _inside_map(page, [corner, opposite], index)
@@ -298,6 +314,8 @@ def draw_polygon(page: Page, points: Sequence[tuple[int, int]], *, index: int = 
     _tool(page, "polygon", index)
     for x, y in points:
         page.mouse.click(x, y)
-        page.wait_for_timeout(250)  # Leaflet.draw takes no new corner for 50 ms; a quick second click is a dblclick
+        page.wait_for_timeout(
+            250
+        )  # Leaflet.draw takes no new corner for 50 ms; a quick second click is a dblclick
     page.mouse.click(*points[0])
     return list(points)

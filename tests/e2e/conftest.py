@@ -29,14 +29,22 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.e2e.app_driver import screenshot
 from blockline.ui.serving import NotServing, free_port, wait_healthy
+from tests.e2e.app_driver import screenshot
 
 E2E_DATABASE = "blockline_e2e"
 DEMO_PARCELS = 2000
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 VIEWPORT = {"width": 1440, "height": 1000}
 BLOCKLINE = Path(sys.executable).with_name("blockline")
 APP_START_S = 90
@@ -62,8 +70,24 @@ def e2e_url(_engine: sa.engine.Engine, settings: object) -> Iterator[str]:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{E2E_DATABASE}" WITH (FORCE)'))
         conn.execute(sa.text(f'CREATE DATABASE "{E2E_DATABASE}"'))
     rendered = url.render_as_string(hide_password=False)
-    done = subprocess.run([str(BLOCKLINE), "--db", rendered, "--user", "e2e", "demo", "--parcels", str(DEMO_PARCELS),
-                           "--format", "json"], check=False, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            str(BLOCKLINE),
+            "--db",
+            rendered,
+            "--user",
+            "e2e",
+            "demo",
+            "--parcels",
+            str(DEMO_PARCELS),
+            "--format",
+            "json",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, f"blockline demo failed ({done.returncode}):\n{done.stderr}"
     assert json.loads(done.stdout)["inserted"] == DEMO_PARCELS
     yield rendered
@@ -90,7 +114,9 @@ def e2e_engine(e2e_url: str) -> Iterator[sa.engine.Engine]:
 
 
 @pytest.fixture(scope="package")
-def app_url(e2e_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[str]:
+def app_url(
+    e2e_url: str, tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[str]:
     """The app, started with ``blockline app --port P`` on the e2e database, as a user runs it."""
     port = free_port()
     log = tmp_path_factory.mktemp("e2e-app") / "app.log"
@@ -98,8 +124,13 @@ def app_url(e2e_url: str, tmp_path_factory: pytest.TempPathFactory, request: pyt
     env = os.environ.copy()
     env.update(BLOCKLINE_DATABASE_URL=e2e_url, BLOCKLINE_USER="e2e")
     with log.open("wb") as out:
-        proc = subprocess.Popen([str(BLOCKLINE), "app", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
-                                env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            [str(BLOCKLINE), "app", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_healthy(url, proc, log)
@@ -125,8 +156,10 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
 def browser() -> Iterator[Browser]:
     """Headless Chromium from the system (Debian's ``chromium`` package), driven by Playwright."""
     if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        pytest.fail(f"no Chromium at {CHROMIUM}: the end-to-end tests drive Debian's chromium package. "
-                    "`./dev.sh test` installs it (and fonts-noto-cjk); or set CHROMIUM to a Chromium binary.")
+        pytest.fail(
+            f"no Chromium at {CHROMIUM}: the end-to-end tests drive Debian's chromium package. "
+            "`./dev.sh test` installs it (and fonts-noto-cjk); or set CHROMIUM to a Chromium binary."
+        )
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield b
@@ -141,8 +174,6 @@ def shots(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReque
     path.mkdir(parents=True, exist_ok=True)
     request.config.stash[_SHOTS] = path
     return path
-
-
 
 
 @pytest.hookimpl(wrapper=True)

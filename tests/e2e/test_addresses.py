@@ -16,8 +16,16 @@ from tests.e2e.app_driver import choose, open_page, settle
 
 #: address → the page's heading (an admin page too: the e2e store is in setup mode, where everyone is admin)
 ADDRESSES = {
-    "": "概览", "overview": "概览", "overview/": "概览", "map": "一张图", "map/": "一张图", "balance": "占补平衡",
-    "zones": "连片开发片区", "idle": "低效与闲置用地", "lifecycle": "全生命周期管理", "data": "数据",
+    "": "概览",
+    "overview": "概览",
+    "overview/": "概览",
+    "map": "一张图",
+    "map/": "一张图",
+    "balance": "占补平衡",
+    "zones": "连片开发片区",
+    "idle": "低效与闲置用地",
+    "lifecycle": "全生命周期管理",
+    "data": "数据",
     "audit": "审计记录",
 }
 
@@ -30,7 +38,8 @@ def test_every_page_answers_at_its_address(page: Page, address: str) -> None:
 
 def _picked(page: Page, label: str) -> str:
     box = page.locator('[data-testid="stSelectbox"]').filter(
-        has=page.locator('[data-testid="stWidgetLabel"]').get_by_text(label, exact=True))
+        has=page.locator('[data-testid="stWidgetLabel"]').get_by_text(label, exact=True)
+    )
     return box.locator("input[role=combobox]").input_value()  # the choice as the box shows it
 
 

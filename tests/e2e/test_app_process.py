@@ -9,8 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from tests.e2e.conftest import BLOCKLINE, _wait_healthy
 from blockline.ui.serving import free_port, is_healthy
+from tests.e2e.conftest import BLOCKLINE, _wait_healthy
 
 
 def test_a_stop_signal_to_blockline_app_stops_the_server(e2e_url: str, tmp_path: Path) -> None:
@@ -20,8 +20,13 @@ def test_a_stop_signal_to_blockline_app_stops_the_server(e2e_url: str, tmp_path:
     env.update(BLOCKLINE_DATABASE_URL=e2e_url, BLOCKLINE_USER="e2e")
     log = tmp_path / "app.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen([str(BLOCKLINE), "app", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
-                                env=env, start_new_session=True)
+        proc = subprocess.Popen(
+            [str(BLOCKLINE), "app", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
     try:
         _wait_healthy(url, proc, log)
         proc.send_signal(signal.SIGTERM)  # to this process only, not its group

@@ -22,9 +22,15 @@ _BOUNDS_JS = "() => { const b = window.map_div.getBounds(); return [b.getWest(),
 def _county_points(engine: sa.Engine) -> dict[str, tuple[float, float]]:
     """A point inside each county (PostGIS), by code."""
     with engine.connect() as conn:
-        return {c: (x, y) for c, x, y in conn.execute(sa.text(
-            "SELECT code, ST_X(p), ST_Y(p) FROM (SELECT code, ST_Transform(ST_PointOnSurface(geom), 4326) AS p "
-            "FROM admin_areas WHERE level = 'county') s"))}
+        return {
+            c: (x, y)
+            for c, x, y in conn.execute(
+                sa.text(
+                    "SELECT code, ST_X(p), ST_Y(p) FROM (SELECT code, ST_Transform(ST_PointOnSurface(geom), 4326) AS p "
+                    "FROM admin_areas WHERE level = 'county') s"
+                )
+            )
+        }
 
 
 def _inside(point: tuple[float, float], bounds: list[float]) -> bool:
@@ -34,7 +40,8 @@ def _inside(point: tuple[float, float], bounds: list[float]) -> bool:
 def _type_and_choose(page: Page, label: str, option: str) -> None:
     """Type the start of ``option`` into the picker labelled ``label`` (its list is long) and click it."""
     box = page.locator('[data-testid="stSelectbox"]').filter(
-        has=page.locator('[data-testid="stWidgetLabel"]').get_by_text(label, exact=True))
+        has=page.locator('[data-testid="stWidgetLabel"]').get_by_text(label, exact=True)
+    )
     box.locator("input[role=combobox]").click()
     page.keyboard.type(option[:4])
     page.get_by_role("option", name=option, exact=True).click()
@@ -44,12 +51,19 @@ def _type_and_choose(page: Page, label: str, option: str) -> None:
 def _extent(engine: sa.Engine, where: str) -> list[float]:
     """West, south, east, north (degrees, PostGIS) of the counties ``where`` says."""
     with engine.connect() as conn:
-        return list(conn.execute(sa.text(
-            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(ST_Transform(geom, 4326)) "
-            f"AS e FROM admin_areas WHERE level = 'county' AND {where}) s")).one())
+        return list(
+            conn.execute(
+                sa.text(
+                    "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT ST_Extent(ST_Transform(geom, 4326)) "
+                    f"AS e FROM admin_areas WHERE level = 'county' AND {where}) s"
+                )
+            ).one()
+        )
 
 
-def test_the_first_view_is_the_home_city_and_the_rest_one_pick_away(page: Page, e2e_engine: sa.Engine) -> None:
+def test_the_first_view_is_the_home_city_and_the_rest_one_pick_away(
+    page: Page, e2e_engine: sa.Engine
+) -> None:
     points = _county_points(e2e_engine)
     yiwu = points.pop("330782")
     home = _extent(e2e_engine, "code LIKE '3303%'")
@@ -70,10 +84,12 @@ def test_the_first_view_is_the_home_city_and_the_rest_one_pick_away(page: Page, 
 
 def test_coloured_squares_say_which_use_dominates(page: Page, e2e_engine: sa.Engine) -> None:
     with e2e_engine.connect() as conn:  # the parcel with most parcels around it: a square surely stands there
-        lon, lat = conn.execute(sa.text("""
+        lon, lat = conn.execute(
+            sa.text("""
             SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(a.geom), 4326) AS p,
                    (SELECT count(*) FROM parcels b WHERE b.valid_to IS NULL AND ST_DWithin(a.geom, b.geom, 500)) AS n
-                   FROM parcels a WHERE a.valid_to IS NULL) s ORDER BY n DESC LIMIT 1""")).one()
+                   FROM parcels a WHERE a.valid_to IS NULL) s ORDER BY n DESC LIMIT 1""")
+        ).one()
     open_page(page, "map")
     choose(page, "宗地着色", "用途")
     container = wait_for_map(page)

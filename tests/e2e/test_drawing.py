@@ -81,8 +81,12 @@ def _current(conn: sa.Connection, sql: str) -> gpd.GeoDataFrame:
 @pytest.fixture(scope="module")
 def site(e2e_engine: sa.Engine) -> Site:
     with e2e_engine.connect() as conn:
-        srid = int(conn.execute(sa.text("SELECT value FROM store_meta WHERE key = 'storage_srid'")).scalar_one())
-        level1 = _current(conn, "SELECT county_code, geom FROM block_lines WHERE level = 1 AND valid_to IS NULL")
+        srid = int(
+            conn.execute(sa.text("SELECT value FROM store_meta WHERE key = 'storage_srid'")).scalar_one()
+        )
+        level1 = _current(
+            conn, "SELECT county_code, geom FROM block_lines WHERE level = 1 AND valid_to IS NULL"
+        )
         lines = _current(conn, "SELECT geom FROM block_lines WHERE valid_to IS NULL")
         counties = _current(conn, "SELECT code, name, geom FROM admin_areas WHERE level = 'county'")
     parts = level1.explode(index_parts=False)
@@ -138,8 +142,10 @@ def _rectangle(x: int, y: int, r: float) -> list[tuple[int, int]]:
 def _pentagon(x: int, y: int, r: float) -> list[tuple[int, int]]:
     """A pentagon centred on (x, y), its corners 0.7 r away."""
     size = 0.7 * min(r, MAX_SIZE_PX)
-    return [(round(x + size * math.sin(a)), round(y - size * math.cos(a)))
-            for a in (2 * math.pi * k / 5 for k in range(5))]
+    return [
+        (round(x + size * math.sin(a)), round(y - size * math.cos(a)))
+        for a in (2 * math.pi * k / 5 for k in range(5))
+    ]
 
 
 def test_balance_draw_removal_and_addition(page: Page, shots: Path, site: Site) -> None:
@@ -191,13 +197,18 @@ def _zoom_out_until_seen(page: Page, spot: Spot) -> None:
     assert box is not None
     for _ in range(12):
         x, y = map_point(page, *spot.centre, on_map=False)
-        if box["x"] + 20 <= x <= box["x"] + box["width"] - 20 and box["y"] + 20 <= y <= box["y"] + box["height"] - 20:
+        if (
+            box["x"] + 20 <= x <= box["x"] + box["width"] - 20
+            and box["y"] + 20 <= y <= box["y"] + box["height"] - 20
+        ):
             return
         zoom = map_zoom(page)
         frame.locator(".leaflet-control-zoom-out").click()
         frame.locator(".leaflet-container").evaluate(
             "async (el, z) => { for (let i = 0; i < 100 && window.map_div.getZoom() >= z; i++)"
-            " await new Promise(r => setTimeout(r, 50)); }", zoom)
+            " await new Promise(r => setTimeout(r, 50)); }",
+            zoom,
+        )
         page.wait_for_timeout(400)
     raise AssertionError("the spot never came into sight")
 
@@ -214,12 +225,14 @@ def _zoom_in_to(page: Page, spot: Spot, zoom: int) -> tuple[int, int]:
 def _wait_zoom_settled(page: Page) -> int:
     wait_for_map(page, draw=True)
     map_frame(page).locator(".leaflet-container").evaluate(
-        "async () => { await new Promise(r => setTimeout(r, 600)); }")
+        "async () => { await new Promise(r => setTimeout(r, 600)); }"
+    )
     return map_zoom(page)
 
 
-def test_balance_keeps_the_view_and_records_at_zoom_17(page: Page, shots: Path, site: Site,
-                                                       e2e_engine: sa.Engine) -> None:
+def test_balance_keeps_the_view_and_records_at_zoom_17(
+    page: Page, shots: Path, site: Site, e2e_engine: sa.Engine
+) -> None:
     """Issue 18 item 3, as a planner works: zoom to 17 with the mouse, draw a removal there, see it still at
     street scale after the page reruns, find the addition's place with the − button and the wheel, draw it
     at 17, record the adjustment with a document number, and find it in the ledger and in 审计."""
@@ -253,10 +266,16 @@ def test_balance_keeps_the_view_and_records_at_zoom_17(page: Page, shots: Path, 
     page.get_by_role("button", name="记录", exact=True).click()
     settle(page)
     expect(page.get_by_text("已记录调整")).to_be_visible(timeout=30_000)
-    expect(page.locator("[role=gridcell]", has_text=doc).first).to_be_attached()  # a cell of the ledger on this page
+    expect(
+        page.locator("[role=gridcell]", has_text=doc).first
+    ).to_be_attached()  # a cell of the ledger on this page
     with e2e_engine.connect() as conn:
-        stored = conn.execute(sa.text("SELECT count(*) FROM adjustments WHERE approval_doc = :d"), {"d": doc}).scalar_one()
+        stored = conn.execute(
+            sa.text("SELECT count(*) FROM adjustments WHERE approval_doc = :d"), {"d": doc}
+        ).scalar_one()
     assert stored == 1
     open_page(page, "audit")
-    expect(page.locator("[role=gridcell]", has_text=doc).first).to_be_attached(timeout=30_000)  # a cell of the trail
+    expect(page.locator("[role=gridcell]", has_text=doc).first).to_be_attached(
+        timeout=30_000
+    )  # a cell of the trail
     screenshot(page, shots / "balance-recorded-audit.png")

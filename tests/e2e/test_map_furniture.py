@@ -14,7 +14,10 @@ _IFRAME = 'iframe[data-testid="stCustomComponentV1"]'
 
 def _covered_shares(page: Page, index: int) -> dict[str, float]:
     """Each control's box as a share of its map's box (the part inside the map)."""
-    return map_frame(page, index).locator(".leaflet-container").evaluate("""(map) => {
+    return (
+        map_frame(page, index)
+        .locator(".leaflet-container")
+        .evaluate("""(map) => {
         const m = map.getBoundingClientRect(), out = {};
         map.querySelectorAll('.leaflet-control-container .leaflet-control').forEach((el, i) => {
             const b = el.getBoundingClientRect();
@@ -24,6 +27,7 @@ def _covered_shares(page: Page, index: int) -> dict[str, float]:
         });
         return out;
     }""")
+    )
 
 
 @pytest.mark.parametrize("size", [(1440, 900), (1280, 720)], ids=["1440x900", "1280x720"])

@@ -24,16 +24,17 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from geo.auth import SESSION_COOKIE
+from blockline.ui.serving import free_port
 from geo.tiles import tiles_covering
 from tests.e2e.app_driver import settle
 from tests.e2e.conftest import BLOCKLINE, VIEWPORT, _wait_healthy
 from tests.e2e.test_session import session_cookie
-from blockline.ui.serving import free_port
 
 HERE = Path(__file__).parent / "oidc"
-ACCOUNTS = {"oidc-lc": {"roles": ["planner"], "counties": ["330302"]},
-            "oidc-brief": {"roles": ["viewer"], "token_seconds": 20}}
+ACCOUNTS = {
+    "oidc-lc": {"roles": ["planner"], "counties": ["330302"]},
+    "oidc-brief": {"roles": ["viewer"], "token_seconds": 20},
+}
 SIGN_IN = "通过统一身份认证登录"
 
 
@@ -66,12 +67,20 @@ def provider_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``oidc-provider`` installed with npm (from the npm registry, the version package.json pins)."""
     npm = shutil.which("npm")
     if npm is None or shutil.which("node") is None:
-        pytest.fail("the OpenID Connect test runs npm's oidc-provider: install nodejs and npm (apt-get install npm)")
+        pytest.fail(
+            "the OpenID Connect test runs npm's oidc-provider: install nodejs and npm (apt-get install npm)"
+        )
     folder = tmp_path_factory.mktemp("oidc-provider")
     for name in ("package.json", "provider.mjs"):
         shutil.copy(HERE / name, folder / name)
-    done = subprocess.run([npm, "install", "--no-audit", "--no-fund", "--loglevel=error"], cwd=folder,
-                          capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [npm, "install", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, f"npm install failed:\n{done.stderr}"
     return folder
 
@@ -94,15 +103,30 @@ client_kwargs = {{ scope = "openid profile", prompt = "login" }}
     idp_log, app_log = home / "provider.log", home / "app.log"
     env = {**os.environ, "OIDC_ACCOUNTS": json.dumps(ACCOUNTS)}
     with idp_log.open("wb") as out:
-        idp = subprocess.Popen(["node", "provider.mjs", str(idp_port), f"{app_url}/oauth2callback"], cwd=provider_dir,
-                               stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        idp = subprocess.Popen(
+            ["node", "provider.mjs", str(idp_port), f"{app_url}/oauth2callback"],
+            cwd=provider_dir,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
     app = None
     try:
         _wait_for(f"{issuer}/.well-known/openid-configuration", idp, idp_log)
-        env = {**os.environ, "BLOCKLINE_DATABASE_URL": e2e_url, "HOME": str(home)}  # ~/.streamlit/secrets.toml
+        env = {
+            **os.environ,
+            "BLOCKLINE_DATABASE_URL": e2e_url,
+            "HOME": str(home),
+        }  # ~/.streamlit/secrets.toml
         with app_log.open("wb") as out:
-            app = subprocess.Popen([str(BLOCKLINE), "app", "--port", str(app_port)], stdout=out,
-                                   stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            app = subprocess.Popen(
+                [str(BLOCKLINE), "app", "--port", str(app_port)],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
         _wait_healthy(app_url, app, app_log)
         yield app_url
     finally:
@@ -136,13 +160,15 @@ def other_county_tile(e2e_url: str) -> tuple[int, int, int, str]:
     engine = sa.create_engine(e2e_url)
     try:
         with engine.connect() as conn:
-            row = conn.execute(sa.text("""
+            row = conn.execute(
+                sa.text("""
                 SELECT county_code, ST_X(p) AS lon, ST_Y(p) AS lat
                 FROM (SELECT county_code, ST_Transform(ST_PointOnSurface(geom), 4326) AS p FROM parcels
-                      WHERE valid_to IS NULL AND county_code <> '330302' ORDER BY id LIMIT 1) s""")).one()
+                      WHERE valid_to IS NULL AND county_code <> '330302' ORDER BY id LIMIT 1) s""")
+            ).one()
     finally:
         engine.dispose()
-    (x, y), = tiles_covering((row.lon, row.lat, row.lon, row.lat), 14)
+    ((x, y),) = tiles_covering((row.lon, row.lat, row.lon, row.lat), 14)
     return 14, x, y, row.county_code
 
 
@@ -150,18 +176,24 @@ def test_roles_and_counties_come_from_the_providers_claims(oidc_page: Page, e2e_
     page = oidc_page
     sign_in_at_the_provider(page, "oidc-lc")
     expect(page.get_by_role("heading", level=1)).to_have_text("概览")
-    expect(page.locator('[data-testid="stSidebar"]').get_by_text("已登录：oidc-lc（planner）")).to_be_visible()
+    expect(
+        page.locator('[data-testid="stSidebar"]').get_by_text("已登录：oidc-lc（planner）")
+    ).to_be_visible()
     cookie = session_cookie(page)
     assert cookie is not None and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     z, x, y, county = other_county_tile(e2e_url)
     answer = page.request.get(f"/tiles/parcels/{z}/{x}/{y}.pbf")
     assert answer.status == 200
     layers = mapbox_vector_tile.decode(answer.body())
-    assert [f for f in layers.get("parcels", {}).get("features", []) if f["properties"]["county_code"] == county] == []
+    assert [
+        f for f in layers.get("parcels", {}).get("features", []) if f["properties"]["county_code"] == county
+    ] == []
     page.reload()  # the same session after a reload
     page.locator('[data-testid="stSidebar"]').wait_for()
     settle(page)
-    expect(page.locator('[data-testid="stSidebar"]').get_by_text("已登录：oidc-lc（planner）")).to_be_visible()
+    expect(
+        page.locator('[data-testid="stSidebar"]').get_by_text("已登录：oidc-lc（planner）")
+    ).to_be_visible()
 
     # Sign-out: the app's session ends, then the provider's (its own page asks to confirm).
     page.locator('[data-testid="stSidebar"]').get_by_role("button", name="退出登录").click()
@@ -175,7 +207,9 @@ def test_roles_and_counties_come_from_the_providers_claims(oidc_page: Page, e2e_
 def test_an_expired_id_token_signs_out(oidc_page: Page) -> None:
     page = oidc_page
     sign_in_at_the_provider(page, "oidc-brief")  # its ID token lives 20 s
-    expect(page.locator('[data-testid="stSidebar"]').get_by_text("已登录：oidc-brief（viewer）")).to_be_visible()
+    expect(
+        page.locator('[data-testid="stSidebar"]').get_by_text("已登录：oidc-brief（viewer）")
+    ).to_be_visible()
     signed_in = time.monotonic()
     assert session_cookie(page) is not None
     assert page.request.get("/tiles/all/9/427/214.pbf").status == 200

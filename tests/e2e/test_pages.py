@@ -43,8 +43,11 @@ def test_overview(page: Page, shots: Path, e2e_engine: sa.Engine) -> None:
     for title in NAV:
         expect(nav.get_by_role("link", name=title)).to_be_visible()
     with e2e_engine.connect() as conn:
-        n1, mu1 = conn.execute(sa.text("SELECT count(*), sum(ST_Area(geom)) FROM block_lines "
-                                       "WHERE level = 1 AND valid_to IS NULL")).one()
+        n1, mu1 = conn.execute(
+            sa.text(
+                "SELECT count(*), sum(ST_Area(geom)) FROM block_lines WHERE level = 1 AND valid_to IS NULL"
+            )
+        ).one()
     assert _count(metric_text(page, "宗地（宗）")) == DEMO_PARCELS
     assert _count(metric_text(page, "县（市、区）")) > 0
     assert metric_mu(page, f"一级线（{n1:,} 块）") == pytest.approx(float(mu1) / M2_PER_MU, abs=0.006)
@@ -76,10 +79,13 @@ def test_map_parcel_popup_and_layer_switch(page: Page, e2e_engine: sa.Engine) ->
     """A click on a parcel of the tiles opens its facts (the largest parcel, at its point on surface, as
     PostGIS puts it); with 宗地 switched off in the layer control, the same click finds nothing."""
     with e2e_engine.connect() as conn:
-        parcel_no, holder, lon, lat = conn.execute(sa.text(
-            "SELECT parcel_no, holder, ST_X(p), ST_Y(p) FROM (SELECT parcel_no, holder, area_mu, "
-            "ST_Transform(ST_PointOnSurface(geom), 4326) AS p FROM parcels WHERE valid_to IS NULL) s "
-            "ORDER BY area_mu DESC LIMIT 1")).one()
+        parcel_no, holder, lon, lat = conn.execute(
+            sa.text(
+                "SELECT parcel_no, holder, ST_X(p), ST_Y(p) FROM (SELECT parcel_no, holder, area_mu, "
+                "ST_Transform(ST_PointOnSurface(geom), 4326) AS p FROM parcels WHERE valid_to IS NULL) s "
+                "ORDER BY area_mu DESC LIMIT 1"
+            )
+        ).one()
     open_page(page, "map")
     container = wait_for_map(page)
     frame = map_frame(page)

@@ -52,13 +52,19 @@ def test_after_a_search_another_parcel_opens_its_popup(page: Page, e2e_engine: s
     expect(popup).to_contain_text(other_holder)
 
 
-def test_the_found_parcels_popup_tells_what_the_store_knows(page: Page, e2e_engine: sa.Engine, e2e_url: str) -> None:
+def test_the_found_parcels_popup_tells_what_the_store_knows(
+    page: Page, e2e_engine: sa.Engine, e2e_url: str
+) -> None:
     """The found parcel's popup is its tile popup, and says what ``blockline parcels --format json`` says."""
     with e2e_engine.connect() as conn:
         found_no, _, _, _, _ = conn.execute(sa.text(_PAIR)).one()
-        lon, lat = conn.execute(sa.text(
-            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) AS p FROM parcels "
-            "WHERE valid_to IS NULL AND parcel_no = :n) s"), {"n": found_no}).one()
+        lon, lat = conn.execute(
+            sa.text(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) AS p FROM parcels "
+                "WHERE valid_to IS NULL AND parcel_no = :n) s"
+            ),
+            {"n": found_no},
+        ).one()
     open_page(page, "map")
     wait_for_map(page)
     search = page.get_by_label("查找宗地（宗地编号或权利人）")
@@ -71,17 +77,26 @@ def test_the_found_parcels_popup_tells_what_the_store_knows(page: Page, e2e_engi
     popup = map_frame(page).locator(".leaflet-popup-content")
     expect(popup).to_contain_text(found_no)
     shown = dict(line.split("\t", 1) for line in popup.inner_text().splitlines() if "\t" in line)
-    done = subprocess.run([str(BLOCKLINE), "--db", e2e_url, "parcels", "--format", "json"], capture_output=True,
-                          text=True, timeout=300, check=True)
+    done = subprocess.run(
+        [str(BLOCKLINE), "--db", e2e_url, "parcels", "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
     known = next(p for p in json.loads(done.stdout)["parcels"] if p["parcel_no"] == found_no)
     with e2e_engine.connect() as conn:
-        county = conn.execute(sa.text("SELECT name FROM admin_areas WHERE code = :c"), {"c": known["county_code"]}).scalar_one()
+        county = conn.execute(
+            sa.text("SELECT name FROM admin_areas WHERE code = :c"), {"c": known["county_code"]}
+        ).scalar_one()
     assert shown["宗地编号"] == found_no and shown["权利人"] == known["holder"]
     assert shown["用途"].startswith(known["land_use"])
     assert shown["行政区"] == f"{known['county_code']} {county}"  # the county by its name, not a bare code
     assert shown["面积"].startswith(f"{known['area_mu']:,.2f} 亩")
     assert shown["低效用地"] == ("是" if known["is_low_efficiency"] else "否")
-    assert not any(v.strip() in ("", "—", "None", "nan") for v in shown.values())  # no blank standing for a value
+    assert not any(
+        v.strip() in ("", "—", "None", "nan") for v in shown.values()
+    )  # no blank standing for a value
 
 
 def test_the_attribution_carries_no_flag(page: Page) -> None:

@@ -48,8 +48,9 @@ def title(page: Page) -> str:
     return page.get_by_role("heading", level=1).first.inner_text()
 
 
-def test_a_session_survives_a_reload_and_ends_at_sign_out(planner: None, page: Page, browser: Browser,
-                                                          app_url: str) -> None:
+def test_a_session_survives_a_reload_and_ends_at_sign_out(
+    planner: None, page: Page, browser: Browser, app_url: str
+) -> None:
     open_page(page, "overview")
     assert title(page) == "登录"
     sign_in(page, "planner1", PASSWORD)
@@ -88,22 +89,30 @@ def test_a_session_survives_a_reload_and_ends_at_sign_out(planner: None, page: P
     assert page.request.get(tile).status == 401
 
 
-def test_a_user_disabled_from_the_command_line_is_refused_at_the_next_action(planner: None, page: Page,
-                                                                            e2e_url: str) -> None:
+def test_a_user_disabled_from_the_command_line_is_refused_at_the_next_action(
+    planner: None, page: Page, e2e_url: str
+) -> None:
     open_page(page, "overview")
     sign_in(page, "planner1", PASSWORD)
     expect(page.get_by_role("heading", level=1)).to_have_text("概览")
     assert session_cookie(page) is not None
     # the command proves it acts as admin with admin's password (a store given by URL takes no unproved --user)
-    done = subprocess.run([str(BLOCKLINE), "--db", e2e_url, "--user", "admin", "user", "disable", "planner1"],
-                          check=False, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "BLOCKLINE_TOKEN": PASSWORD})
+    done = subprocess.run(
+        [str(BLOCKLINE), "--db", e2e_url, "--user", "admin", "user", "disable", "planner1"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "BLOCKLINE_TOKEN": PASSWORD},
+    )
     assert done.returncode == 0, done.stderr
     nav = page.locator('[data-testid="stSidebarNav"]')
     nav.get_by_role("link", name="占补平衡").click()  # the next action, in the page still open
     settle(page)
     expect(page.get_by_role("heading", level=1)).to_have_text("登录")
-    expect(page.locator('[data-testid="stMain"]').get_by_text("占补平衡")).to_have_count(0)  # nothing of the page
+    expect(page.locator('[data-testid="stMain"]').get_by_text("占补平衡")).to_have_count(
+        0
+    )  # nothing of the page
     page.reload()
     page.locator('[data-testid="stSidebar"]').wait_for()
     settle(page)

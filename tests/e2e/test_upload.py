@@ -21,8 +21,11 @@ HOLDERS = ["温州瓯江阀门有限公司", "浙江鹿城鞋业集团股份有�
 
 def _gbk_zip(folder: Path) -> Path:
     """Two 100 m parcels in EPSG:4549, attributes in GBK and no .cpg (as many offices send them), zipped."""
-    gdf = gpd.GeoDataFrame({"宗地编号": ["E2E-001", "E2E-002"], "权利人": HOLDERS, "土地用途": ["100101", "100102"]},
-                           geometry=[square(X + 100, Y + 100), square(X + 300, Y + 100)], crs="EPSG:4549")
+    gdf = gpd.GeoDataFrame(
+        {"宗地编号": ["E2E-001", "E2E-002"], "权利人": HOLDERS, "土地用途": ["100101", "100102"]},
+        geometry=[square(X + 100, Y + 100), square(X + 300, Y + 100)],
+        crs="EPSG:4549",
+    )
     shp = write_shapefile(gdf, folder / "宗地.shp", encoding="GBK", cpg=False)
     raw = (folder / "宗地.dbf").read_bytes()
     assert HOLDERS[0].encode("gbk") in raw and HOLDERS[0].encode("utf-8") not in raw  # truly GBK
@@ -47,7 +50,9 @@ def test_upload_gbk_shapefile_preview(page: Page, shots: Path, tmp_path: Path) -
     # table too, which is what is read here: the headers and the holders decoded from GBK.
     table = page.locator('[data-testid="stDataFrame"]').first
     for header in ("宗地编号", "权利人", "土地用途"):
-        expect(table.get_by_role("columnheader", name=header, exact=True, include_hidden=True)).to_have_count(1)
+        expect(table.get_by_role("columnheader", name=header, exact=True, include_hidden=True)).to_have_count(
+            1
+        )
     for holder in HOLDERS:
         expect(table.get_by_role("gridcell", name=holder, exact=True, include_hidden=True)).to_have_count(1)
     expect(page.get_by_text("可以导入")).to_be_visible()

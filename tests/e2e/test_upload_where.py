@@ -29,14 +29,17 @@ def _upload(page: Page, path: Path) -> None:
 
 
 def _file(folder: Path, *, epsg: int, x0: float) -> Path:
-    gdf = gpd.GeoDataFrame({"宗地编号": ["WHERE-001"]}, geometry=[square(x0 + 100, Y + 100)], crs=f"EPSG:{epsg}")
+    gdf = gpd.GeoDataFrame(
+        {"宗地编号": ["WHERE-001"]}, geometry=[square(x0 + 100, Y + 100)], crs=f"EPSG:{epsg}"
+    )
     path = folder / f"宗地_{epsg}.gpkg"
     gdf.to_file(path, driver="GPKG")
     return path
 
 
-def test_a_file_in_the_wrong_crs_is_drawn_where_it_lands_and_not_loadable(page: Page, shots: Path,
-                                                                           tmp_path: Path) -> None:
+def test_a_file_in_the_wrong_crs_is_drawn_where_it_lands_and_not_loadable(
+    page: Page, shots: Path, tmp_path: Path
+) -> None:
     _upload(page, _file(tmp_path, epsg=4547, x0=X))  # the 120°E coordinates, labelled 114°E
     lon, lat = Transformer.from_crs(4547, 4326, always_xy=True).transform(X + 150, Y + 150)  # where it lands
     warning = page.get_by_text("不在任何已载入的县内：可能坐标系不对")
@@ -51,7 +54,8 @@ def test_a_file_in_the_wrong_crs_is_drawn_where_it_lands_and_not_loadable(page: 
     expect(frame.locator(".leaflet-control-layers")).to_contain_text("上传的图形")
     # the uploaded square is drawn in view: an SVG/canvas path exists and the map centres on it
     centre = frame.locator(".leaflet-container").evaluate(
-        "() => { const c = window.map_div.getCenter(); return [c.lng, c.lat]; }")
+        "() => { const c = window.map_div.getCenter(); return [c.lng, c.lat]; }"
+    )
     assert abs(centre[0] - lon) < 0.01 and abs(centre[1] - lat) < 0.01
     expect(page.get_by_role("button", name="导入")).to_be_disabled()
     # the preview's figures read Chinese: no "(format default)", no "file" as how the CRS was told

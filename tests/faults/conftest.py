@@ -38,25 +38,42 @@ def load_five_county_city(engine: sa.Engine, folder: Path) -> None:
     """The five counties and their level-1 lines, loaded as planners' files through the loaders."""
     from geo.load import load_blocklines, load_boundaries
 
-    gpd.GeoDataFrame({"code": list(COUNTIES), "name": list(NAMES)},
-                     geometry=[box(county_x(c), Y, county_x(c) + 2000, Y + 2000) for c in COUNTIES],
-                     crs="EPSG:4549").to_file(folder / "counties.gpkg", engine="pyogrio")
+    gpd.GeoDataFrame(
+        {"code": list(COUNTIES), "name": list(NAMES)},
+        geometry=[box(county_x(c), Y, county_x(c) + 2000, Y + 2000) for c in COUNTIES],
+        crs="EPSG:4549",
+    ).to_file(folder / "counties.gpkg", engine="pyogrio")
     load_boundaries(engine, folder / "counties.gpkg", user="test")
-    gpd.GeoDataFrame({"名称": [f"{n}一级" for n in NAMES]},
-                     geometry=[box(county_x(c) + 100, Y + 100, county_x(c) + 700, Y + 700) for c in COUNTIES],
-                     crs="EPSG:4549").to_file(folder / "level1.gpkg", engine="pyogrio")
+    gpd.GeoDataFrame(
+        {"名称": [f"{n}一级" for n in NAMES]},
+        geometry=[box(county_x(c) + 100, Y + 100, county_x(c) + 700, Y + 700) for c in COUNTIES],
+        crs="EPSG:4549",
+    ).to_file(folder / "level1.gpkg", engine="pyogrio")
     load_blocklines(engine, folder / "level1.gpkg", level=1, user="test")
 
 
-def write_grid_parcels(path: Path, n: int, *, prefix: str, size_m: float = 30.0, per_row: int = 100,
-                       y0: float = Y + 800) -> Path:
+def write_grid_parcels(
+    path: Path, n: int, *, prefix: str, size_m: float = 30.0, per_row: int = 100, y0: float = Y + 800
+) -> Path:
     """``n`` square parcels of ``size_m`` in rows of ``per_row`` from (X, y0), numbered ``prefix``-00001 …"""
-    geoms = [box(X + (i % per_row) * size_m, y0 + (i // per_row) * size_m,
-                 X + (i % per_row + 1) * size_m, y0 + (i // per_row + 1) * size_m) for i in range(n)]
-    gpd.GeoDataFrame({"宗地编号": [f"{prefix}-{i:05d}" for i in range(1, n + 1)],
-                      "权利人": [f"企业{i % 97}" for i in range(n)],
-                      "土地用途": ["工业用地"] * n},
-                     geometry=geoms, crs="EPSG:4549").to_file(path, engine="pyogrio")
+    geoms = [
+        box(
+            X + (i % per_row) * size_m,
+            y0 + (i // per_row) * size_m,
+            X + (i % per_row + 1) * size_m,
+            y0 + (i // per_row + 1) * size_m,
+        )
+        for i in range(n)
+    ]
+    gpd.GeoDataFrame(
+        {
+            "宗地编号": [f"{prefix}-{i:05d}" for i in range(1, n + 1)],
+            "权利人": [f"企业{i % 97}" for i in range(n)],
+            "土地用途": ["工业用地"] * n,
+        },
+        geometry=geoms,
+        crs="EPSG:4549",
+    ).to_file(path, engine="pyogrio")
     return path
 
 
@@ -74,8 +91,14 @@ def child_env(**extra: str) -> dict[str, str]:
 
 def spawn(args: Sequence[str], *, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     """Start a child process from the project folder, its output captured."""
-    return subprocess.Popen(list(args), cwd=PROJECT_ROOT, env=env or child_env(), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        list(args),
+        cwd=PROJECT_ROOT,
+        env=env or child_env(),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def finish(proc: subprocess.Popen[str], *, timeout_s: float = 120) -> tuple[int, str, str]:

@@ -30,33 +30,65 @@ A = COUNTIES[0]
 
 
 def _level1_mu(conn: sa.Connection, county: str) -> float:
-    return float(conn.execute(sa.text("""SELECT coalesce(sum(ST_Area(geom)), 0) / (10000.0 / 15) FROM block_lines
-        WHERE valid_to IS NULL AND level = 1 AND county_code = :c"""), {"c": county}).scalar_one())
+    return float(
+        conn.execute(
+            sa.text("""SELECT coalesce(sum(ST_Area(geom)), 0) / (10000.0 / 15) FROM block_lines
+        WHERE valid_to IS NULL AND level = 1 AND county_code = :c"""),
+            {"c": county},
+        ).scalar_one()
+    )
 
 
 @pytest.mark.parametrize("writers", [2, 4])
-def test_concurrent_approvers_spend_a_surplus_once(five_counties: sa.Engine, tmp_path: Path, writers: int) -> None:
+def test_concurrent_approvers_spend_a_surplus_once(
+    five_counties: sa.Engine, tmp_path: Path, writers: int
+) -> None:
     engine = five_counties
     ax = county_x(A)
-    record_adjustment(engine, county=A, addition=box(ax + 1000, Y + 1000, ax + 1100, Y + 1100),
-                      approval_doc="温政函〔2026〕1号", user="test", profile=WZ)  # 鹿城 +15 亩
+    record_adjustment(
+        engine,
+        county=A,
+        addition=box(ax + 1000, Y + 1000, ax + 1100, Y + 1100),
+        approval_doc="温政函〔2026〕1号",
+        user="test",
+        profile=WZ,
+    )  # 鹿城 +15 亩
     with engine.connect() as conn:
         assert standing_balances(conn)[A] == pytest.approx(15.0)
         audit_before = conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM audit")).scalar_one()
 
     rendezvous = tmp_path / "rendezvous"
     rendezvous.mkdir()
-    spenders = COUNTIES[1:1 + writers]
+    spenders = COUNTIES[1 : 1 + writers]
     procs = {}
     for i, county in enumerate(spenders):
         cx = county_x(county)
         removal = tmp_path / f"remove-{county}.gpkg"
         gpd.GeoDataFrame(geometry=[box(cx + 100, Y + 600, cx + 200, Y + 660)], crs="EPSG:4549").to_file(
-            removal, engine="pyogrio")  # 6,000 m² = 9 亩 of the county's level 1
-        procs[county] = spawn(python_m(
-            "tests.faults.workers", "record", str(rendezvous), str(writers), "--",
-            "balance", "record", "--county", county, "--remove", str(removal), "--doc", f"温政函〔2026〕{10 + i}号",
-            "--transfer", f"{A}:9", "--format", "json"), env=child_env())
+            removal, engine="pyogrio"
+        )  # 6,000 m² = 9 亩 of the county's level 1
+        procs[county] = spawn(
+            python_m(
+                "tests.faults.workers",
+                "record",
+                str(rendezvous),
+                str(writers),
+                "--",
+                "balance",
+                "record",
+                "--county",
+                county,
+                "--remove",
+                str(removal),
+                "--doc",
+                f"温政函〔2026〕{10 + i}号",
+                "--transfer",
+                f"{A}:9",
+                "--format",
+                "json",
+            ),
+            env=child_env(),
+        )
 
     lowest = 15.0  # 鹿城's balance as any reader sees it while the approvers race
     while any(p.poll() is None for p in procs.values()):
@@ -80,8 +112,9 @@ def test_concurrent_approvers_spend_a_surplus_once(five_counties: sa.Engine, tmp
         balances = standing_balances(conn)
         adjustments = conn.execute(sa.text("SELECT county_code FROM adjustments ORDER BY id")).scalars().all()
         transfers = conn.execute(sa.text("SELECT from_county, to_county, mu FROM quota_transfers")).all()
-        audited = conn.execute(sa.text("SELECT action, target FROM audit WHERE id > :i"),
-                               {"i": audit_before}).all()
+        audited = conn.execute(
+            sa.text("SELECT action, target FROM audit WHERE id > :i"), {"i": audit_before}
+        ).all()
         level1 = {c: _level1_mu(conn, c) for c in spenders}
     lowest = min(lowest, balances[A])
     assert lowest >= 0.0

@@ -24,9 +24,12 @@ from tests.faults.conftest import child_env, finish, python_m, spawn, wait_for
 
 def _busy(cluster: EmbeddedCluster, errors: list[BaseException]) -> threading.Thread:
     """A backend of ``cluster`` running a query of minutes that never looks at its postmaster."""
+
     def run() -> None:
         try:
-            with psycopg.connect(f"host={cluster.socket_dir} port=5432 user={cluster.superuser} dbname=postgres") as c:
+            with psycopg.connect(
+                f"host={cluster.socket_dir} port=5432 user={cluster.superuser} dbname=postgres"
+            ) as c:
                 c.execute("SELECT count(*) FROM generate_series(1, 10000000000)")
         except psycopg.Error as exc:
             errors.append(exc)  # its server goes away under it: expected
@@ -37,13 +40,15 @@ def _busy(cluster: EmbeddedCluster, errors: list[BaseException]) -> threading.Th
 
 
 def test_orphaned_backends_of_a_killed_server_are_ended_and_the_server_starts(
-        engine: sa.Engine, settings: object) -> None:
+    engine: sa.Engine, settings: object
+) -> None:
     home = Path(tempfile.mkdtemp(prefix="bl-k-", dir="/tmp"))  # short: the socket path has a length limit
     cluster = EmbeddedCluster(home)
     try:
         cluster.start()
-        with psycopg.connect(f"host={cluster.socket_dir} port=5432 user={cluster.superuser} dbname=blockline",
-                             autocommit=True) as conn:
+        with psycopg.connect(
+            f"host={cluster.socket_dir} port=5432 user={cluster.superuser} dbname=blockline", autocommit=True
+        ) as conn:
             conn.execute("CREATE TABLE kept (v int)")
             conn.execute("INSERT INTO kept VALUES (9)")
         ours_before = set(_processes_in(Path(settings.home) / "pgdata"))  # type: ignore[attr-defined]
@@ -53,21 +58,31 @@ def test_orphaned_backends_of_a_killed_server_are_ended_and_the_server_starts(
         assert postmaster is not None
 
         def query_running() -> bool:
-            with psycopg.connect(f"host={cluster.socket_dir} port=5432 user={cluster.superuser} dbname=postgres") as c:
-                return bool(c.execute("SELECT count(*) FROM pg_stat_activity WHERE query LIKE "
-                                      "'SELECT count(*) FROM generate_series%' AND state = 'active'").fetchone()[0])
+            with psycopg.connect(
+                f"host={cluster.socket_dir} port=5432 user={cluster.superuser} dbname=postgres"
+            ) as c:
+                return bool(
+                    c.execute(
+                        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE "
+                        "'SELECT count(*) FROM generate_series%' AND state = 'active'"
+                    ).fetchone()[0]
+                )
 
         wait_for(query_running, timeout_s=30, what="the long query")
         os.kill(postmaster, signal.SIGKILL)
         wait_for(lambda: cluster.status().pid is None, timeout_s=30, what="the postmaster's death")
         orphans = cluster.orphans()
         assert orphans, "the long query's backend should outlive its postmaster"
-        code, _, err = finish(spawn(python_m("blockline.cli", "db", "up"), env=child_env(BLOCKLINE_HOME=str(home))))
+        code, _, err = finish(
+            spawn(python_m("blockline.cli", "db", "up"), env=child_env(BLOCKLINE_HOME=str(home)))
+        )
         assert code == 0, err
         assert not any(Path(f"/proc/{p}").exists() and p in _processes_in(cluster.data_dir) for p in orphans)
         thread.join(timeout=30)
         assert not thread.is_alive() and errors
-        with psycopg.connect(f"host={cluster.socket_dir} port=5432 user={cluster.superuser} dbname=blockline") as conn:
+        with psycopg.connect(
+            f"host={cluster.socket_dir} port=5432 user={cluster.superuser} dbname=blockline"
+        ) as conn:
             assert conn.execute("SELECT v FROM kept").fetchone()[0] == 9
         # the session's cluster, in another folder, kept every backend and still answers
         assert ours_before <= set(_processes_in(Path(settings.home) / "pgdata"))  # type: ignore[attr-defined]

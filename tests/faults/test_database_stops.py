@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.pool import NullPool
 from shapely import box
+from sqlalchemy.pool import NullPool
 
 from geo.cluster import EmbeddedCluster
 from geo.errors import DatabaseUnavailable
@@ -48,11 +48,14 @@ class Private:
         family = [pid, *_children(pid)]
         os.kill(pid, signal.SIGKILL)
         # the backends notice their postmaster is gone and exit; wait for all, so the restart is clean
-        wait_for(lambda: not any(_alive(p) for p in family), timeout_s=30, what="the killed server's processes")
+        wait_for(
+            lambda: not any(_alive(p) for p in family), timeout_s=30, what="the killed server's processes"
+        )
 
     def state(self) -> dict[str, object]:
         """Everything an interrupted write could have left behind."""
         with self.engine.connect() as conn:
+
             def one(sql: str) -> int:
                 return int(conn.execute(sa.text(sql)).scalar_one())
 
@@ -91,16 +94,22 @@ def private() -> Iterator[Private]:
     home = Path(tempfile.mkdtemp(prefix="bl-f-", dir="/tmp"))  # short: the socket path has a length limit
     cluster = EmbeddedCluster(home)
     cluster.start()
-    engine = sa.create_engine(cluster.url, pool_pre_ping=True, pool_size=5, max_overflow=10,
-                              connect_args={"options": "-c jit=off"})
+    engine = sa.create_engine(
+        cluster.url, pool_pre_ping=True, pool_size=5, max_overflow=10, connect_args={"options": "-c jit=off"}
+    )
     try:
-        owner = sa.create_engine(cluster.owner_url, poolclass=NullPool)  # the schema's owner migrates, the app writes
+        owner = sa.create_engine(
+            cluster.owner_url, poolclass=NullPool
+        )  # the schema's owner migrates, the app writes
         migrate(owner, srid=4549, app_role="blockline_app")
         owner.dispose()
         (home / "files").mkdir()
         load_five_county_city(engine, home / "files")
-        load_parcels(engine, write_grid_parcels(home / "files" / "small.gpkg", 200, prefix="S", y0=Y + 800),
-                     user="test")
+        load_parcels(
+            engine,
+            write_grid_parcels(home / "files" / "small.gpkg", 200, prefix="S", y0=Y + 800),
+            user="test",
+        )
         yield Private(cluster, engine, home / "files")
     finally:
         engine.dispose()
@@ -114,15 +123,43 @@ def db(private: Private) -> Private:
     return private
 
 
-@pytest.mark.parametrize(("stage", "done", "how", "zh", "en"), [
-    ("读取/reading", 1, "stop", "未写入任何数据", "nothing was written"),  # file read, transaction not begun
-    ("写入/writing", 2000, "kill", "本次操作已整体撤销", "the whole operation was rolled back"),  # inside the COPY
-    ("地图汇总/map squares", 0, "stop", "本次操作已整体撤销", "the whole operation was rolled back"),  # all rows in
-    ("地图汇总/map squares", 1, "kill", "本次操作已整体撤销", "the whole operation was rolled back"),  # just before commit
-])
+@pytest.mark.parametrize(
+    ("stage", "done", "how", "zh", "en"),
+    [
+        (
+            "读取/reading",
+            1,
+            "stop",
+            "未写入任何数据",
+            "nothing was written",
+        ),  # file read, transaction not begun
+        (
+            "写入/writing",
+            2000,
+            "kill",
+            "本次操作已整体撤销",
+            "the whole operation was rolled back",
+        ),  # inside the COPY
+        (
+            "地图汇总/map squares",
+            0,
+            "stop",
+            "本次操作已整体撤销",
+            "the whole operation was rolled back",
+        ),  # all rows in
+        (
+            "地图汇总/map squares",
+            1,
+            "kill",
+            "本次操作已整体撤销",
+            "the whole operation was rolled back",
+        ),  # just before commit
+    ],
+)
 def test_server_gone_during_a_load(db: Private, stage: str, done: int, how: str, zh: str, en: str) -> None:
-    path = write_grid_parcels(db.folder / f"big-{how}-{stage[:2]}{done}.gpkg", 2000, prefix=f"B{how}{done}{stage[:2]}",
-                              y0=Y + 1000)
+    path = write_grid_parcels(
+        db.folder / f"big-{how}-{stage[:2]}{done}.gpkg", 2000, prefix=f"B{how}{done}{stage[:2]}", y0=Y + 1000
+    )
     before = db.state()
     stages: list[tuple[str, int]] = []
 
@@ -161,8 +198,15 @@ def test_server_gone_between_the_check_and_the_write_of_an_adjustment(db: Privat
         db.interrupt(how)
 
     with pytest.raises(DatabaseUnavailable) as caught:
-        record_adjustment(db.engine, county=county, addition=addition, approval_doc=f"温政函〔2026〕{how}号",
-                          user="test", profile=WZ, on_checked=on_checked)
+        record_adjustment(
+            db.engine,
+            county=county,
+            addition=addition,
+            approval_doc=f"温政函〔2026〕{how}号",
+            user="test",
+            profile=WZ,
+            on_checked=on_checked,
+        )
     assert checked == [True]  # the balance was read and checked; the server went before the first write
     err = caught.value
     assert err.exit_code == 3
@@ -170,8 +214,14 @@ def test_server_gone_between_the_check_and_the_write_of_an_adjustment(db: Privat
 
     assert db.cluster.start() is True
     assert db.state() == before  # no adjustment, no new block line, no closed line, no audit row
-    _, check = record_adjustment(db.engine, county=county, addition=addition,
-                                 approval_doc=f"温政函〔2026〕{how}号", user="test", profile=WZ)
+    _, check = record_adjustment(
+        db.engine,
+        county=county,
+        addition=addition,
+        approval_doc=f"温政函〔2026〕{how}号",
+        user="test",
+        profile=WZ,
+    )
     assert check.replaced_mu == pytest.approx(15.0)
     after = db.state()
     assert after["adjustments"] == before["adjustments"] + 1 and after["audit"] == before["audit"] + 1

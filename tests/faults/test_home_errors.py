@@ -25,15 +25,20 @@ from tests.faults.conftest import child_env, python_m
 _IN_NAMESPACE = ["unshare", "--user", "--map-root-user", "--mount", "sh", "-c"]
 
 
-def _blockline(home: Path, *args: str, mount: str | None = None, at: Path | None = None) -> subprocess.CompletedProcess[str]:
+def _blockline(
+    home: Path, *args: str, mount: str | None = None, at: Path | None = None
+) -> subprocess.CompletedProcess[str]:
     """``blockline ARGS`` with BLOCKLINE_HOME=home, after ``mount`` (a shell command on "$0" = at) if given."""
     env = child_env(BLOCKLINE_HOME=str(home))
-    env.pop("BLOCKLINE_DATABASE_URL", None)  # the embedded cluster, even when the suite runs on another server
+    env.pop(
+        "BLOCKLINE_DATABASE_URL", None
+    )  # the embedded cluster, even when the suite runs on another server
     cmd = python_m("blockline.cli", *args)
     if mount is not None:
         cmd = [*_IN_NAMESPACE, f'{mount} && exec "$@"', str(at), *cmd]
-    return subprocess.run(cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
-                          check=False)
+    return subprocess.run(
+        cmd, cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def _reported(proc: subprocess.CompletedProcess[str], *, code: int, folder: Path, cause: str) -> str:
@@ -63,8 +68,9 @@ def test_home_under_a_file(scratch: Path) -> None:
 
 def test_home_on_a_read_only_file_system(scratch: Path) -> None:
     home = scratch / "blockline"
-    proc = _blockline(home, "db", "up", at=scratch,
-                      mount='mount --bind "$0" "$0" && mount -o remount,ro,bind "$0"')
+    proc = _blockline(
+        home, "db", "up", at=scratch, mount='mount --bind "$0" "$0" && mount -o remount,ro,bind "$0"'
+    )
     err = _reported(proc, code=2, folder=home, cause="Read-only file system")
     assert "BLOCKLINE_HOME" in err and not home.exists()
 

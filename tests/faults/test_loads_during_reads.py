@@ -35,7 +35,9 @@ def _only(looks: list[tuple[tuple[int, float], int]], *states: tuple[int, float]
 
 def test_readers_see_a_load_all_or_nothing(five_counties: sa.Engine, tmp_path: Path) -> None:
     engine = five_counties
-    load_parcels(engine, write_grid_parcels(tmp_path / "old.gpkg", 200, prefix="OLD", y0=Y + 800), user="test")
+    load_parcels(
+        engine, write_grid_parcels(tmp_path / "old.gpkg", 200, prefix="OLD", y0=Y + 800), user="test"
+    )
     new_file = write_grid_parcels(tmp_path / "new.gpkg", 3000, prefix="NEW", y0=Y + 1000)
     before, after = (200, 270.0), (3200, 4320.0)
     assert _look(engine) == (before, 200)
@@ -46,8 +48,11 @@ def test_readers_see_a_load_all_or_nothing(five_counties: sa.Engine, tmp_path: P
     signals.mkdir()
     loader = spawn(python_m("tests.faults.workers", "load", str(new_file), str(signals)), env=child_env())
     seen: list[tuple[tuple[int, float], int]] = []
-    wait_for(lambda: (signals / "written").exists() or loader.poll() is not None, timeout_s=90,
-             what="the loader to write every row")
+    wait_for(
+        lambda: (signals / "written").exists() or loader.poll() is not None,
+        timeout_s=90,
+        what="the loader to write every row",
+    )
     assert loader.poll() is None, finish(loader)
     during = [_look(engine) for _ in range(3)]  # all 3,000 rows are in the table, uncommitted
     (signals / "seen").touch()
@@ -73,5 +78,8 @@ def test_readers_see_a_load_all_or_nothing(five_counties: sa.Engine, tmp_path: P
     assert _only(again, after), sorted(set(again))
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM loads")).scalar_one() == loads_before + 2
-        assert conn.execute(sa.text("SELECT count(*) FROM parcels WHERE valid_to IS NOT NULL")).scalar_one() == 3000
+        assert (
+            conn.execute(sa.text("SELECT count(*) FROM parcels WHERE valid_to IS NOT NULL")).scalar_one()
+            == 3000
+        )
     assert len(seen) + len(again) > 10  # the readers really did read while the loads ran

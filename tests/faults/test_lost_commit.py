@@ -185,17 +185,38 @@ def _state(engine: sa.Engine) -> dict[str, object]:
 
 
 def test_a_lost_commit_is_reported_unknown_and_the_retry_records_nothing(
-        five_counties: sa.Engine, cutter: tuple[CommitCutter, str], tmp_path: Path) -> None:
+    five_counties: sa.Engine, cutter: tuple[CommitCutter, str], tmp_path: Path
+) -> None:
     engine = five_counties
     proxy, url = cutter
-    record_adjustment(engine, county=LC, addition=box(county_x(LC) + 1000, Y + 1000, county_x(LC) + 1100, Y + 1100),
-                      approval_doc="温政函〔2026〕1号", user="test", profile=WZ)  # 鹿城 +15
+    record_adjustment(
+        engine,
+        county=LC,
+        addition=box(county_x(LC) + 1000, Y + 1000, county_x(LC) + 1100, Y + 1100),
+        approval_doc="温政函〔2026〕1号",
+        user="test",
+        profile=WZ,
+    )  # 鹿城 +15
     x = county_x(LW)
     strip = box(x + 100, Y + 100, x + 200, Y + 120)  # 100 m × 20 m of 龙湾's level 1 = 3 亩
     removal = _file(tmp_path, "removal.gpkg", affinity.translate(strip, xoff=40_000_000), "EPSG:4528")
     runner = CliRunner()
-    command = ["--db", url, "balance", "record", "--county", LW, "--remove", str(removal), "--doc", DOC,
-               "--transfer", f"{LC}:3", "--format", "json"]
+    command = [
+        "--db",
+        url,
+        "balance",
+        "record",
+        "--county",
+        LW,
+        "--remove",
+        str(removal),
+        "--doc",
+        DOC,
+        "--transfer",
+        f"{LC}:3",
+        "--format",
+        "json",
+    ]
     proxy.armed = True
     lost = runner.invoke(app, command)
     assert proxy.cuts == 1  # the connection was cut right after the COMMIT went through
@@ -208,7 +229,9 @@ def test_a_lost_commit_is_reported_unknown_and_the_retry_records_nothing(
     # it was committed: one entry, one transfer, 鹿城 15 − 3 = 12, 龙湾 −3 + 3 = 0
     assert recorded["adjustments"] == 2 and recorded["transfers"] == 1
     assert recorded["balances"][LC] == pytest.approx(12.0) and recorded["balances"][LW] == pytest.approx(0.0)
-    ledger = json.loads(runner.invoke(app, ["--db", url, "balance", "ledger", "--doc", DOC, "--format", "json"]).stdout)
+    ledger = json.loads(
+        runner.invoke(app, ["--db", url, "balance", "ledger", "--doc", DOC, "--format", "json"]).stdout
+    )
     assert [e["approval_doc"] for e in ledger["entries"]] == [DOC]
     first_id = ledger["entries"][0]["id"]
 
@@ -220,15 +243,31 @@ def test_a_lost_commit_is_reported_unknown_and_the_retry_records_nothing(
     assert _state(engine) == recorded  # nothing recorded, nothing spent twice, no audit row
 
     other = _file(tmp_path, "other.gpkg", box(x + 300, Y + 100, x + 400, Y + 120), "EPSG:4549")
-    refused = runner.invoke(app, ["--db", url, "balance", "record", "--county", LW, "--remove", str(other),
-                                  "--doc", "温政函 〔２０２６〕 99 号", "--transfer", f"{LC}:3"])
+    refused = runner.invoke(
+        app,
+        [
+            "--db",
+            url,
+            "balance",
+            "record",
+            "--county",
+            LW,
+            "--remove",
+            str(other),
+            "--doc",
+            "温政函 〔２０２６〕 99 号",
+            "--transfer",
+            f"{LC}:3",
+        ],
+    )
     assert refused.exit_code == 2, refused.output
     assert f"#{first_id}" in refused.stderr and "recorded once" in refused.stderr and DOC in refused.stderr
     assert _state(engine) == recorded
 
 
 def test_a_load_whose_commit_is_lost_says_unknown_not_rolled_back(
-        five_counties: sa.Engine, cutter: tuple[CommitCutter, str], tmp_path: Path) -> None:
+    five_counties: sa.Engine, cutter: tuple[CommitCutter, str], tmp_path: Path
+) -> None:
     """Every write goes through the store's one transaction: a lost COMMIT of a load is "unknown", and it was written.
 
     A 100 m × 100 m level-2 block line of 鹿城 (15 亩), from a file in EPSG:4528 with the zone prefix. The proxy
@@ -243,14 +282,20 @@ def test_a_load_whose_commit_is_lost_says_unknown_not_rolled_back(
     before = _state(engine)["block_lines"]
     proxy.marker = b"INSERT INTO block_lines"
     proxy.armed = True
-    lost = CliRunner().invoke(app, ["--db", url, "load", "blocklines", str(path), "--level", "2", "--county", LC])
+    lost = CliRunner().invoke(
+        app, ["--db", url, "load", "blocklines", str(path), "--level", "2", "--county", LC]
+    )
     assert proxy.cuts == 1 and proxy.server_answered.wait(30), lost.output
     assert lost.exit_code == 3, lost.output
     assert "结果未知" in lost.stderr and "outcome is unknown" in lost.stderr
     assert "rolled back" not in lost.stderr and "撤销" not in lost.stderr
     with engine.connect() as conn:  # the server did commit: the line is there, 15 亩 by PostGIS
-        written = conn.execute(sa.text(
-            "SELECT count(*), sum(ST_Area(geom)) / (10000.0 / 15) FROM block_lines WHERE level = 2 AND county_code = :c"
-            " AND load_id = (SELECT max(id) FROM loads)"), {"c": LC}).one()
+        written = conn.execute(
+            sa.text(
+                "SELECT count(*), sum(ST_Area(geom)) / (10000.0 / 15) FROM block_lines WHERE level = 2 AND county_code = :c"
+                " AND load_id = (SELECT max(id) FROM loads)"
+            ),
+            {"c": LC},
+        ).one()
     assert _state(engine)["block_lines"] == before + 1
     assert written[0] == 1 and written[1] == pytest.approx(15.0)

@@ -48,11 +48,14 @@ def test_every_session_gets_the_one_engine(engine: sa.Engine, settings: Settings
 def fresh_engine_settings(settings: Settings) -> Settings:
     """The same database under a URL no engine was opened for yet (its connections named for the test)."""
     url = sa.engine.make_url(database_url(settings)).update_query_dict({"application_name": "bl-faults-pool"})
-    return Settings(database_url=url.render_as_string(hide_password=False), storage_epsg=settings.storage_epsg)
+    return Settings(
+        database_url=url.render_as_string(hide_password=False), storage_epsg=settings.storage_epsg
+    )
 
 
-def test_first_open_from_many_threads_and_the_pool_limit(engine: sa.Engine,
-                                                         fresh_engine_settings: Settings) -> None:
+def test_first_open_from_many_threads_and_the_pool_limit(
+    engine: sa.Engine, fresh_engine_settings: Settings
+) -> None:
     engines = _at_once(lambda: open_store(fresh_engine_settings))
     shared = engines[0]
     assert all(e is shared for e in engines)  # one engine, made once, even when 20 sessions open it together
@@ -76,11 +79,17 @@ def test_first_open_from_many_threads_and_the_pool_limit(engine: sa.Engine,
         libpq_url = sa.engine.make_url(database_url(fresh_engine_settings)).set(drivername="postgresql")
 
         def watch() -> None:  # the database's own count of this engine's connections, from outside the pool
-            with psycopg.connect(libpq_url.render_as_string(hide_password=False), application_name="bl-faults-watch",
-                                 autocommit=True) as conn:
+            with psycopg.connect(
+                libpq_url.render_as_string(hide_password=False),
+                application_name="bl-faults-watch",
+                autocommit=True,
+            ) as conn:
                 while not done.is_set():
-                    server_side.append(conn.execute(
-                        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bl-faults-pool'").fetchone()[0])
+                    server_side.append(
+                        conn.execute(
+                            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'bl-faults-pool'"
+                        ).fetchone()[0]
+                    )
                     done.wait(0.02)
 
         def session() -> tuple[int, int]:

@@ -27,11 +27,14 @@ MiB = 1024 * 1024
 def parcels(n: int = 2) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {"宗地编号": [f"WZ-{i + 1:03d}" for i in range(n)], "权利人": [HOLDERS[i % 2] for i in range(n)]},
-        geometry=[square(WENZHOU_X0 + 200 * i, WENZHOU_Y0) for i in range(n)], crs="EPSG:4549")
+        geometry=[square(WENZHOU_X0 + 200 * i, WENZHOU_Y0) for i in range(n)],
+        crs="EPSG:4549",
+    )
 
 
-def shapefile(folder: Path, stem: str = "宗地", n: int = 2,
-              blank_columns: tuple[str, ...] = ()) -> list[Path]:
+def shapefile(
+    folder: Path, stem: str = "宗地", n: int = 2, blank_columns: tuple[str, ...] = ()
+) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     gdf = parcels(n)
     for column in blank_columns:
@@ -43,8 +46,11 @@ def shapefile(folder: Path, stem: str = "宗地", n: int = 2,
 def zip_of(path: Path, entries: dict[str, bytes | Path], *, method: int = zipfile.ZIP_DEFLATED) -> Path:
     with zipfile.ZipFile(path, "w", method) as zf:
         for name, data in entries.items():
-            zf.writestr(zipfile.ZipInfo(name), data.read_bytes() if isinstance(data, Path) else data,
-                        compress_type=method)
+            zf.writestr(
+                zipfile.ZipInfo(name),
+                data.read_bytes() if isinstance(data, Path) else data,
+                compress_type=method,
+            )
     return path
 
 
@@ -61,6 +67,7 @@ def dest(tmp_path: Path) -> Path:
 
 # --- the ordinary case --------------------------------------------------------------------------------------
 
+
 def test_zipped_shapefile_extracts_and_the_shp_is_found(tmp_path: Path, dest: Path) -> None:
     files = shapefile(tmp_path / "src")
     archive = zip_of(tmp_path / "p.zip", {f.name: f for f in files})
@@ -74,8 +81,12 @@ def test_zipped_shapefile_extracts_and_the_shp_is_found(tmp_path: Path, dest: Pa
 def test_shapefile_in_a_subfolder_with_arcgis_sidecars_is_found(tmp_path: Path, dest: Path) -> None:
     files = shapefile(tmp_path / "src")
     entries: dict[str, bytes | Path] = {f"2024年/宗地/{f.name}": f for f in files}
-    entries |= {"2024年/宗地/宗地.shp.xml": b"<metadata/>", "2024年/宗地/宗地.sbn": b"\0" * 10,
-                "2024年/宗地/宗地.sbx": b"\0" * 10, "__MACOSX/2024年/宗地/._宗地.shp": b"\0" * 10}
+    entries |= {
+        "2024年/宗地/宗地.shp.xml": b"<metadata/>",
+        "2024年/宗地/宗地.sbn": b"\0" * 10,
+        "2024年/宗地/宗地.sbx": b"\0" * 10,
+        "__MACOSX/2024年/宗地/._宗地.shp": b"\0" * 10,
+    }
     safe_extract(zip_of(tmp_path / "p.zip", entries), dest)
     assert find_dataset(dest, file="p.zip") == dest / "2024年" / "宗地" / "宗地.shp"
 
@@ -101,7 +112,8 @@ def test_zipped_filegdb_is_not_mistaken_for_a_bomb(tmp_path: Path, dest: Path) -
     # A FileGDB's .gdbtablx index files are 4 KiB, nearly all zeros: they compress about 100–130 times.
     parcels().to_file(tmp_path / "宗地.gdb", driver="OpenFileGDB", engine="pyogrio")
     entries: dict[str, bytes | Path] = {
-        f"宗地.gdb/{p.name}": p for p in sorted((tmp_path / "宗地.gdb").iterdir())}
+        f"宗地.gdb/{p.name}": p for p in sorted((tmp_path / "宗地.gdb").iterdir())
+    }
     archive = zip_of(tmp_path / "gdb.zip", entries)
     safe_extract(archive, dest)
     assert find_dataset(dest, file="gdb.zip") == dest / "宗地.gdb"
@@ -121,6 +133,7 @@ def test_zipped_shapefile_with_a_padded_dbf_is_not_mistaken_for_a_bomb(tmp_path:
 
 
 # --- bombs and limits ---------------------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
@@ -191,9 +204,11 @@ def test_entry_whose_header_understates_its_size_is_refused(tmp_path: Path, dest
 
 # --- hostile entries ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", ["../evil.shp", "a/../../evil.shp", "..\\evil.shp", "a\\..\\..\\evil.shp"])
 def test_path_traversal_is_refused_and_nothing_is_written_outside(
-        tmp_path: Path, dest: Path, name: str) -> None:
+    tmp_path: Path, dest: Path, name: str
+) -> None:
     archive = zip_of(tmp_path / "evil.zip", {"ok.shp": b"fine", name: b"evil"})
     with pytest.raises(InputError, match="unsafe path in the archive"):
         safe_extract(archive, dest)
@@ -262,6 +277,7 @@ def test_a_file_and_a_folder_of_the_same_name_are_refused_not_a_crash(tmp_path: 
 
 # --- what is inside -----------------------------------------------------------------------------------------
 
+
 def test_two_datasets_are_refused_naming_both(tmp_path: Path, dest: Path) -> None:
     files = shapefile(tmp_path / "src")
     parcels().to_file(tmp_path / "瓯海区.gpkg", engine="pyogrio")
@@ -288,8 +304,9 @@ def _zip_with_raw_names(path: Path, entries: dict[bytes, bytes]) -> Path:
     placeholders of the same length and the bytes are swapped in afterwards (in the local headers and the
     central directory; CRCs cover the data, not the names).
     """
-    placeholders = {raw: (f"~{i:02d}" + "Q" * len(raw))[: len(raw)].encode("ascii")
-                    for i, raw in enumerate(entries)}
+    placeholders = {
+        raw: (f"~{i:02d}" + "Q" * len(raw))[: len(raw)].encode("ascii") for i, raw in enumerate(entries)
+    }
     assert all(len(p) == len(r) and len(r) >= 4 for r, p in placeholders.items())
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for raw, data in entries.items():
@@ -307,8 +324,9 @@ def _zip_with_raw_names(path: Path, entries: dict[bytes, bytes]) -> Path:
 def test_gbk_entry_names_extract_with_correct_chinese_names(tmp_path: Path, dest: Path) -> None:
     files = shapefile(tmp_path / "src", stem="p")
     stem = "鹿城区工业用地"
-    archive = _zip_with_raw_names(tmp_path / "gbk.zip", {
-        f"{stem}{f.suffix}".encode("gbk"): f.read_bytes() for f in files})
+    archive = _zip_with_raw_names(
+        tmp_path / "gbk.zip", {f"{stem}{f.suffix}".encode("gbk"): f.read_bytes() for f in files}
+    )
     written = safe_extract(archive, dest)
     assert sorted(p.name for p in written) == sorted(f"{stem}{f.suffix}" for f in files)
     assert find_dataset(dest, file="gbk.zip") == dest / f"{stem}.shp"
@@ -318,12 +336,14 @@ def test_gbk_entry_names_extract_with_correct_chinese_names(tmp_path: Path, dest
 
 
 def test_utf8_entry_names_without_the_flag_extract_with_correct_chinese_names(
-        tmp_path: Path, dest: Path) -> None:
+    tmp_path: Path, dest: Path
+) -> None:
     # macOS Archive Utility and some Linux zip builds write UTF-8 names without setting the flag.
     files = shapefile(tmp_path / "src", stem="p")
     stem = "宗地"
-    archive = _zip_with_raw_names(tmp_path / "mac.zip", {
-        f"{stem}{f.suffix}".encode("utf-8"): f.read_bytes() for f in files})
+    archive = _zip_with_raw_names(
+        tmp_path / "mac.zip", {f"{stem}{f.suffix}".encode(): f.read_bytes() for f in files}
+    )
     written = safe_extract(archive, dest)
     assert sorted(p.name for p in written) == sorted(f"{stem}{f.suffix}" for f in files)
 

@@ -13,8 +13,9 @@ from geo.area import M2_PER_MU, M2_PER_MU_SQL, area_mu
 
 def test_the_sql_constant_is_postgres_own_quotient(engine: sa.engine.Engine) -> None:
     with engine.connect() as conn:
-        same, value = conn.execute(sa.text(
-            f"SELECT CAST(10000.0 / 15 AS float8) = {M2_PER_MU_SQL}, {M2_PER_MU_SQL}")).one()
+        same, value = conn.execute(
+            sa.text(f"SELECT CAST(10000.0 / 15 AS float8) = {M2_PER_MU_SQL}, {M2_PER_MU_SQL}")
+        ).one()
     assert same is True
     assert value == M2_PER_MU  # the same double on both sides, not merely close
 
@@ -23,8 +24,9 @@ def test_the_sql_constant_is_postgres_own_quotient(engine: sa.engine.Engine) -> 
 def test_areas_in_sql_equal_the_old_literal_and_shapely(engine: sa.engine.Engine, w: float, h: float) -> None:
     envelope = f"ST_MakeEnvelope(0, 0, {w!r}, {h!r}, 4549)"
     with engine.connect() as conn:
-        old, new = conn.execute(sa.text(
-            f"SELECT ST_Area({envelope}) / (10000.0 / 15), ST_Area({envelope}) / {M2_PER_MU_SQL}")).one()
+        old, new = conn.execute(
+            sa.text(f"SELECT ST_Area({envelope}) / (10000.0 / 15), ST_Area({envelope}) / {M2_PER_MU_SQL}")
+        ).one()
     assert new == old
     parcel = gpd.GeoDataFrame(geometry=[box(0, 0, w, h)], crs="EPSG:4549")
     assert new == pytest.approx(float(area_mu(parcel).iloc[0]), rel=1e-12)

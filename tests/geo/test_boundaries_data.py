@@ -128,8 +128,8 @@ def test_shipped_file_is_the_converted_source(areas, monkeypatch):
     assert_geodataframe_equal(areas, rebuilt, check_less_precise=True)
     # ... and the conversion moved the outline by the GCJ-02 offset, hundreds of metres.
     shift_m = (
-        gpd.GeoSeries(source.geometry.values, crs=4490).to_crs(AREA_EPSG).centroid.distance(
-            rebuilt.to_crs(AREA_EPSG).centroid
-        )
+        gpd.GeoSeries(source.geometry.values, crs=4490)
+        .to_crs(AREA_EPSG)
+        .centroid.distance(rebuilt.to_crs(AREA_EPSG).centroid)
     )
     assert ((shift_m > 400) & (shift_m < 700)).all(), shift_m.to_dict()

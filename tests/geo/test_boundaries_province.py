@@ -21,9 +21,17 @@ AREA_EPSG = 4549  # CGCS2000 3-degree Gauss-Krüger, central meridian 120°E
 # 浙江省's cities and how many county-level units each has (民政部 行政区划, 2021 onwards: 杭州 13 after the
 # 2021 split of 上城/拱墅/江干/下城 and the new 临平区/钱塘区; 温州 12 with 龙港市)
 CITIES = {
-    "330100": ("杭州市", 13), "330200": ("宁波市", 10), "330300": ("温州市", 12), "330400": ("嘉兴市", 7),
-    "330500": ("湖州市", 5), "330600": ("绍兴市", 6), "330700": ("金华市", 9), "330800": ("衢州市", 6),
-    "330900": ("舟山市", 4), "331000": ("台州市", 9), "331100": ("丽水市", 9),
+    "330100": ("杭州市", 13),
+    "330200": ("宁波市", 10),
+    "330300": ("温州市", 12),
+    "330400": ("嘉兴市", 7),
+    "330500": ("湖州市", 5),
+    "330600": ("绍兴市", 6),
+    "330700": ("金华市", 9),
+    "330800": ("衢州市", 6),
+    "330900": ("舟山市", 4),
+    "331000": ("台州市", 9),
+    "331100": ("丽水市", 9),
 }
 
 
@@ -81,7 +89,9 @@ def test_shared_edges_are_identical(areas, level):
     geoms = areas.loc[areas["level"] == level].geometry.values
     assert shapely.coverage_is_valid(geoms)
     touching = shapely.STRtree(geoms).query(geoms, predicate="touches")
-    assert touching.shape[1] >= {"county": 300, "city": 30}[level]  # it looked at real neighbours (pairs, both ways)
+    assert (
+        touching.shape[1] >= {"county": 300, "city": 30}[level]
+    )  # it looked at real neighbours (pairs, both ways)
 
 
 def test_a_shared_edge_moved_by_a_millimetre_is_caught(areas):

@@ -44,8 +44,9 @@ def parcels(crs: str | int = "EPSG:4549") -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"宗地编号": ["WZ-001", "WZ-002"]}, geometry=BOXES, crs="EPSG:4549").to_crs(crs)
 
 
-def relabelled(gdf: gpd.GeoDataFrame, crs: str | int | None,
-               move: Callable[[np.ndarray], np.ndarray] | None = None) -> gpd.GeoDataFrame:
+def relabelled(
+    gdf: gpd.GeoDataFrame, crs: str | int | None, move: Callable[[np.ndarray], np.ndarray] | None = None
+) -> gpd.GeoDataFrame:
     """The same numbers (optionally moved by ``move``) under another CRS label: no reprojection."""
     geoms = np.asarray(gdf.geometry.array)
     if move is not None:
@@ -73,7 +74,8 @@ SOURCES: dict[str, Callable[[], gpd.GeoDataFrame]] = {
     "EPSG:4528 GK zone 40, reprojected": lambda: parcels(4528),
     # By hand: the same numbers with 40 in front of the easting, labelled as what they are.
     "EPSG:4528 GK zone 40, prefix added by hand": lambda: relabelled(
-        parcels(4549), 4528, lambda c: c + [ZONE_PREFIX_M, 0.0]),
+        parcels(4549), 4528, lambda c: c + [ZONE_PREFIX_M, 0.0]
+    ),
 }
 
 
@@ -102,6 +104,7 @@ def test_storage_in_the_prefixed_zone(tmp_path: Path) -> None:
 
 # --- GCJ-02 ------------------------------------------------------------------------------------------------
 
+
 def _to_gcj02_with_prcoords(coords: np.ndarray) -> np.ndarray:
     out = np.empty_like(coords)
     for i, (lon, lat) in enumerate(coords):
@@ -117,9 +120,11 @@ def gcj_sites() -> gpd.GeoDataFrame:
     The GCJ-02 offset differs between them by tens of metres, so a constant shift cannot pass.
     """
     hx, hy = Transformer.from_crs("EPSG:4490", "EPSG:4549", always_xy=True).transform(120.15, 30.27)
-    return gpd.GeoDataFrame({"宗地编号": ["WZ-001", "HZ-001"]},
-                            geometry=[square(WENZHOU_X0, WENZHOU_Y0), square(round(hx), round(hy))],
-                            crs="EPSG:4549")
+    return gpd.GeoDataFrame(
+        {"宗地编号": ["WZ-001", "HZ-001"]},
+        geometry=[square(WENZHOU_X0, WENZHOU_Y0), square(round(hx), round(hy))],
+        crs="EPSG:4549",
+    )
 
 
 def _gcj_file(sites: gpd.GeoDataFrame, path: Path, label: str | int | None) -> Path:
@@ -127,14 +132,16 @@ def _gcj_file(sites: gpd.GeoDataFrame, path: Path, label: str | int | None) -> P
     gcj = relabelled(wgs, None, _to_gcj02_with_prcoords)
     if path.suffix == ".csv":
         pd.DataFrame({"宗地编号": gcj["宗地编号"], "WKT": gcj.geometry.to_wkt(rounding_precision=-1)}).to_csv(
-            path, index=False)
+            path, index=False
+        )
     else:
         gcj.set_crs(label).to_file(path, engine="pyogrio")
     return path
 
 
 def test_gcj02_offset_of_the_test_data_is_hundreds_of_metres_and_not_constant(
-        gcj_sites: gpd.GeoDataFrame) -> None:
+    gcj_sites: gpd.GeoDataFrame,
+) -> None:
     # A check on the test's own data (prcoords against PROJ), not on blockline.
     wgs = gcj_sites.to_crs(4326)
     gcj = relabelled(wgs, 4326, _to_gcj02_with_prcoords).to_crs(4549)
@@ -157,7 +164,8 @@ def test_gcj02_file_is_converted_back_to_the_true_position(
 
 
 def test_gcj02_file_read_as_wgs84_is_hundreds_of_metres_off(
-        tmp_path: Path, gcj_sites: gpd.GeoDataFrame) -> None:
+    tmp_path: Path, gcj_sites: gpd.GeoDataFrame
+) -> None:
     path = _gcj_file(gcj_sites, tmp_path / "amap.geojson", 4326)
     got, _ = read_vector(path, storage_epsg=4549, crs="4326")
     off = shapely.hausdorff_distance(np.asarray(got.geometry.array), np.asarray(gcj_sites.geometry.array))
@@ -176,6 +184,7 @@ def test_gcj02_from_a_file_without_crs_or_labelled_cgcs2000(
 
 # --- no CRS ------------------------------------------------------------------------------------------------
 
+
 def test_shapefile_without_prj_and_no_option_is_refused(tmp_path: Path) -> None:
     shp = write_shapefile(parcels(), tmp_path / "p.shp", encoding="GBK")
     shp.with_suffix(".prj").unlink()
@@ -192,6 +201,7 @@ def test_shapefile_without_prj_with_option_is_read(tmp_path: Path) -> None:
 
 
 # --- mislabelled files are refused with the right hint ------------------------------------------------------
+
 
 def test_prefixed_eastings_labelled_4549_are_refused_naming_4528(tmp_path: Path) -> None:
     path = write(relabelled(parcels(), 4549, lambda c: c + [ZONE_PREFIX_M, 0.0]), tmp_path / "p.gpkg")
@@ -232,8 +242,11 @@ def test_many_mislabelled_features_are_refused_quickly(tmp_path: Path) -> None:
     # Each refused feature names the CRS; naming it must not cost a CRS database search per feature
     # (comparing a pyproj CRS with the string "gcj02" makes pyproj try to parse "gcj02": ~0.3 s a time).
     n = 6
-    gdf = gpd.GeoDataFrame({"宗地编号": [f"WZ-{i:03d}" for i in range(n)]},
-                           geometry=[square(WENZHOU_X0 + 200 * i, WENZHOU_Y0) for i in range(n)], crs=4490)
+    gdf = gpd.GeoDataFrame(
+        {"宗地编号": [f"WZ-{i:03d}" for i in range(n)]},
+        geometry=[square(WENZHOU_X0 + 200 * i, WENZHOU_Y0) for i in range(n)],
+        crs=4490,
+    )
     path = write(gdf, tmp_path / "p.gpkg")
     started = time.perf_counter()
     with pytest.raises(ValidationError, match=f"{n} problem"):
@@ -242,8 +255,9 @@ def test_many_mislabelled_features_are_refused_quickly(tmp_path: Path) -> None:
 
 
 def test_a_box_in_tokyo_is_refused_as_outside_china(tmp_path: Path) -> None:
-    tokyo = gpd.GeoDataFrame({"宗地编号": ["JP-1"]}, geometry=[shapely.box(139.70, 35.68, 139.701, 35.681)],
-                             crs=4326)
+    tokyo = gpd.GeoDataFrame(
+        {"宗地编号": ["JP-1"]}, geometry=[shapely.box(139.70, 35.68, 139.701, 35.681)], crs=4326
+    )
     path = write(tokyo, tmp_path / "p.gpkg")
     with pytest.raises(ValidationError, match="falls outside China"):
         read_vector(path, storage_epsg=4549)
@@ -254,7 +268,9 @@ def test_a_box_in_tokyo_is_refused_as_outside_china(tmp_path: Path) -> None:
 OVERRIDES: dict[str, tuple[Callable[[], gpd.GeoDataFrame], str]] = {
     "metres labelled 4490, --crs 4549": (lambda: relabelled(parcels(), 4490), "4549"),
     "prefixed labelled 4549, --crs 4528": (
-        lambda: relabelled(parcels(), 4549, lambda c: c + [ZONE_PREFIX_M, 0.0]), "EPSG:4528"),
+        lambda: relabelled(parcels(), 4549, lambda c: c + [ZONE_PREFIX_M, 0.0]),
+        "EPSG:4528",
+    ),
     "lon/lat labelled 4549, --crs 4490": (lambda: relabelled(parcels(4490), 4549), "4490"),
     "4549 labelled 4549, --crs 4549": (lambda: parcels(), "4549"),
 }
@@ -271,6 +287,7 @@ def test_crs_option_overrides_the_file(tmp_path: Path, case: str) -> None:
 
 
 # --- the pieces -------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("value", ["4549", "EPSG:4549", "epsg:4549", " 4549 ", 4549])
 def test_parse_crs_option_reads_epsg_codes(value: str | int) -> None:

@@ -418,7 +418,9 @@ def test_irregular_counties(counties: gpd.GeoDataFrame) -> None:
         [[(24_000, 4_000), (36_000, 4_000), (36_000, 16_000), (24_000, 16_000)]],
     )
     odd = gpd.GeoDataFrame(
-        {"code": ["330305", "330383"], "name": ["洞头区", "龙港市"]}, geometry=[islands, holed], crs="EPSG:4549"
+        {"code": ["330305", "330383"], "name": ["洞头区", "龙港市"]},
+        geometry=[islands, holed],
+        crs="EPSG:4549",
     )
     p = generate_city(odd, n_parcels=800, seed=5).parcels
     assert len(p) == 800

@@ -28,7 +28,9 @@ def real(request: pytest.FixtureRequest) -> tuple[gpd.GeoDataFrame, object]:
     return counties, generate_city(counties, n_parcels=3000, seed=2020)
 
 
-def test_mountain_counties_build_their_parks_around_the_county_seat(real: tuple[gpd.GeoDataFrame, object]) -> None:
+def test_mountain_counties_build_their_parks_around_the_county_seat(
+    real: tuple[gpd.GeoDataFrame, object],
+) -> None:
     counties, city = real
     to_crs = Transformer.from_crs("EPSG:4326", counties.crs, always_xy=True)
     for code, (lon, lat) in MOUNTAIN_SEATS.items():
@@ -51,6 +53,8 @@ def test_block_lines_follow_the_park_s_parcels(real: tuple[gpd.GeoDataFrame, obj
             assert inside.size > 0
             # every corner of the line is within the 20 m margin (× √2 at a mitred corner) of a parcel,
             # where a rectangle round a half-built park leaves corners hundreds of metres from any parcel
-            corners = shapely.points(shapely.get_coordinates(shapely.get_exterior_ring(shapely.get_parts(line))))
+            corners = shapely.points(
+                shapely.get_coordinates(shapely.get_exterior_ring(shapely.get_parts(line)))
+            )
             nearest_m = shapely.distance(corners[:, None], inside[None, :]).min(axis=1)
             assert nearest_m.max() <= 20.0 * np.sqrt(2) + 0.01

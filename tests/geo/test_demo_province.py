@@ -35,30 +35,52 @@ def province(_engine: sa.Engine, owner_engine: sa.Engine) -> sa.Engine:
 def test_the_province_s_areas_are_loaded(province: sa.Engine) -> None:
     with province.connect() as conn:
         levels = dict(conn.execute(sa.text("SELECT level, count(*) FROM admin_areas GROUP BY level")).all())
-        parents = conn.execute(sa.text("""
+        parents = conn.execute(
+            sa.text("""
             SELECT count(*) FROM admin_areas c JOIN admin_areas p ON p.code = c.parent_code
-            WHERE (c.level = 'county' AND p.level = 'city') OR (c.level = 'city' AND p.code = '330000')""")).scalar_one()
+            WHERE (c.level = 'county' AND p.level = 'city') OR (c.level = 'city' AND p.code = '330000')""")
+        ).scalar_one()
     assert levels == {"province": 1, "city": 11, "county": 90}
     assert parents == 101
 
 
 def test_every_city_has_parcels_inside_their_county(province: sa.Engine) -> None:
     with province.connect() as conn:
-        per_city = dict(conn.execute(sa.text("""
+        per_city = dict(
+            conn.execute(
+                sa.text("""
             SELECT a.parent_code, count(*) FROM parcels p JOIN admin_areas a ON a.code = p.county_code
-            WHERE p.valid_to IS NULL GROUP BY 1""")).all())
-        misplaced = conn.execute(sa.text("""
+            WHERE p.valid_to IS NULL GROUP BY 1""")
+            ).all()
+        )
+        misplaced = conn.execute(
+            sa.text("""
             SELECT count(*) FROM parcels p JOIN admin_areas a ON a.code = p.county_code
-            WHERE p.valid_to IS NULL AND NOT ST_Covers(ST_Buffer(a.geom, 0.01), p.geom)""")).scalar_one()
-        numbers = conn.execute(sa.text(
-            "SELECT count(DISTINCT parcel_no), count(*) FROM parcels WHERE valid_to IS NULL")).one()
+            WHERE p.valid_to IS NULL AND NOT ST_Covers(ST_Buffer(a.geom, 0.01), p.geom)""")
+        ).scalar_one()
+        numbers = conn.execute(
+            sa.text("SELECT count(DISTINCT parcel_no), count(*) FROM parcels WHERE valid_to IS NULL")
+        ).one()
         cells = conn.execute(sa.text("SELECT sum(parcels) FROM parcel_cells")).scalar_one()
-        overlapping = conn.execute(sa.text("""
+        overlapping = conn.execute(
+            sa.text("""
             SELECT count(*) FROM parcels a JOIN parcels b ON a.id < b.id AND a.geom && b.geom
             WHERE a.valid_to IS NULL AND b.valid_to IS NULL
-              AND ST_Area(ST_Intersection(a.geom, b.geom)) > 0.01""")).scalar_one()
-    assert sorted(per_city) == ["330100", "330200", "330300", "330400", "330500", "330600", "330700", "330800",
-                                "330900", "331000", "331100"]
+              AND ST_Area(ST_Intersection(a.geom, b.geom)) > 0.01""")
+        ).scalar_one()
+    assert sorted(per_city) == [
+        "330100",
+        "330200",
+        "330300",
+        "330400",
+        "330500",
+        "330600",
+        "330700",
+        "330800",
+        "330900",
+        "331000",
+        "331100",
+    ]
     assert sum(per_city.values()) == N
     assert misplaced == 0 and overlapping == 0
     assert tuple(numbers) == (N, N)
@@ -69,18 +91,26 @@ def test_yiwu_contracts_follow_yw_5_and_wenzhou_s_wz_6(province: sa.Engine) -> N
     # YW §5: 交地后1年内开工、3年内竣工 → 12 and 36 months after delivery; WZ §6: 开工期一般为3个月.
     # A month here is 365.25 / 12 days, rounded: 3 → 91, 12 → 365, 36 → 1096 days.
     with province.connect() as conn:
-        rows = dict(conn.execute(sa.text("""
+        rows = dict(
+            conn.execute(
+                sa.text("""
             SELECT county_code = '330782',
                    array_agg(DISTINCT agreed_start_on - delivered_on ORDER BY agreed_start_on - delivered_on)
             FROM parcels WHERE valid_to IS NULL AND agreed_start_on IS NOT NULL AND delivered_on IS NOT NULL
-            GROUP BY 1""")).all())
-        yiwu_completion = conn.execute(sa.text("""
+            GROUP BY 1""")
+            ).all()
+        )
+        yiwu_completion = conn.execute(
+            sa.text("""
             SELECT array_agg(DISTINCT agreed_completion_on - delivered_on) FROM parcels
             WHERE valid_to IS NULL AND county_code = '330782' AND agreed_completion_on IS NOT NULL
-              AND delivered_on IS NOT NULL""")).scalar_one()
-        yiwu_major_lease = conn.execute(sa.text(
-            "SELECT max(lease_years) FROM parcels WHERE county_code = '330782' AND planned_investment >= 100000"
-        )).scalar_one()
+              AND delivered_on IS NOT NULL""")
+        ).scalar_one()
+        yiwu_major_lease = conn.execute(
+            sa.text(
+                "SELECT max(lease_years) FROM parcels WHERE county_code = '330782' AND planned_investment >= 100000"
+            )
+        ).scalar_one()
     assert rows[True] == [365]
     assert rows[False] == [91]
     assert yiwu_completion == [1096]
@@ -89,11 +119,13 @@ def test_yiwu_contracts_follow_yw_5_and_wenzhou_s_wz_6(province: sa.Engine) -> N
 
 def test_enterprises_are_named_by_their_own_city(province: sa.Engine) -> None:
     with province.connect() as conn:
-        wrong = conn.execute(sa.text("""
+        wrong = conn.execute(
+            sa.text("""
             SELECT p.holder, a.name, c.name FROM parcels p JOIN admin_areas a ON a.code = p.county_code
             JOIN admin_areas c ON c.code = a.parent_code
             WHERE p.valid_to IS NULL AND NOT (p.holder LIKE c.name || '%' OR p.holder LIKE a.name || '%')
-            LIMIT 5""")).all()
+            LIMIT 5""")
+        ).all()
     assert wrong == []
 
 
@@ -103,7 +135,9 @@ def test_the_command_names_the_region_and_refuses_an_unknown_one(province: sa.En
     assert "zhejiang" in bad.output and "Traceback" not in bad.output
     with province.connect() as conn:  # nothing written by the refused command
         assert conn.execute(sa.text("SELECT count(*) FROM loads")).scalar_one() == 1
-    good = runner.invoke(app, ["demo", "--region", "zhejiang", "--parcels", "1500", "--seed", "5", "--format", "json"])
+    good = runner.invoke(
+        app, ["demo", "--region", "zhejiang", "--parcels", "1500", "--seed", "5", "--format", "json"]
+    )
     assert good.exit_code == 0, good.output
     data = json.loads(good.stdout)
     assert (data["inserted"], data["closed"]) == (1500, N)

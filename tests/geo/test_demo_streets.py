@@ -58,8 +58,12 @@ def _corner_cosines(geoms: np.ndarray) -> np.ndarray:
 
 def test_same_seed_same_bytes_in_two_processes(city: tuple[str, gpd.GeoDataFrame, object]) -> None:
     crs = city[0]
-    digests = {subprocess.run([sys.executable, "-c", _DIGEST, crs], cwd=ROOT, check=True, capture_output=True,
-                              text=True).stdout.strip() for _ in range(2)}
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", _DIGEST, crs], cwd=ROOT, check=True, capture_output=True, text=True
+        ).stdout.strip()
+        for _ in range(2)
+    }
     assert len(digests) == 1 and len(digests.pop()) == 64
 
 
@@ -101,5 +105,6 @@ def test_parcels_keep_5_to_150_mu_and_the_county(city: tuple[str, gpd.GeoDataFra
     mu = made.parcels.geometry.area / (10_000 / 15)
     assert mu.min() >= 5.0 and mu.max() <= 150.0
     county = counties.set_index("code").geometry
-    assert shapely.within(made.parcels.geometry.to_numpy(),
-                          county.loc[made.parcels["county_code"]].to_numpy()).all()
+    assert shapely.within(
+        made.parcels.geometry.to_numpy(), county.loc[made.parcels["county_code"]].to_numpy()
+    ).all()

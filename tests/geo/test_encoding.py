@@ -29,9 +29,11 @@ HOLDERS = ["温州宏达机械有限公司", "乐清市镕盛电气有限公司"
 
 
 def parcels() -> gpd.GeoDataFrame:
-    return gpd.GeoDataFrame({"宗地编号": PARCEL_NOS, "权利人": HOLDERS},
-                            geometry=[square(WENZHOU_X0 + 200 * i, WENZHOU_Y0) for i in range(3)],
-                            crs="EPSG:4549")
+    return gpd.GeoDataFrame(
+        {"宗地编号": PARCEL_NOS, "权利人": HOLDERS},
+        geometry=[square(WENZHOU_X0 + 200 * i, WENZHOU_Y0) for i in range(3)],
+        crs="EPSG:4549",
+    )
 
 
 def shapefile(tmp: Path, encoding: str, *, cpg: str | None) -> Path:
@@ -45,7 +47,7 @@ def shapefile(tmp: Path, encoding: str, *, cpg: str | None) -> Path:
 def dbf_field_names(dbf: Path) -> list[bytes]:
     raw = dbf.read_bytes()
     header_len = struct.unpack("<H", raw[8:10])[0]
-    return [raw[pos:pos + 11].split(b"\0")[0] for pos in range(32, header_len - 1, 32) if raw[pos] != 0x0D]
+    return [raw[pos : pos + 11].split(b"\0")[0] for pos in range(32, header_len - 1, 32) if raw[pos] != 0x0D]
 
 
 def set_dbf_field_name(dbf: Path, index: int, name: bytes) -> None:
@@ -53,11 +55,12 @@ def set_dbf_field_name(dbf: Path, index: int, name: bytes) -> None:
     assert len(name) <= 10
     raw = bytearray(dbf.read_bytes())
     pos = 32 + 32 * index
-    raw[pos:pos + 11] = name + b"\0" * (11 - len(name))
+    raw[pos : pos + 11] = name + b"\0" * (11 - len(name))
     dbf.write_bytes(bytes(raw))
 
 
 # --- shapefiles ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("cpg", ["GBK", "936", "CP936", "GB2312", "ANSI 936", "gbk\r\n"])
 def test_gbk_shapefile_with_cpg(tmp_path: Path, cpg: str) -> None:
@@ -121,7 +124,7 @@ def test_unknown_explicit_encoding_is_refused(tmp_path: Path) -> None:
 @pytest.mark.parametrize("cpg", ["UTF-8", None])
 def test_utf8_header_cut_mid_character_is_read_and_recognised(tmp_path: Path, cpg: str | None) -> None:
     # 宗地编号 is 12 bytes in UTF-8; the format keeps 10: 宗 地 编 (9 bytes) and the first byte of 号.
-    full = "宗地编号".encode("utf-8")
+    full = "宗地编号".encode()
     assert len(full) == 12
     shp = shapefile(tmp_path, "UTF-8", cpg=cpg)
     set_dbf_field_name(shp.with_suffix(".dbf"), 0, full[:10])  # whatever the writer did, make it the trap
@@ -168,14 +171,18 @@ def test_uppercase_sidecars_are_found(tmp_path: Path) -> None:
 
 # --- CSV ----------------------------------------------------------------------------------------------------
 
+
 def csv_text() -> str:
-    rows = "".join(f'{p},{h},"{square(WENZHOU_X0 + 200 * i, WENZHOU_Y0).wkt}"\n'
-                   for i, (p, h) in enumerate(zip(PARCEL_NOS, HOLDERS)))
+    rows = "".join(
+        f'{p},{h},"{square(WENZHOU_X0 + 200 * i, WENZHOU_Y0).wkt}"\n'
+        for i, (p, h) in enumerate(zip(PARCEL_NOS, HOLDERS, strict=False))
+    )
     return "宗地编号,权利人,WKT\n" + rows
 
 
-@pytest.mark.parametrize("codec,expected",
-                         [("gbk", "GB18030"), ("utf-8-sig", "UTF-8-SIG"), ("utf-8", "UTF-8")])
+@pytest.mark.parametrize(
+    "codec,expected", [("gbk", "GB18030"), ("utf-8-sig", "UTF-8-SIG"), ("utf-8", "UTF-8")]
+)
 def test_csv_with_wkt_in_each_encoding(tmp_path: Path, codec: str, expected: str) -> None:
     (tmp_path / "p.csv").write_bytes(csv_text().encode(codec))
     gdf, report = read_vector(tmp_path / "p.csv", storage_epsg=4549, crs="4549")
@@ -209,11 +216,26 @@ def test_wrong_explicit_encoding_for_csv_is_refused_not_mojibake(tmp_path: Path)
 
 # --- the pieces ---------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name,expected", [
-    ("GBK", "GB18030"), ("gbk", "GB18030"), ("936", "GB18030"), ("cp936", "GB18030"), ("GB2312", "GB18030"),
-    ("gb18030", "GB18030"), ("UTF-8", "UTF-8"), ("utf8", "UTF-8"), ("utf_8", "UTF-8"), ("65001", "UTF-8"),
-    (" UTF-8\n", "UTF-8"), ("big5", "BIG5"), ("950", "BIG5"), ("latin1", "ISO-8859-1"),
-])
+
+@pytest.mark.parametrize(
+    "name,expected",
+    [
+        ("GBK", "GB18030"),
+        ("gbk", "GB18030"),
+        ("936", "GB18030"),
+        ("cp936", "GB18030"),
+        ("GB2312", "GB18030"),
+        ("gb18030", "GB18030"),
+        ("UTF-8", "UTF-8"),
+        ("utf8", "UTF-8"),
+        ("utf_8", "UTF-8"),
+        ("65001", "UTF-8"),
+        (" UTF-8\n", "UTF-8"),
+        ("big5", "BIG5"),
+        ("950", "BIG5"),
+        ("latin1", "ISO-8859-1"),
+    ],
+)
 def test_normalise_encoding_name(name: str, expected: str) -> None:
     assert normalise_encoding_name(name) == expected
 
@@ -223,12 +245,15 @@ def test_normalise_encoding_name_refuses_unknown() -> None:
         normalise_encoding_name("not-a-codec")
 
 
-@pytest.mark.parametrize("data,expected", [
-    ("宗地编号".encode("gbk"), "GB18030"),
-    ("宗地编号".encode("utf-8"), "UTF-8"),
-    ("宗地编号".encode("utf-8-sig"), "UTF-8-SIG"),
-    (b"ZDBH,QLR\nA-1,x\n", "UTF-8"),  # pure ASCII is UTF-8
-    ("乐清市镕盛电气有限公司".encode("gb18030"), "GB18030"),
-])
+@pytest.mark.parametrize(
+    "data,expected",
+    [
+        ("宗地编号".encode("gbk"), "GB18030"),
+        ("宗地编号".encode(), "UTF-8"),
+        ("宗地编号".encode("utf-8-sig"), "UTF-8-SIG"),
+        (b"ZDBH,QLR\nA-1,x\n", "UTF-8"),  # pure ASCII is UTF-8
+        ("乐清市镕盛电气有限公司".encode("gb18030"), "GB18030"),
+    ],
+)
 def test_detect_bytes_encoding(data: bytes, expected: str) -> None:
     assert detect_bytes_encoding(data)[0] == expected

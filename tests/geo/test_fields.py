@@ -26,23 +26,37 @@ from geo.fields import (
 
 # CLI.md, "Parcel fields": every recognised Chinese header and its canonical field.
 CLI_HEADERS = {
-    "宗地编号": "parcel_no", "宗地代码": "parcel_no", "不动产单元号": "parcel_no",
-    "权利人": "holder", "使用权人": "holder", "企业名称": "holder",
+    "宗地编号": "parcel_no",
+    "宗地代码": "parcel_no",
+    "不动产单元号": "parcel_no",
+    "权利人": "holder",
+    "使用权人": "holder",
+    "企业名称": "holder",
     "统一社会信用代码": "holder_id",
-    "土地用途": "land_use", "用途": "land_use", "地类": "land_use",
-    "行政区代码": "county_code", "行政区划代码": "county_code",
+    "土地用途": "land_use",
+    "用途": "land_use",
+    "地类": "land_use",
+    "行政区代码": "county_code",
+    "行政区划代码": "county_code",
     "交地日期": "delivered_on",
-    "约定开工日期": "agreed_start_on", "实际开工日期": "started_on",
-    "约定竣工日期": "agreed_completion_on", "实际竣工日期": "completed_on",
-    "约定投产日期": "agreed_operation_on", "实际投产日期": "operating_since",
+    "约定开工日期": "agreed_start_on",
+    "实际开工日期": "started_on",
+    "约定竣工日期": "agreed_completion_on",
+    "实际竣工日期": "completed_on",
+    "约定投产日期": "agreed_operation_on",
+    "实际投产日期": "operating_since",
     "约定达产日期": "agreed_full_production_on",
     "出让年限": "lease_years",
     "计划总投资": "planned_investment",
-    "约定投资强度": "committed_investment_per_mu", "约定亩均税收": "committed_tax_per_mu",
+    "约定投资强度": "committed_investment_per_mu",
+    "约定亩均税收": "committed_tax_per_mu",
     "约定亩均产值": "committed_output_per_mu",
     "约定容积率": "min_far",
-    "实际投资": "investment", "年度税收": "tax", "年度产值": "output",
-    "建筑面积": "floor_area", "建筑占地面积": "footprint_area",
+    "实际投资": "investment",
+    "年度税收": "tax",
+    "年度产值": "output",
+    "建筑面积": "floor_area",
+    "建筑占地面积": "footprint_area",
     "低效用地": "is_low_efficiency",
 }
 DATE = dt.date(2021, 3, 5)
@@ -84,11 +98,19 @@ def test_cli_md_header_cut_to_ten_utf8_bytes_maps_or_stays_unknown(header: str) 
         assert mapping.rename == {} and mapping.unknown == [short]
 
 
-@pytest.mark.parametrize("header,field", [
-    ("parcel_no", "parcel_no"), ("Parcel_No", "parcel_no"), ("ZDBH", "parcel_no"), ("QLR", "holder"),
-    (" 宗地编号 ", "parcel_no"), ("【宗地编号】", "parcel_no"), ("宗 地 编 号", "parcel_no"),
-    ("Shape_Tax", None),
-])
+@pytest.mark.parametrize(
+    "header,field",
+    [
+        ("parcel_no", "parcel_no"),
+        ("Parcel_No", "parcel_no"),
+        ("ZDBH", "parcel_no"),
+        ("QLR", "holder"),
+        (" 宗地编号 ", "parcel_no"),
+        ("【宗地编号】", "parcel_no"),
+        ("宗 地 编 号", "parcel_no"),
+        ("Shape_Tax", None),
+    ],
+)
 def test_headers_match_ignoring_case_spaces_and_brackets(header: str, field: str | None) -> None:
     assert map_columns([header], field_map={}).rename == ({header: field} if field else {})
 
@@ -100,17 +122,28 @@ def test_unknown_columns_are_kept_in_order_and_the_area_column_is_found() -> Non
     assert mapping.area_column == "用地面积"
 
 
-@pytest.mark.parametrize("header", [
-    "用地面积", "宗地面积", "面积", "面积(亩)", "用地面积（平方米）", "宗地面积㎡", "ZDMJ"])
+@pytest.mark.parametrize(
+    "header", ["用地面积", "宗地面积", "面积", "面积(亩)", "用地面积（平方米）", "宗地面积㎡", "ZDMJ"]
+)
 def test_area_columns_are_recognised_for_comparison(header: str) -> None:
     mapping = map_columns(["宗地编号", header], field_map={})
     assert mapping.area_column == header
     assert header not in mapping.rename  # never used as area_mu
 
 
-@pytest.mark.parametrize("header", [
-    "Shape_Area", "Shape_Leng", "SHAPE_Area", "SHAPE_Length", "shape_area", "SHAPE_LENG", "st_area(shape)",
-    "SHAPE.STArea()"])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Shape_Area",
+        "Shape_Leng",
+        "SHAPE_Area",
+        "SHAPE_Length",
+        "shape_area",
+        "SHAPE_LENG",
+        "st_area(shape)",
+        "SHAPE.STArea()",
+    ],
+)
 def test_esri_geometry_fields_are_neither_attributes_nor_the_area_to_compare(header: str) -> None:
     mapping = map_columns(["宗地编号", header, "用地面积"], field_map={})
     assert mapping.geometry_fields == [header]
@@ -153,10 +186,15 @@ def test_parse_field_map() -> None:
     assert got == {"地块号": "parcel_no", "单位": "holder"}
 
 
-@pytest.mark.parametrize("item,message", [
-    ("地块号", "not SRC=DST"), ("=parcel_no", "not SRC=DST"), ("地块号=", "not SRC=DST"),
-    ("地块号=parcel_number", "'parcel_number' is not a canonical field"),
-])
+@pytest.mark.parametrize(
+    "item,message",
+    [
+        ("地块号", "not SRC=DST"),
+        ("=parcel_no", "not SRC=DST"),
+        ("地块号=", "not SRC=DST"),
+        ("地块号=parcel_number", "'parcel_number' is not a canonical field"),
+    ],
+)
 def test_parse_field_map_refuses(item: str, message: str) -> None:
     with pytest.raises(InputError, match=message):
         parse_field_map([item])
@@ -164,15 +202,35 @@ def test_parse_field_map_refuses(item: str, message: str) -> None:
 
 # --- dates --------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value", [
-    "2021-03-05", "2021-3-5", "2021/3/5", "2021/03/05", "2021.3.5", "2021年3月5日", "2021年03月05日",
-    "20210305", 20210305, " 2021-03-05 ", "2021-03-05 08:30:00", "2021-03-05T08:30",
-    # Excel serial: days since 1899-12-30. 1900-01-01 → 2021-01-01 is 121 years with 30 leap days
-    # (1904 … 2020) = 44195 days, + 2 from 1899-12-30 = 44197; + 31 (Jan) + 28 (Feb) + 4 = 44260.
-    44260, 44260.0, 44260.75, np.int64(44260), np.float64(44260.0),
-    dt.date(2021, 3, 5), dt.datetime(2021, 3, 5, 14, 30), pd.Timestamp("2021-03-05 09:00"),
-    np.datetime64("2021-03-05"),
-])
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "2021-03-05",
+        "2021-3-5",
+        "2021/3/5",
+        "2021/03/05",
+        "2021.3.5",
+        "2021年3月5日",
+        "2021年03月05日",
+        "20210305",
+        20210305,
+        " 2021-03-05 ",
+        "2021-03-05 08:30:00",
+        "2021-03-05T08:30",
+        # Excel serial: days since 1899-12-30. 1900-01-01 → 2021-01-01 is 121 years with 30 leap days
+        # (1904 … 2020) = 44195 days, + 2 from 1899-12-30 = 44197; + 31 (Jan) + 28 (Feb) + 4 = 44260.
+        44260,
+        44260.0,
+        44260.75,
+        np.int64(44260),
+        np.float64(44260.0),
+        dt.date(2021, 3, 5),
+        dt.datetime(2021, 3, 5, 14, 30),
+        pd.Timestamp("2021-03-05 09:00"),
+        np.datetime64("2021-03-05"),
+    ],
+)
 def test_parse_date_accepts(value: object) -> None:
     assert parse_date(value) == DATE
 
@@ -187,26 +245,34 @@ def test_parse_date_blank_is_none(value: object) -> None:
     assert parse_date(value) is None
 
 
-@pytest.mark.parametrize("value", [
-    "abc", "2021-02-30", "2021-13-01", "3/5/2021", "21-3-5", 0, -1, 22000101, True])
+@pytest.mark.parametrize(
+    "value", ["abc", "2021-02-30", "2021-13-01", "3/5/2021", "21-3-5", 0, -1, 22000101, True]
+)
 def test_parse_date_refuses(value: object) -> None:
     with pytest.raises(ValueError):
         parse_date(value)
 
 
-@pytest.mark.parametrize("value,side,shown", [
-    ("1900-01-01", "before", "1900-01-01"), ("1948-12-31", "before", "1948-12-31"),
-    (100, "before", "1900-04-09"),  # an Excel serial: day 100 after 1899-12-30
-    (pd.Timestamp("1948-12-31"), "before", "1948-12-31"),
-    ("2200-01-01", "after", "2200-01-01"), ("2101-01-01", "after", "2101-01-01")])
+@pytest.mark.parametrize(
+    "value,side,shown",
+    [
+        ("1900-01-01", "before", "1900-01-01"),
+        ("1948-12-31", "before", "1948-12-31"),
+        (100, "before", "1900-04-09"),  # an Excel serial: day 100 after 1899-12-30
+        (pd.Timestamp("1948-12-31"), "before", "1948-12-31"),
+        ("2200-01-01", "after", "2200-01-01"),
+        ("2101-01-01", "after", "2101-01-01"),
+    ],
+)
 def test_dates_outside_the_store_range_say_so(value: object, side: str, shown: str) -> None:
     df = pd.DataFrame({"started_on": ["2021-03-05", value]})
     out, problems = coerce_parcel_columns(df)
     assert out["started_on"].tolist() == [DATE, None]
     [problem] = problems
     assert problem.row == 2
-    assert problem.en == (f"field started_on: {shown} is {side} the range of dates the store accepts "
-                          "(1949-01-01 to 2100-12-31)")
+    assert problem.en == (
+        f"field started_on: {shown} is {side} the range of dates the store accepts (1949-01-01 to 2100-12-31)"
+    )
     assert ("早于" if side == "before" else "晚于") in problem.zh and "1949-01-01 至 2100-12-31" in problem.zh
 
 
@@ -223,10 +289,21 @@ def test_a_date_that_does_not_exist_is_still_not_a_date() -> None:
 
 # --- numbers and yes/no -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("value,expected", [
-    ("1,234.5", 1234.5), ("12,345,678", 12345678.0), ("1，234", 1234.0), (" 12 ", 12.0), ("-3.5", -3.5),
-    (7, 7.0), (2.5, 2.5), (np.int64(3), 3.0), ("1e3", 1000.0),
-])
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("1,234.5", 1234.5),
+        ("12,345,678", 12345678.0),
+        ("1，234", 1234.0),
+        (" 12 ", 12.0),
+        ("-3.5", -3.5),
+        (7, 7.0),
+        (2.5, 2.5),
+        (np.int64(3), 3.0),
+        ("1e3", 1000.0),
+    ],
+)
 def test_parse_number(value: object, expected: float) -> None:
     assert parse_number(value) == expected
 
@@ -242,11 +319,29 @@ def test_parse_number_refuses(value: object) -> None:
         parse_number(value)
 
 
-@pytest.mark.parametrize("value,expected", [
-    ("是", True), ("否", False), ("yes", True), ("no", False), ("YES", True), ("No", False),
-    ("1", True), ("0", False), (1, True), (0, False), (1.0, True), (0.0, False),
-    ("true", True), ("FALSE", False), (True, True), (np.bool_(False), False), ("低效", True), (" 是 ", True),
-])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("是", True),
+        ("否", False),
+        ("yes", True),
+        ("no", False),
+        ("YES", True),
+        ("No", False),
+        ("1", True),
+        ("0", False),
+        (1, True),
+        (0, False),
+        (1.0, True),
+        (0.0, False),
+        ("true", True),
+        ("FALSE", False),
+        (True, True),
+        (np.bool_(False), False),
+        ("低效", True),
+        (" 是 ", True),
+    ],
+)
 def test_parse_bool(value: object, expected: bool) -> None:
     assert parse_bool(value) is expected
 
@@ -264,16 +359,20 @@ def test_parse_bool_refuses(value: object) -> None:
 
 # --- coerce_parcel_columns ----------------------------------------------------------------------------------
 
+
 def test_coerce_types_every_kind_and_keeps_the_index() -> None:
-    df = pd.DataFrame({
-        "parcel_no": ["WZ-001", 1234.0, None],
-        "county_code": ["330302", 330304.0, "330302000"],
-        "started_on": ["2021/3/5", 44260, None],
-        "floor_area": ["1,234.5", 0, ""],
-        "tax": ["-12.5", "3", None],  # a refund year: tax may be negative
-        "is_low_efficiency": ["是", "否", None],
-        "备注": ["x", "y", "z"],  # not a canonical field: not carried
-    }, index=[10, 11, 12])
+    df = pd.DataFrame(
+        {
+            "parcel_no": ["WZ-001", 1234.0, None],
+            "county_code": ["330302", 330304.0, "330302000"],
+            "started_on": ["2021/3/5", 44260, None],
+            "floor_area": ["1,234.5", 0, ""],
+            "tax": ["-12.5", "3", None],  # a refund year: tax may be negative
+            "is_low_efficiency": ["是", "否", None],
+            "备注": ["x", "y", "z"],  # not a canonical field: not carried
+        },
+        index=[10, 11, 12],
+    )
     before = df.copy()
     out, problems = coerce_parcel_columns(df)
     assert problems == []
@@ -298,13 +397,16 @@ def test_negative_values_are_refused_for_non_negative_fields(field: str) -> None
 
 
 def test_problems_name_rows_from_one_and_the_parcel() -> None:
-    df = pd.DataFrame({
-        "parcel_no": ["A", "B", "C", "D"],
-        "started_on": ["2021-03-05", "abc", "abc", "2021-02-30"],
-        "floor_area": ["100", "-1", "100", "x"],
-        "is_low_efficiency": ["是", "否", "maybe", None],
-        "county_code": ["330302", "33030", "330302", "3303021"],
-    }, index=[100, 200, 300, 400])
+    df = pd.DataFrame(
+        {
+            "parcel_no": ["A", "B", "C", "D"],
+            "started_on": ["2021-03-05", "abc", "abc", "2021-02-30"],
+            "floor_area": ["100", "-1", "100", "x"],
+            "is_low_efficiency": ["是", "否", "maybe", None],
+            "county_code": ["330302", "33030", "330302", "3303021"],
+        },
+        index=[100, 200, 300, 400],
+    )
     labels = [f"宗地编号={p}" for p in df["parcel_no"]]
     _, problems = coerce_parcel_columns(df, labels=labels)
     found = sorted((p.row, p.feature, p.en.split(":")[0]) for p in problems)

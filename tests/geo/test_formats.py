@@ -73,6 +73,7 @@ def zip_files(files: list[Path], archive: Path) -> Path:
 
 # --- one writer per format: (path to read, read_vector options, drivers that may report it) ---------------
 
+
 def _gpkg(tmp: Path) -> tuple[Path, dict, set[str]]:
     parcels().to_file(tmp / "宗地.gpkg", driver="GPKG", engine="pyogrio")
     return tmp / "宗地.gpkg", {}, {"GPKG"}
@@ -96,7 +97,8 @@ def _kml(tmp: Path) -> tuple[Path, dict, set[str]]:
 def _csv_wkt(tmp: Path) -> tuple[Path, dict, set[str]]:
     gdf = parcels()
     pd.DataFrame({"宗地编号": gdf["宗地编号"], "权利人": gdf["权利人"], "WKT": gdf.geometry.to_wkt()}).to_csv(
-        tmp / "宗地.csv", index=False, encoding="utf-8")
+        tmp / "宗地.csv", index=False, encoding="utf-8"
+    )
     return tmp / "宗地.csv", {"crs": "4549"}, {"CSV (WKT)"}
 
 
@@ -164,7 +166,8 @@ def test_csv_in_lonlat_with_crs_4490(tmp_path: Path) -> None:
     # Full precision (17 significant digits, 1e-14° ≈ 1e-9 m); to_wkt's default of 6 decimals would be 0.1 m.
     wkt = gdf.geometry.to_wkt(rounding_precision=-1)
     pd.DataFrame({"宗地编号": gdf["宗地编号"], "权利人": gdf["权利人"], "geometry": wkt}).to_csv(
-        tmp_path / "ll.csv", index=False)
+        tmp_path / "ll.csv", index=False
+    )
     got, _ = read_vector(tmp_path / "ll.csv", storage_epsg=4549, crs="EPSG:4490")
     assert_boxes(got.geometry.array, EXPECTED)
 
@@ -184,6 +187,7 @@ def test_csv_without_a_wkt_column_is_refused(tmp_path: Path) -> None:
 
 
 # --- layers --------------------------------------------------------------------------------------------
+
 
 def _two_polygon_layers(tmp: Path) -> Path:
     path = tmp / "两年.gpkg"
@@ -214,8 +218,9 @@ def test_unknown_layer_is_refused_listing_the_layers(tmp_path: Path) -> None:
 
 def test_the_only_polygon_layer_is_chosen_beside_a_point_layer(tmp_path: Path) -> None:
     path = tmp_path / "mixed.gpkg"
-    gpd.GeoDataFrame({"名称": ["门卫"]}, geometry=[Point(WENZHOU_X0 + 50, WENZHOU_Y0 + 50)],
-                     crs="EPSG:4549").to_file(path, layer="门卫点", engine="pyogrio")
+    gpd.GeoDataFrame(
+        {"名称": ["门卫"]}, geometry=[Point(WENZHOU_X0 + 50, WENZHOU_Y0 + 50)], crs="EPSG:4549"
+    ).to_file(path, layer="门卫点", engine="pyogrio")
     parcels().to_file(path, layer="宗地", engine="pyogrio")
     gdf, report = read_vector(path, storage_epsg=4549)
     assert report.layer == "宗地"
@@ -234,6 +239,7 @@ def test_the_only_polygon_layer_is_chosen_beside_an_attribute_table(tmp_path: Pa
 
 
 # --- refusals: damaged, empty, attributes only ------------------------------------------------------------
+
 
 def test_truncated_geopackage_is_refused_not_a_crash(tmp_path: Path) -> None:
     good, _, _ = _gpkg(tmp_path)
@@ -287,8 +293,9 @@ def test_empty_layer_is_refused(tmp_path: Path) -> None:
 
 
 def test_attribute_only_geopackage_table_is_refused(tmp_path: Path) -> None:
-    pyogrio.write_dataframe(pd.DataFrame({"宗地编号": PARCEL_NOS, "权利人": HOLDERS}), tmp_path / "t.gpkg",
-                            layer="宗地表")
+    pyogrio.write_dataframe(
+        pd.DataFrame({"宗地编号": PARCEL_NOS, "权利人": HOLDERS}), tmp_path / "t.gpkg", layer="宗地表"
+    )
     with pytest.raises(InputError, match=r"no geometry \(attributes only\)"):
         read_vector(tmp_path / "t.gpkg", storage_epsg=4549)
 
@@ -306,6 +313,7 @@ def test_missing_file_is_refused(tmp_path: Path) -> None:
 
 # --- what reading does to the features ---------------------------------------------------------------------
 
+
 def test_z_coordinates_are_dropped_and_counted(tmp_path: Path) -> None:
     gdf = parcels()
     gdf = gdf.set_geometry(shapely.force_3d(np.asarray(gdf.geometry.array), z=12.5), crs=gdf.crs)
@@ -320,7 +328,8 @@ def test_a_bow_tie_in_a_file_is_repaired_and_reported(tmp_path: Path) -> None:
     x, y = WENZHOU_X0, WENZHOU_Y0
     bowtie = Polygon([(x, y), (x + 100, y + 100), (x + 100, y), (x, y + 100)])
     gpd.GeoDataFrame({"宗地编号": ["WZ-009"]}, geometry=[bowtie], crs="EPSG:4549").to_file(
-        tmp_path / "b.gpkg", engine="pyogrio")
+        tmp_path / "b.gpkg", engine="pyogrio"
+    )
     got, report = read_vector(tmp_path / "b.gpkg", storage_epsg=4549, label_column="宗地编号")
     # Two triangles meeting at the centre, each half of 100 × 50: 2500 + 2500.
     assert got.area.iloc[0] == pytest.approx(5000.0, rel=1e-9)

@@ -34,7 +34,9 @@ def _distance_m(lon1, lat1, lon2, lat2) -> np.ndarray:
 def test_forward_matches_prcoords(china_points):
     lon, lat = china_points
     gcj_lon, gcj_lat = wgs84_to_gcj02(lon, lat)
-    expected = np.array([prcoords.wgs_gcj((b, a)) for a, b in zip(lon, lat)])  # prcoords is (lat, lon)
+    expected = np.array(
+        [prcoords.wgs_gcj((b, a)) for a, b in zip(lon, lat, strict=False)]
+    )  # prcoords is (lat, lon)
     np.testing.assert_allclose(gcj_lat, expected[:, 0], rtol=0, atol=1e-10)
     np.testing.assert_allclose(gcj_lon, expected[:, 1], rtol=0, atol=1e-10)
 
@@ -52,7 +54,7 @@ def test_forward_known_point_in_wenzhou():
 def test_inverse_matches_prcoords_default_precision(china_points):
     gcj_lon, gcj_lat = wgs84_to_gcj02(*china_points)
     lon, lat = gcj02_to_wgs84(gcj_lon, gcj_lat)
-    expected = np.array([prcoords.gcj_wgs_bored((b, a)) for a, b in zip(gcj_lon, gcj_lat)])
+    expected = np.array([prcoords.gcj_wgs_bored((b, a)) for a, b in zip(gcj_lon, gcj_lat, strict=False)])
     np.testing.assert_allclose(lat, expected[:, 0], rtol=0, atol=1e-7)
     np.testing.assert_allclose(lon, expected[:, 1], rtol=0, atol=1e-7)
 
@@ -62,7 +64,7 @@ def test_inverse_matches_prcoords_run_to_convergence(china_points, monkeypatch):
     monkeypatch.setattr(prcoords, "PRC_EPS", 1e-13)
     gcj_lon, gcj_lat = wgs84_to_gcj02(*china_points)
     lon, lat = gcj02_to_wgs84(gcj_lon, gcj_lat)
-    expected = np.array([prcoords.gcj_wgs_bored((b, a)) for a, b in zip(gcj_lon, gcj_lat)])
+    expected = np.array([prcoords.gcj_wgs_bored((b, a)) for a, b in zip(gcj_lon, gcj_lat, strict=False)])
     np.testing.assert_allclose(lat, expected[:, 0], rtol=0, atol=1e-9)
     np.testing.assert_allclose(lon, expected[:, 1], rtol=0, atol=1e-9)
 
@@ -85,7 +87,9 @@ def test_round_trip_gcj_wgs_gcj(china_points):
 def test_inverse_is_exact_not_the_one_step_approximation(china_points):
     lon, lat = china_points
     gcj_lon, gcj_lat = wgs84_to_gcj02(lon, lat)
-    rough = np.array([prcoords.gcj_wgs((b, a)) for a, b in zip(gcj_lon, gcj_lat)])  # one-step inverse
+    rough = np.array(
+        [prcoords.gcj_wgs((b, a)) for a, b in zip(gcj_lon, gcj_lat, strict=False)]
+    )  # one-step inverse
     rough_error_m = _distance_m(lon, lat, rough[:, 1], rough[:, 0])
     exact_error_m = _distance_m(lon, lat, *gcj02_to_wgs84(gcj_lon, gcj_lat))
     assert rough_error_m.max() > 1.0  # the one-step inverse is off by metres somewhere in China

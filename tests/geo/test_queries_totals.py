@@ -31,12 +31,24 @@ from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city, square, two_counties
 
-COLUMNS = ["county", "name", "level1_mu", "level2_mu", "parcels", "parcels_mu", "level1_lines", "level2_lines"]
+COLUMNS = [
+    "county",
+    "name",
+    "level1_mu",
+    "level2_mu",
+    "parcels",
+    "parcels_mu",
+    "level1_lines",
+    "level2_lines",
+]
 
 
 def _parcels(rows: list[tuple[str, object, str | None]]) -> gpd.GeoDataFrame:
-    gdf = gpd.GeoDataFrame({"parcel_no": [r[0] for r in rows], "county_code": [r[2] for r in rows]},
-                           geometry=[shapely.MultiPolygon([r[1]]) for r in rows], crs="EPSG:4549")
+    gdf = gpd.GeoDataFrame(
+        {"parcel_no": [r[0] for r in rows], "county_code": [r[2] for r in rows]},
+        geometry=[shapely.MultiPolygon([r[1]]) for r in rows],
+        crs="EPSG:4549",
+    )
     gdf["area_mu"] = area_mu(gdf).to_numpy()
     return gdf
 
@@ -45,21 +57,39 @@ def _parcels(rows: list[tuple[str, object, str | None]]) -> gpd.GeoDataFrame:
 def city(engine: Engine, tmp_path: Path) -> Engine:
     load_two_county_city(engine, tmp_path)
     with transaction(engine) as conn:
-        conn.execute(sa.text("INSERT INTO admin_areas (code, name, level, geom) "
-                             "SELECT '330300', '温州市', 'city', ST_Multi(ST_Union(geom)) FROM admin_areas"))
-        redrawn = gpd.GeoDataFrame({"name": ["鹿城一级（调整后）"]},
-                                   geometry=[shapely.MultiPolygon([square(X + 100, Y + 100, 300)])], crs="EPSG:4549")
+        conn.execute(
+            sa.text(
+                "INSERT INTO admin_areas (code, name, level, geom) "
+                "SELECT '330300', '温州市', 'city', ST_Multi(ST_Union(geom)) FROM admin_areas"
+            )
+        )
+        redrawn = gpd.GeoDataFrame(
+            {"name": ["鹿城一级（调整后）"]},
+            geometry=[shapely.MultiPolygon([square(X + 100, Y + 100, 300)])],
+            crs="EPSG:4549",
+        )
         write_blocklines(conn, redrawn, level=1, county="330302", load_id=None, user="test")
-        write_parcels(conn, _parcels([
-            ("P-1", square(X + 200, Y + 200), None),
-            ("P-2", square(X + 400, Y + 200), None),
-            ("P-3", square(X + 2200, Y + 200), None),
-            ("P-4", square(X - 500, Y + 200), None),
-            ("P-5", square(X + 600, Y + 1200), "330300"),
-        ]), load_id=None, user="test")
+        write_parcels(
+            conn,
+            _parcels(
+                [
+                    ("P-1", square(X + 200, Y + 200), None),
+                    ("P-2", square(X + 400, Y + 200), None),
+                    ("P-3", square(X + 2200, Y + 200), None),
+                    ("P-4", square(X - 500, Y + 200), None),
+                    ("P-5", square(X + 600, Y + 1200), "330300"),
+                ]
+            ),
+            load_id=None,
+            user="test",
+        )
     with transaction(engine) as conn:
-        write_parcels(conn, _parcels([("P-1", shapely.box(X + 200, Y + 200, X + 400, Y + 300), None)]),
-                      load_id=None, user="test")
+        write_parcels(
+            conn,
+            _parcels([("P-1", shapely.box(X + 200, Y + 200, X + 400, Y + 300), None)]),
+            load_id=None,
+            user="test",
+        )
     return engine
 
 
@@ -75,8 +105,15 @@ def test_county_totals_by_hand(city: Engine) -> None:
     assert totals["level1_lines"].tolist() == [1, 1, 0, 0]
     assert totals["level2_lines"].tolist() == [1, 0, 0, 0]
     assert {c: str(t) for c, t in totals.dtypes.items()} == {
-        "county": "object", "name": "object", "level1_mu": "float64", "level2_mu": "float64",
-        "parcels": "int64", "parcels_mu": "float64", "level1_lines": "int64", "level2_lines": "int64"}
+        "county": "object",
+        "name": "object",
+        "level1_mu": "float64",
+        "level2_mu": "float64",
+        "parcels": "int64",
+        "parcels_mu": "float64",
+        "level1_lines": "int64",
+        "level2_lines": "int64",
+    }
 
 
 def test_county_totals_agree_with_the_readers(city: Engine) -> None:
@@ -87,9 +124,15 @@ def test_county_totals_agree_with_the_readers(city: Engine) -> None:
         by_county = lines[lines["level"] == level].groupby("county_code")["area_mu"].sum()
         for code, mu in by_county.items():
             assert totals.loc[code, f"level{level}_mu"] == pytest.approx(mu, rel=1e-9)
-    by_county = parcels.assign(county_code=parcels["county_code"].fillna("")).groupby("county_code")["area_mu"]
-    pd.testing.assert_series_equal(totals.loc[by_county.sum().index, "parcels_mu"], by_county.sum(),
-                                   check_names=False, check_index_type=False)
+    by_county = parcels.assign(county_code=parcels["county_code"].fillna("")).groupby("county_code")[
+        "area_mu"
+    ]
+    pd.testing.assert_series_equal(
+        totals.loc[by_county.sum().index, "parcels_mu"],
+        by_county.sum(),
+        check_names=False,
+        check_index_type=False,
+    )
     assert totals["parcels"].sum() == len(parcels) == 5
 
 

@@ -37,8 +37,10 @@ def test_a_database_at_an_older_revision_is_upgraded_with_its_data(superuser: sa
         with older.connect() as conn:
             command.upgrade(_alembic_config(conn, 4549), "0001")
             conn.commit()
-            conn.execute(sa.text("""INSERT INTO parcels (parcel_no, area_mu, created_by, geom) VALUES
-                ('OLD-1', 15, 't', ST_Multi(ST_MakeEnvelope(0, 0, 100, 100, 4549)))"""))
+            conn.execute(
+                sa.text("""INSERT INTO parcels (parcel_no, area_mu, created_by, geom) VALUES
+                ('OLD-1', 15, 't', ST_Multi(ST_MakeEnvelope(0, 0, 100, 100, 4549)))""")
+            )
             conn.commit()
             assert schema_revision(conn) == "0001"
         migrate(older, srid=4549)
@@ -55,16 +57,24 @@ def test_schema_at_head_with_one_gist_index_per_geometry(engine: sa.Engine) -> N
     with engine.connect() as conn:
         assert schema_revision(conn) == HEAD
         assert storage_srid(conn) == 4549
-        columns = conn.execute(sa.text(
-            "SELECT f_table_name, f_geometry_column, type, srid FROM geometry_columns ORDER BY 1, 2")).all()
-        indexes = conn.execute(sa.text("""
+        columns = conn.execute(
+            sa.text("SELECT f_table_name, f_geometry_column, type, srid FROM geometry_columns ORDER BY 1, 2")
+        ).all()
+        indexes = conn.execute(
+            sa.text("""
             SELECT t.relname, a.attname, count(*) FROM pg_index i
             JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_class t ON t.oid = i.indrelid
             JOIN pg_am am ON am.oid = c.relam JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = ANY(i.indkey)
-            WHERE am.amname = 'gist' GROUP BY 1, 2""")).all()
+            WHERE am.amname = 'gist' GROUP BY 1, 2""")
+        ).all()
     assert {(t, g) for t, g, _, _ in columns} >= {
-        ("admin_areas", "geom"), ("block_lines", "geom"), ("parcels", "geom"), ("zones", "geom"),
-        ("adjustments", "removal_geom"), ("adjustments", "addition_geom")}
+        ("admin_areas", "geom"),
+        ("block_lines", "geom"),
+        ("parcels", "geom"),
+        ("zones", "geom"),
+        ("adjustments", "removal_geom"),
+        ("adjustments", "addition_geom"),
+    }
     assert all(kind == "MULTIPOLYGON" and srid == 4549 for _, _, kind, srid in columns)
     assert all(n == 1 for _, _, n in indexes)  # never two spatial indexes on one column
     assert {t for t, _, _ in indexes} >= {"admin_areas", "block_lines", "parcels", "zones"}
@@ -107,26 +117,31 @@ def test_unreachable_database_is_exit_code_3(tmp_path) -> None:
     assert info.value.exit_code == 3
 
 
-@pytest.mark.parametrize("statement", [
-    "ALTER TABLE audit DISABLE TRIGGER audit_append_only",
-    "ALTER TABLE audit DISABLE TRIGGER ALL",
-    "DROP TRIGGER audit_append_only ON audit",
-    "DROP TRIGGER audit_chain ON audit",
-    "ALTER TABLE audit ADD COLUMN note text",
-    "ALTER TABLE audit OWNER TO blockline_app",
-    "DROP TABLE audit",
-    "TRUNCATE audit",
-    "UPDATE audit SET actor = 'someone else'",
-    "DELETE FROM audit",
-    "UPDATE audit_chain SET seq = 0",
-    "DELETE FROM setup_ended",
-    "TRUNCATE parcels",
-    "DROP FUNCTION blockline_refuse_change() CASCADE",
-    "CREATE TABLE mine (v int)",
-    "CREATE ROLE another",
-    "COPY (SELECT 1) TO PROGRAM 'true'",
-])
-def test_the_apps_role_may_not_rewrite_the_audit_trail_or_the_schema(engine: sa.Engine, statement: str) -> None:
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "ALTER TABLE audit DISABLE TRIGGER audit_append_only",
+        "ALTER TABLE audit DISABLE TRIGGER ALL",
+        "DROP TRIGGER audit_append_only ON audit",
+        "DROP TRIGGER audit_chain ON audit",
+        "ALTER TABLE audit ADD COLUMN note text",
+        "ALTER TABLE audit OWNER TO blockline_app",
+        "DROP TABLE audit",
+        "TRUNCATE audit",
+        "UPDATE audit SET actor = 'someone else'",
+        "DELETE FROM audit",
+        "UPDATE audit_chain SET seq = 0",
+        "DELETE FROM setup_ended",
+        "TRUNCATE parcels",
+        "DROP FUNCTION blockline_refuse_change() CASCADE",
+        "CREATE TABLE mine (v int)",
+        "CREATE ROLE another",
+        "COPY (SELECT 1) TO PROGRAM 'true'",
+    ],
+)
+def test_the_apps_role_may_not_rewrite_the_audit_trail_or_the_schema(
+    engine: sa.Engine, statement: str
+) -> None:
     from psycopg.errors import InsufficientPrivilege
 
     with engine.begin() as conn:
@@ -154,6 +169,8 @@ def test_the_apps_role_reads_and_appends_and_owns_nothing(engine: sa.Engine, own
 def test_no_statement_of_the_apps_role_runs_for_ever(engine: sa.Engine) -> None:
     with engine.connect() as conn:  # the embedded cluster's role carries its own limit (issue 19)
         assert conn.execute(sa.text("SHOW statement_timeout")).scalar_one() == "10min"
-        conn.execute(sa.text("SET LOCAL statement_timeout = '50ms'"))  # the same kind of limit, shortened, bites
+        conn.execute(
+            sa.text("SET LOCAL statement_timeout = '50ms'")
+        )  # the same kind of limit, shortened, bites
         with pytest.raises(sa.exc.OperationalError, match="statement timeout"):
             conn.execute(sa.text("SELECT pg_sleep(1)"))

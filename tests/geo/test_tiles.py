@@ -46,8 +46,15 @@ PARCELS = [box(X + 150 + 150 * i, Y + 150, X + 250 + 150 * i, Y + 250) for i in 
 @pytest.fixture
 def city(engine, tmp_path: Path):
     load_two_county_city(engine, tmp_path)
-    gdf = gpd.GeoDataFrame({"宗地编号": ["P-1", "P-2", "P-3"], "权利人": ["<b>甲</b>", "乙", "丙"],
-                            "用地性质": ["M1", "M1", "M2"]}, geometry=PARCELS, crs="EPSG:4549")
+    gdf = gpd.GeoDataFrame(
+        {
+            "宗地编号": ["P-1", "P-2", "P-3"],
+            "权利人": ["<b>甲</b>", "乙", "丙"],
+            "用地性质": ["M1", "M1", "M2"],
+        },
+        geometry=PARCELS,
+        crs="EPSG:4549",
+    )
     gdf.to_file(tmp_path / "p.gpkg", engine="pyogrio")
     load_parcels(engine, tmp_path / "p.gpkg", user="test")
     return engine
@@ -67,8 +74,13 @@ def decoded(data: bytes, z: int, x: int, y: int) -> dict[str, list[dict]]:
         for f in layer["features"]:
             geom = shape(f["geometry"])
             from shapely import transform
-            f["shape"] = transform(geom, lambda c: np.column_stack([xmin + c[:, 0] / ext * (xmax - xmin),
-                                                                    ymin + c[:, 1] / ext * (ymax - ymin)]))
+
+            f["shape"] = transform(
+                geom,
+                lambda c: np.column_stack(
+                    [xmin + c[:, 0] / ext * (xmax - xmin), ymin + c[:, 1] / ext * (ymax - ymin)]
+                ),
+            )
     return {name: layer["features"] for name, layer in layers.items()}
 
 
@@ -87,11 +99,15 @@ def test_a_parcel_tile_holds_each_parcel_where_pyproj_puts_it(city):
     props = found["P-1"]["properties"]
     assert props["holder"] == "<b>甲</b>" and props["land_use"] == "M1" and props["county_code"] == "330302"
     assert props["area_mu"] == pytest.approx(15.0, abs=0.01)
-    expected = shape({"type": "Polygon", "coordinates": [[TO_3857.transform(*p) for p in PARCELS[0].exterior.coords]]})
+    expected = shape(
+        {"type": "Polygon", "coordinates": [[TO_3857.transform(*p) for p in PARCELS[0].exterior.coords]]}
+    )
     got = found["P-1"]["shape"]
     pixel = 2 * HALF / (1 << z) / 4096
     xmin, ymin, xmax, ymax = tile_bounds_3857(z, x, y)
-    expected = expected.intersection(box(xmin, ymin, xmax, ymax).buffer(64 * pixel, join_style="mitre"))  # clipped
+    expected = expected.intersection(
+        box(xmin, ymin, xmax, ymax).buffer(64 * pixel, join_style="mitre")
+    )  # clipped
     assert got.symmetric_difference(expected).area < expected.length * 2 * pixel  # quantised to the grid only
 
 
@@ -122,7 +138,10 @@ def test_gcj02_moves_the_tile_by_the_offset_at_its_centre(city):
     z = 15
     cx, cy = centre_3857(PARCELS[0])
     x, y = tile_of(cx, cy, z)
-    plain = {f["properties"]["parcel_no"]: f["shape"] for f in decoded(tile(city, "parcels", z, x, y), z, x, y)["parcels"]}
+    plain = {
+        f["properties"]["parcel_no"]: f["shape"]
+        for f in decoded(tile(city, "parcels", z, x, y), z, x, y)["parcels"]
+    }
     lon, lat = TO_LONLAT.transform(cx, cy)
     glon, glat = wgs84_to_gcj02(np.array([lon]), np.array([lat]))
     gx, gy = Transformer.from_crs(4326, 3857, always_xy=True).transform(float(glon[0]), float(glat[0]))
@@ -143,8 +162,10 @@ def test_marks_are_joined_and_replaced(city):
     z = 17
     cx, cy = centre_3857(PARCELS[0])
     x, y = tile_of(cx, cy, z)
-    props = {f["properties"]["parcel_no"]: f["properties"]
-             for f in decoded(tile(city, "parcels", z, x, y, mark_set="wz|2026-11-23|v1"), z, x, y)["parcels"]}
+    props = {
+        f["properties"]["parcel_no"]: f["properties"]
+        for f in decoded(tile(city, "parcels", z, x, y, mark_set="wz|2026-11-23|v1"), z, x, y)["parcels"]
+    }
     assert props["P-1"]["idle"] == "idle" and props["P-1"]["grade"] == "C"
     assert "idle" not in props["P-2"]  # no mark: no property (MVT drops nulls)
     write_marks(city, "yw|2026-11-23|v1", [("P-2", None, "evaluation_due", None)], keep_suffix="|v1")
@@ -156,7 +177,9 @@ def test_marks_are_joined_and_replaced(city):
 def test_the_data_version_changes_with_a_load_and_bad_tiles_are_refused(city, tmp_path):
     before = data_version(city)
     assert data_version(city) == before
-    gdf = gpd.GeoDataFrame({"宗地编号": ["P-9"]}, geometry=[box(X + 900, Y + 900, X + 1000, Y + 1000)], crs="EPSG:4549")
+    gdf = gpd.GeoDataFrame(
+        {"宗地编号": ["P-9"]}, geometry=[box(X + 900, Y + 900, X + 1000, Y + 1000)], crs="EPSG:4549"
+    )
     gdf.to_file(tmp_path / "q.gpkg", engine="pyogrio")
     load_parcels(city, tmp_path / "q.gpkg", user="test")
     assert data_version(city) != before
@@ -201,14 +224,21 @@ def test_a_reset_store_reloaded_with_the_same_data_gets_a_new_version(city, owne
     empty_store(owner_engine)  # as the schema's owner: the app's role may not TRUNCATE
     (tmp_path / "again").mkdir()
     load_two_county_city(city, tmp_path / "again")
-    gpd.GeoDataFrame({"宗地编号": ["P-1", "P-2", "P-3"], "权利人": ["丁", "乙", "丙"], "用地性质": ["M1", "M1", "M2"]},
-                     geometry=PARCELS, crs="EPSG:4549").to_file(tmp_path / "again.gpkg", engine="pyogrio")
+    gpd.GeoDataFrame(
+        {"宗地编号": ["P-1", "P-2", "P-3"], "权利人": ["丁", "乙", "丙"], "用地性质": ["M1", "M1", "M2"]},
+        geometry=PARCELS,
+        crs="EPSG:4549",
+    ).to_file(tmp_path / "again.gpkg", engine="pyogrio")
     load_parcels(city, tmp_path / "again.gpkg", user="test")
-    assert data_version(city) != before  # same ids and counts as before, a new holder: tiles must not be reused
+    assert (
+        data_version(city) != before
+    )  # same ids and counts as before, a new holder: tiles must not be reused
 
 
-@pytest.mark.parametrize(("bounds", "z"), [((120.55, 27.95, 120.75, 28.1), 12), ((119.6, 27.0, 121.3, 28.6), 8),
-                                           ((179.9, -85.2, 180.0, -84.9), 3)])
+@pytest.mark.parametrize(
+    ("bounds", "z"),
+    [((120.55, 27.95, 120.75, 28.1), 12), ((119.6, 27.0, 121.3, 28.6), 8), ((179.9, -85.2, 180.0, -84.9), 3)],
+)
 def test_the_tiles_covering_a_box_are_those_its_corners_span_with_the_margin(bounds, z):
     west, south, east, north = bounds
     to_3857 = Transformer.from_crs(4326, 3857, always_xy=True)
@@ -235,7 +265,9 @@ def _square_of(engine, z: int, **kw) -> dict:
     cx, cy = centre_3857(PARCELS[1])
     x, y = tile_of(cx, cy, z)
     features = decoded(tile(engine, "parcels", z, x, y, **kw), z, x, y)["parcels"]
-    assert len(features) == 1  # the three parcels share one square at z9 and z8 (at z10 a square's edge parts them)
+    assert (
+        len(features) == 1
+    )  # the three parcels share one square at z9 and z8 (at z10 a square's edge parts them)
     return features[0]["properties"]
 
 
@@ -256,7 +288,9 @@ def test_far_out_squares_by_a_mark_count_marked_parcels_and_their_share_of_all(c
     props = _square_of(city, z, color_by="idle", mark_set="wz|2026-11-23|v1")
     assert props["top"] == "idle" and props["top_share"] == pytest.approx(15 / 45, abs=1e-9)
     grade = _square_of(city, z, color_by="grade", mark_set="wz|2026-11-23|v1")
-    assert grade["top"] == "C" and grade["top_share"] == pytest.approx(15 / 45, abs=1e-9)  # a tie: the smaller
+    assert grade["top"] == "C" and grade["top_share"] == pytest.approx(
+        15 / 45, abs=1e-9
+    )  # a tie: the smaller
     none = _square_of(city, z, color_by="lifecycle", mark_set="wz|2026-11-23|v1")
     assert "top" not in none and "top_share" not in none  # nothing marked: no value dominates
     viewer = _square_of(city, z, color_by="idle", mark_set="wz|2026-11-23|v1", contracts=False)
@@ -276,10 +310,13 @@ def test_low_efficiency_squares_are_true_or_false(city, engine):
 
 
 def test_squares_parted_by_an_edge_each_keep_their_own_value(city):
-    z = RAW_MIN_ZOOM - 3  # P-1 and P-2 fall in one square, P-3 in the next (their points on surface by pyproj)
+    z = (
+        RAW_MIN_ZOOM - 3
+    )  # P-1 and P-2 fall in one square, P-3 in the next (their points on surface by pyproj)
     cx, cy = centre_3857(PARCELS[1])
     x, y = tile_of(cx, cy, z)
     features = decoded(tile(city, "parcels", z, x, y, color_by="land_use"), z, x, y)["parcels"]
-    by_count = sorted((f["properties"]["parcels"], f["properties"]["top"], f["properties"]["top_share"])
-                      for f in features)
+    by_count = sorted(
+        (f["properties"]["parcels"], f["properties"]["top"], f["properties"]["top_share"]) for f in features
+    )
     assert by_count == [(1, "M2", pytest.approx(1.0)), (2, "M1", pytest.approx(1.0))]

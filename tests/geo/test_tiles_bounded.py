@@ -46,8 +46,11 @@ def _star() -> tuple[Polygon, float]:
 def big_file(tmp_path: Path) -> tuple[Path, float]:
     star, area = _star()
     path = tmp_path / "big.gpkg"
-    gpd.GeoDataFrame({"宗地编号": ["BIG-1"], "权利人": ["海滨公司"], "土地用途": ["工业用地"]}, geometry=[star],
-                     crs="EPSG:4549").to_file(path, engine="pyogrio")
+    gpd.GeoDataFrame(
+        {"宗地编号": ["BIG-1"], "权利人": ["海滨公司"], "土地用途": ["工业用地"]},
+        geometry=[star],
+        crs="EPSG:4549",
+    ).to_file(path, engine="pyogrio")
     return path, area
 
 
@@ -69,8 +72,9 @@ def test_a_million_vertex_parcel_is_reported_and_the_tiles_around_it_answer_in_a
     assert code == 0, out
     assert "BIG-1 has 1,000,000 vertices, over the limit of 100,000" in out  # the default limit
     with engine.connect() as conn:
-        stored, points = conn.execute(sa.text(
-            "SELECT ST_Area(geom), ST_NPoints(geom) FROM parcels WHERE parcel_no = 'BIG-1'")).one()
+        stored, points = conn.execute(
+            sa.text("SELECT ST_Area(geom), ST_NPoints(geom) FROM parcels WHERE parcel_no = 'BIG-1'")
+        ).one()
     assert stored == pytest.approx(area_m2, rel=1e-9) and points == N + 1  # loaded whole (and closed)
 
     tiles = tile_engine(engine)
@@ -92,8 +96,15 @@ def test_a_million_vertex_parcel_is_reported_and_the_tiles_around_it_answer_in_a
     z, (x, y) = 13, tiles_covering((w, s, e, n), 13)[0]
     with pytest.raises(TileBusy, match="took too long"):
         tile(engine, ALL_LAYERS, z, x, y)
-    with engine.connect() as conn:  # the limit was the tile's own: the pool's connections keep the role's 10 min
-        assert conn.execute(sa.text("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")).scalar_one() == "600000"
+    with (
+        engine.connect() as conn
+    ):  # the limit was the tile's own: the pool's connections keep the role's 10 min
+        assert (
+            conn.execute(
+                sa.text("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
+            ).scalar_one()
+            == "600000"
+        )
 
 
 def test_a_million_vertex_parcel_is_refused_when_the_settings_say_so(
@@ -116,18 +127,24 @@ def test_the_tiles_have_their_own_small_pool_with_a_time_limit(engine: sa.Engine
     assert tiles is tile_engine(engine) and tiles is not engine
     assert tiles.pool.size() == get_settings().tile_pool_size
     with tiles.connect() as conn:
-        ms = conn.execute(sa.text("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")).scalar_one()
+        ms = conn.execute(
+            sa.text("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
+        ).scalar_one()
     assert int(ms) == get_settings().tile_timeout_ms
 
 
-def test_a_full_tile_queue_answers_503_with_retry_after(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_full_tile_queue_answers_503_with_retry_after(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from blockline import server
 
     settings = get_settings()
     monkeypatch.setattr(server, "_TILES_IN_FLIGHT", [settings.tile_pool_size + settings.tile_queue])
     path = "/tiles/all/13/6843/3438.pbf"
     match, scope = server.ROUTES[0].matches({"type": "http", "method": "GET", "path": path})
-    request = Request({"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": [], **scope})
+    request = Request(
+        {"type": "http", "method": "GET", "path": path, "query_string": b"", "headers": [], **scope}
+    )
     response = asyncio.run(server.tile_route(request))
     assert response.status_code == 503 and response.headers["retry-after"] == "2"
     monkeypatch.setattr(server, "_TILES_IN_FLIGHT", [0])
@@ -135,7 +152,9 @@ def test_a_full_tile_queue_answers_503_with_retry_after(engine: sa.Engine, monke
     assert response.status_code == 200 and server._TILES_IN_FLIGHT[0] == 0
 
 
-def test_tiles_that_find_their_pool_taken_are_busy_within_seconds_and_starve_nothing_else(engine: sa.Engine) -> None:
+def test_tiles_that_find_their_pool_taken_are_busy_within_seconds_and_starve_nothing_else(
+    engine: sa.Engine,
+) -> None:
     tiles = tile_engine(engine)
     held = [tiles.connect() for _ in range(get_settings().tile_pool_size)]  # every tile connection taken
     try:

@@ -28,8 +28,9 @@ def test_bow_tie_becomes_two_triangles_and_is_reported() -> None:
     fixed, report = repair_polygons(series([BOWTIE]), labels=["宗地编号=WZ-001"])
     # The edges (0,0)-(100,100) and (100,0)-(0,100) cross at (50,50): triangles (50,50),(100,100),(100,0)
     # and (0,0),(0,100),(50,50), each ½ · 100 · 50 = 2500 m². The ring's signed area is 0 (the lobes cancel).
-    expected = MultiPolygon([Polygon([(50, 50), (100, 100), (100, 0)]),
-                             Polygon([(0, 0), (0, 100), (50, 50)])])
+    expected = MultiPolygon(
+        [Polygon([(50, 50), (100, 100), (100, 0)]), Polygon([(0, 0), (0, 100), (50, 50)])]
+    )
     assert_geometries_equal(fixed.iloc[0], expected, normalize=True)
     assert fixed.iloc[0].area == 5000.0
     [repair] = report.repaired
@@ -87,8 +88,11 @@ def test_overlapping_parts_of_a_multipolygon_are_merged() -> None:
     assert (repair.area_before, repair.area_after) == (20000.0, 15000.0)
 
 
-@pytest.mark.parametrize("geom", [Polygon(), None, shapely.from_wkt("POLYGON Z EMPTY"), MultiPolygon()],
-                         ids=["empty", "None", "empty-z", "empty-multi"])
+@pytest.mark.parametrize(
+    "geom",
+    [Polygon(), None, shapely.from_wkt("POLYGON Z EMPTY"), MultiPolygon()],
+    ids=["empty", "None", "empty-z", "empty-multi"],
+)
 def test_empty_or_missing_geometry_is_a_problem(geom: object) -> None:
     fixed, report = repair_polygons(series([SQUARE, geom]), labels=["A", "B"])
     assert fixed.iloc[1] is None
@@ -97,12 +101,15 @@ def test_empty_or_missing_geometry_is_a_problem(geom: object) -> None:
     assert "empty or missing geometry" in problem.en
 
 
-@pytest.mark.parametrize("geom,name", [
-    (Point(50, 50), "Point"),
-    (LineString([(0, 0), (100, 100)]), "LineString"),
-    (shapely.from_wkt("MULTIPOINT (0 0, 1 1)"), "MultiPoint"),
-    (shapely.from_wkt("MULTILINESTRING ((0 0, 1 1), (2 2, 3 3))"), "MultiLineString"),
-])
+@pytest.mark.parametrize(
+    "geom,name",
+    [
+        (Point(50, 50), "Point"),
+        (LineString([(0, 0), (100, 100)]), "LineString"),
+        (shapely.from_wkt("MULTIPOINT (0 0, 1 1)"), "MultiPoint"),
+        (shapely.from_wkt("MULTILINESTRING ((0 0, 1 1), (2 2, 3 3))"), "MultiLineString"),
+    ],
+)
 def test_points_and_lines_are_problems_naming_the_type(geom: object, name: str) -> None:
     fixed, report = repair_polygons(series([geom]))
     assert fixed.iloc[0] is None
@@ -146,10 +153,14 @@ def test_polygons_and_multipolygons_all_come_back_as_multipolygons() -> None:
     assert report.repaired == [] and report.problems == []
 
 
-@pytest.mark.parametrize("collapsed", [
-    Polygon([(0, 0), (100, 0), (200, 0), (0, 0)]),  # all on a line
-    Polygon([(0, 0), (100, 0), (100, 0), (0, 0)]),  # there and back
-], ids=["on-a-line", "there-and-back"])
+@pytest.mark.parametrize(
+    "collapsed",
+    [
+        Polygon([(0, 0), (100, 0), (200, 0), (0, 0)]),  # all on a line
+        Polygon([(0, 0), (100, 0), (100, 0), (0, 0)]),  # there and back
+    ],
+    ids=["on-a-line", "there-and-back"],
+)
 def test_zero_area_polygon_is_a_problem(collapsed: Polygon) -> None:
     fixed, report = repair_polygons(series([SQUARE, collapsed]))
     assert fixed.iloc[1] is None
@@ -178,8 +189,9 @@ def test_rows_are_counted_from_one_in_position_not_index() -> None:
 
 
 def test_to_multipolygons_flattens_nested_collections() -> None:
-    nested = GeometryCollection([GeometryCollection([SQUARE]), MultiPolygon([box(200, 0, 300, 100)]),
-                                 Point(0, 0)])
+    nested = GeometryCollection(
+        [GeometryCollection([SQUARE]), MultiPolygon([box(200, 0, 300, 100)]), Point(0, 0)]
+    )
     out = to_multipolygons(np.array([nested, LineString([(0, 0), (1, 1)]), SQUARE], dtype=object))
     assert_geometries_equal(out[0], MultiPolygon([SQUARE, box(200, 0, 300, 100)]), normalize=True)
     assert out[1] is None
@@ -204,12 +216,15 @@ def test_valid_boxes_come_back_unchanged(geoms: list[Polygon]) -> None:
 
 small = st.integers(min_value=0, max_value=100)
 # Random quadrilaterals on a 100 m grid: valid ones, bow-ties, collapsed ones, and the odd repeated point.
-quads = st.builds(lambda *xy: Polygon(list(zip(xy[0::2], xy[1::2]))), *[small] * 8)
+quads = st.builds(lambda *xy: Polygon(list(zip(xy[0::2], xy[1::2], strict=False))), *[small] * 8)
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(quads, min_size=1, max_size=12).flatmap(
-    lambda g: st.tuples(st.just(g), st.permutations(range(len(g))))))
+@given(
+    st.lists(quads, min_size=1, max_size=12).flatmap(
+        lambda g: st.tuples(st.just(g), st.permutations(range(len(g))))
+    )
+)
 def test_result_does_not_depend_on_row_order(case: tuple[list[Polygon], list[int]]) -> None:
     geoms, order = case
     fixed, report = repair_polygons(series(geoms))
@@ -224,5 +239,6 @@ def test_result_does_not_depend_on_row_order(case: tuple[list[Polygon], list[int
     # Problems and repairs follow their rows.
     position = {old: new + 1 for new, old in enumerate(order)}
     assert sorted(position[p.row - 1] for p in report.problems) == sorted(p.row for p in report_p.problems)
-    assert sorted((position[r.row - 1], r.area_after) for r in report.repaired) == \
-        sorted((r.row, r.area_after) for r in report_p.repaired)
+    assert sorted((position[r.row - 1], r.area_after) for r in report.repaired) == sorted(
+        (r.row, r.area_after) for r in report_p.repaired
+    )

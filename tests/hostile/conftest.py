@@ -21,8 +21,20 @@ from geo.errors import BlocklineError
 from tests.files import load_two_county_city
 
 #: every table a refused attempt must leave exactly as it was
-TABLES = ("loads", "parcels", "block_lines", "admin_areas", "ratings", "adjustments", "quota_transfers",
-          "drafts", "zones", "parcel_cells", "parcel_marks", "users")
+TABLES = (
+    "loads",
+    "parcels",
+    "block_lines",
+    "admin_areas",
+    "ratings",
+    "adjustments",
+    "quota_transfers",
+    "drafts",
+    "zones",
+    "parcel_cells",
+    "parcel_marks",
+    "users",
+)
 
 #: entry point → outcome → count, over the whole run
 TALLY: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
@@ -30,11 +42,18 @@ TALLY: dict[str, collections.Counter[str]] = collections.defaultdict(collections
 
 def snapshot(engine: sa.Engine) -> dict[str, object]:
     """Each table's row count and a digest of its rows, and the audit trail's last id."""
-    parts = [f"(SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {t} t) AS {t}"
-             for t in TABLES]
+    parts = [
+        f"(SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {t} t) AS {t}"
+        for t in TABLES
+    ]
     with engine.connect() as conn:
-        row = conn.execute(sa.text("SELECT " + ", ".join(parts)
-                                   + ", (SELECT coalesce(max(id), 0) FROM audit) AS audit")).mappings().one()
+        row = (
+            conn.execute(
+                sa.text("SELECT " + ", ".join(parts) + ", (SELECT coalesce(max(id), 0) FROM audit) AS audit")
+            )
+            .mappings()
+            .one()
+        )
     return dict(row)
 
 
@@ -75,10 +94,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     for entry in sorted(TALLY):
         counts = TALLY[entry]
         total.update(counts)
-        terminalreporter.write_line(f"{entry:<28} {sum(counts.values()):>5} tried: "
-                                    f"{counts['refused']:>5} refused cleanly, {counts['accepted']:>5} accepted valid")
-    terminalreporter.write_line(f"{'all':<28} {sum(total.values()):>5} tried: "
-                                f"{total['refused']:>5} refused cleanly, {total['accepted']:>5} accepted valid")
+        terminalreporter.write_line(
+            f"{entry:<28} {sum(counts.values()):>5} tried: "
+            f"{counts['refused']:>5} refused cleanly, {counts['accepted']:>5} accepted valid"
+        )
+    terminalreporter.write_line(
+        f"{'all':<28} {sum(total.values()):>5} tried: "
+        f"{total['refused']:>5} refused cleanly, {total['accepted']:>5} accepted valid"
+    )
 
 
 @pytest.fixture

@@ -32,8 +32,12 @@ def staffed(engine: sa.Engine) -> sa.Engine:
 
 def audit_since(engine: sa.Engine, start: int) -> list[tuple[str, str, str]]:
     with engine.connect() as conn:
-        return [tuple(r) for r in conn.execute(sa.text(
-            "SELECT actor, action, target FROM audit WHERE id > :s ORDER BY id"), {"s": start})]
+        return [
+            tuple(r)
+            for r in conn.execute(
+                sa.text("SELECT actor, action, target FROM audit WHERE id > :s ORDER BY id"), {"s": start}
+            )
+        ]
 
 
 def last_audit_id(engine: sa.Engine) -> int:
@@ -52,7 +56,9 @@ def test_five_failures_lock_the_name_even_against_the_right_password(staffed, fa
     fails = [t for t in trail if t[1] == "auth.sign_in_failed"]
     assert len(fails) == failures + locked  # the refused right password counts as a failure too
     assert all(t == ("anonymous", "auth.sign_in_failed", "lc") for t in fails)
-    assert [t for t in trail if t[1] == "auth.locked"] == ([("anonymous", "auth.locked", "lc")] if locked else [])
+    assert [t for t in trail if t[1] == "auth.locked"] == (
+        [("anonymous", "auth.locked", "lc")] if locked else []
+    )
     assert not is_locked(staffed, "admin")  # one name's lock is that name's only
 
 
@@ -61,8 +67,11 @@ def test_a_failure_counts_for_fifteen_minutes(staffed, age_s, locked):
     for _ in range(5):
         authenticate(staffed, "lc", "wrong password!")
     with staffed.begin() as conn:  # the first of the five made age_s ago
-        conn.execute(sa.text("""UPDATE sign_in_failures SET at = now() - make_interval(secs => :s)
-                                WHERE id = (SELECT min(id) FROM sign_in_failures WHERE name = 'lc')"""), {"s": age_s})
+        conn.execute(
+            sa.text("""UPDATE sign_in_failures SET at = now() - make_interval(secs => :s)
+                                WHERE id = (SELECT min(id) FROM sign_in_failures WHERE name = 'lc')"""),
+            {"s": age_s},
+        )
     assert is_locked(staffed, "lc") == locked
     assert (authenticate(staffed, "lc", PASSWORD) is None) == locked
 
@@ -97,7 +106,9 @@ def test_an_unknown_name_takes_as_long_as_a_wrong_password(staffed):
     for i in range(12):
         for kind, name in (("known", "lc"), ("unknown", f"ghost{i}")):
             if kind == "known" and i % 4 == 0:
-                run("user", "unlock", "lc", user="admin")  # stay under the lock: a locked name is a third case
+                run(
+                    "user", "unlock", "lc", user="admin"
+                )  # stay under the lock: a locked name is a third case
             t0 = time.perf_counter()
             assert authenticate(staffed, name, "wrong password!") is None
             times[kind].append(time.perf_counter() - t0)

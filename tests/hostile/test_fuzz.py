@@ -30,8 +30,13 @@ from tests.hostile.test_generated import stored_geometry_faults
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning:pyogrio")  # GDAL on the broken files it reads
 
 #: which file of a dataset to damage, by the dataset's folder name
-TARGETS = {"shp": ["宗地.shp", "宗地.shx", "宗地.dbf", "宗地.prj"], "gpkg": ["宗地.gpkg"], "geojson": ["宗地.geojson"],
-           "zip": ["宗地.zip"], "csv": ["宗地.csv"]}
+TARGETS = {
+    "shp": ["宗地.shp", "宗地.shx", "宗地.dbf", "宗地.prj"],
+    "gpkg": ["宗地.gpkg"],
+    "geojson": ["宗地.geojson"],
+    "zip": ["宗地.zip"],
+    "csv": ["宗地.csv"],
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +46,16 @@ def originals(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # The same bytes every run (the fuzzer's edits are derandomized): no write time in the GeoPackage, the .dbf
     # or the zip.
     pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": "2020-01-01T00:00:00.000Z"})
-    gdf = gpd.GeoDataFrame({"宗地编号": ["F-1", "F-2", "F-3"], "权利人": ["温州宏达机械有限公司", HOLDER, "瓯海"],
-                            "约定开工日期": ["2021-03-05", "", "2022-01-01"], "年度税收": [12.5, 0.0, 3.0]},
-                           geometry=[square(X + 100, Y + 100), square(X + 300, Y + 100), square(X + 500, Y + 100)],
-                           crs="EPSG:4549")
+    gdf = gpd.GeoDataFrame(
+        {
+            "宗地编号": ["F-1", "F-2", "F-3"],
+            "权利人": ["温州宏达机械有限公司", HOLDER, "瓯海"],
+            "约定开工日期": ["2021-03-05", "", "2022-01-01"],
+            "年度税收": [12.5, 0.0, 3.0],
+        },
+        geometry=[square(X + 100, Y + 100), square(X + 300, Y + 100), square(X + 500, Y + 100)],
+        crs="EPSG:4549",
+    )
     for fmt in TARGETS:
         (root / fmt).mkdir()
     try:
@@ -55,11 +66,16 @@ def originals(tmp_path_factory: pytest.TempPathFactory) -> Path:
     finally:
         pyogrio.set_gdal_config_options({"OGR_CURRENT_DATE": None})
     dbf = root / "shp" / "宗地.dbf"
-    dbf.write_bytes(dbf.read_bytes()[:1] + bytes([120, 1, 1]) + dbf.read_bytes()[4:])  # last update: 2020-01-01
+    dbf.write_bytes(
+        dbf.read_bytes()[:1] + bytes([120, 1, 1]) + dbf.read_bytes()[4:]
+    )  # last update: 2020-01-01
     with zipfile.ZipFile(root / "zip" / "宗地.zip", "w", zipfile.ZIP_DEFLATED) as z:
         for part in sorted((root / "shp").iterdir()):
-            z.writestr(zipfile.ZipInfo(part.name, date_time=(2020, 1, 1, 0, 0, 0)), part.read_bytes(),
-                       compress_type=zipfile.ZIP_DEFLATED)
+            z.writestr(
+                zipfile.ZipInfo(part.name, date_time=(2020, 1, 1, 0, 0, 0)),
+                part.read_bytes(),
+                compress_type=zipfile.ZIP_DEFLATED,
+            )
     return root
 
 
@@ -89,9 +105,10 @@ def damage(data: bytes, edits: list[tuple[str, float, int]]) -> bytes:
 
 
 @hostile_settings(300)
-@given(fmt=st.sampled_from(list(TARGETS)), data=st.data(),
-       edits=st.lists(_edit, min_size=1, max_size=4))
-def test_damaged_files_are_refused_or_loaded_valid(city: sa.Engine, originals: Path, fmt: str, data, edits) -> None:
+@given(fmt=st.sampled_from(list(TARGETS)), data=st.data(), edits=st.lists(_edit, min_size=1, max_size=4))
+def test_damaged_files_are_refused_or_loaded_valid(
+    city: sa.Engine, originals: Path, fmt: str, data, edits
+) -> None:
     target = data.draw(st.sampled_from(TARGETS[fmt]), label="target")
     with tempfile.TemporaryDirectory(prefix="bl-fuzz-") as tmp:
         folder = Path(tmp)
@@ -101,7 +118,9 @@ def test_damaged_files_are_refused_or_loaded_valid(city: sa.Engine, originals: P
         broken.write_bytes(damage(broken.read_bytes(), edits))
         dataset = folder / next(n for n in TARGETS[fmt] if not n.endswith((".shx", ".dbf", ".prj")))
         crs = "4549" if fmt == "csv" else None
-        outcome = attempt(f"fuzz load_parcels ({fmt})", city, load_parcels, city, dataset, user="test", crs=crs)
+        outcome = attempt(
+            f"fuzz load_parcels ({fmt})", city, load_parcels, city, dataset, user="test", crs=crs
+        )
     if outcome.refused:
         assert outcome.error.file and outcome.error.fix_en, outcome.error
         return
@@ -121,4 +140,3 @@ def test_the_originals_load(city: sa.Engine, originals: Path, fmt: str) -> None:
     dataset = originals / fmt / next(n for n in TARGETS[fmt] if not n.endswith((".shx", ".dbf", ".prj")))
     result = load_parcels(city, dataset, user="test", crs="4549" if fmt == "csv" else None)
     assert result.inserted + result.updated == 3
-

@@ -37,31 +37,54 @@ def stored_geometry_faults(engine: sa.Engine, table: str, load_id: int) -> list[
     """Rows of ``table`` written by ``load_id`` whose geometry PostGIS does not hold a clean MultiPolygon."""
     with engine.connect() as conn:
         srid = conn.execute(sa.text("SELECT Find_SRID('public', 'parcels', 'geom')")).scalar_one()
-        return conn.execute(sa.text(f"""
+        return conn.execute(
+            sa.text(f"""
             SELECT ST_IsValidReason(geom), GeometryType(geom), ST_SRID(geom), ST_Area(geom) FROM {table}
             WHERE load_id = :l AND NOT (ST_IsValid(geom) AND NOT ST_IsEmpty(geom) AND ST_Area(geom) > 0
                   AND GeometryType(geom) = 'MULTIPOLYGON' AND ST_SRID(geom) = :srid)"""),
-            {"l": load_id, "srid": srid}).all()
+            {"l": load_id, "srid": srid},
+        ).all()
 
 
 @hostile_settings(120)
-@given(geoms=st.lists(polygons(), min_size=1, max_size=3),
-       fmt=st.sampled_from([".gpkg", ".geojson", ".csv", ".shp"]),
-       kind=st.sampled_from(["parcels", "parcels", "blocklines", "boundaries"]))
+@given(
+    geoms=st.lists(polygons(), min_size=1, max_size=3),
+    fmt=st.sampled_from([".gpkg", ".geojson", ".csv", ".shp"]),
+    kind=st.sampled_from(["parcels", "parcels", "blocklines", "boundaries"]),
+)
 def test_generated_polygons_are_refused_or_stored_valid(city: sa.Engine, geoms, fmt: str, kind: str) -> None:
     n = len(geoms)
-    gdf = gpd.GeoDataFrame({"宗地编号": [f"G-{i}" for i in range(n)], "名称": [f"线{i}" for i in range(n)],
-                            "code": ["330302"] * n, "name": ["鹿城区"] * n}, geometry=geoms, crs="EPSG:4549")
+    gdf = gpd.GeoDataFrame(
+        {
+            "宗地编号": [f"G-{i}" for i in range(n)],
+            "名称": [f"线{i}" for i in range(n)],
+            "code": ["330302"] * n,
+            "name": ["鹿城区"] * n,
+        },
+        geometry=geoms,
+        crs="EPSG:4549",
+    )
     with tempfile.TemporaryDirectory(prefix="bl-hostile-") as tmp:
         path = write_frame(gdf, Path(tmp) / f"生成{fmt}")
         if kind == "parcels":
-            outcome = attempt(f"load_parcels ({fmt[1:]})", city, load_parcels, city, path, user="test", crs="4549")
+            outcome = attempt(
+                f"load_parcels ({fmt[1:]})", city, load_parcels, city, path, user="test", crs="4549"
+            )
         elif kind == "blocklines":
-            outcome = attempt(f"load_blocklines ({fmt[1:]})", city, load_blocklines, city, path, level=2,
-                              user="test", crs="4549")
+            outcome = attempt(
+                f"load_blocklines ({fmt[1:]})",
+                city,
+                load_blocklines,
+                city,
+                path,
+                level=2,
+                user="test",
+                crs="4549",
+            )
         else:
-            outcome = attempt(f"load_boundaries ({fmt[1:]})", city, load_boundaries, city, path, user="test",
-                              crs="4549")
+            outcome = attempt(
+                f"load_boundaries ({fmt[1:]})", city, load_boundaries, city, path, user="test", crs="4549"
+            )
     if outcome.refused:
         error = outcome.error
         assert error.file == path.name and error.fix_en, error
@@ -84,10 +107,14 @@ def _parse_number(text: str) -> float | None:
 def test_generated_rows_are_refused_or_stored_exactly(city: sa.Engine, generated, fmt: str) -> None:
     frame, must_refuse = generated
     n = len(frame)
-    gdf = gpd.GeoDataFrame(frame, geometry=[square(X + 100 + 120 * i, Y + 100) for i in range(n)], crs="EPSG:4549")
+    gdf = gpd.GeoDataFrame(
+        frame, geometry=[square(X + 100 + 120 * i, Y + 100) for i in range(n)], crs="EPSG:4549"
+    )
     with tempfile.TemporaryDirectory(prefix="bl-hostile-") as tmp:
         path = write_frame(gdf, Path(tmp) / f"宗地{fmt}")
-        outcome = attempt(f"load_parcels ({fmt[1:]})", city, load_parcels, city, path, user="test", crs="4549")
+        outcome = attempt(
+            f"load_parcels ({fmt[1:]})", city, load_parcels, city, path, user="test", crs="4549"
+        )
     if must_refuse:
         assert outcome.refused, f"a bad value was loaded: {frame.to_dict('records')}"
         problems = getattr(outcome.error, "problems", None)
@@ -100,9 +127,16 @@ def test_generated_rows_are_refused_or_stored_exactly(city: sa.Engine, generated
     assert stored_geometry_faults(city, "parcels", result.load_id) == []
     extra_header = frame.columns[3]
     with city.connect() as conn:
-        stored = conn.execute(sa.text("""
+        stored = (
+            conn.execute(
+                sa.text("""
             SELECT parcel_no, holder, land_use, extra, tax, lease_years, agreed_start_on FROM parcels
-            WHERE load_id = :l"""), {"l": result.load_id}).mappings().all()
+            WHERE load_id = :l"""),
+                {"l": result.load_id},
+            )
+            .mappings()
+            .all()
+        )
     by_no = {r["parcel_no"]: r for r in stored}
     assert len(by_no) == n
     for record in frame.to_dict("records"):

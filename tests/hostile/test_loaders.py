@@ -51,72 +51,241 @@ def _nan_polygon() -> shapely.Geometry:
     with np.errstate(invalid="ignore"):
         return shapely.from_wkt(f"POLYGON(({X} {Y}, NaN {Y}, {X} {Y + 9}, {X} {Y}))")
 
+
 # (id, file name, how to write it into a folder, --crs, the English words the refusal must hold; None: loads)
 PARCEL_CASES: list[tuple[str, str, Callable[[Path], Path], str | None, str | None]] = [
-    ("no CRS", "p.gpkg", lambda p: write_frame(_parcels([square(X, Y)], crs=None), p), None, "no coordinate reference system"),
-    ("metres labelled lon/lat", "p.gpkg", lambda p: write_frame(_parcels([square(X, Y)], crs="EPSG:4490"), p), None,
-     "projected metres, not degrees"),
-    ("lat/lon swapped", "p.gpkg", lambda p: write_frame(_parcels([box(28.0, 120.7, 28.001, 120.701)], crs="EPSG:4490"), p),
-     None, "swapped"),
-    ("zone prefix in a CRS without", "p.gpkg",
-     lambda p: write_frame(_parcels([square(X + 40_000_000, Y)]), p), None, "zone prefix 40"),
-    ("degrees labelled GK", "p.gpkg", lambda p: write_frame(_parcels([box(120.7, 28.0, 120.701, 28.001)]), p), None,
-     "look like degrees"),
+    (
+        "no CRS",
+        "p.gpkg",
+        lambda p: write_frame(_parcels([square(X, Y)], crs=None), p),
+        None,
+        "no coordinate reference system",
+    ),
+    (
+        "metres labelled lon/lat",
+        "p.gpkg",
+        lambda p: write_frame(_parcels([square(X, Y)], crs="EPSG:4490"), p),
+        None,
+        "projected metres, not degrees",
+    ),
+    (
+        "lat/lon swapped",
+        "p.gpkg",
+        lambda p: write_frame(_parcels([box(28.0, 120.7, 28.001, 120.701)], crs="EPSG:4490"), p),
+        None,
+        "swapped",
+    ),
+    (
+        "zone prefix in a CRS without",
+        "p.gpkg",
+        lambda p: write_frame(_parcels([square(X + 40_000_000, Y)]), p),
+        None,
+        "zone prefix 40",
+    ),
+    (
+        "degrees labelled GK",
+        "p.gpkg",
+        lambda p: write_frame(_parcels([box(120.7, 28.0, 120.701, 28.001)]), p),
+        None,
+        "look like degrees",
+    ),
     ("wrong --crs", "p.gpkg", lambda p: write_frame(_parcels([square(X, Y)]), p), "3857", "outside China"),
-    ("unknown --crs", "p.gpkg", lambda p: write_frame(_parcels([square(X, Y)]), p), "EPSG:999999", "unknown CRS '"),
-    ("self-intersecting", "p.gpkg",
-     lambda p: write_frame(_parcels([Polygon([(X, Y), (X + 100, Y + 100), (X + 100, Y), (X, Y + 100)])]), p), None, None),
-    ("hole outside its shell", "p.shp",
-     lambda p: write_frame(_parcels([Polygon(square(X, Y).exterior.coords, [square(X + 500, Y + 500).exterior.coords])]), p),
-     None, None),
+    (
+        "unknown --crs",
+        "p.gpkg",
+        lambda p: write_frame(_parcels([square(X, Y)]), p),
+        "EPSG:999999",
+        "unknown CRS '",
+    ),
+    (
+        "self-intersecting",
+        "p.gpkg",
+        lambda p: write_frame(
+            _parcels([Polygon([(X, Y), (X + 100, Y + 100), (X + 100, Y), (X, Y + 100)])]), p
+        ),
+        None,
+        None,
+    ),
+    (
+        "hole outside its shell",
+        "p.shp",
+        lambda p: write_frame(
+            _parcels([Polygon(square(X, Y).exterior.coords, [square(X + 500, Y + 500).exterior.coords])]), p
+        ),
+        None,
+        None,
+    ),
     ("empty", "p.gpkg", lambda p: write_frame(_parcels([Polygon()]), p), None, "empty or missing geometry"),
-    ("a point", "p.geojson", lambda p: write_frame(_parcels([shapely.Point(X, Y)]), p), None, "not a polygon"),
-    ("collapsed to a line", "p.gpkg",
-     lambda p: write_frame(_parcels([Polygon([(X, Y), (X + 100, Y), (X + 200, Y)])]), p), None, "no polygon is left"),
-    ("NaN coordinate", "p.gpkg",
-     lambda p: write_frame(_parcels([_nan_polygon()]), p), None,
-     "no polygon is left"),
-    ("huge coordinates", "p.gpkg", lambda p: write_frame(_parcels([box(-1e300, -1e300, 1e300, 1e300)]), p), None,
-     "outside China"),
-    ("a million vertices", "p.gpkg",
-     lambda p: write_frame(_parcels([shapely.Point(X + 500, Y + 500).buffer(400, quad_segs=250_000)]), p), None, None),
-    ("negative investment", "p.geojson", lambda p: write_frame(_parcels([square(X, Y)], 实际投资=[-1.0]), p), None,
-     "not a non-negative number"),
-    ("lease of 0 years", "p.geojson", lambda p: write_frame(_parcels([square(X, Y)], 出让年限=[0.0]), p), None,
-     "not a lease"),
-    ("lease of -0.0 years", "p.csv", lambda p: _csv(p, f'宗地编号,出让年限,WKT\nP-1,-0.0,"{WKT}"\n'), "4549", "not a lease"),
-    ("date in 1900", "p.geojson", lambda p: write_frame(_parcels([square(X, Y)], 交地日期=["1900-01-01"]), p), None,
-     "1900-01-01 is before the range of dates the store accepts"),
-    ("date in 2200", "p.csv", lambda p: _csv(p, f'宗地编号,约定竣工日期,WKT\nP-1,2200-01-01,"{WKT}"\n'), "4549",
-     "2200-01-01 is after the range of dates the store accepts"),
-    ("tax of 1e309", "p.csv", lambda p: _csv(p, f'宗地编号,年度税收,WKT\nP-1,1e309,"{WKT}"\n'), "4549", "is not a number"),
-    ("NUL in a value", "p.csv", lambda p: _csv(p, f'宗地编号,权利人,WKT\nP-1,a\x00b,"{WKT}"\n'), "4549", "NUL"),
+    (
+        "a point",
+        "p.geojson",
+        lambda p: write_frame(_parcels([shapely.Point(X, Y)]), p),
+        None,
+        "not a polygon",
+    ),
+    (
+        "collapsed to a line",
+        "p.gpkg",
+        lambda p: write_frame(_parcels([Polygon([(X, Y), (X + 100, Y), (X + 200, Y)])]), p),
+        None,
+        "no polygon is left",
+    ),
+    (
+        "NaN coordinate",
+        "p.gpkg",
+        lambda p: write_frame(_parcels([_nan_polygon()]), p),
+        None,
+        "no polygon is left",
+    ),
+    (
+        "huge coordinates",
+        "p.gpkg",
+        lambda p: write_frame(_parcels([box(-1e300, -1e300, 1e300, 1e300)]), p),
+        None,
+        "outside China",
+    ),
+    (
+        "a million vertices",
+        "p.gpkg",
+        lambda p: write_frame(_parcels([shapely.Point(X + 500, Y + 500).buffer(400, quad_segs=250_000)]), p),
+        None,
+        None,
+    ),
+    (
+        "negative investment",
+        "p.geojson",
+        lambda p: write_frame(_parcels([square(X, Y)], 实际投资=[-1.0]), p),
+        None,
+        "not a non-negative number",
+    ),
+    (
+        "lease of 0 years",
+        "p.geojson",
+        lambda p: write_frame(_parcels([square(X, Y)], 出让年限=[0.0]), p),
+        None,
+        "not a lease",
+    ),
+    (
+        "lease of -0.0 years",
+        "p.csv",
+        lambda p: _csv(p, f'宗地编号,出让年限,WKT\nP-1,-0.0,"{WKT}"\n'),
+        "4549",
+        "not a lease",
+    ),
+    (
+        "date in 1900",
+        "p.geojson",
+        lambda p: write_frame(_parcels([square(X, Y)], 交地日期=["1900-01-01"]), p),
+        None,
+        "1900-01-01 is before the range of dates the store accepts",
+    ),
+    (
+        "date in 2200",
+        "p.csv",
+        lambda p: _csv(p, f'宗地编号,约定竣工日期,WKT\nP-1,2200-01-01,"{WKT}"\n'),
+        "4549",
+        "2200-01-01 is after the range of dates the store accepts",
+    ),
+    (
+        "tax of 1e309",
+        "p.csv",
+        lambda p: _csv(p, f'宗地编号,年度税收,WKT\nP-1,1e309,"{WKT}"\n'),
+        "4549",
+        "is not a number",
+    ),
+    (
+        "NUL in a value",
+        "p.csv",
+        lambda p: _csv(p, f'宗地编号,权利人,WKT\nP-1,a\x00b,"{WKT}"\n'),
+        "4549",
+        "NUL",
+    ),
     ("NUL in a header", "p.csv", lambda p: _csv(p, f'宗地编号,备\x00注,WKT\nP-1,x,"{WKT}"\n'), "4549", "NUL"),
-    ("short row", "p.csv", lambda p: _csv(p, f'宗地编号,权利人,WKT\nP-1,x,"{WKT}"\nP-2\n'), "4549", "empty or missing"),
-    ("WKT that does not parse", "p.csv", lambda p: _csv(p, '宗地编号,WKT\nP-1,"POLYGON((1 2, 3"\n'), "4549",
-     "does not parse"),
-    ("no WKT column", "p.csv", lambda p: _csv(p, "宗地编号,权利人\nP-1,x\n"), "4549", "no WKT geometry column"),
-    ("no parcel number column", "p.geojson",
-     lambda p: write_frame(gpd.GeoDataFrame({"x": [1]}, geometry=[square(X, Y)], crs="EPSG:4549"), p), None,
-     "no parcel number field"),
-    ("SQL as a parcel number, HTML as holder", "p.geojson",
-     lambda p: write_frame(gpd.GeoDataFrame({"宗地编号": [SQL], "权利人": [HOLDER], SQL: [HOLDER]},
-                                            geometry=[square(X, Y)], crs="EPSG:4549"), p), None, None),
-    ("not a GIS file at all", "p.gpkg", lambda p: _csv(p, "<html><body>404</body></html>"), None, "cannot read the file"),
+    (
+        "short row",
+        "p.csv",
+        lambda p: _csv(p, f'宗地编号,权利人,WKT\nP-1,x,"{WKT}"\nP-2\n'),
+        "4549",
+        "empty or missing",
+    ),
+    (
+        "WKT that does not parse",
+        "p.csv",
+        lambda p: _csv(p, '宗地编号,WKT\nP-1,"POLYGON((1 2, 3"\n'),
+        "4549",
+        "does not parse",
+    ),
+    (
+        "no WKT column",
+        "p.csv",
+        lambda p: _csv(p, "宗地编号,权利人\nP-1,x\n"),
+        "4549",
+        "no WKT geometry column",
+    ),
+    (
+        "no parcel number column",
+        "p.geojson",
+        lambda p: write_frame(gpd.GeoDataFrame({"x": [1]}, geometry=[square(X, Y)], crs="EPSG:4549"), p),
+        None,
+        "no parcel number field",
+    ),
+    (
+        "SQL as a parcel number, HTML as holder",
+        "p.geojson",
+        lambda p: write_frame(
+            gpd.GeoDataFrame(
+                {"宗地编号": [SQL], "权利人": [HOLDER], SQL: [HOLDER]},
+                geometry=[square(X, Y)],
+                crs="EPSG:4549",
+            ),
+            p,
+        ),
+        None,
+        None,
+    ),
+    (
+        "not a GIS file at all",
+        "p.gpkg",
+        lambda p: _csv(p, "<html><body>404</body></html>"),
+        None,
+        "cannot read the file",
+    ),
     ("empty file", "p.geojson", lambda p: _csv(p, ""), None, "cannot read the file"),
-    ("GeoJSON of nested junk", "p.geojson",
-     lambda p: _csv(p, '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
-                       '{"type": "Polygon", "coordinates": [[["a", {}], [null]]]}, "properties": {"宗地编号": [1, [2]]}}]}'),
-     "4549", None),
-    ("no features", "p.gpkg", lambda p: write_frame(_parcels([square(X, Y)]).iloc[:0], p), None, "no features"),
+    (
+        "GeoJSON of nested junk",
+        "p.geojson",
+        lambda p: _csv(
+            p,
+            '{"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": '
+            '{"type": "Polygon", "coordinates": [[["a", {}], [null]]]}, "properties": {"宗地编号": [1, [2]]}}]}',
+        ),
+        "4549",
+        None,
+    ),
+    (
+        "no features",
+        "p.gpkg",
+        lambda p: write_frame(_parcels([square(X, Y)]).iloc[:0], p),
+        None,
+        "no features",
+    ),
     ("missing file", "p.shp", lambda p: p, None, "does not exist"),
 ]
 
 
-def _run_parcel_case(engine: sa.Engine, folder: Path, name: str, write: Callable[[Path], Path], crs: str | None,
-                     says: str | None, label: str) -> None:
+def _run_parcel_case(
+    engine: sa.Engine,
+    folder: Path,
+    name: str,
+    write: Callable[[Path], Path],
+    crs: str | None,
+    says: str | None,
+    label: str,
+) -> None:
     path = write(folder / name)
-    outcome = attempt(f"load_parcels ({Path(name).suffix[1:]})", engine, load_parcels, engine, path, user="test", crs=crs)
+    outcome = attempt(
+        f"load_parcels ({Path(name).suffix[1:]})", engine, load_parcels, engine, path, user="test", crs=crs
+    )
     if says is None and label == "GeoJSON of nested junk":  # GDAL may read it, or not: either way, clean
         assert outcome.refused or stored_geometry_faults(engine, "parcels", outcome.value.load_id) == []
         return
@@ -132,21 +301,36 @@ def _run_parcel_case(engine: sa.Engine, folder: Path, name: str, write: Callable
         assert error.file is not None and Path(name).name in str(error), error
 
 
-@pytest.mark.parametrize(("label", "name", "write", "crs", "says"), PARCEL_CASES, ids=[c[0] for c in PARCEL_CASES])
+@pytest.mark.parametrize(
+    ("label", "name", "write", "crs", "says"), PARCEL_CASES, ids=[c[0] for c in PARCEL_CASES]
+)
 def test_hostile_parcel_files(city: sa.Engine, tmp_path: Path, label, name, write, crs, says) -> None:
     _run_parcel_case(city, tmp_path, name, write, crs, says, label)
 
 
 def test_repairs_are_reported_and_hostile_text_is_stored_verbatim(city: sa.Engine, tmp_path: Path) -> None:
     bowtie = Polygon([(X, Y), (X + 100, Y + 100), (X + 100, Y), (X, Y + 100)])
-    path = write_frame(gpd.GeoDataFrame({"宗地编号": [SQL], "权利人": [HOLDER], "备注": ["=1+1"]}, geometry=[bowtie],
-                                        crs="EPSG:4549"), tmp_path / "p.gpkg")
+    path = write_frame(
+        gpd.GeoDataFrame(
+            {"宗地编号": [SQL], "权利人": [HOLDER], "备注": ["=1+1"]}, geometry=[bowtie], crs="EPSG:4549"
+        ),
+        tmp_path / "p.gpkg",
+    )
     result = attempt("load_parcels (gpkg)", city, load_parcels, city, path, user="test").value
     (repair,) = result.read.repairs.repaired
-    assert (repair.row, repair.feature, repair.area_before, repair.area_after) == (1, f"宗地编号={SQL}", 0.0, 5000.0)
+    assert (repair.row, repair.feature, repair.area_before, repair.area_after) == (
+        1,
+        f"宗地编号={SQL}",
+        0.0,
+        5000.0,
+    )
     with city.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM parcels")).scalar_one() == 1  # the table is still there
-        row = conn.execute(sa.text("SELECT parcel_no, holder, extra->>'备注', ST_Area(geom) FROM parcels")).one()
+        assert (
+            conn.execute(sa.text("SELECT count(*) FROM parcels")).scalar_one() == 1
+        )  # the table is still there
+        row = conn.execute(
+            sa.text("SELECT parcel_no, holder, extra->>'备注', ST_Area(geom) FROM parcels")
+        ).one()
     assert tuple(row) == (SQL, HOLDER, "=1+1", pytest.approx(5000.0))
 
 
@@ -154,14 +338,17 @@ def test_repairs_are_reported_and_hostile_text_is_stored_verbatim(city: sa.Engin
 def _dbf_rows(tmp_path: Path, holders_bytes: list[bytes]) -> Path:
     """A shapefile whose .dbf holder values are exactly ``holders_bytes`` (no .cpg), whatever their encoding."""
     n = len(holders_bytes)
-    gdf = gpd.GeoDataFrame({"宗地编号": [f"E-{i}" for i in range(n)], "权利人": ["X" * 40] * n},
-                           geometry=[square(X + 120 * i, Y) for i in range(n)], crs="EPSG:4549")
+    gdf = gpd.GeoDataFrame(
+        {"宗地编号": [f"E-{i}" for i in range(n)], "权利人": ["X" * 40] * n},
+        geometry=[square(X + 120 * i, Y) for i in range(n)],
+        crs="EPSG:4549",
+    )
     path = write_shapefile(gdf, tmp_path / "enc.shp", encoding="GBK", cpg=False)
     dbf = path.with_suffix(".dbf")
     data = bytearray(dbf.read_bytes())
     for raw in holders_bytes:
         at = data.index(b"X" * 40)
-        data[at:at + 40] = raw.ljust(40, b" ")[:40]
+        data[at : at + 40] = raw.ljust(40, b" ")[:40]
     dbf.write_bytes(bytes(data))
     return path
 
@@ -192,43 +379,64 @@ def test_a_cpg_that_lies_is_checked_against_the_bytes(city: sa.Engine, tmp_path:
 def test_bytes_in_no_chinese_encoding_are_refused_not_guessed(city: sa.Engine, tmp_path: Path) -> None:
     path = _dbf_rows(tmp_path, [bytes([0x81, 0x30, 0xFF, 0xFE, 0x80])])  # neither UTF-8 nor GB18030
     outcome = attempt("load_parcels (shp)", city, load_parcels, city, path, user="test")
-    assert outcome.refused and "neither UTF-8 nor GBK" in str(outcome.error) and outcome.error.file == "enc.shp"
+    assert (
+        outcome.refused and "neither UTF-8 nor GBK" in str(outcome.error) and outcome.error.file == "enc.shp"
+    )
     outcome = attempt("load_parcels (shp)", city, load_parcels, city, path, user="test", encoding="KLINGON-8")
     assert outcome.refused and "unknown text encoding" in str(outcome.error)
 
 
 # -- boundaries, block lines, ratings --------------------------------------------------------------------
-@pytest.mark.parametrize(("label", "frame", "says"), [
-    ("SQL as a code", {"code": [SQL], "name": ["x"]}, "not a 6-digit area code"),
-    ("HTML as a code", {"code": [HOLDER], "name": ["x"]}, "not a 6-digit area code"),
-    ("no code column", {"name": ["x"]}, "cannot find the 行政区代码/code field"),
-    ("HTML as a name", {"code": ["330305"], "name": [HOLDER]}, None),
-])
-def test_hostile_boundaries(city: sa.Engine, tmp_path: Path, label: str, frame: dict, says: str | None) -> None:
-    path = write_frame(gpd.GeoDataFrame(frame, geometry=[square(X + 5000, Y)], crs="EPSG:4549"), tmp_path / "b.geojson")
+@pytest.mark.parametrize(
+    ("label", "frame", "says"),
+    [
+        ("SQL as a code", {"code": [SQL], "name": ["x"]}, "not a 6-digit area code"),
+        ("HTML as a code", {"code": [HOLDER], "name": ["x"]}, "not a 6-digit area code"),
+        ("no code column", {"name": ["x"]}, "cannot find the 行政区代码/code field"),
+        ("HTML as a name", {"code": ["330305"], "name": [HOLDER]}, None),
+    ],
+)
+def test_hostile_boundaries(
+    city: sa.Engine, tmp_path: Path, label: str, frame: dict, says: str | None
+) -> None:
+    path = write_frame(
+        gpd.GeoDataFrame(frame, geometry=[square(X + 5000, Y)], crs="EPSG:4549"), tmp_path / "b.geojson"
+    )
     outcome = attempt("load_boundaries (geojson)", city, load_boundaries, city, path, user="test")
     if says is None:
         with city.connect() as conn:
-            assert conn.execute(sa.text("SELECT name FROM admin_areas WHERE code = '330305'")).scalar_one() == HOLDER
+            assert (
+                conn.execute(sa.text("SELECT name FROM admin_areas WHERE code = '330305'")).scalar_one()
+                == HOLDER
+            )
         return
     assert outcome.refused and says in str(outcome.error) and outcome.error.file == "b.geojson"
 
 
-@pytest.mark.parametrize(("label", "kwargs", "says"), [
-    ("level 3", {"level": 3}, "level must be 1 or 2"),
-    ("SQL as the county", {"level": 1, "county": SQL}, "no administrative area"),
-    ("outside every county", {"level": 1, "where": 50_000}, "overlap no loaded county"),
-    ("HTML and SQL as the name", {"level": 2}, None),
-])
-def test_hostile_block_lines(city: sa.Engine, tmp_path: Path, label: str, kwargs: dict, says: str | None) -> None:
+@pytest.mark.parametrize(
+    ("label", "kwargs", "says"),
+    [
+        ("level 3", {"level": 3}, "level must be 1 or 2"),
+        ("SQL as the county", {"level": 1, "county": SQL}, "no administrative area"),
+        ("outside every county", {"level": 1, "where": 50_000}, "overlap no loaded county"),
+        ("HTML and SQL as the name", {"level": 2}, None),
+    ],
+)
+def test_hostile_block_lines(
+    city: sa.Engine, tmp_path: Path, label: str, kwargs: dict, says: str | None
+) -> None:
     where = kwargs.pop("where", 900)
-    gdf = gpd.GeoDataFrame({"名称": [HOLDER], "批复文号": [SQL]}, geometry=[square(X + where, Y + 100)], crs="EPSG:4549")
+    gdf = gpd.GeoDataFrame(
+        {"名称": [HOLDER], "批复文号": [SQL]}, geometry=[square(X + where, Y + 100)], crs="EPSG:4549"
+    )
     path = write_frame(gdf, tmp_path / "l.gpkg")
     outcome = attempt("load_blocklines (gpkg)", city, load_blocklines, city, path, user="test", **kwargs)
     if says is None:
         with city.connect() as conn:
-            row = conn.execute(sa.text("SELECT name, approval_doc FROM block_lines WHERE load_id = :l"),
-                               {"l": outcome.value.load_id}).one()
+            row = conn.execute(
+                sa.text("SELECT name, approval_doc FROM block_lines WHERE load_id = :l"),
+                {"l": outcome.value.load_id},
+            ).one()
         assert tuple(row) == (HOLDER, SQL)
         return
     assert outcome.refused and says in str(outcome.error)
@@ -240,19 +448,63 @@ def _xlsx(path: Path, frame: pd.DataFrame) -> Path:
 
 
 RATING_CASES = [
-    ("year 1900", lambda p: _csv(p.with_suffix(".csv"), "宗地编号,年度,等级\nP-1,1900,A\n"), "year '1900' is not valid"),
-    ("year 2200", lambda p: _csv(p.with_suffix(".csv"), "宗地编号,年度,等级\nP-1,2200,A\n"), "year '2200' is not valid"),
-    ("year NaN", lambda p: _csv(p.with_suffix(".csv"), "宗地编号,年度,等级\nP-1,NaN,A\n"), "year 'NaN' is not valid"),
-    ("year 1e308", lambda p: _csv(p.with_suffix(".csv"), "宗地编号,年度,等级\nP-1,1e308,A\n"), "is not valid"),
-    ("grade HTML", lambda p: _csv(p.with_suffix(".csv"), f"宗地编号,年度,等级\nP-1,2023,{HOLDER}\n"), "is not A/B/C/D"),
-    ("no subject", lambda p: _csv(p.with_suffix(".csv"), "宗地编号,年度,等级\n ,2023,A\n"), "neither parcel number"),
+    (
+        "year 1900",
+        lambda p: _csv(p.with_suffix(".csv"), "宗地编号,年度,等级\nP-1,1900,A\n"),
+        "year '1900' is not valid",
+    ),
+    (
+        "year 2200",
+        lambda p: _csv(p.with_suffix(".csv"), "宗地编号,年度,等级\nP-1,2200,A\n"),
+        "year '2200' is not valid",
+    ),
+    (
+        "year NaN",
+        lambda p: _csv(p.with_suffix(".csv"), "宗地编号,年度,等级\nP-1,NaN,A\n"),
+        "year 'NaN' is not valid",
+    ),
+    (
+        "year 1e308",
+        lambda p: _csv(p.with_suffix(".csv"), "宗地编号,年度,等级\nP-1,1e308,A\n"),
+        "is not valid",
+    ),
+    (
+        "grade HTML",
+        lambda p: _csv(p.with_suffix(".csv"), f"宗地编号,年度,等级\nP-1,2023,{HOLDER}\n"),
+        "is not A/B/C/D",
+    ),
+    (
+        "no subject",
+        lambda p: _csv(p.with_suffix(".csv"), "宗地编号,年度,等级\n ,2023,A\n"),
+        "neither parcel number",
+    ),
     ("NUL", lambda p: _csv(p.with_suffix(".csv"), "宗地编号,年度,等级\nP\x00-1,2023,A\n"), "NUL"),
-    ("GBK without saying", lambda p: _csv(p.with_suffix(".csv"), "宗地编号,年度,等级\n温州-1,2023,A\n", encoding="gbk"), None),
-    ("SQL and a formula as subjects", lambda p: _xlsx(p.with_suffix(".xlsx"), pd.DataFrame(
-        {"宗地编号": [SQL], "统一社会信用代码": ["91330300MA"], "年度": [2023], "等级": ["b"]})), None),
+    (
+        "GBK without saying",
+        lambda p: _csv(p.with_suffix(".csv"), "宗地编号,年度,等级\n温州-1,2023,A\n", encoding="gbk"),
+        None,
+    ),
+    (
+        "SQL and a formula as subjects",
+        lambda p: _xlsx(
+            p.with_suffix(".xlsx"),
+            pd.DataFrame(
+                {"宗地编号": [SQL], "统一社会信用代码": ["91330300MA"], "年度": [2023], "等级": ["b"]}
+            ),
+        ),
+        None,
+    ),
     ("a zip named .xlsx", lambda p: _zip_named(p.with_suffix(".xlsx")), "cannot read the file"),
-    ("random bytes named .xlsx", lambda p: _bytes(p.with_suffix(".xlsx"), bytes(range(256)) * 8), "cannot read the file"),
-    ("an image named .csv", lambda p: _bytes(p.with_suffix(".csv"), b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4), None),
+    (
+        "random bytes named .xlsx",
+        lambda p: _bytes(p.with_suffix(".xlsx"), bytes(range(256)) * 8),
+        "cannot read the file",
+    ),
+    (
+        "an image named .csv",
+        lambda p: _bytes(p.with_suffix(".csv"), b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4),
+        None,
+    ),
     ("a .dbf", lambda p: _bytes(p.with_suffix(".dbf"), b"x"), "must be CSV or XLSX"),
 ]
 
@@ -296,20 +548,46 @@ def _cli(*args: str) -> tuple[int, str, str]:
 
 
 CLI_CASES = [
-    ("corrupt GeoPackage", ["load", "parcels"], "宗地.gpkg", lambda p: _bytes(p, b"SQLite format 3\x00" + b"\x00" * 50),
-     "cannot read the file"),
+    (
+        "corrupt GeoPackage",
+        ["load", "parcels"],
+        "宗地.gpkg",
+        lambda p: _bytes(p, b"SQLite format 3\x00" + b"\x00" * 50),
+        "cannot read the file",
+    ),
     ("truncated shapefile", ["load", "parcels"], "宗地.shp", lambda p: _truncated_shp(p), "宗地.shp"),
     ("missing file", ["load", "blocklines", "--level", "1"], "没有.gpkg", lambda p: p, "does not exist"),
-    ("no CRS", ["load", "boundaries"], "县界.gpkg",
-     lambda p: write_frame(gpd.GeoDataFrame({"code": ["330305"], "name": ["x"]}, geometry=[square(X, Y)]), p),
-     "no coordinate reference system"),
+    (
+        "no CRS",
+        ["load", "boundaries"],
+        "县界.gpkg",
+        lambda p: write_frame(
+            gpd.GeoDataFrame({"code": ["330305"], "name": ["x"]}, geometry=[square(X, Y)]), p
+        ),
+        "no coordinate reference system",
+    ),
     ("broken workbook", ["load", "ratings"], "评价.xlsx", lambda p: _zip_named(p), "cannot read the file"),
-    ("hostile field map", ["load", "parcels", "--field-map", f"{SQL}"], "宗地.gpkg",
-     lambda p: write_frame(_parcels([square(X, Y)]), p), "is not SRC=DST"),
-    ("hostile encoding", ["load", "parcels", "--encoding", HOLDER], "宗地.gpkg",
-     lambda p: write_frame(_parcels([square(X, Y)]), p), "unknown text encoding"),
-    ("hostile CRS", ["load", "parcels", "--crs", SQL], "宗地.gpkg", lambda p: write_frame(_parcels([square(X, Y)]), p),
-     "unknown CRS"),
+    (
+        "hostile field map",
+        ["load", "parcels", "--field-map", f"{SQL}"],
+        "宗地.gpkg",
+        lambda p: write_frame(_parcels([square(X, Y)]), p),
+        "is not SRC=DST",
+    ),
+    (
+        "hostile encoding",
+        ["load", "parcels", "--encoding", HOLDER],
+        "宗地.gpkg",
+        lambda p: write_frame(_parcels([square(X, Y)]), p),
+        "unknown text encoding",
+    ),
+    (
+        "hostile CRS",
+        ["load", "parcels", "--crs", SQL],
+        "宗地.gpkg",
+        lambda p: write_frame(_parcels([square(X, Y)]), p),
+        "unknown CRS",
+    ),
     ("bomb zip", ["load", "parcels"], "宗地.zip", lambda p: _bomb(p), "zip bomb"),
 ]
 
@@ -327,9 +605,12 @@ def _bomb(path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize(("label", "command", "name", "write", "says"), CLI_CASES, ids=[c[0] for c in CLI_CASES])
-def test_the_command_refuses_with_exit_2_and_no_traceback(city: sa.Engine, tmp_path: Path, label, command, name,
-                                                          write, says) -> None:
+@pytest.mark.parametrize(
+    ("label", "command", "name", "write", "says"), CLI_CASES, ids=[c[0] for c in CLI_CASES]
+)
+def test_the_command_refuses_with_exit_2_and_no_traceback(
+    city: sa.Engine, tmp_path: Path, label, command, name, write, says
+) -> None:
     path = write(tmp_path / name)
     before = snapshot(city)
     code, out, err = _cli(*command[:2], str(path), *command[2:])
@@ -344,14 +625,20 @@ def test_the_command_refuses_with_exit_2_and_no_traceback(city: sa.Engine, tmp_p
 def test_the_command_refuses_hostile_balance_input(city: sa.Engine, tmp_path: Path) -> None:
     from tests.hostile.conftest import TALLY
 
-    add = write_frame(gpd.GeoDataFrame({"x": [1]}, geometry=[shapely.Point(X, Y).buffer(50)], crs="EPSG:4549"),
-                      tmp_path / "add.gpkg")
-    line = write_frame(gpd.GeoDataFrame({"x": [1]}, geometry=[shapely.LineString([(X, Y), (X + 9, Y)])],
-                                        crs="EPSG:4549"), tmp_path / "line.gpkg")
-    for args, says in ((["--county", SQL, "--add", str(add)], "no county"),
-                       (["--county", "330302", "--add", str(line)], "not a polygon"),
-                       (["--county", "330302", "--add", str(tmp_path / "none.gpkg")], "does not exist"),
-                       (["--county", "330302", "--remove", str(add), "--doc", "   "], "approval document")):
+    add = write_frame(
+        gpd.GeoDataFrame({"x": [1]}, geometry=[shapely.Point(X, Y).buffer(50)], crs="EPSG:4549"),
+        tmp_path / "add.gpkg",
+    )
+    line = write_frame(
+        gpd.GeoDataFrame({"x": [1]}, geometry=[shapely.LineString([(X, Y), (X + 9, Y)])], crs="EPSG:4549"),
+        tmp_path / "line.gpkg",
+    )
+    for args, says in (
+        (["--county", SQL, "--add", str(add)], "no county"),
+        (["--county", "330302", "--add", str(line)], "not a polygon"),
+        (["--county", "330302", "--add", str(tmp_path / "none.gpkg")], "does not exist"),
+        (["--county", "330302", "--remove", str(add), "--doc", "   "], "approval document"),
+    ):
         before = snapshot(city)
         verb = "record" if "--doc" in args else "check"
         code, _, err = _cli("balance", verb, *args)
@@ -362,7 +649,9 @@ def test_the_command_refuses_hostile_balance_input(city: sa.Engine, tmp_path: Pa
 
 def test_nan_in_floats_is_not_a_value(city: sa.Engine, tmp_path: Path) -> None:
     """NaN and ±inf in a GeoPackage's real column: NaN is a blank, infinity refused."""
-    path = write_frame(_parcels([square(X, Y), square(X + 200, Y)], 年度税收=[math.nan, math.inf]), tmp_path / "p.gpkg")
+    path = write_frame(
+        _parcels([square(X, Y), square(X + 200, Y)], 年度税收=[math.nan, math.inf]), tmp_path / "p.gpkg"
+    )
     outcome = attempt("load_parcels (gpkg)", city, load_parcels, city, path, user="test")
     assert outcome.refused and isinstance(outcome.error, ValidationError)
     assert [p.row for p in outcome.error.problems] == [2]

@@ -21,8 +21,8 @@ import sqlalchemy as sa
 from pandas.testing import assert_frame_equal
 
 import zoning.idle
-from geo.load import load_demo, load_ratings
 from blockline.services.judged import judge_city
+from geo.load import load_demo, load_ratings
 from zoning.findings import findings_json
 from zoning.idle import idle_findings, low_efficiency
 from zoning.lifecycle import lifecycle_findings
@@ -36,9 +36,16 @@ def _rows_read(engine: sa.Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
     from geo.queries import PARCEL_COLUMNS
 
     with engine.connect() as conn:
-        parcels = pd.read_sql(sa.text(f"SELECT {', '.join(PARCEL_COLUMNS)}, extra FROM parcels "
-                                      "WHERE valid_to IS NULL ORDER BY parcel_no"), conn)
-        ratings = pd.read_sql(sa.text("SELECT parcel_no, holder_id, year, grade FROM ratings ORDER BY year"), conn)
+        parcels = pd.read_sql(
+            sa.text(
+                f"SELECT {', '.join(PARCEL_COLUMNS)}, extra FROM parcels "
+                "WHERE valid_to IS NULL ORDER BY parcel_no"
+            ),
+            conn,
+        )
+        ratings = pd.read_sql(
+            sa.text("SELECT parcel_no, holder_id, year, grade FROM ratings ORDER BY year"), conn
+        )
     for c in PARCEL_COLUMNS:
         if c.endswith("_on") or c == "operating_since":
             parcels[c] = pd.to_datetime(parcels[c]).dt.date.astype(object).where(parcels[c].notna(), None)
@@ -55,16 +62,19 @@ def demo(engine: sa.Engine) -> sa.Engine:
 
 def _judgements(engine: sa.Engine) -> list[tuple]:
     with engine.connect() as conn:
-        return conn.execute(sa.text("SELECT id, profile, as_of, judged_at, judged_by, served FROM judgements "
-                                    "ORDER BY id")).all()
+        return conn.execute(
+            sa.text("SELECT id, profile, as_of, judged_at, judged_by, served FROM judgements ORDER BY id")
+        ).all()
 
 
 @pytest.mark.parametrize("policy", ["wenzhou-2020", "yiwu"])
 def test_stored_findings_are_the_fresh_judgement(demo: sa.Engine, policy: str) -> None:
     profile = get_profile(policy)
     parcels, ratings = _rows_read(demo)
-    fresh = {"idle": idle_findings(parcels, as_of=AS_OF, profile=profile),
-             "lifecycle": lifecycle_findings(parcels, ratings, as_of=AS_OF, profile=profile)}
+    fresh = {
+        "idle": idle_findings(parcels, as_of=AS_OF, profile=profile),
+        "lifecycle": lifecycle_findings(parcels, ratings, as_of=AS_OF, profile=profile),
+    }
     first = judge_city(demo, as_of=AS_OF, profile=profile)
     again = judge_city(demo, as_of=AS_OF, profile=profile)
     assert first.computed and not again.computed and again.id == first.id
@@ -73,30 +83,44 @@ def test_stored_findings_are_the_fresh_judgement(demo: sa.Engine, policy: str) -
         assert_frame_equal(again.findings(kind), frame, check_exact=True)  # read back from the tables
         assert_frame_equal(first.findings(kind), frame, check_exact=True)  # the judge's own handle
         document = json.loads("".join(again.document(kind)))
-        expected = json.loads(json.dumps(findings_json(frame, as_of=AS_OF, profile=profile), ensure_ascii=False))
+        expected = json.loads(
+            json.dumps(findings_json(frame, as_of=AS_OF, profile=profile), ensure_ascii=False)
+        )
         assert document == expected and list(document) == list(expected)
     low = low_efficiency(parcels, ratings, as_of=AS_OF, profile=profile)
-    assert again.low_efficiency() == sorted(parcels.loc[low.to_numpy(), "parcel_no"]) and 0 < low.sum() < len(low)
+    assert again.low_efficiency() == sorted(parcels.loc[low.to_numpy(), "parcel_no"]) and 0 < low.sum() < len(
+        low
+    )
 
 
 def test_a_second_process_reads_what_the_first_stored(demo: sa.Engine) -> None:
     exe = Path(sys.executable).with_name("blockline")
 
     def run() -> dict:
-        proc = subprocess.run([str(exe), "idle", "--as-of", AS_OF.isoformat(), "--format", "json"],
-                              capture_output=True, text=True, env=os.environ.copy(), timeout=300)
+        proc = subprocess.run(
+            [str(exe), "idle", "--as-of", AS_OF.isoformat(), "--format", "json"],
+            capture_output=True,
+            text=True,
+            env=os.environ.copy(),
+            timeout=300,
+        )
         assert proc.returncode == 0, proc.stderr
         return json.loads(proc.stdout)
 
     first = run()
-    (jid, profile, as_of, judged_at, judged_by, served), = _judgements(demo)
+    ((jid, profile, as_of, judged_at, judged_by, served),) = _judgements(demo)
     assert (profile, as_of, served) == ("wenzhou-2020", AS_OF, 0)
     second = run()
     assert second == first and first["parcels"]
     assert _judgements(demo) == [(jid, profile, as_of, judged_at, judged_by, 1)]  # not judged again: served
     # the lifecycle command and zones detect use the same judgement
-    proc = subprocess.run([str(exe), "lifecycle", "--as-of", AS_OF.isoformat(), "--format", "json"],
-                          capture_output=True, text=True, env=os.environ.copy(), timeout=300)
+    proc = subprocess.run(
+        [str(exe), "lifecycle", "--as-of", AS_OF.isoformat(), "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     assert _judgements(demo) == [(jid, profile, as_of, judged_at, judged_by, 2)]
 
@@ -107,9 +131,13 @@ def test_a_load_invalidates(demo: sa.Engine, tmp_path: Path) -> None:
     other_day = judge_city(demo, as_of=AS_OF - dt.timedelta(days=1), profile=profile)
     assert before.computed and other_day.computed and len(_judgements(demo)) == 2
     with demo.connect() as conn:
-        healthy = conn.execute(sa.text(
-            "SELECT parcel_no FROM parcels WHERE valid_to IS NULL AND NOT (parcel_no = ANY(:low)) ORDER BY parcel_no "
-            "LIMIT 1"), {"low": before.low_efficiency()}).scalar_one()
+        healthy = conn.execute(
+            sa.text(
+                "SELECT parcel_no FROM parcels WHERE valid_to IS NULL AND NOT (parcel_no = ANY(:low)) ORDER BY parcel_no "
+                "LIMIT 1"
+            ),
+            {"low": before.low_efficiency()},
+        ).scalar_one()
     # a D rating last year makes a parcel low-efficiency land (WZ §12 via consolidation.low_efficiency_grades)
     (tmp_path / "r.csv").write_text(f"parcel_no,year,grade\n{healthy},{AS_OF.year - 1},D\n", encoding="utf-8")
     load_ratings(demo, tmp_path / "r.csv", user="test")
@@ -149,12 +177,18 @@ def test_added_columns_and_values_survive(demo: sa.Engine, monkeypatch: pytest.M
 def test_two_processes_at_once_judge_once(demo: sa.Engine) -> None:
     exe = Path(sys.executable).with_name("blockline")
     argv = [str(exe), "lifecycle", "--as-of", AS_OF.isoformat(), "--policy", "yiwu", "--format", "json"]
-    procs = [subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
-             for _ in range(2)]
+    procs = [
+        subprocess.Popen(
+            argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy()
+        )
+        for _ in range(2)
+    ]
     outs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0], [e for _, e in outs]
     assert json.loads(outs[0][0]) == json.loads(outs[1][0])
-    (_, profile, as_of, _, _, served), = _judgements(demo)  # one judgement: the second process waited and read it
+    ((_, profile, as_of, _, _, served),) = _judgements(
+        demo
+    )  # one judgement: the second process waited and read it
     assert (profile, as_of, served) == ("yiwu", AS_OF, 1)
 
 
@@ -163,10 +197,10 @@ def test_an_edited_profile_judges_again(demo: sa.Engine, tmp_path: Path) -> None
     the judgement of the old thresholds."""
     shipped = Path(__file__).resolve().parents[2] / "zoning" / "profiles" / "wenzhou-2020.toml"
     text = shipped.read_text(encoding="utf-8")
-    old = '[consolidation.rating_years]\nvalue = 1\n'
+    old = "[consolidation.rating_years]\nvalue = 1\n"
     assert old in text
     edited = tmp_path / "wenzhou-2020.toml"
-    edited.write_text(text.replace(old, '[consolidation.rating_years]\nvalue = 3\n'), encoding="utf-8")
+    edited.write_text(text.replace(old, "[consolidation.rating_years]\nvalue = 3\n"), encoding="utf-8")
     before, after = get_profile(str(shipped)), get_profile(str(edited))
     assert before.name == after.name == "wenzhou-2020"
     first = judge_city(demo, as_of=AS_OF, profile=before)

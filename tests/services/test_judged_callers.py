@@ -40,8 +40,13 @@ EXE = Path(sys.executable).with_name("blockline")
 
 def _run(argv: list[str], **env: str) -> tuple[subprocess.CompletedProcess[str], int]:
     """A ``blockline`` process with the office's clock at NOW: its result and its pid."""
-    proc = subprocess.Popen([str(EXE), *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "BLOCKLINE_NOW": NOW, **env})
+    proc = subprocess.Popen(
+        [str(EXE), *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BLOCKLINE_NOW": NOW, **env},
+    )
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     return subprocess.CompletedProcess(argv, proc.returncode, out, err), proc.pid
@@ -56,21 +61,24 @@ def demo(engine: sa.Engine) -> sa.Engine:
     return engine
 
 
-def test_the_demo_and_a_load_judge_today_and_the_next_process_is_served(engine: sa.Engine, tmp_path: Path) -> None:
+def test_the_demo_and_a_load_judge_today_and_the_next_process_is_served(
+    engine: sa.Engine, tmp_path: Path
+) -> None:
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM judgements"))
     demo, pid = _run(["demo", "--parcels", "400", "--seed", "4", "--format", "json"])
     assert json.loads(demo.stdout)["inserted"] == 400  # the load's own JSON, unchanged on stdout
     assert "judged and stored" in demo.stderr and "2026-11-01 wenzhou-2020" in demo.stderr
-    (jid, profile, as_of, judged_at, judged_by, served), = _judgements(engine)
+    ((jid, profile, as_of, judged_at, judged_by, served),) = _judgements(engine)
     assert (profile, as_of, served, judged_by) == ("wenzhou-2020", TODAY, 0, f"{socket.gethostname()}:{pid}")
     # the next process asking today's idle land reads it: not judged again, counted as served
     idle, _ = _run(["idle", "--format", "json"])
     assert _judgements(engine) == [(jid, profile, as_of, judged_at, judged_by, 1)]
     parcels, _ = _rows_read(engine)
     fresh = idle_findings(parcels, as_of=TODAY, profile=get_profile("wenzhou-2020"))
-    expected = json.loads(json.dumps(findings_json(fresh, as_of=TODAY, profile=get_profile("wenzhou-2020")),
-                                     ensure_ascii=False))
+    expected = json.loads(
+        json.dumps(findings_json(fresh, as_of=TODAY, profile=get_profile("wenzhou-2020")), ensure_ascii=False)
+    )
     assert json.loads(idle.stdout) == expected and expected["parcels"]
     # a ratings load (new data) judges again in the load's process; the judgement of the old data is gone
     with engine.connect() as conn:
@@ -78,7 +86,7 @@ def test_the_demo_and_a_load_judge_today_and_the_next_process_is_served(engine: 
     (tmp_path / "r.csv").write_text(f"parcel_no,year,grade\n{no},2025,D\n", encoding="utf-8")
     ratings, pid = _run(["load", "ratings", str(tmp_path / "r.csv")])
     assert "judged and stored" in ratings.stdout
-    (jid2, _, as_of2, _, judged_by2, served2), = _judgements(engine)
+    ((jid2, _, as_of2, _, judged_by2, served2),) = _judgements(engine)
     assert jid2 != jid and (as_of2, served2, judged_by2) == (TODAY, 0, f"{socket.gethostname()}:{pid}")
 
 
@@ -86,8 +94,13 @@ def test_a_load_that_changes_nothing_judges_nothing(engine: sa.Engine, tmp_path:
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM judgements"))
     (tmp_path / "r.csv").write_text("parcel_no,year,grade\nNONE-1,2025,D\n", encoding="utf-8")
-    proc = subprocess.run([str(EXE), "load", "ratings", str(tmp_path / "r.csv")], capture_output=True, text=True,
-                          env={**os.environ, "BLOCKLINE_NOW": NOW}, timeout=300)
+    proc = subprocess.run(
+        [str(EXE), "load", "ratings", str(tmp_path / "r.csv")],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BLOCKLINE_NOW": NOW},
+        timeout=300,
+    )
     assert "judged" not in proc.stdout + proc.stderr  # an empty store: no parcels, no judgement
     assert _judgements(engine) == []
 
@@ -98,13 +111,21 @@ def test_the_judgement_writes_the_maps_marks_and_ensure_marks_reads_them(demo: s
 
     profile = get_profile("wenzhou-2020")
     parcels, ratings = _rows_read(demo)
-    fresh = parcel_marks(parcels, ratings, as_of=TODAY, profile=profile).sort_values("parcel_no", ignore_index=True)
+    fresh = parcel_marks(parcels, ratings, as_of=TODAY, profile=profile).sort_values(
+        "parcel_no", ignore_index=True
+    )
     assert fresh["idle"].notna().any() and fresh["lifecycle"].notna().any() and fresh["grade"].notna().any()
 
     def stored(name: str) -> pd.DataFrame:
         with demo.connect() as conn:
-            frame = pd.read_sql(sa.text("SELECT parcel_no, idle, lifecycle, grade FROM parcel_marks "
-                                        "WHERE mark_set = :s ORDER BY parcel_no"), conn, params={"s": name})
+            frame = pd.read_sql(
+                sa.text(
+                    "SELECT parcel_no, idle, lifecycle, grade FROM parcel_marks "
+                    "WHERE mark_set = :s ORDER BY parcel_no"
+                ),
+                conn,
+                params={"s": name},
+            )
         return frame.astype(object).where(frame.notna(), None)
 
     judgement = judge_city(demo, as_of=TODAY, profile=profile)
@@ -117,7 +138,7 @@ def test_the_judgement_writes_the_maps_marks_and_ensure_marks_reads_them(demo: s
         conn.execute(sa.text("DELETE FROM parcel_marks"))
     assert ensure_marks(demo, as_of=TODAY, profile=profile) == name
     assert_frame_equal(stored(name), fresh, check_exact=True)
-    (jid, *_, served), = _judgements(demo)
+    ((jid, *_, served),) = _judgements(demo)
     assert jid == judgement.id and served == 1
 
 
@@ -145,17 +166,28 @@ def test_the_pages_data_is_the_stored_judgement(demo: sa.Engine) -> None:
 
     low = low_efficiency(parcels, ratings, as_of=TODAY, profile=profile)
     min_mu, gap_m = float(profile.value("consolidation.min_mu")), float(profile.value("consolidation.gap_m"))
-    old = detect_zones_in_store(demo, low_efficiency_parcel_nos=list(parcels.loc[low.to_numpy(), "parcel_no"]),
-                                min_mu=min_mu, gap_m=gap_m)
+    old = detect_zones_in_store(
+        demo,
+        low_efficiency_parcel_nos=list(parcels.loc[low.to_numpy(), "parcel_no"]),
+        min_mu=min_mu,
+        gap_m=gap_m,
+    )
     old = describe_zones_in_store(demo, old, ratings=ratings, as_of=TODAY)
     zones = candidates(demo, as_of=TODAY, profile=profile, min_mu=min_mu, gap_m=gap_m)
     assert len(old) > 0
     # the block-line areas are overlays of the same shapes taken in another order (a lateral join through the
     # lines' index against the union of the zone's lines): GEOS may differ in the last bits, never by 1e-9 亩
-    assert_frame_equal(pd.DataFrame(zones.drop(columns="geometry")), pd.DataFrame(old.drop(columns="geometry")),
-                       check_exact=False, rtol=1e-12, atol=1e-9)
+    assert_frame_equal(
+        pd.DataFrame(zones.drop(columns="geometry")),
+        pd.DataFrame(old.drop(columns="geometry")),
+        check_exact=False,
+        rtol=1e-12,
+        atol=1e-9,
+    )
     assert zones.geometry.geom_equals_exact(old.geometry, tolerance=0).all()
-    (_, _, _, _, judged_by, served), = _judgements(demo)  # one judgement, by this process, served twice since
+    ((_, _, _, _, judged_by, served),) = _judgements(
+        demo
+    )  # one judgement, by this process, served twice since
     assert judged_by == f"{socket.gethostname()}:{os.getpid()}" and served == 2
 
 
@@ -171,13 +203,23 @@ def test_zones_detect_from_the_store_is_the_in_memory_detect_on_the_demo_city(de
     parcels["low_efficiency"] = low_efficiency(parcels, ratings, as_of=TODAY, profile=profile).to_numpy()
     min_mu, gap_m = float(profile.value("consolidation.min_mu")), float(profile.value("consolidation.gap_m"))
     zones = detect_zones(parcels, min_mu=min_mu, gap_m=gap_m)
-    zones = describe_zones(zones, parcels, level1=read_blocklines(demo, level=1), level2=read_blocklines(demo, level=2),
-                           ratings=ratings, as_of=TODAY)
+    zones = describe_zones(
+        zones,
+        parcels,
+        level1=read_blocklines(demo, level=1),
+        level2=read_blocklines(demo, level=2),
+        ratings=ratings,
+        as_of=TODAY,
+    )
     proc, _ = _run(["zones", "detect", "--format", "json"])
     got = json.loads(proc.stdout)["zones"]
     assert len(got) == len(zones) > 0
     for z, row in zip(got, zones.itertuples(), strict=True):
         assert (z["zone_id"], z["parcels"], z["holders"], z["county_code"]) == (
-            row.zone_id, list(row.parcels), row.holders, row.county_code)
+            row.zone_id,
+            list(row.parcels),
+            row.holders,
+            row.county_code,
+        )
         assert z["area_mu"] == pytest.approx(round(float(row.area_mu), 2), abs=0.006)
         assert z["block_line_levels"] == list(row.block_line_levels) and z["rating_mix"] == row.rating_mix

@@ -23,5 +23,3 @@ def city(engine: sa.Engine, tmp_path: Path) -> sa.Engine:
     """The two-county city with its level-1 and level-2 lines (tests.files.load_two_county_city)."""
     load_two_county_city(engine, tmp_path)
     return engine
-
-

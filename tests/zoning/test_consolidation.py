@@ -50,9 +50,16 @@ CLI_ASSESS = {"area_mu", "meets_threshold", "holders", "low_efficiency_share", "
 CLI_PARCEL = {"parcel_no", "share", "area_in_zone_mu", "low_efficiency"}
 
 
-def make(geoms: list[shapely.Geometry], *, low: bool | list[bool | None] = True, nos: list[str] | None = None,
-         holder_ids: list[str | None] | None = None, holders: list[str | None] | None = None,
-         county: str | list[str] = "330302", **extra: list[object]) -> gpd.GeoDataFrame:
+def make(
+    geoms: list[shapely.Geometry],
+    *,
+    low: bool | list[bool | None] = True,
+    nos: list[str] | None = None,
+    holder_ids: list[str | None] | None = None,
+    holders: list[str | None] | None = None,
+    county: str | list[str] = "330302",
+    **extra: list[object],
+) -> gpd.GeoDataFrame:
     """Parcels P1, P2, … (or ``nos``), each its own holder unless told otherwise."""
     n = len(geoms)
     nos = nos or [f"P{i + 1}" for i in range(n)]
@@ -77,8 +84,12 @@ def groups(zones: gpd.GeoDataFrame) -> set[frozenset[str]]:
 def across_road(road_m: float) -> list[shapely.Geometry]:
     """Two 15-亩 blocks stacked on each side of a north–south road ``road_m`` wide: 60 亩 in all."""
     east = X + 100 + road_m
-    return [box(X, Y, X + 100, Y + 100), box(X, Y + 100, X + 100, Y + 200),
-            box(east, Y, east + 100, Y + 100), box(east, Y + 100, east + 100, Y + 200)]
+    return [
+        box(X, Y, X + 100, Y + 100),
+        box(X, Y + 100, X + 100, Y + 200),
+        box(east, Y, east + 100, Y + 100),
+        box(east, Y + 100, east + 100, Y + 200),
+    ]
 
 
 # ======================================================================================================
@@ -104,8 +115,11 @@ def test_four_blocks_across_a_12m_road_make_one_60_mu_zone() -> None:
 
 
 def test_the_profile_parameters_give_the_same_zone() -> None:
-    zones = detect_zones(make(across_road(12.0)), min_mu=WZ.value("consolidation.min_mu"),
-                         gap_m=WZ.value("consolidation.gap_m"))
+    zones = detect_zones(
+        make(across_road(12.0)),
+        min_mu=WZ.value("consolidation.min_mu"),
+        gap_m=WZ.value("consolidation.gap_m"),
+    )
     assert groups(zones) == {frozenset({"P1", "P2", "P3", "P4"})}
 
 
@@ -161,8 +175,10 @@ def test_gap_zero_joins_only_parcels_that_touch() -> None:
 
 
 def test_a_zone_spanning_two_counties_names_both_and_the_larger_first() -> None:
-    parcels = make(across_road(12.0) + [box(X + 224, Y, X + 324, Y + 100)],
-                   county=["330302", "330302", "330304", "330304", "330304"])
+    parcels = make(
+        across_road(12.0) + [box(X + 224, Y, X + 324, Y + 100)],
+        county=["330302", "330302", "330304", "330304", "330304"],
+    )
     zone = detect_zones(parcels, min_mu=50, gap_m=15).iloc[0]
     assert zone["county_code"] == "330304" and zone["county_codes"] == ["330302", "330304"]
 
@@ -173,8 +189,11 @@ def test_area_mu_column_is_used_when_present() -> None:
 
 
 def test_zone_geometry_is_the_union_also_where_parcels_do_not_form_a_clean_coverage() -> None:
-    t_junction = [box(X, Y, X + 200, Y + 200), box(X + 200, Y, X + 300, Y + 100),
-                  box(X + 200, Y + 100, X + 300, Y + 200)]  # a corner of two on the edge of the third
+    t_junction = [
+        box(X, Y, X + 200, Y + 200),
+        box(X + 200, Y, X + 300, Y + 100),
+        box(X + 200, Y + 100, X + 300, Y + 200),
+    ]  # a corner of two on the edge of the third
     clean = [box(X + 1000 + 100 * i, Y, X + 1100 + 100 * i, Y + 200) for i in range(3)]  # same zone size
     overlapping = [box(X + 2000, Y, X + 2200, Y + 200), box(X + 2100, Y, X + 2300, Y + 200)]
     parcels = make(t_junction + clean + overlapping)
@@ -265,8 +284,9 @@ def grids(draw: st.DrawFn) -> gpd.GeoDataFrame:
     low = draw(st.lists(st.booleans(), min_size=n, max_size=n))
     holders = draw(st.lists(st.sampled_from(["H1", "H2", "H3", "H4", None]), min_size=n, max_size=n))
     geoms = shapely.box(gx.ravel(), gy.ravel(), (gx + gw).ravel(), (gy + gh).ravel())
-    return make(list(geoms), low=low, holder_ids=holders, holders=[None] * n,
-                nos=[f"G{i:03d}" for i in range(n)])
+    return make(
+        list(geoms), low=low, holder_ids=holders, holders=[None] * n, nos=[f"G{i:03d}" for i in range(n)]
+    )
 
 
 def brute_force_groups(parcels: gpd.GeoDataFrame, *, gap_m: float, min_mu: float) -> set[frozenset[str]]:
@@ -287,8 +307,11 @@ def brute_force_groups(parcels: gpd.GeoDataFrame, *, gap_m: float, min_mu: float
     members: dict[int, list[int]] = {}
     for i in range(len(geoms)):
         members.setdefault(find(i), []).append(i)
-    return {frozenset(nos[i] for i in m) for m in members.values()
-            if sum(geoms[i].area for i in m) / M2_PER_MU >= min_mu - 0.005}
+    return {
+        frozenset(nos[i] for i in m)
+        for m in members.values()
+        if sum(geoms[i].area for i in m) / M2_PER_MU >= min_mu - 0.005
+    }
 
 
 @settings(max_examples=60, deadline=None)
@@ -297,8 +320,8 @@ def test_a_zone_is_the_sum_of_its_parcels_and_the_groups_are_right(
     parcels: gpd.GeoDataFrame, gap_m: float, min_mu: float
 ) -> None:
     zones = detect_zones(parcels, min_mu=min_mu, gap_m=gap_m)
-    area = dict(zip(parcels["parcel_no"], parcels.geometry.area / M2_PER_MU))
-    low = dict(zip(parcels["parcel_no"], parcels["low_efficiency"]))
+    area = dict(zip(parcels["parcel_no"], parcels.geometry.area / M2_PER_MU, strict=False))
+    low = dict(zip(parcels["parcel_no"], parcels["low_efficiency"], strict=False))
     for zone in zones.itertuples():
         assert zone.area_mu == pytest.approx(sum(area[p] for p in zone.parcels), rel=1e-9)
         assert zone.geometry.area / M2_PER_MU == pytest.approx(zone.area_mu, rel=1e-9)
@@ -317,7 +340,9 @@ def test_zones_do_not_depend_on_the_order_of_the_rows(data: st.DataObject, parce
     shuffled.index = data.draw(st.permutations(range(100, 100 + len(parcels))))
     for min_mu, gap_m in ((20.0, 12.25), (7.5, 0.0)):
         expected = detect_zones(parcels, min_mu=min_mu, gap_m=gap_m)
-        assert_geodataframe_equal(detect_zones(shuffled, min_mu=min_mu, gap_m=gap_m), expected, normalize=True)
+        assert_geodataframe_equal(
+            detect_zones(shuffled, min_mu=min_mu, gap_m=gap_m), expected, normalize=True
+        )
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -336,8 +361,13 @@ def test_zones_do_not_depend_on_the_order_of_the_rows(data: st.DataObject, parce
         (lambda p: p.assign(parcel_no=["P1", None, "P3", "P4"]), "no parcel_no"),
         (lambda p: p.assign(low_efficiency=["是", "是", "否", "是"]), "True/False"),
         (lambda p: p.set_geometry([None, *p.geometry[1:]], crs=CRS), "have no geometry"),
-        (lambda p: p.set_geometry([shapely.Polygon([(X, Y), (X + 10, Y + 10), (X + 10, Y), (X, Y + 10)]),
-                                   *p.geometry[1:]], crs=CRS), "invalid"),
+        (
+            lambda p: p.set_geometry(
+                [shapely.Polygon([(X, Y), (X + 10, Y + 10), (X + 10, Y), (X, Y + 10)]), *p.geometry[1:]],
+                crs=CRS,
+            ),
+            "invalid",
+        ),
         (lambda p: p.set_geometry([shapely.Point(X, Y), *p.geometry[1:]], crs=CRS), "not polygons"),
     ],
 )
@@ -381,30 +411,42 @@ def test_no_function_modifies_its_inputs() -> None:
 def test_describe_zones_gives_levels_and_rating_mix() -> None:
     parcels = make(across_road(12.0))
     zones = detect_zones(parcels, min_mu=50, gap_m=15)
-    level1 = gpd.GeoDataFrame(geometry=[box(X - 100, Y - 100, X + 50, Y + 300)], crs=CRS)  # west halves of P1, P2
+    level1 = gpd.GeoDataFrame(
+        geometry=[box(X - 100, Y - 100, X + 50, Y + 300)], crs=CRS
+    )  # west halves of P1, P2
     level2 = gpd.GeoDataFrame(geometry=[box(X + 212, Y, X + 500, Y + 200)], crs=CRS)  # touches P3, P4
-    hid = dict(zip(parcels["parcel_no"], parcels["holder_id"]))
-    ratings = pd.DataFrame({
-        "parcel_no": [None, None, None, None, "P3", None],
-        "holder_id": [hid["P1"], hid["P1"], hid["P2"], hid["P3"], None, hid["P2"]],
-        "year": [2024, 2025, 2024, 2025, 2025, 2026],
-        "grade": ["B", "C", "D", "C", "A", "A"],  # P2's 2026 grade is not known on 2026-06-01
-    })
-    out = describe_zones(zones, parcels, level1=level1, level2=level2, ratings=ratings, as_of=dt.date(2026, 6, 1))
+    hid = dict(zip(parcels["parcel_no"], parcels["holder_id"], strict=False))
+    ratings = pd.DataFrame(
+        {
+            "parcel_no": [None, None, None, None, "P3", None],
+            "holder_id": [hid["P1"], hid["P1"], hid["P2"], hid["P3"], None, hid["P2"]],
+            "year": [2024, 2025, 2024, 2025, 2025, 2026],
+            "grade": ["B", "C", "D", "C", "A", "A"],  # P2's 2026 grade is not known on 2026-06-01
+        }
+    )
+    out = describe_zones(
+        zones, parcels, level1=level1, level2=level2, ratings=ratings, as_of=dt.date(2026, 6, 1)
+    )
     row = out.iloc[0]
     assert row["block_line_levels"] == [1]
     assert row["level1_mu"] == pytest.approx(15.0, rel=1e-9) and row["level2_mu"] == 0.0
     # P1 C (2025), P2 D (2024), P3 A (its own 2025 grade beats its enterprise's C of the same year), P4 none
     assert row["rating_mix"] == {"A": 1, "B": 0, "C": 1, "D": 1, "unrated": 1}
     assert row["rating_mix_mu"] == pytest.approx({"A": 15.0, "B": 0.0, "C": 15.0, "D": 15.0, "unrated": 15.0})
-    assert list(out.columns[:len(ZONE_COLUMNS)]) == ZONE_COLUMNS
+    assert list(out.columns[: len(ZONE_COLUMNS)]) == ZONE_COLUMNS
 
 
 def test_describe_zones_of_no_zones() -> None:
     parcels = make(across_road(12.0), low=False)
     zones = detect_zones(parcels, min_mu=50, gap_m=15)
-    out = describe_zones(zones, parcels, level1=NONE, level2=NONE,
-                         ratings=pd.DataFrame({"holder_id": [], "year": [], "grade": []}), as_of=dt.date(2026, 6, 1))
+    out = describe_zones(
+        zones,
+        parcels,
+        level1=NONE,
+        level2=NONE,
+        ratings=pd.DataFrame({"holder_id": [], "year": [], "grade": []}),
+        as_of=dt.date(2026, 6, 1),
+    )
     assert len(out) == 0 and {"block_line_levels", "rating_mix"} <= set(out.columns)
 
 
@@ -412,13 +454,21 @@ def test_describe_zones_refuses_layers_in_another_crs() -> None:
     parcels = make(across_road(12.0))
     zones = detect_zones(parcels, min_mu=50, gap_m=15)
     with pytest.raises(ValueError, match="different CRSs"):
-        describe_zones(zones, parcels, level1=NONE.to_crs("EPSG:4547"), level2=NONE,
-                       ratings=pd.DataFrame({"holder_id": [], "year": [], "grade": []}), as_of=dt.date(2026, 6, 1))
+        describe_zones(
+            zones,
+            parcels,
+            level1=NONE.to_crs("EPSG:4547"),
+            level2=NONE,
+            ratings=pd.DataFrame({"holder_id": [], "year": [], "grade": []}),
+            as_of=dt.date(2026, 6, 1),
+        )
 
 
 def test_latest_grade_looks_at_years_before_as_of() -> None:
     parcels = pd.DataFrame({"parcel_no": ["P1", "P2"], "holder_id": ["H1", "H2"]}, index=[7, 3])
-    ratings = pd.DataFrame({"holder_id": ["H1", "H1", "H2"], "year": [2024, 2025, 2025], "grade": ["a", "D", "B"]})
+    ratings = pd.DataFrame(
+        {"holder_id": ["H1", "H1", "H2"], "year": [2024, 2025, 2025], "grade": ["a", "D", "B"]}
+    )
     assert latest_grade(parcels, ratings, as_of=dt.date(2026, 1, 1)).to_dict() == {7: "D", 3: "B"}
     assert latest_grade(parcels, ratings, as_of=dt.date(2025, 12, 31)).to_dict() == {7: "A", 3: None}
     with pytest.raises(ValueError, match="A–D"):
@@ -430,17 +480,25 @@ def test_latest_grade_looks_at_years_before_as_of() -> None:
 # ======================================================================================================
 
 # P1 [X, X+100] × [Y, Y+100]; P2 east of it; P3 east of P2; P4 south of P2.
-ROW = [box(X, Y, X + 100, Y + 100), box(X + 100, Y, X + 200, Y + 100), box(X + 200, Y, X + 300, Y + 100),
-       box(X + 100, Y - 100, X + 200, Y)]
+ROW = [
+    box(X, Y, X + 100, Y + 100),
+    box(X + 100, Y, X + 200, Y + 100),
+    box(X + 200, Y, X + 300, Y + 100),
+    box(X + 100, Y - 100, X + 200, Y),
+]
 # The zone takes the east half of P1, all of P2, only touches P3 (along x = X+200), and reaches 3 m into
 # P4 (300 m² of 10000 = 3 % < 5 %): 150 m × 103 m = 15450 m² = 23.175 亩.
 DRAWN = box(X + 50, Y - 3, X + 200, Y + 100)
-LEVEL1 = gpd.GeoDataFrame({"name": ["一级"]}, geometry=[box(X + 150, Y, X + 400, Y + 100)], crs=CRS)  # overlaps
+LEVEL1 = gpd.GeoDataFrame(
+    {"name": ["一级"]}, geometry=[box(X + 150, Y, X + 400, Y + 100)], crs=CRS
+)  # overlaps
 LEVEL2 = gpd.GeoDataFrame({"name": ["二级"]}, geometry=[box(X - 100, Y, X + 50, Y + 100)], crs=CRS)  # touches
 
 
 def drawn_parcels() -> gpd.GeoDataFrame:
-    return make(ROW, low=[True, False, True, True], holders=["甲", "乙", "丙", "丁"], rating=["C", "A", "D", "B"])
+    return make(
+        ROW, low=[True, False, True, True], holders=["甲", "乙", "丙", "丁"], rating=["C", "A", "D", "B"]
+    )
 
 
 def test_assess_zone_takes_parcels_by_their_share_inside() -> None:
@@ -449,8 +507,12 @@ def test_assess_zone_takes_parcels_by_their_share_inside() -> None:
     assert result["meets_threshold"] is False
     assert [p["parcel_no"] for p in result["parcels"]] == ["P1", "P2"]  # not P3 (touches), not P4 (3 %)
     p1, p2 = result["parcels"]
-    assert p1["share"] == pytest.approx(0.5, rel=1e-9) and p1["area_in_zone_mu"] == pytest.approx(7.5, rel=1e-9)
-    assert p2["share"] == pytest.approx(1.0, rel=1e-9) and p2["area_in_zone_mu"] == pytest.approx(15.0, rel=1e-9)
+    assert p1["share"] == pytest.approx(0.5, rel=1e-9) and p1["area_in_zone_mu"] == pytest.approx(
+        7.5, rel=1e-9
+    )
+    assert p2["share"] == pytest.approx(1.0, rel=1e-9) and p2["area_in_zone_mu"] == pytest.approx(
+        15.0, rel=1e-9
+    )
     assert (p1["low_efficiency"], p1["holder"], p1["rating"]) == (True, "甲", "C")
     assert (p2["low_efficiency"], p2["holder"], p2["rating"]) == (False, "乙", "A")
     assert result["holders"] == 2
@@ -476,29 +538,37 @@ def test_assess_zone_threshold_at_exactly_50_mu_and_just_below() -> None:
     assert assess_zone(exactly, parcels, level1=NONE, level2=NONE, profile=WZ)["meets_threshold"] is True
     result = assess_zone(below, parcels, level1=NONE, level2=NONE, profile=WZ)
     assert result["area_mu"] == pytest.approx(49.99, rel=1e-9) and result["meets_threshold"] is False
-    assert assess_zone(below, parcels, level1=NONE, level2=NONE, profile=WZ, min_mu=40)["meets_threshold"] is True
+    assert (
+        assess_zone(below, parcels, level1=NONE, level2=NONE, profile=WZ, min_mu=40)["meets_threshold"]
+        is True
+    )
 
 
 def test_assess_zone_takes_a_parcel_at_exactly_the_minimum_share() -> None:
     share = WZ.value("consolidation.min_share_inside")
     parcels = make([box(X, Y, X + 100, Y + 100)])
     edge = box(X - 50, Y, X + 100 * share, Y + 100)
-    assert [p["parcel_no"] for p in assess_zone(edge, parcels, level1=NONE, level2=NONE, profile=WZ)["parcels"]] == ["P1"]
+    assert [
+        p["parcel_no"] for p in assess_zone(edge, parcels, level1=NONE, level2=NONE, profile=WZ)["parcels"]
+    ] == ["P1"]
     short = box(X - 50, Y, X + 100 * share * 0.98, Y + 100)
     assert assess_zone(short, parcels, level1=NONE, level2=NONE, profile=WZ)["parcels"] == []
 
 
 def test_a_parcel_that_only_touches_is_not_taken_even_without_a_minimum_share() -> None:
     params = dict(WZ.parameters)
-    params["consolidation.min_share_inside"] = dataclasses.replace(params["consolidation.min_share_inside"], value=0.0)
+    params["consolidation.min_share_inside"] = dataclasses.replace(
+        params["consolidation.min_share_inside"], value=0.0
+    )
     lenient = dataclasses.replace(WZ, parameters=params)
     result = assess_zone(DRAWN, drawn_parcels(), level1=LEVEL1, level2=LEVEL2, profile=lenient)
     assert [p["parcel_no"] for p in result["parcels"]] == ["P1", "P2", "P4"]  # P4's 3 % now counts; P3 never
 
 
 def test_assess_zone_on_empty_ground() -> None:
-    result = assess_zone(box(X + 1000, Y + 1000, X + 1100, Y + 1100), drawn_parcels(), level1=LEVEL1,
-                         level2=LEVEL2, profile=WZ)
+    result = assess_zone(
+        box(X + 1000, Y + 1000, X + 1100, Y + 1100), drawn_parcels(), level1=LEVEL1, level2=LEVEL2, profile=WZ
+    )
     assert result["parcels"] == [] and result["holders"] == 0 and result["low_efficiency_share"] == 0.0
     assert result["area_mu"] == pytest.approx(15.0, rel=1e-9) and result["block_line_levels"] == []
 
@@ -554,10 +624,19 @@ def city_block(seed: int) -> gpd.GeoDataFrame:
     far = 10_000.0
     extra = [translate(g, far) for g in corner_to_corner(14.9)]
     extra += [translate(g, far, 1000) for g in corner_to_corner(15.1)]
-    extra += [translate(g, far, 2000) for g in
-              (box(X, Y, X + 200, Y + 100), box(X + 212, Y, X + 412, Y + 100), box(X + 424, Y, X + 624, Y + 100))]
-    return make(grid + extra, low=low + [True] * 4 + [True, False, True],
-                nos=[f"C{i:04d}" for i in range(len(grid) + len(extra))])
+    extra += [
+        translate(g, far, 2000)
+        for g in (
+            box(X, Y, X + 200, Y + 100),
+            box(X + 212, Y, X + 412, Y + 100),
+            box(X + 424, Y, X + 624, Y + 100),
+        )
+    ]
+    return make(
+        grid + extra,
+        low=low + [True] * 4 + [True, False, True],
+        nos=[f"C{i:04d}" for i in range(len(grid) + len(extra))],
+    )
 
 
 @pytest.mark.parametrize(("min_mu", "gap_m"), [(50.0, 15.0), (20.0, 15.0), (20.0, 0.0), (50.0, 13.0)])
@@ -565,20 +644,34 @@ def test_postgis_cluster_dbscan_finds_the_same_zones(engine: sa.Engine, min_mu: 
     parcels = city_block(seed=11)
     zones = detect_zones(parcels, min_mu=min_mu, gap_m=gap_m)
     assert len(zones) >= 3  # a test that compares something
-    rows = [{"no": no, "low": bool(low), "wkb": wkb}
-            for no, low, wkb in zip(parcels["parcel_no"], parcels["low_efficiency"],
-                                    shapely.to_wkb(parcels.geometry.to_numpy(), hex=True))]
+    rows = [
+        {"no": no, "low": bool(low), "wkb": wkb}
+        for no, low, wkb in zip(
+            parcels["parcel_no"],
+            parcels["low_efficiency"],
+            shapely.to_wkb(parcels.geometry.to_numpy(), hex=True),
+            strict=False,
+        )
+    ]
     with engine.connect() as conn:
-        conn.execute(sa.text("CREATE TEMP TABLE t_parcels (parcel_no text, low boolean, geom geometry(Polygon, 4549))"))
-        conn.execute(sa.text("INSERT INTO t_parcels VALUES (:no, :low, ST_SetSRID(ST_GeomFromWKB(decode(:wkb, 'hex')), 4549))"),
-                     rows)
-        found = conn.execute(sa.text("""
+        conn.execute(
+            sa.text("CREATE TEMP TABLE t_parcels (parcel_no text, low boolean, geom geometry(Polygon, 4549))")
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO t_parcels VALUES (:no, :low, ST_SetSRID(ST_GeomFromWKB(decode(:wkb, 'hex')), 4549))"
+            ),
+            rows,
+        )
+        found = conn.execute(
+            sa.text("""
             WITH c AS (
                 SELECT parcel_no, geom, ST_ClusterDBSCAN(geom, eps := :gap, minpoints := 1) OVER () AS cid
                 FROM t_parcels WHERE low)
             SELECT array_agg(parcel_no ORDER BY parcel_no), sum(ST_Area(geom)) / :m2_per_mu
             FROM c GROUP BY cid HAVING sum(ST_Area(geom)) / :m2_per_mu >= :min_mu - 0.005"""),
-            {"gap": gap_m, "m2_per_mu": M2_PER_MU, "min_mu": min_mu}).all()
+            {"gap": gap_m, "m2_per_mu": M2_PER_MU, "min_mu": min_mu},
+        ).all()
         conn.rollback()
     assert {frozenset(r[0]) for r in found} == groups(zones)
     by_group = {frozenset(r[0]): r[1] for r in found}
@@ -601,8 +694,12 @@ def test_store_path_finds_the_same_zones_as_the_memory_path(engine) -> None:
     parcels["low_efficiency"] = parcels["is_low_efficiency"].fillna(False).astype(bool)
     for gap, min_mu in ((15.0, 50.0), (30.0, 100.0), (0.0, 20.0)):
         memory = detect_zones(parcels, min_mu=min_mu, gap_m=gap)
-        store = detect_zones_in_store(engine, low_efficiency_parcel_nos=parcels.loc[parcels["low_efficiency"], "parcel_no"],
-                                      min_mu=min_mu, gap_m=gap)
+        store = detect_zones_in_store(
+            engine,
+            low_efficiency_parcel_nos=parcels.loc[parcels["low_efficiency"], "parcel_no"],
+            min_mu=min_mu,
+            gap_m=gap,
+        )
         assert len(memory) > 0
         assert list(store["zone_id"]) == list(memory["zone_id"])
         assert list(store["area_mu"]) == pytest.approx(list(memory["area_mu"]))
@@ -624,7 +721,9 @@ def test_a_15_m_gap_joins_after_reprojection_from_the_zone_prefixed_crs() -> Non
         nos += [f"G{i:02d}-a", f"G{i:02d}-b"]
     parcels = make(geoms, nos=nos).set_crs("EPSG:4528", allow_override=True).to_crs(CRS)
     zones = detect_zones(parcels, min_mu=50, gap_m=15)
-    assert sorted(z[0][:3] for z in zones["parcels"]) == [f"G{i:02d}" for i, g in enumerate(gaps) if g <= 15.0]
+    assert sorted(z[0][:3] for z in zones["parcels"]) == [
+        f"G{i:02d}" for i, g in enumerate(gaps) if g <= 15.0
+    ]
     assert zones["area_mu"].tolist() == pytest.approx([60.0] * 13)
 
 
@@ -633,7 +732,9 @@ def test_a_zone_of_50_00_mu_reaches_the_threshold() -> None:
     for mu, reached in ((49.99, False), (50.00, True), (50.01, True), (49.995 - 1e-9, False)):
         parcel = make([box(X, Y, X + 100, Y + mu * 20 / 3)])
         assert len(detect_zones(parcel, min_mu=50, gap_m=15)) == int(reached), mu
-        result = assess_zone(box(X, Y, X + 100, Y + mu * 20 / 3), parcel, level1=NONE, level2=NONE, profile=WZ)
+        result = assess_zone(
+            box(X, Y, X + 100, Y + mu * 20 / 3), parcel, level1=NONE, level2=NONE, profile=WZ
+        )
         assert result["meets_threshold"] is reached, mu
 
 
@@ -644,7 +745,11 @@ def test_block_line_levels_ignore_slivers_below_the_reported_hundredth() -> None
     zones = detect_zones(parcels, min_mu=50, gap_m=15)
     ratings = pd.DataFrame({"parcel_no": [], "year": [], "grade": []})
     for width, listed in ((0.0, False), (0.0166, False), (0.0167, True), (1.0, True)):
-        line = gpd.GeoDataFrame(geometry=[box(X + 200 - width, Y, X + 400, Y + 200)], crs=CRS)  # width × 200 m
-        out = describe_zones(zones, parcels, level1=line, level2=NONE, ratings=ratings, as_of=dt.date(2026, 6, 1))
+        line = gpd.GeoDataFrame(
+            geometry=[box(X + 200 - width, Y, X + 400, Y + 200)], crs=CRS
+        )  # width × 200 m
+        out = describe_zones(
+            zones, parcels, level1=line, level2=NONE, ratings=ratings, as_of=dt.date(2026, 6, 1)
+        )
         assert out.loc[0, "block_line_levels"] == ([1] if listed else []), width
         assert out.loc[0, "level1_mu"] == pytest.approx(width * 200 / M2_PER_MU, abs=1e-9)

@@ -51,23 +51,34 @@ def test_docstring_examples_run(module) -> None:
 
 def test_public_names() -> None:
     assert zoning.findings.__all__ and zoning.idle.__all__ and zoning.lifecycle.__all__
-    assert FINDING_COLUMNS == ["parcel_no", "category", "article", "detail", "detail_en", "since", "figures",
-                               "penalty_wan"]
+    assert FINDING_COLUMNS == [
+        "parcel_no",
+        "category",
+        "article",
+        "detail",
+        "detail_en",
+        "since",
+        "figures",
+        "penalty_wan",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- durations
 
 
-@pytest.mark.parametrize(("start", "end", "zh", "en"), [
-    (D(2023, 3, 1), D(2026, 11, 22), "3年8个月", "3 years 8 months"),
-    (D(2024, 3, 1), D(2025, 3, 1), "1年", "1 year"),
-    (D(2024, 3, 1), D(2024, 4, 30), "1个月", "1 month"),
-    (D(2024, 1, 31), D(2024, 2, 29), "1个月", "1 month"),  # Jan 31 + 1 month = Feb 29
-    (D(2024, 1, 31), D(2024, 2, 28), "28天", "28 days"),
-    (D(2024, 3, 1), D(2024, 3, 2), "1天", "1 day"),
-    (D(2024, 3, 1), D(2024, 3, 1), "0天", "0 days"),
-    (D(2026, 11, 22), D(2023, 3, 1), "3年8个月", "3 years 8 months"),  # either order
-])
+@pytest.mark.parametrize(
+    ("start", "end", "zh", "en"),
+    [
+        (D(2023, 3, 1), D(2026, 11, 22), "3年8个月", "3 years 8 months"),
+        (D(2024, 3, 1), D(2025, 3, 1), "1年", "1 year"),
+        (D(2024, 3, 1), D(2024, 4, 30), "1个月", "1 month"),
+        (D(2024, 1, 31), D(2024, 2, 29), "1个月", "1 month"),  # Jan 31 + 1 month = Feb 29
+        (D(2024, 1, 31), D(2024, 2, 28), "28天", "28 days"),
+        (D(2024, 3, 1), D(2024, 3, 2), "1天", "1 day"),
+        (D(2024, 3, 1), D(2024, 3, 1), "0天", "0 days"),
+        (D(2026, 11, 22), D(2023, 3, 1), "3年8个月", "3 years 8 months"),  # either order
+    ],
+)
 def test_durations(start: dt.date, end: dt.date, zh: str, en: str) -> None:
     assert duration_zh(start, end) == zh and duration_en(start, end) == en
 
@@ -78,8 +89,9 @@ def _ref_add_months(d: dt.date, k: int) -> dt.date:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dates(min_value=D(1901, 1, 1), max_value=D(2090, 12, 31)), st.integers(-600, 600),
-       st.integers(0, 4000))
+@given(
+    st.dates(min_value=D(1901, 1, 1), max_value=D(2090, 12, 31)), st.integers(-600, 600), st.integers(0, 4000)
+)
 def test_calendar_arithmetic_matches_the_calendar(d: dt.date, k: int, gap: int) -> None:
     arr = np.array([d], dtype="datetime64[D]")
     assert _add_months(arr, k)[0].astype(object) == _ref_add_months(d, k)
@@ -142,8 +154,13 @@ def test_group_by_parcel_and_findings_json_shapes() -> None:
         parcel("A-1", agreed_start_on=D(2023, 3, 1), planned_investment=5000.0),  # idle, reclaimable, late
         healthy("C-3"),
     )
-    f = pd.concat([idle_findings(parcels, as_of=AS_OF, profile=WZ),
-                   lifecycle_findings(parcels, None, as_of=AS_OF, profile=WZ)], ignore_index=True)
+    f = pd.concat(
+        [
+            idle_findings(parcels, as_of=AS_OF, profile=WZ),
+            lifecycle_findings(parcels, None, as_of=AS_OF, profile=WZ),
+        ],
+        ignore_index=True,
+    )
     doc = findings_json(f, as_of=AS_OF, profile=WZ)
     assert list(doc) == ["as_of", "policy", "parcels"]
     assert doc["as_of"] == "2026-11-22" and doc["policy"] == "wenzhou-2020"
@@ -152,7 +169,13 @@ def test_group_by_parcel_and_findings_json_shapes() -> None:
     a, b = doc["parcels"]
     assert list(a) == ["parcel_no", "categories", "findings"]
     # A-1 has no full-production date or lease on record: the lifecycle rules cannot be judged
-    assert a["categories"] == ["idle_reclaimable", "idle", "late_start", "late_completion", "insufficient_data"]
+    assert a["categories"] == [
+        "idle_reclaimable",
+        "idle",
+        "late_start",
+        "late_completion",
+        "insufficient_data",
+    ]
     assert b["categories"] == ["operating_below_target", "tax_shortfall"]
     for item in a["findings"] + b["findings"]:
         keys = ["category", "article", "detail", "detail_en", "since", "until", "figures"]
@@ -160,21 +183,37 @@ def test_group_by_parcel_and_findings_json_shapes() -> None:
         assert item["article"].startswith("wenzhou-2020 ")
         assert item["since"] is None or dt.date.fromisoformat(item["since"])
     late = next(i for i in a["findings"] if i["category"] == "late_start")
-    assert late == {"category": "late_start", "article": "wenzhou-2020 WZ §6",
-                    "detail": "约定开工日期 2023-03-01，截至 2026-11-22 未开工，已逾期 3年8个月",
-                    "detail_en": "agreed start 2023-03-01; not started as of 2026-11-22, 3 years 8 months overdue",
-                    "since": "2023-03-01", "until": None,
-                    "figures": {"agreed_start_on": "2023-03-01", "start_derived": False, "days_overdue": 1362}}
+    assert late == {
+        "category": "late_start",
+        "article": "wenzhou-2020 WZ §6",
+        "detail": "约定开工日期 2023-03-01，截至 2026-11-22 未开工，已逾期 3年8个月",
+        "detail_en": "agreed start 2023-03-01; not started as of 2026-11-22, 3 years 8 months overdue",
+        "since": "2023-03-01",
+        "until": None,
+        "figures": {"agreed_start_on": "2023-03-01", "start_derived": False, "days_overdue": 1362},
+    }
     short = next(i for i in b["findings"] if i["category"] == "tax_shortfall")
     assert short["penalty_wan"] == 150.0 and isinstance(short["penalty_wan"], float)
 
 
 def test_group_by_parcel_handles_any_order_and_empty() -> None:
-    f = pd.DataFrame([
-        ["Z", "tax_shortfall", "yiwu YW §11", "b", "b", D(2025, 1, 1), {"x": np.float64(1.5)}, np.float64(2.0)],
-        ["A", "late_start", "yiwu YW §5", "a", "a", None, {"d": D(2020, 1, 2)}, np.nan],
-        ["Z", "idle", "yiwu x", "c", "c", D(2024, 1, 1), {}, np.nan],
-    ], columns=FINDING_COLUMNS)
+    f = pd.DataFrame(
+        [
+            [
+                "Z",
+                "tax_shortfall",
+                "yiwu YW §11",
+                "b",
+                "b",
+                D(2025, 1, 1),
+                {"x": np.float64(1.5)},
+                np.float64(2.0),
+            ],
+            ["A", "late_start", "yiwu YW §5", "a", "a", None, {"d": D(2020, 1, 2)}, np.nan],
+            ["Z", "idle", "yiwu x", "c", "c", D(2024, 1, 1), {}, np.nan],
+        ],
+        columns=FINDING_COLUMNS,
+    )
     out = group_by_parcel(f)
     assert [p["parcel_no"] for p in out] == ["A", "Z"]
     assert out[0]["findings"][0]["since"] is None and out[0]["findings"][0]["figures"] == {"d": "2020-01-02"}
@@ -188,8 +227,27 @@ def test_group_by_parcel_handles_any_order_and_empty() -> None:
 
 
 def test_industrial_scope() -> None:
-    s = industrial_scope(pd.DataFrame({"land_use": ["100101", "100103", "1101", "0701", "0901", "R2", "B1", "M1",
-                                                    "W1", "城镇住宅用地", "工业用地", None]}, index=range(5, 17)))
+    s = industrial_scope(
+        pd.DataFrame(
+            {
+                "land_use": [
+                    "100101",
+                    "100103",
+                    "1101",
+                    "0701",
+                    "0901",
+                    "R2",
+                    "B1",
+                    "M1",
+                    "W1",
+                    "城镇住宅用地",
+                    "工业用地",
+                    None,
+                ]
+            },
+            index=range(5, 17),
+        )
+    )
     assert s.index.tolist() == list(range(5, 17))
     assert s.tolist() == [True, True, True, False, False, False, False, True, True, False, True, True]
 
@@ -198,9 +256,11 @@ def test_industrial_scope() -> None:
 
 
 def test_demo_city_runs_and_every_finding_is_well_formed() -> None:
-    counties = gpd.GeoDataFrame({"code": ["330302", "330303"], "name": ["鹿城区", "龙湾区"]},
-                                geometry=[box(500_000, 3_100_000, 520_000, 3_120_000),
-                                          box(520_000, 3_100_000, 540_000, 3_120_000)], crs="EPSG:4549")
+    counties = gpd.GeoDataFrame(
+        {"code": ["330302", "330303"], "name": ["鹿城区", "龙湾区"]},
+        geometry=[box(500_000, 3_100_000, 520_000, 3_120_000), box(520_000, 3_100_000, 540_000, 3_120_000)],
+        crs="EPSG:4549",
+    )
     city = generate_city(counties, n_parcels=3000, seed=11, as_of=AS_OF)
     for profile in (WZ, YW):
         idle = idle_findings(city.parcels, as_of=AS_OF, profile=profile)  # area from the geometry
@@ -209,8 +269,15 @@ def test_demo_city_runs_and_every_finding_is_well_formed() -> None:
         assert low.index.equals(city.parcels.index) and 0.2 < low.mean() < 0.8
         both = pd.concat([idle, life], ignore_index=True)
         assert set(both["category"]) <= set(CATEGORIES)
-        assert set(idle["category"]) >= {"idle", "idle_reclaimable", "late_start", "late_completion",
-                                         "built_not_operating", "operating_below_target", "underused"}
+        assert set(idle["category"]) >= {
+            "idle",
+            "idle_reclaimable",
+            "late_start",
+            "late_completion",
+            "built_not_operating",
+            "operating_below_target",
+            "underused",
+        }
         assert set(life["category"]) >= {"tax_shortfall", "termination_possible", "evaluation_due"}
         assert both["article"].str.startswith(profile.name + " ").all()
         assert set(both["parcel_no"]) <= set(city.parcels["parcel_no"])
@@ -231,38 +298,73 @@ def parcels_and_ratings(draw) -> tuple[pd.DataFrame, pd.DataFrame]:
     n = draw(st.integers(min_value=1, max_value=6))
     rows = []
     for i in range(n):
-        rows.append(parcel(
-            f"P-{i:02d}", holder_id=draw(st.sampled_from(["H-A", "H-B", f"H-{i}", None])),
-            land_use=draw(st.sampled_from(["100101", "1101", "0701", None])),
-            delivered_on=draw(_dates), agreed_start_on=draw(_dates), started_on=draw(_dates),
-            agreed_completion_on=draw(_dates), completed_on=draw(_dates), agreed_operation_on=draw(_dates),
-            operating_since=draw(_dates), agreed_full_production_on=draw(_dates),
-            lease_years=draw(st.sampled_from([None, 20, 30, 50])),
-            planned_investment=draw(st.one_of(st.none(), st.sampled_from([5000.0, 99_000.0, 150_000.0, 250_000.0]))),
-            committed_investment_per_mu=draw(_money), committed_tax_per_mu=draw(st.one_of(st.none(), st.floats(0, 80))),
-            committed_output_per_mu=draw(_money), min_far=draw(st.one_of(st.none(), st.floats(0.5, 3.0))),
-            investment=draw(_money), tax=draw(_money), output=draw(_money), floor_area=draw(_money),
-            footprint_area=draw(_money), is_low_efficiency=draw(st.sampled_from([True, False, None])),
-            area_mu=draw(st.one_of(st.none(), st.floats(min_value=1.0, max_value=150.0))),
-        ))
-    ratings = pd.DataFrame(draw(st.lists(st.fixed_dictionaries({
-        "holder_id": st.sampled_from(["H-A", "H-B", "H-0", "H-1"]),
-        "year": st.integers(2021, 2026), "grade": st.sampled_from(list("ABCD"))}), max_size=12)),
-        columns=["holder_id", "year", "grade"])
+        rows.append(
+            parcel(
+                f"P-{i:02d}",
+                holder_id=draw(st.sampled_from(["H-A", "H-B", f"H-{i}", None])),
+                land_use=draw(st.sampled_from(["100101", "1101", "0701", None])),
+                delivered_on=draw(_dates),
+                agreed_start_on=draw(_dates),
+                started_on=draw(_dates),
+                agreed_completion_on=draw(_dates),
+                completed_on=draw(_dates),
+                agreed_operation_on=draw(_dates),
+                operating_since=draw(_dates),
+                agreed_full_production_on=draw(_dates),
+                lease_years=draw(st.sampled_from([None, 20, 30, 50])),
+                planned_investment=draw(
+                    st.one_of(st.none(), st.sampled_from([5000.0, 99_000.0, 150_000.0, 250_000.0]))
+                ),
+                committed_investment_per_mu=draw(_money),
+                committed_tax_per_mu=draw(st.one_of(st.none(), st.floats(0, 80))),
+                committed_output_per_mu=draw(_money),
+                min_far=draw(st.one_of(st.none(), st.floats(0.5, 3.0))),
+                investment=draw(_money),
+                tax=draw(_money),
+                output=draw(_money),
+                floor_area=draw(_money),
+                footprint_area=draw(_money),
+                is_low_efficiency=draw(st.sampled_from([True, False, None])),
+                area_mu=draw(st.one_of(st.none(), st.floats(min_value=1.0, max_value=150.0))),
+            )
+        )
+    ratings = pd.DataFrame(
+        draw(
+            st.lists(
+                st.fixed_dictionaries(
+                    {
+                        "holder_id": st.sampled_from(["H-A", "H-B", "H-0", "H-1"]),
+                        "year": st.integers(2021, 2026),
+                        "grade": st.sampled_from(list("ABCD")),
+                    }
+                ),
+                max_size=12,
+            )
+        ),
+        columns=["holder_id", "year", "grade"],
+    )
     return frame(*rows), ratings
 
 
-def _all(parcels: pd.DataFrame, ratings: pd.DataFrame, profile) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
-    return (idle_findings(parcels, as_of=AS_OF, profile=profile),
-            lifecycle_findings(parcels, ratings, as_of=AS_OF, profile=profile),
-            low_efficiency(parcels, ratings, as_of=AS_OF, profile=profile))
+def _all(
+    parcels: pd.DataFrame, ratings: pd.DataFrame, profile
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.Series]:
+    return (
+        idle_findings(parcels, as_of=AS_OF, profile=profile),
+        lifecycle_findings(parcels, ratings, as_of=AS_OF, profile=profile),
+        low_efficiency(parcels, ratings, as_of=AS_OF, profile=profile),
+    )
 
 
 _props = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @_props
-@given(parcels_and_ratings(), st.sampled_from(["wenzhou-2020", "yiwu"]).map(get_profile), st.randoms(use_true_random=False))
+@given(
+    parcels_and_ratings(),
+    st.sampled_from(["wenzhou-2020", "yiwu"]).map(get_profile),
+    st.randoms(use_true_random=False),
+)
 def test_results_do_not_depend_on_row_order(data, profile, rnd) -> None:
     parcels, ratings = data
     order = list(range(len(parcels)))

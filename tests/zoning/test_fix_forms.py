@@ -14,12 +14,13 @@ import pytest
 import sqlalchemy as sa
 from shapely import box
 
+from blockline.ui.i18n import error_text, translate
 from geo.errors import BlocklineError, InputError
 from geo.fields import parse_field_map
 from geo.io import read_vector
-from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y
+from tests.files import WENZHOU_X0 as X
+from tests.files import WENZHOU_Y0 as Y
 from tests.zoning.conftest import LC, WZ
-from blockline.ui.i18n import error_text, translate
 from zoning.balance import Unbalanced, parse_transfers, record_adjustment
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -46,16 +47,29 @@ def test_unbalanced_adjustment_points_the_app_to_the_transfer_picker(city: sa.En
     removal = box(X + 100, Y + 100, X + 700, Y + 200)  # 600 m × 100 m = 90 亩 of level 1
     addition = box(X + 800, Y + 800, X + 1350, Y + 900)  # 550 m × 100 m = 82.5 亩: 7.5 亩 short
     with pytest.raises(Unbalanced, match="7.50") as info:
-        record_adjustment(city, county=LC, removal=removal, addition=addition, approval_doc="温政函〔2026〕9号",
-                          user="approver", profile=WZ)
+        record_adjustment(
+            city,
+            county=LC,
+            removal=removal,
+            addition=addition,
+            approval_doc="温政函〔2026〕9号",
+            user="approver",
+            profile=WZ,
+        )
     _both(info.value, "--transfer", "balance.transfer_from")
     assert "在“从以下县调入指标”中选择" in error_text(info.value.as_dict(), "zh")
 
 
 def test_missing_approval_document_names_the_field(city: sa.Engine) -> None:
     with pytest.raises(InputError) as info:
-        record_adjustment(city, county=LC, addition=box(X + 800, Y + 800, X + 900, Y + 900), approval_doc=" ",
-                          user="approver", profile=WZ)
+        record_adjustment(
+            city,
+            county=LC,
+            addition=box(X + 800, Y + 800, X + 900, Y + 900),
+            approval_doc=" ",
+            user="approver",
+            profile=WZ,
+        )
     _both(info.value, "--doc", "balance.doc")
 
 
@@ -76,8 +90,9 @@ def test_two_polygon_layers_name_the_layer_picker(tmp_path: Path, epsg: int) -> 
     x0 = X + (40_000_000 if epsg == 4528 else 0)  # EPSG:4528 carries the zone number 40 in the false easting
     path = tmp_path / "two.gpkg"
     for name in ("宗地甲", "宗地乙"):
-        gpd.GeoDataFrame({"宗地编号": [name]}, geometry=[box(x0, Y, x0 + 100, Y + 100)],
-                         crs=f"EPSG:{epsg}").to_file(path, layer=name, driver="GPKG")
+        gpd.GeoDataFrame(
+            {"宗地编号": [name]}, geometry=[box(x0, Y, x0 + 100, Y + 100)], crs=f"EPSG:{epsg}"
+        ).to_file(path, layer=name, driver="GPKG")
     with pytest.raises(InputError) as info:
         read_vector(path, storage_epsg=4549)
     _both(info.value, "--layer", "data.layer")

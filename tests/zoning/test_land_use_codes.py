@@ -20,15 +20,29 @@ from shapely import box
 from typer.testing import CliRunner
 
 from blockline.cli import app
-from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y, write_shapefile
+from tests.files import WENZHOU_X0 as X
+from tests.files import WENZHOU_Y0 as Y
+from tests.files import write_shapefile
 from tests.zoning.conftest import LC, WZ
 from zoning.suggest import candidate_land
 
 runner = CliRunner()
 # land use → fit for industry (written down from the standards, not from geo.landuse)
-USES = {"0601": True, "M1": True, "100101": True, "工业用地": True, "Ｍ２": True, "0601 工业用地": True,
-        "一类工业用地（M1）": True, "0701": False, "R2": False, "0604": False, "W": False, "1101": False,
-        "1001 铁路用地": False}
+USES = {
+    "0601": True,
+    "M1": True,
+    "100101": True,
+    "工业用地": True,
+    "Ｍ２": True,
+    "0601 工业用地": True,
+    "一类工业用地（M1）": True,
+    "0701": False,
+    "R2": False,
+    "0604": False,
+    "W": False,
+    "1101": False,
+    "1001 铁路用地": False,
+}
 ZONE_PREFIX = 40_000_000  # EPSG:4528 writes the zone number 40 before the false easting
 
 
@@ -47,15 +61,18 @@ def coded_city(request: pytest.FixtureRequest, city: sa.Engine, tmp_path: Path) 
     dx = _shift(crs)
     gdf = gpd.GeoDataFrame(
         {"宗地编号": [f"P{i}" for i in range(len(USES))], "土地用途": list(USES)},
-        geometry=[box(x0 + dx, y0, x1 + dx, y1) for x0, y0, x1, y1 in map(_box, range(len(USES)))], crs=crs)
+        geometry=[box(x0 + dx, y0, x1 + dx, y1) for x0, y0, x1, y1 in map(_box, range(len(USES)))],
+        crs=crs,
+    )
     path = write_shapefile(gdf, tmp_path / "parcels.shp", encoding="GBK", cpg=False)
     result = runner.invoke(app, ["load", "parcels", str(path), "--format", "json"])
     assert result.exit_code == 0, result.output
     return city, crs
 
 
-def test_balance_check_warns_only_land_that_is_not_industrial(coded_city: tuple[sa.Engine, str],
-                                                              tmp_path: Path) -> None:
+def test_balance_check_warns_only_land_that_is_not_industrial(
+    coded_city: tuple[sa.Engine, str], tmp_path: Path
+) -> None:
     _, crs = coded_city
     other = "EPSG:4549" if crs == "EPSG:4528" else "EPSG:4528"  # the addition comes in the other CRS
     warned: dict[str, tuple[bool, bool]] = {}
@@ -64,7 +81,9 @@ def test_balance_check_warns_only_land_that_is_not_industrial(coded_city: tuple[
         add = tmp_path / f"add{i}.gpkg"
         dx = _shift(other)
         gpd.GeoDataFrame(geometry=[box(x0 + dx, y0, x1 + dx, y1)], crs=other).to_file(add, engine="pyogrio")
-        result = runner.invoke(app, ["balance", "check", "--county", LC, "--add", str(add), "--format", "json"])
+        result = runner.invoke(
+            app, ["balance", "check", "--county", LC, "--add", str(add), "--format", "json"]
+        )
         assert result.exit_code == 0, result.output
         body = json.loads(result.stdout)
         assert body["replaced_mu"] == 15.0
@@ -81,8 +100,9 @@ def test_non_industrial_warning_names_the_use(coded_city: tuple[sa.Engine, str],
     x0, y0, x1, y1 = _box(i)
     add = tmp_path / "add.gpkg"
     gpd.GeoDataFrame(geometry=[box(x0, y0, x1, y1)], crs="EPSG:4549").to_file(add, engine="pyogrio")
-    body = json.loads(runner.invoke(app, ["balance", "check", "--county", LC, "--add", str(add),
-                                          "--format", "json"]).stdout)
+    body = json.loads(
+        runner.invoke(app, ["balance", "check", "--county", LC, "--add", str(add), "--format", "json"]).stdout
+    )
     (item,) = [w for w in body["warnings"] if w["code"] == "non_industrial_use"]
     assert f"P{i}（R2 二类居住用地）" in item["message"] and "R2 class-2 residential" in item["message"]
 

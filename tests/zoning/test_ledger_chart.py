@@ -11,9 +11,10 @@ import pytest
 import sqlalchemy as sa
 from shapely import box
 
-from tests.files import WENZHOU_X0 as X, WENZHOU_Y0 as Y
-from tests.zoning.conftest import LC, OH, WZ
 from blockline.ui.balance_view import balances_chart, history_chart, history_points
+from tests.files import WENZHOU_X0 as X
+from tests.files import WENZHOU_Y0 as Y
+from tests.zoning.conftest import LC, OH, WZ
 from zoning.balance import ledger, record_adjustment
 
 
@@ -24,10 +25,22 @@ def test_no_adjustment_gives_no_chart(city: sa.Engine) -> None:
 
 
 def test_each_adjustment_is_a_step_and_a_point_with_its_document(city: sa.Engine) -> None:
-    record_adjustment(city, county=OH, addition=box(X + 2100, Y + 800, X + 2200, Y + 900),
-                      approval_doc="瓯政〔2026〕2号", user="approver", profile=WZ)  # +15 亩
-    record_adjustment(city, county=LC, addition=box(X + 800, Y + 800, X + 1000, Y + 900),
-                      approval_doc="温政函〔2026〕5号", user="approver", profile=WZ)  # +30 亩
+    record_adjustment(
+        city,
+        county=OH,
+        addition=box(X + 2100, Y + 800, X + 2200, Y + 900),
+        approval_doc="瓯政〔2026〕2号",
+        user="approver",
+        profile=WZ,
+    )  # +15 亩
+    record_adjustment(
+        city,
+        county=LC,
+        addition=box(X + 800, Y + 800, X + 1000, Y + 900),
+        approval_doc="温政函〔2026〕5号",
+        user="approver",
+        profile=WZ,
+    )  # +30 亩
     book = ledger(city)
     points = history_points(book)
     assert list(points["level1_mu"]) == pytest.approx([1080.0, 1095.0, 1125.0])
@@ -35,7 +48,9 @@ def test_each_adjustment_is_a_step_and_a_point_with_its_document(city: sa.Engine
     spec = history_chart(book, "zh").to_dict()
     line, dots = spec["layer"]
     assert line["mark"]["interpolate"] == "step-after"
-    assert line["encoding"]["x"]["type"] == "temporal" and line["encoding"]["x"]["axis"]["format"] == "%Y-%m-%d"
+    assert (
+        line["encoding"]["x"]["type"] == "temporal" and line["encoding"]["x"]["axis"]["format"] == "%Y-%m-%d"
+    )
     dot_rows = spec["datasets"][dots["data"]["name"]]
     assert [r["approval_doc"] for r in dot_rows] == ["瓯政〔2026〕2号", "温政函〔2026〕5号"]
     assert dots["encoding"]["tooltip"][0]["title"] == "批复文号"

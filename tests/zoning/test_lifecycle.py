@@ -13,7 +13,6 @@ import pandas as pd
 import pytest
 
 from geo.errors import InputError
-
 from tests.zoning.test_idle import cite_or, frame, healthy, parcel
 from zoning.findings import FINDING_COLUMNS
 from zoning.lifecycle import (
@@ -80,8 +79,10 @@ def test_full_production_acceptance_wenzhou() -> None:
     assert one(f, "TAX30", "tax_shortfall")["penalty_wan"] == pytest.approx(315.0)
     short = one(f, "SHORT", "tax_shortfall")
     assert short["penalty_wan"] == pytest.approx(150.0)
-    assert short["detail"] == ("约定达产日期 2024-06-30 已到，亩均税收 20.00 万元/亩，低于约定 30.00 万元/亩："
-                               "违约金 =（30.00 − 20.00）× 15.00 亩 = 150.00 万元")
+    assert short["detail"] == (
+        "约定达产日期 2024-06-30 已到，亩均税收 20.00 万元/亩，低于约定 30.00 万元/亩："
+        "违约金 =（30.00 − 20.00）× 15.00 亩 = 150.00 万元"
+    )
     assert short["figures"]["penalty_wan"] == 150.0 and short["figures"]["area_mu"] == 15.0
     assert of(f, "EARLY").empty
     assert f.loc[f["category"] != "tax_shortfall", "penalty_wan"].isna().all()
@@ -90,14 +91,29 @@ def test_full_production_acceptance_wenzhou() -> None:
 # ---------------------------------------------------------------------------------------------- YW §11
 
 
-@pytest.mark.parametrize(("tax", "as_of", "expected", "penalty"), [
-    (300.0, D(2024, 6, 29), [], None),  # the first three-year cycle has not ended
-    (300.0, D(2024, 6, 30), ["tax_shortfall"], 900.0),  # 20 of 40 万元/亩 = 50 %: pay (40 − 20) × 15 × 3 years
-    (299.99, D(2024, 6, 30), ["termination_possible"], None),  # just under 50 %
-    (450.0, D(2024, 6, 30), ["tax_shortfall"], 450.0),  # 30/40 = 75 %: pay (40 − 30) × 15 × 3 (whole cycle)
-    (600.0, D(2024, 6, 30), [], None),  # 40/40: continue
-])
-def test_three_year_review_yiwu(tax: float, as_of: dt.date, expected: list[str], penalty: float | None) -> None:
+@pytest.mark.parametrize(
+    ("tax", "as_of", "expected", "penalty"),
+    [
+        (300.0, D(2024, 6, 29), [], None),  # the first three-year cycle has not ended
+        (
+            300.0,
+            D(2024, 6, 30),
+            ["tax_shortfall"],
+            900.0,
+        ),  # 20 of 40 万元/亩 = 50 %: pay (40 − 20) × 15 × 3 years
+        (299.99, D(2024, 6, 30), ["termination_possible"], None),  # just under 50 %
+        (
+            450.0,
+            D(2024, 6, 30),
+            ["tax_shortfall"],
+            450.0,
+        ),  # 30/40 = 75 %: pay (40 − 30) × 15 × 3 (whole cycle)
+        (600.0, D(2024, 6, 30), [], None),  # 40/40: continue
+    ],
+)
+def test_three_year_review_yiwu(
+    tax: float, as_of: dt.date, expected: list[str], penalty: float | None
+) -> None:
     row = healthy("R", agreed_full_production_on=D(2021, 6, 30), committed_tax_per_mu=40.0, tax=tax)
     f = run(row, profile=YW, as_of=as_of)
     f = f[f["category"] != "evaluation_due"]  # the 3-year process evaluation falls on the same day
@@ -122,7 +138,9 @@ def test_review_counts_cycles() -> None:
 def test_missing_committed_tax_uses_the_existing_land_or_city_standard() -> None:
     row = healthy("M", committed_tax_per_mu=None, tax=150.0)  # 10 万元/亩
     yw = one(run(row, profile=YW), "M", "tax_shortfall")  # YW §10: at least 15 万元/亩
-    assert yw["penalty_wan"] == pytest.approx(225.0)  # (15 − 10) × 15 亩 × 3 years of the cycle (YW §11 实际差额)
+    assert yw["penalty_wan"] == pytest.approx(
+        225.0
+    )  # (15 − 10) × 15 亩 × 3 years of the cycle (YW §11 实际差额)
     assert "按存量纳管标准 15 万元/亩" in yw["detail"] and yw["figures"]["committed_tax_assumed"] is True
     wz = one(run(row, profile=WZ, city_standard_tax_per_mu_wan=20.0), "M", "tax_shortfall")
     assert wz["penalty_wan"] == pytest.approx(150.0) and "按全市亩均税收标准 20 万元/亩" in wz["detail"]
@@ -134,7 +152,9 @@ def test_missing_committed_tax_uses_the_existing_land_or_city_standard() -> None
 
 
 def ratings(**runs: list[tuple[int, str]]) -> pd.DataFrame:
-    return pd.DataFrame([{"holder_id": "H-" + no, "year": y, "grade": g} for no, seq in runs.items() for y, g in seq])
+    return pd.DataFrame(
+        [{"holder_id": "H-" + no, "year": y, "grade": g} for no, seq in runs.items() for y, g in seq]
+    )
 
 
 def test_rating_runs_yiwu() -> None:
@@ -158,19 +178,24 @@ def test_rating_runs_yiwu() -> None:
     assert dd["since"] == D(2025, 12, 31)
     assert dd["detail"] == "亩均论英雄综合评价连续 2 年被评为 D 类（2024 D、2025 D）：可解除出让合同"
     assert dd["figures"] == {"years_running": 2.0, "first_year": 2024.0, "last_year": 2025.0}
-    assert "连续 3 年被评为 C 类（含）以下（2023 C、2024 D、2025 C）" in one(f, "CDC", "rating_termination_possible")["detail"]
+    assert (
+        "连续 3 年被评为 C 类（含）以下（2023 C、2024 D、2025 C）"
+        in one(f, "CDC", "rating_termination_possible")["detail"]
+    )
     assert one(f, "OLD", "rating_termination_possible")["since"] == D(2024, 12, 31)
     # Wenzhou has no rating rule (counts 0)
     assert run(healthy("DD"), ratings=r, profile=WZ).empty
 
 
 def test_ratings_match_by_parcel_and_the_parcel_wins() -> None:
-    r = pd.DataFrame({
-        "parcel_no": ["P", "P", None, None, "Q"],
-        "holder_id": [None, None, "H-Q", "H-Q", None],
-        "year": [2024, 2025, 2024, 2025, 2025],
-        "grade": ["D", "d ", "D", "D", "B"],  # grades are read case- and space-insensitively
-    })
+    r = pd.DataFrame(
+        {
+            "parcel_no": ["P", "P", None, None, "Q"],
+            "holder_id": [None, None, "H-Q", "H-Q", None],
+            "year": [2024, 2025, 2024, 2025, 2025],
+            "grade": ["D", "d ", "D", "D", "B"],  # grades are read case- and space-insensitively
+        }
+    )
     f = run(healthy("P"), healthy("Q"), ratings=r, profile=YW)
     assert f["parcel_no"].tolist() == ["P"] and f["category"].tolist() == ["rating_termination_possible"]
 
@@ -184,18 +209,30 @@ def test_evaluations_due() -> None:
         healthy("PROC", agreed_full_production_on=D(2021, 12, 1)),  # 5 years after: 2026-12-01
         healthy("LATE", agreed_full_production_on=D(2026, 10, 1)),  # 52 days overdue
         healthy("GONE", agreed_full_production_on=D(2026, 6, 1)),  # 174 days ago: out of the window
-        healthy("EXP", delivered_on=D(2007, 12, 1), lease_years=20),  # lease ends 2027-12-01: 到期评估 2026-12-01
+        healthy(
+            "EXP", delivered_on=D(2007, 12, 1), lease_years=20
+        ),  # lease ends 2027-12-01: 到期评估 2026-12-01
         healthy("EDGE", agreed_full_production_on=AS_OF + dt.timedelta(days=90)),
         healthy("PAST", agreed_full_production_on=AS_OF + dt.timedelta(days=91)),
     )
     full = one(f, "FULL", "evaluation_due")
     assert full["article"] == "wenzhou-2020 WZ §11" and full["since"] == D(2026, 12, 1)
     assert full["detail"] == "达产评估应于 2026-12-01（约定达产日期）进行，还有 9天"
-    assert full["detail_en"] == "full-production evaluation due 2026-12-01 (the agreed full-production date), in 9 days"
-    assert full["figures"] == {"evaluation": "full_production", "due_on": "2026-12-01", "days_to_due": 9.0,
-                               "warn_days": 90.0}
+    assert (
+        full["detail_en"]
+        == "full-production evaluation due 2026-12-01 (the agreed full-production date), in 9 days"
+    )
+    assert full["figures"] == {
+        "evaluation": "full_production",
+        "due_on": "2026-12-01",
+        "days_to_due": 9.0,
+        "warn_days": 90.0,
+    }
     proc = one(f, "PROC", "evaluation_due")
-    assert proc["detail"] == "过程评估（达产后第 5 年）应于 2026-12-01（约定达产日期 2021-12-01 后 5 年）进行，还有 9天"
+    assert (
+        proc["detail"]
+        == "过程评估（达产后第 5 年）应于 2026-12-01（约定达产日期 2021-12-01 后 5 年）进行，还有 9天"
+    )
     assert one(f, "LATE", "evaluation_due")["detail"].endswith("已逾期 52天")
     assert one(f, "LATE", "evaluation_due")["figures"]["days_to_due"] == -52
     assert of(f, "GONE").empty and of(f, "PAST").empty
@@ -230,8 +267,14 @@ def test_lease_expiring_and_expired() -> None:
     assert one(f, "TODAY", "lease_expired")["detail"].endswith("于今日 2026-11-22 期满")
     ins = one(f, "NOTERM", "insufficient_data")
     assert ins["figures"] == {"rule": "lease", "missing": ["lease_years"]}
-    assert one(run(healthy("SOON", delivered_on=D(2006, 12, 1), lease_years=20), profile=YW), "SOON",
-               "lease_expiring")["article"] == "yiwu YW §5"
+    assert (
+        one(
+            run(healthy("SOON", delivered_on=D(2006, 12, 1), lease_years=20), profile=YW),
+            "SOON",
+            "lease_expiring",
+        )["article"]
+        == "yiwu YW §5"
+    )
 
 
 def test_missing_full_production_date_is_insufficient_data() -> None:
@@ -301,18 +344,33 @@ def test_bid_price_cap_and_tax_share() -> None:
         parcel_tax_share_wan(900.0, parcel_mu=15.0, enterprise_total_mu=0.0)
 
 
-PARCEL = {"area_mu": 15.0, "tax": 300.0, "committed_tax_per_mu": 30.0, "investment": 6000.0,
-          "committed_investment_per_mu": 300.0, "agreed_full_production_on": D(2024, 6, 30)}
+PARCEL = {
+    "area_mu": 15.0,
+    "tax": 300.0,
+    "committed_tax_per_mu": 30.0,
+    "investment": 6000.0,
+    "committed_investment_per_mu": 300.0,
+    "agreed_full_production_on": D(2024, 6, 30),
+}
 
 
-@pytest.mark.parametrize(("average", "standard", "required", "key"), [
-    (14.0, 12.0, 15.0, "transfer.min_tax_per_mu_wan"),  # city average ≤ 15: at least 15
-    (20.0, 12.0, 18.0, "transfer.city_standard_multiplier"),  # average > 15: 1.5 × 12 = 18
-    (20.0, 8.0, 15.0, "transfer.min_tax_per_mu_wan"),  # 1.5 × 8 = 12, but never under 15
-])
+@pytest.mark.parametrize(
+    ("average", "standard", "required", "key"),
+    [
+        (14.0, 12.0, 15.0, "transfer.min_tax_per_mu_wan"),  # city average ≤ 15: at least 15
+        (20.0, 12.0, 18.0, "transfer.city_standard_multiplier"),  # average > 15: 1.5 × 12 = 18
+        (20.0, 8.0, 15.0, "transfer.min_tax_per_mu_wan"),  # 1.5 × 8 = 12, but never under 15
+    ],
+)
 def test_transfer_tax_standard_yiwu(average: float, standard: float, required: float, key: str) -> None:
-    r = transfer_requirements(parcel=PARCEL, profile=YW, as_of=AS_OF, seller_grade_last_year="B",
-                              city_average_tax_per_mu_wan=average, city_standard_tax_per_mu_wan=standard)
+    r = transfer_requirements(
+        parcel=PARCEL,
+        profile=YW,
+        as_of=AS_OF,
+        seller_grade_last_year="B",
+        city_average_tax_per_mu_wan=average,
+        city_standard_tax_per_mu_wan=standard,
+    )
     assert r["tax_standard"]["min_tax_per_mu_wan"] == pytest.approx(required)
     assert r["tax_standard"]["article"] == YW.cite(key) == "yiwu YW §14"
     assert r["tax_standard"]["original_committed_tax_per_mu_wan"] == 30.0
@@ -321,49 +379,103 @@ def test_transfer_tax_standard_yiwu(average: float, standard: float, required: f
 
 def test_transfer_make_up_by_the_enterprise_split_yiwu() -> None:
     # the enterprise paid 900 万元 on 45 亩; this parcel's share is 300 万元 against 30 × 15 = 450: make up 150
-    r = transfer_requirements(parcel=PARCEL | {"tax": None}, profile=YW, as_of=AS_OF, seller_grade_last_year=None,
-                              city_average_tax_per_mu_wan=14.0, city_standard_tax_per_mu_wan=None,
-                              enterprise_tax_wan=900.0, enterprise_total_mu=45.0)
+    r = transfer_requirements(
+        parcel=PARCEL | {"tax": None},
+        profile=YW,
+        as_of=AS_OF,
+        seller_grade_last_year=None,
+        city_average_tax_per_mu_wan=14.0,
+        city_standard_tax_per_mu_wan=None,
+        enterprise_tax_wan=900.0,
+        enterprise_total_mu=45.0,
+    )
     m = r["tax_to_make_up"]
-    assert (m["parcel_tax_wan"], m["committed_tax_wan"], m["shortfall_wan"]) == pytest.approx((300.0, 450.0, 150.0))
-    assert m["article"] == cite_or(YW, "transfer.make_up_tax_before_transfer", "transfer.preempt_below_contract")
+    assert (m["parcel_tax_wan"], m["committed_tax_wan"], m["shortfall_wan"]) == pytest.approx(
+        (300.0, 450.0, 150.0)
+    )
+    assert m["article"] == cite_or(
+        YW, "transfer.make_up_tax_before_transfer", "transfer.preempt_below_contract"
+    )
     assert m["article"] == "yiwu YW §13"
-    before = transfer_requirements(parcel=PARCEL | {"agreed_full_production_on": D(2027, 1, 1)}, profile=YW,
-                                   as_of=AS_OF, seller_grade_last_year=None, city_average_tax_per_mu_wan=14.0,
-                                   city_standard_tax_per_mu_wan=None)
+    before = transfer_requirements(
+        parcel=PARCEL | {"agreed_full_production_on": D(2027, 1, 1)},
+        profile=YW,
+        as_of=AS_OF,
+        seller_grade_last_year=None,
+        city_average_tax_per_mu_wan=14.0,
+        city_standard_tax_per_mu_wan=None,
+    )
     assert before["tax_to_make_up"] is None  # the assessment period has not begun: the buyer takes it over
 
 
 def test_transfer_preemption_wenzhou() -> None:
-    r = transfer_requirements(parcel=PARCEL | {"agreed_full_production_on": D(2027, 1, 1)}, profile=WZ, as_of=AS_OF,
-                              seller_grade_last_year="C", city_average_tax_per_mu_wan=None,
-                              city_standard_tax_per_mu_wan=None)
+    r = transfer_requirements(
+        parcel=PARCEL | {"agreed_full_production_on": D(2027, 1, 1)},
+        profile=WZ,
+        as_of=AS_OF,
+        seller_grade_last_year="C",
+        city_average_tax_per_mu_wan=None,
+        city_standard_tax_per_mu_wan=None,
+    )
     assert r["tax_standard"] is None and r["tax_to_make_up"] is None
-    assert [t["trigger"] for t in r["preemption"]] == ["below_contract", "before_full_production", "seller_grade"]
+    assert [t["trigger"] for t in r["preemption"]] == [
+        "below_contract",
+        "before_full_production",
+        "seller_grade",
+    ]
     assert all(t["article"] == "wenzhou-2020 WZ §14" for t in r["preemption"])
     assert r["preemption"][0]["detail"] == "亩均税收 20.00 万元/亩低于约定 30.00：政府必须行使优先收购权"
-    ok = transfer_requirements(parcel=PARCEL | {"tax": 600.0}, profile=WZ, as_of=AS_OF, seller_grade_last_year=None,
-                               city_average_tax_per_mu_wan=None, city_standard_tax_per_mu_wan=None)
+    ok = transfer_requirements(
+        parcel=PARCEL | {"tax": 600.0},
+        profile=WZ,
+        as_of=AS_OF,
+        seller_grade_last_year=None,
+        city_average_tax_per_mu_wan=None,
+        city_standard_tax_per_mu_wan=None,
+    )
     assert ok["preemption_required"] is False
-    assert ok["undetermined"] == [{"trigger": "seller_grade", "article": "wenzhou-2020 WZ §14",
-                                   "missing": ["seller_grade_last_year"]}]
+    assert ok["undetermined"] == [
+        {"trigger": "seller_grade", "article": "wenzhou-2020 WZ §14", "missing": ["seller_grade_last_year"]}
+    ]
     with pytest.raises(ValueError, match="area_mu"):
-        transfer_requirements(parcel={"tax": 1.0}, profile=WZ, as_of=AS_OF, seller_grade_last_year=None,
-                              city_average_tax_per_mu_wan=None, city_standard_tax_per_mu_wan=None)
+        transfer_requirements(
+            parcel={"tax": 1.0},
+            profile=WZ,
+            as_of=AS_OF,
+            seller_grade_last_year=None,
+            city_average_tax_per_mu_wan=None,
+            city_standard_tax_per_mu_wan=None,
+        )
 
 
 def test_transfer_needs_the_city_figures_where_the_profile_uses_them() -> None:
     with pytest.raises(ValueError, match="YW §14"):
-        transfer_requirements(parcel=PARCEL, profile=YW, as_of=AS_OF, seller_grade_last_year="B",
-                              city_average_tax_per_mu_wan=None, city_standard_tax_per_mu_wan=None)
+        transfer_requirements(
+            parcel=PARCEL,
+            profile=YW,
+            as_of=AS_OF,
+            seller_grade_last_year="B",
+            city_average_tax_per_mu_wan=None,
+            city_standard_tax_per_mu_wan=None,
+        )
     with pytest.raises(ValueError, match="city_standard_tax_per_mu_wan"):
-        transfer_requirements(parcel=PARCEL, profile=YW, as_of=AS_OF, seller_grade_last_year="B",
-                              city_average_tax_per_mu_wan=20.0, city_standard_tax_per_mu_wan=None)
+        transfer_requirements(
+            parcel=PARCEL,
+            profile=YW,
+            as_of=AS_OF,
+            seller_grade_last_year="B",
+            city_average_tax_per_mu_wan=20.0,
+            city_standard_tax_per_mu_wan=None,
+        )
 
 
 def test_mortgage_cap() -> None:
     before = mortgage_cap(accepted=False, sale_price_wan=800.0, standard_land_price_wan=1000.0, profile=WZ)
-    assert (before["cap_wan"], before["basis"], before["article"]) == (800.0, "sale_price", "wenzhou-2020 WZ §14")
+    assert (before["cap_wan"], before["basis"], before["article"]) == (
+        800.0,
+        "sale_price",
+        "wenzhou-2020 WZ §14",
+    )
     after = mortgage_cap(accepted=True, sale_price_wan=800.0, standard_land_price_wan=1000.0, profile=WZ)
     assert (after["cap_wan"], after["basis"]) == (1000.0, "standard_land_price")
     with pytest.raises(InputError, match="义乌市的政策配置（yiwu）没有抵押规则"):  # not in the Yiwu text

@@ -73,7 +73,9 @@ def upgrade() -> None:
             CHECK (valid_to IS NULL OR valid_to >= valid_from)
         )""")
     op.execute("CREATE INDEX block_lines_geom_idx ON block_lines USING gist (geom)")
-    op.execute("CREATE INDEX block_lines_current_idx ON block_lines (level, county_code) WHERE valid_to IS NULL")
+    op.execute(
+        "CREATE INDEX block_lines_current_idx ON block_lines (level, county_code) WHERE valid_to IS NULL"
+    )
 
     op.execute(f"""
         CREATE TABLE parcels (

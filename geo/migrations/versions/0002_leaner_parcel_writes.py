@@ -28,4 +28,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("CREATE INDEX parcels_holder_id_idx ON parcels (holder_id) WHERE valid_to IS NULL")
     op.execute("CREATE INDEX parcels_county_idx ON parcels (county_code) WHERE valid_to IS NULL")
-    op.execute("ALTER TABLE parcels ADD CONSTRAINT parcels_load_id_fkey FOREIGN KEY (load_id) REFERENCES loads(id)")
+    op.execute(
+        "ALTER TABLE parcels ADD CONSTRAINT parcels_load_id_fkey FOREIGN KEY (load_id) REFERENCES loads(id)"
+    )

@@ -31,7 +31,9 @@ def upgrade() -> None:
             UNIQUE (sketch, purpose, fingerprint)
         )""")
     op.execute("CREATE INDEX drafts_sketch_idx ON drafts (sketch, purpose)")
-    op.execute("CREATE INDEX drafts_geom_idx ON drafts USING gist (geom)")  # one per geometry column, as everywhere
+    op.execute(
+        "CREATE INDEX drafts_geom_idx ON drafts USING gist (geom)"
+    )  # one per geometry column, as everywhere
 
 
 def downgrade() -> None:

@@ -28,7 +28,9 @@ down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-_BRACKETS = str.maketrans({"[": "〔", "]": "〕", "(": "〔", ")": "〕", "【": "〔", "】": "〕", "〖": "〔", "〗": "〕"})
+_BRACKETS = str.maketrans(
+    {"[": "〔", "]": "〕", "(": "〔", ")": "〕", "【": "〔", "】": "〕", "〖": "〔", "〗": "〕"}
+)
 
 
 def _doc_key(doc: str) -> str:
@@ -44,7 +46,9 @@ def upgrade() -> None:
         if key in seen:
             continue
         seen.add(key)
-        conn.execute(sa.text("UPDATE adjustments SET approval_doc_key = :k WHERE id = :i"), {"k": key, "i": adj_id})
+        conn.execute(
+            sa.text("UPDATE adjustments SET approval_doc_key = :k WHERE id = :i"), {"k": key, "i": adj_id}
+        )
     op.execute("CREATE UNIQUE INDEX adjustments_approval_doc_key ON adjustments (approval_doc_key)")
     op.execute("CREATE UNIQUE INDEX adjustments_request_id ON adjustments (request_id)")
 

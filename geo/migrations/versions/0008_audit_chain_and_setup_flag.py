@@ -25,8 +25,17 @@ branch_labels = None
 depends_on = None
 
 #: a row's payload; geo.audit.verify_chain computes the same in Python from the columns as text
-_FIELDS = ("a.id::text", "to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')", "a.actor", "a.action",
-           "a.target", "a.approval_doc", "a.before::text", "a.after::text", "a.txid::text")
+_FIELDS = (
+    "a.id::text",
+    "to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US')",
+    "a.actor",
+    "a.action",
+    "a.target",
+    "a.approval_doc",
+    "a.before::text",
+    "a.after::text",
+    "a.txid::text",
+)
 _PAYLOAD = f"""
     CREATE FUNCTION blockline_audit_payload(a audit) RETURNS text LANGUAGE sql STABLE AS $$
         SELECT concat_ws('|', {", ".join(f"coalesce(length({f}) || ':' || {f}, '-')" for f in _FIELDS)})
