@@ -242,7 +242,7 @@ def _mislabel_hint(x: float, y: float, src: SourceCRS) -> tuple[str, str]:
         if abs(x) > 360 or abs(y) > 360:
             return (
                 "坐标是投影坐标（米），不是经纬度；请用 --crs 指定投影坐标系，例如 4549 或 4528",
-                "the coordinates are projected metres, not degrees; give the projected CRS with --crs, e.g. 4549 or 4528",
+                "the coordinates are projected metres, not degrees; give the projected CRS with --crs, e.g. 4549 or 4528",  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
             )
         return ("", "")
     if crs is not None and crs.is_projected:

@@ -247,7 +247,7 @@ elif upload is not None:
     ):
         bar = st.progress(0.0)
 
-        def progress(stage: str, done: int, total: int) -> None:
+        def progress(stage: str, done: int, total: int) -> None:  # noqa: D103 issue 14: left by tools/house_move.py lint, fix and drop
             bar.progress(
                 min(done / total, 1.0) if total else 1.0, text=f"{stage} {fmt_int(done)}/{fmt_int(total)}"
             )

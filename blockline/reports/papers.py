@@ -144,7 +144,7 @@ def balance_paper(
     state = "已记录" if recorded else "拟调整（核算，未写入台账）"
     intro = (
         f"{name}工业区块线{state}方案：调出（占用）一级工业区块线 {mu(check['occupied_mu'])}，"
-        f"补入一级工业区块线 {mu(check['replaced_mu'])}。依据 {check['article']}（政策配置 {check['policy']}）核算如下。"
+        f"补入一级工业区块线 {mu(check['replaced_mu'])}。依据 {check['article']}（政策配置 {check['policy']}）核算如下。"  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
     )
     figures = Table(
         ("项目", "数值"),
@@ -244,7 +244,7 @@ def zone_paper(
     req = dict(zone.get("requirements") or {})
     intro = (
         f"片区“{zone['name']}”（编号 {zone['id']}{'，' + zone['county_code'] if zone.get('county_code') else ''}），"
-        f"面积 {mu(assessment['area_mu'])}，涉及宗地 {len(assessment['parcels'])} 宗、权利人 {assessment['holders']} 个，"
+        f"面积 {mu(assessment['area_mu'])}，涉及宗地 {len(assessment['parcels'])} 宗、权利人 {assessment['holders']} 个，"  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
         f"低效用地占比 {assessment['low_efficiency_share']:.1%}（截至 {as_of.isoformat()}）。"
     )
     threshold = (
@@ -417,7 +417,7 @@ def contract_paper(
     ]
     if penalties:
         how = tuple(
-            f"{_CATEGORY_ZH.get(f['category'], f['category'])}：违约金 {wan(float(f['penalty_wan']))}。计算：{f['detail']}"
+            f"{_CATEGORY_ZH.get(f['category'], f['category'])}：违约金 {wan(float(f['penalty_wan']))}。计算：{f['detail']}"  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
             for f in penalties
         )
         sections.append(Section("四、违约金", (*how, f"违约金合计：{wan(total)}。")))

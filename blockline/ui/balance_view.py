@@ -242,7 +242,7 @@ def allocate_transfers(
 
 
 def suggestion_frame(chosen: pd.DataFrame | Sequence[Mapping[str, Any]], lang: str) -> pd.DataFrame:
-    """The suggested pieces (``Suggestion.chosen`` or the rows of its ``as_dict()``) as a table: kind, reference, holder, 亩, touches level 1 (labels in ``lang``)."""
+    """The suggested pieces (``Suggestion.chosen`` or the rows of its ``as_dict()``) as a table: kind, reference, holder, 亩, touches level 1 (labels in ``lang``)."""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
     chosen = pd.DataFrame(chosen, columns=["kind", "ref", "holder", "area_mu", "touches_level1"])
     kinds = {
         "parcel": translate("balance.kind.parcel", lang),
@@ -309,7 +309,7 @@ def add_balance_layers(
     """Add the adjustment's layers to ``m`` (a map of ``blockline.ui.maps.build_map``): what was drawn or loaded for
     removal and addition (dashed outlines, GeoJSON 4326), and the occupied and replaced parts (filled,
     polygons in ``EPSG:epsg``), plus suggested pieces. Returns ``m``.
-    """
+    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
     layers: list[tuple[str, list[dict[str, Any]]]] = [
         ("balance.layer.removal", [dict(f) for f in removal]),
         ("balance.layer.addition", [dict(f) for f in addition]),
@@ -400,7 +400,7 @@ def history_frame(book: Mapping[str, Any]) -> pd.DataFrame:
 def history_points(book: Mapping[str, Any]) -> pd.DataFrame:
     """The city's level-1 total after each change (``at`` as a Beijing time), with the 文号 of the adjustment
     that made it (empty for a load of lines).
-    """
+    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
     docs = {int(e["id"]): str(e["approval_doc"]) for e in book["entries"]}
     frame = pd.DataFrame(
         book["level1_history"], columns=["at", "level1_mu", "change_mu", "adjustment_id", "fell"]

@@ -18,7 +18,7 @@ Examples
  ['lease_end', datetime.date(2040, 1, 1)]]
 >>> split_message("出让年限须大于 0 / a lease term must be more than 0 years", "en")
 'a lease term must be more than 0 years'
-"""
+"""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
 
 from __future__ import annotations
 

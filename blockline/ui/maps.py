@@ -404,7 +404,7 @@ class _Legend(MacroElement):
         };
         {{ this.get_name() }}.addTo({{ this._parent.get_name() }});
         {% endmacro %}
-    """)
+    """)  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
 
     def __init__(self, body: str) -> None:
         super().__init__()
@@ -415,7 +415,7 @@ class _Legend(MacroElement):
 class _PlainAttribution(MacroElement):
     """The attribution control without Leaflet's prefix (a link with a national flag icon): a government
     deployment shows only the attribution text of its base maps.
-    """
+    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -541,7 +541,7 @@ class _TileLayers(JSCSSMixin, MacroElement):
     control, with escaped popups.
 
     Popups are built with DOM nodes and ``textContent``, so a value is never parsed as HTML.
-    """
+    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
 
     _template = Template("""
         {% macro script(this, kwargs) %}
@@ -656,7 +656,7 @@ class _TileLayers(JSCSSMixin, MacroElement):
             });
         })();
         {% endmacro %}
-    """)
+    """)  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
 
     def __init__(self, config: dict[str, object], script_url: str, control: str | None) -> None:
         super().__init__()
@@ -810,7 +810,7 @@ def _add_focus(m: folium.Map, collection: dict[str, object], name: str) -> None:
     ).add_to(m)
 
 
-def build_map(
+def build_map(  # noqa: C901 issue 14: left by tools/house_move.py lint, fix and drop
     *,
     counties: gpd.GeoDataFrame | None,
     level1: gpd.GeoDataFrame | None,
@@ -1003,7 +1003,7 @@ def layer_control_last(m: folium.Map) -> folium.Map:
     """Move the map's layer control after every layer a page added after ``build_map``: the control's script
     names the layers, which must exist by then (else the browser meets an undefined variable and stops the
     whole map). Call it once the page has added its own layers.
-    """
+    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
     for key, child in list(m._children.items()):
         if isinstance(child, folium.LayerControl):
             del m._children[key]

@@ -105,7 +105,7 @@ class CommitCutter:
             if not data:
                 _close(client)
                 return
-            try:
+            try:  # noqa: SIM105 issue 14: left by tools/house_move.py lint, fix and drop
                 client.sendall(data)
             except OSError:
                 pass  # cut off: keep reading the server's answer
@@ -117,7 +117,7 @@ class CommitCutter:
 
 
 def _close(s: socket.socket) -> None:
-    try:
+    try:  # noqa: SIM105 issue 14: left by tools/house_move.py lint, fix and drop
         s.close()
     except OSError:
         pass
@@ -292,7 +292,7 @@ def test_a_load_whose_commit_is_lost_says_unknown_not_rolled_back(
     with engine.connect() as conn:  # the server did commit: the line is there, 15 亩 by PostGIS
         written = conn.execute(
             sa.text(
-                "SELECT count(*), sum(ST_Area(geom)) / (10000.0 / 15) FROM block_lines WHERE level = 2 AND county_code = :c"
+                "SELECT count(*), sum(ST_Area(geom)) / (10000.0 / 15) FROM block_lines WHERE level = 2 AND county_code = :c"  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
                 " AND load_id = (SELECT max(id) FROM loads)"
             ),
             {"c": LC},

@@ -133,7 +133,7 @@ def test_a_load_invalidates(demo: sa.Engine, tmp_path: Path) -> None:
     with demo.connect() as conn:
         healthy = conn.execute(
             sa.text(
-                "SELECT parcel_no FROM parcels WHERE valid_to IS NULL AND NOT (parcel_no = ANY(:low)) ORDER BY parcel_no "
+                "SELECT parcel_no FROM parcels WHERE valid_to IS NULL AND NOT (parcel_no = ANY(:low)) ORDER BY parcel_no "  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
                 "LIMIT 1"
             ),
             {"low": before.low_efficiency()},
@@ -151,7 +151,7 @@ def test_a_load_invalidates(demo: sa.Engine, tmp_path: Path) -> None:
 
 
 def test_added_columns_and_values_survive(demo: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A field the rules may add (a date such as ``review_due``), and figures JSON cannot hold as such, come back as they were."""
+    """A field the rules may add (a date such as ``review_due``), and figures JSON cannot hold as such, come back as they were."""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
     real = zoning.idle.idle_findings
 
     def with_more(parcels: pd.DataFrame, **kw: object) -> pd.DataFrame:

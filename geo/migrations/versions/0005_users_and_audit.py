@@ -42,7 +42,7 @@ def upgrade() -> None:
             disabled      boolean NOT NULL DEFAULT false,
             created_at    timestamptz NOT NULL DEFAULT now(),
             password_changed_at timestamptz NOT NULL DEFAULT now()
-        )""")
+        )""")  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
     op.execute("""
         CREATE TABLE audit (
             id           bigserial PRIMARY KEY,
