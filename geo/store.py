@@ -42,6 +42,7 @@ __all__ = [
     "storage_srid",
     "transaction",
     "SERIALIZATION_FAILURES",
+    "first_line",
     "safe_url",
 ]
 
@@ -286,8 +287,8 @@ def open_store(settings: Settings | None = None) -> Engine:
         except sa.exc.OperationalError as exc:
             engine.dispose()
             raise DatabaseUnavailable(
-                f"无法连接数据库：{_first_line(exc)}",
-                f"cannot reach the database: {_first_line(exc)}",
+                f"无法连接数据库：{first_line(exc)}",
+                f"cannot reach the database: {first_line(exc)}",
                 file=safe_url(url),
                 fix_zh="检查 BLOCKLINE_DATABASE_URL 与数据库服务；内置数据库可用 blockline db up 启动",
                 fix_en="check BLOCKLINE_DATABASE_URL and the database server; start the embedded one with blockline db up",  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
@@ -295,8 +296,8 @@ def open_store(settings: Settings | None = None) -> Engine:
         except sa.exc.ProgrammingError as exc:
             engine.dispose()
             raise BlocklineError(
-                f"数据库结构升级失败：{_first_line(exc)}",
-                f"the schema migration failed: {_first_line(exc)}",
+                f"数据库结构升级失败：{first_line(exc)}",
+                f"the schema migration failed: {first_line(exc)}",
                 file=safe_url(url),
                 fix_zh="确认数据库已安装 PostGIS 扩展且当前用户有建表权限",
                 fix_en="make sure the PostGIS extension is available and the user may create tables",
@@ -355,8 +356,8 @@ def transaction(engine: Engine, *, serializable: bool = False) -> Iterator[Conne
     except sa.exc.OperationalError as exc:
         # e.g. the server was stopped while a large file was being read, before anything was written
         raise DatabaseUnavailable(
-            f"无法连接数据库，未写入任何数据：{_first_line(exc)}",
-            f"cannot reach the database; nothing was written: {_first_line(exc)}",
+            f"无法连接数据库，未写入任何数据：{first_line(exc)}",
+            f"cannot reach the database; nothing was written: {first_line(exc)}",
             fix_zh="检查数据库服务（内置数据库可用 blockline db up 启动）后重新执行",
             fix_en="check the database server (start the embedded one with blockline db up), then run the command again",  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
         ) from exc
@@ -373,8 +374,8 @@ def transaction(engine: Engine, *, serializable: bool = False) -> Iterator[Conne
                 if getattr(getattr(exc, "orig", exc), "sqlstate", None) in SERIALIZATION_FAILURES:
                     raise  # not a fault: another transaction won; the caller may retry
                 raise DatabaseUnavailable(
-                    f"数据库连接中断，本次操作已整体撤销：{_first_line(exc)}",
-                    f"the database connection failed; the whole operation was rolled back: {_first_line(exc)}",
+                    f"数据库连接中断，本次操作已整体撤销：{first_line(exc)}",
+                    f"the database connection failed; the whole operation was rolled back: {first_line(exc)}",
                     fix_zh="数据库恢复后重新执行",
                     fix_en="run the command again once the database is back",
                 ) from exc
@@ -397,9 +398,9 @@ def commit(tx: sa.engine.Transaction) -> None:
         if state[:2] in ("40", "23"):
             raise
         raise OutcomeUnknown(
-            f"提交（COMMIT）已发出后数据库连接中断，结果未知，可能已写入：{_first_line(exc)}",
+            f"提交（COMMIT）已发出后数据库连接中断，结果未知，可能已写入：{first_line(exc)}",
             f"the database connection was lost after COMMIT was sent; the outcome is unknown and the work may "
-            f"have been written: {_first_line(exc)}",
+            f"have been written: {first_line(exc)}",
             fix_zh="数据库恢复后先查看是否已写入（blockline audit 与审计页列出每次写入），再决定是否重新执行",
             fix_en="once the database is back, look whether it was written (blockline audit and the audit page "
             "list every write) before running it again",
@@ -413,7 +414,14 @@ def _rollback_quietly(tx: sa.engine.Transaction) -> None:
         pass  # the connection is gone: the server rolls back what it had
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    r"""The first line of a database error's message (the driver's, under SQLAlchemy's wrapper), for a sentence.
+
+    Examples
+    --------
+    >>> first_line(RuntimeError("server closed the connection\n\tThis probably means…"))
+    'server closed the connection'
+    """
     text = str(getattr(exc, "orig", exc)) or exc.__class__.__name__
     return text.strip().splitlines()[0]
 

@@ -56,7 +56,7 @@ from geo.errors import BlocklineError, DatabaseUnavailable, InputError
 from geo.fixes import fix
 from geo.landuse import industrial_land_uses, label
 from geo.settings import get_settings
-from geo.store import SERIALIZATION_FAILURES, storage_srid, transaction
+from geo.store import SERIALIZATION_FAILURES, first_line, storage_srid, transaction
 from zoning.policy import Profile
 
 __all__ = [
@@ -653,16 +653,11 @@ def _outcome_unknown(exc: BaseException, *, approval_doc: str, request_id: str) 
     doc = approval_doc.strip()
     return OutcomeUnknown(
         f"提交（COMMIT）已发出后数据库连接中断，结果未知——台账会显示是否已记录：blockline balance ledger --doc '{doc}'"
-        f"（请求标识 {request_id}）：{_first_line(exc)}",
+        f"（请求标识 {request_id}）：{first_line(exc)}",
         f"the database connection was lost after COMMIT was sent; the outcome is unknown — the ledger shows "
-        f"whether it was recorded: blockline balance ledger --doc '{doc}' (request id {request_id}): {_first_line(exc)}",  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+        f"whether it was recorded: blockline balance ledger --doc '{doc}' (request id {request_id}): {first_line(exc)}",  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
         **fix("outcome_unknown"),
     )
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", exc)) or exc.__class__.__name__
-    return text.strip().splitlines()[0]
 
 
 _EXISTING_SQL = """
