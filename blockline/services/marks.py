@@ -59,7 +59,7 @@ def ensure_marks(engine: Engine, *, as_of: dt.date, profile: Profile) -> str:
 
 def _derive(engine: Engine, judgement: Judgement, name: str) -> None:
     """Write the marks of a stored judgement: its findings' first categories and the parcels' latest grade."""
-    from blockline.services.judged import first_categories
+    from blockline.services.judged_write import first_categories
     from geo import queries
     from geo.tiles import write_marks
     from zoning.consolidation import latest_grade

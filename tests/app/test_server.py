@@ -241,7 +241,7 @@ def _warm_up_twice(engine) -> None:
 
     import streamlit as st
 
-    from blockline.services.judged import judge_frames
+    from blockline.services.judged_write import judge_frames
     from blockline.ui import data
     from zoning.policy import get_profile
 

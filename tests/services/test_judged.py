@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from pandas.testing import assert_frame_equal
 
-import zoning.idle
+from blockline.services import judged_write
 from blockline.services.judged import judge_city
 from geo.load import load_demo, load_ratings
 from zoning.findings import findings_json
@@ -133,7 +133,8 @@ def test_a_load_invalidates(demo: sa.Engine, tmp_path: Path) -> None:
     with demo.connect() as conn:
         healthy = conn.execute(
             sa.text(
-                "SELECT parcel_no FROM parcels WHERE valid_to IS NULL AND NOT (parcel_no = ANY(:low)) ORDER BY parcel_no "  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+                "SELECT parcel_no FROM parcels WHERE valid_to IS NULL AND NOT (parcel_no = ANY(:low)) "
+                "ORDER BY parcel_no "
                 "LIMIT 1"
             ),
             {"low": before.low_efficiency()},
@@ -151,8 +152,8 @@ def test_a_load_invalidates(demo: sa.Engine, tmp_path: Path) -> None:
 
 
 def test_added_columns_and_values_survive(demo: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A field the rules may add (a date such as ``review_due``), and figures JSON cannot hold as such, come back as they were."""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
-    real = zoning.idle.idle_findings
+    """A field the rules may add (a date such as ``review_due``) and figures JSON cannot hold come back as they were."""
+    real = idle_findings
 
     def with_more(parcels: pd.DataFrame, **kw: object) -> pd.DataFrame:
         f = real(parcels, **kw)
@@ -161,7 +162,7 @@ def test_added_columns_and_values_survive(demo: sa.Engine, monkeypatch: pytest.M
         f.at[0, "figures"] = {"due": dt.date(2026, 1, 2), "share": float("nan"), "pair": (1, "a"), "n": 3}
         return f
 
-    monkeypatch.setattr(zoning.idle, "idle_findings", with_more)  # the rules, not the store
+    monkeypatch.setattr(judged_write, "idle_findings", with_more)  # the rules, not the store
     profile = get_profile("wenzhou-2020")
     first = judge_city(demo, as_of=AS_OF, profile=profile)
     again = judge_city(demo, as_of=AS_OF, profile=profile)

@@ -1,0 +1,265 @@
+"""Judging a city and writing the judgement: findings, JSON documents and the map's marks, in one transaction.
+
+The heavy half of ``blockline.services.judged`` (the rules, pandas, pyarrow), imported by it only when a city is
+judged, so that a command served a stored judgement does not pay for these imports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import orjson
+import pandas as pd
+import pyarrow as pa
+import sqlalchemy as sa
+from pyarrow import csv
+
+from blockline.services.judged import KINDS
+from blockline.services.judged_values import dumps, is_missing
+from blockline.services.marks import set_name
+from geo.tiles import copy_marks
+from zoning.consolidation import latest_grade
+from zoning.findings import findings_json, group_by_parcel
+from zoning.idle import IDLE_CATEGORIES, idle_findings, low_efficiency
+from zoning.lifecycle import LIFECYCLE_CATEGORIES, lifecycle_findings
+from zoning.marks import first_category, marks_frame
+from zoning.policy import Profile
+
+__all__ = ["first_categories", "judge_frames", "write_judgement"]
+
+#: the columns of a findings frame that are table columns of ``judged_findings`` (the rest go to ``extra``)
+_TABLE_COLUMNS = (
+    "parcel_no",
+    "category",
+    "article",
+    "detail",
+    "detail_en",
+    "since",
+    "figures",
+    "penalty_wan",
+)
+
+#: parcels per stored chunk of the JSON document
+_CHUNK = 5000
+
+#: findings per batch of the COPY that stores them
+_BATCH = 20000
+
+
+def judge_frames(
+    parcels: pd.DataFrame,
+    ratings: pd.DataFrame | None,
+    *,
+    as_of: dt.date,
+    profile: Profile,
+    city_standard_tax_per_mu_wan: float | None = None,
+) -> dict[str, Any]:
+    """Judge a city in memory: ``{"idle": frame, "lifecycle": frame, "low_efficiency": sorted parcel numbers}``.
+
+    Each rule of ``zoning`` once, on the frames given (not modified); what ``judge_city`` stores.
+    """
+    out: dict[str, Any] = {
+        kind: _judge_kind(
+            kind,
+            parcels,
+            ratings,
+            as_of=as_of,
+            profile=profile,
+            city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
+        )
+        for kind in KINDS
+    }
+    out["low_efficiency"] = _low_efficiency(parcels, ratings, as_of=as_of, profile=profile)
+    return out
+
+
+def _judge_kind(
+    kind: str,
+    parcels: pd.DataFrame,
+    ratings: pd.DataFrame | None,
+    *,
+    as_of: dt.date,
+    profile: Profile,
+    city_standard_tax_per_mu_wan: float | None,
+) -> pd.DataFrame:
+    """The findings frame of one kind, by its rule in ``zoning``."""
+    if kind == "idle":
+        return idle_findings(parcels, as_of=as_of, profile=profile)
+    return lifecycle_findings(
+        parcels,
+        ratings,
+        as_of=as_of,
+        profile=profile,
+        city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
+    )
+
+
+def _low_efficiency(
+    parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of: dt.date, profile: Profile
+) -> list[str]:
+    """The sorted parcel numbers ``zoning.idle.low_efficiency`` marks."""
+    low = low_efficiency(parcels, ratings, as_of=as_of, profile=profile)
+    return sorted(str(x) for x in parcels["parcel_no"].to_numpy()[low.to_numpy()])
+
+
+def write_judgement(
+    conn: sa.Connection,
+    key: dict[str, Any],
+    parcels: pd.DataFrame,
+    ratings: pd.DataFrame,
+    *,
+    as_of: dt.date,
+    profile: Profile,
+    city_standard_tax_per_mu_wan: float | None,
+) -> int:
+    """Judge and write a judgement (its row, its findings, its documents); its id.
+
+    One kind after the other, so that one findings frame at a time is in memory. The judgements of older data
+    are deleted.
+    """
+    conn.execute(sa.text("DELETE FROM judgements WHERE data_version <> :v"), key)
+    jid = int(
+        conn.execute(
+            sa.text("""
+        INSERT INTO judgements (data_version, as_of, profile, options, columns, low_efficiency, judged_by, seconds)
+        VALUES (:v, :d, :p, :o, '{}', :low, :by, 0) RETURNING id"""),
+            {
+                **key,
+                "low": _low_efficiency(parcels, ratings, as_of=as_of, profile=profile),
+                "by": f"{socket.gethostname()}:{os.getpid()}",
+            },
+        ).scalar_one()
+    )
+    raw = conn.connection.driver_connection
+    assert raw is not None  # a checked-out connection always holds its driver connection
+    columns = {}
+    firsts = {}
+    for kind in KINDS:
+        frame = _judge_kind(
+            kind,
+            parcels,
+            ratings,
+            as_of=as_of,
+            profile=profile,
+            city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
+        )
+        firsts[kind] = first_categories(kind, frame)
+        columns[kind] = [[c, str(frame[c].dtype)] for c in frame.columns]
+        with raw.cursor() as cur:
+            with cur.copy(
+                "COPY judged_findings (judgement_id, kind, ord, parcel_no, category, article, detail, "
+                "detail_en, since, figures, penalty_wan, extra) FROM STDIN (FORMAT csv)"
+            ) as copy:
+                for lo in range(0, len(frame), _BATCH):  # in batches: a fraction of the memory at once
+                    copy.write(_findings_csv(jid, kind, frame.iloc[lo : lo + _BATCH], start=lo))
+            with cur.copy("COPY judged_documents (judgement_id, kind, chunk, body) FROM STDIN") as copy:
+                for chunk, body in enumerate(_document_chunks(frame, as_of=as_of, profile=profile)):
+                    copy.write_row((jid, kind, chunk, body))
+        del frame
+    conn.execute(
+        sa.text("UPDATE judgements SET columns = CAST(:c AS jsonb) WHERE id = :i"),
+        {"c": orjson.dumps(columns).decode(), "i": jid},
+    )
+    if city_standard_tax_per_mu_wan is None:  # the map's marks of this data, date, profile (no city standard)
+        _write_marks(conn, key, parcels, ratings, firsts, as_of=as_of)
+    return jid
+
+
+def first_categories(kind: str, findings: pd.DataFrame) -> pd.Series:
+    """parcel_no → the map's mark of ``kind`` (``zoning.marks.first_category``)."""
+    return first_category(findings, IDLE_CATEGORIES if kind == "idle" else LIFECYCLE_CATEGORIES)
+
+
+def _write_marks(
+    conn: sa.Connection,
+    key: dict[str, Any],
+    parcels: pd.DataFrame,
+    ratings: pd.DataFrame,
+    firsts: dict[str, pd.Series],
+    *,
+    as_of: dt.date,
+) -> None:
+    """The parcels' marks (``zoning.marks``) of the judgement, written in its transaction (``geo.tiles``)."""
+    marks = marks_frame(
+        parcels["parcel_no"], firsts["idle"], firsts["lifecycle"], latest_grade(parcels, ratings, as_of=as_of)
+    )
+    copy_marks(
+        conn,
+        set_name(key["p"], as_of, key["v"]),
+        marks.itertuples(index=False, name=None),
+        keep_suffix="|" + key["v"],
+    )
+
+
+def _findings_csv(jid: int, kind: str, findings: pd.DataFrame, *, start: int = 0) -> memoryview:
+    """The rows of ``judged_findings`` for one frame, as CSV for COPY (written by pyarrow, in C)."""
+    n = len(findings)
+
+    def col(c: str) -> list[Any]:
+        return findings[c].tolist() if c in findings.columns else [None] * n
+
+    def text(c: str) -> pa.Array:
+        if c in findings.columns:
+            try:  # strings and None (or NaN) as they are, in C
+                return pa.array(findings[c], pa.string(), from_pandas=True)
+            except (pa.ArrowInvalid, pa.ArrowTypeError):
+                pass
+        return pa.array([None if v is None else str(v) for v in col(c)], pa.string())
+
+    others = [c for c in findings.columns if c not in _TABLE_COLUMNS]
+    extra = (
+        [
+            dumps({c: v for c, v in zip(others, vals, strict=True)})
+            for vals in zip(*(col(c) for c in others), strict=False)
+        ]
+        if others
+        else [None] * n
+    )
+    pen = [
+        None if v is None or (isinstance(v, float) and math.isnan(v)) else float(v)
+        for v in col("penalty_wan")
+    ]
+    table = pa.table(
+        {
+            "judgement_id": pa.array([jid] * n, pa.int64()),
+            "kind": pa.array([kind] * n, pa.string()),
+            "ord": pa.array(range(start, start + n), pa.int64()),
+            **{c: text(c) for c in _TABLE_COLUMNS[:5]},
+            "since": pa.array([None if is_missing(v) else v for v in col("since")], pa.date32()),
+            "figures": pa.array([None if v is None else dumps(v) for v in col("figures")], pa.string()),
+            "penalty_wan": pa.array(pen, pa.float64()),
+            "extra": pa.array(extra, pa.string()),
+        }
+    )
+    buf = pa.BufferOutputStream()
+    # every value quoted, NULL unquoted and empty: COPY tells an empty string from a NULL
+    csv.write_csv(table, buf, csv.WriteOptions(include_header=False, quoting_style="all_valid"))
+    return memoryview(buf.getvalue())
+
+
+def _document_chunks(findings: pd.DataFrame, *, as_of: dt.date, profile: Profile) -> Iterator[str]:
+    """The JSON document of the findings: its head (chunk 0), then its ``parcels`` list in pieces.
+
+    ``group_by_parcel`` is per parcel and in parcel order, so grouping slices of whole parcels, in that
+    order, gives the same list as grouping all at once, with a fraction of the memory.
+    """
+    head = findings_json(findings.iloc[:0], as_of=as_of, profile=profile)
+    head.pop("parcels")
+    yield orjson.dumps(head).decode()
+    if len(findings) == 0:
+        return
+    codes, _ = pd.factorize(findings["parcel_no"].astype(object).map(str).to_numpy(dtype=object), sort=True)
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    for lo in range(0, int(sorted_codes[-1]) + 1, _CHUNK):
+        a, b = np.searchsorted(sorted_codes, [lo, lo + _CHUNK])
+        part = group_by_parcel(findings.iloc[order[a:b]])
+        yield orjson.dumps(
+            part, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY, default=str
+        ).decode()[1:-1]
