@@ -23,6 +23,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import subprocess
+import sys
+import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +47,7 @@ from zoning.policy import Profile, get_profile
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["KINDS", "Judgement", "judge_city", "judge_today"]
+__all__ = ["KINDS", "Judgement", "judge_city", "judge_later", "judge_today"]
 
 #: the kinds of findings a judgement holds
 KINDS = ("idle", "lifecycle")
@@ -286,14 +290,55 @@ def _served(bind: Engine | sa.Connection, key: dict[str, Any]) -> Judgement | No
     return Judgement(engine, int(row[0]), key["v"], key["d"], key["p"], key["o"], False, float(row[1]))
 
 
-def main() -> None:
-    """``python -m blockline.services.judged``: judge today's city of the store for the deployment's profile.
+def judge_later(
+    engine: Engine, *, policies: Sequence[str] | None = None, log: Path | None = None
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """Judge today's city in a process of its own that outlives the caller (``python -m blockline.services.judged``).
 
-    What the server's warm-up runs in a child process, so the judging's memory is returned when it ends.
+    What a big load does when it should not keep its user waiting for the judgement (``--judge background``):
+    the data is committed; the child judges and stores today's findings. Whoever asks meanwhile waits on the
+    judgement's lock (``judge_city``) and is served what the child stored, or judges first and the child reads.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+        The store: the child connects to the same database (its URL is passed in the child's environment).
+    policies : sequence of str, optional
+        Profile names; default the deployment's.
+    log : pathlib.Path, optional
+        Where the child writes what it did (and any error); default a file in the temporary folder.
+
+    Returns
+    -------
+    (subprocess.Popen, pathlib.Path)
+        The child (already running, in a session of its own) and its log.
     """
-    for j in judge_today(open_store()):
+    log = log or Path(tempfile.gettempdir()) / f"blockline-judged-{os.getpid()}-{time.time_ns()}.log"
+    env = {**os.environ, "BLOCKLINE_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
+    with log.open("ab") as out:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "blockline.services.judged", *(policies or [])],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            cwd=Path(__file__).resolve().parents[2],
+            start_new_session=True,  # a stop signal to the load's terminal does not stop the judging
+        )
+    return child, log
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m blockline.services.judged [POLICY ...]``: judge today's city of the store and store it.
+
+    What the server's warm-up and ``judge_later`` run in a child process, so the judging's memory is returned
+    when it ends. Without policies, the deployment's profile.
+    """
+    policies = list(sys.argv[1:] if argv is None else argv)
+    for j in judge_today(open_store(), policies=policies or None):
         print(
-            f"{j.as_of.isoformat()} {j.profile}: {'judged' if j.computed else 'stored'} ({j.seconds:.1f} s)"
+            f"{j.as_of.isoformat()} {j.profile}: {'judged' if j.computed else 'stored'} ({j.seconds:.1f} s)",
+            flush=True,
         )
 
 

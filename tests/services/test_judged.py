@@ -212,3 +212,23 @@ def test_an_edited_profile_judges_again(demo: sa.Engine, tmp_path: Path) -> None
     assert again.low_efficiency() == sorted(parcels.loc[expected.to_numpy(), "parcel_no"])
     assert len(again.low_efficiency()) > len(first.low_efficiency())  # older C/D ratings now count
     assert not judge_city(demo, as_of=AS_OF, profile=before).computed  # both kept: same data
+
+
+def test_a_load_can_leave_the_judging_to_a_child(demo: sa.Engine) -> None:
+    """``judge_later`` (``--judge background``): a child process judges and stores today's city; a planner who
+    asks meanwhile is served that one judgement (or judges first, and the child reads it): judged once."""
+    from blockline.services.judged import judge_later
+    from geo.clock import today
+
+    child, log = judge_later(demo, policies=["yiwu"])
+    asked = judge_city(demo, as_of=today(), profile=get_profile("yiwu"))
+    assert child.wait(timeout=600) == 0, log.read_text(encoding="utf-8")
+    ((_, profile, as_of, _, judged_by, served),) = _judgements(demo)
+    assert (profile, as_of) == ("yiwu", today())
+    said = log.read_text(encoding="utf-8")
+    judge, reader = (os.getpid(), child.pid) if asked.computed else (child.pid, os.getpid())
+    assert judged_by.endswith(f":{judge}") and served == 1, (judged_by, served, reader)
+    assert f"{today().isoformat()} yiwu: {'stored' if asked.computed else 'judged'}" in said
+    parcels, ratings = _rows_read(demo)
+    expected = low_efficiency(parcels, ratings, as_of=today(), profile=get_profile("yiwu"))
+    assert asked.low_efficiency() == sorted(parcels.loc[expected.to_numpy(), "parcel_no"])
