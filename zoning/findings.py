@@ -287,17 +287,6 @@ def findings_json(findings: pd.DataFrame, *, as_of: dt.date | str, profile: Prof
     }
 
 
-def _isna_scalar(v: Any) -> bool:
-    if type(v) is dt.date:
-        return False
-    if type(v) is float:
-        return math.isnan(v)
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
 def _sorted(findings: pd.DataFrame) -> pd.DataFrame:
     """Findings in a fixed order (parcel, category, since, article, detail): independent of input order."""
     if len(findings) == 0:

@@ -30,7 +30,7 @@ from zoning.idle_rules import Judged
 from zoning.parcel_arrays import Parcels, param
 from zoning.policy import Profile
 from zoning.rows import Rows, records
-from zoning.wording import durations, iso, number_pair, pct_pair, per_mu_below
+from zoning.wording import durations_to, iso, number_pair, pct_pair, per_mu_below
 
 __all__ = ["write_in_use"]
 
@@ -54,7 +54,7 @@ def _built_not_operating(rows: Rows, p: Parcels, j: Judged, profile: Profile) ->
     _, cite = param(profile, "production.built_not_operating")
     idx = np.flatnonzero(j.masks["not_operating"])
     done, op = iso(d["completed_on"][idx]), iso(d["agreed_operation_on"][idx])
-    zh, en = durations(d["agreed_operation_on"][idx], np.full(idx.size, p.as_of))
+    zh, en = durations_to(d["agreed_operation_on"][idx], p.as_of)
     rows.add(
         "built_not_operating",
         cite,

@@ -37,7 +37,7 @@ from zoning.idle_rules import Judged, completion_key
 from zoning.parcel_arrays import Parcels
 from zoning.policy import Profile
 from zoning.rows import Rows, records
-from zoning.wording import durations, iso, money, pct_pair, short, under
+from zoning.wording import durations, durations_to, iso, money, pct_pair, short, under
 
 __all__ = ["write"]
 
@@ -57,11 +57,6 @@ def write(rows: Rows, p: Parcels, j: Judged, profile: Profile) -> None:
     _late_completion(rows, p, j, profile)
     write_in_use(rows, p, j, profile)
     write_insufficient(rows, p, j, profile)
-
-
-def _overdue(p: Parcels, idx: Index, since: Any) -> tuple[list[str], list[str]]:
-    """How long from ``since`` to ``as_of``, in Chinese and English."""
-    return durations(since, np.full(idx.size, p.as_of))
 
 
 # ======================================================================================================
@@ -99,7 +94,7 @@ def _late_start(rows: Rows, p: Parcels, j: Judged, profile: Profile) -> None:
     for idx, cite in _by_start_article(np.flatnonzero(j.masks["late_start_open"]), j, profile):
         s = iso(j.a_start[idx])
         bz, be = _start_basis(p, j, idx, profile)
-        zh, en = _overdue(p, idx, j.a_start[idx])
+        zh, en = durations_to(j.a_start[idx], p.as_of)
         rows.add(
             "late_start",
             cite,
@@ -181,7 +176,7 @@ def _unstarted(rows: Rows, p: Parcels, j: Judged, profile: Profile) -> None:
         years = short(profile.value(key))
         s = iso(j.a_start[idx])
         bz, be = _start_basis(p, j, idx, profile)
-        zh, en = _overdue(p, idx, j.a_start[idx])
+        zh, en = durations_to(j.a_start[idx], p.as_of)
         rows.add(
             cat,
             profile.cite(key),
@@ -253,7 +248,7 @@ def _stalled(rows: Rows, p: Parcels, j: Judged, profile: Profile) -> None:
     d, v, today = p.date, j.values, str(p.as_of)
     years = short(profile.value("idle.stalled_years"))
     st, c = iso(d["started_on"][idx]), iso(j.a_comp[idx])
-    zh, en = _overdue(p, idx, j.a_comp[idx])
+    zh, en = durations_to(j.a_comp[idx], p.as_of)
     reasons = _stalled_reasons(p, j, idx, profile)
     rows.add(
         "idle",
@@ -356,7 +351,7 @@ def _late_completion(rows: Rows, p: Parcels, j: Judged, profile: Profile) -> Non
     idx = np.flatnonzero(j.masks["late_comp_open"])
     c = iso(j.a_comp[idx])
     bz, be = _comp_basis(p, j, idx, profile)
-    zh, en = _overdue(p, idx, j.a_comp[idx])
+    zh, en = durations_to(j.a_comp[idx], p.as_of)
     rows.add(
         "late_completion",
         cite,

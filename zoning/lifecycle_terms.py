@@ -34,7 +34,7 @@ from zoning.grades import grades_by_year
 from zoning.parcel_arrays import Parcels
 from zoning.policy import Profile
 from zoning.rows import Rows, records
-from zoning.wording import days_said, durations, iso, short
+from zoning.wording import days_said, durations_to, iso, short
 
 __all__ = ["write_evaluations_and_lease", "write_ratings"]
 
@@ -329,7 +329,7 @@ def _lease_sentences(
                 for a, b, y, e in zip(ds, es, yrs, de, strict=False)
             ],
         )
-    dz, de = durations(end, np.full(idx.size, today))
+    dz, de = durations_to(end, today)
     today_ = (end == today).tolist()
     return (
         [

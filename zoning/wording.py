@@ -30,6 +30,7 @@ __all__ = [
     "duration_en",
     "duration_zh",
     "durations",
+    "durations_to",
     "fields_en",
     "fields_zh",
     "iso",
@@ -134,6 +135,11 @@ def durations(a: Days, b: Days) -> tuple[list[str], list[str]]:
         dtype=object,
     )
     return zh_u[inv].tolist(), en_u[inv].tolist()
+
+
+def durations_to(when: Days, today: np.datetime64) -> tuple[list[str], list[str]]:
+    """How long from each date of ``when`` to ``today`` (overdue, or ago), as Chinese and English strings."""
+    return durations(when, np.full(np.shape(when), today))
 
 
 def duration_zh(start: dt.date, end: dt.date) -> str:
