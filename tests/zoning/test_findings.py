@@ -16,16 +16,28 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import box
 
+import zoning.calculators
+import zoning.dates
 import zoning.findings
+import zoning.grades
 import zoning.idle
+import zoning.idle_in_use
+import zoning.idle_insufficient
+import zoning.idle_rules
+import zoning.idle_sentences
 import zoning.lifecycle
+import zoning.lifecycle_production
+import zoning.lifecycle_terms
+import zoning.parcel_arrays
+import zoning.rows
+import zoning.wording
 from geo.demo import generate_city
 from tests.zoning.test_idle import ALL_COLUMNS, frame, healthy, parcel
+from zoning.dates import add_months as _add_months
+from zoning.dates import months_between as _months_between
 from zoning.findings import (
     CATEGORIES,
     FINDING_COLUMNS,
-    _add_months,
-    _months_between,
     duration_en,
     duration_zh,
     empty_findings,
@@ -43,7 +55,26 @@ AS_OF = dt.date(2026, 11, 22)
 D = dt.date
 
 
-@pytest.mark.parametrize("module", [zoning.findings, zoning.idle, zoning.lifecycle])
+@pytest.mark.parametrize(
+    "module",
+    [
+        zoning.findings,
+        zoning.idle,
+        zoning.lifecycle,
+        zoning.calculators,
+        zoning.dates,
+        zoning.grades,
+        zoning.idle_in_use,
+        zoning.idle_insufficient,
+        zoning.idle_rules,
+        zoning.idle_sentences,
+        zoning.lifecycle_production,
+        zoning.lifecycle_terms,
+        zoning.parcel_arrays,
+        zoning.rows,
+        zoning.wording,
+    ],
+)
 def test_docstring_examples_run(module) -> None:
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
