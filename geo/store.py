@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import sqlalchemy as sa
@@ -40,6 +41,7 @@ __all__ = [
     "migrate",
     "schema_revision",
     "storage_srid",
+    "driver_connection",
     "transaction",
     "SERIALIZATION_FAILURES",
     "first_line",
@@ -256,6 +258,17 @@ def role_problems(conn: Connection) -> list[dict[str, str]]:
 def storage_srid(conn: Connection) -> int:
     """The SRID every geometry of this database is stored in."""
     return int(conn.execute(sa.text("SELECT value FROM store_meta WHERE key = 'storage_srid'")).scalar_one())
+
+
+def driver_connection(conn: Connection) -> psycopg.Connection[Any]:
+    """The psycopg connection under ``conn``, for what SQLAlchemy does not do (``COPY``).
+
+    Raises ``TypeError`` when there is none: ``conn`` was closed or invalidated, or is not psycopg's.
+    """
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise TypeError(f"no psycopg connection under {conn!r}: {raw!r}")
+    return raw
 
 
 def open_store(settings: Settings | None = None) -> Engine:

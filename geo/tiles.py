@@ -55,7 +55,7 @@ from geo.area import M2_PER_MU_SQL
 from geo.errors import BlocklineError, InputError
 from geo.gcj02 import wgs84_to_gcj02
 from geo.queries import _as_of_param, _lifespan_clause
-from geo.store import storage_srid, transaction
+from geo.store import driver_connection, storage_srid, transaction
 
 __all__ = [
     "AGGREGATE_CELLS",
@@ -521,7 +521,7 @@ def copy_marks(
                             OR CAST(:keep AS text) IS NULL OR right(mark_set, length(:keep)) <> :keep"""),
         {"s": mark_set, "keep": keep_suffix},
     )
-    raw = conn.connection.driver_connection
+    raw = driver_connection(conn)
     with (
         raw.cursor() as cur,
         cur.copy("COPY parcel_marks (mark_set, parcel_no, idle, lifecycle, grade) FROM STDIN") as copy,
