@@ -15,7 +15,7 @@ import shapely
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from geo.area import M2_PER_MU, area_mu
+from geo.area import M2_PER_MU, MU_PER_HECTARE, area_mu
 from geo.auth import name_of
 from geo.errors import InputError, Problem, ValidationError
 from geo.fields import PARCEL_FIELDS, coerce_parcel_columns, map_columns, parse_field_map
@@ -51,7 +51,7 @@ def _source_area_mu(values: pd.Series, header: str, computed_mu: np.ndarray) -> 
     h = header.lower()
     # "ha" as a unit only when it stands alone (面积_ha, area(ha)): not inside a word such as "shape"
     hectares = re.search(r"(?<![a-z])ha(?![a-z])", h) is not None
-    factors = {"平方米": 1 / M2_PER_MU, "亩": 1.0, "公顷": 15.0}
+    factors = {"平方米": 1 / M2_PER_MU, "亩": 1.0, "公顷": MU_PER_HECTARE}
     ok = np.isfinite(numbers) & (numbers > 0)
     with np.errstate(
         over="ignore", divide="ignore", invalid="ignore"
