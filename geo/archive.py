@@ -63,7 +63,7 @@ def _entry_name(info: zipfile.ZipInfo) -> str:
     return info.filename
 
 
-def safe_extract(archive: Path, dest: Path, *, limits: ArchiveLimits = ArchiveLimits()) -> list[Path]:  # noqa: C901 issue 14: left by tools/house_move.py lint, fix and drop
+def safe_extract(archive: Path, dest: Path, *, limits: ArchiveLimits = ArchiveLimits()) -> list[Path]:
     """Check a zip archive against ``limits`` and extract it into ``dest``; return the files written.
 
     Refused: not a zip, too many entries, too large in total, a suspicious compression ratio (zip bomb),
@@ -79,84 +79,101 @@ def safe_extract(archive: Path, dest: Path, *, limits: ArchiveLimits = ArchiveLi
         raise _fail(archive, f"压缩包已损坏：{exc}", f"the archive is corrupted: {exc}") from exc
     with zf:
         infos = [i for i in zf.infolist() if not i.is_dir()]
-        if len(infos) > limits.max_entries:
-            raise _fail(
-                archive,
-                f"压缩包内文件过多（{len(infos)} 个，上限 {limits.max_entries}）",
-                f"too many entries ({len(infos)}, the limit is {limits.max_entries})",
-            )
-        total = sum(i.file_size for i in infos)
-        if total > limits.max_total_bytes:
-            raise _fail(archive, f"解压后过大（{total} 字节）", f"too large once extracted ({total} bytes)")
-        packed = sum(i.compress_size for i in infos) or 1
-        if total > limits.ratio_floor_bytes and total / packed > limits.max_ratio:
-            raise _fail(
-                archive,
-                f"压缩比异常（{total / packed:.0f} 倍），疑似压缩炸弹",
-                f"suspicious compression ratio ({total / packed:.0f}x): possibly a zip bomb",
-            )
-        names = []
-        for info in infos:
-            name = _entry_name(info)
-            path = PurePosixPath(name.replace("\\", "/"))
-            if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
-                raise _fail(archive, f"压缩包内路径不安全：{name}", f"unsafe path in the archive: {name}")
-            if path.suffix.lower() in _NESTED:
-                raise _fail(
-                    archive, f"压缩包内含有嵌套压缩包：{name}", f"nested archive inside the archive: {name}"
-                )
-            if stat.S_ISLNK(info.external_attr >> 16):
-                raise _fail(
-                    archive, f"压缩包内含有符号链接：{name}", f"symbolic link inside the archive: {name}"
-                )
-            if info.flag_bits & 0x1:
-                raise _fail(archive, f"压缩包内文件已加密：{name}", f"encrypted entry: {name}")
-            if (
-                info.file_size > limits.ratio_floor_bytes
-                and info.compress_size
-                and info.file_size / info.compress_size > limits.max_ratio
-            ):
-                raise _fail(
-                    archive,
-                    f"文件 {name} 压缩比异常，疑似压缩炸弹",
-                    f"entry {name} has a suspicious compression ratio: possibly a zip bomb",
-                )
-            names.append((info, path))
-
+        _check_totals(archive, infos, limits)
+        names = [(info, _checked_path(archive, info, limits)) for info in infos]
         written: list[Path] = []
         budget = limits.max_total_bytes
         for info, path in names:
             target = dest.joinpath(*path.parts)
-            declared = info.file_size
-            count = 0
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(info) as src, target.open("wb") as out:
-                    while chunk := src.read(1 << 20):
-                        count += len(chunk)
-                        budget -= len(chunk)
-                        # A lying header (more data than declared) is a bomb too.
-                        if count > declared or budget < 0:
-                            raise _fail(
-                                archive,
-                                f"文件 {path} 的实际大小超过声明",
-                                f"entry {path} is larger than declared",
-                            )
-                        out.write(chunk)
-            except (
-                zipfile.BadZipFile,
-                EOFError,
-                zlib.error,
-                OSError,
-                NotImplementedError,
-                RuntimeError,
-                ValueError,
-            ) as exc:
-                # NotImplementedError: an unknown compression method or strong encryption (flag bit 6);
-                # ValueError: e.g. a local header whose name, flagged UTF-8, is not
-                raise _fail(archive, f"压缩包已损坏：{exc}", f"the archive is corrupted: {exc}") from exc
+            budget = _write_entry(zf, info, target, archive=archive, path=path, budget=budget)
             written.append(target)
     return written
+
+
+def _check_totals(archive: Path, infos: list[zipfile.ZipInfo], limits: ArchiveLimits) -> None:
+    """Refuse too many entries, too many bytes once extracted, or a suspicious ratio over the whole archive."""
+    if len(infos) > limits.max_entries:
+        raise _fail(
+            archive,
+            f"压缩包内文件过多（{len(infos)} 个，上限 {limits.max_entries}）",
+            f"too many entries ({len(infos)}, the limit is {limits.max_entries})",
+        )
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_total_bytes:
+        raise _fail(archive, f"解压后过大（{total} 字节）", f"too large once extracted ({total} bytes)")
+    packed = sum(i.compress_size for i in infos) or 1
+    if total > limits.ratio_floor_bytes and total / packed > limits.max_ratio:
+        raise _fail(
+            archive,
+            f"压缩比异常（{total / packed:.0f} 倍），疑似压缩炸弹",
+            f"suspicious compression ratio ({total / packed:.0f}x): possibly a zip bomb",
+        )
+
+
+def _checked_path(archive: Path, info: zipfile.ZipInfo, limits: ArchiveLimits) -> PurePosixPath:
+    """The entry's path in the archive, refused when unsafe, a nested archive, a link, encrypted or a bomb."""
+    name = _entry_name(info)
+    path = PurePosixPath(name.replace("\\", "/"))
+    if path.is_absolute() or ".." in path.parts or (path.parts and ":" in path.parts[0]):
+        raise _fail(archive, f"压缩包内路径不安全：{name}", f"unsafe path in the archive: {name}")
+    if path.suffix.lower() in _NESTED:
+        raise _fail(archive, f"压缩包内含有嵌套压缩包：{name}", f"nested archive inside the archive: {name}")
+    if stat.S_ISLNK(info.external_attr >> 16):
+        raise _fail(archive, f"压缩包内含有符号链接：{name}", f"symbolic link inside the archive: {name}")
+    if info.flag_bits & 0x1:
+        raise _fail(archive, f"压缩包内文件已加密：{name}", f"encrypted entry: {name}")
+    if (
+        info.file_size > limits.ratio_floor_bytes
+        and info.compress_size
+        and info.file_size / info.compress_size > limits.max_ratio
+    ):
+        raise _fail(
+            archive,
+            f"文件 {name} 压缩比异常，疑似压缩炸弹",
+            f"entry {name} has a suspicious compression ratio: possibly a zip bomb",
+        )
+    return path
+
+
+def _write_entry(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    target: Path,
+    *,
+    archive: Path,
+    path: PurePosixPath,
+    budget: int,
+) -> int:
+    """Write one entry to ``target``, refusing more bytes than declared or than ``budget``; the budget left."""
+    declared = info.file_size
+    count = 0
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with zf.open(info) as src, target.open("wb") as out:
+            while chunk := src.read(1 << 20):
+                count += len(chunk)
+                budget -= len(chunk)
+                # A lying header (more data than declared) is a bomb too.
+                if count > declared or budget < 0:
+                    raise _fail(
+                        archive,
+                        f"文件 {path} 的实际大小超过声明",
+                        f"entry {path} is larger than declared",
+                    )
+                out.write(chunk)
+    except (
+        zipfile.BadZipFile,
+        EOFError,
+        zlib.error,
+        OSError,
+        NotImplementedError,
+        RuntimeError,
+        ValueError,
+    ) as exc:
+        # NotImplementedError: an unknown compression method or strong encryption (flag bit 6);
+        # ValueError: e.g. a local header whose name, flagged UTF-8, is not
+        raise _fail(archive, f"压缩包已损坏：{exc}", f"the archive is corrupted: {exc}") from exc
+    return budget
 
 
 def find_dataset(folder: Path, *, file: str) -> Path:

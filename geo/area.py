@@ -26,10 +26,11 @@ __all__ = [
     "assert_projected",
 ]
 
-M2_PER_MU = 10000.0 / 15.0
+#: the one definition of the 亩: 15 to the hectare (every other figure of it derives from this)
+MU_PER_HECTARE = 15.0
+M2_PER_MU = 10000.0 / MU_PER_HECTARE
 #: ``M2_PER_MU`` in SQL text, ``ST_Area(geom) / {M2_PER_MU_SQL}``: the same double PostgreSQL makes of 10000.0 / 15
 M2_PER_MU_SQL = f"CAST({M2_PER_MU!r} AS float8)"
-MU_PER_HECTARE = 15.0
 
 
 def assert_projected(gdf: gpd.GeoDataFrame | gpd.GeoSeries, *, what: str = "layer") -> None:

@@ -24,7 +24,8 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from geo.clock import shown, shown_iso
+from geo.clock import office_zone, shown, shown_iso
+from geo.export import json_safe
 
 __all__ = [
     "ChainCheck",
@@ -79,7 +80,8 @@ def read_audit(
     limit: int = 1000,
 ) -> pd.DataFrame:
     """Audit rows, newest first: id, at, actor, action, target, approval_doc, before, after."""
-    clauses, params = ["true"], {"limit": int(limit)}
+    clauses = ["true"]
+    params: dict[str, dt.date | dt.datetime | str | int] = {"limit": int(limit)}
     if since is not None:
         clauses.append("at >= :since")
         params["since"] = since
@@ -101,8 +103,6 @@ def read_audit(
 
 def first_day(engine: Engine) -> dt.date | None:
     """The office's day (``BLOCKLINE_TIMEZONE``) of the oldest audit row; None for an empty trail."""
-    from geo.clock import office_zone
-
     with engine.connect() as conn:
         oldest = conn.execute(sa.text("SELECT min(at) FROM audit")).scalar_one()
     return None if oldest is None else oldest.astimezone(office_zone()).date()
@@ -118,8 +118,10 @@ def as_text(trail: pd.DataFrame) -> pd.DataFrame:
 
 
 def as_records(trail: pd.DataFrame) -> list[dict[str, Any]]:
-    """Audit rows as strict JSON values: the time in ISO 8601 (UTC+8), a missing text as null (never NaN),
-    before and after as the objects they were written as.
+    """Audit rows as strict JSON values.
+
+    The time in ISO 8601 (UTC+8), a missing text as null (never NaN), before and after as the objects they
+    were written as.
 
     Examples
     --------
@@ -128,14 +130,15 @@ def as_records(trail: pd.DataFrame) -> list[dict[str, Any]]:
     ...                      "before": [None], "after": [{"x": 1}]})
     >>> as_records(rows)
     [{'id': 1, 'at': '2026-12-05T13:00:00+08:00', 'actor': 'a', 'action': 't', 'target': None, 'approval_doc': None, 'before': None, 'after': {'x': 1}}]
-    """  # noqa: D205, E501 issue 14: left by tools/house_move.py lint, fix and drop
-    from geo.export import json_safe
-
-    out = []
+    """  # noqa: E501 a doctest's expected output is one line
+    out: list[dict[str, Any]] = []
     for row in trail.to_dict("records"):
         at = row.get("at")
         out.append(
-            {k: (shown_iso(at) if k == "at" and at is not None else json_safe(v)) for k, v in row.items()}
+            {
+                str(k): (shown_iso(at) if k == "at" and at is not None else json_safe(v))
+                for k, v in row.items()
+            }
         )
     return out
 
@@ -153,28 +156,32 @@ class ChainCheck:
     reason_en: str = ""
 
     @property
-    def intact(self) -> bool:  # noqa: D102 issue 14: left by tools/house_move.py lint, fix and drop
+    def intact(self) -> bool:
+        """Whether every row checked matches the chain."""
         return self.broken_seq is None
 
-    def as_dict(self) -> dict[str, object]:  # noqa: D102 issue 14: left by tools/house_move.py lint, fix and drop
+    def as_dict(self) -> dict[str, object]:
+        """The check as plain data, ``intact`` included (what ``blockline audit verify --json`` prints)."""
         return dict(self.__dict__, intact=self.intact)
 
 
 def payload(fields: list[str | None]) -> bytes:
-    """A row's payload as the chain hashes it: each field ``length:text`` (``-`` for none), joined by ``|``.
+    r"""A row's payload as the chain hashes it: each field ``length:text`` (``-`` for none), joined by ``|``.
 
     Examples
     --------
     >>> payload(["7", None, "丙"])
-    b'1:7|-|1:\\xe4\\xb8\\x99'
-    """  # noqa: D301 issue 14: left by tools/house_move.py lint, fix and drop
+    b'1:7|-|1:\xe4\xb8\x99'
+    """
     return "|".join("-" if f is None else f"{len(f)}:{f}" for f in fields).encode("utf-8")
 
 
 _CHAIN_ROWS = """
-    SELECT id, chain_seq, row_hash, id::text AS f_id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS f_at,
-           actor, action, target, approval_doc, before::text AS f_before, after::text AS f_after, txid::text AS f_txid
-    FROM audit ORDER BY chain_seq"""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+    SELECT id, chain_seq, row_hash, id::text AS f_id,
+           to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US') AS f_at,
+           actor, action, target, approval_doc, before::text AS f_before, after::text AS f_after,
+           txid::text AS f_txid
+    FROM audit ORDER BY chain_seq"""
 
 
 def verify_chain(engine: Engine) -> ChainCheck:

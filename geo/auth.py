@@ -36,12 +36,8 @@ roles and counties of a built-in user are read again on every check.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import re
-import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import pandas as pd
 import sqlalchemy as sa
@@ -49,8 +45,18 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.engine import Connection, Engine
 
+from geo.actors import _ROLE_ZH, CONTRACT_READERS, ROLES, Actor, NotPermitted, name_of
 from geo.audit import record
-from geo.errors import BlocklineError, InputError
+from geo.errors import InputError
+from geo.sessions import (
+    SESSION_COOKIE,
+    Session,
+    end_session,
+    redeem_handoff,
+    session_by_id,
+    session_by_token,
+    start_session,
+)
 from geo.settings import get_settings
 from geo.store import transaction
 
@@ -79,61 +85,9 @@ __all__ = [
     "unlock_user",
 ]
 
-ROLES = ("viewer", "planner", "approver", "data_officer", "admin")
-#: what each role may do besides its own name
-_IMPLIES = {
-    "viewer": {"viewer"},
-    "planner": {"planner", "viewer"},
-    "approver": {"approver", "planner", "viewer"},
-    "data_officer": {"data_officer", "viewer"},
-    "admin": {"admin", "viewer"},
-}
-_ROLE_ZH = {
-    "viewer": "查看",
-    "planner": "规划编制",
-    "approver": "审批",
-    "data_officer": "数据管理",
-    "admin": "系统管理",
-}
-#: the roles that may read contract figures (the lifecycle warnings); a viewer reads the public list only
-CONTRACT_READERS = ("planner", "approver", "data_officer", "admin")
-SESSION_COOKIE = "blockline_session"
-_HANDOFF_S = 60
 _NAME = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 _MIN_PASSWORD = 10
 _hasher = PasswordHasher()
-
-
-class NotPermitted(BlocklineError):
-    """The acting user may not do this (exit code 4); nothing was written."""
-
-    exit_code = 4
-
-
-@dataclass(frozen=True)
-class Actor:
-    """A user as the checks see them: name, roles, the counties they are limited to (empty: all)."""
-
-    name: str
-    roles: frozenset[str]
-    counties: frozenset[str] = frozenset()
-    via: str = "store"  # "store", "oidc" or "setup"
-
-    def can(self, role: str) -> bool:  # noqa: D102 issue 14: left by tools/house_move.py lint, fix and drop
-        return any(role in _IMPLIES[r] for r in self.roles if r in _IMPLIES)
-
-    def covers(self, county: str | None) -> bool:  # noqa: D102 issue 14: left by tools/house_move.py lint, fix and drop
-        return not self.counties or county is None or county in self.counties
-
-    @property
-    def reads_contracts(self) -> bool:
-        """Whether this user may read contract figures (any role but a bare viewer)."""
-        return any(r in CONTRACT_READERS for r in self.roles)
-
-
-def name_of(user: str | Actor) -> str:
-    """The name to record for ``user`` (an ``Actor`` or a name)."""
-    return user.name if isinstance(user, Actor) else str(user)
 
 
 def _check_name(name: str) -> str:
@@ -171,16 +125,20 @@ def _check_password(password: str) -> None:
 
 
 def setup_mode(conn: Connection) -> bool:
-    """Whether no user was ever added (anyone may write; see the module's notes): the flag the first user
-    writes, once (migration 0008), so that deleting every user does not reopen setup mode.
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
+    """Whether no user was ever added (anyone may write; see the module's notes).
+
+    The flag the first user writes, once (migration 0008), so that deleting every user does not reopen setup
+    mode.
+    """
     return not conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM setup_ended)")).scalar_one()
 
 
 def actor_for(conn: Connection, name: str | Actor) -> Actor:
-    """The actor named ``name`` as the store knows them (an ``Actor`` from an identity server passes as is; a
-    built-in user's is read again, so a user disabled since signing in is refused).
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
+    """The actor named ``name`` as the store knows them.
+
+    An ``Actor`` from an identity server passes as is; a built-in user's is read again, so a user disabled
+    since signing in is refused.
+    """
     if isinstance(name, Actor):
         if name.via == "oidc":
             return name
@@ -325,10 +283,6 @@ def list_users(engine: Engine) -> pd.DataFrame:
         )
 
 
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
-
-
 def _recent_failures(conn: Connection, name: str) -> int:
     return int(
         conn.execute(
@@ -417,101 +371,3 @@ def unlock_user(engine: Engine, name: str, *, by: str | Actor) -> int:
         gone = conn.execute(sa.text("DELETE FROM sign_in_failures WHERE name = :n"), {"n": name}).rowcount
         record(conn, actor=name_of(by), action="user.unlock", target=name, before={"failures": gone})
     return int(gone)
-
-
-@dataclass(frozen=True)
-class Session:
-    """A live session: its id in the store and who it is."""
-
-    id: int
-    actor: Actor
-
-
-def start_session(engine: Engine, actor: Actor, *, expires_at: dt.datetime | None = None) -> tuple[int, str]:
-    """Start a session for ``actor``; returns its id and the one-time code the browser redeems for its cookie.
-
-    ``expires_at``: when the identity server's token ends; the session ends then at the latest.
-    """
-    code = secrets.token_urlsafe(32)
-    with transaction(engine) as conn:
-        sid = conn.execute(
-            sa.text("""
-            INSERT INTO sessions (user_name, roles, counties, via, handoff_hash, handoff_until, expires_at)
-            VALUES (:n, :r, :c, :via, :h, now() + make_interval(secs => :s), :e) RETURNING id"""),
-            {
-                "n": actor.name,
-                "r": sorted(actor.roles),
-                "c": sorted(actor.counties),
-                "via": "oidc" if actor.via == "oidc" else "store",
-                "h": _digest(code),
-                "s": _HANDOFF_S,
-                "e": expires_at,
-            },
-        ).scalar_one()
-        record(conn, actor=actor.name, action="auth.sign_in", target=actor.name, after={"via": actor.via})
-    return int(sid), code
-
-
-def redeem_handoff(engine: Engine, code: str) -> str | None:
-    """The cookie's token for a one-time ``code`` still valid (used once: a second try gets None)."""
-    token = secrets.token_urlsafe(32)
-    with transaction(engine) as conn:
-        done = conn.execute(
-            sa.text("""
-            UPDATE sessions SET token_hash = :t, handoff_hash = NULL, handoff_until = NULL, last_seen = now()
-            WHERE handoff_hash = :h AND handoff_until >= now() AND ended_at IS NULL AND token_hash IS NULL"""),
-            {"t": _digest(token), "h": _digest(code)},
-        ).rowcount
-    return token if done else None
-
-
-_LIVE = """
-    WITH s AS (UPDATE sessions SET last_seen = now()
-               WHERE {match} AND ended_at IS NULL AND last_seen >= now() - make_interval(secs => :idle)
-                 AND (expires_at IS NULL OR expires_at > now())
-               RETURNING id, user_name, via, roles, counties)
-    SELECT s.id, s.user_name, s.via, s.roles AS s_roles, s.counties AS s_counties,
-           u.roles AS u_roles, u.counties AS u_counties, u.disabled
-    FROM s LEFT JOIN users u ON u.name = s.user_name"""
-
-
-def _live_session(engine: Engine, match: str, params: dict[str, object]) -> Session | None:
-    """The session matching ``match`` if live, its last use moved to now (one statement); a built-in user's
-    roles and counties are read again, and a disabled (or deleted) user has no session.
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
-    with transaction(engine) as conn:
-        row = conn.execute(
-            sa.text(_LIVE.format(match=match)), {**params, "idle": get_settings().session_minutes * 60}
-        ).first()
-    if row is None or row.disabled or (row.via == "store" and row.u_roles is None):
-        return None
-    roles, counties = (row.u_roles, row.u_counties) if row.via == "store" else (row.s_roles, row.s_counties)
-    return Session(
-        id=int(row.id),
-        actor=Actor(name=row.user_name, roles=frozenset(roles), counties=frozenset(counties), via=row.via),
-    )
-
-
-def session_by_id(engine: Engine, sid: int) -> Session | None:
-    """The live session ``sid`` (the page's own), or None when it has ended or expired."""
-    return _live_session(engine, "id = :i", {"i": int(sid)})
-
-
-def session_by_token(engine: Engine, token: str | None) -> Session | None:
-    """The live session of a cookie's ``token``, or None (no token, unknown, ended, expired, user disabled)."""
-    if not token or len(token) > 200:
-        return None
-    return _live_session(engine, "token_hash = :t", {"t": _digest(token)})
-
-
-def end_session(engine: Engine, sid: int) -> None:
-    """End session ``sid`` (sign-out): its cookie is refused from now on, by every page and the tile route."""
-    with transaction(engine) as conn:
-        name = conn.execute(
-            sa.text(
-                "UPDATE sessions SET ended_at = now() WHERE id = :i AND ended_at IS NULL RETURNING user_name"
-            ),
-            {"i": int(sid)},
-        ).scalar_one_or_none()
-        if name is not None:
-            record(conn, actor=name, action="auth.sign_out", target=name)

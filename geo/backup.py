@@ -69,9 +69,11 @@ def manifest_path(path: Path) -> Path:
 def dump_key(
     *, secret: str | None = None, key_file: Path | None = None, home: Path | None = None, create: bool = False
 ) -> bytes | None:
-    """The key that signs dumps: ``secret`` (``BLOCKLINE_DUMP_KEY``), else ``key_file``, else ``home``'s
-    ``dump.key`` (made, readable by its owner only, when ``create``); None when there is none.
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
+    """The key that signs dumps; None when there is none.
+
+    ``secret`` (``BLOCKLINE_DUMP_KEY``), else ``key_file``, else ``home``'s ``dump.key`` (made, readable by its
+    owner only, when ``create``).
+    """
     if secret:
         return secret.encode("utf-8")
     if key_file is not None:
@@ -109,9 +111,10 @@ def _mac(key: bytes, fields: dict[str, object]) -> str:
 
 
 def dump(engine: Engine, path: Path, *, key: bytes | None = None) -> int:
-    """Write the whole store to ``path`` (custom format) and its manifest (signed with ``key`` when given);
-    returns the dump's size in bytes. ``engine`` connects as the schema's owner.
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
+    """Write the whole store to ``path`` (custom format) and its manifest (signed with ``key`` when given).
+
+    Returns the dump's size in bytes. ``engine`` connects as the schema's owner.
+    """
     path = Path(path)
     if not path.parent.exists():
         raise InputError(
@@ -275,9 +278,10 @@ def restore(engine: Engine, path: Path, *, key: bytes | None, app_role: str | No
 
 
 def _restore_as_one_transaction(engine: Engine, path: Path, listing: Path, *, app_role: str | None) -> None:
-    """Drop the schema's objects, replay the dump (``pg_restore`` writes it as SQL, ``psql`` runs it) and grant
-    the app's role, all in one transaction: a restore that fails leaves the store as it was.
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
+    """Drop the schema's objects, replay the dump and grant the app's role, all in one transaction.
+
+    ``pg_restore`` writes the dump as SQL, ``psql`` runs it; a restore that fails leaves the store as it was.
+    """
     bindir = find_bindir()
     script = subprocess.Popen(
         [

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 
 from geo.settings import get_settings
@@ -48,6 +49,8 @@ def today() -> dt.date:
 def _instant(value: object, zone: ZoneInfo) -> pd.Timestamp | None:
     if value is None:
         return None
+    if not isinstance(value, dt.date | str | int | float | np.datetime64):
+        raise TypeError(f"Cannot convert input [{value!r}] of type {type(value)} to Timestamp")
     stamp = pd.Timestamp(value)
     if pd.isna(stamp):
         return None

@@ -16,8 +16,8 @@ Examples
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -27,6 +27,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+import psycopg
+
+from geo.cluster_host import _machine_runner, _processes_in, _zombie, find_bindir
 from geo.errors import BlocklineError, DatabaseUnavailable
 
 __all__ = ["EmbeddedCluster", "ClusterStatus", "find_bindir", "OWNER_ROLE", "APP_ROLE"]
@@ -57,114 +60,9 @@ class ClusterStatus:
     bindir: str | None
     runs_as: str
 
-    def as_dict(self) -> dict[str, object]:  # noqa: D102 issue 14: left by tools/house_move.py lint, fix and drop
+    def as_dict(self) -> dict[str, object]:
+        """The status as plain data (what ``blockline db status --json`` prints)."""
         return dict(self.__dict__)
-
-
-def _version_key(path: Path) -> float:
-    try:
-        return float(path.parent.name)
-    except ValueError:
-        return 0.0
-
-
-def _zombie(pid: int) -> bool:
-    """True for a process that has exited but not been reaped: it still has a pid and nothing else."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    fields = stat.rsplit(")", 1)[-1].split()  # "pid (name) state ...": the name may hold ")"
-    return bool(fields) and fields[0] == "Z"
-
-
-def _processes_in(folder: Path) -> list[int]:
-    """Live ``postgres`` processes whose working directory is ``folder`` (a server changes into its data folder,
-    and so do all its backends); other clusters, in other folders, are never listed.
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
-    target = folder.resolve()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            if (
-                Path(os.readlink(entry / "cwd")) != target
-                or Path(os.readlink(entry / "exe")).name != "postgres"
-            ):
-                continue
-        except OSError:
-            continue  # gone, or not ours to look at
-        if not _zombie(int(entry.name)):
-            found.append(int(entry.name))
-    return found
-
-
-def find_bindir(explicit: Path | None = None) -> Path:
-    """The folder of the PostgreSQL server binaries, preferring a version that has PostGIS.
-
-    Raises
-    ------
-    BlocklineError
-        When no PostgreSQL server is installed.
-    """
-    if explicit is not None:
-        if (explicit / "postgres").exists():
-            return explicit
-        raise BlocklineError(
-            f"BLOCKLINE_PG_BINDIR 指向的目录 {explicit} 中没有 postgres 程序",
-            f"BLOCKLINE_PG_BINDIR={explicit} has no postgres binary",
-            fix_zh="改正该设置，或删除它让 blockline 自动查找",
-            fix_en="correct the setting, or unset it to let blockline find the binaries",
-        )
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=_version_key, reverse=True)
-    with_postgis = [
-        c
-        for c in candidates
-        if (Path("/usr/share/postgresql") / c.parent.name / "extension" / "postgis.control").exists()
-    ]
-    for c in with_postgis + candidates:
-        if (c / "postgres").exists():
-            return c
-    pg_ctl = shutil.which("pg_ctl")
-    if pg_ctl:
-        return Path(pg_ctl).resolve().parent
-    raise BlocklineError(
-        "本机没有安装 PostgreSQL 服务器，无法启动内置数据库",
-        "no PostgreSQL server is installed, so the embedded database cannot start",
-        fix_zh="运行 ./dev.sh setup（或 apt-get install postgresql-15-postgis-3），或设置 BLOCKLINE_DATABASE_URL",
-        fix_en="run ./dev.sh setup (or apt-get install postgresql-15-postgis-3), or set BLOCKLINE_DATABASE_URL",
-    )
-
-
-@functools.cache
-def _machine_runner() -> tuple[list[str], str]:
-    """How to run a server command on this machine: directly, or, as root, inside a user namespace or as postgres.
-
-    Probed once per process (the probe runs ``unshare``): the store is opened on every tile request.
-    """
-    if os.geteuid() != 0:
-        return [], "current user"
-    unshare = shutil.which("unshare")
-    if unshare:
-        probe = [unshare, "--user", "--map-user=1000", "--map-group=1000", "--", "true"]
-        if subprocess.run(probe, capture_output=True).returncode == 0:
-            return probe[:-1], "root, mapped to an unprivileged user in a user namespace"
-    runuser = shutil.which("runuser")
-    try:
-        import pwd
-
-        pwd.getpwnam("postgres")
-    except KeyError:
-        runuser = None
-    if runuser:
-        return [runuser, "-u", "postgres", "--"], "postgres system user"
-    raise BlocklineError(
-        "以 root 身份运行时无法启动内置数据库（PostgreSQL 拒绝以 root 运行，且无法切换用户）",
-        "cannot start the embedded database as root: PostgreSQL refuses root and no user switch works",
-        fix_zh="以普通用户运行，或设置 BLOCKLINE_DATABASE_URL 指向已有的 PostGIS 数据库",
-        fix_en="run as an ordinary user, or set BLOCKLINE_DATABASE_URL to an existing PostGIS database",
-    )
 
 
 #: objects of the public schema the superuser made (stores from before the roles) go to the owner role
@@ -208,7 +106,8 @@ class EmbeddedCluster:
 
     # -- facts -------------------------------------------------------------------------------------------
     @cached_property
-    def bindir(self) -> Path:  # noqa: D102 issue 14: left by tools/house_move.py lint, fix and drop
+    def bindir(self) -> Path:
+        """The folder of the server binaries (``find_bindir``), looked up once."""
         return find_bindir(self._explicit_bindir)
 
     def _url(self, role: str) -> str:
@@ -230,7 +129,8 @@ class EmbeddedCluster:
         return self._url(self.superuser)
 
     @property
-    def initialised(self) -> bool:  # noqa: D102 issue 14: left by tools/house_move.py lint, fix and drop
+    def initialised(self) -> bool:
+        """Whether the data folder holds a cluster (``initdb`` ran to the end)."""
         return (self.data_dir / "PG_VERSION").exists()
 
     def _pid(self) -> int | None:
@@ -250,7 +150,8 @@ class EmbeddedCluster:
         return pid
 
     @property
-    def running(self) -> bool:  # noqa: D102 issue 14: left by tools/house_move.py lint, fix and drop
+    def running(self) -> bool:
+        """Whether the server runs and its socket is there for clients."""
         return self._pid() is not None and (self.socket_dir / f".s.PGSQL.{_PORT}").exists()
 
     @property
@@ -258,7 +159,8 @@ class EmbeddedCluster:
         """How to run a server command: directly, or, as root, inside a user namespace or as postgres."""
         return _machine_runner()
 
-    def status(self) -> ClusterStatus:  # noqa: D102 issue 14: left by tools/house_move.py lint, fix and drop
+    def status(self) -> ClusterStatus:
+        """What ``blockline db status`` reports; never raises for a missing server or binaries."""
         try:
             bindir: str | None = str(self.bindir)
         except BlocklineError:
@@ -289,10 +191,11 @@ class EmbeddedCluster:
             return 0
 
     def _server_said(self, since: int) -> list[str]:
-        """The server's own FATAL/PANIC lines (with DETAIL/HINT) logged after byte ``since``: pg_ctl only
-        says "could not start server, examine the log", while the reason (data folder permissions, no
-        space left, a lock file it cannot write) is there.
-        """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
+        """The server's own FATAL/PANIC lines (with DETAIL/HINT) logged after byte ``since``.
+
+        pg_ctl only says "could not start server, examine the log", while the reason (data folder permissions,
+        no space left, a lock file it cannot write) is there.
+        """
         try:
             with self.log_file.open("rb") as fh:
                 fh.seek(since)
@@ -342,8 +245,6 @@ class EmbeddedCluster:
             ) from exc
         prefix, _ = self._runner
         if prefix and prefix[0].endswith("runuser"):
-            import pwd
-
             pw = pwd.getpwnam("postgres")
             for d in (self.home, self.socket_dir, self.log_file.parent):
                 os.chown(d, pw.pw_uid, pw.pw_gid)
@@ -447,11 +348,10 @@ class EmbeddedCluster:
         return True
 
     def _ensure_database(self) -> None:
-        """Make the database, its owner and app roles and PostGIS (as the superuser); hand over what the
-        superuser made in stores of older versions. Once per process and data folder.
-        """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
-        import psycopg
+        """Make the database, its owner and app roles and PostGIS (as the superuser).
 
+        Hands over what the superuser made in stores of older versions. Once per process and data folder.
+        """
         if not re.fullmatch(r"[a-z_][a-z0-9_]*", self.database):
             raise BlocklineError("数据库名不合法", "invalid database name", file=self.database)
         conninfo = f"host={self.socket_dir} port={_PORT} user={self.superuser} dbname=postgres"
@@ -490,9 +390,11 @@ class EmbeddedCluster:
         return _processes_in(self.data_dir)
 
     def _end_orphans(self, *, grace_s: float = 2.0, timeout_s: float = 10.0) -> None:
-        """Wait ``grace_s`` for orphaned backends to notice their postmaster is gone, then end them (SIGQUIT,
-        the server's own "exit now", then SIGKILL); raise when one is still there after ``timeout_s``.
-        """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
+        """Wait ``grace_s`` for orphaned backends to notice their postmaster is gone, then end them.
+
+        First SIGQUIT (the server's own "exit now"), then SIGKILL; raise when one is still there after
+        ``timeout_s``.
+        """
         deadline = time.monotonic() + grace_s
         while self.orphans() and time.monotonic() < deadline:
             time.sleep(0.05)

@@ -21,9 +21,10 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import shapely
-from pyproj import CRS
+from pyproj import CRS, Transformer
 from pyproj.exceptions import CRSError
 
+from geo import gcj02
 from geo.errors import InputError, Problem, ValidationError
 from geo.fixes import fix
 
@@ -242,7 +243,8 @@ def _mislabel_hint(x: float, y: float, src: SourceCRS) -> tuple[str, str]:
         if abs(x) > 360 or abs(y) > 360:
             return (
                 "坐标是投影坐标（米），不是经纬度；请用 --crs 指定投影坐标系，例如 4549 或 4528",
-                "the coordinates are projected metres, not degrees; give the projected CRS with --crs, e.g. 4549 or 4528",  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+                "the coordinates are projected metres, not degrees; "
+                "give the projected CRS with --crs, e.g. 4549 or 4528",
             )
         return ("", "")
     if crs is not None and crs.is_projected:
@@ -276,10 +278,6 @@ def to_storage(
 
     Returns a new GeoDataFrame (the input is not modified) with CRS ``EPSG:storage_epsg``.
     """
-    from pyproj import Transformer
-
-    from geo import gcj02
-
     geoms = np.asarray(gdf.geometry.array)
     src_bounds = shapely.bounds(geoms)
     if source.gcj02:

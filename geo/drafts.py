@@ -66,11 +66,18 @@ def _geometry(feature: Mapping[str, Any]) -> Mapping[str, Any] | None:
     return feature.get("geometry") if feature.get("type") == "Feature" else feature
 
 
+def _shape(geometry: object) -> BaseGeometry:
+    """``shapely.geometry.shape`` of a GeoJSON geometry; anything but a mapping raises as ``shape`` would."""
+    if not isinstance(geometry, Mapping):
+        raise AttributeError(f"{type(geometry).__name__!r} object has no attribute 'get'")
+    return shape(geometry if isinstance(geometry, dict) else dict(geometry))
+
+
 def fingerprint(feature: Mapping[str, Any]) -> str:
     """A short hash of a drawing's coordinates, rounded to about 1 cm (of its text, when it is not GeoJSON)."""
     try:
         with np.errstate(invalid="ignore", over="ignore"):
-            return _fingerprint(shape(_geometry(feature)))
+            return _fingerprint(_shape(_geometry(feature)))
     except _UNREADABLE:
         return hashlib.sha1(repr(feature).encode("utf-8", "replace")).hexdigest()[
             :16
@@ -126,7 +133,7 @@ def _parse(feature: object, i: int) -> BaseGeometry:
         )
     try:
         with np.errstate(invalid="ignore", over="ignore"):
-            geom = shape(geometry)
+            geom = _shape(geometry)
     except _UNREADABLE as exc:
         raise _refused(
             i, "的坐标无法读取", f"has coordinates that cannot be read ({exc.__class__.__name__})"

@@ -26,6 +26,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo.clock import office_zone
+
 __all__ = [
     "FORMATS",
     "FORMULA_LEADS",
@@ -62,8 +64,6 @@ def json_safe(value: object) -> object:
         return None
     if isinstance(value, (dt.datetime, pd.Timestamp)):
         if value.tzinfo is not None:  # a stored instant: its day in the office's zone (geo.clock)
-            from geo.clock import office_zone
-
             value = value.astimezone(office_zone())
         return value.strftime("%Y-%m-%d")
     if isinstance(value, dt.date):

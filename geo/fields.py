@@ -395,14 +395,9 @@ def _parse_column(
         except (ValueError, TypeError, OverflowError):
             bad_values.add(u)
             continue
-        if (
-            kind == "date"
-            and value is not None
-            and not (min_year <= value.year <= max_year)
-            or kind == "nonneg"
-            and value is not None
-            and value < 0
-        ):
+        early_or_late = isinstance(value, dt.date) and not min_year <= value.year <= max_year
+        negative = kind == "nonneg" and isinstance(value, float) and value < 0
+        if (kind == "date" and early_or_late) or negative:
             bad_values.add(u)
         else:
             parsed[u] = value

@@ -26,6 +26,7 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Literal, TypeVar
 
 import geopandas as gpd
@@ -160,8 +161,8 @@ def gcj02_to_wgs84(
 
     Solves ``wgs + offset(wgs) = gcj`` with ``wgs ← gcj − offset(wgs)``, starting from ``wgs = gcj``. The
     offset's derivatives are below 0.007 over China (it changes by at most ~7 m per km), so each iteration
-    gains more than two digits: four or five iterations reach 1e-9° (about 0.1 mm). Points outside :data:`CHINA_BBOX_DEG`
-    are returned unchanged; NaN stays NaN.
+    gains more than two digits: four or five iterations reach 1e-9° (about 0.1 mm). Points outside
+    :data:`CHINA_BBOX_DEG` are returned unchanged; NaN stays NaN.
 
     Parameters
     ----------
@@ -191,7 +192,7 @@ def gcj02_to_wgs84(
     >>> gcj_lon, gcj_lat = wgs84_to_gcj02(lon, lat)
     >>> abs(float(gcj_lon) - 120.703058) < 1e-12, abs(float(gcj_lat) - 27.990717) < 1e-12
     (True, True)
-    """  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+    """
     if not tol_deg > 0:
         raise ValueError(f"tol_deg must be positive, got {tol_deg!r}")
     if max_iter < 1:
@@ -269,6 +270,7 @@ def transform_geometry(geoms: G, *, direction: Direction) -> G:
     >>> bool(shapely.equals_exact(back[0], square, tolerance=1e-9))
     True
     """
+    convert: Callable[[ArrayLike, ArrayLike], tuple[FloatArray, FloatArray]]
     if direction == "gcj02_to_wgs84":
         convert = gcj02_to_wgs84
     elif direction == "wgs84_to_gcj02":
@@ -283,16 +285,17 @@ def transform_geometry(geoms: G, *, direction: Direction) -> G:
 
     if isinstance(geoms, gpd.GeoSeries):
         _check_lonlat_crs(geoms.crs)
-        moved = shapely.transform(np.asarray(geoms.values), _apply, include_z=None)
-        if direction == "gcj02_to_wgs84":  # noqa: SIM108 issue 14: left by tools/house_move.py lint, fix and drop
-            crs = geoms.crs if geoms.crs is not None else "EPSG:4326"
-        else:
-            crs = None
-        return gpd.GeoSeries(moved, index=geoms.index, crs=crs, name=geoms.name)  # type: ignore[return-value]
+        # the stubs lack include_z=None (shapely 2.1+: each geometry keeps its own dimension)
+        moved = shapely.transform(np.asarray(geoms.values), _apply, include_z=None)  # type: ignore[call-overload]
+        # back to lon/lat: the series keeps its CRS (EPSG:4326 when it had none); into GCJ-02: no EPSG CRS
+        crs = (geoms.crs if geoms.crs is not None else "EPSG:4326") if direction == "gcj02_to_wgs84" else None
+        return gpd.GeoSeries(moved, index=geoms.index, crs=crs, name=geoms.name)
     if isinstance(geoms, shapely.Geometry):
-        return shapely.transform(geoms, _apply, include_z=None)  # type: ignore[no-any-return]
-    if isinstance(geoms, gpd.array.GeometryArray):  # noqa: SIM108 issue 14: left by tools/house_move.py lint, fix and drop
-        geoms_arr = np.asarray(geoms)
-    else:
-        geoms_arr = np.asarray(geoms, dtype=object)
-    return np.asarray(shapely.transform(geoms_arr, _apply, include_z=None))  # type: ignore[return-value]
+        # the stubs lack include_z=None (shapely 2.1+: each geometry keeps its own dimension)
+        return shapely.transform(geoms, _apply, include_z=None)  # type: ignore[call-overload]
+    geoms_arr = (
+        np.asarray(geoms) if isinstance(geoms, gpd.array.GeometryArray) else np.asarray(geoms, dtype=object)
+    )
+    # the stubs lack include_z=None (shapely 2.1+: each geometry keeps its own dimension)
+    moved_arr = shapely.transform(geoms_arr, _apply, include_z=None)  # type: ignore[call-overload]
+    return np.asarray(moved_arr)  # type: ignore[return-value]

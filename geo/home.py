@@ -9,13 +9,14 @@ digits).
 
 Examples
 --------
->>> areas = pd.DataFrame({"code": ["330300", "330302", "330304", "330782"], "level": ["city", "county", "county", "county"],
+>>> areas = pd.DataFrame({"code": ["330300", "330302", "330304", "330782"],
+...                       "level": ["city", "county", "county", "county"],
 ...                       "parent_code": [None, "330300", "330300", "330700"], "load_id": [1, 1, 1, 1]})
 >>> home_codes(areas, None)
 ['330302', '330304']
 >>> home_codes(areas, "330700"), home_codes(areas, "330000"), home_codes(areas, "330304,330782")
 (['330782'], ['330302', '330304', '330782'], ['330304', '330782'])
-"""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+"""
 
 from __future__ import annotations
 
@@ -63,12 +64,13 @@ def _first_city(areas: pd.DataFrame) -> str | None:
 
 
 def home_codes(areas: pd.DataFrame, setting: str | None) -> list[str]:
-    """The codes of the home area's counties, sorted; every county when nothing matches (an empty view helps
-    no one).
+    """The codes of the home area's counties, sorted; every county when nothing matches.
+
+    An empty view helps no one.
 
     ``areas`` holds the store's administrative areas (``code``, ``level``, ``parent_code``, ``load_id``);
     ``setting`` is ``Settings.home_area`` (None: the first loaded city).
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
+    """
     counties = sorted(areas.loc[areas["level"] == "county", "code"])
     wanted = setting.split(",") if setting else [c for c in [_first_city(areas)] if c]
     home = [c for c in counties if any(covers(a, c) for a in wanted)]

@@ -20,25 +20,21 @@ Examples
 from __future__ import annotations
 
 import tempfile
-import zipfile
-import zlib
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from xml.etree import ElementTree
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import shapely
-from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl import load_workbook
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj.exceptions import CRSError, ProjError
 
-from geo.archive import find_dataset, safe_extract
-from geo.crs import parse_crs_option, resolve_source_crs, to_storage
+from geo.crs import SourceCRS, parse_crs_option, resolve_source_crs, to_storage
 from geo.encoding import (
     detect_dbf_encoding,
     detect_text_file_encoding,
@@ -47,6 +43,7 @@ from geo.encoding import (
 )
 from geo.errors import InputError, Problem, ValidationError
 from geo.fixes import fix
+from geo.io_files import BROKEN_WORKBOOK, opened, refuse_nul, unreadable
 from geo.validate import RepairReport, repair_polygons, to_multipolygons
 
 __all__ = ["ReadReport", "read_vector", "read_table", "list_layers", "opened"]
@@ -77,32 +74,11 @@ class ReadReport:
         return d
 
 
-@contextmanager
-def opened(path: Path | str, *, display_name: str | None = None) -> Iterator[Path]:
-    """The dataset to read: ``path`` itself, or the one dataset inside a zip (checked, then extracted)."""
-    path = Path(path)
-    name = display_name or path.name
-    if not path.exists():
-        raise InputError(
-            "文件不存在",
-            "the file does not exist",
-            file=str(path),
-            fix_zh="检查路径与文件名",
-            fix_en="check the path and the file name",
-        )
-    if path.is_file() and path.suffix.lower() == ".zip":
-        with tempfile.TemporaryDirectory(prefix="blockline-") as tmp:
-            safe_extract(path, Path(tmp))
-            yield find_dataset(Path(tmp), file=name)
-        return
-    yield path
-
-
 def _choose_layer(dataset: Path, layer: str | None, *, file: str) -> str | None:
     try:
         layers = pyogrio.list_layers(dataset)
     except (DataSourceError, DataLayerError, OSError) as exc:
-        raise _unreadable(file, exc) from exc
+        raise unreadable(file, exc) from exc
     if layer is not None:
         if layer not in layers[:, 0]:
             raise InputError(
@@ -130,18 +106,6 @@ def _choose_layer(dataset: Path, layer: str | None, *, file: str) -> str | None:
     )
 
 
-def _unreadable(file: str, exc: BaseException) -> InputError:
-    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
-    # the reader's own words are quoted as they are (a code span), not translated
-    return InputError(
-        f"无法读取该文件（可能已损坏或格式不受支持）。读取程序的原文：`{msg}`",
-        f"cannot read the file (corrupted or unsupported format): {msg}",
-        file=file,
-        fix_zh="用桌面 GIS 打开检查，重新导出为 GeoPackage 或 Shapefile",
-        fix_en="open it in a desktop GIS to check, and export it again as GeoPackage or Shapefile",
-    )
-
-
 def _read_csv_wkt(dataset: Path, *, encoding: str | None, file: str, report: ReadReport) -> gpd.GeoDataFrame:
     if encoding is None:
         encoding, how = detect_text_file_encoding(dataset)
@@ -152,8 +116,8 @@ def _read_csv_wkt(dataset: Path, *, encoding: str | None, file: str, report: Rea
     try:
         df = pd.read_csv(dataset, encoding=encoding.lower(), dtype=str, keep_default_na=False)
     except (UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
-        raise _unreadable(file, exc) from exc
-    _refuse_nul(df, file=file, first_row=1)
+        raise unreadable(file, exc) from exc
+    refuse_nul(df, file=file, first_row=1)
     lower = {str(c).strip().lower(): c for c in df.columns}
     column = next((lower[c] for c in _WKT_COLUMNS if c in lower), None)
     if column is None:
@@ -179,8 +143,6 @@ def _read_csv_wkt(dataset: Path, *, encoding: str | None, file: str, report: Rea
 
 def _refuse_invalid_utf8(values: pd.Series, *, column: str, file: str) -> None:
     """Refuse text GDAL passed on that is not UTF-8 (a damaged file, or one in another encoding), naming the rows."""
-    import pyarrow as pa
-
     chunked = values.array.__arrow_array__()
     if not pa.types.is_string(chunked.type) and not pa.types.is_large_string(chunked.type):
         return
@@ -208,39 +170,6 @@ def _refuse_invalid_utf8(values: pd.Series, *, column: str, file: str) -> None:
         ],
         file=file,
     )
-
-
-def _refuse_nul(frame: pd.DataFrame, *, file: str, first_row: int) -> None:
-    """Refuse NUL characters in a CSV's headers or cells: PostgreSQL text cannot hold them (GDAL formats cut them)."""
-
-    def shown(text: object) -> str:
-        return str(text).replace("\x00", "\\0")
-
-    problems = [
-        Problem(
-            None,
-            None,
-            f"字段名“{shown(c)}”含有空字符（NUL）",
-            f"the header '{shown(c)}' holds a NUL character",
-        )
-        for c in frame.columns
-        if "\x00" in str(c)
-    ]
-    for c in frame.columns:
-        if not (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c])):
-            continue
-        hit = frame[c].astype(str).str.contains("\x00", regex=False).to_numpy(dtype=bool)
-        problems += [
-            Problem(
-                int(pos) + first_row,
-                None,
-                f"字段“{shown(c)}”的值含有空字符（NUL）",
-                f"the value of '{shown(c)}' holds a NUL character",
-            )
-            for pos in np.flatnonzero(hit)
-        ]
-    if problems:
-        raise ValidationError(problems, file=file)
 
 
 def _read_gdal(
@@ -278,7 +207,7 @@ def _read_gdal(
         ) as exc:
             # GEOSException: a corrupted geometry GDAL passed on (e.g. a ring that does not close);
             # UnboundLocalError: pyogrio 0.13's read_info on a .prj that is not UTF-8
-            raise _unreadable(file, exc) from exc
+            raise unreadable(file, exc) from exc
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry.name not in gdf.columns:
         raise InputError(
             "文件中没有几何（只有属性表）",
@@ -307,19 +236,6 @@ def _read_dataframe(dataset: Path, *, layer: str | None, encoding: str | None, f
     return gdf
 
 
-#: what reading a damaged workbook raises (an XLSX is a zip of XML parts): refused as unreadable
-_BROKEN_WORKBOOK = (
-    zipfile.BadZipFile,
-    zlib.error,
-    KeyError,
-    EOFError,
-    NotImplementedError,
-    TypeError,
-    ElementTree.ParseError,
-    InvalidFileException,
-)
-
-
 def read_table(
     path: Path | str,
     *,
@@ -343,10 +259,10 @@ def read_table(
                 table = pd.read_csv(dataset, encoding=enc.lower(), dtype=object, keep_default_na=False)
         except InputError:
             raise  # already says what is wrong (e.g. the encoding cannot be told)
-        except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, *_BROKEN_WORKBOOK) as exc:
-            raise _unreadable(name, exc) from exc
+        except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, *BROKEN_WORKBOOK) as exc:
+            raise unreadable(name, exc) from exc
         if suffix in (".csv", ".txt"):
-            _refuse_nul(table, file=name, first_row=2)  # rows counted as lines of the file, header first
+            refuse_nul(table, file=name, first_row=2)  # rows counted as lines of the file, header first
             return table
     raise InputError(
         "表格须为 CSV 或 XLSX",
@@ -405,12 +321,10 @@ def list_layers(path: Path | str, *, display_name: str | None = None) -> list[st
             return []
         try:
             if suffix in (".xlsx", ".xlsm"):
-                from openpyxl import load_workbook
-
                 return list(load_workbook(dataset, read_only=True).sheetnames)
             return [str(layer) for layer in pyogrio.list_layers(dataset)[:, 0]]
-        except (DataSourceError, DataLayerError, OSError, *_BROKEN_WORKBOOK) as exc:
-            raise _unreadable(name, exc) from exc
+        except (DataSourceError, DataLayerError, OSError, *BROKEN_WORKBOOK) as exc:
+            raise unreadable(name, exc) from exc
 
 
 def read_vector(
@@ -452,63 +366,13 @@ def read_vector(
     name = display_name or Path(path).name
     report = ReadReport(file=name)
     option = parse_crs_option(crs)
-    enc = normalise_encoding_name(encoding) if encoding else None
-    with opened(path, display_name=name) as dataset:
-        report.dataset = dataset.name
-        if dataset.suffix.lower() == ".csv":
-            gdf = _read_csv_wkt(dataset, encoding=enc, file=name, report=report)
-        else:
-            gdf = _read_gdal(dataset, encoding=enc, layer=layer, file=name, report=report)
-    gdf = gdf.reset_index(drop=True)
-    report.features = len(gdf)
-    if len(gdf) == 0:
-        raise InputError(
-            "文件中没有要素",
-            "the file has no features",
-            file=name,
-            fix_zh="检查导出的图层是否为空",
-            fix_en="check that the exported layer is not empty",
-        )
+    gdf = _read_features(path, encoding=encoding, layer=layer, file=name, report=report)
     source = resolve_source_crs(gdf.crs, option, file=name, bounds=_finite_bounds(gdf.geometry))
     report.source_crs, report.crs_how = source.describe(), source.how
-
-    labels = None
-    if callable(label_column):
-        label_column = label_column([str(c) for c in gdf.columns if c != gdf.geometry.name])
-    if label_column is not None and label_column in gdf.columns:
-        labels = [f"{label_column}={v}" for v in gdf[label_column].astype(str)]
-    fixed, repairs = repair_polygons(gdf.geometry, labels=labels)
-    report.repairs = repairs
-    problems = list(repairs.problems)
-    ok = ~fixed.isna().to_numpy()
-    attrs = gdf.drop(columns=[gdf.geometry.name])
-    clean = gpd.GeoDataFrame(attrs, geometry=np.asarray(fixed.array), crs=source.crs or "EPSG:4326")
-    try:
-        stored = to_storage(
-            clean[ok],
-            source=source,
-            storage_epsg=storage_epsg,
-            file=name,
-            labels=[labels[i] for i in np.flatnonzero(ok)] if labels else None,
-        )
-    except (ProjError, CRSError) as exc:  # a CRS that parses but cannot be transformed (a damaged .prj)
-        why = str(exc).rstrip(".")
-        raise InputError(
-            f"无法使用文件的坐标系 {report.source_crs}：{why}",
-            f"the file's CRS {report.source_crs} cannot be used: {why}",
-            file=name,
-            **fix("crs"),
-        ) from exc
-    except ValidationError as exc:
-        rows = np.flatnonzero(ok)
-        problems += [
-            Problem(int(rows[p.row - 1]) + 1 if p.row else None, p.feature, p.zh, p.en) for p in exc.problems
-        ]
-        stored = None
-    if problems:
-        problems.sort(key=lambda p: p.row or 0)
-        raise ValidationError(problems, file=name)
-    assert stored is not None
+    labels = _labels(gdf, label_column)
+    stored = _repaired_in_storage(
+        gdf, source, storage_epsg=storage_epsg, labels=labels, file=name, report=report
+    )
     # Reprojection moves vertices; a polygon that was valid can (rarely) come out invalid. Mend it again.
     geoms = np.asarray(stored.geometry.array)
     invalid = ~shapely.is_valid(geoms)
@@ -520,3 +384,83 @@ def read_vector(
         report.notes.append(f"{int(invalid.sum())} feature(s) re-validated after reprojection")
         stored = stored.set_geometry(geoms, crs=stored.crs)
     return stored, report
+
+
+def _read_features(
+    path: Path | str, *, encoding: str | None, layer: str | None, file: str, report: ReadReport
+) -> gpd.GeoDataFrame:
+    """The features of the file as read (index 0..n-1, the file's CRS); a file without any is refused."""
+    enc = normalise_encoding_name(encoding) if encoding else None
+    with opened(path, display_name=file) as dataset:
+        report.dataset = dataset.name
+        if dataset.suffix.lower() == ".csv":
+            gdf = _read_csv_wkt(dataset, encoding=enc, file=file, report=report)
+        else:
+            gdf = _read_gdal(dataset, encoding=enc, layer=layer, file=file, report=report)
+    gdf = gdf.reset_index(drop=True)
+    report.features = len(gdf)
+    if len(gdf) == 0:
+        raise InputError(
+            "文件中没有要素",
+            "the file has no features",
+            file=file,
+            fix_zh="检查导出的图层是否为空",
+            fix_en="check that the exported layer is not empty",
+        )
+    return gdf
+
+
+def _labels(
+    gdf: gpd.GeoDataFrame, label_column: str | Callable[[list[str]], str | None] | None
+) -> list[str] | None:
+    """Each feature's name in problem reports (``column=value``), when ``label_column`` names a column."""
+    if callable(label_column):
+        label_column = label_column([str(c) for c in gdf.columns if c != gdf.geometry.name])
+    if label_column is not None and label_column in gdf.columns:
+        return [f"{label_column}={v}" for v in gdf[label_column].astype(str)]
+    return None
+
+
+def _repaired_in_storage(
+    gdf: gpd.GeoDataFrame,
+    source: SourceCRS,
+    *,
+    storage_epsg: int,
+    labels: list[str] | None,
+    file: str,
+    report: ReadReport,
+) -> gpd.GeoDataFrame:
+    """The features repaired and brought into the storage CRS; every problem of either refuses the file."""
+    fixed, repairs = repair_polygons(gdf.geometry, labels=labels)
+    report.repairs = repairs
+    problems = list(repairs.problems)
+    ok = ~fixed.isna().to_numpy()
+    attrs = gdf.drop(columns=[gdf.geometry.name])
+    clean = gpd.GeoDataFrame(attrs, geometry=np.asarray(fixed.array), crs=source.crs or "EPSG:4326")
+    try:
+        stored = to_storage(
+            clean[ok],
+            source=source,
+            storage_epsg=storage_epsg,
+            file=file,
+            labels=[labels[i] for i in np.flatnonzero(ok)] if labels else None,
+        )
+    except (ProjError, CRSError) as exc:  # a CRS that parses but cannot be transformed (a damaged .prj)
+        why = str(exc).rstrip(".")
+        raise InputError(
+            f"无法使用文件的坐标系 {report.source_crs}：{why}",
+            f"the file's CRS {report.source_crs} cannot be used: {why}",
+            file=file,
+            **fix("crs"),
+        ) from exc
+    except ValidationError as exc:
+        rows = np.flatnonzero(ok)
+        problems += [
+            Problem(int(rows[p.row - 1]) + 1 if p.row else None, p.feature, p.zh, p.en) for p in exc.problems
+        ]
+        stored = None
+    if problems:
+        problems.sort(key=lambda p: p.row or 0)
+        raise ValidationError(problems, file=file)
+    assert stored is not None
+    return stored

@@ -48,10 +48,9 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 
 __all__ = [
     "FAMILIES",
@@ -358,7 +357,8 @@ def _lookup(text: str) -> LandUse | None:
         return coded[0] if coded else None
     named = _by_name(name)
     both = [e for e in coded if e in named]
-    return (both or named or coded or [None])[0]
+    found = both or named or coded
+    return found[0] if found else None
 
 
 def lookup(value: object) -> LandUse | None:
@@ -416,8 +416,6 @@ def industrial_land_uses(conn: Connection) -> list[str]:
     The SQL of the balance and the suggestions matches ``p.land_use = ANY(:industrial)`` against this list,
     so the reading of codes lives in this module only.
     """
-    import sqlalchemy as sa
-
     rows = conn.execute(
         sa.text("SELECT DISTINCT land_use FROM parcels WHERE valid_to IS NULL AND land_use IS NOT NULL")
     ).scalars()

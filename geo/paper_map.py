@@ -22,7 +22,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import matplotlib
+import matplotlib.pyplot as plt
 import sqlalchemy as sa
+from matplotlib import font_manager
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.typing import LineStyleType
 from sqlalchemy.engine import Engine
 
 from geo.errors import BlocklineError
@@ -94,7 +101,7 @@ class MapLayer:
     edge: str = "#333333"
     linewidth: float = 0.8
     alpha: float = 0.6
-    linestyle: str = "-"
+    linestyle: LineStyleType = "-"
     hatch: str | None = None
     #: text drawn at each geometry's representative point (e.g. parcel numbers), or None
     labels: Sequence[str] | None = None
@@ -161,8 +168,7 @@ def context_layers(engine: Engine, *, bounds: tuple[float, float, float, float],
 
 
 def _font_name(path: Path) -> str:
-    from matplotlib import font_manager
-
+    """The family name of the font file ``path``, registered with matplotlib."""
     font_manager.fontManager.addfont(str(path))
     return font_manager.FontProperties(fname=str(path)).get_name()
 
@@ -188,10 +194,8 @@ def _bounds(layers: Sequence[MapLayer], pad: float, aspect: float) -> tuple[floa
     return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
 
 
-def _draw(ax: object, layer: MapLayer, handles: list[object]) -> None:
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
+def _draw(ax: Axes, layer: MapLayer, handles: list[object]) -> None:
+    """Draw one layer on ``ax`` and add its legend entry to ``handles``."""
     geoms = layer.geometries
     if len(geoms) == 0:
         return
@@ -238,12 +242,12 @@ def _draw(ax: object, layer: MapLayer, handles: list[object]) -> None:
                 ha="center",
                 va="center",
                 fontsize=6,
-                zorder=5,  # type: ignore[attr-defined]
+                zorder=5,
                 bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
             )
 
 
-def _scale_bar(ax: object, bounds: tuple[float, float, float, float]) -> float:
+def _scale_bar(ax: Axes, bounds: tuple[float, float, float, float]) -> float:
     x0, y0, x1, y1 = bounds
     length = nice_length_m(x1 - x0)
     bx, by = x0 + (x1 - x0) * 0.05, y0 + (y1 - y0) * 0.06
@@ -252,7 +256,7 @@ def _scale_bar(ax: object, bounds: tuple[float, float, float, float]) -> float:
         [
             bx - (x1 - x0) * 0.02,
             bx + length + (x1 - x0) * 0.02,
-            bx + length + (x1 - x0) * 0.02,  # type: ignore[attr-defined]
+            bx + length + (x1 - x0) * 0.02,
             bx - (x1 - x0) * 0.02,
         ],
         [by - (y1 - y0) * 0.04, by - (y1 - y0) * 0.04, by + (y1 - y0) * 0.07, by + (y1 - y0) * 0.07],
@@ -263,31 +267,31 @@ def _scale_bar(ax: object, bounds: tuple[float, float, float, float]) -> float:
     )
     ax.fill(
         [bx, bx + half, bx + half, bx],
-        [by, by, by + (y1 - y0) * 0.012, by + (y1 - y0) * 0.012],  # type: ignore[attr-defined]
+        [by, by, by + (y1 - y0) * 0.012, by + (y1 - y0) * 0.012],
         color="black",
         zorder=6,
     )
     ax.fill(
-        [bx + half, bx + length, bx + length, bx + half],  # type: ignore[attr-defined]
+        [bx + half, bx + length, bx + length, bx + half],
         [by, by, by + (y1 - y0) * 0.012, by + (y1 - y0) * 0.012],
         facecolor="white",
         edgecolor="black",
         zorder=6,
     )
     text = f"{length / 1000:g} 千米" if length >= 1000 else f"{length:g} 米"
-    ax.text(bx + length / 2, by + (y1 - y0) * 0.02, text, ha="center", va="bottom", fontsize=7, zorder=6)  # type: ignore[attr-defined]
-    ax.text(bx, by - (y1 - y0) * 0.005, "0", ha="center", va="top", fontsize=6, zorder=6)  # type: ignore[attr-defined]
-    ax.text(bx + length, by - (y1 - y0) * 0.005, f"{length:g}", ha="center", va="top", fontsize=6, zorder=6)  # type: ignore[attr-defined]
+    ax.text(bx + length / 2, by + (y1 - y0) * 0.02, text, ha="center", va="bottom", fontsize=7, zorder=6)
+    ax.text(bx, by - (y1 - y0) * 0.005, "0", ha="center", va="top", fontsize=6, zorder=6)
+    ax.text(bx + length, by - (y1 - y0) * 0.005, f"{length:g}", ha="center", va="top", fontsize=6, zorder=6)
     return length
 
 
-def _north_arrow(ax: object) -> None:
+def _north_arrow(ax: Axes) -> None:
     ax.annotate(
         "北",
         xy=(0.94, 0.95),
         xytext=(0.94, 0.83),
         xycoords="axes fraction",
-        ha="center",  # type: ignore[attr-defined]
+        ha="center",
         va="center",
         fontsize=9,
         fontweight="bold",
@@ -328,11 +332,7 @@ def render_map(
     bytes
         The PNG file.
     """
-    import matplotlib
-
     matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
     font = _font_name(cjk_font_path())
     bounds = _bounds(layers, pad, size_mm[0] / size_mm[1])
     inch = 25.4
@@ -353,29 +353,34 @@ def render_map(
                 ax.set_title(title, fontsize=10)
             _scale_bar(ax, bounds)
             _north_arrow(ax)
-            ax.legend(
-                handles=handles,
-                loc="upper center",
-                bbox_to_anchor=(0.5, -0.01),
-                ncol=min(len(handles), 3),
-                fontsize=7,
-                frameon=False,
-            )
-            if note:
-                ax.text(
-                    0.99,
-                    0.01,
-                    note,
-                    transform=ax.transAxes,
-                    ha="right",
-                    va="bottom",
-                    fontsize=5.5,
-                    color="#444444",
-                    zorder=7,
-                    bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 1},
-                )
+            _legend_and_note(ax, handles, note)
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
         finally:
             plt.close(fig)
     return buf.getvalue()
+
+
+def _legend_and_note(ax: Axes, handles: list[object], note: str) -> None:
+    """The legend under the map and ``note`` (if any) in its bottom-right corner."""
+    ax.legend(
+        handles=handles,
+        loc="upper center",
+        bbox_to_anchor=(0.5, -0.01),
+        ncol=min(len(handles), 3),
+        fontsize=7,
+        frameon=False,
+    )
+    if note:
+        ax.text(
+            0.99,
+            0.01,
+            note,
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=5.5,
+            color="#444444",
+            zorder=7,
+            bbox={"fc": "white", "ec": "none", "alpha": 0.8, "pad": 1},
+        )

@@ -15,13 +15,17 @@ import datetime as dt
 import io
 
 import geopandas as gpd
+import orjson
 import pandas as pd
+import pyarrow as pa
 import sqlalchemy as sa
+from pyarrow import csv
 from sqlalchemy.engine import Engine
 
 from geo.area import M2_PER_MU_SQL
 from geo.errors import InputError
 from geo.fields import PARCEL_FIELDS
+from geo.store import driver_connection
 
 __all__ = [
     "county_names",
@@ -220,9 +224,6 @@ def _copy_frame(
     engine: Engine, sql: str, params: dict[str, object], columns: list[str], *, date_objects: bool = True
 ) -> pd.DataFrame:
     """The rows of ``sql`` (psycopg placeholders) by COPY … CSV and pyarrow, typed as ``pd.read_sql`` types rows."""
-    import pyarrow as pa
-    from pyarrow import csv
-
     kinds = [_KINDS[c] for c in columns]
     arrow = {
         "text": pa.string(),
@@ -234,7 +235,7 @@ def _copy_frame(
     }
     buf = io.BytesIO()
     with engine.connect() as conn:
-        raw = conn.connection.driver_connection
+        raw = driver_connection(conn)
         with raw.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params or None) as copy:
             for block in copy:
                 buf.write(block)
@@ -261,8 +262,6 @@ def _copy_frame(
                 [None] * (0 if table is None else len(table)), dtype=object
             )  # as rows of None type
         elif k == "json":
-            import orjson
-
             out[c] = pd.Series(
                 [None if v is None else orjson.loads(v) for v in table.column(c).to_pylist()], dtype=object
             )
@@ -274,10 +273,11 @@ def _copy_frame(
 def find_parcels(
     engine: Engine, text: str, *, county: str | None = None, limit: int = 50
 ) -> tuple[int, gpd.GeoDataFrame]:
-    """Current parcels whose number or holder contains ``text`` (case-insensitive, literal): (how many, the
-    first ``limit`` with geometry), exact parcel numbers first. The matching is done by the database, so a
-    search of 200,000 parcels reads only what it shows.
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
+    """Current parcels whose number or holder contains ``text`` (case-insensitive, literal).
+
+    Returns (how many, the first ``limit`` with geometry), exact parcel numbers first. The matching is done by
+    the database, so a search of 200,000 parcels reads only what it shows.
+    """
     q = text.strip()
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in q):
         # no parcel number or holder holds one, and a NUL cannot even be sent to PostgreSQL

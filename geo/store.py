@@ -9,11 +9,13 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import sqlalchemy as sa
@@ -40,6 +42,7 @@ __all__ = [
     "migrate",
     "schema_revision",
     "storage_srid",
+    "driver_connection",
     "transaction",
     "SERIALIZATION_FAILURES",
     "first_line",
@@ -70,9 +73,11 @@ def database_url(settings: Settings | None = None, *, start: bool = True) -> str
 
 
 def owner_database_url(settings: Settings | None = None, *, start: bool = True) -> str:
-    """The URL of the schema's owner (migrations, dump, restore): the embedded cluster's owner role, else
-    ``BLOCKLINE_OWNER_DATABASE_URL``, else ``BLOCKLINE_DATABASE_URL`` itself.
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
+    """The URL of the schema's owner (migrations, dump, restore).
+
+    The embedded cluster's owner role, else ``BLOCKLINE_OWNER_DATABASE_URL``, else ``BLOCKLINE_DATABASE_URL``
+    itself.
+    """
     settings = settings or get_settings()
     if settings.database_url:
         return settings.owner_database_url or settings.database_url
@@ -191,7 +196,8 @@ _ROLE_CHECKS = (
         UNION ALL SELECT 'schema public' FROM pg_namespace
         WHERE nspname = 'public' AND pg_has_role(current_user, nspowner, 'USAGE')
         UNION ALL SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname = 'public' AND left(p.proname, 9) = 'blockline' AND pg_has_role(current_user, p.proowner, 'USAGE')""",  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+        WHERE n.nspname = 'public' AND left(p.proname, 9) = 'blockline'
+          AND pg_has_role(current_user, p.proowner, 'USAGE')""",
     ),
     (
         "可在 public 模式中建对象",
@@ -258,6 +264,17 @@ def storage_srid(conn: Connection) -> int:
     return int(conn.execute(sa.text("SELECT value FROM store_meta WHERE key = 'storage_srid'")).scalar_one())
 
 
+def driver_connection(conn: Connection) -> psycopg.Connection[Any]:
+    """The psycopg connection under ``conn``, for what SQLAlchemy does not do (``COPY``).
+
+    Raises ``TypeError`` when there is none: ``conn`` was closed or invalidated, or is not psycopg's.
+    """
+    raw = conn.connection.driver_connection
+    if not isinstance(raw, psycopg.Connection):
+        raise TypeError(f"no psycopg connection under {conn!r}: {raw!r}")
+    return raw
+
+
 def open_store(settings: Settings | None = None) -> Engine:
     """An engine on an up-to-date store, shared by every caller in the process (one pool).
 
@@ -291,7 +308,8 @@ def open_store(settings: Settings | None = None) -> Engine:
                 f"cannot reach the database: {first_line(exc)}",
                 file=safe_url(url),
                 fix_zh="检查 BLOCKLINE_DATABASE_URL 与数据库服务；内置数据库可用 blockline db up 启动",
-                fix_en="check BLOCKLINE_DATABASE_URL and the database server; start the embedded one with blockline db up",  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+                fix_en="check BLOCKLINE_DATABASE_URL and the database server; "
+                "start the embedded one with blockline db up",
             ) from exc
         except sa.exc.ProgrammingError as exc:
             engine.dispose()
@@ -359,7 +377,8 @@ def transaction(engine: Engine, *, serializable: bool = False) -> Iterator[Conne
             f"无法连接数据库，未写入任何数据：{first_line(exc)}",
             f"cannot reach the database; nothing was written: {first_line(exc)}",
             fix_zh="检查数据库服务（内置数据库可用 blockline db up 启动）后重新执行",
-            fix_en="check the database server (start the embedded one with blockline db up), then run the command again",  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+            fix_en="check the database server (start the embedded one with blockline db up), "
+            "then run the command again",
         ) from exc
     if serializable:
         conn = conn.execution_options(isolation_level="SERIALIZABLE")
@@ -408,10 +427,9 @@ def commit(tx: sa.engine.Transaction) -> None:
 
 
 def _rollback_quietly(tx: sa.engine.Transaction) -> None:
-    try:  # noqa: SIM105 issue 14: left by tools/house_move.py lint, fix and drop
+    """Roll back ``tx``; when the connection is gone, the server rolls back what it had."""
+    with contextlib.suppress(sa.exc.DBAPIError):
         tx.rollback()
-    except sa.exc.DBAPIError:
-        pass  # the connection is gone: the server rolls back what it had
 
 
 def first_line(exc: BaseException) -> str:

@@ -51,11 +51,22 @@ import sqlalchemy as sa
 from pyproj import Transformer
 from sqlalchemy.engine import Connection, Engine
 
-from geo.area import M2_PER_MU_SQL
 from geo.errors import BlocklineError, InputError
 from geo.gcj02 import wgs84_to_gcj02
+from geo.parcel_marks import copy_marks, has_marks, write_marks
 from geo.queries import _as_of_param, _lifespan_clause
-from geo.store import storage_srid, transaction
+from geo.settings import get_settings
+from geo.store import storage_srid
+from geo.tiles_sql import (
+    _ALLOWED,
+    _BUFFER,
+    LARGE_VERTICES,
+    _counties_sql,
+    _lines_sql,
+    _parcels_sql,
+    _squares_sql,
+    _top_squares_sql,
+)
 
 __all__ = [
     "AGGREGATE_CELLS",
@@ -81,28 +92,16 @@ __all__ = [
 TILE_LAYERS = ("parcels", "level1", "level2", "counties")
 #: what the far-out squares can be coloured by: the value that dominates each square (issue 18, item 7)
 SQUARE_COLOR_BY = ("land_use", "county_code", "is_low_efficiency", "idle", "lifecycle", "grade")
-_SQUARE_VALUE = {
-    "land_use": "t.land_use",
-    "county_code": "t.county_code",
-    "is_low_efficiency": "CASE WHEN t.is_low_efficiency THEN 'true' WHEN NOT t.is_low_efficiency "
-    "THEN 'false' END",
-    "idle": "k.idle",
-    "lifecycle": "k.lifecycle",
-    "grade": "k.grade",
-}
 ALL_LAYERS = "all"  # every layer in one tile, in the order of TILE_LAYERS (each drawn above the one before)
 RAW_MIN_ZOOM = 13  # parcels one by one from here in; squares of counts farther out
 AGGREGATE_CELLS = 16  # squares per tile side when aggregated (16 px each)
 MAX_ZOOM = 20
 CELL_ZOOM = 16  # parcel_cells are the tiles of this zoom (RAW_MIN_ZOOM - 1 + 4: the finest squares drawn)
-_EXTENT = 4096  # MVT integer grid per tile
-_BUFFER = 64
 _HALF_WORLD = 20037508.342789244  # Web Mercator half-width in metres
 _CELL_M = 2 * _HALF_WORLD / (1 << CELL_ZOOM)
 _TO_LONLAT = Transformer.from_crs(3857, 4326, always_xy=True)
 _FROM_LONLAT = Transformer.from_crs(4326, 3857, always_xy=True)
 _SRIDS: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
-LARGE_VERTICES = 4096  # a parcel of more vertices is clipped and simplified to the tile before it is encoded
 _TILE_ENGINES: dict[str, Engine] = {}
 
 
@@ -119,8 +118,6 @@ def tile_engine(engine: Engine) -> Engine:
     request that finds none free within a second gets :class:`TileBusy`. Tiles never take the connections
     the pages and the command need, and a flood of tile requests never hangs them.
     """
-    from geo.settings import get_settings
-
     key = engine.url.render_as_string(hide_password=False)
     found = _TILE_ENGINES.get(key)
     if found is None:
@@ -150,14 +147,15 @@ def tile_bounds_3857(z: int, x: int, y: int) -> tuple[float, float, float, float
 def tiles_covering(
     bounds: tuple[float, float, float, float], z: int, *, margin: int = 0
 ) -> list[tuple[int, int]]:
-    """The (x, y) of every zoom-``z`` tile that ``bounds`` (west, south, east, north in degrees) touches, with
-    ``margin`` more tiles on each side, within the world.
+    """The (x, y) of every zoom-``z`` tile that ``bounds`` (west, south, east, north in degrees) touches.
+
+    With ``margin`` more tiles on each side, within the world.
 
     >>> tiles_covering((120.1, 27.9, 120.2, 28.0), 8)
     [(213, 107)]
     >>> len(tiles_covering((120.1, 27.9, 120.2, 28.0), 8, margin=1))
     9
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
+    """
     west, south, east, north = bounds
     (x0, x1), (y1, y0) = _FROM_LONLAT.transform([west, east], [max(south, -85.05), min(north, 85.05)])
     size = 2 * _HALF_WORLD / (1 << z)
@@ -241,41 +239,26 @@ def tile(
     """
     _check(layer, z, x, y, color_by)
     layers = TILE_LAYERS if layer == ALL_LAYERS else (layer,)
-    dx, dy = gcj02_shift(z, x, y) if gcj02 else (0.0, 0.0)
-    params: dict[str, object] = {
-        "z": z,
-        "x": x,
-        "y": y,
-        "dx": dx,
-        "dy": dy,
-        "county": county,
-        "marks": mark_set,
-        "px": _pixel_m(z),
-        "half": _HALF_WORLD,
-        **_as_of_param(as_of),
-        "allowed": None if counties is None else sorted(counties),
-    }
-    if "parcels" in layers and z < RAW_MIN_ZOOM:
-        step = CELL_ZOOM - (z + 4)  # AGGREGATE_CELLS = 16 = 2^4 squares per tile side
-        span = 1 << (CELL_ZOOM - z)
-        # One square more on each side: a GCJ-02 shift (under a square at z12) moves some in from beyond.
-        margin = 1 << step
-        params |= {
-            "step": step,
-            "i0": x * span - margin,
-            "i1": (x + 1) * span + margin,
-            "j0": y * span - margin,
-            "j1": (y + 1) * span + margin,
-            "size": 2 * _HALF_WORLD / (1 << (z + 4)),
-        }
-    from geo.settings import get_settings
-
+    params = _tile_params(
+        z,
+        x,
+        y,
+        aggregate="parcels" in layers,
+        gcj02=gcj02,
+        county=county,
+        mark_set=mark_set,
+        as_of=as_of,
+        counties=counties,
+    )
     try:
         with engine.connect() as conn:
             srid = _storage_srid(engine, conn)
             parts = [
-                f"coalesce(({_layer_sql(name, z, srid, as_of=as_of, mark_set=mark_set, contracts=contracts, color_by=color_by)}), "  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
-                "''::bytea)"
+                "coalesce(("
+                + _layer_sql(
+                    name, z, srid, as_of=as_of, mark_set=mark_set, contracts=contracts, color_by=color_by
+                )
+                + "), ''::bytea)"
                 for name in layers
             ]
             conn.execute(
@@ -303,6 +286,49 @@ def tile(
         ) from exc
 
 
+def _tile_params(
+    z: int,
+    x: int,
+    y: int,
+    *,
+    aggregate: bool,
+    gcj02: bool,
+    county: str | None,
+    mark_set: str | None,
+    as_of: dt.date | dt.datetime | None,
+    counties: Iterable[str] | None,
+) -> dict[str, object]:
+    """The parameters of tile z/x/y's statement; with ``aggregate``, the range of far-out squares it sums."""
+    dx, dy = gcj02_shift(z, x, y) if gcj02 else (0.0, 0.0)
+    params: dict[str, object] = {
+        "z": z,
+        "x": x,
+        "y": y,
+        "dx": dx,
+        "dy": dy,
+        "county": county,
+        "marks": mark_set,
+        "px": _pixel_m(z),
+        "half": _HALF_WORLD,
+        **_as_of_param(as_of),
+        "allowed": None if counties is None else sorted(counties),
+    }
+    if aggregate and z < RAW_MIN_ZOOM:
+        step = CELL_ZOOM - (z + 4)  # AGGREGATE_CELLS = 16 = 2^4 squares per tile side
+        span = 1 << (CELL_ZOOM - z)
+        # One square more on each side: a GCJ-02 shift (under a square at z12) moves some in from beyond.
+        margin = 1 << step
+        params |= {
+            "step": step,
+            "i0": x * span - margin,
+            "i1": (x + 1) * span + margin,
+            "j0": y * span - margin,
+            "j1": (y + 1) * span + margin,
+            "size": 2 * _HALF_WORLD / (1 << (z + 4)),
+        }
+    return params
+
+
 def _storage_srid(engine: Engine, conn: Connection) -> int:
     """The store's SRID, read once per engine (it never changes: a store is created with it)."""
     srid = _SRIDS.get(engine)
@@ -311,15 +337,12 @@ def _storage_srid(engine: Engine, conn: Connection) -> int:
     return srid
 
 
-_ALLOWED = "(CAST(:allowed AS text[]) IS NULL OR {col} = ANY(CAST(:allowed AS text[])))"
-
-
 def _layer_sql(
     layer: str,
     z: int,
     srid: int,
     *,
-    as_of: object,
+    as_of: dt.date | dt.datetime | None,
     mark_set: str | None,
     contracts: bool = True,
     color_by: str | None = None,
@@ -337,108 +360,14 @@ def _layer_sql(
                   ST_Translate(ST_TileEnvelope(:z, :x, :y), -:dx, -:dy), :px * 64), {srid}), :px * {_BUFFER / 16})
                   AS box)"""
     if layer == "counties":
-        # County outlines (as lines), simplified to half a pixel of this zoom.
-        return f"""WITH {env}, features AS (
-            SELECT t.code, t.name,
-                   ST_AsMVTGeom(ST_Translate(ST_Transform(ST_Boundary(ST_Simplify(t.geom, :px / 2)), 3857), :dx, :dy),
-                                ST_TileEnvelope(:z, :x, :y), {_EXTENT}, {_BUFFER}, true) AS geom
-            FROM admin_areas t WHERE t.level = 'county' AND (CAST(:county AS text) IS NULL OR t.code = :county)
-              AND {_ALLOWED.format(col="t.code")}
-              AND t.geom && (SELECT box FROM env))
-            SELECT ST_AsMVT(features, 'counties', {_EXTENT}, 'geom') FROM features WHERE geom IS NOT NULL"""
+        return _counties_sql(env)
     if layer in ("level1", "level2"):
-        simplify = "ST_Simplify(t.geom, :px / 2)" if z < RAW_MIN_ZOOM else "t.geom"
-        return f"""WITH {env}, features AS (
-            SELECT t.id, t.name, t.county_code, t.approval_doc,
-                   CAST(round(CAST(ST_Area(t.geom) / {M2_PER_MU_SQL} AS numeric), 2) AS float8) AS area_mu,
-                   ST_AsMVTGeom(ST_Translate(ST_Transform({simplify}, 3857), :dx, :dy),
-                                ST_TileEnvelope(:z, :x, :y), {_EXTENT}, {_BUFFER}, true) AS geom
-            FROM block_lines t WHERE t.level = {int(layer[-1])} AND {" AND ".join(where)})
-            SELECT ST_AsMVT(features, '{layer}', {_EXTENT}, 'geom', 'id') FROM features WHERE geom IS NOT NULL"""
+        return _lines_sql(layer, env, where, simplify=z < RAW_MIN_ZOOM)
     if z >= RAW_MIN_ZOOM:
-        marks = (
-            (
-                "LEFT JOIN parcel_marks k ON k.mark_set = :marks AND k.parcel_no = t.parcel_no",
-                "k.idle, k.lifecycle, k.grade",
-            )
-            if mark_set
-            else ("", "NULL AS idle, NULL AS lifecycle, NULL AS grade")
-        )
-        if not contracts:  # no contract field at all, not even empty
-            marks = (marks[0], marks[1].replace("k.lifecycle, ", "").replace("NULL AS lifecycle, ", ""))
-        facts = f"""t.id, t.parcel_no, t.holder, t.land_use, t.county_code, t.is_low_efficiency,
-                   CAST(round(CAST(t.area_mu AS numeric), 2) AS float8) AS area_mu, {marks[1]}"""
-        # A parcel of many vertices is clipped to the tile and simplified to half its pixel first (every
-        # other parcel goes whole): ST_AsMVTGeom's repair then never meets a giant outline.
-        shape = f"""CASE WHEN ST_NPoints(t.geom) > {LARGE_VERTICES}
-                         THEN ST_Simplify(ST_ClipByBox2D(t.geom, (SELECT box FROM env)), :px / 2)
-                         ELSE t.geom END"""
-        return f"""WITH {env}, features AS (
-            SELECT {facts},
-                   ST_AsMVTGeom(ST_Translate(ST_Transform({shape}, 3857), :dx, :dy),
-                                ST_TileEnvelope(:z, :x, :y), {_EXTENT}, {_BUFFER}, true) AS geom
-            FROM parcels t {marks[0]} WHERE {" AND ".join(where)})
-            SELECT ST_AsMVT(features, 'parcels', {_EXTENT}, 'geom', 'id') FROM features WHERE geom IS NOT NULL"""
+        return _parcels_sql(env, where, mark_set=mark_set, contracts=contracts)
     if color_by is not None:
         return _top_squares_sql(where, env, color_by, mark_set=mark_set, contracts=contracts)
-    # Far out: the cells of zoom CELL_ZOOM summed into the squares of this tile (a cell nests exactly).
-    return f"""WITH squares AS (
-        SELECT i >> CAST(:step AS integer) AS ci, j >> CAST(:step AS integer) AS cj, CAST(sum(parcels) AS integer) AS parcels,
-               CAST(round(CAST(sum(area_mu) AS numeric), 2) AS float8) AS area_mu,
-               CAST(round(CAST(sum(low_mu) AS numeric), 2) AS float8) AS low_mu
-        FROM parcel_cells
-        WHERE i >= CAST(:i0 AS integer) AND i < CAST(:i1 AS integer)
-          AND j >= CAST(:j0 AS integer) AND j < CAST(:j1 AS integer)
-          AND (CAST(:county AS text) IS NULL OR county_code = :county) AND {_ALLOWED.format(col="county_code")}
-        GROUP BY 1, 2),
-      features AS (
-        SELECT parcels, area_mu, low_mu,
-               ST_AsMVTGeom(ST_Translate(ST_MakeEnvelope(ci * :size - :half, :half - (cj + 1) * :size,
-                                                         (ci + 1) * :size - :half, :half - cj * :size, 3857),
-                                         :dx, :dy),
-                            ST_TileEnvelope(:z, :x, :y), {_EXTENT}, 0, true) AS geom
-        FROM squares)
-        SELECT ST_AsMVT(features, 'parcels', {_EXTENT}, 'geom') FROM features WHERE geom IS NOT NULL"""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
-
-
-def _top_squares_sql(
-    where: list[str], env: str, color_by: str, *, mark_set: str | None, contracts: bool
-) -> str:
-    """Far out and coloured: the squares summed from the parcels in the tile, each with its dominant value.
-
-    Each parcel counts in the square holding its point on surface (as in ``parcel_cells``); ``top`` is the
-    value covering most 亩 among the parcels that have one (ties: the smaller value), ``top_share`` its 亩
-    over all the square's 亩. A mark without a mark set, or a contract mark a viewer may not read, has none.
-    """
-    marks = mark_set is not None and color_by in ("idle", "lifecycle", "grade")
-    value = _SQUARE_VALUE[color_by] if (marks or color_by not in ("idle", "lifecycle", "grade")) else "NULL"
-    if color_by == "lifecycle" and not contracts:
-        value = "NULL"
-    join = "LEFT JOIN parcel_marks k ON k.mark_set = :marks AND k.parcel_no = t.parcel_no" if marks else ""
-    return f"""WITH {env}, points AS (
-        SELECT ST_Transform(ST_PointOnSurface(t.geom), 3857) AS p, t.area_mu, t.is_low_efficiency AS low,
-               CAST({value} AS text) AS value
-        FROM parcels t {join} WHERE {" AND ".join(where)}),
-      cells AS (
-        SELECT CAST(floor((ST_X(p) + :half) / :size) AS integer) AS ci,
-               CAST(floor((:half - ST_Y(p)) / :size) AS integer) AS cj, value,
-               count(*) AS n, sum(area_mu) AS mu, coalesce(sum(area_mu) FILTER (WHERE low), 0) AS low_mu
-        FROM points GROUP BY 1, 2, 3),
-      squares AS (
-        SELECT ci, cj, CAST(sum(n) AS integer) AS parcels,
-               CAST(round(CAST(sum(mu) AS numeric), 2) AS float8) AS area_mu,
-               CAST(round(CAST(sum(low_mu) AS numeric), 2) AS float8) AS low_mu,
-               (array_agg(value ORDER BY mu DESC, value) FILTER (WHERE value IS NOT NULL))[1] AS top,
-               CAST(max(mu) FILTER (WHERE value IS NOT NULL) / nullif(sum(mu), 0) AS float8) AS top_share
-        FROM cells GROUP BY ci, cj),
-      features AS (
-        SELECT parcels, area_mu, low_mu, top, CASE WHEN top IS NULL THEN NULL ELSE top_share END AS top_share,
-               ST_AsMVTGeom(ST_Translate(ST_MakeEnvelope(ci * :size - :half, :half - (cj + 1) * :size,
-                                                         (ci + 1) * :size - :half, :half - cj * :size, 3857),
-                                         :dx, :dy),
-                            ST_TileEnvelope(:z, :x, :y), {_EXTENT}, 0, true) AS geom
-        FROM squares)
-        SELECT ST_AsMVT(features, 'parcels', {_EXTENT}, 'geom') FROM features WHERE geom IS NOT NULL"""
+    return _squares_sql()
 
 
 def refresh_parcel_cells(conn: Connection) -> int:
@@ -480,53 +409,3 @@ def data_version(engine: Engine) -> str:
                    (SELECT coalesce(max(id), 0) FROM ratings)""")
         ).one()
     return hashlib.sha1(repr(tuple(row)).encode()).hexdigest()[:12]
-
-
-def has_marks(engine: Engine, mark_set: str) -> bool:
-    """Whether a set of marks has been written."""
-    with engine.connect() as conn:
-        return conn.execute(
-            sa.text("SELECT EXISTS (SELECT 1 FROM parcel_marks WHERE mark_set = :s)"), {"s": mark_set}
-        ).scalar_one()
-
-
-def write_marks(
-    engine: Engine,
-    mark_set: str,
-    rows: Iterable[tuple[str, str | None, str | None, str | None]],
-    *,
-    keep_suffix: str | None = None,
-) -> int:
-    """Write a set of marks, (parcel_no, idle, lifecycle, grade) rows; returns the count.
-
-    The set replaces one of the same name. Other sets stay while their name ends with ``keep_suffix`` (the
-    caller's way to keep the sets of the current data for other dates and profiles, which other sessions
-    may be showing) and are dropped otherwise. The rows go in by COPY, in one transaction.
-    """
-    with transaction(engine) as conn:
-        return copy_marks(conn, mark_set, rows, keep_suffix=keep_suffix)
-
-
-def copy_marks(
-    conn: sa.Connection,
-    mark_set: str,
-    rows: Iterable[tuple[str, str | None, str | None, str | None]],
-    *,
-    keep_suffix: str | None = None,
-) -> int:
-    """``write_marks`` inside the caller's transaction (``conn``); returns the count."""
-    count = 0
-    conn.execute(
-        sa.text("""DELETE FROM parcel_marks WHERE mark_set = :s
-                            OR CAST(:keep AS text) IS NULL OR right(mark_set, length(:keep)) <> :keep"""),
-        {"s": mark_set, "keep": keep_suffix},
-    )
-    raw = conn.connection.driver_connection
-    with (
-        raw.cursor() as cur,
-        cur.copy("COPY parcel_marks (mark_set, parcel_no, idle, lifecycle, grade) FROM STDIN") as copy,
-    ):
-        for parcel_no, idle, lifecycle, grade in rows:
-            copy.write_row((mark_set, str(parcel_no), idle, lifecycle, grade))
-            count += 1
-    return count

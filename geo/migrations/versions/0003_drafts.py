@@ -18,7 +18,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    srid = int(op.get_context().config.attributes["srid"])
+    config = op.get_context().config
+    if config is None:
+        raise RuntimeError("run by geo.store.migrate, whose Config carries the storage SRID")
+    srid = int(config.attributes["srid"])
     op.execute(f"""
         CREATE TABLE drafts (
             id          bigserial PRIMARY KEY,

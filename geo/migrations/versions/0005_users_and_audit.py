@@ -36,13 +36,14 @@ def upgrade() -> None:
             name          text PRIMARY KEY CHECK (name ~ '^[A-Za-z0-9_.@-]{1,64}$'),
             display_name  text,
             password_hash text NOT NULL,
-            roles         text[] NOT NULL CHECK (roles <@ ARRAY['viewer', 'planner', 'approver', 'data_officer', 'admin']
-                                                 AND cardinality(roles) > 0),
+            roles         text[] NOT NULL CHECK (
+                              roles <@ ARRAY['viewer', 'planner', 'approver', 'data_officer', 'admin']
+                              AND cardinality(roles) > 0),
             counties      text[] NOT NULL DEFAULT '{}',
             disabled      boolean NOT NULL DEFAULT false,
             created_at    timestamptz NOT NULL DEFAULT now(),
             password_changed_at timestamptz NOT NULL DEFAULT now()
-        )""")  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+        )""")
     op.execute("""
         CREATE TABLE audit (
             id           bigserial PRIMARY KEY,
