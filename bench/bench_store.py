@@ -69,7 +69,7 @@ def counties_4549() -> gpd.GeoDataFrame:
 
 
 def run(n: int, workdir: Path) -> list[dict[str, Any]]:
-    from geo.demo import generate_city
+    from blockline.demo import generate_city
     from geo.load import load_parcels, start_load, write_blocklines, write_boundaries
     from geo.queries import read_parcels, read_ratings
     from geo.settings import Settings

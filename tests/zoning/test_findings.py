@@ -19,7 +19,7 @@ from shapely import box
 import zoning.findings
 import zoning.idle
 import zoning.lifecycle
-from geo.demo import generate_city
+from blockline.demo import generate_city
 from tests.zoning.test_idle import ALL_COLUMNS, frame, healthy, parcel
 from zoning.findings import (
     CATEGORIES,
