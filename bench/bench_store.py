@@ -69,7 +69,7 @@ def counties_4549() -> gpd.GeoDataFrame:
 
 
 def run(n: int, workdir: Path) -> list[dict[str, Any]]:
-    from geo.demo import generate_city
+    from blockline.demo import generate_city
     from geo.load import load_parcels, start_load, write_blocklines, write_boundaries
     from geo.queries import read_parcels, read_ratings
     from geo.settings import Settings
@@ -87,15 +87,15 @@ def run(n: int, workdir: Path) -> list[dict[str, Any]]:
     areas = gpd.read_file(
         ROOT / "data" / "boundaries" / "boundaries.gpkg", layer="admin_areas", engine="pyogrio"
     ).to_crs("EPSG:4549")
-    from geo.load import _as_multi
+    from geo.load_common import as_multi
 
-    areas["geometry"] = _as_multi(areas.geometry)
+    areas["geometry"] = as_multi(areas.geometry)
     with transaction(engine) as conn:
         load_id = start_load(conn, kind="demo", source="bench", user="bench")
         write_boundaries(conn, areas[["code", "name", "level", "parent_code", "geometry"]], load_id=load_id)
         for level, lines in ((1, city.level1), (2, city.level2)):
             frame = lines.copy()
-            frame["geometry"] = _as_multi(frame.geometry)
+            frame["geometry"] = as_multi(frame.geometry)
             write_blocklines(conn, frame, level=level, load_id=load_id, user="bench", source="bench")
     gpkg = workdir / f"parcels_{n}.gpkg"
     city.parcels.drop(columns=["county_code"]).to_file(gpkg, engine="pyogrio")  # counties derived on load

@@ -46,9 +46,8 @@ import pandas as pd
 import shapely
 import sqlalchemy as sa
 
+from blockline.demo import BUNDLED_BOUNDARIES, DemoCity, generate_city
 from geo.area import M2_PER_MU
-from geo.demo import DemoCity, generate_city
-from geo.load import BUNDLED_BOUNDARIES
 from zoning.consolidation import EPSILON_MU, detect_zones, latest_grade
 from zoning.policy import Profile, get_profile
 
@@ -470,7 +469,7 @@ def markdown(
         "",
         "## Candidate consolidation zones (`bench/bench_zones.py`)",
         "",
-        "The demo city (`geo.demo.generate_city`) in the 12 counties of 温州市 (`data/boundaries`, EPSG:4549);",
+        "The demo city (`blockline.demo.generate_city`) in the 12 counties of 温州市 (`data/boundaries`, EPSG:4549);",
         f"zones of low-efficiency parcels within {gap_m:g} m of each other, transitively, of at least {min_mu:g} 亩",
         f"({profile.cite('consolidation.min_mu')}), found three ways in the same run.",
         "",

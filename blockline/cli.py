@@ -559,7 +559,7 @@ def demo(
     """生成并导入示例城市（温州真实县界；--region zhejiang 为浙江全省）/ build and load the demo city (Wenzhou's
     real county lines; --region zhejiang: the whole province).
     """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
-    from geo.load import load_demo
+    from blockline.demo import load_demo
 
     bar, update = _progress()
     with bar:

@@ -21,8 +21,8 @@ from geo.load_common import (
     Progress,
     _copy_frame,
     _extra_json,
-    _finish_load,
     _noop,
+    finish_load,
     start_load,
 )
 from geo.store import transaction
@@ -255,5 +255,5 @@ def load_parcel_attributes(
                 + ", ".join(shown)
                 + (f" (and {more} more)" if more else "")
             )
-        _finish_load(conn, result.load_id, result)
+        finish_load(conn, result.load_id, result)
     return result

@@ -13,11 +13,11 @@ from geo.errors import Problem, ValidationError
 from geo.io import read_vector
 from geo.load_common import (
     LoadResult,
-    _as_multi,
-    _finish_load,
     _hex,
     _normalise_code,
     _pick,
+    as_multi,
+    finish_load,
     level_of_code,
     parent_of_code,
     start_load,
@@ -105,7 +105,7 @@ def load_boundaries(
     )
     # A county exported as several features (islands) is one area: union them per code.
     merged = frame.dissolve(by="code", aggfunc="first", as_index=False)
-    merged["geometry"] = _as_multi(merged.geometry)
+    merged["geometry"] = as_multi(merged.geometry)
     merged["level"] = [level_of_code(c) for c in merged["code"]]
     merged["parent_code"] = [parent_of_code(c) for c in merged["code"]]
     result = LoadResult("boundaries", name, 0, read=report)
@@ -115,5 +115,5 @@ def load_boundaries(
         result.load_id = start_load(conn, kind="boundaries", source=name, user=user)
         user = name_of(user)  # the writes below record the name
         result.inserted, result.updated = write_boundaries(conn, merged, load_id=result.load_id)
-        _finish_load(conn, result.load_id, result)
+        finish_load(conn, result.load_id, result)
     return result

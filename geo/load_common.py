@@ -114,7 +114,7 @@ def start_load(conn: Connection, *, kind: str, source: str, user: str, report: d
     )
 
 
-def _finish_load(conn: Connection, load_id: int, result: LoadResult) -> None:
+def finish_load(conn: Connection, load_id: int, result: LoadResult) -> None:
     summary = result.as_dict()
     row = conn.execute(
         sa.text(
@@ -213,7 +213,7 @@ def _pick(
     )
 
 
-def _as_multi(geoms: gpd.GeoSeries) -> np.ndarray:
+def as_multi(geoms: gpd.GeoSeries) -> np.ndarray:
     fixed = np.asarray(geoms.array, dtype=object)
     invalid = ~shapely.is_valid(fixed)
     if invalid.any():

@@ -16,9 +16,9 @@ from geo.fixes import fix
 from geo.io import read_vector
 from geo.load_common import (
     LoadResult,
-    _finish_load,
     _hex,
     _opt_text,
+    finish_load,
     start_load,
 )
 from geo.store import storage_srid, transaction
@@ -182,7 +182,7 @@ def load_blocklines(
             result.inserted, result.closed, result.warnings = write_blocklines(
                 conn, lines, level=level, load_id=result.load_id, user=user, county=county, source=name
             )
-            _finish_load(conn, result.load_id, result)
+            finish_load(conn, result.load_id, result)
     except sa.exc.InternalError as exc:
         if "TopologyException" not in str(exc.orig):
             raise

@@ -27,9 +27,9 @@ from geo.load_common import (
     Progress,
     _csv_chunk,
     _extra_json,
-    _finish_load,
     _hex_arrow,
     _noop,
+    finish_load,
     start_load,
 )
 from geo.load_counties import _across_counties, _counties_of
@@ -331,5 +331,5 @@ def load_parcels(
         )
         result.warnings += more
         result.across_counties = _across_counties(conn, result.load_id)
-        _finish_load(conn, result.load_id, result)
+        finish_load(conn, result.load_id, result)
     return result

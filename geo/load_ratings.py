@@ -15,8 +15,8 @@ from geo.io import read_table
 from geo.load_common import (
     LoadResult,
     _copy_frame,
-    _finish_load,
     _opt_text,
+    finish_load,
     start_load,
 )
 from geo.store import transaction
@@ -158,5 +158,5 @@ def load_ratings(
         result.load_id = start_load(conn, kind="ratings", source=name, user=user)
         user = name_of(user)  # the writes below record the name
         result.inserted = write_ratings(conn, out, load_id=result.load_id)
-        _finish_load(conn, result.load_id, result)
+        finish_load(conn, result.load_id, result)
     return result

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from typer.testing import CliRunner
 
 from blockline.cli import app
-from geo.load import load_demo
+from blockline.demo import load_demo
 
 runner = CliRunner()
 

@@ -25,7 +25,7 @@ from shapely import affinity, box
 from typer.testing import CliRunner
 
 from blockline.cli import app
-from geo.load import load_demo
+from blockline.demo import load_demo
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city

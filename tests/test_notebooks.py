@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from nbclient import NotebookClient
 
-from geo.load import load_demo
+from blockline.demo import load_demo
 from tests.conftest import empty_store
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parent.parent / "notebooks").glob("*.ipynb"))

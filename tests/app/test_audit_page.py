@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from shapely import box
 from sqlalchemy.engine import Engine
 
+from blockline.demo import load_demo
 from geo.auth import add_user
-from geo.load import load_demo
 from tests.app.test_sign_in import PASSWORD, sign_in
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y

@@ -52,7 +52,7 @@ def set_clock(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 def demo(engine: Engine) -> Engine:
     import streamlit as st
 
-    from geo.load import load_demo
+    from blockline.demo import load_demo
 
     st.cache_data.clear()
     load_demo(engine, user="test", n_parcels=120, seed=3)

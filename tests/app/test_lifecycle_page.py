@@ -29,7 +29,7 @@ def _fresh_caches() -> None:
 
 @pytest.fixture
 def demo(engine: Engine) -> Engine:
-    from geo.load import load_demo
+    from blockline.demo import load_demo
 
     load_demo(engine, user="test", n_parcels=300, seed=5)
     return engine

@@ -526,8 +526,8 @@ def test_data_page_loads_boundaries_into_an_empty_store(engine: Engine, tmp_path
 
 def test_idle_page_on_the_demo_city(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     """低效与闲置用地: the findings the engine computes, shown and counted, in Chinese and English."""
+    from blockline.demo import load_demo
     from blockline.services.marks import mark_set_name
-    from geo.load import load_demo
     from geo.queries import read_parcels
     from geo.tiles import has_marks
     from zoning.idle import idle_findings
@@ -569,7 +569,7 @@ def test_idle_page_on_the_demo_city(engine: Engine, monkeypatch: pytest.MonkeyPa
 
 def test_idle_page_zooms_to_the_picked_parcel(engine: Engine) -> None:
     """A parcel picked by number is the only one the map gets, and the map is fitted to it."""
-    from geo.load import load_demo
+    from blockline.demo import load_demo
     from geo.queries import read_parcels
     from zoning.idle import idle_findings
     from zoning.policy import get_profile
@@ -618,7 +618,7 @@ def test_idle_table_lists_the_first_rows_and_its_excel_is_made_when_asked_for(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A city's findings are not all sent to the browser; the Excel file, made only on a click, has every one."""
-    from geo.load import load_demo
+    from blockline.demo import load_demo
     from geo.queries import read_parcels
     from zoning.idle import idle_findings
     from zoning.policy import get_profile

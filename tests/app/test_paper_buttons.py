@@ -76,7 +76,7 @@ def test_the_balance_page_offers_the_paper_of_what_is_drawn(
 
 @pytest.fixture
 def demo(engine: sa.Engine) -> sa.Engine:
-    from geo.load import load_demo
+    from blockline.demo import load_demo
 
     load_demo(engine, user="test", n_parcels=300, seed=5)
     return engine

@@ -219,7 +219,7 @@ def test_the_warm_up_judges_the_city_once_and_a_restart_is_served_it(engine, mon
     empty, WARM_UP anew) reads it back instead of judging again."""
     import streamlit as st
 
-    from geo.load import load_demo
+    from blockline.demo import load_demo
 
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM judgements"))

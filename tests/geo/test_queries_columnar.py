@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from pandas.testing import assert_frame_equal
 
-from geo.load import load_demo
+from blockline.demo import load_demo
 from geo.queries import PARCEL_COLUMNS, RULE_COLUMNS, read_parcel_columns, read_parcels, read_ratings
 
 

@@ -20,9 +20,10 @@ import pytest
 import sqlalchemy as sa
 from pandas.testing import assert_frame_equal
 
+from blockline.demo import load_demo
 from blockline.services import judged_write
 from blockline.services.judged import judge_city
-from geo.load import load_demo, load_ratings
+from geo.load import load_ratings
 from zoning.findings import findings_json
 from zoning.idle import idle_findings, low_efficiency
 from zoning.lifecycle import lifecycle_findings

@@ -21,7 +21,7 @@ import pytest
 import sqlalchemy as sa
 from pandas.testing import assert_frame_equal
 
-from geo.load import load_demo
+from blockline.demo import load_demo
 from geo.tiles import has_marks
 from zoning.consolidation import describe_zones_in_store, detect_zones_in_store
 from zoning.findings import findings_json

@@ -31,7 +31,7 @@ import zoning.lifecycle_terms
 import zoning.parcel_arrays
 import zoning.rows
 import zoning.wording
-from geo.demo import generate_city
+from blockline.demo import generate_city
 from tests.zoning.test_idle import ALL_COLUMNS, frame, healthy, parcel
 from zoning.dates import add_months as _add_months
 from zoning.dates import months_between as _months_between

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import box
 
-from geo.demo import DemoCity, generate_city
+from blockline.demo import DemoCity, generate_city
 
 M2_PER_MU = 10000.0 / 15.0
 AS_OF = datetime.date(2026, 11, 1)

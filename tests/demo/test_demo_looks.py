@@ -13,8 +13,7 @@ import pytest
 import shapely
 from pyproj import Transformer
 
-from geo.demo import generate_city
-from geo.load import BUNDLED_BOUNDARIES
+from blockline.demo import BUNDLED_BOUNDARIES, generate_city
 
 # 县城 of the mountain counties, lon/lat from a map
 MOUNTAIN_SEATS = {"330324": (120.69, 28.15), "330328": (120.09, 27.79), "330329": (119.72, 27.56)}

@@ -15,16 +15,14 @@ import numpy as np
 import pytest
 import shapely
 
-from geo.demo import generate_city
-from geo.load import BUNDLED_BOUNDARIES
+from blockline.demo import BUNDLED_BOUNDARIES, generate_city
 
 ROOT = Path(__file__).resolve().parents[2]
 
 _DIGEST = """
 import hashlib, sys
 import geopandas as gpd, shapely
-from geo.demo import generate_city, generate_region
-from geo.load import BUNDLED_BOUNDARIES
+from blockline.demo import BUNDLED_BOUNDARIES, generate_city, generate_region
 areas = gpd.read_file(BUNDLED_BOUNDARIES, layer="admin_areas", engine="pyogrio")
 c = areas[(areas["level"] == "county") & areas["code"].str.startswith("3303")]
 c = c[["code", "name", "parent_code", "geometry"]].rename(columns={"parent_code": "city_code"}).to_crs(sys.argv[1])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from geo.load import load_demo
+from blockline.demo import load_demo
 
 
 def test_demo_loads_and_reloads(engine: sa.Engine) -> None:
