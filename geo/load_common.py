@@ -115,6 +115,7 @@ def start_load(conn: Connection, *, kind: str, source: str, user: str, report: d
 
 
 def finish_load(conn: Connection, load_id: int, result: LoadResult) -> None:
+    """Keep the load's report on its row of ``loads`` and record the load in the audit trail, in its transaction."""
     summary = result.as_dict()
     row = conn.execute(
         sa.text(
@@ -214,6 +215,7 @@ def _pick(
 
 
 def as_multi(geoms: gpd.GeoSeries) -> np.ndarray:
+    """The geometries as MultiPolygons, invalid ones repaired first (``make_valid``, structure method)."""
     fixed = np.asarray(geoms.array, dtype=object)
     invalid = ~shapely.is_valid(fixed)
     if invalid.any():
