@@ -155,7 +155,7 @@ def run(n: int, workdir: Path) -> list[dict[str, Any]]:
         {"size": n, "step": "lifecycle", "seconds": t, "peak_mb": peak, "note": f"{len(found)} findings"}
     )
 
-    from zoning.consolidation import detect_zones_in_store
+    from blockline.services.zones import detect_zones_in_store
     from zoning.idle import low_efficiency
 
     t, _, low = timed(lambda: low_efficiency(parcels, ratings, as_of=AS_OF, profile=profile))

@@ -336,8 +336,10 @@ _RULE_FILES = (
     "zoning/idle.py",
     "zoning/lifecycle.py",
     "zoning/policy.py",
+    "zoning/policy_schema.py",
     "zoning/marks.py",
     "zoning/consolidation.py",
+    "zoning/_zones.py",
     "blockline/services/judged.py",
 )
 
