@@ -1363,7 +1363,7 @@ def zones_detect(
         geometry=save or fmt in (Fmt.geojson, Fmt.gpkg),
     )
     if save:
-        from zoning.zones_store import save_candidates
+        from blockline.services.zones_store import save_candidates
 
         save_candidates(engine, zones, min_mu=min_mu, gap_m=gap_m, profile=profile, user=get_settings().user)
     body = {
@@ -1459,7 +1459,7 @@ def zones_assess(
         min_mu=min_mu,
     )
     if save:
-        from zoning.zones_store import save_zone
+        from blockline.services.zones_store import save_zone
 
         requirements = {}
         for item in requirement or []:

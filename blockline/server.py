@@ -378,7 +378,7 @@ def _warm_up_steps() -> int:
         "blockline.services.judged",
         "blockline.services.marks",
         "blockline.services.reports",
-        "zoning.zones_store",
+        "blockline.services.zones_store",
         "geo.tiles",
         "geo.store",
         "streamlit.emojis",

@@ -174,7 +174,7 @@ def balance_recorded_document(engine: Engine, *, approval_doc: str, cover: Cover
 
 # -- 连片开发 ---------------------------------------------------------------------------------------------------------
 def _saved_zone(engine: Engine, zone: str) -> Any:
-    from zoning.zones_store import read_zones
+    from blockline.services.zones_store import read_zones
 
     zones = read_zones(engine)
     hit = zones[zones["id"].astype(str) == zone.strip()] if zone.strip().isdigit() else zones.iloc[0:0]
