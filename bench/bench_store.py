@@ -69,12 +69,12 @@ def counties_4549() -> gpd.GeoDataFrame:
 
 
 def run(n: int, workdir: Path) -> list[dict[str, Any]]:
+    from blockline.services.balance import check_adjustment
     from geo.demo import generate_city
     from geo.load import load_parcels, start_load, write_blocklines, write_boundaries
     from geo.queries import read_parcels, read_ratings
     from geo.settings import Settings
     from geo.store import open_store, transaction
-    from zoning.balance import check_adjustment
     from zoning.idle import idle_findings
     from zoning.lifecycle import lifecycle_findings
     from zoning.policy import get_profile

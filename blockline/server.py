@@ -372,7 +372,7 @@ def _warm_up_steps() -> int:
         "folium",
         "folium.plugins",
         "altair",
-        "zoning.balance",
+        "blockline.services.ledger_record",
         "zoning.idle",
         "zoning.lifecycle",
         "blockline.services.judged",

@@ -14,6 +14,8 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
+from blockline.services.balance import check_adjustment, ledger
+from blockline.services.ledger_record import record_adjustment
 from blockline.ui import balance_view as bv
 from blockline.ui import data
 from blockline.ui.auth import can
@@ -21,7 +23,7 @@ from blockline.ui.i18n import current_lang, error_text, fmt_int, fmt_mu, t
 from blockline.ui.maps import build_map, layer_control_last
 from geo.errors import BlocklineError, InputError
 from geo.settings import get_settings
-from zoning.balance import Transfer, check_adjustment, ledger, record_adjustment
+from zoning.balance import Transfer
 from zoning.policy import get_profile, list_profiles
 
 PURPOSES = {

@@ -2,7 +2,7 @@
 
 The geometry work runs in PostGIS, in one statement per question, so a check at city scale takes a fraction
 of a second. :func:`check_adjustment` writes nothing; :func:`ledger` and :func:`level1_history` read the
-台账. Recording is ``zoning.ledger_record``'s; ``zoning.balance`` gathers them all.
+台账. Recording is ``blockline.services.ledger_record``'s; the rules are ``zoning.balance``'s.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from geo.errors import InputError
 from geo.fixes import fix
 from geo.landuse import industrial_land_uses, label
 from geo.store import storage_srid
-from zoning.balance_rules import EPSILON_MU, BalanceCheck, balance_after, city_level1_fell, geometry_param
+from zoning.balance import EPSILON_MU, BalanceCheck, balance_after, city_level1_fell, geometry_param
 from zoning.policy import Profile
 
 __all__ = ["check_adjustment", "check_on", "ledger", "level1_history", "standing_balances"]

@@ -4,7 +4,7 @@ Ledger entry, transfers and the new block lines are written all or nothing, so t
 can never both spend the same surplus (one of them is retried against the new balance, and refused if it no
 longer fits). An approval document is recorded once (its ``normalise_doc`` form is unique); a retry of a
 request that was recorded returns the first result (``request_id``); a connection lost after COMMIT was sent
-is ``OutcomeUnknown``, never "rolled back". ``zoning.balance`` re-exports :func:`record_adjustment`.
+is ``OutcomeUnknown``, never "rolled back". The rules it records by are ``zoning.balance``'s.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from blockline.services.balance import check_on, standing_balances
 from geo import errors
 from geo.audit import record
 from geo.auth import authorize
@@ -25,7 +26,7 @@ from geo.errors import DatabaseUnavailable, InputError
 from geo.fixes import fix
 from geo.settings import get_settings
 from geo.store import SERIALIZATION_FAILURES, first_line, storage_srid, transaction
-from zoning.balance_rules import (
+from zoning.balance import (
     EPSILON_MU,
     BalanceCheck,
     OutcomeUnknown,
@@ -35,7 +36,6 @@ from zoning.balance_rules import (
     normalise_doc,
     request_key,
 )
-from zoning.balance_store import check_on, standing_balances
 from zoning.policy import Profile
 
 __all__ = ["record_adjustment"]
