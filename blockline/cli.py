@@ -1117,7 +1117,7 @@ def balance_suggest(
 ) -> None:
     """建议补入一级线的用地以弥补缺口 / suggest land to cover a shortfall (from --shortfall or an adjustment)."""
     from blockline.services.balance import check_adjustment
-    from zoning.suggest import suggest_cover
+    from blockline.services.suggest import suggest_cover
 
     profile = _profile(policy, needs="balance.occupy_replace")
     engine = _engine()
