@@ -70,11 +70,11 @@ def counties_4549() -> gpd.GeoDataFrame:
 
 def run(n: int, workdir: Path) -> list[dict[str, Any]]:
     from blockline.demo import generate_city
+    from blockline.services.balance import check_adjustment
     from geo.load import load_parcels, start_load, write_blocklines, write_boundaries
     from geo.queries import read_parcels, read_ratings
     from geo.settings import Settings
     from geo.store import open_store, transaction
-    from zoning.balance import check_adjustment
     from zoning.idle import idle_findings
     from zoning.lifecycle import lifecycle_findings
     from zoning.policy import get_profile
@@ -155,7 +155,7 @@ def run(n: int, workdir: Path) -> list[dict[str, Any]]:
         {"size": n, "step": "lifecycle", "seconds": t, "peak_mb": peak, "note": f"{len(found)} findings"}
     )
 
-    from zoning.consolidation import detect_zones_in_store
+    from blockline.services.zones import detect_zones_in_store
     from zoning.idle import low_efficiency
 
     t, _, low = timed(lambda: low_efficiency(parcels, ratings, as_of=AS_OF, profile=profile))

@@ -1026,7 +1026,7 @@ def balance_check(
     fmt: FmtOpt = Fmt.table,
 ) -> None:
     """核算调整方案的占补平衡（不写入）/ check an adjustment's balance; exit 1 when unbalanced."""
-    from zoning.balance import check_adjustment
+    from blockline.services.balance import check_adjustment
 
     profile = _profile(policy, needs="balance.occupy_replace")
     check = check_adjustment(
@@ -1063,7 +1063,8 @@ def balance_record(
     fmt: FmtOpt = Fmt.table,
 ) -> None:
     """记录经批准的调整方案（改变区块线，写入台账）/ record an approved adjustment, exactly once."""
-    from zoning.balance import parse_transfers, record_adjustment
+    from blockline.services.ledger_record import record_adjustment
+    from zoning.balance import parse_transfers
 
     profile = _profile(policy, needs="balance.occupy_replace")
     adjustment_id, check = record_adjustment(
@@ -1115,8 +1116,8 @@ def balance_suggest(
     output: OutOpt = None,
 ) -> None:
     """建议补入一级线的用地以弥补缺口 / suggest land to cover a shortfall (from --shortfall or an adjustment)."""
-    from zoning.balance import check_adjustment
-    from zoning.suggest import suggest_cover
+    from blockline.services.balance import check_adjustment
+    from blockline.services.suggest import suggest_cover
 
     profile = _profile(policy, needs="balance.occupy_replace")
     engine = _engine()
@@ -1163,7 +1164,8 @@ def balance_ledger(
     """占补台账：各县余额、一级线总量及其变化、每笔调整 / the ledger."""
     import pandas as pd
 
-    from zoning.balance import ledger, normalise_doc
+    from blockline.services.balance import ledger
+    from zoning.balance import normalise_doc
     from zoning.ledger_export import write_ledger_xlsx
 
     book = ledger(_engine())
@@ -1363,7 +1365,7 @@ def zones_detect(
         geometry=save or fmt in (Fmt.geojson, Fmt.gpkg),
     )
     if save:
-        from zoning.zones_store import save_candidates
+        from blockline.services.zones_store import save_candidates
 
         save_candidates(engine, zones, min_mu=min_mu, gap_m=gap_m, profile=profile, user=get_settings().user)
     body = {
@@ -1459,7 +1461,7 @@ def zones_assess(
         min_mu=min_mu,
     )
     if save:
-        from zoning.zones_store import save_zone
+        from blockline.services.zones_store import save_zone
 
         requirements = {}
         for item in requirement or []:

@@ -237,9 +237,9 @@ def formula_city(engine: sa.Engine, tmp_path: Path) -> sa.Engine:
 
 
 def test_every_table_export_keeps_formula_text_inert(formula_city: sa.Engine, tmp_path: Path) -> None:
+    from blockline.services.balance import ledger
     from blockline.ui import balance_view as bv
     from blockline.ui.data import table_bytes
-    from zoning.balance import ledger
 
     entry = [FORMULAS["doc"], FORMULAS["reason"], FORMULAS["lc_name"]]
     names = [FORMULAS["lc_name"], FORMULAS["oh_name"]]

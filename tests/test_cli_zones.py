@@ -162,7 +162,7 @@ def test_block_line_levels_identical_in_table_json_and_geojson(
     # the level areas, by hand: IN1 60 亩 in level 1; BOTH 15 亩 in each (100 m × 100 m of each parcel)
     import pandas as pd
 
-    from zoning.consolidation import describe_zones_in_store
+    from blockline.services.zones import describe_zones_in_store
 
     ids = {g: z["zone_id"] for g, z in zones.items()}
     frame = pd.DataFrame(

@@ -52,7 +52,7 @@ def _transfers_text(items: list[dict[str, Any]] | None) -> str:
 
 
 def write_ledger_xlsx(book: dict[str, Any], path: Path | Any) -> Path | Any:
-    """Write the ledger returned by ``zoning.balance.ledger`` to ``path`` (a file, or a binary buffer)."""
+    """Write the ledger returned by ``blockline.services.balance.ledger`` to ``path`` (a file, or a binary buffer)."""
     entries = pd.DataFrame(book["entries"], columns=list(ENTRY_HEADERS))
     entries["transfers"] = [_transfers_text(t) for t in entries["transfers"]]
     entries["fell"] = entries["fell"].map({True: "是", False: ""})

@@ -44,6 +44,7 @@ from typing import Any
 from geo.errors import InputError
 from geo.fixes import fix
 from geo.settings import get_settings
+from zoning.policy_schema import BOUNDARY_WORDS, NATIONAL_SOURCES, OPTIONAL, SCHEMA, THRESHOLDS
 
 __all__ = [
     "BOUNDARY_WORDS",
@@ -60,173 +61,6 @@ __all__ = [
 ]
 
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
-
-# key → (type, check, what the check means)
-_share = (lambda v: 0 <= v <= 1, "a share between 0 and 1")
-_pos = (lambda v: v > 0, "greater than 0")
-_nonneg = (lambda v: v >= 0, "0 or more")
-_grades = (lambda v: all(g in ("A", "B", "C", "D") for g in v), "grades among A, B, C, D")
-_any = (lambda v: True, "")
-
-
-#: word → (sense, whether the number itself is included), 民法典 第一千二百五十九条 and the words of the texts.
-#: "above": the condition holds from the number up (满一年 is reached on the anniversary); "below": up to it.
-BOUNDARY_WORDS: dict[str, tuple[str, bool]] = {
-    "以上": ("above", True),
-    "达到": ("above", True),
-    "不低于": ("above", True),
-    "满": ("above", True),
-    "届满": ("above", True),
-    "超过": ("above", False),
-    "以外": ("above", False),
-    "以下": ("below", True),
-    "以内": ("below", True),
-    "不超过": ("below", True),
-    "不得超过": ("below", True),
-    "不足": ("below", False),
-    "不满": ("below", False),
-    "低于": ("below", False),
-    "未达到": ("below", False),
-}
-
-
-def _tier_ok(t: Any) -> bool:
-    if not isinstance(t, list) or len(t) not in (2, 3):
-        return False
-    if not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in t[:2]) or not (
-        t[0] > 0 and t[1] > 0
-    ):
-        return False
-    return len(t) == 2 or BOUNDARY_WORDS.get(t[2], ("", False))[0] == "below"
-
-
-def _tiers(v: list) -> bool:
-    return len(v) > 0 and all(_tier_ok(t) for t in v) and [t[0] for t in v] == sorted(t[0] for t in v)
-
-
-SCHEMA: dict[str, tuple[type | tuple[type, ...], tuple[Any, str]]] = {
-    "balance.occupy_replace": (bool, _any),
-    "balance.sliver_min_mu": ((int, float), _nonneg),
-    "balance.total_horizon_years": (int, _pos),
-    "consolidation.min_mu": ((int, float), _pos),
-    "consolidation.gap_m": ((int, float), _nonneg),
-    "consolidation.low_efficiency_grades": (list, _grades),
-    "consolidation.rating_years": (int, _pos),
-    "consolidation.min_share_inside": ((int, float), _share),
-    "idle.unstarted_years": ((int, float), _pos),
-    "idle.reclaimable_years": ((int, float), _pos),
-    "idle.stalled_developed_share": ((int, float), _share),
-    "idle.stalled_investment_share": ((int, float), _share),
-    "idle.stalled_years": ((int, float), _pos),
-    "construction.start_months": (int, _pos),
-    "construction.start_months_max": (int, _pos),
-    "construction.build_months_by_investment": (
-        list,
-        (_tiers, "ascending [investment 万元, months, 以下|不满] tiers"),
-    ),
-    "construction.completion_months_from_delivery": (int, _pos),
-    "production.built_not_operating": (bool, _any),
-    "production.operating_below_target": (bool, _any),
-    "use.below_contract_far": (bool, _any),
-    "transfer.make_up_tax_before_transfer": (bool, _any),
-    "use.min_building_coverage": ((int, float), _share),
-    "use.unbuilt_share": ((int, float), _share),
-    "lease.ordinary_max_years": (int, _pos),
-    "lease.major_max_years": (int, _pos),
-    "lease.legal_max_years": (int, _pos),
-    "bidding.price_cap_ratio": ((int, float), (lambda v: v >= 1, "1 or more")),
-    "bidding.tax_commitment_years": (int, _pos),
-    "acceptance.min_output_share": ((int, float), _share),
-    "acceptance.min_tax_share": ((int, float), _share),
-    "review.cycle_years": (int, _nonneg),
-    "review.pay_difference_from_share": ((int, float), _share),
-    "review.difference_basis": (
-        str,
-        (lambda v: v in ("cycle_year", "whole_cycle"), "cycle_year or whole_cycle"),
-    ),
-    "ratings.d_years_running": (int, _nonneg),
-    "ratings.c_or_below_years_running": (int, _nonneg),
-    "existing.min_tax_per_mu_wan": ((int, float), _nonneg),
-    "transfer.min_tax_per_mu_wan": ((int, float), _nonneg),
-    "transfer.city_standard_multiplier": ((int, float), _nonneg),
-    "transfer.preempt_below_contract": (bool, _any),
-    "transfer.preempt_before_full_production": (bool, _any),
-    "transfer.preempt_seller_grades": (list, _grades),
-    "mortgage.before_acceptance": (str, _any),
-    "mortgage.after_acceptance": (str, _any),
-    "evaluation.at_full_production": (bool, _any),
-    "evaluation.every_years": (int, _nonneg),
-    "evaluation.before_expiry_years": ((int, float), _nonneg),
-    "evaluation.warn_days": (int, _nonneg),
-}
-
-
-#: the thresholds, each with the sense its rule compares in (the boundary word must read that way)
-THRESHOLDS: dict[str, str] = {
-    "balance.sliver_min_mu": "below",
-    "consolidation.min_mu": "above",
-    "consolidation.gap_m": "below",
-    "consolidation.min_share_inside": "below",
-    "idle.unstarted_years": "above",
-    "idle.reclaimable_years": "above",
-    "idle.stalled_developed_share": "below",
-    "idle.stalled_investment_share": "below",
-    "idle.stalled_years": "above",
-    "construction.start_months": "below",
-    "construction.start_months_max": "below",
-    "construction.build_months_by_investment": "below",
-    "construction.completion_months_from_delivery": "below",
-    "use.min_building_coverage": "above",
-    "use.unbuilt_share": "above",
-    "lease.ordinary_max_years": "below",
-    "lease.major_max_years": "below",
-    "lease.legal_max_years": "below",
-    "bidding.price_cap_ratio": "below",
-    "acceptance.min_output_share": "below",
-    "acceptance.min_tax_share": "below",
-    "review.pay_difference_from_share": "above",
-    "ratings.d_years_running": "above",
-    "ratings.c_or_below_years_running": "above",
-    "existing.min_tax_per_mu_wan": "above",
-    "transfer.min_tax_per_mu_wan": "above",
-    "transfer.city_standard_multiplier": "above",
-    "evaluation.warn_days": "below",
-}
-
-#: rules a city's text may not have: left out of its profile, asked for with ``Profile.has``
-OPTIONAL = frozenset(
-    [
-        k
-        for k in SCHEMA
-        if k.split(".")[0] in ("balance", "consolidation", "bidding", "acceptance", "mortgage")
-    ]
-    + [
-        "construction.build_months_by_investment",
-        "construction.completion_months_from_delivery",
-        "evaluation.at_full_production",
-        "evaluation.before_expiry_years",
-        "review.cycle_years",
-        "review.pay_difference_from_share",
-        "review.difference_basis",
-        "ratings.d_years_running",
-        "ratings.c_or_below_years_running",
-        "existing.min_tax_per_mu_wan",
-        "transfer.min_tax_per_mu_wan",
-        "transfer.city_standard_multiplier",
-        "transfer.preempt_below_contract",
-        "transfer.preempt_before_full_production",
-        "transfer.preempt_seller_grades",
-    ]
-)
-
-#: documents every city applies: an article naming one of them is nobody's borrowing
-NATIONAL_SOURCES = (
-    "闲置土地处置办法",
-    "城镇国有土地使用权出让和转让暂行条例",
-    "工业项目建设用地控制指标",
-    "民法典",
-    "平台默认",
-)
 
 _SECTION_ZH = {
     "balance": "占补平衡",
@@ -376,9 +210,14 @@ def _refuse(path: Path, key: str, zh: str, en: str) -> InputError:
     )
 
 
-# complexity 16: one check per kind of entry of a profile file, each refusing with the key and the reason
-def load_profile(path: Path) -> Profile:  # noqa: C901
-    """Read and validate a profile file."""
+def load_profile(path: Path) -> Profile:
+    """Read and validate a profile file.
+
+    Every entry is checked on its own (:func:`_parameter`), then the profile as a whole: no parameter of
+    the schema missing, a build period, start months within their maximum, and articles of the city's own
+    text (``article_prefix``), national or declared adopted. The first problem is refused (``InputError``),
+    naming the key.
+    """
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
@@ -392,35 +231,54 @@ def load_profile(path: Path) -> Profile:  # noqa: C901
             continue
         for name, entry in items.items():
             key = f"{section}.{name}"
-            if key not in SCHEMA:
-                raise _refuse(path, key, "不是已知的参数", "is not a known parameter")
-            if (
-                not isinstance(entry, dict)
-                or "value" not in entry
-                or not str(entry.get("article", "")).strip()
-            ):
-                raise _refuse(path, key, "须有 value 与 article（条款出处）", "needs a value and an article")
-            kind, (check, meaning) = SCHEMA[key]
-            value = entry["value"]
-            if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
-                raise _refuse(
-                    path,
-                    key,
-                    f"类型不对（{type(value).__name__}）",
-                    f"has the wrong type ({type(value).__name__})",
-                )
-            if not check(value):
-                raise _refuse(
-                    path, key, f"取值 {value!r} 不合理：应为 {meaning}", f"value {value!r} must be {meaning}"
-                )
-            params[key] = Parameter(
-                key,
-                value,
-                str(entry["article"]),
-                str(entry.get("note", "")),
-                boundary=_boundary(path, key, entry),
-                adopted_from=_adoption(path, key, entry),
-            )
+            params[key] = _parameter(path, key, entry)
+    _check_complete(path, params)
+    prefix = str(data.get("article_prefix", "")).strip()
+    _check_articles(path, params, prefix)
+    return Profile(
+        name=data["name"],
+        title=data["title"],
+        document=data["document"],
+        source=str(path),
+        parameters=params,
+        effective_from=data.get("effective_from"),
+        effective_to=data.get("effective_to"),
+        city=str(data.get("city", "")),
+        article_prefix=prefix,
+    )
+
+
+def _parameter(path: Path, key: str, entry: Any) -> Parameter:
+    """One entry of the file, checked against :data:`SCHEMA` (known key, value and article, type, value)."""
+    if key not in SCHEMA:
+        raise _refuse(path, key, "不是已知的参数", "is not a known parameter")
+    if not isinstance(entry, dict) or "value" not in entry or not str(entry.get("article", "")).strip():
+        raise _refuse(path, key, "须有 value 与 article（条款出处）", "needs a value and an article")
+    kind, (check, meaning) = SCHEMA[key]
+    value = entry["value"]
+    if isinstance(value, bool) and kind is not bool or not isinstance(value, kind):
+        raise _refuse(
+            path,
+            key,
+            f"类型不对（{type(value).__name__}）",
+            f"has the wrong type ({type(value).__name__})",
+        )
+    if not check(value):
+        raise _refuse(
+            path, key, f"取值 {value!r} 不合理：应为 {meaning}", f"value {value!r} must be {meaning}"
+        )
+    return Parameter(
+        key,
+        value,
+        str(entry["article"]),
+        str(entry.get("note", "")),
+        boundary=_boundary(path, key, entry),
+        adopted_from=_adoption(path, key, entry),
+    )
+
+
+def _check_complete(path: Path, params: dict[str, Parameter]) -> None:
+    """Every required parameter there, a build period, and start months within their maximum."""
     missing = sorted(set(SCHEMA) - OPTIONAL - set(params))
     if missing:
         raise _refuse(path, ", ".join(missing), "缺少这些参数", "these parameters are missing")
@@ -436,7 +294,10 @@ def load_profile(path: Path) -> Profile:  # noqa: C901
         )
     if params["construction.start_months"].value > params["construction.start_months_max"].value:
         raise _refuse(path, "construction.start_months", "大于 start_months_max", "exceeds start_months_max")
-    prefix = str(data.get("article_prefix", "")).strip()
+
+
+def _check_articles(path: Path, params: dict[str, Parameter], prefix: str) -> None:
+    """Every article the city's own (``prefix``), national, or of a declared adoption."""
     for key, p in params.items():
         if prefix and not p.adopted_from and not _own_article(p.article, prefix):
             raise _refuse(
@@ -447,17 +308,6 @@ def load_profile(path: Path) -> Profile:  # noqa: C901
                 f"article '{p.article}' is neither this city's ({prefix}) nor "
                 "national: leave out a rule the city's text lacks, or declare it with adopted_from",
             )
-    return Profile(
-        name=data["name"],
-        title=data["title"],
-        document=data["document"],
-        source=str(path),
-        parameters=params,
-        effective_from=data.get("effective_from"),
-        effective_to=data.get("effective_to"),
-        city=str(data.get("city", "")),
-        article_prefix=prefix,
-    )
 
 
 def _boundary(path: Path, key: str, entry: dict[str, Any]) -> str | None:

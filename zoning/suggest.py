@@ -9,7 +9,8 @@ Pieces smaller than ``balance.sliver_min_mu`` are left out. The choice is two sm
 exactly by HiGHS (``scipy.optimize.milp``): first the least total area that covers the shortfall (the
 least surplus); then, among the choices within a small slack of that least area, the one that best
 prefers land touching the existing level-1 lines and compact shapes (Polsby-Popper 4πA/P²). When the
-solver stops at its time limit the answer says so, with the bound it proved.
+solver stops at its time limit the answer says so, with the bound it proved. The candidates are read from the
+store by ``blockline.services.suggest`` (``candidate_land``, ``suggest_cover``).
 
 Examples
 --------
@@ -20,72 +21,33 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import sqlalchemy as sa
 from scipy.optimize import Bounds, LinearConstraint, milp
-from sqlalchemy.engine import Engine
 
 from geo.area import M2_PER_MU
-from geo.landuse import industrial_land_uses
-from geo.store import storage_srid
 from zoning.policy import Profile
 
-__all__ = ["Suggestion", "candidate_land", "choose_cover", "suggest_cover"]
-
-_CANDIDATES_SQL = """
-WITH
-county AS (SELECT geom FROM admin_areas WHERE code = :county),
-empty AS (SELECT ST_SetSRID('MULTIPOLYGON EMPTY'::geometry, :srid) AS geom),
-l1 AS (SELECT coalesce(ST_Union(b.geom), (SELECT geom FROM empty)) AS geom
-       FROM block_lines b, county c WHERE b.valid_to IS NULL AND b.level = 1 AND ST_Intersects(b.geom, c.geom)),
-ind AS (SELECT p.parcel_no, p.holder, p.land_use, p.geom FROM parcels p, county c
-        WHERE p.valid_to IS NULL AND p.county_code = :county AND p.land_use = ANY(:industrial)
-          AND ST_Intersects(p.geom, c.geom)),
-ind_union AS (SELECT coalesce(ST_Union(geom), (SELECT geom FROM empty)) AS geom FROM ind),
-units AS (
-    SELECT 'parcel' AS kind, i.parcel_no AS ref, i.holder AS holder, i.land_use AS land_use,
-           ST_CollectionExtract(ST_Difference(ST_Intersection(i.geom, c.geom), l1.geom), 3) AS geom
-    FROM ind i, l1, county c
-    UNION ALL
-    SELECT 'level2', b.id::text || '-' || d.path[1]::text, NULL, NULL, d.geom
-    FROM block_lines b, county c, l1, ind_union u,
-         LATERAL ST_Dump(ST_CollectionExtract(ST_Difference(ST_Difference(ST_Intersection(b.geom, c.geom), l1.geom),
-                                                            u.geom), 3)) d
-    WHERE b.valid_to IS NULL AND b.level = 2 AND ST_Intersects(b.geom, c.geom))
-SELECT kind, ref, holder, land_use, ST_Area(u.geom) AS m2, ST_Perimeter(u.geom) AS perimeter_m,
-       ST_DWithin(u.geom, l1.geom, 1.0) AS touches_level1, ST_AsBinary(u.geom) AS wkb
-FROM units u, l1 WHERE NOT ST_IsEmpty(u.geom) AND ST_Area(u.geom) >= :min_m2
-"""
+__all__ = ["Suggestion", "choose_cover", "scored_candidates", "suggest_from"]
 
 
-def candidate_land(engine: Engine, *, county: str, profile: Profile) -> gpd.GeoDataFrame:
-    """Land in ``county`` that could join level 1, one row per disjoint piece, with its preference score."""
-    with engine.connect() as conn:
-        srid = storage_srid(conn)
-        rows = (
-            conn.execute(
-                sa.text(_CANDIDATES_SQL),
-                {
-                    "county": county,
-                    "srid": srid,
-                    "industrial": industrial_land_uses(conn),
-                    "min_m2": float(profile.value("balance.sliver_min_mu")) * M2_PER_MU,
-                },
-            )
-            .mappings()
-            .all()
-        )
+def scored_candidates(rows: Sequence[Mapping[Any, Any]], *, crs: str) -> gpd.GeoDataFrame:
+    """Candidate pieces with their preference score, best first, from the store's rows.
+
+    Each row has ``kind``, ``ref``, ``holder``, ``land_use``, ``m2``, ``perimeter_m``, ``touches_level1`` and
+    ``wkb``; the score is half touching level 1, half compactness (Polsby-Popper 4πA/P², 0–1).
+    """
     frame = pd.DataFrame(
         [{k: v for k, v in r.items() if k != "wkb"} for r in rows],
         columns=["kind", "ref", "holder", "land_use", "m2", "perimeter_m", "touches_level1"],
     )
-    geoms = gpd.GeoSeries.from_wkb([bytes(r["wkb"]) for r in rows], crs=f"EPSG:{srid}")
-    out = gpd.GeoDataFrame(frame, geometry=geoms.values, crs=f"EPSG:{srid}")
+    geoms = gpd.GeoSeries.from_wkb([bytes(r["wkb"]) for r in rows], crs=crs)
+    out = gpd.GeoDataFrame(frame, geometry=geoms.values, crs=crs)
     out["area_mu"] = out["m2"] / M2_PER_MU
     with np.errstate(divide="ignore", invalid="ignore"):
         compact = np.where(out["perimeter_m"] > 0, 4 * np.pi * out["m2"] / out["perimeter_m"] ** 2, 0.0)
@@ -189,8 +151,8 @@ class Suggestion:
         }
 
 
-def suggest_cover(
-    engine: Engine,
+def suggest_from(
+    candidates: gpd.GeoDataFrame,
     *,
     county: str,
     shortfall_mu: float,
@@ -198,15 +160,13 @@ def suggest_cover(
     max_candidates: int = 400,
     slack_mu: float | None = None,
 ) -> Suggestion:
-    """Suggest land in ``county`` to add to level 1 covering ``shortfall_mu`` 亩 with the least surplus.
+    """Suggest, among ``candidates`` (:func:`scored_candidates`), land covering ``shortfall_mu`` 亩, least surplus.
 
     The ``max_candidates`` best-scored pieces are offered to the optimiser (all of them in a county of
     ordinary size); ``slack_mu`` (default 1 % of the shortfall, at least 0.05 亩) is how much more area than
     the least possible the preference stage may use.
     """
-    candidates = (
-        candidate_land(engine, county=county, profile=profile).head(max_candidates).reset_index(drop=True)
-    )
+    candidates = candidates.head(max_candidates).reset_index(drop=True)
     slack = slack_mu if slack_mu is not None else max(0.05, 0.01 * shortfall_mu)
     chosen_idx, status = choose_cover(
         candidates["area_mu"].to_numpy(), candidates["score"].to_numpy(), need=shortfall_mu, slack=slack

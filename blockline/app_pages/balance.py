@@ -5,7 +5,7 @@ drawing is written to the store (``geo.drafts``, purposes ``balance:removal`` an
 soon as it is confirmed, and the page reads them back on every run: neither a rerun nor a reload of the same
 address (``?sketch=``) loses them. The session keeps only the fingerprints of the drawings already taken, so
 streamlit-folium's re-sent drawings are never taken twice, nor again after a clear. The logic is in
-``zoning.balance``, ``zoning.suggest`` and ``blockline.ui.balance_view``.
+``zoning.balance``, ``blockline.services.suggest`` and ``blockline.ui.balance_view``.
 """
 
 from collections.abc import Mapping
@@ -14,6 +14,8 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
+from blockline.services.balance import check_adjustment, ledger
+from blockline.services.ledger_record import record_adjustment
 from blockline.ui import balance_view as bv
 from blockline.ui import data
 from blockline.ui.auth import can
@@ -21,7 +23,7 @@ from blockline.ui.i18n import current_lang, error_text, fmt_int, fmt_mu, t
 from blockline.ui.maps import build_map, layer_control_last
 from geo.errors import BlocklineError, InputError
 from geo.settings import get_settings
-from zoning.balance import Transfer, check_adjustment, ledger, record_adjustment
+from zoning.balance import Transfer
 from zoning.policy import get_profile, list_profiles
 
 PURPOSES = {
@@ -87,7 +89,7 @@ def _clear(*roles: str) -> None:
 
 def _suggest(county: str, shortfall_mu: float, policy: str, epsg: int) -> None:
     """Run before the page (a button's callback), so the map of this very run shows the suggestion."""
-    from zoning.suggest import suggest_cover
+    from blockline.services.suggest import suggest_cover
 
     found = suggest_cover(
         data.get_engine(), county=county, shortfall_mu=shortfall_mu, profile=get_profile(policy)

@@ -2,7 +2,7 @@
 
 The drawn zone is kept in the store (``geo.drafts``, purpose ``zones:zone``) as soon as each drawing is
 confirmed, under the sketch id of the page address, so a rerun or a reload never loses it. The logic is in
-``zoning.consolidation``, ``zoning.zones_store`` and ``blockline.ui.zones_view``.
+``zoning.consolidation``, ``blockline.services.zones_store`` and ``blockline.ui.zones_view``.
 """
 
 import datetime as dt
@@ -13,6 +13,7 @@ import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
+from blockline.services.zones_store import read_zones, save_candidates, save_zone
 from blockline.ui import balance_view as bv
 from blockline.ui import data
 from blockline.ui import zones_view as zv
@@ -23,7 +24,6 @@ from geo.drafts import fingerprint
 from geo.errors import BlocklineError
 from geo.settings import get_settings
 from zoning.policy import get_profile, list_profiles
-from zoning.zones_store import read_zones, save_candidates, save_zone
 
 _TTL_S = 300
 # A city has thousands of candidates (13,000 at 200,000 parcels: 9 s to draw as one layer and megabytes to send):

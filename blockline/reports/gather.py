@@ -116,7 +116,7 @@ def balance_check_document(
     cover: Cover,
 ) -> Document:
     """占补平衡调整论证材料 for an adjustment checked now (``blockline balance check``'s figures)."""
-    from zoning.balance import check_adjustment, ledger
+    from blockline.services.balance import check_adjustment, ledger
 
     check = check_adjustment(engine, county=county, profile=profile, removal=removal, addition=addition)
     d = check.as_dict()
@@ -133,7 +133,8 @@ def balance_check_document(
 
 def balance_recorded_document(engine: Engine, *, approval_doc: str, cover: Cover) -> Document:
     """占补平衡调整论证材料 for the recorded adjustment of ``approval_doc``: its stored check and ledger entry."""
-    from zoning.balance import ledger, normalise_doc
+    from blockline.services.balance import ledger
+    from zoning.balance import normalise_doc
 
     book = ledger(engine)
     entries = book["entries"]
@@ -174,7 +175,7 @@ def balance_recorded_document(engine: Engine, *, approval_doc: str, cover: Cover
 
 # -- 连片开发 ---------------------------------------------------------------------------------------------------------
 def _saved_zone(engine: Engine, zone: str) -> Any:
-    from zoning.zones_store import read_zones
+    from blockline.services.zones_store import read_zones
 
     zones = read_zones(engine)
     hit = zones[zones["id"].astype(str) == zone.strip()] if zone.strip().isdigit() else zones.iloc[0:0]

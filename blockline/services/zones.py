@@ -1,30 +1,47 @@
 """Candidate 连片开发 zones of the store from the city's stored judgement, set-based in PostGIS.
 
 The low-efficiency parcels are the judgement's (``blockline.services.judged``), clustered by ``ST_ClusterDBSCAN``
-(``zoning.consolidation.detect_zones_in_store``). Each zone is then described in two queries instead of
+(:func:`detect_zones_in_store`). Each zone is then described in two queries instead of
 reading its parcels and every rating into pandas: its block-line levels (each member parcel's area inside the
 union of the current level-1 / level-2 lines it meets, summed per zone and level, as
 ``describe_zones_in_store`` computes them) and its rating mix (each member's grade as the map's marks of the
 same judgement hold it, ``zoning.consolidation.latest_grade`` at the date, and its ``area_mu``).
 The columns, values and order are those of ``describe_zones_in_store``.
+
+The store's side of ``zoning.consolidation`` lives here too, so that ``zoning`` keeps no SQL:
+:func:`detect_zones_in_store` (the clusters) and :func:`describe_zones_in_store` (the levels in PostGIS, the
+rating mix from the ratings).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import numpy as np
-    import numpy.typing as npt
+from blockline.services.judged import judge_city
+from blockline.services.marks import ensure_marks
+from geo.area import M2_PER_MU
+from geo.queries import read_parcels
+from geo.store import storage_srid, transaction
+from zoning.consolidation import (
+    EPSILON_M,
+    EPSILON_MU,
+    GRADES,
+    check_thresholds,
+    with_rating_mix,
+    zone_levels,
+    zones_from_clusters,
+)
+from zoning.policy import Profile
 
-    from zoning.policy import Profile
-
-__all__ = ["candidate_zones", "describe_in_store"]
+__all__ = ["candidate_zones", "describe_in_store", "describe_zones_in_store", "detect_zones_in_store"]
 
 #: each member parcel's area (m²) inside the union of the lines of a level it meets, summed per zone and level:
 #: the sum ``describe_zones_in_store`` makes, member by member through the lines' index (a lateral join), so
@@ -74,10 +91,6 @@ def candidate_zones(
     geopandas.GeoDataFrame
         ``detect_zones_in_store``'s rows with ``describe_zones_in_store``'s columns.
     """
-    from blockline.services.judged import judge_city
-    from blockline.services.marks import ensure_marks
-    from zoning.consolidation import detect_zones_in_store
-
     low = judge_city(engine, as_of=as_of, profile=profile).low_efficiency()
     zones = detect_zones_in_store(
         engine, low_efficiency_parcel_nos=low, min_mu=min_mu, gap_m=gap_m, geometry=geometry
@@ -88,14 +101,11 @@ def candidate_zones(
 
 
 def describe_in_store(engine: Engine, zones: gpd.GeoDataFrame, *, mark_set: str) -> gpd.GeoDataFrame:
-    """``zones`` with ``block_line_levels``, ``level1_mu``, ``level2_mu``, ``rating_mix`` and ``rating_mix_mu``,
-    computed in PostGIS; the grades are those of the marks ``mark_set`` (``blockline.services.marks``).
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
-    import numpy as np
+    """``zones`` with their block-line levels and rating mix, computed in PostGIS.
 
-    from geo.area import M2_PER_MU
-    from zoning.consolidation import EPSILON_MU, GRADES
-
+    The columns are ``block_line_levels``, ``level1_mu``, ``level2_mu``, ``rating_mix`` and ``rating_mix_mu``;
+    the grades are those of the marks ``mark_set`` (``blockline.services.marks``).
+    """
     out = zones.copy()
     sizes = [len(p) for p in zones["parcels"]]
     zone_of = np.arange(len(zones)).repeat(sizes)
@@ -128,11 +138,10 @@ def describe_in_store(engine: Engine, zones: gpd.GeoDataFrame, *, mark_set: str)
 def _mix(
     zone_of: npt.NDArray[np.intp], area_mu: list[float], grade: list[str], n_zones: int, categories: list[str]
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Members per zone and grade, and their 亩, summed as ``zoning.consolidation.describe_zones`` sums them
-    (pandas' pivot in the members' order, so the floating sums are the same to the last bit).
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
-    import pandas as pd
+    """Members per zone and grade, and their 亩, summed as ``zoning.consolidation.describe_zones`` sums them.
 
+    pandas' pivot in the members' order, so the floating sums are the same to the last bit.
+    """
     members = pd.DataFrame(
         {
             "zone": zone_of,
@@ -145,3 +154,128 @@ def _mix(
     counts = counts.reindex(index=range(n_zones), columns=categories).fillna(0)
     areas = areas.reindex(index=range(n_zones), columns=categories).fillna(0.0)
     return counts.to_numpy(), areas.to_numpy()
+
+
+# ======================================================================================================
+# the store's side of zoning.consolidation
+# ======================================================================================================
+
+#: each member parcel's area (m²) inside the union of the current lines of a level it meets, per zone and level
+_ZONE_LEVELS_SQL = """
+WITH members AS (
+    SELECT m.zone, p.parcel_no, p.geom
+    FROM unnest(CAST(:zones AS int[]), CAST(:nos AS text[])) AS m(zone, parcel_no)
+    JOIN parcels p ON p.parcel_no = m.parcel_no AND p.valid_to IS NULL),
+inside AS (
+    SELECT m.zone, b.level, ST_Area(ST_Intersection(m.geom, ST_Union(b.geom))) AS m2
+    FROM members m JOIN block_lines b
+      ON b.valid_to IS NULL AND b.level IN (1, 2) AND b.geom && m.geom AND ST_Intersects(b.geom, m.geom)
+    GROUP BY m.zone, m.parcel_no, m.geom, b.level)
+SELECT zone, level, sum(m2) FROM inside GROUP BY zone, level
+"""
+
+
+def describe_zones_in_store(
+    engine: Engine, zones: pd.DataFrame, *, ratings: pd.DataFrame, as_of: dt.date
+) -> pd.DataFrame:
+    """``zoning.consolidation.describe_zones`` on the current store: block-line levels computed in PostGIS.
+
+    The zone's current parcels are joined with the current level-1 and level-2 lines through the lines'
+    spatial index; each parcel's area inside the union of the lines it meets is summed per zone and level
+    (a zone's parcels are a cadastre: they do not overlap). The zones' own geometries are not used, so
+    the answer is the same whether or not they were read (``detect_zones_in_store(..., geometry=False)``),
+    and the same in every output. The rating mix comes from the parcels' attributes.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.engine.Engine
+        The store.
+    zones : pandas.DataFrame
+        Candidate zones with ``parcels`` (lists of parcel numbers), e.g. :func:`detect_zones_in_store`.
+    ratings : pandas.DataFrame
+        亩均论英雄 ratings, as for ``zoning.consolidation.describe_zones``.
+    as_of : datetime.date
+        The day of the analysis (each parcel's grade is its latest before that year).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``zones`` (same type and index) with ``block_line_levels``, ``level1_mu``, ``level2_mu``,
+        ``rating_mix`` and ``rating_mix_mu`` as ``describe_zones`` gives them: a level is listed when
+        the zone's parcels overlap its lines by at least ``EPSILON_MU`` (0.01 亩 as reported); a line
+        that only touches the zone is not listed.
+    """
+    if "parcels" not in zones.columns:
+        raise ValueError("zones lacks the column parcels")
+    out = zones.copy()
+    zone_of = np.arange(len(zones)).repeat([len(p) for p in zones["parcels"]])
+    nos = [str(no) for p in zones["parcels"] for no in p]
+    mu = {1: np.zeros(len(zones)), 2: np.zeros(len(zones))}
+    if nos:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(_ZONE_LEVELS_SQL), {"zones": zone_of.tolist(), "nos": nos}).all()
+        for zone, level, m2 in rows:
+            mu[int(level)][int(zone)] = float(m2) / M2_PER_MU
+    out["block_line_levels"] = zone_levels(mu[1], mu[2])
+    out["level1_mu"] = mu[1]
+    out["level2_mu"] = mu[2]
+    members = (
+        read_parcels(engine, parcel_nos=sorted(set(nos)), geometry=False)
+        if nos
+        else pd.DataFrame({"parcel_no": pd.Series([], dtype=object), "area_mu": pd.Series([], dtype=float)})
+    )
+    return with_rating_mix(out, members, ratings=ratings, as_of=as_of)
+
+
+_CLUSTER_SQL = """
+WITH low AS (
+    SELECT p.parcel_no, p.county_code, p.area_mu, p.geom,
+           coalesce('id:' || nullif(trim(p.holder_id), ''), 'name:' || nullif(trim(p.holder), ''),
+                    'parcel:' || p.parcel_no) AS holder_key
+    FROM parcels p JOIN (SELECT DISTINCT unnest(CAST(:nos AS text[])) AS parcel_no) l ON l.parcel_no = p.parcel_no
+    WHERE p.valid_to IS NULL),
+clustered AS (SELECT low.*, ST_ClusterDBSCAN(geom, eps := :gap + :eps_m, minpoints := 1) OVER () AS cid FROM low),
+sums AS (SELECT cid, sum(area_mu) AS area_mu FROM clustered GROUP BY cid HAVING sum(area_mu) >= :min_mu - :eps),
+members AS (SELECT c.* FROM clustered c JOIN sums s ON s.cid = c.cid),
+holders AS (SELECT cid, count(*) AS holders FROM (SELECT DISTINCT cid, holder_key FROM members) h GROUP BY cid),
+lists AS (SELECT cid, array_agg(parcel_no) AS parcels, {geometry} AS wkb FROM members GROUP BY cid),
+by_county AS (
+    SELECT cid, county_code, sum(area_mu) AS mu FROM members WHERE county_code IS NOT NULL GROUP BY cid, county_code),
+counties AS (
+    SELECT cid, (array_agg(county_code ORDER BY mu DESC, county_code))[1] AS main,
+           array_agg(county_code ORDER BY county_code) AS spans
+    FROM by_county GROUP BY cid)
+SELECT s.area_mu, l.parcels, h.holders, c.main, coalesce(c.spans, '{}'::varchar[]), l.wkb
+FROM sums s JOIN lists l ON l.cid = s.cid JOIN holders h ON h.cid = s.cid LEFT JOIN counties c ON c.cid = s.cid
+"""
+
+
+def detect_zones_in_store(
+    engine: Engine,
+    *,
+    low_efficiency_parcel_nos: Sequence[str],
+    min_mu: float,
+    gap_m: float,
+    geometry: bool = True,
+) -> gpd.GeoDataFrame:
+    """``zoning.consolidation.detect_zones`` on the store's current parcels, clustered and summed in PostGIS.
+
+    ``ST_ClusterDBSCAN`` groups the low-efficiency parcels within ``gap_m`` (+ ``EPSILON_M``, to the
+    millimetre) of each other, transitively (true distance, as ``ST_DWithin``); the sums, parcel lists,
+    distinct holders and counties are aggregated in the same query, which measured faster than shapely at
+    city scale (``bench/README.md``). The rows have ``detect_zones``' columns, ids and order
+    (``zoning.consolidation.zones_from_clusters``); the geometry is the collection of the zone's parcels
+    (not dissolved: for display and for saving, where it is made valid), or empty with ``geometry=False``
+    when only the table is wanted (a third faster at city scale).
+    """
+    min_mu, gap_m = check_thresholds(min_mu=min_mu, gap_m=gap_m)
+    with transaction(engine) as conn:
+        srid = storage_srid(conn)
+        sql = _CLUSTER_SQL.replace(
+            "{geometry}", "ST_AsBinary(ST_Collect(geom))" if geometry else "NULL::bytea"
+        )
+        nos = [str(n) for n in low_efficiency_parcel_nos]
+        rows = conn.execute(
+            sa.text(sql), {"gap": gap_m, "eps_m": EPSILON_M, "min_mu": min_mu, "eps": EPSILON_MU, "nos": nos}
+        ).all()
+    return zones_from_clusters(rows, crs=f"EPSG:{srid}")

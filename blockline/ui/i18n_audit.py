@@ -4,7 +4,7 @@ Merged into ``blockline.ui.i18n``; used by ``blockline.ui.audit_view`` (issue 18
 """  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
 
 TABLE: dict[str, tuple[str, str]] = {
-    # actions (geo/auth.py, geo/load.py, zoning/balance.py, zoning/zones_store.py)
+    # actions (geo/auth.py, geo/load.py, zoning/ledger_record.py, blockline/services/zones_store.py)
     "audit.action.load.boundaries": ("导入行政区", "Boundaries loaded"),
     "audit.action.load.blocklines": ("导入控制线", "Block lines loaded"),
     "audit.action.load.parcels": ("导入宗地", "Parcels loaded"),

@@ -457,7 +457,7 @@ def _requirements_text(requirements: Mapping[str, Any], lang: str) -> str:
 
 
 def saved_frame(zones: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Saved zones (``zoning.zones_store.read_zones``) as a table, headers in ``lang``."""
+    """Saved zones (``blockline.services.zones_store.read_zones``) as a table, headers in ``lang``."""
     rows = []
     for z in zones.itertuples():
         assessment = _mapping(z.assessment)
@@ -525,7 +525,7 @@ def saved_layer(zone: pd.Series, crs: object) -> gpd.GeoDataFrame:
 
 
 def _requirement_keys() -> tuple[str, ...]:
-    from zoning.zones_store import REQUIREMENT_KEYS
+    from blockline.services.zones_store import REQUIREMENT_KEYS
 
     return REQUIREMENT_KEYS
 

@@ -14,11 +14,11 @@ from shapely import box
 from sqlalchemy.engine import Engine
 
 from blockline.demo import load_demo
+from blockline.services.zones_store import save_zone
 from geo.auth import add_user
 from tests.app.test_sign_in import PASSWORD, sign_in
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
-from zoning.zones_store import save_zone
 
 #: what a cell of a planner's table must never read as
 _RAW = re.compile(r"^(None|nan|NaN|NaT|empty|null|)$|^[a-z_]+\.[a-z_]+$|^[\[{]")

@@ -27,6 +27,7 @@ from shapely import box
 from streamlit.testing.v1 import AppTest
 from streamlit_folium import generate_js_hash
 
+from blockline.services.ledger_record import record_adjustment
 from blockline.ui import balance_view as bv
 from blockline.ui.maps import build_map, unescape_js
 from geo.drafts import new_sketch, save_drafts, valid_sketch
@@ -34,7 +35,6 @@ from tests.app.apptest import map_script, metrics, texts
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city, square
-from zoning.balance import record_adjustment
 from zoning.policy import get_profile
 
 PAGE = Path(__file__).resolve().parents[2] / "blockline" / "app_pages" / "balance.py"
@@ -294,7 +294,7 @@ def test_ledger_download_is_the_workbook(city: sa.Engine) -> None:
         user="approver",
         profile=WZ,
     )
-    from zoning.balance import ledger
+    from blockline.services.balance import ledger
 
     book = pd.read_excel(
         io.BytesIO(bv.ledger_xlsx_bytes(ledger(city))), sheet_name=None, dtype={"行政区代码": str}

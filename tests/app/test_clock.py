@@ -118,9 +118,9 @@ def test_the_commands_default_as_of_is_the_beijing_day(demo: Engine, set_clock: 
 
 # -- one clock on 审计 and on the saved zones --------------------------------------------------------------
 def test_audit_and_saved_zones_show_the_same_clock(engine: Engine) -> None:
+    from blockline.services.zones_store import read_zones, save_zone
     from blockline.ui.zones_view import saved_frame
     from geo.audit import as_text, read_audit
-    from zoning.zones_store import read_zones, save_zone
 
     zone_id = save_zone(
         engine,

@@ -110,10 +110,10 @@ def test_a_county_limited_approver_is_refused_by_the_store_in_another_county(sta
     """The page enables recording for an approver; the store still refuses a county outside their list."""
     from shapely.geometry import box
 
+    from blockline.services.ledger_record import record_adjustment
     from geo.auth import NotPermitted, actor_for
     from tests.files import WENZHOU_X0 as X
     from tests.files import WENZHOU_Y0 as Y
-    from zoning.balance import record_adjustment
     from zoning.policy import get_profile
 
     with staffed.connect() as conn:

@@ -20,9 +20,10 @@ import pytest
 import sqlalchemy as sa
 from shapely import box
 
+from blockline.services.balance import standing_balances
+from blockline.services.ledger_record import record_adjustment
 from tests.faults.conftest import COUNTIES, child_env, county_x, finish, python_m, spawn
 from tests.files import WENZHOU_Y0 as Y
-from zoning.balance import record_adjustment, standing_balances
 from zoning.policy import get_profile
 
 WZ = get_profile("wenzhou-2020")

@@ -22,13 +22,14 @@ import sqlalchemy as sa
 from shapely import box
 from sqlalchemy.pool import NullPool
 
+from blockline.services.balance import standing_balances
+from blockline.services.ledger_record import record_adjustment
 from geo.cluster import EmbeddedCluster
 from geo.errors import DatabaseUnavailable
 from geo.load import load_parcels
 from geo.store import migrate
 from tests.faults.conftest import COUNTIES, county_x, load_five_county_city, wait_for, write_grid_parcels
 from tests.files import WENZHOU_Y0 as Y
-from zoning.balance import record_adjustment, standing_balances
 from zoning.policy import get_profile
 
 WZ = get_profile("wenzhou-2020")

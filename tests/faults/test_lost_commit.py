@@ -31,9 +31,10 @@ from shapely import affinity, box
 from typer.testing import CliRunner
 
 from blockline.cli import app
+from blockline.services.balance import standing_balances
+from blockline.services.ledger_record import record_adjustment
 from tests.faults.conftest import COUNTIES, county_x
 from tests.files import WENZHOU_Y0 as Y
-from zoning.balance import record_adjustment, standing_balances
 from zoning.policy import get_profile
 
 WZ = get_profile("wenzhou-2020")

@@ -4,7 +4,7 @@
     Runs ``blockline ARGS...`` (the real CLI, its exit code and messages), with every
     ``record_adjustment`` made to wait, once it has read the balances and before it writes, until
     PARTIES processes have got that far (``DIR`` holds one file per arrived process). This is the
-    ``on_checked`` hook of zoning.balance, which tests/zoning/test_balance.py uses between threads.
+    ``on_checked`` hook of blockline.services.ledger_record, which tests/zoning/test_balance.py uses between threads.
 ``python -m tests.faults.workers load FILE DIR``
     Loads FILE with geo.load.load_parcels; once every row is written but before the commit it creates
     ``DIR/written`` and waits for ``DIR/seen`` (a reader has looked at the store in between).
@@ -32,7 +32,7 @@ def _rendezvous(folder: Path, parties: int) -> None:
 
 
 def record(folder: Path, parties: int, args: list[str]) -> None:
-    from zoning import balance
+    from blockline.services import ledger_record as balance
 
     original = balance.record_adjustment
 

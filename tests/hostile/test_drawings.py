@@ -16,13 +16,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from shapely import Polygon, box
 
+from blockline.services.balance import check_adjustment
+from blockline.services.ledger_record import record_adjustment
 from geo.drafts import fingerprint, new_sketch, read_drafts, save_drafts
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import square
 from tests.hostile.conftest import attempt
 from tests.hostile.strategies import HOLDER, hostile_settings
-from zoning.balance import check_adjustment, record_adjustment
 from zoning.policy import get_profile
 
 RING = [[120.6, 28.0], [120.601, 28.0], [120.601, 28.001], [120.6, 28.001], [120.6, 28.0]]

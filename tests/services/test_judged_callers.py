@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from pandas.testing import assert_frame_equal
 
 from blockline.demo import load_demo
+from blockline.services.zones import describe_zones_in_store, detect_zones_in_store
 from geo.tiles import has_marks
-from zoning.consolidation import describe_zones_in_store, detect_zones_in_store
 from zoning.findings import findings_json
 from zoning.idle import idle_findings, low_efficiency
 from zoning.lifecycle import lifecycle_findings

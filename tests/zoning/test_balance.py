@@ -19,19 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shapely import box
 
+from blockline.services.balance import check_adjustment, ledger, standing_balances
+from blockline.services.ledger_record import record_adjustment
 from geo.errors import InputError
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.zoning.conftest import LC, LC_L1, OH, WZ
-from zoning.balance import (
-    Transfer,
-    Unbalanced,
-    check_adjustment,
-    ledger,
-    parse_transfers,
-    record_adjustment,
-    standing_balances,
-)
+from zoning.balance import Transfer, Unbalanced, parse_transfers
 
 
 def _level1_mu(engine: sa.Engine, county: str) -> float:

@@ -686,8 +686,8 @@ def test_grades_are_the_four_of_the_profile() -> None:
 def test_store_path_finds_the_same_zones_as_the_memory_path(engine) -> None:
     """PostGIS ST_ClusterDBSCAN (the CLI's path) against STRtree + components, on the demo city."""
     from blockline.demo import load_demo
+    from blockline.services.zones import detect_zones_in_store
     from geo.queries import read_parcels
-    from zoning.consolidation import detect_zones_in_store
 
     load_demo(engine, user="test", n_parcels=1500, seed=11)
     parcels = read_parcels(engine)

@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 from shapely import box
 
+from blockline.services.ledger_record import record_adjustment
 from blockline.ui.i18n import error_text, translate
 from geo.errors import BlocklineError, InputError
 from geo.fields import parse_field_map
@@ -21,7 +22,7 @@ from geo.io import read_vector
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.zoning.conftest import LC, WZ
-from zoning.balance import Unbalanced, parse_transfers, record_adjustment
+from zoning.balance import Unbalanced, parse_transfers
 
 ROOT = Path(__file__).resolve().parents[2]
 FLAG = re.compile(r"(?<![\w-])--[a-z]")

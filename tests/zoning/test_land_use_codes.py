@@ -20,11 +20,11 @@ from shapely import box
 from typer.testing import CliRunner
 
 from blockline.cli import app
+from blockline.services.suggest import candidate_land
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import write_shapefile
 from tests.zoning.conftest import LC, WZ
-from zoning.suggest import candidate_land
 
 runner = CliRunner()
 # land use → fit for industry (written down from the standards, not from geo.landuse)

@@ -11,11 +11,12 @@ import pytest
 import sqlalchemy as sa
 from shapely import box
 
+from blockline.services.balance import ledger
+from blockline.services.ledger_record import record_adjustment
 from blockline.ui.balance_view import balances_chart, history_chart, history_points
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.zoning.conftest import LC, OH, WZ
-from zoning.balance import ledger, record_adjustment
 
 
 def test_no_adjustment_gives_no_chart(city: sa.Engine) -> None:

@@ -12,15 +12,15 @@ import sqlalchemy as sa
 from psycopg.errors import InsufficientPrivilege
 from shapely.geometry import box
 
+from blockline.services.ledger_record import record_adjustment
+from blockline.services.zones_store import save_zone
 from geo.audit import read_audit
 from geo.auth import NotPermitted, add_user, authenticate, disable_user, list_users, set_password
 from geo.drafts import new_sketch, save_drafts
 from geo.load import load_parcels
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
-from zoning.balance import record_adjustment
 from zoning.policy import get_profile
-from zoning.zones_store import save_zone
 
 from .conftest import LC, OH
 

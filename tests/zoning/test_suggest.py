@@ -12,11 +12,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely import box
 
+from blockline.services.suggest import candidate_land, suggest_cover
 from geo.load import load_parcels
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.zoning.conftest import LC, WZ
-from zoning.suggest import candidate_land, choose_cover, suggest_cover
+from zoning.suggest import choose_cover
 
 
 @pytest.fixture

@@ -1,5 +1,8 @@
 """Keeping consolidation zones: detected candidates and drawn zones, with their parameters and requirements.
 
+The store's side of ``zoning.consolidation`` (moved here from ``zoning.zones_store``: ``zoning`` keeps no SQL):
+each save is one transaction of the store, authorised and audited.
+
 Examples
 --------
 >>> sorted(REQUIREMENT_KEYS)[:2]
