@@ -77,13 +77,13 @@ from zoning._zones import (
     _low_parcels,
     _overlap_m2,
     _reaches,
-    _rows,
     _text,
     _union_by_zone,
     _zone_counties,
     _zone_id,
 )
 from zoning.assess import ASSESS_FIELDS, ASSESS_PARCEL_FIELDS, assess_zone
+from zoning.grades import latest_grades
 
 __all__ = [
     "ASSESS_FIELDS",
@@ -280,7 +280,8 @@ def latest_grade(parcels: pd.DataFrame, ratings: pd.DataFrame, *, as_of: dt.date
 
     A grade given to the parcel (``ratings.parcel_no``) and one given to its enterprise
     (``ratings.holder_id``) both count; the more recent year wins, and the parcel's own grade when both
-    are of the same year.
+    are of the same year; two grades of one kind in a year: the worst (``zoning.grades``, the one home of
+    "the grade that counts", which the findings use too).
 
     Parameters
     ----------
@@ -288,7 +289,7 @@ def latest_grade(parcels: pd.DataFrame, ratings: pd.DataFrame, *, as_of: dt.date
         With ``parcel_no`` and, for enterprise grades, ``holder_id``.
     ratings : pandas.DataFrame
         ``year``, ``grade`` (A–D) and ``parcel_no`` and/or ``holder_id`` (as ``geo.queries.read_ratings``
-        and ``geo.demo`` give them).
+        and ``blockline.demo`` give them).
     as_of : datetime.date
         The day of the analysis: grades of ``as_of.year`` or later are not yet known and are ignored.
 
@@ -307,38 +308,7 @@ def latest_grade(parcels: pd.DataFrame, ratings: pd.DataFrame, *, as_of: dt.date
     >>> latest_grade(parcels, ratings, as_of=datetime.date(2026, 6, 1)).tolist()
     ['C', 'D', None]
     """
-    if "parcel_no" not in parcels.columns:
-        raise ValueError("parcels lacks the column parcel_no")
-    missing = [c for c in ("year", "grade") if c not in ratings.columns]
-    if missing or not ({"parcel_no", "holder_id"} & set(ratings.columns)):
-        raise ValueError("ratings needs the columns year, grade and parcel_no and/or holder_id")
-    years = pd.to_numeric(ratings["year"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    before = years < as_of.year
-    known = ratings.loc[before].copy()
-    known["year"] = years[before].astype(np.int64)
-    known["grade"] = known["grade"].astype("string").str.strip().str.upper()
-    bad = ~known["grade"].isin(GRADES)
-    if bad.any():
-        raise ValueError(f"ratings rows {_rows(known.index, bad.to_numpy())} have a grade other than A–D")
-
-    def lookup(key: str) -> tuple[pd.Series, pd.Series]:
-        none = pd.Series(np.nan, index=parcels.index)
-        if key not in known.columns or key not in parcels.columns:
-            return none, none.astype(object)
-        subject = known.assign(**{key: _text(known, key)}).dropna(subset=[key])
-        last = (
-            subject.sort_values([key, "year"], kind="stable").drop_duplicates(key, keep="last").set_index(key)
-        )
-        who = _text(parcels, key)
-        return who.map(last["year"]).astype(float), who.map(last["grade"]).astype(object)
-
-    p_year, p_grade = lookup("parcel_no")
-    h_year, h_grade = lookup("holder_id")
-    own = p_grade.notna() & ~(h_year > p_year)
-    grade = p_grade.where(own, h_grade)
-    values = np.array(grade.to_numpy(dtype=object), dtype=object)  # a writable copy
-    values[pd.isna(values)] = None
-    return pd.Series(values, index=parcels.index, name="rating", dtype=object)
+    return latest_grades(parcels, ratings, as_of=as_of)
 
 
 # ======================================================================================================
