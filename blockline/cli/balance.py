@@ -75,7 +75,7 @@ def balance_check(
     fmt: FmtOpt = Fmt.table,
 ) -> None:
     """核算调整方案的占补平衡（不写入）/ check an adjustment's balance; exit 1 when unbalanced."""
-    # lazy: zoning.balance imports sqlalchemy and geopandas, 0.8 s of blockline --help's start-up
+    # lazy: zoning.balance imports sqlalchemy and geopandas: +0.6 s (CPU) on blockline --help
     from zoning.balance import check_adjustment
 
     profile = profile_of(policy, needs="balance.occupy_replace")
@@ -113,7 +113,7 @@ def balance_record(
     fmt: FmtOpt = Fmt.table,
 ) -> None:
     """记录经批准的调整方案（改变区块线，写入台账）/ record an approved adjustment, exactly once."""
-    # lazy: zoning.balance imports sqlalchemy and geopandas, 0.8 s of blockline --help's start-up
+    # lazy: zoning.balance imports sqlalchemy and geopandas: +0.6 s (CPU) on blockline --help
     from zoning.balance import parse_transfers, record_adjustment
 
     profile = profile_of(policy, needs="balance.occupy_replace")
@@ -166,7 +166,7 @@ def balance_suggest(
     output: OutOpt = None,
 ) -> None:
     """建议补入一级线的用地以弥补缺口 / suggest land to cover a shortfall (from --shortfall or an adjustment)."""
-    # lazy: zoning.suggest imports sqlalchemy, geopandas and scipy, 1.6 s of blockline --help's start-up
+    # lazy: zoning.suggest imports sqlalchemy, geopandas and scipy: +0.9 s (CPU) on blockline --help
     from zoning.balance import check_adjustment
     from zoning.suggest import suggest_cover  # lazy: with zoning.balance above
 
@@ -213,7 +213,7 @@ def balance_ledger(
     ] = None,
 ) -> None:
     """占补台账：各县余额、一级线总量及其变化、每笔调整 / the ledger."""
-    # lazy: zoning.balance imports sqlalchemy and geopandas, 0.8 s of blockline --help's start-up
+    # lazy: pandas and zoning.balance (sqlalchemy, geopandas): +0.6 s (CPU) on blockline --help
     import pandas as pd
 
     from zoning.balance import ledger, normalise_doc  # lazy: with pandas above
@@ -242,7 +242,7 @@ def balance_ledger(
 
 def _print_ledger(book: dict[str, Any], *, doc: str | None) -> None:
     """The ledger as tables: the counties' balances, the city's totals, the entries, and where the city fell."""
-    # lazy: pandas adds 0.7 s to blockline --help
+    # lazy: pandas: +0.2 s (CPU) on blockline --help
     import pandas as pd
 
     emit(

@@ -22,7 +22,7 @@ db_app = typer.Typer(no_args_is_help=True, help="内置数据库 / the embedded 
 
 def _cluster() -> EmbeddedCluster | None:
     """The embedded cluster, or None when the store is given by URL."""
-    # lazy: geo.store imports sqlalchemy, 0.5 s of blockline --help's start-up
+    # lazy: geo.store imports sqlalchemy: +0.2 s (CPU) on blockline --help
     from geo.store import cluster_for
 
     given = settings()
@@ -33,7 +33,7 @@ def _cluster() -> EmbeddedCluster | None:
 
 def _owner_engine() -> Engine:
     """The store as the schema's owner (dump, restore), migrated; disposed by the caller."""
-    # lazy: sqlalchemy adds 0.5 s to blockline --help
+    # lazy: sqlalchemy: +0.1 s (CPU) on blockline --help
     import sqlalchemy as sa
     from sqlalchemy.pool import NullPool  # lazy: with sqlalchemy above
 
@@ -71,7 +71,7 @@ def db_down() -> None:
 @handled
 def db_status(fmt: FmtOpt = Fmt.table) -> None:
     """数据库状态 / where the data lives and whether it runs."""
-    # lazy: geo.queries imports sqlalchemy and geopandas, 1.5 s of blockline --help's start-up
+    # lazy: geo.queries imports sqlalchemy and geopandas: +0.4 s (CPU) on blockline --help
     from geo.queries import store_counts
     from geo.store import safe_url  # lazy: with geo.queries above
 
@@ -103,7 +103,7 @@ def db_reset(
     ] = False,
 ) -> None:
     """删除内置数据库的全部数据并重建（需管理员）/ delete all data of the embedded database (admins only)."""
-    # lazy: geo.store imports sqlalchemy, 0.5 s of blockline --help's start-up
+    # lazy: geo.store imports sqlalchemy: +0.2 s (CPU) on blockline --help
     from geo.store import close_store
 
     if not yes:
@@ -134,7 +134,7 @@ def _audit_rows_for_reset(discard_audit: bool) -> int:
 
     A store that cannot be opened is reset only when told to discard its audit trail, unseen.
     """
-    # lazy: geo.auth imports sqlalchemy and pandas, 1.2 s of blockline --help's start-up
+    # lazy: geo.auth imports sqlalchemy and pandas: +0.5 s (CPU) on blockline --help
     from geo.auth import NotPermitted, authorize
 
     try:
@@ -159,7 +159,7 @@ def _audit_rows_for_reset(discard_audit: bool) -> int:
 @handled
 def db_check_roles(fmt: FmtOpt = Fmt.table) -> None:
     """检查应用所用数据库角色的权限（只读与追加审计）/ check the app's database role: read and append, never rewrite."""
-    # lazy: geo.store imports sqlalchemy, 0.5 s of blockline --help's start-up
+    # lazy: geo.store imports sqlalchemy: +0.2 s (CPU) on blockline --help
     from geo.store import role_problems, safe_url
 
     store = engine(prove=False)
@@ -193,7 +193,7 @@ def db_dump(
     file: Annotated[Path, typer.Argument(help="输出文件 / the dump file (PostgreSQL custom format)")],
 ) -> None:
     """导出整个数据库（含审计记录）与签名清单 / dump the whole store, audit trail included, with a signed manifest."""
-    # lazy: geo.backup imports sqlalchemy, 0.8 s of blockline --help's start-up
+    # lazy: geo.backup imports sqlalchemy: +0.2 s (CPU) on blockline --help
     from geo.backup import dump, dump_key, manifest_path
 
     given = settings()
@@ -222,9 +222,9 @@ def db_restore(
     ] = None,
 ) -> None:
     """恢复到空数据库（只接受 blockline 导出且签名相符的文件）/ restore a dump blockline made into an empty store."""
-    # lazy: geo.backup imports sqlalchemy, 0.8 s of blockline --help's start-up
+    # lazy: geo.backup imports sqlalchemy: +0.2 s (CPU) on blockline --help
     from geo.backup import dump_key, restore, verify_dump
-    from geo.queries import store_counts  # lazy: geo.queries imports geopandas, 1.5 s
+    from geo.queries import store_counts  # lazy: geo.queries imports geopandas: +0.4 s (CPU)
 
     given = settings()
     key = dump_key(secret=given.dump_key, key_file=key_file, home=given.home if given.embedded else None)

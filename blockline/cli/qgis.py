@@ -37,7 +37,7 @@ def qgis_cmd(
     fmt: FmtOpt = Fmt.table,
 ) -> None:
     """写出 QGIS 项目，图层即数据库中的表 / write a QGIS project whose layers are the store's tables."""
-    # lazy: blockline.ui.qgis imports sqlalchemy and geopandas, 1.3 s of blockline --help's start-up
+    # lazy: blockline.ui.qgis imports sqlalchemy and geopandas: +0.7 s (CPU) on blockline --help
     from blockline.services.marks import ensure_marks
     from blockline.ui.qgis import (  # lazy: with blockline.services.marks above
         Connection,

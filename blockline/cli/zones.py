@@ -59,7 +59,7 @@ def zones_detect(
     save: Annotated[bool, typer.Option("--save", help="保存为候选片区 / save as candidate zones")] = False,
 ) -> None:
     """识别连片开发候选片区（低效工业用地相连或隔路相邻，合计达到面积门槛）/ detect candidate zones."""
-    # lazy: blockline.services.zones imports sqlalchemy, 0.5 s of blockline --help's start-up
+    # lazy: blockline.services.zones imports sqlalchemy: +0.1 s (CPU) on blockline --help
     from blockline.services.zones import candidate_zones
 
     profile, day = profile_of(policy, needs="consolidation.min_mu"), day_of(as_of)
@@ -76,7 +76,7 @@ def zones_detect(
         geometry=save or fmt in (Fmt.geojson, Fmt.gpkg),
     )
     if save:
-        # lazy: zoning.zones_store imports sqlalchemy and geopandas, 1.1 s of blockline --help's start-up
+        # lazy: zoning.zones_store imports sqlalchemy and geopandas: +0.5 s (CPU) on blockline --help
         from zoning.zones_store import save_candidates
 
         save_candidates(store, zones, min_mu=min_mu, gap_m=gap_m, profile=profile, user=settings().user)
@@ -156,7 +156,7 @@ def zones_assess(
     ] = None,
 ) -> None:
     """评估绘制（或文件给出）的片区 / assess a drawn zone: area, parcels taken, holders, share, lines."""
-    # lazy: shapely, geopandas and pandas (geo.queries, zoning.*) add 1.5 s to blockline --help's start-up
+    # lazy: pandas, shapely, geo.queries, zoning's rules (geopandas, scipy): +0.6 s (CPU) on blockline --help
     import pandas as pd
     import shapely  # lazy: with pandas above
 
@@ -201,7 +201,7 @@ def zones_assess(
 
 def _save_zone(store: Engine, name: str, zone: Any, result: dict[str, Any], requirement: list[str]) -> Any:
     """Save an assessed zone under ``name`` with its requirements (``KEY=VALUE``; exit 2 on another form)."""
-    # lazy: zoning.zones_store imports sqlalchemy and geopandas, 1.1 s of blockline --help's start-up
+    # lazy: zoning.zones_store imports sqlalchemy and geopandas: +0.5 s (CPU) on blockline --help
     from zoning.zones_store import save_zone
 
     requirements = {}
