@@ -1,0 +1,221 @@
+"""``blockline zones``: consolidation zones — candidates detected in the store, a drawn zone assessed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, cast
+
+import typer
+
+from blockline.cli._shared import (
+    AsOfOpt,
+    CrsOpt,
+    EncOpt,
+    Fmt,
+    FmtOpt,
+    OutOpt,
+    PolicyOpt,
+    day_of,
+    emit,
+    engine,
+    err,
+    handled,
+    out,
+    polygons,
+    print_json,
+    profile_of,
+    settings,
+)
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from geopandas import GeoDataFrame
+    from sqlalchemy import Engine
+
+    from zoning.policy import Profile
+
+__all__ = ["zones_app"]
+
+zones_app = typer.Typer(no_args_is_help=True, help="连片开发片区 / consolidation zones")
+
+_ZONE_COLUMNS = ["zone_id", "county_code", "area_mu", "parcels", "holders", "block_line_levels", "rating_mix"]
+
+
+@zones_app.command("detect")
+@handled
+def zones_detect(
+    min_mu: Annotated[
+        float | None, typer.Option("--min-mu", help="默认取政策配置 / default from the profile")
+    ] = None,
+    gap_m: Annotated[
+        float | None, typer.Option("--gap-m", help="默认取政策配置 / default from the profile")
+    ] = None,
+    as_of: AsOfOpt = None,
+    policy: PolicyOpt = None,
+    fmt: FmtOpt = Fmt.table,
+    output: OutOpt = None,
+    save: Annotated[bool, typer.Option("--save", help="保存为候选片区 / save as candidate zones")] = False,
+) -> None:
+    """识别连片开发候选片区（低效工业用地相连或隔路相邻，合计达到面积门槛）/ detect candidate zones."""
+    # lazy: blockline.services.zones imports sqlalchemy: +0.1 s (CPU) on blockline --help
+    from blockline.services.zones import candidate_zones
+
+    profile, day = profile_of(policy, needs="consolidation.min_mu"), day_of(as_of)
+    min_mu = profile.value("consolidation.min_mu") if min_mu is None else min_mu
+    gap_m = profile.value("consolidation.gap_m") if gap_m is None else gap_m
+    store = engine()
+    # from the stored judgement, described in the store (geometry read only for the formats that show it)
+    zones = candidate_zones(
+        store,
+        as_of=day,
+        profile=profile,
+        min_mu=min_mu,
+        gap_m=gap_m,
+        geometry=save or fmt in (Fmt.geojson, Fmt.gpkg),
+    )
+    if save:
+        # lazy: the zones' store imports sqlalchemy and geopandas: +0.5 s (CPU) on blockline --help
+        from blockline.services.zones_store import save_candidates
+
+        save_candidates(store, zones, min_mu=min_mu, gap_m=gap_m, profile=profile, user=settings().user)
+    body = _zones_body(zones, min_mu=min_mu, gap_m=gap_m, profile=profile, day=day)
+    if fmt in (Fmt.geojson, Fmt.gpkg):
+        emit(
+            _zones_layer(zones), fmt=fmt, output=output, json_body=lambda: body, title="zones", layer="zones"
+        )
+        return
+    where = f"≥ {min_mu:g} 亩，间距 ≤ {gap_m:g} 米，{profile.cite('consolidation.min_mu')}"
+    emit(
+        zones.drop(columns=["geometry"]).assign(parcels=zones["parcels"].map(len)),
+        fmt=fmt,
+        output=output,
+        json_body=lambda: body,
+        title=f"连片开发候选片区 / candidate zones（{where}）",
+        columns=_ZONE_COLUMNS,
+        layer="zones",
+    )
+
+
+def _zones_body(zones: Any, *, min_mu: float, gap_m: float, profile: Profile, day: dt.date) -> dict[str, Any]:
+    """The candidate zones as ``--format json`` gives them, with the thresholds and the article."""
+    return {
+        "min_mu": min_mu,
+        "gap_m": gap_m,
+        "policy": profile.name,
+        "article": profile.cite("consolidation.min_mu"),
+        "as_of": day.isoformat(),
+        "zones": [
+            {
+                "zone_id": z.zone_id,
+                "area_mu": round(float(z.area_mu), 2),
+                "parcels": list(z.parcels),
+                "holders": int(z.holders),
+                "county_code": z.county_code,
+                "block_line_levels": list(z.block_line_levels),
+                "rating_mix": dict(z.rating_mix),
+            }
+            for z in zones.itertuples()
+        ]
+        if len(zones)
+        else [],
+    }
+
+
+def _zones_layer(zones: Any) -> Any:
+    """The candidate zones as a map layer: lists joined by commas, mappings as JSON text."""
+    layer = zones.assign(
+        parcels=zones["parcels"].map(",".join), county_codes=zones["county_codes"].map(",".join)
+    )
+    for c in ("block_line_levels", "rating_mix", "rating_mix_mu"):
+        if c in layer.columns:
+            layer[c] = layer[c].map(lambda v: json.dumps(v, ensure_ascii=False, default=str))
+    return layer
+
+
+@zones_app.command("assess")
+@handled
+def zones_assess(
+    file: Path,
+    crs: CrsOpt = None,
+    encoding: EncOpt = None,
+    min_mu: Annotated[float | None, typer.Option("--min-mu")] = None,
+    as_of: AsOfOpt = None,
+    policy: PolicyOpt = None,
+    fmt: FmtOpt = Fmt.table,
+    save: Annotated[
+        str | None, typer.Option("--save", help="以此名称保存片区 / save the zone under this name")
+    ] = None,
+    requirement: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--requirement",
+            help="片区要求 KEY=VALUE：investment_per_mu_wan, industry, tax_per_mu_wan, entry_conditions",
+        ),
+    ] = None,
+) -> None:
+    """评估绘制（或文件给出）的片区 / assess a drawn zone: area, parcels taken, holders, share, lines."""
+    # lazy: pandas, shapely, geo.queries, zoning's rules (geopandas, scipy): +0.6 s (CPU) on blockline --help
+    import pandas as pd
+    import shapely  # lazy: with pandas above
+
+    from geo.queries import read_blocklines, read_parcels, read_ratings  # lazy: with pandas above
+    from zoning.consolidation import assess_zone  # lazy: with pandas above
+    from zoning.idle import low_efficiency  # lazy: with pandas above
+
+    profile, day = profile_of(policy, needs="consolidation.min_mu"), day_of(as_of)
+    store = engine()
+    zone = shapely.union_all(polygons(file, crs=crs, encoding=encoding))
+    parcels = cast("GeoDataFrame", read_parcels(store))  # with its geometry: a GeoDataFrame
+    near = parcels[parcels.intersects(zone)].copy()
+    near["low_efficiency"] = low_efficiency(near, read_ratings(store), as_of=day, profile=profile).to_numpy()
+    result = assess_zone(
+        zone,
+        near,
+        level1=read_blocklines(store, level=1),
+        level2=read_blocklines(store, level=2),
+        profile=profile,
+        min_mu=min_mu,
+    )
+    if save:
+        result["zone_id"] = _save_zone(store, save, zone, result, requirement or [])
+    if fmt == Fmt.json:
+        print_json(result)
+        return
+    out.print(
+        f"片区面积 / area: {result['area_mu']:,.2f} 亩；达到门槛 / meets threshold: "
+        f"{'是' if result['meets_threshold'] else '否'}（{result['article']}）；权利人 / holders: {result['holders']}；"
+        f"低效占比 / low-efficiency share: {result['low_efficiency_share']:.0%}；"
+        f"区块线 / block lines: {result['block_line_levels']}",
+        highlight=False,
+    )
+    emit(
+        pd.DataFrame(result["parcels"]),
+        fmt=Fmt.table,
+        output=None,
+        json_body=lambda: result,
+        title="宗地 / parcels",
+    )
+
+
+def _save_zone(store: Engine, name: str, zone: Any, result: dict[str, Any], requirement: list[str]) -> Any:
+    """Save an assessed zone under ``name`` with its requirements (``KEY=VALUE``; exit 2 on another form)."""
+    # lazy: the zones' store imports sqlalchemy and geopandas: +0.5 s (CPU) on blockline --help
+    from blockline.services.zones_store import save_zone
+
+    requirements = {}
+    for item in requirement:
+        key, sep, value = item.partition("=")
+        if not sep:
+            err.print(f"--requirement 须为 KEY=VALUE：{item}")
+            raise typer.Exit(2)
+        requirements[key.strip()] = value.strip()
+    return save_zone(
+        store,
+        name=name,
+        geometry=zone,
+        assessment=result,
+        requirements=requirements,
+        user=settings().user,
+    )
