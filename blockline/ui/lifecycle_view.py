@@ -12,13 +12,14 @@ Examples
 >>> import datetime as dt
 >>> parcel = {"parcel_no": "A-1", "delivered_on": dt.date(2020, 1, 1), "agreed_start_on": dt.date(2020, 4, 1),
 ...           "started_on": dt.date(2020, 5, 1), "lease_years": 20}
->>> timeline(parcel, as_of=dt.date(2026, 1, 1))[["event", "date"]].dropna().values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+>>> timeline(parcel, as_of=dt.date(2026, 1, 1))[["event", "date"]].dropna().values.tolist()
+... # doctest: +NORMALIZE_WHITESPACE
 [['delivered_on', datetime.date(2020, 1, 1)], ['agreed_start_on', datetime.date(2020, 4, 1)],
  ['started_on', datetime.date(2020, 5, 1)], ['as_of', datetime.date(2026, 1, 1)],
  ['lease_end', datetime.date(2040, 1, 1)]]
 >>> split_message("出让年限须大于 0 / a lease term must be more than 0 years", "en")
 'a lease term must be more than 0 years'
-"""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+"""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Engine
+
+from blockline.services.judged import judge_city
+from blockline.services.reports import parcel_facts
+from zoning.policy import get_profile
 
 __all__ = [
     "CONTRACT_MEASURES",
@@ -114,10 +119,6 @@ def lifecycle_report(
         penalty_wan``; categories ``WORK_CATEGORIES`` only (no ``insufficient_data``), sorted by parcel number
         and the order of ``WORK_CATEGORIES``.
     """
-    from blockline.services.judged import judge_city
-    from blockline.services.reports import parcel_facts
-    from zoning.policy import get_profile
-
     judgement = judge_city(
         engine,
         as_of=as_of,
