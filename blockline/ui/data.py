@@ -34,6 +34,7 @@ from blockline.ui.engine import get_engine
 from blockline.ui.lifecycle_view import lifecycle_report as _lifecycle_work_list
 from blockline.ui.uploads import (
     KINDS,
+    Landing,
     Preview,
     error_dict,
     landing,
@@ -57,6 +58,7 @@ from zoning.policy import get_profile
 
 __all__ = [
     "KINDS",
+    "Landing",
     "landing",
     "replaced_parcels",
     "TABLE_ROWS",

@@ -225,12 +225,14 @@ def timeline(parcel: Mapping[str, Any] | pd.Series, *, as_of: dt.date) -> pd.Dat
     dates = {e: _date(_value(parcel, e)) for e in TIMELINE_EVENTS if e != "lease_end"}
     lease_years = _value(parcel, "lease_years")
     dates["lease_end"] = lease_end(dates["delivered_on"], None if lease_years is None else float(lease_years))
-    rows = [{"event": e, "date": dates[e], "kind": _kind(e)} for e in TIMELINE_EVENTS]
-    rows.append({"event": "as_of", "date": as_of, "kind": "today"})
+    rows: list[tuple[str, dt.date | None, str]] = [(e, dates[e], _kind(e)) for e in TIMELINE_EVENTS]
+    rows.append(("as_of", as_of, "today"))
     rank = {e: i for i, e in enumerate((*TIMELINE_EVENTS, "as_of"))}
-    known = sorted((r for r in rows if r["date"] is not None), key=lambda r: (r["date"], rank[r["event"]]))
-    unknown = [r for r in rows if r["date"] is None]
-    return pd.DataFrame(known + unknown, columns=["event", "date", "kind"])
+    known = sorted(
+        ((event, day, kind) for event, day, kind in rows if day is not None), key=lambda r: (r[1], rank[r[0]])
+    )
+    unknown = [r for r in rows if r[1] is None]
+    return pd.DataFrame([*known, *unknown], columns=["event", "date", "kind"])
 
 
 def _kind(event: str) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypedDict
 
 import geopandas as gpd
 import pandas as pd
@@ -33,6 +34,7 @@ from geo.settings import get_settings
 
 __all__ = [
     "KINDS",
+    "Landing",
     "Preview",
     "error_dict",
     "landing",
@@ -72,7 +74,8 @@ class Preview:
     file: str
     kind: str
     features: int = 0
-    report: dict[str, object] | None = None
+    #: the read report's JSON (``geo.io.ReadReport.as_dict``)
+    report: dict[str, Any] | None = None
     head: pd.DataFrame | None = None
     rename: dict[str, str] = field(default_factory=dict)
     unknown: list[str] = field(default_factory=list)
@@ -173,12 +176,23 @@ ORDER BY code
 """
 
 
-def landing(shapes: gpd.GeoDataFrame) -> dict[str, object]:
+class Landing(TypedDict):
+    """Where previewed shapes land (``landing``)."""
+
+    #: [[south, west], [north, east]] in EPSG:4326; None without shapes
+    bounds: list[list[float]] | None
+    #: [(code, name)] of the loaded counties the shapes intersect
+    counties: list[tuple[str, str]]
+    #: whether any county is loaded at all
+    any_county: bool
+
+
+def landing(shapes: gpd.GeoDataFrame) -> Landing:
     """Where the previewed shapes land: their bounds in lon/lat and the loaded counties they fall in.
 
     Returns
     -------
-    dict
+    Landing
         ``bounds`` ([[south, west], [north, east]] in EPSG:4326, None without shapes), ``counties``
         (``[(code, name)]`` the shapes intersect, by PostGIS) and ``any_county`` (whether any county is loaded).
     """
