@@ -43,7 +43,8 @@ from pathlib import Path
 
 import psutil
 
-from blockline.ui.serving import NotServing, free_port, wait_healthy, wait_warm
+from blockline.ui import serving
+from blockline.ui.serving import NotServing, free_port, start_server, stop_server, wait_warm
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -123,27 +124,16 @@ def ensure_demo(parcels: int) -> None:
         )
 
 
-def _wait_healthy(port: int, proc: subprocess.Popen[bytes]) -> None:
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}", proc=proc)
-    except NotServing as exc:
-        proc.kill()
-        raise SystemExit(str(exc)) from None
-
-
 def start_app(port: int) -> tuple[subprocess.Popen[bytes], dict[str, object]]:
     """The app's server on ``port``, once it answers and has finished its warm-up (and what the warm-up did)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "blockline.cli", "app", "--port", str(port)],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    _wait_healthy(port, proc)
+    try:
+        proc = serving.start_app(port, cwd=ROOT, output=subprocess.DEVNULL)
+    except NotServing as exc:
+        raise SystemExit(str(exc)) from None
     try:
         return proc, wait_warm(f"http://127.0.0.1:{port}")
     except NotServing as exc:
-        proc.kill()
+        stop_server(proc)
         raise SystemExit(str(exc)) from None
 
 
@@ -258,28 +248,16 @@ def streamlit_floor(visits: int) -> dict[str, list[float]]:
         script = Path(folder) / "empty.py"
         script.write_text('import streamlit as st\nst.write("blockline-empty-page")\n', encoding="utf-8")
         port = free_port()
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(script),
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-                "--server.fileWatcherType",
-                "none",
-            ],
-            cwd=folder,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port)]
+        command += ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
+        command += ["--server.fileWatcherType", "none"]
         try:
-            _wait_healthy(port, proc)
+            proc = start_server(
+                command, f"http://127.0.0.1:{port}", cwd=Path(folder), output=subprocess.DEVNULL
+            )
+        except NotServing as exc:
+            raise SystemExit(str(exc)) from None
+        try:
             shown = (
                 "() => document.body && document.body.innerText.includes('blockline-empty-page') "
                 "&& performance.now() / 1000"
@@ -303,8 +281,7 @@ def streamlit_floor(visits: int) -> dict[str, list[float]]:
                 browser.close()
             return out
         finally:
-            proc.terminate()
-            proc.wait(30)
+            stop_server(proc)
 
 
 def run(url: str, *, steps: int, visits: int) -> dict[str, object]:
@@ -545,8 +522,7 @@ def main() -> None:
         results["tiles"] = tile_timings()
     finally:
         if proc is not None:
-            proc.terminate()
-            proc.wait(30)
+            stop_server(proc)
     text = report(
         results, parcels=args.parcels, command="python -m bench.bench_browser " + " ".join(sys.argv[1:])
     )

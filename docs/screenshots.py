@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from blockline.ui.serving import wait_healthy, wait_warm  # noqa: E402 - the project root, whatever the working directory
+from blockline.ui.serving import start_app, stop_server, wait_warm  # noqa: E402 - the project root, whatever the working directory
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {
@@ -47,11 +45,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
-    exe = Path(sys.executable).with_name("blockline")
-    app = subprocess.Popen([str(exe), "app", "--port", str(args.port)], start_new_session=True)
+    app = start_app(args.port, timeout_s=60)
     url = f"http://127.0.0.1:{args.port}"
     try:
-        wait_healthy(url, proc=app, timeout_s=60)
         wait_warm(url, timeout_s=300)  # the pages as a planner finds them: the day's findings computed
         with sync_playwright() as p:
             browser = p.chromium.launch(
@@ -66,8 +62,7 @@ def main() -> None:
                 print(f"wrote {args.out / f'{name}.png'}")
             browser.close()
     finally:
-        os.killpg(app.pid, signal.SIGTERM)
-        app.wait(timeout=30)
+        stop_server(app)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,18 @@ class Settings(BaseSettings):
         ``BLOCKLINE_HOME_AREA``: the area the deployment serves, one or more administrative codes separated by
         commas (a city ``330300``, a province ``330000`` or counties ``330302,330304``); 一张图 opens on its
         counties. Unset: the city of the first loaded counties.
+    tiles
+        ``BLOCKLINE_TILES``: set (``1``) by ``blockline/server.py`` in its own process, whose pages then draw
+        their maps from its vector tiles.
+    oidc_roles_claim, oidc_counties_claim
+        The identity server's ID-token claims holding a user's roles and counties (``BLOCKLINE_OIDC_*_CLAIM``).
+    tianditu_key, local_tiles
+        The Tianditu basemap's key and an intranet tile server's URL template (empty: none).
+    leaflet_url, leaflet_draw_url
+        Where the map loads Leaflet and Leaflet.draw from (empty: the copies the app serves itself).
+    cjk_font
+        ``BLOCKLINE_CJK_FONT``: a CJK font file for the documents and paper maps (unset: Debian's
+        ``fonts-noto-cjk``).
     """
 
     model_config = SettingsConfigDict(env_prefix="BLOCKLINE_", env_file=".env", extra="ignore")
@@ -111,6 +123,18 @@ class Settings(BaseSettings):
     )
     now: dt.datetime | None = Field(default=None, description="a fixed clock (tests and demonstrations)")
     home_area: str | None = Field(default=None, description="codes of the city, province or counties served")
+    tiles: bool = Field(default=False, description="this app process serves the map's vector tiles")
+    oidc_roles_claim: str = Field(default="roles", description="the ID token's claim with the user's roles")
+    oidc_counties_claim: str = Field(
+        default="counties", description="the ID token's claim with the user's counties"
+    )
+    tianditu_key: str = Field(default="", description="the Tianditu basemap's key (empty: none)")
+    leaflet_url: str = Field(default="", description="where the map loads Leaflet from (empty: the app)")
+    leaflet_draw_url: str = Field(
+        default="", description="where the map loads Leaflet.draw from (empty: the app)"
+    )
+    local_tiles: str = Field(default="", description="an intranet tile server's URL template (empty: none)")
+    cjk_font: str | None = Field(default=None, description="a CJK font file for documents and paper maps")
 
     @field_validator("timezone", mode="after")
     @classmethod

@@ -31,7 +31,9 @@ since = c1.date_input(
 since = None if since is None else dt.datetime.combine(since, dt.time(), tzinfo=clock.office_zone())
 actor = c2.text_input(t("audit.actor"), key="audit_actor")
 action_names = {None: t("audit.all_actions")} | {a: action_label(a, current_lang()) for a in ACTIONS}
-action = c3.selectbox(t("audit.action"), list(action_names), format_func=action_names.get, key="audit_action")
+action = c3.selectbox(
+    t("audit.action"), list(action_names), format_func=action_names.__getitem__, key="audit_action"
+)
 trail = read_audit(data.get_engine(), since=since, actor=actor.strip() or None, action=action, limit=5000)
 st.caption(t("audit.count", n=fmt_int(len(trail))))
 counties = data.counties()

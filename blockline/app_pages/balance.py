@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 import shapely
 import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
 from streamlit_folium import st_folium
 
 from blockline.services.balance import check_adjustment, ledger
@@ -22,6 +23,7 @@ from blockline.ui.auth import can
 from blockline.ui.i18n import current_lang, error_text, fmt_int, fmt_mu, t
 from blockline.ui.maps import build_map, layer_control_last
 from geo.errors import BlocklineError, InputError
+from geo.io import read_vector
 from geo.settings import get_settings
 from zoning.balance import Transfer
 from zoning.policy import get_profile, list_profiles
@@ -40,8 +42,6 @@ UPLOADS = "balance_upload_round"  # per role: bumped to empty the file uploader
 @st.cache_data(max_entries=16, show_spinner=False)
 def _read_upload(file_id: str, name: str, _content: bytes, epsg: int) -> tuple[list[bytes], dict | None]:
     """The polygons (WKB, storage CRS) of an uploaded file, or the error as plain data."""
-    from geo.io import read_vector
-
     try:
         with data.saved_upload(name, _content) as path:
             gdf, _ = read_vector(path, storage_epsg=epsg, display_name=name)
@@ -50,7 +50,7 @@ def _read_upload(file_id: str, name: str, _content: bytes, epsg: int) -> tuple[l
     return [g.wkb for g in gdf.geometry if g is not None and not g.is_empty], None
 
 
-def _mu_columns(*keys: str) -> dict[str, object]:
+def _mu_columns(*keys: str) -> dict[str, ColumnConfig]:
     """Column settings showing the 亩 columns ``balance.col.<key>`` as ``1,234.56``."""
     return {t(f"balance.col.{k}"): st.column_config.NumberColumn(format=MU_FORMAT) for k in keys}
 
@@ -58,12 +58,13 @@ def _mu_columns(*keys: str) -> dict[str, object]:
 def _keep(
     purpose: str, drawings: Mapping[str, dict], seen: list[str] | None = None
 ) -> tuple[int, list[dict]]:
-    """Write each drawing (fingerprint → GeoJSON Feature) to the drafts at once, one by one so a refused one
-    costs no other: (how many were new, the errors of those not kept).
+    """Write each drawing (fingerprint → GeoJSON Feature) to the drafts at once: (new ones, errors of the rest).
+
+    One by one, so a refused one costs no other; returns how many were new and the errors of those not kept.
 
     The fingerprints of the drawings taken, or refused for good (not a surface: ``InputError``), are added to
     ``seen``; a drawing the store could not take for another reason is tried again on the next run.
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
+    """
     kept, refused = 0, []
     for key, feature in drawings.items():
         try:
@@ -89,6 +90,7 @@ def _clear(*roles: str) -> None:
 
 def _suggest(county: str, shortfall_mu: float, policy: str, epsg: int) -> None:
     """Run before the page (a button's callback), so the map of this very run shows the suggestion."""
+    # lazy: the suggestion takes 0.3-0.7 s to import (-X importtime: scipy.optimize), paid only when asked
     from blockline.services.suggest import suggest_cover
 
     found = suggest_cover(
@@ -140,11 +142,11 @@ county_labels = {c: f"{c} {n}" for c, n in sorted(names.items())}
 role_labels = {r: t(f"balance.role.{r}") for r in bv.ROLES}
 c1, c2, c3 = st.columns([2, 1, 2])
 county = c1.selectbox(
-    t("balance.county"), list(county_labels), format_func=county_labels.get, key="balance_county"
+    t("balance.county"), list(county_labels), format_func=county_labels.__getitem__, key="balance_county"
 )
 policy = c2.selectbox(t("balance.policy"), [p.name for p in list_profiles()], key="balance_policy")
 role = c3.radio(
-    t("balance.draw_as"), bv.ROLES, format_func=role_labels.get, key="balance_role", horizontal=True
+    t("balance.draw_as"), bv.ROLES, format_func=role_labels.__getitem__, key="balance_role", horizontal=True
 )
 profile = get_profile(policy)
 

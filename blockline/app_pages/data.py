@@ -62,8 +62,10 @@ def show_where(preview: data.Preview, kind: str, crs: str) -> bool:
     if preview.shapes is None or preview.shapes.empty:
         return False
     where = data.landing(preview.shapes)
-    south, west = where["bounds"][0]
-    north, east = where["bounds"][1]
+    bounds = where["bounds"]
+    if bounds is None:  # not with shapes
+        return False
+    (south, west), (north, east) = bounds
     outside = kind != "boundaries" and where["any_county"] and not where["counties"]
     st.markdown(t("data.where"))
     extent = {"west": west, "east": east, "south": south, "north": north}
@@ -87,7 +89,7 @@ def show_where(preview: data.Preview, kind: str, crs: str) -> bool:
         st.caption(t("data.where_replaced", n=fmt_int(len(replaced))))
         _layer(m, replaced, t("data.layer.replaced"), _REPLACED_STYLE)
     _layer(m, preview.shapes, t("data.layer.upload"), _UPLOAD_STYLE)
-    fit_view(m, where["bounds"], max_zoom=17)
+    fit_view(m, bounds, max_zoom=17)
     layer_control_last(m)
     st_folium(m, key="data_preview_map", returned_objects=[], height=420, use_container_width=True)
     return outside
@@ -131,13 +133,13 @@ upload = st.file_uploader(
 # Labels are made during the run (a format_func runs later, outside it).
 kind_labels = {k: t(f"kind.{k}") for k in data.KINDS}
 encoding_labels = {e: e or t("data.encoding_auto") for e in _ENCODINGS}
-kind = st.selectbox(t("data.kind"), list(kind_labels), format_func=kind_labels.get, key="data_kind")
+kind = st.selectbox(t("data.kind"), list(kind_labels), format_func=kind_labels.__getitem__, key="data_kind")
 c1, c2 = st.columns(2)
 crs = c1.text_input(
     t("data.crs"), help=t("data.crs_help"), placeholder="4549 / 4490 / gcj02", key="data_crs"
 ).strip()
 encoding = c2.selectbox(
-    t("data.encoding"), list(encoding_labels), format_func=encoding_labels.get, key="data_encoding"
+    t("data.encoding"), list(encoding_labels), format_func=encoding_labels.__getitem__, key="data_encoding"
 )
 field_map: tuple[str, ...] = ()
 county, code_field, name_field = None, None, None
@@ -153,7 +155,7 @@ elif kind in ("level1", "level2"):
         c: f"{c} {n}" for c, n in zip(counties["code"], counties["name"], strict=False)
     }
     county = st.selectbox(
-        t("data.county"), list(county_labels), format_func=county_labels.get, key="data_county"
+        t("data.county"), list(county_labels), format_func=county_labels.__getitem__, key="data_county"
     )
 else:
     f1, f2 = st.columns(2)
@@ -247,7 +249,8 @@ elif upload is not None:
     ):
         bar = st.progress(0.0)
 
-        def progress(stage: str, done: int, total: int) -> None:  # noqa: D103 issue 14: left by tools/house_move.py lint, fix and drop
+        def progress(stage: str, done: int, total: int) -> None:
+            """Show how far the load is (the loaders' ``progress`` callback)."""
             bar.progress(
                 min(done / total, 1.0) if total else 1.0, text=f"{stage} {fmt_int(done)}/{fmt_int(total)}"
             )

@@ -31,7 +31,10 @@ def _parcel(parcel_no: str, version: str) -> gpd.GeoDataFrame | None:
     """
     del version
     found = queries.read_parcels(data.get_engine(), parcel_nos=[parcel_no])
-    return found[_FOCUS_COLUMNS].to_crs(epsg=4326) if len(found) else None
+    if not len(found):
+        return None
+    focus: gpd.GeoDataFrame = found[_FOCUS_COLUMNS]  # columns with the geometry: still a GeoDataFrame
+    return focus.to_crs(epsg=4326)
 
 
 st.title(t("idle.title"))
@@ -52,13 +55,15 @@ chosen = c3.multiselect(
     t("idle.category"),
     codes,
     default=[c for c in codes if c != "insufficient_data"],
-    format_func=labels.get,
+    format_func=labels.__getitem__,
     key="idle_categories",
     placeholder=t("widget.choose"),
 )
 # Labels are worked out in the run: Streamlit may call format_func outside it, where the language is unknown.
 county_labels = {"": t("map.whole_city"), **{c: c for c in sorted(report["county_code"].dropna().unique())}}
-county = c4.selectbox(t("map.county"), list(county_labels), format_func=county_labels.get, key="idle_county")
+county = c4.selectbox(
+    t("map.county"), list(county_labels), format_func=county_labels.__getitem__, key="idle_county"
+)
 holder = st.text_input(t("idle.holder"), key="idle_holder")
 
 shown = report[report["category"].isin(chosen)]

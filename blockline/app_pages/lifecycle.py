@@ -17,8 +17,8 @@ _PICK_LIMIT = 500  # parcel numbers offered in the picker without a search (a se
 _SEARCH_LIMIT = 200
 
 
-def _num(x: object, digits: int = 2) -> str:
-    return "—" if x is None or pd.isna(x) else f"{float(x):,.{digits}f}"  # type: ignore[arg-type]
+def _num(x: float | None, digits: int = 2) -> str:
+    return "—" if x is None or pd.isna(x) else f"{float(x):,.{digits}f}"
 
 
 def _missing(fields: list[str], lang: str) -> str:
@@ -67,7 +67,7 @@ chosen = f1.multiselect(
     t("lifecycle.category"),
     codes,
     default=codes,
-    format_func=labels.get,
+    format_func=labels.__getitem__,
     key="lifecycle_categories",
     placeholder=t("widget.choose"),
 )
@@ -124,7 +124,7 @@ parcel_no = s2.selectbox(t("lifecycle.parcel"), options, key="lifecycle_parcel",
 if not query.strip() and len(listed) > _PICK_LIMIT:
     s2.caption(t("lifecycle.pick_cut", limit=fmt_int(_PICK_LIMIT), n=fmt_int(len(listed))))
 parcel = data.parcel_record(parcel_no) if parcel_no is not None else None
-if parcel is None:
+if parcel is None or parcel_no is None:
     st.info(t("map.no_match") if query.strip() else t("lifecycle.pick"))
 else:
     holder = parcel["holder"] if pd.notna(parcel["holder"]) else "—"
@@ -178,7 +178,7 @@ else:
         st.warning(
             t(
                 "lifecycle.finding",
-                category=_cat(row.category),
+                category=_cat(str(row.category)),
                 article=row.article,
                 detail=getattr(row, detail_col),
             )

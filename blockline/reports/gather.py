@@ -14,6 +14,7 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 import sqlalchemy as sa
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from shapely.geometry.base import BaseGeometry
@@ -21,8 +22,17 @@ from sqlalchemy.engine import Engine
 
 from blockline.reports import papers
 from blockline.reports.document import DOC_NO_PLACEHOLDER, Cover, Document
+from blockline.services.balance import check_adjustment, ledger
+from blockline.services.zones_store import read_zones
 from geo.errors import InputError
 from geo.paper_map import MapLayer, context_layers, render_map
+from geo.queries import county_names, read_blocklines, read_parcels, read_ratings
+from geo.store import storage_srid
+from zoning.balance import normalise_doc
+from zoning.consolidation import assess_zone
+from zoning.findings import findings_json
+from zoning.idle import idle_findings, low_efficiency
+from zoning.lifecycle import lifecycle_findings
 from zoning.policy import Profile
 
 __all__ = [
@@ -57,8 +67,6 @@ def cover_for(
 
 # -- maps -----------------------------------------------------------------------------------------------------------
 def _srid(engine: Engine) -> int:
-    from geo.store import storage_srid
-
     with engine.connect() as conn:
         return storage_srid(conn)
 
@@ -116,8 +124,6 @@ def balance_check_document(
     cover: Cover,
 ) -> Document:
     """占补平衡调整论证材料 for an adjustment checked now (``blockline balance check``'s figures)."""
-    from blockline.services.balance import check_adjustment, ledger
-
     check = check_adjustment(engine, county=county, profile=profile, removal=removal, addition=addition)
     d = check.as_dict()
     city_before = ledger(engine)["city_balance_mu"]
@@ -133,9 +139,6 @@ def balance_check_document(
 
 def balance_recorded_document(engine: Engine, *, approval_doc: str, cover: Cover) -> Document:
     """占补平衡调整论证材料 for the recorded adjustment of ``approval_doc``: its stored check and ledger entry."""
-    from blockline.services.balance import ledger
-    from zoning.balance import normalise_doc
-
     book = ledger(engine)
     entries = book["entries"]
     at = [i for i, e in enumerate(entries) if normalise_doc(e["approval_doc"]) == normalise_doc(approval_doc)]
@@ -153,7 +156,6 @@ def balance_recorded_document(engine: Engine, *, approval_doc: str, cover: Cover
             sa.text("SELECT report, removal_geom, addition_geom FROM adjustments WHERE id = :i"),
             {"i": entry["id"]},
         ).one()
-    import shapely
 
     def geom(v: Any) -> list[BaseGeometry]:
         return (
@@ -175,8 +177,6 @@ def balance_recorded_document(engine: Engine, *, approval_doc: str, cover: Cover
 
 # -- 连片开发 ---------------------------------------------------------------------------------------------------------
 def _saved_zone(engine: Engine, zone: str) -> Any:
-    from blockline.services.zones_store import read_zones
-
     zones = read_zones(engine)
     hit = zones[zones["id"].astype(str) == zone.strip()] if zone.strip().isdigit() else zones.iloc[0:0]
     if not len(hit):
@@ -202,10 +202,6 @@ def zone_document(
     engine: Engine, *, zone: str, profile: Profile, as_of: dt.date, cover: Cover, min_mu: float | None = None
 ) -> Document:
     """连片开发片区方案 for a saved zone (by id or name): ``zones assess`` on its outline, as of ``as_of``."""
-    from geo.queries import read_blocklines, read_parcels, read_ratings
-    from zoning.consolidation import assess_zone
-    from zoning.idle import low_efficiency
-
     z = _saved_zone(engine, zone)
     parcels: gpd.GeoDataFrame = read_parcels(engine)  # with geometry: a GeoDataFrame
     near = parcels[parcels.intersects(z.geometry)].copy()
@@ -274,8 +270,6 @@ def _zone_terms(profile: Profile) -> list[tuple[str, str]]:
 
 # -- a parcel's findings --------------------------------------------------------------------------------------------
 def _parcel(engine: Engine, parcel_no: str) -> gpd.GeoDataFrame:
-    from geo.queries import read_parcels
-
     found = read_parcels(engine, parcel_nos=[parcel_no])
     if not len(found):
         raise InputError(
@@ -288,8 +282,6 @@ def _parcel(engine: Engine, parcel_no: str) -> gpd.GeoDataFrame:
 
 
 def _facts(engine: Engine, parcel: gpd.GeoDataFrame) -> dict[str, Any]:
-    from geo.queries import county_names
-
     row = parcel.drop(columns="geometry").iloc[0].to_dict()
     facts = {k: (None if v is None or (isinstance(v, float) and v != v) else v) for k, v in row.items()}
     for k, v in facts.items():
@@ -312,8 +304,6 @@ def _parcel_map(engine: Engine, parcel: gpd.GeoDataFrame, *, title: str) -> byte
 def _findings_of(
     findings: pd.DataFrame, *, as_of: dt.date, profile: Profile, parcel_no: str
 ) -> list[dict[str, Any]]:
-    from zoning.findings import findings_json
-
     body = findings_json(findings, as_of=as_of, profile=profile)
     return next((p["findings"] for p in body["parcels"] if p["parcel_no"] == parcel_no), [])
 
@@ -341,8 +331,6 @@ def idle_document(
     price_wan: float | None = None,
 ) -> Document:
     """闲置土地调查通知书 (``kind="notice"``) or 认定书 (``"decision"``) for a parcel with an idle finding."""
-    from zoning.idle import idle_findings
-
     parcel = _parcel(engine, parcel_no)
     found = _findings_of(
         idle_findings(parcel.drop(columns="geometry"), as_of=as_of, profile=profile),
@@ -376,9 +364,6 @@ def contract_document(
     city_standard_tax_per_mu_wan: float | None = None,
 ) -> Document:
     """履约核查函 for a parcel with a tax shortfall or a termination-possible finding (``blockline lifecycle``)."""
-    from geo.queries import read_ratings
-    from zoning.lifecycle import lifecycle_findings
-
     parcel = _parcel(engine, parcel_no)
     found = _findings_of(
         lifecycle_findings(

@@ -116,6 +116,62 @@ def _value(v: Any) -> str:
 
 
 # -- 占补平衡调整论证材料 ---------------------------------------------------------------------------------------
+def _balance_figures(check: Mapping[str, Any], city_before_mu: float) -> Table:
+    """The 占补核算 table of a checked adjustment: the county's and the city's figures before and after."""
+    return Table(
+        ("项目", "数值"),
+        [
+            ("占用一级线面积", mu(check["occupied_mu"])),
+            ("补充一级线面积", mu(check["replaced_mu"])),
+            ("县域调整前余额", mu(check["standing_balance_mu"])),
+            ("县域调整后余额", mu(check["balance_after_mu"])),
+            ("县域是否平衡", _yes(check["county_balanced"])),
+            (
+                "县域一级线面积（调整前→后）",
+                f"{mu(check['level1_before_mu'])} → {mu(check['level1_after_mu'])}",
+            ),
+            ("全市调整前余额", mu(city_before_mu)),
+            ("全市调整后余额", mu(check["city_balance_after_mu"])),
+            ("全市是否平衡（一级线总量不减少）", _yes(check["city_balanced"])),
+            (
+                "全市一级线面积（调整前→后）",
+                f"{mu(check['city_level1_before_mu'])} → {mu(check['city_level1_after_mu'])}",
+            ),
+            ("调出范围中不在一级线内的面积", mu(check["removal_outside_level1_mu"])),
+            ("补入范围中已是一级线的面积", mu(check["addition_already_level1_mu"])),
+            ("补入范围中不在本县的面积", mu(check["addition_outside_county_mu"])),
+        ],
+    )
+
+
+def _balance_record(check: Mapping[str, Any], recorded: Mapping[str, Any] | None) -> Section:
+    """Section 三: the approval, record and transfers of a recorded adjustment, or how a check may be recorded."""
+    transfers = list((recorded or {}).get("transfers") or [])
+    if recorded:
+        lines = [
+            f"批复文号：{recorded['approval_doc']}；记录编号：#{recorded['id']}；记录人：{recorded['recorded_by']}；"
+            f"记录时间：{recorded['recorded_at']}。",
+            f"调整理由：{recorded.get('reason') or '—'}。",
+        ]
+        table = (
+            Table(
+                ("调出县", "调入县", "指标（亩）"),
+                [(t["from"], t["to"], f"{t['mu']:,.2f}") for t in transfers],
+            )
+            if transfers
+            else None
+        )
+        lines.append("跨县指标调剂：" + ("见下表。" if transfers else "无。"))
+        return Section("三、批复、记录与指标调剂", tuple(lines), table)
+    return Section(
+        "三、指标调剂",
+        (
+            "本材料为核算结果，尚未记录；县域不平衡时，可按全市统筹调剂指标"
+            f"（{check['article']}），调剂在记录调整时登记。",
+        ),
+    )
+
+
 def balance_paper(
     check: Mapping[str, Any],
     *,
@@ -144,60 +200,12 @@ def balance_paper(
     state = "已记录" if recorded else "拟调整（核算，未写入台账）"
     intro = (
         f"{name}工业区块线{state}方案：调出（占用）一级工业区块线 {mu(check['occupied_mu'])}，"
-        f"补入一级工业区块线 {mu(check['replaced_mu'])}。依据 {check['article']}（政策配置 {check['policy']}）核算如下。"  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+        f"补入一级工业区块线 {mu(check['replaced_mu'])}。"
+        f"依据 {check['article']}（政策配置 {check['policy']}）核算如下。"
     )
-    figures = Table(
-        ("项目", "数值"),
-        [
-            ("占用一级线面积", mu(check["occupied_mu"])),
-            ("补充一级线面积", mu(check["replaced_mu"])),
-            ("县域调整前余额", mu(check["standing_balance_mu"])),
-            ("县域调整后余额", mu(check["balance_after_mu"])),
-            ("县域是否平衡", _yes(check["county_balanced"])),
-            (
-                "县域一级线面积（调整前→后）",
-                f"{mu(check['level1_before_mu'])} → {mu(check['level1_after_mu'])}",
-            ),
-            ("全市调整前余额", mu(city_before_mu)),
-            ("全市调整后余额", mu(check["city_balance_after_mu"])),
-            ("全市是否平衡（一级线总量不减少）", _yes(check["city_balanced"])),
-            (
-                "全市一级线面积（调整前→后）",
-                f"{mu(check['city_level1_before_mu'])} → {mu(check['city_level1_after_mu'])}",
-            ),
-            ("调出范围中不在一级线内的面积", mu(check["removal_outside_level1_mu"])),
-            ("补入范围中已是一级线的面积", mu(check["addition_already_level1_mu"])),
-            ("补入范围中不在本县的面积", mu(check["addition_outside_county_mu"])),
-        ],
-    )
+    figures = _balance_figures(check, city_before_mu)
     sections = [Section("一、调整概况", (intro,)), Section("二、占补核算", (), figures)]
-    transfers = list((recorded or {}).get("transfers") or [])
-    if recorded:
-        lines = [
-            f"批复文号：{recorded['approval_doc']}；记录编号：#{recorded['id']}；记录人：{recorded['recorded_by']}；"
-            f"记录时间：{recorded['recorded_at']}。",
-            f"调整理由：{recorded.get('reason') or '—'}。",
-        ]
-        table = (
-            Table(
-                ("调出县", "调入县", "指标（亩）"),
-                [(t["from"], t["to"], f"{t['mu']:,.2f}") for t in transfers],
-            )
-            if transfers
-            else None
-        )
-        lines.append("跨县指标调剂：" + ("见下表。" if transfers else "无。"))
-        sections.append(Section("三、批复、记录与指标调剂", tuple(lines), table))
-    else:
-        sections.append(
-            Section(
-                "三、指标调剂",
-                (
-                    "本材料为核算结果，尚未记录；县域不平衡时，可按全市统筹调剂指标"
-                    f"（{check['article']}），调剂在记录调整时登记。",
-                ),
-            )
-        )
+    sections.append(_balance_record(check, recorded))
     warnings = tuple(
         f"{i}. [{w['code']}] {w['message']}（{w.get('article', check['article'])}）"
         for i, w in enumerate(check.get("warnings") or [], start=1)
@@ -244,7 +252,8 @@ def zone_paper(
     req = dict(zone.get("requirements") or {})
     intro = (
         f"片区“{zone['name']}”（编号 {zone['id']}{'，' + zone['county_code'] if zone.get('county_code') else ''}），"
-        f"面积 {mu(assessment['area_mu'])}，涉及宗地 {len(assessment['parcels'])} 宗、权利人 {assessment['holders']} 个，"  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+        f"面积 {mu(assessment['area_mu'])}，"
+        f"涉及宗地 {len(assessment['parcels'])} 宗、权利人 {assessment['holders']} 个，"
         f"低效用地占比 {assessment['low_efficiency_share']:.1%}（截至 {as_of.isoformat()}）。"
     )
     threshold = (
@@ -417,7 +426,8 @@ def contract_paper(
     ]
     if penalties:
         how = tuple(
-            f"{_CATEGORY_ZH.get(f['category'], f['category'])}：违约金 {wan(float(f['penalty_wan']))}。计算：{f['detail']}"  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+            f"{_CATEGORY_ZH.get(f['category'], f['category'])}：违约金 {wan(float(f['penalty_wan']))}。"
+            f"计算：{f['detail']}"
             for f in penalties
         )
         sections.append(Section("四、违约金", (*how, f"违约金合计：{wan(total)}。")))

@@ -47,7 +47,7 @@ from zoning.policy import Profile, get_profile
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["KINDS", "Judgement", "judge_city", "judge_later", "judge_today"]
+__all__ = ["KINDS", "Judgement", "judge_city", "judge_later", "judge_today", "set_name"]
 
 #: the kinds of findings a judgement holds
 KINDS = ("idle", "lifecycle")
@@ -224,6 +224,11 @@ def judge_city(
         seconds = time.perf_counter() - start
         conn.execute(sa.text("UPDATE judgements SET seconds = :s WHERE id = :i"), {"s": seconds, "i": jid})
     return Judgement(engine, jid, key["v"], as_of, profile.name, options, True, seconds)
+
+
+def set_name(profile: str, as_of: dt.date, version: str) -> str:
+    """The name of a set of the map's marks (written with the judgement): profile, date and data version."""
+    return f"{profile}|{as_of.isoformat()}|{version}"
 
 
 def judge_today(engine: Engine, *, policies: Sequence[str] | None = None) -> list[Judgement]:

@@ -20,9 +20,8 @@ import pyarrow as pa
 import sqlalchemy as sa
 from pyarrow import csv
 
-from blockline.services.judged import KINDS
+from blockline.services.judged import KINDS, set_name
 from blockline.services.judged_values import dumps, is_missing
-from blockline.services.marks import set_name
 from geo.tiles import copy_marks
 from zoning.consolidation import latest_grade
 from zoning.findings import findings_json, group_by_parcel

@@ -14,26 +14,22 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
-if TYPE_CHECKING:
-    from blockline.services.judged import Judgement
-    from zoning.policy import Profile
+from blockline.services.judged import Judgement, judge_city, set_name
+from blockline.services.judged_write import first_categories
+from geo import queries
+from geo.tiles import data_version, has_marks, write_marks
+from zoning.consolidation import latest_grade
+from zoning.marks import marks_frame
+from zoning.policy import Profile
 
 __all__ = ["ensure_marks", "mark_set_name", "set_name"]
 
 
-def set_name(profile: str, as_of: dt.date, version: str) -> str:
-    """The name of a set of marks: profile, date and data version."""
-    return f"{profile}|{as_of.isoformat()}|{version}"
-
-
 def mark_set_name(engine: Engine, *, as_of: dt.date, profile: Profile) -> str:
     """The name of the marks for this profile, date and the data as it is now."""
-    from geo.tiles import data_version
-
     return set_name(profile.name, as_of, data_version(engine))
 
 
@@ -43,13 +39,9 @@ def ensure_marks(engine: Engine, *, as_of: dt.date, profile: Profile) -> str:
     They come with the city's judgement (``blockline.services.judged.judge_city``): a stored one is not judged again.
     Sets of the same data for other dates or profiles stay (other sessions may show them).
     """
-    from geo.tiles import has_marks
-
     name = mark_set_name(engine, as_of=as_of, profile=profile)
     if has_marks(engine, name):
         return name
-    from blockline.services.judged import judge_city
-
     judgement = judge_city(engine, as_of=as_of, profile=profile)
     name = set_name(profile.name, as_of, judgement.data_version)
     if not has_marks(engine, name):  # judged before its marks were kept with it: from the stored findings
@@ -59,12 +51,6 @@ def ensure_marks(engine: Engine, *, as_of: dt.date, profile: Profile) -> str:
 
 def _derive(engine: Engine, judgement: Judgement, name: str) -> None:
     """Write the marks of a stored judgement: its findings' first categories and the parcels' latest grade."""
-    from blockline.services.judged_write import first_categories
-    from geo import queries
-    from geo.tiles import write_marks
-    from zoning.consolidation import latest_grade
-    from zoning.marks import marks_frame
-
     parcels = queries.read_parcel_columns(engine, ["parcel_no", "holder_id"])
     grade = latest_grade(parcels, queries.read_ratings(engine), as_of=judgement.as_of)
     marks = marks_frame(

@@ -7,15 +7,15 @@ every process) and reads from the store only the columns it adds to the findings
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
 
+import geopandas as gpd
+import pandas as pd
 from sqlalchemy.engine import Engine
 
-if TYPE_CHECKING:
-    import geopandas as gpd
-    import pandas as pd
-
-    from zoning.policy import Profile
+from blockline.services.judged import judge_city
+from blockline.services.zones import candidate_zones
+from geo.queries import read_parcel_columns
+from zoning.policy import Profile
 
 __all__ = ["FACT_COLUMNS", "idle_report", "parcel_facts", "zone_candidates"]
 
@@ -25,17 +25,14 @@ FACT_COLUMNS = ["parcel_no", "holder", "county_code", "area_mu"]
 
 def parcel_facts(engine: Engine) -> pd.DataFrame:
     """``FACT_COLUMNS`` of the current parcels (columnar read, no geometry), as ``read_parcels`` types them."""
-    from geo.queries import read_parcel_columns
-
     return read_parcel_columns(engine, list(FACT_COLUMNS))
 
 
 def idle_report(engine: Engine, *, as_of: dt.date, profile: Profile) -> pd.DataFrame:
-    """Every idle/low-efficiency finding of the judgement at ``as_of`` under ``profile``, with the parcel's
-    holder, county and area (``figures`` left out): the 闲置 page's list.
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
-    from blockline.services.judged import judge_city
+    """Every idle/low-efficiency finding of the judgement at ``as_of`` under ``profile``: the 闲置 page's list.
 
+    With the parcel's holder, county and area (``figures`` left out).
+    """
     findings = judge_city(engine, as_of=as_of, profile=profile).findings("idle", figures=False)
     return findings.merge(parcel_facts(engine), on="parcel_no", how="left")
 
@@ -48,6 +45,4 @@ def zone_candidates(
     ``blockline.services.zones.candidate_zones``: the judgement's low-efficiency land clustered at ``gap_m`` and
     ``min_mu``, with their block-line levels and rating mix computed in the store.
     """
-    from blockline.services.zones import candidate_zones
-
     return candidate_zones(engine, as_of=as_of, profile=profile, min_mu=min_mu, gap_m=gap_m)

@@ -1,1 +1,1 @@
-# noqa: D104 issue 14: left by tools/house_move.py lint, fix and drop
+"""Streamlit-side helpers of the app: cached loaders, maps, views of each page, words in two languages."""

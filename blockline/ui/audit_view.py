@@ -11,11 +11,14 @@ Examples
 ...                     "target": ["load 1: demo seed=2020 parcels=600"], "approval_doc": [None],
 ...                     "before": [None], "after": [{"inserted": 600, "updated": 0, "closed": 0, "warnings": 0}]})
 >>> readable_trail(row, "zh").iloc[0][["action", "target", "approval_doc", "after"]].tolist()
-['载入示范数据', '第 1 次导入：示范城市（随机种子 2020，宗地 600 宗）', '—', '新增：600；更新：0；关闭旧版本：0；注意事项：0']
-"""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+... # doctest: +NORMALIZE_WHITESPACE
+['载入示范数据', '第 1 次导入：示范城市（随机种子 2020，宗地 600 宗）', '—',
+ '新增：600；更新：0；关闭旧版本：0；注意事项：0']
+"""
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -23,6 +26,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from blockline.ui.i18n import LANGS, fmt_int, fmt_mu, translate
+from geo.clock import shown
 
 __all__ = ["ACTIONS", "action_label", "fact_text", "readable_trail", "readable_users", "target_text"]
 
@@ -106,7 +110,7 @@ def _county(code: object, counties: Mapping[str, str] | None) -> str:
     return f"{code} {name}".strip()
 
 
-def _value(key: str, value: object, lang: str, counties: Mapping[str, str] | None) -> str:  # noqa: C901 issue 14: left by tools/house_move.py lint, fix and drop
+def _value(key: str, value: object, lang: str, counties: Mapping[str, str] | None) -> str:
     """One recorded value, formatted by what it is."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return _DASH
@@ -116,6 +120,20 @@ def _value(key: str, value: object, lang: str, counties: Mapping[str, str] | Non
         return fmt_mu(value)
     if key == "gap_m" and isinstance(value, (int, float)):
         return f"{value:g} m"
+    named = _named_value(key, value, lang, counties)
+    if named is not None:
+        return named
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value) or translate("audit.none", lang)
+    if isinstance(value, Mapping):
+        return fact_text(value, lang, counties)
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def _named_value(key: str, value: object, lang: str, counties: Mapping[str, str] | None) -> str | None:
+    """A value its key says how to word (transfers, county, roles, counties, via, requirements); else None."""
     if key == "transfers" and isinstance(value, list):
         parts = [
             translate("audit.transfer", lang, county=_county(t.get("from"), counties), mu=fmt_mu(t.get("mu")))
@@ -134,17 +152,11 @@ def _value(key: str, value: object, lang: str, counties: Mapping[str, str] | Non
     if key == "via" and _known(f"audit.via.{value}", lang):
         return translate(f"audit.via.{value}", lang)
     if key == "requirements" and isinstance(value, Mapping):
-        shown = {k: v for k, v in value.items() if v not in (None, "")}
-        return "，".join(f"{_label(f'zones.req.{k}', k, lang)} {v}" for k, v in shown.items()) or translate(
+        given = {k: v for k, v in value.items() if v not in (None, "")}
+        return "，".join(f"{_label(f'zones.req.{k}', k, lang)} {v}" for k, v in given.items()) or translate(
             "audit.none", lang
         )
-    if isinstance(value, list):
-        return "、".join(str(v) for v in value) or translate("audit.none", lang)
-    if isinstance(value, Mapping):
-        return fact_text(value, lang, counties)
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
+    return None
 
 
 def _label(key: str, fact: str, lang: str) -> str:
@@ -173,7 +185,6 @@ def readable_trail(trail: pd.DataFrame, lang: str, counties: Mapping[str, str] |
 
     Before and after are read from the rows of ``read_audit`` (dicts) or from their JSON text.
     """
-    import json
 
     def facts(value: object) -> object:
         if isinstance(value, str):
@@ -197,15 +208,16 @@ def readable_trail(trail: pd.DataFrame, lang: str, counties: Mapping[str, str] |
 
 
 def readable_users(users: pd.DataFrame, lang: str, counties: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """The users table (``geo.auth.list_users``) in words: roles by name, 全部 for no county limit, 是/否, a dash
-    for a missing display name, the creation time as shown by the office's clock.
+    """The users table (``geo.auth.list_users``) in words.
+
+    Roles by name, 全部 for no county limit, 是/否, a dash for a missing display name, the creation time as
+    shown by the office's clock.
 
     >>> u = pd.DataFrame({"name": ["li"], "display_name": [None], "roles": ["planner,viewer"], "counties": [""],
     ...                   "disabled": [False], "created_at": [None]})
     >>> readable_users(u, "zh").iloc[0].tolist()
     ['li', '—', '规划编制、查看', '全部', '否', '—']
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
-    from geo.clock import shown
+    """
 
     def split(text: object) -> list[str]:
         return [p for p in str(text or "").split(",") if p]

@@ -1,5 +1,6 @@
-"""Signing in to the app: an identity server (OIDC, through ``st.login``) where one is configured, else the
-built-in user store (``geo.auth``), and nothing at all in setup mode (a store with no user yet).
+"""Signing in to the app: an identity server (OIDC) if configured, else the built-in user store (``geo.auth``).
+
+In setup mode (a store with no user yet) nobody signs in at all.
 
 - **OIDC**: when ``.streamlit/secrets.toml`` (or the environment) holds an ``[auth]`` section, the app uses
   ``st.login``/``st.user``; the roles come from the ID token's claim named by ``BLOCKLINE_OIDC_ROLES_CLAIM``
@@ -16,18 +17,18 @@ knows who asks. A session ends after ``BLOCKLINE_SESSION_MINUTES`` (default 60) 
 out", and when the user is disabled; every run of a page checks it against the store first.
 
 Pages ask :func:`can` to decide what to show; the store checks again on every write, whatever a page shows.
-"""  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-import os
 import time
+from collections.abc import Iterable
 
 import streamlit as st
 
-from blockline.ui import data
+from blockline.ui.engine import get_engine
 from blockline.ui.i18n import t
 from geo.auth import (
     ROLES,
@@ -68,7 +69,9 @@ def _claim_list(value: object) -> list[str]:
         return []
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
-    return [str(v) for v in value]  # type: ignore[union-attr]
+    if isinstance(value, Iterable):  # a JSON list
+        return [str(v) for v in value]
+    return [str(value)]
 
 
 def _token_end() -> dt.datetime | None:
@@ -82,14 +85,12 @@ def _oidc_actor() -> Actor | None:
     if not st.user.is_logged_in:
         return None
     claims = st.user.to_dict()
-    if isinstance(claims.get("exp"), (int, float)) and claims["exp"] <= time.time():
+    exp = claims.get("exp")
+    if isinstance(exp, (int, float)) and exp <= time.time():
         return None
-    roles = [
-        r
-        for r in _claim_list(claims.get(os.environ.get("BLOCKLINE_OIDC_ROLES_CLAIM", "roles")))
-        if r in ROLES
-    ]
-    counties = _claim_list(claims.get(os.environ.get("BLOCKLINE_OIDC_COUNTIES_CLAIM", "counties")))
+    settings = get_settings()
+    roles = [r for r in _claim_list(claims.get(settings.oidc_roles_claim)) if r in ROLES]
+    counties = _claim_list(claims.get(settings.oidc_counties_claim))
     name = str(claims.get("preferred_username") or claims.get("email") or claims.get("sub"))
     return Actor(name=name, roles=frozenset(roles or ["viewer"]), counties=frozenset(counties), via="oidc")
 
@@ -104,7 +105,7 @@ def _cookie() -> str | None:
 
 def _check_session() -> Actor | None:
     """The actor of the page's session (or of the browser's cookie), checked against the store now."""
-    engine = data.get_engine()
+    engine = get_engine()
     sid = st.session_state.get(_SID)
     if sid is not None:
         session = session_by_id(engine, sid)
@@ -130,7 +131,7 @@ def current_actor() -> Actor | None:
 
 
 def _start(actor: Actor, *, expires_at: dt.datetime | None = None) -> None:
-    sid, code = start_session(data.get_engine(), actor, expires_at=expires_at)
+    sid, code = start_session(get_engine(), actor, expires_at=expires_at)
     st.session_state.update({_SID: sid, _HANDOFF: code, _ACTOR: actor})
 
 
@@ -138,7 +139,7 @@ def sign_out() -> None:
     """End the session: in the store (so the browser's cookie is refused from now on) and in the page."""
     sid = st.session_state.pop(_SID, None)
     if sid is not None:
-        end_session(data.get_engine(), sid)
+        end_session(get_engine(), sid)
     st.session_state.pop(_ACTOR, None)
     st.session_state.pop(_HANDOFF, None)
     st.session_state[_SIGNED_OUT] = True
@@ -162,7 +163,7 @@ def _browser_cookie() -> None:
 
 def is_setup_mode() -> bool:
     """Whether the store has no user yet (then everyone acts as ``BLOCKLINE_USER``, as the command does)."""
-    with data.get_engine().connect() as conn:
+    with get_engine().connect() as conn:
         return setup_mode(conn)
 
 
@@ -205,7 +206,7 @@ def sign_in() -> Actor | None:
         password = st.text_input(t("auth.password"), type="password", key="auth_password")
         submitted = st.form_submit_button(t("auth.submit"))
     if submitted:
-        actor = authenticate(data.get_engine(), name.strip(), password)
+        actor = authenticate(get_engine(), name.strip(), password)
         if actor is None:
             st.error(t("auth.failed"))
         else:

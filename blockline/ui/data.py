@@ -6,7 +6,8 @@ stays the same (``st.cache_data`` hands every caller its own copy, so a page may
 session sees). They return frames in EPSG:4326 for the map, with ``area_mu`` computed in the storage CRS by
 the database. ``clear_caches`` forgets them all after a load. The pure
 helpers (``is_empty``, ``table_bytes``, ``preview_file``) carry the logic and are tested without
-Streamlit.
+Streamlit. The engine is ``blockline.ui.engine``'s and the upload previews are ``blockline.ui.uploads``'s, both
+importable from here too.
 
 Examples
 --------
@@ -17,27 +18,47 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-import os
 import tempfile
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-import shapely
 import sqlalchemy as sa
 import streamlit as st
-from sqlalchemy.engine import Engine
 
+from blockline.services.marks import ensure_marks
+from blockline.services.reports import idle_report as _stored_idle_report
+from blockline.ui.auth import current_actor
+from blockline.ui.engine import get_engine
+from blockline.ui.lifecycle_view import lifecycle_report as _lifecycle_work_list
+from blockline.ui.uploads import (
+    KINDS,
+    Landing,
+    Preview,
+    error_dict,
+    landing,
+    preview_file,
+    preview_upload,
+    replaced_parcels,
+    saved_upload,
+    upload_layers,
+)
+from blockline.ui.zones_view import candidates as _candidate_zones
 from geo import queries
 from geo.area import area_mu
-from geo.errors import BlocklineError, ValidationError
+from geo.auth import Actor
+from geo.drafts import clear_drafts as _clear_drafts
+from geo.drafts import new_sketch, read_drafts, save_drafts, valid_sketch
+from geo.export import write_table
 from geo.settings import get_settings
+from geo.store import safe_url
+from geo.tiles import data_version
+from zoning.policy import get_profile
 
 __all__ = [
     "KINDS",
+    "Landing",
     "landing",
     "replaced_parcels",
     "TABLE_ROWS",
@@ -80,14 +101,6 @@ __all__ = [
     "zone_candidates",
 ]
 
-#: what an uploaded file can be loaded as
-KINDS = (
-    "parcels",
-    "level1",
-    "level2",
-    "boundaries",
-    "ledger",
-)  # ledger: a 台账 joined to the parcels by number
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _DISPLAY_EPSG = 4326
 #: how soon the app sees what another process (the command line) wrote: the data version is asked for again
@@ -98,31 +111,19 @@ _KEEP_ENTRIES = 64
 _KEEP_LARGE = (
     8  # frames of a whole city's findings (tens of MB each at 200,000 parcels): the last few asked for
 )
-_PREVIEW_ROWS = 10
 _OUTLINE_TOLERANCE_M = 5.0  # county outlines are drawn, never measured, from this: below a pixel at city zoom
 
 
 # -- the store ----------------------------------------------------------------------------------------------
-@st.cache_resource(show_spinner=False)
-def get_engine() -> Engine:
-    """The store's engine, opened (and migrated) once per process and shared by every session."""
-    from geo.store import open_store
-
-    return open_store()
-
-
 @st.cache_data(ttl=_VERSION_TTL_S, show_spinner=False)
 def tile_version() -> str:
-    """The store's data version (``geo.tiles.data_version``): in the map's tile URLs, and part of the key of
-    every loader below.
+    """The store's data version (``geo.tiles.data_version``): in the map's tile URLs and every loader's key.
 
     Asked for again every ``_VERSION_TTL_S`` seconds (one query on primary keys, about 2 ms). The loaders
     are cached by their arguments *and* this version, so what another process wrote shows within seconds and
     a visit after a pause does not count 200,000 parcels again when nothing changed. The version is read
     before the data, so a cached frame is never older than the version it is kept under.
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
-    from geo.tiles import data_version
-
+    """
     return data_version(get_engine())
 
 
@@ -188,15 +189,12 @@ def _blocklines(version: str, level: int, county: str | None, as_of: dt.date | N
 
 def tiles_served() -> bool:
     """Whether this process serves the map's vector tiles (the app was started by ``blockline/server.py``)."""
-    return os.environ.get("BLOCKLINE_TILES") == "1"
+    return get_settings().tiles
 
 
 @st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
 def mark_set(as_of: dt.date, policy: str, version: str) -> str:
     """Compute (once per profile, date and data version) the parcels' marks for colouring the tiles."""
-    from blockline.services.marks import ensure_marks
-    from zoning.policy import get_profile
-
     del version  # part of the cache key only
     return ensure_marks(get_engine(), as_of=as_of, profile=get_profile(policy))
 
@@ -231,8 +229,6 @@ def land_uses(limit: int = 10) -> list[str]:
 
 @st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
 def _land_uses(version: str, limit: int) -> list[str]:
-    import sqlalchemy as sa
-
     del version
     with get_engine().connect() as conn:
         return [
@@ -269,11 +265,8 @@ def idle_report(as_of: dt.date, policy: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_LARGE, show_spinner=False)
 def _idle_report(version: str, as_of: dt.date, policy: str) -> pd.DataFrame:
-    from blockline.services.reports import idle_report as report
-    from zoning.policy import get_profile
-
     del version
-    return report(get_engine(), as_of=as_of, profile=get_profile(policy))
+    return _stored_idle_report(get_engine(), as_of=as_of, profile=get_profile(policy))
 
 
 #: rows a page's table sends to the browser at most (130,000 idle findings are 36 MB; their Excel has every row)
@@ -282,8 +275,6 @@ TABLE_ROWS = 2000
 
 def table_bytes(frame: pd.DataFrame, *, fmt: str = "xlsx", sheet: str = "blockline") -> bytes:
     """``frame``'s attributes as the bytes of an XLSX (or CSV) file, written by ``geo.export.write_table``."""
-    from geo.export import write_table
-
     with tempfile.TemporaryDirectory(prefix="blockline-export-") as tmp:
         path = Path(tmp) / f"export.{fmt}"
         write_table(frame, path, fmt=fmt, sheet=sheet)
@@ -297,10 +288,8 @@ def lifecycle_report(as_of: dt.date, policy: str, city_standard: float | None = 
 
 @st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_LARGE, show_spinner=False)
 def _lifecycle_report(version: str, as_of: dt.date, policy: str, city_standard: float | None) -> pd.DataFrame:
-    from blockline.ui.lifecycle_view import lifecycle_report as report
-
     del version
-    return report(get_engine(), as_of, policy, city_standard_tax_per_mu_wan=city_standard)
+    return _lifecycle_work_list(get_engine(), as_of, policy, city_standard_tax_per_mu_wan=city_standard)
 
 
 def zone_candidates(as_of: dt.date, policy: str, min_mu: float, gap_m: float) -> gpd.GeoDataFrame:
@@ -312,11 +301,10 @@ def zone_candidates(as_of: dt.date, policy: str, min_mu: float, gap_m: float) ->
 def _zone_candidates(
     version: str, as_of: dt.date, policy: str, min_mu: float, gap_m: float
 ) -> gpd.GeoDataFrame:
-    from blockline.ui.zones_view import candidates
-    from zoning.policy import get_profile
-
     del version
-    return candidates(get_engine(), as_of=as_of, profile=get_profile(policy), min_mu=min_mu, gap_m=gap_m)
+    return _candidate_zones(
+        get_engine(), as_of=as_of, profile=get_profile(policy), min_mu=min_mu, gap_m=gap_m
+    )
 
 
 def parcel_record(parcel_no: str) -> pd.Series | None:
@@ -352,14 +340,13 @@ def clear_caches() -> None:
 
 
 # -- settings the app reads ------------------------------------------------------------------------------
-def acting_user() -> object:
+def acting_user() -> Actor | str:
     """Who the app acts as: the signed-in user (an ``Actor``); in setup mode ``BLOCKLINE_USER``, else ``app``."""
-    from blockline.ui.auth import current_actor
-
     actor = current_actor()
     if actor is not None:
         return actor
-    return get_settings().user if os.environ.get("BLOCKLINE_USER") else "app"
+    settings = get_settings()
+    return settings.user if "user" in settings.model_fields_set and settings.user else "app"
 
 
 def db_location() -> tuple[bool, str]:
@@ -367,25 +354,24 @@ def db_location() -> tuple[bool, str]:
     settings = get_settings()
     if settings.embedded:
         return True, str(settings.home)
-    from geo.store import safe_url
-
     return False, safe_url(settings.database_url or "")
 
 
 def policy_index(policies: Sequence[str]) -> int:
-    """Where the settings' profile stands in ``policies`` (0 when absent): the pages start on it, the profile
-    whose findings the server computes while it starts.
+    """Where the settings' profile stands in ``policies`` (0 when absent): the pages start on it.
+
+    It is the profile whose findings the server computes while it starts.
 
     >>> policy_index(["yiwu", get_settings().policy])
     1
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
+    """
     policy = get_settings().policy
     return list(policies).index(policy) if policy in policies else 0
 
 
 def tianditu_key() -> str:
     """The Tianditu key from ``BLOCKLINE_TIANDITU_KEY`` (empty when unset)."""
-    return os.environ.get("BLOCKLINE_TIANDITU_KEY", "")
+    return get_settings().tianditu_key
 
 
 #: Leaflet and Leaflet.draw as the app serves them from static/ (no CDN needed)
@@ -395,32 +381,30 @@ BUNDLED_LEAFLET_DRAW = "/app/static/leaflet-draw"
 
 def leaflet_url() -> str | None:
     """Where the map loads Leaflet from: ``BLOCKLINE_LEAFLET_URL``, else the copy the app serves itself."""
-    return os.environ.get("BLOCKLINE_LEAFLET_URL") or BUNDLED_LEAFLET
+    return get_settings().leaflet_url or BUNDLED_LEAFLET
 
 
 def leaflet_draw_url() -> str:
     """Where the drawing tools load Leaflet.draw from: ``BLOCKLINE_LEAFLET_DRAW_URL``, else the app's own copy."""
-    return os.environ.get("BLOCKLINE_LEAFLET_DRAW_URL") or BUNDLED_LEAFLET_DRAW
+    return get_settings().leaflet_draw_url or BUNDLED_LEAFLET_DRAW
 
 
 def local_tile_url() -> str:
     """The intranet tile server's URL template from ``BLOCKLINE_LOCAL_TILES`` (empty when unset)."""
-    return os.environ.get("BLOCKLINE_LOCAL_TILES", "")
+    return get_settings().local_tiles
 
 
 # -- drafts: drawings kept in the store as soon as they are confirmed ---------------------------------------
 def sketch_id() -> str:
-    """This page's sketch id, kept in the address (``?sketch=``) so a reload or a shared link finds the drawings.
+    """Return this page's sketch id, kept in the address (``?sketch=``) so a reload or a link finds the drawings.
 
     A value that is not a sketch id (typed or forged) is replaced by a fresh one, never queried.
-    """  # noqa: D404 issue 14: left by tools/house_move.py lint, fix and drop
-    from geo.drafts import new_sketch, valid_sketch
-
+    """
     current = st.query_params.get("sketch")
-    if not valid_sketch(current):
+    if current is None or not valid_sketch(current):
         # Moving between pages drops the address's parameters: the session remembers the sketch.
         remembered = st.session_state.get("_sketch")
-        current = remembered if valid_sketch(remembered) else new_sketch()
+        current = remembered if isinstance(remembered, str) and valid_sketch(remembered) else new_sketch()
         st.query_params["sketch"] = current
     st.session_state["_sketch"] = current
     return current
@@ -428,244 +412,14 @@ def sketch_id() -> str:
 
 def drafts(purpose: str) -> list[dict[str, object]]:
     """The drawings kept for this sketch and ``purpose`` (GeoJSON Features, EPSG:4326), oldest first."""
-    from geo.drafts import read_drafts
-
     return read_drafts(get_engine(), sketch_id(), purpose)
 
 
 def keep_drafts(purpose: str, features: Sequence[dict[str, object]]) -> int:
     """Write new drawings to the store at once (one transaction); returns how many were new."""
-    from geo.drafts import save_drafts
-
     return save_drafts(get_engine(), sketch_id(), purpose, features, user=acting_user())
 
 
 def clear_drafts(purpose: str | None = None) -> int:
     """Delete this sketch's drawings (of one purpose, or all)."""
-    from geo.drafts import clear_drafts as clear
-
-    return clear(get_engine(), sketch_id(), purpose)
-
-
-# -- uploads -----------------------------------------------------------------------------------------------
-def error_dict(exc: BlocklineError) -> dict[str, object]:
-    """A blockline error as plain data (cacheable): message and fix in both languages, and its problems."""
-    out: dict[str, object] = dict(exc.as_dict())
-    out["problems"] = (
-        [{"row": p.row, "feature": p.feature, "zh": p.zh, "en": p.en} for p in getattr(exc, "problems", [])]
-        if isinstance(exc, ValidationError)
-        else []
-    )
-    return out
-
-
-@dataclass
-class Preview:
-    """What reading an uploaded file found, before anything is written."""
-
-    file: str
-    kind: str
-    features: int = 0
-    report: dict[str, object] | None = None
-    head: pd.DataFrame | None = None
-    rename: dict[str, str] = field(default_factory=dict)
-    unknown: list[str] = field(default_factory=list)
-    area_column: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    error: dict[str, object] | None = None
-    #: the shapes as they would be stored (storage CRS), with parcel_no for parcels: drawn before loading
-    shapes: gpd.GeoDataFrame | None = None
-
-    @property
-    def ok(self) -> bool:
-        """True when the file can be loaded as it is."""
-        return self.error is None
-
-
-@contextmanager
-def saved_upload(name: str, content: bytes) -> Iterator[Path]:
-    """The uploaded bytes as a file of the same name in a private temporary folder (removed afterwards)."""
-    with tempfile.TemporaryDirectory(prefix="blockline-upload-") as tmp:
-        path = Path(tmp) / Path(name).name
-        path.write_bytes(content)
-        yield path
-
-
-def preview_file(
-    path: Path,
-    *,
-    kind: str,
-    crs: str | None = None,
-    encoding: str | None = None,
-    field_map: Sequence[str] = (),
-    display_name: str | None = None,
-    storage_epsg: int | None = None,
-    layer: str | None = None,
-) -> Preview:
-    """Read ``path`` as ``kind`` would be loaded and check it, writing nothing.
-
-    For parcels the canonical fields are mapped and typed too (``geo.load.prepare_parcels``), so every
-    problem that would stop the load shows here first; a 台账 (``ledger``) is typed as its join would type it
-    (``geo.load.prepare_attributes``). ``layer`` is the layer (or sheet) of a multi-layer file. Errors come
-    back in ``Preview.error``.
-    """
-    from geo.fields import map_columns, parse_field_map
-    from geo.io import read_vector
-    from geo.load import prepare_parcels
-
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
-    name = display_name or path.name
-    preview = Preview(file=name, kind=kind)
-    epsg = storage_epsg or get_settings().storage_epsg
-    if kind == "ledger":
-        return _preview_ledger(path, preview, encoding=encoding, field_map=field_map, layer=layer)
-    try:
-        fmap = parse_field_map([line for line in field_map if line.strip()]) if kind == "parcels" else {}
-
-        def label(columns: list[str]) -> str | None:  # the parcel number names the features in problems
-            rename = map_columns(columns, field_map=fmap).rename
-            return next((src for src, dst in rename.items() if dst == "parcel_no"), None)
-
-        gdf, report = read_vector(
-            path,
-            storage_epsg=epsg,
-            crs=crs or None,
-            encoding=encoding or None,
-            display_name=name,
-            label_column=label if kind == "parcels" else None,
-            layer=layer,
-        )
-        preview.features = len(gdf)
-        preview.report = report.as_dict()
-        preview.shapes = _shapes(gdf, fmap if kind == "parcels" else None)
-        attributes = pd.DataFrame(gdf.drop(columns=gdf.geometry.name)).head(_PREVIEW_ROWS)
-        preview.head = attributes.map(
-            lambda v: "" if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else str(v)
-        )
-        if kind == "parcels":
-            mapping = map_columns([c for c in gdf.columns if c != gdf.geometry.name], field_map=fmap)
-            preview.rename, preview.unknown = dict(mapping.rename), list(mapping.unknown)
-            preview.area_column = mapping.area_column
-            _, preview.warnings = prepare_parcels(gdf, field_map=fmap, file=name)
-    except BlocklineError as exc:
-        preview.error = error_dict(exc)
-    return preview
-
-
-def _shapes(gdf: gpd.GeoDataFrame, fmap: dict[str, str] | None) -> gpd.GeoDataFrame:
-    """The geometry (and, for parcels, the parcel number) of what was read, for the preview map."""
-    from geo.fields import map_columns
-
-    out = gpd.GeoDataFrame(geometry=gdf.geometry.values, crs=gdf.crs)
-    if fmap is not None:
-        rename = map_columns([c for c in gdf.columns if c != gdf.geometry.name], field_map=fmap).rename
-        source = next((src for src, dst in rename.items() if dst == "parcel_no"), None)
-        if source is not None:
-            out["parcel_no"] = gdf[source].astype(str).to_numpy()
-    return out[~out.geometry.is_empty & out.geometry.notna()]
-
-
-_LANDING_SQL = """
-SELECT code, name FROM admin_areas
-WHERE level = 'county' AND ST_Intersects(geom, ST_Transform(ST_SetSRID(ST_GeomFromWKB(:wkb), :srid), ST_SRID(geom)))
-ORDER BY code
-"""
-
-
-def landing(shapes: gpd.GeoDataFrame) -> dict[str, object]:
-    """Where the previewed shapes land: their bounds in lon/lat and the loaded counties they fall in.
-
-    Returns
-    -------
-    dict
-        ``bounds`` ([[south, west], [north, east]] in EPSG:4326, None without shapes), ``counties``
-        (``[(code, name)]`` the shapes intersect, by PostGIS) and ``any_county`` (whether any county is loaded).
-    """
-    if shapes is None or shapes.empty:
-        return {"bounds": None, "counties": [], "any_county": False}
-    west, south, east, north = shapes.to_crs(4326).total_bounds
-    union = shapely.union_all(shapes.geometry.values)
-    with get_engine().connect() as conn:
-        found = conn.execute(
-            sa.text(_LANDING_SQL), {"wkb": shapely.to_wkb(union), "srid": shapes.crs.to_epsg()}
-        ).all()
-        any_county = conn.execute(
-            sa.text("SELECT EXISTS (SELECT 1 FROM admin_areas WHERE level = 'county')")
-        ).scalar_one()
-    return {
-        "bounds": [[float(south), float(west)], [float(north), float(east)]],
-        "counties": [(str(c), str(n)) for c, n in found],
-        "any_county": bool(any_county),
-    }
-
-
-def replaced_parcels(shapes: gpd.GeoDataFrame) -> gpd.GeoDataFrame | None:
-    """The current parcels a parcel file would replace: those whose number it carries (None if it has none)."""
-    if shapes is None or "parcel_no" not in shapes.columns or shapes.empty:
-        return None
-    with get_engine().connect() as conn:
-        found = gpd.read_postgis(
-            sa.text("SELECT parcel_no, geom FROM parcels WHERE valid_to IS NULL AND parcel_no = ANY(:nos)"),
-            conn,
-            geom_col="geom",
-            params={"nos": sorted(set(shapes["parcel_no"]))},
-        )
-    return found if not found.empty else None
-
-
-def _preview_ledger(
-    path: Path, preview: Preview, *, encoding: str | None, field_map: Sequence[str], layer: str | None
-) -> Preview:
-    """The preview of a 台账 (CSV/XLSX without shapes) to join to the current parcels by number."""
-    from geo.fields import map_columns, parse_field_map
-    from geo.io import ReadReport, read_table
-    from geo.load import prepare_attributes
-
-    try:
-        fmap = parse_field_map([line for line in field_map if line.strip()])
-        table = read_table(path, encoding=encoding or None, display_name=preview.file, sheet=layer)
-        preview.features = len(table)
-        head = table.head(_PREVIEW_ROWS)
-        preview.head = head.map(
-            lambda v: "" if v is None or (pd.api.types.is_scalar(v) and pd.isna(v)) else str(v)
-        )
-        mapping = map_columns([str(c) for c in table.columns], field_map=fmap)
-        preview.rename, preview.unknown = dict(mapping.rename), list(mapping.unknown)
-        attributes = prepare_attributes(table, field_map=fmap, file=preview.file)
-        preview.report = ReadReport(
-            file=preview.file, layer=layer, features=len(table), notes=attributes.notes
-        ).as_dict()
-    except BlocklineError as exc:
-        preview.error = error_dict(exc)
-    return preview
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def upload_layers(file_id: str, name: str, _content: bytes) -> list[str]:
-    """The layers (or a workbook's sheets) of an uploaded file, cached by its upload id; [] when unreadable."""
-    from geo.io import list_layers
-
-    with saved_upload(name, _content) as path:
-        try:
-            return list_layers(path, display_name=name)
-        except BlocklineError:
-            return []  # the preview says what is wrong with the file
-
-
-@st.cache_data(max_entries=16, show_spinner=False)
-def preview_upload(
-    file_id: str,
-    name: str,
-    _content: bytes,
-    kind: str,
-    crs: str | None,
-    encoding: str | None,
-    field_map: tuple[str, ...],
-    layer: str | None = None,
-) -> Preview:
-    """``preview_file`` of an uploaded file, cached by its upload id and the options."""
-    with saved_upload(name, _content) as path:
-        return preview_file(
-            path, kind=kind, crs=crs, encoding=encoding, field_map=field_map, display_name=name, layer=layer
-        )
+    return _clear_drafts(get_engine(), sketch_id(), purpose)

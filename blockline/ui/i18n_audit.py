@@ -1,7 +1,8 @@
 """The 审计 page's words: each action's name, each target's sentence, each recorded fact's label (中文, English).
 
-Merged into ``blockline.ui.i18n``; used by ``blockline.ui.audit_view`` (issue 18, item 8: the trail reads as sentences, not as logs).
-"""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+Merged into ``blockline.ui.i18n``; used by ``blockline.ui.audit_view`` (issue 18, item 8: the trail reads as
+sentences, not as logs).
+"""
 
 TABLE: dict[str, tuple[str, str]] = {
     # actions (geo/auth.py, geo/load.py, zoning/ledger_record.py, blockline/services/zones_store.py)

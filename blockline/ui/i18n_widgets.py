@@ -1,8 +1,9 @@
-"""The words that replace Streamlit's own English in its widgets: key → (中文, English), merged into ``blockline.ui.i18n``.
+"""The words that replace Streamlit's own English in its widgets: key → (中文, English).
 
-Streamlit has no language setting for its widgets. Multiselects and selectboxes take a ``placeholder``; the
-file uploader's button and its size line take none, so ``blockline.ui.widget_text`` replaces them with a stylesheet.
-"""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+Merged into ``blockline.ui.i18n``. Streamlit has no language setting for its widgets. Multiselects and
+selectboxes take a ``placeholder``; the file uploader's button and its size line take none, so
+``blockline.ui.widget_text`` replaces them with a stylesheet.
+"""
 
 TABLE: dict[str, tuple[str, str]] = {
     "widget.choose": ("请选择", "Choose"),

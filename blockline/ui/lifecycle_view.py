@@ -12,13 +12,14 @@ Examples
 >>> import datetime as dt
 >>> parcel = {"parcel_no": "A-1", "delivered_on": dt.date(2020, 1, 1), "agreed_start_on": dt.date(2020, 4, 1),
 ...           "started_on": dt.date(2020, 5, 1), "lease_years": 20}
->>> timeline(parcel, as_of=dt.date(2026, 1, 1))[["event", "date"]].dropna().values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+>>> timeline(parcel, as_of=dt.date(2026, 1, 1))[["event", "date"]].dropna().values.tolist()
+... # doctest: +NORMALIZE_WHITESPACE
 [['delivered_on', datetime.date(2020, 1, 1)], ['agreed_start_on', datetime.date(2020, 4, 1)],
  ['started_on', datetime.date(2020, 5, 1)], ['as_of', datetime.date(2026, 1, 1)],
  ['lease_end', datetime.date(2040, 1, 1)]]
 >>> split_message("出让年限须大于 0 / a lease term must be more than 0 years", "en")
 'a lease term must be more than 0 years'
-"""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+"""
 
 from __future__ import annotations
 
@@ -29,6 +30,10 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy.engine import Engine
+
+from blockline.services.judged import judge_city
+from blockline.services.reports import parcel_facts
+from zoning.policy import get_profile
 
 __all__ = [
     "CONTRACT_MEASURES",
@@ -114,10 +119,6 @@ def lifecycle_report(
         penalty_wan``; categories ``WORK_CATEGORIES`` only (no ``insufficient_data``), sorted by parcel number
         and the order of ``WORK_CATEGORIES``.
     """
-    from blockline.services.judged import judge_city
-    from blockline.services.reports import parcel_facts
-    from zoning.policy import get_profile
-
     judgement = judge_city(
         engine,
         as_of=as_of,
@@ -224,12 +225,14 @@ def timeline(parcel: Mapping[str, Any] | pd.Series, *, as_of: dt.date) -> pd.Dat
     dates = {e: _date(_value(parcel, e)) for e in TIMELINE_EVENTS if e != "lease_end"}
     lease_years = _value(parcel, "lease_years")
     dates["lease_end"] = lease_end(dates["delivered_on"], None if lease_years is None else float(lease_years))
-    rows = [{"event": e, "date": dates[e], "kind": _kind(e)} for e in TIMELINE_EVENTS]
-    rows.append({"event": "as_of", "date": as_of, "kind": "today"})
+    rows: list[tuple[str, dt.date | None, str]] = [(e, dates[e], _kind(e)) for e in TIMELINE_EVENTS]
+    rows.append(("as_of", as_of, "today"))
     rank = {e: i for i, e in enumerate((*TIMELINE_EVENTS, "as_of"))}
-    known = sorted((r for r in rows if r["date"] is not None), key=lambda r: (r["date"], rank[r["event"]]))
-    unknown = [r for r in rows if r["date"] is None]
-    return pd.DataFrame(known + unknown, columns=["event", "date", "kind"])
+    known = sorted(
+        ((event, day, kind) for event, day, kind in rows if day is not None), key=lambda r: (r[1], rank[r[0]])
+    )
+    unknown = [r for r in rows if r[1] is None]
+    return pd.DataFrame([*known, *unknown], columns=["event", "date", "kind"])
 
 
 def _kind(event: str) -> str:

@@ -13,8 +13,10 @@ import streamlit as st
 
 from blockline.reports.document import FORMATS, Cover, Document, document_bytes
 from blockline.reports.gather import cover_for
+from blockline.ui.data import acting_user
 from blockline.ui.i18n import current_lang
 from geo.errors import BlocklineError
+from geo.paper_map import cjk_font_path
 
 __all__ = ["LABELS", "paper_buttons", "page_cover"]
 
@@ -31,8 +33,6 @@ _KIND = {"docx": "Word", "pdf": "PDF"}
 
 def page_cover() -> Cover:
     """The cover block for a document made on a page: the settings' authority, today, the signed-in user."""
-    from blockline.ui.data import acting_user
-
     actor = acting_user()
     return cover_for(prepared_by=str(getattr(actor, "name", actor)))
 
@@ -43,8 +43,6 @@ def _bytes(build: Callable[[], Document], fmt: str) -> bytes:
 
 def paper_buttons(paper: str, build: Callable[[], Document], *, key: str, file_stem: str) -> None:
     """Two download buttons (Word, PDF) for ``paper`` (a key of ``LABELS``); ``build`` makes the document."""
-    from geo.paper_map import cjk_font_path
-
     lang = current_lang()
     try:
         cjk_font_path()

@@ -12,8 +12,13 @@ import json
 
 import pandas as pd
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from blockline.ui import data
+from geo.export import records
+from geo.queries import county_names, read_parcels
+from zoning.policy import get_profile
+from zoning.public import PUBLIC_COLUMNS, public_list, public_table
 
 __all__ = ["URL_PATH", "downloads", "public_frame", "requested"]
 
@@ -26,8 +31,6 @@ def requested(page: st.Page) -> bool:
     Streamlit resolves the page inside ``st.navigation``, after the sign-in would have stopped the run; this
     reads the same intent (page hash, or URL path on a first visit) the navigation will resolve.
     """
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
-
     ctx = get_script_run_ctx()
     if ctx is None:
         return False
@@ -44,10 +47,6 @@ def public_frame(as_of: dt.date, policy: str) -> pd.DataFrame:
 
 @st.cache_data(ttl=3600, max_entries=8, show_spinner=False)
 def _public_frame(version: str, as_of: dt.date, policy: str) -> pd.DataFrame:
-    from geo.queries import county_names, read_parcels
-    from zoning.policy import get_profile
-    from zoning.public import public_list
-
     del version
     engine = data.get_engine()
     return public_list(
@@ -60,9 +59,6 @@ def _public_frame(version: str, as_of: dt.date, policy: str) -> pd.DataFrame:
 
 def downloads(frame: pd.DataFrame, *, as_of: dt.date, policy: str) -> dict[str, bytes]:
     """The list as the bytes of its three downloads: xlsx and csv (Chinese headers), json (the command's)."""
-    from geo.export import records
-    from zoning.public import PUBLIC_COLUMNS, public_table
-
     table = public_table(frame, "zh")
     body = {
         "as_of": as_of.isoformat(),

@@ -115,11 +115,12 @@ def _sql_text(value: str) -> str:
 def layer_specs(
     *, schema: str, mark_set: str, categories: Sequence[str], lang: str = "zh"
 ) -> list[LayerSpec]:
-    """The project's layers, bottom first, with the app's names (``blockline.ui.i18n``) and styles (``blockline.ui.maps``).
+    """The project's layers, bottom first, with the app's names and styles.
 
-    ``mark_set`` names the policy engine's marks the parcels are coloured by; ``categories`` are the idle
-    categories in the app's order (``zoning.idle.IDLE_CATEGORIES``), coloured as on the 闲置 page.
-    """  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+    The names are ``blockline.ui.i18n``'s, the styles ``blockline.ui.maps``'s. ``mark_set`` names the policy
+    engine's marks the parcels are coloured by; ``categories`` are the idle categories in the app's order
+    (``zoning.idle.IDLE_CATEGORIES``), coloured as on the 闲置 page.
+    """
     s = '"' + schema.replace('"', '""') + '"'
     parcels = (
         f"(SELECT p.id, p.parcel_no, p.holder, p.land_use, p.county_code, p.area_mu, m.idle, p.geom "
@@ -191,6 +192,13 @@ def _props(parent: ET.Element, values: Mapping[str, str]) -> None:
         ET.SubElement(parent, "prop", k=k, v=v)
 
 
+def _float(value: object) -> float:
+    """A style's number (``float`` of it; anything else is a ``TypeError``, as ``float`` says)."""
+    if isinstance(value, (int, float, str)):
+        return float(value)
+    raise TypeError(f"not a number: {value!r}")
+
+
 def _symbol(parent: ET.Element, name: str, style: Mapping[str, object], fill: str | None = None) -> None:
     symbol = ET.SubElement(
         parent, "symbol", type="fill", name=name, alpha="1", clip_to_extent="1", force_rhr="0"
@@ -204,12 +212,12 @@ def _symbol(parent: ET.Element, name: str, style: Mapping[str, object], fill: st
         layer,
         {
             "color": _rgba(
-                fill or str(style.get("fillColor", style["color"])), float(style.get("fillOpacity", 0.0))
+                fill or str(style.get("fillColor", style["color"])), _float(style.get("fillOpacity", 0.0))
             ),
             "style": "solid" if filled else "no",
             "outline_color": _rgba(str(style["color"])),
             "outline_style": "dash" if dashed else "solid",
-            "outline_width": f"{float(style.get('weight', 1)) * _MM_PER_PX:.2f}",
+            "outline_width": f"{_float(style.get('weight', 1)) * _MM_PER_PX:.2f}",
             "outline_width_unit": "MM",
             "joinstyle": "round",
         },
@@ -219,10 +227,12 @@ def _symbol(parent: ET.Element, name: str, style: Mapping[str, object], fill: st
 def _renderer(parent: ET.Element, layer: LayerSpec) -> None:
     attrs = {"symbollevels": "0", "enableorderby": "0", "forceraster": "0"}
     if layer.attribute is None:
-        renderer = ET.SubElement(parent, "renderer-v2", type="singleSymbol", **attrs)
+        renderer = ET.SubElement(parent, "renderer-v2", {"type": "singleSymbol", **attrs})
         _symbol(ET.SubElement(renderer, "symbols"), "0", layer.style)
         return
-    renderer = ET.SubElement(parent, "renderer-v2", type="categorizedSymbol", attr=layer.attribute, **attrs)
+    renderer = ET.SubElement(
+        parent, "renderer-v2", {"type": "categorizedSymbol", "attr": layer.attribute, **attrs}
+    )
     categories = ET.SubElement(renderer, "categories")
     symbols = ET.SubElement(renderer, "symbols")
     for i, (value, label, color) in enumerate(layer.categories):

@@ -2,10 +2,11 @@
 
 Streamlit has no language setting. Where a widget takes a ``placeholder`` (multiselect, selectbox) the pages
 pass one (``widget.choose``). The file uploader's button ("Upload") and its size line ("200MB per file •
-ZIP, …") take none, nor does the keyboard's "Skip to main content" link: in Chinese mode a small stylesheet, injected once per run by ``app.py``, hides those
-English words and shows the Chinese ones in their place (CSS ``::after`` content). The accepted types are
-named in each uploader's own label. English mode keeps Streamlit's English.
-"""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+ZIP, …") take none, nor does the keyboard's "Skip to main content" link: in Chinese mode a small stylesheet,
+injected once per run by ``app.py``, hides those English words and shows the Chinese ones in their place
+(CSS ``::after`` content). The accepted types are named in each uploader's own label. English mode keeps
+Streamlit's English.
+"""
 
 from __future__ import annotations
 
@@ -62,9 +63,10 @@ def inject(lang: str) -> None:
 
 
 def encoding_name(encoding: str | None) -> tuple[str, str | None]:
-    """A read report's encoding as (code, how it was told when the code carries it), e.g.
-    ``"UTF-8 (format default)"`` → ``("UTF-8", "format default")``.
-    """  # noqa: D205 issue 14: left by tools/house_move.py lint, fix and drop
+    """A read report's encoding as (code, how it was told when the code carries it).
+
+    E.g. ``"UTF-8 (format default)"`` → ``("UTF-8", "format default")``.
+    """
     text = str(encoding or "—")
     code, sep, rest = text.partition(" (")
     return (code, rest.rstrip(")")) if sep else (text, None)

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from blockline.demo import load_demo
 from blockline.services.zones_store import save_zone
 from geo.auth import add_user
+from geo.settings import get_settings
 from tests.app.test_sign_in import PASSWORD, sign_in
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
@@ -30,6 +31,7 @@ def _fresh(monkeypatch: pytest.MonkeyPatch) -> None:
 
     st.cache_data.clear()
     monkeypatch.setenv("BLOCKLINE_TILES", "1")
+    get_settings.cache_clear()  # the settings read BLOCKLINE_TILES
 
 
 @pytest.fixture

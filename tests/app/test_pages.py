@@ -29,6 +29,7 @@ from geo.area import area_mu
 from geo.errors import DatabaseUnavailable
 from geo.load import write_blocklines, write_boundaries, write_parcels
 from geo.queries import store_counts
+from geo.settings import get_settings
 from geo.store import transaction
 from tests.app.apptest import download, record_media
 from tests.files import WENZHOU_X0 as X
@@ -56,6 +57,7 @@ def _fresh_caches(monkeypatch: pytest.MonkeyPatch) -> None:
 
     st.cache_data.clear()
     monkeypatch.setenv("BLOCKLINE_TILES", "1")
+    get_settings.cache_clear()  # the settings read BLOCKLINE_TILES
 
 
 def _multi(geoms: list[object]) -> list[object]:
@@ -285,11 +287,13 @@ def test_map_page_warns_when_no_server_serves_tiles(
     small_city: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("BLOCKLINE_TILES", raising=False)
+    get_settings.cache_clear()
     assert "blockline app" in texts(open_page("blockline/app_pages/map.py"))
 
 
 def test_map_loads_leaflet_from_the_intranet(small_city: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BLOCKLINE_LEAFLET_URL", "/app/static/leaflet")
+    get_settings.cache_clear()
     args = map_args(open_page("blockline/app_pages/map.py"))
     assert args["js_links"][0] == "/app/static/leaflet/leaflet.js"
     assert args["css_links"] == ["/app/static/leaflet/leaflet.css"]
@@ -693,7 +697,6 @@ def test_the_map_opens_on_the_home_city_and_the_others_are_one_pick_away(small_c
 def test_the_home_area_is_a_setting(
     small_city: Engine, monkeypatch: pytest.MonkeyPatch, setting: str
 ) -> None:
-    from geo.settings import get_settings
 
     _with_a_far_county(small_city)
     monkeypatch.setenv("BLOCKLINE_HOME_AREA", setting)

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from geo.auth import add_user
+from geo.settings import get_settings
 from tests.app.apptest import download, record_media
 from tests.app.test_pages import APP, HOSTILE, TIMEOUT, fill_small_city, texts
 
@@ -57,6 +58,7 @@ def _fresh(monkeypatch: pytest.MonkeyPatch) -> None:
 
     st.cache_data.clear()
     monkeypatch.setenv("BLOCKLINE_TILES", "1")
+    get_settings.cache_clear()  # the settings read BLOCKLINE_TILES
 
 
 @pytest.fixture

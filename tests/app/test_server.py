@@ -16,18 +16,11 @@ from shapely.geometry import box
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 
-from blockline.server import (
-    ROUTES,
-    TILE_CACHE,
-    TILE_MIME,
-    WARM_UP,
-    _tile_cache,
-    _warm_up,
-    cache_key,
-    cut_city_view,
-    ready_route,
-    tile_route,
-)
+from blockline.server import ROUTES, TILE_MIME, ready_route, tile_route
+from blockline.tile_cache import TILE_CACHE, cache_key
+from blockline.tile_cache import new_tile_cache as _tile_cache
+from blockline.warm_up import WARM_UP, cut_city_view
+from blockline.warm_up import warm_up as _warm_up
 from geo.auth import Actor
 from geo.load import load_parcels
 from geo.settings import get_settings

@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from geo.auth import add_user
+from geo.settings import get_settings
 from tests.app.test_pages import APP, TIMEOUT, fill_small_city, texts
 
 PASSWORD = "correct horse battery"
@@ -19,6 +20,7 @@ def _fresh(monkeypatch: pytest.MonkeyPatch) -> None:
 
     st.cache_data.clear()
     monkeypatch.setenv("BLOCKLINE_TILES", "1")
+    get_settings.cache_clear()  # the settings read BLOCKLINE_TILES
 
 
 @pytest.fixture
@@ -85,7 +87,6 @@ def test_an_admin_sees_the_audit_trail(staffed: Engine) -> None:
 def test_the_session_ends_after_inactivity(
     staffed: Engine, monkeypatch: pytest.MonkeyPatch, idle_s: int, ended: bool
 ) -> None:
-    from geo.settings import get_settings
 
     monkeypatch.setenv("BLOCKLINE_SESSION_MINUTES", "5")
     get_settings.cache_clear()

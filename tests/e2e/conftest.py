@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -29,7 +28,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Browser, Page, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 
-from blockline.ui.serving import NotServing, free_port, wait_healthy
+from blockline.ui.serving import NotServing, free_port, start_app, stop_server
 from tests.e2e.app_driver import screenshot
 
 E2E_DATABASE = "blockline_e2e"
@@ -124,32 +123,14 @@ def app_url(
     env = os.environ.copy()
     env.update(BLOCKLINE_DATABASE_URL=e2e_url, BLOCKLINE_USER="e2e")
     with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [str(BLOCKLINE), "app", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    url = f"http://127.0.0.1:{port}"
+        try:
+            proc = start_app(port, env=env, output=out, timeout_s=APP_START_S)
+        except NotServing as exc:
+            pytest.fail(f"blockline app: {exc}:\n{log.read_text(errors='replace')}")
     try:
-        _wait_healthy(url, proc, log)
-        yield url
+        yield f"http://127.0.0.1:{port}"
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], log: Path) -> None:
-    try:
-        wait_healthy(url, proc=proc, timeout_s=APP_START_S)
-    except NotServing as exc:
-        pytest.fail(f"blockline app: {exc}:\n{log.read_text(errors='replace')}")
+        stop_server(proc)
 
 
 @pytest.fixture(scope="package")
