@@ -2,7 +2,7 @@
 
 No Streamlit here. The drawn zone travels as GeoJSON Features in EPSG:4326 (what the map draws and
 ``geo.drafts`` keeps) and reaches ``zoning.consolidation`` as one polygon in the storage CRS: the union of
-every drawing. Everything computed is ``zoning``'s; this module reads the store for it, and lays the results
+every drawing. Everything computed is ``zoning``'s; this package reads the store for it, and lays the results
 out as tables, texts, files and map layers in the user's language. A 100 m × 100 m square is 15 亩.
 
 One module per part: ``shapes`` (the drawn zone), ``assessment`` (what the store says of it), ``tables``
