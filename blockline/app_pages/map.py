@@ -56,7 +56,9 @@ basemap_labels = {b: t(f"basemap.{b}") for b in BASEMAPS}
 color_labels = {c: t(f"color.{c or 'none'}") for c in (None, *TILE_COLOR_BY)}
 
 c1, c2, c3, c4 = st.columns(4)
-picked = c1.selectbox(t("map.county"), list(county_labels), format_func=county_labels.get, key="map_county")
+picked = c1.selectbox(
+    t("map.county"), list(county_labels), format_func=county_labels.__getitem__, key="map_county"
+)
 county = None if picked == _ALL else picked
 as_of = c2.date_input(
     t("map.as_of"),
@@ -66,9 +68,12 @@ as_of = c2.date_input(
     key="map_as_of",
     help=t("map.as_of_help"),
 )
-basemap = c3.selectbox(t("map.basemap"), BASEMAPS, format_func=basemap_labels.get, key="map_basemap")
+basemap = (
+    c3.selectbox(t("map.basemap"), BASEMAPS, format_func=basemap_labels.__getitem__, key="map_basemap")
+    or "none"  # never None: the options are there and the first is the default
+)
 color_by = c4.selectbox(
-    t("map.color_by"), list(color_labels), format_func=color_labels.get, key="map_color_by"
+    t("map.color_by"), list(color_labels), format_func=color_labels.__getitem__, key="map_color_by"
 )
 
 key, tile_url = None, None
@@ -127,7 +132,7 @@ try:
 except InputError as exc:  # a control character (NUL) in the search: said, not raised
     st.warning(error_text(exc.as_dict(), lang))
     query = ""
-if query.strip():
+if query.strip() and found is not None:
     if total == 0:
         st.warning(t("map.no_match"))
     else:

@@ -6,19 +6,24 @@ confirmed, under the sketch id of the page address, so a rerun or a reload never
 """
 
 import datetime as dt
+from collections.abc import Mapping
 from functools import partial
+from typing import Any
 
+import geopandas as gpd
 import numpy as np
 import shapely
 import streamlit as st
 from streamlit_folium import st_folium
 
+from blockline.reports.gather import zone_document
 from blockline.services.zones_store import read_zones, save_candidates, save_zone
 from blockline.ui import balance_view as bv
 from blockline.ui import data
 from blockline.ui import zones_view as zv
 from blockline.ui.i18n import current_lang, error_text, fmt_int, fmt_mu, t, translate
 from blockline.ui.maps import TileSource, build_map
+from blockline.ui.papers import page_cover, paper_buttons
 from geo import clock
 from geo.drafts import fingerprint
 from geo.errors import BlocklineError
@@ -53,7 +58,9 @@ def _candidates_gpkg(as_of: dt.date, policy: str, min_mu: float, gap_m: float) -
 
 
 @st.cache_data(ttl=_TTL_S, max_entries=32, show_spinner=False)
-def _assess(zone_wkb: bytes, as_of: dt.date, policy: str, min_mu: float):
+def _assess(
+    zone_wkb: bytes, as_of: dt.date, policy: str, min_mu: float
+) -> tuple[dict[str, Any], gpd.GeoDataFrame]:
     """``zones_view.assess`` of a drawn zone (WKB, storage CRS), cached by the zone and the controls."""
     return zv.assess(
         data.get_engine(), shapely.from_wkb(zone_wkb), as_of=as_of, profile=get_profile(policy), min_mu=min_mu
@@ -215,7 +222,10 @@ else:
         **{z: t("zones.choice", name=z, area=fmt_mu(areas[z])) for z in offered},
     }
     p1, p2 = st.columns([3, 1])
-    chosen = p1.selectbox(t("zones.choose"), list(labels), format_func=labels.get, key="zones_chosen") or None
+    chosen = (
+        p1.selectbox(t("zones.choose"), list(labels), format_func=labels.__getitem__, key="zones_chosen")
+        or None
+    )
     if chosen is not None and chosen in ids:
         geometry = ranked.geometry.iloc[ids.index(chosen)]
         p2.button(
@@ -293,7 +303,8 @@ with left:
         height=560,
         use_container_width=True,
     )
-    known = [str(f["properties"].get("fingerprint")) for f in drafts] + list(st.session_state[SEEN])
+    kept = [str(p.get("fingerprint")) for f in drafts if isinstance(p := f["properties"], Mapping)]
+    known = kept + list(st.session_state[SEEN])
     new = zv.new_drawings((returned or {}).get("all_drawings"), known)
     if new:
         st.session_state[SEEN] = [*st.session_state[SEEN], *(fingerprint(f) for f in new)]
@@ -342,7 +353,7 @@ with right:
             )
         )
 
-if result is not None:
+if zone is not None and result is not None and taken is not None:  # assessed: the zone and what it takes
     county_of = (
         dict(zip(taken["parcel_no"].astype(str), taken["county_code"], strict=False)) if len(taken) else {}
     )
@@ -432,14 +443,14 @@ else:
         width="stretch",
         column_config={t("zones.col.area_mu"): st.column_config.NumberColumn(format="%,.2f")},
     )
-    names = {
+    names: dict[int | None, str] = {
         None: t("zones.no_choice"),
         **{
             int(i): t("zones.choice", name=f"#{int(i)} {n}", area=fmt_mu(a))
             for i, n, a in zip(saved_zones["id"], saved_zones["name"], saved_zones["area_mu"], strict=False)
         },
     }
-    pick = st.selectbox(t("zones.open"), list(names), format_func=names.get, key="zones_open")
+    pick = st.selectbox(t("zones.open"), list(names), format_func=names.__getitem__, key="zones_open")
     if pick is not None and len(opened):
         row = opened.iloc[0]
         st.caption(t("zones.opened", name=str(row["name"]), area=fmt_mu(row["area_mu"])))
@@ -466,16 +477,9 @@ else:
             on_click=_take,
             args=(zv.features_of(row.geometry, epsg=epsg), t("zones.reassess_taken", name=str(row["name"]))),
         )
-        from functools import (
-            partial as _partial,  # issue 15: the 片区方案 of the opened zone, as Word and PDF
-        )
-
-        from blockline.reports.gather import zone_document
-        from blockline.ui.papers import page_cover, paper_buttons
-
-        paper_buttons(
+        paper_buttons(  # issue 15: the 片区方案 of the opened zone, as Word and PDF
             "zone",
-            _partial(
+            partial(
                 zone_document,
                 engine,
                 zone=str(int(row["id"])),

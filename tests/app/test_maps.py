@@ -283,3 +283,28 @@ def test_a_coloured_map_asks_for_coloured_squares_and_explains_them() -> None:
     assert "color=land_use" in coloured and "color=" not in plain
     assert "按面积最大的类别着色" in coloured and "宗地占方格" not in coloured
     assert "宗地占方格" in plain and "按面积最大的类别着色" not in plain
+
+
+def test_tile_script_converts_areas_with_geo_area_constants() -> None:
+    """Issue 14: 亩 → 公顷 and m² per 亩 in the tile popups and squares come from ``geo.area``, not a literal 15."""
+    from blockline.ui.maps import TileSource, build_map
+    from geo.area import M2_PER_MU, MU_PER_HECTARE
+
+    html = (
+        build_map(counties=None, level1=None, level2=None, parcels=None, tiles=TileSource(version="v1"))
+        .get_root()
+        .render()
+    )
+    assert f'"m2PerMu": {M2_PER_MU!r}' in html and f'"muPerHa": {MU_PER_HECTARE!r}' in html
+    assert "/ cfg.muPerHa" in html and "/ cfg.m2PerMu" in html
+    assert "/ 15" not in html and "10000 / 15" not in html
+
+
+def test_the_map_scripts_are_files_inlined_without_their_header() -> None:
+    """The JavaScript lives in ``blockline/ui/maps/js/``; the page gets each function, not its header comment."""
+    from blockline.ui.maps.scripts import script
+
+    for name in ("facts", "legend", "tile_layers", "tip"):
+        code = script(name)
+        assert code.startswith("function (") and code.endswith("}")
+        assert "blockline.ui." not in code.splitlines()[0]
