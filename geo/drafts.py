@@ -26,6 +26,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Engine
 
+from geo.actors import Actor
 from geo.auth import authorize
 from geo.crs import CHINA_BOUNDS
 from geo.errors import InputError
@@ -170,7 +171,7 @@ def _to_storage(features: Iterable[Mapping[str, Any]], srid: int) -> list[tuple[
 
 
 def save_drafts(
-    engine: Engine, sketch: str, purpose: str, features: Iterable[Mapping[str, Any]], *, user: str
+    engine: Engine, sketch: str, purpose: str, features: Iterable[Mapping[str, Any]], *, user: str | Actor
 ) -> int:
     """Keep the drawings (GeoJSON, EPSG:4326) not kept before; returns how many were new. One transaction."""
     _check(sketch, purpose)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +32,7 @@ from matplotlib.typing import LineStyleType
 from sqlalchemy.engine import Engine
 
 from geo.errors import BlocklineError
+from geo.settings import get_settings
 
 __all__ = [
     "FONT_CANDIDATES",
@@ -68,7 +68,7 @@ def cjk_font_path() -> Path:
     MissingFont
         When none is there, saying which package to install.
     """
-    named = os.environ.get("BLOCKLINE_CJK_FONT")
+    named = get_settings().cjk_font
     if named:
         if Path(named).is_file():
             return Path(named)

@@ -26,6 +26,7 @@ from typer.testing import CliRunner
 
 from blockline.cli import app
 from blockline.demo import load_demo
+from geo.settings import get_settings
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city
@@ -253,9 +254,14 @@ def test_without_a_cjk_font_the_command_says_which_package_to_install(
     city: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("BLOCKLINE_CJK_FONT", str(tmp_path / "none.ttc"))
+    get_settings.cache_clear()  # the font is a setting, read once
     removal = _file(tmp_path, "rem.gpkg", box(X + 100, Y + 100, X + 700, Y + 200), "EPSG:4549")
     out = tmp_path / "x.pdf"
-    code, _, err = _run("report", "balance", "--county", LC, "--remove", str(removal), "-o", str(out))
+    try:
+        code, _, err = _run("report", "balance", "--county", LC, "--remove", str(removal), "-o", str(out))
+    finally:
+        monkeypatch.delenv("BLOCKLINE_CJK_FONT")
+        get_settings.cache_clear()
     assert code == 2 and "BLOCKLINE_CJK_FONT" in err and "Traceback" not in err
     assert not out.exists() and not list(tmp_path.glob(".blockline-*"))
 

@@ -86,6 +86,10 @@ def test_the_installed_package_carries_its_data(installed: Path) -> None:
         "geo/migrations/script.py.mako",
     ):
         assert (installed / part).is_file(), part
+    scripts = {p.name for p in (ROOT / "blockline" / "ui" / "maps" / "js").glob("*.js")}
+    assert (
+        scripts and {p.name for p in (installed / "blockline" / "ui" / "maps" / "js").glob("*.js")} == scripts
+    )
     migrations = {p.name for p in (ROOT / "geo" / "migrations" / "versions").glob("*.py")}
     assert {p.name for p in (installed / "geo" / "migrations" / "versions").glob("*.py")} == migrations
 

@@ -116,7 +116,7 @@ def balance_record(
     # lazy: the ledger's writer imports sqlalchemy and geopandas: +0.6 s (CPU) on blockline --help
     # (and tests/faults/workers.py patches record_adjustment where it lives before this runs)
     from blockline.services.ledger_record import record_adjustment
-    from zoning.balance import parse_transfers
+    from zoning.balance import parse_transfers  # lazy: with the ledger's writer above
 
     profile = profile_of(policy, needs="balance.occupy_replace")
     adjustment_id, check = record_adjustment(

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from blockline.services.balance import check_on, standing_balances
 from geo import errors
+from geo.actors import Actor
 from geo.audit import record
 from geo.auth import authorize
 from geo.errors import DatabaseUnavailable, InputError
@@ -107,7 +108,7 @@ class _Request:
     approval_doc: str
     reason: str | None
     transfers: Sequence[Transfer]
-    user: str
+    user: str | Actor
     profile: Profile
     request_id: str
     digest: str
@@ -123,7 +124,7 @@ def record_adjustment(
     approval_doc: str,
     reason: str | None = None,
     transfers: Sequence[Transfer] = (),
-    user: str,
+    user: str | Actor,
     profile: Profile,
     request_id: str | None = None,
     retries: int = 5,

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Engine
 
+from geo.actors import Actor
 from geo.audit import record
 from geo.auth import authorize
 from geo.errors import InputError
@@ -46,7 +47,13 @@ def _hex(geom: BaseGeometry, srid: int) -> str:
 
 
 def save_candidates(
-    engine: Engine, zones: gpd.GeoDataFrame, *, min_mu: float, gap_m: float, profile: Profile, user: str
+    engine: Engine,
+    zones: gpd.GeoDataFrame,
+    *,
+    min_mu: float,
+    gap_m: float,
+    profile: Profile,
+    user: str | Actor,
 ) -> int:
     """Save detected zones as candidates (named by zone id; the same id again replaces it). Returns the count."""
     with transaction(engine) as conn:
@@ -100,7 +107,7 @@ def save_zone(
     geometry: BaseGeometry,
     assessment: dict[str, Any],
     requirements: dict[str, Any],
-    user: str,
+    user: str | Actor,
     county_code: str | None = None,
 ) -> int:
     """Save a drawn zone with its assessment and the requirements set for it (WZ §12); returns its id."""

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from shapely import box
 
 from geo.paper_map import MapLayer, MissingFont, cjk_font_path, context_layers, nice_length_m, render_map
+from geo.settings import get_settings
 from tests.files import WENZHOU_X0 as X
 from tests.files import WENZHOU_Y0 as Y
 from tests.files import load_two_county_city
@@ -79,10 +80,12 @@ def test_without_the_font_the_error_names_the_package(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("BLOCKLINE_CJK_FONT", str(tmp_path / "missing.ttc"))
+    get_settings.cache_clear()  # the font is a setting, read once
     with pytest.raises(MissingFont, match="BLOCKLINE_CJK_FONT") as caught:
         cjk_font_path()
     assert caught.value.exit_code == 2
     monkeypatch.delenv("BLOCKLINE_CJK_FONT")
+    get_settings.cache_clear()
     monkeypatch.setattr("geo.paper_map.FONT_CANDIDATES", (str(tmp_path / "none.ttc"),))
     with pytest.raises(MissingFont, match="fonts-noto-cjk"):
         cjk_font_path()
