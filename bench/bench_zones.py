@@ -21,6 +21,7 @@ Run::
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ctypes
 import datetime as dt
 import gc
@@ -197,10 +198,8 @@ def _rss_anon_kib(pid: int | str = "self") -> int | None:
 def _release_free_memory() -> None:
     """Give the heap's free pages back to the system, so that reusing them shows as growth (glibc only)."""
     gc.collect()
-    try:  # noqa: SIM105 issue 14: left by tools/house_move.py lint, fix and drop
+    with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def peak_memory(fn: Callable[[], Any]) -> tuple[float | None, float | None]:
@@ -485,7 +484,7 @@ def markdown(
         f"Wall time is the median of {runs} runs (each run listed), CPU time that of this process (less moved",
         "than wall time by other work on the machine, not immune to it); memory is the peak of one run in a forked",
         "child: `tracemalloc` (Python and numpy allocations) and the growth of the anonymous resident memory",
-        "(RssAnon sampled every millisecond, which also counts GEOS). PostGIS is timed from the query to the rows in Python, on data already loaded;",  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+        "(RssAnon sampled every millisecond, which also counts GEOS). PostGIS is timed from the query to the rows in Python, on data already loaded;",  # noqa: E501 - a literal (SQL, JavaScript, a table row, a sentence) kept whole on one line
         "it sums areas and lists parcels but builds no zone geometry, which detect_zones does (the union of",
         "each zone's parcels, for the map) and also counts holders and counties and makes stable zone ids.",
         "",

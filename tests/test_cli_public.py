@@ -111,7 +111,7 @@ def _d(s: str | None) -> dt.date | None:
 def public_city(engine: sa.Engine, tmp_path: Path) -> sa.Engine:
     two_counties().to_file(tmp_path / "c.gpkg", engine="pyogrio")
     assert runner.invoke(app, ["load", "boundaries", str(tmp_path / "c.gpkg")]).exit_code == 0
-    rows = [  # parcel, holder, land use, 约定投资强度, 约定亩均税收, 约定容积率, 实际投资, 年度税收, 建筑面积, 约定竣工, 实际竣工, 实际投产, 约定达产, x  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+    rows = [  # parcel, holder, land use, 约定投资强度, 约定亩均税收, 约定容积率, 实际投资, 年度税收, 建筑面积, 约定竣工, 实际竣工, 实际投产, 约定达产, x  # noqa: E501 - a literal (SQL, JavaScript, a table row, a sentence) kept whole on one line
         (
             "LC-1",
             "温州宏达机械有限公司",

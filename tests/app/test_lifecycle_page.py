@@ -1,4 +1,4 @@
-"""全生命周期: the page on a real store (the demo city), and the Streamlit-free helpers of blockline.ui.lifecycle_view."""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+"""全生命周期: the page on a real store (the demo city), and the Streamlit-free helpers of blockline.ui.lifecycle_view."""  # noqa: E501 - a literal (SQL, JavaScript, a table row, a sentence) kept whole on one line
 
 from __future__ import annotations
 

@@ -52,7 +52,7 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 
 @pytest.fixture(autouse=True)
 def _fresh_caches(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Cached frames of one test's store must not leak into the next; the app is served as blockline/server.py serves it."""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+    """Cached frames of one test's store must not leak into the next; the app is served as blockline/server.py serves it."""  # noqa: E501 - a literal (SQL, JavaScript, a table row, a sentence) kept whole on one line
     import streamlit as st
 
     st.cache_data.clear()

@@ -242,6 +242,7 @@ def _warm_up_twice(engine) -> None:
         with engine.connect() as conn:
             return conn.execute(sa.text("SELECT id, as_of, profile, judged_by, served FROM judgements")).all()
 
+    first: tuple[int, str] | None = None
     for restart in range(2):
         st.cache_data.clear()
         WARM_UP.clear()
@@ -253,8 +254,8 @@ def _warm_up_twice(engine) -> None:
         assert (as_of, profile, host) == (dt.date(2026, 11, 1), "wenzhou-2020", socket.gethostname())
         assert int(pid) != os.getpid()  # not by the server: by its child
         if restart:
-            assert (jid, judged_by) == first  # read back, not judged again  # noqa: F821 issue 14: left by tools/house_move.py lint, fix and drop
-        first = (jid, judged_by)  # noqa: F841 issue 14: left by tools/house_move.py lint, fix and drop
+            assert (jid, judged_by) == first  # read back, not judged again
+        first = (jid, judged_by)
         # marks and zones from the one judgement (judged by the first warm-up only); after the restart the
         # marks are found by their name and the zones are served the stored judgement again
         assert served == 1 + restart
@@ -276,7 +277,7 @@ def call_as(
     path: str, query: str = "", *, token: str | None = None, site: str | None = None
 ) -> tuple[int, dict[str, str], bytes]:
     """Call the route of blockline/server.py that answers ``path``, as Starlette would, with the session cookie ``token``
-    and the browser's ``Sec-Fetch-Site`` header ``site`` when given."""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+    and the browser's ``Sec-Fetch-Site`` header ``site`` when given."""  # noqa: E501 - a literal (SQL, JavaScript, a table row, a sentence) kept whole on one line
     found = [(r, r.matches({"type": "http", "method": "GET", "path": path})) for r in ROUTES]
     found = [(r, scope) for r, (match, scope) in found if match.name == "FULL"]
     assert len(found) == 1, f"{path} matches {len(found)} routes"

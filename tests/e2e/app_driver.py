@@ -190,7 +190,7 @@ def _ground_points(page: Page, points: Sequence[tuple[int, int]], index: int) ->
     return [
         tuple(p)
         for p in container.evaluate(
-            "(el, pts) => pts.map(p => { const ll = window.map_div.containerPointToLatLng(p); return [ll.lng, ll.lat]; })",  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+            "(el, pts) => pts.map(p => { const ll = window.map_div.containerPointToLatLng(p); return [ll.lng, ll.lat]; })",  # noqa: E501 - a literal (SQL, JavaScript, a table row, a sentence) kept whole on one line
             local,
         )
     ]

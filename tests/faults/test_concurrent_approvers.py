@@ -104,7 +104,7 @@ def test_concurrent_approvers_spend_a_surplus_once(
     (winner,) = [c for c, (code, _, _) in results.items() if code == 0]
     recorded = json.loads(results[winner][1])
     assert recorded["county"] == winner and recorded["occupied_mu"] == pytest.approx(9.0)
-    for county, (code, _, err) in results.items():  # noqa: B007 issue 14: left by tools/house_move.py lint, fix and drop
+    for county, (_, _, err) in results.items():
         if county != winner:
             assert "nothing was written" in err and "未写入任何数据" in err and "Traceback" not in err, err
             assert "cannot give 9.00 mu" in err and "6.00" in err  # refused against the balance left: 6 亩

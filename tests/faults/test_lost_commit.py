@@ -17,6 +17,7 @@ digits and spaces) in a different request is refused with exit 2 naming the entr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -106,10 +107,8 @@ class CommitCutter:
             if not data:
                 _close(client)
                 return
-            try:  # noqa: SIM105 issue 14: left by tools/house_move.py lint, fix and drop
+            with contextlib.suppress(OSError):  # cut off: keep reading the server's answer
                 client.sendall(data)
-            except OSError:
-                pass  # cut off: keep reading the server's answer
 
     def close(self) -> None:
         _close(self.listener)
@@ -118,10 +117,8 @@ class CommitCutter:
 
 
 def _close(s: socket.socket) -> None:
-    try:  # noqa: SIM105 issue 14: left by tools/house_move.py lint, fix and drop
+    with contextlib.suppress(OSError):
         s.close()
-    except OSError:
-        pass
 
 
 def _upstream_of(engine: sa.Engine) -> Callable[[], socket.socket]:
@@ -293,7 +290,7 @@ def test_a_load_whose_commit_is_lost_says_unknown_not_rolled_back(
     with engine.connect() as conn:  # the server did commit: the line is there, 15 亩 by PostGIS
         written = conn.execute(
             sa.text(
-                "SELECT count(*), sum(ST_Area(geom)) / (10000.0 / 15) FROM block_lines WHERE level = 2 AND county_code = :c"  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+                "SELECT count(*), sum(ST_Area(geom)) / (10000.0 / 15) FROM block_lines WHERE level = 2 AND county_code = :c"  # noqa: E501 - a literal (SQL, JavaScript, a table row, a sentence) kept whole on one line
                 " AND load_id = (SELECT max(id) FROM loads)"
             ),
             {"c": LC},

@@ -78,7 +78,7 @@ def decoded(data: bytes, z: int, x: int, y: int) -> dict[str, list[dict]]:
             f["shape"] = transform(
                 geom,
                 lambda c: np.column_stack(
-                    [xmin + c[:, 0] / ext * (xmax - xmin), ymin + c[:, 1] / ext * (ymax - ymin)]  # noqa: B023 issue 14: left by tools/house_move.py lint, fix and drop
+                    [xmin + c[:, 0] / ext * (xmax - xmin), ymin + c[:, 1] / ext * (ymax - ymin)]  # noqa: B023 - transform calls it at once, in this iteration
                 ),
             )
     return {name: layer["features"] for name, layer in layers.items()}

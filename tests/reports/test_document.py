@@ -1,4 +1,4 @@
-"""The document writers (blockline.reports.document): Word and PDF read back, and a file is written whole or not at all."""  # noqa: E501 issue 14: left by tools/house_move.py lint, fix and drop
+"""The document writers (blockline.reports.document): Word and PDF read back, and a file is written whole or not at all."""  # noqa: E501 - a literal (SQL, JavaScript, a table row, a sentence) kept whole on one line
 
 from __future__ import annotations
 

@@ -435,7 +435,7 @@ def test_adding_a_healthy_parcel_adds_no_finding(data, profile) -> None:
     b_idle, b_life, b_low = _all(more, ratings, profile)
     pd.testing.assert_frame_equal(a_idle, b_idle)
     pd.testing.assert_frame_equal(a_life, b_life)
-    assert b_low.iloc[-1] == False  # noqa: E712 issue 14: left by tools/house_move.py lint, fix and drop
+    assert not b_low.iloc[-1]
     pd.testing.assert_series_equal(a_low, b_low.iloc[:-1])
 
 
