@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from blockline.cli import app
 from blockline.demo import load_demo
+from tests.services.test_judged import _done
 
 runner = CliRunner()
 
@@ -125,3 +126,26 @@ def test_policy_list_and_show() -> None:
         "includes": True,
         "adopted_from": None,
     }
+
+
+def test_a_load_can_leave_todays_judgement_to_the_background(engine: sa.Engine) -> None:
+    """``--judge background``: the demo returns once its data is committed and says which process judges;
+    ``idle`` asked meanwhile is served that one judgement (or judges first and the child reads it)."""
+    import os
+    import re
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM judgements"))
+    result = runner.invoke(app, ["demo", "--parcels", "300", "--seed", "5", "--judge", "background"])
+    assert result.exit_code == 0, result.output
+    said = re.search(r"进程 (\d+)，日志 (\S+)）", result.output.replace("\n", ""))
+    assert said and "judged in the background" in result.output.replace("\n", " "), result.output
+    pid = int(said.group(1))
+    body = _json("idle", "--format", "json")
+    done = _done(pid, Path(said.group(2)), f"{body['as_of']} {body['policy']}: ")
+    assert "Traceback" not in done, done
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT profile, judged_by, served FROM judgements")).all()
+    assert len(rows) == 1 and rows[0].profile == body["policy"]  # judged once
+    assert rows[0].judged_by.endswith((f":{pid}", f":{os.getpid()}")) and rows[0].served == 1
+    assert _json("idle", "--format", "json") == body  # the stored judgement, served again

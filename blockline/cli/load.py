@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -27,6 +28,24 @@ __all__ = ["demo", "load_app"]
 
 load_app = typer.Typer(no_args_is_help=True, help="导入数据 / load data")
 
+
+class Judge(StrEnum):
+    """When a load's today's findings are judged: before the command returns, or by a process of their own."""
+
+    wait = "wait"
+    background = "background"
+
+
+JudgeOpt = Annotated[
+    Judge,
+    typer.Option(
+        "--judge",
+        help="今日判定：等待完成（wait，默认）或在后台进行（background，大批量导入时；期间的查询等待其完成）/ "
+        "today's judgement: wait for it (default), or judge in the background (big loads; a query meanwhile "
+        "waits for it)",
+    ),
+]
+
 _NOUN = {"parcels": "宗地", "blocklines": "区块线", "boundaries": "行政区", "ratings": "评价", "demo": "宗地"}
 
 
@@ -45,6 +64,7 @@ def demo(
         ),
     ] = "wenzhou",
     fmt: FmtOpt = Fmt.table,
+    judge: JudgeOpt = Judge.wait,
 ) -> None:
     """生成并导入示例城市（温州真实县界；--region zhejiang 为浙江全省）/ build and load the demo city (Wenzhou's
     real county lines; --region zhejiang: the whole province).
@@ -58,22 +78,32 @@ def demo(
             engine(), user=settings().user, n_parcels=parcels, seed=seed, region=region, progress=update
         )
     _report(result, fmt)
-    _judge_after_load(result, fmt)
+    _judge_after_load(result, fmt, judge)
 
 
-def _judge_after_load(result: Any, fmt: Fmt) -> None:
+def _judge_after_load(result: Any, fmt: Fmt, judge: Judge = Judge.wait) -> None:
     """Judge today's city under the deployment's profile after a load's commit, and say so.
 
     ``blockline.services.judged.judge_today``: the first planner who asks is served stored findings. Said on
     stderr with ``--format json``. The load is committed whatever happens here: a judgement that fails is
-    reported, and the first caller judges then.
+    reported, and the first caller judges then. ``--judge background`` hands the judging to a process of its
+    own (``judge_later``) and returns.
     """
     if not any(getattr(result, k, 0) for k in ("inserted", "updated", "closed")):
         return
     # lazy: blockline.services.judged imports sqlalchemy and geopandas: +0.6 s (CPU) on blockline --help
-    from blockline.services.judged import judge_today
+    from blockline.services.judged import judge_later, judge_today
 
     console = err if fmt == Fmt.json else out
+    if judge == Judge.background:
+        pid, log = judge_later(engine())
+        console.print(
+            f"  判定/judged: 今日判定已在后台开始（进程 {pid}，日志 {log}）；其间的查询将等待其完成 / "
+            f"today's findings are being judged in the background (process {pid}, log {log}); a query "
+            "meanwhile waits for them",
+            highlight=False,
+        )
+        return
     try:
         with console.status("正在判定今日的闲置、全生命周期与低效用地 / judging today's findings …"):
             judged = judge_today(engine())
@@ -164,6 +194,7 @@ def load_boundaries_cmd(
     encoding: EncOpt = None,
     layer: LayerOpt = None,
     fmt: FmtOpt = Fmt.table,
+    judge: JudgeOpt = Judge.wait,
 ) -> None:
     """导入行政区边界 / load administrative boundaries."""
     # lazy: geo.load imports geopandas, pyogrio and openpyxl: +0.8 s (CPU) on blockline --help
@@ -180,7 +211,7 @@ def load_boundaries_cmd(
         layer=layer,
     )
     _report(result, fmt)
-    _judge_after_load(result, fmt)
+    _judge_after_load(result, fmt, judge)
 
 
 @load_app.command("blocklines")
@@ -193,6 +224,7 @@ def load_blocklines_cmd(
     encoding: EncOpt = None,
     layer: LayerOpt = None,
     fmt: FmtOpt = Fmt.table,
+    judge: JudgeOpt = Judge.wait,
 ) -> None:
     """导入工业区块线（一级或二级）/ load industrial block lines of level 1 or 2."""
     # lazy: geo.load imports geopandas, pyogrio and openpyxl: +0.8 s (CPU) on blockline --help
@@ -209,7 +241,7 @@ def load_blocklines_cmd(
         layer=layer,
     )
     _report(result, fmt)
-    _judge_after_load(result, fmt)
+    _judge_after_load(result, fmt, judge)
 
 
 @load_app.command("parcels")
@@ -229,6 +261,7 @@ def load_parcels_cmd(
         ),
     ] = None,
     fmt: FmtOpt = Fmt.table,
+    judge: JudgeOpt = Judge.wait,
 ) -> None:
     """导入宗地；或用 --join parcel_no 按编号更新属性 / load parcels, or update their attributes with --join."""
     # lazy: geo.load imports geopandas, pyogrio and openpyxl: +0.8 s (CPU) on blockline --help
@@ -267,7 +300,7 @@ def load_parcels_cmd(
                 layer=layer,
             )
     _report(result, fmt)
-    _judge_after_load(result, fmt)
+    _judge_after_load(result, fmt, judge)
 
 
 @load_app.command("ratings")
@@ -277,6 +310,7 @@ def load_ratings_cmd(
     encoding: EncOpt = None,
     layer: LayerOpt = None,
     fmt: FmtOpt = Fmt.table,
+    judge: JudgeOpt = Judge.wait,
 ) -> None:
     """导入亩均论英雄评价（CSV/XLSX）/ load ratings."""
     # lazy: geo.load imports geopandas, pyogrio and openpyxl: +0.8 s (CPU) on blockline --help
@@ -284,4 +318,4 @@ def load_ratings_cmd(
 
     result = load_ratings(engine(), file, user=settings().user, encoding=encoding, layer=layer)
     _report(result, fmt)
-    _judge_after_load(result, fmt)
+    _judge_after_load(result, fmt, judge)

@@ -295,42 +295,54 @@ def _served(bind: Engine | sa.Connection, key: dict[str, Any]) -> Judgement | No
     return Judgement(engine, int(row[0]), key["v"], key["d"], key["p"], key["o"], False, float(row[1]))
 
 
+#: what ``judge_later`` runs: starts the judging in a session of its own, says its pid, and exits at once, so
+#: the judging process is nobody's child (no zombie, no "still running" warning) and outlives the caller
+_LAUNCH = (
+    "import subprocess, sys\n"
+    "with open(sys.argv[1], 'ab') as log:\n"
+    "    p = subprocess.Popen(sys.argv[2:], stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,\n"
+    "                         start_new_session=True)\n"
+    "print(p.pid)\n"
+)
+
+
 def judge_later(
     engine: Engine, *, policies: Sequence[str] | None = None, log: Path | None = None
-) -> tuple[subprocess.Popen[bytes], Path]:
+) -> tuple[int, Path]:
     """Judge today's city in a process of its own that outlives the caller (``python -m blockline.services.judged``).
 
     What a big load does when it should not keep its user waiting for the judgement (``--judge background``):
-    the data is committed; the child judges and stores today's findings. Whoever asks meanwhile waits on the
-    judgement's lock (``judge_city``) and is served what the child stored, or judges first and the child reads.
+    the data is committed; the process judges and stores today's findings, and writes one line per profile to
+    its log when done (``<date> <profile>: judged (<s> s)``). Whoever asks meanwhile waits on the judgement's
+    lock (``judge_city``) and is served what it stored, or judges first and the process reads it.
 
     Parameters
     ----------
     engine : sqlalchemy.engine.Engine
-        The store: the child connects to the same database (its URL is passed in the child's environment).
+        The store: the process connects to the same database (its URL is passed in the process's environment).
     policies : sequence of str, optional
         Profile names; default the deployment's.
     log : pathlib.Path, optional
-        Where the child writes what it did (and any error); default a file in the temporary folder.
+        Where the process writes what it did (and any error); default a file in the temporary folder.
 
     Returns
     -------
-    (subprocess.Popen, pathlib.Path)
-        The child (already running, in a session of its own) and its log.
+    (int, pathlib.Path)
+        The judging process's id and its log.
     """
     log = log or Path(tempfile.gettempdir()) / f"blockline-judged-{os.getpid()}-{time.time_ns()}.log"
     env = {**os.environ, "BLOCKLINE_DATABASE_URL": engine.url.render_as_string(hide_password=False)}
-    with log.open("ab") as out:
-        child = subprocess.Popen(
-            [sys.executable, "-m", "blockline.services.judged", *(policies or [])],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=env,
-            cwd=Path(__file__).resolve().parents[2],
-            start_new_session=True,  # a stop signal to the load's terminal does not stop the judging
-        )
-    return child, log
+    judge = [sys.executable, "-m", "blockline.services.judged", *(policies or [])]
+    launched = subprocess.run(
+        [sys.executable, "-c", _LAUNCH, str(log), *judge],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        check=True,
+        timeout=60,
+    )
+    return int(launched.stdout.strip()), log
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -9,8 +9,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from blockline.ui.serving import free_port, is_healthy
-from tests.e2e.conftest import BLOCKLINE, _wait_healthy
+from blockline.ui.serving import free_port, is_healthy, wait_healthy
+from tests.e2e.conftest import BLOCKLINE
 
 
 def test_a_stop_signal_to_blockline_app_stops_the_server(e2e_url: str, tmp_path: Path) -> None:
@@ -28,7 +28,7 @@ def test_a_stop_signal_to_blockline_app_stops_the_server(e2e_url: str, tmp_path:
             start_new_session=True,
         )
     try:
-        _wait_healthy(url, proc, log)
+        wait_healthy(url, proc=proc)
         proc.send_signal(signal.SIGTERM)  # to this process only, not its group
         proc.wait(timeout=30)
         deadline = time.monotonic() + 10

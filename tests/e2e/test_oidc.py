@@ -24,10 +24,10 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from blockline.ui.serving import free_port
+from blockline.ui.serving import free_port, wait_healthy
 from geo.tiles import tiles_covering
 from tests.e2e.app_driver import settle
-from tests.e2e.conftest import BLOCKLINE, VIEWPORT, _wait_healthy
+from tests.e2e.conftest import BLOCKLINE, VIEWPORT
 from tests.e2e.test_session import session_cookie
 
 HERE = Path(__file__).parent / "oidc"
@@ -127,7 +127,7 @@ client_kwargs = {{ scope = "openid profile", prompt = "login" }}
                 env=env,
                 start_new_session=True,
             )
-        _wait_healthy(app_url, app, app_log)
+        wait_healthy(app_url, proc=app)
         yield app_url
     finally:
         if app is not None:
