@@ -31,6 +31,8 @@ import pandas as pd
 import sqlalchemy as sa
 from shapely import box
 
+from geo import clock
+
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = dt.date(2026, 11, 1)
 
@@ -229,7 +231,7 @@ def main() -> None:
     frame["seconds"] = frame["seconds"].map(lambda s: f"{s:.3f}")
     frame["peak_mb"] = frame["peak_mb"].map(lambda m: "" if m is None or pd.isna(m) else f"{m:.0f}")
     header = (
-        f"Measured {dt.date.today().isoformat()} on {os.cpu_count()} cores, "
+        f"Measured {clock.today().isoformat()} on {os.cpu_count()} cores, "
         f"{os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30:.0f} GiB; "
         f"`python -m bench.bench_store --parcels {' '.join(map(str, args.parcels))}`; median of 3 runs "
         "(loads into an empty table after a checkpoint).\n\n"

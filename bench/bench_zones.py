@@ -550,7 +550,7 @@ def main(argv: list[str] | None = None) -> int:
         print(message, file=sys.stderr, flush=True)
 
     info = machine()
-    when = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    when = dt.datetime.now(dt.UTC).astimezone().strftime("%Y-%m-%d %H:%M %Z")
     counties = wenzhou_counties()
     results = [
         run_size(

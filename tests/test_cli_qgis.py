@@ -7,7 +7,6 @@ The expected counts come from PostGIS and from ``blockline idle``, not from the 
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import subprocess
@@ -20,6 +19,7 @@ from typer.testing import CliRunner
 
 from blockline.cli import app
 from blockline.ui.maps import PALETTE
+from geo.settings import get_settings
 from zoning.idle import IDLE_CATEGORIES
 
 runner = CliRunner()
@@ -190,6 +190,16 @@ def test_a_bad_output_path_is_refused_with_exit_2_and_nothing_written(
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
-def test_today_is_the_day_the_marks_are_computed_for(city: sa.Engine, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["qgis", "-o", str(tmp_path / "p.qgz"), "--format", "json"])
-    assert json.loads(result.stdout)["mark_set"].split("|")[1] == dt.date.today().isoformat()
+def test_today_is_the_day_the_marks_are_computed_for(
+    city: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 23:30 UTC on 2026-12-05 is 07:30 on 2026-12-06 in Beijing: the office's day, not the machine's
+    monkeypatch.setenv("BLOCKLINE_NOW", "2026-12-05T23:30:00+00:00")
+    get_settings.cache_clear()
+    try:
+        result = runner.invoke(app, ["qgis", "-o", str(tmp_path / "p.qgz"), "--format", "json"])
+    finally:
+        monkeypatch.delenv("BLOCKLINE_NOW")
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["mark_set"].split("|")[1] == "2026-12-06"

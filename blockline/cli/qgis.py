@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +11,7 @@ from blockline.cli._shared import (
     Fmt,
     FmtOpt,
     PolicyOpt,
+    day_of,
     engine,
     handled,
     out,
@@ -54,7 +54,7 @@ def qgis_cmd(
     with store.connect() as conn:
         srid = storage_srid(conn)
         schema = conn.exec_driver_sql("SELECT current_schema()").scalar_one()
-    mark_set = ensure_marks(store, as_of=dt.date.today(), profile=profile)
+    mark_set = ensure_marks(store, as_of=day_of(None), profile=profile)
     connection = Connection(service=service) if service else connection_from_url(database_url(settings()))
     layers = layer_specs(schema=schema, mark_set=mark_set, categories=IDLE_CATEGORIES)
     path = write_project(output, project_xml(connection, layers, srid=srid, title=output.stem))

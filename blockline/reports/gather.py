@@ -24,6 +24,7 @@ from blockline.reports import papers
 from blockline.reports.document import DOC_NO_PLACEHOLDER, Cover, Document
 from blockline.services.balance import check_adjustment, ledger
 from blockline.services.zones_store import read_zones
+from geo import clock
 from geo.errors import InputError
 from geo.paper_map import MapLayer, context_layers, render_map
 from geo.queries import county_names, read_blocklines, read_parcels, read_ratings
@@ -59,7 +60,7 @@ def cover_for(
     """The cover block: the authority of the settings unless given, today unless given, a 文号 placeholder."""
     return Cover(
         authority=authority or ReportSettings().authority,
-        date=date or dt.date.today(),
+        date=date or clock.today(),
         prepared_by=prepared_by,
         doc_no=doc_no or DOC_NO_PLACEHOLDER,
     )

@@ -150,3 +150,12 @@ def test_exported_instants_carry_the_beijing_day(set_clock: object) -> None:
     assert json_safe(dt.datetime(2026, 12, 5, 16, 0, 0, tzinfo=dt.UTC)) == "2026-12-06"
     assert json_safe(dt.datetime(2026, 12, 5, 23, 30, tzinfo=dt.UTC)) == "2026-12-06"
     assert json_safe(dt.date(2026, 12, 5)) == "2026-12-05"  # a date stays the date it is
+
+
+def test_a_papers_cover_is_dated_the_beijing_day(set_clock: object) -> None:
+    """The 日期 on a paper's cover is the office's day, the day its findings are counted to (CI found it UTC)."""
+    from blockline.reports.gather import cover_for
+
+    set_clock(LATE_EVENING_UTC)  # type: ignore[operator]
+    assert cover_for(prepared_by="test").date == dt.date(2026, 12, 6)
+    assert cover_for(prepared_by="test", date=dt.date(2026, 1, 2)).date == dt.date(2026, 1, 2)

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from streamlit.testing.v1 import AppTest
 
 from blockline.ui import lifecycle_view as lv
+from geo import clock
 from zoning.findings import FINDING_COLUMNS
 
 PAGE = Path(__file__).resolve().parents[2] / "blockline" / "app_pages" / "lifecycle.py"
@@ -77,7 +78,7 @@ def test_page_on_an_empty_store(engine: Engine) -> None:
 def test_work_list_counts_match_the_engine(demo: Engine) -> None:
     at = open_page()
     assert at.title[0].value == "全生命周期管理"
-    expected = expected_findings(demo, "wenzhou-2020", dt.date.today())
+    expected = expected_findings(demo, "wenzhou-2020", clock.today())
     assert len(expected) > 0
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["涉及宗地（宗）"] == f"{expected['parcel_no'].nunique():,}"
@@ -99,14 +100,14 @@ def test_yiwu_changes_the_articles(demo: Engine) -> None:
     assert not at.exception
     table = at.dataframe[0].value
     assert table["依据"].str.startswith("yiwu ").all()
-    expected = expected_findings(demo, "yiwu", dt.date.today())
+    expected = expected_findings(demo, "yiwu", clock.today())
     assert len(table) == len(expected)
     assert {m.label: m.value for m in at.metric}["涉及宗地（宗）"] == f"{expected['parcel_no'].nunique():,}"
 
 
 def test_category_and_county_filters(demo: Engine) -> None:
     at = open_page()
-    expected = expected_findings(demo, "wenzhou-2020", dt.date.today())
+    expected = expected_findings(demo, "wenzhou-2020", clock.today())
     category = expected["category"].mode()[0]
     at.multiselect(key="lifecycle_categories").set_value([category]).run()
     assert not at.exception
@@ -310,7 +311,7 @@ def test_summarise_counts_terminating_parcels_once() -> None:
 
 
 def test_lifecycle_report_on_the_store(demo: Engine) -> None:
-    today = dt.date.today()
+    today = clock.today()
     report = lv.lifecycle_report(demo, today, "yiwu")
     expected = expected_findings(demo, "yiwu", today)
     assert len(report) == len(expected)
@@ -338,7 +339,7 @@ def test_penalties_and_missing_figures_read_as_words(demo: Engine) -> None:
     """Issue 18, item 8: a dash where no penalty is due (never None), each figure to the cent; the transfer
     calculator names what it lacks by the page's words (the grade picker's label), never a field's code."""
     at = open_page()
-    expected = expected_findings(demo, "wenzhou-2020", dt.date.today())
+    expected = expected_findings(demo, "wenzhou-2020", clock.today())
     table = at.dataframe[0].value
     due = pd.to_numeric(expected["penalty_wan"], errors="coerce").tolist()
     shown = table["违约金（万元）"].tolist()

@@ -25,6 +25,7 @@ from streamlit.testing.v1 import AppTest
 
 from blockline.ui.data import BUNDLED_LEAFLET
 from blockline.ui.maps import VECTORGRID_JS, unescape_js
+from geo import clock
 from geo.area import area_mu
 from geo.errors import DatabaseUnavailable
 from geo.load import write_blocklines, write_boundaries, write_parcels
@@ -544,7 +545,7 @@ def test_idle_page_on_the_demo_city(engine: Engine, monkeypatch: pytest.MonkeyPa
     at.run()
     assert not at.exception
     assert at.title[0].value == "低效与闲置用地"
-    today = dt.date.today()
+    today = clock.today()
     expected = idle_findings(
         read_parcels(engine, geometry=False), as_of=today, profile=get_profile("wenzhou-2020")
     )
@@ -583,7 +584,7 @@ def test_idle_page_zooms_to_the_picked_parcel(engine: Engine) -> None:
     at.switch_page("blockline/app_pages/idle.py")
     at.run()
     findings = idle_findings(
-        read_parcels(engine, geometry=False), as_of=dt.date.today(), profile=get_profile("wenzhou-2020")
+        read_parcels(engine, geometry=False), as_of=clock.today(), profile=get_profile("wenzhou-2020")
     )
     flagged = findings[findings["category"] != "insufficient_data"]["parcel_no"].unique()
     parcels = read_parcels(engine, parcel_nos=list(flagged)).set_index("parcel_no")
@@ -635,7 +636,7 @@ def test_idle_table_lists_the_first_rows_and_its_excel_is_made_when_asked_for(
     at.run()
     assert not at.exception
     expected = idle_findings(
-        read_parcels(engine, geometry=False), as_of=dt.date.today(), profile=get_profile("wenzhou-2020")
+        read_parcels(engine, geometry=False), as_of=clock.today(), profile=get_profile("wenzhou-2020")
     )
     expected = expected[expected["category"] != "insufficient_data"]
     assert len(at.dataframe[0].value) == 7 < len(expected)

@@ -7,7 +7,6 @@ document as ``blockline report``, with the page's figures in it.
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import subprocess
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
+from geo import clock
 from tests.app.apptest import download, record_media
 from tests.app.test_balance_page import ADDITION, REMOVAL, drawn, keep
 from tests.files import load_two_county_city
@@ -92,7 +92,7 @@ def test_the_lifecycle_page_offers_the_contract_letter_of_the_parcel(
     found = lifecycle_findings(
         read_parcels(demo, geometry=False),
         read_ratings(demo),
-        as_of=dt.date.today(),
+        as_of=clock.today(),
         profile=get_profile("wenzhou-2020"),
     )
     short = found[found["category"] == "tax_shortfall"].iloc[0]
@@ -112,7 +112,7 @@ def test_the_idle_page_offers_the_notice_and_the_decision_of_the_picked_parcel(
     from zoning.policy import get_profile
 
     found = idle_findings(
-        read_parcels(demo, geometry=False), as_of=dt.date.today(), profile=get_profile("wenzhou-2020")
+        read_parcels(demo, geometry=False), as_of=clock.today(), profile=get_profile("wenzhou-2020")
     )
     idle = found[found["category"] == "idle"].iloc[0]
     at = _open("idle.py")

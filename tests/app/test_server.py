@@ -21,6 +21,7 @@ from blockline.tile_cache import TILE_CACHE, cache_key
 from blockline.tile_cache import new_tile_cache as _tile_cache
 from blockline.warm_up import WARM_UP, cut_city_view
 from blockline.warm_up import warm_up as _warm_up
+from geo import clock
 from geo.auth import Actor
 from geo.load import load_parcels
 from geo.settings import get_settings
@@ -184,7 +185,7 @@ def test_the_server_says_it_is_ready_once_its_warm_up_is_done(city, tmp_path):
     assert status == 200 and said["done"] is True and said["tiles"] == len(TILE_CACHE) > 0
     # Today's marks of the current data are in the store, under the name the map page asks for.
     marks = said["marks"]
-    assert marks == f"{get_settings().policy}|{dt.date.today().isoformat()}|{data_version(city)}"
+    assert marks == f"{get_settings().policy}|{clock.today().isoformat()}|{data_version(city)}"
     assert has_marks(city, marks)
     assert data.store_counts() == store_counts(city) and store_counts(city)["parcels"] == 1
 

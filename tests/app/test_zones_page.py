@@ -21,7 +21,6 @@ The small zone [X+200, X+400] × [Y+200, Y+300] is 30 亩: 20.00 亩 short of 50
 
 from __future__ import annotations
 
-import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -35,6 +34,7 @@ from shapely import box
 from shapely.geometry import mapping
 from streamlit.testing.v1 import AppTest
 
+from geo import clock
 from geo.drafts import new_sketch, read_drafts, save_drafts
 from geo.load import write_parcels, write_ratings
 from geo.store import transaction
@@ -48,7 +48,7 @@ APP = Path(__file__).resolve().parents[2] / "app.py"
 TIMEOUT = 60
 HOSTILE = "<img src=x onerror=alert(1)>"
 M2_PER_MU = 10_000 / 15
-LAST_YEAR = dt.date.today().year - 1
+LAST_YEAR = clock.today().year - 1
 PARCELS = {
     "A1": box(X + 200, Y + 200, X + 300, Y + 300),
     "A2": box(X + 300, Y + 200, X + 400, Y + 300),

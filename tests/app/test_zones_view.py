@@ -5,7 +5,6 @@ Boxes in EPSG:4549 with areas worked out by hand: a 100 m × 100 m box is 15 亩
 
 from __future__ import annotations
 
-import datetime as dt
 import doctest
 import io
 import json
@@ -21,6 +20,7 @@ from shapely.geometry import mapping
 
 import blockline.ui.zones_view as zv
 from blockline.ui.maps import build_map, unescape_js
+from geo import clock
 from geo.drafts import fingerprint
 from tests.app.test_zones_page import HOSTILE, PARCELS, SMALL, ZONE, fill_parcels
 from tests.files import WENZHOU_X0 as X
@@ -150,7 +150,7 @@ def city(engine: sa.Engine, tmp_path: Path) -> sa.Engine:
 
 
 def test_assess_on_the_store(city: sa.Engine) -> None:
-    result, taken = zv.assess(city, ZONE, as_of=dt.date.today(), profile=WZ)
+    result, taken = zv.assess(city, ZONE, as_of=clock.today(), profile=WZ)
     assert result["area_mu"] == pytest.approx(62_500 / M2_PER_MU)  # 250 m × 250 m = 93.75 亩
     assert result["meets_threshold"] is True and result["holders"] == 4
     assert result["parcels_area_mu"] == pytest.approx(58.2)
@@ -183,10 +183,10 @@ def test_assess_on_the_store(city: sa.Engine) -> None:
 
 
 def test_assess_short_zone_and_empty_ground(city: sa.Engine) -> None:
-    result, _ = zv.assess(city, SMALL, as_of=dt.date.today(), profile=WZ)
+    result, _ = zv.assess(city, SMALL, as_of=clock.today(), profile=WZ)
     assert result["meets_threshold"] is False and zv.shortfall_mu(result, 50.0) == pytest.approx(20.0)
     empty = box(X + 1500, Y + 1500, X + 1600, Y + 1600)
-    result, taken = zv.assess(city, empty, as_of=dt.date.today(), profile=WZ)
+    result, taken = zv.assess(city, empty, as_of=clock.today(), profile=WZ)
     assert result["parcels"] == [] and len(taken) == 0 and result["low_efficiency_share"] == 0.0
     assert zv.main_county(result, {}) is None
     assert zv.assessment_frame(result, "zh").empty

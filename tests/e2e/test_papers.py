@@ -3,13 +3,13 @@ downloaded as a Word file and carries the engine's penalty and article."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import docx
 import sqlalchemy as sa
 from playwright.sync_api import Page
 
+from geo import clock
 from tests.e2e.app_driver import open_page, settle
 
 
@@ -23,7 +23,7 @@ def test_the_contract_letter_button_gives_the_word_file(
     found = lifecycle_findings(
         read_parcels(e2e_engine, geometry=False),
         read_ratings(e2e_engine),
-        as_of=dt.date.today(),
+        as_of=clock.today(),
         profile=get_profile("wenzhou-2020"),
     )
     short = found[found["category"] == "tax_shortfall"].iloc[0]
