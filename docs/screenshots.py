@@ -11,10 +11,17 @@ import os
 import sys
 from pathlib import Path
 
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import Page, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from blockline.ui.serving import start_app, stop_server, wait_warm  # noqa: E402 - the project root, whatever the working directory
+from geo.store import open_store  # noqa: E402
+
+#: the parcel at the heart of the densest estate: the most current parcels within 300 m
+_HEART = """
+SELECT a.parcel_no FROM parcels a JOIN parcels b ON b.valid_to IS NULL AND ST_DWithin(a.geom, b.geom, 300)
+WHERE a.valid_to IS NULL GROUP BY a.parcel_no ORDER BY count(*) DESC, a.parcel_no LIMIT 1
+"""
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = {
@@ -60,9 +67,29 @@ def main() -> None:
                 page.wait_for_timeout(6000)  # the map iframe draws after the page
                 page.screenshot(path=str(args.out / f"{name}.png"), full_page=False)
                 print(f"wrote {args.out / f'{name}.png'}")
+            _estate(page, url, args.out / "estate.png")
             browser.close()
     finally:
         stop_server(app)
+
+
+def _estate(page: Page, url: str, path: Path) -> None:
+    """一张图 as a planner sees an estate: search its busiest parcel, zoom out once, picture the map."""
+    with open_store().connect() as conn:
+        parcel_no = conn.exec_driver_sql(_HEART).scalar_one()
+    page.goto(f"{url}/map")
+    page.wait_for_selector("[data-testid='stSidebar']", timeout=60_000)
+    page.wait_for_timeout(4000)
+    search = page.get_by_label("查找宗地（宗地编号或权利人）")
+    search.fill(parcel_no)
+    search.press("Enter")
+    page.wait_for_timeout(6000)
+    frame = page.locator('iframe[data-testid="stCustomComponentV1"]').first
+    frame.scroll_into_view_if_needed()
+    frame.content_frame.get_by_role("button", name="Zoom out").click()
+    page.wait_for_timeout(4000)
+    frame.screenshot(path=str(path))
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":
