@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from geo.area import M2_PER_MU
-from geo.clock import shown
+from geo.clock import shown, shown_iso
 from geo.errors import InputError
 from geo.fixes import fix
 from geo.landuse import industrial_land_uses, label
@@ -372,7 +372,8 @@ def ledger(engine: Engine) -> dict[str, Any]:
         "entries": rows,
         "level1_history": [
             {
-                "at": shown(r.at, seconds=True),
+                "at": shown(r.at, seconds=True),  # as a planner reads it (Beijing wall time)
+                "at_iso": shown_iso(r.at),  # the same instant for programs: ISO 8601 with the office's offset
                 # numpy floats (cast for the type checker only: np.float64's own rounding stays)
                 "level1_mu": round(cast(float, r.level1_mu), 2),
                 "change_mu": round(cast(float, r.change_mu), 2),

@@ -14,6 +14,7 @@ import altair as alt
 import pandas as pd
 
 from blockline.ui.i18n import translate
+from geo.clock import office_zone
 from zoning.ledger_export import write_ledger_xlsx
 
 __all__ = [
@@ -47,9 +48,17 @@ def ledger_counties_frame(book: Mapping[str, Any], lang: str) -> pd.DataFrame:
 
 def history_frame(book: Mapping[str, Any]) -> pd.DataFrame:
     """The city's level-1 total through time, indexed by time, for ``st.line_chart``."""
-    frame = pd.DataFrame(book["level1_history"], columns=["at", "level1_mu", "change_mu", "fell"])
-    frame["at"] = pd.to_datetime(frame["at"], format="%Y-%m-%d %H:%M:%S")
+    frame = pd.DataFrame(book["level1_history"], columns=["at_iso", "level1_mu", "change_mu", "fell"])
+    frame["at"] = _wall_time(frame["at_iso"])
     return frame.set_index("at")[["level1_mu"]].astype(float)
+
+
+def _wall_time(iso: pd.Series) -> pd.Series:
+    """The office's wall time of ISO 8601 instants with its offset (the ledger's ``at_iso``), zone dropped.
+
+    A chart shows a naive time as it is; an aware one would be shown in the viewer's browser zone.
+    """
+    return pd.to_datetime(iso, utc=True).dt.tz_convert(office_zone()).dt.tz_localize(None)
 
 
 def history_points(book: Mapping[str, Any]) -> pd.DataFrame:
@@ -59,9 +68,9 @@ def history_points(book: Mapping[str, Any]) -> pd.DataFrame:
     """
     docs = {int(e["id"]): str(e["approval_doc"]) for e in book["entries"]}
     frame = pd.DataFrame(
-        book["level1_history"], columns=["at", "level1_mu", "change_mu", "adjustment_id", "fell"]
+        book["level1_history"], columns=["at_iso", "level1_mu", "change_mu", "adjustment_id", "fell"]
     )
-    frame["at"] = pd.to_datetime(frame["at"], format="%Y-%m-%d %H:%M:%S")
+    frame["at"] = _wall_time(frame["at_iso"])
     frame["level1_mu"] = frame["level1_mu"].astype(float)
     frame["approval_doc"] = [
         docs.get(int(a), "") if a is not None and not pd.isna(a) else "" for a in frame["adjustment_id"]

@@ -464,8 +464,20 @@ def test_ledger_frames() -> None:
         "city_level1_mu": 450.0,
         "entries": [],
         "level1_history": [
-            {"at": "2026-01-01 08:00:00", "level1_mu": 540.0, "change_mu": 540.0, "fell": False},
-            {"at": "2026-02-01 08:00:00", "level1_mu": 450.0, "change_mu": -90.0, "fell": True},
+            {
+                "at": "2026-01-01 08:00:00",
+                "at_iso": "2026-01-01T08:00:00+08:00",
+                "level1_mu": 540.0,
+                "change_mu": 540.0,
+                "fell": False,
+            },
+            {  # the same instant written in UTC: the chart shows Beijing's wall time all the same
+                "at": "2026-02-01 08:00:00",
+                "at_iso": "2026-02-01T00:00:00+00:00",
+                "level1_mu": 450.0,
+                "change_mu": -90.0,
+                "fell": True,
+            },
         ],
     }
     counties = bv.ledger_counties_frame(book, "zh")
@@ -474,6 +486,7 @@ def test_ledger_frames() -> None:
     assert history["level1_mu"].tolist() == [540.0, 450.0] and str(history.index.dtype).startswith(
         "datetime64"
     )
+    assert [str(a) for a in history.index] == ["2026-01-01 08:00:00", "2026-02-01 08:00:00"]
     falls = bv.falls_frame(book, "en")
     assert falls["Change (亩)"].tolist() == [-90.0]
     assert bv.ledger_entries_frame(book, "zh").empty

@@ -59,3 +59,8 @@ def test_each_adjustment_is_a_step_and_a_point_with_its_document(city: sa.Engine
     rows = {r["county"].split()[0]: r["balance_mu"] for r in bars["datasets"][bars["data"]["name"]]}
     assert rows[OH] == pytest.approx(15.0) and rows[LC] == pytest.approx(30.0)
     assert isinstance(points["at"].iloc[0], pd.Timestamp)
+    with city.connect() as conn:  # the chart's times are Beijing's wall time of each change, by PostgreSQL
+        beijing = conn.execute(
+            sa.text("SELECT recorded_at AT TIME ZONE 'Asia/Shanghai' FROM adjustments ORDER BY id")
+        ).scalars()
+        assert list(points["at"].iloc[1:]) == [pd.Timestamp(b) for b in beijing]
