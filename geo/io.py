@@ -30,7 +30,6 @@ import pandas as pd
 import pyarrow as pa
 import pyogrio
 import shapely
-from openpyxl import load_workbook
 from pyogrio.errors import DataLayerError, DataSourceError
 from pyproj.exceptions import CRSError, ProjError
 
@@ -43,7 +42,7 @@ from geo.encoding import (
 )
 from geo.errors import InputError, Problem, ValidationError
 from geo.fixes import fix
-from geo.io_files import BROKEN_WORKBOOK, opened, refuse_nul, unreadable
+from geo.io_files import broken_workbook, opened, refuse_nul, unreadable
 from geo.validate import RepairReport, repair_polygons, to_multipolygons
 
 __all__ = ["ReadReport", "read_vector", "read_table", "list_layers", "opened"]
@@ -259,7 +258,7 @@ def read_table(
                 table = pd.read_csv(dataset, encoding=enc.lower(), dtype=object, keep_default_na=False)
         except InputError:
             raise  # already says what is wrong (e.g. the encoding cannot be told)
-        except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, *BROKEN_WORKBOOK) as exc:
+        except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, *broken_workbook()) as exc:
             raise unreadable(name, exc) from exc
         if suffix in (".csv", ".txt"):
             refuse_nul(table, file=name, first_row=2)  # rows counted as lines of the file, header first
@@ -321,9 +320,12 @@ def list_layers(path: Path | str, *, display_name: str | None = None) -> list[st
             return []
         try:
             if suffix in (".xlsx", ".xlsm"):
+                # lazy: openpyxl's import is 0.1–0.3 s of every command that reads a file (see io_files)
+                from openpyxl import load_workbook
+
                 return list(load_workbook(dataset, read_only=True).sheetnames)
             return [str(layer) for layer in pyogrio.list_layers(dataset)[:, 0]]
-        except (DataSourceError, DataLayerError, OSError, *BROKEN_WORKBOOK) as exc:
+        except (DataSourceError, DataLayerError, OSError, *broken_workbook()) as exc:
             raise unreadable(name, exc) from exc
 
 
