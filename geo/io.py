@@ -235,6 +235,15 @@ def _read_dataframe(dataset: Path, *, layer: str | None, encoding: str | None, f
     return gdf
 
 
+#: what reading a damaged or mis-encoded table raises besides a damaged workbook's errors: refused as unreadable
+_TABLE_ERRORS: tuple[type[BaseException], ...] = (
+    ValueError,
+    UnicodeDecodeError,
+    pd.errors.ParserError,
+    OSError,
+)
+
+
 def read_table(
     path: Path | str,
     *,
@@ -258,7 +267,7 @@ def read_table(
                 table = pd.read_csv(dataset, encoding=enc.lower(), dtype=object, keep_default_na=False)
         except InputError:
             raise  # already says what is wrong (e.g. the encoding cannot be told)
-        except (ValueError, UnicodeDecodeError, pd.errors.ParserError, OSError, *broken_workbook()) as exc:
+        except _TABLE_ERRORS + broken_workbook() as exc:
             raise unreadable(name, exc) from exc
         if suffix in (".csv", ".txt"):
             refuse_nul(table, file=name, first_row=2)  # rows counted as lines of the file, header first

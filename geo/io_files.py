@@ -33,7 +33,7 @@ _BROKEN_ZIP: tuple[type[Exception], ...] = (
 )
 
 
-def broken_workbook() -> tuple[type[Exception], ...]:
+def broken_workbook() -> tuple[type[BaseException], ...]:
     """What reading a damaged workbook raises, openpyxl's own error included.
 
     Called in an ``except`` clause, which Python evaluates only once something was raised: openpyxl is then
