@@ -91,6 +91,7 @@ def _outlines(
     place: dict[str, FloatArray],
     margin_m: float,
     lean: tuple[FloatArray, FloatArray],
+    parcels: ObjectArray,
 ) -> ObjectArray:
     """Each park's outline: its parcels grown by ``margin_m`` (closing the roads between them), holes filled.
 
@@ -99,10 +100,14 @@ def _outlines(
     back of a row of back-to-back parcels) make one parallelogram (``lean``: the rows' lean and middle line,
     per parcel): the cross streets between its blocks are at most ``2 * margin_m`` wide across (40 m), so
     their grown blocks would meet anyway, and one shape per run is grown instead of one per block. The runs,
-    grown with bevelled corners (no corner farther than ``margin_m`` from a parcel), are merged park by park.
-    The outline follows the park's built edge.
+    grown with bevelled corners (no corner farther than ``margin_m`` from a parcel), are merged park by park,
+    and kept within ``margin_m`` of the park's ``parcels`` (their geometries): a run spans its cross streets,
+    and grown whole it would reach up to 9 m beyond ``margin_m`` at each street's mouth. The outline follows
+    the park's built edge, nowhere farther than ``margin_m`` from a parcel.
     """
     x0, x1, y0, y1 = local
+    n_parks = len(place["cx"])
+    own = np.split(parcels, np.searchsorted(park_of, np.arange(1, n_parks)))  # parcels come park by park
     runs = pd.DataFrame(
         {"park": park_of, "row": row, "y0": y0, "y1": y1, "x0": x0, "x1": x1, "lean": lean[0], "mid": lean[1]}
     )
@@ -121,15 +126,17 @@ def _outlines(
         mid=runs["mid"].to_numpy(),
         **at,
     )
-    n_parks = len(place["cx"])
     order = np.arange(park_of.size)
     cuts = np.searchsorted(park_of[order], np.arange(1, n_parks))
     out = np.empty(n_parks, dtype=object)
     for i, members in enumerate(np.split(order, cuts)):
         # one buffer of the park's runs together: the same outline as the union of each run's buffer, in half
         # the time (GEOS merges the offset curves once)
-        union = shapely.buffer(shapely.multipolygons(shapes[members]), margin_m, join_style="bevel")
+        grown = shapely.buffer(shapely.multipolygons(shapes[members]), margin_m, join_style="bevel")
+        # nowhere farther than margin_m from a parcel: not past the mouths of the cross streets a run spans
+        union = shapely.intersection(grown, shapely.buffer(shapely.multipolygons(own[i]), margin_m))
         parts = shapely.get_parts(union)
+        parts = parts[shapely.get_type_id(parts) == shapely.GeometryType.POLYGON]  # no slivers of a touch
         filled = np.asarray(shapely.polygons(shapely.get_exterior_ring(parts)), dtype=object)
         out[i] = filled[0] if filled.size == 1 else shapely.union_all(filled)
     return out
@@ -159,7 +166,9 @@ def park_frames(ground: Ground, plan: ParkPlan, *, codes: StrArray, crs: object)
     e = LEVEL1_BUFFER_M
     g = ground
     # the outline closes cross streets by growing whole block-rows: roads are at most 2 × e wide (_WIDE_ROAD_M)
-    line_geom = _outlines((g.x0, g.x1, g.y0, g.y1), g.row, g.park_of, g.place, e, (g.lean, g.row_mid))
+    line_geom = _outlines(
+        (g.x0, g.x1, g.y0, g.y1), g.row, g.park_of, g.place, e, (g.lean, g.row_mid), g.geometry
+    )
     ring_w = np.array([p.ring_m for p in g.parks])
     park_county_codes = codes[g.park_county]
     park_names = plan.names
