@@ -9,7 +9,13 @@ Examples
 >>> from shapely import box
 >>> import geopandas as gpd
 >>> layer = MapLayer("宗地", gpd.GeoSeries([box(0, 0, 100, 100)], crs="EPSG:4549"), face="#e41a1c")
->>> png = render_map([layer], title="示例")  # doctest: +SKIP
+>>> drawn = render_map([layer], title="示例")  # doctest: +SKIP
+>>> drawn.keys  # doctest: +SKIP
+()
+
+Labels (``MapLayer.labels``) never overlap: where one does not fit its feature it is replaced on the map by a
+key (``geo.paper_labels``), and ``PaperMap.keys`` says which label each key stands for, to be printed with
+the map.
 """
 
 from __future__ import annotations
@@ -25,19 +31,23 @@ import matplotlib
 import matplotlib.pyplot as plt
 import sqlalchemy as sa
 from matplotlib import font_manager
+from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.typing import LineStyleType
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy.engine import Engine
 
 from geo.errors import BlocklineError
+from geo.paper_labels import Placed, common_prefix, place_labels
 from geo.settings import get_settings
 
 __all__ = [
     "FONT_CANDIDATES",
     "MapLayer",
     "MissingFont",
+    "PaperMap",
     "cjk_font_path",
     "context_layers",
     "nice_length_m",
@@ -105,6 +115,21 @@ class MapLayer:
     hatch: str | None = None
     #: text drawn at each geometry's representative point (e.g. parcel numbers), or None
     labels: Sequence[str] | None = None
+
+
+@dataclass(frozen=True)
+class PaperMap:
+    """A rendered map: the PNG, and what its labels say.
+
+    ``keys`` holds (key, label) for each feature whose label did not fit on the map and got a key (1, 2, …)
+    instead, in key order: the document prints them with the map. ``prefix`` is what every label shared
+    and the map leaves off (said in the map's note), ``labels`` what was drawn for each label.
+    """
+
+    png: bytes
+    keys: tuple[tuple[str, str], ...] = ()
+    prefix: str = ""
+    labels: tuple[Placed, ...] = ()
 
 
 def nice_length_m(width_m: float) -> float:
@@ -233,18 +258,6 @@ def _draw(ax: Axes, layer: MapLayer, handles: list[object]) -> None:
                 label=layer.label,
             )
         )
-    if layer.labels is not None:
-        for geom, text in zip(geoms, layer.labels, strict=True):
-            p = geom.representative_point()
-            ax.annotate(
-                text,
-                (p.x, p.y),
-                ha="center",
-                va="center",
-                fontsize=6,
-                zorder=5,
-                bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.7},
-            )
 
 
 def _scale_bar(ax: Axes, bounds: tuple[float, float, float, float]) -> float:
@@ -309,7 +322,7 @@ def render_map(
     dpi: int = DPI,
     pad: float = 0.25,
     note: str = "",
-) -> bytes:
+) -> PaperMap:
     """Render ``layers`` (which set the extent) over ``context`` (clipped to it) as a PNG.
 
     Parameters
@@ -329,12 +342,20 @@ def render_map(
 
     Returns
     -------
-    bytes
-        The PNG file.
+    PaperMap
+        The PNG file, and the keys that stand for labels which did not fit (to be printed with the map).
     """
     matplotlib.use("Agg", force=False)
     font = _font_name(cjk_font_path())
     bounds = _bounds(layers, pad, size_mm[0] / size_mm[1])
+    labelled = [lay for lay in [*context, *layers] if lay.labels is not None and len(lay.geometries)]
+    geoms = [g for lay in labelled for g in lay.geometries]
+    labels = [str(t) for lay in labelled for t in (lay.labels or ())]
+    if len(geoms) != len(labels):
+        raise ValueError(f"{len(labels)} labels for {len(geoms)} geometries")
+    prefix = common_prefix(labels)
+    if prefix:
+        note = "\n".join(filter(None, [note, f"图上标注略去共同前缀“{prefix}”"]))
     inch = 25.4
     with matplotlib.rc_context({"font.family": font, "axes.unicode_minus": False}):
         fig, ax = plt.subplots(figsize=(size_mm[0] / inch, size_mm[1] / inch), dpi=dpi)
@@ -342,6 +363,9 @@ def render_map(
             handles: list[object] = []
             for layer in [*context, *layers]:
                 _draw(ax, layer, handles)
+            drawn = set(
+                ax.get_children()
+            )  # the features, context and the axes' own parts: labels go over them
             ax.set_xlim(bounds[0], bounds[2])
             ax.set_ylim(bounds[1], bounds[3])
             ax.set_aspect("equal", adjustable="box")  # the extent stays; the frame takes its shape
@@ -354,11 +378,27 @@ def render_map(
             _scale_bar(ax, bounds)
             _north_arrow(ax)
             _legend_and_note(ax, handles, note)
+            placed = _labels(ax, geoms, labels, prefix=prefix, under=drawn)
             buf = io.BytesIO()
             fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
         finally:
             plt.close(fig)
-    return buf.getvalue()
+    keys = tuple(sorted(((p.drawn, p.label) for p in placed if p.keyed), key=lambda k: int(k[0])))
+    return PaperMap(png=buf.getvalue(), keys=keys, prefix=prefix, labels=tuple(placed))
+
+
+def _labels(
+    ax: Axes, geoms: list[BaseGeometry], labels: list[str], *, prefix: str, under: set[Artist]
+) -> list[Placed]:
+    """Place the labels last, clear of what was drawn on the map after ``under`` (scale bar, arrow, note)."""
+    if not labels:
+        return []
+    fig = ax.get_figure(root=True)
+    assert fig is not None
+    fig.draw_without_rendering()  # the frame's final shape (equal aspect) and the legend's place
+    renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+    avoid = [a.get_window_extent(renderer) for a in ax.get_children() if a not in under and a.get_visible()]
+    return place_labels(ax, geoms, labels, avoid=avoid, prefix=prefix)
 
 
 def _legend_and_note(ax: Axes, handles: list[object], note: str) -> None:

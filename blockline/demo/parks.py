@@ -91,6 +91,7 @@ def _outlines(
     place: dict[str, FloatArray],
     margin_m: float,
     lean: tuple[FloatArray, FloatArray],
+    block: IntArray,
 ) -> ObjectArray:
     """Each park's outline: its parcels grown by ``margin_m`` (closing the roads between them), holes filled.
 
@@ -99,40 +100,59 @@ def _outlines(
     back of a row of back-to-back parcels) make one parallelogram (``lean``: the rows' lean and middle line,
     per parcel): the cross streets between its blocks are at most ``2 * margin_m`` wide across (40 m), so
     their grown blocks would meet anyway, and one shape per run is grown instead of one per block. The runs,
-    grown with bevelled corners (no corner farther than ``margin_m`` from a parcel), are merged park by park.
-    The outline follows the park's built edge.
+    grown with bevelled corners (no corner farther than ``margin_m`` from a parcel), are merged park by park,
+    and kept within ``margin_m`` of the park's parcels (``block``: each parcel's block; a block's side, its
+    parcels side by side, is their union in one shape): a run spans its cross streets, and grown whole it
+    would reach up to 9 m beyond ``margin_m`` at each street's mouth. The outline follows the park's built
+    edge, nowhere farther than ``margin_m`` from a parcel; the holes filled are where roads cross inside the
+    park (a junction's middle can lie up to √2 × ``margin_m`` from the parcels around it).
     """
     x0, x1, y0, y1 = local
-    runs = pd.DataFrame(
+    n_parks = len(place["cx"])
+    parcels = pd.DataFrame(
         {"park": park_of, "row": row, "y0": y0, "y1": y1, "x0": x0, "x1": x1, "lean": lean[0], "mid": lean[1]}
     )
-    runs = runs.groupby(["park", "row", "y0", "y1"], sort=True).agg(
-        x0=("x0", "min"), x1=("x1", "max"), lean=("lean", "first"), mid=("mid", "first")
-    )
-    runs = runs.reset_index()
-    park_of = runs["park"].to_numpy()
-    at = {k: v[park_of] for k, v in place.items()}
-    shapes = rectangles(
-        runs["x0"].to_numpy(),
-        runs["x1"].to_numpy(),
-        runs["y0"].to_numpy(),
-        runs["y1"].to_numpy(),
-        lean=runs["lean"].to_numpy(),
-        mid=runs["mid"].to_numpy(),
-        **at,
-    )
-    n_parks = len(place["cx"])
-    order = np.arange(park_of.size)
-    cuts = np.searchsorted(park_of[order], np.arange(1, n_parks))
+    runs, park_of = _shapes(parcels, ["park", "row", "y0", "y1"], place)
+    # a block's side (its parcels side by side, no street between them): the parcels' union, in fewer shapes
+    sides, side_park = _shapes(parcels.assign(block=block), ["park", "row", "block", "y0", "y1"], place)
+    own = np.split(sides, np.searchsorted(side_park, np.arange(1, n_parks)))
+    cuts = np.searchsorted(park_of, np.arange(1, n_parks))
     out = np.empty(n_parks, dtype=object)
-    for i, members in enumerate(np.split(order, cuts)):
+    for i, members in enumerate(np.split(np.arange(park_of.size), cuts)):
         # one buffer of the park's runs together: the same outline as the union of each run's buffer, in half
         # the time (GEOS merges the offset curves once)
-        union = shapely.buffer(shapely.multipolygons(shapes[members]), margin_m, join_style="bevel")
+        grown = shapely.buffer(shapely.multipolygons(runs[members]), margin_m, join_style="bevel")
+        # nowhere farther than margin_m from a parcel: not past the mouths of the cross streets a run spans
+        union = shapely.intersection(
+            grown, shapely.buffer(shapely.multipolygons(own[i]), margin_m, quad_segs=2)
+        )
         parts = shapely.get_parts(union)
+        parts = parts[shapely.get_type_id(parts) == shapely.GeometryType.POLYGON]  # no slivers of a touch
         filled = np.asarray(shapely.polygons(shapely.get_exterior_ring(parts)), dtype=object)
         out[i] = filled[0] if filled.size == 1 else shapely.union_all(filled)
     return out
+
+
+def _shapes(
+    parcels: pd.DataFrame, by: list[str], place: dict[str, FloatArray]
+) -> tuple[ObjectArray, IntArray]:
+    """The parcels grouped ``by`` (park first) into one parallelogram each, in the world; and each one's park."""
+    groups = (
+        parcels.groupby(by, sort=True)
+        .agg(x0=("x0", "min"), x1=("x1", "max"), lean=("lean", "first"), mid=("mid", "first"))
+        .reset_index()
+    )
+    park_of = groups["park"].to_numpy()
+    shapes = rectangles(
+        groups["x0"].to_numpy(),
+        groups["x1"].to_numpy(),
+        groups["y0"].to_numpy(),
+        groups["y1"].to_numpy(),
+        lean=groups["lean"].to_numpy(),
+        mid=groups["mid"].to_numpy(),
+        **{k: v[park_of] for k, v in place.items()},
+    )
+    return shapes, park_of
 
 
 def _reach(p: ParkLayout) -> tuple[FloatArray, FloatArray]:
@@ -159,7 +179,9 @@ def park_frames(ground: Ground, plan: ParkPlan, *, codes: StrArray, crs: object)
     e = LEVEL1_BUFFER_M
     g = ground
     # the outline closes cross streets by growing whole block-rows: roads are at most 2 × e wide (_WIDE_ROAD_M)
-    line_geom = _outlines((g.x0, g.x1, g.y0, g.y1), g.row, g.park_of, g.place, e, (g.lean, g.row_mid))
+    line_geom = _outlines(
+        (g.x0, g.x1, g.y0, g.y1), g.row, g.park_of, g.place, e, (g.lean, g.row_mid), g.block
+    )
     ring_w = np.array([p.ring_m for p in g.parks])
     park_county_codes = codes[g.park_county]
     park_names = plan.names

@@ -26,7 +26,7 @@ from blockline.services.balance import check_adjustment, ledger
 from blockline.services.zones_store import read_zones
 from geo import clock
 from geo.errors import InputError
-from geo.paper_map import MapLayer, context_layers, render_map
+from geo.paper_map import MapLayer, PaperMap, context_layers, render_map
 from geo.queries import county_names, read_blocklines, read_parcels, read_ratings
 from geo.store import storage_srid
 from zoning.balance import normalise_doc
@@ -78,7 +78,7 @@ def _series(geoms: BaseGeometry | Sequence[BaseGeometry] | None, srid: int) -> g
     return gpd.GeoSeries([g for g in items if g is not None and not g.is_empty], crs=f"EPSG:{srid}")
 
 
-def _map(engine: Engine, layers: list[MapLayer], *, title: str, srid: int) -> bytes | None:
+def _map(engine: Engine, layers: list[MapLayer], *, title: str, srid: int) -> PaperMap | None:
     drawn = [lay for lay in layers if len(lay.geometries)]
     if not drawn:
         return None
@@ -95,6 +95,11 @@ def _map(engine: Engine, layers: list[MapLayer], *, title: str, srid: int) -> by
     )
 
 
+def _figure(drawn: PaperMap | None) -> dict[str, Any]:
+    """A builder's map arguments: the PNG, and the keys that stand on it for parcel numbers that did not fit."""
+    return {"map_png": drawn.png if drawn else None, "map_keys": drawn.keys if drawn else ()}
+
+
 # -- 占补平衡 -------------------------------------------------------------------------------------------------------
 def _balance_map(
     engine: Engine,
@@ -103,7 +108,7 @@ def _balance_map(
     *,
     title: str,
     srid: int,
-) -> bytes | None:
+) -> PaperMap | None:
     return _map(
         engine,
         [
@@ -135,7 +140,7 @@ def balance_check_document(
         title=f"{county} {d.get('county_name') or ''} 占补平衡调整示意图",
         srid=_srid(engine),
     )
-    return papers.balance_paper(d, cover=cover, city_before_mu=city_before, map_png=png)
+    return papers.balance_paper(d, cover=cover, city_before_mu=city_before, **_figure(png))
 
 
 def balance_recorded_document(engine: Engine, *, approval_doc: str, cover: Cover) -> Document:
@@ -172,7 +177,7 @@ def balance_recorded_document(engine: Engine, *, approval_doc: str, cover: Cover
         srid=srid,
     )
     return papers.balance_paper(
-        row.report, cover=cover, city_before_mu=city_before, map_png=png, recorded=entry
+        row.report, cover=cover, city_before_mu=city_before, **_figure(png), recorded=entry
     )
 
 
@@ -249,7 +254,7 @@ def zone_document(
         cover=cover,
         min_mu=float(threshold),
         as_of=as_of,
-        map_png=png,
+        **_figure(png),
         policy_terms=_zone_terms(profile),
     )
 
@@ -293,7 +298,7 @@ def _facts(engine: Engine, parcel: gpd.GeoDataFrame) -> dict[str, Any]:
     return facts
 
 
-def _parcel_map(engine: Engine, parcel: gpd.GeoDataFrame, *, title: str) -> bytes | None:
+def _parcel_map(engine: Engine, parcel: gpd.GeoDataFrame, *, title: str) -> PaperMap | None:
     return _map(
         engine,
         [MapLayer("宗地", parcel.geometry, face="#e31a1c", edge="#67000d", labels=list(parcel["parcel_no"]))],
@@ -351,7 +356,7 @@ def idle_document(
         )
     png = _parcel_map(engine, parcel, title=f"宗地 {parcel_no} 位置示意图")
     return papers.idle_paper(
-        kind, _facts(engine, parcel), idle, cover=cover, as_of=as_of, price_wan=price_wan, map_png=png
+        kind, _facts(engine, parcel), idle, cover=cover, as_of=as_of, price_wan=price_wan, **_figure(png)
     )
 
 
@@ -388,4 +393,4 @@ def contract_document(
             command="lifecycle",
         )
     png = _parcel_map(engine, parcel, title=f"宗地 {parcel_no} 位置示意图")
-    return papers.contract_paper(_facts(engine, parcel), due, cover=cover, as_of=as_of, map_png=png)
+    return papers.contract_paper(_facts(engine, parcel), due, cover=cover, as_of=as_of, **_figure(png))

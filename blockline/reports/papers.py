@@ -115,6 +115,19 @@ def _value(v: Any) -> str:
     return str(v)
 
 
+def _figure(map_png: bytes | None, caption: str, keys: Sequence[tuple[str, str]]) -> list[Section]:
+    """The 附图 section; under the map, the parcels it shows by a number (theirs did not fit on it).
+
+    >>> _figure(b"png", "附图：片区", [("1", "330327-2020-0006"), ("2", "330327-2019-0003")])[0].caption.splitlines()
+    ['附图：片区', '图上序号：1 = 330327-2020-0006；2 = 330327-2019-0003']
+    """
+    if map_png is None:
+        return []
+    if keys:
+        caption += "\n图上序号：" + "；".join(f"{k} = {label}" for k, label in keys)
+    return [Section("附图", (), image=map_png, caption=caption)]
+
+
 # -- 占补平衡调整论证材料 ---------------------------------------------------------------------------------------
 def _balance_figures(check: Mapping[str, Any], city_before_mu: float) -> Table:
     """The 占补核算 table of a checked adjustment: the county's and the city's figures before and after."""
@@ -178,6 +191,7 @@ def balance_paper(
     cover: Cover,
     city_before_mu: float,
     map_png: bytes | None,
+    map_keys: Sequence[tuple[str, str]] = (),
     recorded: Mapping[str, Any] | None = None,
 ) -> Document:
     """占补平衡调整论证材料 for a checked (or, with ``recorded``, a recorded) adjustment.
@@ -192,6 +206,8 @@ def balance_paper(
         The city's balance before the adjustment (the ledger's ``city_balance_mu`` before it).
     map_png : bytes or None
         The map: the county, removal and addition over the block lines and county line.
+    map_keys : sequence of (str, str)
+        The map's keys and the parcel numbers they stand for (``geo.paper_map.PaperMap.keys``), listed after it.
     recorded : mapping, optional
         The ledger entry of a recorded adjustment (``id``, ``approval_doc``, ``reason``, ``recorded_by``,
         ``recorded_at``, ``transfers``, ``city_balance_after_mu``).
@@ -217,10 +233,7 @@ def balance_paper(
         else f"县域不平衡，缺口 {mu(-check['balance_after_mu'])}；"
     ) + ("全市一级线总量不减少。" if check["city_balanced"] else "全市一级线总量减少，不符合占补平衡要求。")
     sections.append(Section("五、结论", (conclusion,)))
-    if map_png is not None:
-        sections.append(
-            Section("附图", (), image=map_png, caption=f"附图：{name}调出（占用）与补入范围示意图")
-        )
+    sections.extend(_figure(map_png, f"附图：{name}调出（占用）与补入范围示意图", map_keys))
     return Document("占补平衡调整论证材料", cover, tuple(sections))
 
 
@@ -241,6 +254,7 @@ def zone_paper(
     min_mu: float,
     as_of: dt.date,
     map_png: bytes | None,
+    map_keys: Sequence[tuple[str, str]] = (),
     policy_terms: Sequence[tuple[str, str]] = (),
 ) -> Document:
     """连片开发片区方案 for a saved zone: the JSON of ``zones assess`` on its outline, its requirements, the map.
@@ -296,8 +310,7 @@ def zone_paper(
             requirements,
         ),
     ]
-    if map_png is not None:
-        sections.append(Section("附图", (), image=map_png, caption=f"附图：片区“{zone['name']}”及所含宗地"))
+    sections.extend(_figure(map_png, f"附图：片区“{zone['name']}”及所含宗地", map_keys))
     return Document("连片开发片区方案", cover, tuple(sections))
 
 
@@ -323,6 +336,7 @@ def idle_paper(
     as_of: dt.date,
     price_wan: float | None,
     map_png: bytes | None,
+    map_keys: Sequence[tuple[str, str]] = (),
 ) -> Document:
     """闲置土地调查通知书 (``kind="notice"``) or 闲置土地认定书 (``"decision"``) draft for one parcel.
 
@@ -382,11 +396,7 @@ def idle_paper(
             ),
             Section("四、认定结论及处置", (state, consequence)),
         )
-    if map_png is not None:
-        sections = (
-            *sections,
-            Section("附图", (), image=map_png, caption=f"附图：宗地 {parcel['parcel_no']} 位置示意图"),
-        )
+    sections = (*sections, *_figure(map_png, f"附图：宗地 {parcel['parcel_no']} 位置示意图", map_keys))
     return Document(title, cover, sections, addressee=f"{holder}：")
 
 
@@ -398,6 +408,7 @@ def contract_paper(
     cover: Cover,
     as_of: dt.date,
     map_png: bytes | None,
+    map_keys: Sequence[tuple[str, str]] = (),
 ) -> Document:
     """履约核查函 for one parcel's tax shortfall or termination-possible findings (JSON of ``lifecycle``).
 
@@ -440,8 +451,5 @@ def contract_paper(
             ("在规定期限内书面说明情况并提供相关证明材料；对核查结果有异议的，可在同一期限内提出。",),
         )
     )
-    if map_png is not None:
-        sections.append(
-            Section("附图", (), image=map_png, caption=f"附图：宗地 {parcel['parcel_no']} 位置示意图")
-        )
+    sections.extend(_figure(map_png, f"附图：宗地 {parcel['parcel_no']} 位置示意图", map_keys))
     return Document("工业用地履约核查函（草稿）", cover, tuple(sections), addressee=f"{holder}：")

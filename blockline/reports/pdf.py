@@ -34,8 +34,12 @@ def pdf_bytes(doc: Document) -> bytes:
         pdf.multi_cell(0, 7, doc.addressee, align="L", new_x="LMARGIN", new_y="NEXT")
     for s in doc.sections:
         pdf.ln(2)
-        if s.image is not None and pdf.get_y() + 12 + pdf.epw * _aspect(s.image) > pdf.page_break_trigger:
-            pdf.add_page()  # the map's heading goes with the map
+        if (
+            s.image is not None
+            and pdf.get_y() + 12 + pdf.epw * _aspect(s.image) + _caption_mm(pdf, s.caption)
+            > pdf.page_break_trigger
+        ):
+            pdf.add_page()  # the map's heading and caption (its key, if any) go with the map
         pdf.set_font("cjk", size=12.5)
         pdf.multi_cell(0, 8, s.heading, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_font("cjk", size=10.5)
@@ -50,6 +54,17 @@ def pdf_bytes(doc: Document) -> bytes:
             pdf.multi_cell(0, 5.5, s.caption, align="C", new_x="LMARGIN", new_y="NEXT")
             pdf.set_font("cjk", size=10.5)
     return bytes(pdf.output())
+
+
+def _caption_mm(pdf: FPDF, caption: str) -> float:
+    """The height a caption takes under a map, at 9 pt: 5.5 mm a line, as it will wrap."""
+    if not caption:
+        return 0.0
+    size = pdf.font_size_pt
+    pdf.set_font("cjk", size=9)
+    lines = pdf.multi_cell(0, 5.5, caption, dry_run=True, output="LINES")
+    pdf.set_font("cjk", size=size)
+    return 5.5 * len(lines) if isinstance(lines, list) else 5.5
 
 
 def _aspect(png: bytes) -> float:

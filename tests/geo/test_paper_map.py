@@ -52,7 +52,7 @@ def test_a_map_is_printed_at_300_dpi_with_the_feature_in_its_colour(tmp_path: Pa
         edge="#ff0000",
         alpha=1.0,
     )
-    img = _png(render_map([parcel], title="宗地位置示意图", size_mm=(160, 120), dpi=300), tmp_path)
+    img = _png(render_map([parcel], title="宗地位置示意图", size_mm=(160, 120), dpi=300).png, tmp_path)
     height, width = img.shape[:2]
     assert (
         width >= 0.8 * 160 / 25.4 * 300 and height >= 0.8 * 120 / 25.4 * 300
