@@ -13,8 +13,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 from shapely.geometry.base import BaseGeometry
 
 from geo.area import M2_PER_MU, assert_projected
@@ -372,6 +370,10 @@ def _groups(geoms: np.ndarray, area: FloatArray, gap_m: float) -> tuple[npt.NDAr
     the only Python loops run over the zones found. The parcels are put in parcel-number order first, so
     that every sum, and with it the result, is bit-for-bit the same whatever the order of the input rows.
     """
+    # lazy: scipy.sparse is 0.1 s of imports (python -X importtime) that the store's zones never use
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components  # lazy: with the line above
+
     n = len(geoms)
     left, right = _pairs_within(geoms, gap_m)
     graph = coo_matrix((np.ones(left.size, dtype=np.int8), (left, right)), shape=(n, n)).tocsr()

@@ -18,11 +18,7 @@ import datetime as dt
 from sqlalchemy.engine import Engine
 
 from blockline.services.judged import Judgement, judge_city, set_name
-from blockline.services.judged_write import first_categories
-from geo import queries
 from geo.tiles import data_version, has_marks, write_marks
-from zoning.consolidation import latest_grade
-from zoning.marks import marks_frame
 from zoning.policy import Profile
 
 __all__ = ["ensure_marks", "mark_set_name", "set_name"]
@@ -51,6 +47,13 @@ def ensure_marks(engine: Engine, *, as_of: dt.date, profile: Profile) -> str:
 
 def _derive(engine: Engine, judgement: Judgement, name: str) -> None:
     """Write the marks of a stored judgement: its findings' first categories and the parcels' latest grade."""
+    # lazy: the judgement's writer and the rules import pyarrow, scipy and the rules (0.2 s, python -X importtime),
+    # needed only for a judgement kept without its marks; a caller served stored marks (zones detect) skips them
+    from blockline.services.judged_write import first_categories
+    from geo import queries  # lazy: with the line above
+    from zoning.consolidation import latest_grade  # lazy: with the line above
+    from zoning.marks import marks_frame  # lazy: with the line above
+
     parcels = queries.read_parcel_columns(engine, ["parcel_no", "holder_id"])
     grade = latest_grade(parcels, queries.read_ratings(engine), as_of=judgement.as_of)
     marks = marks_frame(
