@@ -61,17 +61,23 @@ def lock_cell_values(conn: Connection) -> None:
 def refresh_parcel_cells(conn: Connection) -> int:
     """Recount the current parcels into their cells (inside the caller's transaction); returns the cells.
 
-    Finds each parcel's cell (``parcel_cell_of``), sums ``parcel_cells`` and ``parcel_cell_values`` from it,
+    Finds each new parcel's cell (``parcel_cell_of``), sums ``parcel_cells`` and ``parcel_cell_values`` from it,
     and sums the values of every stored set of marks again (a set names the data it was judged on, but may
     be shown until the next is written). About 1.5 s for 200,000 parcels and one set of marks.
     """
     lock_cell_values(conn)
-    conn.execute(sa.text("DELETE FROM parcel_cell_of"))
+    # A parcel's outline never changes in place (a change is a new version, a new id): only the parcels
+    # retired since go, and only the new ones are placed.
+    conn.execute(
+        sa.text("""DELETE FROM parcel_cell_of c WHERE NOT EXISTS
+                   (SELECT 1 FROM parcels t WHERE t.id = c.parcel_id AND t.valid_to IS NULL)""")
+    )
     conn.execute(
         sa.text(f"""
         INSERT INTO parcel_cell_of (parcel_id, i, j)
         SELECT id, floor((ST_X(p) + {HALF_WORLD}) / {CELL_M})::int, floor(({HALF_WORLD} - ST_Y(p)) / {CELL_M})::int
-        FROM (SELECT id, ST_Transform(ST_PointOnSurface(geom), 3857) AS p FROM parcels WHERE valid_to IS NULL) s""")
+        FROM (SELECT id, ST_Transform(ST_PointOnSurface(geom), 3857) AS p FROM parcels t
+              WHERE valid_to IS NULL AND NOT EXISTS (SELECT 1 FROM parcel_cell_of c WHERE c.parcel_id = t.id)) s""")
     )
     conn.execute(sa.text("DELETE FROM parcel_cells"))
     cells = conn.execute(
