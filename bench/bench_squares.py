@@ -8,7 +8,9 @@ versioned tiles): the whole request is timed, HTTP included. Beside it, the parc
 ``geo.tiles.tile`` in this process (the SQL and its encoding, no HTTP).
 
 ``--dump`` writes every decoded square (sorted) to a JSON file: two runs on the same store, before and after
-a change, must dump the same squares. Run::
+a change, must dump the same squares. ``--per-parcel`` asks for the coloured squares as a map of a past
+date does (``as_of`` tomorrow: today's parcels, summed one by one, as every coloured square was before
+``geo.tiles_cells``), for a comparison at the same moment. Run::
 
     python -m bench.bench_squares --rounds 5 --dump /tmp/squares.json
 """
@@ -16,6 +18,7 @@ a change, must dump the same squares. Run::
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import math
 import os
@@ -29,6 +32,7 @@ import sqlalchemy as sa
 
 from bench.bench_browser import densest_point
 from blockline.ui.serving import free_port, start_app, stop_server, wait_warm
+from geo import clock
 from geo.store import open_store
 from geo.tiles import SQUARE_COLOR_BY, tile
 
@@ -62,16 +66,24 @@ def squares(body: bytes) -> list[list[object]]:
     )
 
 
-def measure(url: str, *, rounds: int) -> tuple[list[tuple[int, str, float, float, float, float]], dict]:
+def measure(
+    url: str, *, rounds: int, per_parcel: bool = False
+) -> tuple[list[tuple[int, str, float, float, float, float]], dict]:
     """(zoom, colouring, HTTP median, worst, SQL median, worst ms) rows, and every square by tile."""
     engine = open_store()
     marks = newest_marks()
+    as_of = clock.today() + dt.timedelta(days=1) if per_parcel else None
     lat, lon = densest_point()
     rows, dump = [], {}
     for z in ZOOMS:
         tiles = around(z, lat, lon)
         for color in (None, *SQUARE_COLOR_BY):
-            query = "&".join(f"{k}={v}" for k, v in (("marks", marks), ("color", color)) if v)
+            asked = (
+                ("marks", marks),
+                ("color", color),
+                ("as_of", as_of.isoformat() if as_of and color else None),
+            )
+            query = "&".join(f"{k}={v}" for k, v in asked if v)
             http, sql = [], []
             for _ in range(rounds):
                 for x, y in tiles:
@@ -80,7 +92,8 @@ def measure(url: str, *, rounds: int) -> tuple[list[tuple[int, str, float, float
                         r.read()
                     http.append((time.perf_counter() - t0) * 1000)
                     t0 = time.perf_counter()
-                    body = tile(engine, "parcels", z, x, y, mark_set=marks, color_by=color)
+                    past = as_of if color else None
+                    body = tile(engine, "parcels", z, x, y, mark_set=marks, color_by=color, as_of=past)
                     sql.append((time.perf_counter() - t0) * 1000)
                     dump[f"{z}/{x}/{y}?{query}"] = squares(body)
             rows.append(
@@ -95,6 +108,7 @@ def main() -> None:
     parser.add_argument("--url", help="an app already running (else one is started)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--dump", type=Path, help="write every decoded square here (JSON)")
+    parser.add_argument("--per-parcel", action="store_true", help="coloured squares summed per parcel")
     args = parser.parse_args()
     proc, url = None, args.url
     if url is None:
@@ -104,7 +118,7 @@ def main() -> None:
         wait_warm(url, timeout_s=600)
     try:
         load_before = os.getloadavg()
-        rows, dump = measure(url, rounds=args.rounds)
+        rows, dump = measure(url, rounds=args.rounds, per_parcel=args.per_parcel)
         load_after = os.getloadavg()
     finally:
         if proc is not None:
