@@ -123,7 +123,12 @@ def main() -> None:
     finally:
         if proc is not None:
             stop_server(proc)
-    print(f"load average before {load_before}, after {load_after}; marks {newest_marks()}")
+    print(
+        "load average at the start " + ", ".join(f"{v:.2f}" for v in load_before),
+        "; at the end " + ", ".join(f"{v:.2f}" for v in load_after),
+        f"; marks {newest_marks()}",
+        sep="",
+    )
     print("| zoom | colour by | whole request (`/tiles/all/…`): median ms | worst ms", end=" ")
     print("| SQL of the parcels layer: median ms | worst ms |")
     print("|---:|---|---:|---:|---:|---:|")

@@ -144,7 +144,10 @@ def _features(props: str) -> str:
 def _top_squares_sql(
     where: list[str], env: str, color_by: str, *, mark_set: str | None, contracts: bool
 ) -> str:
-    """Far out and coloured: the squares summed from the parcels in the tile, each with its dominant value.
+    """Far out and coloured, as the parcels stood on a past date: the squares summed from the parcels in the tile.
+
+    Today's squares are ``_cell_squares_sql``'s, summed ahead; this is also their referee in
+    tests/geo/test_tiles_squares.py.
 
     Each parcel counts in the square holding its point on surface (as in ``parcel_cells``); ``top`` is the
     value covering most 亩 among the parcels that have one (ties: the smaller value), ``top_share`` its 亩
