@@ -11,7 +11,9 @@ tile from zoom 8 to 12 over the city is checked:
 - against the tile the per-parcel statement cuts (the one a map of a past date still uses, asked for with an
   ``as_of`` after every load), which summed every coloured square before.
 
-Then again after a second load (new parcels, some old ones redrawn) and after a new set of marks.
+Then again after a second load (new parcels, some old ones redrawn) and after a new set of marks. On a GCJ-02
+base map (AMap), where the per-parcel statement counted only part of a square shifted in from beyond the
+tile's edge, the coloured squares count what the uncoloured ones do.
 """
 
 from __future__ import annotations
@@ -227,3 +229,26 @@ def test_a_set_of_marks_for_another_date_keeps_the_sums_of_the_first(city):
         sets = conn.execute(sa.text("SELECT DISTINCT mark_set FROM mark_cell_values ORDER BY 1")).scalars()
         assert sets.all() == [f"wz|2026-12-06|{version}", f"wz|2026-12-07|{version}"]
     check_every_square(city, f"wz|2026-12-06|{version}")
+
+
+def counts_by_outline(body: bytes) -> dict:
+    """The outline of each square in a tile (tile units) → its count, 亩 and low-efficiency 亩."""
+    features = mapbox_vector_tile.decode(body).get("parcels", {"features": []})["features"]
+    out = {str(f["geometry"]["coordinates"]): f["properties"] for f in features}
+    assert len(out) == len(features)
+    return {k: (p["parcels"], p["area_mu"], p["low_mu"]) for k, p in out.items()}
+
+
+def test_coloured_squares_count_what_uncoloured_ones_do_on_a_gcj02_base_map(city):
+    """Shifted for AMap, a square moved in from beyond the tile's edge counts all its parcels, coloured or not.
+
+    (Summed per parcel, the squares moved in counted only the parcels within the tile's reach.)
+    """
+    marks = f"wz|2026-12-06|{data_version(city)}"
+    mark(city, marks, seed=2)
+    for z in range(8, 13):
+        for x, y in tiles_covering((120.68, 27.98, 120.74, 28.01), z):
+            plain = counts_by_outline(tile(city, "parcels", z, x, y, gcj02=True))
+            for color_by in SQUARE_COLOR_BY:
+                body = tile(city, "parcels", z, x, y, gcj02=True, color_by=color_by, mark_set=marks)
+                assert counts_by_outline(body) == plain, f"{z}/{x}/{y} {color_by}"
