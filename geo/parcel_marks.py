@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from geo.store import driver_connection, transaction
+from geo.tiles_cells import lock_cell_values, refresh_mark_cells
 
 __all__ = ["copy_marks", "has_marks", "write_marks"]
 
@@ -35,7 +36,8 @@ def write_marks(
 
     The set replaces one of the same name. Other sets stay while their name ends with ``keep_suffix`` (the
     caller's way to keep the sets of the current data for other dates and profiles, which other sessions
-    may be showing) and are dropped otherwise. The rows go in by COPY, in one transaction.
+    may be showing) and are dropped otherwise. The rows go in by COPY, in one transaction, with their sums
+    per cell of the map's far-out squares (``geo.tiles_cells.refresh_mark_cells``).
     """
     with transaction(engine) as conn:
         return copy_marks(conn, mark_set, rows, keep_suffix=keep_suffix)
@@ -50,11 +52,13 @@ def copy_marks(
 ) -> int:
     """``write_marks`` inside the caller's transaction (``conn``); returns the count."""
     count = 0
-    conn.execute(
-        sa.text("""DELETE FROM parcel_marks WHERE mark_set = :s
-                            OR CAST(:keep AS text) IS NULL OR right(mark_set, length(:keep)) <> :keep"""),
-        {"s": mark_set, "keep": keep_suffix},
-    )
+    lock_cell_values(conn)  # first: a load's recount waits for this set, or this set for it
+    for table in ("parcel_marks", "mark_cell_values"):
+        conn.execute(
+            sa.text(f"""DELETE FROM {table} WHERE mark_set = :s
+                        OR CAST(:keep AS text) IS NULL OR right(mark_set, length(:keep)) <> :keep"""),
+            {"s": mark_set, "keep": keep_suffix},
+        )
     raw = driver_connection(conn)
     with (
         raw.cursor() as cur,
@@ -63,4 +67,5 @@ def copy_marks(
         for parcel_no, idle, lifecycle, grade in rows:
             copy.write_row((mark_set, str(parcel_no), idle, lifecycle, grade))
             count += 1
+    refresh_mark_cells(conn, mark_set)
     return count

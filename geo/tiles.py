@@ -14,8 +14,10 @@ them as a Mapbox Vector Tile. What a tile holds depends on its zoom:
   summed from ``parcel_cells`` (kept by the parcel loader). A city-wide view is a few hundred squares, not
   200,000 polygons, and takes milliseconds. With ``color_by`` (a map coloured by land use, county, a mark…)
   each square also carries ``top``, the value that covers most of its parcels' 亩 (marked parcels only, for
-  a mark), and ``top_share``, that value's 亩 over all the square's parcels' 亩; the squares are then summed
-  from the parcels themselves (each at its point on surface, as ``parcel_cells`` counts it).
+  a mark), and ``top_share``, that value's 亩 over all the square's parcels' 亩, summed as fast from the 亩
+  of each value per cell (``parcel_cell_values``, kept with ``parcel_cells``; ``mark_cell_values``, written
+  with each set of marks: ``geo.tiles_cells``). Only a coloured map of the parcels as they stood on a past
+  date (``as_of``) sums its squares from the parcels themselves, each at its point on surface.
 
 ``gcj02=True`` shifts every feature of a tile by the GCJ-02 offset at the tile's centre, for AMap/Gaode
 base maps. The offset varies by under 7 m across a z13 tile (a third of a pixel there), by under 0.3 m
@@ -57,10 +59,12 @@ from geo.parcel_marks import copy_marks, has_marks, write_marks
 from geo.queries import _as_of_param, _lifespan_clause
 from geo.settings import get_settings
 from geo.store import storage_srid
+from geo.tiles_cells import CELL_ZOOM, HALF_WORLD, refresh_mark_cells, refresh_parcel_cells
 from geo.tiles_sql import (
     _ALLOWED,
     _BUFFER,
     LARGE_VERTICES,
+    _cell_squares_sql,
     _counties_sql,
     _lines_sql,
     _parcels_sql,
@@ -71,6 +75,7 @@ from geo.tiles_sql import (
 __all__ = [
     "AGGREGATE_CELLS",
     "ALL_LAYERS",
+    "CELL_ZOOM",
     "SQUARE_COLOR_BY",
     "MAX_ZOOM",
     "LARGE_VERTICES",
@@ -81,6 +86,7 @@ __all__ = [
     "data_version",
     "gcj02_shift",
     "has_marks",
+    "refresh_mark_cells",
     "refresh_parcel_cells",
     "tile",
     "tile_bounds_3857",
@@ -96,9 +102,6 @@ ALL_LAYERS = "all"  # every layer in one tile, in the order of TILE_LAYERS (each
 RAW_MIN_ZOOM = 13  # parcels one by one from here in; squares of counts farther out
 AGGREGATE_CELLS = 16  # squares per tile side when aggregated (16 px each)
 MAX_ZOOM = 20
-CELL_ZOOM = 16  # parcel_cells are the tiles of this zoom (RAW_MIN_ZOOM - 1 + 4: the finest squares drawn)
-_HALF_WORLD = 20037508.342789244  # Web Mercator half-width in metres
-_CELL_M = 2 * _HALF_WORLD / (1 << CELL_ZOOM)
 _TO_LONLAT = Transformer.from_crs(3857, 4326, always_xy=True)
 _FROM_LONLAT = Transformer.from_crs(4326, 3857, always_xy=True)
 _SRIDS: weakref.WeakKeyDictionary[Engine, int] = weakref.WeakKeyDictionary()
@@ -135,12 +138,12 @@ def tile_engine(engine: Engine) -> Engine:
 
 def tile_bounds_3857(z: int, x: int, y: int) -> tuple[float, float, float, float]:
     """(xmin, ymin, xmax, ymax) of tile z/x/y in EPSG:3857 metres (the same as PostGIS ``ST_TileEnvelope``)."""
-    size = 2 * _HALF_WORLD / (1 << z)
+    size = 2 * HALF_WORLD / (1 << z)
     return (
-        -_HALF_WORLD + x * size,
-        _HALF_WORLD - (y + 1) * size,
-        -_HALF_WORLD + (x + 1) * size,
-        _HALF_WORLD - y * size,
+        -HALF_WORLD + x * size,
+        HALF_WORLD - (y + 1) * size,
+        -HALF_WORLD + (x + 1) * size,
+        HALF_WORLD - y * size,
     )
 
 
@@ -158,11 +161,11 @@ def tiles_covering(
     """
     west, south, east, north = bounds
     (x0, x1), (y1, y0) = _FROM_LONLAT.transform([west, east], [max(south, -85.05), min(north, 85.05)])
-    size = 2 * _HALF_WORLD / (1 << z)
+    size = 2 * HALF_WORLD / (1 << z)
     last = (1 << z) - 1
 
     def index(metres: float, *, down: bool) -> int:
-        i = (metres + _HALF_WORLD) / size if not down else (_HALF_WORLD - metres) / size
+        i = (metres + HALF_WORLD) / size if not down else (HALF_WORLD - metres) / size
         return min(max(int(i), 0), last)
 
     xs = range(max(index(x0, down=False) - margin, 0), min(index(x1, down=False) + margin, last) + 1)
@@ -205,7 +208,7 @@ def _check(layer: str, z: int, x: int, y: int, color_by: str | None = None) -> N
 
 
 def _pixel_m(z: int) -> float:
-    return 2 * _HALF_WORLD / (256 * (1 << z))
+    return 2 * HALF_WORLD / (256 * (1 << z))
 
 
 def tile(
@@ -247,6 +250,7 @@ def tile(
         gcj02=gcj02,
         county=county,
         mark_set=mark_set,
+        color_by=color_by,
         as_of=as_of,
         counties=counties,
     )
@@ -295,6 +299,7 @@ def _tile_params(
     gcj02: bool,
     county: str | None,
     mark_set: str | None,
+    color_by: str | None,
     as_of: dt.date | dt.datetime | None,
     counties: Iterable[str] | None,
 ) -> dict[str, object]:
@@ -308,8 +313,9 @@ def _tile_params(
         "dy": dy,
         "county": county,
         "marks": mark_set,
+        "color_by": color_by,
         "px": _pixel_m(z),
-        "half": _HALF_WORLD,
+        "half": HALF_WORLD,
         **_as_of_param(as_of),
         "allowed": None if counties is None else sorted(counties),
     }
@@ -324,7 +330,7 @@ def _tile_params(
             "i1": (x + 1) * span + margin,
             "j0": y * span - margin,
             "j1": (y + 1) * span + margin,
-            "size": 2 * _HALF_WORLD / (1 << (z + 4)),
+            "size": 2 * HALF_WORLD / (1 << (z + 4)),
         }
     return params
 
@@ -365,28 +371,11 @@ def _layer_sql(
         return _lines_sql(layer, env, where, simplify=z < RAW_MIN_ZOOM)
     if z >= RAW_MIN_ZOOM:
         return _parcels_sql(env, where, mark_set=mark_set, contracts=contracts)
-    if color_by is not None:
+    if color_by is not None and as_of is not None:  # the parcels as they stood: summed here, one by one
         return _top_squares_sql(where, env, color_by, mark_set=mark_set, contracts=contracts)
+    if color_by is not None:
+        return _cell_squares_sql(color_by, mark_set=mark_set, contracts=contracts)
     return _squares_sql()
-
-
-def refresh_parcel_cells(conn: Connection) -> int:
-    """Recount the current parcels into ``parcel_cells`` (inside the caller's transaction); returns the cells.
-
-    Each parcel counts in the zoom-``CELL_ZOOM`` tile holding its point on surface. About a second for
-    200,000 parcels.
-    """
-    conn.execute(sa.text("DELETE FROM parcel_cells"))
-    return conn.execute(
-        sa.text(f"""
-        INSERT INTO parcel_cells (i, j, county_code, parcels, area_mu, low_mu)
-        SELECT floor((ST_X(p) + {_HALF_WORLD}) / {_CELL_M})::int, floor(({_HALF_WORLD} - ST_Y(p)) / {_CELL_M})::int,
-               coalesce(county_code, ''), count(*), sum(area_mu),
-               coalesce(sum(area_mu) FILTER (WHERE is_low_efficiency), 0)
-        FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 3857) AS p, county_code, area_mu, is_low_efficiency
-              FROM parcels WHERE valid_to IS NULL) s
-        GROUP BY 1, 2, 3""")
-    ).rowcount
 
 
 def data_version(engine: Engine) -> str:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from geo.area import M2_PER_MU_SQL
 
-__all__ = ["LARGE_VERTICES"]
+__all__ = ["LARGE_VERTICES", "MARK_COLOR_BY", "SQUARE_VALUE"]
 
 #: each of geo.tiles.SQUARE_COLOR_BY as SQL over a parcel t (and its marks k)
-_SQUARE_VALUE = {
+SQUARE_VALUE = {
     "land_use": "t.land_use",
     "county_code": "t.county_code",
     "is_low_efficiency": "CASE WHEN t.is_low_efficiency THEN 'true' WHEN NOT t.is_low_efficiency "
@@ -21,6 +21,8 @@ _SQUARE_VALUE = {
     "lifecycle": "k.lifecycle",
     "grade": "k.grade",
 }
+#: the colourings by a set of marks (``parcel_marks``); the others are the parcels' own facts
+MARK_COLOR_BY = ("idle", "lifecycle", "grade")
 _EXTENT = 4096  # MVT integer grid per tile
 _BUFFER = 64
 LARGE_VERTICES = 4096  # a parcel of more vertices is clipped and simplified to the tile before it is encoded
@@ -80,18 +82,57 @@ def _parcels_sql(env: str, where: list[str], *, mark_set: str | None, contracts:
 
 def _squares_sql() -> str:
     """Far out: the cells of zoom ``CELL_ZOOM`` summed into the squares of this tile (a cell nests exactly)."""
-    return f"""WITH squares AS (
-        SELECT i >> CAST(:step AS integer) AS ci, j >> CAST(:step AS integer) AS cj,
-               CAST(sum(parcels) AS integer) AS parcels,
-               CAST(round(CAST(sum(area_mu) AS numeric), 2) AS float8) AS area_mu,
-               CAST(round(CAST(sum(low_mu) AS numeric), 2) AS float8) AS low_mu
-        FROM parcel_cells
-        WHERE i >= CAST(:i0 AS integer) AND i < CAST(:i1 AS integer)
+    return f"""WITH {_COUNTS},
+      squares AS (SELECT ci, cj, {_ROUNDED} FROM sums),
+      {_features("")}"""
+
+
+def _cell_squares_sql(color_by: str, *, mark_set: str | None, contracts: bool) -> str:
+    """Far out and coloured: ``_squares_sql``'s squares, each with the value covering most 亩 in its cells.
+
+    The 亩 of each value per cell are summed ahead (``geo.tiles_cells``), so this sums a few rows per cell as
+    ``_squares_sql`` does. ``top`` and ``top_share`` are ``_top_squares_sql``'s: the value of most 亩 among the
+    parcels that have one (ties: the smaller value), its 亩 over all the square's 亩; a mark without a mark
+    set, or a contract mark a viewer may not read, has none.
+    """
+    if color_by not in MARK_COLOR_BY:
+        table, only = "parcel_cell_values", "color_by = :color_by"
+    elif mark_set is None or (color_by == "lifecycle" and not contracts):
+        table, only = "mark_cell_values", "false"
+    else:
+        table, only = "mark_cell_values", "mark_set = :marks AND color_by = :color_by"
+    return f"""WITH {_COUNTS},
+      cell_values AS (
+        SELECT i >> CAST(:step AS integer) AS ci, j >> CAST(:step AS integer) AS cj, value, sum(area_mu) AS mu
+        FROM {table} WHERE {only} AND {_IN_TILE}
+        GROUP BY 1, 2, 3),
+      tops AS (
+        SELECT ci, cj, (array_agg(value ORDER BY mu DESC, value))[1] AS top, max(mu) AS top_mu
+        FROM cell_values GROUP BY ci, cj),
+      squares AS (
+        SELECT ci, cj, {_ROUNDED}, top, CAST(top_mu / nullif(mu, 0) AS float8) AS top_share
+        FROM sums LEFT JOIN tops USING (ci, cj)),
+      {_features(", top, top_share")}"""
+
+
+#: a table's cells in this tile's squares (and one square around), of the county and counties asked for
+_IN_TILE = f"""i >= CAST(:i0 AS integer) AND i < CAST(:i1 AS integer)
           AND j >= CAST(:j0 AS integer) AND j < CAST(:j1 AS integer)
-          AND (CAST(:county AS text) IS NULL OR county_code = :county) AND {_ALLOWED.format(col="county_code")}
-        GROUP BY 1, 2),
-      features AS (
-        SELECT parcels, area_mu, low_mu,
+          AND (CAST(:county AS text) IS NULL OR county_code = :county) AND {_ALLOWED.format(col="county_code")}"""
+#: the parcels, 亩 and low-efficiency 亩 of each square (ci, cj: zoom z + 4) from ``parcel_cells``
+_COUNTS = f"""sums AS (
+        SELECT i >> CAST(:step AS integer) AS ci, j >> CAST(:step AS integer) AS cj,
+               sum(parcels) AS n, sum(area_mu) AS mu, sum(low_mu) AS low
+        FROM parcel_cells WHERE {_IN_TILE}
+        GROUP BY 1, 2)"""
+_ROUNDED = """CAST(n AS integer) AS parcels, CAST(round(CAST(mu AS numeric), 2) AS float8) AS area_mu,
+               CAST(round(CAST(low AS numeric), 2) AS float8) AS low_mu"""
+
+
+def _features(props: str) -> str:
+    """The squares as MVT polygons of the tile, with their counts and ``props``; the tile's layer of them."""
+    return f"""features AS (
+        SELECT parcels, area_mu, low_mu{props},
                ST_AsMVTGeom(ST_Translate(ST_MakeEnvelope(ci * :size - :half, :half - (cj + 1) * :size,
                                                          (ci + 1) * :size - :half, :half - cj * :size, 3857),
                                          :dx, :dy),
@@ -103,14 +144,17 @@ def _squares_sql() -> str:
 def _top_squares_sql(
     where: list[str], env: str, color_by: str, *, mark_set: str | None, contracts: bool
 ) -> str:
-    """Far out and coloured: the squares summed from the parcels in the tile, each with its dominant value.
+    """Far out and coloured, as the parcels stood on a past date: the squares summed from the parcels in the tile.
+
+    Today's squares are ``_cell_squares_sql``'s, summed ahead; this is also their referee in
+    tests/geo/test_tiles_squares.py.
 
     Each parcel counts in the square holding its point on surface (as in ``parcel_cells``); ``top`` is the
     value covering most 亩 among the parcels that have one (ties: the smaller value), ``top_share`` its 亩
     over all the square's 亩. A mark without a mark set, or a contract mark a viewer may not read, has none.
     """
     marks = mark_set is not None and color_by in ("idle", "lifecycle", "grade")
-    value = _SQUARE_VALUE[color_by] if (marks or color_by not in ("idle", "lifecycle", "grade")) else "NULL"
+    value = SQUARE_VALUE[color_by] if (marks or color_by not in ("idle", "lifecycle", "grade")) else "NULL"
     if color_by == "lifecycle" and not contracts:
         value = "NULL"
     join = "LEFT JOIN parcel_marks k ON k.mark_set = :marks AND k.parcel_no = t.parcel_no" if marks else ""

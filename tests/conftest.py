@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 #: every table a test may fill (the audit trail is not among them: the database refuses to empty it)
-TABLES = "setup_ended, users, sessions, sign_in_failures, parcel_cells, parcel_marks, drafts, quota_transfers, zones, block_lines, adjustments, ratings, parcels, admin_areas, loads"  # noqa: E501 - a literal (SQL, JavaScript, a table row, a sentence) kept whole on one line
+TABLES = "setup_ended, users, sessions, sign_in_failures, parcel_cells, parcel_cell_of, parcel_cell_values, mark_cell_values, parcel_marks, drafts, quota_transfers, zones, block_lines, adjustments, ratings, parcels, admin_areas, loads"  # noqa: E501 - a literal (SQL, JavaScript, a table row, a sentence) kept whole on one line
 
 
 @pytest.fixture(scope="session")

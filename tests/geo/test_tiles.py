@@ -28,6 +28,7 @@ from geo.tiles import (
     data_version,
     gcj02_shift,
     has_marks,
+    refresh_parcel_cells,
     tile,
     tile_bounds_3857,
     tiles_covering,
@@ -304,6 +305,7 @@ def test_low_efficiency_squares_are_true_or_false(city, engine):
 
     with engine.begin() as conn:
         conn.execute(sa.text("UPDATE parcels SET is_low_efficiency = (parcel_no <> 'P-2')"))
+        refresh_parcel_cells(conn)  # as a loader does (geo.load_attributes), in its transaction
     props = _square_of(city, RAW_MIN_ZOOM - 4, color_by="is_low_efficiency")
     assert props["top"] == "true" and props["top_share"] == pytest.approx(30 / 45, abs=1e-9)
     assert props["low_mu"] == pytest.approx(30.0, abs=0.01)

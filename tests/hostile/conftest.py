@@ -32,6 +32,9 @@ TABLES = (
     "drafts",
     "zones",
     "parcel_cells",
+    "parcel_cell_of",
+    "parcel_cell_values",
+    "mark_cell_values",
     "parcel_marks",
     "users",
 )
