@@ -1,16 +1,61 @@
-"""A document button in the browser (issue 15): on 全生命周期, the 履约核查函 of a parcel with a tax shortfall is
-downloaded as a Word file and carries the engine's penalty and article."""
+"""The document buttons in the browser (issue 15), each clicked as a planner reaches it: the file arrives, and
+it is the paper asked for, about what the page shows.
+
+- 全生命周期: the 履约核查函 of a parcel with a tax shortfall, found by its number (Word).
+- 低效与闲置用地: a parcel with one idle finding, narrowed down by its holder and picked in the picker; its
+  闲置土地调查通知书 (PDF) and 认定书 (Word) carry its number, the finding's article and its detail.
+
+What each paper should say is worked out here, from the store, with ``zoning``'s functions (never from what the
+page computed); where to click or what to type comes from the store too. PDFs are read with ``pdftotext``
+(whitespace dropped: a line may break anywhere), Word files with python-docx.
+"""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import docx
 import sqlalchemy as sa
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from geo import clock
-from tests.e2e.app_driver import open_page, settle
+from tests.e2e.app_driver import (
+    choose,
+    open_page,
+    settle,
+)
+
+POLICY = "wenzhou-2020"  # the settings' profile, which every page opens with
+
+
+def _flat(text: str) -> str:
+    return "".join(text.split())
+
+
+def _download(page: Page, button: str, folder: Path) -> Path:
+    """Click the download button ``button`` and keep the file it gives (a timeout when it gives none)."""
+    with page.expect_download(timeout=60_000) as caught:
+        page.get_by_role("button", name=button, exact=True).click()
+    path = folder / caught.value.suggested_filename
+    caught.value.save_as(path)
+    assert path.stat().st_size > 0, f"{button} gave an empty file"
+    return path
+
+
+def _docx_text(path: Path) -> str:
+    d = docx.Document(str(path))
+    return "\n".join(
+        [p.text for p in d.paragraphs] + [c.text for t in d.tables for r in t.rows for c in r.cells]
+    )
+
+
+def _pdf_text(path: Path) -> str:
+    """The PDF's text without any whitespace (``pdftotext``, poppler)."""
+    done = subprocess.run(
+        ["pdftotext", "-raw", str(path), "-"], check=True, capture_output=True, text=True, timeout=60
+    )
+    return _flat(done.stdout)
 
 
 def test_the_contract_letter_button_gives_the_word_file(
@@ -24,21 +69,49 @@ def test_the_contract_letter_button_gives_the_word_file(
         read_parcels(e2e_engine, geometry=False),
         read_ratings(e2e_engine),
         as_of=clock.today(),
-        profile=get_profile("wenzhou-2020"),
+        profile=get_profile(POLICY),
     )
     short = found[found["category"] == "tax_shortfall"].iloc[0]
     open_page(page, "lifecycle")
     page.get_by_label("查找宗地（宗地编号或权利人）").fill(short["parcel_no"])
     page.keyboard.press("Enter")
     settle(page)
-    with page.expect_download() as caught:
-        page.get_by_role("button", name="履约核查函（Word）").click()
-    path = tmp_path / caught.value.suggested_filename
-    caught.value.save_as(path)
+    path = _download(page, "履约核查函（Word）", tmp_path)
     assert path.name == f"blockline-contract-{short['parcel_no']}.docx"
-    d = docx.Document(str(path))
-    text = "\n".join(
-        [p.text for p in d.paragraphs] + [c.text for t in d.tables for r in t.rows for c in r.cells]
-    )
+    text = _docx_text(path)
     assert "履约核查函" in text and short["parcel_no"] in text
     assert f"违约金 {short['penalty_wan']:,.2f} 万元" in text and short["article"] in text
+
+
+def test_the_idle_papers_of_a_picked_parcel(page: Page, e2e_engine: sa.Engine, tmp_path: Path) -> None:
+    from geo.queries import read_parcels
+    from zoning.idle import idle_findings
+    from zoning.policy import get_profile
+
+    parcels = read_parcels(e2e_engine, geometry=False)
+    found = idle_findings(parcels, as_of=clock.today(), profile=get_profile(POLICY))
+    idle = found[found["category"].isin(["idle", "idle_reclaimable"])]
+    alone = idle.groupby("parcel_no").filter(lambda g: len(g) == 1)  # one finding: the paper cites only it
+    holders = parcels.set_index("parcel_no")["holder"]
+    alone = alone[alone["parcel_no"].map(holders).fillna("").str.len() > 0]
+    finding = alone.iloc[0]
+    no, holder = str(finding["parcel_no"]), str(holders[finding["parcel_no"]])
+
+    open_page(page, "idle")
+    page.get_by_label("权利人包含").fill(holder)  # the city has more flagged parcels than the picker offers
+    page.keyboard.press("Enter")
+    settle(page)
+    choose(page, "在地图上定位宗地", no, typed=no)
+    expect(page.get_by_text(f"定位：{no}，{holder}")).to_be_visible()
+
+    notice = _download(page, "闲置土地调查通知书（PDF）", tmp_path)
+    assert notice.name == f"blockline-idle-notice-{no}.pdf"
+    text = _pdf_text(notice)
+    assert "闲置土地调查通知书" in text and no in text
+    assert _flat(finding["article"]) in text and _flat(finding["detail"]) in text
+
+    decision = _download(page, "闲置土地认定书（Word）", tmp_path)
+    assert decision.name == f"blockline-idle-decision-{no}.docx"
+    text = _docx_text(decision)
+    assert "闲置土地认定书" in text and no in text
+    assert finding["article"] in text and finding["detail"] in text
