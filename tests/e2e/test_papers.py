@@ -6,6 +6,8 @@ it is the paper asked for, about what the page shows.
   闲置土地调查通知书 (PDF) and 认定书 (Word) carry its number, the finding's article and its detail.
 - 连片开发: the largest candidate zone taken as the drawn zone, saved under a name and opened; its 片区方案
   (Word) lists every parcel of the candidate and cites the threshold's article.
+- 占补平衡: a removal dragged and an addition clicked with the mouse on the map; the 论证材料 (PDF) carries the
+  occupied and replaced 亩 the page shows.
 
 What each paper should say is worked out here, from the store, with ``zoning``'s functions (never from what the
 page computed); where to click or what to type comes from the store too. PDFs are read with ``pdftotext``
@@ -25,9 +27,23 @@ from playwright.sync_api import Page, expect
 from geo import clock
 from tests.e2e.app_driver import (
     choose,
+    draw_polygon,
+    draw_rectangle,
+    drawn_mu,
+    metric_text,
     open_page,
     settle,
     wait_for_map,
+)
+from tests.e2e.test_drawing import (  # the drawing tests' way to find where to draw, and to draw there
+    Site,
+    _pentagon,
+    _pick_role,
+    _rectangle,
+    _wait_for_metric,
+    _zoom_out_until_seen,
+    _zoom_to,
+    site,  # noqa: F401 - a fixture, used by name
 )
 
 POLICY = "wenzhou-2020"  # the settings' profile, which every page opens with
@@ -168,3 +184,30 @@ def test_the_zone_plan_of_a_saved_candidate(page: Page, e2e_engine: sa.Engine, t
     assert profile.cite("consolidation.min_mu") in text
     missing = [no for no in members if no not in text]
     assert not missing, f"the plan leaves out parcels of the zone: {missing}"
+
+
+def test_the_balance_paper_of_a_drawn_adjustment(page: Page, site: Site, tmp_path: Path) -> None:  # noqa: F811 - the fixture
+    open_page(page, "balance")
+    choose(page, "县（市、区）", f"{site.county} {site.name}")
+    _pick_role(page, "调出范围")
+    corners = _rectangle(*_zoom_to(page, site.in_level1))
+    removal_mu = drawn_mu(page, corners, epsg=site.srid)
+    draw_rectangle(page, corners[0], corners[2])
+    _wait_for_metric(page, "占用一级线", removal_mu)
+
+    _pick_role(page, "补入范围")
+    wait_for_map(page, draw=True)
+    _zoom_out_until_seen(page, site.off_lines)
+    points = _pentagon(*_zoom_to(page, site.off_lines))
+    addition_mu = drawn_mu(page, points, epsg=site.srid)
+    draw_polygon(page, points)
+    _wait_for_metric(page, "补划一级线", addition_mu)
+    occupied, replaced = metric_text(page, "占用一级线"), metric_text(page, "补划一级线")
+
+    paper = _download(page, "占补平衡调整论证材料（PDF）", tmp_path)
+    assert paper.name == f"blockline-balance-{site.county}.pdf"
+    text = _pdf_text(paper)
+    assert "占补平衡调整论证材料" in text and _flat(f"{site.county} {site.name}") in text
+    # the figures the page shows, in the paper's opening sentence and in its table
+    assert _flat(f"调出（占用）一级工业区块线 {occupied}，补入一级工业区块线 {replaced}") in text
+    assert _flat(f"占用一级线面积 {occupied}") in text and _flat(f"补充一级线面积 {replaced}") in text
