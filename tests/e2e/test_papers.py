@@ -164,10 +164,17 @@ def test_the_zone_plan_of_a_saved_candidate(page: Page, e2e_engine: sa.Engine, t
     expect(page.get_by_text("片区评估", exact=True)).to_be_visible()
     wait_for_map(page)  # the zone on the map, before the form below it: nothing of the map comes in later
     settle(page)
-    page.get_by_text("命名并保存片区", exact=True).click()
-    # Typed and saved with the button: an Enter here, the first rerun after the candidate was taken, closes
-    # the form (the one-time notice above it goes, and the form below it is drawn anew, collapsed).
-    page.get_by_label("片区名称（必填）").fill(name)
+    form = page.get_by_text("命名并保存片区", exact=True)
+    name_box = page.get_by_label("片区名称（必填）")
+    form.click()
+    name_box.fill(name)
+    name_box.press("Enter")
+    settle(page)
+    # The first rerun after a candidate is taken closes the form (the one-time notice above it goes, and the
+    # form is drawn anew, collapsed): open it again, as the planner must.
+    if not name_box.is_visible():
+        form.click()
+    expect(name_box).to_have_value(name)
     page.get_by_role("button", name="保存片区", exact=True).click()
     settle(page)
     saved = page.get_by_text(re.compile(r"已保存片区 #\d+。"))
@@ -175,7 +182,9 @@ def test_the_zone_plan_of_a_saved_candidate(page: Page, e2e_engine: sa.Engine, t
     found = re.search(r"#(\d+)", saved.inner_text())
     assert found is not None
     zone_no = int(found.group(1))
-    choose(page, "打开片区", re.compile(re.escape(f"#{zone_no} {name}")))
+    wait_for_map(page)  # the map drawn anew, emptied (the zone is saved, no longer drawn)
+    settle(page)
+    choose(page, "打开片区", re.compile(re.escape(f"#{zone_no} {name}")), typed=f"#{zone_no}")
 
     plan = _download(page, "连片开发片区方案（Word）", tmp_path)
     assert plan.name == f"blockline-zone-{zone_no}-plan.docx"
