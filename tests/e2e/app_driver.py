@@ -112,12 +112,15 @@ def metric_mu(page: Page, label: str) -> float:
     return float(found.group(1).replace(",", ""))
 
 
-def choose(page: Page, label: str, option: str) -> None:
-    """Pick ``option`` (its visible text) in the selectbox labelled ``label``."""
+def choose(page: Page, label: str, option: str | re.Pattern[str], *, typed: str | None = None) -> None:
+    """Pick ``option`` (its visible text, or a pattern of it) in the selectbox labelled ``label``; with
+    ``typed``, type that into the box first, as a person narrows a long list down."""
     box = page.locator('[data-testid="stSelectbox"]').filter(
         has=page.locator('[data-testid="stWidgetLabel"]').get_by_text(label, exact=True)
     )
     box.click()
+    if typed is not None:
+        page.keyboard.type(typed)
     page.get_by_role("option", name=option, exact=True).click()
     settle(page)
 
