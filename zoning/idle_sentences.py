@@ -42,11 +42,6 @@ from zoning.wording import durations, durations_to, iso, money, pct_pair, short,
 __all__ = ["write"]
 
 Index = npt.NDArray[np.int64]
-_PER_MU = {
-    "investment": ("亩均投资", "investment"),
-    "output": ("亩均产值", "output"),
-    "tax": ("亩均税收", "tax"),
-}
 
 
 def write(rows: Rows, p: Parcels, j: Judged, profile: Profile) -> None:

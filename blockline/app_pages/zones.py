@@ -100,8 +100,11 @@ st.session_state.setdefault(SEEN, [])
 st.session_state.setdefault(ROUND, 0)
 if st.session_state.get(SAVED) is not None:
     st.success(t("zones.saved", id=st.session_state.pop(SAVED)))
+# A slot that is always there: a notice shown once (and gone at the next rerun) does not move what is below it,
+# so the naming form a planner has opened stays open when Enter or a click reruns the page.
+notice_slot = st.empty()
 if st.session_state.get(NOTICE):
-    st.success(st.session_state.pop(NOTICE))
+    notice_slot.success(st.session_state.pop(NOTICE))
 
 # -- 1. policy and parameters ----------------------------------------------------------------------------
 c1, c2, c3, c4 = st.columns(4)
