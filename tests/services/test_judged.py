@@ -21,7 +21,6 @@ import pytest
 import sqlalchemy as sa
 from pandas.testing import assert_frame_equal
 
-from blockline.demo import load_demo
 from blockline.services import judged_write
 from blockline.services.judged import judge_city
 from geo.load import load_ratings
@@ -52,14 +51,6 @@ def _rows_read(engine: sa.Engine) -> tuple[pd.DataFrame, pd.DataFrame]:
         if c.endswith("_on") or c == "operating_since":
             parcels[c] = pd.to_datetime(parcels[c]).dt.date.astype(object).where(parcels[c].notna(), None)
     return parcels, ratings
-
-
-@pytest.fixture
-def demo(engine: sa.Engine) -> sa.Engine:
-    with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM judgements"))
-    load_demo(engine, user="test", n_parcels=800, seed=3)
-    return engine
 
 
 def _judgements(engine: sa.Engine) -> list[tuple]:

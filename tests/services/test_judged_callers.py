@@ -21,7 +21,6 @@ import pytest
 import sqlalchemy as sa
 from pandas.testing import assert_frame_equal
 
-from blockline.demo import load_demo
 from blockline.services.zones import describe_zones_in_store, detect_zones_in_store
 from geo.tiles import has_marks
 from zoning.findings import findings_json
@@ -50,15 +49,6 @@ def _run(argv: list[str], **env: str) -> tuple[subprocess.CompletedProcess[str],
     out, err = proc.communicate(timeout=300)
     assert proc.returncode == 0, err
     return subprocess.CompletedProcess(argv, proc.returncode, out, err), proc.pid
-
-
-@pytest.fixture
-def demo(engine: sa.Engine) -> sa.Engine:
-    with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM judgements"))
-        conn.execute(sa.text("DELETE FROM parcel_marks"))
-    load_demo(engine, user="test", n_parcels=800, seed=3)
-    return engine
 
 
 def test_the_demo_and_a_load_judge_today_and_the_next_process_is_served(

@@ -18,7 +18,6 @@ import shapely
 import sqlalchemy as sa
 from shapely import box
 
-from blockline.demo import load_demo
 from blockline.services.judged import judge_city
 from blockline.services.zones import candidate_zones
 from geo.load import load_blocklines
@@ -26,14 +25,6 @@ from geo.queries import read_blocklines, read_parcels
 from zoning.policy import get_profile
 
 AS_OF = dt.date(2026, 11, 1)
-
-
-@pytest.fixture
-def demo(engine: sa.Engine) -> sa.Engine:
-    with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM judgements"))
-    load_demo(engine, user="test", n_parcels=800, seed=3)
-    return engine
 
 
 def _stored(engine: sa.Engine, judgement_id: int) -> dict[str, tuple[float, float]]:
