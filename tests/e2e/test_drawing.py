@@ -148,19 +148,19 @@ def _pentagon(x: int, y: int, r: float) -> list[tuple[int, int]]:
     ]
 
 
-def test_balance_draw_removal_and_addition(page: Page, shots: Path, site: Site) -> None:
-    open_page(page, "balance")
-    choose(page, "县（市、区）", f"{site.county} {site.name}")
+def draw_adjustment(page: Page, site: Site) -> tuple[float, float]:
+    """On 占补平衡, the site's county chosen: draw a removal and an addition with the mouse, as a planner does.
 
-    # 调出: a rectangle dragged inside a level-1 block line, all of it occupied.
+    调出: a rectangle dragged inside a level-1 block line, all of it occupied. 补入: a pentagon clicked corner by
+    corner on the county's land away from every block line. Returns the 占用一级线 and 补划一级线 亩 the page
+    shows once each equals the area of the drawn pixels.
+    """
     _pick_role(page, "调出范围")
     corners = _rectangle(*_zoom_to(page, site.in_level1))
     removal_mu = drawn_mu(page, corners, epsg=site.srid)
     draw_rectangle(page, corners[0], corners[2])
     occupied = _wait_for_metric(page, "占用一级线", removal_mu)
-    assert occupied > 0
 
-    # 补入: a pentagon clicked corner by corner on the county's land away from every block line.
     _pick_role(page, "补入范围")
     wait_for_map(page, draw=True)
     _zoom_out_until_seen(page, site.off_lines)  # the map stays at the removal: find the addition's place
@@ -168,6 +168,15 @@ def test_balance_draw_removal_and_addition(page: Page, shots: Path, site: Site) 
     addition_mu = drawn_mu(page, points, epsg=site.srid)
     draw_polygon(page, points)
     replaced = _wait_for_metric(page, "补划一级线", addition_mu)
+    return occupied, replaced
+
+
+def test_balance_draw_removal_and_addition(page: Page, shots: Path, site: Site) -> None:
+    open_page(page, "balance")
+    choose(page, "县（市、区）", f"{site.county} {site.name}")
+
+    occupied, replaced = draw_adjustment(page, site)
+    assert occupied > 0
     assert replaced > 0
 
     # Both kept, and the balance is the standing balance less what is occupied plus what is replaced.

@@ -27,9 +27,6 @@ from playwright.sync_api import Page, expect
 from geo import clock
 from tests.e2e.app_driver import (
     choose,
-    draw_polygon,
-    draw_rectangle,
-    drawn_mu,
     metric_text,
     open_page,
     settle,
@@ -37,12 +34,7 @@ from tests.e2e.app_driver import (
 )
 from tests.e2e.test_drawing import (  # the drawing tests' way to find where to draw, and to draw there
     Site,
-    _pentagon,
-    _pick_role,
-    _rectangle,
-    _wait_for_metric,
-    _zoom_out_until_seen,
-    _zoom_to,
+    draw_adjustment,
     site,  # noqa: F401 - a fixture, used by name
 )
 
@@ -198,19 +190,7 @@ def test_the_zone_plan_of_a_saved_candidate(page: Page, e2e_engine: sa.Engine, t
 def test_the_balance_paper_of_a_drawn_adjustment(page: Page, site: Site, tmp_path: Path) -> None:  # noqa: F811 - the fixture
     open_page(page, "balance")
     choose(page, "县（市、区）", f"{site.county} {site.name}")
-    _pick_role(page, "调出范围")
-    corners = _rectangle(*_zoom_to(page, site.in_level1))
-    removal_mu = drawn_mu(page, corners, epsg=site.srid)
-    draw_rectangle(page, corners[0], corners[2])
-    _wait_for_metric(page, "占用一级线", removal_mu)
-
-    _pick_role(page, "补入范围")
-    wait_for_map(page, draw=True)
-    _zoom_out_until_seen(page, site.off_lines)
-    points = _pentagon(*_zoom_to(page, site.off_lines))
-    addition_mu = drawn_mu(page, points, epsg=site.srid)
-    draw_polygon(page, points)
-    _wait_for_metric(page, "补划一级线", addition_mu)
+    draw_adjustment(page, site)
     occupied, replaced = metric_text(page, "占用一级线"), metric_text(page, "补划一级线")
 
     paper = _download(page, "占补平衡调整论证材料（PDF）", tmp_path)
