@@ -151,14 +151,15 @@ class _Judging(NamedTuple):
     output: IO[str]
 
 
-def _todays_findings(judging: _Judging | None = None) -> str | None:
+def _todays_findings(judging: _Judging | None = None, *, started: bool = False) -> str | None:
     """Have today's judgement of the current data under the default profile ready, and the pages' first reads.
 
     A planner would otherwise wait for them the first time each day or after each load. The city is judged
     once per data version, date and profile by whichever process asks first (``blockline.services.judged``: a
     load judges it itself; otherwise this warm-up does, in a child process, 10–12 s for 200,000 parcels) and
-    kept in the store with the map's marks; every app process then only reads it back. ``judging`` is that
-    child when the warm-up started it already (:func:`_start_judging`); else it is started here when needed.
+    kept in the store with the map's marks; every app process then only reads it back. With ``started``, the
+    warm-up has asked already (:func:`_start_judging`) and ``judging`` is its child, or None when none was
+    needed; else it is asked here.
     Read here: the marks' set name (the map's colours) and the candidate 连片开发 zones at the profile's
     threshold and gap (their description takes a few seconds of PostGIS). The idle page's findings and the
     lifecycle work list are read from the stored judgement on their page's first visit (about 2 s each at
@@ -174,7 +175,7 @@ def _todays_findings(judging: _Judging | None = None) -> str | None:
         return None
     today, policy = clock.today(), get_settings().policy
     profile = get_profile(policy)
-    _finish_judging(judging if judging is not None else _start_judging())
+    _finish_judging(judging if started else _start_judging())
     marks = str(data.mark_set(today, policy, data.tile_version()))  # judges here only if the child could not
     if profile.has("consolidation.min_mu"):  # a city without 连片开发 rules (Yiwu) has no candidates
         data.zone_candidates(
@@ -236,12 +237,15 @@ def warm_up() -> None:
     cut. A step that fails is only logged: the page that needs it computes it, or shows the error, itself.
     """
     t0 = time.perf_counter()
-    judging = None
+    judging, started = None, False
     try:
-        judging = _start_judging()
+        judging, started = _start_judging(), True
     except Exception as exc:  # noqa: BLE001 - the marks step below judges, or the pages do
         _LOG.info("warm-up: judging not started (%s)", exc)
-    for name, step in (("tiles", _warm_up_steps), ("marks", lambda: _todays_findings(judging))):
+    for name, step in (
+        ("tiles", _warm_up_steps),
+        ("marks", lambda: _todays_findings(judging, started=started)),
+    ):
         try:
             WARM_UP[name] = step()
         except Exception as exc:  # noqa: BLE001
