@@ -115,8 +115,11 @@ def _export_zones(tmp_path: Path) -> Path:
 
 
 def test_policy_list_and_show() -> None:
-    names = [p["name"] for p in _json("policy", "list", "--format", "json")["profiles"]]
-    assert names == ["wenzhou-2020", "yiwu"]
+    listed = _json("policy", "list", "--format", "json")["profiles"]
+    assert [(p["name"], p["jurisdiction"]) for p in listed] == [
+        ("wenzhou-2020", ["330300"]),
+        ("yiwu", ["330782"]),
+    ]
     shown = _json("policy", "show", "yiwu", "--format", "json")
     assert shown["parameters"]["ratings.d_years_running"] == {
         "value": 2,

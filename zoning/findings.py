@@ -56,7 +56,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -78,6 +78,7 @@ __all__ = [
     "findings_json",
     "group_by_parcel",
     "industrial_scope",
+    "merge_findings",
     "RELATIVE_EPS",
     "SHARE_EPS",
     "at_least",
@@ -270,8 +271,17 @@ def _items(f: pd.DataFrame, cats: list[str]) -> list[dict[str, Any]]:
     return items
 
 
-def findings_json(findings: pd.DataFrame, *, as_of: dt.date | str, profile: Profile) -> dict[str, Any]:
+def findings_json(
+    findings: pd.DataFrame,
+    *,
+    as_of: dt.date | str,
+    profile: Profile,
+    county_policies: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """The JSON document of ``blockline idle`` / ``blockline lifecycle`` (CLI.md).
+
+    ``county_policies`` names the counties judged by another profile than ``profile`` (their city's own text,
+    ``zoning.policy.governing_profiles``): listed as ``county_policies`` when there are any.
 
     Examples
     --------
@@ -279,12 +289,35 @@ def findings_json(findings: pd.DataFrame, *, as_of: dt.date | str, profile: Prof
     >>> from zoning.policy import get_profile
     >>> findings_json(empty_findings(), as_of=dt.date(2026, 11, 22), profile=get_profile("yiwu"))
     {'as_of': '2026-11-22', 'policy': 'yiwu', 'parcels': []}
+    >>> findings_json(empty_findings(), as_of="2026-11-22", profile=get_profile("wenzhou-2020"),
+    ...               county_policies={"330782": "yiwu"})
+    {'as_of': '2026-11-22', 'policy': 'wenzhou-2020', 'county_policies': {'330782': 'yiwu'}, 'parcels': []}
     """
-    return {
-        "as_of": as_of_date(as_of).isoformat(),
-        "policy": profile.name,
-        "parcels": group_by_parcel(findings),
-    }
+    head: dict[str, Any] = {"as_of": as_of_date(as_of).isoformat(), "policy": profile.name}
+    if county_policies:
+        head["county_policies"] = dict(sorted(county_policies.items()))
+    return head | {"parcels": group_by_parcel(findings)}
+
+
+def merge_findings(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Findings frames of disjoint sets of parcels as one frame, sorted by parcel number as each one is.
+
+    What the rules return for each county's parcels under its own profile, put together: each parcel's rows
+    keep their order (category, since, article), the parcels are ordered as ``zoning.rows`` orders them (by
+    their number as text). One frame is returned as it is.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"parcel_no": ["B", "B"], "category": ["idle", "late_start"]})
+    >>> g = pd.DataFrame({"parcel_no": ["A", "C"], "category": ["underused", "idle"]})
+    >>> merge_findings([f, g]).values.tolist()
+    [['A', 'underused'], ['B', 'idle'], ['B', 'late_start'], ['C', 'idle']]
+    """
+    held = [f for f in frames if len(f)] or list(frames[:1])  # no empty frame's dtypes in the concatenation
+    if len(held) == 1:
+        return held[0]
+    merged = pd.concat(held, ignore_index=True)
+    return merged.sort_values("parcel_no", kind="stable", key=lambda s: s.astype(str)).reset_index(drop=True)
 
 
 def _sorted(findings: pd.DataFrame) -> pd.DataFrame:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -56,6 +57,7 @@ __all__ = [
     "SCHEMA",
     "THRESHOLDS",
     "get_profile",
+    "governing_profiles",
     "list_profiles",
     "load_profile",
 ]
@@ -114,6 +116,7 @@ class Profile:
     effective_to: dt.date | None = None
     city: str = ""
     article_prefix: str = ""
+    jurisdiction: tuple[str, ...] = ()
 
     def has(self, key: str) -> bool:
         """Whether the profile carries the rule ``key`` (a city's text may not have it)."""
@@ -186,6 +189,7 @@ class Profile:
             "city": self.city or None,
             "effective_from": self.effective_from.isoformat() if self.effective_from else None,
             "effective_to": self.effective_to.isoformat() if self.effective_to else None,
+            "jurisdiction": list(self.jurisdiction),
             "parameters": {
                 k: {
                     "value": p.value,
@@ -245,7 +249,22 @@ def load_profile(path: Path) -> Profile:
         effective_to=data.get("effective_to"),
         city=str(data.get("city", "")),
         article_prefix=prefix,
+        jurisdiction=_jurisdiction(path, data.get("jurisdiction", [])),
     )
+
+
+def _jurisdiction(path: Path, codes: Any) -> tuple[str, ...]:
+    """The administrative codes where the text has force: six digits each (a province, a city or a county)."""
+    if not isinstance(codes, list) or not all(
+        isinstance(c, str) and len(c) == 6 and c.isdigit() and c != "000000" for c in codes
+    ):
+        raise _refuse(
+            path,
+            "jurisdiction",
+            '须为六位行政区划代码的列表，如 ["330782"]（县）、["330300"]（市）',
+            'must be a list of six-digit administrative codes, e.g. ["330782"] (a county), ["330300"] (a city)',
+        )
+    return tuple(codes)
 
 
 def _parameter(path: Path, key: str, entry: Any) -> Parameter:
@@ -408,3 +427,69 @@ def get_profile(name_or_path: str) -> Profile:
         fix_zh=f"可用：{names}；或给出 .toml 文件路径",
         fix_en=f"available: {names}; or give a .toml path",
     )
+
+
+def _reach(area: str, county: str) -> int:
+    """How closely ``area`` holds ``county``: 3 the county itself, 2 its city, 1 its province, 0 not at all."""
+    from geo.home import covers  # lazy: geo.home imports pandas, which reading a profile does not need
+
+    if not covers(area, county):
+        return 0
+    return 1 if area.endswith("0000") else 2 if area.endswith("00") else 3
+
+
+def governing_profiles(
+    default: Profile, counties: Iterable[str], *, profiles: Sequence[Profile] | None = None
+) -> dict[str, Profile]:
+    """The counties among ``counties`` whose parcels another city's text governs than ``default``'s: code → profile.
+
+    A profile's ``jurisdiction`` names where its text has force (``jurisdiction = ["330782"]``: 义乌市). The
+    deployment's profile (``default``) governs every county, except one that the jurisdiction of another city's
+    profile reaches more closely than the default's own does: that county follows the text of its own city (a
+    county's own text before its city's, before its province's). A profile of the default's own city (a copy, a
+    later version) never takes a county from it: the deployment chose which of them applies. Two other cities'
+    profiles that reach a county as closely are refused (``InputError``): which text applies there is the
+    operator's to say; a profile of the operator's folder (``BLOCKLINE_POLICY_DIR``: an edited copy) is
+    preferred to a bundled one.
+
+    Parameters
+    ----------
+    default : Profile
+        The deployment's profile (``BLOCKLINE_POLICY``).
+    counties : iterable of str
+        County codes, e.g. those of the store's current parcels.
+    profiles : sequence of Profile, optional
+        The profiles to consider; default every one found (``list_profiles``).
+
+    Examples
+    --------
+    >>> wz = get_profile("wenzhou-2020")
+    >>> {c: p.name for c, p in governing_profiles(wz, ["330302", "330782", "330102"]).items()}
+    {'330782': 'yiwu'}
+    >>> {c: p.name for c, p in governing_profiles(get_profile("yiwu"), ["330302", "330782", "330102"]).items()}
+    {'330302': 'wenzhou-2020'}
+    """
+    others = [
+        p for p in (list_profiles() if profiles is None else profiles) if p.city != default.city or not p.city
+    ]
+    others = [p for p in others if p.name != default.name and p.jurisdiction]
+    out: dict[str, Profile] = {}
+    for county in sorted(set(counties)):
+        reach = {p.name: max(_reach(a, county) for a in p.jurisdiction) for p in others}
+        best = max(reach.values(), default=0)
+        if best == 0 or best <= max((_reach(a, county) for a in default.jurisdiction), default=0):
+            continue  # no other text reaches it, or the deployment's own reaches it as closely
+        closest = [p for p in others if reach[p.name] == best]
+        if len(closest) > 1:  # the operator's own (BLOCKLINE_POLICY_DIR) before the bundled ones
+            closest = [p for p in closest if Path(p.source).parent != PROFILE_DIR] or closest
+        if len(closest) > 1:
+            names = [p.name for p in closest]
+            raise InputError(
+                f"县级行政区 {county} 同时属于多个政策配置的适用范围（{'、'.join(names)}），无法确定适用哪一个",
+                f"county {county} is in the jurisdiction of several policy profiles ({', '.join(names)}): "
+                "which one applies cannot be told",
+                fix_zh="在其中一个配置文件中删去或改窄 jurisdiction",
+                fix_en="remove or narrow jurisdiction in all but one of those profile files",
+            )
+        out[county] = closest[0]
+    return out

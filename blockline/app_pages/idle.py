@@ -49,6 +49,8 @@ policies = [p.name for p in list_profiles()]
 # The profile of the settings first: the same marks as 一张图's, computed once for both pages.
 policy = c2.selectbox(t("idle.policy"), policies, key="idle_policy", index=data.policy_index(policies))
 report = data.idle_report(as_of, policy)
+if (by_county := data.policy_caption(policy, lang)) is not None:
+    st.caption(by_county)
 codes = sorted(report["category"].unique())
 labels = {c: t(f"cat.{c}") if f"cat.{c}" in LANGS["zh"] else c for c in codes}
 chosen = c3.multiselect(

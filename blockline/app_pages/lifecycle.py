@@ -56,6 +56,8 @@ city_standard = c3.number_input(
 )
 profile = get_profile(policy)
 report = data.lifecycle_report(as_of, policy, city_standard)
+if (by_county := data.policy_caption(policy, lang)) is not None:
+    st.caption(by_county)
 
 # -- the work list ------------------------------------------------------------------------------------------
 st.subheader(t("lifecycle.work_list"))

@@ -22,14 +22,21 @@ def policy_list(fmt: FmtOpt = Fmt.table) -> None:
         print_json(
             {
                 "profiles": [
-                    {"name": p.name, "title": p.title, "document": p.document, "source": p.source}
+                    {
+                        "name": p.name,
+                        "title": p.title,
+                        "document": p.document,
+                        "source": p.source,
+                        "jurisdiction": list(p.jurisdiction),
+                    }
                     for p in profiles
                 ]
             }
         )
         return
     for p in profiles:
-        out.print(f"{p.name}\t{p.title}\t{p.source}", highlight=False)
+        reach = ",".join(p.jurisdiction) or "-"
+        out.print(f"{p.name}\t{p.title}\t适用范围 / jurisdiction {reach}\t{p.source}", highlight=False)
 
 
 @policy_app.command("show")

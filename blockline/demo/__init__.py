@@ -10,7 +10,7 @@ from blockline.demo.city import DemoCity, generate_city
 from blockline.demo.region import generate_region
 from blockline.demo.store import (
     BUNDLED_BOUNDARIES,
-    DEMO_COUNTY_POLICIES,
+    DEMO_POLICY,
     DEMO_REGIONS,
     PROVINCE_BOUNDARIES,
     load_demo,
@@ -18,7 +18,7 @@ from blockline.demo.store import (
 
 __all__ = [
     "BUNDLED_BOUNDARIES",
-    "DEMO_COUNTY_POLICIES",
+    "DEMO_POLICY",
     "DEMO_REGIONS",
     "PROVINCE_BOUNDARIES",
     "DemoCity",

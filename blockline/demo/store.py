@@ -34,9 +34,9 @@ from geo.load import (
 from geo.load_common import as_multi, finish_load
 from geo.store import storage_srid, transaction
 from geo.tiles import refresh_parcel_cells
-from zoning.policy import get_profile
+from zoning.policy import get_profile, governing_profiles
 
-__all__ = ["BUNDLED_BOUNDARIES", "DEMO_COUNTY_POLICIES", "DEMO_REGIONS", "PROVINCE_BOUNDARIES", "load_demo"]
+__all__ = ["BUNDLED_BOUNDARIES", "DEMO_POLICY", "DEMO_REGIONS", "PROVINCE_BOUNDARIES", "load_demo"]
 
 BUNDLED_BOUNDARIES = Path(__file__).resolve().parents[2] / "data" / "boundaries" / "boundaries.gpkg"
 PROVINCE_BOUNDARIES = BUNDLED_BOUNDARIES.with_name("zhejiang.gpkg")
@@ -50,8 +50,9 @@ DEMO_REGIONS: dict[str, tuple[Path, str]] = {
     "zhejiang": (PROVINCE_BOUNDARIES, "33"),  # 浙江省: 90 county-level units of 11 cities
 }
 
-#: counties whose demo contracts follow another profile than the default's (the profile's own terms)
-DEMO_COUNTY_POLICIES = {"330782": "yiwu"}  # 义乌市: YW §5
+#: the profile whose terms the demo's contracts follow (WZ §6); a county another city's text governs
+#: (``zoning.policy.governing_profiles``: 义乌市, YW §5) gets that text's terms
+DEMO_POLICY = "wenzhou-2020"
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -66,8 +67,7 @@ def _demo_counties(areas: gpd.GeoDataFrame, prefix: str) -> gpd.GeoDataFrame:
         .rename(columns={"parent_code": "city_code"})
         .reset_index(drop=True)
     )
-    for code, policy in DEMO_COUNTY_POLICIES.items():
-        profile = get_profile(policy)
+    for code, profile in governing_profiles(get_profile(DEMO_POLICY), counties["code"]).items():
         at = counties["code"] == code
         counties.loc[at, "start_months"] = profile.value("construction.start_months")
         if profile.has("construction.completion_months_from_delivery"):
@@ -123,7 +123,8 @@ def load_demo(
     of an earlier demo are closed (kept as history), so running it again is safe. ``region="zhejiang"`` is
     the province: 1,000,000 parcels over its 90 county-level units, generated and written one city at a time
     (memory stays that of the largest city), the map's squares counted once at the end. 义乌市's contracts
-    follow the Yiwu profile's terms (``DEMO_COUNTY_POLICIES``); every other county the Wenzhou ones.
+    follow the Yiwu profile's terms (``zoning.policy.governing_profiles``); every other county the Wenzhou ones
+    (``DEMO_POLICY``).
     ``city_prefix`` narrows the counties that get parcels (default: the region's).
     """
     path, prefix = _region(region)

@@ -42,12 +42,12 @@ from geo.clock import today
 from geo.settings import get_settings
 from geo.store import open_store, transaction
 from geo.tiles import data_version
-from zoning.policy import Profile, get_profile
+from zoning.policy import Profile, get_profile, governing_profiles
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["KINDS", "Judgement", "judge_city", "judge_later", "judge_today", "set_name"]
+__all__ = ["KINDS", "Judgement", "county_profiles", "judge_city", "judge_later", "judge_today", "set_name"]
 
 #: the kinds of findings a judgement holds
 KINDS = ("idle", "lifecycle")
@@ -101,6 +101,14 @@ class Judgement:
         if figures:
             self._frames[kind] = frame
         return frame
+
+    @property
+    def county_policies(self) -> dict[str, str]:
+        """The counties judged by their own city's profile instead of ``profile``: code → profile name."""
+        part = next((o for o in self.options.split(";") if o.startswith("counties=")), "counties=")
+        return {
+            c: name for c, name, *_ in (x.split(":") for x in part.removeprefix("counties=").split(",") if x)
+        }
 
     def low_efficiency(self) -> list[str]:
         """The parcel numbers judged low-efficiency land (``zoning.idle.low_efficiency``), sorted."""
@@ -164,12 +172,15 @@ def judge_city(
     -------
     Judgement
         ``computed`` tells whether this call judged; every call counts in ``judgements.served``.
+
+    Notes
+    -----
+    Under the deployment's profile, the parcels of a county that another city's profile governs
+    (``zoning.policy.governing_profiles``: 义乌市 by ``yiwu`` in a Wenzhou deployment) are judged by that
+    profile, and its findings cite it; those counties are part of the key (``Judgement.county_policies``).
     """
-    options = f"rules={_rules_token(profile)}" + (
-        ""
-        if city_standard_tax_per_mu_wan is None
-        else f";city_standard_tax={float(city_standard_tax_per_mu_wan)!r}"
-    )
+    by_county = county_profiles(engine, profile)
+    options = _options(profile, city_standard_tax_per_mu_wan, by_county)
     key: dict[str, Any] = {"v": data_version(engine), "d": as_of, "p": profile.name, "o": options}
     found = _served(engine, key)
     if found is not None:
@@ -184,46 +195,79 @@ def judge_city(
         if found is not None:
             found.engine = engine
             return found
-        from blockline.services.judged_write import (  # lazy: see the module's docstring
-            judge_frames,
-            write_judgement,
-        )
-
-        start = time.perf_counter()
-        parcels = queries.read_parcel_columns(engine, date_objects=False)
-        ratings = queries.read_ratings(engine)
-        if data_version(engine) != key["v"]:  # a load landed meanwhile: answer, but store nothing stale
-            judged = judge_frames(
-                parcels,
-                ratings,
-                as_of=as_of,
-                profile=profile,
-                city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
-            )
-            return Judgement(
-                engine,
-                0,
-                key["v"],
-                as_of,
-                profile.name,
-                options,
-                True,
-                time.perf_counter() - start,
-                {k: judged[k] for k in KINDS},
-                judged["low_efficiency"],
-            )
-        jid = write_judgement(
+        return _judge_now(
             conn,
             key,
+            as_of=as_of,
+            profile=profile,
+            by_county=by_county,
+            city_standard=city_standard_tax_per_mu_wan,
+        )
+
+
+def _judge_now(
+    conn: sa.Connection,
+    key: dict[str, Any],
+    *,
+    as_of: dt.date,
+    profile: Profile,
+    by_county: dict[str, Profile],
+    city_standard: float | None,
+) -> Judgement:
+    """Judge the city of ``key`` now and store it in ``conn``'s transaction (holding the key's lock)."""
+    from blockline.services.judged_write import (  # lazy: see the module's docstring
+        judge_frames,
+        write_judgement,
+    )
+
+    engine, options = conn.engine, key["o"]
+    start = time.perf_counter()
+    parcels = queries.read_parcel_columns(
+        engine,
+        # the county, only to tell whose text governs a parcel
+        columns=[*queries.RULE_COLUMNS, "county_code"] if by_county else None,
+        date_objects=False,
+    )
+    ratings = queries.read_ratings(engine)
+    if data_version(engine) != key["v"]:  # a load landed meanwhile: answer, but store nothing stale
+        judged = judge_frames(
             parcels,
             ratings,
             as_of=as_of,
             profile=profile,
-            city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
+            county_profiles=by_county,
+            city_standard_tax_per_mu_wan=city_standard,
         )
+        frames = {k: judged[k] for k in KINDS}
         seconds = time.perf_counter() - start
-        conn.execute(sa.text("UPDATE judgements SET seconds = :s WHERE id = :i"), {"s": seconds, "i": jid})
+        return Judgement(
+            engine, 0, key["v"], as_of, profile.name, options, True, seconds, frames, judged["low_efficiency"]
+        )
+    jid = write_judgement(
+        conn,
+        key,
+        parcels,
+        ratings,
+        as_of=as_of,
+        profile=profile,
+        county_profiles=by_county,
+        city_standard_tax_per_mu_wan=city_standard,
+    )
+    seconds = time.perf_counter() - start
+    conn.execute(sa.text("UPDATE judgements SET seconds = :s WHERE id = :i"), {"s": seconds, "i": jid})
     return Judgement(engine, jid, key["v"], as_of, profile.name, options, True, seconds)
+
+
+def _options(profile: Profile, city_standard: float | None, by_county: dict[str, Profile]) -> str:
+    """The options part of a judgement's key: the rules' token, the city standard, the counties' own profiles."""
+    out = f"rules={_rules_token(profile)}"
+    if city_standard is not None:
+        out += f";city_standard_tax={float(city_standard)!r}"
+    if by_county:
+        out += ";counties=" + ",".join(
+            f"{c}:{p.name}:{_profile_token(p)}" for c, p in sorted(by_county.items())
+        )
+    return out
 
 
 def set_name(profile: str, as_of: dt.date, version: str) -> str:
@@ -276,6 +320,34 @@ def _rules_token(profile: Profile) -> str:
         h.update(path.relative_to(root).as_posix().encode())
         h.update(path.read_bytes())
     return h.hexdigest()[:12]
+
+
+def _profile_token(profile: Profile) -> str:
+    """A short hash of a profile's every parameter (an edited file keeps its name)."""
+    return hashlib.sha1(
+        orjson.dumps(profile.as_dict(), default=str, option=orjson.OPT_SORT_KEYS)
+    ).hexdigest()[:12]
+
+
+def county_profiles(engine: Engine, profile: Profile) -> dict[str, Profile]:
+    """The counties of the current parcels that another city's text governs (``governing_profiles``).
+
+    Only under the deployment's profile (``BLOCKLINE_POLICY``), which judges each county by the text in force
+    there; a profile named otherwise (``--policy yiwu`` in a Wenzhou deployment) is a what-if, and judges every
+    parcel by itself.
+    """
+    if profile.name != get_profile(get_settings().policy).name:
+        return {}
+    with engine.connect() as conn:
+        counties = (
+            conn.execute(
+                sa.text("""SELECT a.code FROM admin_areas a WHERE a.level = 'county' AND EXISTS (
+                               SELECT 1 FROM parcels p WHERE p.county_code = a.code AND p.valid_to IS NULL)""")
+            )
+            .scalars()
+            .all()
+        )
+    return governing_profiles(profile, counties)
 
 
 def _served(bind: Engine | sa.Connection, key: dict[str, Any]) -> Judgement | None:

@@ -10,10 +10,11 @@ import datetime as dt
 import math
 import os
 import socket
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import orjson
 import pandas as pd
 import pyarrow as pa
@@ -24,7 +25,7 @@ from blockline.services.judged import KINDS, set_name
 from blockline.services.judged_values import dumps, is_missing
 from geo.tiles import copy_marks
 from zoning.consolidation import latest_grade
-from zoning.findings import findings_json, group_by_parcel
+from zoning.findings import findings_json, group_by_parcel, merge_findings
 from zoning.idle import IDLE_CATEGORIES, idle_findings, low_efficiency
 from zoning.lifecycle import LIFECYCLE_CATEGORIES, lifecycle_findings
 from zoning.marks import first_category, marks_frame
@@ -83,12 +84,16 @@ def judge_frames(
     *,
     as_of: dt.date,
     profile: Profile,
+    county_profiles: Mapping[str, Profile] | None = None,
     city_standard_tax_per_mu_wan: float | None = None,
 ) -> dict[str, Any]:
     """Judge a city in memory: ``{"idle": frame, "lifecycle": frame, "low_efficiency": sorted parcel numbers}``.
 
-    Each rule of ``zoning`` once, on the frames given (not modified); what ``judge_city`` stores.
+    Each rule of ``zoning`` once, on the frames given (not modified); what ``judge_city`` stores. The parcels of
+    the counties of ``county_profiles`` (``zoning.policy.governing_profiles``) are judged under their own
+    city's profile, every other under ``profile``.
     """
+    others = _others(parcels, county_profiles)
     out: dict[str, Any] = {
         kind: _judge_kind(
             kind,
@@ -96,11 +101,32 @@ def judge_frames(
             ratings,
             as_of=as_of,
             profile=profile,
+            others=others,
             city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
         )
         for kind in KINDS
     }
-    out["low_efficiency"] = _low_efficiency(parcels, ratings, as_of=as_of, profile=profile)
+    out["low_efficiency"] = _low_efficiency(parcels, ratings, as_of=as_of, profile=profile, others=others)
+    return out
+
+
+#: parcels another profile governs: the profile, their rows (a copy) and their positions in the city's frame
+_Others = list[tuple[Profile, pd.DataFrame, npt.NDArray[np.intp]]]
+
+
+def _others(parcels: pd.DataFrame, county_profiles: Mapping[str, Profile] | None) -> _Others:
+    """The parcels another profile governs than the deployment's, by profile (each a copy of its few rows)."""
+    if not county_profiles or len(parcels) == 0:
+        return []
+    by_name: dict[str, tuple[Profile, list[str]]] = {}
+    for code, other in sorted(county_profiles.items()):
+        by_name.setdefault(other.name, (other, []))[1].append(code)
+    county = parcels["county_code"]
+    out = []
+    for other, codes in by_name.values():
+        mask = county.isin(codes).to_numpy()
+        if mask.any():
+            out.append((other, parcels[mask], np.flatnonzero(mask)))
     return out
 
 
@@ -111,26 +137,47 @@ def _judge_kind(
     *,
     as_of: dt.date,
     profile: Profile,
+    others: _Others,
     city_standard_tax_per_mu_wan: float | None,
 ) -> pd.DataFrame:
-    """The findings frame of one kind, by its rule in ``zoning``."""
-    if kind == "idle":
-        return idle_findings(parcels, as_of=as_of, profile=profile)
-    return lifecycle_findings(
-        parcels,
-        ratings,
-        as_of=as_of,
-        profile=profile,
-        city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
-    )
+    """The findings frame of one kind, by its rule in ``zoning``, each parcel under the profile governing it.
+
+    The city is judged whole under ``profile`` (no copy of its frame), then the rows of the parcels in
+    ``others`` are replaced by their judgement under their own profile.
+    """
+
+    def rule(frame: pd.DataFrame, under: Profile) -> pd.DataFrame:
+        if kind == "idle":
+            return idle_findings(frame, as_of=as_of, profile=under)
+        return lifecycle_findings(
+            frame,
+            ratings,
+            as_of=as_of,
+            profile=under,
+            city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
+        )
+
+    found = rule(parcels, profile)
+    if not others:
+        return found
+    theirs = np.concatenate([sub["parcel_no"].astype(str).to_numpy(dtype=object) for _, sub, _ in others])
+    kept = found[~found["parcel_no"].astype(str).isin(theirs).to_numpy()].reset_index(drop=True)
+    return merge_findings([kept, *(rule(sub, under) for under, sub, _ in others)])
 
 
 def _low_efficiency(
-    parcels: pd.DataFrame, ratings: pd.DataFrame | None, *, as_of: dt.date, profile: Profile
+    parcels: pd.DataFrame,
+    ratings: pd.DataFrame | None,
+    *,
+    as_of: dt.date,
+    profile: Profile,
+    others: _Others,
 ) -> list[str]:
-    """The sorted parcel numbers ``zoning.idle.low_efficiency`` marks."""
-    low = low_efficiency(parcels, ratings, as_of=as_of, profile=profile)
-    return sorted(str(x) for x in parcels["parcel_no"].to_numpy()[low.to_numpy()])
+    """The sorted parcel numbers ``zoning.idle.low_efficiency`` marks, each under the profile governing it."""
+    low = low_efficiency(parcels, ratings, as_of=as_of, profile=profile).to_numpy().copy()
+    for under, sub, at in others:
+        low[at] = low_efficiency(sub, ratings, as_of=as_of, profile=under).to_numpy()
+    return sorted(str(x) for x in parcels["parcel_no"].to_numpy()[low])
 
 
 def write_judgement(
@@ -141,6 +188,7 @@ def write_judgement(
     *,
     as_of: dt.date,
     profile: Profile,
+    county_profiles: Mapping[str, Profile] | None = None,
     city_standard_tax_per_mu_wan: float | None,
 ) -> int:
     """Judge and write a judgement (its row, its findings, its documents); its id.
@@ -149,6 +197,7 @@ def write_judgement(
     are deleted.
     """
     conn.execute(sa.text("DELETE FROM judgements WHERE data_version <> :v"), key)
+    others = _others(parcels, county_profiles)
     jid = int(
         conn.execute(
             sa.text("""
@@ -156,7 +205,7 @@ def write_judgement(
         VALUES (:v, :d, :p, :o, '{}', :low, :by, 0) RETURNING id"""),
             {
                 **key,
-                "low": _low_efficiency(parcels, ratings, as_of=as_of, profile=profile),
+                "low": _low_efficiency(parcels, ratings, as_of=as_of, profile=profile, others=others),
                 "by": f"{socket.gethostname()}:{os.getpid()}",
             },
         ).scalar_one()
@@ -172,6 +221,7 @@ def write_judgement(
             ratings,
             as_of=as_of,
             profile=profile,
+            others=others,
             city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
         )
         firsts[kind] = first_categories(kind, frame)
@@ -184,7 +234,10 @@ def write_judgement(
                 for lo in range(0, len(frame), _BATCH):  # in batches: a fraction of the memory at once
                     copy.write(_findings_csv(jid, kind, frame.iloc[lo : lo + _BATCH], start=lo))
             with cur.copy("COPY judged_documents (judgement_id, kind, chunk, body) FROM STDIN") as copy:
-                for chunk, body in enumerate(_document_chunks(frame, as_of=as_of, profile=profile)):
+                chunks = _document_chunks(
+                    frame, as_of=as_of, profile=profile, county_profiles=county_profiles
+                )
+                for chunk, body in enumerate(chunks):
                     copy.write_row((jid, kind, chunk, body))
         del frame
     conn.execute(
@@ -279,13 +332,24 @@ def _findings_csv(jid: int, kind: str, findings: pd.DataFrame, *, start: int = 0
     return memoryview(buf.getvalue())
 
 
-def _document_chunks(findings: pd.DataFrame, *, as_of: dt.date, profile: Profile) -> Iterator[str]:
+def _document_chunks(
+    findings: pd.DataFrame,
+    *,
+    as_of: dt.date,
+    profile: Profile,
+    county_profiles: Mapping[str, Profile] | None = None,
+) -> Iterator[str]:
     """The JSON document of the findings: its head (chunk 0), then its ``parcels`` list in pieces.
 
     ``group_by_parcel`` is per parcel and in parcel order, so grouping slices of whole parcels, in that
     order, gives the same list as grouping all at once, with a fraction of the memory.
     """
-    head = findings_json(findings.iloc[:0], as_of=as_of, profile=profile)
+    head = findings_json(
+        findings.iloc[:0],
+        as_of=as_of,
+        profile=profile,
+        county_policies={c: p.name for c, p in (county_profiles or {}).items()},
+    )
     head.pop("parcels")
     yield orjson.dumps(head).decode()
     if len(findings) == 0:

@@ -27,10 +27,12 @@ import pandas as pd
 import sqlalchemy as sa
 import streamlit as st
 
+from blockline.services.judged import county_profiles
 from blockline.services.marks import ensure_marks
 from blockline.services.reports import idle_report as _stored_idle_report
 from blockline.ui.auth import current_actor
 from blockline.ui.engine import get_engine
+from blockline.ui.i18n import translate
 from blockline.ui.lifecycle_view import lifecycle_report as _lifecycle_work_list
 from blockline.ui.uploads import (
     KINDS,
@@ -69,6 +71,7 @@ __all__ = [
     "clear_caches",
     "clear_drafts",
     "counties",
+    "county_policies",
     "county_summary",
     "db_location",
     "drafts",
@@ -83,6 +86,7 @@ __all__ = [
     "local_tile_url",
     "parcel_record",
     "parcels_xlsx",
+    "policy_caption",
     "policy_index",
     "preview_file",
     "preview_upload",
@@ -190,6 +194,27 @@ def _blocklines(version: str, level: int, county: str | None, as_of: dt.date | N
 def tiles_served() -> bool:
     """Whether this process serves the map's vector tiles (the app was started by ``blockline/server.py``)."""
     return get_settings().tiles
+
+
+def county_policies(policy: str) -> dict[str, str]:
+    """The counties judged by their own city's profile under ``policy`` (``services.judged.county_profiles``)."""
+    return _county_policies(tile_version(), policy)
+
+
+@st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)
+def _county_policies(version: str, policy: str) -> dict[str, str]:
+    del version  # part of the cache key only
+    return {c: p.name for c, p in county_profiles(get_engine(), get_profile(policy)).items()}
+
+
+def policy_caption(policy: str, lang: str) -> str | None:
+    """The line a findings page shows under its profile when some counties follow their own city's text."""
+    pairs = county_policies(policy)
+    if not pairs:
+        return None
+    names = dict(zip(counties()["code"], counties()["name"], strict=True))
+    shown = "、".join(f"{names.get(c, c)}（{c}）→ {p}" for c, p in pairs.items())
+    return translate("policy.by_county", lang, pairs=shown, policy=policy)
 
 
 @st.cache_data(ttl=_KEEP_S, max_entries=_KEEP_ENTRIES, show_spinner=False)

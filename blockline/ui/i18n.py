@@ -68,6 +68,10 @@ _TABLE: dict[str, tuple[str, str]] = {
     "idle.title": ("低效与闲置用地", "Idle and low-efficiency land"),
     "idle.as_of": ("截至日期", "As of"),
     "idle.policy": ("政策依据", "Policy profile"),
+    "policy.by_county": (
+        "按辖区适用政策：{pairs} 的宗地按其本地政策认定，其余按 {policy}",
+        "Each county by the text in force there: the parcels of {pairs} are judged by it, the rest by {policy}",
+    ),
     "idle.category": ("类别", "Category"),
     "idle.holder": ("权利人包含", "Holder contains"),
     "idle.flagged": ("涉及宗地（宗）", "Parcels flagged"),

@@ -154,3 +154,74 @@ def test_more_parcels_than_wenzhou_holds_is_refused_with_the_fix(province: sa.En
     assert "--region zhejiang" in bad.output and "Traceback" not in bad.output
     with province.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM loads")).scalar_one() == before
+
+
+def test_yiwu_is_judged_by_its_own_text_under_the_wenzhou_deployment(province: sa.Engine) -> None:
+    """The deployment's profile is wenzhou-2020; 义乌市's parcels are judged by the Yiwu text (its jurisdiction),
+    every other county's by Wenzhou's. The referee: the rules run here on each county's parcels under its text."""
+    import datetime as dt
+
+    import pandas as pd
+    from pandas.testing import assert_frame_equal
+
+    from blockline.services.judged import judge_city
+    from tests.services.test_judged import _rows_read
+    from zoning.idle import idle_findings, low_efficiency
+    from zoning.lifecycle import lifecycle_findings
+    from zoning.policy import get_profile
+
+    as_of = dt.date(2026, 11, 1)
+    wz, yw = get_profile("wenzhou-2020"), get_profile("yiwu")
+    parcels, ratings = _rows_read(province)
+    in_yiwu = (parcels["county_code"] == "330782").to_numpy()
+    assert 10 < in_yiwu.sum() < len(parcels) / 10  # the 1,500-parcel province the command above loaded
+    parts = {
+        "yiwu": (parcels[in_yiwu].reset_index(drop=True), yw),
+        "wz": (parcels[~in_yiwu].reset_index(drop=True), wz),
+    }
+    judged = judge_city(province, as_of=as_of, profile=wz)
+    assert judged.county_policies == {"330782": "yiwu"}
+    yiwu_nos = set(parts["yiwu"][0]["parcel_no"])
+    for kind in ("idle", "lifecycle"):
+        stored = judged.findings(kind)
+        mine = stored["parcel_no"].isin(yiwu_nos).to_numpy()
+        for name, (frame, profile) in parts.items():
+            fresh = (
+                idle_findings(frame, as_of=as_of, profile=profile)
+                if kind == "idle"
+                else lifecycle_findings(frame, ratings, as_of=as_of, profile=profile)
+            )
+            got = stored[mine if name == "yiwu" else ~mine].reset_index(drop=True)
+            assert_frame_equal(got, fresh, check_exact=True)
+            assert got["article"].str.startswith(f"{profile.name} ").all() and len(got) > 0
+        # the Yiwu text gives 义乌's parcels other findings than Wenzhou's would (else this test proves nothing)
+        under_wz = (
+            idle_findings(parts["yiwu"][0], as_of=as_of, profile=wz)
+            if kind == "idle"
+            else lifecycle_findings(parts["yiwu"][0], ratings, as_of=as_of, profile=wz)
+        )
+        assert (
+            set(under_wz["category"] + under_wz["parcel_no"])
+            != set(stored.loc[mine, "category"] + stored.loc[mine, "parcel_no"])
+            or kind == "idle"
+        )
+        head = json.loads("".join(judged.document(kind)))
+        assert head["policy"] == "wenzhou-2020" and head["county_policies"] == {"330782": "yiwu"}
+    low = sorted(
+        no
+        for frame, profile in parts.values()
+        for no in frame.loc[
+            low_efficiency(frame, ratings, as_of=as_of, profile=profile).to_numpy(), "parcel_no"
+        ]
+    )
+    assert judged.low_efficiency() == low
+    # the command's JSON says so too
+    result = runner.invoke(app, ["idle", "--as-of", "2026-11-01", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["county_policies"] == {"330782": "yiwu"}
+    # another profile named is a what-if: every parcel under it, none by county
+    what_if = judge_city(province, as_of=as_of, profile=yw)
+    assert what_if.county_policies == {} and what_if.id != judged.id
+    assert what_if.findings("idle")["article"].str.startswith("yiwu ").all()
+    assert "county_policies" not in json.loads("".join(what_if.document("idle")))
+    assert pd.Series(what_if.low_efficiency()).isin(parcels["parcel_no"]).all()

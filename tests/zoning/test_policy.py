@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,15 @@ import pytest
 
 from geo.errors import InputError
 from geo.settings import get_settings
-from zoning.policy import OPTIONAL, PROFILE_DIR, SCHEMA, get_profile, list_profiles, load_profile
+from zoning.policy import (
+    OPTIONAL,
+    PROFILE_DIR,
+    SCHEMA,
+    get_profile,
+    governing_profiles,
+    list_profiles,
+    load_profile,
+)
 
 
 def test_both_profiles_have_every_required_parameter_with_an_article() -> None:
@@ -127,3 +136,76 @@ def test_a_folder_of_more_profiles_is_a_setting(tmp_path: Path, monkeypatch: pyt
     finally:
         monkeypatch.delenv("BLOCKLINE_POLICY_DIR")
         get_settings.cache_clear()
+
+
+# -- jurisdiction: which city's text governs a county's parcels --------------------------------------------
+def _city(tmp_path: Path, name: str, city: str, reach: str, base: str = "wenzhou-2020") -> Path:
+    """A copy of a bundled profile under another name, city and jurisdiction."""
+    text = (PROFILE_DIR / f"{base}.toml").read_text(encoding="utf-8")
+    old_name, old_city = ('"wenzhou-2020"', '"温州市"') if base == "wenzhou-2020" else ('"yiwu"', '"义乌市"')
+    old_reach = '["330300"]' if base == "wenzhou-2020" else '["330782"]'
+    for old, new in ((f"name = {old_name}", f'name = "{name}"'), (f"city = {old_city}", f'city = "{city}"')):
+        assert old in text
+        text = text.replace(old, new, 1)
+    assert f"jurisdiction = {old_reach}" in text
+    path = tmp_path / f"{name}.toml"
+    path.write_text(
+        text.replace(f"jurisdiction = {old_reach}", f"jurisdiction = {reach}", 1), encoding="utf-8"
+    )
+    return path
+
+
+def _governed(default: str, counties: list[str], profiles: list) -> dict[str, str]:
+    return {
+        c: p.name for c, p in governing_profiles(get_profile(default), counties, profiles=profiles).items()
+    }
+
+
+def test_each_county_is_judged_by_the_text_in_force_there(tmp_path: Path) -> None:
+    wz, yw = get_profile("wenzhou-2020"), get_profile("yiwu")
+    # 鹿城区 (温州), 义乌市 (金华), 上城区 (杭州): the bundled texts reach 温州市 and 义乌市
+    counties = ["330302", "330782", "330102"]
+    assert (wz.jurisdiction, yw.jurisdiction) == (("330300",), ("330782",))
+    assert _governed("wenzhou-2020", counties, [wz, yw]) == {"330782": "yiwu"}
+    assert _governed("yiwu", counties, [wz, yw]) == {"330302": "wenzhou-2020"}
+    # a province's text reaches 杭州, not the counties whose own city's text reaches them more closely
+    zj = load_profile(_city(tmp_path, "zhejiang", "浙江省", '["330000"]'))
+    assert _governed("wenzhou-2020", counties, [wz, yw, zj]) == {"330782": "yiwu", "330102": "zhejiang"}
+    # a deployment's own text reaching a county as closely keeps it (a province deployed, 义乌 by its own)
+    assert _governed(str(tmp_path / "zhejiang.toml"), counties, [wz, yw, zj]) == {
+        "330302": "wenzhou-2020",
+        "330782": "yiwu",
+    }
+
+
+def test_a_copy_of_the_deployments_own_city_never_takes_its_counties(tmp_path: Path) -> None:
+    wz, yw = get_profile("wenzhou-2020"), get_profile("yiwu")
+    mine = _city(tmp_path, "wenzhou-2027", "温州市", '["330300"]')
+    # deployed: the copy; the bundled Wenzhou text (same city) does not judge 鹿城区 behind its back
+    assert _governed(str(mine), ["330302", "330782"], [wz, yw, load_profile(mine)]) == {"330782": "yiwu"}
+
+
+def test_two_other_texts_reaching_a_county_alike_are_refused_unless_one_is_the_operators(
+    tmp_path: Path,
+) -> None:
+    wz, yw = get_profile("wenzhou-2020"), get_profile("yiwu")
+    # an edited copy of yiwu in the operator's folder is preferred to the bundled one it copies
+    copy = load_profile(_city(tmp_path, "yiwu-2027", "义乌市", '["330782"]', base="yiwu"))
+    assert _governed("wenzhou-2020", ["330782"], [wz, yw, copy]) == {"330782": "yiwu-2027"}
+    # two of the operator's own reaching it alike: which applies is not guessed
+    other = load_profile(_city(tmp_path, "jinhua", "金华市", '["330782"]'))
+    with pytest.raises(InputError) as info:
+        _governed("wenzhou-2020", ["330782"], [wz, yw, copy, other])
+    assert "330782" in str(info.value) and "jinhua" in str(info.value) and "yiwu-2027" in str(info.value)
+    # nor two bundled ones (the bundled yiwu and a second text of the same reach, as if shipped)
+    shipped = load_profile(_city(tmp_path, "jinhua", "金华市", '["330782"]'))
+    shipped = dataclasses.replace(shipped, source=str(PROFILE_DIR / "jinhua.toml"))
+    with pytest.raises(InputError, match="jinhua"):
+        _governed("wenzhou-2020", ["330782"], [wz, yw, shipped])
+
+
+@pytest.mark.parametrize("reach", ['["3307"]', '"330782"', '["33078x"]', "[330782]", '["000000"]'])
+def test_a_jurisdiction_not_of_six_digit_codes_is_refused(tmp_path: Path, reach: str) -> None:
+    with pytest.raises(InputError) as info:
+        load_profile(_city(tmp_path, "bad", "某市", reach))
+    assert "jurisdiction" in str(info.value) and "six-digit" in str(info.value)
