@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from blockline.reports import papers
 from blockline.reports.document import DOC_NO_PLACEHOLDER, Cover, Document
 from blockline.services.balance import check_adjustment, ledger
+from blockline.services.judged import governing_profile
 from blockline.services.zones_store import read_zones
 from geo import clock
 from geo.errors import InputError
@@ -336,8 +337,12 @@ def idle_document(
     cover: Cover,
     price_wan: float | None = None,
 ) -> Document:
-    """闲置土地调查通知书 (``kind="notice"``) or 认定书 (``"decision"``) for a parcel with an idle finding."""
+    """闲置土地调查通知书 (``kind="notice"``) or 认定书 (``"decision"``) for a parcel with an idle finding.
+
+    The parcel is judged by the text in force in its county (``blockline.services.judged.governing_profile``).
+    """
     parcel = _parcel(engine, parcel_no)
+    profile = governing_profile(profile, parcel["county_code"].iloc[0])
     found = _findings_of(
         idle_findings(parcel.drop(columns="geometry"), as_of=as_of, profile=profile),
         as_of=as_of,
@@ -369,8 +374,12 @@ def contract_document(
     cover: Cover,
     city_standard_tax_per_mu_wan: float | None = None,
 ) -> Document:
-    """履约核查函 for a parcel with a tax shortfall or a termination-possible finding (``blockline lifecycle``)."""
+    """履约核查函 for a parcel with a tax shortfall or a termination-possible finding (``blockline lifecycle``).
+
+    The parcel is judged by the text in force in its county (``blockline.services.judged.governing_profile``).
+    """
     parcel = _parcel(engine, parcel_no)
+    profile = governing_profile(profile, parcel["county_code"].iloc[0])
     found = _findings_of(
         lifecycle_findings(
             parcel.drop(columns="geometry"),

@@ -47,7 +47,16 @@ from zoning.policy import Profile, get_profile, governing_profiles
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["KINDS", "Judgement", "county_profiles", "judge_city", "judge_later", "judge_today", "set_name"]
+__all__ = [
+    "KINDS",
+    "Judgement",
+    "county_profiles",
+    "governing_profile",
+    "judge_city",
+    "judge_later",
+    "judge_today",
+    "set_name",
+]
 
 #: the kinds of findings a judgement holds
 KINDS = ("idle", "lifecycle")
@@ -329,6 +338,21 @@ def _profile_token(profile: Profile) -> str:
     ).hexdigest()[:12]
 
 
+def _deployed(profile: Profile) -> bool:
+    """Whether ``profile`` is the deployment's (``BLOCKLINE_POLICY``): the one that judges by jurisdiction."""
+    return profile.name == get_profile(get_settings().policy).name
+
+
+def governing_profile(profile: Profile, county: str | None) -> Profile:
+    """The profile a parcel of ``county`` is judged by under ``profile``, as ``judge_city`` judges it.
+
+    For one parcel's papers (its notice, its contract letter), so that they cite the text its findings cite.
+    """
+    if not county or not _deployed(profile):
+        return profile
+    return governing_profiles(profile, [county]).get(county, profile)
+
+
 def county_profiles(engine: Engine, profile: Profile) -> dict[str, Profile]:
     """The counties of the current parcels that another city's text governs (``governing_profiles``).
 
@@ -336,7 +360,7 @@ def county_profiles(engine: Engine, profile: Profile) -> dict[str, Profile]:
     there; a profile named otherwise (``--policy yiwu`` in a Wenzhou deployment) is a what-if, and judges every
     parcel by itself.
     """
-    if profile.name != get_profile(get_settings().policy).name:
+    if not _deployed(profile):
         return {}
     with engine.connect() as conn:
         counties = (

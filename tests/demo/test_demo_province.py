@@ -225,3 +225,44 @@ def test_yiwu_is_judged_by_its_own_text_under_the_wenzhou_deployment(province: s
     assert what_if.findings("idle")["article"].str.startswith("yiwu ").all()
     assert "county_policies" not in json.loads("".join(what_if.document("idle")))
     assert pd.Series(what_if.low_efficiency()).isin(parcels["parcel_no"]).all()
+
+
+def test_the_papers_of_a_yiwu_parcel_cite_the_yiwu_text(province: sa.Engine) -> None:
+    """A 义乌 parcel's 闲置土地 notice and 履约核查函, made under the Wenzhou deployment, cite what its findings cite:
+    the Yiwu profile, never Wenzhou's (a 认定书 must not cite another city's text)."""
+    import datetime as dt
+
+    from blockline.reports.document import Cover
+    from blockline.reports.gather import contract_document, idle_document
+    from blockline.reports.papers import CONTRACT_CATEGORIES, IDLE_CATEGORIES
+    from blockline.services.judged import judge_city
+    from zoning.policy import get_profile
+
+    as_of = dt.date(2026, 11, 1)
+    wz = get_profile("wenzhou-2020")
+    judged = judge_city(province, as_of=as_of, profile=wz)
+    with province.connect() as conn:
+        yiwu = set(
+            conn.execute(
+                sa.text("SELECT parcel_no FROM parcels WHERE valid_to IS NULL AND county_code = '330782'")
+            ).scalars()
+        )
+    made = 0
+    for kind, wanted in (("idle", IDLE_CATEGORIES), ("lifecycle", CONTRACT_CATEGORIES)):
+        f = judged.findings(kind)
+        picked = f[f["parcel_no"].isin(yiwu) & f["category"].isin(wanted)]
+        if picked.empty:
+            continue
+        no = picked["parcel_no"].iloc[0]
+        cover = Cover(authority="义乌市自然资源和规划局", date=as_of, prepared_by="test")
+        paper = (
+            idle_document(province, parcel_no=no, kind="notice", profile=wz, as_of=as_of, cover=cover)
+            if kind == "idle"
+            else contract_document(province, parcel_no=no, profile=wz, as_of=as_of, cover=cover)
+        )
+        text = paper.text()
+        assert "yiwu" in text and "wenzhou-2020" not in text, text
+        for article in picked.loc[picked["parcel_no"] == no, "article"]:
+            assert article in text
+        made += 1
+    assert made >= 1  # at least one of 义乌's parcels has such a finding (else nothing above was shown)
