@@ -20,12 +20,12 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 from pyarrow import csv
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from geo.area import M2_PER_MU_SQL
 from geo.errors import InputError
 from geo.fields import PARCEL_FIELDS
-from geo.store import driver_connection
+from geo.store import connected, driver_connection
 
 __all__ = [
     "county_names",
@@ -171,7 +171,7 @@ def read_parcels(
 
 
 def read_parcel_columns(
-    engine: Engine,
+    engine: Engine | Connection,
     columns: list[str] | None = None,
     *,
     county: str | None = None,
@@ -221,7 +221,12 @@ def read_parcel_columns(
 
 
 def _copy_frame(
-    engine: Engine, sql: str, params: dict[str, object], columns: list[str], *, date_objects: bool = True
+    engine: Engine | Connection,
+    sql: str,
+    params: dict[str, object],
+    columns: list[str],
+    *,
+    date_objects: bool = True,
 ) -> pd.DataFrame:
     """The rows of ``sql`` (psycopg placeholders) by COPY … CSV and pyarrow, typed as ``pd.read_sql`` types rows."""
     kinds = [_KINDS[c] for c in columns]
@@ -234,7 +239,7 @@ def _copy_frame(
         "json": pa.string(),
     }
     buf = io.BytesIO()
-    with engine.connect() as conn:
+    with connected(engine) as conn:
         raw = driver_connection(conn)
         with raw.cursor() as cur, cur.copy(f"COPY ({sql}) TO STDOUT (FORMAT csv)", params or None) as copy:
             for block in copy:
@@ -369,7 +374,7 @@ def county_totals(engine: Engine) -> pd.DataFrame:
     )
 
 
-def read_ratings(engine: Engine) -> pd.DataFrame:
+def read_ratings(engine: Engine | Connection) -> pd.DataFrame:
     """All ratings (parcel_no, holder_id, year, grade), by COPY (see ``read_parcel_columns``), ordered by year."""
     cols = ["parcel_no", "holder_id", "year", "grade"]
     return _copy_frame(engine, f"SELECT {', '.join(cols)} FROM ratings ORDER BY year", {}, cols)

@@ -42,6 +42,7 @@ __all__ = [
     "migrate",
     "schema_revision",
     "storage_srid",
+    "connected",
     "driver_connection",
     "transaction",
     "SERIALIZATION_FAILURES",
@@ -262,6 +263,19 @@ def role_problems(conn: Connection) -> list[dict[str, str]]:
 def storage_srid(conn: Connection) -> int:
     """The SRID every geometry of this database is stored in."""
     return int(conn.execute(sa.text("SELECT value FROM store_meta WHERE key = 'storage_srid'")).scalar_one())
+
+
+@contextmanager
+def connected(bind: Engine | Connection) -> Iterator[Connection]:
+    """A connection of ``bind``: a new one of an engine (closed after), or the connection itself (left open).
+
+    So that a reader can read inside the caller's transaction, in its snapshot, when it is given one.
+    """
+    if isinstance(bind, Connection):
+        yield bind
+        return
+    with bind.connect() as conn:
+        yield conn
 
 
 def driver_connection(conn: Connection) -> psycopg.Connection[Any]:

@@ -58,7 +58,7 @@ from geo.gcj02 import wgs84_to_gcj02
 from geo.parcel_marks import copy_marks, has_marks, write_marks
 from geo.queries import _as_of_param, _lifespan_clause
 from geo.settings import get_settings
-from geo.store import storage_srid
+from geo.store import connected, storage_srid
 from geo.tiles_cells import CELL_ZOOM, HALF_WORLD, refresh_mark_cells, refresh_parcel_cells
 from geo.tiles_sql import (
     _ALLOWED,
@@ -378,7 +378,7 @@ def _layer_sql(
     return _squares_sql()
 
 
-def data_version(engine: Engine) -> str:
+def data_version(engine: Engine | Connection) -> str:
     """A short token that changes whenever block lines, parcels or ratings change (a load, an adjustment).
 
     The time of the newest load is part of it: after ``blockline db reset`` the ids start again from 1, and
@@ -389,7 +389,7 @@ def data_version(engine: Engine) -> str:
     retired. A parcel is retired only by a load, which the newest load already marks, so parcels are not
     counted (a count of their retired rows was 50 ms at 200,000 parcels).
     """
-    with engine.connect() as conn:
+    with connected(engine) as conn:
         row = conn.execute(
             sa.text("""
             SELECT (SELECT coalesce(max(id), 0) FROM loads), (SELECT max(loaded_at) FROM loads),

@@ -10,7 +10,8 @@ import datetime as dt
 import math
 import os
 import socket
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -23,9 +24,11 @@ from pyarrow import csv
 
 from blockline.services.judged import KINDS, set_name
 from blockline.services.judged_values import dumps, is_missing
+from geo.store import driver_connection
 from geo.tiles import copy_marks
 from zoning.consolidation import latest_grade
-from zoning.findings import findings_json, group_by_parcel, merge_findings
+from zoning.findings import empty_findings, findings_json, group_by_parcel, merge_findings
+from zoning.grades import rating_keys, ratings_of
 from zoning.idle import IDLE_CATEGORIES, idle_findings, low_efficiency
 from zoning.lifecycle import LIFECYCLE_CATEGORIES, lifecycle_findings
 from zoning.marks import first_category, marks_frame
@@ -187,7 +190,7 @@ def _low_efficiency(
 def write_judgement(
     conn: sa.Connection,
     key: dict[str, Any],
-    parcels: pd.DataFrame,
+    parts: Iterable[pd.DataFrame],
     ratings: pd.DataFrame,
     *,
     as_of: dt.date,
@@ -195,63 +198,102 @@ def write_judgement(
     county_profiles: Mapping[str, Profile] | None = None,
     city_standard_tax_per_mu_wan: float | None,
 ) -> int:
-    """Judge and write a judgement (its row, its findings, its documents); its id.
+    """Judge and write a judgement (its row, its findings, its documents, the map's marks); its id.
 
-    One kind after the other, so that one findings frame at a time is in memory. The judgements of older data
-    are deleted.
+    ``parts`` are the city's parcels in parcel-number order, a frame at a time (one frame: the whole city). Each
+    part is judged and written before the next is read, with the ratings that can count for it
+    (``zoning.grades.ratings_of``), so the memory is that of a part, not of the city: every rule judges a parcel
+    by its own row and ratings, so the findings are those of the city judged at once, in the same order. The
+    judgements of other data are deleted.
     """
     conn.execute(sa.text("DELETE FROM judgements WHERE data_version <> :v"), key)
-    others = _others(parcels, county_profiles)
     jid = int(
         conn.execute(
             sa.text("""
         INSERT INTO judgements (data_version, as_of, profile, options, columns, low_efficiency, judged_by, seconds)
-        VALUES (:v, :d, :p, :o, '{}', :low, :by, 0) RETURNING id"""),
-            {
-                **key,
-                "low": _low_efficiency(parcels, ratings, as_of=as_of, profile=profile, others=others),
-                "by": f"{socket.gethostname()}:{os.getpid()}",
-            },
+        VALUES (:v, :d, :p, :o, '{}', '{}', :by, 0) RETURNING id"""),
+            {**key, "by": f"{socket.gethostname()}:{os.getpid()}"},
         ).scalar_one()
     )
-    raw = conn.connection.driver_connection
-    assert raw is not None  # a checked-out connection always holds its driver connection
-    columns = {}
-    firsts = {}
-    for kind in KINDS:
-        frame = _judge_kind(
-            kind,
-            parcels,
-            ratings,
-            as_of=as_of,
-            profile=profile,
-            others=others,
-            city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
-        )
-        firsts[kind] = first_categories(kind, frame)
-        columns[kind] = [[c, str(frame[c].dtype)] for c in frame.columns]
-        with raw.cursor() as cur:
-            with cur.copy(
-                "COPY judged_findings (judgement_id, kind, ord, parcel_no, category, article, detail, "
-                "detail_en, since, figures, penalty_wan, extra) FROM STDIN (FORMAT csv)"
-            ) as copy:
-                for lo in range(0, len(frame), _BATCH):  # in batches: a fraction of the memory at once
-                    copy.write(_findings_csv(jid, kind, frame.iloc[lo : lo + _BATCH], start=lo))
-            with cur.copy("COPY judged_documents (judgement_id, kind, chunk, body) FROM STDIN") as copy:
-                chunks = _document_chunks(
-                    frame, as_of=as_of, profile=profile, county_profiles=county_profiles
-                )
-                for chunk, body in enumerate(chunks):
-                    copy.write_row((jid, kind, chunk, body))
-        del frame
+    raw = driver_connection(conn)
+    head = _document_head(as_of=as_of, profile=profile, county_profiles=county_profiles)
+    with raw.cursor() as cur, cur.copy(_DOCUMENTS_COPY) as copy:
+        for kind in KINDS:
+            copy.write_row((jid, kind, 0, head))
+    state = _Written()
+    marks: list[pd.DataFrame] = []
+    keys = rating_keys(ratings)
+    for parcels in parts:
+        mine = ratings_of(parcels, ratings, keys=keys)
+        others = _others(parcels, county_profiles)
+        state.low += _low_efficiency(parcels, mine, as_of=as_of, profile=profile, others=others)
+        firsts = {}
+        for kind in KINDS:
+            frame = _judge_kind(
+                kind,
+                parcels,
+                mine,
+                as_of=as_of,
+                profile=profile,
+                others=others,
+                city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
+            )
+            firsts[kind] = first_categories(kind, frame)
+            state.write(raw, jid, kind, frame)
+            del frame
+        if city_standard_tax_per_mu_wan is None:
+            marks.append(_marks(parcels, mine, firsts, as_of=as_of))
     conn.execute(
-        sa.text("UPDATE judgements SET columns = CAST(:c AS jsonb) WHERE id = :i"),
-        {"c": orjson.dumps(columns).decode(), "i": jid},
+        sa.text("UPDATE judgements SET columns = CAST(:c AS jsonb), low_efficiency = :low WHERE id = :i"),
+        {"c": orjson.dumps(state.columns).decode(), "low": state.low, "i": jid},
     )
     if city_standard_tax_per_mu_wan is None:  # the map's marks of this data, date, profile (no city standard)
-        _write_marks(conn, key, parcels, ratings, firsts, as_of=as_of)
+        copy_marks(
+            conn,
+            set_name(key["p"], as_of, key["v"]),
+            (row for m in marks for row in m.itertuples(index=False, name=None)),
+            keep_suffix="|" + key["v"],
+        )
     write_low_efficiency(conn, jid)
     return jid
+
+
+_FINDINGS_COPY = (
+    "COPY judged_findings (judgement_id, kind, ord, parcel_no, category, article, detail, detail_en, since, "
+    "figures, penalty_wan, extra) FROM STDIN (FORMAT csv)"
+)
+_DOCUMENTS_COPY = "COPY judged_documents (judgement_id, kind, chunk, body) FROM STDIN"
+
+
+@dataclass
+class _Written:
+    """What a judgement written part by part has written so far: rows and document pieces per kind, columns."""
+
+    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    pieces: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    columns: dict[str, list[list[str]]] = field(default_factory=dict)
+    low: list[str] = field(default_factory=list)
+
+    def write(self, raw: Any, jid: int, kind: str, frame: pd.DataFrame) -> None:
+        """One part's findings of ``kind``: its rows (numbered on), its pieces of the JSON document."""
+        columns = [[c, str(frame[c].dtype)] for c in frame.columns]
+        if kind not in self.columns or (len(frame) and self.rows[kind] == 0):
+            self.columns[kind] = columns  # the first part with findings says the frame's columns and dtypes
+        elif len(frame) and columns != self.columns[kind]:
+            raise RuntimeError(
+                f"the parts' {kind} findings differ in columns: {columns} ≠ {self.columns[kind]}"
+            )
+        with raw.cursor() as cur:
+            with cur.copy(_FINDINGS_COPY) as copy:
+                for lo in range(0, len(frame), _BATCH):  # in batches: a fraction of the memory at once
+                    copy.write(
+                        _findings_csv(jid, kind, frame.iloc[lo : lo + _BATCH], start=self.rows[kind] + lo)
+                    )
+            with cur.copy(_DOCUMENTS_COPY) as copy:
+                for body in _document_pieces(frame):
+                    self.pieces[kind] += 1
+                    copy.write_row((jid, kind, self.pieces[kind], body))
+        self.rows[kind] += len(frame)
 
 
 def write_low_efficiency(conn: sa.Connection, judgement_id: int) -> None:
@@ -269,24 +311,12 @@ def first_categories(kind: str, findings: pd.DataFrame) -> pd.Series:
     return first_category(findings, IDLE_CATEGORIES if kind == "idle" else LIFECYCLE_CATEGORIES)
 
 
-def _write_marks(
-    conn: sa.Connection,
-    key: dict[str, Any],
-    parcels: pd.DataFrame,
-    ratings: pd.DataFrame,
-    firsts: dict[str, pd.Series],
-    *,
-    as_of: dt.date,
-) -> None:
-    """The parcels' marks (``zoning.marks``) of the judgement, written in its transaction (``geo.tiles``)."""
-    marks = marks_frame(
+def _marks(
+    parcels: pd.DataFrame, ratings: pd.DataFrame, firsts: dict[str, pd.Series], *, as_of: dt.date
+) -> pd.DataFrame:
+    """The parcels' marks (``zoning.marks``) of a part of the judgement."""
+    return marks_frame(
         parcels["parcel_no"], firsts["idle"], firsts["lifecycle"], latest_grade(parcels, ratings, as_of=as_of)
-    )
-    copy_marks(
-        conn,
-        set_name(key["p"], as_of, key["v"]),
-        marks.itertuples(index=False, name=None),
-        keep_suffix="|" + key["v"],
     )
 
 
@@ -336,26 +366,24 @@ def _findings_csv(jid: int, kind: str, findings: pd.DataFrame, *, start: int = 0
     return memoryview(buf.getvalue())
 
 
-def _document_chunks(
-    findings: pd.DataFrame,
-    *,
-    as_of: dt.date,
-    profile: Profile,
-    county_profiles: Mapping[str, Profile] | None = None,
-) -> Iterator[str]:
-    """The JSON document of the findings: its head (chunk 0), then its ``parcels`` list in pieces.
-
-    ``group_by_parcel`` is per parcel and in parcel order, so grouping slices of whole parcels, in that
-    order, gives the same list as grouping all at once, with a fraction of the memory.
-    """
+def _document_head(*, as_of: dt.date, profile: Profile, county_profiles: Mapping[str, Profile] | None) -> str:
+    """The JSON document's head (chunk 0): ``{"as_of": …, "policy": …}`` without its ``parcels``."""
     head = findings_json(
-        findings.iloc[:0],
+        empty_findings(),
         as_of=as_of,
         profile=profile,
         county_policies={c: p.name for c, p in (county_profiles or {}).items()},
     )
     head.pop("parcels")
-    yield orjson.dumps(head).decode()
+    return orjson.dumps(head).decode()
+
+
+def _document_pieces(findings: pd.DataFrame) -> Iterator[str]:
+    """The findings' part of the JSON document's ``parcels`` list, in pieces (chunks 1, 2, … of the document).
+
+    ``group_by_parcel`` is per parcel and in parcel order, so grouping slices of whole parcels, in that
+    order, gives the same list as grouping all at once, with a fraction of the memory.
+    """
     if len(findings) == 0:
         return
     codes, _ = pd.factorize(findings["parcel_no"].astype(object).map(str).to_numpy(dtype=object), sort=True)

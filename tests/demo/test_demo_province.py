@@ -156,9 +156,15 @@ def test_more_parcels_than_wenzhou_holds_is_refused_with_the_fix(province: sa.En
         assert conn.execute(sa.text("SELECT count(*) FROM loads")).scalar_one() == before
 
 
-def test_yiwu_is_judged_by_its_own_text_under_the_wenzhou_deployment(province: sa.Engine) -> None:
+def test_yiwu_is_judged_by_its_own_text_under_the_wenzhou_deployment(
+    province: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The deployment's profile is wenzhou-2020; 义乌市's parcels are judged by the Yiwu text (its jurisdiction),
-    every other county's by Wenzhou's. The referee: the rules run here on each county's parcels under its text."""
+    every other county's by Wenzhou's. The referee: the rules run here on each county's parcels under its text.
+    Judged 211 parcels at a time, so that parts hold both texts' parcels, or one's, or the other's."""
+    from blockline.services import judged as judged_module
+
+    monkeypatch.setattr(judged_module, "PARCELS_PER_PART", 211)
     import datetime as dt
 
     import pandas as pd

@@ -86,6 +86,54 @@ def test_stored_findings_are_the_fresh_judgement(demo: sa.Engine, policy: str) -
     )
 
 
+@pytest.mark.parametrize("part", [97, 800])
+def test_judged_part_by_part_is_the_city_judged_at_once(
+    demo: sa.Engine, monkeypatch: pytest.MonkeyPatch, part: int
+) -> None:
+    """The city judged and written 97 parcels at a time (9 parts, the last short) or in one part: the stored
+    findings, documents, low-efficiency parcels and the map's marks are those of the rules run on the whole
+    city at once here (the grades from all the ratings, not a part's)."""
+    from blockline.services import judged
+    from zoning.consolidation import latest_grade
+    from zoning.idle import IDLE_CATEGORIES
+    from zoning.lifecycle import LIFECYCLE_CATEGORIES
+    from zoning.marks import first_category
+
+    monkeypatch.setattr(judged, "PARCELS_PER_PART", part)
+    profile = get_profile("wenzhou-2020")
+    parcels, ratings = _rows_read(demo)
+    assert len(parcels) == 800
+    fresh = {
+        "idle": idle_findings(parcels, as_of=AS_OF, profile=profile),
+        "lifecycle": lifecycle_findings(parcels, ratings, as_of=AS_OF, profile=profile),
+    }
+    stored = judge_city(demo, as_of=AS_OF, profile=profile)
+    assert stored.computed
+    for kind, frame in fresh.items():
+        assert_frame_equal(stored.findings(kind), frame, check_exact=True)
+        document = json.loads("".join(stored.document(kind)))
+        assert document == json.loads(
+            json.dumps(findings_json(frame, as_of=AS_OF, profile=profile), ensure_ascii=False)
+        )
+    low = low_efficiency(parcels, ratings, as_of=AS_OF, profile=profile)
+    assert stored.low_efficiency() == sorted(parcels.loc[low.to_numpy(), "parcel_no"])
+    grade = latest_grade(parcels, ratings, as_of=AS_OF)
+    idle = first_category(fresh["idle"], IDLE_CATEGORIES)
+    life = first_category(fresh["lifecycle"], LIFECYCLE_CATEGORIES)
+    with demo.connect() as conn:
+        marks = {
+            r[0]: tuple(r[1:])
+            for r in conn.execute(
+                sa.text("SELECT parcel_no, idle, lifecycle, grade FROM parcel_marks WHERE mark_set LIKE :s"),
+                {"s": f"wenzhou-2020|{AS_OF.isoformat()}|%"},
+            )
+        }
+    assert len(marks) == 800 and sum(v[2] is not None for v in marks.values()) > 50
+    for i, no in enumerate(parcels["parcel_no"]):
+        want = (idle.get(no), life.get(no), grade.iloc[i] if isinstance(grade.iloc[i], str) else None)
+        assert marks[no] == want, no
+
+
 def test_a_second_process_reads_what_the_first_stored(demo: sa.Engine) -> None:
     exe = Path(sys.executable).with_name("blockline")
 
