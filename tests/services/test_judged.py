@@ -284,3 +284,26 @@ def test_a_load_can_leave_the_judging_to_a_child(demo: sa.Engine) -> None:
     parcels, ratings = _rows_read(demo)
     expected = low_efficiency(parcels, ratings, as_of=today(), profile=get_profile("yiwu"))
     assert asked.low_efficiency() == sorted(parcels.loc[expected.to_numpy(), "parcel_no"])
+
+
+def test_a_load_landing_before_the_snapshot_takes_the_key_again(
+    demo: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The judging's snapshot holds other data than the key it was asked for (a load landed in between): nothing is
+    written under the old key; the key is taken again and the new data judged and stored."""
+    from blockline.services import judged
+    from geo.tiles import data_version
+
+    seen: list[str] = []
+
+    def version(bind: sa.Engine | sa.Connection) -> str:
+        v = data_version(bind)
+        if isinstance(bind, sa.Connection) and not seen:  # the first snapshot: as if a load had landed
+            seen.append(v)
+            return "0" * 12
+        return v
+
+    monkeypatch.setattr(judged, "data_version", version)
+    first = judge_city(demo, as_of=AS_OF, profile=get_profile("wenzhou-2020"))
+    assert seen and first.computed and first.id and first.data_version == seen[0]
+    assert [r[1] for r in _judgements(demo)] == ["wenzhou-2020"]  # one judgement, under the data's version
