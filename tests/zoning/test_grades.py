@@ -102,3 +102,42 @@ def test_findings_use_the_worst_grade_of_a_year() -> None:
     assert low.tolist() == [False]  # B only: not low-efficiency by its grade
     low = low_efficiency(parcels, r, as_of=dt.date(2026, 11, 22), profile=get_profile("wenzhou-2020"))
     assert low.tolist() == [True]
+
+
+def test_the_ratings_of_a_part_are_those_a_plain_loop_finds() -> None:
+    """``ratings_of`` (runs of rows by key value) against a loop over every rating: its parcel number or its
+    holder, stripped of spaces and not blank, is one of the part's; the rows in their order."""
+    import numpy as np
+    import pandas as pd
+
+    from zoning.grades import rating_keys, ratings_of
+
+    rng = np.random.default_rng(7)
+    keys = [None, "", " ", *[f"P{i}" for i in range(40)], *[f" P{i} " for i in range(5)]]
+    holders = [None, "", *[f"H{i}" for i in range(15)], "H3 "]
+    ratings = pd.DataFrame(
+        {
+            "parcel_no": rng.choice(np.array(keys, dtype=object), 600),
+            "holder_id": rng.choice(np.array(holders, dtype=object), 600),
+            "year": rng.integers(2018, 2026, 600),
+            "grade": rng.choice(list("ABCD"), 600),
+        }
+    )
+    index = rating_keys(ratings)
+    for lo in range(0, 40, 7):
+        part = pd.DataFrame(
+            {
+                "parcel_no": [f"P{i}" for i in range(lo, lo + 7)],
+                "holder_id": [f"H{(lo + i) % 17}" for i in range(7)],
+            }
+        )
+        nos = {str(x).strip() for x in part["parcel_no"]}
+        hs = {str(x).strip() for x in part["holder_id"]}
+        expected = [
+            i
+            for i, (p, h) in enumerate(zip(ratings["parcel_no"], ratings["holder_id"], strict=True))
+            if (isinstance(p, str) and p.strip() and p.strip() in nos)
+            or (isinstance(h, str) and h.strip() and h.strip() in hs)
+        ]
+        assert list(ratings_of(part, ratings, keys=index).index) == expected and expected
+        assert list(ratings_of(part, ratings).index) == expected
