@@ -572,6 +572,37 @@ def test_idle_page_on_the_demo_city(engine: Engine, monkeypatch: pytest.MonkeyPa
     assert not at.exception
 
 
+def test_the_findings_pages_say_which_county_follows_its_own_text(engine: Engine) -> None:
+    """On a province, 义乌's parcels are judged by the Yiwu text under the Wenzhou deployment: the idle and the
+    lifecycle pages say so under the profile, and the 依据 of 义乌's rows is yiwu's, every other's wenzhou-2020's."""
+    import sqlalchemy as sa
+
+    from blockline.demo import load_demo
+
+    load_demo(engine, user="test", n_parcels=1500, seed=5, region="zhejiang")
+    with engine.connect() as conn:
+        yiwu = set(
+            conn.execute(
+                sa.text("SELECT parcel_no FROM parcels WHERE valid_to IS NULL AND county_code = '330782'")
+            ).scalars()
+        )
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.switch_page("blockline/app_pages/idle.py")
+    at.run()
+    assert not at.exception
+    assert "义乌市（330782）→ yiwu" in texts(at) and "其余按 wenzhou-2020" in texts(at)
+    shown = at.dataframe[0].value
+    mine = shown["宗地编号"].isin(yiwu)
+    assert mine.any() and (~mine).any()
+    assert shown.loc[mine, "依据"].str.startswith("yiwu ").all()
+    assert shown.loc[~mine, "依据"].str.startswith("wenzhou-2020 ").all()
+    at.sidebar.radio[0].set_value("en").run()
+    assert not at.exception and "the parcels of 义乌市（330782）→ yiwu are judged by it" in texts(at)
+    at.switch_page("blockline/app_pages/lifecycle.py")
+    at.run()
+    assert not at.exception and "义乌市（330782）→ yiwu" in texts(at)
+
+
 def test_idle_page_zooms_to_the_picked_parcel(engine: Engine) -> None:
     """A parcel picked by number is the only one the map gets, and the map is fitted to it."""
     from blockline.demo import load_demo
