@@ -2,10 +2,11 @@
 
 ``judge_city`` returns the judgement of (data version, date, profile, options): read back from the tables of
 migration 0014 when any process has judged it before, otherwise judged here (the parcels' rule columns and
-the ratings read once, each rule run once) and written in one transaction. Two processes asking at once do
-not both judge: the second waits on a lock held by the first and then reads what it wrote. A new load
-changes the data version (``geo.tiles.data_version``): older judgements are never served, and the next one
-written deletes them.
+the ratings read once, from one snapshot, ``PARCELS_PER_PART`` parcels at a time, each rule run once on each
+part) and written in one transaction. Two processes asking at once do not both judge: the second waits on a
+lock held by the first and then reads what it wrote. A new load changes the data version
+(``geo.tiles.data_version``): older judgements are never served, and the next one written deletes them. Under
+the deployment's profile, each county is judged by the text in force there (``county_profiles``).
 
 The findings are kept generically: every column of a findings frame survives the round trip (those of
 ``zoning.findings.FINDING_COLUMNS`` as table columns, any other in a JSONB ``extra``), in the frame's order
