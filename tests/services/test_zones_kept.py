@@ -10,6 +10,8 @@ zones away with the old judgement, and the next caller keeps the new ones.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import math
 from pathlib import Path
 
 import geopandas as gpd
@@ -18,6 +20,7 @@ import sqlalchemy as sa
 from pandas.testing import assert_frame_equal
 from shapely import box
 
+from blockline.cli.zones import _json_text, _zones_body
 from blockline.services.judged import judge_city
 from blockline.services.marks import ensure_marks
 from blockline.services.zones import (
@@ -138,6 +141,23 @@ def test_a_new_load_takes_the_kept_zones_away_with_its_judgement(demo: sa.Engine
     assert _sets(demo) == [(after.id, MIN_MU, GAP_M, len(new))]
     assert_frame_equal(new.drop(columns="geometry"), _fresh(demo).drop(columns="geometry"), rtol=1e-12)
     assert new["level2_mu"].iloc[0] > old["level2_mu"].iloc[0]
+
+
+def test_the_json_text_is_jsons_and_orjson_only_where_it_writes_the_same(demo: sa.Engine) -> None:
+    zones = _zones(demo)
+    body = _zones_body(zones, min_mu=MIN_MU, gap_m=GAP_M, profile=PROFILE, day=AS_OF)
+
+    def dumped(b: dict) -> str:
+        return json.dumps(b, ensure_ascii=False, indent=2, default=str) + "\n"
+
+    assert _json_text(body) == dumped(body)
+    # where orjson would write otherwise: a tiny gap (1e-05), a zone without a county (NaN in the frame)
+    odd = body | {"gap_m": 1e-05}
+    assert _json_text(odd) == dumped(odd) and '"gap_m": 1e-05' in _json_text(odd)
+    odd = body | {"zones": [body["zones"][0] | {"county_code": math.nan}, *body["zones"][1:]]}
+    assert _json_text(odd) == dumped(odd)
+    empty = _zones_body(zones.iloc[:0], min_mu=MIN_MU, gap_m=GAP_M, profile=PROFILE, day=AS_OF)
+    assert empty["zones"] == [] and _json_text(empty) == dumped(empty)
 
 
 @pytest.mark.parametrize("geometry", [False, True])
