@@ -93,11 +93,19 @@ def zones_detect(
         from blockline.services.zones_kept import paused_gc  # lazy: with candidate_zones above
 
         with paused_gc():  # a dict and a list or two per zone (zones_kept.paused_gc)
-            text = _json_text(body())
+            doc = _zones_body(zones, min_mu=min_mu, gap_m=gap_m, profile=profile, day=day)
+            del zones  # the frame's copies of the lists and mappings are not needed to write them
+            data = _json_bytes(doc)
+        del doc
+        # the bytes emit's write_text(…, encoding="utf-8") and sys.stdout.write write (POSIX, a UTF-8 stdout),
+        # not decoded and encoded again (28 MB of text at 1,000,000 parcels: 50 MB less at the peak)
         if output:
-            output.write_text(text, encoding="utf-8")
+            output.write_bytes(data)
+        elif (sys.stdout.encoding or "").lower().replace("-", "") == "utf8":
+            sys.stdout.flush()
+            sys.stdout.buffer.write(data)
         else:
-            sys.stdout.write(text)
+            sys.stdout.write(data.decode("utf-8"))
         return
     where = f"≥ {min_mu:g} 亩，间距 ≤ {gap_m:g} 米，{profile.cite('consolidation.min_mu')}"
     emit(
@@ -137,8 +145,8 @@ def _zones_body(zones: Any, *, min_mu: float, gap_m: float, profile: Profile, da
     }
 
 
-def _json_text(body: dict[str, Any]) -> str:
-    """The text ``emit`` writes: ``json.dumps(body, ensure_ascii=False, indent=2, default=str)``, a newline.
+def _json_bytes(body: dict[str, Any]) -> bytes:
+    """The text ``emit`` writes, in UTF-8: ``json.dumps(body, ensure_ascii=False, indent=2, default=str)``, a newline.
 
     By orjson when it gives the same text: every float finite and written without an exponent (orjson writes
     1e-05 as 0.00001, and NaN as null, where json writes 1e-05 and NaN), every county a string (a missing
@@ -155,10 +163,8 @@ def _json_text(body: dict[str, Any]) -> str:
         and same(float(body["gap_m"]))
         and all(same(z["area_mu"]) and isinstance(z["county_code"], str) for z in zones)
     ):
-        return orjson.dumps(
-            body, default=str, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE
-        ).decode()
-    return json.dumps(body, ensure_ascii=False, indent=2, default=str) + "\n"
+        return orjson.dumps(body, default=str, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
+    return (json.dumps(body, ensure_ascii=False, indent=2, default=str) + "\n").encode("utf-8")
 
 
 def _zones_layer(zones: Any) -> Any:

@@ -124,9 +124,9 @@ sums AS (
     SELECT cid, sum(area_mu ORDER BY parcel_no COLLATE "C") AS area_mu FROM clustered GROUP BY cid
     HAVING sum(area_mu ORDER BY parcel_no COLLATE "C") >= :min_mu - :eps),
 members AS (SELECT c.* FROM clustered c JOIN sums s ON s.cid = c.cid),
-holders AS (SELECT cid, count(*) AS holders FROM (SELECT DISTINCT cid, holder_key FROM members) h GROUP BY cid),
 lists AS (
     SELECT m.cid, array_agg(m.parcel_no ORDER BY m.parcel_no COLLATE "C") AS parcels, {geometry} AS wkb,
+           count(DISTINCT m.holder_key) AS holders,
            sum(m.level1_m2 ORDER BY m.parcel_no COLLATE "C") AS level1_m2,
            sum(m.level2_m2 ORDER BY m.parcel_no COLLATE "C") AS level2_m2{described}
     FROM members m{marks} GROUP BY m.cid),
@@ -137,9 +137,9 @@ counties AS (
     SELECT cid, (array_agg(county_code ORDER BY mu DESC, county_code))[1] AS main,
            array_agg(county_code ORDER BY county_code) AS spans
     FROM by_county GROUP BY cid)
-SELECT s.area_mu, l.parcels, h.holders, c.main, coalesce(c.spans, '{{}}'::varchar[]), l.wkb,
+SELECT s.area_mu, l.parcels, l.holders, c.main, coalesce(c.spans, '{{}}'::varchar[]), l.wkb,
        l.level1_m2, l.level2_m2{described_columns}
-FROM sums s JOIN lists l ON l.cid = s.cid JOIN holders h ON h.cid = s.cid LEFT JOIN counties c ON c.cid = s.cid
+FROM sums s JOIN lists l ON l.cid = s.cid LEFT JOIN counties c ON c.cid = s.cid
 """
 
 

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from pandas.testing import assert_frame_equal
 from shapely import box
 
-from blockline.cli.zones import _json_text, _zones_body
+from blockline.cli.zones import _json_bytes, _zones_body
 from blockline.services.judged import judge_city
 from blockline.services.marks import ensure_marks
 from blockline.services.zones import (
@@ -28,6 +28,7 @@ from blockline.services.zones import (
     describe_in_store,
     detect_zones_in_store,
     judged_zones,
+    keep_candidate_zones,
     kept_zones,
 )
 from geo.load import load_blocklines
@@ -108,6 +109,14 @@ def test_with_geometry_the_zones_are_computed_and_kept_when_not_yet(demo: sa.Eng
     assert len(_sets(demo)) == 1
 
 
+def test_the_judging_steps_hook_keeps_them_once(demo: sa.Engine) -> None:
+    judgement = judge_city(demo, as_of=AS_OF, profile=PROFILE)
+    n = keep_candidate_zones(demo, as_of=AS_OF, profile=PROFILE)
+    assert n > 0 and _sets(demo) == [(judgement.id, MIN_MU, GAP_M, n)]
+    assert keep_candidate_zones(demo, as_of=AS_OF, profile=PROFILE) == n and len(_sets(demo)) == 1
+    assert_frame_equal(_zones(demo), _fresh(demo), check_exact=False, rtol=1e-12)
+
+
 def test_other_thresholds_are_computed_not_kept(demo: sa.Engine) -> None:
     zones = candidate_zones(
         demo, as_of=AS_OF, profile=PROFILE, min_mu=MIN_MU / 2, gap_m=GAP_M, geometry=False
@@ -143,21 +152,21 @@ def test_a_new_load_takes_the_kept_zones_away_with_its_judgement(demo: sa.Engine
     assert new["level2_mu"].iloc[0] > old["level2_mu"].iloc[0]
 
 
-def test_the_json_text_is_jsons_and_orjson_only_where_it_writes_the_same(demo: sa.Engine) -> None:
+def test_the_json_written_is_jsons_and_orjson_only_where_it_writes_the_same(demo: sa.Engine) -> None:
     zones = _zones(demo)
     body = _zones_body(zones, min_mu=MIN_MU, gap_m=GAP_M, profile=PROFILE, day=AS_OF)
 
-    def dumped(b: dict) -> str:
-        return json.dumps(b, ensure_ascii=False, indent=2, default=str) + "\n"
+    def dumped(b: dict) -> bytes:
+        return (json.dumps(b, ensure_ascii=False, indent=2, default=str) + "\n").encode("utf-8")
 
-    assert _json_text(body) == dumped(body)
+    assert _json_bytes(body) == dumped(body)
     # where orjson would write otherwise: a tiny gap (1e-05), a zone without a county (NaN in the frame)
     odd = body | {"gap_m": 1e-05}
-    assert _json_text(odd) == dumped(odd) and '"gap_m": 1e-05' in _json_text(odd)
+    assert _json_bytes(odd) == dumped(odd) and b'"gap_m": 1e-05' in _json_bytes(odd)
     odd = body | {"zones": [body["zones"][0] | {"county_code": math.nan}, *body["zones"][1:]]}
-    assert _json_text(odd) == dumped(odd)
+    assert _json_bytes(odd) == dumped(odd)
     empty = _zones_body(zones.iloc[:0], min_mu=MIN_MU, gap_m=GAP_M, profile=PROFILE, day=AS_OF)
-    assert empty["zones"] == [] and _json_text(empty) == dumped(empty)
+    assert empty["zones"] == [] and _json_bytes(empty) == dumped(empty)
 
 
 @pytest.mark.parametrize("geometry", [False, True])
