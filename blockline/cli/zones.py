@@ -62,12 +62,23 @@ def zones_detect(
 ) -> None:
     """识别连片开发候选片区（低效工业用地相连或隔路相邻，合计达到面积门槛）/ detect candidate zones."""
     # lazy: blockline.services.zones imports sqlalchemy: +0.1 s (CPU) on blockline --help
-    from blockline.services.zones import candidate_zones
+    from blockline.services.zones import candidate_zone_rows, candidate_zones, kept_rows
+    from blockline.services.zones_kept import paused_gc  # lazy: with the line above
 
     profile, day = profile_of(policy, needs="consolidation.min_mu"), day_of(as_of)
     min_mu = profile.value("consolidation.min_mu") if min_mu is None else min_mu
     gap_m = profile.value("consolidation.gap_m") if gap_m is None else gap_m
     store = engine()
+    if fmt == Fmt.json and not save:  # the zones' rows as kept, without a frame
+        _write_json(
+            candidate_zone_rows(store, as_of=day, profile=profile, min_mu=min_mu, gap_m=gap_m),
+            output=output,
+            min_mu=min_mu,
+            gap_m=gap_m,
+            profile=profile,
+            day=day,
+        )
+        return
     # from the stored judgement, described in the store (geometry read only for the formats that show it)
     zones = candidate_zones(
         store,
@@ -84,28 +95,16 @@ def zones_detect(
         save_candidates(store, zones, min_mu=min_mu, gap_m=gap_m, profile=profile, user=settings().user)
 
     def body() -> dict[str, Any]:
-        return _zones_body(zones, min_mu=min_mu, gap_m=gap_m, profile=profile, day=day)
+        with paused_gc():
+            return _zones_body(kept_rows(zones), min_mu=min_mu, gap_m=gap_m, profile=profile, day=day)
 
     if fmt in (Fmt.geojson, Fmt.gpkg):
         emit(_zones_layer(zones), fmt=fmt, output=output, json_body=body, title="zones", layer="zones")
         return
-    if fmt == Fmt.json:  # the text emit() writes, by orjson where that is the same text (a tenth of the time)
-        from blockline.services.zones_kept import paused_gc  # lazy: with candidate_zones above
-
-        with paused_gc():  # a dict and a list or two per zone (zones_kept.paused_gc)
-            doc = _zones_body(zones, min_mu=min_mu, gap_m=gap_m, profile=profile, day=day)
-            del zones  # the frame's copies of the lists and mappings are not needed to write them
-            data = _json_bytes(doc)
-        del doc
-        # the bytes emit's write_text(…, encoding="utf-8") and sys.stdout.write write (POSIX, a UTF-8 stdout),
-        # not decoded and encoded again (28 MB of text at 1,000,000 parcels: 50 MB less at the peak)
-        if output:
-            output.write_bytes(data)
-        elif (sys.stdout.encoding or "").lower().replace("-", "") == "utf8":
-            sys.stdout.flush()
-            sys.stdout.buffer.write(data)
-        else:
-            sys.stdout.write(data.decode("utf-8"))
+    if fmt == Fmt.json:
+        rows = kept_rows(zones)
+        del zones  # the frame's copies of the lists and mappings are not needed to write them
+        _write_json(rows, output=output, min_mu=min_mu, gap_m=gap_m, profile=profile, day=day)
         return
     where = f"≥ {min_mu:g} 亩，间距 ≤ {gap_m:g} 米，{profile.cite('consolidation.min_mu')}"
     emit(
@@ -119,11 +118,22 @@ def zones_detect(
     )
 
 
-def _zones_body(zones: Any, *, min_mu: float, gap_m: float, profile: Profile, day: dt.date) -> dict[str, Any]:
-    """The candidate zones as ``--format json`` gives them, with the thresholds and the article."""
-    columns = ("zone_id", "area_mu", "parcels", "holders", "county_code", "block_line_levels", "rating_mix")
-    # column by column (tolist), not row by row (itertuples): the same values, a third of the time
-    rows = zip(*(zones[c].tolist() for c in columns), strict=True) if len(zones) else iter(())
+def _zones_body(
+    rows: list[tuple[Any, ...]], *, min_mu: float, gap_m: float, profile: Profile, day: dt.date
+) -> dict[str, Any]:
+    """The candidate zones as ``--format json`` gives them, with the thresholds and the article.
+
+    From the zones' rows (``blockline.services.zones_kept.COLUMNS``). A zone without a main county has NaN
+    there, as the frame of ``candidate_zones`` (pandas' missing text) always gave it.
+    """
+    import numpy as np  # lazy: with candidate_zones in zones_detect
+
+    from zoning.consolidation import GRADES, zone_levels  # lazy: with candidate_zones in zones_detect
+
+    categories = [*GRADES, "unrated"]
+    levels = zone_levels(
+        np.array([r[6] for r in rows], dtype=float), np.array([r[7] for r in rows], dtype=float)
+    )
     return {
         "min_mu": min_mu,
         "gap_m": gap_m,
@@ -136,13 +146,43 @@ def _zones_body(zones: Any, *, min_mu: float, gap_m: float, profile: Profile, da
                 "area_mu": round(float(area_mu), 2),
                 "parcels": list(parcels),
                 "holders": int(holders),
-                "county_code": county_code,
-                "block_line_levels": list(levels),
-                "rating_mix": dict(mix),
+                "county_code": math.nan if county_code is None else county_code,
+                "block_line_levels": lv,
+                "rating_mix": dict(zip(categories, map(int, mix), strict=True)),
             }
-            for zone_id, area_mu, parcels, holders, county_code, levels, mix in rows
+            for (zone_id, area_mu, parcels, holders, county_code, _, _, _, mix, _), lv in zip(
+                rows, levels, strict=True
+            )
         ],
     }
+
+
+def _write_json(
+    rows: list[tuple[Any, ...]],
+    *,
+    output: Path | None,
+    min_mu: float,
+    gap_m: float,
+    profile: Profile,
+    day: dt.date,
+) -> None:
+    """The zones as ``emit`` writes ``--format json``: the same bytes, by orjson where that is the same text."""
+    from blockline.services.zones_kept import paused_gc  # lazy: with candidate_zones in zones_detect
+
+    with paused_gc():  # a dict and a list or two per zone (zones_kept.paused_gc)
+        doc = _zones_body(rows, min_mu=min_mu, gap_m=gap_m, profile=profile, day=day)
+        del rows
+        data = _json_bytes(doc)
+    del doc
+    # the bytes emit's write_text(…, encoding="utf-8") and sys.stdout.write write (POSIX, a UTF-8 stdout),
+    # not decoded and encoded again (28 MB of text at 1,000,000 parcels: 50 MB less at the peak)
+    if output:
+        output.write_bytes(data)
+    elif (sys.stdout.encoding or "").lower().replace("-", "") == "utf8":
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+    else:
+        sys.stdout.write(data.decode("utf-8"))
 
 
 def _json_bytes(body: dict[str, Any]) -> bytes:

@@ -24,11 +24,13 @@ from blockline.cli.zones import _json_bytes, _zones_body
 from blockline.services.judged import judge_city
 from blockline.services.marks import ensure_marks
 from blockline.services.zones import (
+    candidate_zone_rows,
     candidate_zones,
     describe_in_store,
     detect_zones_in_store,
     judged_zones,
     keep_candidate_zones,
+    kept_rows,
     kept_zones,
 )
 from geo.load import load_blocklines
@@ -117,6 +119,24 @@ def test_the_judging_steps_hook_keeps_them_once(demo: sa.Engine) -> None:
     assert_frame_equal(_zones(demo), _fresh(demo), check_exact=False, rtol=1e-12)
 
 
+@pytest.mark.parametrize("min_mu", [MIN_MU, MIN_MU / 2])
+def test_the_rows_are_the_frames_kept_or_not(demo: sa.Engine, min_mu: float) -> None:
+    def rows() -> list:
+        return candidate_zone_rows(demo, as_of=AS_OF, profile=PROFILE, min_mu=min_mu, gap_m=GAP_M)
+
+    def frame() -> gpd.GeoDataFrame:
+        return candidate_zones(demo, as_of=AS_OF, profile=PROFILE, min_mu=min_mu, gap_m=GAP_M, geometry=False)
+
+    first = rows()  # computed (and kept at the profile's own threshold)
+    assert len(first) > 0 and [tuple(r) for r in first] == kept_rows(frame())
+    assert (
+        [tuple(r) for r in rows()]
+        == [tuple(r) for r in first]
+        == kept_rows(_fresh(demo) if min_mu == MIN_MU else frame())
+    )
+    assert len(_sets(demo)) == (min_mu == MIN_MU)
+
+
 def test_other_thresholds_are_computed_not_kept(demo: sa.Engine) -> None:
     zones = candidate_zones(
         demo, as_of=AS_OF, profile=PROFILE, min_mu=MIN_MU / 2, gap_m=GAP_M, geometry=False
@@ -154,7 +174,7 @@ def test_a_new_load_takes_the_kept_zones_away_with_its_judgement(demo: sa.Engine
 
 def test_the_json_written_is_jsons_and_orjson_only_where_it_writes_the_same(demo: sa.Engine) -> None:
     zones = _zones(demo)
-    body = _zones_body(zones, min_mu=MIN_MU, gap_m=GAP_M, profile=PROFILE, day=AS_OF)
+    body = _zones_body(kept_rows(zones), min_mu=MIN_MU, gap_m=GAP_M, profile=PROFILE, day=AS_OF)
 
     def dumped(b: dict) -> bytes:
         return (json.dumps(b, ensure_ascii=False, indent=2, default=str) + "\n").encode("utf-8")
@@ -165,7 +185,7 @@ def test_the_json_written_is_jsons_and_orjson_only_where_it_writes_the_same(demo
     assert _json_bytes(odd) == dumped(odd) and b'"gap_m": 1e-05' in _json_bytes(odd)
     odd = body | {"zones": [body["zones"][0] | {"county_code": math.nan}, *body["zones"][1:]]}
     assert _json_bytes(odd) == dumped(odd)
-    empty = _zones_body(zones.iloc[:0], min_mu=MIN_MU, gap_m=GAP_M, profile=PROFILE, day=AS_OF)
+    empty = _zones_body(kept_rows(zones.iloc[:0]), min_mu=MIN_MU, gap_m=GAP_M, profile=PROFILE, day=AS_OF)
     assert empty["zones"] == [] and _json_bytes(empty) == dumped(empty)
 
 
