@@ -129,11 +129,7 @@ def test_the_rows_are_the_frames_kept_or_not(demo: sa.Engine, min_mu: float) -> 
 
     first = rows()  # computed (and kept at the profile's own threshold)
     assert len(first) > 0 and [tuple(r) for r in first] == kept_rows(frame())
-    assert (
-        [tuple(r) for r in rows()]
-        == [tuple(r) for r in first]
-        == kept_rows(_fresh(demo) if min_mu == MIN_MU else frame())
-    )
+    assert [tuple(r) for r in rows()] == [tuple(r) for r in first]  # read back (kept) or computed again
     assert len(_sets(demo)) == (min_mu == MIN_MU)
 
 
