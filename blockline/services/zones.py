@@ -8,15 +8,19 @@ union of the current level-1 / level-2 lines it meets, summed per zone and level
 same judgement hold it, ``zoning.consolidation.latest_grade`` at the date, and its ``area_mu``).
 The columns, values and order are those of ``describe_zones_in_store``.
 
-The store's side of ``zoning.consolidation`` lives here too, so that ``zoning`` keeps no SQL:
-:func:`detect_zones_in_store` (the clusters) and :func:`describe_zones_in_store` (the levels in PostGIS, the
-rating mix from the ratings).
+At the profile's own threshold and gap, the zones of a stored judgement are computed once and kept with it
+(:func:`kept_zones`, ``blockline.services.zones_kept``, migration 0017): every later caller reads them back.
+
+The store's side of ``zoning.consolidation`` is ``blockline.services.zones_sql``, so that ``zoning`` keeps no
+SQL: :func:`detect_zones_in_store` (the clusters) and :func:`describe_zones_in_store` (the levels in PostGIS,
+the rating mix from the ratings), named here too.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import time
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -25,23 +29,40 @@ import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from blockline.services.judged import judge_city
+from blockline.services.judged import Judgement, judge_city
 from blockline.services.marks import ensure_marks
+from blockline.services.zones_kept import (
+    Key,
+    kept_set,
+    lock,
+    method_token,
+    paused_gc,
+    read_zones,
+    write_zones,
+)
+from blockline.services.zones_sql import cluster_sql, describe_zones_in_store, detect_zones_in_store
 from geo.area import M2_PER_MU
-from geo.queries import read_parcels
 from geo.store import storage_srid, transaction
 from zoning.consolidation import (
     EPSILON_M,
     EPSILON_MU,
     GRADES,
     check_thresholds,
-    with_rating_mix,
-    zone_levels,
     zones_from_clusters,
 )
 from zoning.policy import Profile
 
-__all__ = ["candidate_zones", "describe_in_store", "describe_zones_in_store", "detect_zones_in_store"]
+__all__ = [
+    "candidate_zone_rows",
+    "candidate_zones",
+    "describe_in_store",
+    "describe_zones_in_store",
+    "detect_zones_in_store",
+    "judged_zones",
+    "keep_candidate_zones",
+    "kept_rows",
+    "kept_zones",
+]
 
 #: each member parcel's area (m²) inside the union of the lines of a level it meets, summed per zone and level:
 #: the sum ``describe_zones_in_store`` makes, member by member through the lines' index (a lateral join), so
@@ -93,6 +114,48 @@ def candidate_zones(
     """
     judgement = judge_city(engine, as_of=as_of, profile=profile)
     mark_set = ensure_marks(engine, as_of=as_of, profile=profile)
+    return _candidates(
+        engine, judgement, mark_set=mark_set, profile=profile, min_mu=min_mu, gap_m=gap_m, geometry=geometry
+    )
+
+
+def candidate_zone_rows(
+    engine: Engine, *, as_of: dt.date, profile: Profile, min_mu: float, gap_m: float
+) -> list[tuple[Any, ...]]:
+    """``candidate_zones(…, geometry=False)`` as rows of ``zones_kept.COLUMNS``, in order (what is kept).
+
+    The kept rows as they are read when there are (no frame is built: ``zones detect --format json`` at
+    1,000,000 parcels, 0.3 s less), otherwise :func:`kept_rows` of the frame.
+    """
+    judgement = judge_city(engine, as_of=as_of, profile=profile)
+    mark_set = ensure_marks(engine, as_of=as_of, profile=profile)
+    if judgement.id and _profiles_own(profile, min_mu=min_mu, gap_m=gap_m):
+        with engine.connect() as conn:
+            found = kept_set(conn, _key(judgement.id, mark_set, min_mu=min_mu, gap_m=gap_m))
+            if found is not None:
+                return read_zones(conn, found)
+    return kept_rows(
+        _candidates(
+            engine, judgement, mark_set=mark_set, profile=profile, min_mu=min_mu, gap_m=gap_m, geometry=False
+        )
+    )
+
+
+def _candidates(
+    engine: Engine,
+    judgement: Judgement,
+    *,
+    mark_set: str,
+    profile: Profile,
+    min_mu: float,
+    gap_m: float,
+    geometry: bool,
+) -> gpd.GeoDataFrame:
+    """:func:`candidate_zones` of ``judgement``: kept, computed from its rows, or from its list."""
+    if judgement.id and _profiles_own(profile, min_mu=min_mu, gap_m=gap_m):  # kept with the judgement
+        return kept_zones(
+            engine, judgement.id, mark_set=mark_set, min_mu=min_mu, gap_m=gap_m, geometry=geometry
+        )
     if judgement.id:  # stored: clustered and described from its rows of judged_low_efficiency
         return judged_zones(
             engine, judgement.id, mark_set=mark_set, min_mu=min_mu, gap_m=gap_m, geometry=geometry
@@ -110,6 +173,138 @@ def candidate_zones(
     return describe_in_store(engine, zones, mark_set=mark_set)
 
 
+def keep_candidate_zones(engine: Engine, *, as_of: dt.date, profile: Profile) -> int:
+    """Compute and keep the candidate zones at the profile's own threshold and gap, unless kept; how many.
+
+    For the judging step (``blockline.services.judged.judge_today``, after each ``judge_city``): then
+    ``blockline zones detect`` and the zones page only read what was kept, and the first of them does not pay
+    the clustering (at 1,000,000 parcels ≈ 9 s, 0.4 s to read back). Nothing is kept for a judgement that was
+    not stored. Safe to call more than once, and from several processes at once (one computes, the others
+    wait and read).
+    """
+    return len(
+        candidate_zones(
+            engine,
+            as_of=as_of,
+            profile=profile,
+            min_mu=float(profile.value("consolidation.min_mu")),
+            gap_m=float(profile.value("consolidation.gap_m")),
+            geometry=False,
+        )
+    )
+
+
+def _profiles_own(profile: Profile, *, min_mu: float, gap_m: float) -> bool:
+    """Whether ``min_mu`` and ``gap_m`` are the profile's own (the zones kept with a judgement are of those)."""
+    return float(min_mu) == float(profile.value("consolidation.min_mu")) and float(gap_m) == float(
+        profile.value("consolidation.gap_m")
+    )
+
+
+def kept_zones(
+    engine: Engine, judgement_id: int, *, mark_set: str, min_mu: float, gap_m: float, geometry: bool = True
+) -> gpd.GeoDataFrame:
+    """:func:`judged_zones`, computed once per judgement, marks and code and kept (``judged_zones``, 0017).
+
+    Without geometry the kept zones are read back when there are any; otherwise the first caller computes them
+    (:func:`judged_zones`) and keeps them, and a second one waits for it, then reads. With geometry they are
+    computed (the geometry is not kept), and kept when they were not yet. The same frame either way.
+    """
+    min_mu, gap_m = check_thresholds(min_mu=min_mu, gap_m=gap_m)
+    key = _key(judgement_id, mark_set, min_mu=min_mu, gap_m=gap_m)
+    if not geometry:
+        with engine.connect() as conn:
+            found = kept_set(conn, key)
+            if found is not None:
+                return _kept_frame(read_zones(conn, found), crs=f"EPSG:{storage_srid(conn)}")
+    with transaction(engine) as conn:
+        lock(conn, key)  # one writer per key: a second caller waits here, then finds what the first kept
+        found = kept_set(conn, key)
+        if found is not None and not geometry:
+            return _kept_frame(read_zones(conn, found), crs=f"EPSG:{storage_srid(conn)}")
+        start = time.perf_counter()
+        zones = judged_zones(
+            engine, judgement_id, mark_set=mark_set, min_mu=min_mu, gap_m=gap_m, geometry=geometry
+        )
+        if found is None:
+            try:
+                with (
+                    conn.begin_nested()
+                ):  # the judgement may be gone meanwhile (a load): answer, keep nothing
+                    write_zones(
+                        conn, key, kept_rows(zones), count=len(zones), seconds=time.perf_counter() - start
+                    )
+            except sa.exc.IntegrityError:
+                pass
+    return zones
+
+
+def _key(judgement_id: int, mark_set: str, *, min_mu: float, gap_m: float) -> Key:
+    """The key of the zones kept for these (checked as ``detect_zones_in_store`` checks them)."""
+    min_mu, gap_m = check_thresholds(min_mu=min_mu, gap_m=gap_m)
+    return Key(judgement_id, mark_set, float(min_mu), float(gap_m), method_token())
+
+
+def kept_rows(zones: gpd.GeoDataFrame) -> list[tuple[Any, ...]]:
+    """The rows ``blockline.services.zones_kept`` keeps of a frame of :func:`judged_zones` (in its order)."""
+    if len(zones) == 0:
+        return []
+    categories = [*GRADES, "unrated"]
+    return [
+        (
+            zone_id,
+            area,
+            list(parcels),
+            holders,
+            county if isinstance(county, str) else None,
+            list(counties),
+            l1,
+            l2,
+            [mix[c] for c in categories],
+            [mix_mu[c] for c in categories],
+        )
+        for zone_id, area, parcels, holders, county, counties, l1, l2, mix, mix_mu in zip(
+            zones["zone_id"].tolist(),
+            zones["area_mu"].tolist(),
+            zones["parcels"],
+            zones["holders"].tolist(),
+            zones["county_code"].tolist(),
+            zones["county_codes"],
+            zones["level1_mu"].tolist(),
+            zones["level2_mu"].tolist(),
+            zones["rating_mix"],
+            zones["rating_mix_mu"],
+            strict=True,
+        )
+    ]
+
+
+def _kept_frame(rows: list[tuple[Any, ...]], *, crs: str) -> gpd.GeoDataFrame:
+    """The frame of :func:`judged_zones` (without geometry) from the kept rows (``zones_kept.COLUMNS``)."""
+    if not rows:
+        return zones_from_clusters([], crs=crs)
+    with paused_gc():  # a few hundred thousand small lists and dicts (zones_kept.paused_gc)
+        return _kept_frame_of(rows, crs=crs)
+
+
+def _kept_frame_of(rows: list[tuple[Any, ...]], *, crs: str) -> gpd.GeoDataFrame:
+    ids, area, parcels, holders, county, counties, l1, l2, mix, mix_mu = map(list, zip(*rows, strict=True))
+    columns = {
+        "zone_id": ids,
+        "area_mu": np.array(area, dtype=np.float64),
+        "n_parcels": np.array([len(p) for p in parcels], dtype=np.int64),
+        "parcels": parcels,
+        "holders": np.array(holders, dtype=np.int64),
+        "county_code": county,
+        "county_codes": counties,
+    }
+    zones = gpd.GeoDataFrame(
+        columns, geometry=gpd.GeoSeries.from_wkb([None] * len(rows), crs=crs).values, crs=crs
+    )
+    mu = {1: np.array(l1, dtype=np.float64), 2: np.array(l2, dtype=np.float64)}
+    return _with_description(zones, mu, np.array(mix, dtype=np.float64), np.array(mix_mu, dtype=np.float64))
+
+
 def judged_zones(
     engine: Engine, judgement_id: int, *, mark_set: str, min_mu: float, gap_m: float, geometry: bool = True
 ) -> gpd.GeoDataFrame:
@@ -125,7 +320,7 @@ def judged_zones(
     with transaction(engine) as conn:
         srid = storage_srid(conn)
         rows = conn.execute(
-            sa.text(_cluster_sql(judged=True, geometry=geometry)),
+            sa.text(cluster_sql(judged=True, geometry=geometry)),
             {
                 "judgement": judgement_id,
                 "marks": mark_set,
@@ -210,11 +405,26 @@ def _described(
     From each zone's 亩 per level (``mu``) and its members' zone, 亩 and grade (in zone order, each zone's
     parcels in order).
     """
-    out = zones.copy()
     categories = [*GRADES, "unrated"]
     counts = areas = np.zeros((len(zones), len(categories)))
     if len(zone_of):
         counts, areas = _mix(zone_of, area_mu, grades, len(zones), categories)
+    return _with_description(zones, mu, counts, areas)
+
+
+def _with_description(
+    zones: gpd.GeoDataFrame,
+    mu: dict[int, npt.NDArray[np.float64]],
+    counts: npt.NDArray[np.float64],
+    areas: npt.NDArray[np.float64],
+) -> gpd.GeoDataFrame:
+    """A copy of ``zones`` with the columns ``describe_in_store`` adds.
+
+    From each zone's 亩 per level (``mu``) and its members' count and 亩 per grade (``counts``, ``areas``: one
+    row per zone, a column per grade in the order of ``GRADES`` then ``unrated``).
+    """
+    out = zones.copy()
+    categories = [*GRADES, "unrated"]
     out["block_line_levels"] = [
         [lv for lv, m in ((1, a), (2, b)) if m >= EPSILON_MU] for a, b in zip(mu[1], mu[2], strict=True)
     ]
@@ -245,167 +455,3 @@ def _mix(
     counts = counts.reindex(index=range(n_zones), columns=categories).fillna(0)
     areas = areas.reindex(index=range(n_zones), columns=categories).fillna(0.0)
     return counts.to_numpy(), areas.to_numpy()
-
-
-# ======================================================================================================
-# the store's side of zoning.consolidation
-# ======================================================================================================
-
-#: each member parcel's area (m²) inside the union of the current lines of a level it meets, per zone and level
-_ZONE_LEVELS_SQL = """
-WITH members AS (
-    SELECT m.zone, p.parcel_no, p.geom
-    FROM unnest(CAST(:zones AS int[]), CAST(:nos AS text[])) AS m(zone, parcel_no)
-    JOIN parcels p ON p.parcel_no = m.parcel_no AND p.valid_to IS NULL),
-inside AS (
-    SELECT m.zone, b.level, ST_Area(ST_Intersection(m.geom, ST_Union(b.geom))) AS m2
-    FROM members m JOIN block_lines b
-      ON b.valid_to IS NULL AND b.level IN (1, 2) AND b.geom && m.geom AND ST_Intersects(b.geom, m.geom)
-    GROUP BY m.zone, m.parcel_no, m.geom, b.level)
-SELECT zone, level, sum(m2) FROM inside GROUP BY zone, level
-"""
-
-
-def describe_zones_in_store(
-    engine: Engine, zones: pd.DataFrame, *, ratings: pd.DataFrame, as_of: dt.date
-) -> pd.DataFrame:
-    """``zoning.consolidation.describe_zones`` on the current store: block-line levels computed in PostGIS.
-
-    The zone's current parcels are joined with the current level-1 and level-2 lines through the lines'
-    spatial index; each parcel's area inside the union of the lines it meets is summed per zone and level
-    (a zone's parcels are a cadastre: they do not overlap). The zones' own geometries are not used, so
-    the answer is the same whether or not they were read (``detect_zones_in_store(..., geometry=False)``),
-    and the same in every output. The rating mix comes from the parcels' attributes.
-
-    Parameters
-    ----------
-    engine : sqlalchemy.engine.Engine
-        The store.
-    zones : pandas.DataFrame
-        Candidate zones with ``parcels`` (lists of parcel numbers), e.g. :func:`detect_zones_in_store`.
-    ratings : pandas.DataFrame
-        亩均论英雄 ratings, as for ``zoning.consolidation.describe_zones``.
-    as_of : datetime.date
-        The day of the analysis (each parcel's grade is its latest before that year).
-
-    Returns
-    -------
-    pandas.DataFrame
-        A copy of ``zones`` (same type and index) with ``block_line_levels``, ``level1_mu``, ``level2_mu``,
-        ``rating_mix`` and ``rating_mix_mu`` as ``describe_zones`` gives them: a level is listed when
-        the zone's parcels overlap its lines by at least ``EPSILON_MU`` (0.01 亩 as reported); a line
-        that only touches the zone is not listed.
-    """
-    if "parcels" not in zones.columns:
-        raise ValueError("zones lacks the column parcels")
-    out = zones.copy()
-    zone_of = np.arange(len(zones)).repeat([len(p) for p in zones["parcels"]])
-    nos = [str(no) for p in zones["parcels"] for no in p]
-    mu = {1: np.zeros(len(zones)), 2: np.zeros(len(zones))}
-    if nos:
-        with engine.connect() as conn:
-            rows = conn.execute(sa.text(_ZONE_LEVELS_SQL), {"zones": zone_of.tolist(), "nos": nos}).all()
-        for zone, level, m2 in rows:
-            mu[int(level)][int(zone)] = float(m2) / M2_PER_MU
-    out["block_line_levels"] = zone_levels(mu[1], mu[2])
-    out["level1_mu"] = mu[1]
-    out["level2_mu"] = mu[2]
-    members = (
-        read_parcels(engine, parcel_nos=sorted(set(nos)), geometry=False)
-        if nos
-        else pd.DataFrame({"parcel_no": pd.Series([], dtype=object), "area_mu": pd.Series([], dtype=float)})
-    )
-    return with_rating_mix(out, members, ratings=ratings, as_of=as_of)
-
-
-#: the low-efficiency parcels given (``:nos``), for ``_CLUSTER_SQL``
-_LOW_GIVEN = """
-    SELECT p.parcel_no, p.county_code, p.area_mu, p.geom, 0::float8 AS level1_m2, 0::float8 AS level2_m2, {holder_key}
-    FROM parcels p JOIN (SELECT DISTINCT unnest(CAST(:nos AS text[])) AS parcel_no) l ON l.parcel_no = p.parcel_no
-    WHERE p.valid_to IS NULL"""
-
-#: the low-efficiency parcels of a stored judgement (``:judgement``), with their stored areas inside the lines
-_LOW_JUDGED = """
-    SELECT p.parcel_no, p.county_code, p.area_mu, p.geom, j.level1_m2, j.level2_m2, {holder_key}
-    FROM judged_low_efficiency j JOIN parcels p ON p.parcel_no = j.parcel_no AND p.valid_to IS NULL
-    WHERE j.judgement_id = :judgement"""
-
-_HOLDER_KEY = """coalesce('id:' || nullif(trim(p.holder_id), ''), 'name:' || nullif(trim(p.holder), ''),
-                    'parcel:' || p.parcel_no) AS holder_key"""
-
-#: the clusters of ``low`` (one of the two above) and their sums. Every sum and list is taken in parcel-number
-#: order, so that the floating sums and the zones' geometry collections do not depend on the plan or on where a
-#: (synchronised) sequential scan of the parcels began; ``{described}`` adds the judgement's columns
-_CLUSTER_SQL = """
-WITH low AS ({low}),
-clustered AS (SELECT low.*, ST_ClusterDBSCAN(geom, eps := :gap + :eps_m, minpoints := 1) OVER () AS cid FROM low),
-sums AS (
-    SELECT cid, sum(area_mu ORDER BY parcel_no COLLATE "C") AS area_mu FROM clustered GROUP BY cid
-    HAVING sum(area_mu ORDER BY parcel_no COLLATE "C") >= :min_mu - :eps),
-members AS (SELECT c.* FROM clustered c JOIN sums s ON s.cid = c.cid),
-holders AS (SELECT cid, count(*) AS holders FROM (SELECT DISTINCT cid, holder_key FROM members) h GROUP BY cid),
-lists AS (
-    SELECT m.cid, array_agg(m.parcel_no ORDER BY m.parcel_no COLLATE "C") AS parcels, {geometry} AS wkb,
-           sum(m.level1_m2 ORDER BY m.parcel_no COLLATE "C") AS level1_m2,
-           sum(m.level2_m2 ORDER BY m.parcel_no COLLATE "C") AS level2_m2{described}
-    FROM members m{marks} GROUP BY m.cid),
-by_county AS (
-    SELECT cid, county_code, sum(area_mu ORDER BY parcel_no COLLATE "C") AS mu
-    FROM members WHERE county_code IS NOT NULL GROUP BY cid, county_code),
-counties AS (
-    SELECT cid, (array_agg(county_code ORDER BY mu DESC, county_code))[1] AS main,
-           array_agg(county_code ORDER BY county_code) AS spans
-    FROM by_county GROUP BY cid)
-SELECT s.area_mu, l.parcels, h.holders, c.main, coalesce(c.spans, '{{}}'::varchar[]), l.wkb,
-       l.level1_m2, l.level2_m2{described_columns}
-FROM sums s JOIN lists l ON l.cid = s.cid JOIN holders h ON h.cid = s.cid LEFT JOIN counties c ON c.cid = s.cid
-"""
-
-
-def _cluster_sql(*, judged: bool, geometry: bool) -> str:
-    """``_CLUSTER_SQL`` on the parcels given or on a judgement's, with or without the zones' geometry."""
-    return _CLUSTER_SQL.format(
-        low=(_LOW_JUDGED if judged else _LOW_GIVEN).format(holder_key=_HOLDER_KEY),
-        geometry='ST_AsBinary(ST_Collect(m.geom ORDER BY m.parcel_no COLLATE "C"))'
-        if geometry
-        else "NULL::bytea",
-        described=(
-            ',\n           array_agg(k.grade ORDER BY m.parcel_no COLLATE "C") AS grades,'
-            '\n           array_agg(m.area_mu ORDER BY m.parcel_no COLLATE "C") AS mus'
-            if judged
-            else ""
-        ),
-        marks="\n    LEFT JOIN parcel_marks k ON k.mark_set = :marks AND k.parcel_no = m.parcel_no"
-        if judged
-        else "",
-        described_columns=", l.grades, l.mus" if judged else "",
-    )
-
-
-def detect_zones_in_store(
-    engine: Engine,
-    *,
-    low_efficiency_parcel_nos: Sequence[str],
-    min_mu: float,
-    gap_m: float,
-    geometry: bool = True,
-) -> gpd.GeoDataFrame:
-    """``zoning.consolidation.detect_zones`` on the store's current parcels, clustered and summed in PostGIS.
-
-    ``ST_ClusterDBSCAN`` groups the low-efficiency parcels within ``gap_m`` (+ ``EPSILON_M``, to the
-    millimetre) of each other, transitively (true distance, as ``ST_DWithin``); the sums, parcel lists,
-    distinct holders and counties are aggregated in the same query, which measured faster than shapely at
-    city scale (``bench/README.md``). The rows have ``detect_zones``' columns, ids and order
-    (``zoning.consolidation.zones_from_clusters``); the geometry is the collection of the zone's parcels
-    (not dissolved: for display and for saving, where it is made valid), or empty with ``geometry=False``
-    when only the table is wanted (a third faster at city scale).
-    """
-    min_mu, gap_m = check_thresholds(min_mu=min_mu, gap_m=gap_m)
-    with transaction(engine) as conn:
-        srid = storage_srid(conn)
-        nos = [str(n) for n in low_efficiency_parcel_nos]
-        rows = conn.execute(
-            sa.text(_cluster_sql(judged=False, geometry=geometry)),
-            {"gap": gap_m, "eps_m": EPSILON_M, "min_mu": min_mu, "eps": EPSILON_MU, "nos": nos},
-        ).all()
-    return zones_from_clusters([r[:6] for r in rows], crs=f"EPSG:{srid}")

@@ -100,8 +100,9 @@ def test_a_judgement_without_its_rows_gets_them_when_zones_are_asked(demo: sa.En
     min_mu, gap_m = float(profile.value("consolidation.min_mu")), float(profile.value("consolidation.gap_m"))
     zones = candidate_zones(demo, as_of=AS_OF, profile=profile, min_mu=min_mu, gap_m=gap_m, geometry=False)
     stored = _stored(demo, judgement.id)
-    with demo.begin() as conn:  # as an older release left it, or a crash emptied the unlogged table
+    with demo.begin() as conn:  # as an older release left it (nor zones kept), or a crash emptied the tables
         conn.execute(sa.text("DELETE FROM judged_low_efficiency"))
+        conn.execute(sa.text("DELETE FROM judged_zone_sets"))
     again = candidate_zones(demo, as_of=AS_OF, profile=profile, min_mu=min_mu, gap_m=gap_m, geometry=False)
     assert len(zones) > 0 and _stored(demo, judgement.id) == stored
     assert again.drop(columns="geometry").equals(zones.drop(columns="geometry"))
