@@ -311,7 +311,8 @@ def judge_today(engine: Engine, *, policies: Sequence[str] | None = None) -> lis
     Returns
     -------
     list of Judgement
-        One per profile, in order; empty without parcels.
+        One per profile, in order; empty without parcels. The candidate zones at each profile's own threshold
+        and gap are kept with its judgement (``blockline.services.zones.keep_candidate_zones``).
     """
     with engine.connect() as conn:
         held = conn.execute(
@@ -321,7 +322,17 @@ def judge_today(engine: Engine, *, policies: Sequence[str] | None = None) -> lis
         return []
     day = today()
     names = list(policies or [get_settings().policy])
-    return [judge_city(engine, as_of=day, profile=get_profile(p)) for p in names]
+    # lazy: blockline.services.zones imports this module
+    from blockline.services.zones import keep_candidate_zones
+
+    judged = []
+    for name in names:
+        profile = get_profile(name)
+        judged.append(judge_city(engine, as_of=day, profile=profile))
+        if profile.has("consolidation.min_mu") and profile.has("consolidation.gap_m"):
+            # the candidate zones at the profile's own threshold, kept with the judgement: zones detect reads them
+            keep_candidate_zones(engine, judged[-1], profile=profile)
+    return judged
 
 
 #: the code a judgement comes from: a change to any of these files (a new release) judges again

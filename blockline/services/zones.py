@@ -173,20 +173,23 @@ def _candidates(
     return describe_in_store(engine, zones, mark_set=mark_set)
 
 
-def keep_candidate_zones(engine: Engine, *, as_of: dt.date, profile: Profile) -> int:
-    """Compute and keep the candidate zones at the profile's own threshold and gap, unless kept; how many.
+def keep_candidate_zones(engine: Engine, judgement: Judgement, *, profile: Profile) -> int:
+    """Compute and keep the candidate zones of ``judgement`` at the profile's own threshold and gap; how many.
 
     For the judging step (``blockline.services.judged.judge_today``, after each ``judge_city``): then
     ``blockline zones detect`` and the zones page only read what was kept, and the first of them does not pay
-    the clustering (at 1,000,000 parcels ≈ 9 s, 0.4 s to read back). Nothing is kept for a judgement that was
-    not stored. Safe to call more than once, and from several processes at once (one computes, the others
-    wait and read).
+    the clustering (at 1,000,000 parcels ≈ 9 s, 0.4 s to read back). The judgement is not asked for again (its
+    ``served`` count is the callers'). Nothing is kept for a judgement that was not stored. Safe to call more
+    than once, and from several processes at once (one computes, the others wait and read).
     """
+    if not judgement.id:
+        return 0
+    mark_set = ensure_marks(engine, as_of=judgement.as_of, profile=profile)
     return len(
-        candidate_zones(
+        kept_zones(
             engine,
-            as_of=as_of,
-            profile=profile,
+            judgement.id,
+            mark_set=mark_set,
             min_mu=float(profile.value("consolidation.min_mu")),
             gap_m=float(profile.value("consolidation.gap_m")),
             geometry=False,

@@ -113,9 +113,10 @@ def test_with_geometry_the_zones_are_computed_and_kept_when_not_yet(demo: sa.Eng
 
 def test_the_judging_steps_hook_keeps_them_once(demo: sa.Engine) -> None:
     judgement = judge_city(demo, as_of=AS_OF, profile=PROFILE)
-    n = keep_candidate_zones(demo, as_of=AS_OF, profile=PROFILE)
+    n = keep_candidate_zones(demo, judge_city(demo, as_of=AS_OF, profile=PROFILE), profile=PROFILE)
     assert n > 0 and _sets(demo) == [(judgement.id, MIN_MU, GAP_M, n)]
-    assert keep_candidate_zones(demo, as_of=AS_OF, profile=PROFILE) == n and len(_sets(demo)) == 1
+    again = keep_candidate_zones(demo, judge_city(demo, as_of=AS_OF, profile=PROFILE), profile=PROFILE)
+    assert again == n and len(_sets(demo)) == 1
     assert_frame_equal(_zones(demo), _fresh(demo), check_exact=False, rtol=1e-12)
 
 
@@ -191,3 +192,23 @@ def test_the_kept_zones_do_not_change_what_is_described(demo: sa.Engine, geometr
     for z in zones.itertuples():
         assert sum(z.rating_mix.values()) == len(z.parcels) == z.n_parcels
         assert sum(z.rating_mix_mu.values()) == pytest.approx(z.area_mu, rel=1e-9)
+
+
+def test_todays_judging_keeps_the_zones_at_the_profiles_own_threshold(demo: sa.Engine) -> None:
+    """``judge_today`` (what a load, ``blockline demo`` and the warm-up's child run) keeps the candidate zones of
+    its judgement, so the first ``zones detect`` after a load reads them; they are those computed now."""
+    from blockline.services.judged import judge_today
+    from geo.clock import today
+
+    (judgement,) = judge_today(demo)
+    with demo.connect() as conn:
+        sets = conn.execute(
+            sa.text("SELECT count(*) FROM judged_zone_sets WHERE judgement_id = :j"), {"j": judgement.id}
+        ).scalar_one()
+    assert sets == 1
+    profile = get_profile("wenzhou-2020")
+    mark_set = ensure_marks(demo, as_of=today(), profile=profile)
+    fresh = judged_zones(demo, judgement.id, mark_set=mark_set, min_mu=50.0, gap_m=15.0, geometry=False)
+    kept = candidate_zones(demo, as_of=today(), profile=profile, min_mu=50.0, gap_m=15.0, geometry=False)
+    assert len(fresh) > 0
+    assert_frame_equal(kept.drop(columns="geometry"), fresh.drop(columns="geometry"), check_exact=True)
