@@ -40,7 +40,12 @@ from blockline.services.zones_kept import (
     read_zones,
     write_zones,
 )
-from blockline.services.zones_sql import cluster_sql, describe_zones_in_store, detect_zones_in_store
+from blockline.services.zones_sql import (
+    NO_NESTED_LOOPS,
+    cluster_sql,
+    describe_zones_in_store,
+    detect_zones_in_store,
+)
 from geo.area import M2_PER_MU
 from geo.store import storage_srid, transaction
 from zoning.consolidation import (
@@ -321,6 +326,7 @@ def judged_zones(
     min_mu, gap_m = check_thresholds(min_mu=min_mu, gap_m=gap_m)
     _ensure_low_rows(engine, judgement_id)
     with transaction(engine) as conn:
+        conn.execute(sa.text(NO_NESTED_LOOPS))
         srid = storage_srid(conn)
         rows = conn.execute(
             sa.text(cluster_sql(judged=True, geometry=geometry)),
