@@ -156,26 +156,15 @@ def _candidates(
     gap_m: float,
     geometry: bool,
 ) -> gpd.GeoDataFrame:
-    """:func:`candidate_zones` of ``judgement``: kept, computed from its rows, or from its list."""
-    if judgement.id and _profiles_own(profile, min_mu=min_mu, gap_m=gap_m):  # kept with the judgement
+    """:func:`candidate_zones` of ``judgement``: kept, or computed from its rows (other thresholds)."""
+    if _profiles_own(profile, min_mu=min_mu, gap_m=gap_m):  # kept with the judgement
         return kept_zones(
             engine, judgement.id, mark_set=mark_set, min_mu=min_mu, gap_m=gap_m, geometry=geometry
         )
-    if judgement.id:  # stored: clustered and described from its rows of judged_low_efficiency
-        return judged_zones(
-            engine, judgement.id, mark_set=mark_set, min_mu=min_mu, gap_m=gap_m, geometry=geometry
-        )
-    # judged but not stored (a load landed meanwhile): the same from its list, the levels computed now
-    zones = detect_zones_in_store(
-        engine,
-        low_efficiency_parcel_nos=judgement.low_efficiency(),
-        min_mu=min_mu,
-        gap_m=gap_m,
-        geometry=geometry,
+    # other thresholds: clustered and described from the judgement's rows of judged_low_efficiency
+    return judged_zones(
+        engine, judgement.id, mark_set=mark_set, min_mu=min_mu, gap_m=gap_m, geometry=geometry
     )
-    if len(zones) == 0:  # as the command and the page always gave them: not described
-        return zones
-    return describe_in_store(engine, zones, mark_set=mark_set)
 
 
 def keep_candidate_zones(engine: Engine, judgement: Judgement, *, profile: Profile) -> int:
