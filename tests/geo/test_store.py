@@ -11,7 +11,7 @@ from geo.errors import BlocklineError
 from geo.settings import Settings
 from geo.store import _alembic_config, migrate, open_store, schema_revision, storage_srid
 
-HEAD = "0016"
+HEAD = "0017"
 
 
 @pytest.fixture
