@@ -401,7 +401,9 @@ def list_profiles() -> list[Profile]:
     found: dict[str, Profile] = {}
     for folder in _search_dirs():
         for path in sorted(folder.glob("*.toml")):
-            profile = load_profile(path)
+            # read as get_profile reads one: again only when the file changed (every judgement asks, to tell
+            # whose text governs each county: governing_profiles)
+            profile = _cached(str(path.resolve()), path.stat().st_mtime)
             found.setdefault(profile.name, profile)
     return sorted(found.values(), key=lambda p: p.name)
 

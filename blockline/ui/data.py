@@ -212,7 +212,8 @@ def policy_caption(policy: str, lang: str) -> str | None:
     pairs = county_policies(policy)
     if not pairs:
         return None
-    names = dict(zip(counties()["code"], counties()["name"], strict=True))
+    areas = counties()
+    names = dict(zip(areas["code"], areas["name"], strict=True))
     shown = "、".join(f"{names.get(c, c)}（{c}）→ {p}" for c, p in pairs.items())
     return translate("policy.by_county", lang, pairs=shown, policy=policy)
 
