@@ -13,8 +13,11 @@ Examples
 
 from __future__ import annotations
 
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # area_mu imports them: the constants are read by every command, most of which need neither
+    import geopandas as gpd
+    import pandas as pd
 
 __all__ = [
     "M2_PER_MU",
@@ -57,6 +60,9 @@ def mu_to_hectares(mu: float) -> float:
 
 def area_mu(gdf: gpd.GeoDataFrame | gpd.GeoSeries) -> pd.Series:
     """The area of each geometry in 亩, as a Series named ``area_mu`` with the input's index."""
+    import geopandas as gpd  # lazy: see the module's imports
+    import pandas as pd  # lazy: with the line above
+
     assert_projected(gdf)
     geoms = gdf.geometry if isinstance(gdf, gpd.GeoDataFrame) else gdf
     return pd.Series(geoms.area.to_numpy() / M2_PER_MU, index=geoms.index, name="area_mu")

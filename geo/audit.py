@@ -18,14 +18,15 @@ import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from geo.clock import office_zone, shown, shown_iso
-from geo.export import json_safe
+
+if TYPE_CHECKING:  # the readers import it: every write records here, and pandas is 0.5 s to import
+    import pandas as pd
 
 __all__ = [
     "ChainCheck",
@@ -80,6 +81,8 @@ def read_audit(
     limit: int = 1000,
 ) -> pd.DataFrame:
     """Audit rows, newest first: id, at, actor, action, target, approval_doc, before, after."""
+    import pandas as pd  # lazy: see the module's imports
+
     clauses = ["true"]
     params: dict[str, dt.date | dt.datetime | str | int] = {"limit": int(limit)}
     if since is not None:
@@ -125,12 +128,15 @@ def as_records(trail: pd.DataFrame) -> list[dict[str, Any]]:
 
     Examples
     --------
+    >>> import pandas as pd
     >>> rows = pd.DataFrame({"id": [1], "at": pd.to_datetime(["2026-12-05 05:00:00+00:00"]), "actor": ["a"],
     ...                      "action": ["t"], "target": [float("nan")], "approval_doc": [None],
     ...                      "before": [None], "after": [{"x": 1}]})
     >>> as_records(rows)
     [{'id': 1, 'at': '2026-12-05T13:00:00+08:00', 'actor': 'a', 'action': 't', 'target': None, 'approval_doc': None, 'before': None, 'after': {'x': 1}}]
     """  # noqa: E501 a doctest's expected output is one line
+    from geo.export import json_safe  # lazy: it imports geopandas
+
     out: list[dict[str, Any]] = []
     for row in trail.to_dict("records"):
         at = row.get("at")

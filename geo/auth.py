@@ -38,8 +38,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -59,6 +59,9 @@ from geo.sessions import (
 )
 from geo.settings import get_settings
 from geo.store import transaction
+
+if TYPE_CHECKING:  # list_users imports it: every command asks who is acting, and pandas is 0.5 s to import
+    import pandas as pd
 
 __all__ = [
     "CONTRACT_READERS",
@@ -274,6 +277,8 @@ def disable_user(engine: Engine, name: str, *, by: str, disabled: bool = True) -
 
 def list_users(engine: Engine) -> pd.DataFrame:
     """Users without their hashes: name, display_name, roles, counties, disabled, created_at."""
+    import pandas as pd  # lazy: see the module's imports
+
     with engine.connect() as conn:
         return pd.read_sql(
             sa.text("""SELECT name, display_name, array_to_string(roles, ',') AS roles,

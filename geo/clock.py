@@ -19,12 +19,13 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-import numpy as np
-import pandas as pd
-
 from geo.settings import get_settings
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["office_zone", "now", "today", "shown", "shown_iso"]
 
@@ -49,6 +50,10 @@ def today() -> dt.date:
 def _instant(value: object, zone: ZoneInfo) -> pd.Timestamp | None:
     if value is None:
         return None
+    # lazy: today() is asked by every command, and pandas costs 0.5 s to import; only shown() needs it
+    import numpy as np
+    import pandas as pd  # lazy: with the line above
+
     if not isinstance(value, dt.date | str | int | float | np.datetime64):
         raise TypeError(f"Cannot convert input [{value!r}] of type {type(value)} to Timestamp")
     stamp = pd.Timestamp(value)

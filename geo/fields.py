@@ -28,6 +28,7 @@ import pandas as pd
 
 from geo.errors import InputError, Problem
 from geo.fixes import fix
+from geo.parcel_fields import PARCEL_FIELDS
 
 __all__ = [
     "PARCEL_FIELDS",
@@ -44,35 +45,6 @@ __all__ = [
     "parse_bool",
     "coerce_parcel_columns",
 ]
-
-#: canonical parcel field → kind (text, date, number, nonneg number, bool, code6)
-PARCEL_FIELDS: dict[str, str] = {
-    "parcel_no": "text",
-    "holder": "text",
-    "holder_id": "text",
-    "land_use": "text",
-    "county_code": "code6",
-    "delivered_on": "date",
-    "agreed_start_on": "date",
-    "started_on": "date",
-    "agreed_completion_on": "date",
-    "completed_on": "date",
-    "agreed_operation_on": "date",
-    "operating_since": "date",
-    "agreed_full_production_on": "date",
-    "lease_years": "nonneg",
-    "planned_investment": "nonneg",
-    "committed_investment_per_mu": "nonneg",
-    "committed_tax_per_mu": "nonneg",
-    "committed_output_per_mu": "nonneg",
-    "min_far": "nonneg",
-    "investment": "nonneg",
-    "tax": "number",
-    "output": "nonneg",
-    "floor_area": "nonneg",
-    "footprint_area": "nonneg",
-    "is_low_efficiency": "bool",
-}
 
 #: header (as written in planners' files) → canonical field. Matching ignores case, spaces and brackets.
 ALIASES: dict[str, str] = {

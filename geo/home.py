@@ -9,6 +9,7 @@ digits).
 
 Examples
 --------
+>>> import pandas as pd
 >>> areas = pd.DataFrame({"code": ["330300", "330302", "330304", "330782"],
 ...                       "level": ["city", "county", "county", "county"],
 ...                       "parent_code": [None, "330300", "330300", "330700"], "load_id": [1, 1, 1, 1]})
@@ -21,10 +22,15 @@ Examples
 from __future__ import annotations
 
 from collections import Counter
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+
+if (
+    TYPE_CHECKING
+):  # read_areas imports it: covers() is asked by every judgement, and pandas is 0.5 s to import
+    import pandas as pd
 
 __all__ = ["covers", "home_codes", "read_areas"]
 
@@ -79,6 +85,8 @@ def home_codes(areas: pd.DataFrame, setting: str | None) -> list[str]:
 
 def read_areas(engine: Engine) -> pd.DataFrame:
     """The store's administrative areas without their shapes: code, name, level, parent_code, load_id."""
+    import pandas as pd  # lazy: see the module's imports
+
     with engine.connect() as conn:
         return pd.read_sql(
             sa.text("SELECT code, name, level, parent_code, load_id FROM admin_areas ORDER BY code"), conn

@@ -20,9 +20,9 @@ from sqlalchemy.engine import Connection
 from geo.audit import record
 from geo.auth import authorize
 from geo.errors import InputError
-from geo.fields import PARCEL_FIELDS
 from geo.fixes import fix
 from geo.io import ReadReport
+from geo.parcel_fields import PARCEL_FIELDS
 from geo.store import driver_connection
 from geo.validate import to_multipolygons
 

@@ -13,19 +13,22 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
 import orjson
-import pandas as pd
-import pyarrow as pa
 import sqlalchemy as sa
-from pyarrow import csv
 from sqlalchemy.engine import Connection, Engine
 
 from geo.area import M2_PER_MU_SQL
 from geo.errors import InputError
-from geo.fields import PARCEL_FIELDS
+from geo.parcel_fields import PARCEL_FIELDS
 from geo.store import connected, driver_connection
+
+# geopandas, pandas and pyarrow are imported by the readers that use them: every command imports this module
+# (the store's version, the clauses of a date), and a stored answer needs none of them (0.6 s of start-up)
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
 
 __all__ = [
     "county_names",
@@ -90,6 +93,8 @@ def _as_of_param(as_of: dt.datetime | dt.date | None) -> dict[str, object]:
 
 def read_admin_areas(engine: Engine, *, level: str | None = None) -> gpd.GeoDataFrame:
     """Administrative areas (code, name, level, parent_code, geometry)."""
+    import geopandas as gpd  # lazy: see the module's imports
+
     where = "WHERE level = :level" if level else ""
     with engine.connect() as conn:
         return gpd.read_postgis(
@@ -114,6 +119,8 @@ def read_blocklines(
     as_of: dt.datetime | dt.date | None = None,
 ) -> gpd.GeoDataFrame:
     """Block lines current now, or standing at ``as_of``; with area_mu."""
+    import geopandas as gpd  # lazy: see the module's imports
+
     clauses = [_lifespan_clause(as_of)]
     params = _as_of_param(as_of)
     if level is not None:
@@ -144,6 +151,9 @@ def read_parcels(
     ``geometry=False`` reads the attributes only (a plain DataFrame, by ``read_parcel_columns``), several
     times faster at city scale, for the rules that need no shapes (idle land, the lifecycle).
     """
+    import geopandas as gpd  # lazy: see the module's imports
+    import pandas as pd  # lazy: with the line above
+
     clauses = [_lifespan_clause(as_of)]
     params = _as_of_param(as_of)
     if county is not None:
@@ -229,6 +239,10 @@ def _copy_frame(
     date_objects: bool = True,
 ) -> pd.DataFrame:
     """The rows of ``sql`` (psycopg placeholders) by COPY … CSV and pyarrow, typed as ``pd.read_sql`` types rows."""
+    import pandas as pd  # lazy: see the module's imports
+    import pyarrow as pa  # lazy: with the line above
+    from pyarrow import csv  # lazy: with the line above
+
     kinds = [_KINDS[c] for c in columns]
     arrow = {
         "text": pa.string(),
@@ -283,6 +297,8 @@ def find_parcels(
     Returns (how many, the first ``limit`` with geometry), exact parcel numbers first. The matching is done by
     the database, so a search of 200,000 parcels reads only what it shows.
     """
+    import geopandas as gpd  # lazy: see the module's imports
+
     q = text.strip()
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in q):
         # no parcel number or holder holds one, and a NUL cannot even be sent to PostgreSQL
@@ -347,6 +363,8 @@ def county_totals(engine: Engine) -> pd.DataFrame:
     the storage CRS, as ``read_blocklines`` gives them; parcel 亩 are the stored ``area_mu``. Nothing but
     the sums leaves the database, so a city of 200,000 parcels costs one scan of each table.
     """
+    import pandas as pd  # lazy: see the module's imports
+
     sql = f"""
         WITH c AS (SELECT code AS county, name FROM admin_areas WHERE level = 'county'),
         l AS (SELECT coalesce(county_code, '') AS county,

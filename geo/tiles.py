@@ -44,7 +44,6 @@ True
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import weakref
 from collections.abc import Iterable
 
@@ -58,7 +57,7 @@ from geo.gcj02 import wgs84_to_gcj02
 from geo.parcel_marks import copy_marks, has_marks, write_marks
 from geo.queries import _as_of_param, _lifespan_clause
 from geo.settings import get_settings
-from geo.store import connected, storage_srid
+from geo.store import storage_srid
 from geo.tiles_cells import CELL_ZOOM, HALF_WORLD, refresh_mark_cells, refresh_parcel_cells
 from geo.tiles_sql import (
     _ALLOWED,
@@ -71,6 +70,7 @@ from geo.tiles_sql import (
     _squares_sql,
     _top_squares_sql,
 )
+from geo.versions import data_version
 
 __all__ = [
     "AGGREGATE_CELLS",
@@ -376,25 +376,3 @@ def _layer_sql(
     if color_by is not None:
         return _cell_squares_sql(color_by, mark_set=mark_set, contracts=contracts)
     return _squares_sql()
-
-
-def data_version(engine: Engine | Connection) -> str:
-    """A short token that changes whenever block lines, parcels or ratings change (a load, an adjustment).
-
-    The time of the newest load is part of it: after ``blockline db reset`` the ids start again from 1, and
-    a reloaded store must not take the version (and so the cached tiles) of what it held before.
-
-    Cheap enough to ask for every few seconds (about 2 ms at 200,000 parcels): the newest ids come
-    from the primary keys, and only block lines (a few hundred rows) are counted for the ones an adjustment
-    retired. A parcel is retired only by a load, which the newest load already marks, so parcels are not
-    counted (a count of their retired rows was 50 ms at 200,000 parcels).
-    """
-    with connected(engine) as conn:
-        row = conn.execute(
-            sa.text("""
-            SELECT (SELECT coalesce(max(id), 0) FROM loads), (SELECT max(loaded_at) FROM loads),
-                   (SELECT coalesce(max(id), 0) FROM block_lines),
-                   (SELECT count(valid_to) FROM block_lines), (SELECT coalesce(max(id), 0) FROM parcels),
-                   (SELECT coalesce(max(id), 0) FROM ratings)""")
-        ).one()
-    return hashlib.sha1(repr(tuple(row)).encode()).hexdigest()[:12]

@@ -152,3 +152,39 @@ def test_a_load_can_leave_todays_judgement_to_the_background(engine: sa.Engine) 
     assert len(rows) == 1 and rows[0].profile == body["policy"]  # judged once
     assert rows[0].judged_by.endswith((f":{pid}", f":{os.getpid()}")) and rows[0].served == 1
     assert _json("idle", "--format", "json") == body  # the stored judgement, served again
+
+
+#: what a stored answer must not import: 0.6 s (pandas), 0.1 s more (geopandas), 0.2 s (alembic) of start-up
+HEAVY = ("pandas", "geopandas", "shapely", "pyarrow", "alembic")
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["idle", "--format", "json"],
+        ["lifecycle", "--format", "json"],
+        ["zones", "detect", "--format", "json"],
+    ],
+)
+def test_a_stored_answer_starts_without_the_heavy_libraries(demo: sa.Engine, command: list[str]) -> None:
+    """Once judged (and the zones kept), ``idle``, ``lifecycle`` and ``zones detect`` read what is stored: a
+    process that answers imports none of pandas, geopandas or alembic (each whole process, as the shell runs it)."""
+    import subprocess
+    import sys
+
+    def run() -> tuple[dict, list[str]]:
+        script = (
+            "import json, sys\n"
+            f"sys.argv = ['blockline', *{command!r}]\n"
+            "from blockline.cli import main\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+            f"print(json.dumps(sorted(m for m in {HEAVY!r} if m in sys.modules)), file=sys.stderr)\n"
+        )
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout), json.loads(done.stderr.strip().splitlines()[-1])
+
+    judged, imported = run()  # the first judges (and keeps the zones): it needs the rules
+    assert {"pandas", "geopandas"} <= set(imported)
+    stored, imported = run()
+    assert stored == judged and imported == []

@@ -16,18 +16,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geo.area import M2_PER_MU, assert_projected
-
-#: areas are compared with a threshold at this precision (亩): a hundredth of a 亩 is what a planner
-#: reports, so a zone whose area rounds to the threshold reaches it (the same as ``zoning.balance``)
-EPSILON_MU = 0.005
-
-#: distances are compared with a tolerance at this precision (m): distances are reported to the millimetre, so
-#: two parcels whose gap rounds to ``gap_m`` at the millimetre are within it (不超过15米 includes 15.000 m, WZ
-#: §12), whatever floating noise a reprojection (EPSG:4528 with its zone prefix → the storage CRS) leaves
-EPSILON_M = 0.0005
-
-#: 亩均论英雄 grades, best first; ``describe_zones`` counts parcels without a rating as ``"unrated"``
-GRADES = ("A", "B", "C", "D")
+from zoning.zone_terms import EPSILON_M, EPSILON_MU
 
 #: the columns of :func:`detect_zones`' result, in order
 ZONE_COLUMNS = [

@@ -18,7 +18,6 @@ from shapely.geometry.base import BaseGeometry
 from geo.area import M2_PER_MU
 from zoning._zones import (
     _LOW,
-    EPSILON_MU,
     FloatArray,
     _check_frame,
     _check_geometries,
@@ -33,6 +32,7 @@ from zoning._zones import (
     _text,
 )
 from zoning.policy import Profile
+from zoning.zone_terms import EPSILON_MU
 
 __all__ = ["ASSESS_FIELDS", "ASSESS_PARCEL_FIELDS", "assess_zone"]
 

@@ -59,9 +59,6 @@ from geo.area import M2_PER_MU
 from zoning._zones import (
     _LOW,
     _SHOW,
-    EPSILON_M,
-    EPSILON_MU,
-    GRADES,
     ZONE_COLUMNS,
     FloatArray,
     _area_mu,
@@ -84,6 +81,7 @@ from zoning._zones import (
 )
 from zoning.assess import ASSESS_FIELDS, ASSESS_PARCEL_FIELDS, assess_zone
 from zoning.grades import latest_grades
+from zoning.zone_terms import EPSILON_M, EPSILON_MU, GRADES, zone_levels
 
 __all__ = [
     "ASSESS_FIELDS",
@@ -394,21 +392,6 @@ def describe_zones(
     out["level1_mu"] = level1_mu
     out["level2_mu"] = level2_mu
     return with_rating_mix(out, parcels, ratings=ratings, as_of=as_of)
-
-
-def zone_levels(level1_mu: FloatArray, level2_mu: FloatArray) -> list[list[int]]:
-    """The levels each zone lies in: those it overlaps by at least :data:`EPSILON_MU` (what rounds to 0.01 亩).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> zone_levels(np.array([15.0, 0.004]), np.array([0.0, 0.01]))
-    [[1], [2]]
-    """
-    return [
-        [lv for lv, mu in ((1, a), (2, b)) if mu >= EPSILON_MU]
-        for a, b in zip(level1_mu, level2_mu, strict=False)
-    ]
 
 
 def with_rating_mix(

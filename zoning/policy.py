@@ -433,7 +433,7 @@ def get_profile(name_or_path: str) -> Profile:
 
 def _reach(area: str, county: str) -> int:
     """How closely ``area`` holds ``county``: 3 the county itself, 2 its city, 1 its province, 0 not at all."""
-    from geo.home import covers  # lazy: geo.home imports pandas, which reading a profile does not need
+    from geo.home import covers  # lazy: geo.home imports sqlalchemy, which reading a profile does not need
 
     if not covers(area, county):
         return 0

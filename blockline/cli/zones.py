@@ -123,17 +123,13 @@ def _zones_body(
 ) -> dict[str, Any]:
     """The candidate zones as ``--format json`` gives them, with the thresholds and the article.
 
-    From the zones' rows (``blockline.services.zones_kept.COLUMNS``). A zone without a main county has NaN
-    there, as the frame of ``candidate_zones`` (pandas' missing text) always gave it.
+    From the zones' rows (``blockline.services.zones_kept.COLUMNS``). A zone without a main county has null
+    there (before 2026-12-06 it was NaN, pandas' missing text, which is not JSON: strict parsers refuse it).
     """
-    import numpy as np  # lazy: with candidate_zones in zones_detect
-
-    from zoning.consolidation import GRADES, zone_levels  # lazy: with candidate_zones in zones_detect
+    from zoning.zone_terms import GRADES, zone_levels  # lazy: with candidate_zones in zones_detect
 
     categories = [*GRADES, "unrated"]
-    levels = zone_levels(
-        np.array([r[6] for r in rows], dtype=float), np.array([r[7] for r in rows], dtype=float)
-    )
+    levels = zone_levels([float(r[6]) for r in rows], [float(r[7]) for r in rows])
     return {
         "min_mu": min_mu,
         "gap_m": gap_m,
@@ -146,7 +142,7 @@ def _zones_body(
                 "area_mu": round(float(area_mu), 2),
                 "parcels": list(parcels),
                 "holders": int(holders),
-                "county_code": math.nan if county_code is None else county_code,
+                "county_code": county_code,
                 "block_line_levels": lv,
                 "rating_mix": dict(zip(categories, map(int, mix), strict=True)),
             }
@@ -189,8 +185,7 @@ def _json_bytes(body: dict[str, Any]) -> bytes:
     """The text ``emit`` writes, in UTF-8: ``json.dumps(body, ensure_ascii=False, indent=2, default=str)``, a newline.
 
     By orjson when it gives the same text: every float finite and written without an exponent (orjson writes
-    1e-05 as 0.00001, and NaN as null, where json writes 1e-05 and NaN), every county a string (a missing
-    one is NaN in the frame); otherwise by json.
+    1e-05 as 0.00001, and NaN as null, where json writes 1e-05 and NaN); otherwise by json.
     """
     import orjson  # lazy: only this command's JSON needs it
 
@@ -198,11 +193,7 @@ def _json_bytes(body: dict[str, Any]) -> bytes:
         return math.isfinite(x) and (x == 0 or 1e-4 <= abs(x) < 1e16)
 
     zones = body["zones"]
-    if (
-        same(float(body["min_mu"]))
-        and same(float(body["gap_m"]))
-        and all(same(z["area_mu"]) and isinstance(z["county_code"], str) for z in zones)
-    ):
+    if same(float(body["min_mu"])) and same(float(body["gap_m"])) and all(same(z["area_mu"]) for z in zones):
         return orjson.dumps(body, default=str, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     return (json.dumps(body, ensure_ascii=False, indent=2, default=str) + "\n").encode("utf-8")
 

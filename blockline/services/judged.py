@@ -42,7 +42,7 @@ from geo import queries
 from geo.clock import today
 from geo.settings import get_settings
 from geo.store import open_store, transaction
-from geo.tiles import data_version
+from geo.versions import data_version
 from zoning.policy import Profile, get_profile, governing_profiles
 
 if TYPE_CHECKING:

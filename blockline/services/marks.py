@@ -18,7 +18,8 @@ import datetime as dt
 from sqlalchemy.engine import Engine
 
 from blockline.services.judged import Judgement, judge_city, set_name
-from geo.tiles import data_version, has_marks, write_marks
+from geo.parcel_marks import has_marks, write_marks
+from geo.versions import data_version
 from zoning.policy import Profile
 
 __all__ = ["ensure_marks", "mark_set_name", "set_name"]

@@ -20,12 +20,8 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
-import numpy as np
-import numpy.typing as npt
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
@@ -48,14 +44,16 @@ from blockline.services.zones_sql import (
 )
 from geo.area import M2_PER_MU
 from geo.store import storage_srid, transaction
-from zoning.consolidation import (
-    EPSILON_M,
-    EPSILON_MU,
-    GRADES,
-    check_thresholds,
-    zones_from_clusters,
-)
 from zoning.policy import Profile
+from zoning.zone_terms import EPSILON_M, EPSILON_MU, GRADES
+
+# The zones kept with a stored judgement are read back (candidate_zone_rows) with none of geopandas, pandas
+# and the rules of zoning.consolidation: each function that computes or frames zones imports them (0.6 s of
+# the start-up of `blockline zones detect`).
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import numpy as np
+    import numpy.typing as npt
 
 __all__ = [
     "candidate_zone_rows",
@@ -207,6 +205,8 @@ def kept_zones(
     (:func:`judged_zones`) and keeps them, and a second one waits for it, then reads. With geometry they are
     computed (the geometry is not kept), and kept when they were not yet. The same frame either way.
     """
+    from zoning.consolidation import check_thresholds  # lazy: see the module's imports
+
     min_mu, gap_m = check_thresholds(min_mu=min_mu, gap_m=gap_m)
     key = _key(judgement_id, mark_set, min_mu=min_mu, gap_m=gap_m)
     if not geometry:
@@ -237,8 +237,7 @@ def kept_zones(
 
 
 def _key(judgement_id: int, mark_set: str, *, min_mu: float, gap_m: float) -> Key:
-    """The key of the zones kept for these (checked as ``detect_zones_in_store`` checks them)."""
-    min_mu, gap_m = check_thresholds(min_mu=min_mu, gap_m=gap_m)
+    """The key of the zones kept for these (``min_mu`` and ``gap_m`` checked by the caller, or the profile's own)."""
     return Key(judgement_id, mark_set, float(min_mu), float(gap_m), method_token())
 
 
@@ -278,6 +277,8 @@ def kept_rows(zones: gpd.GeoDataFrame) -> list[tuple[Any, ...]]:
 
 def _kept_frame(rows: list[tuple[Any, ...]], *, crs: str) -> gpd.GeoDataFrame:
     """The frame of :func:`judged_zones` (without geometry) from the kept rows (``zones_kept.COLUMNS``)."""
+    from zoning.consolidation import zones_from_clusters  # lazy: see the module's imports
+
     if not rows:
         return zones_from_clusters([], crs=crs)
     with paused_gc():  # a few hundred thousand small lists and dicts (zones_kept.paused_gc)
@@ -285,6 +286,9 @@ def _kept_frame(rows: list[tuple[Any, ...]], *, crs: str) -> gpd.GeoDataFrame:
 
 
 def _kept_frame_of(rows: list[tuple[Any, ...]], *, crs: str) -> gpd.GeoDataFrame:
+    import geopandas as gpd  # lazy: see the module's imports
+    import numpy as np  # lazy: with the line above
+
     ids, area, parcels, holders, county, counties, l1, l2, mix, mix_mu = map(list, zip(*rows, strict=True))
     columns = {
         "zone_id": ids,
@@ -312,6 +316,10 @@ def judged_zones(
     inside the lines is the one stored with the judgement, summed, not computed again. A judgement stored
     without those rows (written by an older release, or emptied by a crash) gets them first.
     """
+    import numpy as np  # lazy: see the module's imports
+
+    from zoning.consolidation import check_thresholds, zones_from_clusters  # lazy: with the line above
+
     min_mu, gap_m = check_thresholds(min_mu=min_mu, gap_m=gap_m)
     _ensure_low_rows(engine, judgement_id)
     with transaction(engine) as conn:
@@ -372,6 +380,8 @@ def describe_in_store(engine: Engine, zones: gpd.GeoDataFrame, *, mark_set: str)
     The columns are ``block_line_levels``, ``level1_mu``, ``level2_mu``, ``rating_mix`` and ``rating_mix_mu``;
     the grades are those of the marks ``mark_set`` (``blockline.services.marks``).
     """
+    import numpy as np  # lazy: see the module's imports
+
     sizes = [len(p) for p in zones["parcels"]]
     zone_of = np.arange(len(zones)).repeat(sizes)
     nos = [str(no) for p in zones["parcels"] for no in p]
@@ -403,6 +413,8 @@ def _described(
     From each zone's 亩 per level (``mu``) and its members' zone, 亩 and grade (in zone order, each zone's
     parcels in order).
     """
+    import numpy as np  # lazy: see the module's imports
+
     categories = [*GRADES, "unrated"]
     counts = areas = np.zeros((len(zones), len(categories)))
     if len(zone_of):
@@ -441,6 +453,8 @@ def _mix(
 
     pandas' pivot in the members' order, so the floating sums are the same to the last bit.
     """
+    import pandas as pd  # lazy: see the module's imports
+
     members = pd.DataFrame(
         {
             "zone": zone_of,

@@ -10,24 +10,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from geo.area import M2_PER_MU
 from geo.queries import read_parcels
 from geo.store import storage_srid, transaction
-from zoning.consolidation import (
-    EPSILON_M,
-    EPSILON_MU,
-    check_thresholds,
-    with_rating_mix,
-    zone_levels,
-    zones_from_clusters,
-)
+
+# imported by the functions that compute zones: blockline.services.zones reads the kept ones back without them
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
 
 __all__ = ["cluster_sql", "describe_zones_in_store", "detect_zones_in_store"]
 
@@ -77,6 +72,11 @@ def describe_zones_in_store(
         the zone's parcels overlap its lines by at least ``EPSILON_MU`` (0.01 亩 as reported); a line
         that only touches the zone is not listed.
     """
+    import numpy as np  # lazy: see the module's imports
+    import pandas as pd  # lazy: with the line above
+
+    from zoning.consolidation import with_rating_mix, zone_levels  # lazy: with the line above
+
     if "parcels" not in zones.columns:
         raise ValueError("zones lacks the column parcels")
     out = zones.copy()
@@ -188,6 +188,13 @@ def detect_zones_in_store(
     (not dissolved: for display and for saving, where it is made valid), or empty with ``geometry=False``
     when only the table is wanted (a third faster at city scale).
     """
+    from zoning.consolidation import (  # lazy: see the module's imports
+        EPSILON_M,
+        EPSILON_MU,
+        check_thresholds,
+        zones_from_clusters,
+    )
+
     min_mu, gap_m = check_thresholds(min_mu=min_mu, gap_m=gap_m)
     with transaction(engine) as conn:
         conn.execute(sa.text(NO_NESTED_LOOPS))

@@ -55,7 +55,7 @@ from geo.drafts import new_sketch, read_drafts, save_drafts, valid_sketch
 from geo.export import write_table
 from geo.settings import get_settings
 from geo.store import safe_url
-from geo.tiles import data_version
+from geo.versions import data_version
 from zoning.policy import get_profile
 
 __all__ = [

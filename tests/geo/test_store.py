@@ -84,6 +84,20 @@ def test_migrate_again_is_a_no_op(owner_engine: sa.Engine) -> None:
     assert migrate(owner_engine, srid=4549) == HEAD
 
 
+def test_the_head_read_without_alembic_is_alembics_head_and_the_revision_alembics_revision(
+    owner_engine: sa.Engine,
+) -> None:
+    """Every command opens the store without importing alembic: its head and revision must be alembic's own."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from geo.store import _MIGRATIONS, head_revision
+
+    assert head_revision() == ScriptDirectory(str(_MIGRATIONS)).get_current_head() == HEAD
+    with owner_engine.connect() as conn:
+        assert schema_revision(conn) == MigrationContext.configure(conn).get_current_revision() == HEAD
+
+
 def test_an_older_empty_database_is_upgraded(superuser: sa.Engine) -> None:
     url = superuser.url
     with superuser.connect() as conn:

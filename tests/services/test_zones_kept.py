@@ -177,11 +177,16 @@ def test_the_json_written_is_jsons_and_orjson_only_where_it_writes_the_same(demo
         return (json.dumps(b, ensure_ascii=False, indent=2, default=str) + "\n").encode("utf-8")
 
     assert _json_bytes(body) == dumped(body)
-    # where orjson would write otherwise: a tiny gap (1e-05), a zone without a county (NaN in the frame)
+    # where orjson would write otherwise: a tiny gap (1e-05), an area that is not a number
     odd = body | {"gap_m": 1e-05}
     assert _json_bytes(odd) == dumped(odd) and b'"gap_m": 1e-05' in _json_bytes(odd)
-    odd = body | {"zones": [body["zones"][0] | {"county_code": math.nan}, *body["zones"][1:]]}
+    odd = body | {"zones": [body["zones"][0] | {"area_mu": math.nan}, *body["zones"][1:]]}
     assert _json_bytes(odd) == dumped(odd)
+    # a zone without a main county: null, strict JSON (it was NaN, which JSON.parse and jq refuse)
+    row = kept_rows(zones)[0]
+    body = _zones_body([(*row[:4], None, *row[5:])], min_mu=MIN_MU, gap_m=GAP_M, profile=PROFILE, day=AS_OF)
+    assert body["zones"][0]["county_code"] is None and _json_bytes(body) == dumped(body)
+    assert json.loads(_json_bytes(body), parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))
     empty = _zones_body(kept_rows(zones.iloc[:0]), min_mu=MIN_MU, gap_m=GAP_M, profile=PROFILE, day=AS_OF)
     assert empty["zones"] == [] and _json_bytes(empty) == dumped(empty)
 
