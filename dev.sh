@@ -97,7 +97,8 @@ case "$cmd" in
     .venv/bin/ruff check .
     .venv/bin/ruff format --check .
     .venv/bin/mypy geo zoning blockline
-    exec .venv/bin/python -m pytest "$@" ;;
+    # two workers: the browser tests in turn on one (tests/conftest.py groups them), everything else shared
+    exec .venv/bin/python -m pytest -n "${BLOCKLINE_TEST_WORKERS:-2}" --dist loadgroup "$@" ;;
   *)
     sed -n '2,6p' "$0"; exit 2 ;;
 esac

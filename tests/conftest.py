@@ -81,3 +81,12 @@ def engine(_engine: sa.engine.Engine, owner_engine: sa.engine.Engine) -> sa.engi
     """The store, empty: every table truncated before the test."""
     empty_store(owner_engine)
     return _engine
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The browser tests in one group: with ``-n 2 --dist loadgroup`` (``./dev.sh test``) one worker runs them in
+    turn (one app server and browser at a time, as a planner's day), while the other takes the rest."""
+    e2e = Path(__file__).parent / "e2e"
+    for item in items:
+        if item.path.is_relative_to(e2e):
+            item.add_marker(pytest.mark.xdist_group("browser"))

@@ -110,6 +110,8 @@ def test_a_forged_drawing_is_refused_whole(
         (new_sketch(), "balance:addition", None),
         (new_sketch(), "balance:addition", "[]"),
     ],
+    # named, not by their values: a new sketch is random, and every test worker must collect the same ids
+    ids=["sql-in-sketch", "sql-in-purpose", "no-purpose", "no-sketch", "not-a-list", "no-features", "text"],
 )
 def test_forged_requests_are_refused(engine: sa.Engine, sketch, purpose, features) -> None:
     outcome = attempt("save_drafts", engine, save_drafts, engine, sketch, purpose, features, user="test")
