@@ -37,7 +37,6 @@ __all__ = [
     "CELL_M",
     "CELL_ZOOM",
     "HALF_WORLD",
-    "add_parcel_cells",
     "lock_cell_values",
     "refresh_mark_cells",
     "refresh_parcel_cells",
@@ -48,45 +47,10 @@ HALF_WORLD = 20037508.342789244  # Web Mercator half-width in metres
 CELL_M = 2 * HALF_WORLD / (1 << CELL_ZOOM)
 
 
-#: each current parcel not yet placed that ``{new}`` names (a condition on the parcel ``t``): its cell
-_PLACE_SQL = f"""
-    INSERT INTO parcel_cell_of (parcel_id, i, j)
-    SELECT id, floor((ST_X(p) + {HALF_WORLD}) / {CELL_M})::int, floor(({HALF_WORLD} - ST_Y(p)) / {CELL_M})::int
-    FROM (SELECT id, ST_Transform(ST_PointOnSurface(geom), 3857) AS p FROM parcels t
-          WHERE valid_to IS NULL AND {{new}}) s"""
-
-
 def _values(columns: tuple[str, ...]) -> str:
     """A LATERAL list of (color_by, value) of a parcel t and its marks k, one row per colouring."""
     rows = ", ".join(f"('{c}', CAST({SQUARE_VALUE[c]} AS text))" for c in columns)
     return f"CROSS JOIN LATERAL (VALUES {rows}) v(color_by, value)"
-
-
-#: one pass over the placed parcels that ``{parcels}`` names (a condition on their cell ``c``), by cell, county
-#: and fact; the counts and each fact's values summed from it, written (``{add_counts}``, ``{add_values}``: how
-#: a row already there is added to); returns the cells written
-_COUNT_SQL = f"""
-    WITH f AS MATERIALIZED (
-        SELECT c.i, c.j, t.county_code, t.land_use, t.is_low_efficiency, count(*) AS n, sum(t.area_mu) AS mu
-        FROM parcel_cell_of c JOIN parcels t ON t.id = c.parcel_id
-        WHERE {{parcels}}
-        GROUP BY 1, 2, 3, 4, 5),
-    counts AS (
-        INSERT INTO parcel_cells (i, j, county_code, parcels, area_mu, low_mu)
-        SELECT i, j, coalesce(county_code, ''), sum(n), sum(mu),
-               coalesce(sum(mu) FILTER (WHERE is_low_efficiency), 0)
-        FROM f GROUP BY 1, 2, 3
-        {{add_counts}}
-        RETURNING 1),
-    cell_values AS (
-        INSERT INTO parcel_cell_values (color_by, i, j, county_code, value, area_mu)
-        SELECT v.color_by, t.i, t.j, coalesce(t.county_code, ''), v.value, sum(t.mu)
-        FROM f t {_values(tuple(c for c in SQUARE_VALUE if c not in MARK_COLOR_BY))}
-        WHERE v.value IS NOT NULL
-        GROUP BY 1, 2, 3, 4, 5
-        {{add_values}}
-        RETURNING 1)
-    SELECT (SELECT count(*) FROM counts), (SELECT count(*) FROM cell_values)"""
 
 
 def lock_cell_values(conn: Connection) -> None:
@@ -110,40 +74,39 @@ def refresh_parcel_cells(conn: Connection) -> int:
                    (SELECT 1 FROM parcels t WHERE t.id = c.parcel_id AND t.valid_to IS NULL)""")
     )
     conn.execute(
-        sa.text(_PLACE_SQL.format(new="NOT EXISTS (SELECT 1 FROM parcel_cell_of c WHERE c.parcel_id = t.id)"))
+        sa.text(f"""
+        INSERT INTO parcel_cell_of (parcel_id, i, j)
+        SELECT id, floor((ST_X(p) + {HALF_WORLD}) / {CELL_M})::int, floor(({HALF_WORLD} - ST_Y(p)) / {CELL_M})::int
+        FROM (SELECT id, ST_Transform(ST_PointOnSurface(geom), 3857) AS p FROM parcels t
+              WHERE valid_to IS NULL AND NOT EXISTS (SELECT 1 FROM parcel_cell_of c WHERE c.parcel_id = t.id)) s""")
     )
     conn.execute(sa.text("DELETE FROM parcel_cells"))
     conn.execute(sa.text("DELETE FROM parcel_cell_values"))
-    cells = conn.execute(sa.text(_COUNT_SQL.format(parcels="TRUE", add_counts="", add_values=""))).one()[0]
+    # One pass over the parcels, by cell, county and fact; the counts and each fact's values summed from it.
+    facts = tuple(c for c in SQUARE_VALUE if c not in MARK_COLOR_BY)
+    cells = conn.execute(
+        sa.text(f"""
+        WITH f AS MATERIALIZED (
+            SELECT c.i, c.j, t.county_code, t.land_use, t.is_low_efficiency, count(*) AS n, sum(t.area_mu) AS mu
+            FROM parcel_cell_of c JOIN parcels t ON t.id = c.parcel_id
+            GROUP BY 1, 2, 3, 4, 5),
+        counts AS (
+            INSERT INTO parcel_cells (i, j, county_code, parcels, area_mu, low_mu)
+            SELECT i, j, coalesce(county_code, ''), sum(n), sum(mu),
+                   coalesce(sum(mu) FILTER (WHERE is_low_efficiency), 0)
+            FROM f GROUP BY 1, 2, 3
+            RETURNING 1),
+        cell_values AS (
+            INSERT INTO parcel_cell_values (color_by, i, j, county_code, value, area_mu)
+            SELECT v.color_by, t.i, t.j, coalesce(t.county_code, ''), v.value, sum(t.mu)
+            FROM f t {_values(facts)}
+            WHERE v.value IS NOT NULL
+            GROUP BY 1, 2, 3, 4, 5
+            RETURNING 1)
+        SELECT (SELECT count(*) FROM counts), (SELECT count(*) FROM cell_values)""")
+    ).one()[0]
     refresh_mark_cells(conn, None)
     return cells
-
-
-def add_parcel_cells(conn: Connection, *, after_id: int) -> None:
-    """Count the current parcels of ids above ``after_id`` into the cells, adding to what the cells hold.
-
-    For a load that only adds parcels, into cells that hold the current parcels before it (the demo writes a
-    province city by city, into cells emptied first by ``refresh_parcel_cells``): each city is counted as it
-    is written, while the next one is generated, instead of a million parcels at the end of the load (13 s,
-    with nothing beside it). The cells then hold what ``refresh_parcel_cells`` would give, sums being added
-    in another order. The values of the sets of marks are not touched (``refresh_mark_cells``).
-    """
-    lock_cell_values(conn)
-    conn.execute(sa.text(_PLACE_SQL.format(new="t.id > :after")), {"after": after_id})
-    conn.execute(
-        sa.text(
-            _COUNT_SQL.format(
-                parcels="c.parcel_id > :after",
-                add_counts="""ON CONFLICT (i, j, county_code) DO UPDATE SET
-                    parcels = parcel_cells.parcels + EXCLUDED.parcels,
-                    area_mu = parcel_cells.area_mu + EXCLUDED.area_mu,
-                    low_mu = parcel_cells.low_mu + EXCLUDED.low_mu""",
-                add_values="""ON CONFLICT (color_by, i, j, county_code, value) DO UPDATE SET
-                    area_mu = parcel_cell_values.area_mu + EXCLUDED.area_mu""",
-            )
-        ),
-        {"after": after_id},
-    )
 
 
 def refresh_mark_cells(conn: Connection, mark_set: str | None) -> int:

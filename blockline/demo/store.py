@@ -33,7 +33,7 @@ from geo.load import (
 )
 from geo.load_common import as_multi, finish_load
 from geo.store import storage_srid, transaction
-from geo.tiles_cells import add_parcel_cells, refresh_mark_cells, refresh_parcel_cells
+from geo.tiles import refresh_parcel_cells
 from zoning.policy import get_profile, governing_profiles
 
 __all__ = ["BUNDLED_BOUNDARIES", "DEMO_POLICY", "DEMO_REGIONS", "PROVINCE_BOUNDARIES", "load_demo"]
@@ -145,18 +145,11 @@ def load_demo(
             conn, areas[["code", "name", "level", "parent_code", "geometry"]], load_id=result.load_id
         )
         result.closed, fresh = _close_and_look(conn)
-        if fresh[
-            "parcels"
-        ]:  # the cells emptied (what they counted is closed): each city counted as it is written
-            refresh_parcel_cells(conn)
         done = 0
         progress("生成/generating", 0, n_parcels)
         try:
             for city in _ahead(generate_region(counties, n_parcels=n_parcels, seed=seed)):
-                after = conn.execute(sa.text("SELECT coalesce(max(id), 0) FROM parcels")).scalar_one()
                 _write_demo_city(conn, city, load_id=result.load_id, user=user, result=result, fresh=fresh)
-                if fresh["parcels"]:
-                    add_parcel_cells(conn, after_id=after)
                 done += len(city.parcels)
                 progress("生成/generating", done, n_parcels)
         except ValueError as exc:  # the counties cannot hold that many parcels: nothing is written
@@ -166,10 +159,7 @@ def load_demo(
                 **fix("demo_parcels"),
             ) from None
         progress("地图汇总/map squares", 0, 1)
-        if fresh["parcels"]:  # the parcels counted city by city: the stored sets of marks on them
-            refresh_mark_cells(conn, None)
-        else:  # the map's far-out squares, in the same transaction as the parcels
-            refresh_parcel_cells(conn)
+        refresh_parcel_cells(conn)  # the map's far-out squares, in the same transaction as the parcels
         progress("地图汇总/map squares", 1, 1)
         finish_load(conn, result.load_id, result)
     return result

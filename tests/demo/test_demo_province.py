@@ -87,37 +87,6 @@ def test_every_city_has_parcels_inside_their_county(province: sa.Engine) -> None
     assert cells == N  # the map's squares counted once, after every city
 
 
-def _cells(conn: sa.Connection) -> tuple[list, list, list]:
-    return (
-        conn.execute(sa.text("SELECT parcel_id, i, j FROM parcel_cell_of ORDER BY 1")).all(),
-        conn.execute(
-            sa.text(
-                "SELECT i, j, county_code, parcels, round(area_mu::numeric, 6), round(low_mu::numeric, 6) "
-                "FROM parcel_cells ORDER BY 1, 2, 3"
-            )
-        ).all(),
-        conn.execute(
-            sa.text(
-                "SELECT color_by, i, j, county_code, value, round(area_mu::numeric, 6) "
-                "FROM parcel_cell_values ORDER BY 1, 2, 3, 4, 5"
-            )
-        ).all(),
-    )
-
-
-def test_the_cells_counted_city_by_city_are_a_recount_of_every_parcel(province: sa.Engine) -> None:
-    """The demo counts each city into the map's cells as it writes it (``add_parcel_cells``): the cells hold
-    what one recount of every current parcel gives (``refresh_parcel_cells``, run here and rolled back)."""
-    from geo.tiles_cells import refresh_parcel_cells
-
-    with province.connect() as conn:
-        counted = _cells(conn)
-        assert counted[0] and counted[1] and counted[2]
-        refresh_parcel_cells(conn)
-        assert _cells(conn) == counted
-        conn.rollback()
-
-
 def test_yiwu_contracts_follow_yw_5_and_wenzhou_s_wz_6(province: sa.Engine) -> None:
     # YW §5: 交地后1年内开工、3年内竣工 → 12 and 36 months after delivery; WZ §6: 开工期一般为3个月.
     # A month here is 365.25 / 12 days, rounded: 3 → 91, 12 → 365, 36 → 1096 days.
