@@ -27,9 +27,8 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-if (
-    TYPE_CHECKING
-):  # read_areas imports it: covers() is asked by every judgement, and pandas is 0.5 s to import
+# read_areas imports it: covers() is asked by every judgement, and pandas is 0.5 s to import
+if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["covers", "home_codes", "read_areas"]

@@ -1,7 +1,8 @@
 """The pieces the consolidation functions share: checks at the edge, areas, holders, grouping by distance.
 
 Private to ``zoning``: :mod:`zoning.consolidation` (candidate zones, their description) and
-:mod:`zoning.assess` (a drawn zone) build on them, and re-export the public constants.
+:mod:`zoning.assess` (a drawn zone) build on them. The public constants (tolerances, grades) are in
+:mod:`zoning.zone_terms`, which :mod:`zoning.consolidation` re-exports.
 """
 
 from __future__ import annotations
