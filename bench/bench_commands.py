@@ -23,9 +23,11 @@ Usage (``--parcels N`` loads the demo city with N parcels first when the store h
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import os
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -139,6 +141,7 @@ def _one_rating(env: dict[str, str]) -> list[str]:
         text=True,
     ).stdout.strip()
     path = Path(tempfile.mkdtemp(prefix="bench-ratings-")) / "one.csv"
+    atexit.register(shutil.rmtree, path.parent, True)  # the folder goes when the bench ends
     path.write_text(f"parcel_no,year,grade\n{no},2025,B\n", encoding="utf-8")
     return [BLOCKLINE, "load", "ratings", str(path)]
 

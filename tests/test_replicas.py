@@ -19,6 +19,7 @@ Checked over HTTP, as a load balancer or an operator would see it:
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
 import os
@@ -124,10 +125,10 @@ def server(settings: object) -> Iterator[dict[str, str]]:
 def _env(server: dict[str, str], *, owner: bool = False) -> dict[str, str]:
     env = os.environ.copy()
     env.pop("BLOCKLINE_OWNER_DATABASE_URL", None)
+    home = tempfile.mkdtemp(prefix="bl-rep-", dir="/tmp")
+    atexit.register(shutil.rmtree, home, True)  # none left in /tmp once the tests end
     env.update(
-        BLOCKLINE_DATABASE_URL=server["blockline_app"],
-        BLOCKLINE_USER="replica-test",
-        BLOCKLINE_HOME=tempfile.mkdtemp(prefix="bl-rep-", dir="/tmp"),
+        BLOCKLINE_DATABASE_URL=server["blockline_app"], BLOCKLINE_USER="replica-test", BLOCKLINE_HOME=home
     )
     if owner:
         env["BLOCKLINE_OWNER_DATABASE_URL"] = server["blockline_owner"]

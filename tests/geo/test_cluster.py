@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -21,6 +22,7 @@ def cluster():
     c = EmbeddedCluster(home)
     yield c
     c.stop()
+    shutil.rmtree(home, ignore_errors=True)  # a cluster's files are a few dozen MB: none left in /tmp
 
 
 def _conn(c: EmbeddedCluster) -> psycopg.Connection:
