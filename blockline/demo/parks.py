@@ -112,20 +112,26 @@ def _outlines(
     parcels = pd.DataFrame(
         {"park": park_of, "row": row, "y0": y0, "y1": y1, "x0": x0, "x1": x1, "lean": lean[0], "mid": lean[1]}
     )
-    runs, park_of = _shapes(parcels, ["park", "row", "y0", "y1"], place)
+    run_keys = ["park", "row", "y0", "y1"]
+    runs, groups = _shapes(parcels, run_keys, place)
     # a block's side (its parcels side by side, no street between them): the parcels' union, in fewer shapes
-    sides, side_park = _shapes(parcels.assign(block=block), ["park", "row", "block", "y0", "y1"], place)
-    own = np.split(sides, np.searchsorted(side_park, np.arange(1, n_parks)))
-    cuts = np.searchsorted(park_of, np.arange(1, n_parks))
+    sides, side_groups = _shapes(parcels.assign(block=block), [*run_keys, "block"], place)
+    # each run's sides grown together, run by run: one buffer of a park's sides took 16.8 s of the 21.2 s the
+    # province's outlines took (409,443 sides), these 3.7 s and their union per park 5–6 s, the same outlines
+    # to 0.02 m² (each park's symmetric difference, 2,089 parks)
+    run_of_side = side_groups.groupby(run_keys, sort=True).ngroup().to_numpy()
+    near = np.asarray(
+        shapely.buffer(shapely.multipolygons(sides, indices=run_of_side), margin_m, quad_segs=2), dtype=object
+    )
+    park_of = groups["park"].to_numpy()
     out = np.empty(n_parks, dtype=object)
+    cuts = np.searchsorted(park_of, np.arange(1, n_parks))
     for i, members in enumerate(np.split(np.arange(park_of.size), cuts)):
         # one buffer of the park's runs together: the same outline as the union of each run's buffer, in half
         # the time (GEOS merges the offset curves once)
         grown = shapely.buffer(shapely.multipolygons(runs[members]), margin_m, join_style="bevel")
         # nowhere farther than margin_m from a parcel: not past the mouths of the cross streets a run spans
-        union = shapely.intersection(
-            grown, shapely.buffer(shapely.multipolygons(own[i]), margin_m, quad_segs=2)
-        )
+        union = shapely.intersection(grown, shapely.union_all(near[members]))
         parts = shapely.get_parts(union)
         parts = parts[shapely.get_type_id(parts) == shapely.GeometryType.POLYGON]  # no slivers of a touch
         filled = np.asarray(shapely.polygons(shapely.get_exterior_ring(parts)), dtype=object)
@@ -135,8 +141,8 @@ def _outlines(
 
 def _shapes(
     parcels: pd.DataFrame, by: list[str], place: dict[str, FloatArray]
-) -> tuple[ObjectArray, IntArray]:
-    """The parcels grouped ``by`` (park first) into one parallelogram each, in the world; and each one's park."""
+) -> tuple[ObjectArray, pd.DataFrame]:
+    """The parcels grouped ``by`` (park first) into one parallelogram each, in the world; and the groups' keys."""
     groups = (
         parcels.groupby(by, sort=True)
         .agg(x0=("x0", "min"), x1=("x1", "max"), lean=("lean", "first"), mid=("mid", "first"))
@@ -152,7 +158,7 @@ def _shapes(
         mid=groups["mid"].to_numpy(),
         **{k: v[park_of] for k, v in place.items()},
     )
-    return shapes, park_of
+    return shapes, groups[by]
 
 
 def _reach(p: ParkLayout) -> tuple[FloatArray, FloatArray]:
