@@ -9,9 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import queue
 import socket
-from collections.abc import Iterable, Iterator, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -62,11 +65,9 @@ INSERT INTO judged_low_efficiency (judgement_id, parcel_no, level1_m2, level2_m2
 SELECT p.judgement_id, p.parcel_no, coalesce(sum(l.m2) FILTER (WHERE l.level = 1), 0),
        coalesce(sum(l.m2) FILTER (WHERE l.level = 2), 0)
 FROM (
-    SELECT j.id AS judgement_id, p.parcel_no, p.geom
-    FROM judgements j
-    CROSS JOIN LATERAL unnest(j.low_efficiency) AS m(parcel_no)
+    SELECT CAST(:j AS bigint) AS judgement_id, p.parcel_no, p.geom
+    FROM {low} AS m(parcel_no)
     JOIN parcels p ON p.parcel_no = m.parcel_no AND p.valid_to IS NULL
-    WHERE j.id = :j
     ORDER BY p.geom) p
 LEFT JOIN LATERAL (
     SELECT b.level, CASE WHEN bool_or(ST_Covers(b.geom, p.geom)) THEN ST_Area(p.geom)
@@ -223,26 +224,29 @@ def write_judgement(
     state = _Written()
     marks: list[pd.DataFrame] = []
     keys = rating_keys(ratings)
-    for parcels in parts:
-        mine = ratings_of(parcels, ratings, keys=keys)
-        others = _others(parcels, county_profiles)
-        state.low += _low_efficiency(parcels, mine, as_of=as_of, profile=profile, others=others)
-        firsts = {}
-        for kind in KINDS:
-            frame = _judge_kind(
-                kind,
-                parcels,
-                mine,
-                as_of=as_of,
-                profile=profile,
-                others=others,
-                city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
-            )
-            firsts[kind] = first_categories(kind, frame)
-            state.write(raw, jid, kind, frame)
-            del frame
-        if city_standard_tax_per_mu_wan is None:
-            marks.append(_marks(parcels, mine, firsts, as_of=as_of))
+    with _Writer() as writer:  # a part is stored while the next is judged
+        for parcels in parts:
+            mine = ratings_of(parcels, ratings, keys=keys)
+            others = _others(parcels, county_profiles)
+            low = _low_efficiency(parcels, mine, as_of=as_of, profile=profile, others=others)
+            state.low += low
+            firsts = {}
+            for kind in KINDS:
+                frame = _judge_kind(
+                    kind,
+                    parcels,
+                    mine,
+                    as_of=as_of,
+                    profile=profile,
+                    others=others,
+                    city_standard_tax_per_mu_wan=city_standard_tax_per_mu_wan,
+                )
+                firsts[kind] = first_categories(kind, frame)
+                writer.put(state.rows(raw, jid, kind, frame))
+                del frame
+            writer.put(partial(write_low_efficiency, conn, jid, low))
+            if city_standard_tax_per_mu_wan is None:
+                marks.append(_marks(parcels, mine, firsts, as_of=as_of))
     conn.execute(
         sa.text("UPDATE judgements SET columns = CAST(:c AS jsonb), low_efficiency = :low WHERE id = :i"),
         {"c": orjson.dumps(state.columns).decode(), "low": state.low, "i": jid},
@@ -254,7 +258,6 @@ def write_judgement(
             (row for m in marks for row in m.itertuples(index=False, name=None)),
             keep_suffix="|" + key["v"],
         )
-    write_low_efficiency(conn, jid)
     return jid
 
 
@@ -269,41 +272,97 @@ _DOCUMENTS_COPY = "COPY judged_documents (judgement_id, kind, chunk, body) FROM 
 class _Written:
     """What a judgement written part by part has written so far: rows and document pieces per kind, columns."""
 
-    rows: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
+    rows_of: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     pieces: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     columns: dict[str, list[list[str]]] = field(default_factory=dict)
     low: list[str] = field(default_factory=list)
 
-    def write(self, raw: Any, jid: int, kind: str, frame: pd.DataFrame) -> None:
-        """One part's findings of ``kind``: its rows (numbered on), its pieces of the JSON document."""
+    def rows(self, raw: Any, jid: int, kind: str, frame: pd.DataFrame) -> Callable[[], None]:
+        """One part's findings of ``kind`` made ready (rows numbered on, pieces of the JSON document): the write."""
         columns = [[c, str(frame[c].dtype)] for c in frame.columns]
-        if kind not in self.columns or (len(frame) and self.rows[kind] == 0):
+        if kind not in self.columns or (len(frame) and self.rows_of[kind] == 0):
             self.columns[kind] = columns  # the first part with findings says the frame's columns and dtypes
         elif len(frame) and columns != self.columns[kind]:
             raise RuntimeError(
                 f"the parts' {kind} findings differ in columns: {columns} ≠ {self.columns[kind]}"
             )
-        with raw.cursor() as cur:
-            with cur.copy(_FINDINGS_COPY) as copy:
-                for lo in range(0, len(frame), _BATCH):  # in batches: a fraction of the memory at once
-                    copy.write(
-                        _findings_csv(jid, kind, frame.iloc[lo : lo + _BATCH], start=self.rows[kind] + lo)
-                    )
-            with cur.copy(_DOCUMENTS_COPY) as copy:
-                for body in _document_pieces(frame):
-                    self.pieces[kind] += 1
-                    copy.write_row((jid, kind, self.pieces[kind], body))
-        self.rows[kind] += len(frame)
+        start = self.rows_of[kind]
+        # in batches: a fraction of the memory at once
+        batches = [
+            _findings_csv(jid, kind, frame.iloc[lo : lo + _BATCH], start=start + lo)
+            for lo in range(0, len(frame), _BATCH)
+        ]
+        pieces = [
+            (jid, kind, self.pieces[kind] + i, body) for i, body in enumerate(_document_pieces(frame), 1)
+        ]
+        self.pieces[kind] += len(pieces)
+        self.rows_of[kind] += len(frame)
+
+        def write() -> None:
+            with raw.cursor() as cur:
+                with cur.copy(_FINDINGS_COPY) as copy:
+                    for batch in batches:
+                        copy.write(batch)
+                with cur.copy(_DOCUMENTS_COPY) as copy:
+                    for piece in pieces:
+                        copy.write_row(piece)
+
+        return write
 
 
-def write_low_efficiency(conn: sa.Connection, judgement_id: int) -> None:
+class _Writer:
+    """A judgement's writes, in the order given, in a thread of their own on the judgement's connection.
+
+    The rules (pandas: they hold the GIL) judge the next part while the database stores this one (its COPYs
+    and its line areas: the driver waits for the server without the GIL), so the two CPUs share the work. At
+    most two parts' writes wait (their memory). The first write that fails is raised in the caller, by the
+    next ``put`` or on leaving; once one has failed, the rest are skipped (the transaction is lost anyway).
+    """
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="judgement-writer", daemon=True)
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            if self._error is None:
+                try:
+                    job()
+                except BaseException as exc:  # raised in the caller's thread
+                    self._error = exc
+
+    def put(self, job: Callable[[], None]) -> None:
+        """Queue ``job`` (raising the error of an earlier one)."""
+        if self._error is not None:
+            raise self._error
+        self._jobs.put(job)
+
+    def __enter__(self) -> _Writer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: object, *_: object) -> None:
+        self._jobs.put(None)
+        self._thread.join()
+        if kind is None and self._error is not None:
+            raise self._error
+
+
+def write_low_efficiency(conn: sa.Connection, judgement_id: int, parcel_nos: list[str] | None = None) -> None:
     """The rows of ``judged_low_efficiency`` (migration 0015) of a judgement, computed in PostGIS.
 
     Each low-efficiency parcel of the judgement that is a current parcel, with its area (m²) inside the union
     of the current level-1 and of the level-2 lines it meets: what ``blockline zones detect`` sums per zone
-    instead of intersecting every member with the lines again. Rows already there are kept.
+    instead of intersecting every member with the lines again. Rows already there are kept. ``parcel_nos``:
+    these of its low-efficiency parcels (``write_judgement`` writes them part by part), not those it lists.
     """
-    conn.execute(sa.text(_LOW_SQL), {"j": judgement_id})
+    if parcel_nos is None:
+        low = "unnest((SELECT low_efficiency FROM judgements WHERE id = :j))"
+        conn.execute(sa.text(_LOW_SQL.format(low=low)), {"j": judgement_id})
+    elif parcel_nos:
+        low = "unnest(CAST(:nos AS text[]))"
+        conn.execute(sa.text(_LOW_SQL.format(low=low)), {"j": judgement_id, "nos": parcel_nos})
 
 
 def first_categories(kind: str, findings: pd.DataFrame) -> pd.Series:
