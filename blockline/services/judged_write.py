@@ -316,17 +316,19 @@ class _Writer:
     The rules (pandas: they hold the GIL) judge the next part while the database stores this one (its COPYs
     and its line areas: the driver waits for the server without the GIL), so the two CPUs share the work. At
     most two parts' writes wait (their memory). The first write that fails is raised in the caller, by the
-    next ``put`` or on leaving; once one has failed, the rest are skipped (the transaction is lost anyway).
+    next ``put`` or on leaving; once one has failed, or the caller has, the rest are skipped (the transaction
+    is lost anyway).
     """
 
     def __init__(self) -> None:
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
+        self._skip = False  # the caller failed: what is still queued is not written
         self._thread = threading.Thread(target=self._run, name="judgement-writer", daemon=True)
 
     def _run(self) -> None:
         while (job := self._jobs.get()) is not None:
-            if self._error is None:
+            if self._error is None and not self._skip:
                 try:
                     job()
                 except BaseException as exc:  # raised in the caller's thread
@@ -343,6 +345,7 @@ class _Writer:
         return self
 
     def __exit__(self, kind: object, *_: object) -> None:
+        self._skip = kind is not None
         self._jobs.put(None)
         self._thread.join()
         if kind is None and self._error is not None:
