@@ -64,14 +64,28 @@ def _county_shares(
     return best, shares
 
 
-def _counties_of(conn: Connection, parcels: gpd.GeoDataFrame) -> _Counties:
+#: the loaded boundaries as ``_counties_of`` reads them: (code, level, name, WKB) per admin area
+AdminRows = list[tuple[str, str, str, bytes]]
+
+
+def admin_rows(conn: Connection) -> AdminRows:
+    """The loaded boundaries (every admin area's code, level, name and outline as WKB)."""
+    return [
+        (code, level, name, bytes(wkb))
+        for code, level, name, wkb in conn.execute(
+            sa.text("SELECT code, level, name, ST_AsBinary(geom) FROM admin_areas")
+        ).all()
+    ]
+
+
+def _counties_of(areas: Connection | AdminRows, parcels: gpd.GeoDataFrame) -> _Counties:
     """Each parcel's county and, for parcels across a county line, each county's share.
 
-    A parcel's county is its own code, checked against the loaded boundaries, else the county holding the
-    largest share of it.
+    A parcel's county is its own code, checked against the loaded boundaries (``areas``: read from the store,
+    or as ``admin_rows`` read them), else the county holding the largest share of it.
     """
     warnings: list[str] = []
-    rows = conn.execute(sa.text("SELECT code, level, name, ST_AsBinary(geom) FROM admin_areas")).all()
+    rows = admin_rows(areas) if isinstance(areas, Connection) else areas
     known = {code for code, _, _, _ in rows}
     names = {code: name for code, _, name, _ in rows}
     given = (
@@ -88,7 +102,7 @@ def _counties_of(conn: Connection, parcels: gpd.GeoDataFrame) -> _Counties:
             fix_zh="先导入这些县的边界，或删去文件中的行政区代码列让系统按位置判断",
             fix_en="load those counties' boundaries first, or drop the county column to derive it from the location",
         )
-    counties = [(code, shapely.from_wkb(bytes(wkb))) for code, level, _, wkb in rows if level == "county"]
+    counties = [(code, shapely.from_wkb(wkb)) for code, level, _, wkb in rows if level == "county"]
     best, all_shares = _county_shares(np.asarray(parcels.geometry.array, dtype=object), counties)
     codes = np.where(present, given, best).astype(object)
     derived = int((~present & pd.notna(best)).sum())

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -32,10 +34,10 @@ from geo.load_common import (
     finish_load,
     start_load,
 )
-from geo.load_counties import _across_counties, _counties_of
+from geo.load_counties import AdminRows, _across_counties, _counties_of
 from geo.settings import get_settings
 from geo.store import driver_connection, storage_srid, transaction
-from geo.tiles import refresh_parcel_cells
+from geo.tiles_cells import cells_of, count_in, refresh_parcel_cells
 
 _AREA_MISMATCH = 0.05  # a file's own area differing from the geometry's by more than this is reported
 
@@ -163,31 +165,63 @@ def prepare_parcels(
 _PARCEL_COLUMNS = [*PARCEL_FIELDS, "area_mu", "source_area_mu", "extra"]
 
 
-def write_parcels(
-    conn: Connection,
+@dataclass
+class ParcelRows:
+    """Canonical parcels made ready to write (``parcel_rows``): the rows ``COPY`` reads, and what goes with them.
+
+    Attributes
+    ----------
+    table : pyarrow.Table
+        The rows, in the staging table's columns (``cell_i``, ``cell_j`` with the cells).
+    warnings : list of str
+        From placing the parcels in their counties.
+    cells : bool
+        Whether each row carries the map's cell it counts in (``cell_i``, ``cell_j``: ``cells="add"``).
+    rendered : list of bytes, optional
+        The rows as CSV already, ``_COPY_CHUNK`` rows a chunk (``parcel_rows(render=True)``); else each chunk is
+        written as ``COPY`` asks for it (the memory of one chunk, not of the whole CSV).
+    """
+
+    table: pa.Table
+    warnings: list[str]
+    cells: bool
+    rendered: list[bytes] | None = None
+
+    @property
+    def total(self) -> int:
+        """The rows."""
+        return int(self.table.num_rows)
+
+    def chunks(self) -> Iterator[bytes]:
+        """The rows as CSV for ``COPY``, ``_COPY_CHUNK`` rows at a time."""
+        if self.rendered is not None:
+            yield from self.rendered
+            return
+        for lo in range(0, self.total, _COPY_CHUNK):
+            yield _csv_chunk(self.table.slice(lo, _COPY_CHUNK))
+
+
+def parcel_rows(
     parcels: gpd.GeoDataFrame,
     *,
+    areas: Connection | AdminRows,
+    srid: int,
     load_id: int | None,
     user: str,
-    progress: Progress = _noop,
-    cells: bool = True,
-    replace: bool = True,
-) -> tuple[int, int, list[str]]:
-    """Bulk-write canonical parcels (storage CRS); (inserted, updated, warnings).
+    cells: bool = False,
+    render: bool = False,
+) -> ParcelRows:
+    """Canonical parcels (storage CRS ``srid``) as the rows ``write_parcel_rows`` copies; no write.
 
-    Counties are derived from the boundaries for parcels without ``county_code`` (the county holding the
-    parcel's point on surface); a code that names no loaded area is refused. The current versions of the
-    same parcel numbers are closed and the new rows added; the database checks every constraint, geometry
-    validity included. ``cells=False`` leaves the map's squares (``parcel_cells``) to the caller, who writes
-    several frames in one transaction and recounts them once at the end (``geo.tiles.refresh_parcel_cells``).
-    ``replace=False`` skips looking for current parcels of the same numbers: for a caller that knows there are
-    none (the demo in a store with no current parcel; a clash would still fail on the unique index).
+    Counties are derived from the boundaries (``areas``: the store, or its boundaries as
+    ``geo.load_counties.admin_rows`` read them) for parcels without ``county_code``; a code that names no loaded
+    area is refused. ``cells``: each row's cell of the map's squares too (``geo.tiles_cells.cells_of``).
+    ``render``: the CSV written now too. All of it Python's work, which a caller may do in a thread of its own
+    while the database writes other rows (the demo).
     """
-    srid = storage_srid(conn)
     if parcels.crs is None or parcels.crs.to_epsg() != srid:
         raise ValueError(f"parcels must be in EPSG:{srid}")
-    where = _counties_of(conn, parcels)
-    codes, warnings = where.codes, where.warnings
+    where = _counties_of(areas, parcels)
     cols = [c for c in _PARCEL_COLUMNS if c in parcels.columns and c != "county_code"]
     frame = pd.DataFrame({c: parcels[c].to_numpy() for c in cols})
     for c in cols:
@@ -196,32 +230,94 @@ def write_parcels(
     if "is_low_efficiency" in frame.columns:
         flags = frame["is_low_efficiency"]
         frame["is_low_efficiency"] = flags.map({True: "t", False: "f"}).where(flags.notna(), None)
-    frame["county_code"] = codes
+    frame["county_code"] = where.codes
     frame["county_shares"] = [None if v is None else json.dumps(v) for v in where.shares]
     frame["load_id"] = load_id
     frame["created_by"] = user
+    if cells:
+        frame["cell_i"], frame["cell_j"] = cells_of(parcels.geometry.array, srid)
     table = pa.Table.from_pandas(frame, preserve_index=False).append_column(
         "geom", _hex_arrow(parcels.geometry.array, srid)
     )
     del frame
+    rows = ParcelRows(table, where.warnings, cells)
+    if render:
+        rows.rendered = list(rows.chunks())
+    return rows
+
+
+def write_parcels(
+    conn: Connection,
+    parcels: gpd.GeoDataFrame,
+    *,
+    load_id: int | None,
+    user: str,
+    progress: Progress = _noop,
+    cells: Literal["recount", "add", "later"] = "recount",
+    replace: bool = True,
+) -> tuple[int, int, list[str]]:
+    """Bulk-write canonical parcels (storage CRS); (inserted, updated, warnings).
+
+    ``parcel_rows`` then ``write_parcel_rows``: see those for the counties, the map's squares (``cells``) and
+    ``replace``.
+    """
+    rows = parcel_rows(
+        parcels, areas=conn, srid=storage_srid(conn), load_id=load_id, user=user, cells=cells == "add"
+    )
+    return write_parcel_rows(conn, rows, progress=progress, cells=cells, replace=replace)
+
+
+def write_parcel_rows(
+    conn: Connection,
+    rows: ParcelRows,
+    *,
+    progress: Progress = _noop,
+    cells: Literal["recount", "add", "later"] = "recount",
+    replace: bool = True,
+) -> tuple[int, int, list[str]]:
+    """Write parcels made ready by ``parcel_rows``; (inserted, updated, warnings).
+
+    The current versions of the same parcel numbers are closed and the new rows added; the database checks
+    every constraint, geometry validity included. The map's squares (``parcel_cells``) are recounted after the
+    write (``cells="recount"``); ``"later"`` leaves them to a caller who writes several frames in one
+    transaction and recounts them once at the end (``geo.tiles.refresh_parcel_cells``); ``"add"`` counts the
+    new rows in from the cells they carry (``geo.tiles_cells.count_in``: the rows made with ``cells=True``, the
+    cells holding every other current parcel, ``replace`` False). ``replace=False`` skips looking for current
+    parcels of the same numbers: for a caller that knows there are none (the demo in a store with no current
+    parcel; a clash would still fail on the unique index).
+    """
+    if cells == "add" and (replace or not rows.cells):
+        raise ValueError(
+            'cells="add" counts new parcels that carry their cells: parcel_rows(cells=True), replace=False'
+        )
     raw = driver_connection(conn)
-    total = table.num_rows
-    column_list = ", ".join(table.column_names)
+    stored = [c for c in rows.table.column_names if c not in ("cell_i", "cell_j")]
+    column_list = ", ".join(stored)
     # Bulk path: COPY into an unindexed temporary table, then one INSERT ... SELECT (measured faster than
     # COPY straight into the indexed, constrained table). The CSV is written by Arrow: a missing value is an
     # unquoted empty field, which COPY reads as NULL (no text value is ever empty).
+    # with the cells, the facts that count_in sums are staged even when the rows do not give them (NULL)
+    staged = stored + [
+        c for c in ("land_use", "is_low_efficiency", "area_mu") if rows.cells and c not in stored
+    ]
     conn.execute(
         sa.text(f"""
-        CREATE TEMP TABLE _stage_parcels ON COMMIT DROP AS SELECT {column_list} FROM parcels WITH NO DATA""")
+        CREATE TEMP TABLE _stage_parcels ON COMMIT DROP AS SELECT {", ".join(staged)} FROM parcels WITH NO DATA""")
     )
+    if rows.cells:  # each row's id taken as parcels takes it, so that its cell can be written beside it
+        conn.execute(
+            sa.text("""ALTER TABLE _stage_parcels ADD COLUMN cell_i integer, ADD COLUMN cell_j integer,
+                       ADD COLUMN id bigint DEFAULT nextval('parcels_id_seq')""")
+        )
     with (
         raw.cursor() as cur,
-        cur.copy(f"COPY _stage_parcels ({column_list}) FROM STDIN WITH (FORMAT csv)") as copy,
+        cur.copy(
+            f"COPY _stage_parcels ({', '.join(rows.table.column_names)}) FROM STDIN WITH (FORMAT csv)"
+        ) as copy,
     ):
-        for start in range(0, total, _COPY_CHUNK):
-            copy.write(_csv_chunk(table.slice(start, _COPY_CHUNK)))
-            progress("写入/writing", min(start + _COPY_CHUNK, total), total)
-    del table
+        for n, chunk in enumerate(rows.chunks()):
+            copy.write(chunk)
+            progress("写入/writing", min((n + 1) * _COPY_CHUNK, rows.total), rows.total)
     updated = (
         0
         if not replace
@@ -231,14 +327,18 @@ def write_parcels(
         FROM _stage_parcels s WHERE p.valid_to IS NULL AND p.parcel_no = s.parcel_no""")
         ).rowcount
     )
-    conn.execute(sa.text(f"INSERT INTO parcels ({column_list}) SELECT {column_list} FROM _stage_parcels"))
+    ids = "id, " if rows.cells else ""
+    conn.execute(
+        sa.text(f"INSERT INTO parcels ({ids}{column_list}) SELECT {ids}{column_list} FROM _stage_parcels")
+    )
+    if cells == "add":
+        count_in(conn, "_stage_parcels")
     conn.execute(sa.text("DROP TABLE _stage_parcels"))
-    if not cells:
-        return total - updated, updated, warnings
-    progress("地图汇总/map squares", 0, 1)
-    refresh_parcel_cells(conn)  # the map's far-out squares, in the same transaction as the parcels
-    progress("地图汇总/map squares", 1, 1)
-    return total - updated, updated, warnings
+    if cells == "recount":
+        progress("地图汇总/map squares", 0, 1)
+        refresh_parcel_cells(conn)  # the map's far-out squares, in the same transaction as the parcels
+        progress("地图汇总/map squares", 1, 1)
+    return rows.total - updated, updated, rows.warnings
 
 
 def _vertex_limit(parcels: gpd.GeoDataFrame, *, file: str) -> list[str]:

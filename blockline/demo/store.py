@@ -11,6 +11,7 @@ import queue
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import geopandas as gpd
 import sqlalchemy as sa
@@ -28,12 +29,13 @@ from geo.load import (
     start_load,
     write_blocklines,
     write_boundaries,
-    write_parcels,
     write_ratings,
 )
 from geo.load_common import as_multi, finish_load
+from geo.load_counties import AdminRows, admin_rows
+from geo.load_parcels import ParcelRows, parcel_rows, write_parcel_rows
 from geo.store import storage_srid, transaction
-from geo.tiles import refresh_parcel_cells
+from geo.tiles_cells import clear_parcel_cells, refresh_mark_cells, refresh_parcel_cells
 from zoning.policy import get_profile, governing_profiles
 
 __all__ = ["BUNDLED_BOUNDARIES", "DEMO_POLICY", "DEMO_REGIONS", "PROVINCE_BOUNDARIES", "load_demo"]
@@ -53,6 +55,9 @@ DEMO_REGIONS: dict[str, tuple[Path, str]] = {
 #: the profile whose terms the demo's contracts follow (WZ §6); a county another city's text governs
 #: (``zoning.policy.governing_profiles``: 义乌市, YW §5) gets that text's terms
 DEMO_POLICY = "wenzhou-2020"
+
+
+_T = TypeVar("_T")
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -122,7 +127,7 @@ def load_demo(
     The region's bundled boundaries (``DEMO_REGIONS``) are loaded first; the parcels, block lines and ratings
     of an earlier demo are closed (kept as history), so running it again is safe. ``region="zhejiang"`` is
     the province: 1,000,000 parcels over its 90 county-level units, generated and written one city at a time
-    (memory stays that of the largest city), the map's squares counted once at the end. 义乌市's contracts
+    (memory stays that of the largest city), the map's squares counted as each city's parcels go in. 义乌市's contracts
     follow the Yiwu profile's terms (``zoning.policy.governing_profiles``); every other county the Wenzhou ones
     (``DEMO_POLICY``).
     ``city_prefix`` narrows the counties that get parcels (default: the region's).
@@ -145,12 +150,24 @@ def load_demo(
             conn, areas[["code", "name", "level", "parent_code", "geometry"]], load_id=result.load_id
         )
         result.closed, fresh = _close_and_look(conn)
+        if fresh["parcels"]:  # each city's parcels are counted into the map's squares as they are inserted
+            clear_parcel_cells(conn)
         done = 0
         progress("生成/generating", 0, n_parcels)
+        made = _made(
+            generate_region(counties, n_parcels=n_parcels, seed=seed),
+            areas=admin_rows(conn),
+            srid=srid,
+            load_id=result.load_id,
+            user=user,
+            cells=fresh["parcels"],
+        )
         try:
-            for city in _ahead(generate_region(counties, n_parcels=n_parcels, seed=seed)):
-                _write_demo_city(conn, city, load_id=result.load_id, user=user, result=result, fresh=fresh)
-                done += len(city.parcels)
+            for city, rows in _ahead(made):
+                _write_demo_city(
+                    conn, city, rows, load_id=result.load_id, user=user, result=result, fresh=fresh
+                )
+                done += rows.total
                 progress("生成/generating", done, n_parcels)
         except ValueError as exc:  # the counties cannot hold that many parcels: nothing is written
             raise InputError(
@@ -159,28 +176,53 @@ def load_demo(
                 **fix("demo_parcels"),
             ) from None
         progress("地图汇总/map squares", 0, 1)
-        refresh_parcel_cells(conn)  # the map's far-out squares, in the same transaction as the parcels
+        if fresh["parcels"]:
+            refresh_mark_cells(conn, None)  # the stored marks' values, over the new parcels' cells
+        else:  # the map's far-out squares, in the same transaction as the parcels
+            refresh_parcel_cells(conn)
         progress("地图汇总/map squares", 1, 1)
         finish_load(conn, result.load_id, result)
     return result
 
 
-def _ahead(cities: Iterator[tuple[str, DemoCity]]) -> Iterator[DemoCity]:
-    """The cities of ``cities``, the next one generated in a thread while the caller writes this one.
+def _made(
+    cities: Iterator[tuple[str, DemoCity]],
+    *,
+    areas: AdminRows,
+    srid: int,
+    load_id: int,
+    user: str,
+    cells: bool,
+) -> Iterator[tuple[DemoCity, ParcelRows]]:
+    """Each generated city with its parcels made ready to write (``geo.load_parcels.parcel_rows``)."""
+    for _, city in cities:
+        parcels = city.parcels.copy()  # valid Polygons: written as MultiPolygons of one part (_hex_arrow)
+        parcels["area_mu"] = area_mu(parcels).to_numpy()
+        parcels["extra"] = "{}"
+        yield (
+            city,
+            parcel_rows(
+                parcels, areas=areas, srid=srid, load_id=load_id, user=user, cells=cells, render=True
+            ),
+        )
 
-    The database works on one city's rows in its own process while Python makes the next city: on two
-    cores the province loads in about the time of the slower of the two, not their sum. At most one city
-    waits (memory: the city being written, the one waiting and the one being made).
+
+def _ahead(items: Iterator[_T]) -> Iterator[_T]:
+    """The items of ``items``, the next one made in a thread while the caller writes this one.
+
+    The database works on one city's rows in its own process while Python makes the next city and its rows
+    (``_made``): on two cores the province loads in about the time of the slower of the two, not their sum.
+    At most one city waits (memory: the city being written, the one waiting and the one being made).
     """
-    handoff: queue.Queue[DemoCity | BaseException | None] = queue.Queue(maxsize=1)
+    handoff: queue.Queue[_T | BaseException | None] = queue.Queue(maxsize=1)
     stop = threading.Event()
 
     def make() -> None:
         try:
-            for _, city in cities:
+            for item in items:
                 while not stop.is_set():
                     try:
-                        handoff.put(city, timeout=0.5)
+                        handoff.put(item, timeout=0.5)
                         break
                     except queue.Full:
                         continue
@@ -206,19 +248,23 @@ def _ahead(cities: Iterator[tuple[str, DemoCity]]) -> Iterator[DemoCity]:
 
 
 def _write_demo_city(
-    conn: Connection, city: DemoCity, *, load_id: int, user: str, result: LoadResult, fresh: dict[str, bool]
+    conn: Connection,
+    city: DemoCity,
+    rows: ParcelRows,
+    *,
+    load_id: int,
+    user: str,
+    result: LoadResult,
+    fresh: dict[str, bool],
 ) -> None:
-    """One generated city's block lines, parcels and ratings, inside the demo's transaction."""
+    """One generated city's block lines, parcels (made ready: ``rows``) and ratings, in the demo's transaction."""
     for level, lines in ((1, city.level1), (2, city.level2)):
         if len(lines):
             frame = lines.copy()
             frame["geometry"] = as_multi(frame.geometry)
             write_blocklines(conn, frame, level=level, load_id=load_id, user=user, source="demo")
-    parcels = city.parcels.copy()  # valid Polygons: written as MultiPolygons of one part (_hex_arrow)
-    parcels["area_mu"] = area_mu(parcels).to_numpy()
-    parcels["extra"] = "{}"
-    inserted, updated, warnings = write_parcels(
-        conn, parcels, load_id=load_id, user=user, cells=False, replace=not fresh["parcels"]
+    inserted, updated, warnings = write_parcel_rows(
+        conn, rows, cells="add" if fresh["parcels"] else "later", replace=not fresh["parcels"]
     )
     result.inserted += inserted
     result.updated += updated

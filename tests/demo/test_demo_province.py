@@ -84,7 +84,62 @@ def test_every_city_has_parcels_inside_their_county(province: sa.Engine) -> None
     assert sum(per_city.values()) == N
     assert misplaced == 0 and overlapping == 0
     assert tuple(numbers) == (N, N)
-    assert cells == N  # the map's squares counted once, after every city
+    assert cells == N  # the map's squares count every parcel once
+
+
+def test_the_squares_counted_city_by_city_are_those_postgis_counts(province: sa.Engine) -> None:
+    """Each city's parcels are counted in as they are written, their cells found by shapely and pyproj
+    (``geo.tiles_cells.cells_of``, ``count_in``).
+
+    Recounted here by PostGIS from the parcels: each one's ``ST_PointOnSurface`` taken to Web Mercator by
+    ``ST_Transform``, its cell the zoom-16 tile holding it; the counts, 亩 and low-efficiency 亩 of each cell
+    and county, and the 亩 of each land use, county and low-efficiency value, against what the load stored.
+    """
+    import pandas as pd
+
+    from geo.tiles_cells import CELL_M, HALF_WORLD
+
+    with province.connect() as conn:
+        parcels = pd.read_sql_query(
+            sa.text(f"""
+            SELECT id, county_code, land_use, is_low_efficiency, area_mu,
+                   floor((ST_X(p) + {HALF_WORLD}) / {CELL_M})::int AS i,
+                   floor(({HALF_WORLD} - ST_Y(p)) / {CELL_M})::int AS j
+            FROM (SELECT *, ST_Transform(ST_PointOnSurface(geom), 3857) AS p FROM parcels
+                  WHERE valid_to IS NULL) s"""),
+            conn,
+        )
+        stored_of = {
+            k: (i, j) for k, i, j in conn.execute(sa.text("SELECT parcel_id, i, j FROM parcel_cell_of")).all()
+        }
+        stored = {
+            (i, j, c): (n, mu, low)
+            for i, j, c, n, mu, low in conn.execute(sa.text("SELECT * FROM parcel_cells")).all()
+        }
+        values = {
+            (b, i, j, c, v): mu
+            for b, i, j, c, v, mu in conn.execute(sa.text("SELECT * FROM parcel_cell_values")).all()
+        }
+    assert stored_of == {k: (i, j) for k, i, j in zip(parcels["id"], parcels["i"], parcels["j"], strict=True)}
+    parcels["low"] = parcels["area_mu"].where(parcels["is_low_efficiency"].fillna(False).astype(bool), 0.0)
+    counted = parcels.groupby(["i", "j", "county_code"]).agg(
+        n=("id", "size"), mu=("area_mu", "sum"), low=("low", "sum")
+    )
+    assert sorted(stored) == sorted(counted.index)
+    for key, row in counted.iterrows():
+        n, mu, low = stored[key]
+        assert (n, mu, low) == (
+            row["n"],
+            pytest.approx(row["mu"], abs=1e-6),
+            pytest.approx(row["low"], abs=1e-6),
+        )
+    parcels["is_low_efficiency"] = parcels["is_low_efficiency"].map({True: "true", False: "false"})
+    expected = {}
+    for by in ("land_use", "county_code", "is_low_efficiency"):
+        for (i, j, c, v), mu in parcels.groupby(["i", "j", "county_code", by])["area_mu"].sum().items():
+            expected[(by, i, j, c, v)] = mu
+    assert sorted(values) == sorted(expected)
+    assert all(values[k] == pytest.approx(mu, abs=1e-6) for k, mu in expected.items())
 
 
 def test_yiwu_contracts_follow_yw_5_and_wenzhou_s_wz_6(province: sa.Engine) -> None:

@@ -322,3 +322,45 @@ def test_squares_parted_by_an_edge_each_keep_their_own_value(city):
         (f["properties"]["parcels"], f["properties"]["top"], f["properties"]["top_share"]) for f in features
     )
     assert by_count == [(1, "M2", pytest.approx(1.0)), (2, "M1", pytest.approx(1.0))]
+
+
+def test_parcels_counted_in_by_their_insert_add_to_the_cells_they_share(city, engine):
+    """``write_parcels(cells="add")``: the insert counts its parcels in, onto what a cell and county hold.
+
+    P-4 and P-5 (15 亩 each, M1) fall in P-1's cell (pyproj, checked below); written one frame at a time, the
+    second adds to the first: the cell holds P-1, P-2, P-4 and P-5, 60 亩, 60 of them M1.
+    """
+    import sqlalchemy as sa
+
+    from geo.load_parcels import write_parcels
+
+    new = [box(X + 150, Y + 300, X + 250, Y + 400), box(X + 300, Y + 300, X + 400, Y + 400)]
+    cell_m = 2 * HALF / (1 << 16)
+    cells = {
+        tuple(int(v // cell_m) for v in (x + HALF, HALF - y)) for x, y in map(centre_3857, PARCELS[:2] + new)
+    }
+    assert len(cells) == 1  # the premise: all four in one cell
+    with engine.begin() as conn:
+        for no, geom in (("P-4", new[0]), ("P-5", new[1])):
+            frame = gpd.GeoDataFrame(
+                {"parcel_no": [no], "land_use": ["M1"], "area_mu": [15.0], "extra": ["{}"]},
+                geometry=[geom],
+                crs="EPSG:4549",
+            )
+            write_parcels(conn, frame, load_id=None, user="test", cells="add", replace=False)
+        with pytest.raises(ValueError, match="replace=False"):
+            write_parcels(conn, frame, load_id=None, user="test", cells="add")
+        ((i, j),) = cells
+        held = conn.execute(
+            sa.text(
+                "SELECT parcels, area_mu FROM parcel_cells WHERE i = :i AND j = :j AND county_code = '330302'"
+            ),
+            {"i": i, "j": j},
+        ).one()
+        m1 = conn.execute(
+            sa.text("""SELECT area_mu FROM parcel_cell_values
+                       WHERE color_by = 'land_use' AND value = 'M1' AND i = :i AND j = :j"""),
+            {"i": i, "j": j},
+        ).scalar_one()
+        placed = conn.execute(sa.text("SELECT count(*) FROM parcel_cell_of")).scalar_one()
+    assert (held.parcels, held.area_mu, m1, placed) == (4, pytest.approx(60.0), pytest.approx(60.0), 5)
