@@ -7,11 +7,8 @@ and written one city at a time, the next city made in a thread while the databas
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeVar
 
 import geopandas as gpd
 import sqlalchemy as sa
@@ -19,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from blockline.demo.city import DemoCity
 from blockline.demo.region import generate_region
+from geo.ahead import ahead
 from geo.area import area_mu
 from geo.auth import name_of
 from geo.errors import InputError
@@ -55,9 +53,6 @@ DEMO_REGIONS: dict[str, tuple[Path, str]] = {
 #: the profile whose terms the demo's contracts follow (WZ §6); a county another city's text governs
 #: (``zoning.policy.governing_profiles``: 义乌市, YW §5) gets that text's terms
 DEMO_POLICY = "wenzhou-2020"
-
-
-_T = TypeVar("_T")
 
 
 def _noop(stage: str, done: int, total: int) -> None:
@@ -163,7 +158,7 @@ def load_demo(
             cells=fresh["parcels"],
         )
         try:
-            for city, rows in _ahead(made):
+            for city, rows in ahead(made, name="demo-generator"):
                 _write_demo_city(
                     conn, city, rows, load_id=result.load_id, user=user, result=result, fresh=fresh
                 )
@@ -205,46 +200,6 @@ def _made(
                 parcels, areas=areas, srid=srid, load_id=load_id, user=user, cells=cells, render=True
             ),
         )
-
-
-def _ahead(items: Iterator[_T]) -> Iterator[_T]:
-    """The items of ``items``, the next one made in a thread while the caller writes this one.
-
-    The database works on one city's rows in its own process while Python makes the next city and its rows
-    (``_made``): on two cores the province loads in about the time of the slower of the two, not their sum.
-    At most one city waits (memory: the city being written, the one waiting and the one being made).
-    """
-    handoff: queue.Queue[_T | BaseException | None] = queue.Queue(maxsize=1)
-    stop = threading.Event()
-
-    def make() -> None:
-        try:
-            for item in items:
-                while not stop.is_set():
-                    try:
-                        handoff.put(item, timeout=0.5)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            handoff.put(None)  # the end
-        except BaseException as exc:  # handed to the caller, raised there
-            handoff.put(exc)
-
-    worker = threading.Thread(target=make, name="demo-generator", daemon=True)
-    worker.start()
-    try:
-        while True:
-            item = handoff.get()
-            if item is None:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        worker.join()
 
 
 def _write_demo_city(
