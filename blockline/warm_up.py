@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from types import ModuleType
@@ -205,7 +206,9 @@ def _start_judging() -> _Judging | None:
     # its output to a file, not a pipe: nobody reads it while the tiles are cut, and a full pipe would stall it
     output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - read and closed by _finish_judging
     child = subprocess.Popen(
-        [sys.executable, "-m", "blockline.services.judged"],
+        # its JSON documents after the line it says once the findings, marks and zones are stored: the warm-up
+        # waits for that line only (the documents are for the commands, not the pages)
+        [sys.executable, "-m", "blockline.services.judged", "--documents-later"],
         cwd=_PROJECT,
         stdout=output,
         stderr=subprocess.STDOUT,
@@ -216,18 +219,34 @@ def _start_judging() -> _Judging | None:
 
 
 def _finish_judging(judging: _Judging | None) -> None:
-    """Wait for the child that judges (at most 30 minutes, then it is killed); a child that failed is only logged."""
+    """Wait for the child that judges to say it has stored the judgement, or to end; a failure is only logged.
+
+    At most 30 minutes, then it is killed. It then writes the JSON documents on its own, waited for in a
+    thread (no zombie).
+    """
     if judging is None:
         return
-    try:
-        judging.child.wait(timeout=1800)
-    except subprocess.TimeoutExpired:
-        judging.child.kill()
-        judging.child.wait()
-    with judging.output:
-        judging.output.seek(0)
-        said = judging.output.read().strip()[-800:]
-    _LOG.info("warm-up: judged in a child process (exit %s) %s", judging.child.returncode, said)
+    deadline = time.monotonic() + 1800
+    while judging.child.poll() is None and not _said_judged(judging.output):
+        if time.monotonic() > deadline:
+            judging.child.kill()
+            break
+        time.sleep(0.05)
+    judging.output.seek(0)
+    said = judging.output.read().strip()[-800:]
+    _LOG.info("warm-up: judged in a child process (exit %s) %s", judging.child.poll(), said)
+
+    def reap() -> None:
+        with judging.output:
+            judging.child.wait()
+
+    threading.Thread(target=reap, name="blockline-judging-reaper", daemon=True).start()
+
+
+def _said_judged(output: IO[str]) -> bool:
+    """Whether the judging child's output has its line (``<date> <profile>: judged|stored (<s> s)``)."""
+    output.seek(0)
+    return any(line.endswith(" s)") for line in output.read().splitlines())
 
 
 def warm_up() -> None:

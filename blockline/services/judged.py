@@ -38,12 +38,13 @@ import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from blockline.services.jurisdiction import county_profiles, governing_profile
 from geo import queries
 from geo.clock import today
 from geo.settings import get_settings
 from geo.store import open_store, transaction
 from geo.versions import data_version
-from zoning.policy import Profile, get_profile, governing_profiles
+from zoning.policy import Profile, get_profile
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -136,6 +137,14 @@ class Judgement:
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}, not {kind!r}")
         with self.engine.connect() as conn:
+            ready = conn.execute(
+                sa.text("SELECT documents FROM judgements WHERE id = :i"), {"i": self.id}
+            ).scalar()
+        if not ready:  # judged with its documents to follow (migration 0019): wait for them, or write them
+            from blockline.services.judged_docs import write_documents  # lazy: see the module's docstring
+
+            write_documents(self.engine, self.id)
+        with self.engine.connect() as conn:
             chunks = (
                 conn.execute(
                     sa.text(
@@ -163,7 +172,12 @@ class Judgement:
 
 
 def judge_city(
-    engine: Engine, *, as_of: dt.date, profile: Profile, city_standard_tax_per_mu_wan: float | None = None
+    engine: Engine,
+    *,
+    as_of: dt.date,
+    profile: Profile,
+    city_standard_tax_per_mu_wan: float | None = None,
+    documents: bool = True,
 ) -> Judgement:
     """The judgement of the current data at ``as_of`` under ``profile``: stored, or judged now and stored.
 
@@ -177,6 +191,9 @@ def judge_city(
         The policy.
     city_standard_tax_per_mu_wan : float, optional
         As for ``zoning.lifecycle.lifecycle_findings``; part of the key.
+    documents : bool
+        Whether a city judged here gets its JSON documents in the same transaction (False: later, by
+        ``blockline.services.judged_docs.write_documents``, or when a command first asks for one).
 
     Returns
     -------
@@ -213,6 +230,7 @@ def judge_city(
                 profile=profile,
                 by_county=by_county,
                 city_standard=city_standard_tax_per_mu_wan,
+                documents=documents,
             )
         if judged is not None:
             return judged
@@ -237,6 +255,7 @@ def _judge_now(
     profile: Profile,
     by_county: dict[str, Profile],
     city_standard: float | None,
+    documents: bool = True,
 ) -> Judgement | None:
     """Judge the city of ``key`` now and store it in ``conn``'s transaction (holding the key's lock).
 
@@ -272,6 +291,7 @@ def _judge_now(
                 profile=profile,
                 county_profiles=by_county,
                 city_standard_tax_per_mu_wan=city_standard,
+                documents=documents,
             )
     seconds = time.perf_counter() - start
     conn.execute(sa.text("UPDATE judgements SET seconds = :s WHERE id = :i"), {"s": seconds, "i": jid})
@@ -295,7 +315,9 @@ def set_name(profile: str, as_of: dt.date, version: str) -> str:
     return f"{profile}|{as_of.isoformat()}|{version}"
 
 
-def judge_today(engine: Engine, *, policies: Sequence[str] | None = None) -> list[Judgement]:
+def judge_today(
+    engine: Engine, *, policies: Sequence[str] | None = None, documents: bool = True
+) -> list[Judgement]:
     """Today's judgements of the current data under the deployment's profile(s), stored or judged now.
 
     What a load (``blockline load …``, ``blockline demo``) and the server's warm-up call, so that today's
@@ -307,6 +329,8 @@ def judge_today(engine: Engine, *, policies: Sequence[str] | None = None) -> lis
         The store.
     policies : sequence of str, optional
         Profile names or paths; default the deployment's (``BLOCKLINE_POLICY``).
+    documents : bool
+        As for ``judge_city``.
 
     Returns
     -------
@@ -328,7 +352,7 @@ def judge_today(engine: Engine, *, policies: Sequence[str] | None = None) -> lis
     judged = []
     for name in names:
         profile = get_profile(name)
-        judged.append(judge_city(engine, as_of=day, profile=profile))
+        judged.append(judge_city(engine, as_of=day, profile=profile, documents=documents))
         if profile.has("consolidation.min_mu") and profile.has("consolidation.gap_m"):
             # the candidate zones at the profile's own threshold, kept with the judgement: zones detect reads them
             keep_candidate_zones(engine, judged[-1], profile=profile)
@@ -358,42 +382,6 @@ def _profile_token(profile: Profile) -> str:
     return hashlib.sha1(
         orjson.dumps(profile.as_dict(), default=str, option=orjson.OPT_SORT_KEYS)
     ).hexdigest()[:12]
-
-
-def _deployed(profile: Profile) -> bool:
-    """Whether ``profile`` is the deployment's (``BLOCKLINE_POLICY``): the one that judges by jurisdiction."""
-    return profile.name == get_profile(get_settings().policy).name
-
-
-def governing_profile(profile: Profile, county: str | None) -> Profile:
-    """The profile a parcel of ``county`` is judged by under ``profile``, as ``judge_city`` judges it.
-
-    For one parcel's papers (its notice, its contract letter), so that they cite the text its findings cite.
-    """
-    if not county or not _deployed(profile):
-        return profile
-    return governing_profiles(profile, [county]).get(county, profile)
-
-
-def county_profiles(engine: Engine, profile: Profile) -> dict[str, Profile]:
-    """The counties of the current parcels that another city's text governs (``governing_profiles``).
-
-    Only under the deployment's profile (``BLOCKLINE_POLICY``), which judges each county by the text in force
-    there; a profile named otherwise (``--policy yiwu`` in a Wenzhou deployment) is a what-if, and judges every
-    parcel by itself.
-    """
-    if not _deployed(profile):
-        return {}
-    with engine.connect() as conn:
-        counties = (
-            conn.execute(
-                sa.text("""SELECT a.code FROM admin_areas a WHERE a.level = 'county' AND EXISTS (
-                               SELECT 1 FROM parcels p WHERE p.county_code = a.code AND p.valid_to IS NULL)""")
-            )
-            .scalars()
-            .all()
-        )
-    return governing_profiles(profile, counties)
 
 
 def _served(bind: Engine | sa.Connection, key: dict[str, Any]) -> Judgement | None:
@@ -464,17 +452,26 @@ def judge_later(
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m blockline.services.judged [POLICY ...]``: judge today's city of the store and store it.
+    """``python -m blockline.services.judged [--documents-later] [POLICY ...]``: judge today's city and store it.
 
-    What the server's warm-up and ``judge_later`` run in a child process, so the judging's memory is returned
-    when it ends. Without policies, the deployment's profile.
+    In a child process (the server's warm-up, ``judge_later``): its memory is returned when it ends. One line
+    per profile once its findings, marks and zones are stored; with ``--documents-later`` (the warm-up waits
+    for those lines only) the JSON documents after them (``judged_docs``).
     """
-    policies = list(sys.argv[1:] if argv is None else argv)
-    for j in judge_today(open_store(), policies=policies or None):
+    args = list(sys.argv[1:] if argv is None else argv)
+    later = "--documents-later" in args
+    judged = judge_today(
+        open_store(), policies=[a for a in args if a != "--documents-later"] or None, documents=not later
+    )
+    for j in judged:
         print(
             f"{j.as_of.isoformat()} {j.profile}: {'judged' if j.computed else 'stored'} ({j.seconds:.1f} s)",
             flush=True,
         )
+    for j in judged if later else []:
+        from blockline.services.judged_docs import write_documents  # lazy: see the module's docstring
+
+        write_documents(j.engine, j.id)
 
 
 if __name__ == "__main__":

@@ -16,11 +16,13 @@ from blockline.services.judged_values import loads
 __all__ = ["read_findings"]
 
 
-def read_findings(engine: Engine, jid: int, kind: str, *, figures: bool = True) -> pd.DataFrame:
+def read_findings(
+    engine: Engine, jid: int, kind: str, *, figures: bool = True, ords: tuple[int, int] | None = None
+) -> pd.DataFrame:
     """The findings frame of ``kind`` of judgement ``jid``, with the columns, order and dtypes it was judged with.
 
-    Without ``figures`` when ``figures`` is False. Read by ``COPY … TO STDOUT`` in CSV, parsed by pyarrow (as
-    ``geo.queries`` reads parcels).
+    Without ``figures`` when ``figures`` is False; only the rows ``lo ≤ ord < hi`` of ``ords=(lo, hi)``. Read by
+    ``COPY … TO STDOUT`` in CSV, parsed by pyarrow (as ``geo.queries`` reads parcels).
     """
     names = [
         "parcel_no",
@@ -46,8 +48,9 @@ def read_findings(engine: Engine, jid: int, kind: str, *, figures: bool = True) 
             cur.copy(
                 f"COPY (SELECT {', '.join(c if figures or c != 'figures' else 'NULL' for c in names)} "
                 "FROM judged_findings WHERE judgement_id = %(i)s AND kind = %(k)s "
-                "ORDER BY ord) TO STDOUT (FORMAT csv)",
-                {"i": jid, "k": kind},
+                + ("AND ord >= %(lo)s AND ord < %(hi)s " if ords else "")
+                + "ORDER BY ord) TO STDOUT (FORMAT csv)",
+                {"i": jid, "k": kind, "lo": ords[0] if ords else 0, "hi": ords[1] if ords else 0},
             ) as copy,
         ):
             for block in copy:

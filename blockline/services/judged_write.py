@@ -37,7 +37,7 @@ from zoning.lifecycle import LIFECYCLE_CATEGORIES, lifecycle_findings
 from zoning.marks import first_category, marks_frame
 from zoning.policy import Profile
 
-__all__ = ["first_categories", "judge_frames", "write_judgement", "write_low_efficiency"]
+__all__ = ["document_pieces", "first_categories", "judge_frames", "write_judgement", "write_low_efficiency"]
 
 #: the columns of a findings frame that are table columns of ``judged_findings`` (the rest go to ``extra``)
 _TABLE_COLUMNS = (
@@ -198,6 +198,7 @@ def write_judgement(
     profile: Profile,
     county_profiles: Mapping[str, Profile] | None = None,
     city_standard_tax_per_mu_wan: float | None,
+    documents: bool = True,
 ) -> int:
     """Judge and write a judgement (its row, its findings, its documents, the map's marks); its id.
 
@@ -205,23 +206,25 @@ def write_judgement(
     part is judged and written before the next is read, with the ratings that can count for it
     (``zoning.grades.ratings_of``), so the memory is that of a part, not of the city: every rule judges a parcel
     by its own row and ratings, so the findings are those of the city judged at once, in the same order. The
-    judgements of other data are deleted.
+    judgements of other data are deleted. ``documents=False`` writes the JSON documents' head only, and marks
+    the judgement as waiting for the rest (``blockline.services.judged_docs.write_documents``).
     """
     conn.execute(sa.text("DELETE FROM judgements WHERE data_version <> :v"), key)
     jid = int(
         conn.execute(
             sa.text("""
-        INSERT INTO judgements (data_version, as_of, profile, options, columns, low_efficiency, judged_by, seconds)
-        VALUES (:v, :d, :p, :o, '{}', '{}', :by, 0) RETURNING id"""),
-            {**key, "by": f"{socket.gethostname()}:{os.getpid()}"},
+        INSERT INTO judgements (data_version, as_of, profile, options, columns, low_efficiency, judged_by, seconds,
+                                documents)
+        VALUES (:v, :d, :p, :o, '{}', '{}', :by, 0, :docs) RETURNING id"""),
+            {**key, "by": f"{socket.gethostname()}:{os.getpid()}", "docs": documents},
         ).scalar_one()
     )
     raw = driver_connection(conn)
     head = _document_head(as_of=as_of, profile=profile, county_profiles=county_profiles)
-    with raw.cursor() as cur, cur.copy(_DOCUMENTS_COPY) as copy:
+    with raw.cursor() as cur, cur.copy(DOCUMENTS_COPY) as copy:
         for kind in KINDS:
             copy.write_row((jid, kind, 0, head))
-    state = _Written()
+    state = _Written(documents=documents)
     marks: list[pd.DataFrame] = []
     keys = rating_keys(ratings)
     with _Writer() as writer:  # a part is stored while the next is judged
@@ -265,7 +268,7 @@ _FINDINGS_COPY = (
     "COPY judged_findings (judgement_id, kind, ord, parcel_no, category, article, detail, detail_en, since, "
     "figures, penalty_wan, extra) FROM STDIN (FORMAT csv)"
 )
-_DOCUMENTS_COPY = "COPY judged_documents (judgement_id, kind, chunk, body) FROM STDIN"
+DOCUMENTS_COPY = "COPY judged_documents (judgement_id, kind, chunk, body) FROM STDIN"
 
 
 @dataclass
@@ -276,6 +279,7 @@ class _Written:
     pieces: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, 0))
     columns: dict[str, list[list[str]]] = field(default_factory=dict)
     low: list[str] = field(default_factory=list)
+    documents: bool = True  # the JSON documents' pieces too (False: written later, from the stored findings)
 
     def rows(self, raw: Any, jid: int, kind: str, frame: pd.DataFrame) -> Callable[[], None]:
         """One part's findings of ``kind`` made ready (rows numbered on, pieces of the JSON document): the write."""
@@ -293,7 +297,8 @@ class _Written:
             for lo in range(0, len(frame), _BATCH)
         ]
         pieces = [
-            (jid, kind, self.pieces[kind] + i, body) for i, body in enumerate(_document_pieces(frame), 1)
+            (jid, kind, self.pieces[kind] + i, body)
+            for i, body in enumerate(document_pieces(frame) if self.documents else (), 1)
         ]
         self.pieces[kind] += len(pieces)
         self.rows_of[kind] += len(frame)
@@ -303,7 +308,7 @@ class _Written:
                 with cur.copy(_FINDINGS_COPY) as copy:
                     for batch in batches:
                         copy.write(batch)
-                with cur.copy(_DOCUMENTS_COPY) as copy:
+                with cur.copy(DOCUMENTS_COPY) as copy:
                     for piece in pieces:
                         copy.write_row(piece)
 
@@ -440,7 +445,7 @@ def _document_head(*, as_of: dt.date, profile: Profile, county_profiles: Mapping
     return orjson.dumps(head).decode()
 
 
-def _document_pieces(findings: pd.DataFrame) -> Iterator[str]:
+def document_pieces(findings: pd.DataFrame) -> Iterator[str]:
     """The findings' part of the JSON document's ``parcels`` list, in pieces (chunks 1, 2, … of the document).
 
     ``group_by_parcel`` is per parcel and in parcel order, so grouping slices of whole parcels, in that

@@ -11,7 +11,7 @@ from geo.errors import BlocklineError
 from geo.settings import Settings
 from geo.store import _alembic_config, migrate, open_store, schema_revision, storage_srid
 
-HEAD = "0018"
+HEAD = "0019"
 
 
 @pytest.fixture
