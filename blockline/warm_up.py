@@ -232,8 +232,7 @@ def _finish_judging(judging: _Judging | None) -> None:
             judging.child.kill()
             break
         time.sleep(0.05)
-    judging.output.seek(0)
-    said = judging.output.read().strip()[-800:]
+    said = _written(judging.output).strip()[-800:]
     _LOG.info("warm-up: judged in a child process (exit %s) %s", judging.child.poll(), said)
 
     def reap() -> None:
@@ -245,8 +244,17 @@ def _finish_judging(judging: _Judging | None) -> None:
 
 def _said_judged(output: IO[str]) -> bool:
     """Whether the judging child's output has its line (``<date> <profile>: judged|stored (<s> s)``)."""
-    output.seek(0)
-    return any(line.endswith(" s)") for line in output.read().splitlines())
+    return any(line.endswith(" s)") for line in _written(output).splitlines())
+
+
+def _written(output: IO[str]) -> str:
+    """What the child has written to ``output`` so far, read without moving the file's offset.
+
+    The child shares that offset (its stdout is this file, inherited): a seek here would make its next line
+    overwrite the start.
+    """
+    fd = output.fileno()
+    return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", errors="replace")
 
 
 def warm_up() -> None:

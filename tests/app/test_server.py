@@ -268,6 +268,19 @@ def _warm_up_twice(engine) -> None:
     )
     shown = data.idle_report(dt.date(2026, 11, 1), "wenzhou-2020")
     assert shown["parcel_no"].tolist() == fresh["idle"]["parcel_no"].tolist() and len(shown) > 10
+    # the child writes the commands' JSON documents after the warm-up went on (--documents-later): nobody here
+    # asks for one, so they are there only if the child wrote them
+    import time
+
+    for _ in range(600):
+        with engine.connect() as conn:
+            written = conn.execute(
+                sa.text("SELECT documents FROM judgements WHERE id = :i"), {"i": jid}
+            ).scalar()
+        if written:
+            break
+        time.sleep(0.1)
+    assert written is True
 
 
 # -- who may see a tile (issue 12.1) ---------------------------------------------------------------------
