@@ -78,14 +78,13 @@ def admin_rows(conn: Connection) -> AdminRows:
     ]
 
 
-def _counties_of(areas: Connection | AdminRows, parcels: gpd.GeoDataFrame) -> _Counties:
+def _counties_of(rows: AdminRows, parcels: gpd.GeoDataFrame) -> _Counties:
     """Each parcel's county and, for parcels across a county line, each county's share.
 
-    A parcel's county is its own code, checked against the loaded boundaries (``areas``: read from the store,
-    or as ``admin_rows`` read them), else the county holding the largest share of it.
+    A parcel's county is its own code, checked against the loaded boundaries (``rows``, as ``admin_rows`` reads
+    them), else the county holding the largest share of it.
     """
     warnings: list[str] = []
-    rows = admin_rows(areas) if isinstance(areas, Connection) else areas
     known = {code for code, _, _, _ in rows}
     names = {code: name for code, _, name, _ in rows}
     given = (

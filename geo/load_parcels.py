@@ -34,7 +34,7 @@ from geo.load_common import (
     finish_load,
     start_load,
 )
-from geo.load_counties import AdminRows, _across_counties, _counties_of
+from geo.load_counties import AdminRows, _across_counties, _counties_of, admin_rows
 from geo.settings import get_settings
 from geo.store import driver_connection, storage_srid, transaction
 from geo.tiles_cells import cells_of, count_in, refresh_parcel_cells
@@ -204,7 +204,7 @@ class ParcelRows:
 def parcel_rows(
     parcels: gpd.GeoDataFrame,
     *,
-    areas: Connection | AdminRows,
+    areas: AdminRows,
     srid: int,
     load_id: int | None,
     user: str,
@@ -213,11 +213,10 @@ def parcel_rows(
 ) -> ParcelRows:
     """Canonical parcels (storage CRS ``srid``) as the rows ``write_parcel_rows`` copies; no write.
 
-    Counties are derived from the boundaries (``areas``: the store, or its boundaries as
-    ``geo.load_counties.admin_rows`` read them) for parcels without ``county_code``; a code that names no loaded
-    area is refused. ``cells``: each row's cell of the map's squares too (``geo.tiles_cells.cells_of``).
-    ``render``: the CSV written now too. All of it Python's work, which a caller may do in a thread of its own
-    while the database writes other rows (the demo).
+    Counties are derived from the boundaries (``areas``, as ``geo.load_counties.admin_rows`` reads them) for
+    parcels without ``county_code``; a code that names no loaded area is refused. ``cells``: each row's cell of
+    the map's squares too (``geo.tiles_cells.cells_of``). ``render``: the CSV written now too. All of it
+    Python's work, which a caller may do in a thread of its own while the database writes other rows (the demo).
     """
     if parcels.crs is None or parcels.crs.to_epsg() != srid:
         raise ValueError(f"parcels must be in EPSG:{srid}")
@@ -262,7 +261,12 @@ def write_parcels(
     ``replace``.
     """
     rows = parcel_rows(
-        parcels, areas=conn, srid=storage_srid(conn), load_id=load_id, user=user, cells=cells == "add"
+        parcels,
+        areas=admin_rows(conn),
+        srid=storage_srid(conn),
+        load_id=load_id,
+        user=user,
+        cells=cells == "add",
     )
     return write_parcel_rows(conn, rows, progress=progress, cells=cells, replace=replace)
 
