@@ -14,7 +14,6 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import partial
 from typing import Any
 
 import numpy as np
@@ -51,31 +50,46 @@ _TABLE_COLUMNS = (
     "penalty_wan",
 )
 
-#: the judgement's low-efficiency parcels as rows, each with its area (m²) inside the union of the current lines of
-#: a level it meets (``ST_Intersection`` with the ``ST_Union`` of those lines, member by member through the
-#: lines' index, as ``describe_zones_in_store`` computes it; 0 where it meets none). The parcels are visited in
-#: the order of their geometry (PostGIS sorts along a space-filling curve), so that neighbours follow each
-#: other and meet the same line, whose prepared geometry PostGIS then keeps: ``ST_Intersects`` three times
-#: faster, 3.9 s instead of 5.2–7.0 s at 200,000 parcels (78,897 low-efficiency; EXPLAIN ANALYZE, load 2–3). A parcel
-#: that one line of the level covers (most of them: parks are drawn inside their lines) is inside by its whole area,
-#: without the overlay: 2.9 s instead of 5.1–5.5 s at 200,000 parcels (79,875 low-efficiency; the same values to
-#: 4.4e-16 relative, those of the parcels covered now being their exact area)
+#: the judgement's low-efficiency parcels (current ones), by id, in a temporary table of the transaction: the
+#: planner then knows how many there are and joins them by hash (an ``unnest`` of the list is estimated at 10
+#: rows, and the plans made on that estimate test each parcel against every other)
+_LOW_PARCELS_SQL = """
+DROP TABLE IF EXISTS pg_temp._low_parcels;
+CREATE TEMP TABLE _low_parcels ON COMMIT DROP AS
+SELECT DISTINCT p.id, p.parcel_no
+FROM unnest((SELECT low_efficiency FROM judgements WHERE id = :j)) AS m(parcel_no)
+JOIN parcels p ON p.parcel_no = m.parcel_no AND p.valid_to IS NULL;
+ANALYZE _low_parcels
+"""
+
+#: each low-efficiency parcel with its area (m²) inside the union of the current lines of a level it meets (0 where
+#: it meets none), as ``describe_zones_in_store`` computes it: the whole area where one line of the level covers
+#: the parcel (most: parks are drawn inside their lines), else ``ST_Intersection`` with the ``ST_Union`` of the
+#: level's lines that meet it. The lines lead: each line finds its parcels through the parcels' index and is
+#: tested against them one after another, its prepared geometry kept by PostGIS (``OFFSET 0`` keeps that order:
+#: the planner would otherwise start from the parcels, testing each against lines fetched and prepared again).
+#: At 200,000 parcels (78,897 low-efficiency) 1.2 s for the whole city, against 2.9 s with the parcels leading
+#: (EXPLAIN ANALYZE, the same values to the last bit)
 _LOW_SQL = """
 INSERT INTO judged_low_efficiency (judgement_id, parcel_no, level1_m2, level2_m2)
-SELECT p.judgement_id, p.parcel_no, coalesce(sum(l.m2) FILTER (WHERE l.level = 1), 0),
-       coalesce(sum(l.m2) FILTER (WHERE l.level = 2), 0)
-FROM (
-    SELECT CAST(:j AS bigint) AS judgement_id, p.parcel_no, p.geom
-    FROM {low} AS m(parcel_no)
-    JOIN parcels p ON p.parcel_no = m.parcel_no AND p.valid_to IS NULL
-    ORDER BY p.geom) p
-LEFT JOIN LATERAL (
-    SELECT b.level, CASE WHEN bool_or(ST_Covers(b.geom, p.geom)) THEN ST_Area(p.geom)
-                         ELSE ST_Area(ST_Intersection(p.geom, ST_Union(b.geom))) END AS m2
+WITH met AS (
+    SELECT q.id, b.level,
+           CASE WHEN bool_or(q.covered) THEN min(q.m2)
+                ELSE (SELECT ST_Area(ST_Intersection(p.geom, ST_Union(l.geom)))
+                      FROM parcels p JOIN block_lines l ON l.id = ANY (array_agg(b.id))
+                      WHERE p.id = q.id GROUP BY p.geom) END AS m2
     FROM block_lines b
-    WHERE b.valid_to IS NULL AND b.level IN (1, 2) AND b.geom && p.geom AND ST_Intersects(b.geom, p.geom)
-    GROUP BY b.level) l ON true
-GROUP BY p.judgement_id, p.parcel_no
+    CROSS JOIN LATERAL (
+        SELECT q.id, ST_Covers(b.geom, q.geom) AS covered, ST_Area(q.geom) AS m2
+        FROM parcels q
+        WHERE q.valid_to IS NULL AND q.geom && b.geom AND ST_Intersects(b.geom, q.geom)
+        OFFSET 0) q
+    WHERE b.valid_to IS NULL AND b.level IN (1, 2) AND q.id IN (SELECT id FROM _low_parcels)
+    GROUP BY q.id, b.level)
+SELECT CAST(:j AS bigint), m.parcel_no, coalesce(sum(t.m2) FILTER (WHERE t.level = 1), 0),
+       coalesce(sum(t.m2) FILTER (WHERE t.level = 2), 0)
+FROM _low_parcels m LEFT JOIN met t ON t.id = m.id
+GROUP BY m.parcel_no
 ON CONFLICT DO NOTHING
 """
 
@@ -200,7 +214,7 @@ def write_judgement(
     city_standard_tax_per_mu_wan: float | None,
     documents: bool = True,
 ) -> int:
-    """Judge and write a judgement (its row, its findings, its documents, the map's marks); its id.
+    """Judge and write a judgement (row, findings, documents, low-efficiency line areas, the map's marks); its id.
 
     ``parts`` are the city's parcels in parcel-number order, a frame at a time (one frame: the whole city). Each
     part is judged and written before the next is read, with the ratings that can count for it
@@ -231,8 +245,7 @@ def write_judgement(
         for parcels in parts:
             mine = ratings_of(parcels, ratings, keys=keys)
             others = _others(parcels, county_profiles)
-            low = _low_efficiency(parcels, mine, as_of=as_of, profile=profile, others=others)
-            state.low += low
+            state.low += _low_efficiency(parcels, mine, as_of=as_of, profile=profile, others=others)
             firsts = {}
             for kind in KINDS:
                 frame = _judge_kind(
@@ -247,13 +260,13 @@ def write_judgement(
                 firsts[kind] = first_categories(kind, frame)
                 writer.put(state.rows(raw, jid, kind, frame))
                 del frame
-            writer.put(partial(write_low_efficiency, conn, jid, low))
             if city_standard_tax_per_mu_wan is None:
                 marks.append(_marks(parcels, mine, firsts, as_of=as_of))
     conn.execute(
         sa.text("UPDATE judgements SET columns = CAST(:c AS jsonb), low_efficiency = :low WHERE id = :i"),
         {"c": orjson.dumps(state.columns).decode(), "low": state.low, "i": jid},
     )
+    write_low_efficiency(conn, jid)
     if city_standard_tax_per_mu_wan is None:  # the map's marks of this data, date, profile (no city standard)
         copy_marks(
             conn,
@@ -318,8 +331,8 @@ class _Written:
 class _Writer:
     """A judgement's writes, in the order given, in a thread of their own on the judgement's connection.
 
-    The rules (pandas: they hold the GIL) judge the next part while the database stores this one (its COPYs
-    and its line areas: the driver waits for the server without the GIL), so the two CPUs share the work. At
+    The rules (pandas: they hold the GIL) judge the next part while the database stores this one (its
+    COPYs: the driver waits for the server without the GIL), so the two CPUs share the work. At
     most two parts' writes wait (their memory). The first write that fails is raised in the caller, by the
     next ``put`` or on leaving; once one has failed, or the caller has, the rest are skipped (the transaction
     is lost anyway).
@@ -357,20 +370,17 @@ class _Writer:
             raise self._error
 
 
-def write_low_efficiency(conn: sa.Connection, judgement_id: int, parcel_nos: list[str] | None = None) -> None:
+def write_low_efficiency(conn: sa.Connection, judgement_id: int) -> None:
     """The rows of ``judged_low_efficiency`` (migration 0015) of a judgement, computed in PostGIS.
 
     Each low-efficiency parcel of the judgement that is a current parcel, with its area (m²) inside the union
     of the current level-1 and of the level-2 lines it meets: what ``blockline zones detect`` sums per zone
-    instead of intersecting every member with the lines again. Rows already there are kept. ``parcel_nos``:
-    these of its low-efficiency parcels (``write_judgement`` writes them part by part), not those it lists.
+    instead of intersecting every member with the lines again. Rows already there are kept. Inside the
+    caller's transaction.
     """
-    if parcel_nos is None:
-        low = "unnest((SELECT low_efficiency FROM judgements WHERE id = :j))"
-        conn.execute(sa.text(_LOW_SQL.format(low=low)), {"j": judgement_id})
-    elif parcel_nos:
-        low = "unnest(CAST(:nos AS text[]))"
-        conn.execute(sa.text(_LOW_SQL.format(low=low)), {"j": judgement_id, "nos": parcel_nos})
+    for statement in _LOW_PARCELS_SQL.split(";"):
+        conn.execute(sa.text(statement), {"j": judgement_id})
+    conn.execute(sa.text(_LOW_SQL), {"j": judgement_id})
 
 
 def first_categories(kind: str, findings: pd.DataFrame) -> pd.Series:
