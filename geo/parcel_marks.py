@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from geo.store import driver_connection, transaction
 from geo.tiles_cells import lock_cell_values, refresh_mark_cells
 
-__all__ = ["copy_marks", "has_marks", "write_marks"]
+__all__ = ["copy_mark_rows", "copy_marks", "has_marks", "start_marks", "write_marks"]
 
 
 def has_marks(engine: Engine, mark_set: str) -> bool:
@@ -51,7 +51,18 @@ def copy_marks(
     keep_suffix: str | None = None,
 ) -> int:
     """``write_marks`` inside the caller's transaction (``conn``); returns the count."""
-    count = 0
+    start_marks(conn, mark_set, keep_suffix=keep_suffix)
+    count = copy_mark_rows(conn, mark_set, rows)
+    refresh_mark_cells(conn, mark_set)
+    return count
+
+
+def start_marks(conn: sa.Connection, mark_set: str, *, keep_suffix: str | None = None) -> None:
+    """The first step of ``copy_marks``: the set and the sets not kept are deleted (``write_marks``).
+
+    For a caller that writes the rows a batch at a time (``copy_mark_rows``), then sums them into the cells
+    (``geo.tiles_cells.refresh_mark_cells``), all in its transaction.
+    """
     lock_cell_values(conn)  # first: a load's recount waits for this set, or this set for it
     for table in ("parcel_marks", "mark_cell_values"):
         conn.execute(
@@ -59,6 +70,13 @@ def copy_marks(
                         OR CAST(:keep AS text) IS NULL OR right(mark_set, length(:keep)) <> :keep"""),
             {"s": mark_set, "keep": keep_suffix},
         )
+
+
+def copy_mark_rows(
+    conn: sa.Connection, mark_set: str, rows: Iterable[tuple[str, str | None, str | None, str | None]]
+) -> int:
+    """COPY (parcel_no, idle, lifecycle, grade) rows into a set of marks (``start_marks``); returns the count."""
+    count = 0
     raw = driver_connection(conn)
     with (
         raw.cursor() as cur,
@@ -67,5 +85,4 @@ def copy_marks(
         for parcel_no, idle, lifecycle, grade in rows:
             copy.write_row((mark_set, str(parcel_no), idle, lifecycle, grade))
             count += 1
-    refresh_mark_cells(conn, mark_set)
     return count

@@ -14,6 +14,7 @@ import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -26,8 +27,9 @@ from pyarrow import csv
 
 from blockline.services.judged import KINDS, set_name
 from blockline.services.judged_values import dumps, is_missing
+from geo.parcel_marks import copy_mark_rows, start_marks
 from geo.store import driver_connection
-from geo.tiles import copy_marks
+from geo.tiles_cells import refresh_mark_cells
 from zoning.consolidation import latest_grade
 from zoning.findings import empty_findings, findings_json, group_by_parcel, merge_findings
 from zoning.grades import rating_keys, ratings_of
@@ -239,7 +241,10 @@ def write_judgement(
         for kind in KINDS:
             copy.write_row((jid, kind, 0, head))
     state = _Written(documents=documents)
-    marks: list[pd.DataFrame] = []
+    # the map's marks of this data, date and profile (none under a city standard), a part at a time
+    mark_set = set_name(key["p"], as_of, key["v"]) if city_standard_tax_per_mu_wan is None else None
+    if mark_set is not None:
+        start_marks(conn, mark_set, keep_suffix="|" + key["v"])
     keys = rating_keys(ratings)
     with _Writer() as writer:  # a part is stored while the next is judged
         for parcels in parts:
@@ -260,20 +265,16 @@ def write_judgement(
                 firsts[kind] = first_categories(kind, frame)
                 writer.put(state.rows(raw, jid, kind, frame))
                 del frame
-            if city_standard_tax_per_mu_wan is None:
-                marks.append(_marks(parcels, mine, firsts, as_of=as_of))
+            if mark_set is not None:
+                rows = list(_marks(parcels, mine, firsts, as_of=as_of).itertuples(index=False, name=None))
+                writer.put(partial(copy_mark_rows, conn, mark_set, rows))
     conn.execute(
         sa.text("UPDATE judgements SET columns = CAST(:c AS jsonb), low_efficiency = :low WHERE id = :i"),
         {"c": orjson.dumps(state.columns).decode(), "low": state.low, "i": jid},
     )
     write_low_efficiency(conn, jid)
-    if city_standard_tax_per_mu_wan is None:  # the map's marks of this data, date, profile (no city standard)
-        copy_marks(
-            conn,
-            set_name(key["p"], as_of, key["v"]),
-            (row for m in marks for row in m.itertuples(index=False, name=None)),
-            keep_suffix="|" + key["v"],
-        )
+    if mark_set is not None:
+        refresh_mark_cells(conn, mark_set)
     return jid
 
 
@@ -339,7 +340,7 @@ class _Writer:
     """
 
     def __init__(self) -> None:
-        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue(maxsize=2)
+        self._jobs: queue.Queue[Callable[[], object] | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
         self._skip = False  # the caller failed: what is still queued is not written
         self._thread = threading.Thread(target=self._run, name="judgement-writer", daemon=True)
@@ -352,7 +353,7 @@ class _Writer:
                 except BaseException as exc:  # raised in the caller's thread
                     self._error = exc
 
-    def put(self, job: Callable[[], None]) -> None:
+    def put(self, job: Callable[[], object]) -> None:
         """Queue ``job`` (raising the error of an earlier one)."""
         if self._error is not None:
             raise self._error
