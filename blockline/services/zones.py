@@ -33,6 +33,7 @@ from blockline.services.zones_kept import (
     lock,
     method_token,
     paused_gc,
+    read_zone_geometry,
     read_zones,
     write_zones,
 )
@@ -201,39 +202,43 @@ def kept_zones(
 ) -> gpd.GeoDataFrame:
     """:func:`judged_zones`, computed once per judgement, marks and code and kept (``judged_zones``, 0017).
 
-    Without geometry the kept zones are read back when there are any; otherwise the first caller computes them
-    (:func:`judged_zones`) and keeps them, and a second one waits for it, then reads. With geometry they are
-    computed (the geometry is not kept), and kept when they were not yet. The same frame either way.
+    The kept zones are read back when there are any, with their geometry collected again from their member
+    parcels when asked (it is not kept); otherwise the first caller computes them (:func:`judged_zones`) and
+    keeps them, and a second one waits for it, then reads. The same frame either way.
     """
     from zoning.consolidation import check_thresholds  # lazy: see the module's imports
 
     min_mu, gap_m = check_thresholds(min_mu=min_mu, gap_m=gap_m)
     key = _key(judgement_id, mark_set, min_mu=min_mu, gap_m=gap_m)
-    if not geometry:
-        with engine.connect() as conn:
-            found = kept_set(conn, key)
-            if found is not None:
-                return _kept_frame(read_zones(conn, found), crs=f"EPSG:{storage_srid(conn)}")
+    with engine.connect() as conn:
+        found = kept_set(conn, key)
+        if found is not None:
+            return _read_kept(conn, found, geometry=geometry)
     with transaction(engine) as conn:
         lock(conn, key)  # one writer per key: a second caller waits here, then finds what the first kept
         found = kept_set(conn, key)
-        if found is not None and not geometry:
-            return _kept_frame(read_zones(conn, found), crs=f"EPSG:{storage_srid(conn)}")
+        if found is not None:
+            return _read_kept(conn, found, geometry=geometry)
         start = time.perf_counter()
         zones = judged_zones(
             engine, judgement_id, mark_set=mark_set, min_mu=min_mu, gap_m=gap_m, geometry=geometry
         )
-        if found is None:
-            try:
-                with (
-                    conn.begin_nested()
-                ):  # the judgement may be gone meanwhile (a load): answer, keep nothing
-                    write_zones(
-                        conn, key, kept_rows(zones), count=len(zones), seconds=time.perf_counter() - start
-                    )
-            except sa.exc.IntegrityError:
-                pass
+        try:
+            with conn.begin_nested():  # the judgement may be gone meanwhile (a load): answer, keep nothing
+                write_zones(
+                    conn, key, kept_rows(zones), count=len(zones), seconds=time.perf_counter() - start
+                )
+        except sa.exc.IntegrityError:
+            pass
     return zones
+
+
+def _read_kept(conn: sa.Connection, set_id: int, *, geometry: bool) -> gpd.GeoDataFrame:
+    """The frame of a kept set (:func:`kept_zones`), with its zones' geometry when asked."""
+    crs = f"EPSG:{storage_srid(conn)}"
+    return _kept_frame(
+        read_zones(conn, set_id), crs=crs, wkb=read_zone_geometry(conn, set_id) if geometry else None
+    )
 
 
 def _key(judgement_id: int, mark_set: str, *, min_mu: float, gap_m: float) -> Key:
@@ -275,17 +280,21 @@ def kept_rows(zones: gpd.GeoDataFrame) -> list[tuple[Any, ...]]:
     ]
 
 
-def _kept_frame(rows: list[tuple[Any, ...]], *, crs: str) -> gpd.GeoDataFrame:
-    """The frame of :func:`judged_zones` (without geometry) from the kept rows (``zones_kept.COLUMNS``)."""
+def _kept_frame(
+    rows: list[tuple[Any, ...]], *, crs: str, wkb: list[bytes | None] | None = None
+) -> gpd.GeoDataFrame:
+    """The frame of :func:`judged_zones` from the kept rows (``zones_kept.COLUMNS``) and the zones' WKB if any."""
     from zoning.consolidation import zones_from_clusters  # lazy: see the module's imports
 
     if not rows:
         return zones_from_clusters([], crs=crs)
     with paused_gc():  # a few hundred thousand small lists and dicts (zones_kept.paused_gc)
-        return _kept_frame_of(rows, crs=crs)
+        return _kept_frame_of(rows, crs=crs, wkb=wkb)
 
 
-def _kept_frame_of(rows: list[tuple[Any, ...]], *, crs: str) -> gpd.GeoDataFrame:
+def _kept_frame_of(
+    rows: list[tuple[Any, ...]], *, crs: str, wkb: list[bytes | None] | None
+) -> gpd.GeoDataFrame:
     import geopandas as gpd  # lazy: see the module's imports
     import numpy as np  # lazy: with the line above
 
@@ -299,9 +308,12 @@ def _kept_frame_of(rows: list[tuple[Any, ...]], *, crs: str) -> gpd.GeoDataFrame
         "county_code": county,
         "county_codes": counties,
     }
-    zones = gpd.GeoDataFrame(
-        columns, geometry=gpd.GeoSeries.from_wkb([None] * len(rows), crs=crs).values, crs=crs
-    )
+    if wkb is not None and len(wkb) != len(rows):
+        raise RuntimeError(
+            f"{len(wkb)} zones' geometry for {len(rows)} kept zones: a member is not a current parcel"
+        )
+    shapes = gpd.GeoSeries.from_wkb([None] * len(rows) if wkb is None else wkb, crs=crs)
+    zones = gpd.GeoDataFrame(columns, geometry=shapes.values, crs=crs)
     mu = {1: np.array(l1, dtype=np.float64), 2: np.array(l2, dtype=np.float64)}
     return _with_description(zones, mu, np.array(mix, dtype=np.float64), np.array(mix_mu, dtype=np.float64))
 

@@ -30,7 +30,17 @@ from sqlalchemy.engine import Connection
 
 from geo.store import driver_connection
 
-__all__ = ["COLUMNS", "Key", "kept_set", "lock", "method_token", "paused_gc", "read_zones", "write_zones"]
+__all__ = [
+    "COLUMNS",
+    "Key",
+    "kept_set",
+    "lock",
+    "method_token",
+    "paused_gc",
+    "read_zone_geometry",
+    "read_zones",
+    "write_zones",
+]
 
 #: the columns of a kept zone, in the order of the rows ``read_zones`` returns and ``write_zones`` takes
 COLUMNS = (
@@ -121,6 +131,28 @@ def read_zones(conn: Connection, set_id: int) -> list[tuple[Any, ...]]:
     sql = f"SELECT {', '.join(COLUMNS)} FROM judged_zones WHERE set_id = %s ORDER BY rank"
     with paused_gc(), driver_connection(conn).cursor(binary=True) as cur:
         return cur.execute(sql, (set_id,)).fetchall()
+
+
+#: each kept zone's geometry, in the set's order: the collection of its current member parcels in parcel-number
+#: order ("C"), as ``zones_sql._CLUSTER_SQL`` collects it when it finds the zones (the same WKB; NULL when none of
+#: them is current any more). 0.4 s for the 12,309 zones (61,321 parcels) of 200,000 parcels, against 1.0 s for
+#: clustering again with the geometry
+_GEOMETRY_SQL = """
+SELECT ST_AsBinary(g.geom)
+FROM judged_zones z
+CROSS JOIN LATERAL (
+    SELECT ST_Collect(p.geom ORDER BY p.parcel_no COLLATE "C") AS geom
+    FROM unnest(z.parcels) AS m(parcel_no)
+    JOIN parcels p ON p.parcel_no = m.parcel_no AND p.valid_to IS NULL) g
+WHERE z.set_id = %s
+ORDER BY z.rank
+"""
+
+
+def read_zone_geometry(conn: Connection, set_id: int) -> list[bytes | None]:
+    """The kept set's zones' geometry (WKB) in their order (the geometry itself is not kept: it is the parcels')."""
+    with driver_connection(conn).cursor(binary=True) as cur:
+        return [None if r[0] is None else bytes(r[0]) for r in cur.execute(_GEOMETRY_SQL, (set_id,))]
 
 
 @contextmanager

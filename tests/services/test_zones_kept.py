@@ -98,7 +98,9 @@ def test_the_kept_zones_are_a_fresh_computation_and_are_read_back(demo: sa.Engin
     assert _zones(demo)["holders"].iloc[0] == first["holders"].iloc[0] + 1000
 
 
-def test_with_geometry_the_zones_are_computed_and_kept_when_not_yet(demo: sa.Engine) -> None:
+def test_with_geometry_the_zones_are_computed_kept_and_read_back_with_their_members_shapes(
+    demo: sa.Engine,
+) -> None:
     shown = _zones(demo, geometry=True)  # what the app asks: computed with the geometry, kept without it
     fresh = _fresh(demo, geometry=True)
     assert_frame_equal(
@@ -107,7 +109,19 @@ def test_with_geometry_the_zones_are_computed_and_kept_when_not_yet(demo: sa.Eng
     assert shown.geometry.geom_equals_exact(fresh.geometry, tolerance=0).all()
     assert [s[3] for s in _sets(demo)] == [len(shown)]
     assert_frame_equal(_zones(demo), shown.assign(geometry=None).set_crs(shown.crs), check_exact=True)
-    _zones(demo, geometry=True)
+
+    # asked again with the geometry: the kept rows, each zone's shape collected again from its members, not
+    # clustered again (a kept value changed by hand comes back changed); the same frame and the same WKB
+    with demo.begin() as conn:
+        conn.execute(sa.text("UPDATE judged_zones SET holders = holders + 1000 WHERE rank = 0"))
+    again = _zones(demo, geometry=True)
+    assert again["holders"].iloc[0] == shown["holders"].iloc[0] + 1000
+    assert_frame_equal(
+        again.drop(columns=["geometry", "holders"]),
+        shown.drop(columns=["geometry", "holders"]),
+        check_exact=True,
+    )
+    assert again.crs == shown.crs and list(again.geometry.to_wkb()) == list(shown.geometry.to_wkb())
     assert len(_sets(demo)) == 1
 
 
