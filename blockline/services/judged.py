@@ -292,6 +292,7 @@ def _judge_now(
                 county_profiles=by_county,
                 city_standard_tax_per_mu_wan=city_standard,
                 documents=documents,
+                areas_on=reader,  # its snapshot is the data judged
             )
     seconds = time.perf_counter() - start
     conn.execute(sa.text("UPDATE judgements SET seconds = :s WHERE id = :i"), {"s": seconds, "i": jid})

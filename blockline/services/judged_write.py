@@ -13,6 +13,7 @@ import queue
 import socket
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -26,6 +27,7 @@ import sqlalchemy as sa
 from pyarrow import csv
 
 from blockline.services.judged import KINDS, set_name
+from blockline.services.judged_low import copy_line_areas, line_areas, write_low_efficiency
 from blockline.services.judged_values import dumps, is_missing
 from geo.parcel_marks import copy_mark_rows, start_marks
 from geo.store import driver_connection
@@ -38,7 +40,7 @@ from zoning.lifecycle import LIFECYCLE_CATEGORIES, lifecycle_findings
 from zoning.marks import first_category, marks_frame
 from zoning.policy import Profile
 
-__all__ = ["document_pieces", "first_categories", "judge_frames", "write_judgement", "write_low_efficiency"]
+__all__ = ["document_pieces", "first_categories", "judge_frames", "write_judgement"]
 
 #: the columns of a findings frame that are table columns of ``judged_findings`` (the rest go to ``extra``)
 _TABLE_COLUMNS = (
@@ -51,49 +53,6 @@ _TABLE_COLUMNS = (
     "figures",
     "penalty_wan",
 )
-
-#: the judgement's low-efficiency parcels (current ones), by id, in a temporary table of the transaction: the
-#: planner then knows how many there are and joins them by hash (an ``unnest`` of the list is estimated at 10
-#: rows, and the plans made on that estimate test each parcel against every other)
-_LOW_PARCELS_SQL = """
-DROP TABLE IF EXISTS pg_temp._low_parcels;
-CREATE TEMP TABLE _low_parcels ON COMMIT DROP AS
-SELECT DISTINCT p.id, p.parcel_no
-FROM unnest((SELECT low_efficiency FROM judgements WHERE id = :j)) AS m(parcel_no)
-JOIN parcels p ON p.parcel_no = m.parcel_no AND p.valid_to IS NULL;
-ANALYZE _low_parcels
-"""
-
-#: each low-efficiency parcel with its area (m²) inside the union of the current lines of a level it meets (0 where
-#: it meets none), as ``describe_zones_in_store`` computes it: the whole area where one line of the level covers
-#: the parcel (most: parks are drawn inside their lines), else ``ST_Intersection`` with the ``ST_Union`` of the
-#: level's lines that meet it. The lines lead: each line finds its parcels through the parcels' index and is
-#: tested against them one after another, its prepared geometry kept by PostGIS (``OFFSET 0`` keeps that order:
-#: the planner would otherwise start from the parcels, testing each against lines fetched and prepared again).
-#: At 200,000 parcels (78,897 low-efficiency) 1.2 s for the whole city, against 2.9 s with the parcels leading
-#: (EXPLAIN ANALYZE, the same values to the last bit)
-_LOW_SQL = """
-INSERT INTO judged_low_efficiency (judgement_id, parcel_no, level1_m2, level2_m2)
-WITH met AS (
-    SELECT q.id, b.level,
-           CASE WHEN bool_or(q.covered) THEN min(q.m2)
-                ELSE (SELECT ST_Area(ST_Intersection(p.geom, ST_Union(l.geom)))
-                      FROM parcels p JOIN block_lines l ON l.id = ANY (array_agg(b.id))
-                      WHERE p.id = q.id GROUP BY p.geom) END AS m2
-    FROM block_lines b
-    CROSS JOIN LATERAL (
-        SELECT q.id, ST_Covers(b.geom, q.geom) AS covered, ST_Area(q.geom) AS m2
-        FROM parcels q
-        WHERE q.valid_to IS NULL AND q.geom && b.geom AND ST_Intersects(b.geom, q.geom)
-        OFFSET 0) q
-    WHERE b.valid_to IS NULL AND b.level IN (1, 2) AND q.id IN (SELECT id FROM _low_parcels)
-    GROUP BY q.id, b.level)
-SELECT CAST(:j AS bigint), m.parcel_no, coalesce(sum(t.m2) FILTER (WHERE t.level = 1), 0),
-       coalesce(sum(t.m2) FILTER (WHERE t.level = 2), 0)
-FROM _low_parcels m LEFT JOIN met t ON t.id = m.id
-GROUP BY m.parcel_no
-ON CONFLICT DO NOTHING
-"""
 
 #: parcels per stored chunk of the JSON document
 _CHUNK = 5000
@@ -215,6 +174,7 @@ def write_judgement(
     county_profiles: Mapping[str, Profile] | None = None,
     city_standard_tax_per_mu_wan: float | None,
     documents: bool = True,
+    areas_on: sa.Connection | None = None,
 ) -> int:
     """Judge and write a judgement (row, findings, documents, low-efficiency line areas, the map's marks); its id.
 
@@ -223,7 +183,9 @@ def write_judgement(
     (``zoning.grades.ratings_of``), so the memory is that of a part, not of the city: every rule judges a parcel
     by its own row and ratings, so the findings are those of the city judged at once, in the same order. The
     judgements of other data are deleted. ``documents=False`` writes the JSON documents' head only, and marks
-    the judgement as waiting for the rest (``blockline.services.judged_docs.write_documents``).
+    the judgement as waiting for the rest (``blockline.services.judged_docs.write_documents``). ``areas_on``:
+    the connection the parts were read from, idle once they are; the low-efficiency parcels' line areas are
+    computed there, in its snapshot, while ``conn`` sums the marks' cells (default: one after the other on ``conn``).
     """
     conn.execute(sa.text("DELETE FROM judgements WHERE data_version <> :v"), key)
     jid = int(
@@ -272,10 +234,24 @@ def write_judgement(
         sa.text("UPDATE judgements SET columns = CAST(:c AS jsonb), low_efficiency = :low WHERE id = :i"),
         {"c": orjson.dumps(state.columns).decode(), "low": state.low, "i": jid},
     )
-    write_low_efficiency(conn, jid)
-    if mark_set is not None:
-        refresh_mark_cells(conn, mark_set)
+    _areas_and_cells(conn, jid, state.low, mark_set=mark_set, areas_on=areas_on)
     return jid
+
+
+def _areas_and_cells(
+    conn: sa.Connection, jid: int, low: list[str], *, mark_set: str | None, areas_on: sa.Connection | None
+) -> None:
+    """The low-efficiency parcels' line areas and the marks' cells of a judgement (``write_judgement``)."""
+    if areas_on is None:
+        write_low_efficiency(conn, jid)
+        if mark_set is not None:
+            refresh_mark_cells(conn, mark_set)
+        return
+    with ThreadPoolExecutor(1, thread_name_prefix="judgement-areas") as pool:  # the two backends at once
+        areas = pool.submit(line_areas, areas_on, low)
+        if mark_set is not None:
+            refresh_mark_cells(conn, mark_set)
+        copy_line_areas(conn, jid, areas.result())
 
 
 _FINDINGS_COPY = (
@@ -369,19 +345,6 @@ class _Writer:
         self._thread.join()
         if kind is None and self._error is not None:
             raise self._error
-
-
-def write_low_efficiency(conn: sa.Connection, judgement_id: int) -> None:
-    """The rows of ``judged_low_efficiency`` (migration 0015) of a judgement, computed in PostGIS.
-
-    Each low-efficiency parcel of the judgement that is a current parcel, with its area (m²) inside the union
-    of the current level-1 and of the level-2 lines it meets: what ``blockline zones detect`` sums per zone
-    instead of intersecting every member with the lines again. Rows already there are kept. Inside the
-    caller's transaction.
-    """
-    for statement in _LOW_PARCELS_SQL.split(";"):
-        conn.execute(sa.text(statement), {"j": judgement_id})
-    conn.execute(sa.text(_LOW_SQL), {"j": judgement_id})
 
 
 def first_categories(kind: str, findings: pd.DataFrame) -> pd.Series:

@@ -26,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from blockline.services.judged import Judgement, judge_city
+from blockline.services.judged_low import write_low_efficiency
 from blockline.services.marks import ensure_marks
 from blockline.services.zones_kept import (
     Key,
@@ -374,9 +375,6 @@ def _ensure_low_rows(engine: Engine, judgement_id: int) -> None:
     with engine.connect() as conn:
         if conn.execute(sql, {"j": judgement_id}).scalar_one_or_none() is not False:
             return
-    # lazy: the judgement's writer imports the rules and pyarrow (0.3 s), needed only for an older judgement
-    from blockline.services.judged_write import write_low_efficiency
-
     with transaction(engine) as conn:  # one writer at a time: a second caller waits, then finds the rows
         conn.execute(
             sa.text("SELECT pg_advisory_xact_lock(hashtextextended('judged_low_efficiency', :j))"),
