@@ -14,27 +14,21 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
-import os
-import subprocess
-import sys
-import tempfile
-import threading
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import IO, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.pool import QueuePool
 from streamlit import delta_generator
 
-from blockline.services.marks import mark_set_name
+from blockline.judging import Judging, adopt, finish, start
 from blockline.tile_cache import FULL_RIGHTS, TILE_CACHE, cache_key, cached, keep
 from geo import clock
 from geo.settings import get_settings
 from geo.store import open_store
-from geo.tiles import ALL_LAYERS, has_marks, tile, tiles_covering
+from geo.tiles import ALL_LAYERS, tile, tiles_covering
 from zoning.policy import get_profile
 
 __all__ = ["FINDINGS_EVERY_S", "WARM_UP", "cut_city_view", "keep_warm", "served_version", "warm_up"]
@@ -145,21 +139,14 @@ def _warm_up_steps() -> int:
     return cut_city_view(engine, data.tile_version(), (west, south, east, north))
 
 
-class _Judging(NamedTuple):
-    """A child process judging today's city, and the file its output goes to."""
-
-    child: subprocess.Popen[str]
-    output: IO[str]
-
-
-def _todays_findings(judging: _Judging | None = None, *, started: bool = False) -> str | None:
+def _todays_findings(judging: Judging | None = None, *, started: bool = False) -> str | None:
     """Have today's judgement of the current data under the default profile ready, and the pages' first reads.
 
     A planner would otherwise wait for them the first time each day or after each load. The city is judged
     once per data version, date and profile by whichever process asks first (``blockline.services.judged``: a
     load judges it itself; otherwise this warm-up does, in a child process, 10–12 s for 200,000 parcels) and
     kept in the store with the map's marks; every app process then only reads it back. With ``started``, the
-    warm-up has asked already (:func:`_start_judging`) and ``judging`` is its child, or None when none was
+    warm-up has asked already (``blockline.judging``) and ``judging`` is its child, or None when none was
     needed; else it is asked here.
     Read here: the marks' set name (the map's colours) and the candidate 连片开发 zones at the profile's
     threshold and gap (their description takes a few seconds of PostGIS). The idle page's findings and the
@@ -172,11 +159,11 @@ def _todays_findings(judging: _Judging | None = None, *, started: bool = False) 
     """
     data = _loaders()
     if not data.store_counts()["parcels"]:
-        _finish_judging(judging)
+        finish(judging)
         return None
     today, policy = clock.today(), get_settings().policy
     profile = get_profile(policy)
-    _finish_judging(judging if started else _start_judging())
+    finish(judging if started else start())
     marks = str(data.mark_set(today, policy, data.tile_version()))  # judges here only if the child could not
     if profile.has("consolidation.min_mu"):  # a city without 连片开发 rules (Yiwu) has no candidates
         data.zone_candidates(
@@ -188,85 +175,17 @@ def _todays_findings(judging: _Judging | None = None, *, started: bool = False) 
     return marks
 
 
-def _start_judging() -> _Judging | None:
-    """Start judging today's city in a child process (``python -m blockline.services.judged``), or None.
-
-    None when there are no parcels or today's marks are stored already (they are written with the judgement).
-    The judging's few hundred MB at city scale are returned to the system when the child ends, not kept by the
-    server for ever. Started before the warm-up cuts the city view's tiles, so the two share the machine's
-    cores instead of taking turns (ready in 22.3 s → 19.1 s at 200,000 parcels with nothing stored).
-    """
-    engine = open_store()
-    with engine.connect() as conn:
-        if not conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM parcels WHERE valid_to IS NULL)")).scalar():
-            return None
-    today, policy = clock.today(), get_settings().policy
-    if has_marks(engine, mark_set_name(engine, as_of=today, profile=get_profile(policy))):
-        return None
-    # its output to a file, not a pipe: nobody reads it while the tiles are cut, and a full pipe would stall it
-    output = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - read and closed by _finish_judging
-    child = subprocess.Popen(
-        # its JSON documents after the line it says once the findings, marks and zones are stored: the warm-up
-        # waits for that line only (the documents are for the commands, not the pages)
-        [sys.executable, "-m", "blockline.services.judged", "--documents-later"],
-        cwd=_PROJECT,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "BLOCKLINE_POLICY": policy},
-    )
-    return _Judging(child, output)
-
-
-def _finish_judging(judging: _Judging | None) -> None:
-    """Wait for the child that judges to say it has stored the judgement, or to end; a failure is only logged.
-
-    At most 30 minutes, then it is killed. It then writes the JSON documents on its own, waited for in a
-    thread (no zombie).
-    """
-    if judging is None:
-        return
-    deadline = time.monotonic() + 1800
-    while judging.child.poll() is None and not _said_judged(judging.output):
-        if time.monotonic() > deadline:
-            judging.child.kill()
-            break
-        time.sleep(0.05)
-    said = _written(judging.output).strip()[-800:]
-    _LOG.info("warm-up: judged in a child process (exit %s) %s", judging.child.poll(), said)
-
-    def reap() -> None:
-        with judging.output:
-            judging.child.wait()
-
-    threading.Thread(target=reap, name="blockline-judging-reaper", daemon=True).start()
-
-
-def _said_judged(output: IO[str]) -> bool:
-    """Whether the judging child's output has its line (``<date> <profile>: judged|stored (<s> s)``)."""
-    return any(line.endswith(" s)") for line in _written(output).splitlines())
-
-
-def _written(output: IO[str]) -> str:
-    """What the child has written to ``output`` so far, read without moving the file's offset.
-
-    The child shares that offset (its stdout is this file, inherited): a seek here would make its next line
-    overwrite the start.
-    """
-    fd = output.fileno()
-    return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", errors="replace")
-
-
 def warm_up() -> None:
     """Make the first visit as quick as the later ones (see the module's docstring).
 
-    Today's judgement, when it is missing, is started first in a child process and judged while the tiles are
-    cut. A step that fails is only logged: the page that needs it computes it, or shows the error, itself.
+    Today's judgement, when it is missing, is judged in a child process while the tiles are cut: the one
+    ``blockline app`` started before it became this server (``blockline.judging.adopt``), or one started now. A
+    step that fails is only logged: the page that needs it computes it, or shows the error, itself.
     """
     t0 = time.perf_counter()
     judging, started = None, False
     try:
-        judging, started = _start_judging(), True
+        judging, started = adopt() or start(), True  # blockline app may have started it already
     except Exception as exc:  # noqa: BLE001 - the marks step below judges, or the pages do
         _LOG.info("warm-up: judging not started (%s)", exc)
     for name, step in (

@@ -22,7 +22,7 @@ def app_cmd(
     ] = "127.0.0.1",
 ) -> None:
     """启动网页应用 / run the Streamlit app on the same database."""
-    engine()  # start and migrate the database before the app's first page needs it
+    store = engine()  # start and migrate the database before the app's first page needs it
     given = settings()
     env = {**os.environ, **given_env()}  # --db and --user reach the app as the environment it reads
     if given.embedded:
@@ -43,6 +43,10 @@ def app_cmd(
         "--browser.gatherUsageStats",
         "false",
     ]
+    # today's judgement, when missing, started now rather than by the server's warm-up 2 s from now (it adopts it)
+    from blockline.judging import hand_over  # lazy: the marks' and profiles' modules, for this command only
+
+    hand_over(store, env, policy=given.policy)
     # The server takes this process's place: a stop signal (Ctrl-C, a service manager's SIGTERM) reaches it,
     # rather than ending a parent and leaving the server running on its own.
     sys.stdout.flush()
