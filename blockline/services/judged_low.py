@@ -80,21 +80,27 @@ def write_low_efficiency(conn: sa.Connection, judgement_id: int) -> None:
     )
 
 
-def line_areas(conn: sa.Connection, parcel_nos: Sequence[str]) -> list[tuple[str, float, float]]:
-    """(parcel_no, level-1 m², level-2 m²) of these parcels that are current, in ``conn``'s snapshot.
+def line_areas(conn: sa.Connection, judgement_id: int, parcel_nos: Sequence[str]) -> bytes:
+    """The rows of ``judged_low_efficiency`` of these parcels (those current in ``conn``'s snapshot), as COPY text.
 
     On any connection in a transaction (a temporary table lives to its end): the judgement's writer asks the
-    one it read the parcels from, whose snapshot holds the data it judged.
+    one it read the parcels from, whose snapshot holds the data it judged, before the judgement is committed.
+    As COPY's text (the floats written to be read back exactly), not as Python rows: 16 MB instead of some
+    80 MB of tuples for the 400,000 low-efficiency parcels of 1,000,000.
     """
     _low_parcels(conn, "CAST(:nos AS text[])", {"nos": list(parcel_nos)})
-    return [(str(r[0]), float(r[1]), float(r[2])) for r in conn.execute(sa.text(_AREAS_SQL))]
+    out = bytearray()
+    query = f"SELECT {int(judgement_id)}, a.* FROM ({_AREAS_SQL}) a"  # COPY takes no parameters: an int
+    with driver_connection(conn).cursor() as cur, cur.copy(f"COPY ({query}) TO STDOUT") as copy:
+        for chunk in copy:
+            out += chunk
+    return bytes(out)
 
 
-def copy_line_areas(conn: sa.Connection, judgement_id: int, rows: Sequence[tuple[str, float, float]]) -> None:
-    """COPY the rows of :func:`line_areas` as a new judgement's (it has none yet)."""
+def copy_line_areas(conn: sa.Connection, rows: bytes) -> None:
+    """COPY the rows of :func:`line_areas` in (a new judgement's: it has none yet)."""
     with (
         driver_connection(conn).cursor() as cur,
         cur.copy(f"COPY judged_low_efficiency ({_COLUMNS}) FROM STDIN") as copy,
     ):
-        for row in rows:
-            copy.write_row((judgement_id, *row))
+        copy.write(rows)

@@ -248,10 +248,10 @@ def _areas_and_cells(
             refresh_mark_cells(conn, mark_set)
         return
     with ThreadPoolExecutor(1, thread_name_prefix="judgement-areas") as pool:  # the two backends at once
-        areas = pool.submit(line_areas, areas_on, low)
+        areas = pool.submit(line_areas, areas_on, jid, low)
         if mark_set is not None:
             refresh_mark_cells(conn, mark_set)
-        copy_line_areas(conn, jid, areas.result())
+        copy_line_areas(conn, areas.result())
 
 
 _FINDINGS_COPY = (
