@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from pyarrow import csv
 
 from blockline.services.judged import KINDS, set_name
-from blockline.services.judged_low import copy_line_areas, line_areas, write_low_efficiency
+from blockline.services.judged_low import copy_line_areas, line_areas
 from blockline.services.judged_values import dumps, is_missing
 from geo.parcel_marks import copy_mark_rows, start_marks
 from geo.store import driver_connection
@@ -173,8 +173,8 @@ def write_judgement(
     profile: Profile,
     county_profiles: Mapping[str, Profile] | None = None,
     city_standard_tax_per_mu_wan: float | None,
+    areas_on: sa.Connection,
     documents: bool = True,
-    areas_on: sa.Connection | None = None,
 ) -> int:
     """Judge and write a judgement (row, findings, documents, low-efficiency line areas, the map's marks); its id.
 
@@ -185,7 +185,7 @@ def write_judgement(
     judgements of other data are deleted. ``documents=False`` writes the JSON documents' head only, and marks
     the judgement as waiting for the rest (``blockline.services.judged_docs.write_documents``). ``areas_on``:
     the connection the parts were read from, idle once they are; the low-efficiency parcels' line areas are
-    computed there, in its snapshot, while ``conn`` sums the marks' cells (default: one after the other on ``conn``).
+    computed there, in its snapshot, while ``conn`` sums the marks' cells.
     """
     conn.execute(sa.text("DELETE FROM judgements WHERE data_version <> :v"), key)
     jid = int(
@@ -239,14 +239,9 @@ def write_judgement(
 
 
 def _areas_and_cells(
-    conn: sa.Connection, jid: int, low: list[str], *, mark_set: str | None, areas_on: sa.Connection | None
+    conn: sa.Connection, jid: int, low: list[str], *, mark_set: str | None, areas_on: sa.Connection
 ) -> None:
     """The low-efficiency parcels' line areas and the marks' cells of a judgement (``write_judgement``)."""
-    if areas_on is None:
-        write_low_efficiency(conn, jid)
-        if mark_set is not None:
-            refresh_mark_cells(conn, mark_set)
-        return
     with ThreadPoolExecutor(1, thread_name_prefix="judgement-areas") as pool:  # the two backends at once
         areas = pool.submit(line_areas, areas_on, jid, low)
         if mark_set is not None:
