@@ -203,7 +203,10 @@ def write_judgement(
         for kind in KINDS:
             copy.write_row((jid, kind, 0, head))
     state = _Written(documents=documents)
-    # the map's marks of this data, date and profile (none under a city standard), a part at a time
+    # the map's marks of this data, date and profile (none under a city standard), a part at a time. The cells'
+    # lock (geo.tiles_cells.lock_cell_values) is taken here, first, and held to the commit: a load's recount, or
+    # another judgement's marks, waits for this judging to end (readers do not), rather than risk a deadlock
+    # over the rows of old sets that both delete
     mark_set = set_name(key["p"], as_of, key["v"]) if city_standard_tax_per_mu_wan is None else None
     if mark_set is not None:
         start_marks(conn, mark_set, keep_suffix="|" + key["v"])
