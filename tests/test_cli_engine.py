@@ -143,9 +143,10 @@ def test_a_load_can_leave_todays_judgement_to_the_background(engine: sa.Engine) 
     assert result.exit_code == 0, result.output
     said = re.search(r"进程 (\d+)，日志 (\S+)）", result.output.replace("\n", ""))
     assert said and "judged in the background" in result.output.replace("\n", " "), result.output
-    pid = int(said.group(1))
+    pid, log = int(said.group(1)), Path(said.group(2))
     body = _json("idle", "--format", "json")
-    done = _done(pid, Path(said.group(2)), f"{body['as_of']} {body['policy']}: ")
+    done = _done(pid, log, f"{body['as_of']} {body['policy']}: ")
+    log.unlink()  # the user's to read; the test's to remove
     assert "Traceback" not in done, done
     with engine.connect() as conn:
         rows = conn.execute(sa.text("SELECT profile, judged_by, served FROM judgements")).all()

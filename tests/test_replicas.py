@@ -56,6 +56,9 @@ def server(settings: object) -> Iterator[dict[str, str]]:
     from geo.cluster import _machine_runner, find_bindir
 
     home = Path(tempfile.mkdtemp(prefix="bl-tcp-", dir="/tmp"))
+    atexit.register(
+        shutil.rmtree, home, True
+    )  # also when initdb or the start fails (the finally below is later)
     data, sock, log = home / "pgdata", home / "run", home / "postgres.log"
     sock.mkdir()
     bindir = find_bindir(settings.pg_bindir)  # type: ignore[attr-defined]

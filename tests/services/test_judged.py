@@ -266,13 +266,13 @@ def _done(pid: int, log: Path, line: str, timeout_s: float = 600) -> str:
     raise AssertionError(f"process {pid} did not finish: {log.read_text(encoding='utf-8')}")
 
 
-def test_a_load_can_leave_the_judging_to_a_child(demo: sa.Engine) -> None:
+def test_a_load_can_leave_the_judging_to_a_child(demo: sa.Engine, tmp_path: Path) -> None:
     """``judge_later`` (``--judge background``): a process of its own judges and stores today's city; a planner
     who asks meanwhile is served that one judgement (or judges first, and the process reads it): judged once."""
     from blockline.services.judged import judge_later
     from geo.clock import today
 
-    pid, log = judge_later(demo, policies=["yiwu"])
+    pid, log = judge_later(demo, policies=["yiwu"], log=tmp_path / "judged.log")  # not left in /tmp
     asked = judge_city(demo, as_of=today(), profile=get_profile("yiwu"))
     said = _done(pid, log, f"{today().isoformat()} yiwu: ")
     assert "Traceback" not in said, said
