@@ -3,7 +3,8 @@
 The warm-up has today's judgement judged in a child process when the store holds parcels but not today's marks
 (:func:`start`); its few hundred MB at city scale are returned to the system when the child ends. ``blockline
 app`` starts it even before it becomes the server (:func:`hand_over`): the child's imports and first parts then
-run while Streamlit starts, about 2 s of a warm-up of 15 s at 200,000 parcels. The server adopts that child
+run while Streamlit starts (1.3–1.9 s sooner ready in a first try, 0.2–2.4 s in turn later, of a warm-up of
+17–20 s at 200,000 parcels). The server adopts that child
 (:func:`adopt`) instead of starting one; :func:`finish` waits for its line.
 
 Light on purpose (no Streamlit, pandas or rules): ``blockline app`` imports it before it execs the server.
