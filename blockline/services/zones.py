@@ -309,9 +309,9 @@ def _kept_frame_of(
         "county_code": county,
         "county_codes": counties,
     }
-    if wkb is not None and len(wkb) != len(rows):
+    if wkb is not None and len(wkb) != len(rows):  # one shape per kept zone (NULL when no member is current)
         raise RuntimeError(
-            f"{len(wkb)} zones' geometry for {len(rows)} kept zones: a member is not a current parcel"
+            f"{len(wkb)} zones' shapes read for {len(rows)} kept zones: the set was deleted while it was read"
         )
     shapes = gpd.GeoSeries.from_wkb([None] * len(rows) if wkb is None else wkb, crs=crs)
     zones = gpd.GeoDataFrame(columns, geometry=shapes.values, crs=crs)
