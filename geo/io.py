@@ -15,6 +15,7 @@ Examples
 >>> gdf, report = read_vector(folder / "p.gpkg", storage_epsg=4549)
 >>> float(round(gdf.geometry.area.iloc[0], 6)), report.source_crs
 (10000.0, 'EPSG:4549 CGCS2000 / 3-degree Gauss-Kruger CM 120E')
+>>> import shutil; shutil.rmtree(folder)
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ Examples
 >>> path = write_ledger_xlsx(book, pathlib.Path(tempfile.mkdtemp()) / "台账.xlsx")
 >>> openpyxl.load_workbook(path).sheetnames
 ['台账', '各县余额', '一级线总量']
+>>> import shutil; shutil.rmtree(path.parent)
 """
 
 from __future__ import annotations
