@@ -22,7 +22,6 @@ import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO
 
 import sqlalchemy as sa
@@ -31,14 +30,13 @@ from sqlalchemy.engine import Engine
 from blockline.services.marks import mark_set_name
 from geo import clock
 from geo.parcel_marks import has_marks
-from geo.settings import get_settings
+from geo.settings import PROJECT_ROOT, get_settings
 from geo.store import open_store
 from zoning.policy import get_profile
 
 __all__ = ["HANDED_OVER", "Judging", "adopt", "finish", "hand_over", "start"]
 
 _LOG = logging.getLogger("blockline.server")
-_PROJECT = Path(__file__).parent.parent
 #: the environment variable that hands a judging child to the server ``blockline app`` execs: "pid:fd:inode"
 HANDED_OVER = "BLOCKLINE_JUDGING"
 #: at most this long for the child's line, then it is killed
@@ -126,7 +124,7 @@ def start(
         # its JSON documents after the line it says once the findings, marks and zones are stored: the warm-up
         # waits for that line only (the documents are for the commands, not the pages)
         [sys.executable, "-m", "blockline.services.judged", "--documents-later"],
-        cwd=_PROJECT,
+        cwd=PROJECT_ROOT,
         stdout=output,
         stderr=subprocess.STDOUT,
         text=True,

@@ -15,7 +15,6 @@ import contextlib
 import importlib
 import logging
 import time
-from pathlib import Path
 from types import ModuleType
 
 import sqlalchemy as sa
@@ -34,7 +33,6 @@ from zoning.policy import get_profile
 __all__ = ["FINDINGS_EVERY_S", "WARM_UP", "cut_city_view", "keep_warm", "served_version", "warm_up"]
 
 _LOG = logging.getLogger("blockline.server")
-_PROJECT = Path(__file__).parent.parent
 #: the zoom levels of the city view (fitted to the counties on any screen) and the tiles around it
 _CITY_VIEW_ZOOMS = (7, 8, 9)
 _CITY_VIEW_MARGIN = 2
